@@ -1,0 +1,71 @@
+// A small HTTP origin on loopback: the demo origin for `make dev` and the recording origin of
+// the end-to-end tests. It answers JSON describing what it received and records every request.
+//
+//   node scripts/demo-origin.mjs [port]     (default 9001)
+//
+// Paths with behaviour:
+//   /slow                 answers after 3 s
+//   /internal/redirect    302 to /internal/elsewhere (the gateway must not follow it)
+//   /internal/upload      reads the body, answers its byte count and SHA-256
+//   /internal/big?bytes=N streams N bytes of text back in chunks
+// Every response also carries hop-by-hop headers the gateway must strip.
+import http from "node:http";
+import crypto from "node:crypto";
+import { pathToFileURL } from "node:url";
+
+export function startOrigin(port = 0, host = "127.0.0.1") {
+  const received = [];
+  const server = http.createServer((req, res) => {
+    const hash = crypto.createHash("sha256");
+    let bytes = 0;
+    req.on("data", (chunk) => { bytes += chunk.length; hash.update(chunk); });
+    req.on("end", () => {
+      const url = new URL(req.url, "http://origin");
+      const record = { method: req.method, url: req.url, path: url.pathname, query: url.search,
+        headers: req.headers, bodyBytes: bytes, bodySha256: hash.digest("hex") };
+      received.push(record);
+      const hop = { "connection": "x-origin-hop", "x-origin-hop": "secret", "keep-alive": "timeout=5",
+        "x-powered-by": "node-demo" };
+      if (url.pathname === "/slow") {
+        setTimeout(() => { res.writeHead(200, { "content-type": "application/json" }); res.end("{\"slow\":true}"); }, 3000);
+        return;
+      }
+      if (url.pathname === "/internal/redirect") {
+        res.writeHead(302, { ...hop, location: "/internal/elsewhere" });
+        res.end();
+        return;
+      }
+      if (url.pathname === "/internal/big") {
+        const total = Number(url.searchParams.get("bytes") || 1048576);
+        res.writeHead(200, { ...hop, "content-type": "text/plain" });
+        const chunk = Buffer.alloc(65536, "x");
+        let sent = 0;
+        const pump = () => {
+          while (sent < total) {
+            const n = Math.min(chunk.length, total - sent);
+            sent += n;
+            if (!res.write(chunk.subarray(0, n))) return res.once("drain", pump);
+          }
+          res.end();
+        };
+        pump();
+        return;
+      }
+      res.writeHead(200, { ...hop, "content-type": "application/json" });
+      res.end(JSON.stringify(record));
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(port, host, () => {
+      const { port: actual } = server.address();
+      resolve({ server, port: actual, url: `http://${host}:${actual}`, received,
+        close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) });
+    });
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const port = Number(process.argv[2] || 9001);
+  const origin = await startOrigin(port);
+  console.log(`[demo-origin] listening on ${origin.url}`);
+}

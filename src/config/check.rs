@@ -1,0 +1,651 @@
+//! Checks the routes/ directory and turns it into a [`Checked`] model for `emit.rs`.
+//!
+//! Pure: it takes file names and contents, so tests feed it tables of broken configs. Every
+//! error reads `routes/<file>: route "<id>": <rule>` (or `upstream "<name>"`, `policy "<name>"`)
+//! so the user can find and fix it without reading Gatehouse's source.
+//!
+//! Included by `build.rs` and by native tests through `#[path]`; it expects sibling modules
+//! `schema`, `origin` and `reserved` in the including crate.
+
+use super::origin::Origin;
+use super::reserved::{GATEWAY_OWNED_HEADERS, HOP_BY_HOP_HEADERS};
+use super::schema::{
+    GatewayFile, HeaderEditsSpec, PolicyRef, PolicySpec, RouteSpec, RoutesFile, UpstreamSpec,
+};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// Methods a route may list. `GET` routes also answer `HEAD`.
+pub const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// Timeout used when an upstream sets none.
+pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
+const MAX_TIMEOUT_MS: u64 = 10 * 60 * 1000;
+
+/// One file of the routes/ directory.
+pub struct SourceFile {
+    /// Path as the user sees it, e.g. `routes/v1/users.toml`.
+    pub path: String,
+    pub text: String,
+}
+
+/// A piece of an upstream URL template.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UrlPart {
+    Lit(String),
+    Var(String),
+}
+
+/// A piece of a rewrite template.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RewritePart {
+    Lit(String),
+    Param(String),
+}
+
+#[derive(Debug)]
+pub struct CheckedUpstream {
+    pub name: String,
+    pub url: Vec<UrlPart>,
+    pub timeout_ms: u32,
+}
+
+#[derive(Debug)]
+pub struct CheckedPolicy {
+    /// The `[policies.<name>]` name, or `<route-id>#<n>` for an inline policy.
+    pub name: String,
+    pub spec: PolicySpec,
+}
+
+#[derive(Debug)]
+pub struct CheckedRoute {
+    pub id: String,
+    pub file: String,
+    /// Public path including the version prefix, e.g. `/v1/users/{id}`.
+    pub path: String,
+    pub methods: Vec<String>,
+    pub host: Option<String>,
+    pub upstream: usize,
+    pub rewrite: Option<Vec<RewritePart>>,
+    /// Indices into [`Checked::policies`], the route's own policies only.
+    pub policies: Vec<usize>,
+    pub websocket: bool,
+}
+
+/// The whole checked configuration.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub upstreams: Vec<CheckedUpstream>,
+    pub policies: Vec<CheckedPolicy>,
+    pub default_policies: Vec<usize>,
+    pub routes: Vec<CheckedRoute>,
+    /// Distinct public paths, each with the routes (indices) that share it.
+    pub paths: Vec<(String, Vec<usize>)>,
+}
+
+/// Checks all files; returns every error found (not just the first), each one line.
+pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
+    let mut errors = Vec::new();
+    let mut out = Checked::default();
+
+    let gateway_path = "routes/gateway.toml";
+    let gateway: GatewayFile = match files.iter().find(|f| f.path == gateway_path) {
+        Some(f) => match parse_file(f, &mut errors) {
+            Some(g) => g,
+            None => return Err(errors),
+        },
+        None => return Err(vec![format!("{gateway_path}: file is missing")]),
+    };
+
+    // Upstreams.
+    let mut upstream_index = HashMap::new();
+    for (name, raw) in &gateway.upstreams {
+        let ctx = format!("{gateway_path}: upstream \"{name}\"");
+        if !is_name(name) {
+            errors.push(format!("{ctx}: names use a-z, 0-9, '-' and '_'"));
+        }
+        let spec: UpstreamSpec = match UpstreamSpec::deserialize(raw.clone()) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(format!("{ctx}: {}", clean(&e.to_string())));
+                continue;
+            }
+        };
+        let url = match check_url(&spec.url) {
+            Ok(u) => u,
+            Err(e) => {
+                errors.push(format!("{ctx}: {e}"));
+                continue;
+            }
+        };
+        let timeout_ms = match spec.timeout.as_deref().map(parse_duration_ms) {
+            None => DEFAULT_TIMEOUT_MS,
+            Some(Ok(ms)) if ms <= MAX_TIMEOUT_MS => ms as u32,
+            Some(Ok(_)) => {
+                errors.push(format!("{ctx}: timeout must be at most 10m"));
+                continue;
+            }
+            Some(Err(e)) => {
+                errors.push(format!("{ctx}: timeout: {e}"));
+                continue;
+            }
+        };
+        upstream_index.insert(name.clone(), out.upstreams.len());
+        out.upstreams.push(CheckedUpstream {
+            name: name.clone(),
+            url,
+            timeout_ms,
+        });
+    }
+
+    // Named policies.
+    let mut policy_index = HashMap::new();
+    for (name, raw) in &gateway.policies {
+        let ctx = format!("{gateway_path}: policy \"{name}\"");
+        if !is_name(name) {
+            errors.push(format!("{ctx}: names use a-z, 0-9, '-' and '_'"));
+        }
+        if let Some(spec) = check_policy(raw, &ctx, &mut errors) {
+            policy_index.insert(name.clone(), out.policies.len());
+            out.policies.push(CheckedPolicy {
+                name: name.clone(),
+                spec,
+            });
+        }
+    }
+    for name in &gateway.gateway.default_policies {
+        match policy_index.get(name) {
+            Some(&i) => out.default_policies.push(i),
+            None => errors.push(format!(
+                "{gateway_path}: gateway.default_policies: policy \"{name}\" is not defined in [policies]"
+            )),
+        }
+    }
+
+    // Routes: unversioned ones in gateway.toml, then each version folder in name order.
+    let mut raw_routes: Vec<(String, String, toml::Value)> = gateway
+        .route
+        .iter()
+        .map(|r| (gateway_path.to_string(), String::new(), r.clone()))
+        .collect();
+    let mut others: Vec<&SourceFile> = files.iter().filter(|f| f.path != gateway_path).collect();
+    others.sort_by(|a, b| a.path.cmp(&b.path));
+    for f in others {
+        let Some(prefix) = version_prefix(&f.path, &mut errors) else {
+            continue;
+        };
+        if let Some(rf) = parse_file::<RoutesFile>(f, &mut errors) {
+            raw_routes.extend(
+                rf.route
+                    .into_iter()
+                    .map(|r| (f.path.clone(), prefix.clone(), r)),
+            );
+        }
+    }
+
+    let mut route_ids: HashMap<String, String> = HashMap::new();
+    for (file, prefix, raw) in raw_routes {
+        let id = raw
+            .get("id")
+            .and_then(|v| v.as_str())
+            .unwrap_or("<no id>")
+            .to_string();
+        let ctx = format!("{file}: route \"{id}\"");
+        let spec = match RouteSpec::deserialize(raw) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(format!("{ctx}: {}", clean(&e.to_string())));
+                continue;
+            }
+        };
+        if let Some(first) = route_ids.get(&spec.id) {
+            errors.push(format!(
+                "{ctx}: duplicate route id (first defined in {first})"
+            ));
+            continue;
+        }
+        route_ids.insert(spec.id.clone(), file.clone());
+        if let Some(route) = check_route(
+            spec,
+            &file,
+            &prefix,
+            &ctx,
+            &upstream_index,
+            &policy_index,
+            &mut out,
+            &mut errors,
+        ) {
+            out.routes.push(route);
+        }
+    }
+
+    group_paths(&mut out, &mut errors);
+
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn parse_file<T: for<'de> Deserialize<'de>>(f: &SourceFile, errors: &mut Vec<String>) -> Option<T> {
+    match toml::from_str::<T>(&f.text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let place = e.span().map(|s| {
+                let line = f.text[..s.start].matches('\n').count() + 1;
+                let col = s.start - f.text[..s.start].rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!("line {line}, column {col}: ")
+            });
+            errors.push(format!(
+                "{}: {}{}",
+                f.path,
+                place.unwrap_or_default(),
+                clean(e.message())
+            ));
+            None
+        }
+    }
+}
+
+/// `routes/v1/users.toml` -> `/v1`. Anything else under routes/ is an error.
+fn version_prefix(path: &str, errors: &mut Vec<String>) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["routes", version, file] if file.ends_with(".toml") => {
+            let ok = !version.is_empty()
+                && version.bytes().all(|b| {
+                    b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || b == b'-'
+                        || b == b'.'
+                        || b == b'_'
+                })
+                && !version.starts_with('.');
+            if ok {
+                Some(format!("/{version}"))
+            } else {
+                errors.push(format!(
+                    "{path}: version folder \"{version}\" must use a-z, 0-9, '.', '-' and '_' (it becomes the path prefix)"
+                ));
+                None
+            }
+        }
+        _ => {
+            errors.push(format!(
+                "{path}: unexpected file: routes/ holds gateway.toml and <version>/<name>.toml files only"
+            ));
+            None
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_route(
+    spec: RouteSpec,
+    file: &str,
+    prefix: &str,
+    ctx: &str,
+    upstreams: &HashMap<String, usize>,
+    named_policies: &HashMap<String, usize>,
+    out: &mut Checked,
+    errors: &mut Vec<String>,
+) -> Option<CheckedRoute> {
+    let before = errors.len();
+    if !is_route_id(&spec.id) {
+        errors.push(format!(
+            "{ctx}: route ids use letters, digits, '-', '_' and '.'"
+        ));
+    }
+    if let Err(e) = check_route_path(&spec.path) {
+        errors.push(format!("{ctx}: path \"{}\": {e}", spec.path));
+    }
+    let path = if spec.path == "/" && !prefix.is_empty() {
+        prefix.to_string()
+    } else {
+        format!("{prefix}{}", spec.path)
+    };
+
+    if spec.methods.is_empty() {
+        errors.push(format!("{ctx}: methods must list at least one method"));
+    }
+    let mut methods: Vec<String> = Vec::new();
+    for m in &spec.methods {
+        if !METHODS.contains(&m.as_str()) {
+            let hint = if METHODS.contains(&m.to_ascii_uppercase().as_str()) {
+                " (methods are upper-case)".to_string()
+            } else {
+                format!(" (allowed: {})", METHODS.join(", "))
+            };
+            errors.push(format!("{ctx}: unknown method \"{m}\"{hint}"));
+        } else if methods.contains(m) {
+            errors.push(format!("{ctx}: method \"{m}\" is listed twice"));
+        } else {
+            methods.push(m.clone());
+        }
+    }
+    if methods.iter().any(|m| m == "GET") && !methods.iter().any(|m| m == "HEAD") {
+        methods.push("HEAD".to_string());
+    }
+
+    let host = spec.host.map(|h| h.to_ascii_lowercase());
+    if let Some(h) = &host {
+        let ok = !h.is_empty()
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            && !h.starts_with('.')
+            && !h.ends_with('.');
+        if !ok {
+            errors.push(format!(
+                "{ctx}: host \"{h}\" must be a plain host name without port or scheme"
+            ));
+        }
+    }
+
+    let upstream = match upstreams.get(&spec.upstream) {
+        Some(&i) => i,
+        None => {
+            errors.push(format!(
+                "{ctx}: upstream \"{}\" is not defined in routes/gateway.toml [upstreams]",
+                spec.upstream
+            ));
+            0
+        }
+    };
+
+    let rewrite = match spec
+        .rewrite
+        .as_deref()
+        .map(|r| parse_rewrite(r, &spec.path))
+    {
+        None => None,
+        Some(Ok(parts)) => Some(parts),
+        Some(Err(e)) => {
+            errors.push(format!(
+                "{ctx}: rewrite \"{}\": {e}",
+                spec.rewrite.as_deref().unwrap_or("")
+            ));
+            None
+        }
+    };
+
+    let mut policies = Vec::new();
+    for (n, p) in spec.policies.iter().enumerate() {
+        match p {
+            PolicyRef::Named(name) => match named_policies.get(name) {
+                Some(&i) => policies.push(i),
+                None => errors.push(format!(
+                    "{ctx}: policy \"{name}\" is not defined in routes/gateway.toml [policies]"
+                )),
+            },
+            PolicyRef::Inline(raw) => {
+                let pctx = format!("{ctx}: policy #{}", n + 1);
+                if let Some(policy) = check_policy(raw, &pctx, errors) {
+                    policies.push(out.policies.len());
+                    let name = format!("{}#{}", spec.id, n + 1);
+                    out.policies.push(CheckedPolicy { name, spec: policy });
+                }
+            }
+        }
+    }
+
+    (errors.len() == before).then(|| CheckedRoute {
+        id: spec.id,
+        file: file.to_string(),
+        path,
+        methods,
+        host,
+        upstream,
+        rewrite,
+        policies,
+        websocket: spec.websocket,
+    })
+}
+
+fn check_policy(raw: &toml::Value, ctx: &str, errors: &mut Vec<String>) -> Option<PolicySpec> {
+    if raw.get("kind").is_none() {
+        errors.push(format!("{ctx}: missing key `kind`"));
+        return None;
+    }
+    let spec = match PolicySpec::deserialize(raw.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            errors.push(format!("{ctx}: {}", clean(&e.to_string())));
+            return None;
+        }
+    };
+    let before = errors.len();
+    match &spec {
+        PolicySpec::Headers(h) => {
+            check_header_edits(&h.request, &format!("{ctx}: request"), errors);
+            check_header_edits(&h.response, &format!("{ctx}: response"), errors);
+        }
+    }
+    (errors.len() == before).then_some(spec)
+}
+
+fn check_header_edits(edits: &HeaderEditsSpec, ctx: &str, errors: &mut Vec<String>) {
+    let names = edits.set.keys().chain(edits.remove.iter());
+    for name in names {
+        let lower = name.to_ascii_lowercase();
+        if name.is_empty() || !name.bytes().all(is_token_byte) {
+            errors.push(format!("{ctx}: \"{name}\" is not a valid header name"));
+        } else if GATEWAY_OWNED_HEADERS.contains(&lower.as_str())
+            || HOP_BY_HOP_HEADERS.contains(&lower.as_str())
+        {
+            errors.push(format!("{ctx}: header \"{name}\" is managed by the gateway and cannot be changed by a policy"));
+        }
+    }
+    for (name, value) in &edits.set {
+        if value.bytes().any(|b| (b < b' ' && b != b'\t') || b == 0x7f) {
+            errors.push(format!(
+                "{ctx}: value of \"{name}\" contains a control character"
+            ));
+        }
+    }
+}
+
+/// Splits `http://${HOST}/api` into literal and variable parts and checks what it can now:
+/// a fully literal URL completely, a URL with variables once they resolve at runtime.
+fn check_url(url: &str) -> Result<Vec<UrlPart>, String> {
+    let mut parts = Vec::new();
+    let mut rest = url;
+    while let Some(start) = rest.find("${") {
+        if start > 0 {
+            parts.push(UrlPart::Lit(rest[..start].to_string()));
+        }
+        let Some(end) = rest[start..].find('}') else {
+            return Err(format!("upstream URL `{url}`: unclosed `${{`"));
+        };
+        let var = &rest[start + 2..start + end];
+        let var_ok = !var.is_empty()
+            && var
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            && !var.as_bytes()[0].is_ascii_digit();
+        if !var_ok {
+            return Err(format!(
+                "upstream URL `{url}`: `${{{var}}}` is not a valid variable name (A-Z, 0-9, _)"
+            ));
+        }
+        parts.push(UrlPart::Var(var.to_string()));
+        rest = &rest[start + end + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push(UrlPart::Lit(rest.to_string()));
+    }
+    if parts.iter().all(|p| matches!(p, UrlPart::Lit(_))) {
+        Origin::parse(url)?;
+    }
+    Ok(parts)
+}
+
+/// `"250ms"`, `"5s"`, `"2m"` -> milliseconds. Zero is rejected.
+pub fn parse_duration_ms(s: &str) -> Result<u64, String> {
+    let err =
+        || format!("invalid duration \"{s}\": use a whole number with ms, s or m, e.g. \"5s\"");
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    let (num, unit) = s.split_at(digits);
+    let n: u64 = num.parse().map_err(|_| err())?;
+    let ms = match unit {
+        "ms" => n,
+        "s" => n.checked_mul(1000).ok_or_else(err)?,
+        "m" => n.checked_mul(60_000).ok_or_else(err)?,
+        _ => return Err(err()),
+    };
+    if ms == 0 {
+        return Err(format!(
+            "invalid duration \"{s}\": must be greater than zero"
+        ));
+    }
+    Ok(ms)
+}
+
+/// A route path must already be in the form the runtime normalises requests to, or it could
+/// never match: starts with `/`, no empty, `.` or `..` segments, no trailing slash, no
+/// percent-escapes, only characters valid in a URL path.
+fn check_route_path(path: &str) -> Result<(), String> {
+    if !path.starts_with('/') {
+        return Err("must start with '/'".into());
+    }
+    if path == "/" {
+        return Ok(());
+    }
+    if path.ends_with('/') {
+        return Err("must not end with '/' (requests are matched without trailing slashes)".into());
+    }
+    for seg in path[1..].split('/') {
+        if seg.is_empty() {
+            return Err("must not contain '//'".into());
+        }
+        if seg == "." || seg == ".." {
+            return Err("must not contain '.' or '..' segments".into());
+        }
+    }
+    if let Some(c) = path
+        .chars()
+        .find(|&c| !(is_path_char(c) || c == '{' || c == '}'))
+    {
+        return Err(format!(
+            "character '{c}' is not allowed (use plain, unescaped characters)"
+        ));
+    }
+    let mut probe = matchit::Router::new();
+    probe.insert(path, ()).map_err(|e| e.to_string())
+}
+
+/// Characters allowed unescaped in a normalised path segment (RFC 3986 pchar minus '%').
+pub fn is_path_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/".contains(c)
+}
+
+fn path_params(path: &str) -> Vec<String> {
+    let mut params = Vec::new();
+    let mut rest = path;
+    while let Some(s) = rest.find('{') {
+        let Some(e) = rest[s..].find('}') else { break };
+        params.push(rest[s + 1..s + e].trim_start_matches('*').to_string());
+        rest = &rest[s + e + 1..];
+    }
+    params
+}
+
+fn parse_rewrite(rewrite: &str, route_path: &str) -> Result<Vec<RewritePart>, String> {
+    if !rewrite.starts_with('/') {
+        return Err("must start with '/'".into());
+    }
+    let params = path_params(route_path);
+    let mut parts = Vec::new();
+    let mut rest = rewrite;
+    while !rest.is_empty() {
+        match rest.find('{') {
+            Some(0) => {
+                let end = rest.find('}').ok_or("unclosed '{'")?;
+                let name = rest[1..end].trim_start_matches('*');
+                if !params.iter().any(|p| p == name) {
+                    return Err(format!("{{{name}}} is not a parameter of the route path"));
+                }
+                parts.push(RewritePart::Param(name.to_string()));
+                rest = &rest[end + 1..];
+            }
+            found => {
+                let end = found.unwrap_or(rest.len());
+                let lit = &rest[..end];
+                if let Some(c) = lit.chars().find(|&c| !is_path_char(c)) {
+                    return Err(format!("character '{c}' is not allowed"));
+                }
+                parts.push(RewritePart::Lit(lit.to_string()));
+                rest = &rest[end..];
+            }
+        }
+    }
+    Ok(parts)
+}
+
+/// Groups routes by public path and inserts each distinct path into a matchit router, so
+/// conflicting paths fail here exactly as they would at runtime.
+fn group_paths(out: &mut Checked, errors: &mut Vec<String>) {
+    let mut by_path: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut router = matchit::Router::new();
+    let mut owners: HashMap<String, usize> = HashMap::new();
+    for (i, r) in out.routes.iter().enumerate() {
+        if let Some(&g) = by_path.get(r.path.as_str()) {
+            for &other in &out.paths[g].1 {
+                let o = &out.routes[other];
+                let shared: Vec<&String> =
+                    r.methods.iter().filter(|m| o.methods.contains(m)).collect();
+                if o.host == r.host && !shared.is_empty() {
+                    errors.push(format!(
+                        "{}: route \"{}\": {} {} is already served by route \"{}\" ({})",
+                        r.file, r.id, shared[0], r.path, o.id, o.file
+                    ));
+                }
+            }
+            out.paths[g].1.push(i);
+            continue;
+        }
+        match router.insert(r.path.clone(), ()) {
+            Ok(()) => {
+                by_path.insert(&r.path, out.paths.len());
+                owners.insert(r.path.clone(), i);
+                out.paths.push((r.path.clone(), vec![i]));
+            }
+            Err(matchit::InsertError::Conflict { with }) => {
+                let other = owners.get(&with).map(|&o| &out.routes[o]);
+                let who = other
+                    .map(|o| format!(" (route \"{}\" in {})", o.id, o.file))
+                    .unwrap_or_default();
+                errors.push(format!(
+                    "{}: route \"{}\": path \"{}\" conflicts with \"{with}\"{who}",
+                    r.file, r.id, r.path
+                ));
+            }
+            Err(e) => errors.push(format!(
+                "{}: route \"{}\": path \"{}\": {e}",
+                r.file, r.id, r.path
+            )),
+        }
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn is_route_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// RFC 9110 token characters.
+pub fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// serde/toml messages end with a newline or carry "in `...`" noise; keep one clean line.
+fn clean(msg: &str) -> String {
+    msg.trim().replace('\n', " ")
+}

@@ -1,0 +1,12 @@
+//! Configuration. `schema`, `check` and `emit` run at build time (from `build.rs`);
+//! at runtime only the generated [`TABLE`] and the types in [`table`] exist.
+
+pub mod origin;
+pub mod reserved;
+pub mod table;
+
+pub use table::*;
+
+use crate::policy::Policy;
+
+include!(concat!(env!("OUT_DIR"), "/routes.rs"));

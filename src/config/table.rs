@@ -1,0 +1,110 @@
+//! The compiled configuration: static tables that `build.rs` generates from routes/.
+//! Nothing here is parsed at runtime; the types only hold `&'static` data.
+
+use crate::policy::Policy;
+
+/// HTTP methods a route can serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Options,
+}
+
+impl Method {
+    /// Parses a request method; `None` for methods no route can serve (e.g. `TRACE`).
+    pub fn parse(s: &str) -> Option<Method> {
+        Some(match s {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            "OPTIONS" => Method::Options,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+        }
+    }
+}
+
+/// A piece of an upstream URL: literal text or a `${VAR}` resolved from the worker's env.
+#[derive(Debug)]
+pub enum UrlPart {
+    Lit(&'static str),
+    Var(&'static str),
+}
+
+/// `[upstreams.<name>]`.
+#[derive(Debug)]
+pub struct Upstream {
+    pub name: &'static str,
+    pub url: &'static [UrlPart],
+    /// Time allowed until the origin's response headers arrive.
+    pub timeout_ms: u32,
+}
+
+/// A piece of a rewrite template: literal text or a route parameter.
+#[derive(Debug)]
+pub enum RewritePart {
+    Lit(&'static str),
+    Param(&'static str),
+}
+
+/// One `[[route]]`.
+#[derive(Debug)]
+pub struct Route {
+    pub id: &'static str,
+    /// Public path with the version prefix, in matchit syntax.
+    pub path: &'static str,
+    /// Methods served; `GET` routes include `HEAD`.
+    pub methods: &'static [Method],
+    /// Lower-case host name the request's Host must equal; `None` matches any host.
+    pub host: Option<&'static str>,
+    /// Index into [`Table::upstreams`].
+    pub upstream: u16,
+    /// Path sent upstream; `None` sends the public path unchanged.
+    pub rewrite: Option<&'static [RewritePart]>,
+    /// Indices into [`Table::policies`]: the gateway's default policies, then the route's own.
+    pub policies: &'static [u16],
+    /// Keep `Upgrade`/`Connection` so WebSocket handshakes reach the origin.
+    pub websocket: bool,
+}
+
+impl Route {
+    pub fn serves(&self, method: Method) -> bool {
+        self.methods.contains(&method)
+    }
+}
+
+/// Routes sharing one public path (they differ by method or host).
+#[derive(Debug)]
+pub struct PathGroup {
+    pub path: &'static str,
+    /// Indices into [`Table::routes`]; host-specific routes come first.
+    pub routes: &'static [u16],
+}
+
+/// Everything routes/ compiled to.
+#[derive(Debug)]
+pub struct Table {
+    pub upstreams: &'static [Upstream],
+    pub policies: &'static [Policy],
+    pub routes: &'static [Route],
+    pub paths: &'static [PathGroup],
+}

@@ -1,0 +1,222 @@
+//! The request flow, one direction:
+//! normalise + match -> inbound policies -> upstream -> outbound policies -> access log.
+//!
+//! Every gateway error becomes problem+json through [`GatewayError::to_problem`]; the access
+//! log line is written after the response is handed back.
+
+use crate::config::{Method, Route};
+use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
+use crate::http::forwarding::{
+    prepare_downstream_response, prepare_upstream_request, server_timing, Forwarded,
+};
+use crate::http::trace::RequestIds;
+use crate::http::url::RequestUrl;
+use crate::log::AccessLog;
+use crate::platform;
+use crate::policy::{Flow, Inbound};
+use crate::route::{host_for_matching, normalise, upstream_path, Matched, RouteIndex};
+use crate::upstream::{proxy, resolve::cached_origin};
+use web_sys::{Headers, Request, Response, ResponseInit};
+use worker::{Context, Env};
+
+/// Per-request facts gathered once and shared by the steps.
+struct Exchange<'a> {
+    ids: RequestIds,
+    url: RequestUrl<'a>,
+    method: String,
+    client_ip: Option<String>,
+    started: f64,
+}
+
+/// Handles one request. Never fails: errors are answered as problem+json.
+pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
+    let started = platform::now_ms();
+    let timestamp = platform::now_iso();
+    let inbound = req.headers();
+    let ids = RequestIds::new(
+        inbound.get("x-request-id").ok().flatten().as_deref(),
+        inbound.get("traceparent").ok().flatten().as_deref(),
+        &platform::random_40(),
+    );
+    let url = req.url();
+    let ex = Exchange {
+        ids,
+        url: RequestUrl::split(&url),
+        method: req.method(),
+        client_ip: inbound.get("cf-connecting-ip").ok().flatten(),
+        started,
+    };
+    let mut log = AccessLog {
+        timestamp,
+        request_id: ex.ids.request_id.clone(),
+        trace_id: ex.ids.trace_id.clone(),
+        method: ex.method.clone(),
+        path: ex.url.path.to_string(),
+        client_ip: ex.client_ip.clone(),
+        ..AccessLog::default()
+    };
+
+    let response = match route_and_proxy(&req, &inbound, &env, &ex, &mut log).await {
+        Ok(resp) => resp,
+        Err(err) => {
+            log.error = Some(err.slug());
+            problem_response(&err, &ex)
+        }
+    };
+    log.status = response.status();
+    log.duration_ms = platform::now_ms() - started;
+    ctx.wait_until(async move { platform::console_log(&log.to_json()) });
+    response
+}
+
+async fn route_and_proxy(
+    req: &Request,
+    inbound: &Headers,
+    env: &Env,
+    ex: &Exchange<'_>,
+    log: &mut AccessLog,
+) -> Result<Response, GatewayError> {
+    let path = normalise(ex.url.path).map_err(GatewayError::BadPath)?;
+    let index = RouteIndex::global();
+    let host = host_for_matching(ex.url.host);
+    let (route, params) = match index.find(Method::parse(&ex.method), &host, &path) {
+        Matched::Found { route, params, .. } => (route, params),
+        Matched::MethodNotAllowed { allow } => {
+            return Err(GatewayError::MethodNotAllowed { allow })
+        }
+        Matched::NotFound => return Err(GatewayError::RouteNotFound),
+    };
+    log.route = Some(route.id);
+    let table = index.table();
+    let upstream = &table.upstreams[route.upstream as usize];
+    log.upstream = Some(upstream.name);
+
+    // Upstream request headers: a copy of the client's, cleaned, then gateway headers set.
+    let mut headers = Headers::new_with_headers(inbound).map_err(|_| GatewayError::Internal {
+        what: "copy the request headers",
+    })?;
+    let traceparent = ex.ids.traceparent();
+    let tracestate = if ex.ids.continued {
+        inbound.get("tracestate").ok().flatten()
+    } else {
+        None
+    };
+    prepare_upstream_request(
+        &mut headers,
+        &Forwarded {
+            client_ip: ex.client_ip.as_deref(),
+            proto: ex.url.scheme,
+            host: ex.url.host,
+            request_id: &ex.ids.request_id,
+            traceparent: &traceparent,
+            tracestate: tracestate.as_deref(),
+            websocket: route.websocket,
+        },
+    );
+
+    // Inbound policies, in order.
+    let policies = route.policies.iter().map(|&i| &table.policies[i as usize]);
+    let mut step = Inbound {
+        route_id: route.id,
+        upstream_headers: &mut headers,
+    };
+    for policy in policies.clone() {
+        if let Flow::Respond(resp) = policy.on_request::<_, Response>(&mut step).await? {
+            return Ok(resp);
+        }
+    }
+
+    // Upstream.
+    let origin = cached_origin(
+        route.upstream as usize,
+        upstream,
+        |name| env.var(name).ok().map(|v| v.to_string()),
+        |err| {
+            platform::console_log(&format!(
+                "{{\"level\":\"error\",\"message\":{:?}}}",
+                err.detail()
+            ))
+        },
+    )?;
+    let url = upstream_url(
+        &origin.authority,
+        &origin.base_path,
+        &upstream_path(route, &path, &params),
+        ex.url.query,
+    );
+    let sent_at = platform::now_ms();
+    let resp = proxy::send(proxy::Outgoing {
+        url: &url,
+        method: &ex.method,
+        headers: &headers,
+        body_from: req,
+        upstream: upstream.name,
+        timeout_ms: upstream.timeout_ms,
+    })
+    .await?;
+    let upstream_ms = platform::now_ms() - sent_at;
+    log.upstream_ms = Some(upstream_ms);
+
+    if route.websocket && resp.status() == 101 {
+        return Ok(resp); // the handshake response carries the socket; it cannot be re-wrapped
+    }
+    Ok(outbound(route, table, resp, ex, upstream_ms))
+}
+
+/// Outbound: hop-by-hop stripped, request id and timing added, policies in reverse order.
+fn outbound(
+    route: &Route,
+    table: &crate::config::Table,
+    resp: Response,
+    ex: &Exchange,
+    upstream_ms: f64,
+) -> Response {
+    let Ok(mut headers) = Headers::new_with_headers(&resp.headers()) else {
+        return resp;
+    };
+    let gateway_ms = platform::now_ms() - ex.started - upstream_ms;
+    prepare_downstream_response(&mut headers, &ex.ids.request_id, gateway_ms, upstream_ms);
+    for &i in route.policies.iter().rev() {
+        table.policies[i as usize].on_response(&mut headers);
+    }
+    proxy::rewrap(resp, &headers)
+}
+
+fn upstream_url(authority: &str, base: &str, path: &str, query: Option<&str>) -> String {
+    let mut url = String::with_capacity(
+        authority.len() + base.len() + path.len() + query.map_or(0, str::len) + 1,
+    );
+    url.push_str(authority);
+    url.push_str(base);
+    url.push_str(path);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
+
+/// The one place a [`GatewayError`] becomes an HTTP response.
+fn problem_response(err: &GatewayError, ex: &Exchange) -> Response {
+    let body = err.to_problem(ex.url.path, &ex.ids.request_id);
+    let headers = Headers::new().expect("Headers constructor");
+    let _ = headers.set("content-type", PROBLEM_CONTENT_TYPE);
+    let _ = headers.set("cache-control", "no-store");
+    let _ = headers.set("x-request-id", &ex.ids.request_id);
+    let _ = headers.set(
+        "server-timing",
+        &server_timing(platform::now_ms() - ex.started, None),
+    );
+    for (name, value) in err.headers() {
+        let _ = headers.set(name, &value);
+    }
+    let init = ResponseInit::new();
+    init.set_status(err.status());
+    init.set_headers_headers(&headers);
+    let body = if ex.method == "HEAD" {
+        None
+    } else {
+        Some(body.as_str())
+    };
+    Response::new_with_opt_str_and_init(body, &init).expect("Response constructor")
+}

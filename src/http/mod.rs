@@ -1,0 +1,8 @@
+//! HTTP plumbing shared by routing, policies and upstreams.
+
+pub mod forwarding;
+pub mod header_edit;
+pub mod trace;
+pub mod url;
+
+pub use header_edit::{HeaderEdit, HeaderList};

@@ -1,0 +1,32 @@
+//! Gatehouse: an API gateway that runs as a Cloudflare Worker.
+//!
+//! Routes, upstreams and policies come from the `routes/` directory, checked and compiled into
+//! static tables by `build.rs` ([`config::TABLE`]). Each request flows one way through
+//! `gateway.rs`: normalise and match ([`route`]) -> inbound [`policy`] steps -> [`upstream`]
+//! -> outbound policy steps -> one access-log line ([`log`]). Gateway errors are
+//! [`error::GatewayError`], answered as `application/problem+json`.
+//!
+//! Pure logic compiles natively (`cargo test`); the worker glue exists on wasm32 only.
+
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod log;
+pub mod policy;
+pub mod route;
+pub mod upstream;
+
+#[cfg(target_arch = "wasm32")]
+mod gateway;
+#[cfg(target_arch = "wasm32")]
+pub mod platform;
+
+#[cfg(target_arch = "wasm32")]
+#[worker::event(fetch)]
+async fn fetch(
+    req: web_sys::Request,
+    env: worker::Env,
+    ctx: worker::Context,
+) -> worker::Result<web_sys::Response> {
+    Ok(gateway::handle(req, env, ctx).await)
+}

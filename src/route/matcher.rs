@@ -1,0 +1,102 @@
+//! Finds the route for a request: matchit over the distinct public paths (built once per
+//! isolate), then host and method among the routes sharing that path.
+
+use crate::config::{Method, Route, Table};
+use matchit::{Params, Router};
+
+/// What the table says about a request.
+pub enum Matched<'p> {
+    Found {
+        index: usize,
+        route: &'static Route,
+        params: Params<'static, 'p>,
+    },
+    /// The path exists for this host, but not for this method. `allow` is the `Allow` value.
+    MethodNotAllowed {
+        allow: String,
+    },
+    NotFound,
+}
+
+/// A route table plus its matchit index.
+pub struct RouteIndex {
+    table: &'static Table,
+    router: Router<u16>,
+}
+
+impl RouteIndex {
+    /// Builds the index. Paths were inserted into matchit at build time already, so a failure
+    /// here means the generated table is corrupt: that is a bug, reported by panic once.
+    pub fn new(table: &'static Table) -> RouteIndex {
+        let mut router = Router::new();
+        for (i, group) in table.paths.iter().enumerate() {
+            router
+                .insert(group.path, i as u16)
+                .expect("routes were checked at build time");
+        }
+        RouteIndex { table, router }
+    }
+
+    /// The index over the compiled routes/ table, built on first use in this isolate.
+    pub fn global() -> &'static RouteIndex {
+        static INDEX: std::sync::OnceLock<RouteIndex> = std::sync::OnceLock::new();
+        INDEX.get_or_init(|| RouteIndex::new(&crate::config::TABLE))
+    }
+
+    pub fn table(&self) -> &'static Table {
+        self.table
+    }
+
+    /// Matches a normalised path. `host` is the request host, lower-case, without port.
+    /// `method` is `None` for methods no route can serve.
+    pub fn find<'p>(
+        &'static self,
+        method: Option<Method>,
+        host: &str,
+        path: &'p str,
+    ) -> Matched<'p> {
+        let Ok(m) = self.router.at(path) else {
+            return Matched::NotFound;
+        };
+        let group = &self.table.paths[*m.value as usize];
+        let mut allow: Vec<Method> = Vec::new();
+        for &i in group.routes {
+            let route = &self.table.routes[i as usize];
+            if route.host.is_some_and(|h| h != host) {
+                continue;
+            }
+            match method {
+                Some(method) if route.serves(method) => {
+                    return Matched::Found {
+                        index: i as usize,
+                        route,
+                        params: m.params,
+                    };
+                }
+                _ => {
+                    for m in route.methods {
+                        if !allow.contains(m) {
+                            allow.push(*m);
+                        }
+                    }
+                }
+            }
+        }
+        if allow.is_empty() {
+            return Matched::NotFound;
+        }
+        let names: Vec<&str> = allow.iter().map(|m| m.as_str()).collect();
+        Matched::MethodNotAllowed {
+            allow: names.join(", "),
+        }
+    }
+}
+
+/// The request host for matching: lower-case, without port.
+pub fn host_for_matching(host: &str) -> String {
+    let without_port = match host.rfind(':') {
+        Some(i) if !host[i..].contains(']') => &host[..i],
+        _ => host,
+    };
+    without_port.to_ascii_lowercase()
+}

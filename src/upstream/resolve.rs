@@ -1,0 +1,55 @@
+//! Resolves an upstream's URL template (`http://${HOST}/api`) against the worker's vars and
+//! secrets. Literal URLs were checked at build time; URLs with vars are checked here, once per
+//! isolate: the result (or the error) is cached, so a missing var is reported once, not per
+//! request.
+
+use crate::config::origin::Origin;
+use crate::config::{Upstream, UrlPart};
+use crate::error::GatewayError;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Builds the base URL from its parts, looking vars up with `lookup`.
+pub fn resolve_origin(
+    upstream: &'static Upstream,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Origin, GatewayError> {
+    let mut url = String::new();
+    for part in upstream.url {
+        match part {
+            UrlPart::Lit(l) => url.push_str(l),
+            UrlPart::Var(name) => match lookup(name) {
+                Some(v) => url.push_str(v.trim()),
+                None => return Err(GatewayError::MissingVariable { name }),
+            },
+        }
+    }
+    Origin::parse(&url).map_err(|reason| GatewayError::InvalidUpstreamUrl {
+        upstream: upstream.name,
+        reason,
+    })
+}
+
+thread_local! {
+    static RESOLVED: RefCell<HashMap<usize, Result<Rc<Origin>, GatewayError>>> = RefCell::new(HashMap::new());
+}
+
+/// [`resolve_origin`] cached per isolate. `on_first_error` runs once per upstream, the first
+/// time resolution fails (the caller logs it).
+pub fn cached_origin(
+    index: usize,
+    upstream: &'static Upstream,
+    lookup: impl Fn(&str) -> Option<String>,
+    on_first_error: impl FnOnce(&GatewayError),
+) -> Result<Rc<Origin>, GatewayError> {
+    if let Some(hit) = RESOLVED.with(|m| m.borrow().get(&index).cloned()) {
+        return hit;
+    }
+    let result = resolve_origin(upstream, lookup).map(Rc::new);
+    if let Err(e) = &result {
+        on_first_error(e);
+    }
+    RESOLVED.with(|m| m.borrow_mut().insert(index, result.clone()));
+    result
+}
