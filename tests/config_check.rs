@@ -1,0 +1,317 @@
+//! The build-time checker: every broken config fails with `routes/<file>: route "<id>": <rule>`.
+//! A table of broken files and the exact message each must produce.
+
+#[path = "../src/config/check.rs"]
+#[allow(dead_code)] // build.rs reads the fields the tests do not
+mod check;
+#[path = "../src/config/origin.rs"]
+mod origin;
+#[path = "../src/config/reserved.rs"]
+mod reserved;
+#[path = "../src/config/schema.rs"]
+mod schema;
+
+use check::{check, RewritePart, SourceFile, UrlPart};
+
+const GATEWAY: &str = r#"
+[upstreams.users]
+url = "http://127.0.0.1:9001"
+
+[policies.tag]
+kind = "headers"
+request = { set = { "x-a" = "1" } }
+"#;
+
+fn files(gateway: &str, routes: &str) -> Vec<SourceFile> {
+    vec![
+        SourceFile {
+            path: "routes/gateway.toml".into(),
+            text: gateway.into(),
+        },
+        SourceFile {
+            path: "routes/v1/users.toml".into(),
+            text: routes.into(),
+        },
+    ]
+}
+
+fn errors_for(gateway: &str, routes: &str) -> Vec<String> {
+    match check(&files(gateway, routes)) {
+        Ok(_) => vec![],
+        Err(e) => e,
+    }
+}
+
+const GOOD_ROUTE: &str = r#"
+[[route]]
+id = "get-user"
+methods = ["GET"]
+path = "/users/{id}"
+upstream = "users"
+"#;
+
+#[test]
+fn broken_route_files_fail_with_file_route_and_rule() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"GET\"\npath = \"/x\"\n",
+            "routes/v1/users.toml: line 4, column 1: invalid array expected `]`",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"users\"\nmethds = [\"GET\"]\n",
+            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `host`, `rewrite`, `policies`, `websocket`",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"orders\"\n",
+            "routes/v1/users.toml: route \"a\": upstream \"orders\" is not defined in routes/gateway.toml [upstreams]",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"users\"\npolicies = [\"nope\"]\n",
+            "routes/v1/users.toml: route \"a\": policy \"nope\" is not defined in routes/gateway.toml [policies]",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"FETCH\"]\npath = \"/x\"\nupstream = \"users\"\n",
+            "routes/v1/users.toml: route \"a\": unknown method \"FETCH\" (allowed: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"get\"]\npath = \"/x\"\nupstream = \"users\"\n",
+            "routes/v1/users.toml: route \"a\": unknown method \"get\" (methods are upper-case)",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = []\npath = \"/x\"\nupstream = \"users\"\n",
+            "routes/v1/users.toml: route \"a\": methods must list at least one method",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"x\"\nupstream = \"users\"\n",
+            "routes/v1/users.toml: route \"a\": path \"x\": must start with '/'",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x/\"\nupstream = \"users\"\n",
+            "routes/v1/users.toml: route \"a\": path \"/x/\": must not end with '/' (requests are matched without trailing slashes)",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a/../b\"\nupstream = \"users\"\n",
+            "routes/v1/users.toml: route \"a\": path \"/a/../b\": must not contain '.' or '..' segments",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a%2Fb\"\nupstream = \"users\"\n",
+            "routes/v1/users.toml: route \"a\": path \"/a%2Fb\": character '%' is not allowed (use plain, unescaped characters)",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a/{id\"\nupstream = \"users\"\n",
+            "routes/v1/users.toml: route \"a\": path \"/a/{id\": Parameters must be registered with a valid name",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a/{id}\"\nupstream = \"users\"\nrewrite = \"/b/{name}\"\n",
+            "routes/v1/users.toml: route \"a\": rewrite \"/b/{name}\": {name} is not a parameter of the route path",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\nhost = \"https://x.com\"\n",
+            "routes/v1/users.toml: route \"a\": host \"https://x.com\" must be a plain host name without port or scheme",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"jwtt\" }]\n",
+            "routes/v1/users.toml: route \"a\": policy #1: unknown variant `jwtt`, expected `headers` in `kind`",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"headers\", request = { set = { \"x-request-id\" = \"1\" } } }]\n",
+            "routes/v1/users.toml: route \"a\": policy #1: request: header \"x-request-id\" is managed by the gateway and cannot be changed by a policy",
+        ),
+        (
+            "[[route]]\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\n",
+            "routes/v1/users.toml: route \"<no id>\": missing field `id`",
+        ),
+        (
+            "[[route]]\nid = \"a b\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\n",
+            "routes/v1/users.toml: route \"a b\": route ids use letters, digits, '-', '_' and '.'",
+        ),
+        (
+            "[[route]]\nid = \"a\"\nmethods = [\"GET\", \"GET\"]\npath = \"/a\"\nupstream = \"users\"\n",
+            "routes/v1/users.toml: route \"a\": method \"GET\" is listed twice",
+        ),
+    ];
+    for (routes, expected) in cases {
+        assert_eq!(
+            errors_for(GATEWAY, routes),
+            vec![expected.to_string()],
+            "for routes file:\n{routes}"
+        );
+    }
+}
+
+#[test]
+fn duplicate_route_ids_name_both_files() {
+    let mut f = files(GATEWAY, GOOD_ROUTE);
+    f.push(SourceFile {
+        path: "routes/v2/users.toml".into(),
+        text: GOOD_ROUTE.into(),
+    });
+    assert_eq!(
+        check(&f).unwrap_err(),
+        vec!["routes/v2/users.toml: route \"get-user\": duplicate route id (first defined in routes/v1/users.toml)"]
+    );
+}
+
+#[test]
+fn conflicting_paths_fail_like_matchit_would_at_runtime() {
+    let routes = format!("{GOOD_ROUTE}\n[[route]]\nid = \"by-name\"\nmethods = [\"GET\"]\npath = \"/users/{{name}}\"\nupstream = \"users\"\n");
+    assert_eq!(
+        errors_for(GATEWAY, &routes),
+        vec!["routes/v1/users.toml: route \"by-name\": path \"/v1/users/{name}\" conflicts with \"/v1/users/{id}\" (route \"get-user\" in routes/v1/users.toml)"]
+    );
+}
+
+#[test]
+fn same_path_same_method_twice_is_rejected() {
+    let routes = format!("{GOOD_ROUTE}\n[[route]]\nid = \"again\"\nmethods = [\"GET\"]\npath = \"/users/{{id}}\"\nupstream = \"users\"\n");
+    assert_eq!(
+        errors_for(GATEWAY, &routes),
+        vec!["routes/v1/users.toml: route \"again\": GET /v1/users/{id} is already served by route \"get-user\" (routes/v1/users.toml)"]
+    );
+}
+
+#[test]
+fn same_path_with_other_methods_or_hosts_is_allowed() {
+    let routes = format!(
+        "{GOOD_ROUTE}\n[[route]]\nid = \"put\"\nmethods = [\"PUT\"]\npath = \"/users/{{id}}\"\nupstream = \"users\"\n\
+         [[route]]\nid = \"partner\"\nmethods = [\"GET\"]\npath = \"/users/{{id}}\"\nhost = \"partner.example.com\"\nupstream = \"users\"\n"
+    );
+    let c = check(&files(GATEWAY, &routes)).unwrap();
+    assert_eq!(c.paths.len(), 1);
+    assert_eq!(c.paths[0].1.len(), 3);
+}
+
+#[test]
+fn broken_upstreams_fail_with_the_upstream_name() {
+    let cases: &[(&str, &str)] = &[
+        ("[upstreams.u]\nurl = \"ftp://x\"\n", "routes/gateway.toml: upstream \"u\": upstream URL `ftp://x` must start with http:// or https://"),
+        ("[upstreams.u]\nurl = \"http://\"\n", "routes/gateway.toml: upstream \"u\": upstream URL `http://` has an invalid host"),
+        ("[upstreams.u]\nurl = \"http://x:99999\"\n", "routes/gateway.toml: upstream \"u\": upstream URL `http://x:99999` has an invalid port"),
+        ("[upstreams.u]\nurl = \"http://x/a?b=1\"\n", "routes/gateway.toml: upstream \"u\": upstream URL `http://x/a?b=1` must not have a query or fragment"),
+        ("[upstreams.u]\nurl = \"http://user:pw@x\"\n", "routes/gateway.toml: upstream \"u\": upstream URL `http://user:pw@x` must not contain user info"),
+        ("[upstreams.u]\nurl = \"${lower}\"\n", "routes/gateway.toml: upstream \"u\": upstream URL `${lower}`: `${lower}` is not a valid variable name (A-Z, 0-9, _)"),
+        ("[upstreams.u]\nurl = \"${HOST\"\n", "routes/gateway.toml: upstream \"u\": upstream URL `${HOST`: unclosed `${`"),
+        ("[upstreams.u]\nurl = \"http://x\"\ntimeout = \"5x\"\n", "routes/gateway.toml: upstream \"u\": timeout: invalid duration \"5x\": use a whole number with ms, s or m, e.g. \"5s\""),
+        ("[upstreams.u]\nurl = \"http://x\"\ntimeout = \"0s\"\n", "routes/gateway.toml: upstream \"u\": timeout: invalid duration \"0s\": must be greater than zero"),
+        ("[upstreams.u]\nurl = \"http://x\"\ntimeout = \"11m\"\n", "routes/gateway.toml: upstream \"u\": timeout must be at most 10m"),
+        ("[upstreams.u]\nurl = \"http://x\"\ntimeout = 5\n", "routes/gateway.toml: upstream \"u\": invalid type: integer `5`, expected a string in `timeout`"),
+        ("[upstreams.u]\nurl = \"http://x\"\nretries = 2\n", "routes/gateway.toml: upstream \"u\": unknown field `retries`, expected `url` or `timeout`"),
+        ("[upstreams.u]\nurl = \"http://x\"\n[gateway]\ndefault_policies = [\"p\"]\n", "routes/gateway.toml: gateway.default_policies: policy \"p\" is not defined in [policies]"),
+        ("[upstream.u]\nurl = \"http://x\"\n", "routes/gateway.toml: line 1, column 2: unknown field `upstream`, expected one of `gateway`, `upstreams`, `policies`, `route`"),
+        ("[policies.p]\nrequest = {}\n", "routes/gateway.toml: policy \"p\": missing key `kind`"),
+        ("[policies.p]\nkind = \"headers\"\nrequest = { add = {} }\n", "routes/gateway.toml: policy \"p\": unknown field `add`, expected `set` or `remove`"),
+        ("[policies.p]\nkind = \"headers\"\nresponse = { remove = [\"bad name\"] }\n", "routes/gateway.toml: policy \"p\": response: \"bad name\" is not a valid header name"),
+    ];
+    for (gateway, expected) in cases {
+        let errors = match check(&[SourceFile {
+            path: "routes/gateway.toml".into(),
+            text: gateway.to_string(),
+        }]) {
+            Ok(_) => vec![],
+            Err(e) => e,
+        };
+        assert_eq!(
+            errors,
+            vec![expected.to_string()],
+            "for gateway.toml:\n{gateway}"
+        );
+    }
+}
+
+#[test]
+fn files_outside_version_folders_are_rejected() {
+    let f = vec![
+        SourceFile {
+            path: "routes/gateway.toml".into(),
+            text: GATEWAY.into(),
+        },
+        SourceFile {
+            path: "routes/users.toml".into(),
+            text: GOOD_ROUTE.into(),
+        },
+        SourceFile {
+            path: "routes/V1/users.toml".into(),
+            text: GOOD_ROUTE.into(),
+        },
+    ];
+    assert_eq!(
+        check(&f).unwrap_err(),
+        vec![
+            "routes/V1/users.toml: version folder \"V1\" must use a-z, 0-9, '.', '-' and '_' (it becomes the path prefix)",
+            "routes/users.toml: unexpected file: routes/ holds gateway.toml and <version>/<name>.toml files only",
+        ]
+    );
+}
+
+#[test]
+fn every_error_is_reported_not_just_the_first() {
+    let routes =
+        "[[route]]\nid = \"a\"\nmethods = [\"FETCH\"]\npath = \"x\"\nupstream = \"nope\"\n";
+    assert_eq!(errors_for(GATEWAY, routes).len(), 3);
+}
+
+#[test]
+fn version_folder_becomes_the_path_prefix_and_get_implies_head() {
+    let c = check(&files(GATEWAY, GOOD_ROUTE)).unwrap();
+    assert_eq!(c.routes[0].path, "/v1/users/{id}");
+    assert_eq!(c.routes[0].methods, vec!["GET", "HEAD"]);
+}
+
+#[test]
+fn upstream_urls_split_into_literals_and_variables() {
+    let g = "[upstreams.u]\nurl = \"https://${HOST}/api\"\n";
+    let c = check(&[SourceFile {
+        path: "routes/gateway.toml".into(),
+        text: g.into(),
+    }])
+    .unwrap();
+    assert_eq!(
+        c.upstreams[0].url,
+        vec![
+            UrlPart::Lit("https://".into()),
+            UrlPart::Var("HOST".into()),
+            UrlPart::Lit("/api".into())
+        ]
+    );
+    assert_eq!(c.upstreams[0].timeout_ms, check::DEFAULT_TIMEOUT_MS);
+}
+
+#[test]
+fn rewrite_templates_accept_catch_all_params() {
+    let routes = "[[route]]\nid = \"f\"\nmethods = [\"GET\"]\npath = \"/files/{*rest}\"\nupstream = \"users\"\nrewrite = \"/store/{rest}\"\n";
+    let c = check(&files(GATEWAY, routes)).unwrap();
+    assert_eq!(
+        c.routes[0].rewrite,
+        Some(vec![
+            RewritePart::Lit("/store/".into()),
+            RewritePart::Param("rest".into())
+        ])
+    );
+}
+
+#[test]
+fn durations_accept_ms_seconds_and_minutes() {
+    assert_eq!(check::parse_duration_ms("250ms"), Ok(250));
+    assert_eq!(check::parse_duration_ms("5s"), Ok(5000));
+    assert_eq!(check::parse_duration_ms("2m"), Ok(120_000));
+    assert!(check::parse_duration_ms("-1s").is_err());
+    assert!(check::parse_duration_ms("1.5s").is_err());
+    assert!(check::parse_duration_ms("s").is_err());
+    assert!(check::parse_duration_ms("99999999999999999999m").is_err());
+}
+
+#[test]
+fn the_example_routes_directory_is_valid() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("routes");
+    let mut f = vec![SourceFile {
+        path: "routes/gateway.toml".into(),
+        text: std::fs::read_to_string(root.join("gateway.toml")).unwrap(),
+    }];
+    for v in ["v1/users.toml", "v1/files.toml", "v2/users.toml"] {
+        f.push(SourceFile {
+            path: format!("routes/{v}"),
+            text: std::fs::read_to_string(root.join(v)).unwrap(),
+        });
+    }
+    assert!(check(&f).is_ok());
+}

@@ -1,0 +1,94 @@
+//! Gateway errors as problem+json, and upstream URL resolution from vars.
+
+use gatehouse::config::{Upstream, UrlPart};
+use gatehouse::error::GatewayError;
+use gatehouse::route::PathError;
+use gatehouse::upstream::resolve_origin;
+use serde_json::Value;
+
+#[test]
+fn problems_follow_rfc_9457_with_request_id() {
+    let e = GatewayError::MethodNotAllowed {
+        allow: "GET, HEAD".into(),
+    };
+    let v: Value = serde_json::from_str(&e.to_problem("/v1/users", "req-1")).unwrap();
+    assert_eq!(v["type"], "urn:gatehouse:problem:method-not-allowed");
+    assert_eq!(v["title"], "Method not allowed");
+    assert_eq!(v["status"], 405);
+    assert_eq!(v["detail"], "this route serves GET, HEAD");
+    assert_eq!(v["instance"], "/v1/users");
+    assert_eq!(v["request_id"], "req-1");
+    assert_eq!(e.headers(), vec![("allow", "GET, HEAD".to_string())]);
+}
+
+#[test]
+fn each_condition_has_its_status() {
+    let cases = [
+        (GatewayError::BadPath(PathError::EncodedSlash), 400),
+        (GatewayError::RouteNotFound, 404),
+        (
+            GatewayError::MethodNotAllowed {
+                allow: String::new(),
+            },
+            405,
+        ),
+        (GatewayError::MissingVariable { name: "X" }, 500),
+        (
+            GatewayError::InvalidUpstreamUrl {
+                upstream: "u",
+                reason: String::new(),
+            },
+            500,
+        ),
+        (GatewayError::Internal { what: "x" }, 500),
+        (GatewayError::UpstreamUnreachable { upstream: "u" }, 502),
+        (
+            GatewayError::UpstreamTimeout {
+                upstream: "u",
+                timeout_ms: 5,
+            },
+            504,
+        ),
+    ];
+    for (e, status) in cases {
+        assert_eq!(e.status(), status, "{e:?}");
+    }
+}
+
+#[test]
+fn hostile_paths_are_escaped_in_the_problem_body() {
+    let body = GatewayError::RouteNotFound.to_problem("/\"}<script>", "r");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["instance"], "/\"}<script>");
+}
+
+static WITH_VARS: Upstream = Upstream {
+    name: "users",
+    url: &[UrlPart::Var("ORIGIN"), UrlPart::Lit("/api/")],
+    timeout_ms: 1,
+};
+
+#[test]
+fn upstream_urls_resolve_from_vars() {
+    let o = resolve_origin(&WITH_VARS, |_| Some("http://127.0.0.1:9001 ".into())).unwrap();
+    assert_eq!(o.authority, "http://127.0.0.1:9001");
+    assert_eq!(o.base_path, "/api");
+}
+
+#[test]
+fn missing_var_names_the_variable() {
+    let e = resolve_origin(&WITH_VARS, |_| None).unwrap_err();
+    assert_eq!(e, GatewayError::MissingVariable { name: "ORIGIN" });
+    assert!(e.detail().contains("ORIGIN"));
+    assert_eq!(e.status(), 500);
+}
+
+#[test]
+fn var_holding_a_bad_url_is_a_clear_500() {
+    let e = resolve_origin(&WITH_VARS, |_| Some("not a url".into())).unwrap_err();
+    assert_eq!(e.status(), 500);
+    assert_eq!(
+        e.detail(),
+        "upstream \"users\": upstream URL `not a url/api/` must start with http:// or https://"
+    );
+}
