@@ -7,7 +7,10 @@
 //   /slow                 answers after 3 s
 //   /internal/redirect    302 to /internal/elsewhere (the gateway must not follow it)
 //   /internal/upload      reads the body, answers its byte count and SHA-256
-//   /internal/big?bytes=N streams N bytes of text back in chunks
+//   /internal/big?bytes=N streams N bytes of text back in chunks; with &hold=ID it sends the
+//                         first chunk, then waits for origin.release(ID) (streaming tests)
+// origin.firstBytes(path) resolves when the first request-body bytes for that path arrive,
+// before the body has ended (streaming tests).
 // Every response also carries hop-by-hop headers the gateway must strip.
 import http from "node:http";
 import crypto from "node:crypto";
@@ -15,10 +18,20 @@ import { pathToFileURL } from "node:url";
 
 export function startOrigin(port = 0, host = "127.0.0.1") {
   const received = [];
+  const held = new Map();       // hold id -> release function
+  const bodyWaiters = new Map(); // path -> resolve function
   const server = http.createServer((req, res) => {
     const hash = crypto.createHash("sha256");
     let bytes = 0;
-    req.on("data", (chunk) => { bytes += chunk.length; hash.update(chunk); });
+    req.on("data", (chunk) => {
+      if (bytes === 0) {
+        const path = new URL(req.url, "http://origin").pathname;
+        bodyWaiters.get(path)?.();
+        bodyWaiters.delete(path);
+      }
+      bytes += chunk.length;
+      hash.update(chunk);
+    });
     req.on("end", () => {
       const url = new URL(req.url, "http://origin");
       const record = { method: req.method, url: req.url, path: url.pathname, query: url.search,
@@ -39,6 +52,7 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
         const total = Number(url.searchParams.get("bytes") || 1048576);
         res.writeHead(200, { ...hop, "content-type": "text/plain" });
         const chunk = Buffer.alloc(65536, "x");
+        const hold = url.searchParams.get("hold");
         let sent = 0;
         const pump = () => {
           while (sent < total) {
@@ -48,6 +62,12 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
           }
           res.end();
         };
+        if (hold) {
+          sent = Math.min(chunk.length, total);
+          res.write(chunk.subarray(0, sent));
+          held.set(hold, pump);
+          return;
+        }
         pump();
         return;
       }
@@ -59,12 +79,14 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
     server.listen(port, host, () => {
       const { port: actual } = server.address();
       resolve({ server, port: actual, url: `http://${host}:${actual}`, received,
+        release: (id) => { held.get(id)?.(); held.delete(id); },
+        firstBytes: (path) => new Promise((r) => bodyWaiters.set(path, r)),
         close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) });
     });
   });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const port = Number(process.argv[2] || 9001);
   const origin = await startOrigin(port);
   console.log(`[demo-origin] listening on ${origin.url}`);

@@ -1,0 +1,104 @@
+//! wasm-bindgen tests: the code that touches JS types, run on wasm32 in Node
+//! (`cargo test --target wasm32-unknown-unknown --test wasm`).
+#![cfg(target_arch = "wasm32")]
+
+use gatehouse::error::GatewayError;
+use gatehouse::http::forwarding::{prepare_downstream_response, prepare_upstream_request, Forwarded};
+use gatehouse::http::HeaderEdit;
+use gatehouse::platform;
+use gatehouse::upstream::proxy;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::wasm_bindgen_test;
+use web_sys::{Headers, Request, Response, ResponseInit};
+
+fn headers(pairs: &[(&str, &str)]) -> Headers {
+    let h = Headers::new().unwrap();
+    for (k, v) in pairs {
+        h.append(k, v).unwrap();
+    }
+    h
+}
+
+#[wasm_bindgen_test]
+fn js_headers_are_edited_case_insensitively() {
+    let mut h = headers(&[("X-Thing", "1")]);
+    assert_eq!(HeaderEdit::get(&h, "x-thing").as_deref(), Some("1"));
+    HeaderEdit::set(&mut h, "X-THING", "2");
+    assert_eq!(HeaderEdit::get(&h, "x-thing").as_deref(), Some("2"));
+    HeaderEdit::remove(&mut h, "x-Thing");
+    assert_eq!(HeaderEdit::get(&h, "x-thing"), None);
+}
+
+#[wasm_bindgen_test]
+fn upstream_headers_on_a_real_headers_object() {
+    let mut h = headers(&[
+        ("connection", "x-hop"),
+        ("x-hop", "1"),
+        ("x-forwarded-for", "10.0.0.1"),
+        ("x-request-id", "spoofed"),
+        ("accept", "application/json"),
+    ]);
+    prepare_upstream_request(
+        &mut h,
+        &Forwarded {
+            client_ip: Some("203.0.113.9"),
+            proto: "https",
+            host: "api.example.com",
+            request_id: "req-1",
+            traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            tracestate: None,
+            websocket: false,
+        },
+    );
+    assert_eq!(h.get("x-hop").unwrap(), None);
+    assert_eq!(h.get("connection").unwrap(), None);
+    assert_eq!(h.get("x-forwarded-for").unwrap().as_deref(), Some("203.0.113.9"));
+    assert_eq!(h.get("x-request-id").unwrap().as_deref(), Some("req-1"));
+    assert_eq!(h.get("accept").unwrap().as_deref(), Some("application/json"));
+}
+
+#[wasm_bindgen_test]
+async fn rewrapped_response_keeps_status_and_body_with_new_headers() {
+    let init = ResponseInit::new();
+    init.set_status(201);
+    init.set_headers_headers(&headers(&[("keep-alive", "5"), ("content-type", "text/plain")]));
+    let origin = Response::new_with_opt_str_and_init(Some("hello"), &init).unwrap();
+    let mut h = Headers::new_with_headers(&origin.headers()).unwrap();
+    prepare_downstream_response(&mut h, "req-9", 1.0, 2.0);
+    let resp = proxy::rewrap(origin, &h);
+    assert_eq!(resp.status(), 201);
+    assert_eq!(resp.headers().get("keep-alive").unwrap(), None);
+    assert_eq!(resp.headers().get("x-request-id").unwrap().as_deref(), Some("req-9"));
+    let text = JsFuture::from(resp.text().unwrap()).await.unwrap();
+    assert_eq!(text.as_string().as_deref(), Some("hello"));
+}
+
+#[wasm_bindgen_test]
+fn randomness_comes_from_the_runtime_csprng() {
+    let a = platform::random_40();
+    let b = platform::random_40();
+    assert_ne!(a, b);
+}
+
+#[wasm_bindgen_test]
+async fn closed_port_is_upstream_unreachable() {
+    let h = Headers::new().unwrap();
+    let req = Request::new_with_str("http://127.0.0.1/").unwrap();
+    let err = proxy::send(proxy::Outgoing {
+        url: "http://127.0.0.1:1/",
+        method: "GET",
+        headers: &h,
+        body_from: &req,
+        upstream: "down",
+        timeout_ms: 5000,
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err, GatewayError::UpstreamUnreachable { upstream: "down" });
+}
+
+#[wasm_bindgen_test]
+async fn sleep_resolves_and_can_be_dropped_early() {
+    platform::sleep(5).await;
+    drop(platform::sleep(60_000)); // a dropped timer must not keep Node alive
+}
