@@ -1,0 +1,54 @@
+// Failure modes: origin down, variables missing or invalid. Each is a problem+json, never a
+// panic, hang or generic runtime error page.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { startGateway, request, expectProblem } from "./harness.mjs";
+
+/** A loopback port with nothing listening. */
+async function closedPort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+test("origin down is 502 problem+json naming the upstream", async () => {
+  const gw = await startGateway({ ECHO_ORIGIN: `http://127.0.0.1:${await closedPort()}` });
+  try {
+    const p = expectProblem(assert, await request(gw, "GET", "/v1/users/1"), 502, "upstream-unreachable");
+    assert.equal(p.detail, 'upstream "users" could not be reached');
+    const post = await request(gw, "POST", "/v1/upload", { body: "x".repeat(100000) });
+    expectProblem(assert, post, 502, "upstream-unreachable");
+  } finally {
+    await gw.close();
+  }
+});
+
+test("a missing variable is 500 problem+json naming it, logged once, and the gateway keeps serving", async () => {
+  const gw = await startGateway({});
+  try {
+    for (let i = 0; i < 3; i++) {
+      const p = expectProblem(assert, await request(gw, "GET", "/v1/users/1"), 500, "missing-variable");
+      assert.match(p.detail, /ECHO_ORIGIN/);
+    }
+    // Routing still answers without the variable.
+    expectProblem(assert, await request(gw, "GET", "/nope"), 404, "route-not-found");
+    await new Promise((r) => setTimeout(r, 200));
+    const errors = gw.logs.filter((l) => l.includes('"level":"error"') && l.includes("ECHO_ORIGIN"));
+    assert.equal(errors.length, 1, gw.logs.join("\n"));
+  } finally {
+    await gw.close();
+  }
+});
+
+test("a variable holding an invalid URL is 500 problem+json", async () => {
+  const gw = await startGateway({ ECHO_ORIGIN: "not-a-url" });
+  try {
+    const p = expectProblem(assert, await request(gw, "GET", "/v1/users/1"), 500, "invalid-upstream-url");
+    assert.match(p.detail, /users/);
+  } finally {
+    await gw.close();
+  }
+});
