@@ -23,6 +23,7 @@ fn main() {
     let dir = std::env::var("GATEHOUSE_ROUTES")
         .map(PathBuf::from)
         .unwrap_or_else(|_| manifest.join("routes"));
+    // Cargo rescans a directory recursively, so this one line covers every file in it.
     println!("cargo:rerun-if-changed={}", dir.display());
 
     let mut files = Vec::new();
@@ -40,7 +41,6 @@ fn main() {
 
 /// Reads every file under `dir` (two levels), naming each `routes/<relative path>`.
 fn collect(root: &Path, dir: &Path, files: &mut Vec<check::SourceFile>) -> std::io::Result<()> {
-    println!("cargo:rerun-if-changed={}", dir.display());
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let rel = path
@@ -54,7 +54,6 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<check::SourceFile>) -> std::
         if path.is_dir() {
             collect(root, &path, files)?;
         } else {
-            println!("cargo:rerun-if-changed={}", path.display());
             let text = std::fs::read_to_string(&path)?;
             files.push(check::SourceFile {
                 path: format!("routes/{rel}"),

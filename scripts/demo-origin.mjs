@@ -75,6 +75,21 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
       res.end(JSON.stringify(record));
     });
   });
+  // WebSocket: completes the handshake on /internal/live and echoes each text frame back
+  // prefixed with "echo:" (just enough of RFC 6455 for tests and the demo).
+  server.on("upgrade", (req, socket) => {
+    received.push({ method: req.method, url: req.url, path: new URL(req.url, "http://origin").pathname,
+      headers: req.headers, upgrade: true });
+    const key = req.headers["sec-websocket-key"];
+    if (!key || req.headers.upgrade?.toLowerCase() !== "websocket") return socket.destroy();
+    const accept = crypto.createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    socket.on("data", (buf) => {
+      const text = decodeFrame(buf);
+      if (text !== null) socket.write(encodeFrame("echo:" + text, false));
+    });
+    socket.on("error", () => {});
+  });
   return new Promise((resolve) => {
     server.listen(port, host, () => {
       const { port: actual } = server.address();
@@ -84,6 +99,28 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
         close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) });
     });
   });
+}
+
+/** Encodes a single text frame (client frames must be masked). */
+export function encodeFrame(text, masked) {
+  const payload = Buffer.from(text);
+  if (payload.length > 125) throw new Error("demo frames are short");
+  const head = Buffer.from([0x81, (masked ? 0x80 : 0) | payload.length]);
+  if (!masked) return Buffer.concat([head, payload]);
+  const mask = crypto.randomBytes(4);
+  return Buffer.concat([head, mask, payload.map((b, i) => b ^ mask[i % 4])]);
+}
+
+/** Decodes a single short text frame; null for anything else. */
+export function decodeFrame(buf) {
+  if (buf.length < 2 || (buf[0] & 0x0f) !== 1) return null;
+  const len = buf[1] & 0x7f;
+  if (len > 125) return null;
+  if (buf[1] & 0x80) {
+    const mask = buf.subarray(2, 6);
+    return Buffer.from(buf.subarray(6, 6 + len).map((b, i) => b ^ mask[i % 4])).toString();
+  }
+  return buf.subarray(2, 2 + len).toString();
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -3,7 +3,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use gatehouse::error::GatewayError;
-use gatehouse::http::forwarding::{prepare_downstream_response, prepare_upstream_request, Forwarded};
+use gatehouse::http::forwarding::{
+    prepare_downstream_response, prepare_upstream_request, Forwarded,
+};
 use gatehouse::http::HeaderEdit;
 use gatehouse::platform;
 use gatehouse::upstream::proxy;
@@ -52,23 +54,35 @@ fn upstream_headers_on_a_real_headers_object() {
     );
     assert_eq!(h.get("x-hop").unwrap(), None);
     assert_eq!(h.get("connection").unwrap(), None);
-    assert_eq!(h.get("x-forwarded-for").unwrap().as_deref(), Some("203.0.113.9"));
+    assert_eq!(
+        h.get("x-forwarded-for").unwrap().as_deref(),
+        Some("203.0.113.9")
+    );
     assert_eq!(h.get("x-request-id").unwrap().as_deref(), Some("req-1"));
-    assert_eq!(h.get("accept").unwrap().as_deref(), Some("application/json"));
+    assert_eq!(
+        h.get("accept").unwrap().as_deref(),
+        Some("application/json")
+    );
 }
 
 #[wasm_bindgen_test]
 async fn rewrapped_response_keeps_status_and_body_with_new_headers() {
     let init = ResponseInit::new();
     init.set_status(201);
-    init.set_headers_headers(&headers(&[("keep-alive", "5"), ("content-type", "text/plain")]));
+    init.set_headers_headers(&headers(&[
+        ("keep-alive", "5"),
+        ("content-type", "text/plain"),
+    ]));
     let origin = Response::new_with_opt_str_and_init(Some("hello"), &init).unwrap();
     let mut h = Headers::new_with_headers(&origin.headers()).unwrap();
     prepare_downstream_response(&mut h, "req-9", 1.0, 2.0);
     let resp = proxy::rewrap(origin, &h);
     assert_eq!(resp.status(), 201);
     assert_eq!(resp.headers().get("keep-alive").unwrap(), None);
-    assert_eq!(resp.headers().get("x-request-id").unwrap().as_deref(), Some("req-9"));
+    assert_eq!(
+        resp.headers().get("x-request-id").unwrap().as_deref(),
+        Some("req-9")
+    );
     let text = JsFuture::from(resp.text().unwrap()).await.unwrap();
     assert_eq!(text.as_string().as_deref(), Some("hello"));
 }

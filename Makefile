@@ -1,0 +1,34 @@
+# Gatehouse developer commands. Each target installs what is missing first (scripts/setup.sh).
+.PHONY: dev test bundle build setup fmt lint clean
+
+export WRANGLER_SEND_METRICS := false
+
+## make dev: demo origin on 127.0.0.1:9001 + `wrangler dev` on 127.0.0.1:8787 with routes/
+dev: setup
+	bash scripts/dev.sh
+
+## make test: every test layer (native, wasm-bindgen in Node, end-to-end in Miniflare)
+test: setup
+	bash scripts/test.sh
+
+## make bundle: `wrangler deploy --dry-run --outdir dist`, then the bundle and gzip sizes
+bundle: setup
+	bash scripts/bundle.sh
+
+## make build: the worker bundle in build/ (what wrangler runs as its [build] command)
+build: setup
+	bash scripts/build-worker.sh
+
+setup:
+	@bash scripts/setup.sh
+
+fmt:
+	cargo fmt
+
+lint:
+	cargo fmt --check
+	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+	cargo clippy --all-targets -- -D warnings
+
+clean:
+	rm -rf build dist target .wrangler

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Proves the build itself (not only the checker's unit tests) rejects a broken routes/: copies
+# the example routes, breaks them, and expects `cargo check` to fail with the exact message.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+expect_failure() {
+  local what="$1" expected="$2"
+  if out=$(GATEHOUSE_ROUTES="$tmp/routes" cargo check --quiet 2>&1); then
+    echo "FAIL: cargo check accepted routes/ with $what"; exit 1
+  fi
+  if ! grep -qF -- "$expected" <<<"$out"; then
+    echo "FAIL: $what: expected the build to say: $expected"; echo "$out" | tail -20; exit 1
+  fi
+  echo "ok: $what -> error: $expected"
+}
+
+reset() { rm -rf "$tmp/routes"; cp -r routes "$tmp/routes"; }
+
+reset
+sed -i 's/upstream = "users"/upstream = "userz"/' "$tmp/routes/v2/users.toml"
+expect_failure "an undefined upstream" 'routes/v2/users.toml: route "v2-get-user": upstream "userz" is not defined in routes/gateway.toml [upstreams]'
+
+reset
+printf '\n[[route]]\nid = "clash"\nmethods = ["GET"]\npath = "/users/{name}"\nupstream = "users"\n' >> "$tmp/routes/v2/users.toml"
+expect_failure "a conflicting path" 'routes/v2/users.toml: route "clash": path "/v2/users/{name}" conflicts with "/v2/users/{id}"'
+
+reset
+printf '\n[[route\n' >> "$tmp/routes/v2/users.toml"
+expect_failure "a TOML syntax error" 'routes/v2/users.toml: line 7, column 8: invalid table header'
+
+# And the unbroken copy builds (so the failures above are about the breakage, not the setup).
+reset
+GATEHOUSE_ROUTES="$tmp/routes" cargo check --quiet
+echo "ok: the unbroken copy builds"
