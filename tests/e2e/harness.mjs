@@ -3,7 +3,9 @@
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { before, after } from "node:test";
 import { Miniflare } from "miniflare";
+import { startOrigin } from "../../scripts/demo-origin.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -33,6 +35,23 @@ export async function startGateway(bindings) {
   });
   const url = await mf.ready;
   return { mf, url, port: Number(url.port), logs, close: () => mf.dispose() };
+}
+
+/**
+ * Registers before/after hooks that start a recording origin and the gateway pointed at it
+ * (ECHO_ORIGIN), and returns an object whose `origin` and `gw` are set once they run.
+ */
+export function useGateway() {
+  const ctx = {};
+  before(async () => {
+    ctx.origin = await startOrigin();
+    ctx.gw = await startGateway({ ECHO_ORIGIN: ctx.origin.url });
+  });
+  after(async () => {
+    await ctx.gw?.close();
+    await ctx.origin?.close();
+  });
+  return ctx;
 }
 
 /**

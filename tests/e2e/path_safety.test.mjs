@@ -1,26 +1,17 @@
 // Path tricks over the wire: no encoding of a path may reach an upstream while skipping the
 // matched route's policies, or reach an unrouted upstream path. Each case checks what the
 // origin received (nothing, or exactly the canonical path) - not only the status.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startOrigin } from "../../scripts/demo-origin.mjs";
-import { startGateway, request, expectProblem } from "./harness.mjs";
+import { useGateway, request, expectProblem } from "./harness.mjs";
 
-let origin, gw;
-before(async () => {
-  origin = await startOrigin();
-  gw = await startGateway({ ECHO_ORIGIN: origin.url });
-});
-after(async () => {
-  await gw?.close();
-  await origin?.close();
-});
+const s = useGateway();
 
 /** Sends with a cookie (which route v1-get-user's `no-cookies` policy must strip). */
 async function send(path) {
-  const before = origin.received.length;
-  const res = await request(gw, "GET", path, { headers: { cookie: "session=secret" } });
-  const reached = origin.received.slice(before);
+  const before = s.origin.received.length;
+  const res = await request(s.gw, "GET", path, { headers: { cookie: "session=secret" } });
+  const reached = s.origin.received.slice(before);
   return { res, reached };
 }
 

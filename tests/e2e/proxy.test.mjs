@@ -1,49 +1,40 @@
 // The proxy core, end to end: the built worker in Miniflare, a recording origin on loopback.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { startOrigin } from "../../scripts/demo-origin.mjs";
-import { startGateway, request, openRequest, within, expectProblem } from "./harness.mjs";
+import { useGateway, request, openRequest, within, expectProblem } from "./harness.mjs";
 
-let origin, gw;
-before(async () => {
-  origin = await startOrigin();
-  gw = await startGateway({ ECHO_ORIGIN: origin.url });
-});
-after(async () => {
-  await gw?.close();
-  await origin?.close();
-});
+const s = useGateway();
 
-const last = () => origin.received.at(-1);
+const last = () => s.origin.received.at(-1);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 test("path params are rewritten and the query string passes through", async () => {
-  const res = await request(gw, "GET", "/v1/users/42?fields=a,b&q=%20x");
+  const res = await request(s.gw, "GET", "/v1/users/42?fields=a,b&q=%20x");
   assert.equal(res.status, 200);
   assert.equal(last().path, "/internal/users/42");
   assert.equal(last().query, "?fields=a,b&q=%20x");
 });
 
 test("a route without rewrite sends its public path", async () => {
-  await request(gw, "GET", "/v2/users/7");
+  await request(s.gw, "GET", "/v2/users/7");
   assert.equal(last().url, "/v2/users/7");
 });
 
 test("a catch-all parameter carries the rest of the path under the upstream base path", async () => {
-  await request(gw, "GET", "/v1/files/reports/2026/q1.pdf");
+  await request(s.gw, "GET", "/v1/files/reports/2026/q1.pdf");
   assert.equal(last().path, "/storage/public/reports/2026/q1.pdf");
 });
 
 test("host-specific routes win for their host only", async () => {
-  await request(gw, "GET", "/v1/whoami", { headers: { host: "Partner.Example.com" } });
+  await request(s.gw, "GET", "/v1/whoami", { headers: { host: "Partner.Example.com" } });
   assert.equal(last().path, "/internal/whoami/partner");
-  await request(gw, "GET", "/v1/whoami", { headers: { host: "other.example.com" } });
+  await request(s.gw, "GET", "/v1/whoami", { headers: { host: "other.example.com" } });
   assert.equal(last().path, "/internal/whoami/public");
 });
 
 test("headers to the origin: hop-by-hop stripped, forwarding set, spoofs replaced, policies applied", async () => {
-  await request(gw, "GET", "/v1/users/1", {
+  await request(s.gw, "GET", "/v1/users/1", {
     headers: {
       connection: "x-hop-secret",
       "x-hop-secret": "1",
@@ -70,7 +61,7 @@ test("headers to the origin: hop-by-hop stripped, forwarding set, spoofs replace
 });
 
 test("headers to the client: hop-by-hop stripped, request id, Server-Timing, response policies", async () => {
-  const res = await request(gw, "GET", "/v1/users/1");
+  const res = await request(s.gw, "GET", "/v1/users/1");
   assert.equal(res.headers["x-origin-hop"], undefined);
   assert.equal(res.headers["keep-alive"], undefined);
   assert.equal(res.headers["x-powered-by"], undefined); // removed by the gateway-tag policy
@@ -80,17 +71,17 @@ test("headers to the client: hop-by-hop stripped, request id, Server-Timing, res
 });
 
 test("a well-formed inbound request id is kept end to end; a malformed one is replaced", async () => {
-  let res = await request(gw, "GET", "/v1/users/1", { headers: { "x-request-id": "client-req-123" } });
+  let res = await request(s.gw, "GET", "/v1/users/1", { headers: { "x-request-id": "client-req-123" } });
   assert.equal(res.headers["x-request-id"], "client-req-123");
   assert.equal(last().headers["x-request-id"], "client-req-123");
-  res = await request(gw, "GET", "/v1/users/1", { headers: { "x-request-id": "bad id <script>" } });
+  res = await request(s.gw, "GET", "/v1/users/1", { headers: { "x-request-id": "bad id <script>" } });
   assert.match(res.headers["x-request-id"], UUID);
   assert.equal(last().headers["x-request-id"], res.headers["x-request-id"]);
 });
 
 test("a valid traceparent is continued with the gateway as parent; tracestate follows it", async () => {
   const inbound = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-  await request(gw, "GET", "/v1/users/1", { headers: { traceparent: inbound, tracestate: "vendor=1" } });
+  await request(s.gw, "GET", "/v1/users/1", { headers: { traceparent: inbound, tracestate: "vendor=1" } });
   const [v, trace, parent, flags] = last().headers.traceparent.split("-");
   assert.deepEqual([v, trace, flags], ["00", "4bf92f3577b34da6a3ce929d0e0e4736", "01"]);
   assert.match(parent, /^[0-9a-f]{16}$/);
@@ -99,43 +90,43 @@ test("a valid traceparent is continued with the gateway as parent; tracestate fo
 });
 
 test("an invalid traceparent starts a new trace and drops tracestate", async () => {
-  await request(gw, "GET", "/v1/users/1", { headers: { traceparent: "00-zzz-bad-01", tracestate: "vendor=1" } });
+  await request(s.gw, "GET", "/v1/users/1", { headers: { traceparent: "00-zzz-bad-01", tracestate: "vendor=1" } });
   assert.match(last().headers.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   assert.equal(last().headers.tracestate, undefined);
 });
 
 test("unknown path is 404 problem+json", async () => {
-  const before = origin.received.length;
-  const p = expectProblem(assert, await request(gw, "GET", "/v1/nothing-here"), 404, "route-not-found");
+  const before = s.origin.received.length;
+  const p = expectProblem(assert, await request(s.gw, "GET", "/v1/nothing-here"), 404, "route-not-found");
   assert.equal(p.instance, "/v1/nothing-here");
-  assert.equal(origin.received.length, before);
+  assert.equal(s.origin.received.length, before);
 });
 
 test("known path with another method is 405 problem+json with Allow", async () => {
-  const res = await request(gw, "POST", "/v1/users/9", { body: "{}" });
+  const res = await request(s.gw, "POST", "/v1/users/9", { body: "{}" });
   expectProblem(assert, res, 405, "method-not-allowed");
   assert.equal(res.headers.allow, "GET, HEAD, PUT, PATCH, DELETE");
-  const trace = await request(gw, "TRACE", "/v1/users/9");
+  const trace = await request(s.gw, "TRACE", "/v1/users/9");
   expectProblem(assert, trace, 405, "method-not-allowed");
 });
 
 test("HEAD is served by GET routes", async () => {
-  const res = await request(gw, "HEAD", "/v1/users/5");
+  const res = await request(s.gw, "HEAD", "/v1/users/5");
   assert.equal(res.status, 200);
   assert.equal(last().method, "HEAD");
 });
 
 test("origin redirects are passed back, not followed", async () => {
-  const before = origin.received.length;
-  const res = await request(gw, "GET", "/v1/old-home");
+  const before = s.origin.received.length;
+  const res = await request(s.gw, "GET", "/v1/old-home");
   assert.equal(res.status, 302);
   assert.equal(res.headers.location, "/internal/elsewhere");
-  assert.equal(origin.received.length, before + 1);
+  assert.equal(s.origin.received.length, before + 1);
 });
 
 test("a large request body streams to the origin intact (first bytes arrive before the client ends)", async () => {
   const chunk = crypto.randomBytes(1 << 20);
-  const req = openRequest(gw, "POST", "/v1/upload", { "content-type": "application/octet-stream", "transfer-encoding": "chunked" });
+  const req = openRequest(s.gw, "POST", "/v1/upload", { "content-type": "application/octet-stream", "transfer-encoding": "chunked" });
   const responded = new Promise((resolve, reject) => {
     req.on("response", (res) => {
       let text = "";
@@ -145,7 +136,7 @@ test("a large request body streams to the origin intact (first bytes arrive befo
     req.on("error", reject);
   });
   const hash = crypto.createHash("sha256");
-  const arrived = origin.firstBytes("/internal/upload");
+  const arrived = s.origin.firstBytes("/internal/upload");
   req.write(chunk);
   hash.update(chunk);
   await within(10000, arrived, "request body at the origin");
@@ -163,7 +154,7 @@ test("a large request body streams to the origin intact (first bytes arrive befo
 
 test("a large response streams to the client (first chunk arrives while the origin holds the rest)", async () => {
   const total = 8 << 20;
-  const req = openRequest(gw, "GET", `/v1/download?bytes=${total}&hold=dl1`);
+  const req = openRequest(s.gw, "GET", `/v1/download?bytes=${total}&hold=dl1`);
   const firstChunk = new Promise((resolve, reject) => {
     req.on("response", (res) => {
       let n = 0;
@@ -181,21 +172,21 @@ test("a large response streams to the client (first chunk arrives while the orig
   req.end();
   const { res, done } = await within(10000, firstChunk, "response body at the client");
   assert.equal(res.statusCode, 200);
-  origin.release("dl1");
+  s.origin.release("dl1");
   assert.equal(await done, total);
 });
 
 test("an upstream slower than its timeout is 504 problem+json", async () => {
-  const p = expectProblem(assert, await request(gw, "GET", "/v1/reports/slow"), 504, "upstream-timeout");
+  const p = expectProblem(assert, await request(s.gw, "GET", "/v1/reports/slow"), 504, "upstream-timeout");
   assert.match(p.detail, /reports.*1000 ms/);
 });
 
 test("one JSON access-log line per request with ids, route, status and timings", async () => {
-  const res = await request(gw, "GET", "/v1/users/77?x=1", { headers: { "x-request-id": "log-check-1" } });
+  const res = await request(s.gw, "GET", "/v1/users/77?x=1", { headers: { "x-request-id": "log-check-1" } });
   assert.equal(res.status, 200);
   let line;
   for (let i = 0; i < 50 && !line; i++) {
-    line = gw.logs.map((l) => { try { return JSON.parse(l); } catch { return null; } })
+    line = s.gw.logs.map((l) => { try { return JSON.parse(l); } catch { return null; } })
       .find((l) => l?.request_id === "log-check-1");
     if (!line) await new Promise((r) => setTimeout(r, 50));
   }
@@ -210,5 +201,5 @@ test("one JSON access-log line per request with ids, route, status and timings",
   assert.match(line.timestamp, /^\d{4}-\d\d-\d\dT/);
   assert.equal(typeof line.duration_ms, "number");
   assert.equal(typeof line.upstream_ms, "number");
-  assert.equal(gw.logs.filter((l) => l.includes("\"log-check-1\"")).length, 1);
+  assert.equal(s.gw.logs.filter((l) => l.includes("\"log-check-1\"")).length, 1);
 });

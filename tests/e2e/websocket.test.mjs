@@ -1,20 +1,12 @@
 // WebSocket routes: the handshake reaches the origin with its Upgrade headers and frames flow
 // both ways through the gateway. Routes without `websocket = true` strip Upgrade.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { startOrigin, encodeFrame, decodeFrame } from "../../scripts/demo-origin.mjs";
-import { startGateway, openRequest, within } from "./harness.mjs";
+import { encodeFrame, decodeFrame } from "../../scripts/demo-origin.mjs";
+import { useGateway, openRequest, within } from "./harness.mjs";
 
-let origin, gw;
-before(async () => {
-  origin = await startOrigin();
-  gw = await startGateway({ ECHO_ORIGIN: origin.url });
-});
-after(async () => {
-  await gw?.close();
-  await origin?.close();
-});
+const s = useGateway();
 
 const handshake = () => ({
   connection: "Upgrade",
@@ -24,7 +16,7 @@ const handshake = () => ({
 });
 
 test("a websocket route upgrades and echoes frames through the gateway", async () => {
-  const req = openRequest(gw, "GET", "/v1/live", handshake());
+  const req = openRequest(s.gw, "GET", "/v1/live", handshake());
   const upgraded = new Promise((resolve, reject) => {
     req.on("upgrade", (res, socket) => resolve({ res, socket }));
     req.on("response", (res) => reject(new Error(`expected 101, got ${res.statusCode}`)));
@@ -37,13 +29,13 @@ test("a websocket route upgrades and echoes frames through the gateway", async (
   socket.write(encodeFrame("hello", true));
   assert.equal(await within(10000, reply, "echoed frame"), "echo:hello");
   socket.destroy();
-  const seen = origin.received.find((r) => r.upgrade);
+  const seen = s.origin.received.find((r) => r.upgrade);
   assert.equal(seen.path, "/internal/live");
   assert.equal(seen.headers.upgrade, "websocket");
 });
 
 test("a route without websocket = true does not pass Upgrade to the origin", async () => {
-  const req = openRequest(gw, "GET", "/v1/users/1", handshake());
+  const req = openRequest(s.gw, "GET", "/v1/users/1", handshake());
   const res = await new Promise((resolve, reject) => {
     req.on("response", resolve);
     req.on("upgrade", () => reject(new Error("must not upgrade")));
@@ -52,7 +44,7 @@ test("a route without websocket = true does not pass Upgrade to the origin", asy
   });
   res.resume();
   assert.equal(res.statusCode, 200);
-  const seen = origin.received.at(-1);
+  const seen = s.origin.received.at(-1);
   assert.equal(seen.path, "/internal/users/1");
   assert.equal(seen.upgrade, undefined);
   assert.equal(seen.headers.upgrade, undefined);
