@@ -1,0 +1,99 @@
+//! Native micro-benchmarks: route matching at 10, 1k and 10k routes (normalise + match +
+//! upstream path, as a request does), and the build-time compile of 10k routes (check + emit).
+//! Run by `make bench`; criterion writes estimates under target/criterion/.
+
+#[path = "../../src/config/check.rs"]
+#[allow(dead_code)]
+mod check;
+#[path = "../../src/config/emit.rs"]
+mod emit;
+#[path = "../../src/config/origin.rs"]
+#[allow(dead_code)]
+mod origin;
+#[path = "../../src/config/reserved.rs"]
+mod reserved;
+#[path = "../../src/config/schema.rs"]
+#[allow(dead_code)]
+mod schema;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use gatehouse::config::{Method, PathGroup, RewritePart, Route, Table, Upstream, UrlPart};
+use gatehouse::route::{normalise, upstream_path, Matched, RouteIndex};
+use std::hint::black_box;
+
+/// A table of `n` routes `/v1/svc{i}/items/{id}` -> `/internal/svc{i}/items/{id}`.
+fn table(n: usize) -> &'static Table {
+    let leak = |s: String| -> &'static str { s.leak() };
+    let routes: Vec<Route> = (0..n)
+        .map(|i| {
+            let rewrite: &'static [RewritePart] = Vec::leak(vec![
+                RewritePart::Lit(leak(format!("/internal/svc{i}/items/"))),
+                RewritePart::Param("id"),
+            ]);
+            Route {
+                id: leak(format!("svc{i}")),
+                path: leak(format!("/v1/svc{i}/items/{{id}}")),
+                methods: &[Method::Get, Method::Head],
+                host: None,
+                upstream: 0,
+                rewrite: Some(rewrite),
+                policies: &[],
+                websocket: false,
+            }
+        })
+        .collect();
+    let routes = Vec::leak(routes);
+    let paths: Vec<PathGroup> = (0..n)
+        .map(|i| PathGroup { path: routes[i].path, routes: Vec::leak(vec![i as u16]) })
+        .collect();
+    Box::leak(Box::new(Table {
+        upstreams: Vec::leak(vec![Upstream { name: "u", url: &[UrlPart::Lit("http://127.0.0.1:1")], timeout_ms: 1000 }]),
+        policies: &[],
+        routes,
+        paths: Vec::leak(paths),
+    }))
+}
+
+fn route_matching(c: &mut Criterion) {
+    let mut group = c.benchmark_group("route_match");
+    for n in [10usize, 1_000, 10_000] {
+        let index: &'static RouteIndex = Box::leak(Box::new(RouteIndex::new(table(n))));
+        let path = format!("/v1/svc{}/items/42", n / 2);
+        group.bench_with_input(BenchmarkId::from_parameter(n), &path, |b, path| {
+            b.iter(|| {
+                let normal = normalise(black_box(path)).unwrap();
+                match index.find(Some(Method::Get), "api.example.com", &normal) {
+                    Matched::Found { route, params, .. } => black_box(upstream_path(route, &normal, &params)),
+                    _ => unreachable!(),
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn build_compile(c: &mut Criterion) {
+    let gateway = check::SourceFile {
+        path: "routes/gateway.toml".into(),
+        text: "[upstreams.svc]\nurl = \"${ORIGIN}\"\n".into(),
+    };
+    let mut routes = String::new();
+    for i in 0..10_000 {
+        routes.push_str(&format!(
+            "[[route]]\nid = \"svc{i}\"\nmethods = [\"GET\"]\npath = \"/svc{i}/items/{{id}}\"\nupstream = \"svc\"\nrewrite = \"/internal/svc{i}/items/{{id}}\"\n\n"
+        ));
+    }
+    let files = vec![gateway, check::SourceFile { path: "routes/v1/routes.toml".into(), text: routes }];
+    let mut group = c.benchmark_group("build_compile");
+    group.sample_size(10);
+    group.bench_function("10000", |b| {
+        b.iter(|| {
+            let checked = check::check(black_box(&files)).unwrap();
+            black_box(emit::emit(&checked))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, route_matching, build_compile);
+criterion_main!(benches);

@@ -1,0 +1,68 @@
+// The Hono peer: the benchmark's route policies written the way a Workers user would with Hono
+// and its middleware. It does the same per-request work as Gatehouse: route with params,
+// rewrite, hop-by-hop stripping (hono/proxy), X-Forwarded-*, X-Request-Id (hono/request-id),
+// W3C traceparent continue-or-start, Server-Timing (hono/timing), and one JSON access-log line
+// written after the response (waitUntil).
+//
+// ROUTE_COUNT is set at bundle time (esbuild --define): 0 for S1/S2, 1000 for S3.
+import { Hono } from "hono";
+import { proxy } from "hono/proxy";
+import { requestId } from "hono/request-id";
+import { timing } from "hono/timing";
+
+const app = new Hono();
+
+app.use(requestId());
+app.use(timing());
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+// Trace context + access log.
+app.use(async (c, next) => {
+  const started = Date.now();
+  const inbound = TRACEPARENT.exec(c.req.header("traceparent") ?? "");
+  const random = crypto.getRandomValues(new Uint8Array(24));
+  const traceId = inbound && !/^0+$/.test(inbound[1]) ? inbound[1] : hex(random.subarray(0, 16));
+  const flags = inbound ? inbound[3] : "01";
+  c.set("traceparent", `00-${traceId}-${hex(random.subarray(16))}-${flags}`);
+  await next();
+  const line = JSON.stringify({
+    timestamp: new Date(started).toISOString(),
+    request_id: c.get("requestId"),
+    trace_id: traceId,
+    route: c.req.routePath,
+    method: c.req.method,
+    path: c.req.path,
+    status: c.res.status,
+    duration_ms: Date.now() - started,
+    client_ip: c.req.header("cf-connecting-ip") ?? null,
+  });
+  c.executionCtx.waitUntil(Promise.resolve().then(() => console.log(line)));
+});
+
+function forward(c, path) {
+  const url = new URL(c.req.url);
+  return proxy(`${c.env.ORIGIN}${path}${url.search}`, {
+    ...c.req,
+    headers: {
+      ...c.req.header(),
+      "x-forwarded-for": c.req.header("cf-connecting-ip"),
+      "x-forwarded-host": c.req.header("host"),
+      "x-forwarded-proto": url.protocol.slice(0, -1),
+      "x-request-id": c.get("requestId"),
+      traceparent: c.get("traceparent"),
+      forwarded: undefined,
+      "x-real-ip": undefined,
+    },
+    redirect: "manual",
+  });
+}
+
+app.get("/v1/users/:id", (c) => forward(c, `/internal/users/${c.req.param("id")}`));
+app.post("/v1/upload", (c) => forward(c, "/internal/upload"));
+for (let i = 0; i < ROUTE_COUNT; i++) {
+  app.get(`/v1/svc${i}/items/:id`, (c) => forward(c, `/internal/svc${i}/items/${c.req.param("id")}`));
+}
+
+export default app;

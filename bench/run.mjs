@@ -1,0 +1,437 @@
+// Gatehouse benchmark: each scenario against each system in ONE run, systems alternating
+// (A B C A B C ...) so machine drift hits all equally. wrk on loopback, fixed connections and
+// duration, a warm-up per system, several rounds; medians reported with ratios.
+//
+//   node bench/run.mjs            (make bench runs it after installing wrk and nginx-light)
+//
+// Environment: BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_DURATION seconds (10),
+// BENCH_WARMUP seconds (3), BENCH_ROUNDS (3), BENCH_COLD_STARTS (5), BENCH_SCENARIOS (S1,S2,S3),
+// BENCH_SKIP_NATIVE=1 skips the criterion micro-benchmarks.
+//
+// To add a scenario: add a row to SCENARIOS (its route-table variant decides which builds it
+// uses); add a variant to VARIANTS if it needs other routes or peer code.
+import { spawn, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const WORK = path.join(ROOT, "bench/work");
+const RESULTS = path.join(ROOT, "bench/results");
+const WORKERD = path.join(ROOT, "node_modules/@cloudflare/workerd-linux-64/bin/workerd");
+const ESBUILD = path.join(ROOT, "node_modules/.bin/esbuild");
+const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
+const COMPAT_DATE = "2026-04-01";
+
+const opt = {
+  connections: Number(process.env.BENCH_CONNECTIONS ?? 16),
+  threads: Number(process.env.BENCH_THREADS ?? 2),
+  duration: Number(process.env.BENCH_DURATION ?? 10),
+  warmup: Number(process.env.BENCH_WARMUP ?? 3),
+  rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+  coldStarts: Number(process.env.BENCH_COLD_STARTS ?? 5),
+  scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3").split(","),
+  native: process.env.BENCH_SKIP_NATIVE !== "1",
+};
+
+const PORTS = { origin: 18080, nginx: 18081, "js-minimal": 18082, gatehouse: 18083, hono: 18084 };
+const SYSTEMS = ["origin", "js-minimal", "gatehouse", "hono", "nginx"];
+const S3_ROUTES = 1000;
+
+/** Route-table variants: what each system is built with. */
+const VARIANTS = {
+  small: { gatehouseRoutes: path.join(ROOT, "bench/routes"), honoRouteCount: 0, nginxS3: false },
+  "1k": { gatehouseRoutes: path.join(WORK, "routes-1k"), honoRouteCount: S3_ROUTES, nginxS3: true },
+};
+
+/** Scenarios. `expect` checks one response before measuring, so no system is timed answering errors. */
+const SCENARIOS = [
+  { id: "S1", title: "plain proxied GET (small JSON)", variant: "small", method: "GET", path: "/v1/users/42", expect: "Ada" },
+  { id: "S2", title: "proxied POST, 64 KiB body", variant: "small", method: "POST", path: "/v1/upload", bodyBytes: 65536 },
+  { id: "S3", title: `${S3_ROUTES.toLocaleString("en")}-route table, hit route in the middle`, variant: "1k", method: "GET", path: `/v1/svc${S3_ROUTES / 2}/items/42`, expect: "Ada" },
+].filter((s) => opt.scenarios.includes(s.id));
+
+const say = (...a) => console.error("[bench]", ...a);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const round = (x, d = 1) => (x == null ? null : Math.round(x * 10 ** d) / 10 ** d);
+
+// ---------------------------------------------------------------------------------------------
+// Builds
+
+function gatehouseRoutes1k() {
+  const dir = VARIANTS["1k"].gatehouseRoutes;
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, "v1"), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, "bench/routes/gateway.toml"), path.join(dir, "gateway.toml"));
+  let toml = "";
+  for (let i = 0; i < S3_ROUTES; i++) {
+    toml += `[[route]]\nid = "svc${i}"\nmethods = ["GET"]\npath = "/svc${i}/items/{id}"\nupstream = "origin"\nrewrite = "/internal/svc${i}/items/{id}"\n\n`;
+  }
+  fs.writeFileSync(path.join(dir, "v1/routes.toml"), toml);
+}
+
+/** `wrangler deploy --dry-run` with the variant's routes: exactly what a deploy uploads. */
+function buildGatehouse(variant) {
+  const out = path.join(WORK, `gatehouse-${variant}`);
+  say(`building gatehouse (${variant} routes) with wrangler deploy --dry-run (release wasm, ~1-2 min)`);
+  fs.rmSync(out, { recursive: true, force: true });
+  execFileSync(WRANGLER, ["deploy", "--dry-run", "--outdir", out], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, GATEHOUSE_ROUTES: VARIANTS[variant].gatehouseRoutes, WRANGLER_SEND_METRICS: "false" },
+  });
+  const wasm = fs.readdirSync(out).find((f) => f.endsWith(".wasm"));
+  return { dir: out, modules: [{ name: "index.js", type: "esModule" }, { name: wasm, type: "wasm" }] };
+}
+
+/** Bundled with esbuild, as wrangler does for a JS worker. */
+function buildHono(variant) {
+  const out = path.join(WORK, `hono-${variant}`);
+  fs.mkdirSync(out, { recursive: true });
+  execFileSync(ESBUILD, [
+    path.join(ROOT, "bench/peers/hono/index.js"), "--bundle", "--format=esm", "--platform=neutral",
+    "--main-fields=module,main", "--conditions=workerd,worker,browser", "--minify",
+    `--define:ROUTE_COUNT=${VARIANTS[variant].honoRouteCount}`, `--outfile=${path.join(out, "index.js")}`,
+  ], { stdio: ["ignore", "ignore", "inherit"] });
+  return { dir: out, modules: [{ name: "index.js", type: "esModule" }] };
+}
+
+function buildJsMinimal() {
+  const out = path.join(WORK, "js-minimal");
+  fs.mkdirSync(out, { recursive: true });
+  fs.copyFileSync(path.join(ROOT, "bench/peers/js-minimal/worker.js"), path.join(out, "index.js"));
+  return { dir: out, modules: [{ name: "index.js", type: "esModule" }] };
+}
+
+function nginxConf(template, prefix, port, variant) {
+  let s3 = "";
+  if (variant && VARIANTS[variant].nginxS3) {
+    for (let i = 0; i < S3_ROUTES; i++) {
+      s3 += `    location ^~ /v1/svc${i}/items/ { limit_except GET { deny all; } proxy_pass http://origin/internal/svc${i}/items/; }\n`;
+    }
+  }
+  fs.mkdirSync(prefix, { recursive: true });
+  const conf = fs.readFileSync(path.join(ROOT, "bench/peers/nginx", template), "utf8")
+    .replaceAll("__PREFIX__", prefix).replaceAll("__PORT__", String(port))
+    .replaceAll("__ORIGIN_PORT__", String(PORTS.origin)).replaceAll("__S3_LOCATIONS__", s3);
+  const file = path.join(prefix, "nginx.conf");
+  fs.writeFileSync(file, conf);
+  return file;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+/** A workerd config that serves `build` on `port`, with ORIGIN bound and loopback allowed out. */
+function workerdConfig(build, port) {
+  const modules = build.modules
+    .map((m) => `(name = "${m.name}", ${m.type === "wasm" ? "wasm" : "esModule"} = embed "${m.name}")`)
+    .join(",\n      ");
+  const file = path.join(build.dir, `workerd-${port}.capnp`);
+  fs.writeFileSync(file, `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "loopback", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+);
+const worker :Workerd.Worker = (
+  modules = [
+      ${modules}
+  ],
+  compatibilityDate = "${COMPAT_DATE}",
+  globalOutbound = "loopback",
+  bindings = [(name = "ORIGIN", text = "http://127.0.0.1:${PORTS.origin}")],
+);
+`);
+  return file;
+}
+
+const running = new Set();
+let started = 0;
+/** Starts a process with stderr to a file (a pipe could fill while wrk blocks this loop). */
+function start(cmd, args) {
+  const log = path.join(WORK, `process-${started++}.log`);
+  const child = spawn(cmd, args, { stdio: ["ignore", "ignore", fs.openSync(log, "w")] });
+  child.stderrTail = () => { try { return fs.readFileSync(log, "utf8").slice(-4000); } catch { return ""; } };
+  running.add(child);
+  child.on("exit", () => running.delete(child));
+  return child;
+}
+async function stop(child) {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await Promise.race([exited, sleep(3000)]);
+  if (child.exitCode === null) child.kill("SIGKILL");
+}
+process.on("exit", () => { for (const c of running) c.kill("SIGKILL"); });
+process.on("SIGINT", () => process.exit(130));
+
+function get(port, reqPath, method = "GET", body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, path: reqPath, method, agent: false }, (res) => {
+      let text = "";
+      res.on("data", (d) => (text += d));
+      res.on("end", () => resolve({ status: res.statusCode, text }));
+    });
+    req.on("error", reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+async function waitReady(port, child, reqPath = "/") {
+  for (let i = 0; i < 3000; i++) {
+    if (child.exitCode !== null) throw new Error(`process exited early: ${child.stderrTail()}`);
+    try { return await get(port, reqPath); } catch { await sleep(5); }
+  }
+  throw new Error(`nothing answered on port ${port}: ${child.stderrTail()}`);
+}
+
+/** utime+stime in microseconds of a process and its direct children (nginx workers). */
+function cpuMicros(pid) {
+  const tick = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
+  const pids = [pid];
+  try { pids.push(...execFileSync("pgrep", ["-P", String(pid)]).toString().trim().split("\n").filter(Boolean).map(Number)); } catch {}
+  let total = 0;
+  for (const p of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) * tick;
+    } catch {}
+  }
+  return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// wrk
+
+function wrkScript(scenario) {
+  if (!scenario.bodyBytes) return null;
+  const file = path.join(WORK, `${scenario.id}.lua`);
+  fs.writeFileSync(file, `wrk.method = "${scenario.method}"\nwrk.body = string.rep("a", ${scenario.bodyBytes})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
+  return file;
+}
+
+function toMs(v) {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(v);
+  if (!m) return null;
+  return Number(m[1]) * { us: 0.001, ms: 1, s: 1000, m: 60000 }[m[2]];
+}
+
+function wrk(port, scenario, seconds) {
+  const args = ["-t", String(opt.threads), "-c", String(opt.connections), "-d", `${seconds}s`, "--latency"];
+  const script = wrkScript(scenario);
+  if (script) args.push("-s", script);
+  args.push(`http://127.0.0.1:${port}${scenario.path}`);
+  const out = execFileSync("wrk", args).toString();
+  const num = (re) => { const m = re.exec(out); return m ? m[1] : null; };
+  return {
+    rps: Number(num(/Requests\/sec:\s+([\d.]+)/)),
+    requests: Number(num(/(\d+) requests in/)),
+    p50: toMs(num(/\n\s+50%\s+(\S+)/)),
+    p99: toMs(num(/\n\s+99%\s+(\S+)/)),
+    errors: Number(num(/Non-2xx or 3xx responses: (\d+)/) ?? 0) +
+      (/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)?.slice(1).reduce((a, b) => a + Number(b), 0) ?? 0),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run
+
+async function startSystem(name, builds, variant) {
+  const port = PORTS[name];
+  if (name === "origin") return null; // started once for the whole run
+  if (name === "nginx") {
+    const prefix = path.join(WORK, `nginx-proxy-${variant}`);
+    const child = start("nginx", ["-p", prefix, "-c", nginxConf("proxy.conf.template", prefix, port, variant), "-e", path.join(prefix, "error.log")]);
+    await waitReady(port, child);
+    return child;
+  }
+  const child = start(WORKERD, ["serve", workerdConfig(builds[name], port)]);
+  await waitReady(port, child);
+  return child;
+}
+
+async function runScenario(scenario, builds, origin) {
+  say(`${scenario.id}: ${scenario.title}`);
+  const procs = {};
+  for (const name of SYSTEMS) procs[name] = name === "origin" ? origin : await startSystem(name, builds[scenario.variant], scenario.variant);
+  const body = scenario.bodyBytes ? "a".repeat(scenario.bodyBytes) : undefined;
+  for (const name of SYSTEMS) {
+    const res = await get(PORTS[name], scenario.path, scenario.method, body);
+    if (res.status !== 200 || (scenario.expect && !res.text.includes(scenario.expect))) {
+      throw new Error(`${scenario.id} ${name}: expected 200${scenario.expect ? ` with "${scenario.expect}"` : ""}, got ${res.status}: ${res.text.slice(0, 300)}`);
+    }
+  }
+  for (const name of SYSTEMS) {
+    say(`  warm-up ${name} (${opt.warmup}s)`);
+    wrk(PORTS[name], scenario, opt.warmup);
+  }
+  const samples = Object.fromEntries(SYSTEMS.map((s) => [s, []]));
+  for (let r = 1; r <= opt.rounds; r++) {
+    for (const name of SYSTEMS) {
+      const pid = procs[name].pid;
+      const before = cpuMicros(pid);
+      const w = wrk(PORTS[name], scenario, opt.duration);
+      const cpu = cpuMicros(pid) - before;
+      samples[name].push({ ...w, cpuPerReq: w.requests ? cpu / w.requests : null });
+      say(`  round ${r} ${name.padEnd(10)} ${Math.round(w.rps)} req/s  p50 ${round(w.p50, 2)}ms  p99 ${round(w.p99, 2)}ms  cpu ${round(cpu / w.requests)}us/req${w.errors ? `  ERRORS ${w.errors}` : ""}`);
+    }
+  }
+  for (const name of SYSTEMS) if (name !== "origin") await stop(procs[name]);
+  const result = {};
+  for (const name of SYSTEMS) {
+    const s = samples[name];
+    result[name] = {
+      rps: round(median(s.map((x) => x.rps)), 0),
+      p50_ms: round(median(s.map((x) => x.p50)), 2),
+      p99_ms: round(median(s.map((x) => x.p99)), 2),
+      cpu_us_per_req: round(median(s.map((x) => x.cpuPerReq))),
+      errors: s.reduce((a, x) => a + x.errors, 0),
+      rounds: s,
+    };
+  }
+  return result;
+}
+
+async function coldStarts(builds) {
+  const out = {};
+  for (const name of ["js-minimal", "gatehouse", "hono"]) {
+    const times = [];
+    for (let i = 0; i < opt.coldStarts; i++) {
+      const port = 18100 + i;
+      const config = workerdConfig(builds.small[name], port);
+      const t0 = performance.now();
+      const child = start(WORKERD, ["serve", config]);
+      let res;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`workerd exited: ${child.stderrTail()}`);
+        try { res = await get(port, "/v1/users/42"); if (res.status === 200) break; } catch {}
+        await sleep(2);
+      }
+      times.push(performance.now() - t0);
+      await stop(child);
+    }
+    out[name] = { median_ms: round(median(times)), samples_ms: times.map((t) => round(t)) };
+  }
+  return out;
+}
+
+function sizes(builds) {
+  const g = builds.small.gatehouse;
+  const wasm = fs.readFileSync(path.join(g.dir, g.modules[1].name));
+  const js = fs.readFileSync(path.join(g.dir, "index.js"));
+  const hono = fs.readFileSync(path.join(builds.small.hono.dir, "index.js"));
+  const gz = (b) => zlib.gzipSync(b, { level: 9 }).length;
+  return {
+    wasm_bytes: wasm.length, wasm_gzip_bytes: gz(wasm),
+    bundle_bytes: wasm.length + js.length, bundle_gzip_bytes: gz(wasm) + gz(js),
+    hono_bundle_bytes: hono.length, hono_bundle_gzip_bytes: gz(hono),
+  };
+}
+
+function nativeBenches() {
+  say("native criterion micro-benchmarks (cargo bench --bench native)");
+  execFileSync("cargo", ["bench", "--bench", "native"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  const read = (id) => {
+    const f = path.join(ROOT, "target/criterion", id, "new/estimates.json");
+    const e = JSON.parse(fs.readFileSync(f, "utf8"));
+    return { mean_ns: round(e.mean.point_estimate, 0), ci95_ns: [round(e.mean.confidence_interval.lower_bound, 0), round(e.mean.confidence_interval.upper_bound, 0)] };
+  };
+  return {
+    route_match_10: read("route_match/10"),
+    route_match_1000: read("route_match/1000"),
+    route_match_10000: read("route_match/10000"),
+    build_compile_10000: read("build_compile/10000"),
+  };
+}
+
+function machine() {
+  const v = (cmd, args) => { try { return execFileSync(cmd, args, { stdio: ["ignore", "pipe", "pipe"] }).toString().trim() || null; } catch (e) { return (e.stderr?.toString() || "").trim().split("\n")[0] || null; } };
+  return {
+    cpu: os.cpus()[0]?.model, cores: os.cpus().length, memory_gib: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(), node: process.version,
+    workerd: v(WORKERD, ["--version"]), nginx: v("nginx", ["-v"]), wrk: v("wrk", ["-v"])?.split("\n")[0],
+  };
+}
+
+function ratio(a, b) { return a && b ? round(a / b, 2) : null; }
+
+function markdown(report) {
+  const lines = [];
+  lines.push(`Run ${report.date} on ${report.machine.cpu} (${report.machine.cores} cores); wrk -t${opt.threads} -c${opt.connections}, ${opt.duration}s x ${opt.rounds} rounds after a ${opt.warmup}s warm-up per system; medians. All systems on workerd directly except origin and nginx.`);
+  for (const sc of SCENARIOS) {
+    const r = report.scenarios[sc.id];
+    if (!r) continue;
+    lines.push("", `### ${sc.id}: ${sc.title} (\`${sc.method} ${sc.path}\`)`, "");
+    lines.push("| system | req/s | p50 ms | p99 ms | workerd/nginx CPU us/req | req/s vs js-minimal | req/s vs hono | errors |");
+    lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (const name of SYSTEMS) {
+      const x = r[name];
+      const cpu = name === "origin" ? "-" : x.cpu_us_per_req;
+      lines.push(`| ${name} | ${x.rps} | ${x.p50_ms} | ${x.p99_ms} | ${cpu} | ${ratio(x.rps, r["js-minimal"].rps)} | ${ratio(x.rps, r.hono.rps)} | ${x.errors} |`);
+    }
+    const g = r.gatehouse, j = r["js-minimal"], h = r.hono;
+    lines.push("", `gatehouse / js-minimal: throughput ${ratio(g.rps, j.rps)}x, p99 ${ratio(g.p99_ms, j.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, j.cpu_us_per_req)}x. gatehouse / hono: throughput ${ratio(g.rps, h.rps)}x, p99 ${ratio(g.p99_ms, h.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, h.cpu_us_per_req)}x.`);
+  }
+  const s = report.sizes;
+  lines.push("", "### Size and cold start", "");
+  lines.push(`| measure | value |`, `| --- | ---: |`);
+  lines.push(`| gatehouse wasm | ${(s.wasm_bytes / 1024).toFixed(1)} KiB raw, ${(s.wasm_gzip_bytes / 1024).toFixed(1)} KiB gzip |`);
+  lines.push(`| gatehouse bundle (wasm + JS) | ${(s.bundle_bytes / 1024).toFixed(1)} KiB raw, ${(s.bundle_gzip_bytes / 1024).toFixed(1)} KiB gzip |`);
+  lines.push(`| hono bundle | ${(s.hono_bundle_bytes / 1024).toFixed(1)} KiB raw, ${(s.hono_bundle_gzip_bytes / 1024).toFixed(1)} KiB gzip |`);
+  for (const [name, c] of Object.entries(report.cold_start_ms)) {
+    lines.push(`| cold start ${name} (workerd start -> first 200, median of ${opt.coldStarts}) | ${c.median_ms} ms |`);
+  }
+  if (report.native) {
+    const n = report.native;
+    lines.push("", "### Native micro-benchmarks (criterion, mean)", "");
+    lines.push(`| benchmark | time |`, `| --- | ---: |`);
+    lines.push(`| route match (normalise + match + rewrite), 10 routes | ${n.route_match_10.mean_ns} ns |`);
+    lines.push(`| route match, 1,000 routes | ${n.route_match_1000.mean_ns} ns |`);
+    lines.push(`| route match, 10,000 routes | ${n.route_match_10000.mean_ns} ns |`);
+    lines.push(`| build-time compile (check + emit) of 10,000 routes | ${round(n.build_compile_10000.mean_ns / 1e6)} ms |`);
+  }
+  return lines.join("\n");
+}
+
+async function main() {
+  fs.mkdirSync(WORK, { recursive: true });
+  fs.mkdirSync(RESULTS, { recursive: true });
+  gatehouseRoutes1k();
+  const variants = [...new Set(["small", ...SCENARIOS.map((s) => s.variant)])];
+  const builds = {};
+  for (const v of variants) {
+    builds[v] = { gatehouse: buildGatehouse(v), hono: buildHono(v), "js-minimal": buildJsMinimal() };
+  }
+  const report = { date: new Date().toISOString(), machine: machine(), options: opt, scenarios: {} };
+
+  const originPrefix = path.join(WORK, "nginx-origin");
+  const origin = start("nginx", ["-p", originPrefix, "-c", nginxConf("origin.conf.template", originPrefix, PORTS.origin), "-e", path.join(originPrefix, "error.log")]);
+  await waitReady(PORTS.origin, origin);
+  try {
+    for (const sc of SCENARIOS) report.scenarios[sc.id] = await runScenario(sc, builds, origin);
+    say("cold starts");
+    report.cold_start_ms = await coldStarts(builds);
+  } finally {
+    await stop(origin);
+  }
+  report.sizes = sizes(builds);
+  if (opt.native) report.native = nativeBenches();
+
+  const md = markdown(report);
+  fs.writeFileSync(path.join(RESULTS, "latest.json"), JSON.stringify(report, null, 2));
+  fs.writeFileSync(path.join(RESULTS, "latest.md"), md + "\n");
+  console.log(md);
+  say(`results: ${path.relative(ROOT, path.join(RESULTS, "latest.json"))} and latest.md`);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
