@@ -27,7 +27,7 @@ fmt:
 
 lint:
 	cargo fmt --check
-	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
 	cargo clippy --all-targets -- -D warnings
 
 clean:

@@ -11,7 +11,7 @@ use crate::http::forwarding::{
 };
 use crate::http::trace::RequestIds;
 use crate::http::url::RequestUrl;
-use crate::log::AccessLog;
+use crate::log::{iso8601, AccessLog};
 use crate::platform;
 use crate::policy::{Flow, Inbound};
 use crate::route::{host_for_matching, normalise, upstream_path, Matched, RouteIndex};
@@ -31,7 +31,7 @@ struct Exchange<'a> {
 /// Handles one request. Never fails: errors are answered as problem+json.
 pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
     let started = platform::now_ms();
-    let timestamp = platform::now_iso();
+    platform::intern_static_strings(RouteIndex::global().table());
     let inbound = req.headers();
     let ids = RequestIds::new(
         inbound.get("x-request-id").ok().flatten().as_deref(),
@@ -47,7 +47,7 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
         started,
     };
     let mut log = AccessLog {
-        timestamp,
+        timestamp: iso8601(started),
         request_id: ex.ids.request_id.clone(),
         trace_id: ex.ids.trace_id.clone(),
         method: ex.method.clone(),
@@ -65,7 +65,7 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
     };
     log.status = response.status();
     log.duration_ms = platform::now_ms() - started;
-    ctx.wait_until(async move { platform::console_log(&log.to_json()) });
+    platform::log_later(&ctx, &log.to_json());
     response
 }
 

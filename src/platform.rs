@@ -1,25 +1,41 @@
-//! Bindings to the few runtime globals the hot path needs, called directly rather than through
-//! wrapper types (each JS crossing costs).
+//! Bindings to the runtime globals the hot path needs, and the thin JS adapters in
+//! `platform.js`. Each wasm <-> JS crossing costs, so the hot path keeps JS objects as they are,
+//! crosses once where JS can do a loop, and interns the static strings it sends.
 
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/platform.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = deleteAll)]
+    fn delete_all(headers: &web_sys::Headers, names: &js_sys::Array);
+
+    /// `fetch(url, {method, headers, body, redirect: "manual"})`, rejecting with the string
+    /// `"timeout"` after `ms` without response headers.
+    #[wasm_bindgen(js_name = fetchWithTimeout)]
+    pub fn fetch_with_timeout(
+        url: &str,
+        method: &str,
+        headers: &web_sys::Headers,
+        body: Option<web_sys::ReadableStream>,
+        ms: u32,
+    ) -> js_sys::Promise;
+
+    /// A new response with `response`'s status and streamed body and the given headers.
+    pub fn rewrap(response: &web_sys::Response, headers: &web_sys::Headers) -> web_sys::Response;
+
+    #[wasm_bindgen(js_name = logAfterResponse)]
+    fn log_after_response(ctx: &JsValue, line: &str);
+}
 
 #[wasm_bindgen]
 extern "C" {
-    /// The global `fetch(request)`.
-    #[wasm_bindgen(js_name = fetch)]
-    pub fn fetch(req: &web_sys::Request) -> js_sys::Promise;
-
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
     fn get_random_values(buf: &mut [u8]);
 
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     pub fn console_log(line: &str);
-
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(callback: &js_sys::Function, ms: u32) -> JsValue;
-
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
 }
 
 /// 40 bytes from the runtime's CSPRNG (request id, trace id, span id).
@@ -34,39 +50,45 @@ pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-pub fn now_iso() -> String {
-    js_sys::Date::new_0().to_iso_string().into()
+/// Writes an access-log line after the response is returned (`ctx.waitUntil`).
+pub fn log_later(ctx: &worker::Context, line: &str) {
+    let raw: &JsValue = ctx.as_ref();
+    log_after_response(raw, line);
 }
 
-/// A future that resolves after `ms`; dropping it clears the timer.
-pub struct Sleep {
-    future: wasm_bindgen_futures::JsFuture,
-    id: JsValue,
+thread_local! {
+    static NAME_LISTS: RefCell<HashMap<usize, js_sys::Array>> = RefCell::new(HashMap::new());
+    static INTERNED: Cell<bool> = const { Cell::new(false) };
 }
 
-pub fn sleep(ms: u32) -> Sleep {
-    let mut id = JsValue::UNDEFINED;
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        id = set_timeout(&resolve, ms);
+/// Deletes a static list of header names in one crossing; the JS array is built once per
+/// isolate for each list.
+pub fn delete_names(headers: &web_sys::Headers, names: &'static [&'static str]) {
+    NAME_LISTS.with(|lists| {
+        let mut lists = lists.borrow_mut();
+        let array = lists
+            .entry(names.as_ptr() as usize)
+            .or_insert_with(|| names.iter().map(|n| JsValue::from_str(n)).collect());
+        delete_all(headers, array);
     });
-    Sleep {
-        future: wasm_bindgen_futures::JsFuture::from(promise),
-        id,
-    }
 }
 
-impl std::future::Future for Sleep {
-    type Output = ();
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<()> {
-        std::pin::Pin::new(&mut self.future).poll(cx).map(|_| ())
+/// Interns the static strings sent to JS on every request (header names, policy names), so
+/// they cross as cached JS strings instead of being decoded each time. Once per isolate.
+pub fn intern_static_strings(table: &crate::config::Table) {
+    if INTERNED.with(|i| i.replace(true)) {
+        return;
     }
-}
-
-impl Drop for Sleep {
-    fn drop(&mut self) {
-        clear_timeout(&self.id);
+    for name in crate::config::reserved::GATEWAY_OWNED_HEADERS
+        .iter()
+        .chain(crate::config::reserved::HOP_BY_HOP_HEADERS)
+        .chain(crate::http::forwarding::READ_HEADERS)
+    {
+        wasm_bindgen::intern(name);
+    }
+    for policy in table.policies {
+        policy.for_each_static_str(&mut |s| {
+            wasm_bindgen::intern(s);
+        });
     }
 }

@@ -2,6 +2,7 @@
 
 use gatehouse::config::{Upstream, UrlPart};
 use gatehouse::error::GatewayError;
+use gatehouse::log::{iso8601, AccessLog};
 use gatehouse::route::PathError;
 use gatehouse::upstream::resolve_origin;
 use serde_json::Value;
@@ -91,4 +92,27 @@ fn var_holding_a_bad_url_is_a_clear_500() {
         e.detail(),
         "upstream \"users\": upstream URL `not a url/api/` must start with http:// or https://"
     );
+}
+
+#[test]
+fn access_log_timestamps_are_iso_8601_utc() {
+    assert_eq!(iso8601(0.0), "1970-01-01T00:00:00.000Z");
+    assert_eq!(iso8601(1_795_384_420_069.0), "2026-11-22T21:53:40.069Z");
+    assert_eq!(iso8601(951_782_400_000.0), "2000-02-29T00:00:00.000Z");
+    assert_eq!(iso8601(4_102_444_799_999.0), "2099-12-31T23:59:59.999Z");
+    assert_eq!(iso8601(f64::NAN), "1970-01-01T00:00:00.000Z");
+}
+
+#[test]
+fn access_log_lines_are_one_json_object() {
+    let line = AccessLog {
+        request_id: "r\n1".into(),
+        status: 200,
+        ..AccessLog::default()
+    }
+    .to_json();
+    assert!(!line.contains('\n'));
+    let v: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["request_id"], "r\n1");
+    assert_eq!(v["route"], Value::Null);
 }

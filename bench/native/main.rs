@@ -44,10 +44,17 @@ fn table(n: usize) -> &'static Table {
         .collect();
     let routes = Vec::leak(routes);
     let paths: Vec<PathGroup> = (0..n)
-        .map(|i| PathGroup { path: routes[i].path, routes: Vec::leak(vec![i as u16]) })
+        .map(|i| PathGroup {
+            path: routes[i].path,
+            routes: Vec::leak(vec![i as u16]),
+        })
         .collect();
     Box::leak(Box::new(Table {
-        upstreams: Vec::leak(vec![Upstream { name: "u", url: &[UrlPart::Lit("http://127.0.0.1:1")], timeout_ms: 1000 }]),
+        upstreams: Vec::leak(vec![Upstream {
+            name: "u",
+            url: &[UrlPart::Lit("http://127.0.0.1:1")],
+            timeout_ms: 1000,
+        }]),
         policies: &[],
         routes,
         paths: Vec::leak(paths),
@@ -63,7 +70,9 @@ fn route_matching(c: &mut Criterion) {
             b.iter(|| {
                 let normal = normalise(black_box(path)).unwrap();
                 match index.find(Some(Method::Get), "api.example.com", &normal) {
-                    Matched::Found { route, params, .. } => black_box(upstream_path(route, &normal, &params)),
+                    Matched::Found { route, params, .. } => {
+                        black_box(upstream_path(route, &normal, &params))
+                    }
                     _ => unreachable!(),
                 }
             })
@@ -83,7 +92,13 @@ fn build_compile(c: &mut Criterion) {
             "[[route]]\nid = \"svc{i}\"\nmethods = [\"GET\"]\npath = \"/svc{i}/items/{{id}}\"\nupstream = \"svc\"\nrewrite = \"/internal/svc{i}/items/{{id}}\"\n\n"
         ));
     }
-    let files = vec![gateway, check::SourceFile { path: "routes/v1/routes.toml".into(), text: routes }];
+    let files = vec![
+        gateway,
+        check::SourceFile {
+            path: "routes/v1/routes.toml".into(),
+            text: routes,
+        },
+    ];
     let mut group = c.benchmark_group("build_compile");
     group.sample_size(10);
     group.bench_function("10000", |b| {

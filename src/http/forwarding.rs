@@ -4,6 +4,9 @@
 use super::HeaderEdit;
 use crate::config::reserved::{GATEWAY_OWNED_HEADERS, HOP_BY_HOP_HEADERS};
 
+/// Request headers the gateway reads on every request.
+pub const READ_HEADERS: &[&str] = &["cf-connecting-ip", "content-type", "cache-control", "allow"];
+
 /// Facts about the client connection the origin is told through `X-Forwarded-*`.
 pub struct Forwarded<'a> {
     /// From `CF-Connecting-IP`, which Cloudflare's edge sets and clients cannot.
@@ -32,9 +35,7 @@ pub fn strip_hop_by_hop<H: HeaderEdit>(h: &mut H, keep_upgrade: bool) {
             }
         }
     }
-    for name in HOP_BY_HOP_HEADERS {
-        h.remove(name);
-    }
+    h.remove_all(HOP_BY_HOP_HEADERS);
     if let Some(u) = upgrade {
         h.set("upgrade", &u);
         h.set("connection", "upgrade");
@@ -45,9 +46,7 @@ pub fn strip_hop_by_hop<H: HeaderEdit>(h: &mut H, keep_upgrade: bool) {
 /// then the gateway's own forwarding, request-id and trace headers are set.
 pub fn prepare_upstream_request<H: HeaderEdit>(h: &mut H, f: &Forwarded) {
     strip_hop_by_hop(h, f.websocket);
-    for name in GATEWAY_OWNED_HEADERS {
-        h.remove(name);
-    }
+    h.remove_all(GATEWAY_OWNED_HEADERS);
     if let Some(ip) = f.client_ip {
         h.set("x-forwarded-for", ip);
     }

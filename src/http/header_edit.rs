@@ -7,6 +7,13 @@ pub trait HeaderEdit {
     /// Replaces any existing value.
     fn set(&mut self, name: &str, value: &str);
     fn remove(&mut self, name: &str);
+
+    /// Removes every header in a static list. The JS implementation does it in one crossing.
+    fn remove_all(&mut self, names: &'static [&'static str]) {
+        for name in names {
+            self.remove(name);
+        }
+    }
 }
 
 /// An owned header list for native code and tests. Names are stored lower-case.
@@ -62,5 +69,9 @@ impl HeaderEdit for web_sys::Headers {
 
     fn remove(&mut self, name: &str) {
         let _ = self.delete(name);
+    }
+
+    fn remove_all(&mut self, names: &'static [&'static str]) {
+        crate::platform::delete_names(self, names);
     }
 }

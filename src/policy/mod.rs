@@ -46,6 +46,21 @@ impl Policy {
         }
     }
 
+    /// Calls `f` with every static string this policy sends to JS (header names and values).
+    pub fn for_each_static_str(&self, f: &mut dyn FnMut(&'static str)) {
+        match self {
+            Policy::Headers(p) => {
+                for edits in [&p.request, &p.response] {
+                    edits.set.iter().for_each(|(k, v)| {
+                        f(k);
+                        f(v);
+                    });
+                    edits.remove.iter().for_each(|k| f(k));
+                }
+            }
+        }
+    }
+
     /// Runs the outbound step on the response headers sent to the client.
     pub fn on_response<H: HeaderEdit>(&self, headers: &mut H) {
         match self {

@@ -1,6 +1,6 @@
 // The Hono peer: the benchmark's route policies written the way a Workers user would with Hono
 // and its middleware. It does the same per-request work as Gatehouse: route with params,
-// rewrite, hop-by-hop stripping (hono/proxy), X-Forwarded-*, X-Request-Id (hono/request-id),
+// rewrite, hop-by-hop stripping (hono/proxy), an upstream timeout, X-Forwarded-*, X-Request-Id (hono/request-id),
 // W3C traceparent continue-or-start, Server-Timing (hono/timing), and one JSON access-log line
 // written after the response (waitUntil).
 //
@@ -56,6 +56,7 @@ function forward(c, path) {
       "x-real-ip": undefined,
     },
     redirect: "manual",
+    signal: AbortSignal.timeout(10_000), // the same upstream timeout Gatehouse's bench routes set
   });
 }
 
