@@ -1,5 +1,5 @@
 # Gatehouse developer commands. Each target installs what is missing first (scripts/setup.sh).
-.PHONY: dev test bundle build setup fmt lint clean
+.PHONY: dev test bench bundle build setup fmt lint clean
 
 export WRANGLER_SEND_METRICS := false
 
@@ -10,6 +10,10 @@ dev: setup
 ## make test: every test layer (native, wasm-bindgen in Node, end-to-end in Miniflare)
 test: setup
 	bash scripts/test.sh
+
+## make bench: gatehouse vs origin, js-minimal, hono and nginx on workerd/loopback (BENCHMARKS.md)
+bench: setup
+	bash scripts/bench.sh
 
 ## make bundle: `wrangler deploy --dry-run --outdir dist`, then the bundle and gzip sizes
 bundle: setup

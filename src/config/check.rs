@@ -221,6 +221,20 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
 
     group_paths(&mut out, &mut errors);
 
+    // The runtime tables index routes, policies and upstreams with u16.
+    for (what, n) in [
+        ("routes", out.routes.len()),
+        ("policies", out.policies.len()),
+        ("upstreams", out.upstreams.len()),
+    ] {
+        if n > u16::MAX as usize {
+            errors.push(format!(
+                "routes/: {n} {what} defined; the limit is {}",
+                u16::MAX
+            ));
+        }
+    }
+
     if errors.is_empty() {
         Ok(out)
     } else {
