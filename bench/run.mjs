@@ -10,7 +10,7 @@
 //
 // To add a scenario: add a row to SCENARIOS (its route-table variant decides which builds it
 // uses); add a variant to VARIANTS if it needs other routes or peer code.
-import { spawn, execFileSync } from "node:child_process";
+import { spawn, spawnSync, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -355,11 +355,15 @@ function nativeBenches() {
 }
 
 function machine() {
-  const v = (cmd, args) => { try { return execFileSync(cmd, args, { stdio: ["ignore", "pipe", "pipe"] }).toString().trim() || null; } catch (e) { return (e.stderr?.toString() || "").trim().split("\n")[0] || null; } };
+  // Version banners go to stdout or stderr, and `wrk -v` exits 1: take whichever has text.
+  const v = (cmd, args) => {
+    const r = spawnSync(cmd, args, { encoding: "utf8" });
+    return `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n")[0] || null;
+  };
   return {
     cpu: os.cpus()[0]?.model, cores: os.cpus().length, memory_gib: Math.round(os.totalmem() / 2 ** 30),
     kernel: os.release(), node: process.version,
-    workerd: v(WORKERD, ["--version"]), nginx: v("nginx", ["-v"]), wrk: v("wrk", ["-v"])?.split("\n")[0],
+    workerd: v(WORKERD, ["--version"]), nginx: v("nginx", ["-v"]), wrk: v("wrk", ["-v"]),
   };
 }
 
