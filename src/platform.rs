@@ -82,7 +82,7 @@ pub fn intern_static_strings(table: &crate::config::Table) {
     for name in crate::config::reserved::GATEWAY_OWNED_HEADERS
         .iter()
         .chain(crate::config::reserved::HOP_BY_HOP_HEADERS)
-        .chain(crate::http::forwarding::READ_HEADERS)
+        .chain(crate::http::forwarding::OTHER_HEADER_NAMES)
     {
         wasm_bindgen::intern(name);
     }

@@ -4,8 +4,10 @@
 use super::HeaderEdit;
 use crate::config::reserved::{GATEWAY_OWNED_HEADERS, HOP_BY_HOP_HEADERS};
 
-/// Request headers the gateway reads on every request.
-pub const READ_HEADERS: &[&str] = &["cf-connecting-ip", "content-type", "cache-control", "allow"];
+/// Header names the gateway passes to JS besides the reserved ones (the client-IP header it
+/// reads, and those it sets on problem responses); interned once per isolate.
+pub const OTHER_HEADER_NAMES: &[&str] =
+    &["cf-connecting-ip", "content-type", "cache-control", "allow"];
 
 /// Facts about the client connection the origin is told through `X-Forwarded-*`.
 pub struct Forwarded<'a> {
