@@ -115,12 +115,11 @@ async fn route_and_proxy(
     );
 
     // Inbound policies, in order.
-    let policies = route.policies.iter().map(|&i| &table.policies[i as usize]);
     let mut step = Inbound {
-        route_id: route.id,
         upstream_headers: &mut headers,
     };
-    for policy in policies.clone() {
+    for &i in route.policies {
+        let policy = &table.policies[i as usize];
         if let Flow::Respond(resp) = policy.on_request::<_, Response>(&mut step).await? {
             return Ok(resp);
         }
@@ -132,10 +131,8 @@ async fn route_and_proxy(
         upstream,
         |name| env.var(name).ok().map(|v| v.to_string()),
         |err| {
-            platform::console_log(&format!(
-                "{{\"level\":\"error\",\"message\":{:?}}}",
-                err.detail()
-            ))
+            let line = serde_json::json!({ "level": "error", "message": err.detail() });
+            platform::console_log(&line.to_string())
         },
     )?;
     let url = upstream_url(
@@ -179,7 +176,7 @@ fn outbound(
     for &i in route.policies.iter().rev() {
         table.policies[i as usize].on_response(&mut headers);
     }
-    proxy::rewrap(resp, &headers)
+    platform::rewrap(&resp, &headers)
 }
 
 fn upstream_url(authority: &str, base: &str, path: &str, query: Option<&str>) -> String {

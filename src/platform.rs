@@ -22,7 +22,8 @@ extern "C" {
         ms: u32,
     ) -> js_sys::Promise;
 
-    /// A new response with `response`'s status and streamed body and the given headers.
+    /// A new response with `response`'s status and streamed body and the given headers (a
+    /// fetched response's headers are immutable, so outbound edits go on a copy).
     pub fn rewrap(response: &web_sys::Response, headers: &web_sys::Headers) -> web_sys::Response;
 
     #[wasm_bindgen(js_name = logAfterResponse)]

@@ -160,7 +160,6 @@ static POLICIES: &[Policy] = &[Policy::Headers(Headers {
 fn headers_policy_edits_both_directions() {
     let mut up = HeaderList::from_pairs(&[("Cookie", "a=1"), ("Accept", "*/*")]);
     let mut step = Inbound {
-        route_id: "r",
         upstream_headers: &mut up,
     };
     let flow = futures::executor::block_on(POLICIES[0].on_request::<_, ()>(&mut step)).unwrap();

@@ -76,7 +76,7 @@ async fn rewrapped_response_keeps_status_and_body_with_new_headers() {
     let origin = Response::new_with_opt_str_and_init(Some("hello"), &init).unwrap();
     let mut h = Headers::new_with_headers(&origin.headers()).unwrap();
     prepare_downstream_response(&mut h, "req-9", 1.0, 2.0);
-    let resp = proxy::rewrap(origin, &h);
+    let resp = platform::rewrap(&origin, &h);
     assert_eq!(resp.status(), 201);
     assert_eq!(resp.headers().get("keep-alive").unwrap(), None);
     assert_eq!(

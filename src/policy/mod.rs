@@ -26,7 +26,6 @@ pub enum Policy {
 
 /// The request on its way upstream, as policies see it.
 pub struct Inbound<'a, H> {
-    pub route_id: &'static str,
     /// Headers that will be sent to the origin (already cleaned of hop-by-hop and
     /// gateway-owned headers).
     pub upstream_headers: &'a mut H,

@@ -44,9 +44,3 @@ pub async fn send(out: Outgoing<'_>) -> Result<Response, GatewayError> {
         }),
     }
 }
-
-/// A new response with the origin's status and streamed body and the given headers
-/// (a fetched response's headers are immutable).
-pub fn rewrap(resp: Response, headers: &Headers) -> Response {
-    platform::rewrap(&resp, headers)
-}
