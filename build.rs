@@ -4,8 +4,16 @@
 //! `GATEHOUSE_ROUTES` points at another routes directory (used by benchmarks); the default is
 //! `routes/` next to Cargo.toml.
 
+#[path = "src/auth/alg.rs"]
+#[allow(dead_code)]
+mod alg;
 #[path = "src/config/check.rs"]
 mod check;
+#[path = "src/config/check_auth.rs"]
+mod check_auth;
+#[path = "src/auth/jwk.rs"]
+#[allow(dead_code)]
+mod jwk;
 #[path = "src/config/emit.rs"]
 mod emit;
 #[path = "src/config/origin.rs"]

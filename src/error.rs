@@ -4,6 +4,7 @@
 //! Origin responses, including origin 4xx/5xx, pass through untouched; only conditions the
 //! gateway detects become problems.
 
+use crate::auth::{Denied, Scheme};
 use crate::route::PathError;
 use serde::Serialize;
 
@@ -33,6 +34,20 @@ pub enum GatewayError {
     },
     /// The runtime refused an operation that cannot fail for valid input (a bug).
     Internal { what: &'static str },
+    /// A credential was missing or refused (401), or lacks what the route requires (403).
+    /// `others` are further schemes the route accepts (challenged too).
+    Unauthorized {
+        scheme: Scheme,
+        reason: Denied,
+        others: Vec<Scheme>,
+        /// Scopes to name in an `insufficient_scope` challenge.
+        scope: Option<String>,
+    },
+    /// Credentials cannot be checked right now: the IdP's keys or the key store are out of
+    /// reach and nothing usable is cached.
+    AuthUnavailable { what: String },
+    /// An authentication policy cannot work as deployed (a secret or binding is missing).
+    AuthMisconfigured { detail: String },
 }
 
 impl GatewayError {
@@ -46,6 +61,13 @@ impl GatewayError {
             | GatewayError::Internal { .. } => 500,
             GatewayError::UpstreamUnreachable { .. } => 502,
             GatewayError::UpstreamTimeout { .. } => 504,
+            GatewayError::Unauthorized { scheme, reason, .. } => match (scheme, reason) {
+                (_, Denied::InsufficientScope { .. }) => 403,
+                (Scheme::ClientCertificate, _) => 403,
+                _ => 401,
+            },
+            GatewayError::AuthUnavailable { .. } => 503,
+            GatewayError::AuthMisconfigured { .. } => 500,
         }
     }
 
@@ -60,6 +82,10 @@ impl GatewayError {
             GatewayError::UpstreamUnreachable { .. } => "upstream-unreachable",
             GatewayError::UpstreamTimeout { .. } => "upstream-timeout",
             GatewayError::Internal { .. } => "internal",
+            GatewayError::Unauthorized { .. } if self.status() == 403 => "forbidden",
+            GatewayError::Unauthorized { .. } => "unauthorized",
+            GatewayError::AuthUnavailable { .. } => "auth-unavailable",
+            GatewayError::AuthMisconfigured { .. } => "auth-misconfigured",
         }
     }
 
@@ -73,6 +99,10 @@ impl GatewayError {
             GatewayError::UpstreamUnreachable { .. } => "Upstream unreachable",
             GatewayError::UpstreamTimeout { .. } => "Upstream timed out",
             GatewayError::Internal { .. } => "Internal gateway error",
+            GatewayError::Unauthorized { .. } if self.status() == 403 => "Forbidden",
+            GatewayError::Unauthorized { .. } => "Unauthorized",
+            GatewayError::AuthUnavailable { .. } => "Authentication unavailable",
+            GatewayError::AuthMisconfigured { .. } => "Gateway misconfigured",
         }
     }
 
@@ -97,13 +127,34 @@ impl GatewayError {
                 format!("upstream \"{upstream}\" did not answer within {timeout_ms} ms")
             }
             GatewayError::Internal { what } => format!("the gateway could not {what}"),
+            GatewayError::Unauthorized { reason, .. } => reason.describe(),
+            GatewayError::AuthUnavailable { what } => what.clone(),
+            GatewayError::AuthMisconfigured { detail } => detail.clone(),
         }
     }
 
-    /// Extra response headers the problem carries (`Allow` for 405).
+    /// Extra response headers the problem carries: `Allow` for 405, `WWW-Authenticate` for
+    /// refused credentials (RFC 6750 for bearer tokens), `Retry-After` for 503.
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         match self {
             GatewayError::MethodNotAllowed { allow } => vec![("allow", allow.clone())],
+            GatewayError::Unauthorized {
+                scheme,
+                reason,
+                others,
+                scope,
+            } => {
+                let challenges: Vec<String> = std::iter::once(challenge(*scheme, Some(reason), scope.as_deref()))
+                    .chain(others.iter().map(|s| challenge(*s, None, None)))
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                if challenges.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![("www-authenticate", challenges.join(", "))]
+                }
+            }
+            GatewayError::AuthUnavailable { .. } => vec![("retry-after", "30".into())],
             _ => Vec::new(),
         }
     }
@@ -129,6 +180,29 @@ impl GatewayError {
         };
         serde_json::to_string(&p).unwrap_or_default()
     }
+}
+
+/// One `WWW-Authenticate` challenge; empty for client certificates (no HTTP challenge).
+fn challenge(scheme: Scheme, reason: Option<&Denied>, scope: Option<&str>) -> String {
+    let mut c = match scheme {
+        Scheme::Bearer => r#"Bearer realm="gatehouse""#.to_string(),
+        Scheme::ApiKeyHeader(h) => format!(r#"ApiKey realm="gatehouse", header="{h}""#),
+        Scheme::ApiKeyQuery(q) => format!(r#"ApiKey realm="gatehouse", query="{q}""#),
+        Scheme::ClientCertificate => return String::new(),
+    };
+    if let (Scheme::Bearer, Some(reason)) = (scheme, reason) {
+        if let Some(code) = reason.bearer_error() {
+            // describe() never contains a double quote or a backslash.
+            c.push_str(&format!(
+                r#", error="{code}", error_description="{}""#,
+                reason.describe().replace(['"', '\\'], "'")
+            ));
+        }
+        if let Some(scope) = scope {
+            c.push_str(&format!(r#", scope="{scope}""#));
+        }
+    }
+    c
 }
 
 /// Problem `type` URIs are `urn:gatehouse:problem:<slug>`; README lists every slug.

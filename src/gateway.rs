@@ -4,6 +4,7 @@
 //! Every gateway error becomes problem+json through [`GatewayError::to_problem`]; the access
 //! log line is written after the response is handed back.
 
+use crate::auth::platform::WorkerAuth;
 use crate::config::{Method, Route};
 use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
 use crate::http::forwarding::{
@@ -114,13 +115,33 @@ async fn route_and_proxy(
         },
     );
 
+    // Identity headers only ever come from authentication policies.
+    if !table.identity_headers.is_empty() {
+        platform::delete_names(&headers, table.identity_headers);
+    }
+
     // Inbound policies, in order.
+    let backend = WorkerAuth {
+        request: req,
+        headers: inbound,
+        query: ex.url.query,
+        env,
+    };
     let mut step = Inbound {
         upstream_headers: &mut headers,
+        backend: &backend,
+        identity: None,
+        identity_scheme: None,
     };
     for &i in route.policies {
         let policy = &table.policies[i as usize];
-        if let Flow::Respond(resp) = policy.on_request::<_, Response>(&mut step).await? {
+        let flow = policy
+            .on_request::<_, _, Response>(table.policies, &mut step)
+            .await;
+        if let Some(identity) = &step.identity {
+            log.consumer = Some(identity.subject.clone());
+        }
+        if let Flow::Respond(resp) = flow? {
             return Ok(resp);
         }
     }

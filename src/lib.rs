@@ -8,6 +8,7 @@
 //!
 //! Pure logic compiles natively (`cargo test`); the worker glue exists on wasm32 only.
 
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;

@@ -23,6 +23,8 @@ pub struct AccessLog {
     /// Time waiting for the origin's response headers, milliseconds.
     pub upstream_ms: Option<f64>,
     pub client_ip: Option<String>,
+    /// Who authenticated: JWT `sub`, API-key consumer id, or certificate subject DN.
+    pub consumer: Option<String>,
     /// The problem slug when the gateway answered with an error.
     pub error: Option<&'static str>,
 }

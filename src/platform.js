@@ -40,3 +40,78 @@ export function rewrap(response, headers) {
 export function logAfterResponse(ctx, line) {
   ctx.waitUntil(Promise.resolve().then(() => console.log(line)));
 }
+
+// --- Authentication adapters (see src/auth/platform.rs) ---
+
+// JWS alg -> [importKey algorithm, verify algorithm].
+const JWS = {
+  RS256: [{ name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, { name: "RSASSA-PKCS1-v1_5" }],
+  RS384: [{ name: "RSASSA-PKCS1-v1_5", hash: "SHA-384" }, { name: "RSASSA-PKCS1-v1_5" }],
+  RS512: [{ name: "RSASSA-PKCS1-v1_5", hash: "SHA-512" }, { name: "RSASSA-PKCS1-v1_5" }],
+  PS256: [{ name: "RSA-PSS", hash: "SHA-256" }, { name: "RSA-PSS", saltLength: 32 }],
+  PS384: [{ name: "RSA-PSS", hash: "SHA-384" }, { name: "RSA-PSS", saltLength: 48 }],
+  PS512: [{ name: "RSA-PSS", hash: "SHA-512" }, { name: "RSA-PSS", saltLength: 64 }],
+  ES256: [{ name: "ECDSA", namedCurve: "P-256" }, { name: "ECDSA", hash: "SHA-256" }],
+  EdDSA: [{ name: "Ed25519" }, { name: "Ed25519" }],
+};
+
+/** Imports a public key for verifying `alg` signatures. `data` is JWK JSON text or SPKI bytes. */
+export function importVerifyKey(format, data, alg) {
+  const keyData = format === "jwk" ? JSON.parse(data) : data;
+  return crypto.subtle.importKey(format, keyData, JWS[alg][0], false, ["verify"]);
+}
+
+const encoder = new TextEncoder();
+
+/** Resolves true only for a valid signature; malformed signatures resolve false. */
+export function verifySignature(key, alg, signature, input) {
+  return crypto.subtle.verify(JWS[alg][1], key, signature, encoder.encode(input)).catch(() => false);
+}
+
+/** `env[binding].get(key)`; rejects with "no-binding" when the KV binding does not exist. */
+export function kvGet(env, binding, key) {
+  const ns = env[binding];
+  if (!ns || typeof ns.get !== "function") return Promise.reject("no-binding");
+  return ns.get(key);
+}
+
+/** request.cf.tlsClientAuth as a plain object, or null. */
+export function tlsClientAuth(request) {
+  const auth = request.cf && request.cf.tlsClientAuth;
+  if (!auth) return null;
+  return {
+    presented: auth.certPresented === "1" || auth.certPresented === true,
+    verified: String(auth.certVerified ?? ""),
+    subject: String(auth.certSubjectDN ?? ""),
+    issuer: String(auth.certIssuerDN ?? ""),
+    fingerprint: String(auth.certFingerprintSHA256 ?? ""),
+    serial: String(auth.certSerial ?? ""),
+  };
+}
+
+/** GET `url` (timeout `ms`): {status, cacheControl, body}. Rejects when unreachable. */
+export async function fetchText(url, ms) {
+  const response = await fetchWithTimeout(url, "GET", new Headers({ accept: "application/json" }), null, ms);
+  return { status: response.status, cacheControl: response.headers.get("cache-control"), body: await response.text() };
+}
+
+/** Reads a stored JWKS copy from the Cache API: {body, freshUntil} or null. */
+export async function cacheGetJwks(key) {
+  try {
+    const hit = await caches.default.match(key);
+    if (!hit) return null;
+    return { body: await hit.text(), freshUntil: Number(hit.headers.get("x-gatehouse-fresh-until")) };
+  } catch {
+    return null; // no Cache API here (plain workerd): behave as a miss
+  }
+}
+
+/** Stores a JWKS copy in the Cache API for `keepSeconds`. Best effort. */
+export async function cachePutJwks(key, body, freshUntil, keepSeconds) {
+  try {
+    const headers = { "content-type": "application/json", "cache-control": `max-age=${keepSeconds}`, "x-gatehouse-fresh-until": String(freshUntil) };
+    await caches.default.put(key, new Response(body, { headers }));
+  } catch {
+    // no Cache API here: the per-isolate copy still works
+  }
+}

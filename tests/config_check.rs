@@ -1,6 +1,15 @@
 //! The build-time checker: every broken config fails with `routes/<file>: route "<id>": <rule>`.
 //! A table of broken files and the exact message each must produce.
 
+#[path = "../src/auth/alg.rs"]
+#[allow(dead_code)]
+mod alg;
+#[path = "../src/config/check_auth.rs"]
+#[allow(dead_code)]
+mod check_auth;
+#[path = "../src/auth/jwk.rs"]
+#[allow(dead_code)]
+mod jwk;
 #[path = "../src/config/check.rs"]
 #[allow(dead_code)] // build.rs reads the fields the tests do not
 mod check;
@@ -9,6 +18,7 @@ mod origin;
 #[path = "../src/config/reserved.rs"]
 mod reserved;
 #[path = "../src/config/schema.rs"]
+#[allow(dead_code)]
 mod schema;
 
 use check::{check, RewritePart, SourceFile, UrlPart};
@@ -111,7 +121,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"jwtt\" }]\n",
-            "routes/v1/users.toml: route \"a\": policy #1: unknown variant `jwtt`, expected `headers` in `kind`",
+            "routes/v1/users.toml: route \"a\": policy #1: unknown variant `jwtt`, expected one of `headers`, `jwt`, `api_key`, `mtls`, `require`, `any` in `kind`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"headers\", request = { set = { \"x-request-id\" = \"1\" } } }]\n",
@@ -191,7 +201,7 @@ fn broken_upstreams_fail_with_the_upstream_name() {
         ("[upstreams.u]\nurl = \"http://user:pw@x\"\n", "routes/gateway.toml: upstream \"u\": upstream URL `http://user:pw@x` must not contain user info"),
         ("[upstreams.u]\nurl = \"${lower}\"\n", "routes/gateway.toml: upstream \"u\": upstream URL `${lower}`: `${lower}` is not a valid variable name (A-Z, 0-9, _)"),
         ("[upstreams.u]\nurl = \"${HOST\"\n", "routes/gateway.toml: upstream \"u\": upstream URL `${HOST`: unclosed `${`"),
-        ("[upstreams.u]\nurl = \"http://x\"\ntimeout = \"5x\"\n", "routes/gateway.toml: upstream \"u\": timeout: invalid duration \"5x\": use a whole number with ms, s or m, e.g. \"5s\""),
+        ("[upstreams.u]\nurl = \"http://x\"\ntimeout = \"5x\"\n", "routes/gateway.toml: upstream \"u\": timeout: invalid duration \"5x\": use a whole number with ms, s, m or h, e.g. \"5s\""),
         ("[upstreams.u]\nurl = \"http://x\"\ntimeout = \"0s\"\n", "routes/gateway.toml: upstream \"u\": timeout: invalid duration \"0s\": must be greater than zero"),
         ("[upstreams.u]\nurl = \"http://x\"\ntimeout = \"11m\"\n", "routes/gateway.toml: upstream \"u\": timeout must be at most 10m"),
         ("[upstreams.u]\nurl = \"http://x\"\ntimeout = 5\n", "routes/gateway.toml: upstream \"u\": invalid type: integer `5`, expected a string in `timeout`"),

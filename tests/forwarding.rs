@@ -9,6 +9,8 @@ use gatehouse::http::{HeaderEdit, HeaderList};
 use gatehouse::policy::headers::{Edits, Headers};
 use gatehouse::policy::{Flow, Inbound, Policy};
 
+mod support;
+
 fn forwarded(websocket: bool) -> Forwarded<'static> {
     Forwarded {
         client_ip: Some("203.0.113.9"),
@@ -159,10 +161,14 @@ static POLICIES: &[Policy] = &[Policy::Headers(Headers {
 #[test]
 fn headers_policy_edits_both_directions() {
     let mut up = HeaderList::from_pairs(&[("Cookie", "a=1"), ("Accept", "*/*")]);
+    let backend = support::TestBackend::default();
     let mut step = Inbound {
         upstream_headers: &mut up,
+        backend: &backend,
+        identity: None,
+        identity_scheme: None,
     };
-    let flow = futures::executor::block_on(POLICIES[0].on_request::<_, ()>(&mut step)).unwrap();
+    let flow = futures::executor::block_on(POLICIES[0].on_request::<_, _, ()>(POLICIES, &mut step)).unwrap();
     assert!(matches!(flow, Flow::Continue));
     assert_eq!(up.get("cookie"), None);
     assert_eq!(up.get("x-env").as_deref(), Some("demo"));

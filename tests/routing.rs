@@ -181,6 +181,7 @@ static TABLE: Table = Table {
             routes: &[6],
         },
     ],
+    identity_headers: &[],
 };
 
 fn index() -> &'static RouteIndex {

@@ -7,6 +7,7 @@
 //! Included by `build.rs` and by native tests through `#[path]`; it expects sibling modules
 //! `schema`, `origin` and `reserved` in the including crate.
 
+use super::check_auth::{api_key_settings, check_require, jwt_settings, mtls_settings};
 use super::origin::Origin;
 use super::reserved::{GATEWAY_OWNED_HEADERS, HOP_BY_HOP_HEADERS};
 use super::schema::{
@@ -55,6 +56,8 @@ pub struct CheckedPolicy {
     /// The `[policies.<name>]` name, or `<route-id>#<n>` for an inline policy.
     pub name: String,
     pub spec: PolicySpec,
+    /// For `any`: the member policies (indices into [`Checked::policies`]).
+    pub members: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -150,8 +153,14 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
             out.policies.push(CheckedPolicy {
                 name: name.clone(),
                 spec,
+                members: Vec::new(),
             });
         }
+    }
+    for i in 0..out.policies.len() {
+        let ctx = format!("{gateway_path}: policy \"{}\"", out.policies[i].name);
+        let members = resolve_any(&out.policies[i].spec, &ctx, &policy_index, &out.policies, &mut errors);
+        out.policies[i].members = members;
     }
     for name in &gateway.gateway.default_policies {
         match policy_index.get(name) {
@@ -395,11 +404,31 @@ fn check_route(
             PolicyRef::Inline(raw) => {
                 let pctx = format!("{ctx}: policy #{}", n + 1);
                 if let Some(policy) = check_policy(raw, &pctx, errors) {
+                    let members = resolve_any(&policy, &pctx, named_policies, &out.policies, errors);
                     policies.push(out.policies.len());
                     let name = format!("{}#{}", spec.id, n + 1);
-                    out.policies.push(CheckedPolicy { name, spec: policy });
+                    out.policies.push(CheckedPolicy {
+                        name,
+                        spec: policy,
+                        members,
+                    });
                 }
             }
+        }
+    }
+
+    // `require` judges an identity, so an authentication policy must run before it.
+    let mut authenticated = false;
+    for &i in out.default_policies.iter().chain(&policies) {
+        match &out.policies[i].spec {
+            PolicySpec::Jwt(_) | PolicySpec::ApiKey(_) | PolicySpec::Mtls(_) | PolicySpec::Any(_) => {
+                authenticated = true
+            }
+            PolicySpec::Require(_) if !authenticated => errors.push(format!(
+                "{ctx}: policy \"{}\" (require) needs an authentication policy (jwt, api_key, mtls or any) before it",
+                out.policies[i].name
+            )),
+            _ => {}
         }
     }
 
@@ -434,8 +463,51 @@ fn check_policy(raw: &toml::Value, ctx: &str, errors: &mut Vec<String>) -> Optio
             check_header_edits(&h.request, &format!("{ctx}: request"), errors);
             check_header_edits(&h.response, &format!("{ctx}: response"), errors);
         }
+        PolicySpec::Jwt(j) => push_all(jwt_settings(j).err(), ctx, errors),
+        PolicySpec::ApiKey(a) => push_all(api_key_settings(a).err(), ctx, errors),
+        PolicySpec::Mtls(m) => push_all(mtls_settings(m).err(), ctx, errors),
+        PolicySpec::Require(r) => {
+            let mut found = Vec::new();
+            check_require(r, &mut found);
+            push_all(Some(found), ctx, errors);
+        }
+        PolicySpec::Any(a) => {
+            if a.of.len() < 2 {
+                errors.push(format!("{ctx}: `of` lists at least two policies"));
+            }
+        }
     }
     (errors.len() == before).then_some(spec)
+}
+
+fn push_all(found: Option<Vec<String>>, ctx: &str, errors: &mut Vec<String>) {
+    errors.extend(found.unwrap_or_default().into_iter().map(|e| format!("{ctx}: {e}")));
+}
+
+/// The members of an `any` policy: named `jwt`, `api_key` or `mtls` policies.
+fn resolve_any(
+    spec: &PolicySpec,
+    ctx: &str,
+    named: &HashMap<String, usize>,
+    policies: &[CheckedPolicy],
+    errors: &mut Vec<String>,
+) -> Vec<usize> {
+    let PolicySpec::Any(any) = spec else {
+        return Vec::new();
+    };
+    let mut members = Vec::new();
+    for name in &any.of {
+        match named.get(name).map(|&i| (i, &policies[i].spec)) {
+            Some((i, PolicySpec::Jwt(_) | PolicySpec::ApiKey(_) | PolicySpec::Mtls(_))) => members.push(i),
+            Some(_) => errors.push(format!(
+                "{ctx}: of: policy \"{name}\" is not a jwt, api_key or mtls policy"
+            )),
+            None => errors.push(format!(
+                "{ctx}: of: policy \"{name}\" is not defined in routes/gateway.toml [policies]"
+            )),
+        }
+    }
+    members
 }
 
 fn check_header_edits(edits: &HeaderEditsSpec, ctx: &str, errors: &mut Vec<String>) {
@@ -461,7 +533,7 @@ fn check_header_edits(edits: &HeaderEditsSpec, ctx: &str, errors: &mut Vec<Strin
 
 /// Splits `http://${HOST}/api` into literal and variable parts and checks what it can now:
 /// a fully literal URL completely, a URL with variables once they resolve at runtime.
-fn check_url(url: &str) -> Result<Vec<UrlPart>, String> {
+pub fn check_url(url: &str) -> Result<Vec<UrlPart>, String> {
     let mut parts = Vec::new();
     let mut rest = url;
     while let Some(start) = rest.find("${") {
@@ -497,7 +569,7 @@ fn check_url(url: &str) -> Result<Vec<UrlPart>, String> {
 /// `"250ms"`, `"5s"`, `"2m"` -> milliseconds. Zero is rejected.
 pub fn parse_duration_ms(s: &str) -> Result<u64, String> {
     let err =
-        || format!("invalid duration \"{s}\": use a whole number with ms, s or m, e.g. \"5s\"");
+        || format!("invalid duration \"{s}\": use a whole number with ms, s, m or h, e.g. \"5s\"");
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
     let (num, unit) = s.split_at(digits);
     let n: u64 = num.parse().map_err(|_| err())?;
@@ -505,6 +577,7 @@ pub fn parse_duration_ms(s: &str) -> Result<u64, String> {
         "ms" => n,
         "s" => n.checked_mul(1000).ok_or_else(err)?,
         "m" => n.checked_mul(60_000).ok_or_else(err)?,
+        "h" => n.checked_mul(3_600_000).ok_or_else(err)?,
         _ => return Err(err()),
     };
     if ms == 0 {

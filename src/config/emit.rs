@@ -1,7 +1,8 @@
 //! Writes a [`Checked`] configuration as Rust source for `src/config/table.rs`'s types.
 //! Used by `build.rs` only; the output is `$OUT_DIR/routes.rs`.
 
-use super::check::{Checked, RewritePart, UrlPart};
+use super::check::{Checked, CheckedPolicy, RewritePart, UrlPart};
+use super::check_auth::{api_key_settings, jwt_settings, mtls_settings};
 use super::schema::{HeaderEditsSpec, PolicySpec};
 use std::fmt::Write;
 
@@ -28,7 +29,7 @@ pub fn emit(c: &Checked) -> String {
     }
     s.push_str("    ],\n    policies: &[\n");
     for p in &c.policies {
-        let _ = writeln!(s, "        // {}\n        {},", p.name, policy(&p.spec));
+        let _ = writeln!(s, "        // {}\n        {},", p.name, policy(p));
     }
     s.push_str("    ],\n    routes: &[\n");
     for r in &c.routes {
@@ -82,12 +83,127 @@ pub fn emit(c: &Checked) -> String {
             idx.join(", ")
         );
     }
-    s.push_str("    ],\n};\n");
+    // Every header an authentication policy may set: removed from every upstream request
+    // first, so a client can never send its own copy.
+    let mut identity: Vec<String> = c
+        .policies
+        .iter()
+        .flat_map(|p| forward_of(&p.spec))
+        .map(|(_, h)| h)
+        .collect();
+    identity.sort();
+    identity.dedup();
+    let _ = writeln!(s, "    ],\n    identity_headers: &{identity:?},\n}};");
     s
 }
 
-fn policy(spec: &PolicySpec) -> String {
+fn forward_of(spec: &PolicySpec) -> Vec<(String, String)> {
     match spec {
+        PolicySpec::Jwt(j) => jwt_settings(j).map(|s| s.forward).unwrap_or_default(),
+        PolicySpec::ApiKey(a) => api_key_settings(a).map(|s| s.1).unwrap_or_default(),
+        PolicySpec::Mtls(m) => mtls_settings(m).map(|s| s.1).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+fn pairs(v: &[(String, String)]) -> String {
+    let items: Vec<String> = v.iter().map(|(a, b)| format!("({a:?}, {b:?})")).collect();
+    format!("&[{}]", items.join(", "))
+}
+
+fn url_parts(parts: &[UrlPart]) -> String {
+    let parts: Vec<String> = parts
+        .iter()
+        .map(|p| match p {
+            UrlPart::Lit(l) => format!("UrlPart::Lit({l:?})"),
+            UrlPart::Var(v) => format!("UrlPart::Var({v:?})"),
+        })
+        .collect();
+    format!("&[{}]", parts.join(", "))
+}
+
+fn jwt(name: &str, j: &super::schema::JwtSpec) -> String {
+    let st = jwt_settings(j).expect("checked");
+    let algs: Vec<String> = st.algorithms.iter().map(|a| format!("crate::auth::Alg::{a:?}")).collect();
+    let keys: Vec<String> = st
+        .keys
+        .iter()
+        .map(|(kid, kind, jwk, der)| {
+            format!(
+                "crate::policy::jwt::StaticKey {{ kid: {kid:?}, kind: crate::auth::KeyKind::{kind:?}, jwk: {jwk:?}, spki: &{der:?} }}"
+            )
+        })
+        .collect();
+    format!(
+        "Policy::Jwt(crate::policy::jwt::Jwt {{ name: {name:?}, algorithms: &[{}], issuer: {:?}, audiences: &{:?}, secret: {:?}, jwks_url: {}, keys: &[{}], require_exp: {}, leeway_s: {}, max_token_bytes: {}, cookie: {:?}, query: {:?}, jwks: crate::auth::jwks::JwksTimes {{ min_ttl_s: {}, max_ttl_s: {}, refetch_interval_s: {}, max_stale_s: {} }}, token_cache_ttl_s: {}, forward: {} }})",
+        algs.join(", "),
+        j.issuer,
+        j.audiences,
+        j.secret,
+        st.jwks_url.as_deref().map_or("None".to_string(), |p| format!("Some({})", url_parts(p))),
+        keys.join(", "),
+        j.require_exp.unwrap_or(true),
+        st.leeway_s,
+        st.max_token_bytes,
+        j.cookie,
+        j.query,
+        st.min_ttl_s,
+        st.max_ttl_s,
+        st.refetch_interval_s,
+        st.max_stale_s,
+        st.token_cache_ttl_s,
+        pairs(&st.forward),
+    )
+}
+
+fn policy(p: &CheckedPolicy) -> String {
+    let name = &p.name;
+    match &p.spec {
+        PolicySpec::Jwt(j) => jwt(name, j),
+        PolicySpec::ApiKey(a) => {
+            let (ttl, forward) = api_key_settings(a).expect("checked");
+            format!(
+                "Policy::ApiKey(crate::policy::api_key::ApiKey {{ name: {name:?}, header: {:?}, query: {:?}, store: {:?}, cache_ttl_s: {ttl}, forward: {} }})",
+                a.header.as_ref().map(|h| h.to_ascii_lowercase()),
+                a.query,
+                a.store,
+                pairs(&forward)
+            )
+        }
+        PolicySpec::Mtls(m) => {
+            let (fingerprints, forward) = mtls_settings(m).expect("checked");
+            format!(
+                "Policy::Mtls(crate::policy::mtls::Mtls {{ name: {name:?}, fingerprints: &{fingerprints:?}, subjects: &{:?}, forward: {} }})",
+                m.subjects,
+                pairs(&forward)
+            )
+        }
+        PolicySpec::Require(r) => {
+            let rules: Vec<String> = r
+                .claims
+                .iter()
+                .map(|c| {
+                    let test = match (&c.equals, &c.one_of, &c.contains) {
+                        (Some(v), _, _) => format!("Equals({v:?})"),
+                        (_, Some(list), _) => format!("OneOf(&{list:?})"),
+                        (_, _, Some(v)) => format!("Contains({v:?})"),
+                        _ => unreachable!("checked"),
+                    };
+                    format!(
+                        "crate::policy::require::ClaimRule {{ claim: {:?}, test: crate::policy::require::ClaimTest::{test} }}",
+                        c.claim
+                    )
+                })
+                .collect();
+            format!(
+                "Policy::Require(crate::policy::require::Require {{ scopes: &{:?}, any_scopes: &{:?}, roles: &{:?}, claims: &[{}] }})",
+                r.scopes,
+                r.any_scopes,
+                r.roles,
+                rules.join(", ")
+            )
+        }
+        PolicySpec::Any(_) => format!("Policy::Any(crate::policy::any::Any {{ of: &{:?} }})", p.members),
         PolicySpec::Headers(h) => format!(
             "Policy::Headers(crate::policy::headers::Headers {{ request: {}, response: {} }})",
             edits(&h.request),

@@ -77,6 +77,131 @@ pub enum PolicyRef {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PolicySpec {
     Headers(HeadersSpec),
+    Jwt(JwtSpec),
+    ApiKey(ApiKeySpec),
+    Mtls(MtlsSpec),
+    Require(RequireSpec),
+    Any(AnySpec),
+}
+
+/// `kind = "jwt"`: a signed JSON Web Token, verified against a secret, inline keys or a JWKS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtSpec {
+    /// Allow-list of `alg` values, e.g. `["RS256", "ES256"]`. Anything else is rejected.
+    pub algorithms: Vec<String>,
+    /// Exact `iss` the token must carry.
+    pub issuer: Option<String>,
+    /// The token's `aud` must contain at least one of these.
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// Name of the wrangler secret holding the HMAC key (HS256/384/512).
+    pub secret: Option<String>,
+    /// URL of the identity provider's JSON Web Key Set; `${VAR}` parts resolve at runtime.
+    pub jwks_url: Option<String>,
+    /// Public keys written into the config (PEM or JWK).
+    #[serde(default)]
+    pub keys: Vec<InlineKeySpec>,
+    /// Reject tokens without `exp` (default true).
+    pub require_exp: Option<bool>,
+    /// Clock skew allowed for `exp`, `nbf` and `iat` (default "30s").
+    pub leeway: Option<String>,
+    /// Longest token accepted, in bytes (default 8192).
+    pub max_token_bytes: Option<u32>,
+    /// Also accept the token from this cookie.
+    pub cookie: Option<String>,
+    /// Also accept the token from this query parameter.
+    pub query: Option<String>,
+    /// Bounds for the JWKS cache lifetime taken from its Cache-Control (default 1m..24h).
+    pub jwks_min_ttl: Option<String>,
+    pub jwks_max_ttl: Option<String>,
+    /// An unknown `kid` refetches the JWKS at most this often (default "30s").
+    pub jwks_refetch_interval: Option<String>,
+    /// How long expired JWKS keys keep working while the IdP is unreachable (default "24h").
+    pub jwks_max_stale: Option<String>,
+    /// Verified tokens are remembered per isolate for at most this long ("0s" turns it off;
+    /// default "5m"), never beyond their `exp`.
+    pub token_cache_ttl: Option<String>,
+    /// Claim name -> header sent to the origin, e.g. `{ sub = "x-user-id" }`.
+    #[serde(default)]
+    pub forward: BTreeMap<String, String>,
+}
+
+/// A public key in `keys = [...]`: exactly one of `pem` (SubjectPublicKeyInfo) or `jwk` (JSON).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InlineKeySpec {
+    pub kid: Option<String>,
+    pub pem: Option<String>,
+    pub jwk: Option<String>,
+}
+
+/// `kind = "api_key"`: a key looked up by its SHA-256 in a KV namespace.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeySpec {
+    /// Header carrying the key (default `x-api-key` when `query` is not set either).
+    pub header: Option<String>,
+    /// Query parameter carrying the key.
+    pub query: Option<String>,
+    /// KV binding with `sha256(key) -> consumer record`.
+    pub store: String,
+    /// How long a lookup (found or not) is reused per isolate (default "30s", max "60s").
+    pub cache_ttl: Option<String>,
+    /// Record field (`id`, `name`, `plan`, `scopes`) -> header sent to the origin.
+    #[serde(default)]
+    pub forward: BTreeMap<String, String>,
+}
+
+/// `kind = "mtls"`: the client certificate Cloudflare verified at the TLS handshake.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MtlsSpec {
+    /// Allowed SHA-256 certificate fingerprints (hex); empty allows any verified certificate.
+    #[serde(default)]
+    pub fingerprints: Vec<String>,
+    /// Allowed subject DNs, compared exactly; empty allows any.
+    #[serde(default)]
+    pub subjects: Vec<String>,
+    /// `subject_dn`, `issuer_dn`, `fingerprint` or `serial` -> header sent to the origin.
+    #[serde(default)]
+    pub forward: BTreeMap<String, String>,
+}
+
+/// `kind = "require"`: what an authenticated caller must have.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequireSpec {
+    /// Every one of these scopes.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// At least one of these scopes.
+    #[serde(default)]
+    pub any_scopes: Vec<String>,
+    /// At least one of these roles (from the `roles` claim).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Claim rules; all must hold.
+    #[serde(default)]
+    pub claims: Vec<ClaimRuleSpec>,
+}
+
+/// One claim rule: exactly one of `equals`, `one_of`, `contains`. `claim` may be a dotted path.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRuleSpec {
+    pub claim: String,
+    pub equals: Option<String>,
+    pub one_of: Option<Vec<String>>,
+    pub contains: Option<String>,
+}
+
+/// `kind = "any"`: the first of several authentication policies that succeeds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnySpec {
+    /// Names of `jwt`, `api_key` or `mtls` policies, tried in order.
+    pub of: Vec<String>,
 }
 
 /// `kind = "headers"`: set or remove headers on the way to the origin and on the way back.

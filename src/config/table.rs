@@ -107,4 +107,6 @@ pub struct Table {
     pub policies: &'static [Policy],
     pub routes: &'static [Route],
     pub paths: &'static [PathGroup],
+    /// Headers authentication policies set (`forward`); stripped from every upstream request.
+    pub identity_headers: &'static [&'static str],
 }

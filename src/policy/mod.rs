@@ -4,8 +4,14 @@
 //! the request themselves with [`Flow::Respond`]; outbound steps run in reverse order on the
 //! origin's response. Each `kind` in routes/ is one module here and one variant of [`Policy`].
 
+pub mod any;
+pub mod api_key;
 pub mod headers;
+pub mod jwt;
+pub mod mtls;
+pub mod require;
 
+use crate::auth::{AuthBackend, AuthError, Denied, Identity, Scheme};
 use crate::error::GatewayError;
 use crate::http::HeaderEdit;
 
@@ -22,26 +28,94 @@ pub enum Flow<R> {
 pub enum Policy {
     /// `kind = "headers"`.
     Headers(headers::Headers),
+    /// `kind = "jwt"`.
+    Jwt(jwt::Jwt),
+    /// `kind = "api_key"`.
+    ApiKey(api_key::ApiKey),
+    /// `kind = "mtls"`.
+    Mtls(mtls::Mtls),
+    /// `kind = "require"`.
+    Require(require::Require),
+    /// `kind = "any"`.
+    Any(any::Any),
 }
 
 /// The request on its way upstream, as policies see it.
-pub struct Inbound<'a, H> {
-    /// Headers that will be sent to the origin (already cleaned of hop-by-hop and
-    /// gateway-owned headers).
+pub struct Inbound<'a, H, B> {
+    /// Headers that will be sent to the origin (already cleaned of hop-by-hop, gateway-owned
+    /// and identity headers).
     pub upstream_headers: &'a mut H,
+    /// The runtime: request facts, secrets, keys, KV.
+    pub backend: &'a B,
+    /// Set by the latest authentication policy that accepted the request.
+    pub identity: Option<Identity>,
+    /// How that identity authenticated (for the `require` challenge).
+    pub identity_scheme: Option<Scheme>,
 }
 
 impl Policy {
     /// Runs the inbound step. Errors become problem+json responses.
-    pub async fn on_request<H: HeaderEdit, R>(
-        &self,
-        req: &mut Inbound<'_, H>,
+    pub async fn on_request<H: HeaderEdit, B: AuthBackend, R>(
+        &'static self,
+        all: &'static [Policy],
+        req: &mut Inbound<'_, H, B>,
     ) -> Result<Flow<R>, GatewayError> {
         match self {
-            Policy::Headers(p) => {
-                p.request.apply(req.upstream_headers);
-                Ok(Flow::Continue)
+            Policy::Headers(p) => p.request.apply(req.upstream_headers),
+            Policy::Jwt(_) | Policy::ApiKey(_) | Policy::Mtls(_) => {
+                let (identity, scheme) = self
+                    .authenticate(req.backend)
+                    .await
+                    .map_err(|e| denied_error(e, &[]))?;
+                accept(req, self, identity, scheme);
             }
+            Policy::Any(any) => {
+                let (member, identity, scheme) = any.authenticate(all, req.backend).await?;
+                accept(req, member, identity, scheme);
+            }
+            Policy::Require(r) => {
+                if let Err(reason) = r.check(req.identity.as_ref()) {
+                    let scheme = req.identity_scheme.unwrap_or(Scheme::Bearer);
+                    let scope = r.scope_hint();
+                    return Err(GatewayError::Unauthorized {
+                        scheme,
+                        reason,
+                        others: Vec::new(),
+                        scope: (!scope.is_empty()).then_some(scope),
+                    });
+                }
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Runs an authentication policy (`jwt`, `api_key`, `mtls`); other kinds never
+    /// authenticate and answer `Missing`.
+    pub async fn authenticate<B: AuthBackend>(
+        &'static self,
+        b: &B,
+    ) -> Result<(Identity, Scheme), AuthError> {
+        match self {
+            Policy::Jwt(p) => p.authenticate(b).await.map(|i| (i, Scheme::Bearer)),
+            Policy::ApiKey(p) => {
+                let scheme = p.scheme();
+                p.authenticate(b).await.map(|i| (i, scheme))
+            }
+            Policy::Mtls(p) => p
+                .check(b.client_cert())
+                .map(|i| (i, Scheme::ClientCertificate))
+                .map_err(|d| AuthError::Denied(Scheme::ClientCertificate, d)),
+            _ => Err(AuthError::Denied(Scheme::Bearer, Denied::Missing)),
+        }
+    }
+
+    /// The `forward` map of an authentication policy: (identity field, header).
+    pub fn forward(&self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Policy::Jwt(p) => p.forward,
+            Policy::ApiKey(p) => p.forward,
+            Policy::Mtls(p) => p.forward,
+            _ => &[],
         }
     }
 
@@ -57,13 +131,41 @@ impl Policy {
                     edits.remove.iter().for_each(|k| f(k));
                 }
             }
+            _ => self.forward().iter().for_each(|(_, h)| f(h)),
         }
     }
 
     /// Runs the outbound step on the response headers sent to the client.
     pub fn on_response<H: HeaderEdit>(&self, headers: &mut H) {
-        match self {
-            Policy::Headers(p) => p.response.apply(headers),
+        if let Policy::Headers(p) = self {
+            p.response.apply(headers)
         }
+    }
+}
+
+/// Records the identity and sends its `forward` headers upstream.
+fn accept<H: HeaderEdit, B>(
+    req: &mut Inbound<'_, H, B>,
+    policy: &Policy,
+    identity: Identity,
+    scheme: Scheme,
+) {
+    for (header, value) in identity.forward_headers(policy.forward()) {
+        req.upstream_headers.set(header, &value);
+    }
+    req.identity = Some(identity);
+    req.identity_scheme = Some(scheme);
+}
+
+/// Turns a failed authentication into the error answered to the client.
+pub fn denied_error(e: AuthError, others: &[Scheme]) -> GatewayError {
+    match e {
+        AuthError::Failed(err) => err,
+        AuthError::Denied(scheme, reason) => GatewayError::Unauthorized {
+            scheme,
+            reason,
+            others: others.iter().copied().filter(|s| *s != scheme).collect(),
+            scope: None,
+        },
     }
 }

@@ -10,13 +10,13 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// Builds the base URL from its parts, looking vars up with `lookup`.
-pub fn resolve_origin(
-    upstream: &'static Upstream,
+/// Joins a URL template's parts, looking vars up with `lookup`.
+pub fn resolve_url(
+    parts: &'static [UrlPart],
     lookup: impl Fn(&str) -> Option<String>,
-) -> Result<Origin, GatewayError> {
+) -> Result<String, GatewayError> {
     let mut url = String::new();
-    for part in upstream.url {
+    for part in parts {
         match part {
             UrlPart::Lit(l) => url.push_str(l),
             UrlPart::Var(name) => match lookup(name) {
@@ -25,6 +25,15 @@ pub fn resolve_origin(
             },
         }
     }
+    Ok(url)
+}
+
+/// Builds the base URL from its parts, looking vars up with `lookup`.
+pub fn resolve_origin(
+    upstream: &'static Upstream,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Origin, GatewayError> {
+    let url = resolve_url(upstream.url, lookup)?;
     Origin::parse(&url).map_err(|reason| GatewayError::InvalidUpstreamUrl {
         upstream: upstream.name,
         reason,

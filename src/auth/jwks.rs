@@ -1,0 +1,116 @@
+//! When to fetch a JSON Web Key Set, and which keys may verify a token. Pure: the adapter in
+//! [`super::platform`] does the I/O and asks these functions what to do.
+//!
+//! Contract:
+//! - keys are fresh for the TTL from the IdP's `Cache-Control` (`s-maxage` over `max-age`),
+//!   clamped to `[min_ttl, max_ttl]`; without one, `min_ttl`;
+//! - a stale set is refetched, but at most once per `refetch_interval`; while the IdP fails,
+//!   the old keys keep working until `max_stale` after they went stale;
+//! - an unknown `kid` triggers a refetch at most once per `refetch_interval`, so a flood of
+//!   made-up key ids cannot hammer the IdP.
+
+use super::jwk::PublicJwk;
+use super::{Alg, Denied};
+
+/// The JWKS timing knobs of one `jwt` policy, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JwksTimes {
+    pub min_ttl_s: u32,
+    pub max_ttl_s: u32,
+    pub refetch_interval_s: u32,
+    pub max_stale_s: u32,
+}
+
+/// A fetched key set and when it was fetched. Times are seconds since the epoch.
+#[derive(Debug, Clone)]
+pub struct KeySet {
+    pub keys: Vec<PublicJwk>,
+    pub fresh_until: f64,
+}
+
+/// What the fetch bookkeeping of one policy remembers between requests.
+#[derive(Debug, Clone, Default)]
+pub struct JwksState {
+    pub set: Option<KeySet>,
+    /// When the last fetch was started, successful or not.
+    pub last_attempt: Option<f64>,
+}
+
+/// Why a fetch might be wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// The request is about to use the set.
+    Keys,
+    /// The token's `kid` is not in the set.
+    UnknownKid,
+}
+
+impl JwksState {
+    /// Whether to contact the IdP now.
+    pub fn should_fetch(&self, now: f64, need: Need, t: &JwksTimes) -> bool {
+        let throttled = self
+            .last_attempt
+            .is_some_and(|at| now - at < t.refetch_interval_s as f64);
+        match (&self.set, need) {
+            (None, _) => !throttled,
+            (Some(set), Need::Keys) => now >= set.fresh_until && !throttled,
+            (Some(_), Need::UnknownKid) => !throttled,
+        }
+    }
+
+    /// The keys that may still be used: fresh ones, or stale ones within `max_stale`.
+    pub fn usable(&self, now: f64, t: &JwksTimes) -> Option<&[PublicJwk]> {
+        let set = self.set.as_ref()?;
+        (now < set.fresh_until + t.max_stale_s as f64).then_some(set.keys.as_slice())
+    }
+}
+
+/// Seconds to treat a JWKS response as fresh.
+pub fn ttl_from_cache_control(cache_control: Option<&str>, t: &JwksTimes) -> u32 {
+    let mut max_age = None;
+    let mut s_maxage = None;
+    for directive in cache_control.unwrap_or("").split(',') {
+        let directive = directive.trim().to_ascii_lowercase();
+        let (name, value) = directive.split_once('=').unwrap_or((&directive, ""));
+        let secs = value.trim_matches('"').parse::<u32>().ok();
+        match name.trim() {
+            "max-age" => max_age = secs,
+            "s-maxage" => s_maxage = secs,
+            "no-store" | "no-cache" => max_age = Some(0),
+            _ => {}
+        }
+    }
+    s_maxage
+        .or(max_age)
+        .unwrap_or(t.min_ttl_s)
+        .clamp(t.min_ttl_s, t.max_ttl_s)
+}
+
+/// The most keys one token may be tried against (when it has no `kid`).
+pub const MAX_CANDIDATES: usize = 4;
+
+/// Keys that may verify a token with this `kid` and `alg`: same `kid` (when the token names
+/// one), the key kind the algorithm needs, and no conflicting `alg` pinned on the key.
+pub fn candidates<'k>(
+    keys: &'k [PublicJwk],
+    kid: Option<&str>,
+    alg: Alg,
+) -> Result<Vec<&'k PublicJwk>, Denied> {
+    let found: Vec<&PublicJwk> = keys
+        .iter()
+        .filter(|k| kid.is_none() || k.kid.as_deref() == kid)
+        .filter(|k| k.kind == alg.key_kind())
+        .filter(|k| k.alg.as_deref().is_none_or(|a| a == alg.name()))
+        .take(MAX_CANDIDATES)
+        .collect();
+    if found.is_empty() {
+        Err(Denied::UnknownKey)
+    } else {
+        Ok(found)
+    }
+}
+
+/// Whether any key carries this `kid` at all (to tell "unknown kid" from "wrong kind").
+pub fn knows_kid(keys: &[PublicJwk], kid: &str) -> bool {
+    keys.iter().any(|k| k.kid.as_deref() == Some(kid))
+}

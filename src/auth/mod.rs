@@ -1,0 +1,20 @@
+//! Authentication building blocks shared by the `jwt`, `api_key`, `mtls`, `require` and `any`
+//! policies. Everything here is pure (strings, bytes, numbers) and tested natively; the calls
+//! into WebCrypto, KV and the Cache API live in [`platform`], an adapter compiled for wasm32.
+
+pub mod alg;
+pub mod backend;
+pub mod credentials;
+pub mod denied;
+pub mod identity;
+pub mod jwk;
+pub mod jwks;
+pub mod ttl_cache;
+
+#[cfg(target_arch = "wasm32")]
+pub mod platform;
+
+pub use alg::{Alg, KeyKind};
+pub use backend::AuthBackend;
+pub use denied::{AuthError, Denied, Scheme};
+pub use identity::Identity;

@@ -1,0 +1,271 @@
+//! [`WorkerAuth`]: the worker's [`AuthBackend`] over the request, `env`, WebCrypto, KV and the
+//! Cache API. Decisions stay in the pure modules; this file does I/O and per-isolate caching.
+//!
+//! - Public keys are imported into WebCrypto once per isolate per (key, alg) and kept.
+//! - JWKS: one fetch at a time per policy (concurrent requests share it), stored per isolate
+//!   and in the Cache API so a new isolate (or one whose IdP is down) starts from a copy.
+
+use super::backend::{AuthBackend, ClientCert};
+use super::jwk::{parse_jwks, KeyMaterial, PublicJwk};
+use super::jwks::{ttl_from_cache_control, JwksState, KeySet, Need};
+use super::Alg;
+use crate::error::GatewayError;
+use crate::platform::{console_log, now_ms};
+use crate::policy::jwt::Jwt;
+use crate::upstream::resolve::resolve_url;
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(module = "/src/platform.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = importVerifyKey)]
+    fn import_verify_key(format: &str, data: &JsValue, alg: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = verifySignature)]
+    fn verify_signature(key: &JsValue, alg: &str, signature: &[u8], input: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = kvGet)]
+    fn kv_get_js(env: &JsValue, binding: &str, key: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = tlsClientAuth)]
+    fn tls_client_auth(request: &web_sys::Request) -> JsValue;
+    #[wasm_bindgen(js_name = fetchText)]
+    fn fetch_text(url: &str, ms: u32) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = cacheGetJwks)]
+    fn cache_get_jwks(key: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = cachePutJwks)]
+    fn cache_put_jwks(key: &str, body: &str, fresh_until: f64, keep_s: u32) -> js_sys::Promise;
+}
+
+/// How long the IdP gets to answer a JWKS request.
+const JWKS_FETCH_TIMEOUT_MS: u32 = 5_000;
+
+type Fetching = Shared<LocalBoxFuture<'static, Option<KeySet>>>;
+
+#[derive(Default)]
+struct PolicyKeys {
+    state: JwksState,
+    fetching: Option<Fetching>,
+}
+
+thread_local! {
+    static JWKS: RefCell<HashMap<usize, PolicyKeys>> = RefCell::new(HashMap::new());
+    static CRYPTO_KEYS: RefCell<HashMap<(KeyMaterial, Alg), JsValue>> = RefCell::new(HashMap::new());
+    static SECRETS: RefCell<HashMap<&'static str, Option<String>>> = RefCell::new(HashMap::new());
+}
+
+/// The worker's view of one request for authentication policies.
+pub struct WorkerAuth<'a> {
+    pub request: &'a web_sys::Request,
+    pub headers: &'a web_sys::Headers,
+    pub query: Option<&'a str>,
+    pub env: &'a worker::Env,
+}
+
+impl AuthBackend for WorkerAuth<'_> {
+    fn now_s(&self) -> f64 {
+        now_ms() / 1000.0
+    }
+
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).ok().flatten()
+    }
+
+    fn query(&self) -> Option<&str> {
+        self.query
+    }
+
+    fn client_cert(&self) -> Option<ClientCert> {
+        let raw = tls_client_auth(self.request);
+        if raw.is_null() || raw.is_undefined() {
+            return None;
+        }
+        let get = |k: &str| {
+            js_sys::Reflect::get(&raw, &JsValue::from_str(k))
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default()
+        };
+        let presented = js_sys::Reflect::get(&raw, &JsValue::from_str("presented"))
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        Some(ClientCert {
+            presented,
+            verified: get("verified"),
+            subject_dn: get("subject"),
+            issuer_dn: get("issuer"),
+            fingerprint_sha256: get("fingerprint"),
+            serial: get("serial"),
+        })
+    }
+
+    fn secret(&self, name: &'static str) -> Option<String> {
+        // Secrets change only with a new deployment, which starts new isolates.
+        SECRETS.with(|s| {
+            s.borrow_mut()
+                .entry(name)
+                .or_insert_with(|| {
+                    self.env
+                        .secret(name)
+                        .map(|v| v.to_string())
+                        .or_else(|_| self.env.var(name).map(|v| v.to_string()))
+                        .ok()
+                })
+                .clone()
+        })
+    }
+
+    async fn jwks(&self, policy: &'static Jwt, need: Need) -> Result<Rc<Vec<PublicJwk>>, GatewayError> {
+        let id = policy as *const Jwt as usize;
+        let now = self.now_s();
+        // Join a fetch in flight, or start one if the contract says so.
+        let fetch = JWKS.with(|m| {
+            let mut m = m.borrow_mut();
+            let entry = m.entry(id).or_default();
+            if let Some(f) = &entry.fetching {
+                return Some(f.clone());
+            }
+            if !entry.state.should_fetch(now, need, &policy.jwks) {
+                return None;
+            }
+            entry.state.last_attempt = Some(now);
+            let url = jwks_url(policy, self.env);
+            let have_copy = entry.state.set.is_some();
+            let f = load_jwks(url, policy, have_copy, now).boxed_local().shared();
+            entry.fetching = Some(f.clone());
+            Some(f)
+        });
+        if let Some(f) = fetch {
+            let result = f.await;
+            JWKS.with(|m| {
+                let mut m = m.borrow_mut();
+                let entry = m.entry(id).or_default();
+                entry.fetching = None;
+                if let Some(set) = result {
+                    entry.state.set = Some(set);
+                }
+            });
+        }
+        let now = self.now_s();
+        JWKS.with(|m| {
+            let m = m.borrow();
+            m.get(&id)
+                .and_then(|e| e.state.usable(now, &policy.jwks).map(|k| Rc::new(k.to_vec())))
+        })
+        .ok_or_else(|| GatewayError::AuthUnavailable {
+            what: "the identity provider's signing keys could not be fetched".into(),
+        })
+    }
+
+    async fn verify(&self, key: &PublicJwk, alg: Alg, signing_input: &str, signature: &[u8]) -> bool {
+        let cache_key = (key.material.clone(), alg);
+        let cached = CRYPTO_KEYS.with(|c| c.borrow().get(&cache_key).cloned());
+        let crypto_key = match cached {
+            Some(k) => k,
+            None => {
+                let (format, data) = match &key.material {
+                    KeyMaterial::Jwk(json) => ("jwk", JsValue::from_str(json)),
+                    KeyMaterial::Spki(der) => ("spki", js_sys::Uint8Array::from(der.as_slice()).into()),
+                };
+                match JsFuture::from(import_verify_key(format, &data, alg.name())).await {
+                    Ok(k) => {
+                        CRYPTO_KEYS.with(|c| c.borrow_mut().insert(cache_key, k.clone()));
+                        k
+                    }
+                    Err(_) => {
+                        log_error(&format!("a {:?} key (kid {:?}) could not be imported for {}", key.kind, key.kid, alg.name()));
+                        return false;
+                    }
+                }
+            }
+        };
+        JsFuture::from(verify_signature(&crypto_key, alg.name(), signature, signing_input))
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    }
+
+    async fn kv_get(&self, binding: &'static str, key: &str) -> Result<Option<String>, GatewayError> {
+        match JsFuture::from(kv_get_js(self.env.as_ref(), binding, key)).await {
+            Ok(v) => Ok(v.as_string()),
+            Err(e) if e.as_string().as_deref() == Some("no-binding") => Err(GatewayError::AuthMisconfigured {
+                detail: format!("KV binding {binding} is not configured (add it to wrangler.toml [[kv_namespaces]])"),
+            }),
+            Err(_) => Err(GatewayError::AuthUnavailable {
+                what: "the API key store could not be reached".into(),
+            }),
+        }
+    }
+}
+
+fn jwks_url(policy: &'static Jwt, env: &worker::Env) -> Result<String, String> {
+    let parts = policy.jwks_url.unwrap_or(&[]);
+    resolve_url(parts, |name| env.var(name).ok().map(|v| v.to_string())).map_err(|e| e.detail())
+}
+
+/// Gets a key set: the Cache API copy when this isolate has none and it is fresh, else the
+/// IdP; falls back to the (stale) Cache API copy when the IdP fails. `None` when nothing new
+/// was obtained (the caller keeps what it had).
+async fn load_jwks(url: Result<String, String>, policy: &'static Jwt, have_copy: bool, now: f64) -> Option<KeySet> {
+    let url = match url {
+        Ok(u) => u,
+        Err(e) => {
+            log_error(&format!("policy {}: jwks_url: {e}", policy.name));
+            return None;
+        }
+    };
+    let cache_key = format!("https://jwks.gatehouse.invalid/?url={}", js_sys::encode_uri_component(&url));
+    let mut stored = None;
+    if !have_copy {
+        if let Ok(hit) = JsFuture::from(cache_get_jwks(&cache_key)).await {
+            if !hit.is_null() {
+                let body = get_str(&hit, "body");
+                let fresh_until = js_sys::Reflect::get(&hit, &"freshUntil".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+                if let Ok(keys) = parse_jwks(&body) {
+                    let set = KeySet { keys, fresh_until };
+                    if fresh_until > now {
+                        return Some(set);
+                    }
+                    stored = Some(set);
+                }
+            }
+        }
+    }
+    match fetch_jwks(&url, policy, now).await {
+        Ok((set, body)) => {
+            let keep = (set.fresh_until - now) as u32 + policy.jwks.max_stale_s;
+            let _ = JsFuture::from(cache_put_jwks(&cache_key, &body, set.fresh_until, keep)).await;
+            Some(set)
+        }
+        Err(e) => {
+            log_error(&format!("policy {}: JWKS fetch from {url} failed: {e}", policy.name));
+            stored
+        }
+    }
+}
+
+async fn fetch_jwks(url: &str, policy: &'static Jwt, now: f64) -> Result<(KeySet, String), String> {
+    let resp = JsFuture::from(fetch_text(url, JWKS_FETCH_TIMEOUT_MS))
+        .await
+        .map_err(|_| "unreachable or timed out".to_string())?;
+    let status = js_sys::Reflect::get(&resp, &"status".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+    if status != 200.0 {
+        return Err(format!("status {status}"));
+    }
+    let body = get_str(&resp, "body");
+    let cache_control = js_sys::Reflect::get(&resp, &"cacheControl".into()).ok().and_then(|v| v.as_string());
+    let keys = parse_jwks(&body)?;
+    let ttl = ttl_from_cache_control(cache_control.as_deref(), &policy.jwks);
+    Ok((KeySet { keys, fresh_until: now + ttl as f64 }, body))
+}
+
+fn get_str(obj: &JsValue, key: &str) -> String {
+    js_sys::Reflect::get(obj, &JsValue::from_str(key)).ok().and_then(|v| v.as_string()).unwrap_or_default()
+}
+
+fn log_error(message: &str) {
+    console_log(&serde_json::json!({ "level": "error", "message": message }).to_string());
+}

@@ -1,0 +1,105 @@
+//! [`TestBackend`]: a native [`AuthBackend`] for policy tests. Request facts, secrets, KV and
+//! JWKS are plain fields; signatures are verified with jwt-compact's own pure-Rust verifiers,
+//! so the policy code is checked against an implementation independent of WebCrypto.
+#![allow(dead_code)]
+
+use gatehouse::auth::backend::{AuthBackend, ClientCert};
+use gatehouse::auth::jwk::{KeyMaterial, PublicJwk};
+use gatehouse::auth::jwks::Need;
+use gatehouse::auth::Alg;
+use gatehouse::error::GatewayError;
+use gatehouse::policy::jwt::Jwt;
+use jwt_compact::alg::{Ed25519, Es256, Rsa, RsaPublicKey};
+use jwt_compact::jwk::JsonWebKey;
+use jwt_compact::{Algorithm, AlgorithmSignature};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+#[derive(Default)]
+pub struct TestBackend {
+    pub now: f64,
+    pub headers: HashMap<String, String>,
+    pub query: Option<String>,
+    pub cert: Option<ClientCert>,
+    pub secrets: HashMap<&'static str, String>,
+    /// `None`: the IdP is down and nothing is cached.
+    pub jwks: Option<Vec<PublicJwk>>,
+    pub jwks_calls: RefCell<Vec<Need>>,
+    pub kv: HashMap<String, String>,
+    pub kv_down: bool,
+    pub kv_reads: Cell<usize>,
+    pub verifies: Cell<usize>,
+}
+
+impl TestBackend {
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.insert(name.to_ascii_lowercase(), value.to_string());
+        self
+    }
+}
+
+impl AuthBackend for TestBackend {
+    fn now_s(&self) -> f64 {
+        self.now
+    }
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).cloned()
+    }
+    fn query(&self) -> Option<&str> {
+        self.query.as_deref()
+    }
+    fn client_cert(&self) -> Option<ClientCert> {
+        self.cert.clone()
+    }
+    fn secret(&self, name: &'static str) -> Option<String> {
+        self.secrets.get(name).cloned()
+    }
+    async fn jwks(&self, _: &'static Jwt, need: Need) -> Result<Rc<Vec<PublicJwk>>, GatewayError> {
+        self.jwks_calls.borrow_mut().push(need);
+        self.jwks.clone().map(Rc::new).ok_or(GatewayError::AuthUnavailable {
+            what: "down".into(),
+        })
+    }
+    async fn verify(&self, key: &PublicJwk, alg: Alg, input: &str, sig: &[u8]) -> bool {
+        self.verifies.set(self.verifies.get() + 1);
+        let KeyMaterial::Jwk(json) = &key.material else {
+            panic!("native tests use JWK keys");
+        };
+        let jwk: JsonWebKey = serde_json::from_str(json).unwrap();
+        let input = input.as_bytes();
+        match alg {
+            Alg::Es256 => {
+                let Ok(k) = <Es256 as Algorithm>::VerifyingKey::try_from(&jwk) else { return false };
+                let Ok(s) = <Es256 as Algorithm>::Signature::try_from_slice(sig) else { return false };
+                Es256.verify_signature(&s, &k, input)
+            }
+            Alg::EdDsa => {
+                let Ok(k) = <Ed25519 as Algorithm>::VerifyingKey::try_from(&jwk) else { return false };
+                let Ok(s) = <Ed25519 as Algorithm>::Signature::try_from_slice(sig) else { return false };
+                Ed25519.verify_signature(&s, &k, input)
+            }
+            rsa => {
+                let Ok(k) = RsaPublicKey::try_from(&jwk) else { return false };
+                let Ok(s) = <Rsa as Algorithm>::Signature::try_from_slice(sig) else { return false };
+                let a = match rsa {
+                    Alg::Rs256 => Rsa::rs256(),
+                    Alg::Rs384 => Rsa::rs384(),
+                    Alg::Rs512 => Rsa::rs512(),
+                    Alg::Ps256 => Rsa::ps256(),
+                    Alg::Ps384 => Rsa::ps384(),
+                    Alg::Ps512 => Rsa::ps512(),
+                    other => panic!("{other:?} is not RSA"),
+                };
+                a.verify_signature(&s, &k, input)
+            }
+        }
+    }
+    async fn kv_get(&self, _: &'static str, key: &str) -> Result<Option<String>, GatewayError> {
+        self.kv_reads.set(self.kv_reads.get() + 1);
+        if self.kv_down {
+            return Err(GatewayError::AuthUnavailable { what: "kv down".into() });
+        }
+        Ok(self.kv.get(key).cloned())
+    }
+}
