@@ -115,3 +115,8 @@ export async function cachePutJwks(key, body, freshUntil, keepSeconds) {
     // no Cache API here: the per-isolate copy still works
   }
 }
+
+/** Resolves after `ms` (a request waiting for another request's JWKS fetch). */
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -2,8 +2,10 @@
 //! Cache API. Decisions stay in the pure modules; this file does I/O and per-isolate caching.
 //!
 //! - Public keys are imported into WebCrypto once per isolate per (key, alg) and kept.
-//! - JWKS: one fetch at a time per policy (concurrent requests share it), stored per isolate
-//!   and in the Cache API so a new isolate (or one whose IdP is down) starts from a copy.
+//! - JWKS: one fetch at a time per policy, stored per isolate and in the Cache API so a new
+//!   isolate (or one whose IdP is down) starts from a copy. Workers cannot await a promise
+//!   that belongs to another request, so concurrent requests do not share the fetch's future:
+//!   they use the keys they have or, with none, poll the isolate's state until it lands.
 
 use super::backend::{AuthBackend, ClientCert};
 use super::jwk::{parse_jwks, KeyMaterial, PublicJwk};
@@ -13,7 +15,6 @@ use crate::error::GatewayError;
 use crate::platform::{console_log, now_ms};
 use crate::policy::jwt::Jwt;
 use crate::upstream::resolve::resolve_url;
-use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -36,17 +37,39 @@ extern "C" {
     fn cache_get_jwks(key: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = cachePutJwks)]
     fn cache_put_jwks(key: &str, body: &str, fresh_until: f64, keep_s: u32) -> js_sys::Promise;
+    fn sleep(ms: u32) -> js_sys::Promise;
 }
 
 /// How long the IdP gets to answer a JWKS request.
 const JWKS_FETCH_TIMEOUT_MS: u32 = 5_000;
 
-type Fetching = Shared<LocalBoxFuture<'static, Option<KeySet>>>;
+/// How often a request waiting for another request's JWKS fetch looks again.
+const WAIT_STEP_MS: u32 = 10;
 
 #[derive(Default)]
 struct PolicyKeys {
     state: JwksState,
-    fetching: Option<Fetching>,
+    /// A request is fetching right now.
+    fetching: bool,
+}
+
+/// Clears the in-flight mark even when the fetching request is cancelled mid-way.
+struct FetchingMark(usize);
+
+impl Drop for FetchingMark {
+    fn drop(&mut self) {
+        JWKS.with(|m| {
+            if let Some(e) = m.borrow_mut().get_mut(&self.0) {
+                e.fetching = false;
+            }
+        });
+    }
+}
+
+enum Step {
+    Fetch(Result<String, String>, bool),
+    Wait,
+    Done,
 }
 
 thread_local! {
@@ -119,34 +142,46 @@ impl AuthBackend for WorkerAuth<'_> {
 
     async fn jwks(&self, policy: &'static Jwt, need: Need) -> Result<Rc<Vec<PublicJwk>>, GatewayError> {
         let id = policy as *const Jwt as usize;
-        let now = self.now_s();
-        // Join a fetch in flight, or start one if the contract says so.
-        let fetch = JWKS.with(|m| {
-            let mut m = m.borrow_mut();
-            let entry = m.entry(id).or_default();
-            if let Some(f) = &entry.fetching {
-                return Some(f.clone());
-            }
-            if !entry.state.should_fetch(now, need, &policy.jwks) {
-                return None;
-            }
-            entry.state.last_attempt = Some(now);
-            let url = jwks_url(policy, self.env);
-            let have_copy = entry.state.set.is_some();
-            let f = load_jwks(url, policy, have_copy, now).boxed_local().shared();
-            entry.fetching = Some(f.clone());
-            Some(f)
-        });
-        if let Some(f) = fetch {
-            let result = f.await;
-            JWKS.with(|m| {
+        let mut waited = 0;
+        loop {
+            let now = self.now_s();
+            let step = JWKS.with(|m| {
                 let mut m = m.borrow_mut();
                 let entry = m.entry(id).or_default();
-                entry.fetching = None;
-                if let Some(set) = result {
-                    entry.state.set = Some(set);
+                let has_keys = entry.state.usable(now, &policy.jwks).is_some();
+                if entry.fetching {
+                    // Another request is fetching: use what there is, or wait for it.
+                    if has_keys && need == Need::Keys {
+                        Step::Done
+                    } else {
+                        Step::Wait
+                    }
+                } else if entry.state.should_fetch(now, need, &policy.jwks) {
+                    entry.fetching = true;
+                    entry.state.last_attempt = Some(now);
+                    Step::Fetch(jwks_url(policy, self.env), entry.state.set.is_some())
+                } else {
+                    Step::Done
                 }
             });
+            match step {
+                Step::Fetch(url, have_copy) => {
+                    let mark = FetchingMark(id);
+                    let result = load_jwks(url, policy, have_copy, now).await;
+                    JWKS.with(|m| {
+                        if let (Some(set), Some(e)) = (result, m.borrow_mut().get_mut(&id)) {
+                            e.state.set = Some(set);
+                        }
+                    });
+                    drop(mark);
+                    break;
+                }
+                Step::Wait if waited < JWKS_FETCH_TIMEOUT_MS + 1_000 => {
+                    let _ = JsFuture::from(sleep(WAIT_STEP_MS)).await;
+                    waited += WAIT_STEP_MS;
+                }
+                Step::Wait | Step::Done => break,
+            }
         }
         let now = self.now_s();
         JWKS.with(|m| {

@@ -9,10 +9,14 @@ import { startOrigin } from "../../scripts/demo-origin.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** Starts the gateway with the given vars. `logs` collects the worker's stdout lines. */
+/**
+ * Starts the gateway with the given vars and secrets, a local KV namespace API_KEYS and the
+ * Cache API. `logs` collects the worker's stdout lines; `restart()` reloads the worker (a new
+ * isolate) keeping KV and cache contents.
+ */
 export async function startGateway(bindings) {
   const logs = [];
-  const mf = new Miniflare({
+  const options = {
     rootPath: root,
     scriptPath: "build/index.js",
     modules: true,
@@ -20,6 +24,8 @@ export async function startGateway(bindings) {
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: "2026-04-01",
     bindings,
+    kvNamespaces: ["API_KEYS"],
+    cache: true,
     host: "127.0.0.1",
     port: 0,
     handleRuntimeStdio(stdout, stderr) {
@@ -32,9 +38,16 @@ export async function startGateway(bindings) {
       });
       stderr.on("data", () => {});
     },
-  });
+  };
+  const mf = new Miniflare(options);
   const url = await mf.ready;
-  return { mf, url, port: Number(url.port), logs, close: () => mf.dispose() };
+  const gw = { mf, url, port: Number(url.port), logs, close: () => mf.dispose() };
+  gw.restart = async () => {
+    await mf.setOptions(options);
+    gw.url = await mf.ready;
+    gw.port = Number(gw.url.port);
+  };
+  return gw;
 }
 
 /**
