@@ -325,3 +325,56 @@ fn the_example_routes_directory_is_valid() {
     }
     assert!(check(&f).is_ok());
 }
+
+#[test]
+fn broken_auth_policies_fail_with_the_policy_and_rule() {
+    let p = |body: &str| format!("[upstreams.users]\nurl = \"http://x\"\n[policies.p]\n{body}\n");
+    let jwt = |extra: &str| p(&format!("kind = \"jwt\"\nalgorithms = [\"RS256\"]\njwks_url = \"https://id/jwks\"\n{extra}"));
+    let cases: Vec<(String, &str)> = vec![
+        (p("kind = \"jwt\"\nalgorithms = [\"none\"]"), "routes/gateway.toml: policy \"p\": algorithms: \"none\" is never accepted"),
+        (p("kind = \"jwt\"\nalgorithms = [\"RS257\"]\njwks_url = \"https://id/jwks\""), "routes/gateway.toml: policy \"p\": algorithms: unknown algorithm \"RS257\" (use HS256/384/512, RS256/384/512, PS256/384/512, ES256 or EdDSA)"),
+        (p("kind = \"jwt\"\nalgorithms = []"), "routes/gateway.toml: policy \"p\": algorithms: list at least one algorithm"),
+        (p("kind = \"jwt\"\nalgorithms = [\"HS256\"]"), "routes/gateway.toml: policy \"p\": HS* algorithms need `secret` (the name of a wrangler secret)"),
+        (p("kind = \"jwt\"\nalgorithms = [\"HS256\"]\nsecret = \"hunter2-the-actual-key\""), "routes/gateway.toml: policy \"p\": secret: \"hunter2-the-actual-key\" is not a variable name (A-Z, 0-9, _); put the key itself in `wrangler secret put`"),
+        (p("kind = \"jwt\"\nalgorithms = [\"ES256\"]"), "routes/gateway.toml: policy \"p\": RS*/PS*/ES256/EdDSA need `jwks_url` or `keys`"),
+        (jwt("secret = \"S\""), "routes/gateway.toml: policy \"p\": `secret` is only used by HS* algorithms; add one to `algorithms` or remove it"),
+        (jwt("leeway = \"1h\""), "routes/gateway.toml: policy \"p\": leeway: at most 5m"),
+        (jwt("jwks_min_ttl = \"2h\"\njwks_max_ttl = \"1h\""), "routes/gateway.toml: policy \"p\": jwks_min_ttl is greater than jwks_max_ttl"),
+        (jwt("max_token_bytes = 10"), "routes/gateway.toml: policy \"p\": max_token_bytes: between 256 and 65536"),
+        (jwt("forward = { sub = \"x-request-id\" }"), "routes/gateway.toml: policy \"p\": forward: header \"x-request-id\" cannot carry identity"),
+        (jwt("forward = { sub = \"authorization\" }"), "routes/gateway.toml: policy \"p\": forward: header \"authorization\" cannot carry identity"),
+        (jwt("keys = [{ pem = \"-----BEGIN PRIVATE KEY-----\\nAA\\n-----END PRIVATE KEY-----\" }]"), "routes/gateway.toml: policy \"p\": keys[0]: this is a private key; only public keys belong in routes/"),
+        (jwt("keys = [{ jwk = '{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}' }]"), "routes/gateway.toml: policy \"p\": keys[0]: jwk: only RSA, EC P-256 and Ed25519 public keys are accepted"),
+        (jwt("keys = [{ jwk = '{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"AA\"}' }]"), "routes/gateway.toml: policy \"p\": keys[0]: a Ed25519 key, but no algorithm in `algorithms` uses it"),
+        (jwt("keys = [{ kid = \"a\" }]"), "routes/gateway.toml: policy \"p\": keys[0]: give exactly one of `pem` or `jwk`"),
+        (jwt("jwks = \"x\""), "routes/gateway.toml: policy \"p\": unknown field `jwks`, expected one of `algorithms`, `issuer`, `audiences`, `secret`, `jwks_url`, `keys`, `require_exp`, `leeway`, `max_token_bytes`, `cookie`, `query`, `jwks_min_ttl`, `jwks_max_ttl`, `jwks_refetch_interval`, `jwks_max_stale`, `token_cache_ttl`, `forward`"),
+        (p("kind = \"api_key\"\nstore = \"api-keys\""), "routes/gateway.toml: policy \"p\": store: \"api-keys\" is not a KV binding name (A-Z, 0-9, _)"),
+        (p("kind = \"api_key\"\nstore = \"K\"\ncache_ttl = \"5m\""), "routes/gateway.toml: policy \"p\": cache_ttl: at most 60s, so a revoked key stops working within a minute"),
+        (p("kind = \"api_key\"\nstore = \"K\"\nheader = \"Authorization\""), "routes/gateway.toml: policy \"p\": header: \"Authorization\" cannot carry an API key; use a dedicated header such as x-api-key"),
+        (p("kind = \"api_key\"\nstore = \"K\"\nforward = { email = \"x-email\" }"), "routes/gateway.toml: policy \"p\": forward: unknown field \"email\" (use id, name, plan, scopes)"),
+        (p("kind = \"mtls\"\nfingerprints = [\"abc\"]"), "routes/gateway.toml: policy \"p\": fingerprints: \"abc\" is not a SHA-256 fingerprint (64 hex digits)"),
+        (p("kind = \"require\""), "routes/gateway.toml: policy \"p\": require nothing: list scopes, any_scopes, roles or claims"),
+        (p("kind = \"require\"\nclaims = [{ claim = \"org\", equals = \"a\", contains = \"b\" }]"), "routes/gateway.toml: policy \"p\": claims: rule for \"org\" needs exactly one of equals, one_of, contains"),
+        (p("kind = \"any\"\nof = [\"a\", \"b\"]"), "routes/gateway.toml: policy \"p\": of: policy \"a\" is not defined in routes/gateway.toml [policies]"),
+    ];
+    for (gateway, expected) in &cases {
+        let errors = errors_for(gateway, GOOD_ROUTE);
+        assert_eq!(errors.first().map(String::as_str), Some(*expected), "for gateway.toml:\n{gateway}");
+    }
+}
+
+#[test]
+fn require_needs_an_authentication_policy_before_it() {
+    let gateway = "[upstreams.users]\nurl = \"http://x\"\n[policies.key]\nkind = \"api_key\"\nstore = \"K\"\n[policies.tag]\nkind = \"headers\"\n";
+    let route = |policies: &str| format!("[[route]]\nid = \"r\"\nmethods = [\"GET\"]\npath = \"/r\"\nupstream = \"users\"\npolicies = {policies}\n");
+    assert_eq!(
+        errors_for(gateway, &route("[{ kind = \"require\", scopes = [\"a\"] }, \"key\"]")),
+        ["routes/v1/users.toml: route \"r\": policy \"r#1\" (require) needs an authentication policy (jwt, api_key, mtls or any) before it"]
+    );
+    assert!(errors_for(gateway, &route("[\"key\", { kind = \"require\", scopes = [\"a\"] }]")).is_empty());
+    let any = format!("{gateway}[policies.either]\nkind = \"any\"\nof = [\"key\", \"tag\"]\n");
+    assert_eq!(
+        errors_for(&any, GOOD_ROUTE),
+        ["routes/gateway.toml: policy \"either\": of: policy \"tag\" is not a jwt, api_key or mtls policy"]
+    );
+}
