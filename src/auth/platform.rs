@@ -195,32 +195,7 @@ impl AuthBackend for WorkerAuth<'_> {
     }
 
     async fn verify(&self, key: &PublicJwk, alg: Alg, signing_input: &str, signature: &[u8]) -> bool {
-        let cache_key = (key.material.clone(), alg);
-        let cached = CRYPTO_KEYS.with(|c| c.borrow().get(&cache_key).cloned());
-        let crypto_key = match cached {
-            Some(k) => k,
-            None => {
-                let (format, data) = match &key.material {
-                    KeyMaterial::Jwk(json) => ("jwk", JsValue::from_str(json)),
-                    KeyMaterial::Spki(der) => ("spki", js_sys::Uint8Array::from(der.as_slice()).into()),
-                };
-                match JsFuture::from(import_verify_key(format, &data, alg.name())).await {
-                    Ok(k) => {
-                        CRYPTO_KEYS.with(|c| c.borrow_mut().insert(cache_key, k.clone()));
-                        k
-                    }
-                    Err(_) => {
-                        log_error(&format!("a {:?} key (kid {:?}) could not be imported for {}", key.kind, key.kid, alg.name()));
-                        return false;
-                    }
-                }
-            }
-        };
-        JsFuture::from(verify_signature(&crypto_key, alg.name(), signature, signing_input))
-            .await
-            .ok()
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false)
+        verify_with_webcrypto(key, alg, signing_input, signature).await
     }
 
     async fn kv_get(&self, binding: &'static str, key: &str) -> Result<Option<String>, GatewayError> {
@@ -234,6 +209,37 @@ impl AuthBackend for WorkerAuth<'_> {
             }),
         }
     }
+}
+
+/// Verifies a JWS signature with `crypto.subtle`, importing the key once per isolate per
+/// (key, alg). A key WebCrypto refuses to import verifies nothing (and is logged).
+pub async fn verify_with_webcrypto(key: &PublicJwk, alg: Alg, signing_input: &str, signature: &[u8]) -> bool {
+    let cache_key = (key.material.clone(), alg);
+    let cached = CRYPTO_KEYS.with(|c| c.borrow().get(&cache_key).cloned());
+    let crypto_key = match cached {
+        Some(k) => k,
+        None => {
+            let (format, data) = match &key.material {
+                KeyMaterial::Jwk(json) => ("jwk", JsValue::from_str(json)),
+                KeyMaterial::Spki(der) => ("spki", js_sys::Uint8Array::from(der.as_slice()).into()),
+            };
+            match JsFuture::from(import_verify_key(format, &data, alg.name())).await {
+                Ok(k) => {
+                    CRYPTO_KEYS.with(|c| c.borrow_mut().insert(cache_key, k.clone()));
+                    k
+                }
+                Err(_) => {
+                    log_error(&format!("a {:?} key (kid {:?}) could not be imported for {}", key.kind, key.kid, alg.name()));
+                    return false;
+                }
+            }
+        }
+    };
+    JsFuture::from(verify_signature(&crypto_key, alg.name(), signature, signing_input))
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
 }
 
 fn jwks_url(policy: &'static Jwt, env: &worker::Env) -> Result<String, String> {
