@@ -1,5 +1,5 @@
 # Gatehouse developer commands. Each target installs what is missing first (scripts/setup.sh).
-.PHONY: dev test bench bundle build setup fmt lint clean
+.PHONY: dev test bench bundle build setup fmt lint clean key-create key-revoke key-list
 
 export WRANGLER_SEND_METRICS := false
 
@@ -22,6 +22,19 @@ bundle: setup
 ## make build: the worker bundle in build/ (what wrangler runs as its [build] command)
 build: setup
 	bash scripts/build-worker.sh
+
+## make key-create CONSUMER=acme PLAN=gold SCOPES=data:read [NAME=..] [EXPIRES=2027-01-01T00:00:00Z] [REMOTE=1]
+## prints a new API key once and stores sha256(key) -> record in KV (local unless REMOTE=1)
+key-create: setup
+	@node scripts/keys.mjs create
+
+## make key-revoke KEY=gh_... (or CONSUMER=acme for all of its keys) [REMOTE=1]
+key-revoke: setup
+	@node scripts/keys.mjs revoke
+
+## make key-list [REMOTE=1]
+key-list: setup
+	@node scripts/keys.mjs list
 
 setup:
 	@bash scripts/setup.sh
