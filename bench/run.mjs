@@ -5,7 +5,8 @@
 //   node bench/run.mjs            (make bench runs it after installing wrk and nginx-light)
 //
 // Environment: BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_DURATION seconds (10),
-// BENCH_WARMUP seconds (3), BENCH_ROUNDS (3), BENCH_COLD_STARTS (5), BENCH_SCENARIOS (S1,S2,S3),
+// BENCH_WARMUP seconds (3), BENCH_ROUNDS (3), BENCH_COLD_STARTS (5),
+// BENCH_SCENARIOS (S1,S2,S3,A1,A1n,A2,A2n,A3,A3n,A4,A4n,A5),
 // BENCH_SKIP_NATIVE=1 skips the criterion micro-benchmarks.
 //
 // To add a scenario: add a row to SCENARIOS (its route-table variant decides which builds it
@@ -17,6 +18,8 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { fileURLToPath } from "node:url";
+import crypto from "node:crypto";
+import { generateKey, makeToken } from "../scripts/test-idp.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const WORK = path.join(ROOT, "bench/work");
@@ -33,12 +36,12 @@ const opt = {
   warmup: Number(process.env.BENCH_WARMUP ?? 3),
   rounds: Number(process.env.BENCH_ROUNDS ?? 3),
   coldStarts: Number(process.env.BENCH_COLD_STARTS ?? 5),
-  scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3").split(","),
+  scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A1n,A2,A2n,A3,A3n,A4,A4n,A5").split(","),
   native: process.env.BENCH_SKIP_NATIVE !== "1",
 };
 
 const PORTS = { origin: 18080, nginx: 18081, "js-minimal": 18082, gatehouse: 18083, hono: 18084 };
-const SYSTEMS = ["origin", "js-minimal", "gatehouse", "hono", "nginx"];
+const ALL_SYSTEMS = ["origin", "js-minimal", "gatehouse", "hono", "nginx"];
 const S3_ROUTES = 1000;
 
 /** Route-table variants: what each system is built with. */
@@ -47,11 +50,38 @@ const VARIANTS = {
   "1k": { gatehouseRoutes: path.join(WORK, "routes-1k"), honoRouteCount: S3_ROUTES, nginxS3: true },
 };
 
+/**
+ * Credentials for the authentication scenarios, made fresh each run: an HMAC secret, one key
+ * pair per public-key algorithm (the JWKS is served by the origin), and one API key in KV.
+ */
+const AUTH = (() => {
+  const secret = crypto.randomBytes(32).toString("base64url");
+  const keys = Object.fromEntries(["RS256", "ES256", "EdDSA"].map((alg) => [alg, generateKey(alg)]));
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { iss: "https://id.bench/", aud: "bench", sub: "bench-user", iat: now, exp: now + 6 * 3600 };
+  const tokens = { HS256: makeToken(claims, { alg: "HS256", key: secret }) };
+  for (const [alg, k] of Object.entries(keys)) tokens[alg] = makeToken(claims, { alg, kid: k.kid, key: k.privateKey });
+  const apiKey = `gh_${crypto.randomBytes(32).toString("base64url")}`;
+  const kv = { [`sha256:${crypto.createHash("sha256").update(apiKey).digest("hex")}`]: JSON.stringify({ id: "bench-consumer", name: "Bench", plan: "gold", scopes: [], enabled: true }) };
+  return { secret, tokens, apiKey, kv, jwks: JSON.stringify({ keys: Object.values(keys).map((k) => k.jwk) }) };
+})();
+const bearer = (alg) => ({ authorization: `Bearer ${AUTH.tokens[alg]}` });
+const AUTH_SYSTEMS = ["gatehouse", "hono"];
+
 /** Scenarios. `expect` checks one response before measuring, so no system is timed answering errors. */
 const SCENARIOS = [
   { id: "S1", title: "plain proxied GET (small JSON)", variant: "small", method: "GET", path: "/v1/users/42", expect: "Ada" },
   { id: "S2", title: "proxied POST, 64 KiB body", variant: "small", method: "POST", path: "/v1/upload", bodyBytes: 65536 },
   { id: "S3", title: `${S3_ROUTES.toLocaleString("en")}-route table, hit route in the middle`, variant: "1k", method: "GET", path: `/v1/svc${S3_ROUTES / 2}/items/42`, expect: "Ada" },
+  { id: "A1", title: "HS256 JWT, verified-token cache on", variant: "small", method: "GET", path: "/v1/hs256/users/42", headers: bearer("HS256"), systems: AUTH_SYSTEMS, expect: "Ada" },
+  { id: "A1n", title: "HS256 JWT, no token cache", variant: "small", method: "GET", path: "/v1/hs256-nocache/users/42", headers: bearer("HS256"), systems: AUTH_SYSTEMS, expect: "Ada" },
+  { id: "A2", title: "RS256 JWT (JWKS), token cache on", variant: "small", method: "GET", path: "/v1/jwt/users/42", headers: bearer("RS256"), systems: AUTH_SYSTEMS, expect: "Ada" },
+  { id: "A2n", title: "RS256 JWT (JWKS), no token cache", variant: "small", method: "GET", path: "/v1/jwt-nocache/users/42", headers: bearer("RS256"), systems: AUTH_SYSTEMS, expect: "Ada" },
+  { id: "A3", title: "ES256 JWT (JWKS), token cache on", variant: "small", method: "GET", path: "/v1/jwt/users/42", headers: bearer("ES256"), systems: AUTH_SYSTEMS, expect: "Ada" },
+  { id: "A3n", title: "ES256 JWT (JWKS), no token cache", variant: "small", method: "GET", path: "/v1/jwt-nocache/users/42", headers: bearer("ES256"), systems: AUTH_SYSTEMS, expect: "Ada" },
+  { id: "A4", title: "EdDSA JWT (JWKS), token cache on", variant: "small", method: "GET", path: "/v1/jwt/users/42", headers: bearer("EdDSA"), systems: AUTH_SYSTEMS, expect: "Ada" },
+  { id: "A4n", title: "EdDSA JWT (JWKS), no token cache", variant: "small", method: "GET", path: "/v1/jwt-nocache/users/42", headers: bearer("EdDSA"), systems: AUTH_SYSTEMS, expect: "Ada" },
+  { id: "A5", title: "API key (SHA-256 + KV lookup)", variant: "small", method: "GET", path: "/v1/key/users/42", headers: { "x-api-key": AUTH.apiKey }, systems: AUTH_SYSTEMS, expect: "Ada" },
 ].filter((s) => opt.scenarios.includes(s.id));
 
 const say = (...a) => console.error("[bench]", ...a);
@@ -137,6 +167,7 @@ const config :Workerd.Config = (
   services = [
     (name = "main", worker = .worker),
     (name = "loopback", network = (allow = ["public", "private", "local"])),
+    (name = "kv", worker = .kv),
   ],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
 );
@@ -146,8 +177,23 @@ const worker :Workerd.Worker = (
   ],
   compatibilityDate = "${COMPAT_DATE}",
   globalOutbound = "loopback",
-  bindings = [(name = "ORIGIN", text = "http://127.0.0.1:${PORTS.origin}")],
+  bindings = [
+    (name = "ORIGIN", text = "http://127.0.0.1:${PORTS.origin}"),
+    (name = "JWT_SECRET", text = "${AUTH.secret}"),
+    (name = "API_KEYS", kvNamespace = "kv"),
+  ],
 );
+# A KV namespace for workerd without Miniflare: answers KV's GET protocol from a fixed map.
+const kv :Workerd.Worker = (
+  modules = [(name = "kv.js", esModule = embed "kv.js")],
+  compatibilityDate = "${COMPAT_DATE}",
+);
+`);
+  fs.writeFileSync(path.join(build.dir, "kv.js"), `const STORE = ${JSON.stringify(AUTH.kv)};
+export default { fetch(req) {
+  const v = STORE[decodeURIComponent(new URL(req.url).pathname.slice(1))];
+  return v === undefined ? new Response(null, { status: 404 }) : new Response(v);
+} };
 `);
   return file;
 }
@@ -173,9 +219,9 @@ async function stop(child) {
 process.on("exit", () => { for (const c of running) c.kill("SIGKILL"); });
 process.on("SIGINT", () => process.exit(130));
 
-function get(port, reqPath, method = "GET", body) {
+function get(port, reqPath, method = "GET", body, headers = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, path: reqPath, method, agent: false }, (res) => {
+    const req = http.request({ host: "127.0.0.1", port, path: reqPath, method, headers, agent: false }, (res) => {
       let text = "";
       res.on("data", (d) => (text += d));
       res.on("end", () => resolve({ status: res.statusCode, text }));
@@ -230,6 +276,7 @@ function wrk(port, scenario, seconds) {
   const args = ["-t", String(opt.threads), "-c", String(opt.connections), "-d", `${seconds}s`, "--latency"];
   const script = wrkScript(scenario);
   if (script) args.push("-s", script);
+  for (const [k, v] of Object.entries(scenario.headers ?? {})) args.push("-H", `${k}: ${v}`);
   args.push(`http://127.0.0.1:${port}${scenario.path}`);
   const out = execFileSync("wrk", args).toString();
   const num = (re) => { const m = re.exec(out); return m ? m[1] : null; };
@@ -262,13 +309,19 @@ async function startSystem(name, builds, variant) {
 
 async function runScenario(scenario, builds, origin) {
   say(`${scenario.id}: ${scenario.title}`);
+  const SYSTEMS = scenario.systems ?? ALL_SYSTEMS;
   const procs = {};
   for (const name of SYSTEMS) procs[name] = name === "origin" ? origin : await startSystem(name, builds[scenario.variant], scenario.variant);
   const body = scenario.bodyBytes ? "a".repeat(scenario.bodyBytes) : undefined;
   for (const name of SYSTEMS) {
-    const res = await get(PORTS[name], scenario.path, scenario.method, body);
+    const res = await get(PORTS[name], scenario.path, scenario.method, body, scenario.headers);
     if (res.status !== 200 || (scenario.expect && !res.text.includes(scenario.expect))) {
       throw new Error(`${scenario.id} ${name}: expected 200${scenario.expect ? ` with "${scenario.expect}"` : ""}, got ${res.status}: ${res.text.slice(0, 300)}`);
+    }
+    if (scenario.headers) {
+      // The credential matters: without it every system must refuse the request.
+      const anon = await get(PORTS[name], scenario.path, scenario.method, body);
+      if (anon.status !== 401) throw new Error(`${scenario.id} ${name}: expected 401 without credentials, got ${anon.status}`);
     }
   }
   for (const name of SYSTEMS) {
@@ -378,13 +431,14 @@ function markdown(report) {
     lines.push("", `### ${sc.id}: ${sc.title} (\`${sc.method} ${sc.path}\`)`, "");
     lines.push("| system | req/s | p50 ms | p99 ms | workerd/nginx CPU us/req | req/s vs js-minimal | req/s vs hono | errors |");
     lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for (const name of SYSTEMS) {
+    for (const name of sc.systems ?? ALL_SYSTEMS) {
       const x = r[name];
       const cpu = name === "origin" ? "-" : x.cpu_us_per_req;
-      lines.push(`| ${name} | ${x.rps} | ${x.p50_ms} | ${x.p99_ms} | ${cpu} | ${ratio(x.rps, r["js-minimal"].rps)} | ${ratio(x.rps, r.hono.rps)} | ${x.errors} |`);
+      lines.push(`| ${name} | ${x.rps} | ${x.p50_ms} | ${x.p99_ms} | ${cpu} | ${ratio(x.rps, r["js-minimal"]?.rps) ?? "-"} | ${ratio(x.rps, r.hono.rps)} | ${x.errors} |`);
     }
     const g = r.gatehouse, j = r["js-minimal"], h = r.hono;
-    lines.push("", `gatehouse / js-minimal: throughput ${ratio(g.rps, j.rps)}x, p99 ${ratio(g.p99_ms, j.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, j.cpu_us_per_req)}x. gatehouse / hono: throughput ${ratio(g.rps, h.rps)}x, p99 ${ratio(g.p99_ms, h.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, h.cpu_us_per_req)}x.`);
+    const vsJs = j ? `gatehouse / js-minimal: throughput ${ratio(g.rps, j.rps)}x, p99 ${ratio(g.p99_ms, j.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, j.cpu_us_per_req)}x. ` : "";
+    lines.push("", `${vsJs}gatehouse / hono: throughput ${ratio(g.rps, h.rps)}x, p99 ${ratio(g.p99_ms, h.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, h.cpu_us_per_req)}x.`);
   }
   const s = report.sizes;
   lines.push("", "### Size and cold start", "");
@@ -419,6 +473,8 @@ async function main() {
   const report = { date: new Date().toISOString(), machine: machine(), options: opt, scenarios: {} };
 
   const originPrefix = path.join(WORK, "nginx-origin");
+  fs.mkdirSync(originPrefix, { recursive: true });
+  fs.writeFileSync(path.join(originPrefix, "jwks.json"), AUTH.jwks);
   const origin = start("nginx", ["-p", originPrefix, "-c", nginxConf("origin.conf.template", originPrefix, PORTS.origin), "-e", path.join(originPrefix, "error.log")]);
   await waitReady(PORTS.origin, origin);
   try {

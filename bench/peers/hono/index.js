@@ -9,6 +9,8 @@ import { Hono } from "hono";
 import { proxy } from "hono/proxy";
 import { requestId } from "hono/request-id";
 import { timing } from "hono/timing";
+import { jwt } from "hono/jwt";
+import { jwk } from "hono/jwk";
 
 const app = new Hono();
 
@@ -42,11 +44,15 @@ app.use(async (c, next) => {
 });
 
 function forward(c, path) {
+  return forwardWith(c, path, c.req.header());
+}
+
+function forwardWith(c, path, headers) {
   const url = new URL(c.req.url);
   return proxy(`${c.env.ORIGIN}${path}${url.search}`, {
     ...c.req,
     headers: {
-      ...c.req.header(),
+      ...headers,
       "x-forwarded-for": c.req.header("cf-connecting-ip"),
       "x-forwarded-host": c.req.header("host"),
       "x-forwarded-proto": url.protocol.slice(0, -1),
@@ -61,6 +67,48 @@ function forward(c, path) {
 }
 
 app.get("/v1/users/:id", (c) => forward(c, `/internal/users/${c.req.param("id")}`));
+
+// Authentication (A scenarios), as a Hono user writes it: hono/jwt for HS256, hono/jwk for
+// public keys with the JWKS fetched once per isolate (hono/jwk alone would fetch it on every
+// request), and an API-key middleware over KV. Verified identity goes upstream as a header
+// after client copies are removed.
+const verification = { iss: "https://id.bench/", aud: "bench" };
+let jwks = null;
+const jwksKeys = async (c) => {
+  if (!jwks || jwks.until < Date.now()) {
+    const res = await fetch(`${c.env.ORIGIN}/jwks.json`);
+    jwks = { keys: (await res.json()).keys, until: Date.now() + 600_000 };
+  }
+  return jwks.keys;
+};
+const withUser = (c, path) => {
+  const h = { ...c.req.header(), "x-user-id": undefined, "x-consumer-id": undefined };
+  const payload = c.get("jwtPayload");
+  if (payload) h["x-user-id"] = payload.sub;
+  if (c.get("consumer")) h["x-consumer-id"] = c.get("consumer").id;
+  return forwardWith(c, path, h);
+};
+const apiKey = async (c, next) => {
+  const key = c.req.header("x-api-key");
+  if (!key) return c.json({ error: "missing API key" }, 401);
+  const hash = hex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key))));
+  const record = await c.env.API_KEYS.get(`sha256:${hash}`, { type: "json", cacheTtl: 60 });
+  if (!record || !record.enabled || (record.expires_at && Date.parse(record.expires_at) <= Date.now())) {
+    return c.json({ error: "invalid API key" }, 401);
+  }
+  c.set("consumer", record);
+  await next();
+};
+// Hono has no verified-token cache: its "-nocache" paths are the same handlers.
+for (const p of ["/v1/hs256", "/v1/hs256-nocache"]) {
+  app.get(`${p}/users/:id`, (c, next) => jwt({ secret: c.env.JWT_SECRET, alg: "HS256", verification })(c, next),
+    (c) => withUser(c, `/internal/users/${c.req.param("id")}`));
+}
+for (const p of ["/v1/jwt", "/v1/jwt-nocache"]) {
+  app.get(`${p}/users/:id`, jwk({ keys: jwksKeys, alg: ["RS256", "ES256", "EdDSA"], verification }),
+    (c) => withUser(c, `/internal/users/${c.req.param("id")}`));
+}
+app.get("/v1/key/users/:id", apiKey, (c) => withUser(c, `/internal/users/${c.req.param("id")}`));
 app.post("/v1/upload", (c) => forward(c, "/internal/upload"));
 for (let i = 0; i < ROUTE_COUNT; i++) {
   app.get(`/v1/svc${i}/items/:id`, (c) => forward(c, `/internal/svc${i}/items/${c.req.param("id")}`));
