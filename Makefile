@@ -45,7 +45,7 @@ fmt:
 lint:
 	cargo fmt --check
 	cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --tests --benches -- -D warnings
 
 clean:
 	rm -rf build dist target .wrangler

@@ -11,11 +11,11 @@ mod alg;
 mod check;
 #[path = "src/config/check_auth.rs"]
 mod check_auth;
+#[path = "src/config/emit.rs"]
+mod emit;
 #[path = "src/auth/jwk.rs"]
 #[allow(dead_code)]
 mod jwk;
-#[path = "src/config/emit.rs"]
-mod emit;
 #[path = "src/config/origin.rs"]
 mod origin;
 #[path = "src/config/reserved.rs"]

@@ -14,9 +14,11 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BINDING = process.env.BINDING || "API_KEYS";
 const where = process.env.REMOTE === "1" ? "--remote" : "--local";
+// PERSIST_TO: local storage directory other than wrangler's default (used by the tests).
+const persist = where === "--local" && process.env.PERSIST_TO ? ["--persist-to", process.env.PERSIST_TO] : [];
 
 function wrangler(...args) {
-  return execFileSync(path.join(root, "node_modules/.bin/wrangler"), ["kv", "key", ...args, "--binding", BINDING, where], {
+  return execFileSync(path.join(root, "node_modules/.bin/wrangler"), ["kv", "key", ...args, "--binding", BINDING, where, ...persist], {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
     encoding: "utf8",

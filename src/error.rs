@@ -144,10 +144,11 @@ impl GatewayError {
                 others,
                 scope,
             } => {
-                let challenges: Vec<String> = std::iter::once(challenge(*scheme, Some(reason), scope.as_deref()))
-                    .chain(others.iter().map(|s| challenge(*s, None, None)))
-                    .filter(|c| !c.is_empty())
-                    .collect();
+                let challenges: Vec<String> =
+                    std::iter::once(challenge(*scheme, Some(reason), scope.as_deref()))
+                        .chain(others.iter().map(|s| challenge(*s, None, None)))
+                        .filter(|c| !c.is_empty())
+                        .collect();
                 if challenges.is_empty() {
                     Vec::new()
                 } else {

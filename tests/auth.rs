@@ -101,7 +101,10 @@ fn keys() -> &'static Keys {
         let p256_pk = SigningKey::<Es256>::to_verifying_key(&p256);
         let (ed_sk, ed_pk) = Ed25519::generate(&mut rng);
         Keys {
-            rsa: (rsa_sk.into_inner(), public(JsonWebKey::from(&rsa_pk.into_inner()), "rsa-1")),
+            rsa: (
+                rsa_sk.into_inner(),
+                public(JsonWebKey::from(&rsa_pk.into_inner()), "rsa-1"),
+            ),
             p256: (p256, public(JsonWebKey::from(&p256_pk), "ec-1")),
             ed: (ed_sk, public(JsonWebKey::from(&ed_pk), "ed-1")),
             other_rsa: other.into_inner(),
@@ -114,7 +117,10 @@ fn b64(bytes: &[u8]) -> String {
     const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut s = String::new();
     for c in bytes.chunks(3) {
-        let n = c.iter().enumerate().fold(0u32, |a, (i, b)| a | (*b as u32) << (16 - 8 * i));
+        let n = c
+            .iter()
+            .enumerate()
+            .fold(0u32, |a, (i, b)| a | (*b as u32) << (16 - 8 * i));
         for i in 0..=c.len() {
             let _ = write!(s, "{}", T[(n >> (18 - 6 * i) & 63) as usize] as char);
         }
@@ -131,7 +137,8 @@ fn now() -> f64 {
 
 fn claims(extra: serde_json::Value) -> serde_json::Value {
     let n = now() as i64;
-    let mut c = serde_json::json!({ "iss": ISS, "aud": "api", "sub": "alice", "iat": n, "exp": n + 600 });
+    let mut c =
+        serde_json::json!({ "iss": ISS, "aud": "api", "sub": "alice", "iat": n, "exp": n + 600 });
     for (k, v) in extra.as_object().unwrap() {
         if v.is_null() {
             c.as_object_mut().unwrap().remove(k);
@@ -148,17 +155,33 @@ fn sign(alg: &str, kid: Option<&str>, c: &serde_json::Value, key: &str) -> Strin
     if let Some(kid) = kid {
         h["kid"] = kid.into();
     }
-    let input = format!("{}.{}", b64(h.to_string().as_bytes()), b64(c.to_string().as_bytes()));
+    let input = format!(
+        "{}.{}",
+        b64(h.to_string().as_bytes()),
+        b64(c.to_string().as_bytes())
+    );
     let k = keys();
     let sig: Vec<u8> = match (alg, key) {
-        ("RS256", "rsa") => Rsa::rs256().sign(&k.rsa.0, input.as_bytes()).as_bytes().to_vec(),
-        ("RS256", "other-rsa") => Rsa::rs256().sign(&k.other_rsa, input.as_bytes()).as_bytes().to_vec(),
-        ("PS256", "rsa") => Rsa::ps256().sign(&k.rsa.0, input.as_bytes()).as_bytes().to_vec(),
+        ("RS256", "rsa") => Rsa::rs256()
+            .sign(&k.rsa.0, input.as_bytes())
+            .as_bytes()
+            .to_vec(),
+        ("RS256", "other-rsa") => Rsa::rs256()
+            .sign(&k.other_rsa, input.as_bytes())
+            .as_bytes()
+            .to_vec(),
+        ("PS256", "rsa") => Rsa::ps256()
+            .sign(&k.rsa.0, input.as_bytes())
+            .as_bytes()
+            .to_vec(),
         ("ES256", "ec") => Es256.sign(&k.p256.0, input.as_bytes()).as_bytes().to_vec(),
         ("EdDSA", "ed") => Ed25519.sign(&k.ed.0, input.as_bytes()).as_bytes().to_vec(),
         ("HS256", secret) => {
             let key = jwt_compact::alg::Hs256Key::new(secret);
-            jwt_compact::alg::Hs256.sign(&key, input.as_bytes()).as_bytes().to_vec()
+            jwt_compact::alg::Hs256
+                .sign(&key, input.as_bytes())
+                .as_bytes()
+                .to_vec()
         }
         other => panic!("no signer for {other:?}"),
     };
@@ -189,8 +212,18 @@ fn denied(policy: &'static Jwt, token: &str) -> Denied {
 
 #[test]
 fn valid_tokens_of_every_public_key_algorithm_are_accepted() {
-    for (alg, kid, key) in [("RS256", "rsa-1", "rsa"), ("PS256", "rsa-1", "rsa"), ("ES256", "ec-1", "ec"), ("EdDSA", "ed-1", "ed")] {
-        let token = sign(alg, Some(kid), &claims(serde_json::json!({ "scope": "a b" })), key);
+    for (alg, kid, key) in [
+        ("RS256", "rsa-1", "rsa"),
+        ("PS256", "rsa-1", "rsa"),
+        ("ES256", "ec-1", "ec"),
+        ("EdDSA", "ed-1", "ed"),
+    ] {
+        let token = sign(
+            alg,
+            Some(kid),
+            &claims(serde_json::json!({ "scope": "a b" })),
+            key,
+        );
         let id = run(&USER_JWT, &backend(&token)).unwrap_or_else(|e| panic!("{alg}: {e:?}"));
         assert_eq!(id.subject, "alice");
         assert_eq!(id.scopes, ["a", "b"]);
@@ -204,7 +237,13 @@ fn valid_tokens_of_every_public_key_algorithm_are_accepted() {
 fn hmac_tokens_verify_with_the_secret_only() {
     let c = claims(serde_json::json!({}));
     assert!(run(&HS_JWT, &backend(&sign("HS256", None, &c, SECRET))).is_ok());
-    assert_eq!(denied(&HS_JWT, &sign("HS256", None, &c, "another-secret-that-is-long-enough")), Denied::BadSignature);
+    assert_eq!(
+        denied(
+            &HS_JWT,
+            &sign("HS256", None, &c, "another-secret-that-is-long-enough")
+        ),
+        Denied::BadSignature
+    );
     // A short secret is a deployment error, not the client's fault.
     let mut b = backend(&sign("HS256", None, &c, "short"));
     b.secrets.insert("JWT_SECRET", "short".into());
@@ -219,61 +258,235 @@ fn attack_table_is_refused_for_the_right_reason() {
     let good = sign("RS256", Some("rsa-1"), &c(serde_json::json!({})), "rsa");
     let (h, p, s) = {
         let mut it = good.split('.');
-        (it.next().unwrap().to_string(), it.next().unwrap().to_string(), it.next().unwrap().to_string())
+        (
+            it.next().unwrap().to_string(),
+            it.next().unwrap().to_string(),
+            it.next().unwrap().to_string(),
+        )
     };
     // The RSA public key's JWK text used as an HMAC secret (the classic confusion attack).
-    let gatehouse::auth::jwk::KeyMaterial::Jwk(rsa_pem_as_secret) = keys().rsa.1.material.clone() else {
+    let gatehouse::auth::jwk::KeyMaterial::Jwk(rsa_pem_as_secret) = keys().rsa.1.material.clone()
+    else {
         unreachable!()
     };
     let none_header = b64(br#"{"alg":"none","typ":"JWT"}"#);
     let rows: Vec<(&str, String, Denied)> = vec![
-        ("alg none", format!("{none_header}.{p}."), Denied::AlgorithmNotAllowed { alg: "none".into() }),
-        ("alg HS256 on a public-key policy (confusion)", sign("HS256", Some("rsa-1"), &c(serde_json::json!({})), &rsa_pem_as_secret), Denied::AlgorithmNotAllowed { alg: "HS256".into() }),
-        ("ES256 header naming an RSA kid", sign("ES256", Some("rsa-1"), &c(serde_json::json!({})), "ec"), Denied::UnknownKey),
-        ("kid with a path", sign("RS256", Some("../../etc/passwd"), &c(serde_json::json!({})), "rsa"), Denied::UnknownKey),
-        ("kid with SQL", sign("RS256", Some("' OR '1'='1"), &c(serde_json::json!({})), "rsa"), Denied::UnknownKey),
-        ("tampered payload", format!("{h}.{}.{s}", b64(c(serde_json::json!({ "sub": "admin" })).to_string().as_bytes())), Denied::BadSignature),
-        ("stripped signature", format!("{h}.{p}."), Denied::BadSignature),
-        ("another key, same kid", sign("RS256", Some("rsa-1"), &c(serde_json::json!({})), "other-rsa"), Denied::BadSignature),
-        ("expired", sign("RS256", Some("rsa-1"), &c(serde_json::json!({ "exp": n - 3600 })), "rsa"), Denied::Expired),
-        ("not yet valid", sign("RS256", Some("rsa-1"), &c(serde_json::json!({ "nbf": n + 3600 })), "rsa"), Denied::NotYetValid),
-        ("issued in the future", sign("RS256", Some("rsa-1"), &c(serde_json::json!({ "iat": n + 3600 })), "rsa"), Denied::IssuedInFuture),
-        ("wrong iss", sign("RS256", Some("rsa-1"), &c(serde_json::json!({ "iss": "https://evil/" })), "rsa"), Denied::WrongIssuer),
-        ("wrong aud", sign("RS256", Some("rsa-1"), &c(serde_json::json!({ "aud": ["other"] })), "rsa"), Denied::WrongAudience),
-        ("missing exp", sign("RS256", Some("rsa-1"), &c(serde_json::json!({ "exp": null })), "rsa"), Denied::MissingExpiry),
-        ("exp as a string", sign("RS256", Some("rsa-1"), &c(serde_json::json!({ "exp": "never" })), "rsa"), Denied::Malformed),
+        (
+            "alg none",
+            format!("{none_header}.{p}."),
+            Denied::AlgorithmNotAllowed { alg: "none".into() },
+        ),
+        (
+            "alg HS256 on a public-key policy (confusion)",
+            sign(
+                "HS256",
+                Some("rsa-1"),
+                &c(serde_json::json!({})),
+                &rsa_pem_as_secret,
+            ),
+            Denied::AlgorithmNotAllowed {
+                alg: "HS256".into(),
+            },
+        ),
+        (
+            "ES256 header naming an RSA kid",
+            sign("ES256", Some("rsa-1"), &c(serde_json::json!({})), "ec"),
+            Denied::UnknownKey,
+        ),
+        (
+            "kid with a path",
+            sign(
+                "RS256",
+                Some("../../etc/passwd"),
+                &c(serde_json::json!({})),
+                "rsa",
+            ),
+            Denied::UnknownKey,
+        ),
+        (
+            "kid with SQL",
+            sign(
+                "RS256",
+                Some("' OR '1'='1"),
+                &c(serde_json::json!({})),
+                "rsa",
+            ),
+            Denied::UnknownKey,
+        ),
+        (
+            "tampered payload",
+            format!(
+                "{h}.{}.{s}",
+                b64(c(serde_json::json!({ "sub": "admin" }))
+                    .to_string()
+                    .as_bytes())
+            ),
+            Denied::BadSignature,
+        ),
+        (
+            "stripped signature",
+            format!("{h}.{p}."),
+            Denied::BadSignature,
+        ),
+        (
+            "another key, same kid",
+            sign(
+                "RS256",
+                Some("rsa-1"),
+                &c(serde_json::json!({})),
+                "other-rsa",
+            ),
+            Denied::BadSignature,
+        ),
+        (
+            "expired",
+            sign(
+                "RS256",
+                Some("rsa-1"),
+                &c(serde_json::json!({ "exp": n - 3600 })),
+                "rsa",
+            ),
+            Denied::Expired,
+        ),
+        (
+            "not yet valid",
+            sign(
+                "RS256",
+                Some("rsa-1"),
+                &c(serde_json::json!({ "nbf": n + 3600 })),
+                "rsa",
+            ),
+            Denied::NotYetValid,
+        ),
+        (
+            "issued in the future",
+            sign(
+                "RS256",
+                Some("rsa-1"),
+                &c(serde_json::json!({ "iat": n + 3600 })),
+                "rsa",
+            ),
+            Denied::IssuedInFuture,
+        ),
+        (
+            "wrong iss",
+            sign(
+                "RS256",
+                Some("rsa-1"),
+                &c(serde_json::json!({ "iss": "https://evil/" })),
+                "rsa",
+            ),
+            Denied::WrongIssuer,
+        ),
+        (
+            "wrong aud",
+            sign(
+                "RS256",
+                Some("rsa-1"),
+                &c(serde_json::json!({ "aud": ["other"] })),
+                "rsa",
+            ),
+            Denied::WrongAudience,
+        ),
+        (
+            "missing exp",
+            sign(
+                "RS256",
+                Some("rsa-1"),
+                &c(serde_json::json!({ "exp": null })),
+                "rsa",
+            ),
+            Denied::MissingExpiry,
+        ),
+        (
+            "exp as a string",
+            sign(
+                "RS256",
+                Some("rsa-1"),
+                &c(serde_json::json!({ "exp": "never" })),
+                "rsa",
+            ),
+            Denied::Malformed,
+        ),
         ("bad base64", "e30~.e30~.abc".into(), Denied::Malformed),
         ("two parts", format!("{h}.{p}"), Denied::Malformed),
         ("four parts", format!("{good}.x"), Denied::Malformed),
-        ("huge", sign("RS256", Some("rsa-1"), &c(serde_json::json!({ "pad": "x".repeat(9000) })), "rsa"), Denied::TooLarge { limit: 8192 }),
+        (
+            "huge",
+            sign(
+                "RS256",
+                Some("rsa-1"),
+                &c(serde_json::json!({ "pad": "x".repeat(9000) })),
+                "rsa",
+            ),
+            Denied::TooLarge { limit: 8192 },
+        ),
     ];
     for (name, token, want) in rows {
         assert_eq!(denied(&USER_JWT, &token), want, "{name}");
     }
     // Leeway: 20 s past exp is still inside the 30 s leeway; 40 s is not.
-    assert!(run(&USER_JWT, &backend(&sign("RS256", Some("rsa-1"), &c(serde_json::json!({ "exp": n - 20 })), "rsa"))).is_ok());
-    assert_eq!(denied(&USER_JWT, &sign("RS256", Some("rsa-1"), &c(serde_json::json!({ "exp": n - 40 })), "rsa")), Denied::Expired);
+    assert!(run(
+        &USER_JWT,
+        &backend(&sign(
+            "RS256",
+            Some("rsa-1"),
+            &c(serde_json::json!({ "exp": n - 20 })),
+            "rsa"
+        ))
+    )
+    .is_ok());
+    assert_eq!(
+        denied(
+            &USER_JWT,
+            &sign(
+                "RS256",
+                Some("rsa-1"),
+                &c(serde_json::json!({ "exp": n - 40 })),
+                "rsa"
+            )
+        ),
+        Denied::Expired
+    );
 }
 
 #[test]
 fn an_unknown_kid_asks_for_a_refetch_and_then_is_refused() {
-    let token = sign("RS256", Some("rotated-in"), &claims(serde_json::json!({})), "rsa");
+    let token = sign(
+        "RS256",
+        Some("rotated-in"),
+        &claims(serde_json::json!({})),
+        "rsa",
+    );
     let b = backend(&token);
-    assert_eq!(run(&USER_JWT, &b).unwrap_err(), AuthError::Denied(Scheme::Bearer, Denied::UnknownKey));
+    assert_eq!(
+        run(&USER_JWT, &b).unwrap_err(),
+        AuthError::Denied(Scheme::Bearer, Denied::UnknownKey)
+    );
     assert_eq!(*b.jwks_calls.borrow(), [Need::Keys, Need::UnknownKid]);
     assert_eq!(b.verifies.get(), 0, "no signature work for an unknown key");
 }
 
 #[test]
 fn an_unreachable_idp_with_no_keys_is_a_failure_not_a_denial() {
-    let mut b = backend(&sign("RS256", Some("rsa-1"), &claims(serde_json::json!({})), "rsa"));
+    let mut b = backend(&sign(
+        "RS256",
+        Some("rsa-1"),
+        &claims(serde_json::json!({})),
+        "rsa",
+    ));
     b.jwks = None;
     assert!(matches!(run(&USER_JWT, &b), Err(AuthError::Failed(_))));
 }
 
 #[test]
 fn the_verified_token_cache_skips_signature_work_for_a_repeated_token() {
-    let token = sign("RS256", Some("rsa-1"), &claims(serde_json::json!({ "sub": "cached" })), "rsa");
+    let token = sign(
+        "RS256",
+        Some("rsa-1"),
+        &claims(serde_json::json!({ "sub": "cached" })),
+        "rsa",
+    );
     let b = backend(&token);
     for _ in 0..3 {
         assert_eq!(run(&CACHED_JWT, &b).unwrap().subject, "cached");
@@ -290,11 +503,19 @@ fn the_verified_token_cache_skips_signature_work_for_a_repeated_token() {
 #[test]
 fn the_verified_token_cache_never_outlives_exp() {
     let n = now() as i64;
-    let token = sign("RS256", Some("rsa-1"), &claims(serde_json::json!({ "sub": "short", "exp": n + 5 })), "rsa");
+    let token = sign(
+        "RS256",
+        Some("rsa-1"),
+        &claims(serde_json::json!({ "sub": "short", "exp": n + 5 })),
+        "rsa",
+    );
     let mut b = backend(&token);
     run(&CACHED_JWT, &b).unwrap();
     b.now += 60.0; // past exp + leeway
-    assert_eq!(run(&CACHED_JWT, &b).unwrap_err(), AuthError::Denied(Scheme::Bearer, Denied::Expired));
+    assert_eq!(
+        run(&CACHED_JWT, &b).unwrap_err(),
+        AuthError::Denied(Scheme::Bearer, Denied::Expired)
+    );
 }
 
 #[test]
@@ -319,8 +540,21 @@ fn inline_keys_need_no_jwks() {
     assert!(run(inline, &b).is_ok());
     assert!(b.jwks_calls.borrow().is_empty(), "no JWKS is asked for");
     // The inline key does not make other kinds of token acceptable.
-    let rs = sign("RS256", Some("rsa-1"), &claims(serde_json::json!({})), "rsa");
-    assert_eq!(run(inline, &backend(&rs)).unwrap_err(), AuthError::Denied(Scheme::Bearer, Denied::AlgorithmNotAllowed { alg: "RS256".into() }));
+    let rs = sign(
+        "RS256",
+        Some("rsa-1"),
+        &claims(serde_json::json!({})),
+        "rsa",
+    );
+    assert_eq!(
+        run(inline, &backend(&rs)).unwrap_err(),
+        AuthError::Denied(
+            Scheme::Bearer,
+            Denied::AlgorithmNotAllowed {
+                alg: "RS256".into()
+            }
+        )
+    );
 }
 
 #[test]
@@ -331,32 +565,75 @@ fn policies_forward_identity_headers_and_any_reports_the_real_failure() {
     use gatehouse::policy::Inbound;
     static POLICIES: [Policy; 3] = [
         Policy::Jwt(clone_user()),
-        Policy::ApiKey(ApiKey { name: "key", header: Some("x-api-key"), query: None, store: "API_KEYS", cache_ttl_s: 30, forward: &[("id", "x-consumer-id")] }),
+        Policy::ApiKey(ApiKey {
+            name: "key",
+            header: Some("x-api-key"),
+            query: None,
+            store: "API_KEYS",
+            cache_ttl_s: 30,
+            forward: &[("id", "x-consumer-id")],
+        }),
         Policy::Any(Any { of: &[0, 1] }),
     ];
-    let token = sign("RS256", Some("rsa-1"), &claims(serde_json::json!({ "sub": "bob" })), "rsa");
+    let token = sign(
+        "RS256",
+        Some("rsa-1"),
+        &claims(serde_json::json!({ "sub": "bob" })),
+        "rsa",
+    );
     let b = backend(&token);
     let mut up = HeaderList::from_pairs(&[]);
-    let mut step = Inbound { upstream_headers: &mut up, backend: &b, identity: None, identity_scheme: None };
-    let flow = futures::executor::block_on(POLICIES[2].on_request::<_, _, ()>(&POLICIES, &mut step));
+    let mut step = Inbound {
+        upstream_headers: &mut up,
+        backend: &b,
+        identity: None,
+        identity_scheme: None,
+    };
+    let flow =
+        futures::executor::block_on(POLICIES[2].on_request::<_, _, ()>(&POLICIES, &mut step));
     assert!(flow.is_ok());
     assert_eq!(step.identity.as_ref().unwrap().subject, "bob");
     assert_eq!(up.get("x-user-id").as_deref(), Some("bob"));
 
     // Nothing sent: a 401 challenging both schemes.
-    let b = TestBackend { now: now(), ..TestBackend::default() };
+    let b = TestBackend {
+        now: now(),
+        ..TestBackend::default()
+    };
     let mut up = HeaderList::from_pairs(&[]);
-    let mut step = Inbound { upstream_headers: &mut up, backend: &b, identity: None, identity_scheme: None };
-    let err = futures::executor::block_on(POLICIES[2].on_request::<_, _, ()>(&POLICIES, &mut step)).err().unwrap();
+    let mut step = Inbound {
+        upstream_headers: &mut up,
+        backend: &b,
+        identity: None,
+        identity_scheme: None,
+    };
+    let err = futures::executor::block_on(POLICIES[2].on_request::<_, _, ()>(&POLICIES, &mut step))
+        .err()
+        .unwrap();
     assert_eq!(err.status(), 401);
     assert_eq!(
         err.headers(),
-        [("www-authenticate", r#"Bearer realm="gatehouse", ApiKey realm="gatehouse", header="x-api-key""#.to_string())]
+        [(
+            "www-authenticate",
+            r#"Bearer realm="gatehouse", ApiKey realm="gatehouse", header="x-api-key""#.to_string()
+        )]
     );
     // An expired token beats "no API key" as the reason given.
-    let b = backend(&sign("RS256", Some("rsa-1"), &claims(serde_json::json!({ "exp": 1 })), "rsa"));
+    let b = backend(&sign(
+        "RS256",
+        Some("rsa-1"),
+        &claims(serde_json::json!({ "exp": 1 })),
+        "rsa",
+    ));
     let mut up = HeaderList::from_pairs(&[]);
-    let mut step = Inbound { upstream_headers: &mut up, backend: &b, identity: None, identity_scheme: None };
-    let err = futures::executor::block_on(POLICIES[2].on_request::<_, _, ()>(&POLICIES, &mut step)).err().unwrap();
+    let mut step = Inbound {
+        upstream_headers: &mut up,
+        backend: &b,
+        identity: None,
+        identity_scheme: None,
+    };
+    let err = futures::executor::block_on(POLICIES[2].on_request::<_, _, ()>(&POLICIES, &mut step))
+        .err()
+        .unwrap();
     assert_eq!(err.detail(), "the token has expired");
 }

@@ -3,8 +3,12 @@
 
 use gatehouse::auth::backend::ClientCert;
 use gatehouse::auth::credentials::{bearer, cookie, query_param, single_header};
-use gatehouse::auth::jwk::{base64_decode, parse_jwk, parse_jwks, parse_pem, KeyMaterial, PublicJwk};
-use gatehouse::auth::jwks::{candidates, ttl_from_cache_control, JwksState, JwksTimes, KeySet, Need};
+use gatehouse::auth::jwk::{
+    base64_decode, parse_jwk, parse_jwks, parse_pem, KeyMaterial, PublicJwk,
+};
+use gatehouse::auth::jwks::{
+    candidates, ttl_from_cache_control, JwksState, JwksTimes, KeySet, Need,
+};
 use gatehouse::auth::ttl_cache::TtlCache;
 use gatehouse::auth::{Alg, Denied, Identity, KeyKind, Scheme};
 use gatehouse::error::GatewayError;
@@ -26,21 +30,49 @@ fn bearer_header_parsing() {
     assert_eq!(ok("bearer abc"), Some("abc"));
     assert_eq!(ok("BEARER   abc"), Some("abc"));
     assert_eq!(ok("Bearer abc=="), Some("abc=="));
-    assert_eq!(ok("Basic dXNlcjpwYXNz"), None, "another scheme is no bearer token");
+    assert_eq!(
+        ok("Basic dXNlcjpwYXNz"),
+        None,
+        "another scheme is no bearer token"
+    );
     assert_eq!(ok("Bearerabc"), None);
     assert_eq!(bearer(None).unwrap(), None);
-    for bad in ["Bearer", "Bearer ", "Bearer a b", "Bearer \"abc\"", "Bearer a,b", "Bearer abc, Bearer def", "Bearer ==="] {
-        assert_eq!(bearer(Some(bad)), Err(Denied::BadAuthorizationHeader), "{bad:?}");
+    for bad in [
+        "Bearer",
+        "Bearer ",
+        "Bearer a b",
+        "Bearer \"abc\"",
+        "Bearer a,b",
+        "Bearer abc, Bearer def",
+        "Bearer ===",
+    ] {
+        assert_eq!(
+            bearer(Some(bad)),
+            Err(Denied::BadAuthorizationHeader),
+            "{bad:?}"
+        );
     }
 }
 
 #[test]
 fn cookies_query_parameters_and_single_headers() {
-    assert_eq!(cookie(Some("a=1; session=tok; b=2"), "session").unwrap(), Some("tok"));
+    assert_eq!(
+        cookie(Some("a=1; session=tok; b=2"), "session").unwrap(),
+        Some("tok")
+    );
     assert_eq!(cookie(Some("xsession=tok"), "session").unwrap(), None);
-    assert_eq!(cookie(Some("session=a; session=b"), "session"), Err(Denied::Ambiguous));
-    assert_eq!(query_param(Some("a=1&api_key=k&b"), "api_key").unwrap(), Some("k"));
-    assert_eq!(query_param(Some("api_key=a&api_key=b"), "api_key"), Err(Denied::Ambiguous));
+    assert_eq!(
+        cookie(Some("session=a; session=b"), "session"),
+        Err(Denied::Ambiguous)
+    );
+    assert_eq!(
+        query_param(Some("a=1&api_key=k&b"), "api_key").unwrap(),
+        Some("k")
+    );
+    assert_eq!(
+        query_param(Some("api_key=a&api_key=b"), "api_key"),
+        Err(Denied::Ambiguous)
+    );
     assert_eq!(query_param(Some("xapi_key=k"), "api_key").unwrap(), None);
     assert_eq!(query_param(Some("api_key="), "api_key").unwrap(), None);
     assert_eq!(single_header(Some(" k1 ")).unwrap(), Some("k1"));
@@ -64,11 +96,19 @@ fn jwks_documents_keep_only_usable_signature_keys() {
     let kids: Vec<_> = keys.iter().map(|k| k.kid.as_deref().unwrap()).collect();
     assert_eq!(kids, ["r", "e", "o"]);
     assert_eq!(keys[0].alg.as_deref(), Some("RS256"));
-    let KeyMaterial::Jwk(ec) = &keys[1].material else { panic!() };
-    assert!(!ec.contains("private"), "only public members are kept: {ec}");
+    let KeyMaterial::Jwk(ec) = &keys[1].material else {
+        panic!()
+    };
+    assert!(
+        !ec.contains("private"),
+        "only public members are kept: {ec}"
+    );
     assert!(parse_jwks("<html>").is_err());
     assert!(parse_jwks("{}").is_err());
-    assert_eq!(parse_jwk(&json!({ "kty": "XYZ" })).unwrap_err(), "unsupported key type \"XYZ\"");
+    assert_eq!(
+        parse_jwk(&json!({ "kty": "XYZ" })).unwrap_err(),
+        "unsupported key type \"XYZ\""
+    );
 }
 
 #[test]
@@ -76,8 +116,14 @@ fn pem_keys_are_classified_and_private_keys_refused() {
     assert_eq!(parse_pem(EC_PEM).unwrap().0, KeyKind::P256);
     assert_eq!(parse_pem(ED_PEM).unwrap().0, KeyKind::Ed25519);
     assert!(parse_pem(P384_PEM).unwrap_err().contains("unsupported"));
-    assert!(parse_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").unwrap_err().contains("private key"));
-    assert!(parse_pem("-----BEGIN RSA PUBLIC KEY-----\nAAAA\n-----END RSA PUBLIC KEY-----").is_err());
+    assert!(
+        parse_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----")
+            .unwrap_err()
+            .contains("private key")
+    );
+    assert!(
+        parse_pem("-----BEGIN RSA PUBLIC KEY-----\nAAAA\n-----END RSA PUBLIC KEY-----").is_err()
+    );
     assert_eq!(base64_decode("aGk", true).unwrap(), b"hi");
     assert!(base64_decode("a", true).is_err());
     assert!(base64_decode("a+b", true).is_err(), "+ is not base64url");
@@ -99,24 +145,51 @@ fn key_candidates_match_kid_kind_and_pinned_alg() {
         key("r2", KeyKind::Rsa, Some("PS256")),
         key("e1", KeyKind::P256, None),
     ];
-    let kids = |kid, alg| candidates(&keys, kid, alg).map(|v| v.iter().map(|k| k.kid.clone().unwrap()).collect::<Vec<_>>());
+    let kids = |kid, alg| {
+        candidates(&keys, kid, alg)
+            .map(|v| v.iter().map(|k| k.kid.clone().unwrap()).collect::<Vec<_>>())
+    };
     assert_eq!(kids(Some("r1"), Alg::Rs256).unwrap(), ["r1"]);
-    assert_eq!(kids(None, Alg::Rs256).unwrap(), ["r1"], "r2 is pinned to PS256");
+    assert_eq!(
+        kids(None, Alg::Rs256).unwrap(),
+        ["r1"],
+        "r2 is pinned to PS256"
+    );
     assert_eq!(kids(None, Alg::Ps256).unwrap(), ["r1", "r2"]);
-    assert_eq!(kids(Some("e1"), Alg::Rs256), Err(Denied::UnknownKey), "EC key for an RSA alg");
+    assert_eq!(
+        kids(Some("e1"), Alg::Rs256),
+        Err(Denied::UnknownKey),
+        "EC key for an RSA alg"
+    );
     assert_eq!(kids(Some("r1"), Alg::Es256), Err(Denied::UnknownKey));
     assert_eq!(kids(Some("nope"), Alg::Rs256), Err(Denied::UnknownKey));
     assert_eq!(kids(None, Alg::EdDsa), Err(Denied::UnknownKey));
 }
 
-const T: JwksTimes = JwksTimes { min_ttl_s: 60, max_ttl_s: 3600, refetch_interval_s: 30, max_stale_s: 600 };
+const T: JwksTimes = JwksTimes {
+    min_ttl_s: 60,
+    max_ttl_s: 3600,
+    refetch_interval_s: 30,
+    max_stale_s: 600,
+};
 
 #[test]
 fn jwks_ttl_comes_from_cache_control_within_bounds() {
     assert_eq!(ttl_from_cache_control(Some("public, max-age=300"), &T), 300);
-    assert_eq!(ttl_from_cache_control(Some("max-age=300, s-maxage=900"), &T), 900);
-    assert_eq!(ttl_from_cache_control(Some("max-age=5"), &T), 60, "clamped up");
-    assert_eq!(ttl_from_cache_control(Some("max-age=999999"), &T), 3600, "clamped down");
+    assert_eq!(
+        ttl_from_cache_control(Some("max-age=300, s-maxage=900"), &T),
+        900
+    );
+    assert_eq!(
+        ttl_from_cache_control(Some("max-age=5"), &T),
+        60,
+        "clamped up"
+    );
+    assert_eq!(
+        ttl_from_cache_control(Some("max-age=999999"), &T),
+        3600,
+        "clamped down"
+    );
     assert_eq!(ttl_from_cache_control(Some("no-store"), &T), 60);
     assert_eq!(ttl_from_cache_control(None, &T), 60);
     assert_eq!(ttl_from_cache_control(Some("max-age=abc"), &T), 60);
@@ -125,16 +198,46 @@ fn jwks_ttl_comes_from_cache_control_within_bounds() {
 #[test]
 fn jwks_fetch_decisions_follow_the_contract() {
     let empty = JwksState::default();
-    assert!(empty.should_fetch(1000.0, Need::Keys, &T), "first use fetches");
-    let failed = JwksState { set: None, last_attempt: Some(1000.0) };
-    assert!(!failed.should_fetch(1010.0, Need::Keys, &T), "a failed fetch is not retried within the interval");
+    assert!(
+        empty.should_fetch(1000.0, Need::Keys, &T),
+        "first use fetches"
+    );
+    let failed = JwksState {
+        set: None,
+        last_attempt: Some(1000.0),
+    };
+    assert!(
+        !failed.should_fetch(1010.0, Need::Keys, &T),
+        "a failed fetch is not retried within the interval"
+    );
     assert!(failed.should_fetch(1031.0, Need::Keys, &T));
-    let fresh = JwksState { set: Some(KeySet { keys: vec![], fresh_until: 1300.0 }), last_attempt: Some(1000.0) };
-    assert!(!fresh.should_fetch(1100.0, Need::Keys, &T), "fresh keys are reused");
-    assert!(fresh.should_fetch(1100.0, Need::UnknownKid, &T), "an unknown kid refetches after the interval");
-    assert!(!fresh.should_fetch(1020.0, Need::UnknownKid, &T), "but not within it");
-    assert!(fresh.should_fetch(1300.0, Need::Keys, &T), "stale keys are refreshed");
-    assert!(fresh.usable(1850.0, &T).is_some(), "stale keys work up to max_stale");
+    let fresh = JwksState {
+        set: Some(KeySet {
+            keys: Default::default(),
+            fresh_until: 1300.0,
+        }),
+        last_attempt: Some(1000.0),
+    };
+    assert!(
+        !fresh.should_fetch(1100.0, Need::Keys, &T),
+        "fresh keys are reused"
+    );
+    assert!(
+        fresh.should_fetch(1100.0, Need::UnknownKid, &T),
+        "an unknown kid refetches after the interval"
+    );
+    assert!(
+        !fresh.should_fetch(1020.0, Need::UnknownKid, &T),
+        "but not within it"
+    );
+    assert!(
+        fresh.should_fetch(1300.0, Need::Keys, &T),
+        "stale keys are refreshed"
+    );
+    assert!(
+        fresh.usable(1850.0, &T).is_some(),
+        "stale keys work up to max_stale"
+    );
     assert!(fresh.usable(1900.0, &T).is_none(), "and not after");
 }
 
@@ -158,32 +261,120 @@ fn record(v: serde_json::Value) -> ConsumerRecord {
 
 #[test]
 fn api_key_records_are_checked_for_state_and_expiry() {
-    assert_eq!(store_key("k"), "sha256:8254c329a92850f6d539dd376f4816ee2764517da5e0235514af433164480d7a");
+    assert_eq!(
+        store_key("k"),
+        "sha256:8254c329a92850f6d539dd376f4816ee2764517da5e0235514af433164480d7a"
+    );
     let now = 1_800_000_000.0;
-    let id = check_record("p", Some(record(json!({ "id": "acme", "name": "Acme", "plan": "gold", "scopes": ["a", "b"] }))), now).unwrap();
-    assert_eq!((id.subject.as_str(), id.plan.as_deref(), id.scopes.len()), ("acme", Some("gold"), 2));
+    let id = check_record(
+        "p",
+        Some(record(
+            json!({ "id": "acme", "name": "Acme", "plan": "gold", "scopes": ["a", "b"] }),
+        )),
+        now,
+    )
+    .unwrap();
+    assert_eq!(
+        (id.subject.as_str(), id.plan.as_deref(), id.scopes.len()),
+        ("acme", Some("gold"), 2)
+    );
     assert_eq!(check_record("p", None, now), Err(Denied::UnknownApiKey));
-    assert_eq!(check_record("p", Some(record(json!({ "id": "x", "enabled": false }))), now), Err(Denied::ApiKeyDisabled));
-    for exp in [json!(1_700_000_000), json!("2020-01-01T00:00:00Z"), json!("garbage"), json!(true)] {
-        assert_eq!(check_record("p", Some(record(json!({ "id": "x", "expires_at": exp }))), now), Err(Denied::ApiKeyExpired), "{exp}");
+    assert_eq!(
+        check_record(
+            "p",
+            Some(record(json!({ "id": "x", "enabled": false }))),
+            now
+        ),
+        Err(Denied::ApiKeyDisabled)
+    );
+    for exp in [
+        json!(1_700_000_000),
+        json!("2020-01-01T00:00:00Z"),
+        json!("garbage"),
+        json!(true),
+    ] {
+        assert_eq!(
+            check_record(
+                "p",
+                Some(record(json!({ "id": "x", "expires_at": exp }))),
+                now
+            ),
+            Err(Denied::ApiKeyExpired),
+            "{exp}"
+        );
     }
-    for exp in [json!(1_900_000_000), json!("2030-01-01T00:00:00+02:00"), json!(null)] {
-        assert!(check_record("p", Some(record(json!({ "id": "x", "expires_at": exp }))), now).is_ok(), "{exp}");
+    for exp in [
+        json!(1_900_000_000),
+        json!("2030-01-01T00:00:00+02:00"),
+        json!(null),
+    ] {
+        assert!(
+            check_record(
+                "p",
+                Some(record(json!({ "id": "x", "expires_at": exp }))),
+                now
+            )
+            .is_ok(),
+            "{exp}"
+        );
     }
 }
 
 #[test]
 fn client_certificates_must_be_presented_verified_and_allowed() {
-    static ANY: Mtls = Mtls { name: "m", fingerprints: &[], subjects: &[], forward: &[] };
-    static PINNED: Mtls = Mtls { name: "m", fingerprints: &["ab"], subjects: &["CN=a"], forward: &[] };
-    let cert = ClientCert { presented: true, verified: "SUCCESS".into(), subject_dn: "CN=a".into(), fingerprint_sha256: "AB".into(), ..ClientCert::default() };
+    static ANY: Mtls = Mtls {
+        name: "m",
+        fingerprints: &[],
+        subjects: &[],
+        forward: &[],
+    };
+    static PINNED: Mtls = Mtls {
+        name: "m",
+        fingerprints: &["ab"],
+        subjects: &["CN=a"],
+        forward: &[],
+    };
+    let cert = ClientCert {
+        presented: true,
+        verified: "SUCCESS".into(),
+        subject_dn: "CN=a".into(),
+        fingerprint_sha256: "AB".into(),
+        ..ClientCert::default()
+    };
     assert_eq!(ANY.check(Some(cert.clone())).unwrap().subject, "CN=a");
-    assert!(PINNED.check(Some(cert.clone())).is_ok(), "fingerprints compare case-insensitively");
+    assert!(
+        PINNED.check(Some(cert.clone())).is_ok(),
+        "fingerprints compare case-insensitively"
+    );
     assert_eq!(ANY.check(None), Err(Denied::NoClientCertificate));
-    assert_eq!(ANY.check(Some(ClientCert { presented: false, ..cert.clone() })), Err(Denied::NoClientCertificate));
-    assert_eq!(ANY.check(Some(ClientCert { verified: "FAILED:expired".into(), ..cert.clone() })), Err(Denied::CertificateNotVerified));
-    assert_eq!(PINNED.check(Some(ClientCert { fingerprint_sha256: "cd".into(), ..cert.clone() })), Err(Denied::CertificateNotAllowed));
-    assert_eq!(PINNED.check(Some(ClientCert { subject_dn: "CN=b".into(), ..cert })), Err(Denied::CertificateNotAllowed));
+    assert_eq!(
+        ANY.check(Some(ClientCert {
+            presented: false,
+            ..cert.clone()
+        })),
+        Err(Denied::NoClientCertificate)
+    );
+    assert_eq!(
+        ANY.check(Some(ClientCert {
+            verified: "FAILED:expired".into(),
+            ..cert.clone()
+        })),
+        Err(Denied::CertificateNotVerified)
+    );
+    assert_eq!(
+        PINNED.check(Some(ClientCert {
+            fingerprint_sha256: "cd".into(),
+            ..cert.clone()
+        })),
+        Err(Denied::CertificateNotAllowed)
+    );
+    assert_eq!(
+        PINNED.check(Some(ClientCert {
+            subject_dn: "CN=b".into(),
+            ..cert
+        })),
+        Err(Denied::CertificateNotAllowed)
+    );
 }
 
 fn identity(claims: serde_json::Value) -> Identity {
@@ -197,9 +388,18 @@ fn require_checks_scopes_roles_and_claims() {
         any_scopes: &["x", "y"],
         roles: &["admin", "ops"],
         claims: &[
-            ClaimRule { claim: "org", test: ClaimTest::Equals("acme") },
-            ClaimRule { claim: "tier", test: ClaimTest::OneOf(&["1", "2"]) },
-            ClaimRule { claim: "realm.groups", test: ClaimTest::Contains("eng") },
+            ClaimRule {
+                claim: "org",
+                test: ClaimTest::Equals("acme"),
+            },
+            ClaimRule {
+                claim: "tier",
+                test: ClaimTest::OneOf(&["1", "2"]),
+            },
+            ClaimRule {
+                claim: "realm.groups",
+                test: ClaimTest::Contains("eng"),
+            },
         ],
     };
     let ok = json!({ "sub": "a", "scope": "read y", "roles": ["ops"], "org": "acme", "tier": 2, "realm": { "groups": ["eng"] } });
@@ -210,11 +410,19 @@ fn require_checks_scopes_roles_and_claims() {
         c[k] = v;
         R.check(Some(&identity(c)))
     };
-    assert!(matches!(broken("scope", json!("y")), Err(Denied::InsufficientScope { required }) if required == "scope read"));
-    assert!(broken("scope", json!("read")).is_err(), "none of any_scopes");
+    assert!(
+        matches!(broken("scope", json!("y")), Err(Denied::InsufficientScope { required }) if required == "scope read")
+    );
+    assert!(
+        broken("scope", json!("read")).is_err(),
+        "none of any_scopes"
+    );
     assert!(broken("roles", json!(["viewer"])).is_err());
     assert!(broken("org", json!("globex")).is_err());
-    assert!(broken("org", json!(["acme"])).is_err(), "an array never equals a string");
+    assert!(
+        broken("org", json!(["acme"])).is_err(),
+        "an array never equals a string"
+    );
     assert!(broken("tier", json!(3)).is_err());
     assert!(broken("realm", json!({ "groups": ["ops"] })).is_err());
     // Scopes from scp / permissions arrays count too.
@@ -224,31 +432,90 @@ fn require_checks_scopes_roles_and_claims() {
 
 #[test]
 fn identity_headers_render_claims_and_drop_control_characters() {
-    let id = identity(json!({ "sub": "alice", "scope": "a b", "n": 5, "bad": "x\r\nInjected: 1", "obj": { "k": 1 } }));
-    let h = id.forward_headers(&[("sub", "x-user-id"), ("scopes", "x-scopes"), ("n", "x-n"), ("bad", "x-bad"), ("obj", "x-obj"), ("absent", "x-absent")]);
+    let id = identity(
+        json!({ "sub": "alice", "scope": "a b", "n": 5, "bad": "x\r\nInjected: 1", "obj": { "k": 1 } }),
+    );
+    let h = id.forward_headers(&[
+        ("sub", "x-user-id"),
+        ("scopes", "x-scopes"),
+        ("n", "x-n"),
+        ("bad", "x-bad"),
+        ("obj", "x-obj"),
+        ("absent", "x-absent"),
+    ]);
     assert_eq!(
         h,
-        [("x-user-id", "alice".to_string()), ("x-scopes", "a b".into()), ("x-n", "5".into()), ("x-obj", r#"{"k":1}"#.into())]
+        [
+            ("x-user-id", "alice".to_string()),
+            ("x-scopes", "a b".into()),
+            ("x-n", "5".into()),
+            ("x-obj", r#"{"k":1}"#.into())
+        ]
     );
 }
 
 #[test]
 fn auth_errors_carry_rfc_6750_challenges() {
-    let e = |scheme, reason, others: Vec<Scheme>, scope: Option<&str>| GatewayError::Unauthorized { scheme, reason, others, scope: scope.map(str::to_string) };
+    let e = |scheme, reason, others: Vec<Scheme>, scope: Option<&str>| GatewayError::Unauthorized {
+        scheme,
+        reason,
+        others,
+        scope: scope.map(str::to_string),
+    };
     let missing = e(Scheme::Bearer, Denied::Missing, vec![], None);
     assert_eq!((missing.status(), missing.slug()), (401, "unauthorized"));
-    assert_eq!(missing.headers(), [("www-authenticate", r#"Bearer realm="gatehouse""#.to_string())]);
+    assert_eq!(
+        missing.headers(),
+        [(
+            "www-authenticate",
+            r#"Bearer realm="gatehouse""#.to_string()
+        )]
+    );
     let expired = e(Scheme::Bearer, Denied::Expired, vec![], None);
-    assert_eq!(expired.headers()[0].1, r#"Bearer realm="gatehouse", error="invalid_token", error_description="the token has expired""#);
-    let alg = e(Scheme::Bearer, Denied::AlgorithmNotAllowed { alg: "none".into() }, vec![], None);
-    assert!(!alg.headers()[0].1.contains(r#""none""#), "quotes inside the description are replaced");
-    let scope = e(Scheme::Bearer, Denied::InsufficientScope { required: "scope a".into() }, vec![], Some("a"));
+    assert_eq!(
+        expired.headers()[0].1,
+        r#"Bearer realm="gatehouse", error="invalid_token", error_description="the token has expired""#
+    );
+    let alg = e(
+        Scheme::Bearer,
+        Denied::AlgorithmNotAllowed { alg: "none".into() },
+        vec![],
+        None,
+    );
+    assert!(
+        !alg.headers()[0].1.contains(r#""none""#),
+        "quotes inside the description are replaced"
+    );
+    let scope = e(
+        Scheme::Bearer,
+        Denied::InsufficientScope {
+            required: "scope a".into(),
+        },
+        vec![],
+        Some("a"),
+    );
     assert_eq!((scope.status(), scope.slug()), (403, "forbidden"));
     assert!(scope.headers()[0].1.ends_with(r#"error="insufficient_scope", error_description="the credentials lack what this route requires: scope a", scope="a""#));
-    let key = e(Scheme::ApiKeyQuery("api_key"), Denied::UnknownApiKey, vec![], None);
-    assert_eq!(key.headers()[0].1, r#"ApiKey realm="gatehouse", query="api_key""#);
-    let cert = e(Scheme::ClientCertificate, Denied::NoClientCertificate, vec![], None);
+    let key = e(
+        Scheme::ApiKeyQuery("api_key"),
+        Denied::UnknownApiKey,
+        vec![],
+        None,
+    );
+    assert_eq!(
+        key.headers()[0].1,
+        r#"ApiKey realm="gatehouse", query="api_key""#
+    );
+    let cert = e(
+        Scheme::ClientCertificate,
+        Denied::NoClientCertificate,
+        vec![],
+        None,
+    );
     assert_eq!((cert.status(), cert.headers().len()), (403, 0));
     let unavailable = GatewayError::AuthUnavailable { what: "x".into() };
-    assert_eq!((unavailable.status(), unavailable.headers()[0].0), (503, "retry-after"));
+    assert_eq!(
+        (unavailable.status(), unavailable.headers()[0].0),
+        (503, "retry-after")
+    );
 }

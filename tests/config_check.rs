@@ -4,15 +4,15 @@
 #[path = "../src/auth/alg.rs"]
 #[allow(dead_code)]
 mod alg;
+#[path = "../src/config/check.rs"]
+#[allow(dead_code)] // build.rs reads the fields the tests do not
+mod check;
 #[path = "../src/config/check_auth.rs"]
 #[allow(dead_code)]
 mod check_auth;
 #[path = "../src/auth/jwk.rs"]
 #[allow(dead_code)]
 mod jwk;
-#[path = "../src/config/check.rs"]
-#[allow(dead_code)] // build.rs reads the fields the tests do not
-mod check;
 #[path = "../src/config/origin.rs"]
 mod origin;
 #[path = "../src/config/reserved.rs"]
@@ -329,7 +329,11 @@ fn the_example_routes_directory_is_valid() {
 #[test]
 fn broken_auth_policies_fail_with_the_policy_and_rule() {
     let p = |body: &str| format!("[upstreams.users]\nurl = \"http://x\"\n[policies.p]\n{body}\n");
-    let jwt = |extra: &str| p(&format!("kind = \"jwt\"\nalgorithms = [\"RS256\"]\njwks_url = \"https://id/jwks\"\n{extra}"));
+    let jwt = |extra: &str| {
+        p(&format!(
+            "kind = \"jwt\"\nalgorithms = [\"RS256\"]\njwks_url = \"https://id/jwks\"\n{extra}"
+        ))
+    };
     let cases: Vec<(String, &str)> = vec![
         (p("kind = \"jwt\"\nalgorithms = [\"none\"]"), "routes/gateway.toml: policy \"p\": algorithms: \"none\" is never accepted"),
         (p("kind = \"jwt\"\nalgorithms = [\"RS257\"]\njwks_url = \"https://id/jwks\""), "routes/gateway.toml: policy \"p\": algorithms: unknown algorithm \"RS257\" (use HS256/384/512, RS256/384/512, PS256/384/512, ES256 or EdDSA)"),
@@ -359,19 +363,29 @@ fn broken_auth_policies_fail_with_the_policy_and_rule() {
     ];
     for (gateway, expected) in &cases {
         let errors = errors_for(gateway, GOOD_ROUTE);
-        assert_eq!(errors.first().map(String::as_str), Some(*expected), "for gateway.toml:\n{gateway}");
+        assert_eq!(
+            errors.first().map(String::as_str),
+            Some(*expected),
+            "for gateway.toml:\n{gateway}"
+        );
     }
 }
 
 #[test]
 fn require_needs_an_authentication_policy_before_it() {
     let gateway = "[upstreams.users]\nurl = \"http://x\"\n[policies.key]\nkind = \"api_key\"\nstore = \"K\"\n[policies.tag]\nkind = \"headers\"\n";
-    let route = |policies: &str| format!("[[route]]\nid = \"r\"\nmethods = [\"GET\"]\npath = \"/r\"\nupstream = \"users\"\npolicies = {policies}\n");
+    let route = |policies: &str| {
+        format!("[[route]]\nid = \"r\"\nmethods = [\"GET\"]\npath = \"/r\"\nupstream = \"users\"\npolicies = {policies}\n")
+    };
     assert_eq!(
         errors_for(gateway, &route("[{ kind = \"require\", scopes = [\"a\"] }, \"key\"]")),
         ["routes/v1/users.toml: route \"r\": policy \"r#1\" (require) needs an authentication policy (jwt, api_key, mtls or any) before it"]
     );
-    assert!(errors_for(gateway, &route("[\"key\", { kind = \"require\", scopes = [\"a\"] }]")).is_empty());
+    assert!(errors_for(
+        gateway,
+        &route("[\"key\", { kind = \"require\", scopes = [\"a\"] }]")
+    )
+    .is_empty());
     let any = format!("{gateway}[policies.either]\nkind = \"any\"\nof = [\"key\", \"tag\"]\n");
     assert_eq!(
         errors_for(&any, GOOD_ROUTE),

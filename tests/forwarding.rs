@@ -168,7 +168,8 @@ fn headers_policy_edits_both_directions() {
         identity: None,
         identity_scheme: None,
     };
-    let flow = futures::executor::block_on(POLICIES[0].on_request::<_, _, ()>(POLICIES, &mut step)).unwrap();
+    let flow = futures::executor::block_on(POLICIES[0].on_request::<_, _, ()>(POLICIES, &mut step))
+        .unwrap();
     assert!(matches!(flow, Flow::Continue));
     assert_eq!(up.get("cookie"), None);
     assert_eq!(up.get("x-env").as_deref(), Some("demo"));

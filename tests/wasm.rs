@@ -128,24 +128,43 @@ async fn webcrypto_verifies_rs_ps_es_and_eddsa_signatures() {
     use gatehouse::auth::jwk::{base64_decode, parse_jwk, KeyMaterial, PublicJwk};
     use gatehouse::auth::platform::verify_with_webcrypto;
     use gatehouse::auth::Alg;
-    let v: serde_json::Value = serde_json::from_str(include_str!("fixtures/jws_vectors.json")).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/jws_vectors.json")).unwrap();
     let input = v["input"].as_str().unwrap();
     for alg in [Alg::Rs256, Alg::Ps256, Alg::Es256, Alg::EdDsa] {
         let t = &v[alg.name()];
         let jwk: serde_json::Value = serde_json::from_str(t["jwk"].as_str().unwrap()).unwrap();
         let key = parse_jwk(&jwk).unwrap().unwrap();
         let sig = base64_decode(t["sig"].as_str().unwrap(), true).unwrap();
-        assert!(verify_with_webcrypto(&key, alg, input, &sig).await, "{alg:?} via JWK");
-        assert!(verify_with_webcrypto(&key, alg, input, &sig).await, "{alg:?} with the cached CryptoKey");
+        assert!(
+            verify_with_webcrypto(&key, alg, input, &sig).await,
+            "{alg:?} via JWK"
+        );
+        assert!(
+            verify_with_webcrypto(&key, alg, input, &sig).await,
+            "{alg:?} with the cached CryptoKey"
+        );
         let spki = PublicJwk {
             material: KeyMaterial::Spki(base64_decode(t["spki"].as_str().unwrap(), false).unwrap()),
             ..key.clone()
         };
-        assert!(verify_with_webcrypto(&spki, alg, input, &sig).await, "{alg:?} via SPKI");
+        assert!(
+            verify_with_webcrypto(&spki, alg, input, &sig).await,
+            "{alg:?} via SPKI"
+        );
         let tampered = input.replace("X", "Y");
-        assert!(!verify_with_webcrypto(&key, alg, &tampered, &sig).await, "{alg:?} tampered input");
-        assert!(!verify_with_webcrypto(&key, alg, input, &sig[..sig.len() - 1]).await, "{alg:?} short signature");
-        assert!(!verify_with_webcrypto(&key, alg, input, &[]).await, "{alg:?} empty signature");
+        assert!(
+            !verify_with_webcrypto(&key, alg, &tampered, &sig).await,
+            "{alg:?} tampered input"
+        );
+        assert!(
+            !verify_with_webcrypto(&key, alg, input, &sig[..sig.len() - 1]).await,
+            "{alg:?} short signature"
+        );
+        assert!(
+            !verify_with_webcrypto(&key, alg, input, &[]).await,
+            "{alg:?} empty signature"
+        );
     }
     // A key of the wrong kind for the algorithm cannot be imported, so nothing verifies.
     let rsa: serde_json::Value = serde_json::from_str(v["RS256"]["jwk"].as_str().unwrap()).unwrap();

@@ -2,11 +2,20 @@
 //! upstream path, as a request does), and the build-time compile of 10k routes (check + emit).
 //! Run by `make bench`; criterion writes estimates under target/criterion/.
 
+#[path = "../../src/auth/alg.rs"]
+#[allow(dead_code)]
+mod alg;
 #[path = "../../src/config/check.rs"]
 #[allow(dead_code)]
 mod check;
+#[path = "../../src/config/check_auth.rs"]
+#[allow(dead_code)]
+mod check_auth;
 #[path = "../../src/config/emit.rs"]
 mod emit;
+#[path = "../../src/auth/jwk.rs"]
+#[allow(dead_code)]
+mod jwk;
 #[path = "../../src/config/origin.rs"]
 #[allow(dead_code)]
 mod origin;
@@ -58,6 +67,7 @@ fn table(n: usize) -> &'static Table {
         policies: &[],
         routes,
         paths: Vec::leak(paths),
+        identity_headers: &[],
     }))
 }
 

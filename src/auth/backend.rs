@@ -38,9 +38,23 @@ pub trait AuthBackend {
     fn secret(&self, name: &'static str) -> Option<String>;
     /// The policy's JWKS keys under the contract in [`super::jwks`]. `Err` only when no keys
     /// were ever obtained and the IdP cannot be reached.
-    async fn jwks(&self, policy: &'static Jwt, need: Need) -> Result<Rc<Vec<PublicJwk>>, GatewayError>;
+    async fn jwks(
+        &self,
+        policy: &'static Jwt,
+        need: Need,
+    ) -> Result<Rc<Vec<PublicJwk>>, GatewayError>;
     /// Verifies an asymmetric JWS signature over `signing_input` (`header.payload`).
-    async fn verify(&self, key: &PublicJwk, alg: Alg, signing_input: &str, signature: &[u8]) -> bool;
+    async fn verify(
+        &self,
+        key: &PublicJwk,
+        alg: Alg,
+        signing_input: &str,
+        signature: &[u8],
+    ) -> bool;
     /// A value from a KV namespace binding.
-    async fn kv_get(&self, binding: &'static str, key: &str) -> Result<Option<String>, GatewayError>;
+    async fn kv_get(
+        &self,
+        binding: &'static str,
+        key: &str,
+    ) -> Result<Option<String>, GatewayError>;
 }

@@ -22,10 +22,14 @@ pub enum Denied {
     BadAuthorizationHeader,
     /// The credential appears more than once (two headers, a repeated query parameter).
     Ambiguous,
-    TooLarge { limit: u32 },
+    TooLarge {
+        limit: u32,
+    },
     /// Not three base64url parts with JSON header and claims.
     Malformed,
-    AlgorithmNotAllowed { alg: String },
+    AlgorithmNotAllowed {
+        alg: String,
+    },
     /// No key with the token's `kid` (or none at all for its algorithm).
     UnknownKey,
     BadSignature,
@@ -46,7 +50,9 @@ pub enum Denied {
     /// A verified certificate whose fingerprint or subject is not on the allow-list.
     CertificateNotAllowed,
     /// Authenticated, but without what the route requires (403 `insufficient_scope`).
-    InsufficientScope { required: String },
+    InsufficientScope {
+        required: String,
+    },
 }
 
 impl Denied {

@@ -21,7 +21,11 @@ pub struct Identity {
 impl Identity {
     /// Builds an identity from a claims object: `sub`, scopes from `scope` (space separated),
     /// `scp` or `permissions` (arrays or strings), roles from `roles`, plan from `plan`.
-    pub fn from_claims(policy: &'static str, subject_claim: &str, claims: Map<String, Value>) -> Self {
+    pub fn from_claims(
+        policy: &'static str,
+        subject_claim: &str,
+        claims: Map<String, Value>,
+    ) -> Self {
         let mut scopes = Vec::new();
         for name in ["scope", "scp", "scopes", "permissions"] {
             push_words(claims.get(name), &mut scopes);
@@ -32,7 +36,10 @@ impl Identity {
         Identity {
             policy,
             subject: claims.get(subject_claim).map(render).unwrap_or_default(),
-            plan: claims.get("plan").and_then(Value::as_str).map(str::to_string),
+            plan: claims
+                .get("plan")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             scopes,
             roles,
             claims,
@@ -54,7 +61,10 @@ impl Identity {
 
     /// `(header, value)` pairs for a policy's `forward` map (field -> header). Fields that are
     /// absent are skipped; values with control characters are dropped rather than sent.
-    pub fn forward_headers(&self, forward: &[(&'static str, &'static str)]) -> Vec<(&'static str, String)> {
+    pub fn forward_headers(
+        &self,
+        forward: &[(&'static str, &'static str)],
+    ) -> Vec<(&'static str, String)> {
         forward
             .iter()
             .filter_map(|&(field, header)| {
@@ -82,12 +92,9 @@ pub fn render(v: &Value) -> String {
 fn push_words(v: Option<&Value>, out: &mut Vec<String>) {
     match v {
         Some(Value::String(s)) => out.extend(s.split_ascii_whitespace().map(str::to_string)),
-        Some(Value::Array(items)) => out.extend(
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string),
-        ),
+        Some(Value::Array(items)) => {
+            out.extend(items.iter().filter_map(Value::as_str).map(str::to_string))
+        }
         _ => {}
     }
 }

@@ -50,14 +50,19 @@ pub fn parse_jwk(json: &serde_json::Value) -> Result<Option<PublicJwk>, String> 
         return Ok(None);
     }
     let member = |name: &str, v: &Option<String>| -> Result<String, String> {
-        let v = v.as_ref().ok_or_else(|| format!("missing member `{name}`"))?;
+        let v = v
+            .as_ref()
+            .ok_or_else(|| format!("missing member `{name}`"))?;
         base64_decode(v, true).map_err(|e| format!("member `{name}`: {e}"))?;
         Ok(v.clone())
     };
     let (kind, public) = match (raw.kty.as_deref(), raw.crv.as_deref()) {
         (Some("RSA"), _) => {
             let (n, e) = (member("n", &raw.n)?, member("e", &raw.e)?);
-            (KeyKind::Rsa, serde_json::json!({ "kty": "RSA", "n": n, "e": e }))
+            (
+                KeyKind::Rsa,
+                serde_json::json!({ "kty": "RSA", "n": n, "e": e }),
+            )
         }
         (Some("EC"), Some("P-256")) => {
             let (x, y) = (member("x", &raw.x)?, member("y", &raw.y)?);
@@ -105,13 +110,17 @@ pub fn parse_pem(pem: &str) -> Result<(KeyKind, Vec<u8>), String> {
     let body = pem
         .strip_prefix("-----BEGIN PUBLIC KEY-----")
         .and_then(|r| r.strip_suffix("-----END PUBLIC KEY-----"))
-        .ok_or("expected a PEM block from -----BEGIN PUBLIC KEY----- to -----END PUBLIC KEY-----")?;
+        .ok_or(
+            "expected a PEM block from -----BEGIN PUBLIC KEY----- to -----END PUBLIC KEY-----",
+        )?;
     let b64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let der = base64_decode(&b64, false)?;
     if der.first() != Some(&0x30) {
         return Err("not a DER SubjectPublicKeyInfo".into());
     }
-    const RSA: &[u8] = &[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+    const RSA: &[u8] = &[
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+    ];
     const EC: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
     const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
     const ED25519: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];

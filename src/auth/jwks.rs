@@ -11,6 +11,7 @@
 
 use super::jwk::PublicJwk;
 use super::{Alg, Denied};
+use std::rc::Rc;
 
 /// The JWKS timing knobs of one `jwt` policy, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +25,8 @@ pub struct JwksTimes {
 /// A fetched key set and when it was fetched. Times are seconds since the epoch.
 #[derive(Debug, Clone)]
 pub struct KeySet {
-    pub keys: Vec<PublicJwk>,
+    /// Shared, so handing the set to a request does not copy it.
+    pub keys: Rc<Vec<PublicJwk>>,
     pub fresh_until: f64,
 }
 
@@ -59,9 +61,9 @@ impl JwksState {
     }
 
     /// The keys that may still be used: fresh ones, or stale ones within `max_stale`.
-    pub fn usable(&self, now: f64, t: &JwksTimes) -> Option<&[PublicJwk]> {
+    pub fn usable(&self, now: f64, t: &JwksTimes) -> Option<&Rc<Vec<PublicJwk>>> {
         let set = self.set.as_ref()?;
-        (now < set.fresh_until + t.max_stale_s as f64).then_some(set.keys.as_slice())
+        (now < set.fresh_until + t.max_stale_s as f64).then_some(&set.keys)
     }
 }
 

@@ -26,7 +26,8 @@ extern "C" {
     #[wasm_bindgen(js_name = importVerifyKey)]
     fn import_verify_key(format: &str, data: &JsValue, alg: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = verifySignature)]
-    fn verify_signature(key: &JsValue, alg: &str, signature: &[u8], input: &str) -> js_sys::Promise;
+    fn verify_signature(key: &JsValue, alg: &str, signature: &[u8], input: &str)
+        -> js_sys::Promise;
     #[wasm_bindgen(js_name = kvGet)]
     fn kv_get_js(env: &JsValue, binding: &str, key: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = tlsClientAuth)]
@@ -140,7 +141,11 @@ impl AuthBackend for WorkerAuth<'_> {
         })
     }
 
-    async fn jwks(&self, policy: &'static Jwt, need: Need) -> Result<Rc<Vec<PublicJwk>>, GatewayError> {
+    async fn jwks(
+        &self,
+        policy: &'static Jwt,
+        need: Need,
+    ) -> Result<Rc<Vec<PublicJwk>>, GatewayError> {
         let id = policy as *const Jwt as usize;
         let mut waited = 0;
         loop {
@@ -187,18 +192,28 @@ impl AuthBackend for WorkerAuth<'_> {
         JWKS.with(|m| {
             let m = m.borrow();
             m.get(&id)
-                .and_then(|e| e.state.usable(now, &policy.jwks).map(|k| Rc::new(k.to_vec())))
+                .and_then(|e| e.state.usable(now, &policy.jwks).cloned())
         })
         .ok_or_else(|| GatewayError::AuthUnavailable {
             what: "the identity provider's signing keys could not be fetched".into(),
         })
     }
 
-    async fn verify(&self, key: &PublicJwk, alg: Alg, signing_input: &str, signature: &[u8]) -> bool {
+    async fn verify(
+        &self,
+        key: &PublicJwk,
+        alg: Alg,
+        signing_input: &str,
+        signature: &[u8],
+    ) -> bool {
         verify_with_webcrypto(key, alg, signing_input, signature).await
     }
 
-    async fn kv_get(&self, binding: &'static str, key: &str) -> Result<Option<String>, GatewayError> {
+    async fn kv_get(
+        &self,
+        binding: &'static str,
+        key: &str,
+    ) -> Result<Option<String>, GatewayError> {
         match JsFuture::from(kv_get_js(self.env.as_ref(), binding, key)).await {
             Ok(v) => Ok(v.as_string()),
             Err(e) if e.as_string().as_deref() == Some("no-binding") => Err(GatewayError::AuthMisconfigured {
@@ -213,7 +228,12 @@ impl AuthBackend for WorkerAuth<'_> {
 
 /// Verifies a JWS signature with `crypto.subtle`, importing the key once per isolate per
 /// (key, alg). A key WebCrypto refuses to import verifies nothing (and is logged).
-pub async fn verify_with_webcrypto(key: &PublicJwk, alg: Alg, signing_input: &str, signature: &[u8]) -> bool {
+pub async fn verify_with_webcrypto(
+    key: &PublicJwk,
+    alg: Alg,
+    signing_input: &str,
+    signature: &[u8],
+) -> bool {
     let cache_key = (key.material.clone(), alg);
     let cached = CRYPTO_KEYS.with(|c| c.borrow().get(&cache_key).cloned());
     let crypto_key = match cached {
@@ -229,17 +249,27 @@ pub async fn verify_with_webcrypto(key: &PublicJwk, alg: Alg, signing_input: &st
                     k
                 }
                 Err(_) => {
-                    log_error(&format!("a {:?} key (kid {:?}) could not be imported for {}", key.kind, key.kid, alg.name()));
+                    log_error(&format!(
+                        "a {:?} key (kid {:?}) could not be imported for {}",
+                        key.kind,
+                        key.kid,
+                        alg.name()
+                    ));
                     return false;
                 }
             }
         }
     };
-    JsFuture::from(verify_signature(&crypto_key, alg.name(), signature, signing_input))
-        .await
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false)
+    JsFuture::from(verify_signature(
+        &crypto_key,
+        alg.name(),
+        signature,
+        signing_input,
+    ))
+    .await
+    .ok()
+    .and_then(|v| v.as_bool())
+    .unwrap_or(false)
 }
 
 fn jwks_url(policy: &'static Jwt, env: &worker::Env) -> Result<String, String> {
@@ -250,7 +280,12 @@ fn jwks_url(policy: &'static Jwt, env: &worker::Env) -> Result<String, String> {
 /// Gets a key set: the Cache API copy when this isolate has none and it is fresh, else the
 /// IdP; falls back to the (stale) Cache API copy when the IdP fails. `None` when nothing new
 /// was obtained (the caller keeps what it had).
-async fn load_jwks(url: Result<String, String>, policy: &'static Jwt, have_copy: bool, now: f64) -> Option<KeySet> {
+async fn load_jwks(
+    url: Result<String, String>,
+    policy: &'static Jwt,
+    have_copy: bool,
+    now: f64,
+) -> Option<KeySet> {
     let url = match url {
         Ok(u) => u,
         Err(e) => {
@@ -258,15 +293,24 @@ async fn load_jwks(url: Result<String, String>, policy: &'static Jwt, have_copy:
             return None;
         }
     };
-    let cache_key = format!("https://jwks.gatehouse.invalid/?url={}", js_sys::encode_uri_component(&url));
+    let cache_key = format!(
+        "https://jwks.gatehouse.invalid/?url={}",
+        js_sys::encode_uri_component(&url)
+    );
     let mut stored = None;
     if !have_copy {
         if let Ok(hit) = JsFuture::from(cache_get_jwks(&cache_key)).await {
             if !hit.is_null() {
                 let body = get_str(&hit, "body");
-                let fresh_until = js_sys::Reflect::get(&hit, &"freshUntil".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+                let fresh_until = js_sys::Reflect::get(&hit, &"freshUntil".into())
+                    .ok()
+                    .and_then(|v| v.as_f64())
+                    .unwrap_or(0.0);
                 if let Ok(keys) = parse_jwks(&body) {
-                    let set = KeySet { keys, fresh_until };
+                    let set = KeySet {
+                        keys: Rc::new(keys),
+                        fresh_until,
+                    };
                     if fresh_until > now {
                         return Some(set);
                     }
@@ -282,7 +326,10 @@ async fn load_jwks(url: Result<String, String>, policy: &'static Jwt, have_copy:
             Some(set)
         }
         Err(e) => {
-            log_error(&format!("policy {}: JWKS fetch from {url} failed: {e}", policy.name));
+            log_error(&format!(
+                "policy {}: JWKS fetch from {url} failed: {e}",
+                policy.name
+            ));
             stored
         }
     }
@@ -292,19 +339,33 @@ async fn fetch_jwks(url: &str, policy: &'static Jwt, now: f64) -> Result<(KeySet
     let resp = JsFuture::from(fetch_text(url, JWKS_FETCH_TIMEOUT_MS))
         .await
         .map_err(|_| "unreachable or timed out".to_string())?;
-    let status = js_sys::Reflect::get(&resp, &"status".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+    let status = js_sys::Reflect::get(&resp, &"status".into())
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0);
     if status != 200.0 {
         return Err(format!("status {status}"));
     }
     let body = get_str(&resp, "body");
-    let cache_control = js_sys::Reflect::get(&resp, &"cacheControl".into()).ok().and_then(|v| v.as_string());
+    let cache_control = js_sys::Reflect::get(&resp, &"cacheControl".into())
+        .ok()
+        .and_then(|v| v.as_string());
     let keys = parse_jwks(&body)?;
     let ttl = ttl_from_cache_control(cache_control.as_deref(), &policy.jwks);
-    Ok((KeySet { keys, fresh_until: now + ttl as f64 }, body))
+    Ok((
+        KeySet {
+            keys: Rc::new(keys),
+            fresh_until: now + ttl as f64,
+        },
+        body,
+    ))
 }
 
 fn get_str(obj: &JsValue, key: &str) -> String {
-    js_sys::Reflect::get(obj, &JsValue::from_str(key)).ok().and_then(|v| v.as_string()).unwrap_or_default()
+    js_sys::Reflect::get(obj, &JsValue::from_str(key))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }
 
 fn log_error(message: &str) {

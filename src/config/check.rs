@@ -159,7 +159,13 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
     }
     for i in 0..out.policies.len() {
         let ctx = format!("{gateway_path}: policy \"{}\"", out.policies[i].name);
-        let members = resolve_any(&out.policies[i].spec, &ctx, &policy_index, &out.policies, &mut errors);
+        let members = resolve_any(
+            &out.policies[i].spec,
+            &ctx,
+            &policy_index,
+            &out.policies,
+            &mut errors,
+        );
         out.policies[i].members = members;
     }
     for name in &gateway.gateway.default_policies {
@@ -404,7 +410,8 @@ fn check_route(
             PolicyRef::Inline(raw) => {
                 let pctx = format!("{ctx}: policy #{}", n + 1);
                 if let Some(policy) = check_policy(raw, &pctx, errors) {
-                    let members = resolve_any(&policy, &pctx, named_policies, &out.policies, errors);
+                    let members =
+                        resolve_any(&policy, &pctx, named_policies, &out.policies, errors);
                     policies.push(out.policies.len());
                     let name = format!("{}#{}", spec.id, n + 1);
                     out.policies.push(CheckedPolicy {
@@ -481,7 +488,12 @@ fn check_policy(raw: &toml::Value, ctx: &str, errors: &mut Vec<String>) -> Optio
 }
 
 fn push_all(found: Option<Vec<String>>, ctx: &str, errors: &mut Vec<String>) {
-    errors.extend(found.unwrap_or_default().into_iter().map(|e| format!("{ctx}: {e}")));
+    errors.extend(
+        found
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| format!("{ctx}: {e}")),
+    );
 }
 
 /// The members of an `any` policy: named `jwt`, `api_key` or `mtls` policies.
@@ -498,7 +510,9 @@ fn resolve_any(
     let mut members = Vec::new();
     for name in &any.of {
         match named.get(name).map(|&i| (i, &policies[i].spec)) {
-            Some((i, PolicySpec::Jwt(_) | PolicySpec::ApiKey(_) | PolicySpec::Mtls(_))) => members.push(i),
+            Some((i, PolicySpec::Jwt(_) | PolicySpec::ApiKey(_) | PolicySpec::Mtls(_))) => {
+                members.push(i)
+            }
             Some(_) => errors.push(format!(
                 "{ctx}: of: policy \"{name}\" is not a jwt, api_key or mtls policy"
             )),

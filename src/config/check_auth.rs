@@ -11,13 +11,39 @@ use super::jwk::{parse_jwk, parse_pem};
 use super::reserved::{GATEWAY_OWNED_HEADERS, HOP_BY_HOP_HEADERS};
 use super::schema::{ApiKeySpec, JwtSpec, MtlsSpec, RequireSpec};
 
+/// A `forward` map: (identity field, lower-case header).
+pub type Forward = Vec<(String, String)>;
+
+/// A public key from `keys = [...]`, classified at build time.
+#[derive(Debug)]
+pub struct InlineKey {
+    pub kid: Option<String>,
+    pub kind: KeyKind,
+    /// Public JWK members as JSON, or `None` for a PEM key (then `der` holds its SPKI).
+    pub jwk: Option<String>,
+    pub der: Vec<u8>,
+}
+
+/// An `api_key` policy with defaults applied.
+#[derive(Debug)]
+pub struct ApiKeySettings {
+    pub cache_ttl_s: u32,
+    pub forward: Forward,
+}
+
+/// An `mtls` policy with fingerprints normalised to lower-case hex.
+#[derive(Debug)]
+pub struct MtlsSettings {
+    pub fingerprints: Vec<String>,
+    pub forward: Forward,
+}
+
 /// A `jwt` policy with defaults applied and everything parsed.
 #[derive(Debug)]
 pub struct JwtSettings {
     pub algorithms: Vec<Alg>,
     pub jwks_url: Option<Vec<UrlPart>>,
-    /// (kid, kind, jwk json, spki der)
-    pub keys: Vec<(Option<String>, KeyKind, Option<String>, Vec<u8>)>,
+    pub keys: Vec<InlineKey>,
     pub leeway_s: u32,
     pub max_token_bytes: u32,
     pub min_ttl_s: u32,
@@ -25,7 +51,7 @@ pub struct JwtSettings {
     pub refetch_interval_s: u32,
     pub max_stale_s: u32,
     pub token_cache_ttl_s: u32,
-    pub forward: Vec<(String, String)>,
+    pub forward: Forward,
 }
 
 pub fn jwt_settings(spec: &JwtSpec) -> Result<JwtSettings, Vec<String>> {
@@ -51,7 +77,9 @@ pub fn jwt_settings(spec: &JwtSpec) -> Result<JwtSettings, Vec<String>> {
         errors.push("HS* algorithms need `secret` (the name of a wrangler secret)".into());
     }
     if !hmac && spec.secret.is_some() {
-        errors.push("`secret` is only used by HS* algorithms; add one to `algorithms` or remove it".into());
+        errors.push(
+            "`secret` is only used by HS* algorithms; add one to `algorithms` or remove it".into(),
+        );
     }
     if public && spec.jwks_url.is_none() && spec.keys.is_empty() {
         errors.push("RS*/PS*/ES256/EdDSA need `jwks_url` or `keys`".into());
@@ -80,7 +108,11 @@ pub fn jwt_settings(spec: &JwtSpec) -> Result<JwtSettings, Vec<String>> {
             (None, Some(jwk)) => serde_json::from_str::<serde_json::Value>(jwk)
                 .map_err(|_| "jwk is not JSON".to_string())
                 .and_then(|v| parse_jwk(&v))
-                .and_then(|k| k.ok_or_else(|| "jwk: only RSA, EC P-256 and Ed25519 public keys are accepted".to_string()))
+                .and_then(|k| {
+                    k.ok_or_else(|| {
+                        "jwk: only RSA, EC P-256 and Ed25519 public keys are accepted".to_string()
+                    })
+                })
                 .map(|k| match k.material {
                     super::jwk::KeyMaterial::Jwk(json) => (k.kind, Some(json), Vec::new()),
                     super::jwk::KeyMaterial::Spki(der) => (k.kind, None, der),
@@ -90,22 +122,30 @@ pub fn jwt_settings(spec: &JwtSpec) -> Result<JwtSettings, Vec<String>> {
         match parsed {
             Ok((kind, jwk, der)) => {
                 if !algorithms.iter().any(|a| a.key_kind() == kind) {
-                    errors.push(format!("{at}: a {kind:?} key, but no algorithm in `algorithms` uses it"));
+                    errors.push(format!(
+                        "{at}: a {kind:?} key, but no algorithm in `algorithms` uses it"
+                    ));
                 }
-                keys.push((k.kid.clone(), kind, jwk, der));
+                keys.push(InlineKey {
+                    kid: k.kid.clone(),
+                    kind,
+                    jwk,
+                    der,
+                });
             }
             Err(e) => errors.push(format!("{at}: {e}")),
         }
     }
-    let secs = |key: &str, v: &Option<String>, default: u32, allow_zero: bool| -> Result<u32, String> {
-        match v.as_deref() {
-            None => Ok(default),
-            Some("0s" | "0") if allow_zero => Ok(0),
-            Some(s) => parse_duration_ms(s)
-                .map(|ms| (ms / 1000).min(u32::MAX as u64) as u32)
-                .map_err(|e| format!("{key}: {e}")),
-        }
-    };
+    let secs =
+        |key: &str, v: &Option<String>, default: u32, allow_zero: bool| -> Result<u32, String> {
+            match v.as_deref() {
+                None => Ok(default),
+                Some("0s" | "0") if allow_zero => Ok(0),
+                Some(s) => parse_duration_ms(s)
+                    .map(|ms| (ms / 1000).min(u32::MAX as u64) as u32)
+                    .map_err(|e| format!("{key}: {e}")),
+            }
+        };
     let mut get = |key: &str, v: &Option<String>, default: u32, zero: bool| {
         secs(key, v, default, zero).unwrap_or_else(|e| {
             errors.push(e);
@@ -115,7 +155,12 @@ pub fn jwt_settings(spec: &JwtSpec) -> Result<JwtSettings, Vec<String>> {
     let leeway_s = get("leeway", &spec.leeway, 30, true);
     let min_ttl_s = get("jwks_min_ttl", &spec.jwks_min_ttl, 60, false);
     let max_ttl_s = get("jwks_max_ttl", &spec.jwks_max_ttl, 86_400, false);
-    let refetch_interval_s = get("jwks_refetch_interval", &spec.jwks_refetch_interval, 30, false);
+    let refetch_interval_s = get(
+        "jwks_refetch_interval",
+        &spec.jwks_refetch_interval,
+        30,
+        false,
+    );
     let max_stale_s = get("jwks_max_stale", &spec.jwks_max_stale, 86_400, true);
     let token_cache_ttl_s = get("token_cache_ttl", &spec.token_cache_ttl, 300, true);
     if leeway_s > 300 {
@@ -129,7 +174,9 @@ pub fn jwt_settings(spec: &JwtSpec) -> Result<JwtSettings, Vec<String>> {
         errors.push("max_token_bytes: between 256 and 65536".into());
     }
     for (what, v) in [("cookie", &spec.cookie), ("query", &spec.query)] {
-        if v.as_deref().is_some_and(|n| n.is_empty() || !n.bytes().all(is_token_byte)) {
+        if v.as_deref()
+            .is_some_and(|n| n.is_empty() || !n.bytes().all(is_token_byte))
+        {
             errors.push(format!("{what}: not a valid {what} name"));
         }
     }
@@ -158,27 +205,35 @@ pub fn jwt_settings(spec: &JwtSpec) -> Result<JwtSettings, Vec<String>> {
     }
 }
 
-/// `api_key`: (cache_ttl_s, forward).
-pub fn api_key_settings(spec: &ApiKeySpec) -> Result<(u32, Vec<(String, String)>), Vec<String>> {
+pub fn api_key_settings(spec: &ApiKeySpec) -> Result<ApiKeySettings, Vec<String>> {
     let mut errors = Vec::new();
     if !is_var_name(&spec.store) {
-        errors.push(format!("store: \"{}\" is not a KV binding name (A-Z, 0-9, _)", spec.store));
+        errors.push(format!(
+            "store: \"{}\" is not a KV binding name (A-Z, 0-9, _)",
+            spec.store
+        ));
     }
     for (what, v) in [("header", &spec.header), ("query", &spec.query)] {
-        if v.as_deref().is_some_and(|n| n.is_empty() || !n.bytes().all(is_token_byte)) {
+        if v.as_deref()
+            .is_some_and(|n| n.is_empty() || !n.bytes().all(is_token_byte))
+        {
             errors.push(format!("{what}: not a valid {what} name"));
         }
     }
     if let Some(h) = &spec.header {
         if h.eq_ignore_ascii_case("authorization") || h.eq_ignore_ascii_case("cookie") {
-            errors.push(format!("header: \"{h}\" cannot carry an API key; use a dedicated header such as x-api-key"));
+            errors.push(format!(
+                "header: \"{h}\" cannot carry an API key; use a dedicated header such as x-api-key"
+            ));
         }
     }
     let cache_ttl_s = match spec.cache_ttl.as_deref().map(parse_duration_ms) {
         None => 30,
         Some(Ok(ms)) if ms <= 60_000 => (ms / 1000) as u32,
         Some(Ok(_)) => {
-            errors.push("cache_ttl: at most 60s, so a revoked key stops working within a minute".into());
+            errors.push(
+                "cache_ttl: at most 60s, so a revoked key stops working within a minute".into(),
+            );
             30
         }
         Some(Err(e)) => {
@@ -186,22 +241,34 @@ pub fn api_key_settings(spec: &ApiKeySpec) -> Result<(u32, Vec<(String, String)>
             30
         }
     };
-    let forward = check_forward(&spec.forward, Some(&["id", "name", "plan", "scopes"]), &mut errors);
+    let forward = check_forward(
+        &spec.forward,
+        Some(&["id", "name", "plan", "scopes"]),
+        &mut errors,
+    );
     if errors.is_empty() {
-        Ok((cache_ttl_s, forward))
+        Ok(ApiKeySettings {
+            cache_ttl_s,
+            forward,
+        })
     } else {
         Err(errors)
     }
 }
 
-/// `mtls`: (lower-case fingerprints, forward).
-pub fn mtls_settings(spec: &MtlsSpec) -> Result<(Vec<String>, Vec<(String, String)>), Vec<String>> {
+pub fn mtls_settings(spec: &MtlsSpec) -> Result<MtlsSettings, Vec<String>> {
     let mut errors = Vec::new();
     let mut fingerprints = Vec::new();
     for f in &spec.fingerprints {
-        let hex: String = f.chars().filter(|c| *c != ':').collect::<String>().to_ascii_lowercase();
+        let hex: String = f
+            .chars()
+            .filter(|c| *c != ':')
+            .collect::<String>()
+            .to_ascii_lowercase();
         if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            errors.push(format!("fingerprints: \"{f}\" is not a SHA-256 fingerprint (64 hex digits)"));
+            errors.push(format!(
+                "fingerprints: \"{f}\" is not a SHA-256 fingerprint (64 hex digits)"
+            ));
         }
         fingerprints.push(hex);
     }
@@ -211,28 +278,46 @@ pub fn mtls_settings(spec: &MtlsSpec) -> Result<(Vec<String>, Vec<(String, Strin
         &mut errors,
     );
     if errors.is_empty() {
-        Ok((fingerprints, forward))
+        Ok(MtlsSettings {
+            fingerprints,
+            forward,
+        })
     } else {
         Err(errors)
     }
 }
 
 pub fn check_require(spec: &RequireSpec, errors: &mut Vec<String>) {
-    if spec.scopes.is_empty() && spec.any_scopes.is_empty() && spec.roles.is_empty() && spec.claims.is_empty() {
+    if spec.scopes.is_empty()
+        && spec.any_scopes.is_empty()
+        && spec.roles.is_empty()
+        && spec.claims.is_empty()
+    {
         errors.push("require nothing: list scopes, any_scopes, roles or claims".into());
     }
     for s in spec.scopes.iter().chain(&spec.any_scopes) {
-        if s.is_empty() || !s.bytes().all(|b| b > b' ' && b < 0x7f && b != b'"' && b != b'\\') {
+        if s.is_empty()
+            || !s
+                .bytes()
+                .all(|b| b > b' ' && b < 0x7f && b != b'"' && b != b'\\')
+        {
             errors.push(format!("scope \"{s}\" is not a valid scope token"));
         }
     }
     for rule in &spec.claims {
-        let n = [rule.equals.is_some(), rule.one_of.is_some(), rule.contains.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
+        let n = [
+            rule.equals.is_some(),
+            rule.one_of.is_some(),
+            rule.contains.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
         if n != 1 {
-            errors.push(format!("claims: rule for \"{}\" needs exactly one of equals, one_of, contains", rule.claim));
+            errors.push(format!(
+                "claims: rule for \"{}\" needs exactly one of equals, one_of, contains",
+                rule.claim
+            ));
         }
     }
 }
@@ -242,13 +327,16 @@ fn check_forward(
     forward: &std::collections::BTreeMap<String, String>,
     fields: Option<&[&str]>,
     errors: &mut Vec<String>,
-) -> Vec<(String, String)> {
+) -> Forward {
     let mut out = Vec::new();
     for (field, header) in forward {
         let lower = header.to_ascii_lowercase();
         if let Some(fields) = fields {
             if !fields.contains(&field.as_str()) {
-                errors.push(format!("forward: unknown field \"{field}\" (use {})", fields.join(", ")));
+                errors.push(format!(
+                    "forward: unknown field \"{field}\" (use {})",
+                    fields.join(", ")
+                ));
             }
         }
         if header.is_empty() || !header.bytes().all(is_token_byte) {
@@ -257,7 +345,9 @@ fn check_forward(
             || HOP_BY_HOP_HEADERS.contains(&lower.as_str())
             || ["authorization", "cookie", "host"].contains(&lower.as_str())
         {
-            errors.push(format!("forward: header \"{header}\" cannot carry identity"));
+            errors.push(format!(
+                "forward: header \"{header}\" cannot carry identity"
+            ));
         }
         out.push((field.clone(), lower));
     }

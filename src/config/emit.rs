@@ -100,8 +100,8 @@ pub fn emit(c: &Checked) -> String {
 fn forward_of(spec: &PolicySpec) -> Vec<(String, String)> {
     match spec {
         PolicySpec::Jwt(j) => jwt_settings(j).map(|s| s.forward).unwrap_or_default(),
-        PolicySpec::ApiKey(a) => api_key_settings(a).map(|s| s.1).unwrap_or_default(),
-        PolicySpec::Mtls(m) => mtls_settings(m).map(|s| s.1).unwrap_or_default(),
+        PolicySpec::ApiKey(a) => api_key_settings(a).map(|s| s.forward).unwrap_or_default(),
+        PolicySpec::Mtls(m) => mtls_settings(m).map(|s| s.forward).unwrap_or_default(),
         _ => Vec::new(),
     }
 }
@@ -124,13 +124,18 @@ fn url_parts(parts: &[UrlPart]) -> String {
 
 fn jwt(name: &str, j: &super::schema::JwtSpec) -> String {
     let st = jwt_settings(j).expect("checked");
-    let algs: Vec<String> = st.algorithms.iter().map(|a| format!("crate::auth::Alg::{a:?}")).collect();
+    let algs: Vec<String> = st
+        .algorithms
+        .iter()
+        .map(|a| format!("crate::auth::Alg::{a:?}"))
+        .collect();
     let keys: Vec<String> = st
         .keys
         .iter()
-        .map(|(kid, kind, jwk, der)| {
+        .map(|k| {
             format!(
-                "crate::policy::jwt::StaticKey {{ kid: {kid:?}, kind: crate::auth::KeyKind::{kind:?}, jwk: {jwk:?}, spki: &{der:?} }}"
+                "crate::policy::jwt::StaticKey {{ kid: {:?}, kind: crate::auth::KeyKind::{:?}, jwk: {:?}, spki: &{:?} }}",
+                k.kid, k.kind, k.jwk, k.der
             )
         })
         .collect();
@@ -161,21 +166,23 @@ fn policy(p: &CheckedPolicy) -> String {
     match &p.spec {
         PolicySpec::Jwt(j) => jwt(name, j),
         PolicySpec::ApiKey(a) => {
-            let (ttl, forward) = api_key_settings(a).expect("checked");
+            let st = api_key_settings(a).expect("checked");
             format!(
-                "Policy::ApiKey(crate::policy::api_key::ApiKey {{ name: {name:?}, header: {:?}, query: {:?}, store: {:?}, cache_ttl_s: {ttl}, forward: {} }})",
+                "Policy::ApiKey(crate::policy::api_key::ApiKey {{ name: {name:?}, header: {:?}, query: {:?}, store: {:?}, cache_ttl_s: {}, forward: {} }})",
                 a.header.as_ref().map(|h| h.to_ascii_lowercase()),
                 a.query,
                 a.store,
-                pairs(&forward)
+                st.cache_ttl_s,
+                pairs(&st.forward)
             )
         }
         PolicySpec::Mtls(m) => {
-            let (fingerprints, forward) = mtls_settings(m).expect("checked");
+            let st = mtls_settings(m).expect("checked");
             format!(
-                "Policy::Mtls(crate::policy::mtls::Mtls {{ name: {name:?}, fingerprints: &{fingerprints:?}, subjects: &{:?}, forward: {} }})",
+                "Policy::Mtls(crate::policy::mtls::Mtls {{ name: {name:?}, fingerprints: &{:?}, subjects: &{:?}, forward: {} }})",
+                st.fingerprints,
                 m.subjects,
-                pairs(&forward)
+                pairs(&st.forward)
             )
         }
         PolicySpec::Require(r) => {
@@ -203,7 +210,10 @@ fn policy(p: &CheckedPolicy) -> String {
                 rules.join(", ")
             )
         }
-        PolicySpec::Any(_) => format!("Policy::Any(crate::policy::any::Any {{ of: &{:?} }})", p.members),
+        PolicySpec::Any(_) => format!(
+            "Policy::Any(crate::policy::any::Any {{ of: &{:?} }})",
+            p.members
+        ),
         PolicySpec::Headers(h) => format!(
             "Policy::Headers(crate::policy::headers::Headers {{ request: {}, response: {} }})",
             edits(&h.request),

@@ -77,7 +77,7 @@ pub enum PolicyRef {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PolicySpec {
     Headers(HeadersSpec),
-    Jwt(JwtSpec),
+    Jwt(Box<JwtSpec>),
     ApiKey(ApiKeySpec),
     Mtls(MtlsSpec),
     Require(RequireSpec),

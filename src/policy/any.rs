@@ -37,7 +37,10 @@ impl Any {
             }
         }
         let err = first_real.unwrap_or_else(|| {
-            AuthError::Denied(schemes.first().copied().unwrap_or(Scheme::Bearer), Denied::Missing)
+            AuthError::Denied(
+                schemes.first().copied().unwrap_or(Scheme::Bearer),
+                Denied::Missing,
+            )
         });
         Err(denied_error(err, &schemes))
     }

@@ -77,8 +77,12 @@ impl Jwt {
             }));
         }
         let now = b.now_s();
-        let cache_key = (self.token_cache_ttl_s > 0)
-            .then(|| (self.id(), <[u8; 32]>::from(Sha256::digest(token.as_bytes()))));
+        let cache_key = (self.token_cache_ttl_s > 0).then(|| {
+            (
+                self.id(),
+                <[u8; 32]>::from(Sha256::digest(token.as_bytes())),
+            )
+        });
         if let Some(key) = &cache_key {
             if let Some(identity) = VERIFIED.with(|c| c.borrow().get(key, now)) {
                 return Ok(identity);
@@ -89,7 +93,12 @@ impl Jwt {
         let alg = Alg::parse(untrusted.algorithm())
             .filter(|a| self.algorithms.contains(a))
             .ok_or_else(|| {
-                let alg: String = untrusted.algorithm().chars().filter(char::is_ascii_graphic).take(20).collect();
+                let alg: String = untrusted
+                    .algorithm()
+                    .chars()
+                    .filter(char::is_ascii_graphic)
+                    .take(20)
+                    .collect();
                 deny(Denied::AlgorithmNotAllowed { alg })
             })?;
         let claims = if alg.key_kind() == KeyKind::Hmac {
@@ -173,19 +182,32 @@ impl Jwt {
         let deny = |d| AuthError::Denied(Scheme::Bearer, d);
         let kid = untrusted.header().key_id.as_deref();
         let signing_input = token.rsplit_once('.').map_or("", |(s, _)| s);
-        let mut keys = self.static_keys();
+        // Inline keys first, then the JWKS.
+        let inline = self.static_keys();
+        let mut fetched = Rc::new(Vec::new());
         if self.jwks_url.is_some() {
-            let fetched = b.jwks(self, Need::Keys).await.map_err(AuthError::Failed)?;
-            let unknown = kid.is_some_and(|k| !jwks::knows_kid(&fetched, k) && !jwks::knows_kid(&keys, k));
-            let fetched = if unknown {
-                b.jwks(self, Need::UnknownKid).await.map_err(AuthError::Failed)?
-            } else {
-                fetched
-            };
-            keys = Rc::new(keys.iter().chain(fetched.iter()).cloned().collect());
+            fetched = b.jwks(self, Need::Keys).await.map_err(AuthError::Failed)?;
+            let unknown =
+                kid.is_some_and(|k| !jwks::knows_kid(&inline, k) && !jwks::knows_kid(&fetched, k));
+            if unknown {
+                fetched = b
+                    .jwks(self, Need::UnknownKid)
+                    .await
+                    .map_err(AuthError::Failed)?;
+            }
         }
-        for key in jwks::candidates(&keys, kid, alg).map_err(deny)? {
-            if b.verify(key, alg, signing_input, untrusted.signature_bytes()).await {
+        let found: Vec<&PublicJwk> = [&inline, &fetched]
+            .into_iter()
+            .flat_map(|keys| jwks::candidates(keys, kid, alg).unwrap_or_default())
+            .take(jwks::MAX_CANDIDATES)
+            .collect();
+        if found.is_empty() {
+            return Err(deny(Denied::UnknownKey));
+        }
+        for key in found {
+            if b.verify(key, alg, signing_input, untrusted.signature_bytes())
+                .await
+            {
                 return Ok(());
             }
         }
@@ -218,9 +240,14 @@ impl Jwt {
     }
 
     /// Time claims with leeway, then `iss` and `aud`.
-    pub fn check_claims(&self, claims: &Claims<Map<String, Value>>, now: f64) -> Result<(), Denied> {
+    pub fn check_claims(
+        &self,
+        claims: &Claims<Map<String, Value>>,
+        now: f64,
+    ) -> Result<(), Denied> {
         let now = chrono::DateTime::from_timestamp(now as i64, 0).unwrap_or_default();
-        let options = TimeOptions::new(chrono::Duration::seconds(self.leeway_s as i64), move || now);
+        let options =
+            TimeOptions::new(chrono::Duration::seconds(self.leeway_s as i64), move || now);
         if claims.expiration.is_some() || self.require_exp {
             claims.validate_expiration(&options).map_err(|e| match e {
                 ValidationError::NoClaim(_) => Denied::MissingExpiry,

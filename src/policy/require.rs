@@ -41,11 +41,17 @@ impl Require {
         if let Some(missing) = self.scopes.iter().find(|s| !has(s)) {
             return Err(insufficient(format!("scope {missing}")));
         }
-        if !self.any_scopes.is_empty() && !self.any_scopes.iter().any(|s| has(&s)) {
-            return Err(insufficient(format!("one of the scopes {}", self.any_scopes.join(", "))));
+        if !self.any_scopes.is_empty() && !self.any_scopes.iter().any(has) {
+            return Err(insufficient(format!(
+                "one of the scopes {}",
+                self.any_scopes.join(", ")
+            )));
         }
         if !self.roles.is_empty() && !self.roles.iter().any(|r| id.roles.iter().any(|x| x == r)) {
-            return Err(insufficient(format!("one of the roles {}", self.roles.join(", "))));
+            return Err(insufficient(format!(
+                "one of the roles {}",
+                self.roles.join(", ")
+            )));
         }
         for rule in self.claims {
             if !rule.holds(id.claim(rule.claim)) {
@@ -57,7 +63,12 @@ impl Require {
 
     /// The scopes to name in an RFC 6750 `scope` attribute.
     pub fn scope_hint(&self) -> String {
-        self.scopes.iter().chain(self.any_scopes).copied().collect::<Vec<_>>().join(" ")
+        self.scopes
+            .iter()
+            .chain(self.any_scopes)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 

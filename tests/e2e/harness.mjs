@@ -14,7 +14,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
  * Cache API. `logs` collects the worker's stdout lines; `restart()` reloads the worker (a new
  * isolate) keeping KV and cache contents.
  */
-export async function startGateway(bindings) {
+export async function startGateway(bindings, extra = {}) {
   const logs = [];
   const options = {
     rootPath: root,
@@ -26,6 +26,7 @@ export async function startGateway(bindings) {
     bindings,
     kvNamespaces: ["API_KEYS"],
     cache: true,
+    ...extra,
     host: "127.0.0.1",
     port: 0,
     handleRuntimeStdio(stdout, stderr) {

@@ -34,7 +34,8 @@ pub struct TestBackend {
 
 impl TestBackend {
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.insert(name.to_ascii_lowercase(), value.to_string());
+        self.headers
+            .insert(name.to_ascii_lowercase(), value.to_string());
         self
     }
 }
@@ -57,9 +58,12 @@ impl AuthBackend for TestBackend {
     }
     async fn jwks(&self, _: &'static Jwt, need: Need) -> Result<Rc<Vec<PublicJwk>>, GatewayError> {
         self.jwks_calls.borrow_mut().push(need);
-        self.jwks.clone().map(Rc::new).ok_or(GatewayError::AuthUnavailable {
-            what: "down".into(),
-        })
+        self.jwks
+            .clone()
+            .map(Rc::new)
+            .ok_or(GatewayError::AuthUnavailable {
+                what: "down".into(),
+            })
     }
     async fn verify(&self, key: &PublicJwk, alg: Alg, input: &str, sig: &[u8]) -> bool {
         self.verifies.set(self.verifies.get() + 1);
@@ -70,18 +74,30 @@ impl AuthBackend for TestBackend {
         let input = input.as_bytes();
         match alg {
             Alg::Es256 => {
-                let Ok(k) = <Es256 as Algorithm>::VerifyingKey::try_from(&jwk) else { return false };
-                let Ok(s) = <Es256 as Algorithm>::Signature::try_from_slice(sig) else { return false };
+                let Ok(k) = <Es256 as Algorithm>::VerifyingKey::try_from(&jwk) else {
+                    return false;
+                };
+                let Ok(s) = <Es256 as Algorithm>::Signature::try_from_slice(sig) else {
+                    return false;
+                };
                 Es256.verify_signature(&s, &k, input)
             }
             Alg::EdDsa => {
-                let Ok(k) = <Ed25519 as Algorithm>::VerifyingKey::try_from(&jwk) else { return false };
-                let Ok(s) = <Ed25519 as Algorithm>::Signature::try_from_slice(sig) else { return false };
+                let Ok(k) = <Ed25519 as Algorithm>::VerifyingKey::try_from(&jwk) else {
+                    return false;
+                };
+                let Ok(s) = <Ed25519 as Algorithm>::Signature::try_from_slice(sig) else {
+                    return false;
+                };
                 Ed25519.verify_signature(&s, &k, input)
             }
             rsa => {
-                let Ok(k) = RsaPublicKey::try_from(&jwk) else { return false };
-                let Ok(s) = <Rsa as Algorithm>::Signature::try_from_slice(sig) else { return false };
+                let Ok(k) = RsaPublicKey::try_from(&jwk) else {
+                    return false;
+                };
+                let Ok(s) = <Rsa as Algorithm>::Signature::try_from_slice(sig) else {
+                    return false;
+                };
                 let a = match rsa {
                     Alg::Rs256 => Rsa::rs256(),
                     Alg::Rs384 => Rsa::rs384(),
@@ -98,7 +114,9 @@ impl AuthBackend for TestBackend {
     async fn kv_get(&self, _: &'static str, key: &str) -> Result<Option<String>, GatewayError> {
         self.kv_reads.set(self.kv_reads.get() + 1);
         if self.kv_down {
-            return Err(GatewayError::AuthUnavailable { what: "kv down".into() });
+            return Err(GatewayError::AuthUnavailable {
+                what: "kv down".into(),
+            });
         }
         Ok(self.kv.get(key).cloned())
     }
