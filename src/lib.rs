@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod log;
 pub mod policy;
+pub mod ratelimit;
 pub mod route;
 pub mod upstream;
 

@@ -1,0 +1,176 @@
+//! The limit algorithms. A limiter holds one [`State`] per [`Limit`] and calls [`Limit::take`]
+//! once per request, serially (a Durable Object is single-threaded), which is what makes the
+//! count exact: there is no read-modify-write race to lose.
+//!
+//! Contract for every algorithm:
+//! - `take` admits the request only if `cost` units fit; a refused request consumes nothing;
+//! - `remaining` is what could still be admitted now, `reset_ms` how long until the quota is
+//!   fully available again, `retry_after_ms` (refused only) how long until `cost` would fit;
+//! - a clock that goes backwards (a restarted object on another machine) never refills or
+//!   resets anything: time is taken as `max(now, last seen)`.
+
+use super::calendar::{self, Period};
+use serde::{Deserialize, Serialize};
+
+/// How a limit counts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Algorithm {
+    /// `limit` per aligned window of `window_ms` (windows start at multiples of it).
+    FixedWindow,
+    /// The fixed-window count blended with the previous window's, weighted by how much of the
+    /// previous window still overlaps the sliding one: smooths the burst a fixed window allows
+    /// at its edges, with O(1) state.
+    SlidingWindow,
+    /// Up to `burst` at once, refilled at `limit` per `window_ms`.
+    TokenBucket { burst: u64 },
+    /// `limit` per UTC calendar day or month (quotas); `window_ms` is ignored.
+    Calendar(Period),
+}
+
+/// One limit of a rate-limit policy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit {
+    pub limit: u64,
+    pub window_ms: u64,
+    pub algorithm: Algorithm,
+}
+
+/// What a limiter persists per limit. Fields unused by an algorithm stay zero.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// Start of the current window (window algorithms).
+    #[serde(default)]
+    pub start: u64,
+    #[serde(default)]
+    pub count: u64,
+    /// The previous window's count (sliding window).
+    #[serde(default)]
+    pub prev: u64,
+    /// Tokens left (token bucket); meaningful once `last` is set.
+    #[serde(default)]
+    pub tokens: f64,
+    /// The latest time seen, ms (0 = never used); the token bucket's refill clock.
+    #[serde(default)]
+    pub last: u64,
+}
+
+/// The outcome of one `take`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub remaining: u64,
+    pub reset_ms: u64,
+    pub retry_after_ms: Option<u64>,
+}
+
+impl Limit {
+    /// Tries to take `cost` units at `now_ms`, updating `state`.
+    pub fn take(&self, state: &mut State, now_ms: u64, cost: u64) -> Decision {
+        let previous = state.last;
+        let now = now_ms.max(previous);
+        state.last = now;
+        match self.algorithm {
+            Algorithm::FixedWindow => {
+                let w = self.window_ms.max(1);
+                let start = now - now % w;
+                self.counted(state, start, start + w, now, cost)
+            }
+            Algorithm::Calendar(period) => {
+                let (start, end) = calendar::window(period, now);
+                self.counted(state, start, end, now, cost)
+            }
+            Algorithm::SlidingWindow => self.sliding(state, now, cost),
+            Algorithm::TokenBucket { burst } => self.bucket(state, previous, now, cost, burst),
+        }
+    }
+
+    /// Fixed and calendar windows: a plain count per `[start, end)`.
+    fn counted(&self, s: &mut State, start: u64, end: u64, now: u64, cost: u64) -> Decision {
+        if start > s.start {
+            s.start = start;
+            s.count = 0;
+        }
+        let allowed = s.count + cost <= self.limit;
+        if allowed {
+            s.count += cost;
+        }
+        let reset_ms = end - now;
+        Decision {
+            allowed,
+            remaining: self.limit.saturating_sub(s.count),
+            reset_ms,
+            // Refused: the window must end; a cost above the limit never fits, but the
+            // earliest honest answer is still the window's end.
+            retry_after_ms: (!allowed).then_some(reset_ms),
+        }
+    }
+
+    fn sliding(&self, s: &mut State, now: u64, cost: u64) -> Decision {
+        let w = self.window_ms.max(1);
+        let start = now - now % w;
+        if start > s.start {
+            // The window we were counting becomes the previous one only if it is adjacent.
+            s.prev = if start == s.start + w { s.count } else { 0 };
+            s.start = start;
+            s.count = 0;
+        }
+        let elapsed = now - start;
+        let weighted = |prev: u64, elapsed: u64| (prev * (w - elapsed)).div_ceil(w);
+        let estimate = weighted(s.prev, elapsed) + s.count;
+        let allowed = estimate + cost <= self.limit;
+        if allowed {
+            s.count += cost;
+        }
+        let used = weighted(s.prev, elapsed) + s.count;
+        let retry_after_ms = (!allowed).then(|| {
+            // Within this window the previous count fades; find when `cost` fits.
+            let room = self.limit.saturating_sub(s.count + cost);
+            if s.count + cost <= self.limit && s.prev > 0 {
+                // Need ceil(prev * (w - e) / w) <= room  <=>  e >= w - room * w / prev.
+                let e = w - (room * w / s.prev).min(w);
+                e.saturating_sub(elapsed).max(1)
+            } else {
+                // Only the next window helps: then this window's count is the one fading.
+                let next_prev = s.count;
+                let room = self.limit.saturating_sub(cost);
+                let e = if next_prev == 0 {
+                    0
+                } else {
+                    w - (room * w / next_prev).min(w)
+                };
+                (w - elapsed) + e
+            }
+        });
+        Decision {
+            allowed,
+            remaining: self.limit.saturating_sub(used),
+            reset_ms: if s.count == 0 {
+                w - elapsed
+            } else {
+                2 * w - elapsed
+            },
+            retry_after_ms,
+        }
+    }
+
+    /// `previous` is the last time seen before this call (0: never used, so the bucket is full).
+    fn bucket(&self, s: &mut State, previous: u64, now: u64, cost: u64, burst: u64) -> Decision {
+        let per_ms = self.limit as f64 / self.window_ms.max(1) as f64;
+        s.tokens = if previous == 0 {
+            burst as f64
+        } else {
+            (s.tokens + (now - previous) as f64 * per_ms).min(burst as f64)
+        };
+        let allowed = s.tokens + 1e-9 >= cost as f64;
+        if allowed {
+            s.tokens -= cost as f64;
+        }
+        let missing = |want: f64| ((want - s.tokens).max(0.0) / per_ms).ceil() as u64;
+        Decision {
+            allowed,
+            remaining: s.tokens.floor().max(0.0) as u64,
+            reset_ms: missing(burst as f64),
+            retry_after_ms: (!allowed).then(|| missing(cost as f64).max(1)),
+        }
+    }
+}
