@@ -5,7 +5,8 @@
 // the wasm `fetch` export directly and keeps the shim's one duty that matters: after a wasm
 // trap (a panic aborts), reset the instance before the next request.
 //
-// A later Durable Object class must be re-exported here (`export { Name } from "./index.js"`).
+// Durable Object classes are wrapped here too (see RateLimiter below): each call resets the
+// instance after a trap and rebuilds the object's wasm side if the instance was reset.
 import * as wasm from "./index.js";
 
 const state = wasm.__worker_init_state();
@@ -39,3 +40,45 @@ export default {
     }
   },
 };
+
+/**
+ * The RateLimiter Durable Object (src/durable/rate_limiter.rs). The wasm object is rebuilt if
+ * the instance was reset after a trap since it was made.
+ */
+export class RateLimiter {
+  constructor(ctx, env) {
+    this.ctx = ctx;
+    this.env = env;
+    this.make();
+  }
+
+  make() {
+    recoverIfNeeded();
+    this.inner = new wasm.RateLimiter(this.ctx, this.env);
+    this.instanceId = state.instanceId;
+  }
+
+  current() {
+    recoverIfNeeded();
+    if (this.instanceId !== state.instanceId) this.make();
+    return this.inner;
+  }
+
+  async fetch(request) {
+    try {
+      return await this.current().fetch(request);
+    } catch (error) {
+      noteCritical(error);
+      throw error;
+    }
+  }
+
+  async alarm() {
+    try {
+      return await this.current().alarm();
+    } catch (error) {
+      noteCritical(error);
+      throw error;
+    }
+  }
+}

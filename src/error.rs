@@ -48,6 +48,14 @@ pub enum GatewayError {
     AuthUnavailable { what: String },
     /// An authentication policy cannot work as deployed (a secret or binding is missing).
     AuthMisconfigured { detail: String },
+    /// A rate limit refused the request. `headers` are the RateLimit fields to send.
+    RateLimited {
+        policy: &'static str,
+        retry_after_s: u64,
+        headers: Vec<(&'static str, String)>,
+    },
+    /// The limiter failed and the policy fails closed.
+    RateLimitUnavailable { policy: &'static str, why: String },
 }
 
 impl GatewayError {
@@ -68,6 +76,8 @@ impl GatewayError {
             },
             GatewayError::AuthUnavailable { .. } => 503,
             GatewayError::AuthMisconfigured { .. } => 500,
+            GatewayError::RateLimited { .. } => 429,
+            GatewayError::RateLimitUnavailable { .. } => 503,
         }
     }
 
@@ -86,6 +96,8 @@ impl GatewayError {
             GatewayError::Unauthorized { .. } => "unauthorized",
             GatewayError::AuthUnavailable { .. } => "auth-unavailable",
             GatewayError::AuthMisconfigured { .. } => "auth-misconfigured",
+            GatewayError::RateLimited { .. } => "rate-limited",
+            GatewayError::RateLimitUnavailable { .. } => "rate-limit-unavailable",
         }
     }
 
@@ -103,6 +115,8 @@ impl GatewayError {
             GatewayError::Unauthorized { .. } => "Unauthorized",
             GatewayError::AuthUnavailable { .. } => "Authentication unavailable",
             GatewayError::AuthMisconfigured { .. } => "Gateway misconfigured",
+            GatewayError::RateLimited { .. } => "Too many requests",
+            GatewayError::RateLimitUnavailable { .. } => "Rate limiter unavailable",
         }
     }
 
@@ -130,6 +144,16 @@ impl GatewayError {
             GatewayError::Unauthorized { reason, .. } => reason.describe(),
             GatewayError::AuthUnavailable { what } => what.clone(),
             GatewayError::AuthMisconfigured { detail } => detail.clone(),
+            GatewayError::RateLimited {
+                policy,
+                retry_after_s,
+                ..
+            } => {
+                format!("rate limit \"{policy}\" exceeded; retry in {retry_after_s} s")
+            }
+            GatewayError::RateLimitUnavailable { policy, .. } => {
+                format!("rate limit \"{policy}\" could not be checked and this route fails closed")
+            }
         }
     }
 
@@ -156,6 +180,16 @@ impl GatewayError {
                 }
             }
             GatewayError::AuthUnavailable { .. } => vec![("retry-after", "30".into())],
+            GatewayError::RateLimited {
+                retry_after_s,
+                headers,
+                ..
+            } => {
+                let mut h = headers.clone();
+                h.push(("retry-after", retry_after_s.to_string()));
+                h
+            }
+            GatewayError::RateLimitUnavailable { .. } => vec![("retry-after", "5".into())],
             _ => Vec::new(),
         }
     }

@@ -57,11 +57,12 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
         ..AccessLog::default()
     };
 
-    let response = match route_and_proxy(&req, &inbound, &env, &ex, &mut log).await {
+    let mut extra = Vec::new();
+    let response = match route_and_proxy(&req, &inbound, &env, &ex, &mut log, &mut extra).await {
         Ok(resp) => resp,
         Err(err) => {
             log.error = Some(err.slug());
-            problem_response(&err, &ex)
+            problem_response(&err, &ex, &extra)
         }
     };
     log.status = response.status();
@@ -76,6 +77,7 @@ async fn route_and_proxy(
     env: &Env,
     ex: &Exchange<'_>,
     log: &mut AccessLog,
+    extra: &mut Vec<(&'static str, String)>,
 ) -> Result<Response, GatewayError> {
     let path = normalise(ex.url.path).map_err(GatewayError::BadPath)?;
     let index = RouteIndex::global();
@@ -127,12 +129,7 @@ async fn route_and_proxy(
         query: ex.url.query,
         env,
     };
-    let mut step = Inbound {
-        upstream_headers: &mut headers,
-        backend: &backend,
-        identity: None,
-        identity_scheme: None,
-    };
+    let mut step = Inbound::new(&mut headers, &backend, route.id);
     for &i in route.policies {
         let policy = &table.policies[i as usize];
         let flow = policy
@@ -140,6 +137,12 @@ async fn route_and_proxy(
             .await;
         if let Some(identity) = &step.identity {
             log.consumer = Some(identity.subject.clone());
+        }
+        // Headers for the response, whether it comes from the origin or is an error.
+        extra.append(&mut step.response_headers);
+        for warning in step.warnings.drain(..) {
+            let line = serde_json::json!({ "level": "warn", "message": warning, "request_id": ex.ids.request_id });
+            platform::console_log(&line.to_string());
         }
         if let Flow::Respond(resp) = flow? {
             return Ok(resp);
@@ -178,7 +181,7 @@ async fn route_and_proxy(
     if route.websocket && resp.status() == 101 {
         return Ok(resp); // the handshake response carries the socket; it cannot be re-wrapped
     }
-    Ok(outbound(route, table, resp, ex, upstream_ms))
+    Ok(outbound(route, table, resp, ex, upstream_ms, extra))
 }
 
 /// Outbound: hop-by-hop stripped, request id and timing added, policies in reverse order.
@@ -188,12 +191,17 @@ fn outbound(
     resp: Response,
     ex: &Exchange,
     upstream_ms: f64,
+    extra: &[(&'static str, String)],
 ) -> Response {
     let Ok(mut headers) = Headers::new_with_headers(&resp.headers()) else {
         return resp;
     };
     let gateway_ms = platform::now_ms() - ex.started - upstream_ms;
     prepare_downstream_response(&mut headers, &ex.ids.request_id, gateway_ms, upstream_ms);
+    // Appended: each rate_limit policy adds its own list items.
+    for (name, value) in extra {
+        let _ = headers.append(name, value);
+    }
     for &i in route.policies.iter().rev() {
         table.policies[i as usize].on_response(&mut headers);
     }
@@ -215,7 +223,11 @@ fn upstream_url(authority: &str, base: &str, path: &str, query: Option<&str>) ->
 }
 
 /// The one place a [`GatewayError`] becomes an HTTP response.
-fn problem_response(err: &GatewayError, ex: &Exchange) -> Response {
+fn problem_response(
+    err: &GatewayError,
+    ex: &Exchange,
+    extra: &[(&'static str, String)],
+) -> Response {
     let body = err.to_problem(ex.url.path, &ex.ids.request_id);
     let headers = Headers::new().expect("Headers constructor");
     let _ = headers.set("content-type", PROBLEM_CONTENT_TYPE);
@@ -225,8 +237,8 @@ fn problem_response(err: &GatewayError, ex: &Exchange) -> Response {
         "server-timing",
         &server_timing(platform::now_ms() - ex.started, None),
     );
-    for (name, value) in err.headers() {
-        let _ = headers.set(name, &value);
+    for (name, value) in extra.iter().cloned().chain(err.headers()) {
+        let _ = headers.append(name, &value);
     }
     let init = ResponseInit::new();
     init.set_status(err.status());

@@ -19,6 +19,8 @@ pub mod route;
 pub mod upstream;
 
 #[cfg(target_arch = "wasm32")]
+pub mod durable;
+#[cfg(target_arch = "wasm32")]
 mod gateway;
 #[cfg(target_arch = "wasm32")]
 pub mod platform;

@@ -120,3 +120,25 @@ export async function cachePutJwks(key, body, freshUntil, keepSeconds) {
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Asks the RATE_LIMITER Durable Object named `name` to take from its limits (`body` is the
+ * JSON take request) and resolves its JSON answer. Rejects with "no-binding", "timeout"
+ * (after `ms`) or the failure.
+ */
+export async function limiterTake(env, name, body, ms) {
+  const ns = env.RATE_LIMITER;
+  if (!ns || typeof ns.idFromName !== "function") throw "no-binding";
+  const stub = ns.get(ns.idFromName(name));
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject("timeout"), ms);
+  });
+  try {
+    const response = await Promise.race([stub.fetch("https://rate-limiter/take", { method: "POST", body }), timeout]);
+    if (!response.ok) throw `status ${response.status}`;
+    return await response.text();
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -28,6 +28,10 @@ extern "C" {
 
     #[wasm_bindgen(js_name = logAfterResponse)]
     fn log_after_response(ctx: &JsValue, line: &str);
+
+    /// One round trip to the RATE_LIMITER object `name` (see platform.js).
+    #[wasm_bindgen(js_name = limiterTake)]
+    pub fn limiter_take(env: &JsValue, name: &str, body: &str, ms: u32) -> js_sys::Promise;
 }
 
 #[wasm_bindgen]

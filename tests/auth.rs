@@ -3,6 +3,8 @@
 //! tests/e2e/auth.test.mjs (which runs WebCrypto inside workerd): both must refuse the same
 //! tokens for the same reasons.
 
+#![cfg(not(target_arch = "wasm32"))] // uses native-only dev-dependencies (jwt-compact verifiers)
+
 mod support;
 
 use gatehouse::auth::jwk::{parse_jwk, PublicJwk};
@@ -583,12 +585,7 @@ fn policies_forward_identity_headers_and_any_reports_the_real_failure() {
     );
     let b = backend(&token);
     let mut up = HeaderList::from_pairs(&[]);
-    let mut step = Inbound {
-        upstream_headers: &mut up,
-        backend: &b,
-        identity: None,
-        identity_scheme: None,
-    };
+    let mut step = Inbound::new(&mut up, &b, "test-route");
     let flow =
         futures::executor::block_on(POLICIES[2].on_request::<_, _, ()>(&POLICIES, &mut step));
     assert!(flow.is_ok());
@@ -601,12 +598,7 @@ fn policies_forward_identity_headers_and_any_reports_the_real_failure() {
         ..TestBackend::default()
     };
     let mut up = HeaderList::from_pairs(&[]);
-    let mut step = Inbound {
-        upstream_headers: &mut up,
-        backend: &b,
-        identity: None,
-        identity_scheme: None,
-    };
+    let mut step = Inbound::new(&mut up, &b, "test-route");
     let err = futures::executor::block_on(POLICIES[2].on_request::<_, _, ()>(&POLICIES, &mut step))
         .err()
         .unwrap();
@@ -626,12 +618,7 @@ fn policies_forward_identity_headers_and_any_reports_the_real_failure() {
         "rsa",
     ));
     let mut up = HeaderList::from_pairs(&[]);
-    let mut step = Inbound {
-        upstream_headers: &mut up,
-        backend: &b,
-        identity: None,
-        identity_scheme: None,
-    };
+    let mut step = Inbound::new(&mut up, &b, "test-route");
     let err = futures::executor::block_on(POLICIES[2].on_request::<_, _, ()>(&POLICIES, &mut step))
         .err()
         .unwrap();

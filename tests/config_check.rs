@@ -121,7 +121,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"jwtt\" }]\n",
-            "routes/v1/users.toml: route \"a\": policy #1: unknown variant `jwtt`, expected one of `headers`, `jwt`, `api_key`, `mtls`, `require`, `any` in `kind`",
+            "routes/v1/users.toml: route \"a\": policy #1: unknown variant `jwtt`, expected one of `headers`, `jwt`, `api_key`, `mtls`, `require`, `any`, `rate_limit` in `kind`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"headers\", request = { set = { \"x-request-id\" = \"1\" } } }]\n",

@@ -1,4 +1,5 @@
 //! What crosses the gateway: hop-by-hop stripping, spoof-proof forwarding headers, policies.
+#![cfg(not(target_arch = "wasm32"))] // native layer; the test backend uses native-only dev-dependencies
 
 use gatehouse::config::Table;
 use gatehouse::http::forwarding::{
@@ -162,12 +163,7 @@ static POLICIES: &[Policy] = &[Policy::Headers(Headers {
 fn headers_policy_edits_both_directions() {
     let mut up = HeaderList::from_pairs(&[("Cookie", "a=1"), ("Accept", "*/*")]);
     let backend = support::TestBackend::default();
-    let mut step = Inbound {
-        upstream_headers: &mut up,
-        backend: &backend,
-        identity: None,
-        identity_scheme: None,
-    };
+    let mut step = Inbound::new(&mut up, &backend, "test-route");
     let flow = futures::executor::block_on(POLICIES[0].on_request::<_, _, ()>(POLICIES, &mut step))
         .unwrap();
     assert!(matches!(flow, Flow::Continue));

@@ -58,3 +58,16 @@ pub trait AuthBackend {
         key: &str,
     ) -> Result<Option<String>, GatewayError>;
 }
+
+/// What `rate_limit` policies need from the runtime: one round trip to a limiter object.
+#[allow(async_fn_in_trait)]
+pub trait LimiterBackend {
+    /// Sends `body` (a [`crate::ratelimit::TakeRequest`] as JSON) to the RATE_LIMITER object
+    /// named `object` and returns its JSON answer; `Err` describes a failure or timeout.
+    async fn limiter_take(
+        &self,
+        object: &str,
+        body: &str,
+        timeout_ms: u32,
+    ) -> Result<String, String>;
+}

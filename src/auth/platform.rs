@@ -7,7 +7,7 @@
 //!   that belongs to another request, so concurrent requests do not share the fetch's future:
 //!   they use the keys they have or, with none, poll the isolate's state until it lands.
 
-use super::backend::{AuthBackend, ClientCert};
+use super::backend::{AuthBackend, ClientCert, LimiterBackend};
 use super::jwk::{parse_jwks, KeyMaterial, PublicJwk};
 use super::jwks::{ttl_from_cache_control, JwksState, KeySet, Need};
 use super::Alg;
@@ -270,6 +270,21 @@ pub async fn verify_with_webcrypto(
     .ok()
     .and_then(|v| v.as_bool())
     .unwrap_or(false)
+}
+
+impl LimiterBackend for WorkerAuth<'_> {
+    async fn limiter_take(
+        &self,
+        object: &str,
+        body: &str,
+        timeout_ms: u32,
+    ) -> Result<String, String> {
+        let env: &JsValue = self.env.as_ref();
+        match JsFuture::from(crate::platform::limiter_take(env, object, body, timeout_ms)).await {
+            Ok(v) => v.as_string().ok_or_else(|| "no answer".to_string()),
+            Err(e) => Err(e.as_string().unwrap_or_else(|| format!("{e:?}"))),
+        }
+    }
 }
 
 fn jwks_url(policy: &'static Jwt, env: &worker::Env) -> Result<String, String> {

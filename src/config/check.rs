@@ -7,7 +7,9 @@
 //! Included by `build.rs` and by native tests through `#[path]`; it expects sibling modules
 //! `schema`, `origin` and `reserved` in the including crate.
 
-use super::check_auth::{api_key_settings, check_require, jwt_settings, mtls_settings};
+use super::check_auth::{
+    api_key_settings, check_require, jwt_settings, mtls_settings, rate_limit_settings,
+};
 use super::origin::Origin;
 use super::reserved::{GATEWAY_OWNED_HEADERS, HOP_BY_HOP_HEADERS};
 use super::schema::{
@@ -81,6 +83,8 @@ pub struct Checked {
     pub upstreams: Vec<CheckedUpstream>,
     pub policies: Vec<CheckedPolicy>,
     pub default_policies: Vec<usize>,
+    /// `[gateway] plans`.
+    pub plans: Vec<String>,
     pub routes: Vec<CheckedRoute>,
     /// Distinct public paths, each with the routes (indices) that share it.
     pub paths: Vec<(String, Vec<usize>)>,
@@ -141,6 +145,15 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
         });
     }
 
+    out.plans = gateway.gateway.plans.clone();
+    for plan in &out.plans {
+        if !is_name(plan) {
+            errors.push(format!(
+                "{gateway_path}: gateway.plans: \"{plan}\": names use a-z, 0-9, '-' and '_'"
+            ));
+        }
+    }
+
     // Named policies.
     let mut policy_index = HashMap::new();
     for (name, raw) in &gateway.policies {
@@ -148,7 +161,7 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
         if !is_name(name) {
             errors.push(format!("{ctx}: names use a-z, 0-9, '-' and '_'"));
         }
-        if let Some(spec) = check_policy(raw, &ctx, &mut errors) {
+        if let Some(spec) = check_policy(raw, &ctx, &out.plans, &mut errors) {
             policy_index.insert(name.clone(), out.policies.len());
             out.policies.push(CheckedPolicy {
                 name: name.clone(),
@@ -409,7 +422,7 @@ fn check_route(
             },
             PolicyRef::Inline(raw) => {
                 let pctx = format!("{ctx}: policy #{}", n + 1);
-                if let Some(policy) = check_policy(raw, &pctx, errors) {
+                if let Some(policy) = check_policy(raw, &pctx, &out.plans, errors) {
                     let members =
                         resolve_any(&policy, &pctx, named_policies, &out.policies, errors);
                     policies.push(out.policies.len());
@@ -424,18 +437,29 @@ fn check_route(
         }
     }
 
-    // `require` judges an identity, so an authentication policy must run before it.
+    // `require`, and rate limits keyed by consumer or claim, judge an identity, so an
+    // authentication policy must run before them.
     let mut authenticated = false;
     for &i in out.default_policies.iter().chain(&policies) {
-        match &out.policies[i].spec {
-            PolicySpec::Jwt(_) | PolicySpec::ApiKey(_) | PolicySpec::Mtls(_) | PolicySpec::Any(_) => {
-                authenticated = true
+        let needs = match &out.policies[i].spec {
+            PolicySpec::Jwt(_)
+            | PolicySpec::ApiKey(_)
+            | PolicySpec::Mtls(_)
+            | PolicySpec::Any(_) => {
+                authenticated = true;
+                None
             }
-            PolicySpec::Require(_) if !authenticated => errors.push(format!(
-                "{ctx}: policy \"{}\" (require) needs an authentication policy (jwt, api_key, mtls or any) before it",
+            PolicySpec::Require(_) => Some("require"),
+            PolicySpec::RateLimit(r) => rate_limit_settings(r, &out.plans)
+                .is_ok_and(|s| s.needs_identity)
+                .then_some("rate_limit keyed by consumer or claim"),
+            _ => None,
+        };
+        if let (Some(what), false) = (needs, authenticated) {
+            errors.push(format!(
+                "{ctx}: policy \"{}\" ({what}) needs an authentication policy (jwt, api_key, mtls or any) before it",
                 out.policies[i].name
-            )),
-            _ => {}
+            ));
         }
     }
 
@@ -452,7 +476,12 @@ fn check_route(
     })
 }
 
-fn check_policy(raw: &toml::Value, ctx: &str, errors: &mut Vec<String>) -> Option<PolicySpec> {
+fn check_policy(
+    raw: &toml::Value,
+    ctx: &str,
+    plans: &[String],
+    errors: &mut Vec<String>,
+) -> Option<PolicySpec> {
     if raw.get("kind").is_none() {
         errors.push(format!("{ctx}: missing key `kind`"));
         return None;
@@ -478,6 +507,7 @@ fn check_policy(raw: &toml::Value, ctx: &str, errors: &mut Vec<String>) -> Optio
             check_require(r, &mut found);
             push_all(Some(found), ctx, errors);
         }
+        PolicySpec::RateLimit(r) => push_all(rate_limit_settings(r, plans).err(), ctx, errors),
         PolicySpec::Any(a) => {
             if a.of.len() < 2 {
                 errors.push(format!("{ctx}: `of` lists at least two policies"));

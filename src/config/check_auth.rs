@@ -357,3 +357,204 @@ fn check_forward(
 fn is_var_name(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
+
+/// A `rate_limit` policy with everything parsed (limits as (name, limit, window_ms, algorithm
+/// source text, burst)).
+#[derive(Debug)]
+pub struct RateLimitSettings {
+    /// Key parts in emit syntax, e.g. `KeyPart::Claim("org")`.
+    pub key: Vec<String>,
+    pub limits: Vec<LimitSettings>,
+    pub plans: Vec<(String, Vec<LimitSettings>)>,
+    pub fail_closed: bool,
+    pub timeout_ms: u32,
+    /// Whether the key needs an identity (consumer or claim parts).
+    pub needs_identity: bool,
+}
+
+#[derive(Debug)]
+pub struct LimitSettings {
+    pub name: String,
+    pub limit: u64,
+    pub window_ms: u64,
+    /// `Algorithm` in emit syntax.
+    pub algorithm: String,
+}
+
+pub fn rate_limit_settings(
+    spec: &super::schema::RateLimitSpec,
+    plans: &[String],
+) -> Result<RateLimitSettings, Vec<String>> {
+    use super::schema::KeySpec;
+    let mut errors = Vec::new();
+    let parts: Vec<String> = match &spec.key {
+        KeySpec::One(k) => vec![k.clone()],
+        KeySpec::Many(k) => k.clone(),
+    };
+    if parts.is_empty() {
+        errors.push("key: name at least one part".into());
+    }
+    let mut key = Vec::new();
+    let mut needs_identity = false;
+    for p in &parts {
+        let emitted = match p.split_once(':') {
+            None if p == "ip" => "KeyPart::Ip".to_string(),
+            None if p == "consumer" => {
+                needs_identity = true;
+                "KeyPart::Consumer".to_string()
+            }
+            None if p == "route" => "KeyPart::Route".to_string(),
+            None if p == "global" => "KeyPart::Global".to_string(),
+            Some(("claim", c)) if !c.is_empty() => {
+                needs_identity = true;
+                format!("KeyPart::Claim({c:?})")
+            }
+            Some(("header", h)) if !h.is_empty() && h.bytes().all(is_token_byte) => {
+                format!("KeyPart::Header({:?})", h.to_ascii_lowercase())
+            }
+            _ => {
+                errors.push(format!("key: unknown part \"{p}\" (use ip, consumer, claim:<name>, header:<name>, route, global)"));
+                continue;
+            }
+        };
+        key.push(emitted);
+    }
+    let limits = check_limits(&spec.limits, "limits", &mut errors);
+    let mut plan_limits = Vec::new();
+    for (plan, list) in &spec.plans {
+        if !plans.contains(plan) {
+            errors.push(format!(
+                "plans: plan \"{plan}\" is not declared in [gateway] plans"
+            ));
+        }
+        plan_limits.push((
+            plan.clone(),
+            check_limits(list, &format!("plans.{plan}"), &mut errors),
+        ));
+    }
+    let fail_closed = match spec.fail.as_deref() {
+        None | Some("open") => false,
+        Some("closed") => true,
+        Some(other) => {
+            errors.push(format!("fail: \"{other}\" is not \"open\" or \"closed\""));
+            false
+        }
+    };
+    let timeout_ms = match spec.timeout.as_deref().map(parse_duration_ms) {
+        None => 1_000,
+        Some(Ok(ms)) if ms <= 10_000 => ms as u32,
+        Some(Ok(_)) => {
+            errors.push("timeout: at most 10s".into());
+            1_000
+        }
+        Some(Err(e)) => {
+            errors.push(format!("timeout: {e}"));
+            1_000
+        }
+    };
+    if errors.is_empty() {
+        Ok(RateLimitSettings {
+            key,
+            limits,
+            plans: plan_limits,
+            fail_closed,
+            timeout_ms,
+            needs_identity,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+fn check_limits(
+    list: &[super::schema::LimitSpec],
+    at: &str,
+    errors: &mut Vec<String>,
+) -> Vec<LimitSettings> {
+    if list.is_empty() {
+        errors.push(format!("{at}: list at least one limit"));
+    }
+    let mut out: Vec<LimitSettings> = Vec::new();
+    for l in list {
+        let ctx = format!("{at}: limit \"{}\"", l.name);
+        if l.name.is_empty()
+            || !l
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            errors.push(format!("{ctx}: names use a-z, 0-9, '-' and '_'"));
+        }
+        if out.iter().any(|o| o.name == l.name) {
+            errors.push(format!("{ctx}: duplicate name"));
+        }
+        if l.limit == 0 {
+            errors.push(format!("{ctx}: limit must be at least 1"));
+        }
+        let (window_ms, algorithm) = match (&l.window, &l.per, l.algorithm.as_deref()) {
+            (None, Some(per), None) => match per.as_str() {
+                "day" => (
+                    86_400_000,
+                    "Algorithm::Calendar(crate::ratelimit::calendar::Period::Day)".to_string(),
+                ),
+                "month" => (
+                    2_592_000_000,
+                    "Algorithm::Calendar(crate::ratelimit::calendar::Period::Month)".to_string(),
+                ),
+                other => {
+                    errors.push(format!(
+                        "{ctx}: per = \"{other}\": use \"day\" or \"month\""
+                    ));
+                    continue;
+                }
+            },
+            (Some(w), None, algorithm) => {
+                let Ok(ms) =
+                    parse_duration_ms(w).map_err(|e| errors.push(format!("{ctx}: window: {e}")))
+                else {
+                    continue;
+                };
+                let a = match algorithm.unwrap_or("sliding_window") {
+                    "sliding_window" => "Algorithm::SlidingWindow".to_string(),
+                    "fixed_window" => "Algorithm::FixedWindow".to_string(),
+                    "token_bucket" => {
+                        let burst = l.burst.unwrap_or(l.limit);
+                        if burst == 0 {
+                            errors.push(format!("{ctx}: burst must be at least 1"));
+                        }
+                        format!("Algorithm::TokenBucket {{ burst: {burst} }}")
+                    }
+                    other => {
+                        errors.push(format!("{ctx}: algorithm \"{other}\": use sliding_window, fixed_window or token_bucket"));
+                        continue;
+                    }
+                };
+                (ms, a)
+            }
+            (Some(_), Some(_), _) => {
+                errors.push(format!("{ctx}: give `window` or `per`, not both"));
+                continue;
+            }
+            (None, Some(_), Some(_)) => {
+                errors.push(format!("{ctx}: calendar quotas (`per`) take no algorithm"));
+                continue;
+            }
+            (None, None, _) => {
+                errors.push(format!(
+                    "{ctx}: give `window` (e.g. \"1m\") or `per` (\"day\" or \"month\")"
+                ));
+                continue;
+            }
+        };
+        if l.burst.is_some() && !algorithm.starts_with("Algorithm::TokenBucket") {
+            errors.push(format!("{ctx}: burst is only used by token_bucket"));
+        }
+        out.push(LimitSettings {
+            name: l.name.clone(),
+            limit: l.limit,
+            window_ms,
+            algorithm,
+        });
+    }
+    out
+}

@@ -2,7 +2,9 @@
 //! Used by `build.rs` only; the output is `$OUT_DIR/routes.rs`.
 
 use super::check::{Checked, CheckedPolicy, RewritePart, UrlPart};
-use super::check_auth::{api_key_settings, jwt_settings, mtls_settings};
+use super::check_auth::{
+    api_key_settings, jwt_settings, mtls_settings, rate_limit_settings, LimitSettings,
+};
 use super::schema::{HeaderEditsSpec, PolicySpec};
 use std::fmt::Write;
 
@@ -29,7 +31,7 @@ pub fn emit(c: &Checked) -> String {
     }
     s.push_str("    ],\n    policies: &[\n");
     for p in &c.policies {
-        let _ = writeln!(s, "        // {}\n        {},", p.name, policy(p));
+        let _ = writeln!(s, "        // {}\n        {},", p.name, policy(p, &c.plans));
     }
     s.push_str("    ],\n    routes: &[\n");
     for r in &c.routes {
@@ -161,9 +163,43 @@ fn jwt(name: &str, j: &super::schema::JwtSpec) -> String {
     )
 }
 
-fn policy(p: &CheckedPolicy) -> String {
+fn limits(list: &[LimitSettings]) -> String {
+    let items: Vec<String> = list
+        .iter()
+        .map(|l| {
+            format!(
+                "crate::policy::rate_limit::NamedLimit {{ name: {:?}, limit: crate::ratelimit::Limit {{ limit: {}, window_ms: {}, algorithm: crate::ratelimit::{} }} }}",
+                l.name, l.limit, l.window_ms, l.algorithm
+            )
+        })
+        .collect();
+    format!("&[{}]", items.join(", "))
+}
+
+fn policy(p: &CheckedPolicy, plans: &[String]) -> String {
     let name = &p.name;
     match &p.spec {
+        PolicySpec::RateLimit(r) => {
+            let st = rate_limit_settings(r, plans).expect("checked");
+            let key: Vec<String> = st
+                .key
+                .iter()
+                .map(|k| format!("crate::policy::rate_limit::{k}"))
+                .collect();
+            let plan_items: Vec<String> = st
+                .plans
+                .iter()
+                .map(|(plan, l)| format!("({plan:?}, {})", limits(l)))
+                .collect();
+            format!(
+                "Policy::RateLimit(crate::policy::rate_limit::RateLimit {{ name: {name:?}, key: &[{}], limits: {}, plans: &[{}], fail_closed: {}, timeout_ms: {} }})",
+                key.join(", "),
+                limits(&st.limits),
+                plan_items.join(", "),
+                st.fail_closed,
+                st.timeout_ms
+            )
+        }
         PolicySpec::Jwt(j) => jwt(name, j),
         PolicySpec::ApiKey(a) => {
             let st = api_key_settings(a).expect("checked");

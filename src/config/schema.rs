@@ -28,6 +28,10 @@ pub struct GatewaySection {
     /// Named policies run before every route's own policies.
     #[serde(default)]
     pub default_policies: Vec<String>,
+    /// Consumer plans (from API-key records or a `plan` claim) that `rate_limit` policies may
+    /// give their own limits.
+    #[serde(default)]
+    pub plans: Vec<String>,
 }
 
 /// `routes/<version>/*.toml`: a list of `[[route]]` tables.
@@ -82,6 +86,44 @@ pub enum PolicySpec {
     Mtls(MtlsSpec),
     Require(RequireSpec),
     Any(AnySpec),
+    RateLimit(RateLimitSpec),
+}
+
+/// `kind = "rate_limit"`: limits counted in a Durable Object per (policy, key).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    /// `ip`, `consumer`, `claim:<name>`, `header:<name>`, `route`, `global`, or a list of them.
+    pub key: KeySpec,
+    pub limits: Vec<LimitSpec>,
+    /// Plan name -> limits that replace `limits` for consumers on that plan.
+    #[serde(default)]
+    pub plans: BTreeMap<String, Vec<LimitSpec>>,
+    /// `"open"` (default) or `"closed"`: what happens when the limiter cannot answer.
+    pub fail: Option<String>,
+    /// How long to wait for the limiter (default "1s").
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum KeySpec {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// One limit: `limit` per `window` (or per calendar `per = "day" | "month"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSpec {
+    pub name: String,
+    pub limit: u64,
+    pub window: Option<String>,
+    pub per: Option<String>,
+    /// `sliding_window` (default), `fixed_window` or `token_bucket`.
+    pub algorithm: Option<String>,
+    /// Token bucket size (default: `limit`).
+    pub burst: Option<u64>,
 }
 
 /// `kind = "jwt"`: a signed JSON Web Token, verified against a secret, inline keys or a JWKS.

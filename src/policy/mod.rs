@@ -9,8 +9,10 @@ pub mod api_key;
 pub mod headers;
 pub mod jwt;
 pub mod mtls;
+pub mod rate_limit;
 pub mod require;
 
+use crate::auth::backend::LimiterBackend;
 use crate::auth::{AuthBackend, AuthError, Denied, Identity, Scheme};
 use crate::error::GatewayError;
 use crate::http::HeaderEdit;
@@ -38,6 +40,8 @@ pub enum Policy {
     Require(require::Require),
     /// `kind = "any"`.
     Any(any::Any),
+    /// `kind = "rate_limit"`.
+    RateLimit(rate_limit::RateLimit),
 }
 
 /// The request on its way upstream, as policies see it.
@@ -51,11 +55,32 @@ pub struct Inbound<'a, H, B> {
     pub identity: Option<Identity>,
     /// How that identity authenticated (for the `require` challenge).
     pub identity_scheme: Option<Scheme>,
+    /// The matched route's id.
+    pub route: &'static str,
+    /// Headers policies add to the response, whatever it turns out to be (RateLimit fields).
+    pub response_headers: Vec<(&'static str, String)>,
+    /// Problems a policy tolerated and the gateway should log (a limiter that failed open).
+    pub warnings: Vec<String>,
+}
+
+impl<'a, H, B> Inbound<'a, H, B> {
+    /// The state before the first policy: no identity, nothing added yet.
+    pub fn new(upstream_headers: &'a mut H, backend: &'a B, route: &'static str) -> Self {
+        Inbound {
+            upstream_headers,
+            backend,
+            identity: None,
+            identity_scheme: None,
+            route,
+            response_headers: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
 }
 
 impl Policy {
     /// Runs the inbound step. Errors become problem+json responses.
-    pub async fn on_request<H: HeaderEdit, B: AuthBackend, R>(
+    pub async fn on_request<H: HeaderEdit, B: AuthBackend + LimiterBackend, R>(
         &'static self,
         all: &'static [Policy],
         req: &mut Inbound<'_, H, B>,
@@ -72,6 +97,14 @@ impl Policy {
             Policy::Any(any) => {
                 let (member, identity, scheme) = any.authenticate(all, req.backend).await?;
                 accept(req, member, identity, scheme);
+            }
+            Policy::RateLimit(r) => {
+                // A refusal is a 429 that carries the same RateLimit fields.
+                let passed = r
+                    .check(req.backend, req.identity.as_ref(), req.route)
+                    .await?;
+                req.response_headers.extend(passed.headers);
+                req.warnings.extend(passed.failed_open);
             }
             Policy::Require(r) => {
                 if let Err(reason) = r.check(req.identity.as_ref()) {

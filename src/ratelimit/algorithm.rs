@@ -133,11 +133,9 @@ impl Limit {
                 // Only the next window helps: then this window's count is the one fading.
                 let next_prev = s.count;
                 let room = self.limit.saturating_sub(cost);
-                let e = if next_prev == 0 {
-                    0
-                } else {
-                    w - (room * w / next_prev).min(w)
-                };
+                let e = (room * w)
+                    .checked_div(next_prev)
+                    .map_or(0, |fading| w - fading.min(w));
                 (w - elapsed) + e
             }
         });

@@ -25,6 +25,7 @@ export async function startGateway(bindings, extra = {}) {
     compatibilityDate: "2026-04-01",
     bindings,
     kvNamespaces: ["API_KEYS"],
+    durableObjects: { RATE_LIMITER: "RateLimiter" },
     cache: true,
     ...extra,
     host: "127.0.0.1",

@@ -3,12 +3,13 @@
 //! so the policy code is checked against an implementation independent of WebCrypto.
 #![allow(dead_code)]
 
-use gatehouse::auth::backend::{AuthBackend, ClientCert};
+use gatehouse::auth::backend::{AuthBackend, ClientCert, LimiterBackend};
 use gatehouse::auth::jwk::{KeyMaterial, PublicJwk};
 use gatehouse::auth::jwks::Need;
 use gatehouse::auth::Alg;
 use gatehouse::error::GatewayError;
 use gatehouse::policy::jwt::Jwt;
+use gatehouse::ratelimit::{take_all, State, TakeRequest, TakeResponse};
 use jwt_compact::alg::{Ed25519, Es256, Rsa, RsaPublicKey};
 use jwt_compact::jwk::JsonWebKey;
 use jwt_compact::{Algorithm, AlgorithmSignature};
@@ -30,6 +31,11 @@ pub struct TestBackend {
     pub kv_down: bool,
     pub kv_reads: Cell<usize>,
     pub verifies: Cell<usize>,
+    /// In-process limiter objects by name (what the RateLimiter Durable Object does, minus
+    /// storage), and the names asked for.
+    pub limiters: RefCell<HashMap<String, HashMap<String, State>>>,
+    pub limiter_calls: RefCell<Vec<String>>,
+    pub limiter_down: bool,
 }
 
 impl TestBackend {
@@ -119,5 +125,36 @@ impl AuthBackend for TestBackend {
             });
         }
         Ok(self.kv.get(key).cloned())
+    }
+}
+
+impl LimiterBackend for TestBackend {
+    async fn limiter_take(
+        &self,
+        object: &str,
+        body: &str,
+        _timeout_ms: u32,
+    ) -> Result<String, String> {
+        self.limiter_calls.borrow_mut().push(object.to_string());
+        if self.limiter_down {
+            return Err("timeout".into());
+        }
+        let take: TakeRequest = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        let limits: Vec<_> = take.limits.iter().map(|w| w.to_limit().unwrap()).collect();
+        let mut objects = self.limiters.borrow_mut();
+        let stored = objects.entry(object.to_string()).or_default();
+        let mut states: Vec<State> = take
+            .limits
+            .iter()
+            .map(|w| stored.get(&w.name).cloned().unwrap_or_default())
+            .collect();
+        let decisions = take_all(&limits, &mut states, (self.now * 1000.0) as u64, take.cost);
+        for (w, s) in take.limits.iter().zip(states) {
+            stored.insert(w.name.clone(), s);
+        }
+        Ok(serde_json::to_string(&TakeResponse {
+            decisions: decisions.into_iter().map(Into::into).collect(),
+        })
+        .unwrap())
     }
 }

@@ -1,0 +1,4 @@
+//! Durable Object classes. Each is exported to the runtime from `src/entry.js` and bound in
+//! `wrangler.toml`.
+
+pub mod rate_limiter;

@@ -1,0 +1,124 @@
+//! [`RateLimiter`]: the Durable Object behind `kind = "rate_limit"`. One object per (policy,
+//! key); it receives `POST /take` with the limits and the request's cost, decides with
+//! [`crate::ratelimit::take_all`], persists the counts before answering (so a restart loses
+//! none), and deletes its storage with an alarm once it has been idle longer than any of its
+//! windows.
+//!
+//! A Durable Object handles one event at a time and storage calls close its input gate, so
+//! the read-decide-write below cannot interleave with another request: the count is exact.
+
+use crate::ratelimit::{idle_after_ms, take_all, State as LimitState, TakeRequest, TakeResponse};
+use serde::{Deserialize, Serialize};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use worker::{durable_object, Date, DurableObject, Env, Request, Response, Result, State};
+
+/// What the object stores, under one key.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Stored {
+    /// Per limit name.
+    limits: HashMap<String, LimitState>,
+    /// After this time (ms) the state no longer matters and is deleted.
+    idle_until: u64,
+}
+
+const KEY: &str = "limiter";
+
+#[durable_object]
+pub struct RateLimiter {
+    state: State,
+    cached: RefCell<Option<Stored>>,
+    alarm_checked: Cell<bool>,
+}
+
+impl DurableObject for RateLimiter {
+    fn new(state: State, _env: Env) -> Self {
+        RateLimiter {
+            state,
+            cached: RefCell::new(None),
+            alarm_checked: Cell::new(false),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let Ok(take) = req.json::<TakeRequest>().await else {
+            return Response::error("bad take request", 400);
+        };
+        let Some(limits) = take
+            .limits
+            .iter()
+            .map(|w| w.to_limit())
+            .collect::<Option<Vec<_>>>()
+        else {
+            return Response::error("bad limit", 400);
+        };
+        let now = Date::now().as_millis();
+        let mut stored = self.load().await?;
+        let mut states: Vec<LimitState> = take
+            .limits
+            .iter()
+            .map(|w| stored.limits.get(&w.name).cloned().unwrap_or_default())
+            .collect();
+        let decisions = take_all(&limits, &mut states, now, take.cost);
+        for (w, s) in take.limits.iter().zip(states) {
+            stored.limits.insert(w.name.clone(), s);
+        }
+        stored.idle_until = stored.idle_until.max(now + idle_after_ms(&limits));
+        self.state.storage().put(KEY, &stored).await?;
+        let idle_until = stored.idle_until;
+        *self.cached.borrow_mut() = Some(stored);
+        self.ensure_alarm(now, idle_until).await?;
+        Response::from_json(&TakeResponse {
+            decisions: decisions.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        let now = Date::now().as_millis();
+        let stored = self.load().await?;
+        if now >= stored.idle_until {
+            // Idle past every window: nothing here can change a future decision.
+            self.state.storage().delete_all().await?;
+            *self.cached.borrow_mut() = Some(Stored::default());
+            self.alarm_checked.set(false); // the next request schedules a new one
+        } else {
+            self.state
+                .storage()
+                .set_alarm((stored.idle_until - now) as i64)
+                .await?;
+        }
+        Response::ok("")
+    }
+}
+
+impl RateLimiter {
+    async fn load(&self) -> Result<Stored> {
+        if let Some(s) = self.cached.borrow().clone() {
+            return Ok(s);
+        }
+        let stored = self
+            .state
+            .storage()
+            .get::<Stored>(KEY)
+            .await?
+            .unwrap_or_default();
+        *self.cached.borrow_mut() = Some(stored.clone());
+        Ok(stored)
+    }
+
+    /// Makes sure a clean-up alarm is scheduled (checked once per object lifetime; the alarm
+    /// handler reschedules itself while the object is in use).
+    async fn ensure_alarm(&self, now: u64, idle_until: u64) -> Result<()> {
+        if self.alarm_checked.replace(true) {
+            return Ok(());
+        }
+        if self.state.storage().get_alarm().await?.is_none() {
+            // set_alarm takes an offset from now, in ms.
+            self.state
+                .storage()
+                .set_alarm((idle_until.saturating_sub(now)).max(1) as i64)
+                .await?;
+        }
+        Ok(())
+    }
+}
