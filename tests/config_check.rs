@@ -392,3 +392,36 @@ fn require_needs_an_authentication_policy_before_it() {
         ["routes/gateway.toml: policy \"either\": of: policy \"tag\" is not a jwt, api_key or mtls policy"]
     );
 }
+
+#[test]
+fn broken_rate_limits_fail_with_the_policy_and_rule() {
+    let p = |body: &str| {
+        format!("[gateway]\nplans = [\"gold\"]\n[upstreams.users]\nurl = \"http://x\"\n[policies.p]\nkind = \"rate_limit\"\n{body}\n")
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (p("key = \"ipv6\"\nlimits = [{ name = \"a\", limit = 1, window = \"1s\" }]"), "routes/gateway.toml: policy \"p\": key: unknown part \"ipv6\" (use ip, consumer, claim:<name>, header:<name>, route, global)"),
+        (p("key = \"ip\"\nlimits = []"), "routes/gateway.toml: policy \"p\": limits: list at least one limit"),
+        (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 0, window = \"1s\" }]"), "routes/gateway.toml: policy \"p\": limits: limit \"a\": limit must be at least 1"),
+        (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 1 }]"), "routes/gateway.toml: policy \"p\": limits: limit \"a\": give `window` (e.g. \"1m\") or `per` (\"day\" or \"month\")"),
+        (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 1, per = \"week\" }]"), "routes/gateway.toml: policy \"p\": limits: limit \"a\": per = \"week\": use \"day\" or \"month\""),
+        (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 1, window = \"1s\", algorithm = \"leaky\" }]"), "routes/gateway.toml: policy \"p\": limits: limit \"a\": algorithm \"leaky\": use sliding_window, fixed_window or token_bucket"),
+        (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 1, window = \"1s\", burst = 5 }]"), "routes/gateway.toml: policy \"p\": limits: limit \"a\": burst is only used by token_bucket"),
+        (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 1, window = \"1s\" }, { name = \"a\", limit = 2, window = \"1m\" }]"), "routes/gateway.toml: policy \"p\": limits: limit \"a\": duplicate name"),
+        (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 1, window = \"1s\" }]\nplans.platinum = [{ name = \"a\", limit = 9, window = \"1s\" }]"), "routes/gateway.toml: policy \"p\": plans: plan \"platinum\" is not declared in [gateway] plans"),
+        (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 1, window = \"1s\" }]\nfail = \"maybe\""), "routes/gateway.toml: policy \"p\": fail: \"maybe\" is not \"open\" or \"closed\""),
+    ];
+    for (gateway, expected) in &cases {
+        assert_eq!(
+            errors_for(gateway, GOOD_ROUTE).first().map(String::as_str),
+            Some(*expected),
+            "for gateway.toml:\n{gateway}"
+        );
+    }
+    // A consumer key needs an authentication policy before it.
+    let gateway = p("key = \"consumer\"\nlimits = [{ name = \"a\", limit = 1, window = \"1s\" }]");
+    let route = "[[route]]\nid = \"r\"\nmethods = [\"GET\"]\npath = \"/r\"\nupstream = \"users\"\npolicies = [\"p\"]\n";
+    assert_eq!(
+        errors_for(&gateway, route),
+        ["routes/v1/users.toml: route \"r\": policy \"p\" (rate_limit keyed by consumer or claim) needs an authentication policy (jwt, api_key, mtls or any) before it"]
+    );
+}

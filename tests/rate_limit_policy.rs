@@ -1,0 +1,187 @@
+//! The `rate_limit` policy natively, against [`support::TestBackend`]'s in-process limiter
+//! (the RateLimiter object's logic without storage): keys, plans, atomic limits, headers,
+//! 429s and failing open or closed.
+#![cfg(not(target_arch = "wasm32"))] // the test backend uses native-only dev-dependencies
+
+mod support;
+
+use gatehouse::auth::Identity;
+use gatehouse::error::GatewayError;
+use gatehouse::policy::rate_limit::{KeyPart, NamedLimit, RateLimit};
+use gatehouse::ratelimit::calendar::Period;
+use gatehouse::ratelimit::{take_all, Algorithm, Limit, State};
+use support::TestBackend;
+
+const PER_SECOND: NamedLimit = NamedLimit {
+    name: "per-second",
+    limit: Limit {
+        limit: 2,
+        window_ms: 1_000,
+        algorithm: Algorithm::FixedWindow,
+    },
+};
+const DAILY: NamedLimit = NamedLimit {
+    name: "daily",
+    limit: Limit {
+        limit: 3,
+        window_ms: 0,
+        algorithm: Algorithm::Calendar(Period::Day),
+    },
+};
+const GOLD: NamedLimit = NamedLimit {
+    name: "per-second",
+    limit: Limit {
+        limit: 5,
+        window_ms: 1_000,
+        algorithm: Algorithm::FixedWindow,
+    },
+};
+
+static POLICY: RateLimit = RateLimit {
+    name: "limits",
+    key: &[KeyPart::Consumer, KeyPart::Header("x-tenant")],
+    limits: &[PER_SECOND, DAILY],
+    plans: &[("gold", &[GOLD])],
+    fail_closed: false,
+    timeout_ms: 1_000,
+};
+static CLOSED: RateLimit = RateLimit {
+    name: "closed",
+    fail_closed: true,
+    ..clone()
+};
+
+const fn clone() -> RateLimit {
+    RateLimit {
+        name: "limits",
+        key: &[KeyPart::Global],
+        limits: &[PER_SECOND],
+        plans: &[],
+        fail_closed: false,
+        timeout_ms: 1_000,
+    }
+}
+
+fn who(subject: &str, plan: Option<&str>) -> Identity {
+    Identity {
+        policy: "p",
+        subject: subject.into(),
+        plan: plan.map(str::to_string),
+        scopes: vec![],
+        roles: vec![],
+        claims: Default::default(),
+    }
+}
+
+fn check(
+    p: &'static RateLimit,
+    b: &TestBackend,
+    id: Option<&Identity>,
+) -> Result<Vec<(&'static str, String)>, GatewayError> {
+    futures::executor::block_on(p.check(b, id, "route-1")).map(|passed| passed.headers)
+}
+
+fn backend() -> TestBackend {
+    TestBackend {
+        now: 1_800_000_000.5,
+        ..TestBackend::default()
+    }
+    .with_header("x-tenant", "acme|x")
+}
+
+#[test]
+fn keys_name_one_object_per_consumer_and_escape_separators() {
+    let b = backend();
+    check(&POLICY, &b, Some(&who("alice", None))).unwrap();
+    check(&POLICY, &b, Some(&who("bob%7C", None))).unwrap();
+    assert_eq!(
+        *b.limiter_calls.borrow(),
+        ["limits|alice|acme%7Cx", "limits|bob%257C|acme%7Cx"]
+    );
+}
+
+#[test]
+fn limits_are_taken_together_and_refusals_carry_retry_after_and_headers() {
+    let b = backend();
+    let alice = who("alice", None);
+    let first = check(&POLICY, &b, Some(&alice)).unwrap();
+    assert_eq!(
+        first[0],
+        (
+            "ratelimit-policy",
+            r#""per-second";q=2;w=1, "daily";q=3;w=86400"#.to_string()
+        )
+    );
+    assert!(
+        first[1]
+            .1
+            .starts_with(r#""per-second";r=1;t=1, "daily";r=2;t="#),
+        "{}",
+        first[1].1
+    );
+    check(&POLICY, &b, Some(&alice)).unwrap();
+    match check(&POLICY, &b, Some(&alice)) {
+        Err(e @ GatewayError::RateLimited { .. }) => {
+            assert_eq!(e.status(), 429);
+            let h = e.headers();
+            assert!(h.contains(&("retry-after", "1".to_string())), "{h:?}");
+            assert!(
+                h.iter()
+                    .any(|(k, v)| *k == "ratelimit" && v.contains(r#""daily";r=1"#)),
+                "the refused request took nothing from the daily quota: {h:?}"
+            );
+        }
+        other => panic!("expected 429, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_consumers_plan_selects_its_limits() {
+    let b = backend();
+    let gold = who("carol", Some("gold"));
+    for _ in 0..5 {
+        check(&POLICY, &b, Some(&gold)).unwrap();
+    }
+    assert!(check(&POLICY, &b, Some(&gold)).is_err());
+    let unknown_plan = who("dave", Some("platinum"));
+    check(&POLICY, &b, Some(&unknown_plan)).unwrap();
+    check(&POLICY, &b, Some(&unknown_plan)).unwrap();
+    assert!(
+        check(&POLICY, &b, Some(&unknown_plan)).is_err(),
+        "an undeclared plan gets the default limits"
+    );
+}
+
+#[test]
+fn a_failing_limiter_fails_open_or_closed_as_configured() {
+    let b = TestBackend {
+        limiter_down: true,
+        ..backend()
+    };
+    let passed = futures::executor::block_on(POLICY.check(&b, None, "r")).unwrap();
+    assert!(passed.headers.is_empty());
+    assert!(passed.failed_open.unwrap().contains("fail = \"open\""));
+    let err = check(&CLOSED, &b, None).unwrap_err();
+    assert_eq!((err.status(), err.slug()), (503, "rate-limit-unavailable"));
+}
+
+#[test]
+fn take_all_refuses_atomically() {
+    let limits = [PER_SECOND.limit, DAILY.limit];
+    let mut states = vec![State::default(), State::default()];
+    let now = 1_800_000_000_000;
+    assert!(take_all(&limits, &mut states, now, 1)
+        .iter()
+        .all(|d| d.allowed));
+    assert!(take_all(&limits, &mut states, now, 1)
+        .iter()
+        .all(|d| d.allowed));
+    let refused = take_all(&limits, &mut states, now, 1);
+    assert!(refused.iter().all(|d| !d.allowed));
+    assert_eq!(refused[1].remaining, 1, "the daily quota was not charged");
+    assert_eq!(refused[0].retry_after_ms, Some(1_000));
+    assert_eq!(
+        refused[1].retry_after_ms, None,
+        "only the limit that refused says when"
+    );
+}
