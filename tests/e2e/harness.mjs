@@ -14,9 +14,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
  * Cache API. `logs` collects the worker's stdout lines; `restart()` reloads the worker (a new
  * isolate) keeping KV and cache contents.
  */
-export async function startGateway(bindings, extra = {}) {
+export async function startGateway(bindings, extra = {}, otherWorkers = []) {
   const logs = [];
-  const options = {
+  const gateway = {
     rootPath: root,
     scriptPath: "build/index.js",
     modules: true,
@@ -28,6 +28,11 @@ export async function startGateway(bindings, extra = {}) {
     durableObjects: { RATE_LIMITER: "RateLimiter" },
     cache: true,
     ...extra,
+  };
+  // With other workers (e.g. a Durable Object class that fails), the gateway is the first one
+  // and receives the HTTP requests.
+  const options = {
+    ...(otherWorkers.length ? { workers: [{ name: "gateway", ...gateway }, ...otherWorkers] } : gateway),
     host: "127.0.0.1",
     port: 0,
     handleRuntimeStdio(stdout, stderr) {

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { useGateway, request, expectProblem } from "./harness.mjs";
+import { useGateway, startGateway, request, expectProblem } from "./harness.mjs";
 
 const s = useGateway();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -55,4 +55,35 @@ test("token bucket: a burst of 10, then refill at 5 per second", async () => {
   const after = [];
   for (let i = 0; i < 3; i++) after.push((await get()).status);
   assert.ok(after.filter((x) => x === 200).length >= 1 && after.filter((x) => x === 200).length <= 3, JSON.stringify(after));
+});
+
+test("a limiter that fails: fail = open lets the request through and logs it; fail = closed is a 503", async () => {
+  const broken = {
+    name: "broken-limiter",
+    modules: true,
+    script: `export class BrokenLimiter { fetch() { throw new Error("limiter down"); } }
+             export default { fetch() { return new Response("unused"); } }`,
+  };
+  const gw = await startGateway(
+    { ECHO_ORIGIN: s.origin.url },
+    { durableObjects: { RATE_LIMITER: { className: "BrokenLimiter", scriptName: "broken-limiter" } } },
+    [broken],
+  );
+  try {
+    const open = await request(gw, "GET", "/v1/search");
+    assert.equal(open.status, 200, open.text);
+    assert.equal(open.headers.ratelimit, undefined, "no RateLimit fields without a decision");
+    assert.ok(gw.logs.some((l) => l.includes('"level":"warn"') && l.includes("per-ip") && l.includes("fail = \\\"open\\\"")), gw.logs.join("\n"));
+
+    const kv = await gw.mf.getKVNamespace("API_KEYS", "gateway");
+    const key = crypto.randomBytes(32).toString("base64url");
+    const hash = crypto.createHash("sha256").update(key).digest("hex");
+    await kv.put(`sha256:${hash}`, JSON.stringify({ id: "acme", enabled: true }));
+    const closed = await request(gw, "GET", "/v1/partner/reports", { headers: { "x-api-key": key } });
+    const p = expectProblem(assert, closed, 503, "rate-limit-unavailable");
+    assert.match(p.detail, /per-consumer/);
+    assert.equal(closed.headers["retry-after"], "5");
+  } finally {
+    await gw.close();
+  }
 });
