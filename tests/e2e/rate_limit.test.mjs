@@ -87,3 +87,31 @@ test("a limiter that fails: fail = open lets the request through and logs it; fa
     await gw.close();
   }
 });
+
+async function apiKey(record) {
+  const kv = await s.gw.mf.getKVNamespace("API_KEYS");
+  const key = crypto.randomBytes(32).toString("base64url");
+  const hash = crypto.createHash("sha256").update(key).digest("hex");
+  await kv.put(`sha256:${hash}`, JSON.stringify({ enabled: true, ...record }));
+  return key;
+}
+
+test("quotas: a daily quota per consumer on UTC days, larger on the gold plan", async () => {
+  const free = await apiKey({ id: `free-${crypto.randomUUID()}`, plan: "free" });
+  const gold = await apiKey({ id: `gold-${crypto.randomUUID()}`, plan: "gold" });
+  const post = (key) => request(s.gw, "POST", "/v1/partner/exports", { headers: { "x-api-key": key }, body: "{}" });
+  const freeStatuses = [];
+  for (let i = 0; i < 7; i++) freeStatuses.push((await post(free)).status);
+  assert.deepEqual(freeStatuses, [200, 200, 200, 200, 200, 429, 429]);
+  const refused = await post(free);
+  expectProblem(assert, refused, 429, "rate-limited");
+  assert.equal(refused.headers["ratelimit-policy"], '"exports";q=5;w=86400');
+  // Retry-After is the time to the next UTC midnight.
+  const now = new Date();
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  const expected = Math.ceil((midnight - Date.now()) / 1000);
+  assert.ok(Math.abs(Number(refused.headers["retry-after"]) - expected) <= 5, `${refused.headers["retry-after"]} vs ${expected}`);
+  let goldOk = 0;
+  for (let i = 0; i < 10; i++) if ((await post(gold)).status === 200) goldOk++;
+  assert.equal(goldOk, 8);
+});
