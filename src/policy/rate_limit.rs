@@ -13,6 +13,33 @@ use crate::auth::Identity;
 use crate::error::GatewayError;
 use crate::ratelimit::headers::{policy_header, ratelimit_header, retry_after_s, PolicyItem};
 use crate::ratelimit::{Algorithm, Decision, Limit, TakeRequest, TakeResponse, WireLimit};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+thread_local! {
+    /// The take request for each static limit list, serialised once per isolate.
+    static TAKE_BODIES: RefCell<HashMap<usize, Rc<str>>> = RefCell::new(HashMap::new());
+}
+
+/// The JSON take request (cost 1) for a static limit list.
+fn take_body(limits: &'static [NamedLimit]) -> Rc<str> {
+    TAKE_BODIES.with(|m| {
+        m.borrow_mut()
+            .entry(limits.as_ptr() as usize)
+            .or_insert_with(|| {
+                let take = TakeRequest {
+                    limits: limits
+                        .iter()
+                        .map(|l| WireLimit::from_limit(l.name, &l.limit))
+                        .collect(),
+                    cost: 1,
+                };
+                serde_json::to_string(&take).unwrap_or_default().into()
+            })
+            .clone()
+    })
+}
 
 /// A compiled `rate_limit` policy.
 #[derive(Debug)]
@@ -100,14 +127,7 @@ impl RateLimit {
         route: &str,
     ) -> Result<Passed, GatewayError> {
         let limits = self.limits_for(identity);
-        let take = TakeRequest {
-            limits: limits
-                .iter()
-                .map(|l| WireLimit::from_limit(l.name, &l.limit))
-                .collect(),
-            cost: 1,
-        };
-        let body = serde_json::to_string(&take).unwrap_or_default();
+        let body = take_body(limits);
         let object = self.object_name(b, identity, route);
         let answer = b
             .limiter_take(&object, &body, self.timeout_ms)
