@@ -27,23 +27,7 @@ const TIMES: JwksTimes = JwksTimes {
 const ISS: &str = "https://id.example/";
 const SECRET: &str = "0123456789abcdef0123456789abcdef-hmac";
 
-static USER_JWT: Jwt = Jwt {
-    name: "user-jwt",
-    algorithms: &[Alg::Rs256, Alg::Ps256, Alg::Es256, Alg::EdDsa],
-    issuer: Some(ISS),
-    audiences: &["api", "admin-api"],
-    secret: None,
-    jwks_url: Some(&[]),
-    keys: &[],
-    require_exp: true,
-    leeway_s: 30,
-    max_token_bytes: 8192,
-    cookie: None,
-    query: None,
-    jwks: TIMES,
-    token_cache_ttl_s: 0,
-    forward: &[("sub", "x-user-id")],
-};
+static USER_JWT: Jwt = clone_user();
 
 static CACHED_JWT: Jwt = Jwt {
     name: "cached-jwt",
