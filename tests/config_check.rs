@@ -409,6 +409,12 @@ fn broken_rate_limits_fail_with_the_policy_and_rule() {
         (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 1, window = \"1s\" }, { name = \"a\", limit = 2, window = \"1m\" }]"), "routes/gateway.toml: policy \"p\": limits: limit \"a\": duplicate name"),
         (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 1, window = \"1s\" }]\nplans.platinum = [{ name = \"a\", limit = 9, window = \"1s\" }]"), "routes/gateway.toml: policy \"p\": plans: plan \"platinum\" is not declared in [gateway] plans"),
         (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 1, window = \"1s\" }]\nfail = \"maybe\""), "routes/gateway.toml: policy \"p\": fail: \"maybe\" is not \"open\" or \"closed\""),
+        (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 100, window = \"1s\" }]\nlease = 5"), "routes/gateway.toml: policy \"p\": lease, lease_ttl: only used with mode = \"leased\""),
+        (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 100, window = \"1s\" }]\nmode = \"lazy\""), "routes/gateway.toml: policy \"p\": mode: \"lazy\" is not \"exact\" or \"leased\""),
+        (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 100, window = \"1s\", algorithm = \"token_bucket\", burst = 8 }]\nmode = \"leased\""), "routes/gateway.toml: policy \"p\": lease: 10 is more than the smallest limit or burst (8); lower it"),
+        (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 100, window = \"1s\" }]\nplans.gold = [{ name = \"a\", limit = 3, window = \"1s\" }]\nmode = \"leased\"\nlease = 5"), "routes/gateway.toml: policy \"p\": lease: 5 is more than the smallest limit or burst (3); lower it"),
+        (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 100, window = \"1s\" }]\nmode = \"leased\"\nlease = 0"), "routes/gateway.toml: policy \"p\": lease: between 1 and 1000 permits"),
+        (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 100, window = \"1s\" }]\nmode = \"leased\"\nlease_ttl = \"2m\""), "routes/gateway.toml: policy \"p\": lease_ttl: between 100ms and 60s"),
     ];
     for (gateway, expected) in &cases {
         assert_eq!(

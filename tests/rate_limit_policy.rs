@@ -44,6 +44,8 @@ static POLICY: RateLimit = RateLimit {
     plans: &[("gold", &[GOLD])],
     fail_closed: false,
     timeout_ms: 1_000,
+    lease: 0,
+    lease_ttl_ms: 0,
 };
 static CLOSED: RateLimit = RateLimit {
     name: "closed",
@@ -59,6 +61,8 @@ const fn clone() -> RateLimit {
         plans: &[],
         fail_closed: false,
         timeout_ms: 1_000,
+        lease: 0,
+        lease_ttl_ms: 0,
     }
 }
 
@@ -184,4 +188,71 @@ fn take_all_refuses_atomically() {
         refused[1].retry_after_ms, None,
         "only the limit that refused says when"
     );
+}
+
+const TEN_PER_SECOND: NamedLimit = NamedLimit {
+    name: "ten",
+    limit: Limit {
+        limit: 10,
+        window_ms: 1_000,
+        algorithm: Algorithm::FixedWindow,
+    },
+};
+static LEASED: RateLimit = RateLimit {
+    name: "leased",
+    limits: &[TEN_PER_SECOND],
+    lease: 4,
+    lease_ttl_ms: 1_000,
+    ..clone()
+};
+
+#[test]
+fn leased_mode_spends_local_permits_with_exact_headers_and_refuses_locally() {
+    let b = backend();
+    let mut remaining = Vec::new();
+    for _ in 0..10 {
+        let h = check(&LEASED, &b, None).unwrap();
+        remaining.push(h[1].1.clone());
+    }
+    let expected: Vec<String> = (0..10)
+        .rev()
+        .map(|r| format!(r#""ten";r={r};t=1"#))
+        .collect();
+    assert_eq!(
+        remaining, expected,
+        "one isolate reports exact remaining counts"
+    );
+    // Leases of 1, 2, 4, then the 3 permits left: 4 round trips for 10 requests.
+    assert_eq!(b.limiter_calls.borrow().len(), 4);
+    let err = check(&LEASED, &b, None).unwrap_err();
+    assert_eq!(err.status(), 429);
+    assert!(err.headers().contains(&("retry-after", "1".to_string())));
+    assert_eq!(
+        b.limiter_calls.borrow().len(),
+        4,
+        "the exhausted lease refuses without asking the object"
+    );
+}
+
+#[test]
+fn a_leased_policy_whose_limiter_fails_still_fails_open_or_closed() {
+    static LEASED_CLOSED: RateLimit = RateLimit {
+        name: "leased-closed",
+        fail_closed: true,
+        limits: &[TEN_PER_SECOND],
+        lease: 4,
+        lease_ttl_ms: 1_000,
+        ..clone()
+    };
+    let b = TestBackend {
+        limiter_down: true,
+        ..backend()
+    };
+    let err = check(&LEASED_CLOSED, &b, None).unwrap_err();
+    assert_eq!(err.status(), 503);
+    // A second attempt asks again (the failed refill is forgotten), and fails again.
+    assert_eq!(check(&LEASED_CLOSED, &b, None).unwrap_err().status(), 503);
+    assert_eq!(b.limiter_calls.borrow().len(), 2);
+    let passed = futures::executor::block_on(LEASED.check(&b, None, "r")).unwrap();
+    assert!(passed.failed_open.is_some());
 }

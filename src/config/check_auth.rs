@@ -368,6 +368,9 @@ pub struct RateLimitSettings {
     pub plans: Vec<(String, Vec<LimitSettings>)>,
     pub fail_closed: bool,
     pub timeout_ms: u32,
+    /// Leased mode's batch size (0 = exact mode) and lease lifetime.
+    pub lease: u32,
+    pub lease_ttl_ms: u32,
     /// Whether the key needs an identity (consumer or claim parts).
     pub needs_identity: bool,
 }
@@ -452,6 +455,7 @@ pub fn rate_limit_settings(
             1_000
         }
     };
+    let (lease, lease_ttl_ms) = lease_settings(spec, &mut errors);
     if errors.is_empty() {
         Ok(RateLimitSettings {
             key,
@@ -459,11 +463,59 @@ pub fn rate_limit_settings(
             plans: plan_limits,
             fail_closed,
             timeout_ms,
+            lease,
+            lease_ttl_ms,
             needs_identity,
         })
     } else {
         Err(errors)
     }
+}
+
+/// `mode`, `lease` and `lease_ttl`: (0, 0) in exact mode.
+fn lease_settings(spec: &super::schema::RateLimitSpec, errors: &mut Vec<String>) -> (u32, u32) {
+    match spec.mode.as_deref() {
+        None | Some("exact") => {
+            if spec.lease.is_some() || spec.lease_ttl.is_some() {
+                errors.push("lease, lease_ttl: only used with mode = \"leased\"".into());
+            }
+            return (0, 0);
+        }
+        Some("leased") => {}
+        Some(other) => {
+            errors.push(format!("mode: \"{other}\" is not \"exact\" or \"leased\""));
+            return (0, 0);
+        }
+    }
+    let lease = spec.lease.unwrap_or(10);
+    // A lease larger than a limit (or a bucket's burst) could never be granted whole.
+    let smallest = spec
+        .limits
+        .iter()
+        .chain(spec.plans.values().flatten())
+        .map(|l| l.burst.unwrap_or(l.limit).min(l.limit))
+        .min()
+        .unwrap_or(0);
+    if lease == 0 || lease > 1_000 {
+        errors.push("lease: between 1 and 1000 permits".into());
+    } else if lease > smallest {
+        errors.push(format!(
+            "lease: {lease} is more than the smallest limit or burst ({smallest}); lower it"
+        ));
+    }
+    let ttl = match spec.lease_ttl.as_deref().map(parse_duration_ms) {
+        None => 1_000,
+        Some(Ok(ms)) if (100..=60_000).contains(&ms) => ms as u32,
+        Some(Ok(_)) => {
+            errors.push("lease_ttl: between 100ms and 60s".into());
+            1_000
+        }
+        Some(Err(e)) => {
+            errors.push(format!("lease_ttl: {e}"));
+            1_000
+        }
+    };
+    (lease.min(1_000) as u32, ttl)
 }
 
 fn check_limits(

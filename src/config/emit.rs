@@ -184,12 +184,14 @@ fn policy(p: &CheckedPolicy, plans: &[String]) -> String {
                 .map(|(plan, l)| format!("({plan:?}, {})", limits(l)))
                 .collect();
             format!(
-                "Policy::RateLimit(crate::policy::rate_limit::RateLimit {{ name: {name:?}, key: &[{}], limits: {}, plans: &[{}], fail_closed: {}, timeout_ms: {} }})",
+                "Policy::RateLimit(crate::policy::rate_limit::RateLimit {{ name: {name:?}, key: &[{}], limits: {}, plans: &[{}], fail_closed: {}, timeout_ms: {}, lease: {}, lease_ttl_ms: {} }})",
                 key.join(", "),
                 limits(&st.limits),
                 plan_items.join(", "),
                 st.fail_closed,
-                st.timeout_ms
+                st.timeout_ms,
+                st.lease,
+                st.lease_ttl_ms
             )
         }
         PolicySpec::Jwt(j) => jwt(name, j),

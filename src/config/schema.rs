@@ -103,6 +103,12 @@ pub struct RateLimitSpec {
     pub fail: Option<String>,
     /// How long to wait for the limiter (default "1s").
     pub timeout: Option<String>,
+    /// `"exact"` (default: one round trip per request) or `"leased"`.
+    pub mode: Option<String>,
+    /// Leased mode: the most permits an isolate takes at once (default 10).
+    pub lease: Option<u64>,
+    /// Leased mode: how long leased permits stay valid at most (default "1s").
+    pub lease_ttl: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,11 +7,11 @@
 //! A Durable Object handles one event at a time and storage calls close its input gate, so
 //! the read-decide-write below cannot interleave with another request: the count is exact.
 
-use crate::ratelimit::{idle_after_ms, take_all, State as LimitState, TakeRequest, TakeResponse};
+use crate::ratelimit::{answer, idle_after_ms, State as LimitState, TakeRequest};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use worker::{durable_object, Date, DurableObject, Env, Request, Response, Result, State};
+use worker::{durable_object, Date, DurableObject, Env, Method, Request, Response, Result, State};
 
 /// What the object stores, under one key.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -41,6 +41,9 @@ impl DurableObject for RateLimiter {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if req.method() == Method::Get {
+            return self.describe().await;
+        }
         let Ok(take) = req.json::<TakeRequest>().await else {
             return Response::error("bad take request", 400);
         };
@@ -59,7 +62,7 @@ impl DurableObject for RateLimiter {
             .iter()
             .map(|w| stored.limits.get(&w.name).cloned().unwrap_or_default())
             .collect();
-        let decisions = take_all(&limits, &mut states, now, take.cost);
+        let response = answer(&take, &limits, &mut states, now);
         for (w, s) in take.limits.iter().zip(states) {
             stored.limits.insert(w.name.clone(), s);
         }
@@ -68,9 +71,7 @@ impl DurableObject for RateLimiter {
         let idle_until = stored.idle_until;
         *self.cached.borrow_mut() = Some(stored);
         self.ensure_alarm(now, idle_until).await?;
-        Response::from_json(&TakeResponse {
-            decisions: decisions.into_iter().map(Into::into).collect(),
-        })
+        Response::from_json(&response)
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -92,6 +93,15 @@ impl DurableObject for RateLimiter {
 }
 
 impl RateLimiter {
+    /// `GET`: what the object holds in storage, read from storage itself (not the in-memory
+    /// copy): `{"keys": n, "alarm": ms|null}`. For operators and the clean-up tests; the
+    /// gateway never routes client requests here.
+    async fn describe(&self) -> Result<Response> {
+        let keys = self.state.storage().list().await?.size();
+        let alarm = self.state.storage().get_alarm().await?;
+        Response::from_json(&serde_json::json!({ "keys": keys, "alarm": alarm }))
+    }
+
     async fn load(&self) -> Result<Stored> {
         if let Some(s) = self.cached.borrow().clone() {
             return Ok(s);

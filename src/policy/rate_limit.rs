@@ -1,7 +1,10 @@
 //! `kind = "rate_limit"`: limits counted exactly in a Durable Object, one object per (policy,
-//! key). Every request costs one round trip to its object; all of the policy's limits are taken
+//! key). In exact mode every request costs one round trip to its object; all of the policy's limits are taken
 //! atomically there. The response carries `RateLimit-Policy` and `RateLimit`; a refusal is a
 //! 429 problem with `Retry-After`.
+//!
+//! With `mode = "leased"` an isolate leases small batches of permits and spends them locally
+//! (the contract and over-admission bound are in [`crate::ratelimit::lease`]).
 //!
 //! If the object errors or does not answer within `timeout`, `fail = "open"` (the default)
 //! lets the request through without rate-limit headers and logs it; `fail = "closed"` answers
@@ -12,33 +15,37 @@ use crate::auth::identity::render;
 use crate::auth::Identity;
 use crate::error::GatewayError;
 use crate::ratelimit::headers::{policy_header, ratelimit_header, retry_after_s, PolicyItem};
-use crate::ratelimit::{Algorithm, Decision, Limit, TakeRequest, TakeResponse, WireLimit};
+use crate::ratelimit::lease::{LeasePool, Plan};
+use crate::ratelimit::{Algorithm, Decision, Limit, TakeResponse, WireLimit};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 thread_local! {
-    /// The take request for each static limit list, serialised once per isolate.
-    static TAKE_BODIES: RefCell<HashMap<usize, Rc<str>>> = RefCell::new(HashMap::new());
+    /// Each static limit list as JSON, serialised once per isolate.
+    static LIMITS_JSON: RefCell<HashMap<usize, Rc<str>>> = RefCell::new(HashMap::new());
+    /// Leased permits of `mode = "leased"` policies, per (limit list, object name).
+    static LEASES: RefCell<LeasePool> = RefCell::new(LeasePool::new(LEASE_POOL_KEYS));
 }
 
-/// The JSON take request (cost 1) for a static limit list.
-fn take_body(limits: &'static [NamedLimit]) -> Rc<str> {
-    TAKE_BODIES.with(|m| {
+/// How many keys an isolate holds leases for; beyond that new keys take exactly.
+const LEASE_POOL_KEYS: usize = 10_000;
+
+/// The JSON take request for a static limit list: one permit (`lease == 0`) or a lease.
+fn take_body(limits: &'static [NamedLimit], lease: u64, lease_ttl_ms: u32) -> String {
+    let json = LIMITS_JSON.with(|m| {
         m.borrow_mut()
             .entry(limits.as_ptr() as usize)
             .or_insert_with(|| {
-                let take = TakeRequest {
-                    limits: limits
-                        .iter()
-                        .map(|l| WireLimit::from_limit(l.name, &l.limit))
-                        .collect(),
-                    cost: 1,
-                };
-                serde_json::to_string(&take).unwrap_or_default().into()
+                let wire: Vec<WireLimit> = limits
+                    .iter()
+                    .map(|l| WireLimit::from_limit(l.name, &l.limit))
+                    .collect();
+                serde_json::to_string(&wire).unwrap_or_default().into()
             })
             .clone()
-    })
+    });
+    format!(r#"{{"limits":{json},"cost":1,"lease":{lease},"lease_ttl_ms":{lease_ttl_ms}}}"#)
 }
 
 /// A compiled `rate_limit` policy.
@@ -53,6 +60,10 @@ pub struct RateLimit {
     pub plans: &'static [(&'static str, &'static [NamedLimit])],
     pub fail_closed: bool,
     pub timeout_ms: u32,
+    /// `mode = "leased"`: the most permits an isolate leases at once (0 = exact mode).
+    pub lease: u32,
+    /// How long leased permits stay valid at most.
+    pub lease_ttl_ms: u32,
 }
 
 #[derive(Debug)]
@@ -119,7 +130,8 @@ impl RateLimit {
         name
     }
 
-    /// Takes one unit from this caller's limits.
+    /// Takes one unit from this caller's limits: from the limiter object, or in leased mode
+    /// from the isolate's lease when it holds one (see [`crate::ratelimit::lease`]).
     pub async fn check<B: AuthBackend + LimiterBackend>(
         &self,
         b: &B,
@@ -127,34 +139,102 @@ impl RateLimit {
         route: &str,
     ) -> Result<Passed, GatewayError> {
         let limits = self.limits_for(identity);
-        let body = take_body(limits);
         let object = self.object_name(b, identity, route);
-        let answer = b
-            .limiter_take(&object, &body, self.timeout_ms)
-            .await
-            .and_then(|text| {
-                let r: TakeResponse = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-                if r.decisions.len() == limits.len() {
-                    Ok(r)
-                } else {
-                    Err("wrong number of decisions".into())
+        if self.lease == 0 {
+            return self.exact(b, limits, &object).await;
+        }
+        let now = (b.now_s() * 1000.0) as u64;
+        let key = (limits.as_ptr() as usize, object.as_str());
+        let plan = LEASES.with(|p| {
+            p.borrow_mut()
+                .plan(key, now, u64::from(self.lease), u64::from(self.timeout_ms))
+        });
+        match plan {
+            Plan::Admitted(decisions) | Plan::Refused(decisions) => {
+                self.verdict(limits, &decisions)
+            }
+            Plan::Exact => self.exact(b, limits, &object).await,
+            Plan::Refill { want } => {
+                let body = take_body(limits, want, self.lease_ttl_ms);
+                match self.ask(b, limits, &object, &body).await {
+                    Ok(r) => {
+                        let decisions = r.decisions.into_iter().map(Into::into).collect();
+                        let decisions = LEASES.with(|p| {
+                            p.borrow_mut().filled(
+                                key,
+                                now,
+                                (r.granted, r.lease_ms, r.next_ms),
+                                decisions,
+                            )
+                        });
+                        self.verdict(limits, &decisions)
+                    }
+                    Err(why) => {
+                        LEASES.with(|p| p.borrow_mut().failed(key));
+                        self.unavailable(why)
+                    }
                 }
+            }
+        }
+    }
+
+    /// One permit, decided by the limiter object.
+    async fn exact<B: LimiterBackend>(
+        &self,
+        b: &B,
+        limits: &'static [NamedLimit],
+        object: &str,
+    ) -> Result<Passed, GatewayError> {
+        let body = take_body(limits, 0, 0);
+        match self.ask(b, limits, object, &body).await {
+            Ok(r) => {
+                let decisions: Vec<Decision> = r.decisions.into_iter().map(Into::into).collect();
+                self.verdict(limits, &decisions)
+            }
+            Err(why) => self.unavailable(why),
+        }
+    }
+
+    /// One round trip to the limiter object, its answer checked against the limit list.
+    async fn ask<B: LimiterBackend>(
+        &self,
+        b: &B,
+        limits: &[NamedLimit],
+        object: &str,
+        body: &str,
+    ) -> Result<TakeResponse, String> {
+        let text = b.limiter_take(object, body, self.timeout_ms).await?;
+        let r: TakeResponse = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        if r.decisions.len() == limits.len() {
+            Ok(r)
+        } else {
+            Err("wrong number of decisions".into())
+        }
+    }
+
+    /// The limiter failed: 503 when failing closed, else through with a warning.
+    fn unavailable(&self, why: String) -> Result<Passed, GatewayError> {
+        if self.fail_closed {
+            return Err(GatewayError::RateLimitUnavailable {
+                policy: self.name,
+                why,
             });
-        let decisions: Vec<Decision> = match answer {
-            Ok(r) => r.decisions.into_iter().map(Into::into).collect(),
-            Err(why) if self.fail_closed => {
-                return Err(GatewayError::RateLimitUnavailable {
-                    policy: self.name,
-                    why,
-                })
-            }
-            Err(why) => {
-                return Ok(Passed {
-                    headers: Vec::new(),
-                    failed_open: Some(format!("rate_limit policy {}: limiter failed ({why}); request let through (fail = \"open\")", self.name)),
-                })
-            }
-        };
+        }
+        Ok(Passed {
+            headers: Vec::new(),
+            failed_open: Some(format!(
+                "rate_limit policy {}: limiter failed ({why}); request let through (fail = \"open\")",
+                self.name
+            )),
+        })
+    }
+
+    /// Headers for the decisions, and a 429 if any limit refused.
+    fn verdict(
+        &self,
+        limits: &[NamedLimit],
+        decisions: &[Decision],
+    ) -> Result<Passed, GatewayError> {
         let items: Vec<PolicyItem> = limits
             .iter()
             .map(|l| PolicyItem {
@@ -180,7 +260,7 @@ impl RateLimit {
         } else {
             Err(GatewayError::RateLimited {
                 policy: self.name,
-                retry_after_s: retry_after_s(&decisions).unwrap_or(1),
+                retry_after_s: retry_after_s(decisions).unwrap_or(1),
                 headers,
             })
         }

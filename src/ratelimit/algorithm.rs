@@ -84,6 +84,19 @@ impl Limit {
         }
     }
 
+    /// How long until the window containing `now_ms` ends (the count a permit was taken
+    /// against stops applying); `None` for a token bucket, which has no windows.
+    pub fn window_left_ms(&self, now_ms: u64) -> Option<u64> {
+        match self.algorithm {
+            Algorithm::FixedWindow | Algorithm::SlidingWindow => {
+                let w = self.window_ms.max(1);
+                Some(w - now_ms % w)
+            }
+            Algorithm::Calendar(period) => Some(calendar::window(period, now_ms).1 - now_ms),
+            Algorithm::TokenBucket { .. } => None,
+        }
+    }
+
     /// Fixed and calendar windows: a plain count per `[start, end)`.
     fn counted(&self, s: &mut State, start: u64, end: u64, now: u64, cost: u64) -> Decision {
         if start > s.start {

@@ -6,6 +6,7 @@
 pub mod algorithm;
 pub mod calendar;
 pub mod headers;
+pub mod lease;
 
 pub use algorithm::{Algorithm, Decision, Limit, State};
 
@@ -62,11 +63,38 @@ pub fn idle_after_ms(limits: &[Limit]) -> u64 {
 }
 
 /// What the gateway sends a limiter object: the limits (the object keeps no config of its
-/// own) and the cost of this request.
+/// own) and either the cost of this request (exact mode) or, when `lease > 0`, how many
+/// permits the isolate would like to hold for up to `lease_ttl_ms` (leased mode).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TakeRequest {
     pub limits: Vec<WireLimit>,
     pub cost: u64,
+    #[serde(default)]
+    pub lease: u64,
+    #[serde(default)]
+    pub lease_ttl_ms: u64,
+}
+
+/// The limiter object's whole decision for one take request, on its state at `now_ms`.
+pub fn answer(
+    take: &TakeRequest,
+    limits: &[Limit],
+    states: &mut [State],
+    now_ms: u64,
+) -> TakeResponse {
+    let (granted, decisions, next_ms, lease_ms) = if take.lease > 0 {
+        let (granted, decisions, next_ms) = lease::lease_all(limits, states, now_ms, take.lease);
+        let lease_ms = lease::lease_ms(limits, now_ms, take.lease_ttl_ms);
+        (granted, decisions, next_ms, lease_ms)
+    } else {
+        (0, take_all(limits, states, now_ms, take.cost), 0, 0)
+    };
+    TakeResponse {
+        decisions: decisions.into_iter().map(Into::into).collect(),
+        granted,
+        lease_ms,
+        next_ms,
+    }
 }
 
 /// A [`Limit`] on the wire.
@@ -116,10 +144,18 @@ impl WireLimit {
     }
 }
 
-/// The limiter's answer: one decision per limit, in order.
+/// The limiter's answer: one decision per limit, in order. For a lease, `granted` permits
+/// (0 = refused) valid for `lease_ms` from when the request was sent, and `next_ms`: when the
+/// grant used up everything available, how long until another permit could be had.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TakeResponse {
     pub decisions: Vec<WireDecision>,
+    #[serde(default)]
+    pub granted: u64,
+    #[serde(default)]
+    pub lease_ms: u64,
+    #[serde(default)]
+    pub next_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]

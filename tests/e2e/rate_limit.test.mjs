@@ -2,6 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { useGateway, startGateway, request, expectProblem } from "./harness.mjs";
 
 const s = useGateway();
@@ -18,6 +21,56 @@ test("exact: 150 requests from 50 concurrent clients against 100 per window admi
   }));
   assert.equal(statuses.filter((x) => x === 200).length, 100, JSON.stringify(statuses));
   assert.equal(statuses.filter((x) => x === 429).length, 50);
+});
+
+/** Sleeps so that the next `ms` fit in one `window`-ms fixed window. */
+async function startOfWindow(window, ms) {
+  const wait = window - (Date.now() % window);
+  if (wait < ms) await sleep(wait + 50);
+}
+
+/** Asks the limiter object itself (not through the gateway) how much it still has. */
+async function objectRemaining(name, limits) {
+  const ns = await s.gw.mf.getDurableObjectNamespace("RATE_LIMITER");
+  const stub = ns.get(ns.idFromName(name));
+  const res = await stub.fetch("https://rate-limiter/take", { method: "POST", body: JSON.stringify({ limits, cost: 0 }) });
+  return (await res.json()).decisions.map((d) => d.remaining);
+}
+
+const CATALOG = [{ name: "catalog", limit: 100, window_ms: 10_000, algorithm: "fixed_window" }];
+
+test("leased: 50 concurrent clients against 100 per window still admit exactly 100 in one isolate", async () => {
+  await startOfWindow(10_000, 8_000);
+  const ip = `203.0.113.${Math.floor(Math.random() * 250)}`;
+  const send = () => request(s.gw, "GET", "/v1/catalog", { headers: { "cf-connecting-ip": ip } });
+  const statuses = [];
+  await Promise.all(Array.from({ length: 50 }, async () => {
+    for (let i = 0; i < 3; i++) statuses.push((await send()).status);
+  }));
+  assert.equal(statuses.filter((x) => x === 200).length, 100, JSON.stringify(statuses));
+  assert.equal(statuses.filter((x) => x === 429).length, 50);
+  assert.deepEqual(await objectRemaining(`v1-catalog#1|${ip}`, CATALOG), [0]);
+});
+
+test("leased: the isolate spends leased permits locally, reports exact headers, and refuses locally", async () => {
+  await startOfWindow(10_000, 6_000);
+  const ip = `2001:db8::${crypto.randomBytes(2).toString("hex")}`;
+  const get = () => request(s.gw, "GET", "/v1/catalog", { headers: { "cf-connecting-ip": ip } });
+  const seen = [];
+  for (let i = 0; i < 4; i++) {
+    const res = await get();
+    assert.equal(res.status, 200);
+    assert.equal(res.headers["ratelimit-policy"], '"catalog";q=100;w=10');
+    seen.push(res.headers.ratelimit.replace(/;t=\d+$/, ""));
+  }
+  assert.deepEqual(seen, ['"catalog";r=99', '"catalog";r=98', '"catalog";r=97', '"catalog";r=96']);
+  // Leases of 1, 2 and 4 permits: the object has counted 7, the isolate holds 3.
+  assert.deepEqual(await objectRemaining(`v1-catalog#1|${ip}`, CATALOG), [93]);
+  for (let i = 0; i < 96; i++) assert.equal((await get()).status, 200);
+  const refused = await get();
+  expectProblem(assert, refused, 429, "rate-limited");
+  assert.match(refused.headers.ratelimit, /^"catalog";r=0;t=\d+$/);
+  assert.ok(Number(refused.headers["retry-after"]) >= 1 && Number(refused.headers["retry-after"]) <= 10);
 });
 
 test("a refusal is a 429 problem with Retry-After and the RateLimit fields", async () => {
@@ -114,4 +167,46 @@ test("quotas: a daily quota per consumer on UTC days, larger on the gold plan", 
   let goldOk = 0;
   for (let i = 0; i < 10; i++) if ((await post(gold)).status === 200) goldOk++;
   assert.equal(goldOk, 8);
+});
+
+test("an idle limiter object deletes its storage with an alarm (after its longest window, at least 60 s)", async () => {
+  const tenant = `idle-${crypto.randomUUID()}`;
+  const res = await request(s.gw, "GET", "/v1/tenants/items", { headers: { "x-tenant": tenant } });
+  assert.equal(res.status, 200);
+  const ns = await s.gw.mf.getDurableObjectNamespace("RATE_LIMITER");
+  const stub = ns.get(ns.idFromName(`v1-tenant-items#1|${tenant}|v1-tenant-items`));
+  const describe = async () => (await stub.fetch("https://rate-limiter/")).json();
+  const before = await describe();
+  assert.equal(before.keys, 1, JSON.stringify(before));
+  assert.ok(before.alarm > Date.now() + 50_000 && before.alarm <= Date.now() + 61_000, JSON.stringify(before));
+  await sleep(before.alarm - Date.now());
+  let after = await describe();
+  for (let i = 0; i < 100 && after.keys > 0; i++) {
+    await sleep(100);
+    after = await describe();
+  }
+  assert.deepEqual(after, { keys: 0, alarm: null });
+  // The next request starts afresh.
+  const again = await request(s.gw, "GET", "/v1/tenants/items", { headers: { "x-tenant": tenant } });
+  assert.match(again.headers.ratelimit, /^"tenant";r=2;/);
+});
+
+test("a restarted runtime loses no counts: the limiter persists before it answers", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-do-"));
+  const gw = await startGateway({ ECHO_ORIGIN: s.origin.url }, { durableObjectsPersist: dir });
+  try {
+    await startOfWindow(2_000, 1_500);
+    const tenant = `restart-${crypto.randomUUID()}`;
+    const get = () => request(gw, "GET", "/v1/tenants/items", { headers: { "x-tenant": tenant } });
+    assert.equal((await get()).status, 200);
+    assert.equal((await get()).status, 200);
+    await gw.restart();
+    const third = await get();
+    assert.equal(third.status, 200);
+    assert.match(third.headers.ratelimit, /^"tenant";r=0;/, "the two earlier requests still count");
+    assert.equal((await get()).status, 429);
+  } finally {
+    await gw.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

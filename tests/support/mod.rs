@@ -9,7 +9,7 @@ use gatehouse::auth::jwks::Need;
 use gatehouse::auth::Alg;
 use gatehouse::error::GatewayError;
 use gatehouse::policy::jwt::Jwt;
-use gatehouse::ratelimit::{take_all, State, TakeRequest, TakeResponse};
+use gatehouse::ratelimit::{answer, State, TakeRequest};
 use jwt_compact::alg::{Ed25519, Es256, Rsa, RsaPublicKey};
 use jwt_compact::jwk::JsonWebKey;
 use jwt_compact::{Algorithm, AlgorithmSignature};
@@ -148,13 +148,10 @@ impl LimiterBackend for TestBackend {
             .iter()
             .map(|w| stored.get(&w.name).cloned().unwrap_or_default())
             .collect();
-        let decisions = take_all(&limits, &mut states, (self.now * 1000.0) as u64, take.cost);
+        let response = answer(&take, &limits, &mut states, (self.now * 1000.0) as u64);
         for (w, s) in take.limits.iter().zip(states) {
             stored.insert(w.name.clone(), s);
         }
-        Ok(serde_json::to_string(&TakeResponse {
-            decisions: decisions.into_iter().map(Into::into).collect(),
-        })
-        .unwrap())
+        Ok(serde_json::to_string(&response).unwrap())
     }
 }
