@@ -6,7 +6,7 @@
 //
 // Environment: BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_DURATION seconds (10),
 // BENCH_WARMUP seconds (3), BENCH_ROUNDS (3), BENCH_COLD_STARTS (5),
-// BENCH_SCENARIOS (S1,S2,S3,A1,A2,A3,A4,A5),
+// BENCH_SCENARIOS (S1,S2,S3,A1,A2,A3,A4,A5,R1),
 // BENCH_SKIP_NATIVE=1 skips the criterion micro-benchmarks.
 //
 // To add a scenario: add a row to SCENARIOS (its route-table variant decides which builds it
@@ -36,11 +36,11 @@ const opt = {
   warmup: Number(process.env.BENCH_WARMUP ?? 3),
   rounds: Number(process.env.BENCH_ROUNDS ?? 3),
   coldStarts: Number(process.env.BENCH_COLD_STARTS ?? 5),
-  scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A2,A3,A4,A5").split(","),
+  scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A2,A3,A4,A5,R1").split(","),
   native: process.env.BENCH_SKIP_NATIVE !== "1",
 };
 
-const PORTS = { origin: 18080, nginx: 18081, "js-minimal": 18082, gatehouse: 18083, hono: 18084, "gatehouse-nocache": 18085 };
+const PORTS = { origin: 18080, nginx: 18081, "js-minimal": 18082, gatehouse: 18083, hono: 18084, "gatehouse-nocache": 18085, "gatehouse-leased": 18086 };
 const ALL_SYSTEMS = ["origin", "js-minimal", "gatehouse", "hono", "nginx"];
 const S3_ROUTES = 1000;
 
@@ -71,16 +71,21 @@ const bearer = (alg) => ({ authorization: `Bearer ${AUTH.tokens[alg]}` });
 const JWT_SYSTEMS = ["gatehouse", "gatehouse-nocache", "hono"];
 const NOCACHE = (p) => ({ "gatehouse-nocache": p });
 
-/** Scenarios. `expect` checks one response before measuring, so no system is timed answering errors. */
+/**
+ * Scenarios. `expect` checks one response before measuring, so no system is timed answering
+ * errors; `credential` scenarios must also refuse the request without their headers;
+ * `expectHeader` must be on the response (e.g. proof that a rate limit was decided).
+ */
 const SCENARIOS = [
   { id: "S1", title: "plain proxied GET (small JSON)", variant: "small", method: "GET", path: "/v1/users/42", expect: "Ada" },
   { id: "S2", title: "proxied POST, 64 KiB body", variant: "small", method: "POST", path: "/v1/upload", bodyBytes: 65536 },
   { id: "S3", title: `${S3_ROUTES.toLocaleString("en")}-route table, hit route in the middle`, variant: "1k", method: "GET", path: `/v1/svc${S3_ROUTES / 2}/items/42`, expect: "Ada" },
-  { id: "A1", title: "HS256 JWT", variant: "small", method: "GET", path: "/v1/hs256/users/42", paths: NOCACHE("/v1/hs256-nocache/users/42"), headers: bearer("HS256"), systems: JWT_SYSTEMS, expect: "Ada" },
-  { id: "A2", title: "RS256 JWT (JWKS)", variant: "small", method: "GET", path: "/v1/jwt/users/42", paths: NOCACHE("/v1/jwt-nocache/users/42"), headers: bearer("RS256"), systems: JWT_SYSTEMS, expect: "Ada" },
-  { id: "A3", title: "ES256 JWT (JWKS)", variant: "small", method: "GET", path: "/v1/jwt/users/42", paths: NOCACHE("/v1/jwt-nocache/users/42"), headers: bearer("ES256"), systems: JWT_SYSTEMS, expect: "Ada" },
-  { id: "A4", title: "EdDSA JWT (JWKS)", variant: "small", method: "GET", path: "/v1/jwt/users/42", paths: NOCACHE("/v1/jwt-nocache/users/42"), headers: bearer("EdDSA"), systems: JWT_SYSTEMS, expect: "Ada" },
-  { id: "A5", title: "API key (SHA-256 + KV lookup)", variant: "small", method: "GET", path: "/v1/key/users/42", headers: { "x-api-key": AUTH.apiKey }, systems: ["gatehouse", "hono"], expect: "Ada" },
+  { id: "A1", title: "HS256 JWT", variant: "small", method: "GET", path: "/v1/hs256/users/42", paths: NOCACHE("/v1/hs256-nocache/users/42"), headers: bearer("HS256"), systems: JWT_SYSTEMS, credential: true, expect: "Ada" },
+  { id: "A2", title: "RS256 JWT (JWKS)", variant: "small", method: "GET", path: "/v1/jwt/users/42", paths: NOCACHE("/v1/jwt-nocache/users/42"), headers: bearer("RS256"), systems: JWT_SYSTEMS, credential: true, expect: "Ada" },
+  { id: "A3", title: "ES256 JWT (JWKS)", variant: "small", method: "GET", path: "/v1/jwt/users/42", paths: NOCACHE("/v1/jwt-nocache/users/42"), headers: bearer("ES256"), systems: JWT_SYSTEMS, credential: true, expect: "Ada" },
+  { id: "A4", title: "EdDSA JWT (JWKS)", variant: "small", method: "GET", path: "/v1/jwt/users/42", paths: NOCACHE("/v1/jwt-nocache/users/42"), headers: bearer("EdDSA"), systems: JWT_SYSTEMS, credential: true, expect: "Ada" },
+  { id: "A5", title: "API key (SHA-256 + KV lookup)", variant: "small", method: "GET", path: "/v1/key/users/42", headers: { "x-api-key": AUTH.apiKey }, systems: ["gatehouse", "hono"], credential: true, expect: "Ada" },
+  { id: "R1", title: "rate limit per client (fixed window, never exceeded): exact vs leased vs hono + DO", variant: "small", method: "GET", path: "/v1/rl-exact/users/42", paths: { "gatehouse-leased": "/v1/rl-leased/users/42", hono: "/v1/rl/users/42" }, headers: { "x-client": "bench-client" }, systems: ["gatehouse", "gatehouse-leased", "hono"], expect: "Ada", expectHeader: "ratelimit" },
 ].filter((s) => opt.scenarios.includes(s.id));
 
 const say = (...a) => console.error("[bench]", ...a);
@@ -114,7 +119,7 @@ function buildGatehouse(variant) {
     env: { ...process.env, GATEHOUSE_ROUTES: VARIANTS[variant].gatehouseRoutes, WRANGLER_SEND_METRICS: "false" },
   });
   const wasm = fs.readdirSync(out).find((f) => f.endsWith(".wasm"));
-  return { dir: out, modules: [{ name: "index.js", type: "esModule" }, { name: wasm, type: "wasm" }] };
+  return { dir: out, modules: [{ name: "index.js", type: "esModule" }, { name: wasm, type: "wasm" }], durableObject: "RateLimiter" };
 }
 
 /** Bundled with esbuild, as wrangler does for a JS worker. */
@@ -123,10 +128,10 @@ function buildHono(variant) {
   fs.mkdirSync(out, { recursive: true });
   execFileSync(ESBUILD, [
     path.join(ROOT, "bench/peers/hono/index.js"), "--bundle", "--format=esm", "--platform=neutral",
-    "--main-fields=module,main", "--conditions=workerd,worker,browser", "--minify",
+    "--main-fields=module,main", "--conditions=workerd,worker,browser", "--minify", "--external:cloudflare:workers",
     `--define:ROUTE_COUNT=${VARIANTS[variant].honoRouteCount}`, `--outfile=${path.join(out, "index.js")}`,
   ], { stdio: ["ignore", "ignore", "inherit"] });
-  return { dir: out, modules: [{ name: "index.js", type: "esModule" }] };
+  return { dir: out, modules: [{ name: "index.js", type: "esModule" }], durableObject: "Limiter" };
 }
 
 function buildJsMinimal() {
@@ -155,8 +160,16 @@ function nginxConf(template, prefix, port, variant) {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-/** A workerd config that serves `build` on `port`, with ORIGIN bound and loopback allowed out. */
+/**
+ * A workerd config that serves `build` on `port`, with ORIGIN bound and loopback allowed out,
+ * KV, and the build's Durable Object class (if any) bound as RATE_LIMITER with SQLite storage
+ * on a fresh local directory.
+ */
 function workerdConfig(build, port) {
+  const doDir = path.join(build.dir, `do-${port}`);
+  fs.rmSync(doDir, { recursive: true, force: true });
+  fs.mkdirSync(doDir, { recursive: true });
+  const dobj = build.durableObject;
   const modules = build.modules
     .map((m) => `(name = "${m.name}", ${m.type === "wasm" ? "wasm" : "esModule"} = embed "${m.name}")`)
     .join(",\n      ");
@@ -167,6 +180,7 @@ const config :Workerd.Config = (
     (name = "main", worker = .worker),
     (name = "loopback", network = (allow = ["public", "private", "local"])),
     (name = "kv", worker = .kv),
+    (name = "do-disk", disk = (path = "${doDir}", writable = true)),
   ],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
 );
@@ -179,8 +193,11 @@ const worker :Workerd.Worker = (
   bindings = [
     (name = "ORIGIN", text = "http://127.0.0.1:${PORTS.origin}"),
     (name = "JWT_SECRET", text = "${AUTH.secret}"),
-    (name = "API_KEYS", kvNamespace = "kv"),
-  ],
+    (name = "API_KEYS", kvNamespace = "kv"),${dobj ? `
+    (name = "RATE_LIMITER", durableObjectNamespace = "${dobj}"),` : ""}
+  ],${dobj ? `
+  durableObjectNamespaces = [(className = "${dobj}", uniqueKey = "bench-${dobj}", enableSql = true)],
+  durableObjectStorage = (localDisk = "do-disk"),` : ""}
 );
 # A KV namespace for workerd without Miniflare: answers KV's GET protocol from a fixed map.
 const kv :Workerd.Worker = (
@@ -223,7 +240,7 @@ function get(port, reqPath, method = "GET", body, headers = {}) {
     const req = http.request({ host: "127.0.0.1", port, path: reqPath, method, headers, agent: false }, (res) => {
       let text = "";
       res.on("data", (d) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode, text }));
+      res.on("end", () => resolve({ status: res.statusCode, text, headers: res.headers }));
     });
     req.on("error", reject);
     if (body) req.write(body);
@@ -306,7 +323,7 @@ async function startSystem(name, builds, variant) {
     await waitReady(port, child);
     return child;
   }
-  const build = builds[name === "gatehouse-nocache" ? "gatehouse" : name];
+  const build = builds[name.startsWith("gatehouse") ? "gatehouse" : name];
   const child = start(WORKERD, ["serve", workerdConfig(build, port)]);
   await waitReady(port, child);
   return child;
@@ -323,7 +340,10 @@ async function runScenario(scenario, builds, origin) {
     if (res.status !== 200 || (scenario.expect && !res.text.includes(scenario.expect))) {
       throw new Error(`${scenario.id} ${name}: expected 200${scenario.expect ? ` with "${scenario.expect}"` : ""}, got ${res.status}: ${res.text.slice(0, 300)}`);
     }
-    if (scenario.headers) {
+    if (scenario.expectHeader && !res.headers[scenario.expectHeader]) {
+      throw new Error(`${scenario.id} ${name}: expected a ${scenario.expectHeader} header, got ${JSON.stringify(res.headers)}`);
+    }
+    if (scenario.credential) {
       // The credential matters: without it every system must refuse the request.
       const anon = await get(PORTS[name], pathFor(scenario, name), scenario.method, body);
       if (anon.status !== 401) throw new Error(`${scenario.id} ${name}: expected 401 without credentials, got ${anon.status}`);
@@ -446,7 +466,9 @@ function markdown(report) {
     const vsJs = j ? `gatehouse / js-minimal: throughput ${ratio(g.rps, j.rps)}x, p99 ${ratio(g.p99_ms, j.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, j.cpu_us_per_req)}x. ` : "";
     const n = r["gatehouse-nocache"];
     const vsNocache = n ? ` gatehouse-nocache / hono: throughput ${ratio(n.rps, h.rps)}x, CPU ${ratio(n.cpu_us_per_req, h.cpu_us_per_req)}x. Token cache saves ${round(n.cpu_us_per_req - g.cpu_us_per_req)} us CPU/request (${round(100 * (1 - g.cpu_us_per_req / n.cpu_us_per_req), 0)}%).` : "";
-    lines.push("", `${vsJs}gatehouse / hono: throughput ${ratio(g.rps, h.rps)}x, p99 ${ratio(g.p99_ms, h.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, h.cpu_us_per_req)}x.${vsNocache}`);
+    const l = r["gatehouse-leased"];
+    const vsLeased = l ? ` gatehouse-leased / hono: throughput ${ratio(l.rps, h.rps)}x, p99 ${ratio(l.p99_ms, h.p99_ms)}x, CPU ${ratio(l.cpu_us_per_req, h.cpu_us_per_req)}x; leased / exact: throughput ${ratio(l.rps, g.rps)}x, CPU ${ratio(l.cpu_us_per_req, g.cpu_us_per_req)}x.` : "";
+    lines.push("", `${vsJs}gatehouse / hono: throughput ${ratio(g.rps, h.rps)}x, p99 ${ratio(g.p99_ms, h.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, h.cpu_us_per_req)}x.${vsNocache}${vsLeased}`);
   }
   const s = report.sizes;
   lines.push("", "### Size and cold start", "");

@@ -7,6 +7,7 @@
 //
 // Durable Object classes are wrapped here too (see RateLimiter below): each call resets the
 // instance after a trap and rebuilds the object's wasm side if the instance was reset.
+import { DurableObject } from "cloudflare:workers";
 import * as wasm from "./index.js";
 
 const state = wasm.__worker_init_state();
@@ -45,10 +46,9 @@ export default {
  * The RateLimiter Durable Object (src/durable/rate_limiter.rs). The wasm object is rebuilt if
  * the instance was reset after a trap since it was made.
  */
-export class RateLimiter {
+export class RateLimiter extends DurableObject {
   constructor(ctx, env) {
-    this.ctx = ctx;
-    this.env = env;
+    super(ctx, env);
     this.make();
   }
 
@@ -62,6 +62,16 @@ export class RateLimiter {
     recoverIfNeeded();
     if (this.instanceId !== state.instanceId) this.make();
     return this.inner;
+  }
+
+  /** RPC from the gateway: a take request as JSON in, the answer as JSON out. */
+  async take(body) {
+    try {
+      return await this.current().take(body);
+    } catch (error) {
+      noteCritical(error);
+      throw error;
+    }
   }
 
   async fetch(request) {

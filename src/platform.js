@@ -135,9 +135,9 @@ export async function limiterTake(env, name, body, ms) {
     timer = setTimeout(() => reject("timeout"), ms);
   });
   try {
-    const response = await Promise.race([stub.fetch("https://rate-limiter/take", { method: "POST", body }), timeout]);
-    if (!response.ok) throw `status ${response.status}`;
-    return await response.text();
+    return await Promise.race([stub.take(body), timeout]);
+  } catch (e) {
+    throw typeof e === "string" ? e : String(e?.message ?? e);
   } finally {
     clearTimeout(timer);
   }

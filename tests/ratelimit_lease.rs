@@ -109,11 +109,11 @@ fn an_expired_lease_sizes_the_next_by_what_was_used() {
 }
 
 #[test]
-fn while_a_refill_is_in_flight_other_requests_take_exactly_until_it_is_stale() {
+fn while_a_refill_is_in_flight_other_requests_wait_until_it_is_stale() {
     let mut pool = LeasePool::new(10);
     assert_eq!(pool.plan(KEY, T0, 8, 1_000), Plan::Refill { want: 1 });
-    assert_eq!(pool.plan(KEY, T0 + 10, 8, 1_000), Plan::Exact);
-    assert_eq!(pool.plan(KEY, T0 + 999, 8, 1_000), Plan::Exact);
+    assert_eq!(pool.plan(KEY, T0 + 10, 8, 1_000), Plan::Wait);
+    assert_eq!(pool.plan(KEY, T0 + 999, 8, 1_000), Plan::Wait);
     // Never answered (the request was cancelled): after the timeout, refill again.
     assert_eq!(
         pool.plan(KEY, T0 + 1_000, 8, 1_000),
@@ -219,6 +219,7 @@ fn simulate(
             Plan::Admitted(_) => true,
             Plan::Refused(_) => false,
             Plan::Exact => ask(0).decisions[0].allowed,
+            Plan::Wait => unreachable!("requests here are sequential"),
             Plan::Refill { want } => {
                 let r = ask(want);
                 let d = r.decisions.into_iter().map(Into::into).collect();

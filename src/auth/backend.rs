@@ -70,4 +70,6 @@ pub trait LimiterBackend {
         body: &str,
         timeout_ms: u32,
     ) -> Result<String, String>;
+    /// Waits `ms` (leased mode: a request waiting for another request's refill polls).
+    async fn pause(&self, ms: u32);
 }

@@ -285,6 +285,10 @@ impl LimiterBackend for WorkerAuth<'_> {
             Err(e) => Err(e.as_string().unwrap_or_else(|| format!("{e:?}"))),
         }
     }
+
+    async fn pause(&self, ms: u32) {
+        let _ = JsFuture::from(sleep(ms)).await;
+    }
 }
 
 fn jwks_url(policy: &'static Jwt, env: &worker::Env) -> Result<String, String> {

@@ -1,8 +1,9 @@
 //! [`RateLimiter`]: the Durable Object behind `kind = "rate_limit"`. One object per (policy,
-//! key); it receives `POST /take` with the limits and the request's cost, decides with
-//! [`crate::ratelimit::take_all`], persists the counts before answering (so a restart loses
-//! none), and deletes its storage with an alarm once it has been idle longer than any of its
-//! windows.
+//! key). The gateway calls its `take` RPC method with the limits and the request's cost (or
+//! the lease wanted); it decides with [`crate::ratelimit::answer`], persists the counts before
+//! answering (so a restart loses none), and deletes its storage with an alarm once it has been
+//! idle longer than any of its windows. `fetch` offers the same over HTTP (`POST`) plus a
+//! description of what is stored (`GET`), for operators and tests.
 //!
 //! A Durable Object handles one event at a time and storage calls close its input gate, so
 //! the read-decide-write below cannot interleave with another request: the count is exact.
@@ -11,6 +12,7 @@ use crate::ratelimit::{answer, idle_after_ms, State as LimitState, TakeRequest};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use wasm_bindgen::prelude::*;
 use worker::{durable_object, Date, DurableObject, Env, Method, Request, Response, Result, State};
 
 /// What the object stores, under one key.
@@ -40,38 +42,19 @@ impl DurableObject for RateLimiter {
         }
     }
 
+    /// `GET`: [`RateLimiter::describe`]; `POST`: a take request, as [`RateLimiter::take`].
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         if req.method() == Method::Get {
             return self.describe().await;
         }
-        let Ok(take) = req.json::<TakeRequest>().await else {
-            return Response::error("bad take request", 400);
-        };
-        let Some(limits) = take
-            .limits
-            .iter()
-            .map(|w| w.to_limit())
-            .collect::<Option<Vec<_>>>()
-        else {
-            return Response::error("bad limit", 400);
-        };
-        let now = Date::now().as_millis();
-        let mut stored = self.load().await?;
-        let mut states: Vec<LimitState> = take
-            .limits
-            .iter()
-            .map(|w| stored.limits.get(&w.name).cloned().unwrap_or_default())
-            .collect();
-        let response = answer(&take, &limits, &mut states, now);
-        for (w, s) in take.limits.iter().zip(states) {
-            stored.limits.insert(w.name.clone(), s);
+        match self.decide(&req.text().await?).await? {
+            Ok(json) => {
+                let mut res = Response::ok(json)?;
+                res.headers_mut().set("content-type", "application/json")?;
+                Ok(res)
+            }
+            Err(bad) => Response::error(bad, 400),
         }
-        stored.idle_until = stored.idle_until.max(now + idle_after_ms(&limits));
-        self.state.storage().put(KEY, &stored).await?;
-        let idle_until = stored.idle_until;
-        *self.cached.borrow_mut() = Some(stored);
-        self.ensure_alarm(now, idle_until).await?;
-        Response::from_json(&response)
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -92,7 +75,53 @@ impl DurableObject for RateLimiter {
     }
 }
 
+/// The gateway's entry point: an RPC method (cheaper than `fetch`, which needs a Request and
+/// a Response built on both sides). Rejects on a malformed request or a storage failure.
+#[wasm_bindgen]
 impl RateLimiter {
+    pub async fn take(&self, body: String) -> std::result::Result<String, JsValue> {
+        match self.decide(&body).await {
+            Ok(Ok(json)) => Ok(json),
+            Ok(Err(bad)) => Err(JsValue::from_str(bad)),
+            Err(e) => Err(JsValue::from_str(&e.to_string())),
+        }
+    }
+}
+
+impl RateLimiter {
+    /// Decides a [`TakeRequest`] (JSON) and persists the new counts before answering with
+    /// the [`crate::ratelimit::TakeResponse`] as JSON. `Ok(Err)` is a malformed request.
+    async fn decide(&self, body: &str) -> Result<std::result::Result<String, &'static str>> {
+        let Ok(take) = serde_json::from_str::<TakeRequest>(body) else {
+            return Ok(Err("bad take request"));
+        };
+        let Some(limits) = take
+            .limits
+            .iter()
+            .map(|w| w.to_limit())
+            .collect::<Option<Vec<_>>>()
+        else {
+            return Ok(Err("bad limit"));
+        };
+        let now = Date::now().as_millis();
+        let mut stored = self.load().await?;
+        let mut states: Vec<LimitState> = take
+            .limits
+            .iter()
+            .map(|w| stored.limits.get(&w.name).cloned().unwrap_or_default())
+            .collect();
+        let response = answer(&take, &limits, &mut states, now);
+        for (w, s) in take.limits.iter().zip(states) {
+            stored.limits.insert(w.name.clone(), s);
+        }
+        stored.idle_until = stored.idle_until.max(now + idle_after_ms(&limits));
+        self.state.storage().put(KEY, &stored).await?;
+        let idle_until = stored.idle_until;
+        *self.cached.borrow_mut() = Some(stored);
+        self.ensure_alarm(now, idle_until).await?;
+        Ok(Ok(serde_json::to_string(&response)?))
+    }
+
     /// `GET`: what the object holds in storage, read from storage itself (not the in-memory
     /// copy): `{"keys": n, "alarm": ms|null}`. For operators and the clean-up tests; the
     /// gateway never routes client requests here.

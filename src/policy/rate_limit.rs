@@ -31,6 +31,9 @@ thread_local! {
 /// How many keys an isolate holds leases for; beyond that new keys take exactly.
 const LEASE_POOL_KEYS: usize = 10_000;
 
+/// How often a request waiting for another's lease refill looks at the pool again.
+const REFILL_POLL_MS: u32 = 1;
+
 /// The JSON take request for a static limit list: one permit (`lease == 0`) or a lease.
 fn take_body(limits: &'static [NamedLimit], lease: u64, lease_ttl_ms: u32) -> String {
     let json = LIMITS_JSON.with(|m| {
@@ -143,38 +146,41 @@ impl RateLimit {
         if self.lease == 0 {
             return self.exact(b, limits, &object).await;
         }
-        let now = (b.now_s() * 1000.0) as u64;
         let key = (limits.as_ptr() as usize, object.as_str());
-        let plan = LEASES.with(|p| {
-            p.borrow_mut()
-                .plan(key, now, u64::from(self.lease), u64::from(self.timeout_ms))
-        });
-        match plan {
-            Plan::Admitted(decisions) | Plan::Refused(decisions) => {
-                self.verdict(limits, &decisions)
-            }
-            Plan::Exact => self.exact(b, limits, &object).await,
-            Plan::Refill { want } => {
-                let body = take_body(limits, want, self.lease_ttl_ms);
-                match self.ask(b, limits, &object, &body).await {
-                    Ok(r) => {
-                        let decisions = r.decisions.into_iter().map(Into::into).collect();
-                        let decisions = LEASES.with(|p| {
-                            p.borrow_mut().filled(
-                                key,
-                                now,
-                                (r.granted, r.lease_ms, r.next_ms),
-                                decisions,
-                            )
-                        });
-                        self.verdict(limits, &decisions)
-                    }
-                    Err(why) => {
-                        LEASES.with(|p| p.borrow_mut().failed(key));
-                        self.unavailable(why)
+        loop {
+            let now = (b.now_s() * 1000.0) as u64;
+            let plan = LEASES.with(|p| {
+                p.borrow_mut()
+                    .plan(key, now, u64::from(self.lease), u64::from(self.timeout_ms))
+            });
+            return match plan {
+                Plan::Admitted(decisions) | Plan::Refused(decisions) => {
+                    self.verdict(limits, &decisions)
+                }
+                // Another request is refilling this key's lease; the pool stops answering
+                // Wait once that refill is older than the limiter timeout.
+                Plan::Wait => {
+                    b.pause(REFILL_POLL_MS).await;
+                    continue;
+                }
+                Plan::Exact => self.exact(b, limits, &object).await,
+                Plan::Refill { want } => {
+                    let body = take_body(limits, want, self.lease_ttl_ms);
+                    match self.ask(b, limits, &object, &body).await {
+                        Ok(r) => {
+                            let decisions = r.decisions.into_iter().map(Into::into).collect();
+                            let answer = (r.granted, r.lease_ms, r.next_ms);
+                            let decisions =
+                                LEASES.with(|p| p.borrow_mut().filled(key, now, answer, decisions));
+                            self.verdict(limits, &decisions)
+                        }
+                        Err(why) => {
+                            LEASES.with(|p| p.borrow_mut().failed(key));
+                            self.unavailable(why)
+                        }
                     }
                 }
-            }
+            };
         }
     }
 

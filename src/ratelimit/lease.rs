@@ -14,7 +14,8 @@
 //! - The price is under-admission: permits one isolate holds are unavailable to others until
 //!   spent or expired (at most `isolates x lease` per `lease_ttl`).
 //! - Each isolate holds at most one lease per key; while it is being refilled other requests
-//!   for the key take exactly (one round trip each), so the bound above is per isolate.
+//!   for the key wait for the refill (polling the pool), then spend from it or refill again.
+//!   A refill that does not answer within the limiter timeout is taken as lost.
 //! - The lease size adapts: a key's first lease is 1 permit; a lease used up before it expired
 //!   doubles the next (up to `lease`); an expired one sizes the next by what was used. Cold
 //!   keys therefore waste almost nothing, hot keys reach the full batch within a few refills.
@@ -85,8 +86,9 @@ pub enum Plan {
     /// Ask the object for a lease of `want` permits, then call [`LeasePool::filled`] (or
     /// [`LeasePool::failed`]) with the same key.
     Refill { want: u64 },
-    /// Take exactly (cost 1, no lease): a refill for this key is already in flight, or the
-    /// pool is full.
+    /// Another request's refill for this key is in flight: wait a moment and plan again.
+    Wait,
+    /// Take exactly (cost 1, no lease): the pool is full.
     Exact,
 }
 
@@ -192,7 +194,7 @@ impl LeasePool {
         }
         if let Some(since) = e.refilling_since {
             if now_ms.saturating_sub(since) < stale_ms {
-                return Plan::Exact;
+                return Plan::Wait;
             }
         }
         let want = if e.granted == 0 {

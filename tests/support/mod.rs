@@ -36,6 +36,7 @@ pub struct TestBackend {
     pub limiters: RefCell<HashMap<String, HashMap<String, State>>>,
     pub limiter_calls: RefCell<Vec<String>>,
     pub limiter_down: bool,
+    pub pauses: Cell<u32>,
 }
 
 impl TestBackend {
@@ -153,5 +154,9 @@ impl LimiterBackend for TestBackend {
             stored.insert(w.name.clone(), s);
         }
         Ok(serde_json::to_string(&response).unwrap())
+    }
+
+    async fn pause(&self, _ms: u32) {
+        self.pauses.set(self.pauses.get() + 1);
     }
 }

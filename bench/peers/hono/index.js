@@ -11,6 +11,7 @@ import { requestId } from "hono/request-id";
 import { timing } from "hono/timing";
 import { jwt } from "hono/jwt";
 import { jwk } from "hono/jwk";
+import { DurableObject } from "cloudflare:workers";
 
 const app = new Hono();
 
@@ -109,6 +110,31 @@ for (const p of ["/v1/jwt", "/v1/jwt-nocache"]) {
     (c) => withUser(c, `/internal/users/${c.req.param("id")}`));
 }
 app.get("/v1/key/users/:id", apiKey, (c) => withUser(c, `/internal/users/${c.req.param("id")}`));
+// Rate limiting (R scenario) as a Hono user writes it: a fixed-window counter in a Durable
+// Object per client, called over RPC on every request, with the IETF RateLimit fields set.
+export class Limiter extends DurableObject {
+  async take(limit, windowMs) {
+    const now = Date.now();
+    const start = now - (now % windowMs);
+    let w = (await this.ctx.storage.get("window")) ?? { start, count: 0 };
+    if (w.start !== start) w = { start, count: 0 };
+    const reset = Math.ceil((start + windowMs - now) / 1000);
+    if (w.count >= limit) return { allowed: false, remaining: 0, reset };
+    w.count++;
+    await this.ctx.storage.put("window", w);
+    return { allowed: true, remaining: limit - w.count, reset };
+  }
+}
+const rateLimit = (limit, windowMs) => async (c, next) => {
+  const client = c.req.header("x-client") ?? "";
+  const stub = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(`rl|${client}`));
+  const r = await stub.take(limit, windowMs);
+  const fields = { "RateLimit-Policy": `"rl";q=${limit};w=${windowMs / 1000}`, RateLimit: `"rl";r=${r.remaining};t=${r.reset}` };
+  if (!r.allowed) return c.json({ error: "rate limited" }, 429, { ...fields, "Retry-After": String(r.reset) });
+  await next();
+  for (const [k, v] of Object.entries(fields)) c.header(k, v);
+};
+app.get("/v1/rl/users/:id", rateLimit(1_000_000_000, 60_000), (c) => forward(c, `/internal/users/${c.req.param("id")}`));
 app.post("/v1/upload", (c) => forward(c, "/internal/upload"));
 for (let i = 0; i < ROUTE_COUNT; i++) {
   app.get(`/v1/svc${i}/items/:id`, (c) => forward(c, `/internal/svc${i}/items/${c.req.param("id")}`));
