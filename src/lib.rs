@@ -9,6 +9,7 @@
 //! Pure logic compiles natively (`cargo test`); the worker glue exists on wasm32 only.
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod error;
 pub mod http;

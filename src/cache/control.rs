@@ -1,0 +1,103 @@
+//! `Cache-Control` (RFC 9111 section 5.2) as a shared cache reads it.
+//!
+//! Contract: directive names are case-insensitive; values may be tokens or quoted strings
+//! (commas inside quotes do not split); unknown directives are ignored; a delta-seconds value
+//! that does not parse makes the directive count as 0 (stale), never as "forever". Qualified
+//! `private="..."` and `no-cache="..."` are treated as their unqualified forms (conservative:
+//! nothing stored, always revalidated).
+
+/// The directives a gateway cache acts on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CacheControl {
+    pub max_age: Option<u64>,
+    pub s_maxage: Option<u64>,
+    pub no_store: bool,
+    pub no_cache: bool,
+    pub private: bool,
+    pub public: bool,
+    pub must_revalidate: bool,
+    pub proxy_revalidate: bool,
+    pub stale_while_revalidate: Option<u64>,
+    pub stale_if_error: Option<u64>,
+    /// Request only: `only-if-cached`.
+    pub only_if_cached: bool,
+}
+
+/// Parses a (possibly comma-joined) `Cache-Control` value.
+pub fn parse(value: &str) -> CacheControl {
+    let mut cc = CacheControl::default();
+    for (name, arg) in directives(value) {
+        let seconds = || arg.as_deref().map(delta_seconds).unwrap_or(0);
+        match name.as_str() {
+            "max-age" => cc.max_age = Some(cc.max_age.map_or(seconds(), |m| m.min(seconds()))),
+            "s-maxage" => cc.s_maxage = Some(cc.s_maxage.map_or(seconds(), |m| m.min(seconds()))),
+            "no-store" => cc.no_store = true,
+            "no-cache" => cc.no_cache = true,
+            "private" => cc.private = true,
+            "public" => cc.public = true,
+            "must-revalidate" => cc.must_revalidate = true,
+            "proxy-revalidate" => cc.proxy_revalidate = true,
+            "stale-while-revalidate" => cc.stale_while_revalidate = Some(seconds()),
+            "stale-if-error" => cc.stale_if_error = Some(seconds()),
+            "only-if-cached" => cc.only_if_cached = true,
+            _ => {}
+        }
+    }
+    cc
+}
+
+/// Delta-seconds: digits only; anything else is 0. Huge values saturate (RFC 9111 1.2.2).
+fn delta_seconds(s: &str) -> u64 {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    s.parse().unwrap_or(u64::from(u32::MAX))
+}
+
+/// Splits into (lower-case name, unquoted argument) pairs.
+fn directives(value: &str) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // name
+        while i < bytes.len() && (bytes[i] == b',' || bytes[i].is_ascii_whitespace()) {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i] != b'=' && bytes[i] != b',' {
+            i += 1;
+        }
+        let name = value[start..i].trim().to_ascii_lowercase();
+        let mut arg = None;
+        if i < bytes.len() && bytes[i] == b'=' {
+            i += 1;
+            if i < bytes.len() && bytes[i] == b'"' {
+                i += 1;
+                let mut s = String::new();
+                while i < bytes.len() && bytes[i] != b'"' {
+                    if bytes[i] == b'\\' && i + 1 < bytes.len() {
+                        i += 1;
+                    }
+                    s.push(bytes[i] as char);
+                    i += 1;
+                }
+                i += 1; // closing quote
+                while i < bytes.len() && bytes[i] != b',' {
+                    i += 1;
+                }
+                arg = Some(s);
+            } else {
+                let s = i;
+                while i < bytes.len() && bytes[i] != b',' {
+                    i += 1;
+                }
+                arg = Some(value[s..i].trim().to_string());
+            }
+        }
+        if !name.is_empty() {
+            out.push((name, arg));
+        }
+    }
+    out
+}

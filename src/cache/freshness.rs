@@ -1,0 +1,114 @@
+//! Whether a response may be stored, for how long it is fresh, and how old a stored one is
+//! (RFC 9111 sections 3, 4.2), for a shared cache.
+//!
+//! Contract:
+//! - never stored: `no-store`, `private` (qualified or not), a `Set-Cookie` header, `Vary: *`,
+//!   `no-cache` (this cache does not revalidate yet), and statuses outside
+//!   [`CACHEABLE_STATUSES`] - whatever the route's `ttl` says;
+//! - freshness lifetime: the route's `ttl` when set, else `s-maxage`, else `max-age`, else
+//!   `Expires - Date`; no explicit lifetime means not stored (no heuristic freshness);
+//! - age: the origin's `Age` (or `now - Date`, whichever is larger) when stored, plus the time
+//!   spent in this cache.
+
+use super::control::CacheControl;
+
+/// Statuses the cache stores (RFC 9110 15.1's heuristically cacheable ones, minus 206).
+pub const CACHEABLE_STATUSES: &[u16] = &[200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501];
+
+/// What the origin's response says about caching.
+#[derive(Debug, Clone, Default)]
+pub struct ResponseFacts {
+    pub status: u16,
+    pub cache_control: CacheControl,
+    pub set_cookie: bool,
+    pub vary_star: bool,
+    /// `Expires - Date` in seconds, when both parse.
+    pub expires_in_s: Option<i64>,
+    /// The `Age` header.
+    pub age_s: Option<u64>,
+    /// `now - Date` at receipt, when `Date` parses.
+    pub date_age_s: Option<i64>,
+}
+
+/// Why a response was not stored (the `detail` of `Cache-Status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotStored {
+    Status,
+    NoStore,
+    Private,
+    SetCookie,
+    VaryStar,
+    NoCache,
+    NoLifetime,
+}
+
+impl NotStored {
+    pub fn detail(self) -> &'static str {
+        match self {
+            NotStored::Status => "status",
+            NotStored::NoStore => "no-store",
+            NotStored::Private => "private",
+            NotStored::SetCookie => "set-cookie",
+            NotStored::VaryStar => "vary-star",
+            NotStored::NoCache => "no-cache",
+            NotStored::NoLifetime => "no-lifetime",
+        }
+    }
+}
+
+/// How a storable response is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetime {
+    /// Fresh for this long after it was generated, seconds.
+    pub ttl_s: u64,
+    /// The age it already had when received, seconds.
+    pub initial_age_s: u64,
+}
+
+/// Decides whether `r` may be stored; `route_ttl_s` is the route's explicit `ttl`.
+pub fn lifetime(r: &ResponseFacts, route_ttl_s: Option<u64>) -> Result<Lifetime, NotStored> {
+    let cc = &r.cache_control;
+    if !CACHEABLE_STATUSES.contains(&r.status) {
+        return Err(NotStored::Status);
+    }
+    if cc.no_store {
+        return Err(NotStored::NoStore);
+    }
+    if cc.private {
+        return Err(NotStored::Private);
+    }
+    if r.set_cookie {
+        return Err(NotStored::SetCookie);
+    }
+    if r.vary_star {
+        return Err(NotStored::VaryStar);
+    }
+    if cc.no_cache {
+        return Err(NotStored::NoCache);
+    }
+    let ttl_s = match route_ttl_s {
+        Some(t) => t,
+        None => match (cc.s_maxage, cc.max_age, r.expires_in_s) {
+            (Some(s), _, _) => s,
+            (None, Some(m), _) => m,
+            (None, None, Some(e)) => e.max(0) as u64,
+            (None, None, None) => return Err(NotStored::NoLifetime),
+        },
+    };
+    let initial_age_s = r
+        .age_s
+        .unwrap_or(0)
+        .max(r.date_age_s.unwrap_or(0).max(0) as u64);
+    if ttl_s <= initial_age_s {
+        return Err(NotStored::NoLifetime);
+    }
+    Ok(Lifetime {
+        ttl_s,
+        initial_age_s,
+    })
+}
+
+/// The current age of an entry stored at `stored_at_ms` with `initial_age_s`, in seconds.
+pub fn age_s(initial_age_s: u64, stored_at_ms: u64, now_ms: u64) -> u64 {
+    initial_age_s + now_ms.saturating_sub(stored_at_ms) / 1000
+}

@@ -1,0 +1,140 @@
+//! Cache keys. A key is built from what decides the origin's answer and nothing else:
+//! the route, the host, the normalised path, the query (parameters filtered by the route's
+//! allow or deny list, then sorted), the request headers the route keys on, the partition
+//! (the consumer on protected routes, unless shared) and the purge generation. Parts are
+//! length-prefixed, so no value can be crafted to look like another split; the key is then
+//! hashed (SHA-256) into the URL used with the Cache API.
+
+use sha2::{Digest, Sha256};
+
+/// Which query parameters are part of the key (and forwarded: the origin never sees a
+/// parameter the key ignores).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryRule {
+    /// Every parameter.
+    All,
+    /// Only these names.
+    Allow(&'static [&'static str]),
+    /// Every parameter except these names.
+    Deny(&'static [&'static str]),
+}
+
+impl QueryRule {
+    fn keeps(&self, name: &str) -> bool {
+        match self {
+            QueryRule::All => true,
+            QueryRule::Allow(names) => names.contains(&name),
+            QueryRule::Deny(names) => !names.contains(&name),
+        }
+    }
+}
+
+/// The query as the key sees it: empty pairs dropped, unreserved `%XX` escapes decoded and
+/// other escapes upper-cased (as in path normalisation), filtered by `rule`, sorted by name
+/// then value. `None` when nothing is left.
+pub fn canonical_query(query: Option<&str>, rule: QueryRule) -> Option<String> {
+    let mut pairs: Vec<(String, String)> = query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (n, v) = p.split_once('=').unwrap_or((p, ""));
+            (canonical_escapes(n), canonical_escapes(v))
+        })
+        .filter(|(n, _)| rule.keeps(n))
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    pairs.sort();
+    let joined: Vec<String> = pairs
+        .into_iter()
+        .map(|(n, v)| if v.is_empty() { n } else { format!("{n}={v}") })
+        .collect();
+    Some(joined.join("&"))
+}
+
+/// Decodes `%XX` of unreserved characters, upper-cases the hex of the rest; a malformed `%`
+/// is kept as `%25`.
+fn canonical_escapes(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = |c: u8| (c as char).to_digit(16);
+            match (
+                b.get(i + 1).copied().and_then(hex),
+                b.get(i + 2).copied().and_then(hex),
+            ) {
+                (Some(h), Some(l)) => {
+                    let c = (h * 16 + l) as u8;
+                    if c.is_ascii_alphanumeric() || b"-._~".contains(&c) {
+                        out.push(c as char);
+                    } else {
+                        out.push_str(&format!("%{c:02X}"));
+                    }
+                    i += 3;
+                    continue;
+                }
+                _ => {
+                    out.push_str("%25");
+                    i += 1;
+                    continue;
+                }
+            }
+        }
+        let ch = s[i..].chars().next().unwrap_or('\u{fffd}');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+/// Everything a key is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyParts<'a> {
+    pub route: &'a str,
+    pub host: &'a str,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    /// (lower-case name, value or absent) for each header the route keys on, in config order.
+    pub headers: Vec<(&'a str, Option<String>)>,
+    /// The consumer on a partitioned protected route; `None` for a shared entry.
+    pub partition: Option<&'a str>,
+    /// The route's purge generation.
+    pub generation: u64,
+}
+
+impl KeyParts<'_> {
+    /// The unambiguous key text: each part as `<len>:<bytes>`.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let mut part = |s: &str| {
+            out.push_str(&s.len().to_string());
+            out.push(':');
+            out.push_str(s);
+        };
+        part(self.route);
+        part(self.host);
+        part(self.path);
+        part(self.query.unwrap_or("\u{0}none"));
+        for (name, value) in &self.headers {
+            part(name);
+            part(value.as_deref().unwrap_or("\u{0}absent"));
+        }
+        part(self.partition.unwrap_or("\u{0}shared"));
+        part(&self.generation.to_string());
+        out
+    }
+
+    /// The URL the entry is stored under with the Cache API.
+    pub fn url(&self) -> String {
+        let digest = Sha256::digest(self.text().as_bytes());
+        let mut url = String::from("https://cache.gatehouse.internal/");
+        for b in digest {
+            url.push_str(&format!("{b:02x}"));
+        }
+        url
+    }
+}

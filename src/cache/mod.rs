@@ -1,0 +1,9 @@
+//! Response caching, pure parts: reading `Cache-Control` ([`control`]), deciding what may be
+//! stored and for how long ([`freshness`]), building keys ([`key`]) and the `Cache-Status`
+//! header ([`status`]). The `cache` policy (`crate::policy::cache`) and the Cache API adapter
+//! use these; nothing here does I/O.
+
+pub mod control;
+pub mod freshness;
+pub mod key;
+pub mod status;
