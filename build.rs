@@ -11,6 +11,8 @@ mod alg;
 mod check;
 #[path = "src/config/check_auth.rs"]
 mod check_auth;
+#[path = "src/config/check_cache.rs"]
+mod check_cache;
 #[path = "src/config/emit.rs"]
 mod emit;
 #[path = "src/auth/jwk.rs"]

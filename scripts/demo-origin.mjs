@@ -9,6 +9,8 @@
 //   /internal/upload      reads the body, answers its byte count and SHA-256
 //   /internal/big?bytes=N streams N bytes of text back in chunks; with &hold=ID it sends the
 //                         first chunk, then waits for origin.release(ID) (streaming tests)
+//   /internal/cacheable/* answers with ?cc= as Cache-Control, ?vary= as Vary, ?cookie=1 a
+//                         Set-Cookie, a fixed ETag and Last-Modified, and `n` = requests so far
 // origin.firstBytes(path) resolves when the first request-body bytes for that path arrive,
 // before the body has ended (streaming tests).
 // Every response also carries hop-by-hop headers the gateway must strip.
@@ -69,6 +71,19 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
           return;
         }
         pump();
+        return;
+      }
+      if (url.pathname.startsWith("/internal/cacheable/")) {
+        // Caching tests: the query says which caching headers to answer with; `n` counts the
+        // requests this path has had, so a cached copy shows an old n.
+        const q = url.searchParams;
+        const h = { ...hop, "content-type": "application/json", etag: '"v1"', "last-modified": "Mon, 23 Nov 2026 00:00:00 GMT" };
+        if (q.get("cc")) h["cache-control"] = q.get("cc");
+        if (q.get("vary")) h.vary = q.get("vary");
+        if (q.get("cookie")) h["set-cookie"] = "session=abc";
+        const n = received.filter((r) => r.path === url.pathname).length;
+        res.writeHead(200, h);
+        res.end(JSON.stringify({ ...record, n }));
         return;
       }
       res.writeHead(200, { ...hop, "content-type": "application/json" });

@@ -5,6 +5,8 @@
 //! log line is written after the response is handed back.
 
 use crate::auth::platform::WorkerAuth;
+use crate::cache::adapter::{self, Lookup, Pending};
+use crate::cache::status::Outcome;
 use crate::config::{Method, Route};
 use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
 use crate::http::forwarding::{
@@ -14,11 +16,21 @@ use crate::http::trace::RequestIds;
 use crate::http::url::RequestUrl;
 use crate::log::{iso8601, AccessLog};
 use crate::platform;
+use crate::policy::cache::{Cache, FORWARDED_ON_CACHED_ROUTES};
 use crate::policy::{Flow, Inbound};
 use crate::route::{host_for_matching, normalise, upstream_path, Matched, RouteIndex};
 use crate::upstream::{proxy, resolve::cached_origin};
 use web_sys::{Headers, Request, Response, ResponseInit};
 use worker::{Context, Env};
+
+/// Headers the gateway itself sets on upstream requests; kept on cached routes.
+const CACHE_GATEWAY_HEADERS: &[&str] = &[
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "x-request-id",
+    "traceparent",
+    "tracestate",
+];
 
 /// Per-request facts gathered once and shared by the steps.
 struct Exchange<'a> {
@@ -58,13 +70,14 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
     };
 
     let mut extra = Vec::new();
-    let response = match route_and_proxy(&req, &inbound, &env, &ex, &mut log, &mut extra).await {
-        Ok(resp) => resp,
-        Err(err) => {
-            log.error = Some(err.slug());
-            problem_response(&err, &ex, &extra)
-        }
-    };
+    let response =
+        match route_and_proxy(&req, &inbound, &env, &ctx, &ex, &mut log, &mut extra).await {
+            Ok(resp) => resp,
+            Err(err) => {
+                log.error = Some(err.slug());
+                problem_response(&err, &ex, &extra)
+            }
+        };
     log.status = response.status();
     log.duration_ms = platform::now_ms() - started;
     platform::log_later(&ctx, &log.to_json());
@@ -75,6 +88,7 @@ async fn route_and_proxy(
     req: &Request,
     inbound: &Headers,
     env: &Env,
+    ctx: &Context,
     ex: &Exchange<'_>,
     log: &mut AccessLog,
     extra: &mut Vec<(&'static str, String)>,
@@ -130,6 +144,7 @@ async fn route_and_proxy(
         env,
     };
     let mut step = Inbound::new(&mut headers, &backend, route.id);
+    let mut cached: Option<(Pending, &'static Cache, Option<String>)> = None;
     for &i in route.policies {
         let policy = &table.policies[i as usize];
         let flow = policy
@@ -147,6 +162,38 @@ async fn route_and_proxy(
         if let Flow::Respond(resp) = flow? {
             return Ok(resp);
         }
+        if let Some(c) = step.cache.take() {
+            // Only what the key holds reaches the origin (no unkeyed header can poison it).
+            let query = c.query(ex.url.query);
+            let key = c
+                .key(
+                    route.id,
+                    ex.url.host,
+                    &path,
+                    query.as_deref(),
+                    |h| inbound.get(h).ok().flatten(),
+                    step.identity.as_ref(),
+                )
+                .url();
+            let keep = js_sys::Array::new();
+            let names = FORWARDED_ON_CACHED_ROUTES
+                .iter()
+                .chain(c.key_headers)
+                .chain(CACHE_GATEWAY_HEADERS)
+                .chain(table.identity_headers);
+            for name in names {
+                keep.push(&wasm_bindgen::JsValue::from_str(name));
+            }
+            platform::keep_only(step.upstream_headers, &keep);
+            let now = platform::now_ms() as u64;
+            match adapter::lookup(key, inbound, now, ex.method == "HEAD").await {
+                Lookup::Hit(resp) => {
+                    log.cache = Some("hit");
+                    return Ok(outbound(route, table, resp, ex, 0.0, extra));
+                }
+                Lookup::Miss(p) => cached = Some((p, c, query)),
+            }
+        }
     }
 
     // Upstream.
@@ -163,7 +210,10 @@ async fn route_and_proxy(
         &origin.authority,
         &origin.base_path,
         &upstream_path(route, &path, &params),
-        ex.url.query,
+        match &cached {
+            Some((_, _, query)) => query.as_deref(),
+            None => ex.url.query,
+        },
     );
     let sent_at = platform::now_ms();
     let resp = proxy::send(proxy::Outgoing {
@@ -180,6 +230,21 @@ async fn route_and_proxy(
 
     if route.websocket && resp.status() == 101 {
         return Ok(resp); // the handshake response carries the socket; it cannot be re-wrapped
+    }
+    if let Some((pending, c, _)) = &cached {
+        let now = platform::now_ms() as u64;
+        let outcome = adapter::store(ctx, pending, c.ttl_s, &resp, inbound, now);
+        log.cache = Some(
+            if matches!(outcome, Outcome::Forwarded { stored: true, .. }) {
+                "stored"
+            } else {
+                "miss"
+            },
+        );
+        extra.push(("cache-status", crate::cache::status::header(&outcome)));
+        if resp.headers().get("age").ok().flatten().is_none() {
+            extra.push(("age", "0".to_string()));
+        }
     }
     Ok(outbound(route, table, resp, ex, upstream_ms, extra))
 }

@@ -27,6 +27,8 @@ pub struct AccessLog {
     pub consumer: Option<String>,
     /// The problem slug when the gateway answered with an error.
     pub error: Option<&'static str>,
+    /// On cached routes: `hit`, `stored` (a miss whose answer was stored) or `miss`.
+    pub cache: Option<&'static str>,
 }
 
 /// Milliseconds since the Unix epoch as `2026-11-22T21:53:40.069Z` (UTC). Computed here rather

@@ -142,3 +142,20 @@ export async function limiterTake(env, name, body, ms) {
     clearTimeout(timer);
   }
 }
+
+/** The stored response for a cache key URL, or undefined. */
+export async function cacheMatch(url) {
+  return (await caches.default.match(url)) ?? undefined;
+}
+
+/** Stores `response` under `url` after the response to the client is sent. */
+export function cachePutLater(ctx, url, response) {
+  ctx.waitUntil(caches.default.put(url, response).catch((e) => console.log(JSON.stringify({ level: "warn", message: `cache put failed: ${e}` }))));
+}
+
+/** Deletes every header whose name is not in `keep` (an array of lower-case names). */
+export function keepOnly(headers, keep) {
+  const drop = [];
+  for (const [name] of headers) if (!keep.includes(name)) drop.push(name);
+  for (const name of drop) headers.delete(name);
+}

@@ -29,6 +29,18 @@ extern "C" {
     #[wasm_bindgen(js_name = logAfterResponse)]
     fn log_after_response(ctx: &JsValue, line: &str);
 
+    /// The Cache API entry for a key URL (resolves undefined when there is none).
+    #[wasm_bindgen(js_name = cacheMatch)]
+    pub fn cache_match(url: &str) -> js_sys::Promise;
+
+    /// `caches.default.put(url, response)` in `ctx.waitUntil`.
+    #[wasm_bindgen(js_name = cachePutLater)]
+    pub fn cache_put_later(ctx: &JsValue, url: &str, response: &web_sys::Response);
+
+    /// Deletes every header not named in `keep`.
+    #[wasm_bindgen(js_name = keepOnly)]
+    pub fn keep_only(headers: &web_sys::Headers, keep: &js_sys::Array);
+
     /// One round trip to the RATE_LIMITER object `name` (see platform.js).
     #[wasm_bindgen(js_name = limiterTake)]
     pub fn limiter_take(env: &JsValue, name: &str, body: &str, ms: u32) -> js_sys::Promise;

@@ -213,7 +213,7 @@ fn every_key_part_changes_the_key_and_no_two_splits_collide() {
             ..parts()
         },
         KeyParts {
-            partition: Some("alice"),
+            partition: Some("alice".into()),
             ..parts()
         },
         KeyParts {
@@ -268,4 +268,37 @@ fn cache_status_follows_rfc_9211() {
         }),
         "Gatehouse; fwd=uri-miss; fwd-status=200; detail=no-store"
     );
+}
+
+#[test]
+fn validators_answer_304_only_when_they_match() {
+    use gatehouse::cache::conditional::not_modified;
+    let lm = Some("Mon, 23 Nov 2026 00:00:00 GMT");
+    assert!(not_modified(Some("\"v1\""), None, Some("\"v1\""), lm));
+    assert!(
+        not_modified(Some("W/\"v1\""), None, Some("\"v1\""), lm),
+        "weak comparison"
+    );
+    assert!(not_modified(
+        Some("\"x\", \"v1\""),
+        None,
+        Some("\"v1\""),
+        lm
+    ));
+    assert!(not_modified(Some("*"), None, Some("\"v1\""), lm));
+    assert!(!not_modified(Some("\"v2\""), None, Some("\"v1\""), lm));
+    assert!(
+        !not_modified(Some("\"v1\""), None, None, lm),
+        "no stored ETag, no match"
+    );
+    // If-None-Match wins over If-Modified-Since.
+    assert!(!not_modified(Some("\"v2\""), lm, Some("\"v1\""), lm));
+    assert!(not_modified(None, lm, Some("\"v1\""), lm));
+    assert!(!not_modified(
+        None,
+        Some("Sun, 22 Nov 2026 00:00:00 GMT"),
+        Some("\"v1\""),
+        lm
+    ));
+    assert!(!not_modified(None, None, Some("\"v1\""), lm));
 }

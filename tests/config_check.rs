@@ -10,6 +10,9 @@ mod check;
 #[path = "../src/config/check_auth.rs"]
 #[allow(dead_code)]
 mod check_auth;
+#[path = "../src/config/check_cache.rs"]
+#[allow(dead_code)]
+mod check_cache;
 #[path = "../src/auth/jwk.rs"]
 #[allow(dead_code)]
 mod jwk;
@@ -121,7 +124,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"jwtt\" }]\n",
-            "routes/v1/users.toml: route \"a\": policy #1: unknown variant `jwtt`, expected one of `headers`, `jwt`, `api_key`, `mtls`, `require`, `any`, `rate_limit` in `kind`",
+            "routes/v1/users.toml: route \"a\": policy #1: unknown variant `jwtt`, expected one of `headers`, `jwt`, `api_key`, `mtls`, `require`, `any`, `rate_limit`, `cache` in `kind`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"headers\", request = { set = { \"x-request-id\" = \"1\" } } }]\n",
@@ -430,4 +433,40 @@ fn broken_rate_limits_fail_with_the_policy_and_rule() {
         errors_for(&gateway, route),
         ["routes/v1/users.toml: route \"r\": policy \"p\" (rate_limit keyed by consumer or claim) needs an authentication policy (jwt, api_key, mtls or any) before it"]
     );
+}
+
+#[test]
+fn broken_cache_policies_fail_with_the_policy_and_rule() {
+    let p = |body: &str| {
+        format!("[upstreams.users]\nurl = \"http://x\"\n[policies.key]\nkind = \"api_key\"\nheader = \"x-api-key\"\nstore = \"API_KEYS\"\n[policies.c]\nkind = \"cache\"\n{body}\n")
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (p("ttl = \"0s\""), "routes/gateway.toml: policy \"c\": ttl: invalid duration \"0s\": must be greater than zero"),
+        (p("ttl = \"1500ms\""), "routes/gateway.toml: policy \"c\": ttl: whole seconds between 1s and 365 days"),
+        (p("query = { allow = [\"a\"], deny = [\"b\"] }"), "routes/gateway.toml: policy \"c\": query: give `allow` or `deny` (one of them)"),
+        (p("query = { allow = [\"a=b\"] }"), "routes/gateway.toml: policy \"c\": query.allow: \"a=b\" is not a parameter name"),
+        (p("key_headers = [\"Authorization\"]"), "routes/gateway.toml: policy \"c\": key_headers: \"Authorization\" cannot be part of a cache key (credentials, hop-by-hop or set by the gateway)"),
+        (p("key_headers = [\"x a\"]"), "routes/gateway.toml: policy \"c\": key_headers: \"x a\" is not a header name"),
+        (p("key_headers = [\"X-A\", \"x-a\"]"), "routes/gateway.toml: policy \"c\": key_headers: \"x-a\" is listed twice"),
+        (p("shared = \"yes\""), "routes/gateway.toml: policy \"c\": invalid type: string \"yes\", expected a boolean"),
+    ];
+    for (gateway, expected) in &cases {
+        assert_eq!(
+            errors_for(gateway, GOOD_ROUTE).first().map(String::as_str),
+            Some(*expected),
+            "for gateway.toml:\n{gateway}"
+        );
+    }
+    let route = |methods: &str, policies: &str| {
+        format!("[[route]]\nid = \"r\"\nmethods = {methods}\npath = \"/r\"\nupstream = \"users\"\npolicies = {policies}\n")
+    };
+    let gateway = p("");
+    for (r, expected) in [
+        (route("[\"GET\", \"POST\"]", "[\"c\"]"), "routes/v1/users.toml: route \"r\": policy \"c\" (cache) needs a route whose methods are GET and HEAD only"),
+        (route("[\"GET\"]", "[\"c\", \"key\"]"), "routes/v1/users.toml: route \"r\": policy \"c\" (cache) must come after the route's authentication policies"),
+        (route("[\"GET\"]", "[\"c\", \"c\"]"), "routes/v1/users.toml: route \"r\": more than one cache policy"),
+    ] {
+        assert_eq!(errors_for(&gateway, &r).first().map(String::as_str), Some(expected), "{r}");
+    }
+    assert!(errors_for(&gateway, &route("[\"GET\"]", "[\"key\", \"c\"]")).is_empty());
 }

@@ -11,6 +11,9 @@ mod check;
 #[path = "../../src/config/check_auth.rs"]
 #[allow(dead_code)]
 mod check_auth;
+#[path = "../../src/config/check_cache.rs"]
+#[allow(dead_code)]
+mod check_cache;
 #[path = "../../src/config/emit.rs"]
 mod emit;
 #[path = "../../src/auth/jwk.rs"]

@@ -100,8 +100,9 @@ pub struct KeyParts<'a> {
     pub query: Option<&'a str>,
     /// (lower-case name, value or absent) for each header the route keys on, in config order.
     pub headers: Vec<(&'a str, Option<String>)>,
-    /// The consumer on a partitioned protected route; `None` for a shared entry.
-    pub partition: Option<&'a str>,
+    /// The consumer (policy and subject) on a partitioned protected route; `None` for a
+    /// shared entry.
+    pub partition: Option<String>,
     /// The route's purge generation.
     pub generation: u64,
 }
@@ -123,7 +124,7 @@ impl KeyParts<'_> {
             part(name);
             part(value.as_deref().unwrap_or("\u{0}absent"));
         }
-        part(self.partition.unwrap_or("\u{0}shared"));
+        part(self.partition.as_deref().unwrap_or("\u{0}shared"));
         part(&self.generation.to_string());
         out
     }

@@ -3,6 +3,9 @@
 //! header ([`status`]). The `cache` policy (`crate::policy::cache`) and the Cache API adapter
 //! use these; nothing here does I/O.
 
+#[cfg(target_arch = "wasm32")]
+pub mod adapter;
+pub mod conditional;
 pub mod control;
 pub mod freshness;
 pub mod key;

@@ -10,6 +10,7 @@
 use super::check_auth::{
     api_key_settings, check_require, jwt_settings, mtls_settings, rate_limit_settings,
 };
+use super::check_cache::cache_settings;
 use super::origin::Origin;
 use super::reserved::{GATEWAY_OWNED_HEADERS, HOP_BY_HOP_HEADERS};
 use super::schema::{
@@ -463,6 +464,16 @@ fn check_route(
         }
     }
 
+    check_cache_placement(
+        &out.default_policies,
+        &policies,
+        &out.policies,
+        &methods,
+        spec.websocket,
+        ctx,
+        errors,
+    );
+
     (errors.len() == before).then(|| CheckedRoute {
         id: spec.id,
         file: file.to_string(),
@@ -474,6 +485,55 @@ fn check_route(
         policies,
         websocket: spec.websocket,
     })
+}
+
+/// A route's `cache` policy: at most one, on GET/HEAD-only non-WebSocket routes, after every
+/// authentication policy (so a protected response is never served before the caller is
+/// checked).
+fn check_cache_placement(
+    defaults: &[usize],
+    route_policies: &[usize],
+    all: &[CheckedPolicy],
+    methods: &[String],
+    websocket: bool,
+    ctx: &str,
+    errors: &mut Vec<String>,
+) {
+    let chain: Vec<usize> = defaults.iter().chain(route_policies).copied().collect();
+    let caches: Vec<usize> = chain
+        .iter()
+        .copied()
+        .filter(|&i| matches!(all[i].spec, PolicySpec::Cache(_)))
+        .collect();
+    let Some(&first) = caches.first() else {
+        return;
+    };
+    let name = &all[first].name;
+    if caches.len() > 1 {
+        errors.push(format!("{ctx}: more than one cache policy"));
+    }
+    if methods.iter().any(|m| m != "GET" && m != "HEAD") {
+        errors.push(format!(
+            "{ctx}: policy \"{name}\" (cache) needs a route whose methods are GET and HEAD only"
+        ));
+    }
+    if websocket {
+        errors.push(format!(
+            "{ctx}: policy \"{name}\" (cache) cannot be used with websocket = true"
+        ));
+    }
+    let at = chain.iter().position(|&i| i == first).unwrap_or(0);
+    let auth_after = chain[at..].iter().any(|&i| {
+        matches!(
+            all[i].spec,
+            PolicySpec::Jwt(_) | PolicySpec::ApiKey(_) | PolicySpec::Mtls(_) | PolicySpec::Any(_)
+        )
+    });
+    if auth_after {
+        errors.push(format!(
+            "{ctx}: policy \"{name}\" (cache) must come after the route's authentication policies"
+        ));
+    }
 }
 
 fn check_policy(
@@ -508,6 +568,7 @@ fn check_policy(
             push_all(Some(found), ctx, errors);
         }
         PolicySpec::RateLimit(r) => push_all(rate_limit_settings(r, plans).err(), ctx, errors),
+        PolicySpec::Cache(c) => push_all(cache_settings(c).err(), ctx, errors),
         PolicySpec::Any(a) => {
             if a.of.len() < 2 {
                 errors.push(format!("{ctx}: `of` lists at least two policies"));

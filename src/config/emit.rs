@@ -5,6 +5,7 @@ use super::check::{Checked, CheckedPolicy, RewritePart, UrlPart};
 use super::check_auth::{
     api_key_settings, jwt_settings, mtls_settings, rate_limit_settings, LimitSettings,
 };
+use super::check_cache::cache_settings;
 use super::schema::{HeaderEditsSpec, PolicySpec};
 use std::fmt::Write;
 
@@ -192,6 +193,17 @@ fn policy(p: &CheckedPolicy, plans: &[String]) -> String {
                 st.timeout_ms,
                 st.lease,
                 st.lease_ttl_ms
+            )
+        }
+        PolicySpec::Cache(c) => {
+            let st = cache_settings(c).expect("checked");
+            let headers: Vec<String> = st.key_headers.iter().map(|h| format!("{h:?}")).collect();
+            format!(
+                "Policy::Cache(crate::policy::cache::Cache {{ name: {name:?}, ttl_s: {:?}, query: crate::cache::key::{}, key_headers: &[{}], shared: {} }})",
+                st.ttl_s,
+                st.query,
+                headers.join(", "),
+                st.shared
             )
         }
         PolicySpec::Jwt(j) => jwt(name, j),

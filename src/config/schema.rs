@@ -87,6 +87,30 @@ pub enum PolicySpec {
     Require(RequireSpec),
     Any(AnySpec),
     RateLimit(RateLimitSpec),
+    Cache(CacheSpec),
+}
+
+/// `kind = "cache"`: responses stored with the Workers Cache API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSpec {
+    /// Freshness lifetime that replaces the origin's (e.g. "60s").
+    pub ttl: Option<String>,
+    /// Which query parameters are part of the key (and sent upstream): all by default.
+    pub query: Option<QuerySpec>,
+    /// Request headers whose values are part of the key.
+    #[serde(default)]
+    pub key_headers: Vec<String>,
+    /// On routes with authentication: one entry for all consumers instead of one each.
+    #[serde(default)]
+    pub shared: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuerySpec {
+    pub allow: Option<Vec<String>>,
+    pub deny: Option<Vec<String>>,
 }
 
 /// `kind = "rate_limit"`: limits counted in a Durable Object per (policy, key).

@@ -6,6 +6,7 @@
 
 pub mod any;
 pub mod api_key;
+pub mod cache;
 pub mod headers;
 pub mod jwt;
 pub mod mtls;
@@ -42,6 +43,8 @@ pub enum Policy {
     Any(any::Any),
     /// `kind = "rate_limit"`.
     RateLimit(rate_limit::RateLimit),
+    /// `kind = "cache"`.
+    Cache(cache::Cache),
 }
 
 /// The request on its way upstream, as policies see it.
@@ -61,6 +64,9 @@ pub struct Inbound<'a, H, B> {
     pub response_headers: Vec<(&'static str, String)>,
     /// Problems a policy tolerated and the gateway should log (a limiter that failed open).
     pub warnings: Vec<String>,
+    /// Set by a `cache` policy: the gateway looks the request up before the next policy and
+    /// stores the origin's response.
+    pub cache: Option<&'static cache::Cache>,
 }
 
 impl<'a, H, B> Inbound<'a, H, B> {
@@ -74,6 +80,7 @@ impl<'a, H, B> Inbound<'a, H, B> {
             route,
             response_headers: Vec::new(),
             warnings: Vec::new(),
+            cache: None,
         }
     }
 }
@@ -106,6 +113,7 @@ impl Policy {
                 req.response_headers.extend(passed.headers);
                 req.warnings.extend(passed.failed_open);
             }
+            Policy::Cache(c) => req.cache = Some(c),
             Policy::Require(r) => {
                 if let Err(reason) = r.check(req.identity.as_ref()) {
                     let scheme = req.identity_scheme.unwrap_or(Scheme::Bearer);

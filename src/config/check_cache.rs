@@ -1,0 +1,97 @@
+//! Build-time checks for `kind = "cache"` policies.
+
+use super::check::{is_token_byte, parse_duration_ms};
+use super::schema::CacheSpec;
+
+/// A `cache` policy with everything parsed; `query` is in emit syntax.
+#[derive(Debug)]
+pub struct CacheSettings {
+    pub ttl_s: Option<u64>,
+    pub query: String,
+    pub key_headers: Vec<String>,
+    pub shared: bool,
+}
+
+/// Headers a key may not name: they are rewritten by the gateway, hop-by-hop, or carry
+/// credentials (use the per-consumer partition instead).
+const NOT_KEYABLE: &[&str] = &[
+    "authorization",
+    "connection",
+    "cookie",
+    "host",
+    "te",
+    "transfer-encoding",
+    "upgrade",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-request-id",
+    "traceparent",
+    "tracestate",
+];
+
+pub fn cache_settings(spec: &CacheSpec) -> Result<CacheSettings, Vec<String>> {
+    let mut errors = Vec::new();
+    let ttl_s = match spec.ttl.as_deref().map(parse_duration_ms) {
+        None => None,
+        Some(Ok(ms)) if (1_000..=31_536_000_000).contains(&ms) && ms % 1_000 == 0 => {
+            Some(ms / 1_000)
+        }
+        Some(Ok(_)) => {
+            errors.push("ttl: whole seconds between 1s and 365 days".into());
+            None
+        }
+        Some(Err(e)) => {
+            errors.push(format!("ttl: {e}"));
+            None
+        }
+    };
+    let names = |list: &[String], what: &str, errors: &mut Vec<String>| -> String {
+        for n in list {
+            if n.is_empty() || n.contains(['&', '=', '#', ' ']) {
+                errors.push(format!("query.{what}: \"{n}\" is not a parameter name"));
+            }
+        }
+        let quoted: Vec<String> = list.iter().map(|n| format!("{n:?}")).collect();
+        quoted.join(", ")
+    };
+    let query = match &spec.query {
+        None => "QueryRule::All".to_string(),
+        Some(q) => match (&q.allow, &q.deny) {
+            (Some(allow), None) => format!(
+                "QueryRule::Allow(&[{}])",
+                names(allow, "allow", &mut errors)
+            ),
+            (None, Some(deny)) => {
+                format!("QueryRule::Deny(&[{}])", names(deny, "deny", &mut errors))
+            }
+            _ => {
+                errors.push("query: give `allow` or `deny` (one of them)".into());
+                String::new()
+            }
+        },
+    };
+    let mut key_headers = Vec::new();
+    for h in &spec.key_headers {
+        let lower = h.to_ascii_lowercase();
+        if h.is_empty() || !h.bytes().all(is_token_byte) {
+            errors.push(format!("key_headers: \"{h}\" is not a header name"));
+        } else if NOT_KEYABLE.contains(&lower.as_str()) {
+            errors.push(format!("key_headers: \"{h}\" cannot be part of a cache key (credentials, hop-by-hop or set by the gateway)"));
+        } else if key_headers.contains(&lower) {
+            errors.push(format!("key_headers: \"{h}\" is listed twice"));
+        } else {
+            key_headers.push(lower);
+        }
+    }
+    if errors.is_empty() {
+        Ok(CacheSettings {
+            ttl_s,
+            query,
+            key_headers,
+            shared: spec.shared,
+        })
+    } else {
+        Err(errors)
+    }
+}

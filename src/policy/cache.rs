@@ -1,0 +1,64 @@
+//! `kind = "cache"`: responses kept with the Workers Cache API. This module decides the key
+//! and what the origin may see; freshness rules are in [`crate::cache`], the Cache API calls
+//! in the gateway's adapter.
+//!
+//! Contract:
+//! - only the parts of the request that are in the key reach the origin: the query is the
+//!   key's canonical query (ignored parameters are dropped), and request headers other than
+//!   content negotiation, conditional ones handled by the cache, the key's headers and the
+//!   gateway's own are removed, so no unkeyed header can change what is stored (poisoning);
+//! - on routes with authentication, entries are per consumer unless `shared = true`.
+
+use crate::auth::Identity;
+use crate::cache::key::{canonical_query, KeyParts, QueryRule};
+
+/// A compiled `cache` policy.
+#[derive(Debug)]
+pub struct Cache {
+    pub name: &'static str,
+    /// Freshness lifetime replacing the origin's.
+    pub ttl_s: Option<u64>,
+    pub query: QueryRule,
+    /// Lower-case request header names whose values are part of the key.
+    pub key_headers: &'static [&'static str],
+    pub shared: bool,
+}
+
+/// Request headers the origin still receives on a cached route (besides `key_headers`, the
+/// gateway's `X-Forwarded-Proto/-Host`, `X-Request-Id`, trace context and identity headers).
+/// Content negotiation is allowed because origins declare it with `Vary`, which is honoured;
+/// anything else an origin should see (say `User-Agent`) must be listed in `key_headers`.
+pub const FORWARDED_ON_CACHED_ROUTES: &[&str] = &["accept", "accept-encoding", "accept-language"];
+
+impl Cache {
+    /// The key for this request, at purge generation 0 (the caller sets the route's).
+    pub fn key<'a>(
+        &self,
+        route: &'a str,
+        host: &'a str,
+        path: &'a str,
+        query: Option<&'a str>,
+        header: impl Fn(&str) -> Option<String>,
+        identity: Option<&'a Identity>,
+    ) -> KeyParts<'a> {
+        KeyParts {
+            route,
+            host,
+            path,
+            query,
+            headers: self.key_headers.iter().map(|h| (*h, header(h))).collect(),
+            // The policy too: an API-key consumer and a JWT subject may share a name.
+            partition: if self.shared {
+                None
+            } else {
+                identity.map(|i| format!("{}\u{0}{}", i.policy, i.subject))
+            },
+            generation: 0,
+        }
+    }
+
+    /// The query sent upstream and keyed on.
+    pub fn query(&self, raw: Option<&str>) -> Option<String> {
+        canonical_query(raw, self.query)
+    }
+}

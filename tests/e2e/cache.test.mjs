@@ -1,0 +1,167 @@
+// Response caching end to end through Miniflare's real Cache API, with the loopback origin
+// counting what reaches it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import { useGateway, request } from "./harness.mjs";
+
+const s = useGateway();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const get = (path, headers = {}) => request(s.gw, "GET", path, { headers });
+const id = () => crypto.randomUUID();
+/** Requests the origin received for /internal/cacheable/<key>. */
+const originHits = (key) => s.origin.received.filter((r) => r.path === `/internal/cacheable/${key}`);
+
+test("a miss is stored and the next request is a hit the origin never sees", async () => {
+  const key = id();
+  const path = `/v1/cached/${key}?cc=max-age%3D60`;
+  const first = await get(path);
+  assert.equal(first.status, 200);
+  assert.equal(first.headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; stored");
+  assert.equal(first.headers.age, "0");
+  await sleep(50); // the put runs after the response
+  const second = await get(path);
+  assert.equal(second.status, 200);
+  assert.match(second.headers["cache-status"], /^Gatehouse; hit; ttl=(59|60)$/);
+  assert.match(second.headers.age, /^[01]$/);
+  assert.equal(second.headers["cache-control"], "max-age=60", "the origin's Cache-Control is what the client sees");
+  assert.equal(second.text, first.text);
+  assert.equal(originHits(key).length, 1);
+  assert.ok(second.headers["x-request-id"] && second.headers["x-request-id"] !== first.headers["x-request-id"]);
+  for (const h of Object.keys(second.headers)) assert.ok(!h.startsWith("x-gatehouse-"), h);
+  const head = await request(s.gw, "HEAD", path);
+  assert.equal(head.status, 200);
+  assert.equal(head.text, "");
+  assert.match(head.headers["cache-status"], /; hit;/);
+});
+
+test("s-maxage is preferred over max-age, and a route ttl over both; entries expire", async () => {
+  const key = id();
+  await get(`/v1/cached-ttl/${key}?cc=max-age%3D600`);
+  await sleep(50);
+  assert.match((await get(`/v1/cached-ttl/${key}?cc=max-age%3D600`)).headers["cache-status"], /hit; ttl=[12]$/);
+  await sleep(2100);
+  const after = await get(`/v1/cached-ttl/${key}?cc=max-age%3D600`);
+  assert.match(after.headers["cache-status"], /^Gatehouse; fwd=(stale|uri-miss); fwd-status=200; stored$/);
+  assert.equal(originHits(key).length, 2);
+  const sm = id();
+  await get(`/v1/cached/${sm}?cc=max-age%3D5%2C%20s-maxage%3D300`);
+  await sleep(50);
+  assert.match((await get(`/v1/cached/${sm}?cc=max-age%3D5%2C%20s-maxage%3D300`)).headers["cache-status"], /hit; ttl=(299|300)$/);
+});
+
+for (const [what, query, detail] of [
+  ["no-store", "cc=no-store%2C%20max-age%3D60", "no-store"],
+  ["private", "cc=private%2C%20max-age%3D60", "private"],
+  ["Set-Cookie", "cc=max-age%3D60&cookie=1", "set-cookie"],
+  ["no freshness information", "", "no-lifetime"],
+]) {
+  test(`a response with ${what} is not stored`, async () => {
+    const key = id();
+    for (let i = 0; i < 2; i++) {
+      const res = await get(`/v1/cached/${key}?${query}`);
+      assert.equal(res.headers["cache-status"], `Gatehouse; fwd=uri-miss; fwd-status=200; detail=${detail}`);
+      await sleep(50);
+    }
+    assert.equal(originHits(key).length, 2);
+  });
+}
+
+test("query parameters are sorted and marketing parameters neither keyed nor forwarded", async () => {
+  const key = id();
+  await get(`/v1/cached/${key}?cc=max-age%3D60&b=2&a=1&utm_source=mail`);
+  await sleep(50);
+  const again = await get(`/v1/cached/${key}?a=1&utm_campaign=x&b=2&cc=max-age%3D60`);
+  assert.match(again.headers["cache-status"], /; hit;/);
+  const hits = originHits(key);
+  assert.equal(hits.length, 1);
+  assert.equal(hits[0].query, "?a=1&b=2&cc=max-age%3D60", "the origin gets the canonical query");
+});
+
+test("Vary is honoured: another value of a varying header is a miss", async () => {
+  const key = id();
+  const path = `/v1/cached/${key}?cc=max-age%3D60&vary=accept-language`;
+  await get(path, { "accept-language": "en" });
+  await sleep(50);
+  const en = await get(path, { "accept-language": "en" });
+  assert.match(en.headers["cache-status"], /; hit;/);
+  assert.equal(en.headers.vary, "accept-language");
+  const de = await get(path, { "accept-language": "de" });
+  assert.equal(de.headers["cache-status"], "Gatehouse; fwd=vary-miss; fwd-status=200; stored");
+  assert.equal(originHits(key).length, 2);
+  assert.equal(originHits(key)[1].headers["accept-language"], "de");
+});
+
+test("validators on a hit: If-None-Match and If-Modified-Since get 304", async () => {
+  const key = id();
+  const path = `/v1/cached/${key}?cc=max-age%3D60`;
+  await get(path);
+  await sleep(50);
+  const inm = await get(path, { "if-none-match": 'W/"v1", "other"' });
+  assert.equal(inm.status, 304);
+  assert.equal(inm.text, "");
+  assert.equal(inm.headers.etag, '"v1"');
+  assert.match(inm.headers["cache-status"], /; hit;/);
+  const ims = await get(path, { "if-modified-since": "Mon, 23 Nov 2026 00:00:00 GMT" });
+  assert.equal(ims.status, 304);
+  const changed = await get(path, { "if-none-match": '"v2"' });
+  assert.equal(changed.status, 200);
+  assert.equal(originHits(key).length, 1);
+});
+
+async function apiKey(consumer) {
+  const kv = await s.gw.mf.getKVNamespace("API_KEYS");
+  const key = crypto.randomBytes(32).toString("base64url");
+  const hash = crypto.createHash("sha256").update(key).digest("hex");
+  await kv.put(`sha256:${hash}`, JSON.stringify({ id: consumer, enabled: true }));
+  return key;
+}
+
+test("protected routes authenticate before the lookup and keep one entry per consumer", async () => {
+  const key = id();
+  const alice = await apiKey(`alice-${key}`);
+  const bob = await apiKey(`bob-${key}`);
+  const path = `/v1/partner/cached/${key}`;
+  await get(path, { "x-api-key": alice });
+  await sleep(50);
+  assert.match((await get(path, { "x-api-key": alice })).headers["cache-status"], /; hit;/);
+  const bobs = await get(path, { "x-api-key": bob });
+  assert.match(bobs.headers["cache-status"], /fwd=uri-miss/, "bob never gets alice's entry");
+  assert.equal(bobs.json().headers["x-consumer-id"], `bob-${key}`);
+  const anonymous = await get(path);
+  assert.equal(anonymous.status, 401, "no credential, no cached copy");
+  const wrong = await get(path, { "x-api-key": "not-a-key" });
+  assert.equal(wrong.status, 401);
+  assert.equal(originHits(key).length, 2);
+  // key_headers: another Accept-Language is another entry.
+  await sleep(50);
+  const de = await get(path, { "x-api-key": alice, "accept-language": "de" });
+  assert.match(de.headers["cache-status"], /fwd=uri-miss/);
+});
+
+test("poisoning: headers the key ignores never reach the origin, so cannot change the stored copy", async () => {
+  const key = id();
+  const path = `/v1/cached/${key}?cc=max-age%3D60`;
+  const attack = await get(path, {
+    "x-forwarded-host": "evil.example",
+    "x-forwarded-scheme": "http",
+    "x-original-url": "/admin",
+    "x-rewrite-url": "/admin",
+    "x-http-method-override": "DELETE",
+    "x-evil": "1",
+    forwarded: "host=evil.example",
+    cookie: "session=attacker",
+    "user-agent": "evil-bot",
+  });
+  assert.equal(attack.status, 200);
+  const seen = originHits(key)[0].headers;
+  for (const h of ["user-agent", "x-forwarded-scheme", "x-original-url", "x-rewrite-url", "x-http-method-override", "x-evil", "forwarded", "cookie", "x-forwarded-for"]) {
+    assert.equal(seen[h], undefined, `${h} reached the origin`);
+  }
+  assert.equal(seen["x-forwarded-host"], `127.0.0.1:${s.gw.port}`);
+  await sleep(50);
+  const victim = await get(path);
+  assert.match(victim.headers["cache-status"], /; hit;/);
+  assert.equal(victim.json().headers["x-forwarded-host"], `127.0.0.1:${s.gw.port}`);
+  assert.equal(originHits(key).length, 1);
+});
