@@ -5,7 +5,8 @@
 //! log line is written after the response is handed back.
 
 use crate::auth::platform::WorkerAuth;
-use crate::cache::adapter::{self, Lookup, Pending};
+use crate::cache::adapter::{self, Lookup, Pending, Stale};
+use crate::cache::refresh;
 use crate::cache::status::Outcome;
 use crate::config::{Method, Route};
 use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
@@ -144,7 +145,11 @@ async fn route_and_proxy(
         env,
     };
     let mut step = Inbound::new(&mut headers, &backend, route.id);
-    let mut cached: Option<(Pending, &'static Cache, Option<String>)> = None;
+    // A cache policy's state: the policy and canonical query; where a miss is stored; the
+    // stale entry being revalidated.
+    let mut cached: Option<(&'static Cache, Option<String>)> = None;
+    let mut pending: Option<Pending> = None;
+    let mut stale: Option<Box<Stale>> = None;
     for &i in route.policies {
         let policy = &table.policies[i as usize];
         let flow = policy
@@ -191,8 +196,18 @@ async fn route_and_proxy(
                     log.cache = Some("hit");
                     return Ok(outbound(route, table, resp, ex, 0.0, extra));
                 }
-                Lookup::Miss(p) => cached = Some((p, c, query)),
+                Lookup::Miss(p) => pending = Some(p),
+                Lookup::Stale(st) => {
+                    // Revalidate with the stored validators.
+                    if let Some(etag) = &st.etag {
+                        let _ = step.upstream_headers.set("if-none-match", etag);
+                    } else if let Some(lm) = &st.last_modified {
+                        let _ = step.upstream_headers.set("if-modified-since", lm);
+                    }
+                    stale = Some(st);
+                }
             }
+            cached = Some((c, query));
         }
     }
 
@@ -211,12 +226,43 @@ async fn route_and_proxy(
         &origin.base_path,
         &upstream_path(route, &path, &params),
         match &cached {
-            Some((_, _, query)) => query.as_deref(),
+            Some((_, query)) => query.as_deref(),
             None => ex.url.query,
         },
     );
+    // stale-while-revalidate: serve the stale entry now, refresh it after the response.
+    let head = ex.method == "HEAD";
+    if let (Some(st), Some((c, _))) = (&stale, &cached) {
+        if let Some(resp) = adapter::serve_while_revalidating(st, inbound, head) {
+            if !refresh::running(&st.pending.url) {
+                if let (Ok(headers), Ok(request), Ok(inbound)) = (
+                    Headers::new_with_headers(&headers),
+                    req.clone(),
+                    Headers::new_with_headers(inbound),
+                ) {
+                    if let Some(stale) = stale.take() {
+                        refresh::start(
+                            ctx,
+                            refresh::Refresh {
+                                stale,
+                                policy: c,
+                                url,
+                                headers,
+                                request,
+                                inbound,
+                                upstream: upstream.name,
+                                timeout_ms: upstream.timeout_ms,
+                            },
+                        );
+                    }
+                }
+            }
+            log.cache = Some("stale");
+            return Ok(outbound(route, table, resp, ex, 0.0, extra));
+        }
+    }
     let sent_at = platform::now_ms();
-    let resp = proxy::send(proxy::Outgoing {
+    let sent = proxy::send(proxy::Outgoing {
         url: &url,
         method: &ex.method,
         headers: &headers,
@@ -224,16 +270,39 @@ async fn route_and_proxy(
         upstream: upstream.name,
         timeout_ms: upstream.timeout_ms,
     })
-    .await?;
+    .await;
     let upstream_ms = platform::now_ms() - sent_at;
     log.upstream_ms = Some(upstream_ms);
+    if let (Some(st), Some((c, _))) = (&stale, &cached) {
+        let failed = match &sent {
+            Err(e) => Some(e.status()),
+            Ok(r) if r.status() >= 500 => Some(r.status()),
+            Ok(_) => None,
+        };
+        if let Some(resp) = failed.and_then(|code| adapter::serve_if_error(st, code, inbound, head))
+        {
+            log.cache = Some("stale");
+            return Ok(outbound(route, table, resp, ex, upstream_ms, extra));
+        }
+        if let Ok(r) = &sent {
+            if r.status() == 304 {
+                let now = platform::now_ms() as u64;
+                if let Some(resp) = adapter::revalidated(ctx, st, r, c, inbound, now, head) {
+                    log.cache = Some("revalidated");
+                    return Ok(outbound(route, table, resp, ex, upstream_ms, extra));
+                }
+            }
+        }
+    }
+    let resp = sent?;
 
     if route.websocket && resp.status() == 101 {
         return Ok(resp); // the handshake response carries the socket; it cannot be re-wrapped
     }
-    if let Some((pending, c, _)) = &cached {
+    let to_store = pending.as_ref().or(stale.as_ref().map(|s| &s.pending));
+    if let (Some(pending), Some((c, _))) = (to_store, &cached) {
         let now = platform::now_ms() as u64;
-        let outcome = adapter::store(ctx, pending, c.ttl_s, &resp, inbound, now);
+        let outcome = adapter::store(ctx, pending, c, &resp, inbound, now);
         log.cache = Some(
             if matches!(outcome, Outcome::Forwarded { stored: true, .. }) {
                 "stored"

@@ -27,7 +27,9 @@ pub struct AccessLog {
     pub consumer: Option<String>,
     /// The problem slug when the gateway answered with an error.
     pub error: Option<&'static str>,
-    /// On cached routes: `hit`, `stored` (a miss whose answer was stored) or `miss`.
+    /// On cached routes: `hit`, `stored` (a miss whose answer was stored), `miss`,
+    /// `revalidated` (a stale entry the origin confirmed with 304) or `stale` (served
+    /// stale because the origin failed).
     pub cache: Option<&'static str>,
 }
 

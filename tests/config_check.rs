@@ -448,6 +448,9 @@ fn broken_cache_policies_fail_with_the_policy_and_rule() {
         (p("key_headers = [\"Authorization\"]"), "routes/gateway.toml: policy \"c\": key_headers: \"Authorization\" cannot be part of a cache key (credentials, hop-by-hop or set by the gateway)"),
         (p("key_headers = [\"x a\"]"), "routes/gateway.toml: policy \"c\": key_headers: \"x a\" is not a header name"),
         (p("key_headers = [\"X-A\", \"x-a\"]"), "routes/gateway.toml: policy \"c\": key_headers: \"x-a\" is listed twice"),
+        (p("stale_if_error = \"90s500ms\""), "routes/gateway.toml: policy \"c\": stale_if_error: invalid duration \"90s500ms\": use a whole number with ms, s, m or h, e.g. \"5s\""),
+        (p("stale_if_error = \"170h\""), "routes/gateway.toml: policy \"c\": stale_if_error: whole seconds, at most 7 days"),
+        (p("stale_while_revalidate = \"1500ms\""), "routes/gateway.toml: policy \"c\": stale_while_revalidate: whole seconds, at most 7 days"),
         (p("shared = \"yes\""), "routes/gateway.toml: policy \"c\": invalid type: string \"yes\", expected a boolean"),
     ];
     for (gateway, expected) in &cases {

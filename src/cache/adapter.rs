@@ -1,19 +1,20 @@
-//! The Cache API side of the `cache` policy (wasm only): looks a key up and turns a fresh
-//! entry into the client's response, and stores an origin response when
-//! [`super::freshness::lifetime`] allows.
+//! The Cache API side of the `cache` policy (wasm only): looks a key up, turns an entry into
+//! the client's response, stores origin responses when [`super::freshness::lifetime`] allows,
+//! and refreshes a stale entry the origin revalidated with 304.
 //!
 //! A stored entry is the origin's response with its own `Cache-Control` replaced by
-//! `public, max-age=<fresh seconds left>` (how long the Cache API keeps it) and these headers,
-//! removed again before anything is served:
-//! `x-gatehouse-stored-at` (ms), `x-gatehouse-ttl` and `x-gatehouse-age` (s),
-//! `x-gatehouse-cc` (the origin's `Cache-Control`), `x-gatehouse-vary` (JSON: each `Vary`
-//! header name with the request's value when stored). Only one variant per key is kept; a
-//! request whose `Vary` headers differ is a miss that replaces it.
+//! `public, max-age=<seconds to keep>` (how long the Cache API keeps it: the fresh time left
+//! plus the stale window, see [`keep_s`]) and these headers, removed again before anything is
+//! served: `x-gatehouse-stored-at` (ms), `x-gatehouse-ttl`, `x-gatehouse-age`,
+//! `x-gatehouse-sie` and `x-gatehouse-swr` (s), `x-gatehouse-cc` (the origin's `Cache-Control`), `x-gatehouse-vary`
+//! (JSON: each `Vary` header name with the request's value when stored). Only one variant per
+//! key is kept; a request whose `Vary` headers differ is a miss that replaces it.
 
 use super::control;
-use super::freshness::{age_s, lifetime, ResponseFacts};
-use super::status::Outcome;
+use super::freshness::{age_s, lifetime, Lifetime, ResponseFacts};
+use super::status::{self, Outcome};
 use crate::platform;
+use crate::policy::cache::Cache;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Response, ResponseInit};
@@ -21,8 +22,14 @@ use web_sys::{Headers, Response, ResponseInit};
 const STORED_AT: &str = "x-gatehouse-stored-at";
 const TTL: &str = "x-gatehouse-ttl";
 const AGE: &str = "x-gatehouse-age";
+const SIE: &str = "x-gatehouse-sie";
+const SWR: &str = "x-gatehouse-swr";
 const ORIGIN_CC: &str = "x-gatehouse-cc";
 const VARY: &str = "x-gatehouse-vary";
+const METADATA: [&str; 7] = [STORED_AT, TTL, AGE, SIE, SWR, ORIGIN_CC, VARY];
+
+/// How long past its freshness an entry with validators is kept for revalidation, at most.
+const REVALIDATE_KEEP_S: u64 = 86_400;
 
 /// A miss: where to store the origin's answer and why it was forwarded.
 pub struct Pending {
@@ -30,8 +37,22 @@ pub struct Pending {
     pub fwd: &'static str,
 }
 
+/// An entry past its freshness: to revalidate with its validators, or to serve if the
+/// origin fails within its `stale-if-error` window.
+pub struct Stale {
+    pub pending: Pending,
+    pub stored: Response,
+    pub age_s: u64,
+    pub ttl_s: u64,
+    pub sie_s: u64,
+    pub swr_s: u64,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
 pub enum Lookup {
     Hit(Response),
+    Stale(Box<Stale>),
     Miss(Pending),
 }
 
@@ -39,8 +60,9 @@ fn header(h: &Headers, name: &str) -> Option<String> {
     h.get(name).ok().flatten()
 }
 
-/// Looks `url` up; a fresh entry whose `Vary` headers match `inbound` is served (a 304 when
-/// the client's validators match it; no body for HEAD).
+/// Looks `url` up. A fresh entry whose `Vary` headers match `inbound` is served (a 304 when
+/// the client's validators match it; no body for HEAD); a stale one is returned for the
+/// caller to revalidate.
 pub async fn lookup(url: String, inbound: &Headers, now_ms: u64, head: bool) -> Lookup {
     let miss = |url, fwd| Lookup::Miss(Pending { url, fwd });
     let Ok(found) = JsFuture::from(platform::cache_match(&url)).await else {
@@ -62,12 +84,37 @@ pub async fn lookup(url: String, inbound: &Headers, now_ms: u64, head: bool) -> 
     }
     let age = age_s(age0, stored_at, now_ms);
     if age >= ttl {
-        return miss(url, "stale");
+        return Lookup::Stale(Box::new(Stale {
+            pending: Pending { url, fwd: "stale" },
+            etag: header(&h, "etag"),
+            last_modified: header(&h, "last-modified"),
+            stored,
+            age_s: age,
+            ttl_s: ttl,
+            sie_s: num(SIE).unwrap_or(0),
+            swr_s: num(SWR).unwrap_or(0),
+        }));
     }
-    let Ok(out) = Headers::new_with_headers(&h) else {
-        return miss(url, "uri-miss");
-    };
-    for name in [STORED_AT, TTL, AGE, ORIGIN_CC, VARY] {
+    let cache_status = status::header(&Outcome::Hit { ttl_s: ttl - age });
+    match to_client(&stored, age, &cache_status, inbound, head) {
+        Some(r) => Lookup::Hit(r),
+        None => miss(url, "uri-miss"),
+    }
+}
+
+/// The client's response from a stored entry: metadata removed, the origin's
+/// `Cache-Control` and `Vary` restored, `Age` and `Cache-Status` set; 304 when the client's
+/// validators match; no body for HEAD.
+fn to_client(
+    stored: &Response,
+    age_s: u64,
+    cache_status: &str,
+    inbound: &Headers,
+    head: bool,
+) -> Option<Response> {
+    let h = stored.headers();
+    let out = Headers::new_with_headers(&h).ok()?;
+    for name in METADATA {
         let _ = out.delete(name);
     }
     match header(&h, ORIGIN_CC) {
@@ -83,11 +130,8 @@ pub async fn lookup(url: String, inbound: &Headers, now_ms: u64, head: bool) -> 
         let list: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
         let _ = out.set("vary", &list.join(", "));
     }
-    let _ = out.set("age", &age.to_string());
-    let _ = out.set(
-        "cache-status",
-        &super::status::header(&Outcome::Hit { ttl_s: ttl - age }),
-    );
+    let _ = out.set("age", &age_s.to_string());
+    let _ = out.set("cache-status", cache_status);
     let not_modified = super::conditional::not_modified(
         header(inbound, "if-none-match").as_deref(),
         header(inbound, "if-modified-since").as_deref(),
@@ -109,10 +153,99 @@ pub async fn lookup(url: String, inbound: &Headers, now_ms: u64, head: bool) -> 
     } else {
         stored.body()
     };
-    match Response::new_with_opt_readable_stream_and_init(body.as_ref(), &init) {
-        Ok(r) => Lookup::Hit(r),
-        Err(_) => miss(url, "uri-miss"),
+    Response::new_with_opt_readable_stream_and_init(body.as_ref(), &init).ok()
+}
+
+/// Serves a stale entry because the origin failed (`stale-if-error`), if still within its
+/// window; `fwd_status` is what the origin answered (502 for no answer).
+pub fn serve_if_error(
+    stale: &Stale,
+    fwd_status: u16,
+    inbound: &Headers,
+    head: bool,
+) -> Option<Response> {
+    if stale.age_s >= stale.ttl_s + stale.sie_s {
+        return None;
     }
+    let cache_status = format!(
+        "{}; fwd=stale; fwd-status={fwd_status}; detail=stale-if-error",
+        status::CACHE_NAME
+    );
+    to_client(&stale.stored, stale.age_s, &cache_status, inbound, head)
+}
+
+/// Serves a stale entry while it is refreshed in the background, if still within its
+/// `stale-while-revalidate` window.
+pub fn serve_while_revalidating(stale: &Stale, inbound: &Headers, head: bool) -> Option<Response> {
+    if stale.age_s >= stale.ttl_s + stale.swr_s {
+        return None;
+    }
+    let cache_status = format!(
+        "{}; hit; ttl={}; detail=stale-while-revalidate",
+        status::CACHE_NAME,
+        stale.ttl_s as i64 - stale.age_s as i64
+    );
+    // A copy: the stored body is needed again by the background refresh.
+    let copy = stale.stored.clone().ok()?;
+    to_client(&copy, stale.age_s, &cache_status, inbound, head)
+}
+
+/// The origin answered a revalidation with 304: the stored entry is stored again with the
+/// 304's freshness headers, and served.
+pub fn revalidated(
+    ctx: &worker::Context,
+    stale: &Stale,
+    not_modified: &Response,
+    policy: &Cache,
+    inbound: &Headers,
+    now_ms: u64,
+    head: bool,
+) -> Option<Response> {
+    let merged = Headers::new_with_headers(&stale.stored.headers()).ok()?;
+    let fresh = not_modified.headers();
+    if let Some(cc) = header(&fresh, "cache-control") {
+        let _ = merged.set(ORIGIN_CC, &cc);
+    }
+    for name in ["etag", "last-modified", "expires", "date"] {
+        if let Some(v) = header(&fresh, name) {
+            let _ = merged.set(name, &v);
+        }
+    }
+    let facts = ResponseFacts {
+        status: stale.stored.status(),
+        cache_control: control::parse(&header(&merged, ORIGIN_CC).unwrap_or_default()),
+        age_s: header(&fresh, "age").and_then(|a| a.trim().parse().ok()),
+        ..ResponseFacts::default()
+    };
+    // The stored body with the refreshed headers: stored again if still storable, and served.
+    let init = ResponseInit::new();
+    init.set_status(stale.stored.status());
+    init.set_headers_headers(&merged);
+    let current =
+        Response::new_with_opt_readable_stream_and_init(stale.stored.body().as_ref(), &init)
+            .ok()?;
+    let stored_status = match lifetime(&facts, policy.ttl_s) {
+        Ok(life) => {
+            let copy = current.clone().ok()?;
+            let headers = Headers::new_with_headers(&merged).ok()?;
+            let windows = windows(policy, &facts, &merged);
+            let entry = entry(&copy, &headers, life, windows, now_ms)?;
+            platform::cache_put_later(ctx.as_ref(), &stale.pending.url, &entry);
+            "; stored"
+        }
+        Err(_) => "",
+    };
+    let cache_status = format!(
+        "{}; fwd=stale; fwd-status=304{stored_status}",
+        status::CACHE_NAME
+    );
+    to_client(
+        &current,
+        facts.age_s.unwrap_or(0),
+        &cache_status,
+        inbound,
+        head,
+    )
 }
 
 /// Stores `resp` under `pending.url` (after the response is sent) if it may be stored, and
@@ -120,7 +253,7 @@ pub async fn lookup(url: String, inbound: &Headers, now_ms: u64, head: bool) -> 
 pub fn store(
     ctx: &worker::Context,
     pending: &Pending,
-    route_ttl_s: Option<u64>,
+    policy: &Cache,
     resp: &Response,
     inbound: &Headers,
     now_ms: u64,
@@ -143,7 +276,7 @@ pub fn store(
         stored,
         detail,
     };
-    let life = match lifetime(&facts, route_ttl_s) {
+    let life = match lifetime(&facts, policy.ttl_s) {
         Ok(l) => l,
         Err(why) => return forwarded(false, Some(why.detail())),
     };
@@ -166,20 +299,65 @@ pub fn store(
         let _ = headers.set(VARY, &serde_json::to_string(&names).unwrap_or_default());
         let _ = headers.delete("vary");
     }
-    let _ = headers.set(
-        "cache-control",
-        &format!("public, max-age={}", life.ttl_s - life.initial_age_s),
-    );
-    let _ = headers.set(STORED_AT, &now_ms.to_string());
-    let _ = headers.set(TTL, &life.ttl_s.to_string());
-    let _ = headers.set(AGE, &life.initial_age_s.to_string());
-    let init = ResponseInit::new();
-    init.set_status(copy.status());
-    init.set_headers_headers(&headers);
-    let Ok(entry) = Response::new_with_opt_readable_stream_and_init(copy.body().as_ref(), &init)
-    else {
+    let windows = windows(policy, &facts, &headers);
+    let Some(entry) = entry(&copy, &headers, life, windows, now_ms) else {
         return forwarded(false, Some("clone"));
     };
     platform::cache_put_later(ctx.as_ref(), &pending.url, &entry);
     forwarded(true, None)
+}
+
+/// The (stale-if-error, stale-while-revalidate) windows, seconds: the route's, else those
+/// already on the entry (a revalidated one), else the origin's directives.
+fn windows(policy: &Cache, facts: &ResponseFacts, stored: &Headers) -> (u64, u64) {
+    let on_entry = |name| header(stored, name).and_then(|v| v.parse().ok());
+    let cc = &facts.cache_control;
+    (
+        policy
+            .stale_if_error_s
+            .or(on_entry(SIE))
+            .or(cc.stale_if_error)
+            .unwrap_or(0),
+        policy
+            .stale_while_revalidate_s
+            .or(on_entry(SWR))
+            .or(cc.stale_while_revalidate)
+            .unwrap_or(0),
+    )
+}
+
+/// How long the Cache API keeps an entry: its fresh time left, plus the longer of its stale
+/// windows and (when it has validators) time to be revalidated instead of refetched.
+fn keep_s(life: Lifetime, (sie_s, swr_s): (u64, u64), headers: &Headers) -> u64 {
+    let validators =
+        header(headers, "etag").is_some() || header(headers, "last-modified").is_some();
+    let revalidate = if validators {
+        life.ttl_s.min(REVALIDATE_KEEP_S)
+    } else {
+        0
+    };
+    life.ttl_s - life.initial_age_s + sie_s.max(swr_s).max(revalidate)
+}
+
+/// A Cache API entry: `body_from`'s status and body with `headers` plus the metadata.
+fn entry(
+    body_from: &Response,
+    headers: &Headers,
+    life: Lifetime,
+    windows: (u64, u64),
+    now_ms: u64,
+) -> Option<Response> {
+    let _ = headers.set(
+        "cache-control",
+        &format!("public, max-age={}", keep_s(life, windows, headers)),
+    );
+    let _ = headers.set(STORED_AT, &now_ms.to_string());
+    let _ = headers.set(TTL, &life.ttl_s.to_string());
+    let _ = headers.set(AGE, &life.initial_age_s.to_string());
+    let _ = headers.set(SIE, &windows.0.to_string());
+    let _ = headers.set(SWR, &windows.1.to_string());
+    let init = ResponseInit::new();
+    init.set_status(body_from.status());
+    init.set_headers_headers(headers);
+    Response::new_with_opt_readable_stream_and_init(body_from.body().as_ref(), &init).ok()
 }

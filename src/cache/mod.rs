@@ -9,4 +9,6 @@ pub mod conditional;
 pub mod control;
 pub mod freshness;
 pub mod key;
+#[cfg(target_arch = "wasm32")]
+pub mod refresh;
 pub mod status;

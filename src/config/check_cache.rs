@@ -10,6 +10,8 @@ pub struct CacheSettings {
     pub query: String,
     pub key_headers: Vec<String>,
     pub shared: bool,
+    pub stale_if_error_s: Option<u64>,
+    pub stale_while_revalidate_s: Option<u64>,
 }
 
 /// Headers a key may not name: they are rewritten by the gateway, hop-by-hop, or carry
@@ -30,6 +32,22 @@ const NOT_KEYABLE: &[&str] = &[
     "tracestate",
 ];
 
+/// A stale window: whole seconds, at most 7 days.
+fn stale_window(value: Option<&str>, key: &str, errors: &mut Vec<String>) -> Option<u64> {
+    match value.map(parse_duration_ms) {
+        None => None,
+        Some(Ok(ms)) if ms % 1_000 == 0 && ms <= 604_800_000 => Some(ms / 1_000),
+        Some(Ok(_)) => {
+            errors.push(format!("{key}: whole seconds, at most 7 days"));
+            None
+        }
+        Some(Err(e)) => {
+            errors.push(format!("{key}: {e}"));
+            None
+        }
+    }
+}
+
 pub fn cache_settings(spec: &CacheSpec) -> Result<CacheSettings, Vec<String>> {
     let mut errors = Vec::new();
     let ttl_s = match spec.ttl.as_deref().map(parse_duration_ms) {
@@ -46,6 +64,16 @@ pub fn cache_settings(spec: &CacheSpec) -> Result<CacheSettings, Vec<String>> {
             None
         }
     };
+    let stale_if_error_s = stale_window(
+        spec.stale_if_error.as_deref(),
+        "stale_if_error",
+        &mut errors,
+    );
+    let stale_while_revalidate_s = stale_window(
+        spec.stale_while_revalidate.as_deref(),
+        "stale_while_revalidate",
+        &mut errors,
+    );
     let names = |list: &[String], what: &str, errors: &mut Vec<String>| -> String {
         for n in list {
             if n.is_empty() || n.contains(['&', '=', '#', ' ']) {
@@ -90,6 +118,8 @@ pub fn cache_settings(spec: &CacheSpec) -> Result<CacheSettings, Vec<String>> {
             query,
             key_headers,
             shared: spec.shared,
+            stale_if_error_s,
+            stale_while_revalidate_s,
         })
     } else {
         Err(errors)

@@ -199,11 +199,13 @@ fn policy(p: &CheckedPolicy, plans: &[String]) -> String {
             let st = cache_settings(c).expect("checked");
             let headers: Vec<String> = st.key_headers.iter().map(|h| format!("{h:?}")).collect();
             format!(
-                "Policy::Cache(crate::policy::cache::Cache {{ name: {name:?}, ttl_s: {:?}, query: crate::cache::key::{}, key_headers: &[{}], shared: {} }})",
+                "Policy::Cache(crate::policy::cache::Cache {{ name: {name:?}, ttl_s: {:?}, query: crate::cache::key::{}, key_headers: &[{}], shared: {}, stale_if_error_s: {:?}, stale_while_revalidate_s: {:?} }})",
                 st.ttl_s,
                 st.query,
                 headers.join(", "),
-                st.shared
+                st.shared,
+                st.stale_if_error_s,
+                st.stale_while_revalidate_s
             )
         }
         PolicySpec::Jwt(j) => jwt(name, j),

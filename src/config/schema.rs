@@ -104,6 +104,12 @@ pub struct CacheSpec {
     /// On routes with authentication: one entry for all consumers instead of one each.
     #[serde(default)]
     pub shared: bool,
+    /// How long past freshness a stored response may be served when the origin fails
+    /// (replaces the origin's `stale-if-error`).
+    pub stale_if_error: Option<String>,
+    /// How long past freshness a stored response is served while it is refreshed in the
+    /// background (replaces the origin's `stale-while-revalidate`).
+    pub stale_while_revalidate: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

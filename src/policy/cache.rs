@@ -22,6 +22,10 @@ pub struct Cache {
     /// Lower-case request header names whose values are part of the key.
     pub key_headers: &'static [&'static str],
     pub shared: bool,
+    /// `stale-if-error` window replacing the origin's.
+    pub stale_if_error_s: Option<u64>,
+    /// `stale-while-revalidate` window replacing the origin's.
+    pub stale_while_revalidate_s: Option<u64>,
 }
 
 /// Request headers the origin still receives on a cached route (besides `key_headers`, the

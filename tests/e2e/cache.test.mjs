@@ -3,7 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { useGateway, request } from "./harness.mjs";
+import { useGateway, startGateway, request, expectProblem } from "./harness.mjs";
+import { startOrigin } from "../../scripts/demo-origin.mjs";
 
 const s = useGateway();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -42,7 +43,7 @@ test("s-maxage is preferred over max-age, and a route ttl over both; entries exp
   assert.match((await get(`/v1/cached-ttl/${key}?cc=max-age%3D600`)).headers["cache-status"], /hit; ttl=[12]$/);
   await sleep(2100);
   const after = await get(`/v1/cached-ttl/${key}?cc=max-age%3D600`);
-  assert.match(after.headers["cache-status"], /^Gatehouse; fwd=(stale|uri-miss); fwd-status=200; stored$/);
+  assert.equal(after.headers["cache-status"], "Gatehouse; fwd=stale; fwd-status=304; stored", "revalidated with the stored ETag");
   assert.equal(originHits(key).length, 2);
   const sm = id();
   await get(`/v1/cached/${sm}?cc=max-age%3D5%2C%20s-maxage%3D300`);
@@ -164,4 +165,64 @@ test("poisoning: headers the key ignores never reach the origin, so cannot chang
   assert.match(victim.headers["cache-status"], /; hit;/);
   assert.equal(victim.json().headers["x-forwarded-host"], `127.0.0.1:${s.gw.port}`);
   assert.equal(originHits(key).length, 1);
+});
+
+test("a stale entry is revalidated with its ETag: a 304 refreshes it without a new body", async () => {
+  const key = id();
+  const path = `/v1/cached/${key}?cc=max-age%3D1`;
+  const first = await get(path);
+  await sleep(1100);
+  const second = await get(path);
+  assert.equal(second.status, 200);
+  assert.equal(second.headers["cache-status"], "Gatehouse; fwd=stale; fwd-status=304; stored");
+  assert.equal(second.text, first.text, "the stored body, not a new one");
+  assert.equal(second.headers.age, "0");
+  const hits = originHits(key);
+  assert.equal(hits.length, 2);
+  assert.equal(hits[1].headers["if-none-match"], '"v1"');
+  await sleep(50);
+  assert.match((await get(path)).headers["cache-status"], /; hit;/, "fresh again after the 304");
+  assert.equal(originHits(key).length, 2);
+});
+
+test("stale-if-error: with the origin down a stale entry is served inside the window, else 502", async () => {
+  const origin = await startOrigin();
+  const gw = await startGateway({ ECHO_ORIGIN: origin.url });
+  try {
+    const key = id();
+    const withSie = `/v1/cached/${key}?cc=max-age%3D1%2C%20stale-if-error%3D60`;
+    const without = `/v1/cached/${key}-b?cc=max-age%3D1`;
+    const first = await request(gw, "GET", withSie);
+    assert.equal(first.status, 200);
+    assert.equal((await request(gw, "GET", without)).status, 200);
+    await sleep(1100);
+    await origin.close();
+    const stale = await request(gw, "GET", withSie);
+    assert.equal(stale.status, 200, stale.text);
+    assert.equal(stale.text, first.text);
+    assert.equal(stale.headers["cache-status"], "Gatehouse; fwd=stale; fwd-status=502; detail=stale-if-error");
+    assert.match(stale.headers.age, /^[12]$/);
+    expectProblem(assert, await request(gw, "GET", without), 502, "upstream-unreachable");
+  } finally {
+    await gw.close();
+  }
+});
+
+test("stale-while-revalidate: the stale entry is served at once and refreshed after the response", async () => {
+  const key = id();
+  const path = `/v1/cached/${key}?cc=max-age%3D1%2C%20stale-while-revalidate%3D30`;
+  const first = await get(path);
+  await sleep(1100);
+  const stale = await get(path);
+  assert.equal(stale.status, 200);
+  assert.match(stale.headers["cache-status"], /^Gatehouse; hit; ttl=-?\d+; detail=stale-while-revalidate$/);
+  assert.equal(stale.text, first.text);
+  for (let i = 0; i < 50 && originHits(key).length < 2; i++) await sleep(20);
+  await sleep(100); // the refreshed entry is put after the origin's 304
+  const hits = originHits(key);
+  assert.equal(hits.length, 2, "one background revalidation");
+  assert.equal(hits[1].headers["if-none-match"], '"v1"');
+  const fresh = await get(path);
+  assert.match(fresh.headers["cache-status"], /^Gatehouse; hit; ttl=[01]$/);
+  assert.equal(originHits(key).length, 2);
 });

@@ -1,0 +1,65 @@
+//! `stale-while-revalidate`: the stale entry is served at once and refreshed after the
+//! response, in `ctx.waitUntil`. One refresh per key per isolate at a time; other requests in
+//! the meantime are served the same stale entry.
+
+use super::adapter::{self, Stale};
+use crate::platform;
+use crate::policy::cache::Cache;
+use crate::upstream::proxy;
+use std::cell::RefCell;
+use std::collections::HashSet;
+use wasm_bindgen::JsCast;
+use web_sys::{Headers, Request};
+
+thread_local! {
+    /// Keys (Cache API URLs) being refreshed by this isolate.
+    static REFRESHING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+}
+
+/// What the background request needs, owned (it outlives the request handler).
+pub struct Refresh {
+    pub stale: Box<Stale>,
+    pub policy: &'static Cache,
+    pub url: String,
+    pub headers: Headers,
+    pub request: Request,
+    pub inbound: Headers,
+    pub upstream: &'static str,
+    pub timeout_ms: u32,
+}
+
+/// Whether a refresh for `key` is already running in this isolate.
+pub fn running(key: &str) -> bool {
+    REFRESHING.with(|r| r.borrow().contains(key))
+}
+
+/// Sends the revalidation request after the response and stores what comes back: a 304
+/// refreshes the entry, a storable answer replaces it, a failure leaves it as it is.
+pub fn start(ctx: &worker::Context, r: Refresh) {
+    let key = r.stale.pending.url.clone();
+    REFRESHING.with(|set| set.borrow_mut().insert(key.clone()));
+    let js: &wasm_bindgen::JsValue = ctx.as_ref().as_ref();
+    let bg = worker::Context::new(js.clone().unchecked_into());
+    ctx.wait_until(async move {
+        let sent = proxy::send(proxy::Outgoing {
+            url: &r.url,
+            method: "GET",
+            headers: &r.headers,
+            body_from: &r.request,
+            upstream: r.upstream,
+            timeout_ms: r.timeout_ms,
+        })
+        .await;
+        let now = platform::now_ms() as u64;
+        match sent {
+            Ok(resp) if resp.status() == 304 => {
+                let _ = adapter::revalidated(&bg, &r.stale, &resp, r.policy, &r.inbound, now, true);
+            }
+            Ok(resp) if resp.status() < 500 => {
+                let _ = adapter::store(&bg, &r.stale.pending, r.policy, &resp, &r.inbound, now);
+            }
+            _ => {}
+        }
+        REFRESHING.with(|set| set.borrow_mut().remove(&key));
+    });
+}
