@@ -12,6 +12,10 @@ if [ ! -f .dev.vars ] || ! grep -q '^JWT_SECRET=' .dev.vars; then
   echo "[dev] writing a random JWT_SECRET to .dev.vars (git-ignored; local only)"
   echo "JWT_SECRET=$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')" >> .dev.vars
 fi
+if ! grep -q '^ADMIN_TOKEN=' .dev.vars; then
+  echo "[dev] writing a random ADMIN_TOKEN (cache purges) to .dev.vars"
+  echo "ADMIN_TOKEN=$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')" >> .dev.vars
+fi
 
 echo "[dev] starting the demo origin on http://127.0.0.1:$ORIGIN_PORT"
 node scripts/demo-origin.mjs "$ORIGIN_PORT" &

@@ -43,52 +43,67 @@ export default {
 };
 
 /**
- * The RateLimiter Durable Object (src/durable/rate_limiter.rs). The wasm object is rebuilt if
- * the instance was reset after a trap since it was made.
+ * A Durable Object implemented in Rust: the wasm object is rebuilt if the instance was reset
+ * after a trap since it was made, and every call notes a trap for the next reset.
  */
-export class RateLimiter extends DurableObject {
-  constructor(ctx, env) {
+class WasmObject extends DurableObject {
+  constructor(ctx, env, make) {
     super(ctx, env);
+    this.build = make;
     this.make();
   }
 
   make() {
     recoverIfNeeded();
-    this.inner = new wasm.RateLimiter(this.ctx, this.env);
+    this.inner = this.build(this.ctx, this.env);
     this.instanceId = state.instanceId;
   }
 
-  current() {
+  async call(method, ...args) {
     recoverIfNeeded();
     if (this.instanceId !== state.instanceId) this.make();
-    return this.inner;
+    try {
+      return await this.inner[method](...args);
+    } catch (error) {
+      noteCritical(error);
+      throw error;
+    }
+  }
+
+  fetch(request) {
+    return this.call("fetch", request);
+  }
+}
+
+/** The RateLimiter Durable Object (src/durable/rate_limiter.rs). */
+export class RateLimiter extends WasmObject {
+  constructor(ctx, env) {
+    super(ctx, env, (c, e) => new wasm.RateLimiter(c, e));
   }
 
   /** RPC from the gateway: a take request as JSON in, the answer as JSON out. */
-  async take(body) {
-    try {
-      return await this.current().take(body);
-    } catch (error) {
-      noteCritical(error);
-      throw error;
-    }
+  take(body) {
+    return this.call("take", body);
   }
 
-  async fetch(request) {
-    try {
-      return await this.current().fetch(request);
-    } catch (error) {
-      noteCritical(error);
-      throw error;
-    }
+  alarm() {
+    return this.call("alarm");
+  }
+}
+
+/** The CacheGenerations Durable Object (src/durable/cache_generations.rs). */
+export class CacheGenerations extends WasmObject {
+  constructor(ctx, env) {
+    super(ctx, env, (c, e) => new wasm.CacheGenerations(c, e));
   }
 
-  async alarm() {
-    try {
-      return await this.current().alarm();
-    } catch (error) {
-      noteCritical(error);
-      throw error;
-    }
+  /** RPC: the purge counters as JSON. */
+  generations() {
+    return this.call("generations");
+  }
+
+  /** RPC: increments one counter (`route:<id>` or `tag:<name>`); answers the counters. */
+  bump(key) {
+    return this.call("bump", key);
   }
 }

@@ -56,6 +56,12 @@ pub enum GatewayError {
     },
     /// The limiter failed and the policy fails closed.
     RateLimitUnavailable { policy: &'static str, why: String },
+    /// The admin endpoint was called without the right `ADMIN_TOKEN` bearer token.
+    AdminUnauthorized,
+    /// The admin endpoint could not use the request (bad JSON, unknown route, ...).
+    BadAdminRequest { detail: String },
+    /// The purge counters (CACHE_GENERATIONS) could not be updated.
+    PurgeUnavailable { why: String },
 }
 
 impl GatewayError {
@@ -78,6 +84,9 @@ impl GatewayError {
             GatewayError::AuthMisconfigured { .. } => 500,
             GatewayError::RateLimited { .. } => 429,
             GatewayError::RateLimitUnavailable { .. } => 503,
+            GatewayError::AdminUnauthorized => 401,
+            GatewayError::BadAdminRequest { .. } => 400,
+            GatewayError::PurgeUnavailable { .. } => 503,
         }
     }
 
@@ -98,6 +107,9 @@ impl GatewayError {
             GatewayError::AuthMisconfigured { .. } => "auth-misconfigured",
             GatewayError::RateLimited { .. } => "rate-limited",
             GatewayError::RateLimitUnavailable { .. } => "rate-limit-unavailable",
+            GatewayError::AdminUnauthorized => "admin-unauthorized",
+            GatewayError::BadAdminRequest { .. } => "bad-admin-request",
+            GatewayError::PurgeUnavailable { .. } => "purge-unavailable",
         }
     }
 
@@ -117,6 +129,9 @@ impl GatewayError {
             GatewayError::AuthMisconfigured { .. } => "Gateway misconfigured",
             GatewayError::RateLimited { .. } => "Too many requests",
             GatewayError::RateLimitUnavailable { .. } => "Rate limiter unavailable",
+            GatewayError::AdminUnauthorized => "Unauthorized",
+            GatewayError::BadAdminRequest { .. } => "Bad admin request",
+            GatewayError::PurgeUnavailable { .. } => "Purge unavailable",
         }
     }
 
@@ -154,6 +169,13 @@ impl GatewayError {
             GatewayError::RateLimitUnavailable { policy, .. } => {
                 format!("rate limit \"{policy}\" could not be checked and this route fails closed")
             }
+            GatewayError::AdminUnauthorized => {
+                "the admin endpoint needs `Authorization: Bearer <ADMIN_TOKEN>`".into()
+            }
+            GatewayError::BadAdminRequest { detail } => detail.clone(),
+            GatewayError::PurgeUnavailable { why } => {
+                format!("the purge counters could not be updated ({why})")
+            }
         }
     }
 
@@ -189,7 +211,15 @@ impl GatewayError {
                 h.push(("retry-after", retry_after_s.to_string()));
                 h
             }
-            GatewayError::RateLimitUnavailable { .. } => vec![("retry-after", "5".into())],
+            GatewayError::RateLimitUnavailable { .. } | GatewayError::PurgeUnavailable { .. } => {
+                vec![("retry-after", "5".into())]
+            }
+            GatewayError::AdminUnauthorized => {
+                vec![(
+                    "www-authenticate",
+                    "Bearer realm=\"gatehouse-admin\"".into(),
+                )]
+            }
             _ => Vec::new(),
         }
     }

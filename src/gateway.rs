@@ -6,6 +6,7 @@
 
 use crate::auth::platform::WorkerAuth;
 use crate::cache::adapter::{self, Lookup, Pending, Stale};
+use crate::cache::generations::{self, Generations};
 use crate::cache::refresh;
 use crate::cache::status::Outcome;
 use crate::config::{Method, Route};
@@ -21,6 +22,7 @@ use crate::policy::cache::{Cache, FORWARDED_ON_CACHED_ROUTES};
 use crate::policy::{Flow, Inbound};
 use crate::route::{host_for_matching, normalise, upstream_path, Matched, RouteIndex};
 use crate::upstream::{proxy, resolve::cached_origin};
+use std::rc::Rc;
 use web_sys::{Headers, Request, Response, ResponseInit};
 use worker::{Context, Env};
 
@@ -71,6 +73,20 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
     };
 
     let mut extra = Vec::new();
+    if ex.url.path == crate::admin::PURGE_PATH {
+        log.route = Some("admin-purge");
+        let response = match crate::admin::purge(&req, &env, &ex.method).await {
+            Ok(json) => json_response(&json, &ex),
+            Err(err) => {
+                log.error = Some(err.slug());
+                problem_response(&err, &ex, &[])
+            }
+        };
+        log.status = response.status();
+        log.duration_ms = platform::now_ms() - started;
+        platform::log_later(&ctx, &log.to_json());
+        return response;
+    }
     let response =
         match route_and_proxy(&req, &inbound, &env, &ctx, &ex, &mut log, &mut extra).await {
             Ok(resp) => resp,
@@ -150,6 +166,7 @@ async fn route_and_proxy(
     let mut cached: Option<(&'static Cache, Option<String>)> = None;
     let mut pending: Option<Pending> = None;
     let mut stale: Option<Box<Stale>> = None;
+    let mut gens: Option<Rc<Generations>> = None;
     for &i in route.policies {
         let policy = &table.policies[i as usize];
         let flow = policy
@@ -170,16 +187,14 @@ async fn route_and_proxy(
         if let Some(c) = step.cache.take() {
             // Only what the key holds reaches the origin (no unkeyed header can poison it).
             let query = c.query(ex.url.query);
-            let key = c
-                .key(
-                    route.id,
-                    ex.url.host,
-                    &path,
-                    query.as_deref(),
-                    |h| inbound.get(h).ok().flatten(),
-                    step.identity.as_ref(),
-                )
-                .url();
+            let mut parts = c.key(
+                route.id,
+                ex.url.host,
+                &path,
+                query.as_deref(),
+                |h| inbound.get(h).ok().flatten(),
+                step.identity.as_ref(),
+            );
             let keep = js_sys::Array::new();
             let names = FORWARDED_ON_CACHED_ROUTES
                 .iter()
@@ -191,7 +206,17 @@ async fn route_and_proxy(
             }
             platform::keep_only(step.upstream_headers, &keep);
             let now = platform::now_ms() as u64;
-            match adapter::lookup(key, inbound, now, ex.method == "HEAD").await {
+            // Without the purge counters an entry purged earlier could be served: bypass.
+            let Some(g) = generations::current(env, now).await else {
+                drop(parts);
+                cached = Some((c, query));
+                continue;
+            };
+            parts.generation = g.route(route.id);
+            let key = parts.url();
+            let found = adapter::lookup(key, inbound, &g, now, ex.method == "HEAD").await;
+            gens = Some(g);
+            match found {
                 Lookup::Hit(resp) => {
                     log.cache = Some("hit");
                     return Ok(outbound(route, table, resp, ex, 0.0, extra));
@@ -252,6 +277,7 @@ async fn route_and_proxy(
                                 inbound,
                                 upstream: upstream.name,
                                 timeout_ms: upstream.timeout_ms,
+                                gens: gens.clone().unwrap_or_default(),
                             },
                         );
                     }
@@ -300,9 +326,20 @@ async fn route_and_proxy(
         return Ok(resp); // the handshake response carries the socket; it cannot be re-wrapped
     }
     let to_store = pending.as_ref().or(stale.as_ref().map(|s| &s.pending));
-    if let (Some(pending), Some((c, _))) = (to_store, &cached) {
+    if let (Some((_, _)), None) = (&cached, &gens) {
+        log.cache = Some("bypass");
+        extra.push((
+            "cache-status",
+            format!(
+                "{}; fwd=bypass; fwd-status={}; detail=purge-counters-unavailable",
+                crate::cache::status::CACHE_NAME,
+                resp.status()
+            ),
+        ));
+    }
+    if let (Some(pending), Some((c, _)), Some(g)) = (to_store, &cached, &gens) {
         let now = platform::now_ms() as u64;
-        let outcome = adapter::store(ctx, pending, c, &resp, inbound, now);
+        let outcome = adapter::store(ctx, pending, c, &resp, inbound, g, now);
         log.cache = Some(
             if matches!(outcome, Outcome::Forwarded { stored: true, .. }) {
                 "stored"
@@ -354,6 +391,18 @@ fn upstream_url(authority: &str, base: &str, path: &str, query: Option<&str>) ->
         url.push_str(q);
     }
     url
+}
+
+/// A 200 JSON answer of the gateway's own (the admin endpoint).
+fn json_response(body: &str, ex: &Exchange) -> Response {
+    let headers = Headers::new().expect("Headers constructor");
+    let _ = headers.set("content-type", "application/json");
+    let _ = headers.set("cache-control", "no-store");
+    let _ = headers.set("x-request-id", &ex.ids.request_id);
+    let init = ResponseInit::new();
+    init.set_status(200);
+    init.set_headers_headers(&headers);
+    Response::new_with_opt_str_and_init(Some(body), &init).expect("Response constructor")
 }
 
 /// The one place a [`GatewayError`] becomes an HTTP response.

@@ -20,6 +20,8 @@ pub mod route;
 pub mod upstream;
 
 #[cfg(target_arch = "wasm32")]
+mod admin;
+#[cfg(target_arch = "wasm32")]
 pub mod durable;
 #[cfg(target_arch = "wasm32")]
 mod gateway;

@@ -159,3 +159,39 @@ export function keepOnly(headers, keep) {
   for (const [name] of headers) if (!keep.includes(name)) drop.push(name);
   for (const name of drop) headers.delete(name);
 }
+
+/** The CACHE_GENERATIONS object (one, named "generations"), or throws "no-binding". */
+function generationsStub(env) {
+  const ns = env.CACHE_GENERATIONS;
+  if (!ns || typeof ns.idFromName !== "function") throw "no-binding";
+  return ns.get(ns.idFromName("generations"));
+}
+
+/** The purge counters as JSON; rejects after `ms` or on failure. */
+export async function generationsGet(env, ms) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject("timeout"), ms);
+  });
+  try {
+    return await Promise.race([generationsStub(env).generations(), timeout]);
+  } catch (e) {
+    throw typeof e === "string" ? e : String(e?.message ?? e);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Increments one purge counter; resolves the new counters as JSON. */
+export async function generationsBump(env, key) {
+  try {
+    return await generationsStub(env).bump(key);
+  } catch (e) {
+    throw typeof e === "string" ? e : String(e?.message ?? e);
+  }
+}
+
+/** Deletes a Cache API entry (in this data center); resolves whether one was there. */
+export function cacheDelete(url) {
+  return caches.default.delete(url);
+}

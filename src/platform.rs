@@ -41,6 +41,18 @@ extern "C" {
     #[wasm_bindgen(js_name = keepOnly)]
     pub fn keep_only(headers: &web_sys::Headers, keep: &js_sys::Array);
 
+    /// The CACHE_GENERATIONS counters as JSON (rejects after `ms`).
+    #[wasm_bindgen(js_name = generationsGet)]
+    pub fn generations_get(env: &JsValue, ms: u32) -> js_sys::Promise;
+
+    /// Increments one purge counter; resolves the counters as JSON.
+    #[wasm_bindgen(js_name = generationsBump)]
+    pub fn generations_bump(env: &JsValue, key: &str) -> js_sys::Promise;
+
+    /// Deletes a Cache API entry in this data center.
+    #[wasm_bindgen(js_name = cacheDelete)]
+    pub fn cache_delete(url: &str) -> js_sys::Promise;
+
     /// One round trip to the RATE_LIMITER object `name` (see platform.js).
     #[wasm_bindgen(js_name = limiterTake)]
     pub fn limiter_take(env: &JsValue, name: &str, body: &str, ms: u32) -> js_sys::Promise;

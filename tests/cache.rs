@@ -302,3 +302,16 @@ fn validators_answer_304_only_when_they_match() {
     ));
     assert!(!not_modified(None, None, Some("\"v1\""), lm));
 }
+
+#[test]
+fn purge_counters_parse_and_default_to_zero() {
+    use gatehouse::cache::generations::Generations;
+    use gatehouse::cache::key::is_tag;
+    let g = Generations::parse(r#"{"route:v1-cached": 3, "tag:demo": 1}"#).unwrap();
+    assert_eq!((g.route("v1-cached"), g.tag("demo")), (3, 1));
+    assert_eq!((g.route("other"), g.tag("other")), (0, 0));
+    assert_eq!(g.route("demo"), 0, "route and tag counters are separate");
+    assert!(Generations::parse("not json").is_none());
+    assert!(is_tag("product:42") && is_tag("a.b_c-d"));
+    assert!(!is_tag("") && !is_tag("a b") && !is_tag("a,b") && !is_tag(&"x".repeat(65)));
+}

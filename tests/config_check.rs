@@ -451,6 +451,7 @@ fn broken_cache_policies_fail_with_the_policy_and_rule() {
         (p("stale_if_error = \"90s500ms\""), "routes/gateway.toml: policy \"c\": stale_if_error: invalid duration \"90s500ms\": use a whole number with ms, s, m or h, e.g. \"5s\""),
         (p("stale_if_error = \"170h\""), "routes/gateway.toml: policy \"c\": stale_if_error: whole seconds, at most 7 days"),
         (p("stale_while_revalidate = \"1500ms\""), "routes/gateway.toml: policy \"c\": stale_while_revalidate: whole seconds, at most 7 days"),
+        (p("tags = [\"ok\", \"not ok\"]"), "routes/gateway.toml: policy \"c\": tags: \"not ok\" is not a tag (1-64 of A-Z a-z 0-9 . _ : -)"),
         (p("shared = \"yes\""), "routes/gateway.toml: policy \"c\": invalid type: string \"yes\", expected a boolean"),
     ];
     for (gateway, expected) in &cases {

@@ -6,12 +6,16 @@
 //! `public, max-age=<seconds to keep>` (how long the Cache API keeps it: the fresh time left
 //! plus the stale window, see [`keep_s`]) and these headers, removed again before anything is
 //! served: `x-gatehouse-stored-at` (ms), `x-gatehouse-ttl`, `x-gatehouse-age`,
-//! `x-gatehouse-sie` and `x-gatehouse-swr` (s), `x-gatehouse-cc` (the origin's `Cache-Control`), `x-gatehouse-vary`
-//! (JSON: each `Vary` header name with the request's value when stored). Only one variant per
-//! key is kept; a request whose `Vary` headers differ is a miss that replaces it.
+//! `x-gatehouse-sie` and `x-gatehouse-swr` (s), `x-gatehouse-cc` (the origin's
+//! `Cache-Control`), `x-gatehouse-vary` (JSON: each `Vary` header name with the request's
+//! value when stored), `x-gatehouse-tags` (JSON: each tag with its purge counter when stored;
+//! an entry whose tag was purged since is a miss). Only one variant per key is kept; a request
+//! whose `Vary` headers differ is a miss that replaces it.
 
 use super::control;
 use super::freshness::{age_s, lifetime, Lifetime, ResponseFacts};
+use super::generations::Generations;
+use super::key::is_tag;
 use super::status::{self, Outcome};
 use crate::platform;
 use crate::policy::cache::Cache;
@@ -26,7 +30,11 @@ const SIE: &str = "x-gatehouse-sie";
 const SWR: &str = "x-gatehouse-swr";
 const ORIGIN_CC: &str = "x-gatehouse-cc";
 const VARY: &str = "x-gatehouse-vary";
-const METADATA: [&str; 7] = [STORED_AT, TTL, AGE, SIE, SWR, ORIGIN_CC, VARY];
+const TAGS: &str = "x-gatehouse-tags";
+const METADATA: [&str; 8] = [STORED_AT, TTL, AGE, SIE, SWR, ORIGIN_CC, VARY, TAGS];
+
+/// At most this many tags per entry (the route's first, then the origin's).
+const MAX_TAGS: usize = 32;
 
 /// How long past its freshness an entry with validators is kept for revalidation, at most.
 const REVALIDATE_KEEP_S: u64 = 86_400;
@@ -63,7 +71,13 @@ fn header(h: &Headers, name: &str) -> Option<String> {
 /// Looks `url` up. A fresh entry whose `Vary` headers match `inbound` is served (a 304 when
 /// the client's validators match it; no body for HEAD); a stale one is returned for the
 /// caller to revalidate.
-pub async fn lookup(url: String, inbound: &Headers, now_ms: u64, head: bool) -> Lookup {
+pub async fn lookup(
+    url: String,
+    inbound: &Headers,
+    gens: &Generations,
+    now_ms: u64,
+    head: bool,
+) -> Lookup {
     let miss = |url, fwd| Lookup::Miss(Pending { url, fwd });
     let Ok(found) = JsFuture::from(platform::cache_match(&url)).await else {
         return miss(url, "uri-miss");
@@ -80,6 +94,12 @@ pub async fn lookup(url: String, inbound: &Headers, now_ms: u64, head: bool) -> 
         let wanted: Vec<(String, Option<String>)> = serde_json::from_str(&vary).unwrap_or_default();
         if wanted.iter().any(|(n, v)| header(inbound, n) != *v) {
             return miss(url, "vary-miss");
+        }
+    }
+    if let Some(tags) = header(&h, TAGS) {
+        let stored: Vec<(String, u64)> = serde_json::from_str(&tags).unwrap_or_default();
+        if stored.iter().any(|(t, g)| gens.tag(t) != *g) {
+            return miss(url, "uri-miss"); // purged by tag
         }
     }
     let age = age_s(age0, stored_at, now_ms);
@@ -256,6 +276,7 @@ pub fn store(
     policy: &Cache,
     resp: &Response,
     inbound: &Headers,
+    gens: &Generations,
     now_ms: u64,
 ) -> Outcome {
     let h = resp.headers();
@@ -298,6 +319,18 @@ pub fn store(
             .collect();
         let _ = headers.set(VARY, &serde_json::to_string(&names).unwrap_or_default());
         let _ = headers.delete("vary");
+    }
+    let origin_tags = header(&h, "cache-tag").unwrap_or_default();
+    let tags: Vec<(&str, u64)> = policy
+        .tags
+        .iter()
+        .copied()
+        .chain(origin_tags.split(',').map(str::trim).filter(|t| is_tag(t)))
+        .take(MAX_TAGS)
+        .map(|t| (t, gens.tag(t)))
+        .collect();
+    if !tags.is_empty() {
+        let _ = headers.set(TAGS, &serde_json::to_string(&tags).unwrap_or_default());
     }
     let windows = windows(policy, &facts, &headers);
     let Some(entry) = entry(&copy, &headers, life, windows, now_ms) else {

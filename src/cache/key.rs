@@ -91,6 +91,14 @@ fn canonical_escapes(s: &str) -> String {
     out
 }
 
+/// A cache tag: 1-64 of `A-Z a-z 0-9 . _ : -` (routes' `tags` are checked the same way at
+/// build time; other `Cache-Tag` values from origins are ignored).
+pub fn is_tag(t: &str) -> bool {
+    (1..=64).contains(&t.len())
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_:".contains(&b))
+}
+
 /// Everything a key is made of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyParts<'a> {

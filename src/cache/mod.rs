@@ -8,6 +8,7 @@ pub mod adapter;
 pub mod conditional;
 pub mod control;
 pub mod freshness;
+pub mod generations;
 pub mod key;
 #[cfg(target_arch = "wasm32")]
 pub mod refresh;

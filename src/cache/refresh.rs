@@ -26,6 +26,7 @@ pub struct Refresh {
     pub inbound: Headers,
     pub upstream: &'static str,
     pub timeout_ms: u32,
+    pub gens: std::rc::Rc<super::generations::Generations>,
 }
 
 /// Whether a refresh for `key` is already running in this isolate.
@@ -56,7 +57,15 @@ pub fn start(ctx: &worker::Context, r: Refresh) {
                 let _ = adapter::revalidated(&bg, &r.stale, &resp, r.policy, &r.inbound, now, true);
             }
             Ok(resp) if resp.status() < 500 => {
-                let _ = adapter::store(&bg, &r.stale.pending, r.policy, &resp, &r.inbound, now);
+                let _ = adapter::store(
+                    &bg,
+                    &r.stale.pending,
+                    r.policy,
+                    &resp,
+                    &r.inbound,
+                    &r.gens,
+                    now,
+                );
             }
             _ => {}
         }

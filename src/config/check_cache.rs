@@ -12,6 +12,7 @@ pub struct CacheSettings {
     pub shared: bool,
     pub stale_if_error_s: Option<u64>,
     pub stale_while_revalidate_s: Option<u64>,
+    pub tags: Vec<String>,
 }
 
 /// Headers a key may not name: they are rewritten by the gateway, hop-by-hop, or carry
@@ -31,6 +32,14 @@ const NOT_KEYABLE: &[&str] = &[
     "traceparent",
     "tracestate",
 ];
+
+/// A cache tag: 1-64 of `A-Z a-z 0-9 . _ : -` (the rule `crate::cache::key::is_tag` applies
+/// to origins' `Cache-Tag` values at runtime).
+fn is_tag(t: &str) -> bool {
+    (1..=64).contains(&t.len())
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_:".contains(&b))
+}
 
 /// A stale window: whole seconds, at most 7 days.
 fn stale_window(value: Option<&str>, key: &str, errors: &mut Vec<String>) -> Option<u64> {
@@ -112,8 +121,16 @@ pub fn cache_settings(spec: &CacheSpec) -> Result<CacheSettings, Vec<String>> {
             key_headers.push(lower);
         }
     }
+    for t in &spec.tags {
+        if !is_tag(t) {
+            errors.push(format!(
+                "tags: \"{t}\" is not a tag (1-64 of A-Z a-z 0-9 . _ : -)"
+            ));
+        }
+    }
     if errors.is_empty() {
         Ok(CacheSettings {
+            tags: spec.tags.clone(),
             ttl_s,
             query,
             key_headers,

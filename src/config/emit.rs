@@ -199,13 +199,14 @@ fn policy(p: &CheckedPolicy, plans: &[String]) -> String {
             let st = cache_settings(c).expect("checked");
             let headers: Vec<String> = st.key_headers.iter().map(|h| format!("{h:?}")).collect();
             format!(
-                "Policy::Cache(crate::policy::cache::Cache {{ name: {name:?}, ttl_s: {:?}, query: crate::cache::key::{}, key_headers: &[{}], shared: {}, stale_if_error_s: {:?}, stale_while_revalidate_s: {:?} }})",
+                "Policy::Cache(crate::policy::cache::Cache {{ name: {name:?}, ttl_s: {:?}, query: crate::cache::key::{}, key_headers: &[{}], shared: {}, stale_if_error_s: {:?}, stale_while_revalidate_s: {:?}, tags: &[{}] }})",
                 st.ttl_s,
                 st.query,
                 headers.join(", "),
                 st.shared,
                 st.stale_if_error_s,
-                st.stale_while_revalidate_s
+                st.stale_while_revalidate_s,
+                st.tags.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>().join(", ")
             )
         }
         PolicySpec::Jwt(j) => jwt(name, j),

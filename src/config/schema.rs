@@ -110,6 +110,10 @@ pub struct CacheSpec {
     /// How long past freshness a stored response is served while it is refreshed in the
     /// background (replaces the origin's `stale-while-revalidate`).
     pub stale_while_revalidate: Option<String>,
+    /// Tags every entry stored by this policy carries (purge by tag); origins add more with
+    /// a `Cache-Tag` response header.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

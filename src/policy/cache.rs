@@ -26,6 +26,8 @@ pub struct Cache {
     pub stale_if_error_s: Option<u64>,
     /// `stale-while-revalidate` window replacing the origin's.
     pub stale_while_revalidate_s: Option<u64>,
+    /// Tags every entry stored here carries (purge by tag), besides the origin's `Cache-Tag`.
+    pub tags: &'static [&'static str],
 }
 
 /// Request headers the origin still receives on a cached route (besides `key_headers`, the

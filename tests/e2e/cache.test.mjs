@@ -6,7 +6,8 @@ import crypto from "node:crypto";
 import { useGateway, startGateway, request, expectProblem } from "./harness.mjs";
 import { startOrigin } from "../../scripts/demo-origin.mjs";
 
-const s = useGateway();
+const ADMIN_TOKEN = crypto.randomBytes(32).toString("base64url");
+const s = useGateway({ ADMIN_TOKEN });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const get = (path, headers = {}) => request(s.gw, "GET", path, { headers });
 const id = () => crypto.randomUUID();
@@ -225,4 +226,107 @@ test("stale-while-revalidate: the stale entry is served at once and refreshed af
   const fresh = await get(path);
   assert.match(fresh.headers["cache-status"], /^Gatehouse; hit; ttl=[01]$/);
   assert.equal(originHits(key).length, 2);
+});
+
+const purge = (body, token = ADMIN_TOKEN) =>
+  request(s.gw, "POST", "/__gatehouse/purge", {
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+
+/** Stores `path` and checks the next request is a hit. */
+async function cached(path, headers = {}) {
+  await get(path, headers);
+  await sleep(50);
+  assert.match((await get(path, headers)).headers["cache-status"], /; hit;/, path);
+}
+
+test("purge by route: every entry of the route is a miss afterwards", async () => {
+  const a = id();
+  const b = id();
+  await cached(`/v1/cached/${a}?cc=max-age%3D600`);
+  await cached(`/v1/cached/${b}?cc=max-age%3D600`);
+  await cached(`/v1/cached-ttl/${a}?x=1`);
+  const res = await purge({ route: "v1-cached" });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.headers["content-type"], "application/json");
+  assert.equal(res.json().purged, "route");
+  assert.ok(res.json().generation >= 1);
+  assert.match((await get(`/v1/cached/${a}?cc=max-age%3D600`)).headers["cache-status"], /fwd=uri-miss/);
+  assert.match((await get(`/v1/cached/${b}?cc=max-age%3D600`)).headers["cache-status"], /fwd=uri-miss/);
+  assert.match((await get(`/v1/cached-ttl/${a}?x=1`)).headers["cache-status"], /; hit;/, "other routes keep theirs");
+});
+
+test("purge by tag: route tags and origin Cache-Tag headers", async () => {
+  const tag = `t-${id()}`;
+  const k = id();
+  await cached(`/v1/cached/${k}?cc=max-age%3D600&tag=${tag}`);
+  await cached(`/v1/cached/${k}-other?cc=max-age%3D600&tag=other-${tag}`);
+  assert.equal((await purge({ tag })).status, 200);
+  assert.match((await get(`/v1/cached/${k}?cc=max-age%3D600&tag=${tag}`)).headers["cache-status"], /fwd=uri-miss/);
+  assert.match((await get(`/v1/cached/${k}-other?cc=max-age%3D600&tag=other-${tag}`)).headers["cache-status"], /; hit;/);
+  const r = id();
+  await cached(`/v1/cached-ttl/${r}`);
+  assert.equal((await purge({ tag: "demo" })).status, 200);
+  assert.match((await get(`/v1/cached-ttl/${r}`)).headers["cache-status"], /fwd=uri-miss/, "the route's own tag");
+});
+
+test("purge by URL deletes the shared entry for that URL (query normalised the route's way)", async () => {
+  const k = id();
+  await cached(`/v1/cached/${k}?cc=max-age%3D600&b=2&a=1`);
+  const res = await purge({ url: `http://127.0.0.1:${s.gw.port}/v1/cached/${k}?a=1&utm_source=x&b=2&cc=max-age%3D600` });
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json(), { purged: "url", url: `http://127.0.0.1:${s.gw.port}/v1/cached/${k}?a=1&utm_source=x&b=2&cc=max-age%3D600`, deleted: true });
+  assert.match((await get(`/v1/cached/${k}?cc=max-age%3D600&b=2&a=1`)).headers["cache-status"], /fwd=uri-miss/);
+});
+
+test("the purge endpoint refuses wrong tokens, other methods and bad bodies with problems", async () => {
+  const wrong = await purge({ route: "v1-cached" }, "not-the-token");
+  const p = expectProblem(assert, wrong, 401, "admin-unauthorized");
+  assert.match(wrong.headers["www-authenticate"], /^Bearer realm="gatehouse-admin"/);
+  assert.ok(p.detail.includes("ADMIN_TOKEN"));
+  expectProblem(assert, await request(s.gw, "POST", "/__gatehouse/purge", { body: "{}" }), 401, "admin-unauthorized");
+  expectProblem(assert, await request(s.gw, "GET", "/__gatehouse/purge"), 405, "method-not-allowed");
+  for (const [body, detail] of [
+    ["not json", /must be JSON/],
+    [{}, /exactly one/],
+    [{ route: "v1-cached", tag: "x" }, /exactly one/],
+    [{ route: "v1-get-user" }, /no cached route/],
+    [{ tag: "bad tag!" }, /is not a tag/],
+    [{ url: "/v1/cached/1" }, /absolute/],
+    [{ url: `http://127.0.0.1:${s.gw.port}/v1/nothing-here` }, /no route serves/],
+    [{ url: `http://127.0.0.1:${s.gw.port}/v1/users/1` }, /has no cache policy/],
+    [{ route: "v1-cached", extra: 1 }, /unknown field/],
+    ["x".repeat(20000), /larger than/],
+  ]) {
+    const res = await purge(body);
+    const problem = expectProblem(assert, res, 400, "bad-admin-request");
+    assert.match(problem.detail, detail, JSON.stringify(body).slice(0, 80));
+  }
+});
+
+test("without an ADMIN_TOKEN secret the purge endpoint does not exist", async () => {
+  const gw = await startGateway({ ECHO_ORIGIN: s.origin.url });
+  try {
+    const res = await request(gw, "POST", "/__gatehouse/purge", { headers: { authorization: "Bearer x" }, body: '{"route":"v1-cached"}' });
+    expectProblem(assert, res, 404, "route-not-found");
+  } finally {
+    await gw.close();
+  }
+});
+
+test("without the purge counters (no CACHE_GENERATIONS binding) cached routes bypass the cache", async () => {
+  const gw = await startGateway({ ECHO_ORIGIN: s.origin.url }, { durableObjects: { RATE_LIMITER: "RateLimiter" } });
+  try {
+    const key = id();
+    for (let i = 0; i < 2; i++) {
+      const res = await request(gw, "GET", `/v1/cached/${key}?cc=max-age%3D600`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers["cache-status"], "Gatehouse; fwd=bypass; fwd-status=200; detail=purge-counters-unavailable");
+      await sleep(50);
+    }
+    assert.equal(originHits(key).length, 2);
+  } finally {
+    await gw.close();
+  }
 });

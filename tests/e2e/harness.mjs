@@ -25,7 +25,7 @@ export async function startGateway(bindings, extra = {}, otherWorkers = []) {
     compatibilityDate: "2026-04-01",
     bindings,
     kvNamespaces: ["API_KEYS"],
-    durableObjects: { RATE_LIMITER: "RateLimiter" },
+    durableObjects: { RATE_LIMITER: "RateLimiter", CACHE_GENERATIONS: "CacheGenerations" },
     cache: true,
     ...extra,
   };
@@ -59,13 +59,13 @@ export async function startGateway(bindings, extra = {}, otherWorkers = []) {
 
 /**
  * Registers before/after hooks that start a recording origin and the gateway pointed at it
- * (ECHO_ORIGIN), and returns an object whose `origin` and `gw` are set once they run.
+ * (ECHO_ORIGIN, plus `bindings`), and returns an object whose `origin` and `gw` are set once they run.
  */
-export function useGateway() {
+export function useGateway(bindings = {}) {
   const ctx = {};
   before(async () => {
     ctx.origin = await startOrigin();
-    ctx.gw = await startGateway({ ECHO_ORIGIN: ctx.origin.url });
+    ctx.gw = await startGateway({ ECHO_ORIGIN: ctx.origin.url, ...bindings });
   });
   after(async () => {
     await ctx.gw?.close();

@@ -1,0 +1,193 @@
+//! The admin endpoint `POST /__gatehouse/purge` (wasm only). It exists only when the
+//! `ADMIN_TOKEN` secret is set (otherwise the path is an ordinary 404) and answers only
+//! `Authorization: Bearer <ADMIN_TOKEN>`. The JSON body names one thing to purge:
+//! - `{"route": "<route id>"}`: every entry of that cached route, everywhere (the route's
+//!   purge counter is part of its keys);
+//! - `{"tag": "<tag>"}`: every entry carrying the tag (route `tags` or origin `Cache-Tag`),
+//!   everywhere;
+//! - `{"url": "https://host/path?query", "headers": {...}}`: the shared entry for that URL
+//!   (with those `key_headers` values), deleted from the Cache API of the data center that
+//!   runs the purge (the Cache API has no global delete; use route or tag purges for that).
+
+use crate::cache::generations;
+use crate::cache::key::is_tag;
+use crate::config::Method;
+use crate::error::GatewayError;
+use crate::http::url::RequestUrl;
+use crate::platform;
+use crate::policy::Policy;
+use crate::route::{host_for_matching, normalise, Matched, RouteIndex};
+use serde::Deserialize;
+use std::collections::HashMap;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Request;
+use worker::Env;
+
+pub const PURGE_PATH: &str = "/__gatehouse/purge";
+
+/// Bodies larger than this are refused.
+const MAX_BODY: usize = 16 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Purge {
+    route: Option<String>,
+    tag: Option<String>,
+    url: Option<String>,
+    #[serde(default)]
+    headers: HashMap<String, String>,
+}
+
+/// Handles the purge endpoint; answers the JSON to send back with 200.
+pub async fn purge(req: &Request, env: &Env, method: &str) -> Result<String, GatewayError> {
+    let Some(token) = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string()) else {
+        return Err(GatewayError::RouteNotFound);
+    };
+    if token.is_empty() {
+        return Err(GatewayError::RouteNotFound);
+    }
+    if method != "POST" {
+        return Err(GatewayError::MethodNotAllowed {
+            allow: "POST".into(),
+        });
+    }
+    let given = req.headers().get("authorization").ok().flatten();
+    let bearer = given
+        .as_deref()
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim());
+    if !bearer.is_some_and(|t| same(t.as_bytes(), token.as_bytes())) {
+        return Err(GatewayError::AdminUnauthorized);
+    }
+    let bad = |detail: String| GatewayError::BadAdminRequest { detail };
+    let text = match req.text() {
+        Ok(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_string()),
+        Err(_) => None,
+    }
+    .unwrap_or_default();
+    if text.len() > MAX_BODY {
+        return Err(bad(format!("the body is larger than {MAX_BODY} bytes")));
+    }
+    let p: Purge = serde_json::from_str(&text).map_err(|e| {
+        bad(format!(
+            "the body must be JSON with one of \"route\", \"tag\" or \"url\" ({e})"
+        ))
+    })?;
+    let now = platform::now_ms() as u64;
+    match (p.route, p.tag, p.url) {
+        (Some(route), None, None) => {
+            if !cached_routes().any(|(id, _)| id == route) {
+                return Err(bad(format!("no cached route has id \"{route}\"")));
+            }
+            let g = bump(env, &format!("route:{route}"), now).await?;
+            Ok(serde_json::json!({ "purged": "route", "route": route, "generation": g.route(&route) }).to_string())
+        }
+        (None, Some(tag), None) => {
+            if !is_tag(&tag) {
+                return Err(bad(format!(
+                    "\"{tag}\" is not a tag (1-64 of A-Z a-z 0-9 . _ : -)"
+                )));
+            }
+            let g = bump(env, &format!("tag:{tag}"), now).await?;
+            Ok(
+                serde_json::json!({ "purged": "tag", "tag": tag, "generation": g.tag(&tag) })
+                    .to_string(),
+            )
+        }
+        (None, None, Some(url)) => {
+            let key = url_key(&url, &p.headers, env, now).await?;
+            let deleted = JsFuture::from(platform::cache_delete(&key))
+                .await
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            Ok(serde_json::json!({ "purged": "url", "url": url, "deleted": deleted }).to_string())
+        }
+        _ => Err(bad(
+            "name exactly one of \"route\", \"tag\" or \"url\"".into()
+        )),
+    }
+}
+
+/// Compares without stopping at the first difference.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// (route id, cache policy) of every route with a cache policy.
+fn cached_routes() -> impl Iterator<Item = (&'static str, &'static crate::policy::cache::Cache)> {
+    let table = RouteIndex::global().table();
+    table.routes.iter().filter_map(move |r| {
+        r.policies
+            .iter()
+            .find_map(|&i| match &table.policies[i as usize] {
+                Policy::Cache(c) => Some((r.id, c)),
+                _ => None,
+            })
+    })
+}
+
+/// The Cache API key of the shared entry for `url` (as a GET with `headers`).
+async fn url_key(
+    url: &str,
+    headers: &HashMap<String, String>,
+    env: &Env,
+    now: u64,
+) -> Result<String, GatewayError> {
+    let bad = |detail: String| GatewayError::BadAdminRequest { detail };
+    if !url.starts_with("https://") && !url.starts_with("http://") {
+        return Err(bad(format!("\"{url}\" is not an absolute http(s) URL")));
+    }
+    let u = RequestUrl::split(url);
+    let path = normalise(u.path).map_err(|e| bad(format!("the URL's path: {}", e.describe())))?;
+    let index = RouteIndex::global();
+    let Matched::Found { route, .. } =
+        index.find(Some(Method::Get), &host_for_matching(u.host), &path)
+    else {
+        return Err(bad(format!("no route serves GET {path}")));
+    };
+    let Some((_, c)) = cached_routes().find(|(id, _)| *id == route.id) else {
+        return Err(bad(format!("route \"{}\" has no cache policy", route.id)));
+    };
+    let g = generations::current(env, now)
+        .await
+        .ok_or_else(|| GatewayError::PurgeUnavailable {
+            why: "the purge counters could not be read".into(),
+        })?;
+    let query = c.query(u.query);
+    let lower: HashMap<String, &String> = headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .collect();
+    let mut parts = c.key(
+        route.id,
+        u.host,
+        &path,
+        query.as_deref(),
+        |h| lower.get(h).map(|v| v.to_string()),
+        None,
+    );
+    parts.generation = g.route(route.id);
+    Ok(parts.url())
+}
+
+/// Increments one purge counter and keeps the answer as this isolate's copy.
+async fn bump(
+    env: &Env,
+    key: &str,
+    now: u64,
+) -> Result<std::rc::Rc<generations::Generations>, GatewayError> {
+    let js: &wasm_bindgen::JsValue = env.as_ref();
+    let answer = JsFuture::from(platform::generations_bump(js, key))
+        .await
+        .map_err(|e| GatewayError::PurgeUnavailable {
+            why: e.as_string().unwrap_or_else(|| "no answer".into()),
+        })?;
+    answer
+        .as_string()
+        .and_then(|json| generations::remember(&json, now))
+        .ok_or_else(|| GatewayError::PurgeUnavailable {
+            why: "bad answer".into(),
+        })
+}
