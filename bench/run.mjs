@@ -6,7 +6,7 @@
 //
 // Environment: BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_DURATION seconds (10),
 // BENCH_WARMUP seconds (3), BENCH_ROUNDS (3), BENCH_COLD_STARTS (5),
-// BENCH_SCENARIOS (S1,S2,S3,A1,A2,A3,A4,A5,R1),
+// BENCH_SCENARIOS (S1,S2,S3,A1,A2,A3,A4,A5,R1,C1),
 // BENCH_SKIP_NATIVE=1 skips the criterion micro-benchmarks.
 //
 // To add a scenario: add a row to SCENARIOS (its route-table variant decides which builds it
@@ -36,11 +36,11 @@ const opt = {
   warmup: Number(process.env.BENCH_WARMUP ?? 3),
   rounds: Number(process.env.BENCH_ROUNDS ?? 3),
   coldStarts: Number(process.env.BENCH_COLD_STARTS ?? 5),
-  scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A2,A3,A4,A5,R1").split(","),
+  scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A2,A3,A4,A5,R1,C1").split(","),
   native: process.env.BENCH_SKIP_NATIVE !== "1",
 };
 
-const PORTS = { origin: 18080, nginx: 18081, "js-minimal": 18082, gatehouse: 18083, hono: 18084, "gatehouse-nocache": 18085, "gatehouse-leased": 18086 };
+const PORTS = { origin: 18080, nginx: 18081, "js-minimal": 18082, gatehouse: 18083, hono: 18084, "gatehouse-nocache": 18085, "gatehouse-leased": 18086, "gatehouse-uncached": 18087 };
 const ALL_SYSTEMS = ["origin", "js-minimal", "gatehouse", "hono", "nginx"];
 const S3_ROUTES = 1000;
 
@@ -86,6 +86,7 @@ const SCENARIOS = [
   { id: "A4", title: "EdDSA JWT (JWKS)", variant: "small", method: "GET", path: "/v1/jwt/users/42", paths: NOCACHE("/v1/jwt-nocache/users/42"), headers: bearer("EdDSA"), systems: JWT_SYSTEMS, credential: true, expect: "Ada" },
   { id: "A5", title: "API key (SHA-256 + KV lookup)", variant: "small", method: "GET", path: "/v1/key/users/42", headers: { "x-api-key": AUTH.apiKey }, systems: ["gatehouse", "hono"], credential: true, expect: "Ada" },
   { id: "R1", title: "rate limit per client (fixed window, never exceeded): exact vs leased vs hono + DO", variant: "small", method: "GET", path: "/v1/rl-exact/users/42", paths: { "gatehouse-leased": "/v1/rl-leased/users/42", hono: "/v1/rl/users/42" }, headers: { "x-client": "bench-client" }, systems: ["gatehouse", "gatehouse-leased", "hono"], expect: "Ada", expectHeader: "ratelimit" },
+  { id: "C1", title: "cache hit: gatehouse cache policy vs hono/cache vs the uncached proxy path", variant: "small", method: "GET", path: "/v1/cached/users/42", paths: { "gatehouse-uncached": "/v1/users/42", hono: "/v1/cached/users/42", origin: "/internal/users/42" }, systems: ["origin", "gatehouse", "gatehouse-uncached", "hono"], expect: "Ada", expectHit: { gatehouse: ["cache-status", /; hit;/] } },
 ].filter((s) => opt.scenarios.includes(s.id));
 
 const say = (...a) => console.error("[bench]", ...a);
@@ -119,7 +120,8 @@ function buildGatehouse(variant) {
     env: { ...process.env, GATEHOUSE_ROUTES: VARIANTS[variant].gatehouseRoutes, WRANGLER_SEND_METRICS: "false" },
   });
   const wasm = fs.readdirSync(out).find((f) => f.endsWith(".wasm"));
-  return { dir: out, modules: [{ name: "index.js", type: "esModule" }, { name: wasm, type: "wasm" }], durableObject: "RateLimiter" };
+  return { dir: out, modules: [{ name: "index.js", type: "esModule" }, { name: wasm, type: "wasm" }],
+    durableObjects: [["RATE_LIMITER", "RateLimiter"], ["CACHE_GENERATIONS", "CacheGenerations"]] };
 }
 
 /** Bundled with esbuild, as wrangler does for a JS worker. */
@@ -131,7 +133,7 @@ function buildHono(variant) {
     "--main-fields=module,main", "--conditions=workerd,worker,browser", "--minify", "--external:cloudflare:workers",
     `--define:ROUTE_COUNT=${VARIANTS[variant].honoRouteCount}`, `--outfile=${path.join(out, "index.js")}`,
   ], { stdio: ["ignore", "ignore", "inherit"] });
-  return { dir: out, modules: [{ name: "index.js", type: "esModule" }], durableObject: "Limiter" };
+  return { dir: out, modules: [{ name: "index.js", type: "esModule" }], durableObjects: [["RATE_LIMITER", "Limiter"]] };
 }
 
 function buildJsMinimal() {
@@ -162,14 +164,14 @@ function nginxConf(template, prefix, port, variant) {
 
 /**
  * A workerd config that serves `build` on `port`, with ORIGIN bound and loopback allowed out,
- * KV, and the build's Durable Object class (if any) bound as RATE_LIMITER with SQLite storage
- * on a fresh local directory.
+ * KV, the Cache API (bench/peers/cache-service.js), and the build's Durable Object classes
+ * (binding, class) with SQLite storage on a fresh local directory.
  */
 function workerdConfig(build, port) {
   const doDir = path.join(build.dir, `do-${port}`);
   fs.rmSync(doDir, { recursive: true, force: true });
   fs.mkdirSync(doDir, { recursive: true });
-  const dobj = build.durableObject;
+  const objects = build.durableObjects ?? [];
   const modules = build.modules
     .map((m) => `(name = "${m.name}", ${m.type === "wasm" ? "wasm" : "esModule"} = embed "${m.name}")`)
     .join(",\n      ");
@@ -181,6 +183,7 @@ const config :Workerd.Config = (
     (name = "loopback", network = (allow = ["public", "private", "local"])),
     (name = "kv", worker = .kv),
     (name = "do-disk", disk = (path = "${doDir}", writable = true)),
+    (name = "cache", worker = .cache),
   ],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
 );
@@ -190,14 +193,20 @@ const worker :Workerd.Worker = (
   ],
   compatibilityDate = "${COMPAT_DATE}",
   globalOutbound = "loopback",
+  cacheApiOutbound = "cache",
   bindings = [
     (name = "ORIGIN", text = "http://127.0.0.1:${PORTS.origin}"),
     (name = "JWT_SECRET", text = "${AUTH.secret}"),
-    (name = "API_KEYS", kvNamespace = "kv"),${dobj ? `
-    (name = "RATE_LIMITER", durableObjectNamespace = "${dobj}"),` : ""}
-  ],${dobj ? `
-  durableObjectNamespaces = [(className = "${dobj}", uniqueKey = "bench-${dobj}", enableSql = true)],
+    (name = "API_KEYS", kvNamespace = "kv"),${objects.map(([binding, cls]) => `
+    (name = "${binding}", durableObjectNamespace = "${cls}"),`).join("")}
+  ],${objects.length ? `
+  durableObjectNamespaces = [${objects.map(([, cls]) => `(className = "${cls}", uniqueKey = "bench-${cls}", enableSql = true)`).join(", ")}],
   durableObjectStorage = (localDisk = "do-disk"),` : ""}
+);
+# The Cache API's store (bench/peers/cache-service.js).
+const cache :Workerd.Worker = (
+  modules = [(name = "cache.js", esModule = embed "cache.js")],
+  compatibilityDate = "${COMPAT_DATE}",
 );
 # A KV namespace for workerd without Miniflare: answers KV's GET protocol from a fixed map.
 const kv :Workerd.Worker = (
@@ -205,6 +214,7 @@ const kv :Workerd.Worker = (
   compatibilityDate = "${COMPAT_DATE}",
 );
 `);
+  fs.copyFileSync(path.join(ROOT, "bench/peers/cache-service.js"), path.join(build.dir, "cache.js"));
   fs.writeFileSync(path.join(build.dir, "kv.js"), `const STORE = ${JSON.stringify(AUTH.kv)};
 export default { fetch(req) {
   const v = STORE[decodeURIComponent(new URL(req.url).pathname.slice(1))];
@@ -340,6 +350,13 @@ async function runScenario(scenario, builds, origin) {
     if (res.status !== 200 || (scenario.expect && !res.text.includes(scenario.expect))) {
       throw new Error(`${scenario.id} ${name}: expected 200${scenario.expect ? ` with "${scenario.expect}"` : ""}, got ${res.status}: ${res.text.slice(0, 300)}`);
     }
+    if (scenario.expectHit?.[name]) {
+      // Cache scenarios measure hits: the second request must be one.
+      await sleep(100);
+      const again = await get(PORTS[name], pathFor(scenario, name), scenario.method, body, scenario.headers);
+      const [header, re] = scenario.expectHit[name];
+      if (!re.test(again.headers[header] ?? "")) throw new Error(`${scenario.id} ${name}: second request not a cache hit: ${JSON.stringify(again.headers)}`);
+    }
     if (scenario.expectHeader && !res.headers[scenario.expectHeader]) {
       throw new Error(`${scenario.id} ${name}: expected a ${scenario.expectHeader} header, got ${JSON.stringify(res.headers)}`);
     }
@@ -466,9 +483,11 @@ function markdown(report) {
     const vsJs = j ? `gatehouse / js-minimal: throughput ${ratio(g.rps, j.rps)}x, p99 ${ratio(g.p99_ms, j.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, j.cpu_us_per_req)}x. ` : "";
     const n = r["gatehouse-nocache"];
     const vsNocache = n ? ` gatehouse-nocache / hono: throughput ${ratio(n.rps, h.rps)}x, CPU ${ratio(n.cpu_us_per_req, h.cpu_us_per_req)}x. Token cache saves ${round(n.cpu_us_per_req - g.cpu_us_per_req)} us CPU/request (${round(100 * (1 - g.cpu_us_per_req / n.cpu_us_per_req), 0)}%).` : "";
+    const u = r["gatehouse-uncached"];
+    const vsUncached = u ? ` Cache hit / uncached proxy (gatehouse): throughput ${ratio(g.rps, u.rps)}x, CPU ${ratio(g.cpu_us_per_req, u.cpu_us_per_req)}x.` : "";
     const l = r["gatehouse-leased"];
     const vsLeased = l ? ` gatehouse-leased / hono: throughput ${ratio(l.rps, h.rps)}x, p99 ${ratio(l.p99_ms, h.p99_ms)}x, CPU ${ratio(l.cpu_us_per_req, h.cpu_us_per_req)}x; leased / exact: throughput ${ratio(l.rps, g.rps)}x, CPU ${ratio(l.cpu_us_per_req, g.cpu_us_per_req)}x.` : "";
-    lines.push("", `${vsJs}gatehouse / hono: throughput ${ratio(g.rps, h.rps)}x, p99 ${ratio(g.p99_ms, h.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, h.cpu_us_per_req)}x.${vsNocache}${vsLeased}`);
+    lines.push("", `${vsJs}gatehouse / hono: throughput ${ratio(g.rps, h.rps)}x, p99 ${ratio(g.p99_ms, h.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, h.cpu_us_per_req)}x.${vsNocache}${vsLeased}${vsUncached}`);
   }
   const s = report.sizes;
   lines.push("", "### Size and cold start", "");

@@ -10,7 +10,7 @@
 //   /internal/big?bytes=N streams N bytes of text back in chunks; with &hold=ID it sends the
 //                         first chunk, then waits for origin.release(ID) (streaming tests)
 //   /internal/cacheable/* answers with ?cc= as Cache-Control, ?vary= as Vary, ?cookie=1 a
-//                         Set-Cookie, ?tag= as Cache-Tag, a fixed ETag and Last-Modified, and `n` = requests so far;
+//                         Set-Cookie, ?tag= as Cache-Tag, ?expires=N (or "bad") an Expires, a fixed ETag and Last-Modified, and `n` = requests so far;
 //                         If-None-Match: "v1" gets a 304
 // origin.firstBytes(path) resolves when the first request-body bytes for that path arrive,
 // before the body has ended (streaming tests).
@@ -83,6 +83,10 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
         if (q.get("vary")) h.vary = q.get("vary");
         if (q.get("cookie")) h["set-cookie"] = "session=abc";
         if (q.get("tag")) h["cache-tag"] = q.get("tag");
+        if (q.get("expires")) {
+          h.date = new Date().toUTCString();
+          h.expires = q.get("expires") === "bad" ? "0" : new Date(Date.now() + Number(q.get("expires")) * 1000).toUTCString();
+        }
         const n = received.filter((r) => r.path === url.pathname).length;
         if (req.headers["if-none-match"] === '"v1"') {
           res.writeHead(304, { etag: h.etag, ...(h["cache-control"] ? { "cache-control": h["cache-control"] } : {}) });

@@ -185,7 +185,6 @@ async fn route_and_proxy(
             return Ok(resp);
         }
         if let Some(c) = step.cache.take() {
-            // Only what the key holds reaches the origin (no unkeyed header can poison it).
             let query = c.query(ex.url.query);
             let mut parts = c.key(
                 route.id,
@@ -195,20 +194,10 @@ async fn route_and_proxy(
                 |h| inbound.get(h).ok().flatten(),
                 step.identity.as_ref(),
             );
-            let keep = js_sys::Array::new();
-            let names = FORWARDED_ON_CACHED_ROUTES
-                .iter()
-                .chain(c.key_headers)
-                .chain(CACHE_GATEWAY_HEADERS)
-                .chain(table.identity_headers);
-            for name in names {
-                keep.push(&wasm_bindgen::JsValue::from_str(name));
-            }
-            platform::keep_only(step.upstream_headers, &keep);
             let now = platform::now_ms() as u64;
             // Without the purge counters an entry purged earlier could be served: bypass.
             let Some(g) = generations::current(env, now).await else {
-                drop(parts);
+                trim_for_cache(step.upstream_headers, c, table);
                 cached = Some((c, query));
                 continue;
             };
@@ -221,8 +210,12 @@ async fn route_and_proxy(
                     log.cache = Some("hit");
                     return Ok(outbound(route, table, resp, ex, 0.0, extra));
                 }
-                Lookup::Miss(p) => pending = Some(p),
+                Lookup::Miss(p) => {
+                    trim_for_cache(step.upstream_headers, c, table);
+                    pending = Some(p);
+                }
                 Lookup::Stale(st) => {
+                    trim_for_cache(step.upstream_headers, c, table);
                     // Revalidate with the stored validators.
                     if let Some(etag) = &st.etag {
                         let _ = step.upstream_headers.set("if-none-match", etag);
@@ -348,11 +341,27 @@ async fn route_and_proxy(
             },
         );
         extra.push(("cache-status", crate::cache::status::header(&outcome)));
-        if resp.headers().get("age").ok().flatten().is_none() {
-            extra.push(("age", "0".to_string()));
-        }
+    }
+    // Every response of a cached route says how old it is (a forwarded one: the origin's Age).
+    if cached.is_some() && resp.headers().get("age").ok().flatten().is_none() {
+        extra.push(("age", "0".to_string()));
     }
     Ok(outbound(route, table, resp, ex, upstream_ms, extra))
+}
+
+/// On a cached route only what the key holds reaches the origin (no unkeyed header can
+/// poison the stored response): every request header not listed here is removed.
+fn trim_for_cache(headers: &Headers, c: &Cache, table: &crate::config::Table) {
+    let keep = js_sys::Array::new();
+    let names = FORWARDED_ON_CACHED_ROUTES
+        .iter()
+        .chain(c.key_headers)
+        .chain(CACHE_GATEWAY_HEADERS)
+        .chain(table.identity_headers);
+    for name in names {
+        keep.push(&wasm_bindgen::JsValue::from_str(name));
+    }
+    platform::keep_only(headers, &keep);
 }
 
 /// Outbound: hop-by-hop stripped, request id and timing added, policies in reverse order.

@@ -195,3 +195,27 @@ export async function generationsBump(env, key) {
 export function cacheDelete(url) {
   return caches.default.delete(url);
 }
+
+// The metadata headers of a stored cache entry (src/cache/adapter.rs METADATA, same order).
+const CACHE_META = ["x-gatehouse-stored-at", "x-gatehouse-ttl", "x-gatehouse-age", "x-gatehouse-sie",
+  "x-gatehouse-swr", "x-gatehouse-cc", "x-gatehouse-vary", "x-gatehouse-tags"];
+
+/** A stored entry's metadata in one call: a JSON array of the values (null when absent). */
+export function entryMeta(response) {
+  return JSON.stringify(CACHE_META.map((n) => response.headers.get(n)));
+}
+
+/**
+ * The client's headers for a stored entry: metadata removed, the origin's Cache-Control
+ * restored (or removed when it had none) and Vary restored, Age and Cache-Status set.
+ */
+export function clientHeaders(response, cacheControl, vary, age, cacheStatus) {
+  const out = new Headers(response.headers);
+  for (const n of CACHE_META) out.delete(n);
+  if (cacheControl == null) out.delete("cache-control");
+  else out.set("cache-control", cacheControl);
+  if (vary != null) out.set("vary", vary);
+  out.set("age", age);
+  out.set("cache-status", cacheStatus);
+  return out;
+}

@@ -53,6 +53,20 @@ extern "C" {
     #[wasm_bindgen(js_name = cacheDelete)]
     pub fn cache_delete(url: &str) -> js_sys::Promise;
 
+    /// A stored cache entry's metadata headers as a JSON array (see platform.js).
+    #[wasm_bindgen(js_name = entryMeta)]
+    pub fn entry_meta(response: &web_sys::Response) -> String;
+
+    /// The client's headers for a stored cache entry (see platform.js).
+    #[wasm_bindgen(js_name = clientHeaders)]
+    pub fn client_headers(
+        response: &web_sys::Response,
+        cache_control: Option<String>,
+        vary: Option<String>,
+        age: &str,
+        cache_status: &str,
+    ) -> web_sys::Headers;
+
     /// One round trip to the RATE_LIMITER object `name` (see platform.js).
     #[wasm_bindgen(js_name = limiterTake)]
     pub fn limiter_take(env: &JsValue, name: &str, body: &str, ms: u32) -> js_sys::Promise;

@@ -315,3 +315,28 @@ fn purge_counters_parse_and_default_to_zero() {
     assert!(is_tag("product:42") && is_tag("a.b_c-d"));
     assert!(!is_tag("") && !is_tag("a b") && !is_tag("a,b") && !is_tag(&"x".repeat(65)));
 }
+
+#[test]
+fn http_dates_parse_as_imf_fixdate_only() {
+    use gatehouse::cache::freshness::parse_http_date;
+    assert_eq!(
+        parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+        Some(784_111_777)
+    );
+    assert_eq!(
+        parse_http_date("Mon, 23 Nov 2026 00:00:00 GMT"),
+        Some(1_795_392_000)
+    );
+    for bad in [
+        "0",
+        "",
+        "Sunday, 06-Nov-94 08:49:37 GMT",
+        "Sun Nov  6 08:49:37 1994",
+        "Sun, 06 Nov 1994 08:49:37 UTC",
+        "Sun, 6 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Foo 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 25:49:37 GMT",
+    ] {
+        assert_eq!(parse_http_date(bad), None, "{bad:?}");
+    }
+}

@@ -13,7 +13,7 @@
 //! whose `Vary` headers differ is a miss that replaces it.
 
 use super::control;
-use super::freshness::{age_s, lifetime, Lifetime, ResponseFacts};
+use super::freshness::{age_s, lifetime, parse_http_date, Lifetime, ResponseFacts};
 use super::generations::Generations;
 use super::key::is_tag;
 use super::status::{self, Outcome};
@@ -31,13 +31,58 @@ const SWR: &str = "x-gatehouse-swr";
 const ORIGIN_CC: &str = "x-gatehouse-cc";
 const VARY: &str = "x-gatehouse-vary";
 const TAGS: &str = "x-gatehouse-tags";
-const METADATA: [&str; 8] = [STORED_AT, TTL, AGE, SIE, SWR, ORIGIN_CC, VARY, TAGS];
 
 /// At most this many tags per entry (the route's first, then the origin's).
 const MAX_TAGS: usize = 32;
 
 /// How long past its freshness an entry with validators is kept for revalidation, at most.
 const REVALIDATE_KEEP_S: u64 = 86_400;
+
+/// A stored entry's metadata, read in one call ([`platform::entry_meta`], whose list in
+/// platform.js must name the header constants above in the order of these fields).
+#[derive(Debug, Clone, Default)]
+pub struct Meta {
+    stored_at_ms: Option<u64>,
+    ttl_s: Option<u64>,
+    age_s: Option<u64>,
+    sie_s: Option<u64>,
+    swr_s: Option<u64>,
+    origin_cc: Option<String>,
+    vary: Option<String>,
+    tags: Option<String>,
+}
+
+impl Meta {
+    fn read(stored: &Response) -> Meta {
+        let values: Vec<Option<String>> =
+            serde_json::from_str(&platform::entry_meta(stored)).unwrap_or_default();
+        let text = |i: usize| values.get(i).cloned().flatten();
+        let num = |i: usize| text(i).and_then(|v| v.parse().ok());
+        Meta {
+            stored_at_ms: num(0),
+            ttl_s: num(1),
+            age_s: num(2),
+            sie_s: num(3),
+            swr_s: num(4),
+            origin_cc: text(5),
+            vary: text(6),
+            tags: text(7),
+        }
+    }
+
+    /// The `Vary` header names, as the origin listed them.
+    fn vary_names(&self) -> Option<String> {
+        let names: Vec<(String, Option<String>)> =
+            serde_json::from_str(self.vary.as_deref()?).unwrap_or_default();
+        Some(
+            names
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    }
+}
 
 /// A miss: where to store the origin's answer and why it was forwarded.
 pub struct Pending {
@@ -50,6 +95,7 @@ pub struct Pending {
 pub struct Stale {
     pub pending: Pending,
     pub stored: Response,
+    meta: Meta,
     pub age_s: u64,
     pub ttl_s: u64,
     pub sie_s: u64,
@@ -85,38 +131,40 @@ pub async fn lookup(
     let Ok(stored) = found.dyn_into::<Response>() else {
         return miss(url, "uri-miss");
     };
-    let h = stored.headers();
-    let num = |name| header(&h, name).and_then(|v| v.parse::<u64>().ok());
-    let (Some(stored_at), Some(ttl), Some(age0)) = (num(STORED_AT), num(TTL), num(AGE)) else {
+    let meta = Meta::read(&stored);
+    let (Some(stored_at), Some(ttl), Some(age0)) = (meta.stored_at_ms, meta.ttl_s, meta.age_s)
+    else {
         return miss(url, "uri-miss");
     };
-    if let Some(vary) = header(&h, VARY) {
-        let wanted: Vec<(String, Option<String>)> = serde_json::from_str(&vary).unwrap_or_default();
+    if let Some(vary) = &meta.vary {
+        let wanted: Vec<(String, Option<String>)> = serde_json::from_str(vary).unwrap_or_default();
         if wanted.iter().any(|(n, v)| header(inbound, n) != *v) {
             return miss(url, "vary-miss");
         }
     }
-    if let Some(tags) = header(&h, TAGS) {
-        let stored: Vec<(String, u64)> = serde_json::from_str(&tags).unwrap_or_default();
+    if let Some(tags) = &meta.tags {
+        let stored: Vec<(String, u64)> = serde_json::from_str(tags).unwrap_or_default();
         if stored.iter().any(|(t, g)| gens.tag(t) != *g) {
             return miss(url, "uri-miss"); // purged by tag
         }
     }
     let age = age_s(age0, stored_at, now_ms);
     if age >= ttl {
+        let h = stored.headers();
         return Lookup::Stale(Box::new(Stale {
             pending: Pending { url, fwd: "stale" },
             etag: header(&h, "etag"),
             last_modified: header(&h, "last-modified"),
-            stored,
             age_s: age,
             ttl_s: ttl,
-            sie_s: num(SIE).unwrap_or(0),
-            swr_s: num(SWR).unwrap_or(0),
+            sie_s: meta.sie_s.unwrap_or(0),
+            swr_s: meta.swr_s.unwrap_or(0),
+            meta,
+            stored,
         }));
     }
     let cache_status = status::header(&Outcome::Hit { ttl_s: ttl - age });
-    match to_client(&stored, age, &cache_status, inbound, head) {
+    match to_client(&stored, &meta, age, &cache_status, inbound, head) {
         Some(r) => Lookup::Hit(r),
         None => miss(url, "uri-miss"),
     }
@@ -127,37 +175,28 @@ pub async fn lookup(
 /// validators match; no body for HEAD.
 fn to_client(
     stored: &Response,
+    meta: &Meta,
     age_s: u64,
     cache_status: &str,
     inbound: &Headers,
     head: bool,
 ) -> Option<Response> {
-    let h = stored.headers();
-    let out = Headers::new_with_headers(&h).ok()?;
-    for name in METADATA {
-        let _ = out.delete(name);
-    }
-    match header(&h, ORIGIN_CC) {
-        Some(cc) => {
-            let _ = out.set("cache-control", &cc);
-        }
-        None => {
-            let _ = out.delete("cache-control");
-        }
-    }
-    if let Some(vary) = header(&h, VARY) {
-        let names: Vec<(String, Option<String>)> = serde_json::from_str(&vary).unwrap_or_default();
-        let list: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
-        let _ = out.set("vary", &list.join(", "));
-    }
-    let _ = out.set("age", &age_s.to_string());
-    let _ = out.set("cache-status", cache_status);
-    let not_modified = super::conditional::not_modified(
-        header(inbound, "if-none-match").as_deref(),
-        header(inbound, "if-modified-since").as_deref(),
-        header(&h, "etag").as_deref(),
-        header(&h, "last-modified").as_deref(),
+    let out = platform::client_headers(
+        stored,
+        meta.origin_cc.clone(),
+        meta.vary_names(),
+        &age_s.to_string(),
+        cache_status,
     );
+    let inm = header(inbound, "if-none-match");
+    let ims = header(inbound, "if-modified-since");
+    let not_modified = (inm.is_some() || ims.is_some())
+        && super::conditional::not_modified(
+            inm.as_deref(),
+            ims.as_deref(),
+            header(&out, "etag").as_deref(),
+            header(&out, "last-modified").as_deref(),
+        );
     let init = ResponseInit::new();
     init.set_headers_headers(&out);
     if not_modified {
@@ -191,7 +230,14 @@ pub fn serve_if_error(
         "{}; fwd=stale; fwd-status={fwd_status}; detail=stale-if-error",
         status::CACHE_NAME
     );
-    to_client(&stale.stored, stale.age_s, &cache_status, inbound, head)
+    to_client(
+        &stale.stored,
+        &stale.meta,
+        stale.age_s,
+        &cache_status,
+        inbound,
+        head,
+    )
 }
 
 /// Serves a stale entry while it is refreshed in the background, if still within its
@@ -207,7 +253,14 @@ pub fn serve_while_revalidating(stale: &Stale, inbound: &Headers, head: bool) ->
     );
     // A copy: the stored body is needed again by the background refresh.
     let copy = stale.stored.clone().ok()?;
-    to_client(&copy, stale.age_s, &cache_status, inbound, head)
+    to_client(
+        &copy,
+        &stale.meta,
+        stale.age_s,
+        &cache_status,
+        inbound,
+        head,
+    )
 }
 
 /// The origin answered a revalidation with 304: the stored entry is stored again with the
@@ -235,7 +288,7 @@ pub fn revalidated(
         status: stale.stored.status(),
         cache_control: control::parse(&header(&merged, ORIGIN_CC).unwrap_or_default()),
         age_s: header(&fresh, "age").and_then(|a| a.trim().parse().ok()),
-        ..ResponseFacts::default()
+        ..dated(&merged, now_ms)
     };
     // The stored body with the refreshed headers: stored again if still storable, and served.
     let init = ResponseInit::new();
@@ -259,8 +312,10 @@ pub fn revalidated(
         "{}; fwd=stale; fwd-status=304{stored_status}",
         status::CACHE_NAME
     );
+    let meta = Meta::read(&current);
     to_client(
         &current,
+        &meta,
         facts.age_s.unwrap_or(0),
         &cache_status,
         inbound,
@@ -289,7 +344,7 @@ pub fn store(
             .as_deref()
             .is_some_and(|v| v.split(',').any(|p| p.trim() == "*")),
         age_s: header(&h, "age").and_then(|a| a.trim().parse().ok()),
-        ..ResponseFacts::default()
+        ..dated(&h, now_ms)
     };
     let forwarded = |stored, detail| Outcome::Forwarded {
         fwd: pending.fwd,
@@ -338,6 +393,19 @@ pub fn store(
     };
     platform::cache_put_later(ctx.as_ref(), &pending.url, &entry);
     forwarded(true, None)
+}
+
+/// `Expires - Date` and `now - Date` from a response's headers. An `Expires` that does not
+/// parse counts as already expired; without `Date`, `Expires` is measured from now.
+fn dated(h: &Headers, now_ms: u64) -> ResponseFacts {
+    let now_s = (now_ms / 1_000) as i64;
+    let date = header(h, "date").and_then(|d| parse_http_date(&d));
+    ResponseFacts {
+        expires_in_s: header(h, "expires")
+            .map(|e| parse_http_date(&e).map_or(0, |e| e - date.unwrap_or(now_s))),
+        date_age_s: date.map(|d| now_s - d),
+        ..ResponseFacts::default()
+    }
 }
 
 /// The (stale-if-error, stale-while-revalidate) windows, seconds: the route's, else those

@@ -6,7 +6,8 @@
 //!   `no-cache` (this cache does not revalidate yet), and statuses outside
 //!   [`CACHEABLE_STATUSES`] - whatever the route's `ttl` says;
 //! - freshness lifetime: the route's `ttl` when set, else `s-maxage`, else `max-age`, else
-//!   `Expires - Date`; no explicit lifetime means not stored (no heuristic freshness);
+//!   `Expires - Date` (an `Expires` that does not parse is in the past); no explicit lifetime
+//!   means not stored (no heuristic freshness);
 //! - age: the origin's `Age` (or `now - Date`, whichever is larger) when stored, plus the time
 //!   spent in this cache.
 
@@ -111,4 +112,35 @@ pub fn lifetime(r: &ResponseFacts, route_ttl_s: Option<u64>) -> Result<Lifetime,
 /// The current age of an entry stored at `stored_at_ms` with `initial_age_s`, in seconds.
 pub fn age_s(initial_age_s: u64, stored_at_ms: u64, now_ms: u64) -> u64 {
     initial_age_s + now_ms.saturating_sub(stored_at_ms) / 1000
+}
+
+/// Seconds since the epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110
+/// 5.6.7). The obsolete RFC 850 and asctime forms, and anything else, are `None`: an
+/// unparseable `Expires` counts as already expired.
+pub fn parse_http_date(s: &str) -> Option<i64> {
+    let rest = s.trim().split_once(", ")?.1;
+    let parts: Vec<&str> = rest.split(' ').collect();
+    let [day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| m == month)? as u32
+        + 1;
+    let num = |t: &str, len: usize| -> Option<i64> {
+        (t.len() == len && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok())?
+    };
+    let (day, year) = (num(day, 2)?, num(year, 4)?);
+    let hms: Vec<&str> = time.split(':').collect();
+    let [h, m, sec] = hms.as_slice() else {
+        return None;
+    };
+    let (h, m, sec) = (num(h, 2)?, num(m, 2)?, num(sec, 2)?);
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let days = crate::ratelimit::calendar::days_from_civil(year, month, day as u32);
+    Some(days * 86_400 + h * 3_600 + m * 60 + sec)
 }

@@ -323,10 +323,20 @@ test("without the purge counters (no CACHE_GENERATIONS binding) cached routes by
       const res = await request(gw, "GET", `/v1/cached/${key}?cc=max-age%3D600`);
       assert.equal(res.status, 200);
       assert.equal(res.headers["cache-status"], "Gatehouse; fwd=bypass; fwd-status=200; detail=purge-counters-unavailable");
+      assert.equal(res.headers.age, "0");
       await sleep(50);
     }
     assert.equal(originHits(key).length, 2);
   } finally {
     await gw.close();
   }
+});
+
+test("Expires - Date gives the lifetime when Cache-Control has none; an invalid Expires is in the past", async () => {
+  const key = id();
+  await get(`/v1/cached/${key}?expires=60`);
+  await sleep(50);
+  assert.match((await get(`/v1/cached/${key}?expires=60`)).headers["cache-status"], /^Gatehouse; hit; ttl=(5[89]|60)$/);
+  const bad = await get(`/v1/cached/${key}-b?expires=bad`);
+  assert.equal(bad.headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; detail=no-lifetime");
 });

@@ -11,6 +11,7 @@ import { requestId } from "hono/request-id";
 import { timing } from "hono/timing";
 import { jwt } from "hono/jwt";
 import { jwk } from "hono/jwk";
+import { cache } from "hono/cache";
 import { DurableObject } from "cloudflare:workers";
 
 const app = new Hono();
@@ -135,6 +136,10 @@ const rateLimit = (limit, windowMs) => async (c, next) => {
   for (const [k, v] of Object.entries(fields)) c.header(k, v);
 };
 app.get("/v1/rl/users/:id", rateLimit(1_000_000_000, 60_000), (c) => forward(c, `/internal/users/${c.req.param("id")}`));
+// Caching (C scenario) as a Hono user writes it: hono/cache over the Cache API, with the same
+// one-hour lifetime as Gatehouse's route.
+app.get("/v1/cached/users/:id", cache({ cacheName: "bench", cacheControl: "max-age=3600", wait: true }),
+  (c) => forward(c, `/internal/users/${c.req.param("id")}`));
 app.post("/v1/upload", (c) => forward(c, "/internal/upload"));
 for (let i = 0; i < ROUTE_COUNT; i++) {
   app.get(`/v1/svc${i}/items/:id`, (c) => forward(c, `/internal/svc${i}/items/${c.req.param("id")}`));
