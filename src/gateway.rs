@@ -5,10 +5,7 @@
 //! log line is written after the response is handed back.
 
 use crate::auth::platform::WorkerAuth;
-use crate::cache::adapter::{self, Lookup, Pending, Stale};
-use crate::cache::generations::{self, Generations};
-use crate::cache::refresh;
-use crate::cache::status::Outcome;
+use crate::cache::flow::{self, CacheStep, Looked};
 use crate::config::{Method, Route};
 use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
 use crate::http::forwarding::{
@@ -18,22 +15,11 @@ use crate::http::trace::RequestIds;
 use crate::http::url::RequestUrl;
 use crate::log::{iso8601, AccessLog};
 use crate::platform;
-use crate::policy::cache::{Cache, FORWARDED_ON_CACHED_ROUTES};
 use crate::policy::{Flow, Inbound};
 use crate::route::{host_for_matching, normalise, upstream_path, Matched, RouteIndex};
 use crate::upstream::{proxy, resolve::cached_origin};
-use std::rc::Rc;
 use web_sys::{Headers, Request, Response, ResponseInit};
 use worker::{Context, Env};
-
-/// Headers the gateway itself sets on upstream requests; kept on cached routes.
-const CACHE_GATEWAY_HEADERS: &[&str] = &[
-    "x-forwarded-proto",
-    "x-forwarded-host",
-    "x-request-id",
-    "traceparent",
-    "tracestate",
-];
 
 /// Per-request facts gathered once and shared by the steps.
 struct Exchange<'a> {
@@ -161,12 +147,9 @@ async fn route_and_proxy(
         env,
     };
     let mut step = Inbound::new(&mut headers, &backend, route.id);
-    // A cache policy's state: the policy and canonical query; where a miss is stored; the
-    // stale entry being revalidated.
-    let mut cached: Option<(&'static Cache, Option<String>)> = None;
-    let mut pending: Option<Pending> = None;
-    let mut stale: Option<Box<Stale>> = None;
-    let mut gens: Option<Rc<Generations>> = None;
+    // Set by a cache policy whose lookup missed: what the cache needs after the upstream.
+    let mut cache: Option<CacheStep> = None;
+    let head = ex.method == "HEAD";
     for &i in route.policies {
         let policy = &table.policies[i as usize];
         let flow = policy
@@ -185,47 +168,22 @@ async fn route_and_proxy(
             return Ok(resp);
         }
         if let Some(c) = step.cache.take() {
-            let query = c.query(ex.url.query);
-            let mut parts = c.key(
-                route.id,
-                ex.url.host,
-                &path,
-                query.as_deref(),
-                |h| inbound.get(h).ok().flatten(),
-                step.identity.as_ref(),
-            );
-            let now = platform::now_ms() as u64;
-            // Without the purge counters an entry purged earlier could be served: bypass.
-            let Some(g) = generations::current(env, now).await else {
-                trim_for_cache(step.upstream_headers, c, table);
-                cached = Some((c, query));
-                continue;
+            let at = flow::At {
+                route: route.id,
+                host: ex.url.host,
+                path: &path,
+                query: ex.url.query,
+                inbound,
+                head,
             };
-            parts.generation = g.route(route.id);
-            let key = parts.url();
-            let found = adapter::lookup(key, inbound, &g, now, ex.method == "HEAD").await;
-            gens = Some(g);
-            match found {
-                Lookup::Hit(resp) => {
+            let identity = step.identity.as_ref();
+            match flow::look_up(c, &at, identity, step.upstream_headers, table, env).await {
+                Looked::Hit(resp) => {
                     log.cache = Some("hit");
                     return Ok(outbound(route, table, resp, ex, 0.0, extra));
                 }
-                Lookup::Miss(p) => {
-                    trim_for_cache(step.upstream_headers, c, table);
-                    pending = Some(p);
-                }
-                Lookup::Stale(st) => {
-                    trim_for_cache(step.upstream_headers, c, table);
-                    // Revalidate with the stored validators.
-                    if let Some(etag) = &st.etag {
-                        let _ = step.upstream_headers.set("if-none-match", etag);
-                    } else if let Some(lm) = &st.last_modified {
-                        let _ = step.upstream_headers.set("if-modified-since", lm);
-                    }
-                    stale = Some(st);
-                }
+                Looked::Forward(s) => cache = Some(s),
             }
-            cached = Some((c, query));
         }
     }
 
@@ -243,39 +201,19 @@ async fn route_and_proxy(
         &origin.authority,
         &origin.base_path,
         &upstream_path(route, &path, &params),
-        match &cached {
-            Some((_, query)) => query.as_deref(),
+        match &cache {
+            Some(c) => c.query.as_deref(),
             None => ex.url.query,
         },
     );
-    // stale-while-revalidate: serve the stale entry now, refresh it after the response.
-    let head = ex.method == "HEAD";
-    if let (Some(st), Some((c, _))) = (&stale, &cached) {
-        if let Some(resp) = adapter::serve_while_revalidating(st, inbound, head) {
-            if !refresh::running(&st.pending.url) {
-                if let (Ok(headers), Ok(request), Ok(inbound)) = (
-                    Headers::new_with_headers(&headers),
-                    req.clone(),
-                    Headers::new_with_headers(inbound),
-                ) {
-                    if let Some(stale) = stale.take() {
-                        refresh::start(
-                            ctx,
-                            refresh::Refresh {
-                                stale,
-                                policy: c,
-                                url,
-                                headers,
-                                request,
-                                inbound,
-                                upstream: upstream.name,
-                                timeout_ms: upstream.timeout_ms,
-                                gens: gens.clone().unwrap_or_default(),
-                            },
-                        );
-                    }
-                }
-            }
+    if let Some(c) = &mut cache {
+        let out = flow::Outgoing {
+            url: &url,
+            headers: &headers,
+            request: req,
+            upstream,
+        };
+        if let Some(resp) = c.serve_while_revalidating(ctx, out, inbound, head) {
             log.cache = Some("stale");
             return Ok(outbound(route, table, resp, ex, 0.0, extra));
         }
@@ -292,76 +230,24 @@ async fn route_and_proxy(
     .await;
     let upstream_ms = platform::now_ms() - sent_at;
     log.upstream_ms = Some(upstream_ms);
-    if let (Some(st), Some((c, _))) = (&stale, &cached) {
-        let failed = match &sent {
-            Err(e) => Some(e.status()),
-            Ok(r) if r.status() >= 500 => Some(r.status()),
-            Ok(_) => None,
-        };
-        if let Some(resp) = failed.and_then(|code| adapter::serve_if_error(st, code, inbound, head))
-        {
-            log.cache = Some("stale");
-            return Ok(outbound(route, table, resp, ex, upstream_ms, extra));
-        }
-        if let Ok(r) = &sent {
-            if r.status() == 304 {
-                let now = platform::now_ms() as u64;
-                if let Some(resp) = adapter::revalidated(ctx, st, r, c, inbound, now, head) {
-                    log.cache = Some("revalidated");
-                    return Ok(outbound(route, table, resp, ex, upstream_ms, extra));
-                }
-            }
-        }
+    if let Some((resp, label)) = cache
+        .as_ref()
+        .and_then(|c| c.answer_from_cache(ctx, &sent, inbound, head))
+    {
+        log.cache = Some(label);
+        return Ok(outbound(route, table, resp, ex, upstream_ms, extra));
     }
     let resp = sent?;
 
     if route.websocket && resp.status() == 101 {
         return Ok(resp); // the handshake response carries the socket; it cannot be re-wrapped
     }
-    let to_store = pending.as_ref().or(stale.as_ref().map(|s| &s.pending));
-    if let (Some((_, _)), None) = (&cached, &gens) {
-        log.cache = Some("bypass");
-        extra.push((
-            "cache-status",
-            format!(
-                "{}; fwd=bypass; fwd-status={}; detail=purge-counters-unavailable",
-                crate::cache::status::CACHE_NAME,
-                resp.status()
-            ),
-        ));
-    }
-    if let (Some(pending), Some((c, _)), Some(g)) = (to_store, &cached, &gens) {
-        let now = platform::now_ms() as u64;
-        let outcome = adapter::store(ctx, pending, c, &resp, inbound, g, now);
-        log.cache = Some(
-            if matches!(outcome, Outcome::Forwarded { stored: true, .. }) {
-                "stored"
-            } else {
-                "miss"
-            },
-        );
-        extra.push(("cache-status", crate::cache::status::header(&outcome)));
-    }
-    // Every response of a cached route says how old it is (a forwarded one: the origin's Age).
-    if cached.is_some() && resp.headers().get("age").ok().flatten().is_none() {
-        extra.push(("age", "0".to_string()));
+    if let Some(c) = &cache {
+        let (label, mut headers) = c.finish(ctx, &resp, inbound);
+        log.cache = Some(label);
+        extra.append(&mut headers);
     }
     Ok(outbound(route, table, resp, ex, upstream_ms, extra))
-}
-
-/// On a cached route only what the key holds reaches the origin (no unkeyed header can
-/// poison the stored response): every request header not listed here is removed.
-fn trim_for_cache(headers: &Headers, c: &Cache, table: &crate::config::Table) {
-    let keep = js_sys::Array::new();
-    let names = FORWARDED_ON_CACHED_ROUTES
-        .iter()
-        .chain(c.key_headers)
-        .chain(CACHE_GATEWAY_HEADERS)
-        .chain(table.identity_headers);
-    for name in names {
-        keep.push(&wasm_bindgen::JsValue::from_str(name));
-    }
-    platform::keep_only(headers, &keep);
 }
 
 /// Outbound: hop-by-hop stripped, request id and timing added, policies in reverse order.

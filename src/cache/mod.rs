@@ -7,6 +7,8 @@
 pub mod adapter;
 pub mod conditional;
 pub mod control;
+#[cfg(target_arch = "wasm32")]
+pub mod flow;
 pub mod freshness;
 pub mod generations;
 pub mod key;
