@@ -13,6 +13,8 @@ use crate::config::{Table, Upstream};
 use crate::error::GatewayError;
 use crate::platform;
 use crate::policy::cache::{Cache, FORWARDED_ON_CACHED_ROUTES};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use web_sys::{Headers, Request, Response};
 
@@ -68,14 +70,6 @@ pub async fn look_up(
     env: &worker::Env,
 ) -> Looked {
     let query = policy.query(at.query);
-    let mut parts = policy.key(
-        at.route,
-        at.host,
-        at.path,
-        query.as_deref(),
-        |h| at.inbound.get(h).ok().flatten(),
-        identity,
-    );
     let mut step = CacheStep {
         policy,
         query: None,
@@ -86,16 +80,22 @@ pub async fn look_up(
     let now = platform::now_ms() as u64;
     // Without the purge counters an entry purged earlier could be served: bypass.
     if let Some(g) = generations::current(env, now).await {
+        let mut parts = policy.key(
+            at.route,
+            at.host,
+            at.path,
+            query.as_deref(),
+            |h| at.inbound.get(h).ok().flatten(),
+            identity,
+        );
         parts.generation = g.route(at.route);
-        let key = parts.url();
-        match adapter::lookup(key, at.inbound, &g, now, at.head).await {
+        match adapter::lookup(parts.url(), at.inbound, &g, now, at.head).await {
             Lookup::Hit(resp) => return Looked::Hit(resp),
             Lookup::Miss(p) => step.pending = Some(p),
             Lookup::Stale(st) => step.stale = Some(st),
         }
         step.gens = Some(g);
     }
-    drop(parts);
     step.query = query;
     trim(upstream_headers, policy, table);
     if let Some(st) = &step.stale {
@@ -108,17 +108,28 @@ pub async fn look_up(
     Looked::Forward(step)
 }
 
+thread_local! {
+    /// Per cache policy, the header names its origin may see, as a JS array built once per
+    /// isolate.
+    static KEEP: RefCell<HashMap<usize, js_sys::Array>> = RefCell::new(HashMap::new());
+}
+
 /// Removes every request header the origin may not see on a cached route.
-fn trim(headers: &Headers, c: &Cache, table: &Table) {
-    let keep = js_sys::Array::new();
-    let names = FORWARDED_ON_CACHED_ROUTES
-        .iter()
-        .chain(c.key_headers)
-        .chain(GATEWAY_HEADERS)
-        .chain(table.identity_headers);
-    for name in names {
-        keep.push(&wasm_bindgen::JsValue::from_str(name));
-    }
+fn trim(headers: &Headers, c: &'static Cache, table: &Table) {
+    let keep = KEEP.with(|k| {
+        k.borrow_mut()
+            .entry(c as *const Cache as usize)
+            .or_insert_with(|| {
+                FORWARDED_ON_CACHED_ROUTES
+                    .iter()
+                    .chain(c.key_headers)
+                    .chain(GATEWAY_HEADERS)
+                    .chain(table.identity_headers)
+                    .map(|name| wasm_bindgen::JsValue::from_str(name))
+                    .collect()
+            })
+            .clone()
+    });
     platform::keep_only(headers, &keep);
 }
 
