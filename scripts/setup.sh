@@ -26,7 +26,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version"
 fi
 
 wkb_version=$(awk '/^name = "worker"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
-if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$wkb_version" ]; then
+if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$wkb_version" ]; then
   say "installing worker-build $wkb_version (one-time compile, ~2 minutes)"
   cargo install worker-build --version "$wkb_version" --force
 fi

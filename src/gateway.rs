@@ -16,7 +16,9 @@ use crate::http::url::RequestUrl;
 use crate::log::{iso8601, AccessLog};
 use crate::platform;
 use crate::policy::{Flow, Inbound};
-use crate::route::{host_for_matching, normalise, upstream_path, Matched, RouteIndex};
+use crate::route::{
+    check_double_encoding, host_for_matching, normalise, upstream_path, Matched, RouteIndex,
+};
 use crate::upstream::{proxy, resolve::cached_origin};
 use web_sys::{Headers, Request, Response, ResponseInit};
 use worker::{Context, Env};
@@ -107,6 +109,9 @@ async fn route_and_proxy(
         Matched::NotFound => return Err(GatewayError::RouteNotFound),
     };
     log.route = Some(route.id);
+    if !route.allow_double_encoding {
+        check_double_encoding(&path).map_err(GatewayError::BadPath)?;
+    }
     let table = index.table();
     let upstream = &table.upstreams[route.upstream as usize];
     log.upstream = Some(upstream.name);

@@ -2,7 +2,8 @@
 
 use gatehouse::config::{Method, PathGroup, RewritePart, Route, Table, Upstream, UrlPart};
 use gatehouse::route::{
-    host_for_matching, normalise, upstream_path, Matched, PathError, RouteIndex,
+    check_double_encoding, host_for_matching, normalise, upstream_path, Matched, PathError,
+    RouteIndex,
 };
 
 #[test]
@@ -28,7 +29,12 @@ fn normalisation_table() {
         ("/v1/admin/.%2e/users/42", Ok("/v1/users/42")),
         ("/v1/users/42/", Ok("/v1/users/42")),
         ("/v1/users/42/.", Ok("/v1/users/42")),
-        ("/v1/users/...", Ok("/v1/users/...")),
+        ("/v1/users/.hidden", Ok("/v1/users/.hidden")),
+        ("/v1/users/a..b", Ok("/v1/users/a..b")),
+        (
+            "/v1/users/caf%c3%a9%e2%82%ac%f0%9f%98%80",
+            Ok("/v1/users/caf%C3%A9%E2%82%AC%F0%9F%98%80"),
+        ),
         ("/v1/users/a.json", Ok("/v1/users/a.json")),
         ("/v1/users/x;a=1", Ok("/v1/users/x;a=1")),
         // rejected
@@ -49,6 +55,33 @@ fn normalisation_table() {
         ("/v1/public/..;/admin", Err(DotSegmentParameter)),
         ("/v1/public/.;x/admin", Err(DotSegmentParameter)),
         ("/v1/public/%2e%2e;/admin", Err(DotSegmentParameter)),
+        // escapes of bytes >= 0x80 must be valid UTF-8 (RFC 3629)
+        ("/v1/public/%C0%AE%C0%AE/admin", Err(InvalidUtf8)), // overlong '.'
+        ("/v1/public/%c0%af", Err(InvalidUtf8)),             // overlong '/'
+        ("/v1/public/%c1%9c", Err(InvalidUtf8)),             // overlong '\'
+        ("/v1/public/%e0%80%ae", Err(InvalidUtf8)),          // 3-byte overlong '.'
+        ("/v1/public/%f0%80%80%ae", Err(InvalidUtf8)),       // 4-byte overlong '.'
+        ("/v1/public/%ed%a0%80", Err(InvalidUtf8)),          // surrogate U+D800
+        ("/v1/public/%80", Err(InvalidUtf8)),                // lone continuation byte
+        ("/v1/public/%c3", Err(InvalidUtf8)),                // truncated sequence
+        ("/v1/public/%c3a", Err(InvalidUtf8)),               // sequence broken by a plain byte
+        ("/v1/public/%f5%80%80%80", Err(InvalidUtf8)),       // above U+10FFFF
+        ("/v1/public/%ff", Err(InvalidUtf8)),
+        // characters that NFKC or best-fit conversion folds into '.', '/', '\'
+        (
+            "/v1/public/%ef%bc%8e%ef%bc%8e/admin",
+            Err(LookalikeCharacter),
+        ), // fullwidth ..
+        ("/v1/public/%ef%bc%8f", Err(LookalikeCharacter)), // fullwidth /
+        ("/v1/public/%e2%80%a5", Err(LookalikeCharacter)), // two dot leader
+        ("/v1/public/%e2%88%95", Err(LookalikeCharacter)), // division slash
+        ("/v1/public/%c2%a5", Err(LookalikeCharacter)),    // yen sign, '\' in cp932
+        // dot segments with encoded parameters, and dot-and-space runs
+        ("/v1/public/..%3bx/admin", Err(DotSegmentParameter)),
+        ("/v1/public/.%3B/admin", Err(DotSegmentParameter)),
+        ("/v1/users/...", Err(DotSegmentVariant)),
+        ("/v1/public/..%20/admin", Err(DotSegmentVariant)),
+        ("/v1/public/%20../admin", Err(DotSegmentVariant)),
         ("v1/users", Err(NotAbsolute)),
         ("", Err(NotAbsolute)),
     ];
@@ -58,6 +91,45 @@ fn normalisation_table() {
             expected.as_deref().map_err(|e| *e),
             "normalising {raw:?}"
         );
+    }
+}
+
+#[test]
+fn double_encoding_table() {
+    let refused = [
+        "/v1/public/..%252f..%252fadmin/secret",
+        "/v1/public/%252e%252e/admin",
+        "/v1/public/%252E",
+        "/v1/public/%255c",
+        "/v1/public/%255C",
+        "/v1/public/%2525",
+        "/v1/public/%2525252e",
+        "/v1/public/%25C0%25AE",      // double-encoded overlong '.'
+        "/v1/public/%25ef%25bc%258e", // double-encoded fullwidth '.'
+        "/v1/public/..%253Bx",        // a second decoding makes '..;x'
+        "/v1/public/..%2520",         // a second decoding makes '.. '
+        "/v1/public/%2541",           // a second decoding would change the path
+        "/v1/public/%25u002e",        // IIS %u escapes
+    ];
+    for raw in refused {
+        let path = normalise(raw).unwrap_or_else(|e| panic!("{raw}: {e:?}"));
+        assert_eq!(
+            check_double_encoding(&path),
+            Err(PathError::DoubleEncoding),
+            "{raw}"
+        );
+    }
+    let allowed = [
+        "/v1/public/100%25", // a literal '%'
+        "/v1/public/100%25-off",
+        "/v1/public/a%2520b", // a double-encoded space decodes to a plain segment
+        "/v1/public/caf%25C3%25A9", // double-encoded UTF-8
+        "/v1/public/a%253Fb", // '?' after two decodings is not a path trick
+        "/v1/public/plain",
+    ];
+    for raw in allowed {
+        let path = normalise(raw).unwrap();
+        assert_eq!(check_double_encoding(&path), Ok(()), "{raw}");
     }
 }
 
@@ -97,6 +169,7 @@ static TABLE: Table = Table {
             ]),
             policies: &[],
             websocket: false,
+            allow_double_encoding: false,
         },
         Route {
             id: "put-user",
@@ -107,6 +180,7 @@ static TABLE: Table = Table {
             rewrite: None,
             policies: &[],
             websocket: false,
+            allow_double_encoding: false,
         },
         Route {
             id: "me",
@@ -117,6 +191,7 @@ static TABLE: Table = Table {
             rewrite: None,
             policies: &[],
             websocket: false,
+            allow_double_encoding: false,
         },
         Route {
             id: "partner",
@@ -127,6 +202,7 @@ static TABLE: Table = Table {
             rewrite: None,
             policies: &[],
             websocket: false,
+            allow_double_encoding: false,
         },
         Route {
             id: "partner-only",
@@ -137,6 +213,7 @@ static TABLE: Table = Table {
             rewrite: None,
             policies: &[],
             websocket: false,
+            allow_double_encoding: false,
         },
         Route {
             id: "whoami",
@@ -147,6 +224,7 @@ static TABLE: Table = Table {
             rewrite: None,
             policies: &[],
             websocket: false,
+            allow_double_encoding: false,
         },
         Route {
             id: "files",
@@ -157,6 +235,7 @@ static TABLE: Table = Table {
             rewrite: Some(&[RewritePart::Lit("/store/"), RewritePart::Param("rest")]),
             policies: &[],
             websocket: false,
+            allow_double_encoding: false,
         },
     ],
     paths: &[

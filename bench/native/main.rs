@@ -51,6 +51,7 @@ fn table(n: usize) -> &'static Table {
                 rewrite: Some(rewrite),
                 policies: &[],
                 websocket: false,
+                allow_double_encoding: false,
             }
         })
         .collect();

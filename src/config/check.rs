@@ -76,6 +76,8 @@ pub struct CheckedRoute {
     /// Indices into [`Checked::policies`], the route's own policies only.
     pub policies: Vec<usize>,
     pub websocket: bool,
+    /// Skip the double-encoding check (`%252e`) for this route.
+    pub allow_double_encoding: bool,
 }
 
 /// The whole checked configuration.
@@ -484,6 +486,7 @@ fn check_route(
         rewrite,
         policies,
         websocket: spec.websocket,
+        allow_double_encoding: spec.allow_double_encoding,
     })
 }
 

@@ -54,7 +54,7 @@ pub fn emit(c: &Checked) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "        // {}\n        Route {{ id: {:?}, path: {:?}, methods: &[{}], host: {:?}, upstream: {}, rewrite: {}, policies: &[{}], websocket: {} }},",
+            "        // {}\n        Route {{ id: {:?}, path: {:?}, methods: &[{}], host: {:?}, upstream: {}, rewrite: {}, policies: &[{}], websocket: {}, allow_double_encoding: {} }},",
             r.file,
             r.id,
             r.path,
@@ -63,7 +63,8 @@ pub fn emit(c: &Checked) -> String {
             r.upstream,
             rewrite,
             policies.join(", "),
-            r.websocket
+            r.websocket,
+            r.allow_double_encoding
         );
     }
     s.push_str("    ],\n    paths: &[\n");

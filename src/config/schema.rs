@@ -66,6 +66,8 @@ pub struct RouteSpec {
     pub policies: Vec<PolicyRef>,
     #[serde(default)]
     pub websocket: bool,
+    #[serde(default)]
+    pub allow_double_encoding: bool,
 }
 
 /// A route's policy entry: the name of a `[policies.<name>]` table, or an inline table.

@@ -84,6 +84,8 @@ pub struct Route {
     pub policies: &'static [u16],
     /// Keep `Upgrade`/`Connection` so WebSocket handshakes reach the origin.
     pub websocket: bool,
+    /// Forward double-encoded escapes (`%252e`) instead of refusing them with 400 `bad-path`.
+    pub allow_double_encoding: bool,
 }
 
 impl Route {
