@@ -30,6 +30,8 @@ pub enum Denied {
     AlgorithmNotAllowed {
         alg: String,
     },
+    /// The JOSE header (or the claims object) breaks a rule a verifier must not ignore.
+    Header(super::jose_header::HeaderRefusal),
     /// No key with the token's `kid` (or none at all for its algorithm).
     UnknownKey,
     BadSignature,
@@ -69,6 +71,7 @@ impl Denied {
             Denied::AlgorithmNotAllowed { alg } => {
                 format!("the token's algorithm {alg:?} is not accepted here")
             }
+            Denied::Header(refusal) => refusal.describe(),
             Denied::UnknownKey => "the token was signed with an unknown key".into(),
             Denied::BadSignature => "the token's signature is invalid".into(),
             Denied::MissingExpiry => "the token has no expiry (exp)".into(),

@@ -7,6 +7,7 @@ pub mod backend;
 pub mod credentials;
 pub mod denied;
 pub mod identity;
+pub mod jose_header;
 pub mod jwk;
 pub mod jwks;
 pub mod ttl_cache;

@@ -1,7 +1,8 @@
 //! `kind = "jwt"`: verifies a JSON Web Token and makes its claims the request's identity.
 //!
 //! Order of checks: find the token (Authorization `Bearer`, then the configured cookie, then
-//! the query parameter) -> size limit -> verified-token cache -> parse -> `alg` in the
+//! the query parameter) -> size limit -> verified-token cache -> JOSE header rules
+//! ([`jose_header`]: `crit`, `b64`, `cty`, `typ`, JWE headers, repeated members) -> parse -> `alg` in the
 //! allow-list -> signature (HMAC with jwt-compact; RSA, ECDSA and EdDSA through the
 //! backend, WebCrypto in the worker) -> `exp`, `nbf`, `iat` with leeway -> `iss` -> `aud`.
 //! Claims are only looked at once the signature holds.
@@ -10,7 +11,7 @@ use crate::auth::backend::AuthBackend;
 use crate::auth::jwk::{KeyMaterial, PublicJwk};
 use crate::auth::jwks::{self, JwksTimes, Need};
 use crate::auth::ttl_cache::TtlCache;
-use crate::auth::{credentials, Alg, AuthError, Denied, Identity, KeyKind, Scheme};
+use crate::auth::{credentials, jose_header, Alg, AuthError, Denied, Identity, KeyKind, Scheme};
 use crate::config::UrlPart;
 use crate::error::GatewayError;
 use jwt_compact::alg::{Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key};
@@ -89,6 +90,11 @@ impl Jwt {
             }
         }
 
+        match jose_header::check(&token) {
+            Ok(None) => {}
+            Ok(Some(refusal)) => return Err(deny(Denied::Header(refusal))),
+            Err(()) => return Err(deny(Denied::Malformed)),
+        }
         let untrusted = UntrustedToken::new(&token).map_err(|_| deny(Denied::Malformed))?;
         let alg = Alg::parse(untrusted.algorithm())
             .filter(|a| self.algorithms.contains(a))
