@@ -133,6 +133,23 @@ fn double_encoding_table() {
     }
 }
 
+/// The wire-level attack list (tests/fixtures/path_attacks.json, also sent by the e2e test):
+/// each path is refused before any route's upstream is called.
+#[test]
+fn shared_attack_paths_are_refused_by_normalisation_or_the_double_encoding_check() {
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/path_attacks.json")).unwrap();
+    for raw in fixture["refused"].as_array().unwrap() {
+        let raw = raw.as_str().unwrap();
+        let refused = normalise(raw).map_or(true, |p| check_double_encoding(&p).is_err());
+        assert!(refused, "{raw} must be refused");
+    }
+    for case in fixture["archive"].as_array().unwrap() {
+        let raw = case["path"].as_str().unwrap();
+        assert!(normalise(raw).is_ok(), "{raw} is a valid path");
+    }
+}
+
 #[test]
 fn normalisation_is_idempotent() {
     for raw in ["/v1/%75sers//42/", "/a/./b/../c", "/x/%c3%a9/%41"] {

@@ -50,7 +50,6 @@ fn upstream_headers_on_a_real_headers_object() {
             traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
             tracestate: None,
             websocket: false,
-            allow_double_encoding: false,
         },
     );
     assert_eq!(h.get("x-hop").unwrap(), None);

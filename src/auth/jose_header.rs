@@ -17,6 +17,7 @@
 //! member name that appears twice in the header or in the claims (parsers disagree on which
 //! one wins).
 
+use super::Denied;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
@@ -107,23 +108,25 @@ fn printable(s: &str) -> String {
     s.chars().filter(char::is_ascii_graphic).take(40).collect()
 }
 
-/// Checks the header and the claims object of a compact JWS. `Ok(None)` when they pass;
-/// `Ok(Some(refusal))` when a rule refuses them; `Err(())` when the token is not three
-/// base64url parts with JSON objects (the caller reports it as malformed).
-pub fn check(token: &str) -> Result<Option<HeaderRefusal>, ()> {
+/// Checks the header and the claims object of a compact JWS. Refuses with
+/// [`Denied::Header`] when a rule refuses them, or [`Denied::Malformed`] when the token is not
+/// base64url parts holding JSON objects.
+pub fn check(token: &str) -> Result<(), Denied> {
     let mut parts = token.split('.');
     let (Some(header), Some(claims)) = (parts.next(), parts.next()) else {
-        return Err(());
+        return Err(Denied::Malformed);
     };
     let header = decode_members::<Value>(header)?;
     if let Some(refusal) = check_header(&header.members) {
-        return Ok(Some(refusal));
+        return Err(Denied::Header(refusal));
     }
     if let Some(name) = header.duplicate {
-        return Ok(Some(HeaderRefusal::DuplicateHeader(name)));
+        return Err(Denied::Header(HeaderRefusal::DuplicateHeader(name)));
     }
-    let claims = decode_members::<IgnoredAny>(claims)?;
-    Ok(claims.duplicate.map(HeaderRefusal::DuplicateClaim))
+    match decode_members::<IgnoredAny>(claims)?.duplicate {
+        Some(name) => Err(Denied::Header(HeaderRefusal::DuplicateClaim(name))),
+        None => Ok(()),
+    }
 }
 
 fn check_header(members: &[(String, Value)]) -> Option<HeaderRefusal> {
@@ -177,9 +180,9 @@ struct Members<V> {
     duplicate: Option<String>,
 }
 
-fn decode_members<V: for<'de> Deserialize<'de>>(part: &str) -> Result<Members<V>, ()> {
-    let json = Base64UrlUnpadded::decode_vec(part).map_err(|_| ())?;
-    serde_json::from_slice(&json).map_err(|_| ())
+fn decode_members<V: for<'de> Deserialize<'de>>(part: &str) -> Result<Members<V>, Denied> {
+    let json = Base64UrlUnpadded::decode_vec(part).map_err(|_| Denied::Malformed)?;
+    serde_json::from_slice(&json).map_err(|_| Denied::Malformed)
 }
 
 impl<'de, V: Deserialize<'de>> Deserialize<'de> for Members<V> {

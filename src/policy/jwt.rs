@@ -90,11 +90,7 @@ impl Jwt {
             }
         }
 
-        match jose_header::check(&token) {
-            Ok(None) => {}
-            Ok(Some(refusal)) => return Err(deny(Denied::Header(refusal))),
-            Err(()) => return Err(deny(Denied::Malformed)),
-        }
+        jose_header::check(&token).map_err(deny)?;
         let untrusted = UntrustedToken::new(&token).map_err(|_| deny(Denied::Malformed))?;
         let alg = Alg::parse(untrusted.algorithm())
             .filter(|a| self.algorithms.contains(a))

@@ -3,7 +3,10 @@
 // origin received (nothing, or exactly the canonical path) - not only the status.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { useGateway, request, expectProblem } from "./harness.mjs";
+
+const attacks = JSON.parse(readFileSync(new URL("../fixtures/path_attacks.json", import.meta.url)));
 
 const s = useGateway();
 
@@ -81,7 +84,28 @@ test("a catch-all parameter cannot smuggle dot segments upstream", async () => {
 });
 
 test("non-unreserved escapes are forwarded encoded exactly once", async () => {
-  const { res, reached } = await send("/v1/files/caf%c3%a9/%252F");
+  const { res, reached } = await send("/v1/files/caf%c3%a9/a%2520b");
   assert.equal(res.status, 200);
-  assert.equal(reached[0].path, "/storage/public/caf%C3%A9/%252F");
+  assert.equal(reached[0].path, "/storage/public/caf%C3%A9/a%2520b");
+});
+
+test("overlong UTF-8, lookalike, double-encoded and dot-parameter escapes are 400 bad-path and reach nothing", async () => {
+  for (const path of attacks.refused) {
+    const { res, reached } = await send(path);
+    const p = expectProblem(assert, res, 400, "bad-path");
+    assert.match(p.detail, /request path/, path);
+    assert.deepEqual(reached, [], `${path} must not reach the origin`);
+  }
+});
+
+test("a route with allow_double_encoding = true forwards double-encoded escapes unchanged", async () => {
+  for (const { path, forwarded } of attacks.archive) {
+    const { res, reached } = await send(path);
+    assert.equal(res.status, 200, `${path}: ${res.text}`);
+    assert.deepEqual(reached.map((r) => r.path), [forwarded], path);
+  }
+  // Its other path rules still hold.
+  const { res, reached } = await send("/v1/archive/%C0%AE%C0%AE/x");
+  expectProblem(assert, res, 400, "bad-path");
+  assert.deepEqual(reached, []);
 });
