@@ -19,7 +19,7 @@
 
 use super::Denied;
 use base64ct::{Base64UrlUnpadded, Encoding};
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::fmt;
@@ -116,14 +116,14 @@ pub fn check(token: &str) -> Result<(), Denied> {
     let (Some(header), Some(claims)) = (parts.next(), parts.next()) else {
         return Err(Denied::Malformed);
     };
-    let header = decode_members::<Value>(header)?;
+    let header = decode_members(header)?;
     if let Some(refusal) = check_header(&header.members) {
         return Err(Denied::Header(refusal));
     }
     if let Some(name) = header.duplicate {
         return Err(Denied::Header(HeaderRefusal::DuplicateHeader(name)));
     }
-    match decode_members::<IgnoredAny>(claims)?.duplicate {
+    match decode_members(claims)?.duplicate {
         Some(name) => Err(Denied::Header(HeaderRefusal::DuplicateClaim(name))),
         None => Ok(()),
     }
@@ -175,32 +175,32 @@ fn crit_refusal(value: &Value) -> HeaderRefusal {
 }
 
 /// A JSON object's members in order, with the first name that appeared twice.
-struct Members<V> {
-    members: Vec<(String, V)>,
+struct Members {
+    members: Vec<(String, Value)>,
     duplicate: Option<String>,
 }
 
-fn decode_members<V: for<'de> Deserialize<'de>>(part: &str) -> Result<Members<V>, Denied> {
+fn decode_members(part: &str) -> Result<Members, Denied> {
     let json = Base64UrlUnpadded::decode_vec(part).map_err(|_| Denied::Malformed)?;
     serde_json::from_slice(&json).map_err(|_| Denied::Malformed)
 }
 
-impl<'de, V: Deserialize<'de>> Deserialize<'de> for Members<V> {
+impl<'de> Deserialize<'de> for Members {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor<V>(std::marker::PhantomData<V>);
-        impl<'de, V: Deserialize<'de>> Visitor<'de> for ObjectVisitor<V> {
-            type Value = Members<V>;
+        struct ObjectVisitor;
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = Members;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<V>, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
                 let mut out = Members {
                     members: Vec::new(),
                     duplicate: None,
                 };
                 let mut seen = HashSet::new();
                 while let Some(name) = map.next_key::<String>()? {
-                    let value = map.next_value::<V>()?;
+                    let value = map.next_value::<Value>()?;
                     if !seen.insert(name.clone()) && out.duplicate.is_none() {
                         out.duplicate = Some(name.clone());
                     }
@@ -209,6 +209,6 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Members<V> {
                 Ok(out)
             }
         }
-        d.deserialize_map(ObjectVisitor(std::marker::PhantomData))
+        d.deserialize_map(ObjectVisitor)
     }
 }
