@@ -11,9 +11,11 @@
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod ctx;
 pub mod error;
 pub mod http;
 pub mod log;
+pub mod pipeline;
 pub mod policy;
 pub mod ratelimit;
 pub mod route;
@@ -23,6 +25,8 @@ pub mod upstream;
 mod admin;
 #[cfg(target_arch = "wasm32")]
 pub mod durable;
+#[cfg(target_arch = "wasm32")]
+mod exchange;
 #[cfg(target_arch = "wasm32")]
 mod gateway;
 #[cfg(target_arch = "wasm32")]

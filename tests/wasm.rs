@@ -8,7 +8,7 @@ use gatehouse::http::forwarding::{
 };
 use gatehouse::http::HeaderEdit;
 use gatehouse::platform;
-use gatehouse::upstream::proxy;
+use gatehouse::upstream::forward;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{Headers, Request, Response, ResponseInit};
@@ -98,13 +98,17 @@ fn randomness_comes_from_the_runtime_csprng() {
 async fn closed_port_is_upstream_unreachable() {
     let h = Headers::new().unwrap();
     let req = Request::new_with_str("http://127.0.0.1/").unwrap();
-    let err = proxy::send(proxy::Outgoing {
+    static DOWN: gatehouse::config::Upstream = gatehouse::config::Upstream {
+        name: "down",
+        url: &[],
+        timeout_ms: 5000,
+    };
+    let err = forward::send(forward::Outgoing {
         url: "http://127.0.0.1:1/",
         method: "GET",
         headers: &h,
         body_from: &req,
-        upstream: "down",
-        timeout_ms: 5000,
+        upstream: &DOWN,
     })
     .await
     .unwrap_err();

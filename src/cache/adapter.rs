@@ -17,6 +17,7 @@ use super::freshness::{age_s, lifetime, parse_http_date, Lifetime, ResponseFacts
 use super::generations::Generations;
 use super::key::is_tag;
 use super::status::{self, Outcome};
+use crate::http::answer::Answer;
 use crate::platform;
 use crate::policy::cache::Cache;
 use wasm_bindgen::JsCast;
@@ -105,7 +106,7 @@ pub struct Stale {
 }
 
 pub enum Lookup {
-    Hit(Response),
+    Hit(Answer),
     Stale(Box<Stale>),
     Miss(Pending),
 }
@@ -170,9 +171,10 @@ pub async fn lookup(
     }
 }
 
-/// The client's response from a stored entry: metadata removed, the origin's
+/// The client's answer from a stored entry: metadata removed, the origin's
 /// `Cache-Control` and `Vary` restored, `Age` and `Cache-Status` set; 304 when the client's
-/// validators match; no body for HEAD.
+/// validators match; no body for HEAD. The headers are a fresh copy the outbound step edits,
+/// so the answer is wrapped into a response only once.
 fn to_client(
     stored: &Response,
     meta: &Meta,
@@ -180,7 +182,7 @@ fn to_client(
     cache_status: &str,
     inbound: &Headers,
     head: bool,
-) -> Option<Response> {
+) -> Option<Answer> {
     let out = platform::client_headers(
         stored,
         meta.origin_cc.clone(),
@@ -197,22 +199,18 @@ fn to_client(
             header(&out, "etag").as_deref(),
             header(&out, "last-modified").as_deref(),
         );
-    let init = ResponseInit::new();
-    init.set_headers_headers(&out);
     if not_modified {
-        init.set_status(304);
         for name in ["content-length", "content-type", "content-encoding"] {
             let _ = out.delete(name);
         }
-    } else {
-        init.set_status(stored.status());
     }
+    let status = if not_modified { 304 } else { stored.status() };
     let body = if head || not_modified {
         None
     } else {
         stored.body()
     };
-    Response::new_with_opt_readable_stream_and_init(body.as_ref(), &init).ok()
+    Some(Answer::stream(status, out, body))
 }
 
 /// Serves a stale entry because the origin failed (`stale-if-error`), if still within its
@@ -222,7 +220,7 @@ pub fn serve_if_error(
     fwd_status: u16,
     inbound: &Headers,
     head: bool,
-) -> Option<Response> {
+) -> Option<Answer> {
     if stale.age_s >= stale.ttl_s + stale.sie_s {
         return None;
     }
@@ -242,7 +240,7 @@ pub fn serve_if_error(
 
 /// Serves a stale entry while it is refreshed in the background, if still within its
 /// `stale-while-revalidate` window.
-pub fn serve_while_revalidating(stale: &Stale, inbound: &Headers, head: bool) -> Option<Response> {
+pub fn serve_while_revalidating(stale: &Stale, inbound: &Headers, head: bool) -> Option<Answer> {
     if stale.age_s >= stale.ttl_s + stale.swr_s {
         return None;
     }
@@ -273,7 +271,7 @@ pub fn revalidated(
     inbound: &Headers,
     now_ms: u64,
     head: bool,
-) -> Option<Response> {
+) -> Option<Answer> {
     let merged = Headers::new_with_headers(&stale.stored.headers()).ok()?;
     let fresh = not_modified.headers();
     if let Some(cc) = header(&fresh, "cache-control") {

@@ -1,8 +1,10 @@
-//! The `cache` policy's steps in the request flow (wasm only), called by the gateway at three
-//! points: at the policy's place in the chain ([`look_up`]: serve a fresh hit, or go on with
-//! a [`CacheStep`]), just before the upstream call ([`CacheStep::serve_while_revalidating`]),
-//! and once the origin answered ([`CacheStep::answer_from_cache`] for 304s and
-//! `stale-if-error`, then [`CacheStep::finish`] to store and label the response).
+//! The `cache` policy's phases in the worker (wasm only):
+//! - `on_request` ([`on_request`]): at the policy's place in the chain, serve a fresh hit, or
+//!   go on with a [`CacheStep`] (the canonical query upstream, the request trimmed to the key);
+//! - `before_upstream` ([`before_upstream`]): serve a stale entry while it is refreshed in the
+//!   background (`stale-while-revalidate`);
+//! - `after_upstream` ([`after_upstream`]): a stale entry the origin confirmed with 304 or
+//!   failed to replace (`stale-if-error`), else store and label the origin's answer.
 
 use super::adapter::{self, Lookup, Pending, Stale};
 use super::generations::{self, Generations};
@@ -11,6 +13,9 @@ use super::status::{self, Outcome};
 use crate::auth::Identity;
 use crate::config::{Table, Upstream};
 use crate::error::GatewayError;
+use crate::exchange::WorkerExchange;
+use crate::http::answer::Answer;
+use crate::pipeline::Flow;
 use crate::platform;
 use crate::policy::cache::{Cache, FORWARDED_ON_CACHED_ROUTES};
 use std::cell::RefCell;
@@ -41,8 +46,8 @@ pub struct At<'a> {
 
 /// What the lookup decided.
 pub enum Looked {
-    /// A fresh entry (or a 304 for it): the client's response.
-    Hit(Response),
+    /// A fresh entry (or a 304 for it): the client's answer.
+    Hit(Answer),
     /// The request goes upstream; the step carries what the cache needs afterwards.
     Forward(CacheStep),
 }
@@ -141,6 +146,78 @@ pub struct Outgoing<'a> {
     pub upstream: &'static Upstream,
 }
 
+/// `on_request`: looks the request up at the policy's place in the chain (after the
+/// authentication before it, so entries can be per consumer).
+pub async fn on_request(
+    policy: &'static Cache,
+    x: &mut WorkerExchange<'_>,
+) -> Result<Flow<Answer>, GatewayError> {
+    let at = At {
+        route: x.route.map_or("", |r| r.id),
+        host: x.ctx.url.host,
+        path: &x.path,
+        query: x.ctx.url.query,
+        inbound: &x.inbound,
+        head: x.ctx.is_head(),
+    };
+    let identity = x.ctx.identity.as_ref();
+    match look_up(policy, &at, identity, &x.upstream_headers, x.table, x.env).await {
+        Looked::Hit(answer) => {
+            x.ctx.log.cache = Some("hit");
+            Ok(Flow::Respond(answer))
+        }
+        Looked::Forward(step) => {
+            x.upstream_query = step.query.clone();
+            x.scratch.cache = Some(step);
+            Ok(Flow::Continue)
+        }
+    }
+}
+
+/// `before_upstream`: a stale entry inside its `stale-while-revalidate` window is served now.
+pub fn before_upstream(x: &mut WorkerExchange<'_>) -> Result<Flow<Answer>, GatewayError> {
+    let (Some(step), Some(route)) = (x.scratch.cache.as_mut(), x.route) else {
+        return Ok(Flow::Continue);
+    };
+    let out = Outgoing {
+        url: &x.upstream_url,
+        headers: &x.upstream_headers,
+        request: x.req,
+        upstream: &x.table.upstreams[route.upstream as usize],
+    };
+    let head = x.ctx.method == "HEAD";
+    match step.serve_while_revalidating(x.worker_ctx, out, &x.inbound, head) {
+        Some(answer) => {
+            x.ctx.log.cache = Some("stale");
+            Ok(Flow::Respond(answer))
+        }
+        None => Ok(Flow::Continue),
+    }
+}
+
+/// `after_upstream`: the stored copy when the origin confirmed it (304) or failed inside
+/// `stale-if-error`; otherwise the origin's answer, stored when allowed and labelled with
+/// `Cache-Status` and `Age`.
+pub fn after_upstream(
+    x: &mut WorkerExchange<'_>,
+    result: Result<Answer, GatewayError>,
+) -> Result<Answer, GatewayError> {
+    let Some(step) = x.scratch.cache.as_ref() else {
+        return result;
+    };
+    let head = x.ctx.is_head();
+    if let Some((answer, label)) = step.answer_from_cache(x.worker_ctx, &result, &x.inbound, head) {
+        x.ctx.log.cache = Some(label);
+        return Ok(answer);
+    }
+    if let Some(resp) = result.as_ref().ok().and_then(Answer::source) {
+        let (label, headers) = step.finish(x.worker_ctx, resp, &x.inbound);
+        x.ctx.log.cache = Some(label);
+        x.ctx.response_headers.extend(headers);
+    }
+    result
+}
+
 impl CacheStep {
     /// `stale-while-revalidate`: a stale entry inside its window is served now and refreshed
     /// after the response (unless this isolate is already refreshing it).
@@ -150,9 +227,9 @@ impl CacheStep {
         out: Outgoing<'_>,
         inbound: &Headers,
         head: bool,
-    ) -> Option<Response> {
+    ) -> Option<Answer> {
         let st = self.stale.as_ref()?;
-        let resp = adapter::serve_while_revalidating(st, inbound, head)?;
+        let answer = adapter::serve_while_revalidating(st, inbound, head)?;
         if !refresh::running(&st.pending.url) {
             if let (Ok(headers), Ok(request), Ok(inbound), Some(stale)) = (
                 Headers::new_with_headers(out.headers),
@@ -169,14 +246,13 @@ impl CacheStep {
                         headers,
                         request,
                         inbound,
-                        upstream: out.upstream.name,
-                        timeout_ms: out.upstream.timeout_ms,
+                        upstream: out.upstream,
                         gens: self.gens.clone().unwrap_or_default(),
                     },
                 );
             }
         }
-        Some(resp)
+        Some(answer)
     }
 
     /// After revalidating a stale entry: its refreshed copy on a 304, or the stale copy when
@@ -184,21 +260,21 @@ impl CacheStep {
     pub fn answer_from_cache(
         &self,
         ctx: &worker::Context,
-        sent: &Result<Response, GatewayError>,
+        sent: &Result<Answer, GatewayError>,
         inbound: &Headers,
         head: bool,
-    ) -> Option<(Response, &'static str)> {
+    ) -> Option<(Answer, &'static str)> {
         let st = self.stale.as_ref()?;
         let failed = match sent {
             Err(e) => Some(e.status()),
-            Ok(r) if r.status() >= 500 => Some(r.status()),
+            Ok(r) if r.status >= 500 => Some(r.status),
             Ok(_) => None,
         };
         if let Some(code) = failed {
             return adapter::serve_if_error(st, code, inbound, head).map(|r| (r, "stale"));
         }
-        match sent {
-            Ok(r) if r.status() == 304 => {
+        match sent.as_ref().ok().and_then(Answer::source) {
+            Some(r) if r.status() == 304 => {
                 let now = platform::now_ms() as u64;
                 adapter::revalidated(ctx, st, r, self.policy, inbound, now, head)
                     .map(|r| (r, "revalidated"))

@@ -5,7 +5,7 @@
 use super::adapter::{self, Stale};
 use crate::platform;
 use crate::policy::cache::Cache;
-use crate::upstream::proxy;
+use crate::upstream::forward;
 use std::cell::RefCell;
 use std::collections::HashSet;
 use wasm_bindgen::JsCast;
@@ -24,8 +24,7 @@ pub struct Refresh {
     pub headers: Headers,
     pub request: Request,
     pub inbound: Headers,
-    pub upstream: &'static str,
-    pub timeout_ms: u32,
+    pub upstream: &'static crate::config::Upstream,
     pub gens: std::rc::Rc<super::generations::Generations>,
 }
 
@@ -42,13 +41,12 @@ pub fn start(ctx: &worker::Context, r: Refresh) {
     let js: &wasm_bindgen::JsValue = ctx.as_ref().as_ref();
     let bg = worker::Context::new(js.clone().unchecked_into());
     ctx.wait_until(async move {
-        let sent = proxy::send(proxy::Outgoing {
+        let sent = forward::send(forward::Outgoing {
             url: &r.url,
             method: "GET",
             headers: &r.headers,
             body_from: &r.request,
             upstream: r.upstream,
-            timeout_ms: r.timeout_ms,
         })
         .await;
         let now = platform::now_ms() as u64;

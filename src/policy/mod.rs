@@ -1,8 +1,9 @@
 //! Policies: named, reusable steps a route runs around its upstream call.
 //!
-//! Inbound steps run in route order (the gateway's `default_policies` first) and may answer
-//! the request themselves with [`Flow::Respond`]; outbound steps run in reverse order on the
-//! origin's response. Each `kind` in routes/ is one module here and one variant of [`Policy`].
+//! Each `kind` in routes/ is one module here and one variant of [`Policy`]. In the worker the
+//! phases of [`crate::pipeline`] reach them through `phases.rs`: inbound steps run in route
+//! order (the gateway's `default_policies` first) and may answer the request themselves with
+//! [`Flow::Respond`]; `on_response` runs in reverse order on every answer.
 
 pub mod any;
 pub mod api_key;
@@ -10,6 +11,8 @@ pub mod cache;
 pub mod headers;
 pub mod jwt;
 pub mod mtls;
+#[cfg(target_arch = "wasm32")]
+pub mod phases;
 pub mod rate_limit;
 pub mod require;
 
@@ -18,13 +21,7 @@ use crate::auth::{AuthBackend, AuthError, Denied, Identity, Scheme};
 use crate::error::GatewayError;
 use crate::http::HeaderEdit;
 
-/// What an inbound step decided.
-pub enum Flow<R> {
-    /// Go on to the next policy, then the upstream.
-    Continue,
-    /// Answer with this response; later policies and the upstream are skipped.
-    Respond(R),
-}
+pub use crate::pipeline::Flow;
 
 /// A compiled policy. The config key `kind = "<name>"` selects the variant.
 #[derive(Debug)]
@@ -64,9 +61,6 @@ pub struct Inbound<'a, H, B> {
     pub response_headers: Vec<(&'static str, String)>,
     /// Problems a policy tolerated and the gateway should log (a limiter that failed open).
     pub warnings: Vec<String>,
-    /// Set by a `cache` policy: the gateway looks the request up before the next policy and
-    /// stores the origin's response.
-    pub cache: Option<&'static cache::Cache>,
 }
 
 impl<'a, H, B> Inbound<'a, H, B> {
@@ -80,7 +74,6 @@ impl<'a, H, B> Inbound<'a, H, B> {
             route,
             response_headers: Vec::new(),
             warnings: Vec::new(),
-            cache: None,
         }
     }
 }
@@ -113,7 +106,8 @@ impl Policy {
                 req.response_headers.extend(passed.headers);
                 req.warnings.extend(passed.failed_open);
             }
-            Policy::Cache(c) => req.cache = Some(c),
+            // The cache works in every phase; the worker runs it from `phases.rs`.
+            Policy::Cache(_) => {}
             Policy::Require(r) => {
                 if let Err(reason) = r.check(req.identity.as_ref()) {
                     let scheme = req.identity_scheme.unwrap_or(Scheme::Bearer);

@@ -3,6 +3,6 @@
 pub mod resolve;
 
 #[cfg(target_arch = "wasm32")]
-pub mod proxy;
+pub mod forward;
 
 pub use resolve::resolve_origin;

@@ -1,6 +1,9 @@
-//! Sends a request to an origin with the runtime's `fetch` and turns the answer into the
-//! client's response. A thin adapter: header rules live in `http::forwarding`.
+//! The one way to reach an origin: the request path, cache revalidations and
+//! stale-while-revalidate refreshes all call [`send`], so timeouts (and the breakers and
+//! retries to come) apply to every one of them. A thin adapter over the runtime's `fetch`;
+//! header rules live in `http::forwarding`.
 
+use crate::config::Upstream;
 use crate::error::GatewayError;
 use crate::platform;
 use wasm_bindgen::JsCast;
@@ -14,8 +17,8 @@ pub struct Outgoing<'a> {
     pub headers: &'a Headers,
     /// The client's request, whose body is streamed through (not buffered).
     pub body_from: &'a Request,
-    pub upstream: &'static str,
-    pub timeout_ms: u32,
+    /// Its name (for errors) and timeout.
+    pub upstream: &'static Upstream,
 }
 
 /// Sends the request. Redirects are never followed (they go back to the client as-is).
@@ -26,21 +29,18 @@ pub async fn send(out: Outgoing<'_>) -> Result<Response, GatewayError> {
     } else {
         out.body_from.body()
     };
-    let sent = platform::fetch_with_timeout(out.url, out.method, out.headers, body, out.timeout_ms);
+    let (upstream, timeout_ms) = (out.upstream.name, out.upstream.timeout_ms);
+    let sent = platform::fetch_with_timeout(out.url, out.method, out.headers, body, timeout_ms);
     match JsFuture::from(sent).await {
         Ok(resp) => resp
             .dyn_into::<Response>()
-            .map_err(|_| GatewayError::UpstreamUnreachable {
-                upstream: out.upstream,
-            }),
+            .map_err(|_| GatewayError::UpstreamUnreachable { upstream }),
         Err(reason) if reason.as_string().as_deref() == Some("timeout") => {
             Err(GatewayError::UpstreamTimeout {
-                upstream: out.upstream,
-                timeout_ms: out.timeout_ms,
+                upstream,
+                timeout_ms,
             })
         }
-        Err(_) => Err(GatewayError::UpstreamUnreachable {
-            upstream: out.upstream,
-        }),
+        Err(_) => Err(GatewayError::UpstreamUnreachable { upstream }),
     }
 }

@@ -1,0 +1,247 @@
+//! [`WorkerExchange`]: one request inside the worker (wasm only), the runtime side of
+//! [`crate::pipeline`]: routing, the upstream request, the one upstream call, problems, and
+//! the outbound step every answer passes.
+
+use crate::config::{Method, Route, Table};
+use crate::ctx::Ctx;
+use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
+use crate::http::answer::Answer;
+use crate::http::forwarding::{
+    prepare_downstream_response, prepare_upstream_request, server_timing, strip_hop_by_hop,
+    Forwarded,
+};
+use crate::pipeline::Exchange;
+use crate::platform;
+use crate::policy::phases::Scratch;
+use crate::route::{
+    check_double_encoding, host_for_matching, normalise, upstream_path, Matched, RouteIndex,
+};
+use crate::upstream::{forward, resolve::cached_origin};
+use web_sys::{Headers, Request};
+use worker::{Context, Env};
+
+/// One request and everything the phases share about it.
+pub struct WorkerExchange<'a> {
+    pub ctx: Ctx<'a>,
+    pub req: &'a Request,
+    /// The client's headers, as sent.
+    pub inbound: Headers,
+    pub env: &'a Env,
+    pub worker_ctx: &'a Context,
+    pub table: &'static Table,
+    /// Set once the request matched a route.
+    pub route: Option<&'static Route>,
+    /// The normalised path (what was matched).
+    pub path: String,
+    /// The path sent upstream (the route's rewrite applied).
+    pub upstream_path: String,
+    /// Headers sent to the origin: the client's, cleaned, with the gateway's set.
+    pub upstream_headers: Headers,
+    /// Replaces the client's query upstream when set (a cached route's canonical query).
+    pub upstream_query: Option<String>,
+    /// Set by [`Exchange::prepare_upstream`].
+    pub upstream_url: String,
+    /// Per-request state of the route's policies between phases.
+    pub scratch: Scratch,
+}
+
+impl<'a> WorkerExchange<'a> {
+    pub fn new(
+        ctx: Ctx<'a>,
+        req: &'a Request,
+        env: &'a Env,
+        worker_ctx: &'a Context,
+    ) -> WorkerExchange<'a> {
+        WorkerExchange {
+            inbound: req.headers(),
+            ctx,
+            req,
+            env,
+            worker_ctx,
+            table: RouteIndex::global().table(),
+            route: None,
+            path: String::new(),
+            upstream_path: String::new(),
+            upstream_headers: Headers::new().expect("Headers constructor"),
+            upstream_query: None,
+            upstream_url: String::new(),
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// Normalises and matches the path (400, 404, 405 as errors), then prepares the upstream
+    /// request headers: the client's without hop-by-hop, gateway-owned and identity headers,
+    /// plus forwarding, request-id and trace headers.
+    pub fn route_request(&mut self) -> Result<&'static Route, GatewayError> {
+        let index = RouteIndex::global();
+        let path = normalise(self.ctx.url.path).map_err(GatewayError::BadPath)?;
+        let host = host_for_matching(self.ctx.url.host);
+        let (route, params) = match index.find(Method::parse(&self.ctx.method), &host, &path) {
+            Matched::Found { route, params, .. } => (route, params),
+            Matched::MethodNotAllowed { allow } => {
+                return Err(GatewayError::MethodNotAllowed { allow })
+            }
+            Matched::NotFound => return Err(GatewayError::RouteNotFound),
+        };
+        self.ctx.log.route = Some(route.id);
+        if !route.allow_double_encoding {
+            check_double_encoding(&path).map_err(GatewayError::BadPath)?;
+        }
+        self.upstream_path = upstream_path(route, &path, &params);
+        self.path = path.into_owned();
+        self.route = Some(route);
+        let upstream = &self.table.upstreams[route.upstream as usize];
+        self.ctx.log.upstream = Some(upstream.name);
+
+        let mut headers =
+            Headers::new_with_headers(&self.inbound).map_err(|_| GatewayError::Internal {
+                what: "copy the request headers",
+            })?;
+        let ids = &self.ctx.ids;
+        let traceparent = ids.traceparent();
+        let tracestate = if ids.continued {
+            self.inbound.get("tracestate").ok().flatten()
+        } else {
+            None
+        };
+        prepare_upstream_request(
+            &mut headers,
+            &Forwarded {
+                client_ip: self.ctx.client_ip.as_deref(),
+                proto: self.ctx.url.scheme,
+                host: self.ctx.url.host,
+                request_id: &ids.request_id,
+                traceparent: &traceparent,
+                tracestate: tracestate.as_deref(),
+                websocket: route.websocket,
+            },
+        );
+        // Identity headers only ever come from authentication policies.
+        if !self.table.identity_headers.is_empty() {
+            platform::delete_names(&headers, self.table.identity_headers);
+        }
+        self.upstream_headers = headers;
+        Ok(route)
+    }
+
+    /// A 200 JSON answer of the gateway's own (the admin endpoint).
+    pub fn json(&mut self, body: String) -> Answer {
+        let headers = Headers::new().expect("Headers constructor");
+        let _ = headers.set("content-type", "application/json");
+        let _ = headers.set("cache-control", "no-store");
+        Answer::text(200, headers, Some(body))
+    }
+}
+
+impl Exchange for WorkerExchange<'_> {
+    type Answer = Answer;
+
+    fn prepare_upstream(&mut self) -> Result<(), GatewayError> {
+        let Some(route) = self.route else {
+            return Err(GatewayError::RouteNotFound);
+        };
+        let upstream = &self.table.upstreams[route.upstream as usize];
+        let env = self.env;
+        let origin = cached_origin(
+            route.upstream as usize,
+            upstream,
+            |name| env.var(name).ok().map(|v| v.to_string()),
+            |err| {
+                let line = serde_json::json!({ "level": "error", "message": err.detail() });
+                platform::console_log(&line.to_string())
+            },
+        )?;
+        let query = match &self.upstream_query {
+            Some(q) => Some(q.as_str()),
+            None => self.ctx.url.query,
+        };
+        self.upstream_url = upstream_url(
+            &origin.authority,
+            &origin.base_path,
+            &self.upstream_path,
+            query,
+        );
+        Ok(())
+    }
+
+    async fn upstream(&mut self) -> Result<Answer, GatewayError> {
+        let Some(route) = self.route else {
+            return Err(GatewayError::RouteNotFound);
+        };
+        let upstream = &self.table.upstreams[route.upstream as usize];
+        let sent_at = platform::now_ms();
+        let sent = forward::send(forward::Outgoing {
+            url: &self.upstream_url,
+            method: &self.ctx.method,
+            headers: &self.upstream_headers,
+            body_from: self.req,
+            upstream,
+        })
+        .await;
+        let upstream_ms = platform::now_ms() - sent_at;
+        self.ctx.upstream_ms = Some(upstream_ms);
+        self.ctx.log.upstream_ms = Some(upstream_ms);
+        let resp = sent?;
+        if route.websocket && resp.status() == 101 {
+            return Ok(Answer::sealed(resp)); // carries the socket; cannot be re-wrapped
+        }
+        Ok(Answer::of(resp))
+    }
+
+    fn problem(&mut self, error: &GatewayError) -> Answer {
+        self.ctx.log.error = Some(error.slug());
+        let body = error.to_problem(self.ctx.url.path, &self.ctx.ids.request_id);
+        let headers = Headers::new().expect("Headers constructor");
+        let _ = headers.set("content-type", PROBLEM_CONTENT_TYPE);
+        let _ = headers.set("cache-control", "no-store");
+        // Policy headers first (a limit that passed), then the error's (the limit that refused).
+        let policy_headers = std::mem::take(&mut self.ctx.response_headers);
+        for (name, value) in policy_headers.into_iter().chain(error.headers()) {
+            let _ = headers.append(name, &value);
+        }
+        let body = (!self.ctx.is_head()).then_some(body);
+        Answer::text(error.status(), headers, body)
+    }
+
+    fn outbound(&mut self, mut answer: Answer) -> Answer {
+        if answer.is_sealed() {
+            return answer;
+        }
+        let gateway_ms =
+            platform::now_ms() - self.ctx.started_ms - self.ctx.upstream_ms.unwrap_or(0.0);
+        let request_id = &self.ctx.ids.request_id;
+        if !answer.is_gateway_made() {
+            prepare_downstream_response(
+                &mut answer.headers,
+                request_id,
+                gateway_ms,
+                self.ctx.upstream_ms.unwrap_or(0.0),
+            );
+        } else {
+            strip_hop_by_hop(&mut answer.headers, false);
+            let _ = answer.headers.set("x-request-id", request_id);
+            let _ = answer
+                .headers
+                .set("server-timing", &server_timing(gateway_ms, None));
+        }
+        // Appended: each rate_limit policy adds its own list items.
+        for (name, value) in &self.ctx.response_headers {
+            let _ = answer.headers.append(name, value);
+        }
+        answer
+    }
+}
+
+fn upstream_url(authority: &str, base: &str, path: &str, query: Option<&str>) -> String {
+    let mut url = String::with_capacity(
+        authority.len() + base.len() + path.len() + query.map_or(0, str::len) + 1,
+    );
+    url.push_str(authority);
+    url.push_str(base);
+    url.push_str(path);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}

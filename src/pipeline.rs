@@ -1,0 +1,119 @@
+//! The request flow in phases, written once for any runtime:
+//!
+//! ```text
+//! on_request (route order)      each step may answer: Flow::Respond skips to on_response
+//! prepare_upstream              where the request goes (URL, headers), once
+//! before_upstream (route order) each step may answer (serve stale while revalidating)
+//! upstream                      one call: the origin's response or a GatewayError
+//! after_upstream (reverse)      each step sees the result and may replace it
+//! on_response (reverse)         every step of the route, whatever produced the answer
+//! outbound                      request id, Server-Timing, hop-by-hop: every answer
+//! ```
+//!
+//! An error at any point becomes the answer ([`Exchange::problem`]) and still passes
+//! `on_response` and `outbound`, so a 401 or a 429 carries the same request id, policy headers
+//! and CORS fields as a proxied 200. The worker's exchange lives in `gateway.rs`; native tests
+//! drive this same function with a recording exchange (tests/pipeline.rs).
+
+use crate::error::GatewayError;
+
+/// What an inbound phase decided.
+pub enum Flow<A> {
+    /// Go on to the next step, then the upstream.
+    Continue,
+    /// Answer with this; later inbound steps and the upstream are skipped, but every step's
+    /// `on_response` and the outbound step still run.
+    Respond(A),
+}
+
+/// One policy's phases over an exchange `X`. Every phase has a no-op default.
+#[allow(async_fn_in_trait)] // single-threaded runtime: no Send bounds wanted
+pub trait Phases<X: Exchange> {
+    /// Before the upstream is chosen, in route order. May refuse (`Err`), answer
+    /// (`Flow::Respond`, e.g. a cache hit) or change the request. Default: continue.
+    async fn on_request(&self, _x: &mut X) -> Result<Flow<X::Answer>, GatewayError> {
+        Ok(Flow::Continue)
+    }
+
+    /// After [`Exchange::prepare_upstream`], just before the upstream call, in route order.
+    /// May answer instead of calling the upstream (serve a stale entry while refreshing it).
+    /// Default: continue.
+    async fn before_upstream(&self, _x: &mut X) -> Result<Flow<X::Answer>, GatewayError> {
+        Ok(Flow::Continue)
+    }
+
+    /// After the upstream call, in reverse route order: sees the origin's answer or the
+    /// error and returns what goes on (the same, or a replacement: a stale entry when the
+    /// origin failed, a cached copy the origin confirmed with 304). Default: unchanged.
+    async fn after_upstream(
+        &self,
+        _x: &mut X,
+        result: Result<X::Answer, GatewayError>,
+    ) -> Result<X::Answer, GatewayError> {
+        result
+    }
+
+    /// On every answer, in reverse route order, whether it came from the origin, a step's
+    /// `Respond` or an error. Edits the answer's headers. Default: nothing.
+    fn on_response(&self, _x: &mut X, _answer: &mut X::Answer) {}
+}
+
+/// The runtime side of one request: how to reach the upstream and how an answer leaves.
+#[allow(async_fn_in_trait)]
+pub trait Exchange {
+    /// An answer on its way to the client, with headers the steps may edit.
+    type Answer;
+
+    /// Resolves where the request goes and prepares what is sent, after every `on_request`.
+    fn prepare_upstream(&mut self) -> Result<(), GatewayError>;
+
+    /// The one upstream call of the request path.
+    async fn upstream(&mut self) -> Result<Self::Answer, GatewayError>;
+
+    /// The problem+json answer for an error (the one place errors become answers).
+    fn problem(&mut self, error: &GatewayError) -> Self::Answer;
+
+    /// The last step for every answer: request id, Server-Timing, hop-by-hop stripping and
+    /// headers policies asked for; turns the answer into what the runtime sends.
+    fn outbound(&mut self, answer: Self::Answer) -> Self::Answer;
+}
+
+/// Runs the phases of `steps` (a route's policies, in route order) over `x`; returns the
+/// answer after the outbound step.
+pub async fn run<X, S>(x: &mut X, steps: &[S]) -> X::Answer
+where
+    X: Exchange,
+    S: Phases<X>,
+{
+    let mut answer = match answered(x, steps).await {
+        Ok(a) => a,
+        Err(e) => x.problem(&e),
+    };
+    for step in steps.iter().rev() {
+        step.on_response(x, &mut answer);
+    }
+    x.outbound(answer)
+}
+
+async fn answered<X, S>(x: &mut X, steps: &[S]) -> Result<X::Answer, GatewayError>
+where
+    X: Exchange,
+    S: Phases<X>,
+{
+    for step in steps {
+        if let Flow::Respond(a) = step.on_request(x).await? {
+            return Ok(a);
+        }
+    }
+    x.prepare_upstream()?;
+    for step in steps {
+        if let Flow::Respond(a) = step.before_upstream(x).await? {
+            return Ok(a);
+        }
+    }
+    let mut result = x.upstream().await;
+    for step in steps.iter().rev() {
+        result = step.after_upstream(x, result).await;
+    }
+    result
+}
