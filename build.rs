@@ -4,26 +4,10 @@
 //! `GATEHOUSE_ROUTES` points at another routes directory (used by benchmarks); the default is
 //! `routes/` next to Cargo.toml.
 
-#[path = "src/auth/alg.rs"]
-#[allow(dead_code)]
-mod alg;
-#[path = "src/config/check.rs"]
-mod check;
-#[path = "src/config/check_auth.rs"]
-mod check_auth;
-#[path = "src/config/check_cache.rs"]
-mod check_cache;
-#[path = "src/config/emit.rs"]
-mod emit;
-#[path = "src/auth/jwk.rs"]
-#[allow(dead_code)]
-mod jwk;
-#[path = "src/config/origin.rs"]
-mod origin;
-#[path = "src/config/reserved.rs"]
-mod reserved;
-#[path = "src/config/schema.rs"]
-mod schema;
+#[path = "src/config/checker/mod.rs"]
+mod checker;
+
+use checker::{check, emit};
 
 use std::path::{Path, PathBuf};
 

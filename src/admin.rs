@@ -14,12 +14,11 @@ use crate::cache::key::is_tag;
 use crate::config::Method;
 use crate::error::GatewayError;
 use crate::http::url::RequestUrl;
-use crate::platform;
 use crate::policy::Policy;
 use crate::route::{host_for_matching, normalise, Matched, RouteIndex};
+use crate::runtime;
 use serde::Deserialize;
 use std::collections::HashMap;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::Request;
 use worker::Env;
 
@@ -61,11 +60,7 @@ pub async fn purge(req: &Request, env: &Env, method: &str) -> Result<String, Gat
         return Err(GatewayError::AdminUnauthorized);
     }
     let bad = |detail: String| GatewayError::BadAdminRequest { detail };
-    let text = match req.text() {
-        Ok(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_string()),
-        Err(_) => None,
-    }
-    .unwrap_or_default();
+    let text = runtime::io::request_text(req).await.unwrap_or_default();
     if text.len() > MAX_BODY {
         return Err(bad(format!("the body is larger than {MAX_BODY} bytes")));
     }
@@ -74,7 +69,7 @@ pub async fn purge(req: &Request, env: &Env, method: &str) -> Result<String, Gat
             "the body must be JSON with one of \"route\", \"tag\" or \"url\" ({e})"
         ))
     })?;
-    let now = platform::now_ms() as u64;
+    let now = runtime::now_ms() as u64;
     match (p.route, p.tag, p.url) {
         (Some(route), None, None) => {
             if !cached_routes().any(|(id, _)| id == route) {
@@ -97,11 +92,7 @@ pub async fn purge(req: &Request, env: &Env, method: &str) -> Result<String, Gat
         }
         (None, None, Some(url)) => {
             let key = url_key(&url, &p.headers, env, now).await?;
-            let deleted = JsFuture::from(platform::cache_delete(&key))
-                .await
-                .ok()
-                .and_then(|v| v.as_bool())
-                .unwrap_or(false);
+            let deleted = runtime::io::cache_delete(&key).await;
             Ok(serde_json::json!({ "purged": "url", "url": url, "deleted": deleted }).to_string())
         }
         _ => Err(bad(
@@ -178,16 +169,10 @@ async fn bump(
     key: &str,
     now: u64,
 ) -> Result<std::rc::Rc<generations::Generations>, GatewayError> {
-    let js: &wasm_bindgen::JsValue = env.as_ref();
-    let answer = JsFuture::from(platform::generations_bump(js, key))
+    let json = runtime::io::generations_bump(env, key)
         .await
-        .map_err(|e| GatewayError::PurgeUnavailable {
-            why: e.as_string().unwrap_or_else(|| "no answer".into()),
-        })?;
-    answer
-        .as_string()
-        .and_then(|json| generations::remember(&json, now))
-        .ok_or_else(|| GatewayError::PurgeUnavailable {
-            why: "bad answer".into(),
-        })
+        .map_err(|why| GatewayError::PurgeUnavailable { why })?;
+    generations::remember(&json, now).ok_or_else(|| GatewayError::PurgeUnavailable {
+        why: "bad answer".into(),
+    })
 }

@@ -5,17 +5,17 @@
 use crate::config::{Method, Route, Table};
 use crate::ctx::Ctx;
 use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
-use crate::http::answer::Answer;
 use crate::http::forwarding::{
     prepare_downstream_response, prepare_upstream_request, server_timing, strip_hop_by_hop,
     Forwarded,
 };
 use crate::pipeline::Exchange;
-use crate::platform;
 use crate::policy::phases::Scratch;
 use crate::route::{
     check_double_encoding, host_for_matching, normalise, upstream_path, Matched, RouteIndex,
 };
+use crate::runtime;
+use crate::runtime::answer::Answer;
 use crate::upstream::{forward, resolve::cached_origin};
 use web_sys::{Headers, Request};
 use worker::{Context, Env};
@@ -118,7 +118,7 @@ impl<'a> WorkerExchange<'a> {
         );
         // Identity headers only ever come from authentication policies.
         if !self.table.identity_headers.is_empty() {
-            platform::delete_names(&headers, self.table.identity_headers);
+            runtime::delete_names(&headers, self.table.identity_headers);
         }
         self.upstream_headers = headers;
         Ok(route)
@@ -148,7 +148,7 @@ impl Exchange for WorkerExchange<'_> {
             |name| env.var(name).ok().map(|v| v.to_string()),
             |err| {
                 let line = serde_json::json!({ "level": "error", "message": err.detail() });
-                platform::console_log(&line.to_string())
+                runtime::console_log(&line.to_string())
             },
         )?;
         let query = match &self.upstream_query {
@@ -169,7 +169,7 @@ impl Exchange for WorkerExchange<'_> {
             return Err(GatewayError::RouteNotFound);
         };
         let upstream = &self.table.upstreams[route.upstream as usize];
-        let sent_at = platform::now_ms();
+        let sent_at = runtime::now_ms();
         let sent = forward::send(forward::Outgoing {
             url: &self.upstream_url,
             method: &self.ctx.method,
@@ -178,7 +178,7 @@ impl Exchange for WorkerExchange<'_> {
             upstream,
         })
         .await;
-        let upstream_ms = platform::now_ms() - sent_at;
+        let upstream_ms = runtime::now_ms() - sent_at;
         self.ctx.upstream_ms = Some(upstream_ms);
         self.ctx.log.upstream_ms = Some(upstream_ms);
         let resp = sent?;
@@ -208,7 +208,7 @@ impl Exchange for WorkerExchange<'_> {
             return answer;
         }
         let gateway_ms =
-            platform::now_ms() - self.ctx.started_ms - self.ctx.upstream_ms.unwrap_or(0.0);
+            runtime::now_ms() - self.ctx.started_ms - self.ctx.upstream_ms.unwrap_or(0.0);
         let request_id = &self.ctx.ids.request_id;
         if !answer.is_gateway_made() {
             prepare_downstream_response(

@@ -7,19 +7,19 @@
 
 use crate::ctx::Ctx;
 use crate::exchange::WorkerExchange;
-use crate::http::answer::Answer;
 use crate::pipeline::{self, Exchange};
-use crate::platform;
 use crate::policy::Policy;
 use crate::route::RouteIndex;
+use crate::runtime;
+use crate::runtime::answer::Answer;
 use web_sys::{Request, Response};
 use worker::{Context, Env};
 
 /// Handles one request. Never fails: errors are answered as problem+json.
 pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
-    let started = platform::now_ms();
+    let started = runtime::now_ms();
     let table = RouteIndex::global().table();
-    platform::intern_static_strings(table);
+    runtime::intern_static_strings(table);
     let inbound = req.headers();
     let url = req.url();
     let ctx = Ctx::new(
@@ -28,7 +28,7 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
         inbound.get("x-request-id").ok().flatten().as_deref(),
         inbound.get("traceparent").ok().flatten().as_deref(),
         inbound.get("cf-connecting-ip").ok().flatten(),
-        &platform::random_40(),
+        &runtime::random_40(),
         started,
     );
     let mut x = WorkerExchange::new(ctx, &req, &env, &wctx);
@@ -62,7 +62,7 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
 /// The log step: the access-log line is written after the response is handed back.
 fn finish(mut x: WorkerExchange<'_>, answer: Answer) -> Response {
     x.ctx.log.status = answer.status;
-    x.ctx.log.duration_ms = platform::now_ms() - x.ctx.started_ms;
-    platform::log_later(x.worker_ctx, &x.ctx.log.to_json());
+    x.ctx.log.duration_ms = runtime::now_ms() - x.ctx.started_ms;
+    runtime::log_later(x.worker_ctx, &x.ctx.log.to_json());
     answer.into_response()
 }

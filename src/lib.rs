@@ -30,7 +30,7 @@ mod exchange;
 #[cfg(target_arch = "wasm32")]
 mod gateway;
 #[cfg(target_arch = "wasm32")]
-pub mod platform;
+pub mod runtime;
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]

@@ -1,8 +1,12 @@
 //! Response caching, pure parts: Cache-Control parsing, what may be stored and for how long,
-//! ages, cache keys (query normalisation, header and partition parts, no ambiguity), and the
-//! Cache-Status header.
+//! ages, cache keys (query normalisation, header and partition parts, no ambiguity), a stored
+//! entry's windows, Vary record and tags, and the Cache-Status header.
 
 use gatehouse::cache::control::{parse, CacheControl};
+use gatehouse::cache::entry::{
+    keep_s, tags_current, tags_record, vary_matches, vary_names, vary_record, within_window,
+    Windows, MAX_TAGS, REVALIDATE_KEEP_S,
+};
 use gatehouse::cache::freshness::{age_s, lifetime, Lifetime, NotStored, ResponseFacts};
 use gatehouse::cache::key::{canonical_query, KeyParts, QueryRule};
 use gatehouse::cache::status::{header, Outcome};
@@ -268,6 +272,130 @@ fn cache_status_follows_rfc_9211() {
         }),
         "Gatehouse; fwd=uri-miss; fwd-status=200; detail=no-store"
     );
+    assert_eq!(
+        header(&Outcome::StaleWhileRevalidate { ttl_s: -3 }),
+        "Gatehouse; hit; ttl=-3; detail=stale-while-revalidate"
+    );
+    assert_eq!(
+        header(&Outcome::StaleIfError { fwd_status: 502 }),
+        "Gatehouse; fwd=stale; fwd-status=502; detail=stale-if-error"
+    );
+    assert_eq!(
+        header(&Outcome::Forwarded {
+            fwd: "stale",
+            fwd_status: 304,
+            stored: true,
+            detail: None
+        }),
+        "Gatehouse; fwd=stale; fwd-status=304; stored"
+    );
+    assert_eq!(
+        header(&Outcome::Bypass { fwd_status: 200 }),
+        "Gatehouse; fwd=bypass; fwd-status=200; detail=purge-counters-unavailable"
+    );
+}
+
+#[test]
+fn stale_windows_come_from_the_route_then_the_entry_then_the_origin() {
+    let origin = parse("max-age=60, stale-if-error=300, stale-while-revalidate=30");
+    let w = |route, entry| Windows::choose(route, entry, &origin);
+    assert_eq!(
+        w((None, None), (None, None)),
+        Windows {
+            if_error_s: 300,
+            while_revalidate_s: 30
+        }
+    );
+    assert_eq!(
+        w((None, None), (Some(7), Some(8))),
+        Windows {
+            if_error_s: 7,
+            while_revalidate_s: 8
+        }
+    );
+    assert_eq!(
+        w((Some(1), None), (Some(7), Some(8))),
+        Windows {
+            if_error_s: 1,
+            while_revalidate_s: 8
+        }
+    );
+    assert_eq!(
+        Windows::choose((None, None), (None, None), &parse("max-age=5")),
+        Windows::default()
+    );
+}
+
+#[test]
+fn an_entry_is_kept_for_its_fresh_time_left_plus_its_longest_stale_use() {
+    let life = Lifetime {
+        ttl_s: 100,
+        initial_age_s: 10,
+    };
+    let none = Windows::default();
+    assert_eq!(keep_s(life, none, false), 90, "fresh time left only");
+    assert_eq!(
+        keep_s(life, none, true),
+        190,
+        "validators: another lifetime to revalidate"
+    );
+    let sie = Windows {
+        if_error_s: 600,
+        while_revalidate_s: 30,
+    };
+    assert_eq!(keep_s(life, sie, true), 690, "the longest window wins");
+    let long = Lifetime {
+        ttl_s: 10 * REVALIDATE_KEEP_S,
+        initial_age_s: 0,
+    };
+    assert_eq!(
+        keep_s(long, none, true),
+        10 * REVALIDATE_KEEP_S + REVALIDATE_KEEP_S,
+        "revalidation time is capped at a day"
+    );
+    // Boundaries of a window: age 100 with ttl 60 and a 40 s window is outside.
+    assert!(within_window(99, 60, 40));
+    assert!(!within_window(100, 60, 40));
+    assert!(
+        !within_window(60, 60, 0),
+        "no window: stale the moment freshness ends"
+    );
+}
+
+#[test]
+fn a_vary_record_matches_only_the_same_request_header_values() {
+    let req = |n: &str| match n {
+        "accept-language" => Some("de".to_string()),
+        _ => None,
+    };
+    let record = vary_record("Accept-Language, X-Absent", req);
+    assert_eq!(record, r#"[["accept-language","de"],["x-absent",null]]"#);
+    assert_eq!(vary_names(&record), "accept-language, x-absent");
+    assert!(vary_matches(&record, req));
+    assert!(!vary_matches(&record, |_| None), "another language misses");
+    let sent_absent_header = |n: &str| (n == "x-absent").then(|| "1".to_string()).or(req(n));
+    assert!(
+        !vary_matches(&record, sent_absent_header),
+        "a header absent when stored must stay absent"
+    );
+    assert_eq!(vary_record(" , ", req), "[]");
+}
+
+#[test]
+fn tags_are_the_routes_then_the_origins_valid_ones_with_their_purge_counters() {
+    let counter = |t: &str| if t == "news" { 4 } else { 0 };
+    let record = tags_record(&["demo"], Some("news, bad tag!, , sport"), counter).unwrap();
+    assert_eq!(record, r#"[["demo",0],["news",4],["sport",0]]"#);
+    assert!(tags_current(&record, counter));
+    assert!(
+        !tags_current(&record, |t| if t == "news" { 5 } else { 0 }),
+        "a purged tag makes the entry a miss"
+    );
+    assert_eq!(tags_record(&[], None, counter), None);
+    let many: Vec<String> = (0..50).map(|i| format!("t{i}")).collect();
+    let record = tags_record(&[], Some(&many.join(",")), |_| 0).unwrap();
+    let stored: Vec<(String, u64)> = serde_json::from_str(&record).unwrap();
+    assert_eq!(stored.len(), MAX_TAGS);
 }
 
 #[test]

@@ -1,30 +1,11 @@
 //! The build-time checker: every broken config fails with `routes/<file>: route "<id>": <rule>`.
 //! A table of broken files and the exact message each must produce.
 
-#[path = "../src/auth/alg.rs"]
-#[allow(dead_code)]
-mod alg;
-#[path = "../src/config/check.rs"]
-#[allow(dead_code)] // build.rs reads the fields the tests do not
-mod check;
-#[path = "../src/config/check_auth.rs"]
-#[allow(dead_code)]
-mod check_auth;
-#[path = "../src/config/check_cache.rs"]
-#[allow(dead_code)]
-mod check_cache;
-#[path = "../src/auth/jwk.rs"]
-#[allow(dead_code)]
-mod jwk;
-#[path = "../src/config/origin.rs"]
-mod origin;
-#[path = "../src/config/reserved.rs"]
-mod reserved;
-#[path = "../src/config/schema.rs"]
-#[allow(dead_code)]
-mod schema;
+#[path = "../src/config/checker/mod.rs"]
+mod checker;
 
-use check::{check, RewritePart, SourceFile, UrlPart};
+use checker::check::{self, check, RewritePart, SourceFile};
+use checker::lex::{self, UrlPart};
 
 const GATEWAY: &str = r#"
 [upstreams.users]
@@ -304,13 +285,13 @@ fn rewrite_templates_accept_catch_all_params() {
 
 #[test]
 fn durations_accept_ms_seconds_and_minutes() {
-    assert_eq!(check::parse_duration_ms("250ms"), Ok(250));
-    assert_eq!(check::parse_duration_ms("5s"), Ok(5000));
-    assert_eq!(check::parse_duration_ms("2m"), Ok(120_000));
-    assert!(check::parse_duration_ms("-1s").is_err());
-    assert!(check::parse_duration_ms("1.5s").is_err());
-    assert!(check::parse_duration_ms("s").is_err());
-    assert!(check::parse_duration_ms("99999999999999999999m").is_err());
+    assert_eq!(lex::parse_duration_ms("250ms"), Ok(250));
+    assert_eq!(lex::parse_duration_ms("5s"), Ok(5000));
+    assert_eq!(lex::parse_duration_ms("2m"), Ok(120_000));
+    assert!(lex::parse_duration_ms("-1s").is_err());
+    assert!(lex::parse_duration_ms("1.5s").is_err());
+    assert!(lex::parse_duration_ms("s").is_err());
+    assert!(lex::parse_duration_ms("99999999999999999999m").is_err());
 }
 
 #[test]

@@ -7,7 +7,7 @@ use gatehouse::http::forwarding::{
     prepare_downstream_response, prepare_upstream_request, Forwarded,
 };
 use gatehouse::http::HeaderEdit;
-use gatehouse::platform;
+use gatehouse::runtime;
 use gatehouse::upstream::forward;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -76,7 +76,7 @@ async fn rewrapped_response_keeps_status_and_body_with_new_headers() {
     let origin = Response::new_with_opt_str_and_init(Some("hello"), &init).unwrap();
     let mut h = Headers::new_with_headers(&origin.headers()).unwrap();
     prepare_downstream_response(&mut h, "req-9", 1.0, 2.0);
-    let resp = platform::rewrap(&origin, &h);
+    let resp = runtime::rewrap(&origin, &h);
     assert_eq!(resp.status(), 201);
     assert_eq!(resp.headers().get("keep-alive").unwrap(), None);
     assert_eq!(
@@ -89,8 +89,8 @@ async fn rewrapped_response_keeps_status_and_body_with_new_headers() {
 
 #[wasm_bindgen_test]
 fn randomness_comes_from_the_runtime_csprng() {
-    let a = platform::random_40();
-    let b = platform::random_40();
+    let a = runtime::random_40();
+    let b = runtime::random_40();
     assert_ne!(a, b);
 }
 
@@ -130,8 +130,8 @@ fn header_lists_are_deleted_in_one_call() {
 #[wasm_bindgen_test]
 async fn webcrypto_verifies_rs_ps_es_and_eddsa_signatures() {
     use gatehouse::auth::jwk::{base64_decode, parse_jwk, KeyMaterial, PublicJwk};
-    use gatehouse::auth::platform::verify_with_webcrypto;
     use gatehouse::auth::Alg;
+    use gatehouse::runtime::auth::verify_with_webcrypto;
     let v: serde_json::Value =
         serde_json::from_str(include_str!("fixtures/jws_vectors.json")).unwrap();
     let input = v["input"].as_str().unwrap();

@@ -2,31 +2,10 @@
 //! upstream path, as a request does), and the build-time compile of 10k routes (check + emit).
 //! Run by `make bench`; criterion writes estimates under target/criterion/.
 
-#[path = "../../src/auth/alg.rs"]
-#[allow(dead_code)]
-mod alg;
-#[path = "../../src/config/check.rs"]
-#[allow(dead_code)]
-mod check;
-#[path = "../../src/config/check_auth.rs"]
-#[allow(dead_code)]
-mod check_auth;
-#[path = "../../src/config/check_cache.rs"]
-#[allow(dead_code)]
-mod check_cache;
-#[path = "../../src/config/emit.rs"]
-mod emit;
-#[path = "../../src/auth/jwk.rs"]
-#[allow(dead_code)]
-mod jwk;
-#[path = "../../src/config/origin.rs"]
-#[allow(dead_code)]
-mod origin;
-#[path = "../../src/config/reserved.rs"]
-mod reserved;
-#[path = "../../src/config/schema.rs"]
-#[allow(dead_code)]
-mod schema;
+#[path = "../../src/config/checker/mod.rs"]
+mod checker;
+
+use checker::{check, emit};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use gatehouse::config::{Method, PathGroup, RewritePart, Route, Table, Upstream, UrlPart};

@@ -1,13 +1,12 @@
 //! [`AuthBackend`]: what authentication policies need from the runtime. The worker implements
-//! it over the request, `env`, WebCrypto, KV and the Cache API ([`super::platform`]); native
+//! it over the request, `env`, WebCrypto, KV and the Cache API (`crate::runtime::auth`); native
 //! tests implement it with fixed keys and jwt-compact's own verifiers, so the same policy code
 //! runs against both.
 
 use super::jwk::PublicJwk;
-use super::jwks::Need;
+use super::jwks::{JwksSource, Need};
 use super::Alg;
 use crate::error::GatewayError;
-use crate::policy::jwt::Jwt;
 use std::rc::Rc;
 
 /// The TLS client certificate facts Cloudflare puts in `request.cf.tlsClientAuth`.
@@ -40,7 +39,7 @@ pub trait AuthBackend {
     /// were ever obtained and the IdP cannot be reached.
     async fn jwks(
         &self,
-        policy: &'static Jwt,
+        source: JwksSource,
         need: Need,
     ) -> Result<Rc<Vec<PublicJwk>>, GatewayError>;
     /// Verifies an asymmetric JWS signature over `signing_input` (`header.payload`).

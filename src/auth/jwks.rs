@@ -1,5 +1,5 @@
 //! When to fetch a JSON Web Key Set, and which keys may verify a token. Pure: the adapter in
-//! [`super::platform`] does the I/O and asks these functions what to do.
+//! `crate::runtime::auth` does the I/O and asks these functions what to do.
 //!
 //! Contract:
 //! - keys are fresh for the TTL from the IdP's `Cache-Control` (`s-maxage` over `max-age`),
@@ -11,7 +11,18 @@
 
 use super::jwk::PublicJwk;
 use super::{Alg, Denied};
+use crate::config::UrlPart;
 use std::rc::Rc;
+
+/// Where one `jwt` policy's keys come from: what the runtime needs to fetch, keep and refresh
+/// them. The policy name (unique) keys the per-isolate key state.
+#[derive(Debug, Clone, Copy)]
+pub struct JwksSource {
+    pub policy: &'static str,
+    /// The JWKS URL template (`${VAR}`s resolved at runtime).
+    pub url: &'static [UrlPart],
+    pub times: JwksTimes,
+}
 
 /// The JWKS timing knobs of one `jwt` policy, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

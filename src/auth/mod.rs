@@ -1,6 +1,6 @@
 //! Authentication building blocks shared by the `jwt`, `api_key`, `mtls`, `require` and `any`
 //! policies. Everything here is pure (strings, bytes, numbers) and tested natively; the calls
-//! into WebCrypto, KV and the Cache API live in [`platform`], an adapter compiled for wasm32.
+//! into WebCrypto, KV and the Cache API live in `crate::runtime::auth` (wasm32 only).
 
 pub mod alg;
 pub mod backend;
@@ -11,9 +11,6 @@ pub mod jose_header;
 pub mod jwk;
 pub mod jwks;
 pub mod ttl_cache;
-
-#[cfg(target_arch = "wasm32")]
-pub mod platform;
 
 pub use alg::{Alg, KeyKind};
 pub use backend::AuthBackend;

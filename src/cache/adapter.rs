@@ -4,7 +4,7 @@
 //!
 //! A stored entry is the origin's response with its own `Cache-Control` replaced by
 //! `public, max-age=<seconds to keep>` (how long the Cache API keeps it: the fresh time left
-//! plus the stale window, see [`keep_s`]) and these headers, removed again before anything is
+//! plus the stale window, see [`entry::keep_s`]) and these headers, removed again before anything is
 //! served: `x-gatehouse-stored-at` (ms), `x-gatehouse-ttl`, `x-gatehouse-age`,
 //! `x-gatehouse-sie` and `x-gatehouse-swr` (s), `x-gatehouse-cc` (the origin's
 //! `Cache-Control`), `x-gatehouse-vary` (JSON: each `Vary` header name with the request's
@@ -13,15 +13,14 @@
 //! whose `Vary` headers differ is a miss that replaces it.
 
 use super::control;
+use super::entry::{self, Windows};
 use super::freshness::{age_s, lifetime, parse_http_date, Lifetime, ResponseFacts};
 use super::generations::Generations;
-use super::key::is_tag;
 use super::status::{self, Outcome};
-use crate::http::answer::Answer;
-use crate::platform;
+use crate::http::forwarding::strip_hop_by_hop;
 use crate::policy::cache::Cache;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
+use crate::runtime;
+use crate::runtime::answer::Answer;
 use web_sys::{Headers, Response, ResponseInit};
 
 const STORED_AT: &str = "x-gatehouse-stored-at";
@@ -33,13 +32,7 @@ const ORIGIN_CC: &str = "x-gatehouse-cc";
 const VARY: &str = "x-gatehouse-vary";
 const TAGS: &str = "x-gatehouse-tags";
 
-/// At most this many tags per entry (the route's first, then the origin's).
-const MAX_TAGS: usize = 32;
-
-/// How long past its freshness an entry with validators is kept for revalidation, at most.
-const REVALIDATE_KEEP_S: u64 = 86_400;
-
-/// A stored entry's metadata, read in one call ([`platform::entry_meta`], whose list in
+/// A stored entry's metadata, read in one call ([`runtime::entry_meta`], whose list in
 /// platform.js must name the header constants above in the order of these fields).
 #[derive(Debug, Clone, Default)]
 pub struct Meta {
@@ -56,7 +49,7 @@ pub struct Meta {
 impl Meta {
     fn read(stored: &Response) -> Meta {
         let values: Vec<Option<String>> =
-            serde_json::from_str(&platform::entry_meta(stored)).unwrap_or_default();
+            serde_json::from_str(&runtime::entry_meta(stored)).unwrap_or_default();
         let text = |i: usize| values.get(i).cloned().flatten();
         let num = |i: usize| text(i).and_then(|v| v.parse().ok());
         Meta {
@@ -73,15 +66,7 @@ impl Meta {
 
     /// The `Vary` header names, as the origin listed them.
     fn vary_names(&self) -> Option<String> {
-        let names: Vec<(String, Option<String>)> =
-            serde_json::from_str(self.vary.as_deref()?).unwrap_or_default();
-        Some(
-            names
-                .iter()
-                .map(|(n, _)| n.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        )
+        self.vary.as_deref().map(entry::vary_names)
     }
 }
 
@@ -126,10 +111,7 @@ pub async fn lookup(
     head: bool,
 ) -> Lookup {
     let miss = |url, fwd| Lookup::Miss(Pending { url, fwd });
-    let Ok(found) = JsFuture::from(platform::cache_match(&url)).await else {
-        return miss(url, "uri-miss");
-    };
-    let Ok(stored) = found.dyn_into::<Response>() else {
+    let Some(stored) = runtime::io::cache_match(&url).await else {
         return miss(url, "uri-miss");
     };
     let meta = Meta::read(&stored);
@@ -138,14 +120,12 @@ pub async fn lookup(
         return miss(url, "uri-miss");
     };
     if let Some(vary) = &meta.vary {
-        let wanted: Vec<(String, Option<String>)> = serde_json::from_str(vary).unwrap_or_default();
-        if wanted.iter().any(|(n, v)| header(inbound, n) != *v) {
+        if !entry::vary_matches(vary, |n| header(inbound, n)) {
             return miss(url, "vary-miss");
         }
     }
     if let Some(tags) = &meta.tags {
-        let stored: Vec<(String, u64)> = serde_json::from_str(tags).unwrap_or_default();
-        if stored.iter().any(|(t, g)| gens.tag(t) != *g) {
+        if !entry::tags_current(tags, |t| gens.tag(t)) {
             return miss(url, "uri-miss"); // purged by tag
         }
     }
@@ -183,7 +163,7 @@ fn to_client(
     inbound: &Headers,
     head: bool,
 ) -> Option<Answer> {
-    let out = platform::client_headers(
+    let out = runtime::client_headers(
         stored,
         meta.origin_cc.clone(),
         meta.vary_names(),
@@ -221,13 +201,10 @@ pub fn serve_if_error(
     inbound: &Headers,
     head: bool,
 ) -> Option<Answer> {
-    if stale.age_s >= stale.ttl_s + stale.sie_s {
+    if !entry::within_window(stale.age_s, stale.ttl_s, stale.sie_s) {
         return None;
     }
-    let cache_status = format!(
-        "{}; fwd=stale; fwd-status={fwd_status}; detail=stale-if-error",
-        status::CACHE_NAME
-    );
+    let cache_status = status::header(&Outcome::StaleIfError { fwd_status });
     to_client(
         &stale.stored,
         &stale.meta,
@@ -241,14 +218,12 @@ pub fn serve_if_error(
 /// Serves a stale entry while it is refreshed in the background, if still within its
 /// `stale-while-revalidate` window.
 pub fn serve_while_revalidating(stale: &Stale, inbound: &Headers, head: bool) -> Option<Answer> {
-    if stale.age_s >= stale.ttl_s + stale.swr_s {
+    if !entry::within_window(stale.age_s, stale.ttl_s, stale.swr_s) {
         return None;
     }
-    let cache_status = format!(
-        "{}; hit; ttl={}; detail=stale-while-revalidate",
-        status::CACHE_NAME,
-        stale.ttl_s as i64 - stale.age_s as i64
-    );
+    let cache_status = status::header(&Outcome::StaleWhileRevalidate {
+        ttl_s: stale.ttl_s as i64 - stale.age_s as i64,
+    });
     // A copy: the stored body is needed again by the background refresh.
     let copy = stale.stored.clone().ok()?;
     to_client(
@@ -295,21 +270,23 @@ pub fn revalidated(
     let current =
         Response::new_with_opt_readable_stream_and_init(stale.stored.body().as_ref(), &init)
             .ok()?;
-    let stored_status = match lifetime(&facts, policy.ttl_s) {
+    let stored = match lifetime(&facts, policy.ttl_s) {
         Ok(life) => {
             let copy = current.clone().ok()?;
             let headers = Headers::new_with_headers(&merged).ok()?;
             let windows = windows(policy, &facts, &merged);
             let entry = entry(&copy, &headers, life, windows, now_ms)?;
-            platform::cache_put_later(ctx.as_ref(), &stale.pending.url, &entry);
-            "; stored"
+            runtime::cache_put_later(ctx.as_ref(), &stale.pending.url, &entry);
+            true
         }
-        Err(_) => "",
+        Err(_) => false,
     };
-    let cache_status = format!(
-        "{}; fwd=stale; fwd-status=304{stored_status}",
-        status::CACHE_NAME
-    );
+    let cache_status = status::header(&Outcome::Forwarded {
+        fwd: "stale",
+        fwd_status: 304,
+        stored,
+        detail: None,
+    });
     let meta = Meta::read(&current);
     to_client(
         &current,
@@ -354,42 +331,28 @@ pub fn store(
         Ok(l) => l,
         Err(why) => return forwarded(false, Some(why.detail())),
     };
-    let (Ok(copy), Ok(headers)) = (resp.clone(), Headers::new_with_headers(&h)) else {
+    let (Ok(copy), Ok(mut headers)) = (resp.clone(), Headers::new_with_headers(&h)) else {
         return forwarded(false, Some("clone"));
     };
+    // Hop-by-hop headers, and those the origin's `Connection` names, never enter an entry:
+    // the Cache API drops `Connection` itself, so they could not be recognised later.
+    strip_hop_by_hop(&mut headers, false);
     if let Some(cc) = header(&h, "cache-control") {
         let _ = headers.set(ORIGIN_CC, &cc);
     }
     if let Some(v) = vary {
-        let names: Vec<(String, Option<String>)> = v
-            .split(',')
-            .map(|n| n.trim().to_ascii_lowercase())
-            .filter(|n| !n.is_empty())
-            .map(|n| {
-                let value = header(inbound, &n);
-                (n, value)
-            })
-            .collect();
-        let _ = headers.set(VARY, &serde_json::to_string(&names).unwrap_or_default());
+        let _ = headers.set(VARY, &entry::vary_record(&v, |n| header(inbound, n)));
         let _ = headers.delete("vary");
     }
-    let origin_tags = header(&h, "cache-tag").unwrap_or_default();
-    let tags: Vec<(&str, u64)> = policy
-        .tags
-        .iter()
-        .copied()
-        .chain(origin_tags.split(',').map(str::trim).filter(|t| is_tag(t)))
-        .take(MAX_TAGS)
-        .map(|t| (t, gens.tag(t)))
-        .collect();
-    if !tags.is_empty() {
-        let _ = headers.set(TAGS, &serde_json::to_string(&tags).unwrap_or_default());
+    let origin_tags = header(&h, "cache-tag");
+    if let Some(tags) = entry::tags_record(policy.tags, origin_tags.as_deref(), |t| gens.tag(t)) {
+        let _ = headers.set(TAGS, &tags);
     }
     let windows = windows(policy, &facts, &headers);
     let Some(entry) = entry(&copy, &headers, life, windows, now_ms) else {
         return forwarded(false, Some("clone"));
     };
-    platform::cache_put_later(ctx.as_ref(), &pending.url, &entry);
+    runtime::cache_put_later(ctx.as_ref(), &pending.url, &entry);
     forwarded(true, None)
 }
 
@@ -406,36 +369,15 @@ fn dated(h: &Headers, now_ms: u64) -> ResponseFacts {
     }
 }
 
-/// The (stale-if-error, stale-while-revalidate) windows, seconds: the route's, else those
-/// already on the entry (a revalidated one), else the origin's directives.
-fn windows(policy: &Cache, facts: &ResponseFacts, stored: &Headers) -> (u64, u64) {
+/// The entry's stale windows: the route's, else those already on the entry (a revalidated
+/// one), else the origin's directives.
+fn windows(policy: &Cache, facts: &ResponseFacts, stored: &Headers) -> Windows {
     let on_entry = |name| header(stored, name).and_then(|v| v.parse().ok());
-    let cc = &facts.cache_control;
-    (
-        policy
-            .stale_if_error_s
-            .or(on_entry(SIE))
-            .or(cc.stale_if_error)
-            .unwrap_or(0),
-        policy
-            .stale_while_revalidate_s
-            .or(on_entry(SWR))
-            .or(cc.stale_while_revalidate)
-            .unwrap_or(0),
+    Windows::choose(
+        (policy.stale_if_error_s, policy.stale_while_revalidate_s),
+        (on_entry(SIE), on_entry(SWR)),
+        &facts.cache_control,
     )
-}
-
-/// How long the Cache API keeps an entry: its fresh time left, plus the longer of its stale
-/// windows and (when it has validators) time to be revalidated instead of refetched.
-fn keep_s(life: Lifetime, (sie_s, swr_s): (u64, u64), headers: &Headers) -> u64 {
-    let validators =
-        header(headers, "etag").is_some() || header(headers, "last-modified").is_some();
-    let revalidate = if validators {
-        life.ttl_s.min(REVALIDATE_KEEP_S)
-    } else {
-        0
-    };
-    life.ttl_s - life.initial_age_s + sie_s.max(swr_s).max(revalidate)
 }
 
 /// A Cache API entry: `body_from`'s status and body with `headers` plus the metadata.
@@ -443,18 +385,18 @@ fn entry(
     body_from: &Response,
     headers: &Headers,
     life: Lifetime,
-    windows: (u64, u64),
+    windows: Windows,
     now_ms: u64,
 ) -> Option<Response> {
-    let _ = headers.set(
-        "cache-control",
-        &format!("public, max-age={}", keep_s(life, windows, headers)),
-    );
+    let validators =
+        header(headers, "etag").is_some() || header(headers, "last-modified").is_some();
+    let keep = entry::keep_s(life, windows, validators);
+    let _ = headers.set("cache-control", &format!("public, max-age={keep}"));
     let _ = headers.set(STORED_AT, &now_ms.to_string());
     let _ = headers.set(TTL, &life.ttl_s.to_string());
     let _ = headers.set(AGE, &life.initial_age_s.to_string());
-    let _ = headers.set(SIE, &windows.0.to_string());
-    let _ = headers.set(SWR, &windows.1.to_string());
+    let _ = headers.set(SIE, &windows.if_error_s.to_string());
+    let _ = headers.set(SWR, &windows.while_revalidate_s.to_string());
     let init = ResponseInit::new();
     init.set_status(body_from.status());
     init.set_headers_headers(headers);

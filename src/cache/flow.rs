@@ -14,10 +14,10 @@ use crate::auth::Identity;
 use crate::config::{Table, Upstream};
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
-use crate::http::answer::Answer;
 use crate::pipeline::Flow;
-use crate::platform;
 use crate::policy::cache::{Cache, FORWARDED_ON_CACHED_ROUTES};
+use crate::runtime;
+use crate::runtime::answer::Answer;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -82,7 +82,7 @@ pub async fn look_up(
         pending: None,
         stale: None,
     };
-    let now = platform::now_ms() as u64;
+    let now = runtime::now_ms() as u64;
     // Without the purge counters an entry purged earlier could be served: bypass.
     if let Some(g) = generations::current(env, now).await {
         let mut parts = policy.key(
@@ -135,7 +135,7 @@ fn trim(headers: &Headers, c: &'static Cache, table: &Table) {
             })
             .clone()
     });
-    platform::keep_only(headers, &keep);
+    runtime::keep_only(headers, &keep);
 }
 
 /// The upstream request, for a background refresh.
@@ -275,7 +275,7 @@ impl CacheStep {
         }
         match sent.as_ref().ok().and_then(Answer::source) {
             Some(r) if r.status() == 304 => {
-                let now = platform::now_ms() as u64;
+                let now = runtime::now_ms() as u64;
                 adapter::revalidated(ctx, st, r, self.policy, inbound, now, head)
                     .map(|r| (r, "revalidated"))
             }
@@ -297,7 +297,7 @@ impl CacheStep {
             .or(self.stale.as_ref().map(|s| &s.pending));
         let (label, cache_status) = match (&self.gens, pending) {
             (Some(g), Some(pending)) => {
-                let now = platform::now_ms() as u64;
+                let now = runtime::now_ms() as u64;
                 let outcome = adapter::store(ctx, pending, self.policy, resp, inbound, g, now);
                 let stored = matches!(outcome, Outcome::Forwarded { stored: true, .. });
                 (
@@ -307,11 +307,9 @@ impl CacheStep {
             }
             _ => (
                 "bypass",
-                format!(
-                    "{}; fwd=bypass; fwd-status={}; detail=purge-counters-unavailable",
-                    status::CACHE_NAME,
-                    resp.status()
-                ),
+                status::header(&Outcome::Bypass {
+                    fwd_status: resp.status(),
+                }),
             ),
         };
         let mut headers = vec![("cache-status", cache_status)];

@@ -33,10 +33,9 @@ impl Generations {
 #[cfg(target_arch = "wasm32")]
 mod isolate {
     use super::{Generations, REFRESH_MS};
-    use crate::platform;
+    use crate::runtime;
     use std::cell::RefCell;
     use std::rc::Rc;
-    use wasm_bindgen_futures::JsFuture;
 
     #[derive(Default)]
     struct Copy {
@@ -75,10 +74,9 @@ mod isolate {
             return copy;
         }
         COPY.with(|c| c.borrow_mut().reading = true);
-        let env: &wasm_bindgen::JsValue = env.as_ref();
-        let answer = JsFuture::from(platform::generations_get(env, 1_000)).await;
+        let answer = runtime::io::generations_get(env, 1_000).await;
         COPY.with(|c| c.borrow_mut().reading = false);
-        match answer.ok().and_then(|v| v.as_string()) {
+        match answer {
             Some(json) => remember(&json, now_ms).or(copy),
             None => copy,
         }

@@ -3,8 +3,8 @@
 //! the meantime are served the same stale entry.
 
 use super::adapter::{self, Stale};
-use crate::platform;
 use crate::policy::cache::Cache;
+use crate::runtime;
 use crate::upstream::forward;
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -49,7 +49,7 @@ pub fn start(ctx: &worker::Context, r: Refresh) {
             upstream: r.upstream,
         })
         .await;
-        let now = platform::now_ms() as u64;
+        let now = runtime::now_ms() as u64;
         match sent {
             Ok(resp) if resp.status() == 304 => {
                 let _ = adapter::revalidated(&bg, &r.stale, &resp, r.policy, &r.inbound, now, true);

@@ -17,6 +17,14 @@ pub enum Outcome {
         stored: bool,
         detail: Option<&'static str>,
     },
+    /// A stale entry served at once while it is refreshed in the background
+    /// (`stale-while-revalidate`); `ttl_s` is negative: how long ago it went stale.
+    StaleWhileRevalidate { ttl_s: i64 },
+    /// A stale entry served because the origin failed (`stale-if-error`): `fwd_status` is its
+    /// answer, 502 for none.
+    StaleIfError { fwd_status: u16 },
+    /// The purge counters could not be read, so the cache was bypassed.
+    Bypass { fwd_status: u16 },
 }
 
 /// The header value, e.g. `Gatehouse; hit; ttl=42` or `Gatehouse; fwd=uri-miss; fwd-status=200; stored`.
@@ -39,5 +47,14 @@ pub fn header(o: &Outcome) -> String {
             }
             s
         }
+        Outcome::StaleWhileRevalidate { ttl_s } => {
+            format!("{CACHE_NAME}; hit; ttl={ttl_s}; detail=stale-while-revalidate")
+        }
+        Outcome::StaleIfError { fwd_status } => {
+            format!("{CACHE_NAME}; fwd=stale; fwd-status={fwd_status}; detail=stale-if-error")
+        }
+        Outcome::Bypass { fwd_status } => format!(
+            "{CACHE_NAME}; fwd=bypass; fwd-status={fwd_status}; detail=purge-counters-unavailable"
+        ),
     }
 }

@@ -72,6 +72,6 @@ impl HeaderEdit for web_sys::Headers {
     }
 
     fn remove_all(&mut self, names: &'static [&'static str]) {
-        crate::platform::delete_names(self, names);
+        crate::runtime::delete_names(self, names);
     }
 }

@@ -9,7 +9,7 @@
 
 use crate::auth::backend::AuthBackend;
 use crate::auth::jwk::{KeyMaterial, PublicJwk};
-use crate::auth::jwks::{self, JwksTimes, Need};
+use crate::auth::jwks::{self, JwksSource, JwksTimes, Need};
 use crate::auth::ttl_cache::TtlCache;
 use crate::auth::{credentials, jose_header, Alg, AuthError, Denied, Identity, KeyKind, Scheme};
 use crate::config::UrlPart;
@@ -66,6 +66,15 @@ thread_local! {
 impl Jwt {
     fn id(&'static self) -> usize {
         self as *const Jwt as usize
+    }
+
+    /// Where this policy's JWKS comes from (the runtime fetches and keeps it).
+    pub fn jwks_source(&self) -> JwksSource {
+        JwksSource {
+            policy: self.name,
+            url: self.jwks_url.unwrap_or(&[]),
+            times: self.jwks,
+        }
     }
 
     /// Authenticates the request or says why not.
@@ -188,12 +197,15 @@ impl Jwt {
         let inline = self.static_keys();
         let mut fetched = Rc::new(Vec::new());
         if self.jwks_url.is_some() {
-            fetched = b.jwks(self, Need::Keys).await.map_err(AuthError::Failed)?;
+            fetched = b
+                .jwks(self.jwks_source(), Need::Keys)
+                .await
+                .map_err(AuthError::Failed)?;
             let unknown =
                 kid.is_some_and(|k| !jwks::knows_kid(&inline, k) && !jwks::knows_kid(&fetched, k));
             if unknown {
                 fetched = b
-                    .jwks(self, Need::UnknownKid)
+                    .jwks(self.jwks_source(), Need::UnknownKid)
                     .await
                     .map_err(AuthError::Failed)?;
             }

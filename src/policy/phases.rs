@@ -4,13 +4,13 @@
 //! [`Policy::on_response`]; the cache uses all four phases ([`crate::cache::flow`]).
 
 use super::{Inbound, Policy};
-use crate::auth::platform::WorkerAuth;
 use crate::cache::flow::{self, CacheStep};
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
-use crate::http::answer::Answer;
 use crate::pipeline::{Flow, Phases};
-use crate::platform;
+use crate::runtime;
+use crate::runtime::answer::Answer;
+use crate::runtime::auth::WorkerAuth;
 
 /// Per-request state a policy keeps between its phases.
 #[derive(Default)]
@@ -92,7 +92,7 @@ async fn inbound(
     x.ctx.response_headers.extend(response_headers);
     for warning in warnings {
         let line = serde_json::json!({ "level": "warn", "message": warning, "request_id": x.ctx.ids.request_id });
-        platform::console_log(&line.to_string());
+        runtime::console_log(&line.to_string());
     }
     flow
 }

@@ -5,9 +5,7 @@
 
 use crate::config::Upstream;
 use crate::error::GatewayError;
-use crate::platform;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
+use crate::runtime::io::{self, FetchFailure};
 use web_sys::{Headers, Request, Response};
 
 /// What to send upstream.
@@ -30,17 +28,13 @@ pub async fn send(out: Outgoing<'_>) -> Result<Response, GatewayError> {
         out.body_from.body()
     };
     let (upstream, timeout_ms) = (out.upstream.name, out.upstream.timeout_ms);
-    let sent = platform::fetch_with_timeout(out.url, out.method, out.headers, body, timeout_ms);
-    match JsFuture::from(sent).await {
-        Ok(resp) => resp
-            .dyn_into::<Response>()
-            .map_err(|_| GatewayError::UpstreamUnreachable { upstream }),
-        Err(reason) if reason.as_string().as_deref() == Some("timeout") => {
-            Err(GatewayError::UpstreamTimeout {
+    io::fetch(out.url, out.method, out.headers, body, timeout_ms)
+        .await
+        .map_err(|failure| match failure {
+            FetchFailure::Timeout => GatewayError::UpstreamTimeout {
                 upstream,
                 timeout_ms,
-            })
-        }
-        Err(_) => Err(GatewayError::UpstreamUnreachable { upstream }),
-    }
+            },
+            FetchFailure::Unreachable => GatewayError::UpstreamUnreachable { upstream },
+        })
 }

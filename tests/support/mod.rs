@@ -5,10 +5,9 @@
 
 use gatehouse::auth::backend::{AuthBackend, ClientCert, LimiterBackend};
 use gatehouse::auth::jwk::{KeyMaterial, PublicJwk};
-use gatehouse::auth::jwks::Need;
+use gatehouse::auth::jwks::{JwksSource, Need};
 use gatehouse::auth::Alg;
 use gatehouse::error::GatewayError;
-use gatehouse::policy::jwt::Jwt;
 use gatehouse::ratelimit::{answer, State, TakeRequest};
 use jwt_compact::alg::{Ed25519, Es256, Rsa, RsaPublicKey};
 use jwt_compact::jwk::JsonWebKey;
@@ -62,7 +61,7 @@ impl AuthBackend for TestBackend {
     fn secret(&self, name: &'static str) -> Option<String> {
         self.secrets.get(name).cloned()
     }
-    async fn jwks(&self, _: &'static Jwt, need: Need) -> Result<Rc<Vec<PublicJwk>>, GatewayError> {
+    async fn jwks(&self, _: JwksSource, need: Need) -> Result<Rc<Vec<PublicJwk>>, GatewayError> {
         self.jwks_calls.borrow_mut().push(need);
         self.jwks
             .clone()

@@ -2,7 +2,7 @@
 //! copy that the `on_response` phase and the outbound step edit; the runtime `Response` is
 //! made once, at the end ([`Answer::into_response`]), so no answer is re-wrapped twice.
 
-use crate::platform;
+use crate::runtime;
 use web_sys::{Headers, ReadableStream, Response, ResponseInit};
 
 /// A response being prepared for the client.
@@ -90,7 +90,7 @@ impl Answer {
         init.set_headers_headers(&self.headers);
         match self.body {
             Body::Sealed(r) => r,
-            Body::Of(r) => platform::rewrap(&r, &self.headers),
+            Body::Of(r) => runtime::rewrap(&r, &self.headers),
             Body::Stream(s) => Response::new_with_opt_readable_stream_and_init(s.as_ref(), &init)
                 .expect("Response constructor"),
             Body::Text(t) => Response::new_with_opt_str_and_init(t.as_deref(), &init)

@@ -1,12 +1,19 @@
-//! Bindings to the runtime globals the hot path needs, and the thin JS adapters in
-//! `platform.js`. Each wasm <-> JS crossing costs, so the hot path keeps JS objects as they are,
-//! crosses once where JS can do a loop, and interns the static strings it sends.
+//! The runtime: the only code that talks to JS. Every `platform.js` binding is declared here,
+//! and every await on a JS promise is in this module ([`io`] and [`auth`]); the rest of the
+//! crate calls typed functions and stays pure and natively testable.
+//!
+//! Each wasm <-> JS crossing costs, so the hot path keeps JS objects as they are, crosses once
+//! where JS can do a loop, and interns the static strings it sends.
+
+pub mod answer;
+pub mod auth;
+pub mod io;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/src/platform.js")]
+#[wasm_bindgen(module = "/src/runtime/platform.js")]
 extern "C" {
     #[wasm_bindgen(js_name = deleteAll)]
     fn delete_all(headers: &web_sys::Headers, names: &js_sys::Array);
@@ -14,7 +21,7 @@ extern "C" {
     /// `fetch(url, {method, headers, body, redirect: "manual"})`, rejecting with the string
     /// `"timeout"` after `ms` without response headers.
     #[wasm_bindgen(js_name = fetchWithTimeout)]
-    pub fn fetch_with_timeout(
+    fn fetch_with_timeout(
         url: &str,
         method: &str,
         headers: &web_sys::Headers,
@@ -31,7 +38,7 @@ extern "C" {
 
     /// The Cache API entry for a key URL (resolves undefined when there is none).
     #[wasm_bindgen(js_name = cacheMatch)]
-    pub fn cache_match(url: &str) -> js_sys::Promise;
+    fn cache_match(url: &str) -> js_sys::Promise;
 
     /// `caches.default.put(url, response)` in `ctx.waitUntil`.
     #[wasm_bindgen(js_name = cachePutLater)]
@@ -43,15 +50,15 @@ extern "C" {
 
     /// The CACHE_GENERATIONS counters as JSON (rejects after `ms`).
     #[wasm_bindgen(js_name = generationsGet)]
-    pub fn generations_get(env: &JsValue, ms: u32) -> js_sys::Promise;
+    fn generations_get(env: &JsValue, ms: u32) -> js_sys::Promise;
 
     /// Increments one purge counter; resolves the counters as JSON.
     #[wasm_bindgen(js_name = generationsBump)]
-    pub fn generations_bump(env: &JsValue, key: &str) -> js_sys::Promise;
+    fn generations_bump(env: &JsValue, key: &str) -> js_sys::Promise;
 
     /// Deletes a Cache API entry in this data center.
     #[wasm_bindgen(js_name = cacheDelete)]
-    pub fn cache_delete(url: &str) -> js_sys::Promise;
+    fn cache_delete(url: &str) -> js_sys::Promise;
 
     /// A stored cache entry's metadata headers as a JSON array (see platform.js).
     #[wasm_bindgen(js_name = entryMeta)]
@@ -69,7 +76,25 @@ extern "C" {
 
     /// One round trip to the RATE_LIMITER object `name` (see platform.js).
     #[wasm_bindgen(js_name = limiterTake)]
-    pub fn limiter_take(env: &JsValue, name: &str, body: &str, ms: u32) -> js_sys::Promise;
+    fn limiter_take(env: &JsValue, name: &str, body: &str, ms: u32) -> js_sys::Promise;
+
+    // --- authentication (runtime/auth.rs) ---
+    #[wasm_bindgen(js_name = importVerifyKey)]
+    fn import_verify_key(format: &str, data: &JsValue, alg: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = verifySignature)]
+    fn verify_signature(key: &JsValue, alg: &str, signature: &[u8], input: &str)
+        -> js_sys::Promise;
+    #[wasm_bindgen(js_name = kvGet)]
+    fn kv_get_js(env: &JsValue, binding: &str, key: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = tlsClientAuth)]
+    fn tls_client_auth(request: &web_sys::Request) -> JsValue;
+    #[wasm_bindgen(js_name = fetchText)]
+    fn fetch_text(url: &str, ms: u32) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = cacheGetJwks)]
+    fn cache_get_jwks(key: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = cachePutJwks)]
+    fn cache_put_jwks(key: &str, body: &str, fresh_until: f64, keep_s: u32) -> js_sys::Promise;
+    fn sleep(ms: u32) -> js_sys::Promise;
 }
 
 #[wasm_bindgen]

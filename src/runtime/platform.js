@@ -1,5 +1,5 @@
 // Thin JS adapters for the hot path. Each does in one call what would otherwise take several
-// wasm <-> JS crossings; the decisions stay in Rust (see platform.rs).
+// wasm <-> JS crossings; the decisions stay in Rust (see src/runtime/mod.rs).
 
 /** Deletes every name in `names` (a JS array built once per isolate) from `headers`. */
 export function deleteAll(headers, names) {
@@ -41,7 +41,7 @@ export function logAfterResponse(ctx, line) {
   ctx.waitUntil(Promise.resolve().then(() => console.log(line)));
 }
 
-// --- Authentication adapters (see src/auth/platform.rs) ---
+// --- Authentication adapters (see src/runtime/auth.rs) ---
 
 // JWS alg -> [importKey algorithm, verify algorithm].
 const JWS = {

@@ -1,7 +1,7 @@
-//! Build-time checks for `kind = "cache"` policies.
+//! `kind = "cache"`: parsed once into [`CacheSettings`].
 
-use super::check::{is_token_byte, parse_duration_ms};
-use super::schema::CacheSpec;
+use super::super::lex::{is_token_byte, parse_duration_ms};
+use super::super::schema::CacheSpec;
 
 /// A `cache` policy with everything parsed; `query` is in emit syntax.
 #[derive(Debug)]
@@ -57,7 +57,8 @@ fn stale_window(value: Option<&str>, key: &str, errors: &mut Vec<String>) -> Opt
     }
 }
 
-pub fn cache_settings(spec: &CacheSpec) -> Result<CacheSettings, Vec<String>> {
+/// Parses and checks a `cache` policy.
+pub fn parse(spec: &CacheSpec) -> Result<CacheSettings, Vec<String>> {
     let mut errors = Vec::new();
     let ttl_s = match spec.ttl.as_deref().map(parse_duration_ms) {
         None => None,
@@ -140,5 +141,23 @@ pub fn cache_settings(spec: &CacheSpec) -> Result<CacheSettings, Vec<String>> {
         })
     } else {
         Err(errors)
+    }
+}
+
+impl CacheSettings {
+    /// The `Policy::Cache` value in Rust source.
+    pub fn emit(&self, name: &str) -> String {
+        let st = self;
+        let headers: Vec<String> = st.key_headers.iter().map(|h| format!("{h:?}")).collect();
+        format!(
+                "Policy::Cache(crate::policy::cache::Cache {{ name: {name:?}, ttl_s: {:?}, query: crate::cache::key::{}, key_headers: &[{}], shared: {}, stale_if_error_s: {:?}, stale_while_revalidate_s: {:?}, tags: &[{}] }})",
+                st.ttl_s,
+                st.query,
+                headers.join(", "),
+                st.shared,
+                st.stale_if_error_s,
+                st.stale_while_revalidate_s,
+                st.tags.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>().join(", ")
+            )
     }
 }

@@ -4,17 +4,15 @@
 //! error reads `routes/<file>: route "<id>": <rule>` (or `upstream "<name>"`, `policy "<name>"`)
 //! so the user can find and fix it without reading Gatehouse's source.
 //!
-//! Included by `build.rs` and by native tests through `#[path]`; it expects sibling modules
-//! `schema`, `origin` and `reserved` in the including crate.
+//! Each policy's settings are parsed once by its kind's module ([`super::kinds`]); this file
+//! checks what spans kinds: files, upstreams, routes, and where policies may stand.
 
-use super::check_auth::{
-    api_key_settings, check_require, jwt_settings, mtls_settings, rate_limit_settings,
+use super::kinds::Settings;
+use super::lex::{
+    check_url, clean, is_name, is_path_char, is_route_id, parse_duration_ms, UrlPart,
 };
-use super::check_cache::cache_settings;
-use super::origin::Origin;
-use super::reserved::{GATEWAY_OWNED_HEADERS, HOP_BY_HOP_HEADERS};
 use super::schema::{
-    GatewayFile, HeaderEditsSpec, PolicyRef, PolicySpec, RouteSpec, RoutesFile, UpstreamSpec,
+    AnySpec, GatewayFile, PolicyRef, PolicySpec, RouteSpec, RoutesFile, UpstreamSpec,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -31,13 +29,6 @@ pub struct SourceFile {
     /// Path as the user sees it, e.g. `routes/v1/users.toml`.
     pub path: String,
     pub text: String,
-}
-
-/// A piece of an upstream URL template.
-#[derive(Debug, Clone, PartialEq)]
-pub enum UrlPart {
-    Lit(String),
-    Var(String),
 }
 
 /// A piece of a rewrite template.
@@ -58,7 +49,7 @@ pub struct CheckedUpstream {
 pub struct CheckedPolicy {
     /// The `[policies.<name>]` name, or `<route-id>#<n>` for an inline policy.
     pub name: String,
-    pub spec: PolicySpec,
+    pub settings: Settings,
     /// For `any`: the member policies (indices into [`Checked::policies`]).
     pub members: Vec<usize>,
 }
@@ -164,11 +155,11 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
         if !is_name(name) {
             errors.push(format!("{ctx}: names use a-z, 0-9, '-' and '_'"));
         }
-        if let Some(spec) = check_policy(raw, &ctx, &out.plans, &mut errors) {
+        if let Some(settings) = check_policy(raw, &ctx, &out.plans, &mut errors) {
             policy_index.insert(name.clone(), out.policies.len());
             out.policies.push(CheckedPolicy {
                 name: name.clone(),
-                spec,
+                settings,
                 members: Vec::new(),
             });
         }
@@ -176,7 +167,7 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
     for i in 0..out.policies.len() {
         let ctx = format!("{gateway_path}: policy \"{}\"", out.policies[i].name);
         let members = resolve_any(
-            &out.policies[i].spec,
+            &out.policies[i].settings,
             &ctx,
             &policy_index,
             &out.policies,
@@ -432,7 +423,7 @@ fn check_route(
                     let name = format!("{}#{}", spec.id, n + 1);
                     out.policies.push(CheckedPolicy {
                         name,
-                        spec: policy,
+                        settings: policy,
                         members,
                     });
                 }
@@ -444,20 +435,9 @@ fn check_route(
     // authentication policy must run before them.
     let mut authenticated = false;
     for &i in out.default_policies.iter().chain(&policies) {
-        let needs = match &out.policies[i].spec {
-            PolicySpec::Jwt(_)
-            | PolicySpec::ApiKey(_)
-            | PolicySpec::Mtls(_)
-            | PolicySpec::Any(_) => {
-                authenticated = true;
-                None
-            }
-            PolicySpec::Require(_) => Some("require"),
-            PolicySpec::RateLimit(r) => rate_limit_settings(r, &out.plans)
-                .is_ok_and(|s| s.needs_identity)
-                .then_some("rate_limit keyed by consumer or claim"),
-            _ => None,
-        };
+        let settings = &out.policies[i].settings;
+        authenticated |= settings.authenticates();
+        let needs = settings.needs_identity();
         if let (Some(what), false) = (needs, authenticated) {
             errors.push(format!(
                 "{ctx}: policy \"{}\" ({what}) needs an authentication policy (jwt, api_key, mtls or any) before it",
@@ -506,7 +486,7 @@ fn check_cache_placement(
     let caches: Vec<usize> = chain
         .iter()
         .copied()
-        .filter(|&i| matches!(all[i].spec, PolicySpec::Cache(_)))
+        .filter(|&i| all[i].settings.is_cache())
         .collect();
     let Some(&first) = caches.first() else {
         return;
@@ -526,12 +506,7 @@ fn check_cache_placement(
         ));
     }
     let at = chain.iter().position(|&i| i == first).unwrap_or(0);
-    let auth_after = chain[at..].iter().any(|&i| {
-        matches!(
-            all[i].spec,
-            PolicySpec::Jwt(_) | PolicySpec::ApiKey(_) | PolicySpec::Mtls(_) | PolicySpec::Any(_)
-        )
-    });
+    let auth_after = chain[at..].iter().any(|&i| all[i].settings.authenticates());
     if auth_after {
         errors.push(format!(
             "{ctx}: policy \"{name}\" (cache) must come after the route's authentication policies"
@@ -544,7 +519,7 @@ fn check_policy(
     ctx: &str,
     plans: &[String],
     errors: &mut Vec<String>,
-) -> Option<PolicySpec> {
+) -> Option<Settings> {
     if raw.get("kind").is_none() {
         errors.push(format!("{ctx}: missing key `kind`"));
         return None;
@@ -556,57 +531,30 @@ fn check_policy(
             return None;
         }
     };
-    let before = errors.len();
-    match &spec {
-        PolicySpec::Headers(h) => {
-            check_header_edits(&h.request, &format!("{ctx}: request"), errors);
-            check_header_edits(&h.response, &format!("{ctx}: response"), errors);
-        }
-        PolicySpec::Jwt(j) => push_all(jwt_settings(j).err(), ctx, errors),
-        PolicySpec::ApiKey(a) => push_all(api_key_settings(a).err(), ctx, errors),
-        PolicySpec::Mtls(m) => push_all(mtls_settings(m).err(), ctx, errors),
-        PolicySpec::Require(r) => {
-            let mut found = Vec::new();
-            check_require(r, &mut found);
-            push_all(Some(found), ctx, errors);
-        }
-        PolicySpec::RateLimit(r) => push_all(rate_limit_settings(r, plans).err(), ctx, errors),
-        PolicySpec::Cache(c) => push_all(cache_settings(c).err(), ctx, errors),
-        PolicySpec::Any(a) => {
-            if a.of.len() < 2 {
-                errors.push(format!("{ctx}: `of` lists at least two policies"));
-            }
+    match Settings::parse(&spec, plans) {
+        Ok(settings) => Some(settings),
+        Err(found) => {
+            errors.extend(found.into_iter().map(|e| format!("{ctx}: {e}")));
+            None
         }
     }
-    (errors.len() == before).then_some(spec)
-}
-
-fn push_all(found: Option<Vec<String>>, ctx: &str, errors: &mut Vec<String>) {
-    errors.extend(
-        found
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| format!("{ctx}: {e}")),
-    );
 }
 
 /// The members of an `any` policy: named `jwt`, `api_key` or `mtls` policies.
 fn resolve_any(
-    spec: &PolicySpec,
+    settings: &Settings,
     ctx: &str,
     named: &HashMap<String, usize>,
     policies: &[CheckedPolicy],
     errors: &mut Vec<String>,
 ) -> Vec<usize> {
-    let PolicySpec::Any(any) = spec else {
+    let Settings::Any(AnySpec { of }) = settings else {
         return Vec::new();
     };
     let mut members = Vec::new();
-    for name in &any.of {
-        match named.get(name).map(|&i| (i, &policies[i].spec)) {
-            Some((i, PolicySpec::Jwt(_) | PolicySpec::ApiKey(_) | PolicySpec::Mtls(_))) => {
-                members.push(i)
-            }
+    for name in of {
+        match named.get(name).map(|&i| (i, &policies[i].settings)) {
+            Some((i, member)) if member.is_credential() => members.push(i),
             Some(_) => errors.push(format!(
                 "{ctx}: of: policy \"{name}\" is not a jwt, api_key or mtls policy"
             )),
@@ -616,84 +564,6 @@ fn resolve_any(
         }
     }
     members
-}
-
-fn check_header_edits(edits: &HeaderEditsSpec, ctx: &str, errors: &mut Vec<String>) {
-    let names = edits.set.keys().chain(edits.remove.iter());
-    for name in names {
-        let lower = name.to_ascii_lowercase();
-        if name.is_empty() || !name.bytes().all(is_token_byte) {
-            errors.push(format!("{ctx}: \"{name}\" is not a valid header name"));
-        } else if GATEWAY_OWNED_HEADERS.contains(&lower.as_str())
-            || HOP_BY_HOP_HEADERS.contains(&lower.as_str())
-        {
-            errors.push(format!("{ctx}: header \"{name}\" is managed by the gateway and cannot be changed by a policy"));
-        }
-    }
-    for (name, value) in &edits.set {
-        if value.bytes().any(|b| (b < b' ' && b != b'\t') || b == 0x7f) {
-            errors.push(format!(
-                "{ctx}: value of \"{name}\" contains a control character"
-            ));
-        }
-    }
-}
-
-/// Splits `http://${HOST}/api` into literal and variable parts and checks what it can now:
-/// a fully literal URL completely, a URL with variables once they resolve at runtime.
-pub fn check_url(url: &str) -> Result<Vec<UrlPart>, String> {
-    let mut parts = Vec::new();
-    let mut rest = url;
-    while let Some(start) = rest.find("${") {
-        if start > 0 {
-            parts.push(UrlPart::Lit(rest[..start].to_string()));
-        }
-        let Some(end) = rest[start..].find('}') else {
-            return Err(format!("upstream URL `{url}`: unclosed `${{`"));
-        };
-        let var = &rest[start + 2..start + end];
-        let var_ok = !var.is_empty()
-            && var
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-            && !var.as_bytes()[0].is_ascii_digit();
-        if !var_ok {
-            return Err(format!(
-                "upstream URL `{url}`: `${{{var}}}` is not a valid variable name (A-Z, 0-9, _)"
-            ));
-        }
-        parts.push(UrlPart::Var(var.to_string()));
-        rest = &rest[start + end + 1..];
-    }
-    if !rest.is_empty() {
-        parts.push(UrlPart::Lit(rest.to_string()));
-    }
-    if parts.iter().all(|p| matches!(p, UrlPart::Lit(_))) {
-        Origin::parse(url)?;
-    }
-    Ok(parts)
-}
-
-/// `"250ms"`, `"5s"`, `"2m"` -> milliseconds. Zero is rejected.
-pub fn parse_duration_ms(s: &str) -> Result<u64, String> {
-    let err =
-        || format!("invalid duration \"{s}\": use a whole number with ms, s, m or h, e.g. \"5s\"");
-    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-    let (num, unit) = s.split_at(digits);
-    let n: u64 = num.parse().map_err(|_| err())?;
-    let ms = match unit {
-        "ms" => n,
-        "s" => n.checked_mul(1000).ok_or_else(err)?,
-        "m" => n.checked_mul(60_000).ok_or_else(err)?,
-        "h" => n.checked_mul(3_600_000).ok_or_else(err)?,
-        _ => return Err(err()),
-    };
-    if ms == 0 {
-        return Err(format!(
-            "invalid duration \"{s}\": must be greater than zero"
-        ));
-    }
-    Ok(ms)
 }
 
 /// A route path must already be in the form the runtime normalises requests to, or it could
@@ -727,11 +597,6 @@ fn check_route_path(path: &str) -> Result<(), String> {
     }
     let mut probe = matchit::Router::new();
     probe.insert(path, ()).map_err(|e| e.to_string())
-}
-
-/// Characters allowed unescaped in a normalised path segment (RFC 3986 pchar minus '%').
-pub fn is_path_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/".contains(c)
 }
 
 fn path_params(path: &str) -> Vec<String> {
@@ -821,26 +686,4 @@ fn group_paths(out: &mut Checked, errors: &mut Vec<String>) {
             )),
         }
     }
-}
-
-fn is_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-}
-
-fn is_route_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-}
-
-/// RFC 9110 token characters.
-pub fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-/// serde/toml messages end with a newline or carry "in `...`" noise; keep one clean line.
-fn clean(msg: &str) -> String {
-    msg.trim().replace('\n', " ")
 }

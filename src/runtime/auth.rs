@@ -1,5 +1,6 @@
-//! [`WorkerAuth`]: the worker's [`AuthBackend`] over the request, `env`, WebCrypto, KV and the
-//! Cache API. Decisions stay in the pure modules; this file does I/O and per-isolate caching.
+//! [`WorkerAuth`]: the worker's [`AuthBackend`] and [`LimiterBackend`] over the request, `env`,
+//! WebCrypto, KV, the Cache API and the RATE_LIMITER objects. Decisions stay in the pure
+//! modules (`crate::auth`); this file does I/O and per-isolate caching.
 //!
 //! - Public keys are imported into WebCrypto once per isolate per (key, alg) and kept.
 //! - JWKS: one fetch at a time per policy, stored per isolate and in the Cache API so a new
@@ -7,39 +8,22 @@
 //!   that belongs to another request, so concurrent requests do not share the fetch's future:
 //!   they use the keys they have or, with none, poll the isolate's state until it lands.
 
-use super::backend::{AuthBackend, ClientCert, LimiterBackend};
-use super::jwk::{parse_jwks, KeyMaterial, PublicJwk};
-use super::jwks::{ttl_from_cache_control, JwksState, KeySet, Need};
-use super::Alg;
+use super::{
+    cache_get_jwks, cache_put_jwks, fetch_text, import_verify_key, kv_get_js, sleep,
+    tls_client_auth, verify_signature,
+};
+use crate::auth::backend::{AuthBackend, ClientCert, LimiterBackend};
+use crate::auth::jwk::{parse_jwks, KeyMaterial, PublicJwk};
+use crate::auth::jwks::{ttl_from_cache_control, JwksSource, JwksState, KeySet, Need};
+use crate::auth::Alg;
 use crate::error::GatewayError;
-use crate::platform::{console_log, now_ms};
-use crate::policy::jwt::Jwt;
+use crate::runtime::{console_log, now_ms};
 use crate::upstream::resolve::resolve_url;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-
-#[wasm_bindgen(module = "/src/platform.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = importVerifyKey)]
-    fn import_verify_key(format: &str, data: &JsValue, alg: &str) -> js_sys::Promise;
-    #[wasm_bindgen(js_name = verifySignature)]
-    fn verify_signature(key: &JsValue, alg: &str, signature: &[u8], input: &str)
-        -> js_sys::Promise;
-    #[wasm_bindgen(js_name = kvGet)]
-    fn kv_get_js(env: &JsValue, binding: &str, key: &str) -> js_sys::Promise;
-    #[wasm_bindgen(js_name = tlsClientAuth)]
-    fn tls_client_auth(request: &web_sys::Request) -> JsValue;
-    #[wasm_bindgen(js_name = fetchText)]
-    fn fetch_text(url: &str, ms: u32) -> js_sys::Promise;
-    #[wasm_bindgen(js_name = cacheGetJwks)]
-    fn cache_get_jwks(key: &str) -> js_sys::Promise;
-    #[wasm_bindgen(js_name = cachePutJwks)]
-    fn cache_put_jwks(key: &str, body: &str, fresh_until: f64, keep_s: u32) -> js_sys::Promise;
-    fn sleep(ms: u32) -> js_sys::Promise;
-}
 
 /// How long the IdP gets to answer a JWKS request.
 const JWKS_FETCH_TIMEOUT_MS: u32 = 5_000;
@@ -55,7 +39,7 @@ struct PolicyKeys {
 }
 
 /// Clears the in-flight mark even when the fetching request is cancelled mid-way.
-struct FetchingMark(usize);
+struct FetchingMark(&'static str);
 
 impl Drop for FetchingMark {
     fn drop(&mut self) {
@@ -74,7 +58,7 @@ enum Step {
 }
 
 thread_local! {
-    static JWKS: RefCell<HashMap<usize, PolicyKeys>> = RefCell::new(HashMap::new());
+    static JWKS: RefCell<HashMap<&'static str, PolicyKeys>> = RefCell::new(HashMap::new());
     static CRYPTO_KEYS: RefCell<HashMap<(KeyMaterial, Alg), JsValue>> = RefCell::new(HashMap::new());
     static SECRETS: RefCell<HashMap<&'static str, Option<String>>> = RefCell::new(HashMap::new());
 }
@@ -143,17 +127,17 @@ impl AuthBackend for WorkerAuth<'_> {
 
     async fn jwks(
         &self,
-        policy: &'static Jwt,
+        source: JwksSource,
         need: Need,
     ) -> Result<Rc<Vec<PublicJwk>>, GatewayError> {
-        let id = policy as *const Jwt as usize;
+        let id = source.policy;
         let mut waited = 0;
         loop {
             let now = self.now_s();
             let step = JWKS.with(|m| {
                 let mut m = m.borrow_mut();
                 let entry = m.entry(id).or_default();
-                let has_keys = entry.state.usable(now, &policy.jwks).is_some();
+                let has_keys = entry.state.usable(now, &source.times).is_some();
                 if entry.fetching {
                     // Another request is fetching: use what there is, or wait for it.
                     if has_keys && need == Need::Keys {
@@ -161,10 +145,10 @@ impl AuthBackend for WorkerAuth<'_> {
                     } else {
                         Step::Wait
                     }
-                } else if entry.state.should_fetch(now, need, &policy.jwks) {
+                } else if entry.state.should_fetch(now, need, &source.times) {
                     entry.fetching = true;
                     entry.state.last_attempt = Some(now);
-                    Step::Fetch(jwks_url(policy, self.env), entry.state.set.is_some())
+                    Step::Fetch(jwks_url(&source, self.env), entry.state.set.is_some())
                 } else {
                     Step::Done
                 }
@@ -172,7 +156,7 @@ impl AuthBackend for WorkerAuth<'_> {
             match step {
                 Step::Fetch(url, have_copy) => {
                     let mark = FetchingMark(id);
-                    let result = load_jwks(url, policy, have_copy, now).await;
+                    let result = load_jwks(url, &source, have_copy, now).await;
                     JWKS.with(|m| {
                         if let (Some(set), Some(e)) = (result, m.borrow_mut().get_mut(&id)) {
                             e.state.set = Some(set);
@@ -192,7 +176,7 @@ impl AuthBackend for WorkerAuth<'_> {
         JWKS.with(|m| {
             let m = m.borrow();
             m.get(&id)
-                .and_then(|e| e.state.usable(now, &policy.jwks).cloned())
+                .and_then(|e| e.state.usable(now, &source.times).cloned())
         })
         .ok_or_else(|| GatewayError::AuthUnavailable {
             what: "the identity provider's signing keys could not be fetched".into(),
@@ -280,7 +264,7 @@ impl LimiterBackend for WorkerAuth<'_> {
         timeout_ms: u32,
     ) -> Result<String, String> {
         let env: &JsValue = self.env.as_ref();
-        match JsFuture::from(crate::platform::limiter_take(env, object, body, timeout_ms)).await {
+        match JsFuture::from(super::limiter_take(env, object, body, timeout_ms)).await {
             Ok(v) => v.as_string().ok_or_else(|| "no answer".to_string()),
             Err(e) => Err(e.as_string().unwrap_or_else(|| format!("{e:?}"))),
         }
@@ -291,9 +275,9 @@ impl LimiterBackend for WorkerAuth<'_> {
     }
 }
 
-fn jwks_url(policy: &'static Jwt, env: &worker::Env) -> Result<String, String> {
-    let parts = policy.jwks_url.unwrap_or(&[]);
-    resolve_url(parts, |name| env.var(name).ok().map(|v| v.to_string())).map_err(|e| e.detail())
+fn jwks_url(source: &JwksSource, env: &worker::Env) -> Result<String, String> {
+    resolve_url(source.url, |name| env.var(name).ok().map(|v| v.to_string()))
+        .map_err(|e| e.detail())
 }
 
 /// Gets a key set: the Cache API copy when this isolate has none and it is fresh, else the
@@ -301,14 +285,14 @@ fn jwks_url(policy: &'static Jwt, env: &worker::Env) -> Result<String, String> {
 /// was obtained (the caller keeps what it had).
 async fn load_jwks(
     url: Result<String, String>,
-    policy: &'static Jwt,
+    source: &JwksSource,
     have_copy: bool,
     now: f64,
 ) -> Option<KeySet> {
     let url = match url {
         Ok(u) => u,
         Err(e) => {
-            log_error(&format!("policy {}: jwks_url: {e}", policy.name));
+            log_error(&format!("policy {}: jwks_url: {e}", source.policy));
             return None;
         }
     };
@@ -338,23 +322,23 @@ async fn load_jwks(
             }
         }
     }
-    match fetch_jwks(&url, policy, now).await {
+    match fetch_jwks(&url, source, now).await {
         Ok((set, body)) => {
-            let keep = (set.fresh_until - now) as u32 + policy.jwks.max_stale_s;
+            let keep = (set.fresh_until - now) as u32 + source.times.max_stale_s;
             let _ = JsFuture::from(cache_put_jwks(&cache_key, &body, set.fresh_until, keep)).await;
             Some(set)
         }
         Err(e) => {
             log_error(&format!(
                 "policy {}: JWKS fetch from {url} failed: {e}",
-                policy.name
+                source.policy
             ));
             stored
         }
     }
 }
 
-async fn fetch_jwks(url: &str, policy: &'static Jwt, now: f64) -> Result<(KeySet, String), String> {
+async fn fetch_jwks(url: &str, source: &JwksSource, now: f64) -> Result<(KeySet, String), String> {
     let resp = JsFuture::from(fetch_text(url, JWKS_FETCH_TIMEOUT_MS))
         .await
         .map_err(|_| "unreachable or timed out".to_string())?;
@@ -370,7 +354,7 @@ async fn fetch_jwks(url: &str, policy: &'static Jwt, now: f64) -> Result<(KeySet
         .ok()
         .and_then(|v| v.as_string());
     let keys = parse_jwks(&body)?;
-    let ttl = ttl_from_cache_control(cache_control.as_deref(), &policy.jwks);
+    let ttl = ttl_from_cache_control(cache_control.as_deref(), &source.times);
     Ok((
         KeySet {
             keys: Rc::new(keys),

@@ -1,0 +1,83 @@
+//! `kind = "api_key"`: parsed once into [`ApiKeySettings`].
+
+use super::super::lex::{is_token_byte, is_var_name, parse_duration_ms};
+use super::super::rust::pairs;
+use super::super::schema::ApiKeySpec;
+use super::forward::{check_forward, Forward};
+
+/// An `api_key` policy with defaults applied.
+#[derive(Debug)]
+pub struct ApiKeySettings {
+    /// The settings as written (header, query, store).
+    pub spec: ApiKeySpec,
+    pub cache_ttl_s: u32,
+    pub forward: Forward,
+}
+
+/// Parses and checks an `api_key` policy.
+pub fn parse(spec: &ApiKeySpec) -> Result<ApiKeySettings, Vec<String>> {
+    let mut errors = Vec::new();
+    if !is_var_name(&spec.store) {
+        errors.push(format!(
+            "store: \"{}\" is not a KV binding name (A-Z, 0-9, _)",
+            spec.store
+        ));
+    }
+    for (what, v) in [("header", &spec.header), ("query", &spec.query)] {
+        if v.as_deref()
+            .is_some_and(|n| n.is_empty() || !n.bytes().all(is_token_byte))
+        {
+            errors.push(format!("{what}: not a valid {what} name"));
+        }
+    }
+    if let Some(h) = &spec.header {
+        if h.eq_ignore_ascii_case("authorization") || h.eq_ignore_ascii_case("cookie") {
+            errors.push(format!(
+                "header: \"{h}\" cannot carry an API key; use a dedicated header such as x-api-key"
+            ));
+        }
+    }
+    let cache_ttl_s = match spec.cache_ttl.as_deref().map(parse_duration_ms) {
+        None => 30,
+        Some(Ok(ms)) if ms <= 60_000 => (ms / 1000) as u32,
+        Some(Ok(_)) => {
+            errors.push(
+                "cache_ttl: at most 60s, so a revoked key stops working within a minute".into(),
+            );
+            30
+        }
+        Some(Err(e)) => {
+            errors.push(format!("cache_ttl: {e}"));
+            30
+        }
+    };
+    let forward = check_forward(
+        &spec.forward,
+        Some(&["id", "name", "plan", "scopes"]),
+        &mut errors,
+    );
+    if errors.is_empty() {
+        Ok(ApiKeySettings {
+            spec: spec.clone(),
+            cache_ttl_s,
+            forward,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+impl ApiKeySettings {
+    /// The `Policy::ApiKey` value in Rust source.
+    pub fn emit(&self, name: &str) -> String {
+        let a = &self.spec;
+        format!(
+            "Policy::ApiKey(crate::policy::api_key::ApiKey {{ name: {name:?}, header: {:?}, query: {:?}, store: {:?}, cache_ttl_s: {}, forward: {} }})",
+            a.header.as_ref().map(|h| h.to_ascii_lowercase()),
+            a.query,
+            a.store,
+            self.cache_ttl_s,
+            pairs(&self.forward)
+        )
+    }
+}

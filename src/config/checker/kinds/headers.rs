@@ -1,0 +1,66 @@
+//! `kind = "headers"`: header edits towards the origin and the client. Its settings are the
+//! spec as written, once checked.
+
+use super::super::lex::is_token_byte;
+use super::super::reserved::{GATEWAY_OWNED_HEADERS, HOP_BY_HOP_HEADERS};
+use super::super::schema::{HeaderEditsSpec, HeadersSpec};
+
+/// Checks both sides' edits.
+pub fn parse(spec: &HeadersSpec) -> Result<HeadersSpec, Vec<String>> {
+    let mut errors = Vec::new();
+    check_header_edits(&spec.request, "request", &mut errors);
+    check_header_edits(&spec.response, "response", &mut errors);
+    if errors.is_empty() {
+        Ok(spec.clone())
+    } else {
+        Err(errors)
+    }
+}
+
+/// The `Policy::Headers` value in Rust source.
+pub fn emit(h: &HeadersSpec) -> String {
+    format!(
+        "Policy::Headers(crate::policy::headers::Headers {{ request: {}, response: {} }})",
+        edits(&h.request),
+        edits(&h.response)
+    )
+}
+
+fn check_header_edits(edits: &HeaderEditsSpec, ctx: &str, errors: &mut Vec<String>) {
+    let names = edits.set.keys().chain(edits.remove.iter());
+    for name in names {
+        let lower = name.to_ascii_lowercase();
+        if name.is_empty() || !name.bytes().all(is_token_byte) {
+            errors.push(format!("{ctx}: \"{name}\" is not a valid header name"));
+        } else if GATEWAY_OWNED_HEADERS.contains(&lower.as_str())
+            || HOP_BY_HOP_HEADERS.contains(&lower.as_str())
+        {
+            errors.push(format!("{ctx}: header \"{name}\" is managed by the gateway and cannot be changed by a policy"));
+        }
+    }
+    for (name, value) in &edits.set {
+        if value.bytes().any(|b| (b < b' ' && b != b'\t') || b == 0x7f) {
+            errors.push(format!(
+                "{ctx}: value of \"{name}\" contains a control character"
+            ));
+        }
+    }
+}
+
+fn edits(e: &HeaderEditsSpec) -> String {
+    let set: Vec<String> = e
+        .set
+        .iter()
+        .map(|(k, v)| format!("({:?}, {v:?})", k.to_ascii_lowercase()))
+        .collect();
+    let remove: Vec<String> = e
+        .remove
+        .iter()
+        .map(|k| format!("{:?}", k.to_ascii_lowercase()))
+        .collect();
+    format!(
+        "crate::policy::headers::Edits {{ set: &[{}], remove: &[{}] }}",
+        set.join(", "),
+        remove.join(", ")
+    )
+}

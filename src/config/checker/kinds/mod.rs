@@ -1,0 +1,104 @@
+//! One module per policy `kind`. Each parses its settings ONCE into a typed value: the
+//! checker reports that parse's errors, and `emit` writes the same value out as Rust.
+//!
+//! Adding a kind: a variant in `schema::PolicySpec`, a module here with `parse` and `emit`, a
+//! variant of [`Settings`] with its arms below, and the runtime module `src/policy/<kind>.rs`
+//! with its `Policy` variant (README, "Contributing").
+
+pub mod any;
+pub mod api_key;
+pub mod cache;
+pub mod forward;
+pub mod headers;
+pub mod jwt;
+pub mod mtls;
+pub mod rate_limit;
+pub mod require;
+
+use super::schema::{AnySpec, HeadersSpec, PolicySpec, RequireSpec};
+
+/// A policy's settings, parsed and checked.
+#[derive(Debug)]
+pub enum Settings {
+    Headers(HeadersSpec),
+    Jwt(Box<jwt::JwtSettings>),
+    ApiKey(api_key::ApiKeySettings),
+    Mtls(mtls::MtlsSettings),
+    Require(RequireSpec),
+    Any(AnySpec),
+    RateLimit(rate_limit::RateLimitSettings),
+    Cache(cache::CacheSettings),
+}
+
+impl Settings {
+    /// Parses a policy's settings once; every problem found, one line each (without the
+    /// file and policy, which the caller puts in front).
+    pub fn parse(spec: &PolicySpec, plans: &[String]) -> Result<Settings, Vec<String>> {
+        Ok(match spec {
+            PolicySpec::Headers(h) => Settings::Headers(headers::parse(h)?),
+            PolicySpec::Jwt(j) => Settings::Jwt(Box::new(jwt::parse(j)?)),
+            PolicySpec::ApiKey(a) => Settings::ApiKey(api_key::parse(a)?),
+            PolicySpec::Mtls(m) => Settings::Mtls(mtls::parse(m)?),
+            PolicySpec::Require(r) => Settings::Require(require::parse(r)?),
+            PolicySpec::Any(a) => Settings::Any(any::parse(a)?),
+            PolicySpec::RateLimit(r) => Settings::RateLimit(rate_limit::parse(r, plans)?),
+            PolicySpec::Cache(c) => Settings::Cache(cache::parse(c)?),
+        })
+    }
+
+    /// The `Policy` value in Rust source. `members` are an `any` policy's resolved members.
+    pub fn emit(&self, name: &str, members: &[usize]) -> String {
+        match self {
+            Settings::Headers(h) => headers::emit(h),
+            Settings::Jwt(j) => j.emit(name),
+            Settings::ApiKey(a) => a.emit(name),
+            Settings::Mtls(m) => m.emit(name),
+            Settings::Require(r) => require::emit(r),
+            Settings::Any(_) => any::emit(members),
+            Settings::RateLimit(r) => r.emit(name),
+            Settings::Cache(c) => c.emit(name),
+        }
+    }
+
+    /// Whether the policy authenticates (sets an identity).
+    pub fn authenticates(&self) -> bool {
+        matches!(
+            self,
+            Settings::Jwt(_) | Settings::ApiKey(_) | Settings::Mtls(_) | Settings::Any(_)
+        )
+    }
+
+    /// Whether the policy can be a member of an `any` policy.
+    pub fn is_credential(&self) -> bool {
+        matches!(
+            self,
+            Settings::Jwt(_) | Settings::ApiKey(_) | Settings::Mtls(_)
+        )
+    }
+
+    /// What the policy is, when it judges an identity and so needs an authentication policy
+    /// before it.
+    pub fn needs_identity(&self) -> Option<&'static str> {
+        match self {
+            Settings::Require(_) => Some("require"),
+            Settings::RateLimit(r) if r.needs_identity => {
+                Some("rate_limit keyed by consumer or claim")
+            }
+            _ => None,
+        }
+    }
+
+    pub fn is_cache(&self) -> bool {
+        matches!(self, Settings::Cache(_))
+    }
+
+    /// The headers an authentication policy sets from the identity (`forward`).
+    pub fn forward(&self) -> &[(String, String)] {
+        match self {
+            Settings::Jwt(j) => &j.forward,
+            Settings::ApiKey(a) => &a.forward,
+            Settings::Mtls(m) => &m.forward,
+            _ => &[],
+        }
+    }
+}

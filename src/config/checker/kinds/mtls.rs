@@ -1,0 +1,59 @@
+//! `kind = "mtls"`: parsed once into [`MtlsSettings`].
+
+use super::super::rust::pairs;
+use super::super::schema::MtlsSpec;
+use super::forward::{check_forward, Forward};
+
+/// An `mtls` policy with fingerprints normalised to lower-case hex.
+#[derive(Debug)]
+pub struct MtlsSettings {
+    /// Allowed certificate subjects, as written.
+    pub subjects: Vec<String>,
+    pub fingerprints: Vec<String>,
+    pub forward: Forward,
+}
+
+/// Parses and checks an `mtls` policy.
+pub fn parse(spec: &MtlsSpec) -> Result<MtlsSettings, Vec<String>> {
+    let mut errors = Vec::new();
+    let mut fingerprints = Vec::new();
+    for f in &spec.fingerprints {
+        let hex: String = f
+            .chars()
+            .filter(|c| *c != ':')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            errors.push(format!(
+                "fingerprints: \"{f}\" is not a SHA-256 fingerprint (64 hex digits)"
+            ));
+        }
+        fingerprints.push(hex);
+    }
+    let forward = check_forward(
+        &spec.forward,
+        Some(&["subject_dn", "issuer_dn", "fingerprint", "serial"]),
+        &mut errors,
+    );
+    if errors.is_empty() {
+        Ok(MtlsSettings {
+            subjects: spec.subjects.clone(),
+            fingerprints,
+            forward,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+impl MtlsSettings {
+    /// The `Policy::Mtls` value in Rust source.
+    pub fn emit(&self, name: &str) -> String {
+        format!(
+            "Policy::Mtls(crate::policy::mtls::Mtls {{ name: {name:?}, fingerprints: &{:?}, subjects: &{:?}, forward: {} }})",
+            self.fingerprints,
+            self.subjects,
+            pairs(&self.forward)
+        )
+    }
+}

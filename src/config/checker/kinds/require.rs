@@ -1,0 +1,74 @@
+//! `kind = "require"`: checks the identity an authentication policy set (scopes, roles,
+//! claims). Its settings are the spec as written, once checked.
+
+use super::super::schema::RequireSpec;
+
+/// Checks a `require` policy; its settings are the spec itself.
+pub fn parse(spec: &RequireSpec) -> Result<RequireSpec, Vec<String>> {
+    let mut found = Vec::new();
+    let errors = &mut found;
+    if spec.scopes.is_empty()
+        && spec.any_scopes.is_empty()
+        && spec.roles.is_empty()
+        && spec.claims.is_empty()
+    {
+        errors.push("require nothing: list scopes, any_scopes, roles or claims".into());
+    }
+    for s in spec.scopes.iter().chain(&spec.any_scopes) {
+        if s.is_empty()
+            || !s
+                .bytes()
+                .all(|b| b > b' ' && b < 0x7f && b != b'"' && b != b'\\')
+        {
+            errors.push(format!("scope \"{s}\" is not a valid scope token"));
+        }
+    }
+    for rule in &spec.claims {
+        let n = [
+            rule.equals.is_some(),
+            rule.one_of.is_some(),
+            rule.contains.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        if n != 1 {
+            errors.push(format!(
+                "claims: rule for \"{}\" needs exactly one of equals, one_of, contains",
+                rule.claim
+            ));
+        }
+    }
+    if found.is_empty() {
+        Ok(spec.clone())
+    } else {
+        Err(found)
+    }
+}
+
+/// The `Policy::Require` value in Rust source.
+pub fn emit(r: &RequireSpec) -> String {
+    let rules: Vec<String> = r
+                .claims
+                .iter()
+                .map(|c| {
+                    let test = match (&c.equals, &c.one_of, &c.contains) {
+                        (Some(v), _, _) => format!("Equals({v:?})"),
+                        (_, Some(list), _) => format!("OneOf(&{list:?})"),
+                        (_, _, Some(v)) => format!("Contains({v:?})"),
+                        _ => unreachable!("checked"),
+                    };
+                    format!(
+                        "crate::policy::require::ClaimRule {{ claim: {:?}, test: crate::policy::require::ClaimTest::{test} }}",
+                        c.claim
+                    )
+                })
+                .collect();
+    format!(
+                "Policy::Require(crate::policy::require::Require {{ scopes: &{:?}, any_scopes: &{:?}, roles: &{:?}, claims: &[{}] }})",
+                r.scopes,
+                r.any_scopes,
+                r.roles,
+                rules.join(", ")
+            )
+}

@@ -1,0 +1,24 @@
+//! The build-time checker: routes/ -> [`check::Checked`] -> Rust source ([`emit`]).
+//!
+//! Compiled by `build.rs`, the native config tests and the benchmark through one
+//! `#[path = ".../src/config/checker/mod.rs"] mod checker;` line; the worker never contains
+//! it. Modules, leaves first: [`lex`] (durations, URLs, names), [`schema`] (the TOML shapes),
+//! [`rust`] (source literals), [`kinds`] (one module per policy kind), [`check`] (files,
+//! upstreams, routes, placement rules) and [`emit`].
+
+#![allow(dead_code)] // each includer uses a different part
+
+#[path = "../../auth/alg.rs"]
+pub mod alg;
+pub mod check;
+pub mod emit;
+#[path = "../../auth/jwk.rs"]
+pub mod jwk;
+pub mod kinds;
+pub mod lex;
+#[path = "../origin.rs"]
+pub mod origin;
+#[path = "../reserved.rs"]
+pub mod reserved;
+pub mod rust;
+pub mod schema;

@@ -1,0 +1,74 @@
+//! Awaits on the runtime's promises, typed: upstream fetches, the Cache API, the purge
+//! counters object and request bodies. (Authentication's are in [`super::auth`].)
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, ReadableStream, Request, Response};
+
+/// Why a fetch produced no response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchFailure {
+    /// No response headers within the timeout.
+    Timeout,
+    /// Connection refused, DNS, TLS, reset, or not a response.
+    Unreachable,
+}
+
+/// `fetch(url, {method, headers, body, redirect: "manual"})`: redirects are never followed;
+/// `timeout_ms` covers the wait for response headers, the body then streams without a limit.
+pub async fn fetch(
+    url: &str,
+    method: &str,
+    headers: &Headers,
+    body: Option<ReadableStream>,
+    timeout_ms: u32,
+) -> Result<Response, FetchFailure> {
+    let sent = super::fetch_with_timeout(url, method, headers, body, timeout_ms);
+    match JsFuture::from(sent).await {
+        Ok(resp) => resp
+            .dyn_into::<Response>()
+            .map_err(|_| FetchFailure::Unreachable),
+        Err(reason) if reason.as_string().as_deref() == Some("timeout") => {
+            Err(FetchFailure::Timeout)
+        }
+        Err(_) => Err(FetchFailure::Unreachable),
+    }
+}
+
+/// The Cache API entry stored under `url`, if any (a failing cache reads as a miss).
+pub async fn cache_match(url: &str) -> Option<Response> {
+    let found = JsFuture::from(super::cache_match(url)).await.ok()?;
+    found.dyn_into::<Response>().ok()
+}
+
+/// Deletes the Cache API entry under `url` in this data center; whether one was there.
+pub async fn cache_delete(url: &str) -> bool {
+    JsFuture::from(super::cache_delete(url))
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
+/// The purge counters (JSON) from the CACHE_GENERATIONS object, or `None` when it does not
+/// answer within `timeout_ms`.
+pub async fn generations_get(env: &worker::Env, timeout_ms: u32) -> Option<String> {
+    let env: &JsValue = env.as_ref();
+    let answer = JsFuture::from(super::generations_get(env, timeout_ms)).await;
+    answer.ok().and_then(|v| v.as_string())
+}
+
+/// Increments one purge counter; the counters after it (JSON), or why it failed.
+pub async fn generations_bump(env: &worker::Env, key: &str) -> Result<String, String> {
+    let env: &JsValue = env.as_ref();
+    match JsFuture::from(super::generations_bump(env, key)).await {
+        Ok(v) => v.as_string().ok_or_else(|| "bad answer".to_string()),
+        Err(e) => Err(e.as_string().unwrap_or_else(|| "no answer".into())),
+    }
+}
+
+/// The request body as text (`None` when it cannot be read).
+pub async fn request_text(req: &Request) -> Option<String> {
+    let promise = req.text().ok()?;
+    JsFuture::from(promise).await.ok()?.as_string()
+}
