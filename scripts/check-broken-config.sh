@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Proves the build itself (not only the checker's unit tests) rejects a broken routes/: copies
-# the example routes, breaks them (five ways), and expects `cargo check` to fail with the exact message.
+# the example routes, breaks them (seven ways), and expects `cargo check` to fail with the exact message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -29,7 +29,7 @@ expect_failure "a conflicting path" 'routes/v2/users.toml: route "clash": path "
 
 reset
 printf '\n[[route\n' >> "$tmp/routes/v2/users.toml"
-expect_failure "a TOML syntax error" 'routes/v2/users.toml: line 7, column 8: invalid table header'
+expect_failure "a TOML syntax error" 'routes/v2/users.toml: line 14, column 8: invalid table header'
 
 reset
 sed -i 's/^algorithms = \["RS256", "PS256", "ES256", "EdDSA"\]/algorithms = ["none", "RS256"]/' "$tmp/routes/gateway.toml"
@@ -38,6 +38,14 @@ expect_failure "a jwt policy allowing alg none" 'routes/gateway.toml: policy "us
 reset
 sed -i 's/policies = \["user-jwt", { kind = "require", scopes = \["orders:read"\] }\]/policies = [{ kind = "require", scopes = ["orders:read"] }]/' "$tmp/routes/v1/account.toml"
 expect_failure "a require without authentication" 'routes/v1/account.toml: route "v1-orders": policy "v1-orders#1" (require) needs an authentication policy (jwt, api_key, mtls or any) before it'
+
+reset
+sed -i 's|^origins = \["http://127.0.0.1:9003", "https://\*.gatehouse.test"\]|origins = ["*"]|' "$tmp/routes/gateway.toml"
+expect_failure "a credentialed cors policy for any origin" 'routes/gateway.toml: policy "web-cors": origins: "*" cannot be combined with credentials = true'
+
+reset
+sed -i 's/^sunset = "2030-12-31T00:00:00Z"/sunset = "2026-01-01T00:00:00Z"/' "$tmp/routes/v1/version.toml"
+expect_failure "a sunset before the deprecation" 'routes/v1/version.toml: sunset must be later than deprecated'
 
 # And the unbroken copy builds (so the failures above are about the breakage, not the setup).
 reset

@@ -83,6 +83,7 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
         if (q.get("vary")) h.vary = q.get("vary");
         if (q.get("cookie")) h["set-cookie"] = "session=abc";
         if (q.get("tag")) h["cache-tag"] = q.get("tag");
+        if (q.get("acao")) h["access-control-allow-origin"] = q.get("acao");
         if (q.get("expires")) {
           h.date = new Date().toUTCString();
           h.expires = q.get("expires") === "bad" ? "0" : new Date(Date.now() + Number(q.get("expires")) * 1000).toUTCString();

@@ -35,4 +35,10 @@ if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.
   say "installing npm packages (wrangler, miniflare, esbuild, binaryen) pinned for Node 20"
   npm ci --no-audit --no-fund
 fi
+# The browser tests (tests/e2e/browser.test.mjs) drive Debian's Chromium with playwright-core.
+if ! command -v chromium >/dev/null 2>&1; then
+  say "installing Debian's chromium for the browser tests (apt-get, a few minutes once)"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get install -y chromium || { $sudo apt-get update && $sudo apt-get install -y chromium; }
+fi
 say "toolchain ready"

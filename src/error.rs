@@ -62,6 +62,20 @@ pub enum GatewayError {
     BadAdminRequest { detail: String },
     /// The purge counters (CACHE_GENERATIONS) could not be updated.
     PurgeUnavailable { why: String },
+    /// A browser request from an origin a `cors` policy with `reject = true` does not allow.
+    CorsOriginRejected { origin: String },
+    /// The route's version is past its `sunset`. The lifecycle headers (`Sunset`, successor
+    /// `Link`) are on the answer.
+    ApiSunset {
+        version: &'static str,
+        sunset: &'static str,
+        successor: Option<String>,
+    },
+    /// The request asked for a version (header or query) that does not exist.
+    UnknownVersion {
+        asked: String,
+        known: &'static [&'static str],
+    },
 }
 
 impl GatewayError {
@@ -87,6 +101,9 @@ impl GatewayError {
             GatewayError::AdminUnauthorized => 401,
             GatewayError::BadAdminRequest { .. } => 400,
             GatewayError::PurgeUnavailable { .. } => 503,
+            GatewayError::CorsOriginRejected { .. } => 403,
+            GatewayError::ApiSunset { .. } => 410,
+            GatewayError::UnknownVersion { .. } => 400,
         }
     }
 
@@ -110,6 +127,9 @@ impl GatewayError {
             GatewayError::AdminUnauthorized => "admin-unauthorized",
             GatewayError::BadAdminRequest { .. } => "bad-admin-request",
             GatewayError::PurgeUnavailable { .. } => "purge-unavailable",
+            GatewayError::CorsOriginRejected { .. } => "cors-origin-rejected",
+            GatewayError::ApiSunset { .. } => "api-sunset",
+            GatewayError::UnknownVersion { .. } => "unknown-version",
         }
     }
 
@@ -132,6 +152,9 @@ impl GatewayError {
             GatewayError::AdminUnauthorized => "Unauthorized",
             GatewayError::BadAdminRequest { .. } => "Bad admin request",
             GatewayError::PurgeUnavailable { .. } => "Purge unavailable",
+            GatewayError::CorsOriginRejected { .. } => "Origin not allowed",
+            GatewayError::ApiSunset { .. } => "API version retired",
+            GatewayError::UnknownVersion { .. } => "Unknown API version",
         }
     }
 
@@ -173,6 +196,26 @@ impl GatewayError {
                 "the admin endpoint needs `Authorization: Bearer <ADMIN_TOKEN>`".into()
             }
             GatewayError::BadAdminRequest { detail } => detail.clone(),
+            GatewayError::ApiSunset {
+                version,
+                sunset,
+                successor,
+            } => match successor {
+                Some(next) => format!("API version {version} was retired on {sunset}; use {next}"),
+                None => format!("API version {version} was retired on {sunset}"),
+            },
+            GatewayError::UnknownVersion { asked, known } => format!(
+                "there is no API version {asked:?}; known versions: {}",
+                known.join(", ")
+            ),
+            GatewayError::CorsOriginRejected { origin } => {
+                let shown: String = origin
+                    .chars()
+                    .filter(char::is_ascii_graphic)
+                    .take(100)
+                    .collect();
+                format!("pages from the origin {shown:?} may not call this API")
+            }
             GatewayError::PurgeUnavailable { why } => {
                 format!("the purge counters could not be updated ({why})")
             }

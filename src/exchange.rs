@@ -11,12 +11,14 @@ use crate::http::forwarding::{
 };
 use crate::pipeline::Exchange;
 use crate::policy::phases::Scratch;
+use crate::route::lifecycle::{Selected, Stage};
 use crate::route::{
     check_double_encoding, host_for_matching, normalise, upstream_path, Matched, RouteIndex,
 };
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::upstream::{forward, resolve::cached_origin};
+use std::borrow::Cow;
 use web_sys::{Headers, Request};
 use worker::{Context, Env};
 
@@ -43,6 +45,9 @@ pub struct WorkerExchange<'a> {
     pub upstream_url: String,
     /// Per-request state of the route's policies between phases.
     pub scratch: Scratch,
+    /// A CORS preflight routed by the method it asks for (answered by the route's CORS
+    /// policy, never sent upstream).
+    pub preflight: bool,
 }
 
 impl<'a> WorkerExchange<'a> {
@@ -66,7 +71,13 @@ impl<'a> WorkerExchange<'a> {
             upstream_query: None,
             upstream_url: String::new(),
             scratch: Scratch::default(),
+            preflight: false,
         }
+    }
+
+    /// The client's header `name`.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.inbound.get(name).ok().flatten()
     }
 
     /// Normalises and matches the path (400, 404, 405 as errors), then prepares the upstream
@@ -74,9 +85,42 @@ impl<'a> WorkerExchange<'a> {
     /// plus forwarding, request-id and trace headers.
     pub fn route_request(&mut self) -> Result<&'static Route, GatewayError> {
         let index = RouteIndex::global();
-        let path = normalise(self.ctx.url.path).map_err(GatewayError::BadPath)?;
+        let mut path = normalise(self.ctx.url.path).map_err(GatewayError::BadPath)?;
         let host = host_for_matching(self.ctx.url.host);
-        let (route, params) = match index.find(Method::parse(&self.ctx.method), &host, &path) {
+        // Version selection, for paths that match nothing as they are.
+        if let Some(versioning) = &self.table.versioning {
+            if matches!(index.find(None, &host, &path), Matched::NotFound) {
+                let header = versioning.header.and_then(|h| self.header(h));
+                let query = self.ctx.url.query;
+                match versioning.select(&path, header.as_deref(), query, self.table.versions) {
+                    Selected::AsIs => {}
+                    Selected::Version(v) => path = Cow::Owned(format!("/{v}{path}")),
+                    Selected::Unknown(asked) => {
+                        return Err(GatewayError::UnknownVersion {
+                            asked,
+                            known: self.table.versions,
+                        })
+                    }
+                }
+            }
+        }
+        // A CORS preflight is routed by the method it asks for, to a route that answers
+        // preflights; anything else is matched by its own method.
+        let asked = self.preflight_method().and_then(|m| Method::parse(&m));
+        if let Some(Matched::Found { route, .. }) = asked.map(|m| index.find(Some(m), &host, &path))
+        {
+            let table = self.table;
+            self.preflight = route
+                .policies
+                .iter()
+                .any(|&i| table.policies[i as usize].answers_preflight());
+        }
+        let method = if self.preflight {
+            asked
+        } else {
+            Method::parse(&self.ctx.method)
+        };
+        let (route, params) = match index.find(method, &host, &path) {
             Matched::Found { route, params, .. } => (route, params),
             Matched::MethodNotAllowed { allow } => {
                 return Err(GatewayError::MethodNotAllowed { allow })
@@ -84,6 +128,7 @@ impl<'a> WorkerExchange<'a> {
             Matched::NotFound => return Err(GatewayError::RouteNotFound),
         };
         self.ctx.log.route = Some(route.id);
+        self.lifecycle(route, &path)?;
         if !route.allow_double_encoding {
             check_double_encoding(&path).map_err(GatewayError::BadPath)?;
         }
@@ -122,6 +167,38 @@ impl<'a> WorkerExchange<'a> {
         }
         self.upstream_headers = headers;
         Ok(route)
+    }
+
+    /// The route's lifecycle: its version in the log; when deprecated, the `Deprecation`,
+    /// `Sunset` and `Link` headers on every answer; when sunset, 410 `api-sunset`.
+    fn lifecycle(&mut self, route: &'static Route, path: &str) -> Result<(), GatewayError> {
+        let life = route.lifecycle;
+        self.ctx.log.version = (!life.version.is_empty()).then_some(life.version);
+        if life.deprecated_s.is_none() && life.sunset_s.is_none() {
+            return Ok(());
+        }
+        let stage = life.stage((runtime::now_ms() / 1000.0) as i64);
+        if stage == Stage::Current {
+            return Ok(());
+        }
+        self.ctx.log.deprecated = true;
+        self.ctx.response_headers.extend(life.headers(path));
+        if stage == Stage::Sunset {
+            return Err(GatewayError::ApiSunset {
+                version: life.version,
+                sunset: life.sunset_http.unwrap_or(""),
+                successor: life.successor_path(path),
+            });
+        }
+        Ok(())
+    }
+
+    /// `Access-Control-Request-Method` of an `OPTIONS` request with an `Origin`.
+    fn preflight_method(&self) -> Option<String> {
+        if self.ctx.method != "OPTIONS" || self.header("origin").is_none() {
+            return None;
+        }
+        self.header("access-control-request-method")
     }
 
     /// A 200 JSON answer of the gateway's own (the admin endpoint).
@@ -165,7 +242,7 @@ impl Exchange for WorkerExchange<'_> {
     }
 
     async fn upstream(&mut self) -> Result<Answer, GatewayError> {
-        let Some(route) = self.route else {
+        let Some(route) = self.route.filter(|_| !self.preflight) else {
             return Err(GatewayError::RouteNotFound);
         };
         let upstream = &self.table.upstreams[route.upstream as usize];

@@ -31,6 +31,10 @@ pub struct AccessLog {
     /// `revalidated` (a stale entry the origin confirmed with 304) or `stale` (served
     /// stale because the origin failed).
     pub cache: Option<&'static str>,
+    /// The route's API version folder (`v1`), `null` for unversioned routes.
+    pub version: Option<&'static str>,
+    /// Whether the route's version is deprecated (its answers carry `Deprecation`).
+    pub deprecated: bool,
 }
 
 /// Milliseconds since the Unix epoch as `2026-11-22T21:53:40.069Z` (UTC). Computed here rather

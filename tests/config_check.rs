@@ -53,7 +53,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"users\"\nmethds = [\"GET\"]\n",
-            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`",
+            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `deprecated`, `sunset`, `successor`, `policy_link`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"orders\"\n",
@@ -105,7 +105,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"jwtt\" }]\n",
-            "routes/v1/users.toml: route \"a\": policy #1: unknown variant `jwtt`, expected one of `headers`, `jwt`, `api_key`, `mtls`, `require`, `any`, `rate_limit`, `cache` in `kind`",
+            "routes/v1/users.toml: route \"a\": policy #1: unknown variant `jwtt`, expected one of `headers`, `jwt`, `api_key`, `mtls`, `require`, `any`, `rate_limit`, `cache`, `cors` in `kind`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"headers\", request = { set = { \"x-request-id\" = \"1\" } } }]\n",
@@ -454,4 +454,184 @@ fn broken_cache_policies_fail_with_the_policy_and_rule() {
         assert_eq!(errors_for(&gateway, &r).first().map(String::as_str), Some(expected), "{r}");
     }
     assert!(errors_for(&gateway, &route("[\"GET\"]", "[\"key\", \"c\"]")).is_empty());
+}
+
+#[test]
+fn broken_cors_policies_fail_with_the_policy_and_rule() {
+    let p = |body: &str| {
+        format!("[upstreams.users]\nurl = \"http://x\"\n[policies.key]\nkind = \"api_key\"\nheader = \"x-api-key\"\nstore = \"API_KEYS\"\n[policies.web]\nkind = \"cors\"\n{body}\n")
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (p("origins = [\"*\"]\ncredentials = true"), "routes/gateway.toml: policy \"web\": origins: \"*\" cannot be combined with credentials = true (browsers refuse Access-Control-Allow-Origin: * on credentialed requests); list the allowed origins"),
+        (p("origins = []"), "routes/gateway.toml: policy \"web\": origins: list at least one origin (or \"*\")"),
+        (p("origins = [\"https://app.example.com/\"]"), "routes/gateway.toml: policy \"web\": origins: \"https://app.example.com/\" is not an origin: use scheme://host[:port] (no path), scheme://*.domain[:port] or \"*\""),
+        (p("origins = [\"app.example.com\"]"), "routes/gateway.toml: policy \"web\": origins: \"app.example.com\" is not an origin: use scheme://host[:port] (no path), scheme://*.domain[:port] or \"*\""),
+        (p("origins = [\"ftp://app.example.com\"]"), "routes/gateway.toml: policy \"web\": origins: \"ftp://app.example.com\" is not an origin: the scheme must be http or https"),
+        (p("origins = [\"https://*example.com\"]"), "routes/gateway.toml: policy \"web\": origins: \"https://*example.com\" is not an origin: a wildcard must be a whole leading label (\"https://*.example.com\")"),
+        (p("origins = [\"https://*.com\"]"), "routes/gateway.toml: policy \"web\": origins: \"https://*.com\" is too broad: a wildcard needs a domain with a dot (\"https://*.example.com\")"),
+        (p("origins = [\"null\"]"), "routes/gateway.toml: policy \"web\": origins: \"null\" is not an origin: use scheme://host[:port] (no path), scheme://*.domain[:port] or \"*\""),
+        (p("origins = [\"*\"]\nmethods = [\"FETCH\"]"), "routes/gateway.toml: policy \"web\": methods: unknown method \"FETCH\" (allowed: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)"),
+        (p("origins = [\"*\"]\nallow_headers = [\"x a\"]"), "routes/gateway.toml: policy \"web\": allow_headers: \"x a\" is not a header name"),
+        (p("origins = [\"*\"]\nmax_age = \"2d\""), "routes/gateway.toml: policy \"web\": max_age: invalid duration \"2d\": use a whole number with ms, s, m or h, e.g. \"5s\""),
+        (p("origins = [\"*\"]\nmax_age = \"25h\""), "routes/gateway.toml: policy \"web\": max_age: at most 24h"),
+    ];
+    for (gateway, expected) in &cases {
+        assert_eq!(
+            errors_for(gateway, GOOD_ROUTE).first().map(String::as_str),
+            Some(*expected),
+            "for gateway.toml:\n{gateway}"
+        );
+    }
+    // Preflights carry no credentials: cors must come before what could refuse them.
+    let gateway = p("origins = [\"https://app.example.com\"]");
+    let route = |policies: &str| {
+        format!("[[route]]\nid = \"r\"\nmethods = [\"GET\"]\npath = \"/r\"\nupstream = \"users\"\npolicies = {policies}\n")
+    };
+    assert_eq!(
+        errors_for(&gateway, &route("[\"key\", \"web\"]")),
+        ["routes/v1/users.toml: route \"r\": policy \"web\" (cors) must come before policy \"key\", so preflights are answered without credentials"]
+    );
+    assert_eq!(
+        errors_for(&gateway, &route("[\"web\", \"web\"]")),
+        ["routes/v1/users.toml: route \"r\": more than one cors policy"]
+    );
+    assert!(errors_for(&gateway, &route("[\"web\", \"key\"]")).is_empty());
+}
+
+#[test]
+fn lifecycle_dates_parse_as_rfc_3339_and_print_as_imf_fixdate() {
+    use checker::dates::{imf_fixdate, parse_rfc3339};
+    assert_eq!(parse_rfc3339("2026-06-01T00:00:00Z"), Ok(1_780_272_000));
+    assert_eq!(
+        parse_rfc3339("2026-06-01T02:00:00+02:00"),
+        Ok(1_780_272_000)
+    );
+    assert_eq!(
+        parse_rfc3339("2026-05-31T22:00:00.250-02:00"),
+        Ok(1_780_272_000)
+    );
+    assert_eq!(
+        parse_rfc3339("2028-02-29T12:00:00Z")
+            .map(imf_fixdate)
+            .as_deref(),
+        Ok("Tue, 29 Feb 2028 12:00:00 GMT")
+    );
+    for bad in [
+        "2026-06-01",
+        "2026-06-01 00:00:00Z",
+        "2026-13-01T00:00:00Z",
+        "2027-02-29T00:00:00Z",
+        "2026-06-01T24:00:00Z",
+        "2026-06-01T00:00:00",
+        "2026-06-01T00:00:00+2:00",
+    ] {
+        assert!(parse_rfc3339(bad).is_err(), "{bad}");
+    }
+    assert_eq!(imf_fixdate(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+}
+
+#[test]
+fn broken_lifecycle_settings_fail_with_the_file_and_rule() {
+    let v1_route =
+        "[[route]]\nid = \"r\"\nmethods = [\"GET\"]\npath = \"/r\"\nupstream = \"users\"\n";
+    let build = |version_toml: &str, route_extra: &str, gateway_extra: &str| {
+        let gateway = format!("[gateway]\n{gateway_extra}\n{GATEWAY}");
+        let mut f = vec![
+            SourceFile {
+                path: "routes/gateway.toml".into(),
+                text: gateway,
+            },
+            SourceFile {
+                path: "routes/v1/users.toml".into(),
+                text: format!("{v1_route}{route_extra}"),
+            },
+            SourceFile {
+                path: "routes/v2/users.toml".into(),
+                text: v1_route.replace("id = \"r\"", "id = \"r2\""),
+            },
+        ];
+        if !version_toml.is_empty() {
+            f.push(SourceFile {
+                path: "routes/v1/version.toml".into(),
+                text: version_toml.into(),
+            });
+        }
+        check(&f).err().unwrap_or_default()
+    };
+    let cases = [
+        (build("deprecated = \"2026-06-01\"", "", ""), "routes/v1/version.toml: deprecated: \"2026-06-01\" is not an RFC 3339 date-time (e.g. \"2027-06-30T00:00:00Z\")"),
+        (build("deprecated = \"2026-06-01T00:00:00Z\"\nsunset = \"2026-01-01T00:00:00Z\"", "", ""), "routes/v1/version.toml: sunset must be later than deprecated"),
+        (build("successor = \"v3\"", "", ""), "routes/v1/version.toml: successor: \"v3\" is not a version folder in routes/ (have: v1, v2)"),
+        (build("successor = \"v1\"", "", ""), "routes/v1/version.toml: successor: \"v1\" is this version"),
+        (build("policy_link = \"docs\"", "", ""), "routes/v1/version.toml: policy_link: \"docs\" is not an http(s) URL"),
+        (build("retired = true", "", ""), "routes/v1/version.toml: line 1, column 1: unknown field `retired`, expected one of `deprecated`, `sunset`, `successor`, `policy_link`"),
+        (build("deprecated = \"2026-06-01T00:00:00Z\"", "sunset = \"2026-01-01T00:00:00Z\"\n", ""), "routes/v1/users.toml: route \"r\": sunset must be later than deprecated"),
+        (build("", "", "versioning = { header = \"api version\" }"), "routes/gateway.toml: gateway.versioning: header: not a valid header name"),
+        (build("", "", "versioning = { default = \"v3\" }"), "routes/gateway.toml: gateway.versioning: default: \"v3\" is not a version folder in routes/ (have: v1, v2)"),
+    ];
+    for (errors, expected) in &cases {
+        assert_eq!(
+            errors.first().map(String::as_str),
+            Some(*expected),
+            "{errors:?}"
+        );
+    }
+    // The successor must outlive what it replaces.
+    let files = vec![
+        SourceFile {
+            path: "routes/gateway.toml".into(),
+            text: GATEWAY.into(),
+        },
+        SourceFile {
+            path: "routes/v1/users.toml".into(),
+            text: v1_route.into(),
+        },
+        SourceFile {
+            path: "routes/v1/version.toml".into(),
+            text: "sunset = \"2027-01-01T00:00:00Z\"\nsuccessor = \"v2\"".into(),
+        },
+        SourceFile {
+            path: "routes/v2/users.toml".into(),
+            text: v1_route.replace("id = \"r\"", "id = \"r2\""),
+        },
+        SourceFile {
+            path: "routes/v2/version.toml".into(),
+            text: "sunset = \"2026-12-01T00:00:00Z\"".into(),
+        },
+    ];
+    assert_eq!(
+        check(&files).err().unwrap_or_default(),
+        ["routes/v1/version.toml: successor: \"v2\" is sunset at or before v1 (Tue, 01 Dec 2026 00:00:00 GMT)"]
+    );
+}
+
+#[test]
+fn a_successor_link_is_kept_only_when_the_same_path_exists_there() {
+    let route = |id: &str, path: &str| {
+        format!("[[route]]\nid = \"{id}\"\nmethods = [\"GET\"]\npath = \"{path}\"\nupstream = \"users\"\n")
+    };
+    let files = vec![
+        SourceFile {
+            path: "routes/gateway.toml".into(),
+            text: GATEWAY.into(),
+        },
+        SourceFile {
+            path: "routes/v1/users.toml".into(),
+            text: format!("{}{}", route("a", "/same"), route("b", "/only-v1")),
+        },
+        SourceFile {
+            path: "routes/v1/version.toml".into(),
+            text: "deprecated = \"2026-06-01T00:00:00Z\"\nsuccessor = \"v2\"".into(),
+        },
+        SourceFile {
+            path: "routes/v2/users.toml".into(),
+            text: route("c", "/same"),
+        },
+    ];
+    let c = check(&files).unwrap();
+    let by_id = |id: &str| c.routes.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(by_id("a").lifecycle.successor.as_deref(), Some("v2"));
+    assert_eq!(by_id("b").lifecycle.successor, None);
+    assert_eq!(by_id("a").lifecycle.deprecated_s, Some(1_780_272_000));
+    assert_eq!(c.versions, ["v1", "v2"]);
 }

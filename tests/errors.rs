@@ -44,6 +44,12 @@ fn each_condition_has_its_status() {
         (GatewayError::Internal { what: "x" }, 500),
         (GatewayError::UpstreamUnreachable { upstream: "u" }, 502),
         (
+            GatewayError::CorsOriginRejected {
+                origin: "https://evil.example".into(),
+            },
+            403,
+        ),
+        (
             GatewayError::UpstreamTimeout {
                 upstream: "u",
                 timeout_ms: 5,

@@ -187,6 +187,7 @@ static TABLE: Table = Table {
             policies: &[],
             websocket: false,
             allow_double_encoding: false,
+            lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
             id: "put-user",
@@ -198,6 +199,7 @@ static TABLE: Table = Table {
             policies: &[],
             websocket: false,
             allow_double_encoding: false,
+            lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
             id: "me",
@@ -209,6 +211,7 @@ static TABLE: Table = Table {
             policies: &[],
             websocket: false,
             allow_double_encoding: false,
+            lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
             id: "partner",
@@ -220,6 +223,7 @@ static TABLE: Table = Table {
             policies: &[],
             websocket: false,
             allow_double_encoding: false,
+            lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
             id: "partner-only",
@@ -231,6 +235,7 @@ static TABLE: Table = Table {
             policies: &[],
             websocket: false,
             allow_double_encoding: false,
+            lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
             id: "whoami",
@@ -242,6 +247,7 @@ static TABLE: Table = Table {
             policies: &[],
             websocket: false,
             allow_double_encoding: false,
+            lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
             id: "files",
@@ -253,6 +259,7 @@ static TABLE: Table = Table {
             policies: &[],
             websocket: false,
             allow_double_encoding: false,
+            lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
     ],
     paths: &[
@@ -278,6 +285,8 @@ static TABLE: Table = Table {
         },
     ],
     identity_headers: &[],
+    versions: &[],
+    versioning: None,
 };
 
 fn index() -> &'static RouteIndex {

@@ -31,6 +31,7 @@ fn table(n: usize) -> &'static Table {
                 policies: &[],
                 websocket: false,
                 allow_double_encoding: false,
+                lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
             }
         })
         .collect();
@@ -51,6 +52,8 @@ fn table(n: usize) -> &'static Table {
         routes,
         paths: Vec::leak(paths),
         identity_headers: &[],
+        versions: &[],
+        versioning: None,
     }))
 }
 

@@ -2,6 +2,7 @@
 //! Nothing here is parsed at runtime; the types only hold `&'static` data.
 
 use crate::policy::Policy;
+use crate::route::lifecycle::{Lifecycle, Versioning};
 
 /// HTTP methods a route can serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +87,8 @@ pub struct Route {
     pub websocket: bool,
     /// Forward double-encoded escapes (`%252e`) instead of refusing them with 400 `bad-path`.
     pub allow_double_encoding: bool,
+    /// Version, deprecation and sunset.
+    pub lifecycle: &'static Lifecycle,
 }
 
 impl Route {
@@ -111,4 +114,8 @@ pub struct Table {
     pub paths: &'static [PathGroup],
     /// Headers authentication policies set (`forward`); stripped from every upstream request.
     pub identity_headers: &'static [&'static str],
+    /// Version folders of routes/ (`v1`, `v2`).
+    pub versions: &'static [&'static str],
+    /// `[gateway] versioning`: how unprefixed paths pick a version.
+    pub versioning: Option<Versioning>,
 }

@@ -8,6 +8,7 @@
 pub mod any;
 pub mod api_key;
 pub mod cache;
+pub mod cors;
 pub mod headers;
 pub mod jwt;
 pub mod mtls;
@@ -42,6 +43,8 @@ pub enum Policy {
     RateLimit(rate_limit::RateLimit),
     /// `kind = "cache"`.
     Cache(cache::Cache),
+    /// `kind = "cors"`.
+    Cors(cors::Cors),
 }
 
 /// The request on its way upstream, as policies see it.
@@ -106,8 +109,9 @@ impl Policy {
                 req.response_headers.extend(passed.headers);
                 req.warnings.extend(passed.failed_open);
             }
-            // The cache works in every phase; the worker runs it from `phases.rs`.
-            Policy::Cache(_) => {}
+            // These work with the whole request and answer; the worker runs them from
+            // `phases.rs`.
+            Policy::Cache(_) | Policy::Cors(_) => {}
             Policy::Require(r) => {
                 if let Err(reason) = r.check(req.identity.as_ref()) {
                     let scheme = req.identity_scheme.unwrap_or(Scheme::Bearer);
@@ -142,6 +146,12 @@ impl Policy {
                 .map_err(|d| AuthError::Denied(Scheme::ClientCertificate, d)),
             _ => Err(AuthError::Denied(Scheme::Bearer, Denied::Missing)),
         }
+    }
+
+    /// Whether this policy answers CORS preflights: a route with one is matched for an
+    /// `OPTIONS` preflight by the method the browser asks for.
+    pub fn answers_preflight(&self) -> bool {
+        matches!(self, Policy::Cors(_))
     }
 
     /// The `forward` map of an authentication policy: (identity field, header).

@@ -3,6 +3,7 @@
 //! authentication, `require`, `rate_limit`) run [`Policy::on_request`] and
 //! [`Policy::on_response`]; the cache uses all four phases ([`crate::cache::flow`]).
 
+use super::cors::{Cors, CorsRequest};
 use super::{Inbound, Policy};
 use crate::cache::flow::{self, CacheStep};
 use crate::error::GatewayError;
@@ -11,6 +12,7 @@ use crate::pipeline::{Flow, Phases};
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::runtime::auth::WorkerAuth;
+use web_sys::Headers;
 
 /// Per-request state a policy keeps between its phases.
 #[derive(Default)]
@@ -23,6 +25,7 @@ impl<'a> Phases<WorkerExchange<'a>> for &'static Policy {
     async fn on_request(&self, x: &mut WorkerExchange<'a>) -> Result<Flow<Answer>, GatewayError> {
         match *self {
             Policy::Cache(c) => flow::on_request(c, x).await,
+            Policy::Cors(c) => cors_on_request(c, x),
             policy => inbound(policy, x).await,
         }
     }
@@ -48,11 +51,91 @@ impl<'a> Phases<WorkerExchange<'a>> for &'static Policy {
         }
     }
 
-    fn on_response(&self, _x: &mut WorkerExchange<'a>, answer: &mut Answer) {
-        if !answer.is_sealed() {
-            Policy::on_response(self, &mut answer.headers);
+    fn on_response(&self, x: &mut WorkerExchange<'a>, answer: &mut Answer) {
+        if answer.is_sealed() {
+            return;
+        }
+        match *self {
+            Policy::Cors(c) => cors_on_response(c, x, answer),
+            policy => policy.on_response(&mut answer.headers),
         }
     }
+}
+
+/// The CORS facts of the request: `Origin`, and for a routed preflight the method and
+/// headers it asks for.
+struct CorsFacts {
+    origin: Option<String>,
+    method: Option<String>,
+    headers: Option<String>,
+}
+
+impl CorsFacts {
+    fn of(x: &WorkerExchange<'_>) -> CorsFacts {
+        CorsFacts {
+            origin: x.header("origin"),
+            method: x
+                .preflight
+                .then(|| x.header("access-control-request-method"))
+                .flatten(),
+            headers: x
+                .preflight
+                .then(|| x.header("access-control-request-headers"))
+                .flatten(),
+        }
+    }
+
+    fn request(&self) -> CorsRequest<'_> {
+        let method = if self.method.is_some() { "OPTIONS" } else { "" };
+        CorsRequest::classify(
+            method,
+            self.origin.as_deref(),
+            self.method.as_deref(),
+            self.headers.as_deref(),
+        )
+    }
+}
+
+/// `cors` on_request: a routed preflight is answered 204 here (the grant and the preflight
+/// headers are added in `on_response`, like every answer's); a disallowed origin is refused
+/// when `reject`.
+fn cors_on_request(c: &Cors, x: &mut WorkerExchange<'_>) -> Result<Flow<Answer>, GatewayError> {
+    let facts = CorsFacts::of(x);
+    let request = facts.request();
+    if let (CorsRequest::Actual { origin } | CorsRequest::Preflight { origin, .. }, true) =
+        (request, c.reject)
+    {
+        if !c.allows_origin(origin) {
+            return Err(GatewayError::CorsOriginRejected {
+                origin: origin.to_string(),
+            });
+        }
+    }
+    if !request.is_preflight() {
+        return Ok(Flow::Continue);
+    }
+    let headers = Headers::new().expect("Headers constructor");
+    Ok(Flow::Respond(Answer::text(204, headers, None)))
+}
+
+/// `cors` on_response: on every answer of the route, `Vary: Origin` and the grant.
+fn cors_on_response(c: &Cors, x: &mut WorkerExchange<'_>, answer: &mut Answer) {
+    let facts = CorsFacts::of(x);
+    let request = facts.request();
+    let granted = match request {
+        CorsRequest::Preflight {
+            origin,
+            method,
+            headers,
+        } => c.grants_preflight(
+            origin,
+            method,
+            headers,
+            x.route.map_or(&[][..], |r| r.methods),
+        ),
+        _ => true,
+    };
+    c.apply(&mut answer.headers, request, granted);
 }
 
 /// An inbound step over the exchange: the policy sees the upstream headers, the request

@@ -1,5 +1,6 @@
 //! Routing: path normalisation, route matching, and the upstream path.
 
+pub mod lifecycle;
 pub mod lookalike;
 pub mod matcher;
 pub mod normalise;

@@ -11,14 +11,15 @@ use super::kinds::Settings;
 use super::lex::{
     check_url, clean, is_name, is_path_char, is_route_id, parse_duration_ms, UrlPart,
 };
+use super::lifecycle::{self, LifecycleSettings};
 use super::schema::{
-    AnySpec, GatewayFile, PolicyRef, PolicySpec, RouteSpec, RoutesFile, UpstreamSpec,
+    AnySpec, GatewayFile, LifecycleSpec, PolicyRef, PolicySpec, RouteSpec, RoutesFile,
+    UpstreamSpec, VersioningSpec,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
-/// Methods a route may list. `GET` routes also answer `HEAD`.
-pub const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+pub use super::lex::METHODS;
 
 /// Timeout used when an upstream sets none.
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
@@ -69,6 +70,13 @@ pub struct CheckedRoute {
     pub websocket: bool,
     /// Skip the double-encoding check (`%252e`) for this route.
     pub allow_double_encoding: bool,
+    /// The version folder (`v1`), empty for gateway.toml routes.
+    pub version: String,
+    /// The path as written in the route file, without the version prefix.
+    pub local_path: String,
+    /// Its version's lifecycle with the route's own keys over it. `successor` is kept only
+    /// when the same path exists in the successor version.
+    pub lifecycle: LifecycleSettings,
 }
 
 /// The whole checked configuration.
@@ -82,6 +90,10 @@ pub struct Checked {
     pub routes: Vec<CheckedRoute>,
     /// Distinct public paths, each with the routes (indices) that share it.
     pub paths: Vec<(String, Vec<usize>)>,
+    /// Version folders, in name order.
+    pub versions: Vec<String>,
+    /// `[gateway] versioning`.
+    pub versioning: Option<VersioningSpec>,
 }
 
 /// Checks all files; returns every error found (not just the first), each one line.
@@ -192,7 +204,43 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
         .collect();
     let mut others: Vec<&SourceFile> = files.iter().filter(|f| f.path != gateway_path).collect();
     others.sort_by(|a, b| a.path.cmp(&b.path));
-    for f in others {
+    for f in &others {
+        if let Some(prefix) = version_prefix(&f.path, &mut Vec::new()) {
+            let v = prefix[1..].to_string();
+            if !out.versions.contains(&v) {
+                out.versions.push(v);
+            }
+        }
+    }
+    // Lifecycle of each version (routes/<version>/version.toml).
+    let mut version_specs: BTreeMap<String, LifecycleSpec> = BTreeMap::new();
+    let mut version_settings: BTreeMap<String, LifecycleSettings> = BTreeMap::new();
+    for f in others.iter().filter(|f| f.path.ends_with("/version.toml")) {
+        let Some(prefix) = version_prefix(&f.path, &mut errors) else {
+            continue;
+        };
+        let v = prefix[1..].to_string();
+        if let Some(spec) = parse_file::<LifecycleSpec>(f, &mut errors) {
+            match lifecycle::parse(&spec, &v, &out.versions) {
+                Ok(settings) => {
+                    version_settings.insert(v.clone(), settings);
+                }
+                Err(found) => errors.extend(found.into_iter().map(|e| format!("{}: {e}", f.path))),
+            }
+            version_specs.insert(v, spec);
+        }
+    }
+    for (v, settings) in &version_settings {
+        if let Err(e) = lifecycle::check_successor_outlives(v, settings, &version_settings) {
+            errors.push(format!("routes/{v}/version.toml: {e}"));
+        }
+    }
+    if let Some(spec) = &gateway.gateway.versioning {
+        let found = lifecycle::check_versioning(spec, &out.versions);
+        errors.extend(found.into_iter().map(|e| format!("{gateway_path}: {e}")));
+    }
+    out.versioning = gateway.gateway.versioning;
+    for f in others.iter().filter(|f| !f.path.ends_with("/version.toml")) {
         let Some(prefix) = version_prefix(&f.path, &mut errors) else {
             continue;
         };
@@ -227,10 +275,15 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
             continue;
         }
         route_ids.insert(spec.id.clone(), file.clone());
+        let version_spec = version_specs
+            .get(prefix.trim_start_matches('/'))
+            .cloned()
+            .unwrap_or_default();
         if let Some(route) = check_route(
             spec,
             &file,
             &prefix,
+            &version_spec,
             &ctx,
             &upstream_index,
             &policy_index,
@@ -238,6 +291,22 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
             &mut errors,
         ) {
             out.routes.push(route);
+        }
+    }
+    // A successor link points at the same path in the successor version, when it has one.
+    let present: Vec<(String, String)> = out
+        .routes
+        .iter()
+        .map(|r| (r.version.clone(), r.local_path.clone()))
+        .collect();
+    for r in &mut out.routes {
+        let keep = r
+            .lifecycle
+            .successor
+            .as_ref()
+            .is_some_and(|next| present.iter().any(|(v, p)| v == next && *p == r.local_path));
+        if !keep {
+            r.lifecycle.successor = None;
         }
     }
 
@@ -321,6 +390,7 @@ fn check_route(
     spec: RouteSpec,
     file: &str,
     prefix: &str,
+    version_spec: &LifecycleSpec,
     ctx: &str,
     upstreams: &HashMap<String, usize>,
     named_policies: &HashMap<String, usize>,
@@ -335,6 +405,20 @@ fn check_route(
     }
     if let Err(e) = check_route_path(&spec.path) {
         errors.push(format!("{ctx}: path \"{}\": {e}", spec.path));
+    }
+    let version = prefix.trim_start_matches('/').to_string();
+    let merged = lifecycle::merge(version_spec, &spec.lifecycle());
+    let lifecycle = match lifecycle::parse(&merged, &version, &out.versions) {
+        Ok(l) => l,
+        Err(found) => {
+            errors.extend(found.into_iter().map(|e| format!("{ctx}: {e}")));
+            LifecycleSettings::default()
+        }
+    };
+    if version.is_empty() && (merged.deprecated.is_some() || merged.sunset.is_some()) {
+        errors.push(format!(
+            "{ctx}: deprecated and sunset apply to versioned routes (routes/<version>/)"
+        ));
     }
     let path = if spec.path == "/" && !prefix.is_empty() {
         prefix.to_string()
@@ -446,6 +530,7 @@ fn check_route(
         }
     }
 
+    check_cors_placement(&out.default_policies, &policies, &out.policies, ctx, errors);
     check_cache_placement(
         &out.default_policies,
         &policies,
@@ -467,7 +552,44 @@ fn check_route(
         policies,
         websocket: spec.websocket,
         allow_double_encoding: spec.allow_double_encoding,
+        version,
+        local_path: spec.path,
+        lifecycle,
     })
+}
+
+/// A route's `cors` policy: at most one, before every authentication, `require`,
+/// `rate_limit` and `cache` policy, so a preflight (which carries no credentials) is answered
+/// before anything could refuse it.
+fn check_cors_placement(
+    defaults: &[usize],
+    route_policies: &[usize],
+    all: &[CheckedPolicy],
+    ctx: &str,
+    errors: &mut Vec<String>,
+) {
+    let chain: Vec<usize> = defaults.iter().chain(route_policies).copied().collect();
+    let cors: Vec<usize> = chain
+        .iter()
+        .copied()
+        .filter(|&i| all[i].settings.is_cors())
+        .collect();
+    let Some(&first) = cors.first() else {
+        return;
+    };
+    if cors.len() > 1 {
+        errors.push(format!("{ctx}: more than one cors policy"));
+    }
+    let at = chain.iter().position(|&i| i == first).unwrap_or(0);
+    if let Some(&before) = chain[..at]
+        .iter()
+        .find(|&&i| all[i].settings.refuses_or_answers())
+    {
+        errors.push(format!(
+            "{ctx}: policy \"{}\" (cors) must come before policy \"{}\", so preflights are answered without credentials",
+            all[first].name, all[before].name
+        ));
+    }
 }
 
 /// A route's `cache` policy: at most one, on GET/HEAD-only non-WebSocket routes, after every

@@ -1,7 +1,9 @@
 //! Writes a [`Checked`] configuration as Rust source for `src/config/table.rs`'s types.
 //! Used by `build.rs` only; the output is `$OUT_DIR/routes.rs`.
 
-use super::check::{Checked, RewritePart};
+use super::check::{Checked, CheckedRoute, RewritePart};
+use super::dates::imf_fixdate;
+use super::lex::method_variant;
 use super::rust::url_parts;
 use std::fmt::Write;
 
@@ -32,7 +34,7 @@ pub fn emit(c: &Checked) -> String {
         let methods: Vec<String> = r
             .methods
             .iter()
-            .map(|m| format!("Method::{}", title(m)))
+            .map(|m| format!("Method::{}", method_variant(m)))
             .collect();
         let rewrite = match &r.rewrite {
             None => "None".to_string(),
@@ -55,7 +57,7 @@ pub fn emit(c: &Checked) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "        // {}\n        Route {{ id: {:?}, path: {:?}, methods: &[{}], host: {:?}, upstream: {}, rewrite: {}, policies: &[{}], websocket: {}, allow_double_encoding: {} }},",
+            "        // {}\n        Route {{ id: {:?}, path: {:?}, methods: &[{}], host: {:?}, upstream: {}, rewrite: {}, policies: &[{}], websocket: {}, allow_double_encoding: {}, lifecycle: {} }},",
             r.file,
             r.id,
             r.path,
@@ -65,7 +67,8 @@ pub fn emit(c: &Checked) -> String {
             rewrite,
             policies.join(", "),
             r.websocket,
-            r.allow_double_encoding
+            r.allow_double_encoding,
+            lifecycle(r)
         );
     }
     s.push_str("    ],\n    paths: &[\n");
@@ -90,14 +93,31 @@ pub fn emit(c: &Checked) -> String {
         .collect();
     identity.sort();
     identity.dedup();
-    let _ = writeln!(s, "    ],\n    identity_headers: &{identity:?},\n}};");
+    let _ = writeln!(s, "    ],\n    identity_headers: &{identity:?},");
+    let _ = writeln!(s, "    versions: &{:?},", c.versions);
+    let versioning = match &c.versioning {
+        None => "None".to_string(),
+        Some(v) => format!(
+            "Some(crate::route::lifecycle::Versioning {{ header: {:?}, query: {:?}, default: {:?} }})",
+            v.header.as_ref().map(|h| h.to_ascii_lowercase()),
+            v.query,
+            v.default
+        ),
+    };
+    let _ = writeln!(s, "    versioning: {versioning},\n}};");
     s
 }
 
-fn title(method: &str) -> String {
-    let lower = method.to_ascii_lowercase();
-    let mut c = lower.chars();
-    c.next()
-        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-        .unwrap_or_default()
+/// A route's `Lifecycle` as a `&'static` expression.
+fn lifecycle(r: &CheckedRoute) -> String {
+    let l = &r.lifecycle;
+    format!(
+        "&crate::route::lifecycle::Lifecycle {{ version: {:?}, deprecated_s: {:?}, sunset_s: {:?}, sunset_http: {:?}, successor: {:?}, policy_link: {:?} }}",
+        r.version,
+        l.deprecated_s,
+        l.sunset_s,
+        l.sunset_s.map(imf_fixdate),
+        l.successor,
+        l.policy_link
+    )
 }

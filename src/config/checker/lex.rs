@@ -3,6 +3,18 @@
 
 use super::origin::Origin;
 
+/// Methods a route may list. `GET` routes also answer `HEAD`.
+pub const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// `"Get"` for `"GET"`: the `config::Method` variant name.
+pub fn method_variant(method: &str) -> String {
+    let lower = method.to_ascii_lowercase();
+    let mut c = lower.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
+
 /// A piece of an upstream URL template.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UrlPart {

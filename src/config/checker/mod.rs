@@ -10,12 +10,16 @@
 
 #[path = "../../auth/alg.rs"]
 pub mod alg;
+#[path = "../../ratelimit/calendar.rs"]
+pub mod calendar;
 pub mod check;
+pub mod dates;
 pub mod emit;
 #[path = "../../auth/jwk.rs"]
 pub mod jwk;
 pub mod kinds;
 pub mod lex;
+pub mod lifecycle;
 #[path = "../origin.rs"]
 pub mod origin;
 #[path = "../reserved.rs"]

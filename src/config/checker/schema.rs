@@ -32,6 +32,31 @@ pub struct GatewaySection {
     /// give their own limits.
     #[serde(default)]
     pub plans: Vec<String>,
+    /// How paths without a version prefix pick a version.
+    pub versioning: Option<VersioningSpec>,
+}
+
+/// `[gateway] versioning = { header = "api-version", query = "api-version", default = "v2" }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersioningSpec {
+    pub header: Option<String>,
+    pub query: Option<String>,
+    pub default: Option<String>,
+}
+
+/// API lifecycle keys: a whole `routes/<version>/version.toml`, or the same keys on a route.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleSpec {
+    /// RFC 3339 date-time from which responses carry `Deprecation`.
+    pub deprecated: Option<String>,
+    /// RFC 3339 date-time from which the route answers 410.
+    pub sunset: Option<String>,
+    /// The version folder that replaces this one.
+    pub successor: Option<String>,
+    /// A URL describing the deprecation policy.
+    pub policy_link: Option<String>,
 }
 
 /// `routes/<version>/*.toml`: a list of `[[route]]` tables.
@@ -68,6 +93,22 @@ pub struct RouteSpec {
     pub websocket: bool,
     #[serde(default)]
     pub allow_double_encoding: bool,
+    pub deprecated: Option<String>,
+    pub sunset: Option<String>,
+    pub successor: Option<String>,
+    pub policy_link: Option<String>,
+}
+
+impl RouteSpec {
+    /// The route's own lifecycle keys.
+    pub fn lifecycle(&self) -> LifecycleSpec {
+        LifecycleSpec {
+            deprecated: self.deprecated.clone(),
+            sunset: self.sunset.clone(),
+            successor: self.successor.clone(),
+            policy_link: self.policy_link.clone(),
+        }
+    }
 }
 
 /// A route's policy entry: the name of a `[policies.<name>]` table, or an inline table.
@@ -90,6 +131,33 @@ pub enum PolicySpec {
     Any(AnySpec),
     RateLimit(RateLimitSpec),
     Cache(CacheSpec),
+    Cors(CorsSpec),
+}
+
+/// `kind = "cors"`: cross-origin requests from browsers, preflights answered at the edge.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsSpec {
+    /// Allowed origins: exact (`https://app.example.com`), subdomain patterns
+    /// (`https://*.example.com`) or `"*"`.
+    pub origins: Vec<String>,
+    /// Methods a preflight may ask for (default: every method of the matched route).
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Request headers a page may send.
+    #[serde(default)]
+    pub allow_headers: Vec<String>,
+    /// Response headers a page may read.
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    /// Allow cookies and HTTP authentication (never with `"*"`).
+    #[serde(default)]
+    pub credentials: bool,
+    /// How long browsers may cache a preflight (default "10m", at most "24h").
+    pub max_age: Option<String>,
+    /// Answer a disallowed origin 403 instead of leaving out the CORS headers.
+    #[serde(default)]
+    pub reject: bool,
 }
 
 /// `kind = "cache"`: responses stored with the Workers Cache API.

@@ -8,6 +8,7 @@
 pub mod any;
 pub mod api_key;
 pub mod cache;
+pub mod cors;
 pub mod forward;
 pub mod headers;
 pub mod jwt;
@@ -28,6 +29,7 @@ pub enum Settings {
     Any(AnySpec),
     RateLimit(rate_limit::RateLimitSettings),
     Cache(cache::CacheSettings),
+    Cors(cors::CorsSettings),
 }
 
 impl Settings {
@@ -43,6 +45,7 @@ impl Settings {
             PolicySpec::Any(a) => Settings::Any(any::parse(a)?),
             PolicySpec::RateLimit(r) => Settings::RateLimit(rate_limit::parse(r, plans)?),
             PolicySpec::Cache(c) => Settings::Cache(cache::parse(c)?),
+            PolicySpec::Cors(c) => Settings::Cors(cors::parse(c)?),
         })
     }
 
@@ -57,6 +60,7 @@ impl Settings {
             Settings::Any(_) => any::emit(members),
             Settings::RateLimit(r) => r.emit(name),
             Settings::Cache(c) => c.emit(name),
+            Settings::Cors(c) => c.emit(name),
         }
     }
 
@@ -90,6 +94,21 @@ impl Settings {
 
     pub fn is_cache(&self) -> bool {
         matches!(self, Settings::Cache(_))
+    }
+
+    /// Whether the policy answers CORS preflights (it must come before anything that could
+    /// refuse a request without credentials).
+    pub fn is_cors(&self) -> bool {
+        matches!(self, Settings::Cors(_))
+    }
+
+    /// Whether a preflight must not pass this policy first: it refuses requests without
+    /// credentials or over a limit, or answers from cache.
+    pub fn refuses_or_answers(&self) -> bool {
+        self.authenticates()
+            || self.needs_identity().is_some()
+            || self.is_cache()
+            || matches!(self, Settings::RateLimit(_))
     }
 
     /// The headers an authentication policy sets from the identity (`forward`).

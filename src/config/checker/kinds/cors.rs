@@ -1,0 +1,181 @@
+//! `kind = "cors"`: parsed once into [`CorsSettings`].
+
+use super::super::lex::{is_token_byte, method_variant, seconds, METHODS};
+use super::super::schema::CorsSpec;
+
+/// An `origins` entry, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OriginRule {
+    Any,
+    Exact(String),
+    Subdomain {
+        scheme: String,
+        domain: String,
+        port: Option<String>,
+    },
+}
+
+/// A `cors` policy with everything parsed.
+#[derive(Debug)]
+pub struct CorsSettings {
+    pub origins: Vec<OriginRule>,
+    pub methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub credentials: bool,
+    pub max_age_s: u32,
+    pub reject: bool,
+}
+
+/// Parses and checks a `cors` policy.
+pub fn parse(spec: &CorsSpec) -> Result<CorsSettings, Vec<String>> {
+    let mut errors = Vec::new();
+    if spec.origins.is_empty() {
+        errors.push("origins: list at least one origin (or \"*\")".to_string());
+    }
+    let mut origins = Vec::new();
+    for o in &spec.origins {
+        match origin_rule(o) {
+            Ok(rule) => origins.push(rule),
+            Err(e) => errors.push(format!("origins: \"{o}\" {e}")),
+        }
+    }
+    if spec.credentials && origins.contains(&OriginRule::Any) {
+        errors.push("origins: \"*\" cannot be combined with credentials = true (browsers refuse Access-Control-Allow-Origin: * on credentialed requests); list the allowed origins".to_string());
+    }
+    for m in &spec.methods {
+        if !METHODS.contains(&m.as_str()) {
+            errors.push(format!(
+                "methods: unknown method \"{m}\" (allowed: {})",
+                METHODS.join(", ")
+            ));
+        }
+    }
+    let mut header_list = |key: &str, list: &[String]| -> Vec<String> {
+        let mut out = Vec::new();
+        for h in list {
+            if h.is_empty() || !h.bytes().all(is_token_byte) {
+                errors.push(format!("{key}: \"{h}\" is not a header name"));
+            } else {
+                out.push(h.to_ascii_lowercase());
+            }
+        }
+        out
+    };
+    let allow_headers = header_list("allow_headers", &spec.allow_headers);
+    let expose_headers = header_list("expose_headers", &spec.expose_headers);
+    let max_age_s = match seconds("max_age", spec.max_age.as_deref(), 600, true) {
+        Ok(s) if s <= 86_400 => s,
+        Ok(_) => {
+            errors.push("max_age: at most 24h".to_string());
+            600
+        }
+        Err(e) => {
+            errors.push(e);
+            600
+        }
+    };
+    if errors.is_empty() {
+        Ok(CorsSettings {
+            origins,
+            methods: spec.methods.clone(),
+            allow_headers,
+            expose_headers,
+            credentials: spec.credentials,
+            max_age_s,
+            reject: spec.reject,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// `*`, `scheme://host[:port]` or `scheme://*.domain[:port]`, lower-cased.
+fn origin_rule(o: &str) -> Result<OriginRule, String> {
+    if o == "*" {
+        return Ok(OriginRule::Any);
+    }
+    let lower = o.to_ascii_lowercase();
+    let shape =
+        "is not an origin: use scheme://host[:port] (no path), scheme://*.domain[:port] or \"*\"";
+    let (scheme, rest) = lower.split_once("://").ok_or(shape)?;
+    if scheme != "http" && scheme != "https" {
+        return Err("is not an origin: the scheme must be http or https".into());
+    }
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            (h, Some(p.to_string()))
+        }
+        Some(_) => return Err(shape.into()),
+        None => (rest, None),
+    };
+    let (wildcard, host) = match host.strip_prefix("*.") {
+        Some(domain) => (true, domain),
+        None => (false, host),
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && !host.starts_with('.')
+        && !host.ends_with('.')
+        && !host.contains("..");
+    if !host_ok {
+        return Err(if host.contains('*') {
+            "is not an origin: a wildcard must be a whole leading label (\"https://*.example.com\")"
+                .into()
+        } else {
+            shape.into()
+        });
+    }
+    if wildcard {
+        if !host.contains('.') {
+            return Err(
+                "is too broad: a wildcard needs a domain with a dot (\"https://*.example.com\")"
+                    .into(),
+            );
+        }
+        return Ok(OriginRule::Subdomain {
+            scheme: scheme.to_string(),
+            domain: host.to_string(),
+            port,
+        });
+    }
+    Ok(OriginRule::Exact(lower))
+}
+
+impl CorsSettings {
+    /// The `Policy::Cors` value in Rust source.
+    pub fn emit(&self, name: &str) -> String {
+        let origins: Vec<String> = self
+            .origins
+            .iter()
+            .map(|o| match o {
+                OriginRule::Any => "crate::policy::cors::OriginRule::Any".to_string(),
+                OriginRule::Exact(e) => format!("crate::policy::cors::OriginRule::Exact({e:?})"),
+                OriginRule::Subdomain {
+                    scheme,
+                    domain,
+                    port,
+                } => format!(
+                    "crate::policy::cors::OriginRule::Subdomain {{ scheme: {scheme:?}, domain: {domain:?}, port: {port:?} }}"
+                ),
+            })
+            .collect();
+        let methods: Vec<String> = self
+            .methods
+            .iter()
+            .map(|m| format!("crate::config::Method::{}", method_variant(m)))
+            .collect();
+        format!(
+            "Policy::Cors(crate::policy::cors::Cors {{ name: {name:?}, origins: &[{}], methods: &[{}], allow_headers: &{:?}, expose_headers: &{:?}, credentials: {}, max_age_s: {}, reject: {} }})",
+            origins.join(", "),
+            methods.join(", "),
+            self.allow_headers,
+            self.expose_headers,
+            self.credentials,
+            self.max_age_s,
+            self.reject
+        )
+    }
+}
