@@ -37,8 +37,10 @@ pub struct WorkerExchange<'a> {
     pub path: String,
     /// The path sent upstream (the route's rewrite applied).
     pub upstream_path: String,
-    /// Headers sent to the origin: the client's, cleaned, with the gateway's set.
-    pub upstream_headers: Headers,
+    /// Headers sent to the origin: the client's, cleaned, with the gateway's set. Made on
+    /// first use ([`WorkerExchange::prepare_upstream_headers`]), so an answer from a policy
+    /// (a cache hit, a preflight, a refusal before any edit) never pays for them.
+    pub upstream_headers: Option<Headers>,
     /// Replaces the client's query upstream when set (a cached route's canonical query).
     pub upstream_query: Option<String>,
     /// Set by [`Exchange::prepare_upstream`].
@@ -67,7 +69,7 @@ impl<'a> WorkerExchange<'a> {
             route: None,
             path: String::new(),
             upstream_path: String::new(),
-            upstream_headers: Headers::new().expect("Headers constructor"),
+            upstream_headers: None,
             upstream_query: None,
             upstream_url: String::new(),
             scratch: Scratch::default(),
@@ -80,9 +82,8 @@ impl<'a> WorkerExchange<'a> {
         self.inbound.get(name).ok().flatten()
     }
 
-    /// Normalises and matches the path (400, 404, 405 as errors), then prepares the upstream
-    /// request headers: the client's without hop-by-hop, gateway-owned and identity headers,
-    /// plus forwarding, request-id and trace headers.
+    /// Normalises and matches the path (400, 404, 405 as errors), applies the route's
+    /// lifecycle and the double-encoding rule, and works out the upstream path.
     pub fn route_request(&mut self) -> Result<&'static Route, GatewayError> {
         let index = RouteIndex::global();
         let mut path = normalise(self.ctx.url.path).map_err(GatewayError::BadPath)?;
@@ -138,6 +139,17 @@ impl<'a> WorkerExchange<'a> {
         let upstream = &self.table.upstreams[route.upstream as usize];
         self.ctx.log.upstream = Some(upstream.name);
 
+        Ok(route)
+    }
+
+    /// Makes the upstream request headers if they are not made yet: the client's without
+    /// hop-by-hop, gateway-owned and identity headers, plus forwarding, request-id and trace
+    /// headers. Every phase that edits or sends them calls this first.
+    pub fn prepare_upstream_headers(&mut self) -> Result<(), GatewayError> {
+        if self.upstream_headers.is_some() {
+            return Ok(());
+        }
+        let route = self.route.ok_or(GatewayError::RouteNotFound)?;
         let mut headers =
             Headers::new_with_headers(&self.inbound).map_err(|_| GatewayError::Internal {
                 what: "copy the request headers",
@@ -165,8 +177,8 @@ impl<'a> WorkerExchange<'a> {
         if !self.table.identity_headers.is_empty() {
             runtime::delete_names(&headers, self.table.identity_headers);
         }
-        self.upstream_headers = headers;
-        Ok(route)
+        self.upstream_headers = Some(headers);
+        Ok(())
     }
 
     /// The route's lifecycle: its version in the log; when deprecated, the `Deprecation`,
@@ -214,6 +226,7 @@ impl Exchange for WorkerExchange<'_> {
     type Answer = Answer;
 
     fn prepare_upstream(&mut self) -> Result<(), GatewayError> {
+        self.prepare_upstream_headers()?;
         let Some(route) = self.route else {
             return Err(GatewayError::RouteNotFound);
         };
@@ -246,11 +259,17 @@ impl Exchange for WorkerExchange<'_> {
             return Err(GatewayError::RouteNotFound);
         };
         let upstream = &self.table.upstreams[route.upstream as usize];
+        let headers = self
+            .upstream_headers
+            .as_ref()
+            .ok_or(GatewayError::Internal {
+                what: "upstream headers prepared",
+            })?;
         let sent_at = runtime::now_ms();
         let sent = forward::send(forward::Outgoing {
             url: &self.upstream_url,
             method: &self.ctx.method,
-            headers: &self.upstream_headers,
+            headers,
             body_from: self.req,
             upstream,
         })

@@ -63,15 +63,12 @@ pub struct CacheStep {
     stale: Option<Box<Stale>>,
 }
 
-/// Looks the request up. When it goes upstream, `upstream_headers` are cut down to what the
-/// key holds (so no unkeyed header can shape a stored response), plus the stored validators
-/// when a stale entry is revalidated.
+/// Looks the request up: a fresh hit, or the step to forward with
+/// ([`CacheStep::restrict`] then trims the upstream request to the key).
 pub async fn look_up(
     policy: &'static Cache,
     at: &At<'_>,
     identity: Option<&Identity>,
-    upstream_headers: &Headers,
-    table: &Table,
     env: &worker::Env,
 ) -> Looked {
     let query = policy.query(at.query);
@@ -102,14 +99,6 @@ pub async fn look_up(
         step.gens = Some(g);
     }
     step.query = query;
-    trim(upstream_headers, policy, table);
-    if let Some(st) = &step.stale {
-        if let Some(etag) = &st.etag {
-            let _ = upstream_headers.set("if-none-match", etag);
-        } else if let Some(lm) = &st.last_modified {
-            let _ = upstream_headers.set("if-modified-since", lm);
-        }
-    }
     Looked::Forward(step)
 }
 
@@ -161,12 +150,16 @@ pub async fn on_request(
         head: x.ctx.is_head(),
     };
     let identity = x.ctx.identity.as_ref();
-    match look_up(policy, &at, identity, &x.upstream_headers, x.table, x.env).await {
+    match look_up(policy, &at, identity, x.env).await {
         Looked::Hit(answer) => {
             x.ctx.log.cache = Some("hit");
             Ok(Flow::Respond(answer))
         }
         Looked::Forward(step) => {
+            x.prepare_upstream_headers()?;
+            if let Some(headers) = &x.upstream_headers {
+                step.restrict(headers, x.table);
+            }
             x.upstream_query = step.query.clone();
             x.scratch.cache = Some(step);
             Ok(Flow::Continue)
@@ -179,9 +172,12 @@ pub fn before_upstream(x: &mut WorkerExchange<'_>) -> Result<Flow<Answer>, Gatew
     let (Some(step), Some(route)) = (x.scratch.cache.as_mut(), x.route) else {
         return Ok(Flow::Continue);
     };
+    let Some(headers) = &x.upstream_headers else {
+        return Ok(Flow::Continue);
+    };
     let out = Outgoing {
         url: &x.upstream_url,
-        headers: &x.upstream_headers,
+        headers,
         request: x.req,
         upstream: &x.table.upstreams[route.upstream as usize],
     };
@@ -219,6 +215,20 @@ pub fn after_upstream(
 }
 
 impl CacheStep {
+    /// Cuts the upstream request headers down to what the key holds (so no unkeyed header can
+    /// shape a stored response), and adds the stored validators when a stale entry is
+    /// revalidated.
+    fn restrict(&self, upstream_headers: &Headers, table: &Table) {
+        trim(upstream_headers, self.policy, table);
+        if let Some(st) = &self.stale {
+            if let Some(etag) = &st.etag {
+                let _ = upstream_headers.set("if-none-match", etag);
+            } else if let Some(lm) = &st.last_modified {
+                let _ = upstream_headers.set("if-modified-since", lm);
+            }
+        }
+    }
+
     /// `stale-while-revalidate`: a stale entry inside its window is served now and refreshed
     /// after the response (unless this isolate is already refreshing it).
     pub fn serve_while_revalidating(

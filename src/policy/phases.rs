@@ -144,17 +144,19 @@ async fn inbound(
     policy: &'static Policy,
     x: &mut WorkerExchange<'_>,
 ) -> Result<Flow<Answer>, GatewayError> {
+    x.prepare_upstream_headers()?;
+    let Some(upstream_headers) = x.upstream_headers.as_mut() else {
+        return Err(GatewayError::Internal {
+            what: "upstream headers prepared",
+        });
+    };
     let backend = WorkerAuth {
         request: x.req,
         headers: &x.inbound,
         query: x.ctx.url.query,
         env: x.env,
     };
-    let mut step = Inbound::new(
-        &mut x.upstream_headers,
-        &backend,
-        x.route.map_or("", |r| r.id),
-    );
+    let mut step = Inbound::new(upstream_headers, &backend, x.route.map_or("", |r| r.id));
     step.identity = x.ctx.identity.take();
     step.identity_scheme = x.ctx.identity_scheme;
     let flow = policy
