@@ -6,8 +6,7 @@ use crate::config::{Method, Route, Table};
 use crate::ctx::Ctx;
 use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
 use crate::http::forwarding::{
-    prepare_downstream_response, prepare_upstream_request, server_timing, strip_hop_by_hop,
-    Forwarded,
+    prepare_downstream_response, prepare_upstream_request, server_timing, Forwarded,
 };
 use crate::pipeline::Exchange;
 use crate::policy::phases::Scratch;
@@ -306,7 +305,7 @@ impl Exchange for WorkerExchange<'_> {
         let gateway_ms =
             runtime::now_ms() - self.ctx.started_ms - self.ctx.upstream_ms.unwrap_or(0.0);
         let request_id = &self.ctx.ids.request_id;
-        if !answer.is_gateway_made() {
+        if answer.is_from_origin() {
             prepare_downstream_response(
                 &mut answer.headers,
                 request_id,
@@ -314,11 +313,14 @@ impl Exchange for WorkerExchange<'_> {
                 self.ctx.upstream_ms.unwrap_or(0.0),
             );
         } else {
-            strip_hop_by_hop(&mut answer.headers, false);
+            // Gateway-made answers, and cached ones (stored without hop-by-hop headers), have
+            // nothing to strip.
+            let upstream_ms =
+                (!answer.is_gateway_made()).then(|| self.ctx.upstream_ms.unwrap_or(0.0));
             let _ = answer.headers.set("x-request-id", request_id);
             let _ = answer
                 .headers
-                .set("server-timing", &server_timing(gateway_ms, None));
+                .set("server-timing", &server_timing(gateway_ms, upstream_ms));
         }
         // Appended: each rate_limit policy adds its own list items.
         for (name, value) in &self.ctx.response_headers {

@@ -3,7 +3,7 @@
 //! made once, at the end ([`Answer::into_response`]), so no answer is re-wrapped twice.
 
 use crate::runtime;
-use web_sys::{Headers, ReadableStream, Response, ResponseInit};
+use web_sys::{Headers, ReadableStream, Response};
 
 /// A response being prepared for the client.
 pub struct Answer {
@@ -75,6 +75,12 @@ impl Answer {
         matches!(self.body, Body::Text(_))
     }
 
+    /// Whether this is an origin's response passed on (its headers still need hop-by-hop
+    /// stripping; a cached entry was stripped before it was stored).
+    pub fn is_from_origin(&self) -> bool {
+        matches!(self.body, Body::Of(_))
+    }
+
     /// The origin or cache response this answer was made from, if any.
     pub fn source(&self) -> Option<&Response> {
         match &self.body {
@@ -85,16 +91,17 @@ impl Answer {
 
     /// The runtime response, made once.
     pub fn into_response(self) -> Response {
-        let init = ResponseInit::new();
-        init.set_status(self.status);
-        init.set_headers_headers(&self.headers);
         match self.body {
             Body::Sealed(r) => r,
             Body::Of(r) => runtime::rewrap(&r, &self.headers),
-            Body::Stream(s) => Response::new_with_opt_readable_stream_and_init(s.as_ref(), &init)
-                .expect("Response constructor"),
-            Body::Text(t) => Response::new_with_opt_str_and_init(t.as_deref(), &init)
-                .expect("Response constructor"),
+            Body::Stream(s) => {
+                let body = s.map_or(wasm_bindgen::JsValue::NULL, Into::into);
+                runtime::respond(self.status, &self.headers, &body)
+            }
+            Body::Text(t) => {
+                let body = t.map_or(wasm_bindgen::JsValue::NULL, |t| t.into());
+                runtime::respond(self.status, &self.headers, &body)
+            }
         }
     }
 }

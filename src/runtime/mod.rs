@@ -33,6 +33,9 @@ extern "C" {
     /// fetched response's headers are immutable, so outbound edits go on a copy).
     pub fn rewrap(response: &web_sys::Response, headers: &web_sys::Headers) -> web_sys::Response;
 
+    /// `new Response(body, {status, headers})` in one crossing (`body`: a stream, text or null).
+    pub fn respond(status: u16, headers: &web_sys::Headers, body: &JsValue) -> web_sys::Response;
+
     #[wasm_bindgen(js_name = logAfterResponse)]
     fn log_after_response(ctx: &JsValue, line: &str);
 

@@ -36,6 +36,11 @@ export function rewrap(response, headers) {
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
+/** A response made by the gateway (a problem, a cache hit): one crossing. */
+export function respond(status, headers, body) {
+  return new Response(body, { status, headers });
+}
+
 /** Writes `line` with console.log after the response has been handed back. */
 export function logAfterResponse(ctx, line) {
   ctx.waitUntil(Promise.resolve().then(() => console.log(line)));
