@@ -8,6 +8,10 @@
 // BENCH_WARMUP seconds (3), BENCH_ROUNDS (3), BENCH_COLD_STARTS (5),
 // BENCH_SCENARIOS (S1,S2,S3,A1,A2,A3,A4,A5,R1,C1),
 // BENCH_SKIP_NATIVE=1 skips the criterion micro-benchmarks.
+// BENCH_BEFORE_BUILD=<dir> adds "gatehouse-before" to every scenario that runs "gatehouse": the
+// `wrangler deploy --dry-run --outdir <dir>` output of another commit (built with
+// GATEHOUSE_ROUTES=bench/routes), measured on the same paths in the same run - an A/B of two
+// builds without run-to-run noise.
 //
 // To add a scenario: add a row to SCENARIOS (its route-table variant decides which builds it
 // uses); add a variant to VARIANTS if it needs other routes or peer code.
@@ -38,9 +42,10 @@ const opt = {
   coldStarts: Number(process.env.BENCH_COLD_STARTS ?? 5),
   scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A2,A3,A4,A5,R1,C1").split(","),
   native: process.env.BENCH_SKIP_NATIVE !== "1",
+  beforeBuild: process.env.BENCH_BEFORE_BUILD,
 };
 
-const PORTS = { origin: 18080, nginx: 18081, "js-minimal": 18082, gatehouse: 18083, hono: 18084, "gatehouse-nocache": 18085, "gatehouse-leased": 18086, "gatehouse-uncached": 18087 };
+const PORTS = { origin: 18080, nginx: 18081, "js-minimal": 18082, gatehouse: 18083, hono: 18084, "gatehouse-nocache": 18085, "gatehouse-leased": 18086, "gatehouse-uncached": 18087, "gatehouse-before": 18088 };
 const ALL_SYSTEMS = ["origin", "js-minimal", "gatehouse", "hono", "nginx"];
 const S3_ROUTES = 1000;
 
@@ -333,7 +338,12 @@ async function startSystem(name, builds, variant) {
     await waitReady(port, child);
     return child;
   }
-  const build = builds[name.startsWith("gatehouse") ? "gatehouse" : name];
+  let build = builds[name.startsWith("gatehouse") ? "gatehouse" : name];
+  if (name === "gatehouse-before") {
+    const dir = path.resolve(opt.beforeBuild);
+    const wasm = fs.readdirSync(dir).find((f) => f.endsWith(".wasm"));
+    build = { ...build, dir, modules: [{ name: "index.js", type: "esModule" }, { name: wasm, type: "wasm" }] };
+  }
   const child = start(WORKERD, ["serve", workerdConfig(build, port)]);
   await waitReady(port, child);
   return child;
@@ -341,7 +351,11 @@ async function startSystem(name, builds, variant) {
 
 async function runScenario(scenario, builds, origin) {
   say(`${scenario.id}: ${scenario.title}`);
-  const SYSTEMS = scenario.systems ?? ALL_SYSTEMS;
+  const listed = scenario.systems ?? ALL_SYSTEMS;
+  // The other build runs right after "gatehouse", on the same path and with the same checks.
+  const SYSTEMS = opt.beforeBuild && listed.includes("gatehouse")
+    ? listed.flatMap((n) => (n === "gatehouse" ? ["gatehouse", "gatehouse-before"] : [n]))
+    : listed;
   const procs = {};
   for (const name of SYSTEMS) procs[name] = name === "origin" ? origin : await startSystem(name, builds[scenario.variant], scenario.variant);
   const body = scenario.bodyBytes ? "a".repeat(scenario.bodyBytes) : undefined;
@@ -350,11 +364,12 @@ async function runScenario(scenario, builds, origin) {
     if (res.status !== 200 || (scenario.expect && !res.text.includes(scenario.expect))) {
       throw new Error(`${scenario.id} ${name}: expected 200${scenario.expect ? ` with "${scenario.expect}"` : ""}, got ${res.status}: ${res.text.slice(0, 300)}`);
     }
-    if (scenario.expectHit?.[name]) {
+    const hit = scenario.expectHit?.[name === "gatehouse-before" ? "gatehouse" : name];
+    if (hit) {
       // Cache scenarios measure hits: the second request must be one.
       await sleep(100);
       const again = await get(PORTS[name], pathFor(scenario, name), scenario.method, body, scenario.headers);
-      const [header, re] = scenario.expectHit[name];
+      const [header, re] = hit;
       if (!re.test(again.headers[header] ?? "")) throw new Error(`${scenario.id} ${name}: second request not a cache hit: ${JSON.stringify(again.headers)}`);
     }
     if (scenario.expectHeader && !res.headers[scenario.expectHeader]) {
