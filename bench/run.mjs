@@ -489,7 +489,7 @@ function markdown(report) {
     lines.push("", `### ${sc.id}: ${sc.title} (\`${sc.method} ${sc.path}\`${alt})`, "");
     lines.push("| system | req/s | p50 ms | p99 ms | workerd/nginx CPU us/req | req/s vs js-minimal | req/s vs hono | errors |");
     lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for (const name of sc.systems ?? ALL_SYSTEMS) {
+    for (const name of Object.keys(r)) {
       const x = r[name];
       const cpu = name === "origin" ? "-" : x.cpu_us_per_req;
       lines.push(`| ${name} | ${x.rps} | ${x.p50_ms} | ${x.p99_ms} | ${cpu} | ${ratio(x.rps, r["js-minimal"]?.rps) ?? "-"} | ${ratio(x.rps, r.hono.rps)} | ${x.errors} |`);
