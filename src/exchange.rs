@@ -52,14 +52,16 @@ pub struct WorkerExchange<'a> {
 }
 
 impl<'a> WorkerExchange<'a> {
+    /// `inbound` is `req.headers()`, already read for the context.
     pub fn new(
         ctx: Ctx<'a>,
         req: &'a Request,
+        inbound: Headers,
         env: &'a Env,
         worker_ctx: &'a Context,
     ) -> WorkerExchange<'a> {
         WorkerExchange {
-            inbound: req.headers(),
+            inbound,
             ctx,
             req,
             env,

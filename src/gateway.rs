@@ -31,7 +31,7 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
         &runtime::random_40(),
         started,
     );
-    let mut x = WorkerExchange::new(ctx, &req, &env, &wctx);
+    let mut x = WorkerExchange::new(ctx, &req, inbound, &env, &wctx);
 
     let answer = if x.ctx.url.path == crate::admin::PURGE_PATH {
         x.ctx.log.route = Some("admin-purge");

@@ -558,6 +558,24 @@ fn check_route(
     })
 }
 
+/// The position in `chain` of the first policy that `is` selects; more than one is an error.
+fn only_one(
+    chain: &[usize],
+    all: &[CheckedPolicy],
+    is: fn(&Settings) -> bool,
+    kind: &str,
+    ctx: &str,
+    errors: &mut Vec<String>,
+) -> Option<usize> {
+    let found: Vec<usize> = (0..chain.len())
+        .filter(|&p| is(&all[chain[p]].settings))
+        .collect();
+    if found.len() > 1 {
+        errors.push(format!("{ctx}: more than one {kind} policy"));
+    }
+    found.first().copied()
+}
+
 /// A route's `cors` policy: at most one, before every authentication, `require`,
 /// `rate_limit` and `cache` policy, so a preflight (which carries no credentials) is answered
 /// before anything could refuse it.
@@ -569,18 +587,10 @@ fn check_cors_placement(
     errors: &mut Vec<String>,
 ) {
     let chain: Vec<usize> = defaults.iter().chain(route_policies).copied().collect();
-    let cors: Vec<usize> = chain
-        .iter()
-        .copied()
-        .filter(|&i| all[i].settings.is_cors())
-        .collect();
-    let Some(&first) = cors.first() else {
+    let Some(at) = only_one(&chain, all, Settings::is_cors, "cors", ctx, errors) else {
         return;
     };
-    if cors.len() > 1 {
-        errors.push(format!("{ctx}: more than one cors policy"));
-    }
-    let at = chain.iter().position(|&i| i == first).unwrap_or(0);
+    let first = chain[at];
     if let Some(&before) = chain[..at]
         .iter()
         .find(|&&i| all[i].settings.refuses_or_answers())
@@ -605,18 +615,10 @@ fn check_cache_placement(
     errors: &mut Vec<String>,
 ) {
     let chain: Vec<usize> = defaults.iter().chain(route_policies).copied().collect();
-    let caches: Vec<usize> = chain
-        .iter()
-        .copied()
-        .filter(|&i| all[i].settings.is_cache())
-        .collect();
-    let Some(&first) = caches.first() else {
+    let Some(at) = only_one(&chain, all, Settings::is_cache, "cache", ctx, errors) else {
         return;
     };
-    let name = &all[first].name;
-    if caches.len() > 1 {
-        errors.push(format!("{ctx}: more than one cache policy"));
-    }
+    let name = &all[chain[at]].name;
     if methods.iter().any(|m| m != "GET" && m != "HEAD") {
         errors.push(format!(
             "{ctx}: policy \"{name}\" (cache) needs a route whose methods are GET and HEAD only"
@@ -627,7 +629,6 @@ fn check_cache_placement(
             "{ctx}: policy \"{name}\" (cache) cannot be used with websocket = true"
         ));
     }
-    let at = chain.iter().position(|&i| i == first).unwrap_or(0);
     let auth_after = chain[at..].iter().any(|&i| all[i].settings.authenticates());
     if auth_after {
         errors.push(format!(
