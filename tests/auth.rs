@@ -8,7 +8,7 @@
 mod support;
 
 use gatehouse::auth::jwk::{parse_jwk, PublicJwk};
-use gatehouse::auth::jwks::{JwksTimes, Need};
+use gatehouse::auth::jwks::Need;
 use gatehouse::auth::{Alg, AuthError, Denied, KeyKind, Scheme};
 use gatehouse::policy::jwt::{Jwt, StaticKey};
 use gatehouse::policy::Policy;
@@ -18,12 +18,6 @@ use jwt_compact::{Algorithm, AlgorithmSignature};
 use std::sync::OnceLock;
 use support::TestBackend;
 
-const TIMES: JwksTimes = JwksTimes {
-    min_ttl_s: 60,
-    max_ttl_s: 86_400,
-    refetch_interval_s: 30,
-    max_stale_s: 3600,
-};
 const ISS: &str = "https://id.example/";
 const SECRET: &str = "0123456789abcdef0123456789abcdef-hmac";
 
@@ -57,7 +51,7 @@ const fn clone_user() -> Jwt {
         max_token_bytes: 8192,
         cookie: None,
         query: None,
-        jwks: TIMES,
+        jwks: support::JWKS_TIMES,
         token_cache_ttl_s: 0,
         forward: &[("sub", "x-user-id")],
     }

@@ -7,7 +7,6 @@
 
 mod support;
 
-use gatehouse::auth::jwks::JwksTimes;
 use gatehouse::auth::{Alg, AuthError, Denied, Scheme};
 use gatehouse::policy::jwt::Jwt;
 use jwt_compact::alg::{Hs256, Hs256Key};
@@ -31,12 +30,7 @@ static HS_JWT: Jwt = Jwt {
     max_token_bytes: 8192,
     cookie: None,
     query: None,
-    jwks: JwksTimes {
-        min_ttl_s: 60,
-        max_ttl_s: 86_400,
-        refetch_interval_s: 30,
-        max_stale_s: 3600,
-    },
+    jwks: support::JWKS_TIMES,
     token_cache_ttl_s: 0,
     forward: &[],
 };

@@ -27,7 +27,7 @@
 //!   `cors-origin-rejected` problem with `reject = true`.
 
 use crate::config::Method;
-use crate::http::HeaderEdit;
+use crate::http::{origin_syntax, HeaderEdit};
 
 /// One entry of `origins`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,23 +244,9 @@ fn add_vary<H: HeaderEdit>(h: &mut H, token: &str) {
 /// compared in lower case; anything else (a path, user info, `null`) never matches.
 fn matches(rule: OriginRule, origin: &str) -> bool {
     let origin = origin.to_ascii_lowercase();
-    let Some((scheme, rest)) = origin.split_once("://") else {
+    let Some((scheme, host, port)) = origin_syntax::split(&origin) else {
         return false;
     };
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
-        _ => (rest, None),
-    };
-    let host_ok = !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        && !host.starts_with('.')
-        && !host.ends_with('.')
-        && !host.contains("..");
-    if !host_ok || !matches!(scheme, "http" | "https") {
-        return false;
-    }
     match rule {
         OriginRule::Any => true,
         OriginRule::Exact(o) => o == origin,

@@ -5,7 +5,7 @@
 
 use gatehouse::auth::backend::{AuthBackend, ClientCert, LimiterBackend};
 use gatehouse::auth::jwk::{KeyMaterial, PublicJwk};
-use gatehouse::auth::jwks::{JwksSource, Need};
+use gatehouse::auth::jwks::{JwksSource, JwksTimes, Need};
 use gatehouse::auth::Alg;
 use gatehouse::error::GatewayError;
 use gatehouse::ratelimit::{answer, State, TakeRequest};
@@ -15,6 +15,14 @@ use jwt_compact::{Algorithm, AlgorithmSignature};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+
+/// JWKS timing for test `jwt` policies: the defaults of routes/.
+pub const JWKS_TIMES: JwksTimes = JwksTimes {
+    min_ttl_s: 60,
+    max_ttl_s: 86_400,
+    refetch_interval_s: 30,
+    max_stale_s: 3600,
+};
 
 #[derive(Default)]
 pub struct TestBackend {

@@ -22,6 +22,8 @@ pub mod lex;
 pub mod lifecycle;
 #[path = "../origin.rs"]
 pub mod origin;
+#[path = "../../http/origin_syntax.rs"]
+pub mod origin_syntax;
 #[path = "../reserved.rs"]
 pub mod reserved;
 pub mod rust;

@@ -1,6 +1,7 @@
 //! `kind = "cors"`: parsed once into [`CorsSettings`].
 
 use super::super::lex::{is_token_byte, method_variant, seconds, METHODS};
+use super::super::origin_syntax;
 use super::super::schema::CorsSpec;
 
 /// An `origins` entry, checked.
@@ -102,46 +103,32 @@ fn origin_rule(o: &str) -> Result<OriginRule, String> {
     if scheme != "http" && scheme != "https" {
         return Err("is not an origin: the scheme must be http or https".into());
     }
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
-            (h, Some(p.to_string()))
-        }
-        Some(_) => return Err(shape.into()),
-        None => (rest, None),
+    // A pattern is an origin whose host starts with `*.`: check the rest as an origin.
+    let (wildcard, plain) = match rest.strip_prefix("*.") {
+        Some(domain) => (true, format!("{scheme}://{domain}")),
+        None => (false, lower.clone()),
     };
-    let (wildcard, host) = match host.strip_prefix("*.") {
-        Some(domain) => (true, domain),
-        None => (false, host),
-    };
-    let host_ok = !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        && !host.starts_with('.')
-        && !host.ends_with('.')
-        && !host.contains("..");
-    if !host_ok {
-        return Err(if host.contains('*') {
+    let Some((_, host, port)) = origin_syntax::split(&plain) else {
+        return Err(if rest.contains('*') {
             "is not an origin: a wildcard must be a whole leading label (\"https://*.example.com\")"
                 .into()
         } else {
             shape.into()
         });
+    };
+    if !wildcard {
+        return Ok(OriginRule::Exact(lower));
     }
-    if wildcard {
-        if !host.contains('.') {
-            return Err(
-                "is too broad: a wildcard needs a domain with a dot (\"https://*.example.com\")"
-                    .into(),
-            );
-        }
-        return Ok(OriginRule::Subdomain {
-            scheme: scheme.to_string(),
-            domain: host.to_string(),
-            port,
-        });
+    if !host.contains('.') {
+        return Err(
+            "is too broad: a wildcard needs a domain with a dot (\"https://*.example.com\")".into(),
+        );
     }
-    Ok(OriginRule::Exact(lower))
+    Ok(OriginRule::Subdomain {
+        scheme: scheme.to_string(),
+        domain: host.to_string(),
+        port: port.map(str::to_string),
+    })
 }
 
 impl CorsSettings {
