@@ -4,17 +4,14 @@
 //!
 //! A stored entry is the origin's response with its own `Cache-Control` replaced by
 //! `public, max-age=<seconds to keep>` (how long the Cache API keeps it: the fresh time left
-//! plus the stale window, see [`entry::keep_s`]) and these headers, removed again before anything is
-//! served: `x-gatehouse-stored-at` (ms), `x-gatehouse-ttl`, `x-gatehouse-age`,
-//! `x-gatehouse-sie` and `x-gatehouse-swr` (s), `x-gatehouse-cc` (the origin's
-//! `Cache-Control`), `x-gatehouse-vary` (JSON: each `Vary` header name with the request's
-//! value when stored), `x-gatehouse-tags` (JSON: each tag with its purge counter when stored;
-//! an entry whose tag was purged since is a miss). Only one variant per key is kept; a request
-//! whose `Vary` headers differ is a miss that replaces it.
+//! plus the stale window, see [`entry::keep_s`]), its `Vary` removed, and the gateway's
+//! [`Meta`] in one header ([`entry::META_HEADER`]), removed again before anything is served.
+//! Only one variant per key is kept; a request whose `Vary` headers differ is a miss that
+//! replaces it. An entry whose tag was purged since it was stored is a miss.
 
 use super::control;
-use super::entry::{self, Windows};
-use super::freshness::{age_s, lifetime, parse_http_date, Lifetime, ResponseFacts};
+use super::entry::{self, Meta, Windows, META_HEADER};
+use super::freshness::{age_s, lifetime, parse_http_date, ResponseFacts};
 use super::generations::Generations;
 use super::status::{self, Outcome};
 use crate::http::forwarding::strip_hop_by_hop;
@@ -23,51 +20,9 @@ use crate::runtime;
 use crate::runtime::answer::Answer;
 use web_sys::{Headers, Response, ResponseInit};
 
-const STORED_AT: &str = "x-gatehouse-stored-at";
-const TTL: &str = "x-gatehouse-ttl";
-const AGE: &str = "x-gatehouse-age";
-const SIE: &str = "x-gatehouse-sie";
-const SWR: &str = "x-gatehouse-swr";
-const ORIGIN_CC: &str = "x-gatehouse-cc";
-const VARY: &str = "x-gatehouse-vary";
-const TAGS: &str = "x-gatehouse-tags";
-
-/// A stored entry's metadata, read in one call ([`runtime::entry_meta`], whose list in
-/// platform.js must name the header constants above in the order of these fields).
-#[derive(Debug, Clone, Default)]
-pub struct Meta {
-    stored_at_ms: Option<u64>,
-    ttl_s: Option<u64>,
-    age_s: Option<u64>,
-    sie_s: Option<u64>,
-    swr_s: Option<u64>,
-    origin_cc: Option<String>,
-    vary: Option<String>,
-    tags: Option<String>,
-}
-
-impl Meta {
-    fn read(stored: &Response) -> Meta {
-        let values: Vec<Option<String>> =
-            serde_json::from_str(&runtime::entry_meta(stored)).unwrap_or_default();
-        let text = |i: usize| values.get(i).cloned().flatten();
-        let num = |i: usize| text(i).and_then(|v| v.parse().ok());
-        Meta {
-            stored_at_ms: num(0),
-            ttl_s: num(1),
-            age_s: num(2),
-            sie_s: num(3),
-            swr_s: num(4),
-            origin_cc: text(5),
-            vary: text(6),
-            tags: text(7),
-        }
-    }
-
-    /// The `Vary` header names, as the origin listed them.
-    fn vary_names(&self) -> Option<String> {
-        self.vary.as_deref().map(entry::vary_names)
-    }
+/// A stored entry's metadata; `None` for a response that is not a readable entry.
+fn read_meta(stored: &Response) -> Option<Meta> {
+    Meta::decode(header(&stored.headers(), META_HEADER).as_deref())
 }
 
 /// A miss: where to store the origin's answer and why it was forwarded.
@@ -114,9 +69,7 @@ pub async fn lookup(
     let Some(stored) = runtime::io::cache_match(&url).await else {
         return miss(url, "uri-miss");
     };
-    let meta = Meta::read(&stored);
-    let (Some(stored_at), Some(ttl), Some(age0)) = (meta.stored_at_ms, meta.ttl_s, meta.age_s)
-    else {
+    let Some(meta) = read_meta(&stored) else {
         return miss(url, "uri-miss");
     };
     if let Some(vary) = &meta.vary {
@@ -129,7 +82,7 @@ pub async fn lookup(
             return miss(url, "uri-miss"); // purged by tag
         }
     }
-    let age = age_s(age0, stored_at, now_ms);
+    let (ttl, age) = (meta.ttl, age_s(meta.age, meta.at, now_ms));
     if age >= ttl {
         let h = stored.headers();
         return Lookup::Stale(Box::new(Stale {
@@ -138,8 +91,8 @@ pub async fn lookup(
             last_modified: header(&h, "last-modified"),
             age_s: age,
             ttl_s: ttl,
-            sie_s: meta.sie_s.unwrap_or(0),
-            swr_s: meta.swr_s.unwrap_or(0),
+            sie_s: meta.sie,
+            swr_s: meta.swr,
             meta,
             stored,
         }));
@@ -165,8 +118,8 @@ fn to_client(
 ) -> Option<Answer> {
     let out = runtime::client_headers(
         stored,
-        meta.origin_cc.clone(),
-        meta.vary_names(),
+        meta.cc.clone(),
+        meta.vary.as_ref().map(entry::vary_names),
         &age_s.to_string(),
         cache_status,
     );
@@ -249,8 +202,9 @@ pub fn revalidated(
 ) -> Option<Answer> {
     let merged = Headers::new_with_headers(&stale.stored.headers()).ok()?;
     let fresh = not_modified.headers();
+    let mut meta = stale.meta.clone();
     if let Some(cc) = header(&fresh, "cache-control") {
-        let _ = merged.set(ORIGIN_CC, &cc);
+        meta.cc = Some(cc);
     }
     for name in ["etag", "last-modified", "expires", "date"] {
         if let Some(v) = header(&fresh, name) {
@@ -259,7 +213,7 @@ pub fn revalidated(
     }
     let facts = ResponseFacts {
         status: stale.stored.status(),
-        cache_control: control::parse(&header(&merged, ORIGIN_CC).unwrap_or_default()),
+        cache_control: control::parse(meta.cc.as_deref().unwrap_or_default()),
         age_s: header(&fresh, "age").and_then(|a| a.trim().parse().ok()),
         ..dated(&merged, now_ms)
     };
@@ -274,8 +228,13 @@ pub fn revalidated(
         Ok(life) => {
             let copy = current.clone().ok()?;
             let headers = Headers::new_with_headers(&merged).ok()?;
-            let windows = windows(policy, &facts, &merged);
-            let entry = entry(&copy, &headers, life, windows, now_ms)?;
+            // The entry keeps its windows unless the route sets them.
+            let windows = Windows::choose(
+                (policy.stale_if_error_s, policy.stale_while_revalidate_s),
+                (Some(meta.sie), Some(meta.swr)),
+                &facts.cache_control,
+            );
+            let entry = entry(&copy, &headers, meta.clone().renewed(life, windows, now_ms))?;
             runtime::cache_put_later(ctx.as_ref(), &stale.pending.url, &entry);
             true
         }
@@ -287,7 +246,6 @@ pub fn revalidated(
         stored,
         detail: None,
     });
-    let meta = Meta::read(&current);
     to_client(
         &current,
         &meta,
@@ -337,19 +295,24 @@ pub fn store(
     // Hop-by-hop headers, and those the origin's `Connection` names, never enter an entry:
     // the Cache API drops `Connection` itself, so they could not be recognised later.
     strip_hop_by_hop(&mut headers, false);
-    if let Some(cc) = header(&h, "cache-control") {
-        let _ = headers.set(ORIGIN_CC, &cc);
-    }
-    if let Some(v) = vary {
-        let _ = headers.set(VARY, &entry::vary_record(&v, |n| header(inbound, n)));
+    if vary.is_some() {
         let _ = headers.delete("vary");
     }
-    let origin_tags = header(&h, "cache-tag");
-    if let Some(tags) = entry::tags_record(policy.tags, origin_tags.as_deref(), |t| gens.tag(t)) {
-        let _ = headers.set(TAGS, &tags);
+    let windows = Windows::choose(
+        (policy.stale_if_error_s, policy.stale_while_revalidate_s),
+        (None, None),
+        &facts.cache_control,
+    );
+    let meta = Meta {
+        cc: header(&h, "cache-control"),
+        vary: vary.map(|v| entry::vary_record(&v, |n| header(inbound, n))),
+        tags: entry::tags_record(policy.tags, header(&h, "cache-tag").as_deref(), |t| {
+            gens.tag(t)
+        }),
+        ..Meta::default()
     }
-    let windows = windows(policy, &facts, &headers);
-    let Some(entry) = entry(&copy, &headers, life, windows, now_ms) else {
+    .renewed(life, windows, now_ms);
+    let Some(entry) = entry(&copy, &headers, meta) else {
         return forwarded(false, Some("clone"));
     };
     runtime::cache_put_later(ctx.as_ref(), &pending.url, &entry);
@@ -369,34 +332,14 @@ fn dated(h: &Headers, now_ms: u64) -> ResponseFacts {
     }
 }
 
-/// The entry's stale windows: the route's, else those already on the entry (a revalidated
-/// one), else the origin's directives.
-fn windows(policy: &Cache, facts: &ResponseFacts, stored: &Headers) -> Windows {
-    let on_entry = |name| header(stored, name).and_then(|v| v.parse().ok());
-    Windows::choose(
-        (policy.stale_if_error_s, policy.stale_while_revalidate_s),
-        (on_entry(SIE), on_entry(SWR)),
-        &facts.cache_control,
-    )
-}
-
-/// A Cache API entry: `body_from`'s status and body with `headers` plus the metadata.
-fn entry(
-    body_from: &Response,
-    headers: &Headers,
-    life: Lifetime,
-    windows: Windows,
-    now_ms: u64,
-) -> Option<Response> {
+/// A Cache API entry: `body_from`'s status and body with `headers` plus `meta`, kept by
+/// the Cache API for [`entry::keep_s`].
+fn entry(body_from: &Response, headers: &Headers, meta: Meta) -> Option<Response> {
     let validators =
         header(headers, "etag").is_some() || header(headers, "last-modified").is_some();
-    let keep = entry::keep_s(life, windows, validators);
+    let keep = entry::keep_s(meta.lifetime(), meta.windows(), validators);
     let _ = headers.set("cache-control", &format!("public, max-age={keep}"));
-    let _ = headers.set(STORED_AT, &now_ms.to_string());
-    let _ = headers.set(TTL, &life.ttl_s.to_string());
-    let _ = headers.set(AGE, &life.initial_age_s.to_string());
-    let _ = headers.set(SIE, &windows.if_error_s.to_string());
-    let _ = headers.set(SWR, &windows.while_revalidate_s.to_string());
+    let _ = headers.set(META_HEADER, &meta.encode());
     let init = ResponseInit::new();
     init.set_status(body_from.status());
     init.set_headers_headers(headers);

@@ -1,10 +1,88 @@
-//! A stored entry's rules, with no I/O: how long the Cache API keeps it, its stale windows,
-//! the `Vary` record it is stored with and matched against, and the purge tags it carries.
-//! The Cache API adapter (`adapter.rs`) reads and writes entries with these.
+//! A stored entry's rules, with no I/O: the metadata stored with it, how long the Cache API
+//! keeps it, its stale windows, the `Vary` record it is stored with and matched against, and
+//! the purge tags it carries. The Cache API adapter (`adapter.rs`) reads and writes entries
+//! with these.
 
 use super::control::CacheControl;
 use super::freshness::Lifetime;
 use super::key::is_tag;
+use serde::{Deserialize, Serialize};
+
+/// The one header an entry's [`Meta`] is stored in; removed before anything is served.
+pub const META_HEADER: &str = "x-gatehouse-meta";
+
+/// Each name the origin's `Vary` listed (lower-case, in order) with the request's value when
+/// the entry was stored.
+pub type VaryRecord = Vec<(String, Option<String>)>;
+
+/// Each tag an entry carries with its purge counter when the entry was stored.
+pub type TagsRecord = Vec<(String, u64)>;
+
+/// What the gateway stores with an entry, as JSON in [`META_HEADER`] (one header, so a hit
+/// reads and removes it in one step).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    /// When it was stored, ms since the epoch.
+    pub at: u64,
+    /// Its freshness lifetime, seconds.
+    pub ttl: u64,
+    /// Its age when stored (the origin's `Age` or `Date`), seconds.
+    pub age: u64,
+    /// Its `stale-if-error` window, seconds.
+    pub sie: u64,
+    /// Its `stale-while-revalidate` window, seconds.
+    pub swr: u64,
+    /// The origin's `Cache-Control` (the stored one says how long the Cache API keeps it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cc: Option<String>,
+    /// The `Vary` record, when the origin sent `Vary` (the stored entry has no `Vary`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vary: Option<VaryRecord>,
+    /// The purge tags, when it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<TagsRecord>,
+}
+
+impl Meta {
+    /// The header value.
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The metadata in a header value; `None` when absent or unreadable (the entry is then a
+    /// miss and is replaced, as are entries written by older releases).
+    pub fn decode(value: Option<&str>) -> Option<Meta> {
+        serde_json::from_str(value?).ok()
+    }
+
+    /// This metadata for an entry stored at `now_ms` with `life` and `windows`.
+    pub fn renewed(self, life: Lifetime, windows: Windows, now_ms: u64) -> Meta {
+        Meta {
+            at: now_ms,
+            ttl: life.ttl_s,
+            age: life.initial_age_s,
+            sie: windows.if_error_s,
+            swr: windows.while_revalidate_s,
+            ..self
+        }
+    }
+
+    /// The freshness it was stored with.
+    pub fn lifetime(&self) -> Lifetime {
+        Lifetime {
+            ttl_s: self.ttl,
+            initial_age_s: self.age,
+        }
+    }
+
+    /// Its stale windows.
+    pub fn windows(&self) -> Windows {
+        Windows {
+            if_error_s: self.sie,
+            while_revalidate_s: self.swr,
+        }
+    }
+}
 
 /// At most this many tags per entry (the route's first, then the origin's).
 pub const MAX_TAGS: usize = 32;
@@ -66,31 +144,27 @@ pub fn within_window(age_s: u64, ttl_s: u64, window_s: u64) -> bool {
 }
 
 /// The `Vary` record stored with an entry: each name the origin listed (lower-case, in
-/// order) with the request's value (JSON `[[name, value|null], ...]`).
-pub fn vary_record(vary: &str, request_header: impl Fn(&str) -> Option<String>) -> String {
-    let names: Vec<(String, Option<String>)> = vary
-        .split(',')
+/// order) with the request's value.
+pub fn vary_record(vary: &str, request_header: impl Fn(&str) -> Option<String>) -> VaryRecord {
+    vary.split(',')
         .map(|n| n.trim().to_ascii_lowercase())
         .filter(|n| !n.is_empty())
         .map(|n| {
             let value = request_header(&n);
             (n, value)
         })
-        .collect();
-    serde_json::to_string(&names).unwrap_or_default()
+        .collect()
 }
 
-/// Whether a request's headers match the stored `Vary` record (an unreadable record never
-/// matches anything but an empty one).
-pub fn vary_matches(record: &str, request_header: impl Fn(&str) -> Option<String>) -> bool {
-    let wanted: Vec<(String, Option<String>)> = serde_json::from_str(record).unwrap_or_default();
-    wanted.iter().all(|(n, v)| request_header(n) == *v)
+/// Whether a request's headers match the stored `Vary` record: every listed header has the
+/// value it had, and one absent then is absent now.
+pub fn vary_matches(record: &VaryRecord, request_header: impl Fn(&str) -> Option<String>) -> bool {
+    record.iter().all(|(n, v)| request_header(n) == *v)
 }
 
 /// The `Vary` header to give clients for a stored record: the names, comma-separated.
-pub fn vary_names(record: &str) -> String {
-    let names: Vec<(String, Option<String>)> = serde_json::from_str(record).unwrap_or_default();
-    names
+pub fn vary_names(record: &VaryRecord) -> String {
+    record
         .iter()
         .map(|(n, _)| n.as_str())
         .collect::<Vec<_>>()
@@ -98,14 +172,14 @@ pub fn vary_names(record: &str) -> String {
 }
 
 /// The tags record stored with an entry: the route's tags, then the valid names in the
-/// origin's `Cache-Tag` header, at most [`MAX_TAGS`], each with its purge counter now (JSON
-/// `[[tag, counter], ...]`); `None` when there are no tags.
+/// origin's `Cache-Tag` header, at most [`MAX_TAGS`], each with its purge counter now;
+/// `None` when there are no tags.
 pub fn tags_record(
     route_tags: &[&str],
     origin_cache_tag: Option<&str>,
     counter: impl Fn(&str) -> u64,
-) -> Option<String> {
-    let tags: Vec<(&str, u64)> = route_tags
+) -> Option<TagsRecord> {
+    let tags: TagsRecord = route_tags
         .iter()
         .copied()
         .chain(
@@ -116,13 +190,12 @@ pub fn tags_record(
                 .filter(|t| is_tag(t)),
         )
         .take(MAX_TAGS)
-        .map(|t| (t, counter(t)))
+        .map(|t| (t.to_string(), counter(t)))
         .collect();
-    (!tags.is_empty()).then(|| serde_json::to_string(&tags).unwrap_or_default())
+    (!tags.is_empty()).then_some(tags)
 }
 
 /// Whether no tag in a stored record was purged since (its counter moved on).
-pub fn tags_current(record: &str, counter: impl Fn(&str) -> u64) -> bool {
-    let stored: Vec<(String, u64)> = serde_json::from_str(record).unwrap_or_default();
-    stored.iter().all(|(t, g)| counter(t) == *g)
+pub fn tags_current(record: &TagsRecord, counter: impl Fn(&str) -> u64) -> bool {
+    record.iter().all(|(t, g)| counter(t) == *g)
 }

@@ -140,9 +140,12 @@ impl KeyParts<'_> {
     /// The URL the entry is stored under with the Cache API.
     pub fn url(&self) -> String {
         let digest = Sha256::digest(self.text().as_bytes());
-        let mut url = String::from("https://cache.gatehouse.internal/");
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut url = String::with_capacity(96);
+        url.push_str("https://cache.gatehouse.internal/");
         for b in digest {
-            url.push_str(&format!("{b:02x}"));
+            url.push(HEX[usize::from(b >> 4)] as char);
+            url.push(HEX[usize::from(b & 15)] as char);
         }
         url
     }

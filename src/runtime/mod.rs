@@ -63,10 +63,6 @@ extern "C" {
     #[wasm_bindgen(js_name = cacheDelete)]
     fn cache_delete(url: &str) -> js_sys::Promise;
 
-    /// A stored cache entry's metadata headers as a JSON array (see platform.js).
-    #[wasm_bindgen(js_name = entryMeta)]
-    pub fn entry_meta(response: &web_sys::Response) -> String;
-
     /// The client's headers for a stored cache entry (see platform.js).
     #[wasm_bindgen(js_name = clientHeaders)]
     pub fn client_headers(

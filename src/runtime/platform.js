@@ -148,9 +148,13 @@ export async function limiterTake(env, name, body, ms) {
   }
 }
 
-/** The stored response for a cache key URL, or undefined. */
-export async function cacheMatch(url) {
-  return (await caches.default.match(url)) ?? undefined;
+/** The stored response for a cache key URL; resolves undefined when there is none. */
+export function cacheMatch(url) {
+  try {
+    return caches.default.match(url);
+  } catch (e) {
+    return Promise.reject(e); // no await wrapper: a hit is one promise, not two
+  }
 }
 
 /** Stores `response` under `url` after the response to the client is sent. */
@@ -201,22 +205,14 @@ export function cacheDelete(url) {
   return caches.default.delete(url);
 }
 
-// The metadata headers of a stored cache entry (src/cache/adapter.rs METADATA, same order).
-const CACHE_META = ["x-gatehouse-stored-at", "x-gatehouse-ttl", "x-gatehouse-age", "x-gatehouse-sie",
-  "x-gatehouse-swr", "x-gatehouse-cc", "x-gatehouse-vary", "x-gatehouse-tags"];
-
-/** A stored entry's metadata in one call: a JSON array of the values (null when absent). */
-export function entryMeta(response) {
-  return JSON.stringify(CACHE_META.map((n) => response.headers.get(n)));
-}
-
 /**
- * The client's headers for a stored entry: metadata removed, the origin's Cache-Control
- * restored (or removed when it had none) and Vary restored, Age and Cache-Status set.
+ * The client's headers for a stored entry: the gateway's metadata header removed, the
+ * origin's Cache-Control restored (or removed when it had none) and Vary restored, Age and
+ * Cache-Status set.
  */
 export function clientHeaders(response, cacheControl, vary, age, cacheStatus) {
   const out = new Headers(response.headers);
-  for (const n of CACHE_META) out.delete(n);
+  out.delete("x-gatehouse-meta"); // src/cache/entry.rs META_HEADER
   if (cacheControl == null) out.delete("cache-control");
   else out.set("cache-control", cacheControl);
   if (vary != null) out.set("vary", vary);
