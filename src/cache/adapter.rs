@@ -106,8 +106,8 @@ pub async fn lookup(
 
 /// The client's answer from a stored entry: metadata removed, the origin's
 /// `Cache-Control` and `Vary` restored, `Age` and `Cache-Status` set; 304 when the client's
-/// validators match; no body for HEAD. The headers are a fresh copy the outbound step edits,
-/// so the answer is wrapped into a response only once.
+/// validators match; no body for HEAD. The entry is wrapped once, into a response whose
+/// headers the outbound step then edits.
 fn to_client(
     stored: &Response,
     meta: &Meta,
@@ -116,34 +116,34 @@ fn to_client(
     inbound: &Headers,
     head: bool,
 ) -> Option<Answer> {
-    let out = runtime::client_headers(
+    let inm = header(inbound, "if-none-match");
+    let ims = header(inbound, "if-modified-since");
+    let not_modified = (inm.is_some() || ims.is_some()) && {
+        let h = stored.headers();
+        super::conditional::not_modified(
+            inm.as_deref(),
+            ims.as_deref(),
+            header(&h, "etag").as_deref(),
+            header(&h, "last-modified").as_deref(),
+        )
+    };
+    let status = if not_modified { 304 } else { stored.status() };
+    let out = runtime::cached_response(
         stored,
+        status,
+        !head && !not_modified,
         meta.cc.clone(),
         meta.vary.as_ref().map(entry::vary_names),
         &age_s.to_string(),
         cache_status,
     );
-    let inm = header(inbound, "if-none-match");
-    let ims = header(inbound, "if-modified-since");
-    let not_modified = (inm.is_some() || ims.is_some())
-        && super::conditional::not_modified(
-            inm.as_deref(),
-            ims.as_deref(),
-            header(&out, "etag").as_deref(),
-            header(&out, "last-modified").as_deref(),
-        );
+    let answer = Answer::own(out, false);
     if not_modified {
         for name in ["content-length", "content-type", "content-encoding"] {
-            let _ = out.delete(name);
+            let _ = answer.headers.delete(name);
         }
     }
-    let status = if not_modified { 304 } else { stored.status() };
-    let body = if head || not_modified {
-        None
-    } else {
-        stored.body()
-    };
-    Some(Answer::stream(status, out, body))
+    Some(answer)
 }
 
 /// Serves a stale entry because the origin failed (`stale-if-error`), if still within its

@@ -1,9 +1,11 @@
-//! [`Answer`]: a response on its way to the client (wasm only). Its headers are a mutable
-//! copy that the `on_response` phase and the outbound step edit; the runtime `Response` is
-//! made once, at the end ([`Answer::into_response`]), so no answer is re-wrapped twice.
+//! [`Answer`]: a response on its way to the client (wasm only). Its headers are mutable and
+//! are what the `on_response` phase and the outbound step edit. An origin's or a stored
+//! response is wrapped once, when the answer is made (its headers copied once, inside the
+//! runtime); a gateway-made answer becomes a `Response` at the end
+//! ([`Answer::into_response`]). No answer is copied or re-wrapped twice.
 
 use crate::runtime;
-use web_sys::{Headers, ReadableStream, Response};
+use web_sys::{Headers, Response};
 
 /// A response being prepared for the client.
 pub struct Answer {
@@ -14,10 +16,12 @@ pub struct Answer {
 }
 
 enum Body {
-    /// The body, status text and status of this response (origin or cache), with `headers`.
-    Of(Response),
-    /// A stream (or none) with `status` and `headers`.
-    Stream(Option<ReadableStream>),
+    /// A response the gateway built around an origin's or a stored body; `headers` are its
+    /// own (mutable) headers, so it leaves as it is.
+    Own {
+        response: Response,
+        from_origin: bool,
+    },
     /// Text made by the gateway (problems, admin answers); `None` for HEAD.
     Text(Option<String>),
     /// Sent exactly as it is: a WebSocket handshake (101) carries its socket and cannot be
@@ -26,23 +30,22 @@ enum Body {
 }
 
 impl Answer {
-    /// An origin or cache response, with a copy of its headers to edit.
-    pub fn of(response: Response) -> Answer {
-        let headers = Headers::new_with_headers(&response.headers())
-            .unwrap_or_else(|_| Headers::new().expect("Headers constructor"));
-        Answer {
-            status: response.status(),
-            headers,
-            body: Body::Of(response),
-        }
+    /// An origin's response: wrapped once (status, status text, body and a copy of its
+    /// headers, which the gateway may then edit).
+    pub fn of(origin: Response) -> Answer {
+        Answer::own(runtime::editable(&origin), true)
     }
 
-    /// `status` and `headers` with a body stream (or none).
-    pub fn stream(status: u16, headers: Headers, body: Option<ReadableStream>) -> Answer {
+    /// A response the gateway built (so its headers are mutable), from a stored entry
+    /// (`from_origin = false`) or an origin's response.
+    pub fn own(response: Response, from_origin: bool) -> Answer {
         Answer {
-            status,
-            headers,
-            body: Body::Stream(body),
+            status: response.status(),
+            headers: response.headers(),
+            body: Body::Own {
+                response,
+                from_origin,
+            },
         }
     }
 
@@ -78,26 +81,27 @@ impl Answer {
     /// Whether this is an origin's response passed on (its headers still need hop-by-hop
     /// stripping; a cached entry was stripped before it was stored).
     pub fn is_from_origin(&self) -> bool {
-        matches!(self.body, Body::Of(_))
+        matches!(
+            self.body,
+            Body::Own {
+                from_origin: true,
+                ..
+            }
+        )
     }
 
-    /// The origin or cache response this answer was made from, if any.
+    /// The origin or cache response this answer is, if any.
     pub fn source(&self) -> Option<&Response> {
         match &self.body {
-            Body::Of(r) | Body::Sealed(r) => Some(r),
-            _ => None,
+            Body::Own { response, .. } | Body::Sealed(response) => Some(response),
+            Body::Text(_) => None,
         }
     }
 
-    /// The runtime response, made once.
+    /// The runtime response (made here only for gateway-made answers).
     pub fn into_response(self) -> Response {
         match self.body {
-            Body::Sealed(r) => r,
-            Body::Of(r) => runtime::rewrap(&r, &self.headers),
-            Body::Stream(s) => {
-                let body = s.map_or(wasm_bindgen::JsValue::NULL, Into::into);
-                runtime::respond(self.status, &self.headers, &body)
-            }
+            Body::Sealed(r) | Body::Own { response: r, .. } => r,
             Body::Text(t) => {
                 let body = t.map_or(wasm_bindgen::JsValue::NULL, |t| t.into());
                 runtime::respond(self.status, &self.headers, &body)

@@ -29,9 +29,9 @@ extern "C" {
         ms: u32,
     ) -> js_sys::Promise;
 
-    /// A new response with `response`'s status and streamed body and the given headers (a
-    /// fetched response's headers are immutable, so outbound edits go on a copy).
-    pub fn rewrap(response: &web_sys::Response, headers: &web_sys::Headers) -> web_sys::Response;
+    /// A new response with `response`'s status, status text, streamed body and a copy of its
+    /// headers, which (unlike a fetched or stored response's) can be edited.
+    pub fn editable(response: &web_sys::Response) -> web_sys::Response;
 
     /// `new Response(body, {status, headers})` in one crossing (`body`: a stream, text or null).
     pub fn respond(status: u16, headers: &web_sys::Headers, body: &JsValue) -> web_sys::Response;
@@ -63,15 +63,17 @@ extern "C" {
     #[wasm_bindgen(js_name = cacheDelete)]
     fn cache_delete(url: &str) -> js_sys::Promise;
 
-    /// The client's headers for a stored cache entry (see platform.js).
-    #[wasm_bindgen(js_name = clientHeaders)]
-    pub fn client_headers(
-        response: &web_sys::Response,
+    /// The client's response for a stored cache entry (see platform.js).
+    #[wasm_bindgen(js_name = cachedResponse)]
+    pub fn cached_response(
+        stored: &web_sys::Response,
+        status: u16,
+        with_body: bool,
         cache_control: Option<String>,
         vary: Option<String>,
         age: &str,
         cache_status: &str,
-    ) -> web_sys::Headers;
+    ) -> web_sys::Response;
 
     /// One round trip to the RATE_LIMITER object `name` (see platform.js).
     #[wasm_bindgen(js_name = limiterTake)]

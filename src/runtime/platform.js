@@ -31,9 +31,12 @@ export function fetchWithTimeout(url, method, headers, body, ms) {
   );
 }
 
-/** A new response with the origin's status, status text and streamed body, and `headers`. */
-export function rewrap(response, headers) {
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+/**
+ * A new response with `response`'s status, status text and streamed body, and a copy of its
+ * headers that can be edited (a fetched response's are immutable).
+ */
+export function editable(response) {
+  return new Response(response.body, response);
 }
 
 /** A response made by the gateway (a problem, a cache hit): one crossing. */
@@ -206,17 +209,19 @@ export function cacheDelete(url) {
 }
 
 /**
- * The client's headers for a stored entry: the gateway's metadata header removed, the
- * origin's Cache-Control restored (or removed when it had none) and Vary restored, Age and
- * Cache-Status set.
+ * The client's response for a stored entry (`status` 200 or 304; no body for 304 or HEAD):
+ * one copy of its headers with the gateway's metadata header removed, the origin's
+ * Cache-Control restored (or removed when it had none) and Vary restored, Age and
+ * Cache-Status set. Its headers stay editable for the outbound step.
  */
-export function clientHeaders(response, cacheControl, vary, age, cacheStatus) {
-  const out = new Headers(response.headers);
-  out.delete("x-gatehouse-meta"); // src/cache/entry.rs META_HEADER
-  if (cacheControl == null) out.delete("cache-control");
-  else out.set("cache-control", cacheControl);
-  if (vary != null) out.set("vary", vary);
-  out.set("age", age);
-  out.set("cache-status", cacheStatus);
+export function cachedResponse(stored, status, withBody, cacheControl, vary, age, cacheStatus) {
+  const out = new Response(withBody ? stored.body : null, { status, headers: stored.headers });
+  const h = out.headers;
+  h.delete("x-gatehouse-meta"); // src/cache/entry.rs META_HEADER
+  if (cacheControl == null) h.delete("cache-control");
+  else h.set("cache-control", cacheControl);
+  if (vary != null) h.set("vary", vary);
+  h.set("age", age);
+  h.set("cache-status", cacheStatus);
   return out;
 }
