@@ -66,25 +66,79 @@ fn upstream_headers_on_a_real_headers_object() {
 }
 
 #[wasm_bindgen_test]
-async fn rewrapped_response_keeps_status_and_body_with_new_headers() {
+async fn an_editable_response_keeps_status_status_text_and_body_and_takes_header_edits() {
     let init = ResponseInit::new();
     init.set_status(201);
+    init.set_status_text("Made");
     init.set_headers_headers(&headers(&[
         ("keep-alive", "5"),
         ("content-type", "text/plain"),
     ]));
     let origin = Response::new_with_opt_str_and_init(Some("hello"), &init).unwrap();
-    let mut h = Headers::new_with_headers(&origin.headers()).unwrap();
+    let resp = runtime::editable(&origin);
+    let mut h = resp.headers();
     prepare_downstream_response(&mut h, "req-9", 1.0, 2.0);
-    let resp = runtime::rewrap(&origin, &h);
     assert_eq!(resp.status(), 201);
+    assert_eq!(resp.status_text(), "Made");
     assert_eq!(resp.headers().get("keep-alive").unwrap(), None);
     assert_eq!(
         resp.headers().get("x-request-id").unwrap().as_deref(),
         Some("req-9")
     );
+    assert_eq!(
+        origin.headers().get("keep-alive").unwrap().as_deref(),
+        Some("5"),
+        "the origin's headers are copied, not edited"
+    );
     let text = JsFuture::from(resp.text().unwrap()).await.unwrap();
     assert_eq!(text.as_string().as_deref(), Some("hello"));
+}
+
+#[wasm_bindgen_test]
+async fn a_stored_entry_is_served_without_its_metadata_and_with_the_origins_headers_restored() {
+    let init = ResponseInit::new();
+    init.set_status(200);
+    init.set_headers_headers(&headers(&[
+        ("cache-control", "public, max-age=700"),
+        (
+            "x-gatehouse-meta",
+            r#"{"at":1,"ttl":60,"age":0,"sie":0,"swr":0}"#,
+        ),
+        ("etag", "\"v1\""),
+        ("content-type", "text/plain"),
+    ]));
+    let stored = Response::new_with_opt_str_and_init(Some("hello"), &init).unwrap();
+    let hit = runtime::cached_response(
+        &stored,
+        200,
+        true,
+        Some("max-age=60".into()),
+        Some("accept".into()),
+        "5",
+        "Gatehouse; hit; ttl=55",
+    );
+    let h = hit.headers();
+    assert_eq!(h.get("x-gatehouse-meta").unwrap(), None);
+    assert_eq!(
+        h.get("cache-control").unwrap().as_deref(),
+        Some("max-age=60")
+    );
+    assert_eq!(h.get("vary").unwrap().as_deref(), Some("accept"));
+    assert_eq!(h.get("age").unwrap().as_deref(), Some("5"));
+    assert_eq!(h.get("etag").unwrap().as_deref(), Some("\"v1\""));
+    h.set("x-request-id", "editable").unwrap();
+    let text = JsFuture::from(hit.text().unwrap()).await.unwrap();
+    assert_eq!(text.as_string().as_deref(), Some("hello"));
+
+    let stored = Response::new_with_opt_str_and_init(Some("hello"), &init).unwrap();
+    let not_modified = runtime::cached_response(&stored, 304, false, None, None, "5", "x");
+    assert_eq!(not_modified.status(), 304);
+    assert!(not_modified.body().is_none());
+    assert_eq!(
+        not_modified.headers().get("cache-control").unwrap(),
+        None,
+        "no origin Cache-Control: the stored one is not shown"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -107,6 +107,16 @@ extern "C" {
     pub fn console_log(line: &str);
 }
 
+/// Starts wasm-bindgen's future queue (the executor behind every `async` export). The queue
+/// polls from a microtask it schedules with the global `queueMicrotask` if the global has
+/// one when the queue starts, else with a resolved promise's `then`; `src/entry.js` calls
+/// this once per instance with `queueMicrotask` hidden, because on workerd the promise is
+/// the cheaper of the two (see BENCHMARKS.md). Futures run the same either way.
+#[wasm_bindgen(js_name = startFutureQueue)]
+pub fn start_future_queue() {
+    wasm_bindgen_futures::spawn_local(async {});
+}
+
 /// 40 bytes from the runtime's CSPRNG (request id, trace id, span id).
 pub fn random_40() -> [u8; 40] {
     let mut buf = [0u8; 40];
