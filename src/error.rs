@@ -32,6 +32,12 @@ pub enum GatewayError {
         upstream: &'static str,
         timeout_ms: u32,
     },
+    /// Every target of the upstream's pool has its circuit breaker open (and no fallback
+    /// applies): 503 with `Retry-After`.
+    UpstreamUnavailable {
+        upstream: &'static str,
+        retry_after_s: u64,
+    },
     /// The runtime refused an operation that cannot fail for valid input (a bug).
     Internal { what: &'static str },
     /// A credential was missing or refused (401), or lacks what the route requires (403).
@@ -89,6 +95,7 @@ impl GatewayError {
             | GatewayError::Internal { .. } => 500,
             GatewayError::UpstreamUnreachable { .. } => 502,
             GatewayError::UpstreamTimeout { .. } => 504,
+            GatewayError::UpstreamUnavailable { .. } => 503,
             GatewayError::Unauthorized { scheme, reason, .. } => match (scheme, reason) {
                 (_, Denied::InsufficientScope { .. }) => 403,
                 (Scheme::ClientCertificate, _) => 403,
@@ -117,6 +124,7 @@ impl GatewayError {
             GatewayError::InvalidUpstreamUrl { .. } => "invalid-upstream-url",
             GatewayError::UpstreamUnreachable { .. } => "upstream-unreachable",
             GatewayError::UpstreamTimeout { .. } => "upstream-timeout",
+            GatewayError::UpstreamUnavailable { .. } => "upstream-unavailable",
             GatewayError::Internal { .. } => "internal",
             GatewayError::Unauthorized { .. } if self.status() == 403 => "forbidden",
             GatewayError::Unauthorized { .. } => "unauthorized",
@@ -142,6 +150,7 @@ impl GatewayError {
             GatewayError::InvalidUpstreamUrl { .. } => "Gateway misconfigured",
             GatewayError::UpstreamUnreachable { .. } => "Upstream unreachable",
             GatewayError::UpstreamTimeout { .. } => "Upstream timed out",
+            GatewayError::UpstreamUnavailable { .. } => "Upstream unavailable",
             GatewayError::Internal { .. } => "Internal gateway error",
             GatewayError::Unauthorized { .. } if self.status() == 403 => "Forbidden",
             GatewayError::Unauthorized { .. } => "Unauthorized",
@@ -178,6 +187,12 @@ impl GatewayError {
             } => {
                 format!("upstream \"{upstream}\" did not answer within {timeout_ms} ms")
             }
+            GatewayError::UpstreamUnavailable {
+                upstream,
+                retry_after_s,
+            } => format!(
+                "every target of upstream \"{upstream}\" is failing and is not being sent requests; retry in {retry_after_s} s"
+            ),
             GatewayError::Internal { what } => format!("the gateway could not {what}"),
             GatewayError::Unauthorized { reason, .. } => reason.describe(),
             GatewayError::AuthUnavailable { what } => what.clone(),
@@ -245,6 +260,9 @@ impl GatewayError {
                 }
             }
             GatewayError::AuthUnavailable { .. } => vec![("retry-after", "30".into())],
+            GatewayError::UpstreamUnavailable { retry_after_s, .. } => {
+                vec![("retry-after", retry_after_s.to_string())]
+            }
             GatewayError::RateLimited {
                 retry_after_s,
                 headers,

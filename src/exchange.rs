@@ -2,7 +2,7 @@
 //! [`crate::pipeline`]: routing, the upstream request, the one upstream call, problems, and
 //! the outbound step every answer passes.
 
-use crate::config::{Method, Route, Table};
+use crate::config::{Balance, Method, Route, Table, Upstream};
 use crate::ctx::Ctx;
 use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
 use crate::http::forwarding::{
@@ -16,7 +16,7 @@ use crate::route::{
 };
 use crate::runtime;
 use crate::runtime::answer::Answer;
-use crate::upstream::{forward, resolve::cached_origin};
+use crate::upstream::{forward, hash_key::hash_key, retry};
 use std::borrow::Cow;
 use web_sys::{Headers, Request};
 use worker::{Context, Env};
@@ -42,7 +42,8 @@ pub struct WorkerExchange<'a> {
     pub upstream_headers: Option<Headers>,
     /// Replaces the client's query upstream when set (a cached route's canonical query).
     pub upstream_query: Option<String>,
-    /// Set by [`Exchange::prepare_upstream`].
+    /// The path and query sent upstream, after the chosen target's base URL. Set by
+    /// [`Exchange::prepare_upstream`].
     pub upstream_url: String,
     /// Per-request state of the route's policies between phases.
     pub scratch: Scratch,
@@ -81,6 +82,41 @@ impl<'a> WorkerExchange<'a> {
     /// The client's header `name`.
     pub fn header(&self, name: &str) -> Option<String> {
         self.inbound.get(name).ok().flatten()
+    }
+
+    /// The request's key for an upstream balanced by hash.
+    fn hash_key(&self, upstream: &Upstream) -> Option<String> {
+        let Balance::Hash(on) = upstream.balance else {
+            return None;
+        };
+        hash_key(
+            on,
+            |name| self.header(name),
+            self.ctx.identity.as_ref(),
+            self.ctx.client_ip.as_deref(),
+        )
+    }
+
+    /// The body to send upstream: none for GET and HEAD; buffered when the request may be
+    /// retried and declares a `Content-Length` of at most
+    /// [`forward::REPLAYABLE_BODY_BYTES`]; otherwise streamed (and never retried).
+    async fn upstream_body(&self, may_retry: bool) -> forward::Body {
+        if matches!(self.ctx.method.as_str(), "GET" | "HEAD") {
+            return forward::Body::None;
+        }
+        let Some(stream) = self.req.body() else {
+            return forward::Body::None;
+        };
+        let small = self
+            .header("content-length")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .is_some_and(|n| n <= forward::REPLAYABLE_BODY_BYTES);
+        if may_retry && small {
+            if let Some(bytes) = runtime::io::request_bytes(self.req).await {
+                return forward::Body::Bytes(bytes);
+            }
+        }
+        forward::Body::Stream(stream)
     }
 
     /// Normalises and matches the path (400, 404, 405 as errors), applies the route's
@@ -228,30 +264,14 @@ impl Exchange for WorkerExchange<'_> {
 
     fn prepare_upstream(&mut self) -> Result<(), GatewayError> {
         self.prepare_upstream_headers()?;
-        let Some(route) = self.route else {
+        if self.route.is_none() {
             return Err(GatewayError::RouteNotFound);
-        };
-        let upstream = &self.table.upstreams[route.upstream as usize];
-        let env = self.env;
-        let origin = cached_origin(
-            route.upstream as usize,
-            upstream,
-            |name| env.var(name).ok().map(|v| v.to_string()),
-            |err| {
-                let line = serde_json::json!({ "level": "error", "message": err.detail() });
-                runtime::console_log(&line.to_string())
-            },
-        )?;
+        }
         let query = match &self.upstream_query {
             Some(q) => Some(q.as_str()),
             None => self.ctx.url.query,
         };
-        self.upstream_url = upstream_url(
-            &origin.authority,
-            &origin.base_path,
-            &self.upstream_path,
-            query,
-        );
+        self.upstream_url = path_and_query(&self.upstream_path, query);
         Ok(())
     }
 
@@ -259,26 +279,43 @@ impl Exchange for WorkerExchange<'_> {
         let Some(route) = self.route.filter(|_| !self.preflight) else {
             return Err(GatewayError::RouteNotFound);
         };
-        let upstream = &self.table.upstreams[route.upstream as usize];
+        let index = route.upstream as usize;
+        let upstream = &self.table.upstreams[index];
         let headers = self
             .upstream_headers
             .as_ref()
             .ok_or(GatewayError::Internal {
                 what: "upstream headers prepared",
             })?;
+        let method = self.ctx.method.as_str();
+        let may_retry =
+            upstream.retries.is_some() && (retry::idempotent(method) || route.retry_unsafe);
+        let body = self.upstream_body(may_retry).await;
         let sent_at = runtime::now_ms();
         let sent = forward::send(forward::Outgoing {
-            url: &self.upstream_url,
-            method: &self.ctx.method,
+            upstream: index,
+            path_and_query: &self.upstream_url,
+            method,
             headers,
-            body_from: self.req,
-            upstream,
+            retryable: may_retry && !matches!(body, forward::Body::Stream(_)),
+            body,
+            hash_key: self.hash_key(upstream),
+            env: self.env,
         })
         .await;
         let upstream_ms = runtime::now_ms() - sent_at;
         self.ctx.upstream_ms = Some(upstream_ms);
         self.ctx.log.upstream_ms = Some(upstream_ms);
-        let resp = sent?;
+        let sent = sent?;
+        self.ctx.log.target = Some(sent.target);
+        self.ctx.log.attempts = Some(sent.attempts);
+        if let Some(f) = sent.fallback {
+            self.ctx.log.fallback = Some(f);
+            self.ctx
+                .response_headers
+                .push(("x-gatehouse-fallback", f.to_string()));
+        }
+        let resp = sent.response;
         if route.websocket && resp.status() == 101 {
             return Ok(Answer::sealed(resp)); // carries the socket; cannot be re-wrapped
         }
@@ -332,16 +369,12 @@ impl Exchange for WorkerExchange<'_> {
     }
 }
 
-fn upstream_url(authority: &str, base: &str, path: &str, query: Option<&str>) -> String {
-    let mut url = String::with_capacity(
-        authority.len() + base.len() + path.len() + query.map_or(0, str::len) + 1,
-    );
-    url.push_str(authority);
-    url.push_str(base);
-    url.push_str(path);
+fn path_and_query(path: &str, query: Option<&str>) -> String {
+    let mut out = String::with_capacity(path.len() + query.map_or(0, str::len) + 1);
+    out.push_str(path);
     if let Some(q) = query {
-        url.push('?');
-        url.push_str(q);
+        out.push('?');
+        out.push_str(q);
     }
-    url
+    out
 }

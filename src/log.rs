@@ -35,6 +35,13 @@ pub struct AccessLog {
     pub version: Option<&'static str>,
     /// Whether the route's version is deprecated (its answers carry `Deprecation`).
     pub deprecated: bool,
+    /// The pool target that answered (its URL template as written, or
+    /// `service:<BINDING>`); `null` when the request never went upstream.
+    pub target: Option<&'static str>,
+    /// Attempts sent upstream (more than 1 after retries).
+    pub attempts: Option<u32>,
+    /// The fallback that answered (an upstream name or `static`).
+    pub fallback: Option<&'static str>,
 }
 
 /// Milliseconds since the Unix epoch as `2026-11-22T21:53:40.069Z` (UTC). Computed here rather

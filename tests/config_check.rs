@@ -4,7 +4,7 @@
 #[path = "../src/config/checker/mod.rs"]
 mod checker;
 
-use checker::check::{self, check, RewritePart, SourceFile};
+use checker::check::{check, RewritePart, SourceFile};
 use checker::lex::{self, UrlPart};
 
 const GATEWAY: &str = r#"
@@ -53,7 +53,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"users\"\nmethds = [\"GET\"]\n",
-            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `deprecated`, `sunset`, `successor`, `policy_link`",
+            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `retry_non_idempotent`, `deprecated`, `sunset`, `successor`, `policy_link`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"orders\"\n",
@@ -189,7 +189,31 @@ fn broken_upstreams_fail_with_the_upstream_name() {
         ("[upstreams.u]\nurl = \"http://x\"\ntimeout = \"0s\"\n", "routes/gateway.toml: upstream \"u\": timeout: invalid duration \"0s\": must be greater than zero"),
         ("[upstreams.u]\nurl = \"http://x\"\ntimeout = \"11m\"\n", "routes/gateway.toml: upstream \"u\": timeout must be at most 10m"),
         ("[upstreams.u]\nurl = \"http://x\"\ntimeout = 5\n", "routes/gateway.toml: upstream \"u\": invalid type: integer `5`, expected a string in `timeout`"),
-        ("[upstreams.u]\nurl = \"http://x\"\nretries = 2\n", "routes/gateway.toml: upstream \"u\": unknown field `retries`, expected `url` or `timeout`"),
+        ("[upstreams.u]\nurl = \"http://x\"\nretry = 2\n", "routes/gateway.toml: upstream \"u\": unknown field `retry`, expected one of `url`, `targets`, `balance`, `hash_on`, `timeout`, `deadline`, `retries`, `breaker`, `fallback`"),
+        ("[upstreams.u]\nurl = \"http://x\"\ntargets = [{ url = \"http://y\" }]\n", "routes/gateway.toml: upstream \"u\": set exactly one of url or targets"),
+        ("[upstreams.u]\ntargets = []\n", "routes/gateway.toml: upstream \"u\": targets: list 1 to 16 targets"),
+        ("[upstreams.u]\ntargets = [{ url = \"http://y\", service = \"API\" }]\n", "routes/gateway.toml: upstream \"u\": target 1: set exactly one of url or service"),
+        ("[upstreams.u]\ntargets = [{ url = \"http://y\" }, { service = \"api\" }]\n", "routes/gateway.toml: upstream \"u\": target 2: service \"api\" is not a binding name (A-Z, 0-9, _)"),
+        ("[upstreams.u]\ntargets = [{ url = \"http://y\", weight = 0 }]\n", "routes/gateway.toml: upstream \"u\": target 1: weight must be 1 to 1000"),
+        ("[upstreams.u]\ntargets = [{ url = \"ftp://y\" }]\n", "routes/gateway.toml: upstream \"u\": target 1: upstream URL `ftp://y` must start with http:// or https://"),
+        ("[upstreams.u]\nurl = \"http://x\"\nbalance = \"hash\"\n", "routes/gateway.toml: upstream \"u\": balance = \"hash\" needs hash_on"),
+        ("[upstreams.u]\nurl = \"http://x\"\nbalance = \"hash\"\nhash_on = \"body:x\"\n", "routes/gateway.toml: upstream \"u\": hash_on \"body:x\": use header:<name>, cookie:<name>, claim:<name>, consumer or ip"),
+        ("[upstreams.u]\nurl = \"http://x\"\nhash_on = \"ip\"\n", "routes/gateway.toml: upstream \"u\": hash_on is only used with balance = \"hash\""),
+        ("[upstreams.u]\nurl = \"http://x\"\nbalance = \"least-conn\"\n", "routes/gateway.toml: upstream \"u\": balance \"least-conn\": use \"round-robin\", \"random\" or \"hash\""),
+        ("[upstreams.u]\nurl = \"http://x\"\nretries = { attempts = 0 }\n", "routes/gateway.toml: upstream \"u\": retries.attempts must be 1 to 5"),
+        ("[upstreams.u]\nurl = \"http://x\"\nretries = { attempts = 2, on = [\"connect\", 404] }\n", "routes/gateway.toml: upstream \"u\": retries.on: 404 is not \"connect\", \"timeout\", 408, 429 or a 5xx status"),
+        ("[upstreams.u]\nurl = \"http://x\"\nretries = { attempts = 2, budget = \"20\" }\n", "routes/gateway.toml: upstream \"u\": retries.budget \"20\": use a percentage, e.g. \"20%\""),
+        ("[upstreams.u]\nurl = \"http://x\"\nretries = { attempts = 2, backoff = \"2s\", max_backoff = \"1s\" }\n", "routes/gateway.toml: upstream \"u\": retries.max_backoff must not be below retries.backoff"),
+        ("[upstreams.u]\nurl = \"http://x\"\nbreaker = { error_ratio = 1.5 }\n", "routes/gateway.toml: upstream \"u\": breaker.error_ratio must be above 0 and at most 1"),
+        ("[upstreams.u]\nurl = \"http://x\"\nbreaker = { open = \"1m\", max_open = \"10s\" }\n", "routes/gateway.toml: upstream \"u\": breaker.max_open must not be below breaker.open"),
+        ("[upstreams.u]\nurl = \"http://x\"\nbreaker = { probes = 0 }\n", "routes/gateway.toml: upstream \"u\": breaker.probes must be 1 to 10"),
+        ("[upstreams.u]\nurl = \"http://x\"\nbreaker = { failures = 0 }\n", "routes/gateway.toml: upstream \"u\": breaker: set failures, error_ratio or both"),
+        ("[upstreams.u]\nurl = \"http://x\"\nfallback = { upstream = \"u\" }\n", "routes/gateway.toml: upstream \"u\": fallback.upstream must be another upstream"),
+        ("[upstreams.u]\nurl = \"http://x\"\nfallback = { upstream = \"spare\" }\n", "routes/gateway.toml: upstream \"u\": fallback.upstream \"spare\" is not defined"),
+        ("[upstreams.u]\nurl = \"http://x\"\nfallback = { status = 503, json = \"{nope\" }\n", "routes/gateway.toml: upstream \"u\": fallback.json is not JSON: key must be a string at line 1 column 2"),
+        ("[upstreams.u]\nurl = \"http://x\"\nfallback = { status = 200, json = \"{}\", body = \"x\" }\n", "routes/gateway.toml: upstream \"u\": fallback: set json or body, not both"),
+        ("[upstreams.u]\nurl = \"http://x\"\nfallback = { status = 99 }\n", "routes/gateway.toml: upstream \"u\": fallback.status must be 200 to 599"),
+        ("[upstreams.u]\nurl = \"http://x\"\nfallback = { upstream = \"v\", status = 503 }\n", "routes/gateway.toml: upstream \"u\": fallback: set upstream, or status with json or body (not both)"),
         ("[upstreams.u]\nurl = \"http://x\"\n[gateway]\ndefault_policies = [\"p\"]\n", "routes/gateway.toml: gateway.default_policies: policy \"p\" is not defined in [policies]"),
         ("[upstream.u]\nurl = \"http://x\"\n", "routes/gateway.toml: line 1, column 2: unknown field `upstream`, expected one of `gateway`, `upstreams`, `policies`, `route`"),
         ("[policies.p]\nrequest = {}\n", "routes/gateway.toml: policy \"p\": missing key `kind`"),
@@ -259,15 +283,23 @@ fn upstream_urls_split_into_literals_and_variables() {
         text: g.into(),
     }])
     .unwrap();
+    let checker::upstream::CheckedTarget::Url(parts, text) = &c.upstreams[0].targets[0].0 else {
+        panic!("a url target");
+    };
     assert_eq!(
-        c.upstreams[0].url,
-        vec![
+        parts,
+        &vec![
             UrlPart::Lit("https://".into()),
             UrlPart::Var("HOST".into()),
             UrlPart::Lit("/api".into())
         ]
     );
-    assert_eq!(c.upstreams[0].timeout_ms, check::DEFAULT_TIMEOUT_MS);
+    assert_eq!(text, "https://${HOST}/api");
+    assert_eq!(c.upstreams[0].targets[0].1, 1, "one target of weight 1");
+    assert_eq!(
+        c.upstreams[0].timeout_ms,
+        checker::upstream::DEFAULT_TIMEOUT_MS
+    );
 }
 
 #[test]

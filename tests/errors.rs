@@ -1,6 +1,6 @@
 //! Gateway errors as problem+json, and upstream URL resolution from vars.
 
-use gatehouse::config::{Upstream, UrlPart};
+use gatehouse::config::UrlPart;
 use gatehouse::error::GatewayError;
 use gatehouse::log::{iso8601, AccessLog};
 use gatehouse::route::PathError;
@@ -69,22 +69,21 @@ fn hostile_paths_are_escaped_in_the_problem_body() {
     assert_eq!(v["instance"], "/\"}<script>");
 }
 
-static WITH_VARS: Upstream = Upstream {
-    name: "users",
-    url: &[UrlPart::Var("ORIGIN"), UrlPart::Lit("/api/")],
-    timeout_ms: 1,
-};
+static WITH_VARS: &[UrlPart] = &[UrlPart::Var("ORIGIN"), UrlPart::Lit("/api/")];
 
 #[test]
 fn upstream_urls_resolve_from_vars() {
-    let o = resolve_origin(&WITH_VARS, |_| Some("http://127.0.0.1:9001 ".into())).unwrap();
+    let o = resolve_origin("users", WITH_VARS, |_| {
+        Some("http://127.0.0.1:9001 ".into())
+    })
+    .unwrap();
     assert_eq!(o.authority, "http://127.0.0.1:9001");
     assert_eq!(o.base_path, "/api");
 }
 
 #[test]
 fn missing_var_names_the_variable() {
-    let e = resolve_origin(&WITH_VARS, |_| None).unwrap_err();
+    let e = resolve_origin("users", WITH_VARS, |_| None).unwrap_err();
     assert_eq!(e, GatewayError::MissingVariable { name: "ORIGIN" });
     assert!(e.detail().contains("ORIGIN"));
     assert_eq!(e.status(), 500);
@@ -92,7 +91,7 @@ fn missing_var_names_the_variable() {
 
 #[test]
 fn var_holding_a_bad_url_is_a_clear_500() {
-    let e = resolve_origin(&WITH_VARS, |_| Some("not a url".into())).unwrap_err();
+    let e = resolve_origin("users", WITH_VARS, |_| Some("not a url".into())).unwrap_err();
     assert_eq!(e.status(), 500);
     assert_eq!(
         e.detail(),

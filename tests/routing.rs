@@ -1,6 +1,8 @@
 //! Path normalisation, route matching and the upstream path.
 
-use gatehouse::config::{Method, PathGroup, RewritePart, Route, Table, Upstream, UrlPart};
+use gatehouse::config::{
+    Balance, Method, PathGroup, RewritePart, Route, Table, Target, TargetAddr, Upstream, UrlPart,
+};
 use gatehouse::route::{
     check_double_encoding, host_for_matching, normalise, upstream_path, Matched, PathError,
     RouteIndex,
@@ -169,8 +171,17 @@ fn canonical_paths_are_borrowed_not_copied() {
 static TABLE: Table = Table {
     upstreams: &[Upstream {
         name: "u",
-        url: &[UrlPart::Lit("http://127.0.0.1:1")],
+        targets: &[Target {
+            id: "http://127.0.0.1:1",
+            addr: TargetAddr::Url(&[UrlPart::Lit("http://127.0.0.1:1")]),
+            weight: 1,
+        }],
+        balance: Balance::RoundRobin,
         timeout_ms: 1000,
+        deadline_ms: None,
+        retries: None,
+        breaker: None,
+        fallback: None,
     }],
     policies: &[],
     routes: &[
@@ -187,6 +198,7 @@ static TABLE: Table = Table {
             policies: &[],
             websocket: false,
             allow_double_encoding: false,
+            retry_unsafe: false,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -199,6 +211,7 @@ static TABLE: Table = Table {
             policies: &[],
             websocket: false,
             allow_double_encoding: false,
+            retry_unsafe: false,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -211,6 +224,7 @@ static TABLE: Table = Table {
             policies: &[],
             websocket: false,
             allow_double_encoding: false,
+            retry_unsafe: false,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -223,6 +237,7 @@ static TABLE: Table = Table {
             policies: &[],
             websocket: false,
             allow_double_encoding: false,
+            retry_unsafe: false,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -235,6 +250,7 @@ static TABLE: Table = Table {
             policies: &[],
             websocket: false,
             allow_double_encoding: false,
+            retry_unsafe: false,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -247,6 +263,7 @@ static TABLE: Table = Table {
             policies: &[],
             websocket: false,
             allow_double_encoding: false,
+            retry_unsafe: false,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -259,6 +276,7 @@ static TABLE: Table = Table {
             policies: &[],
             websocket: false,
             allow_double_encoding: false,
+            retry_unsafe: false,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
     ],

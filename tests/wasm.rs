@@ -9,9 +9,10 @@ use gatehouse::http::forwarding::{
 use gatehouse::http::HeaderEdit;
 use gatehouse::runtime;
 use gatehouse::upstream::forward;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
-use web_sys::{Headers, Request, Response, ResponseInit};
+use web_sys::{Headers, Response, ResponseInit};
 
 fn headers(pairs: &[(&str, &str)]) -> Headers {
     let h = Headers::new().unwrap();
@@ -151,22 +152,29 @@ fn randomness_comes_from_the_runtime_csprng() {
 #[wasm_bindgen_test]
 async fn closed_port_is_upstream_unreachable() {
     let h = Headers::new().unwrap();
-    let req = Request::new_with_str("http://127.0.0.1/").unwrap();
-    static DOWN: gatehouse::config::Upstream = gatehouse::config::Upstream {
-        name: "down",
-        url: &[],
-        timeout_ms: 5000,
-    };
+    // The example table's "users" upstream is ${ECHO_ORIGIN}: point it at a closed port.
+    let env = js_sys::Object::new();
+    js_sys::Reflect::set(&env, &"ECHO_ORIGIN".into(), &"http://127.0.0.1:1".into()).unwrap();
+    let env: worker::Env = env.unchecked_into();
+    let index = gatehouse::config::TABLE
+        .upstreams
+        .iter()
+        .position(|u| u.name == "users")
+        .unwrap();
     let err = forward::send(forward::Outgoing {
-        url: "http://127.0.0.1:1/",
+        upstream: index,
+        path_and_query: "/",
         method: "GET",
         headers: &h,
-        body_from: &req,
-        upstream: &DOWN,
+        body: forward::Body::None,
+        hash_key: None,
+        retryable: false,
+        env: &env,
     })
     .await
-    .unwrap_err();
-    assert_eq!(err, GatewayError::UpstreamUnreachable { upstream: "down" });
+    .err()
+    .unwrap();
+    assert_eq!(err, GatewayError::UpstreamUnreachable { upstream: "users" });
 }
 
 #[wasm_bindgen_test]

@@ -8,7 +8,9 @@ mod checker;
 use checker::{check, emit};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use gatehouse::config::{Method, PathGroup, RewritePart, Route, Table, Upstream, UrlPart};
+use gatehouse::config::{
+    Balance, Method, PathGroup, RewritePart, Route, Table, Target, TargetAddr, Upstream, UrlPart,
+};
 use gatehouse::route::{normalise, upstream_path, Matched, RouteIndex};
 use std::hint::black_box;
 
@@ -31,6 +33,7 @@ fn table(n: usize) -> &'static Table {
                 policies: &[],
                 websocket: false,
                 allow_double_encoding: false,
+                retry_unsafe: false,
                 lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
             }
         })
@@ -45,8 +48,17 @@ fn table(n: usize) -> &'static Table {
     Box::leak(Box::new(Table {
         upstreams: Vec::leak(vec![Upstream {
             name: "u",
-            url: &[UrlPart::Lit("http://127.0.0.1:1")],
+            targets: &[Target {
+                id: "http://127.0.0.1:1",
+                addr: TargetAddr::Url(&[UrlPart::Lit("http://127.0.0.1:1")]),
+                weight: 1,
+            }],
+            balance: Balance::RoundRobin,
             timeout_ms: 1000,
+            deadline_ms: None,
+            retries: None,
+            breaker: None,
+            fallback: None,
         }]),
         policies: &[],
         routes,

@@ -11,7 +11,7 @@ use super::generations::{self, Generations};
 use super::refresh;
 use super::status::{self, Outcome};
 use crate::auth::Identity;
-use crate::config::{Table, Upstream};
+use crate::config::Table;
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
 use crate::pipeline::Flow;
@@ -21,7 +21,7 @@ use crate::runtime::answer::Answer;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use web_sys::{Headers, Request, Response};
+use web_sys::{Headers, Response};
 
 /// Headers the gateway itself sets on upstream requests; kept on cached routes.
 const GATEWAY_HEADERS: &[&str] = &[
@@ -129,10 +129,12 @@ fn trim(headers: &Headers, c: &'static Cache, table: &Table) {
 
 /// The upstream request, for a background refresh.
 pub struct Outgoing<'a> {
-    pub url: &'a str,
+    /// Path and query after the target's base URL.
+    pub path_and_query: &'a str,
     pub headers: &'a Headers,
-    pub request: &'a Request,
-    pub upstream: &'static Upstream,
+    /// Index of the route's upstream.
+    pub upstream: usize,
+    pub env: &'a worker::Env,
 }
 
 /// `on_request`: looks the request up at the policy's place in the chain (after the
@@ -176,10 +178,10 @@ pub fn before_upstream(x: &mut WorkerExchange<'_>) -> Result<Flow<Answer>, Gatew
         return Ok(Flow::Continue);
     };
     let out = Outgoing {
-        url: &x.upstream_url,
+        path_and_query: &x.upstream_url,
         headers,
-        request: x.req,
-        upstream: &x.table.upstreams[route.upstream as usize],
+        upstream: route.upstream as usize,
+        env: x.env,
     };
     let head = x.ctx.method == "HEAD";
     match step.serve_while_revalidating(x.worker_ctx, out, &x.inbound, head) {
@@ -241,9 +243,8 @@ impl CacheStep {
         let st = self.stale.as_ref()?;
         let answer = adapter::serve_while_revalidating(st, inbound, head)?;
         if !refresh::running(&st.pending.url) {
-            if let (Ok(headers), Ok(request), Ok(inbound), Some(stale)) = (
+            if let (Ok(headers), Ok(inbound), Some(stale)) = (
                 Headers::new_with_headers(out.headers),
-                out.request.clone(),
                 Headers::new_with_headers(inbound),
                 self.stale.take(),
             ) {
@@ -252,11 +253,11 @@ impl CacheStep {
                     refresh::Refresh {
                         stale,
                         policy: self.policy,
-                        url: out.url.to_string(),
+                        path_and_query: out.path_and_query.to_string(),
                         headers,
-                        request,
                         inbound,
                         upstream: out.upstream,
+                        env: out.env.clone(),
                         gens: self.gens.clone().unwrap_or_default(),
                     },
                 );

@@ -9,7 +9,7 @@ use crate::upstream::forward;
 use std::cell::RefCell;
 use std::collections::HashSet;
 use wasm_bindgen::JsCast;
-use web_sys::{Headers, Request};
+use web_sys::Headers;
 
 thread_local! {
     /// Keys (Cache API URLs) being refreshed by this isolate.
@@ -20,11 +20,13 @@ thread_local! {
 pub struct Refresh {
     pub stale: Box<Stale>,
     pub policy: &'static Cache,
-    pub url: String,
+    /// Path and query after the target's base URL.
+    pub path_and_query: String,
     pub headers: Headers,
-    pub request: Request,
     pub inbound: Headers,
-    pub upstream: &'static crate::config::Upstream,
+    /// Index of the route's upstream.
+    pub upstream: usize,
+    pub env: worker::Env,
     pub gens: std::rc::Rc<super::generations::Generations>,
 }
 
@@ -42,13 +44,17 @@ pub fn start(ctx: &worker::Context, r: Refresh) {
     let bg = worker::Context::new(js.clone().unchecked_into());
     ctx.wait_until(async move {
         let sent = forward::send(forward::Outgoing {
-            url: &r.url,
+            upstream: r.upstream,
+            path_and_query: &r.path_and_query,
             method: "GET",
             headers: &r.headers,
-            body_from: &r.request,
-            upstream: r.upstream,
+            body: forward::Body::None,
+            hash_key: None,
+            retryable: true,
+            env: &r.env,
         })
-        .await;
+        .await
+        .map(|sent| sent.response);
         let now = runtime::now_ms() as u64;
         match sent {
             Ok(resp) if resp.status() == 304 => {

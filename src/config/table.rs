@@ -3,6 +3,8 @@
 
 use crate::policy::Policy;
 use crate::route::lifecycle::{Lifecycle, Versioning};
+pub use crate::upstream::breaker::BreakerSettings;
+pub use crate::upstream::retry::{FailureSet, RetrySettings};
 
 /// HTTP methods a route can serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,13 +53,72 @@ pub enum UrlPart {
     Var(&'static str),
 }
 
-/// `[upstreams.<name>]`.
+/// `[upstreams.<name>]`: a pool of targets and how requests reach them.
 #[derive(Debug)]
 pub struct Upstream {
     pub name: &'static str,
-    pub url: &'static [UrlPart],
-    /// Time allowed until the origin's response headers arrive.
+    /// At least one.
+    pub targets: &'static [Target],
+    pub balance: Balance,
+    /// Time allowed, per attempt, until the origin's response headers arrive.
     pub timeout_ms: u32,
+    /// Time allowed for all attempts together, backoff included.
+    pub deadline_ms: Option<u32>,
+    pub retries: Option<RetrySettings>,
+    /// One breaker per target, per isolate.
+    pub breaker: Option<BreakerSettings>,
+    /// Used when every attempt failed or every target is open.
+    pub fallback: Option<Fallback>,
+}
+
+/// One member of a pool.
+#[derive(Debug)]
+pub struct Target {
+    /// How it is named in logs and the `x-gatehouse-target` header: its URL template as
+    /// written, or `service:<BINDING>`.
+    pub id: &'static str,
+    pub addr: TargetAddr,
+    pub weight: u32,
+}
+
+/// Where a target is.
+#[derive(Debug)]
+pub enum TargetAddr {
+    /// A base URL (`${VAR}` parts resolved from the worker's env).
+    Url(&'static [UrlPart]),
+    /// A service binding: another Worker, reached without the public internet.
+    Service(&'static str),
+}
+
+/// How a pool picks a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Balance {
+    RoundRobin,
+    Random,
+    Hash(HashOn),
+}
+
+/// What `balance = "hash"` hashes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashOn {
+    Header(&'static str),
+    Cookie(&'static str),
+    Claim(&'static str),
+    Consumer,
+    Ip,
+}
+
+/// What answers when the pool cannot.
+#[derive(Debug)]
+pub enum Fallback {
+    /// Another upstream (index into [`Table::upstreams`]), tried once.
+    Upstream(usize),
+    /// A fixed answer.
+    Static {
+        status: u16,
+        content_type: &'static str,
+        body: &'static str,
+    },
 }
 
 /// A piece of a rewrite template: literal text or a route parameter.
@@ -87,6 +148,8 @@ pub struct Route {
     pub websocket: bool,
     /// Forward double-encoded escapes (`%252e`) instead of refusing them with 400 `bad-path`.
     pub allow_double_encoding: bool,
+    /// The upstream's retries apply to non-idempotent methods (POST, PATCH) too.
+    pub retry_unsafe: bool,
     /// Version, deprecation and sunset.
     pub lifecycle: &'static Lifecycle,
 }

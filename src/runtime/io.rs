@@ -3,7 +3,7 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, ReadableStream, Request, Response};
+use web_sys::{Headers, Request, Response};
 
 /// Why a fetch produced no response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,16 +14,20 @@ pub enum FetchFailure {
     Unreachable,
 }
 
-/// `fetch(url, {method, headers, body, redirect: "manual"})`: redirects are never followed;
-/// `timeout_ms` covers the wait for response headers, the body then streams without a limit.
+/// `fetch(url, {method, headers, body, redirect: "manual"})`, through the service binding
+/// `service` when given: redirects are never followed; `timeout_ms` covers the wait for
+/// response headers, the body then streams without a limit. `body` is a stream or bytes.
 pub async fn fetch(
+    env: &worker::Env,
+    service: Option<&str>,
     url: &str,
     method: &str,
     headers: &Headers,
-    body: Option<ReadableStream>,
+    body: Option<JsValue>,
     timeout_ms: u32,
 ) -> Result<Response, FetchFailure> {
-    let sent = super::fetch_with_timeout(url, method, headers, body, timeout_ms);
+    let env: &JsValue = env.as_ref();
+    let sent = super::fetch_upstream(env, service, url, method, headers, body, timeout_ms);
     match JsFuture::from(sent).await {
         Ok(resp) => resp
             .dyn_into::<Response>()
@@ -33,6 +37,17 @@ pub async fn fetch(
         }
         Err(_) => Err(FetchFailure::Unreachable),
     }
+}
+
+/// Resolves after `ms`.
+pub async fn sleep(ms: u32) {
+    let _ = JsFuture::from(super::sleep(ms)).await;
+}
+
+/// The request's body, read whole (for bodies small enough to send more than once).
+pub async fn request_bytes(req: &web_sys::Request) -> Option<js_sys::Uint8Array> {
+    let buffer = JsFuture::from(req.array_buffer().ok()?).await.ok()?;
+    Some(js_sys::Uint8Array::new(&buffer))
 }
 
 /// The Cache API entry stored under `url`, if any (a failing cache reads as a miss).

@@ -18,14 +18,17 @@ extern "C" {
     #[wasm_bindgen(js_name = deleteAll)]
     fn delete_all(headers: &web_sys::Headers, names: &js_sys::Array);
 
-    /// `fetch(url, {method, headers, body, redirect: "manual"})`, rejecting with the string
-    /// `"timeout"` after `ms` without response headers.
-    #[wasm_bindgen(js_name = fetchWithTimeout)]
-    fn fetch_with_timeout(
+    /// `fetch(url, {method, headers, body, redirect: "manual"})` (through the service binding
+    /// `env[service]` when given), rejecting with the string `"timeout"` after `ms` without
+    /// response headers.
+    #[wasm_bindgen(js_name = fetchUpstream)]
+    fn fetch_upstream(
+        env: &JsValue,
+        service: Option<&str>,
         url: &str,
         method: &str,
         headers: &web_sys::Headers,
-        body: Option<web_sys::ReadableStream>,
+        body: Option<JsValue>,
         ms: u32,
     ) -> js_sys::Promise;
 
@@ -95,7 +98,7 @@ extern "C" {
     fn cache_get_jwks(key: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = cachePutJwks)]
     fn cache_put_jwks(key: &str, body: &str, fresh_until: f64, keep_s: u32) -> js_sys::Promise;
-    fn sleep(ms: u32) -> js_sys::Promise;
+    pub(crate) fn sleep(ms: u32) -> js_sys::Promise;
 }
 
 #[wasm_bindgen]

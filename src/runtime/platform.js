@@ -9,9 +9,13 @@ export function deleteAll(headers, names) {
 /**
  * fetch() that never follows redirects and rejects with the string "timeout" when response
  * headers take longer than `ms`. The timer is cleared once headers arrive, so the body then
- * streams without a limit. `body` is the client's stream, or null.
+ * streams without a limit. `body` is the client's stream, bytes, or null. With `service`,
+ * the request goes through the service binding `env[service]` (another Worker); a missing
+ * binding rejects like an unreachable origin.
  */
-export function fetchWithTimeout(url, method, headers, body, ms) {
+export function fetchUpstream(env, service, url, method, headers, body, ms) {
+  const via = service == null ? globalThis : env[service];
+  if (!via || typeof via.fetch !== "function") return Promise.reject("no-binding");
   const controller = new AbortController();
   const init = { method, headers, body, redirect: "manual", signal: controller.signal };
   let timedOut = false;
@@ -19,7 +23,7 @@ export function fetchWithTimeout(url, method, headers, body, ms) {
     timedOut = true;
     controller.abort();
   }, ms);
-  return fetch(url, init).then(
+  return via.fetch(url, init).then(
     (response) => {
       clearTimeout(timer);
       return response;
@@ -99,7 +103,7 @@ export function tlsClientAuth(request) {
 
 /** GET `url` (timeout `ms`): {status, cacheControl, body}. Rejects when unreachable. */
 export async function fetchText(url, ms) {
-  const response = await fetchWithTimeout(url, "GET", new Headers({ accept: "application/json" }), null, ms);
+  const response = await fetchUpstream(null, null, url, "GET", new Headers({ accept: "application/json" }), null, ms);
   return { status: response.status, cacheControl: response.headers.get("cache-control"), body: await response.text() };
 }
 

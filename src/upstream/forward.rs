@@ -1,40 +1,292 @@
 //! The one way to reach an origin: the request path, cache revalidations and
-//! stale-while-revalidate refreshes all call [`send`], so timeouts (and the breakers and
-//! retries to come) apply to every one of them. A thin adapter over the runtime's `fetch`;
-//! header rules live in `http::forwarding`.
+//! stale-while-revalidate refreshes all call [`send`], so balancing, timeouts, breakers,
+//! retries and fallbacks apply to every one of them. Decisions are the pure modules'
+//! ([`super::pool`], [`super::retry`]); this file runs the attempts.
 
-use crate::config::Upstream;
+use super::pool::{with_pool, Choice};
+use super::resolve::cached_origin;
+use super::retry::{self, Attempt, FailureSet};
+use crate::config::{Fallback, TargetAddr, Upstream};
 use crate::error::GatewayError;
+use crate::route::RouteIndex;
+use crate::runtime;
 use crate::runtime::io::{self, FetchFailure};
-use web_sys::{Headers, Request, Response};
+use web_sys::{Headers, ReadableStream, Response};
+
+/// Request bodies up to this size are buffered so a failed attempt can be sent again (and a
+/// mirror can get a copy); larger or unsized bodies stream through and are never retried.
+pub const REPLAYABLE_BODY_BYTES: u32 = 64 * 1024;
+
+/// A request body on its way upstream.
+pub enum Body {
+    None,
+    /// Streamed from the client: one attempt only.
+    Stream(ReadableStream),
+    /// Buffered: may be sent again.
+    Bytes(js_sys::Uint8Array),
+}
 
 /// What to send upstream.
 pub struct Outgoing<'a> {
-    pub url: &'a str,
+    /// Index of the upstream in the table.
+    pub upstream: usize,
+    /// Path and query, appended to the chosen target's base URL.
+    pub path_and_query: &'a str,
     pub method: &'a str,
     pub headers: &'a Headers,
-    /// The client's request, whose body is streamed through (not buffered).
-    pub body_from: &'a Request,
-    /// Its name (for errors) and timeout.
-    pub upstream: &'static Upstream,
+    pub body: Body,
+    /// The request's key for `balance = "hash"`.
+    pub hash_key: Option<String>,
+    /// Whether a failed attempt may be sent again: the method is idempotent (or the route
+    /// allows retrying it) and the body, if any, is buffered.
+    pub retryable: bool,
+    pub env: &'a worker::Env,
 }
 
-/// Sends the request. Redirects are never followed (they go back to the client as-is).
-/// The timeout covers the wait for response headers; the body then streams without a limit.
-pub async fn send(out: Outgoing<'_>) -> Result<Response, GatewayError> {
-    let body = if out.method == "GET" || out.method == "HEAD" {
-        None
-    } else {
-        out.body_from.body()
+/// What came back, and how.
+pub struct Sent {
+    pub response: Response,
+    /// The target that answered (`Target::id`), or the fallback's name.
+    pub target: &'static str,
+    pub attempts: u32,
+    /// `Some(upstream name or "static")` when the fallback answered.
+    pub fallback: Option<&'static str>,
+}
+
+/// Sends the request to the upstream's pool: a target by the pool's balance, skipping open
+/// breakers; failed attempts retried (on another target when there is one) within the retry
+/// settings, the isolate's retry budget and the deadline; the fallback when the pool fails
+/// or is open. Redirects are never followed. Each attempt's timeout covers the wait for
+/// response headers; the body then streams without a limit.
+pub async fn send(out: Outgoing<'_>) -> Result<Sent, GatewayError> {
+    let table = RouteIndex::global().table();
+    let up = &table.upstreams[out.upstream];
+    let started = runtime::now_ms();
+    let deadline = up.deadline_ms.map(|d| started + f64::from(d));
+    with_pool(out.upstream, up, |p| p.budget.note_request(started));
+    let extra = match up.retries {
+        Some(r) if out.retryable => u32::from(r.attempts),
+        _ => 0,
     };
-    let (upstream, timeout_ms) = (out.upstream.name, out.upstream.timeout_ms);
-    io::fetch(out.url, out.method, out.headers, body, timeout_ms)
-        .await
-        .map_err(|failure| match failure {
-            FetchFailure::Timeout => GatewayError::UpstreamTimeout {
-                upstream,
-                timeout_ms,
-            },
-            FetchFailure::Unreachable => GatewayError::UpstreamUnreachable { upstream },
-        })
+    let mut tried = Vec::new();
+    let mut attempts = 0;
+    let result = loop {
+        let now = runtime::now_ms();
+        let left = deadline.map(|d| d - now);
+        if left.is_some_and(|l| l < 1.0) {
+            break Err(GatewayError::UpstreamTimeout {
+                upstream: up.name,
+                timeout_ms: up.deadline_ms.unwrap_or(up.timeout_ms),
+            });
+        }
+        let hash_key = out.hash_key.as_deref();
+        let r = js_sys::Math::random();
+        let target = match with_pool(out.upstream, up, |p| p.choose(up, hash_key, &tried, now, r)) {
+            Choice::Target(i) => i,
+            Choice::AllOpen { retry_after_s } => {
+                break Err(GatewayError::UpstreamUnavailable {
+                    upstream: up.name,
+                    retry_after_s,
+                })
+            }
+        };
+        tried.push(target);
+        attempts += 1;
+        let timeout = left.map_or(up.timeout_ms, |l| up.timeout_ms.min(l as u32));
+        let sent = attempt(&out, up, target, timeout).await;
+        let ending = ending(&sent);
+        let done = runtime::now_ms();
+        let breaker_failure = up.breaker.is_some_and(|b| b.on.contains(ending));
+        with_pool(out.upstream, up, |p| {
+            p.record(target, breaker_failure, done)
+        });
+        let retry = up.retries.filter(|r| r.on.contains(ending));
+        let Some(settings) = retry.filter(|_| attempts <= extra) else {
+            break sent.map(|resp| (resp, target));
+        };
+        let left = deadline.map_or(f64::INFINITY, |d| d - done);
+        let wait = match &sent {
+            Ok(resp) if resp.status() == 503 => {
+                let value = resp.headers().get("retry-after").ok().flatten();
+                retry::retry_after_ms(value.as_deref(), left)
+            }
+            _ => Some(retry::backoff_ms(
+                &settings,
+                attempts,
+                js_sys::Math::random(),
+            )),
+        };
+        let budget_left = || {
+            with_pool(out.upstream, up, |p| {
+                p.budget.try_retry(settings.budget_percent, done)
+            })
+        };
+        match wait {
+            Some(ms) if ms < left && budget_left() => {
+                if ms >= 1.0 {
+                    io::sleep(ms as u32).await;
+                }
+            }
+            _ => break sent.map(|resp| (resp, target)),
+        }
+    };
+    let failed = match &result {
+        Ok((resp, _)) => fallback_failures(up).contains(Attempt::Status(resp.status())),
+        Err(_) => true,
+    };
+    if failed {
+        if let Some(fallback) = &up.fallback {
+            if let Some(sent) = fall_back(fallback, &out, attempts).await {
+                return Ok(sent);
+            }
+        }
+    }
+    result.map(|(response, target)| Sent {
+        response,
+        target: up.targets[target].id,
+        attempts,
+        fallback: None,
+    })
+}
+
+/// The statuses after which the fallback answers instead: those the retries or the breaker
+/// count as failures, else 502, 503 and 504. Connect errors, timeouts and an open pool
+/// always do.
+fn fallback_failures(up: &Upstream) -> FailureSet {
+    up.retries
+        .map(|r| r.on)
+        .or(up.breaker.map(|b| b.on))
+        .unwrap_or(FailureSet::DEFAULT)
+}
+
+/// How an attempt ended, for the breaker and the retry rules.
+fn ending(sent: &Result<Response, GatewayError>) -> Attempt {
+    match sent {
+        Ok(resp) => Attempt::Status(resp.status()),
+        Err(GatewayError::UpstreamTimeout { .. }) => Attempt::Timeout,
+        Err(_) => Attempt::Connect,
+    }
+}
+
+/// One attempt to one target.
+async fn attempt(
+    out: &Outgoing<'_>,
+    up: &'static Upstream,
+    target: usize,
+    timeout_ms: u32,
+) -> Result<Response, GatewayError> {
+    let body = match &out.body {
+        Body::None => None,
+        Body::Stream(s) => Some(wasm_bindgen::JsValue::from(s.clone())),
+        Body::Bytes(b) => Some(wasm_bindgen::JsValue::from(b.clone())),
+    };
+    let (url, service) = match &up.targets[target].addr {
+        TargetAddr::Url(parts) => {
+            let env = out.env;
+            let origin = cached_origin(
+                (out.upstream, target),
+                up.name,
+                parts,
+                |name| env.var(name).ok().map(|v| v.to_string()),
+                |err| {
+                    let line = serde_json::json!({ "level": "error", "message": err.detail() });
+                    runtime::console_log(&line.to_string())
+                },
+            )?;
+            let mut url = String::with_capacity(
+                origin.authority.len() + origin.base_path.len() + out.path_and_query.len(),
+            );
+            url.push_str(&origin.authority);
+            url.push_str(&origin.base_path);
+            url.push_str(out.path_and_query);
+            (url, None)
+        }
+        TargetAddr::Service(binding) => (
+            format!(
+                "https://{}{}",
+                binding.to_ascii_lowercase(),
+                out.path_and_query
+            ),
+            Some(*binding),
+        ),
+    };
+    io::fetch(
+        out.env,
+        service,
+        &url,
+        out.method,
+        out.headers,
+        body,
+        timeout_ms,
+    )
+    .await
+    .map_err(|failure| match failure {
+        FetchFailure::Timeout => GatewayError::UpstreamTimeout {
+            upstream: up.name,
+            timeout_ms,
+        },
+        FetchFailure::Unreachable => GatewayError::UpstreamUnreachable { upstream: up.name },
+    })
+}
+
+/// The fallback's answer: one attempt to the fallback upstream (its own pool and breakers, no
+/// retries), or the static answer. `None` when the fallback upstream failed too.
+async fn fall_back(fallback: &Fallback, out: &Outgoing<'_>, attempts: u32) -> Option<Sent> {
+    match fallback {
+        Fallback::Static {
+            status,
+            content_type,
+            body,
+        } => {
+            let headers = Headers::new().ok()?;
+            let _ = headers.set("content-type", content_type);
+            let _ = headers.set("cache-control", "no-store");
+            let body = wasm_bindgen::JsValue::from_str(body);
+            Some(Sent {
+                response: runtime::respond(*status, &headers, &body),
+                target: "static",
+                attempts,
+                fallback: Some("static"),
+            })
+        }
+        Fallback::Upstream(index) => {
+            let table = RouteIndex::global().table();
+            let up = &table.upstreams[*index];
+            let now = runtime::now_ms();
+            let r = js_sys::Math::random();
+            let hash_key = out.hash_key.as_deref();
+            let Choice::Target(target) =
+                with_pool(*index, up, |p| p.choose(up, hash_key, &[], now, r))
+            else {
+                return None;
+            };
+            let again = Outgoing {
+                upstream: *index,
+                path_and_query: out.path_and_query,
+                method: out.method,
+                headers: out.headers,
+                body: match &out.body {
+                    Body::Bytes(b) => Body::Bytes(b.clone()),
+                    _ => Body::None,
+                },
+                hash_key: None,
+                retryable: false,
+                env: out.env,
+            };
+            if matches!(out.body, Body::Stream(_)) {
+                return None; // the stream went to the failed attempt
+            }
+            let sent = attempt(&again, up, target, up.timeout_ms).await;
+            let ending = ending(&sent);
+            let failed = up.breaker.is_some_and(|b| b.on.contains(ending));
+            with_pool(*index, up, |p| p.record(target, failed, runtime::now_ms()));
+            let response = sent.ok()?;
+            Some(Sent {
+                response,
+                target: up.targets[target].id,
+                attempts: attempts + 1,
+                fallback: Some(up.name),
+            })
+        }
+    }
 }

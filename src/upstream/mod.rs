@@ -1,6 +1,11 @@
 //! Upstreams: resolving an upstream's base URL, and sending the request to it.
 
+pub mod balance;
+pub mod breaker;
+pub mod hash_key;
+pub mod pool;
 pub mod resolve;
+pub mod retry;
 
 #[cfg(target_arch = "wasm32")]
 pub mod forward;

@@ -1,10 +1,10 @@
-//! Resolves an upstream's URL template (`http://${HOST}/api`) against the worker's vars and
+//! Resolves a target's URL template (`http://${HOST}/api`) against the worker's vars and
 //! secrets. Literal URLs were checked at build time; URLs with vars are checked here, once per
 //! isolate: the result (or the error) is cached, so a missing var is reported once, not per
 //! request.
 
 use crate::config::origin::Origin;
-use crate::config::{Upstream, UrlPart};
+use crate::config::UrlPart;
 use crate::error::GatewayError;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -28,37 +28,41 @@ pub fn resolve_url(
     Ok(url)
 }
 
-/// Builds the base URL from its parts, looking vars up with `lookup`.
+/// Builds a URL target's base URL from its parts, looking vars up with `lookup`.
 pub fn resolve_origin(
-    upstream: &'static Upstream,
+    upstream: &'static str,
+    parts: &'static [UrlPart],
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<Origin, GatewayError> {
-    let url = resolve_url(upstream.url, lookup)?;
-    Origin::parse(&url).map_err(|reason| GatewayError::InvalidUpstreamUrl {
-        upstream: upstream.name,
-        reason,
-    })
+    let url = resolve_url(parts, lookup)?;
+    Origin::parse(&url).map_err(|reason| GatewayError::InvalidUpstreamUrl { upstream, reason })
 }
+
+/// A target's base URL, or why it could not be resolved.
+type Resolved = Result<Rc<Origin>, GatewayError>;
 
 thread_local! {
-    static RESOLVED: RefCell<HashMap<usize, Result<Rc<Origin>, GatewayError>>> = RefCell::new(HashMap::new());
+    /// By (upstream index, target index).
+    static RESOLVED: RefCell<HashMap<(usize, usize), Resolved>> = RefCell::new(HashMap::new());
 }
 
-/// [`resolve_origin`] cached per isolate. `on_first_error` runs once per upstream, the first
-/// time resolution fails (the caller logs it).
+/// [`resolve_origin`] for target `target` of upstream number `index`, cached per isolate.
+/// `on_first_error` runs once per target, the first time resolution fails (the caller logs
+/// it).
 pub fn cached_origin(
-    index: usize,
-    upstream: &'static Upstream,
+    (index, target): (usize, usize),
+    upstream: &'static str,
+    parts: &'static [UrlPart],
     lookup: impl Fn(&str) -> Option<String>,
     on_first_error: impl FnOnce(&GatewayError),
 ) -> Result<Rc<Origin>, GatewayError> {
-    if let Some(hit) = RESOLVED.with(|m| m.borrow().get(&index).cloned()) {
+    if let Some(hit) = RESOLVED.with(|m| m.borrow().get(&(index, target)).cloned()) {
         return hit;
     }
-    let result = resolve_origin(upstream, lookup).map(Rc::new);
+    let result = resolve_origin(upstream, parts, lookup).map(Rc::new);
     if let Err(e) = &result {
         on_first_error(e);
     }
-    RESOLVED.with(|m| m.borrow_mut().insert(index, result.clone()));
+    RESOLVED.with(|m| m.borrow_mut().insert((index, target), result.clone()));
     result
 }

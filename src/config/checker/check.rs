@@ -8,22 +8,18 @@
 //! checks what spans kinds: files, upstreams, routes, and where policies may stand.
 
 use super::kinds::Settings;
-use super::lex::{
-    check_url, clean, is_name, is_path_char, is_route_id, parse_duration_ms, UrlPart,
-};
+use super::lex::{clean, is_name, is_path_char, is_route_id};
 use super::lifecycle::{self, LifecycleSettings};
 use super::schema::{
     AnySpec, GatewayFile, LifecycleSpec, PolicyRef, PolicySpec, RouteSpec, RoutesFile,
-    UpstreamSpec, VersioningSpec,
+    VersioningSpec,
 };
+pub use super::upstream::CheckedUpstream;
+use super::upstream::{CheckedFallback, UpstreamSpec};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
 pub use super::lex::METHODS;
-
-/// Timeout used when an upstream sets none.
-pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
-const MAX_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 
 /// One file of the routes/ directory.
 pub struct SourceFile {
@@ -37,13 +33,6 @@ pub struct SourceFile {
 pub enum RewritePart {
     Lit(String),
     Param(String),
-}
-
-#[derive(Debug)]
-pub struct CheckedUpstream {
-    pub name: String,
-    pub url: Vec<UrlPart>,
-    pub timeout_ms: u32,
 }
 
 #[derive(Debug)]
@@ -70,6 +59,8 @@ pub struct CheckedRoute {
     pub websocket: bool,
     /// Skip the double-encoding check (`%252e`) for this route.
     pub allow_double_encoding: bool,
+    /// `retry_non_idempotent = true`: POST and PATCH may be retried too.
+    pub retry_unsafe: bool,
     /// The version folder (`v1`), empty for gateway.toml routes.
     pub version: String,
     /// The path as written in the route file, without the version prefix.
@@ -124,31 +115,23 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
                 continue;
             }
         };
-        let url = match check_url(&spec.url) {
-            Ok(u) => u,
-            Err(e) => {
-                errors.push(format!("{ctx}: {e}"));
-                continue;
+        match CheckedUpstream::parse(name, &spec) {
+            Ok(u) => {
+                upstream_index.insert(name.clone(), out.upstreams.len());
+                out.upstreams.push(u);
             }
-        };
-        let timeout_ms = match spec.timeout.as_deref().map(parse_duration_ms) {
-            None => DEFAULT_TIMEOUT_MS,
-            Some(Ok(ms)) if ms <= MAX_TIMEOUT_MS => ms as u32,
-            Some(Ok(_)) => {
-                errors.push(format!("{ctx}: timeout must be at most 10m"));
-                continue;
+            Err(e) => errors.push(format!("{ctx}: {e}")),
+        }
+    }
+    for u in &out.upstreams {
+        if let Some(CheckedFallback::Upstream(f)) = &u.fallback {
+            if !upstream_index.contains_key(f) {
+                errors.push(format!(
+                    "{gateway_path}: upstream \"{}\": fallback.upstream \"{f}\" is not defined",
+                    u.name
+                ));
             }
-            Some(Err(e)) => {
-                errors.push(format!("{ctx}: timeout: {e}"));
-                continue;
-            }
-        };
-        upstream_index.insert(name.clone(), out.upstreams.len());
-        out.upstreams.push(CheckedUpstream {
-            name: name.clone(),
-            url,
-            timeout_ms,
-        });
+        }
     }
 
     out.plans = gateway.gateway.plans.clone();
@@ -552,6 +535,7 @@ fn check_route(
         policies,
         websocket: spec.websocket,
         allow_double_encoding: spec.allow_double_encoding,
+        retry_unsafe: spec.retry_non_idempotent,
         version,
         local_path: spec.path,
         lifecycle,

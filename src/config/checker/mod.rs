@@ -28,3 +28,4 @@ pub mod origin_syntax;
 pub mod reserved;
 pub mod rust;
 pub mod schema;
+pub mod upstream;

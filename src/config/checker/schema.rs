@@ -67,16 +67,6 @@ pub struct RoutesFile {
     pub route: Vec<toml::Value>,
 }
 
-/// `[upstreams.<name>]`: where a route's requests go.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpstreamSpec {
-    /// `http(s)://host[:port][/base-path]`; `${VAR}` parts resolve from wrangler vars at runtime.
-    pub url: String,
-    /// Time allowed until the origin's response headers arrive, e.g. `"5s"`, `"750ms"`.
-    pub timeout: Option<String>,
-}
-
 /// One `[[route]]` table.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,6 +83,10 @@ pub struct RouteSpec {
     pub websocket: bool,
     #[serde(default)]
     pub allow_double_encoding: bool,
+    /// The upstream's retries apply to POST and PATCH too (the origin must tolerate a
+    /// request sent twice).
+    #[serde(default)]
+    pub retry_non_idempotent: bool,
     pub deprecated: Option<String>,
     pub sunset: Option<String>,
     pub successor: Option<String>,

@@ -1,0 +1,469 @@
+//! `[upstreams.<name>]`: a pool of targets and how requests reach them (balancing, timeout,
+//! deadline, retries, breaker, fallback). Parsed once into [`CheckedUpstream`], which
+//! [`CheckedUpstream::emit`] writes as a `config::Upstream` literal.
+
+use super::lex::{check_url, parse_duration_ms, UrlPart};
+use super::rust::url_parts;
+use serde::Deserialize;
+
+/// Timeout used when an upstream sets none.
+pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
+const MAX_DURATION_MS: u64 = 10 * 60 * 1000;
+const MAX_TARGETS: usize = 16;
+const MAX_WEIGHT: u32 = 1_000;
+const MAX_RETRIES: u8 = 5;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSpec {
+    /// One target: `http(s)://host[:port][/base-path]`, `${VAR}` parts from wrangler vars.
+    pub url: Option<String>,
+    /// A pool.
+    pub targets: Option<Vec<TargetSpec>>,
+    /// `"round-robin"` (default), `"random"` or `"hash"`.
+    pub balance: Option<String>,
+    /// With `balance = "hash"`: `header:<name>`, `cookie:<name>`, `claim:<name>`, `consumer`
+    /// or `ip`.
+    pub hash_on: Option<String>,
+    pub timeout: Option<String>,
+    pub deadline: Option<String>,
+    pub retries: Option<RetriesSpec>,
+    pub breaker: Option<BreakerSpec>,
+    pub fallback: Option<FallbackSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    pub url: Option<String>,
+    /// A service binding's name (wrangler.toml `[[services]]`).
+    pub service: Option<String>,
+    pub weight: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetriesSpec {
+    pub attempts: u8,
+    pub on: Option<Vec<toml::Value>>,
+    pub backoff: Option<String>,
+    pub max_backoff: Option<String>,
+    /// Retries per isolate as a share of its recent requests, e.g. `"20%"`.
+    pub budget: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerSpec {
+    pub failures: Option<u32>,
+    pub error_ratio: Option<f64>,
+    pub window: Option<String>,
+    pub min_requests: Option<u32>,
+    pub open: Option<String>,
+    pub max_open: Option<String>,
+    pub probes: Option<u32>,
+    pub on: Option<Vec<toml::Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FallbackSpec {
+    pub upstream: Option<String>,
+    pub status: Option<u16>,
+    pub json: Option<String>,
+    pub body: Option<String>,
+    pub content_type: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum CheckedTarget {
+    Url(Vec<UrlPart>, String),
+    Service(String),
+}
+
+#[derive(Debug, PartialEq)]
+pub enum CheckedBalance {
+    RoundRobin,
+    Random,
+    Hash(String),
+}
+
+/// Failure endings: connect errors, timeouts, statuses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedFailures {
+    pub connect: bool,
+    pub timeout: bool,
+    pub statuses: Vec<u16>,
+}
+
+#[derive(Debug)]
+pub struct CheckedRetries {
+    pub attempts: u8,
+    pub on: CheckedFailures,
+    pub backoff_ms: u32,
+    pub max_backoff_ms: u32,
+    pub budget_percent: u8,
+}
+
+#[derive(Debug)]
+pub struct CheckedBreaker {
+    pub failures: u32,
+    pub error_ratio: Option<f64>,
+    pub window_ms: u32,
+    pub min_requests: u32,
+    pub open_ms: u32,
+    pub max_open_ms: u32,
+    pub probes: u32,
+    pub on: CheckedFailures,
+}
+
+#[derive(Debug)]
+pub enum CheckedFallback {
+    /// Another upstream, by name (its index is found once all upstreams are read).
+    Upstream(String),
+    Static {
+        status: u16,
+        content_type: String,
+        body: String,
+    },
+}
+
+#[derive(Debug)]
+pub struct CheckedUpstream {
+    pub name: String,
+    /// (target, weight).
+    pub targets: Vec<(CheckedTarget, u32)>,
+    pub balance: CheckedBalance,
+    pub timeout_ms: u32,
+    pub deadline_ms: Option<u32>,
+    pub retries: Option<CheckedRetries>,
+    pub breaker: Option<CheckedBreaker>,
+    pub fallback: Option<CheckedFallback>,
+}
+
+fn duration(key: &str, v: Option<&str>, default_ms: u32) -> Result<u32, String> {
+    match v {
+        None => Ok(default_ms),
+        Some(s) => match parse_duration_ms(s) {
+            Ok(ms) if ms <= MAX_DURATION_MS => Ok(ms as u32),
+            Ok(_) => Err(format!("{key} must be at most 10m")),
+            Err(e) => Err(format!("{key}: {e}")),
+        },
+    }
+}
+
+/// `["connect", "timeout", 502, ...]`.
+fn failures(key: &str, v: Option<&[toml::Value]>) -> Result<CheckedFailures, String> {
+    let Some(items) = v else {
+        return Ok(CheckedFailures {
+            connect: true,
+            timeout: true,
+            statuses: vec![502, 503, 504],
+        });
+    };
+    let mut out = CheckedFailures {
+        connect: false,
+        timeout: false,
+        statuses: Vec::new(),
+    };
+    for item in items {
+        match item {
+            toml::Value::String(s) if s == "connect" => out.connect = true,
+            toml::Value::String(s) if s == "timeout" => out.timeout = true,
+            toml::Value::Integer(n) if *n == 408 || *n == 429 || (500..=599).contains(n) => {
+                out.statuses.push(*n as u16)
+            }
+            other => {
+                return Err(format!(
+                    "{key}: {other} is not \"connect\", \"timeout\", 408, 429 or a 5xx status"
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn is_binding_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && !s.as_bytes()[0].is_ascii_digit()
+}
+
+fn hash_on(s: &str) -> Result<String, String> {
+    let err = || {
+        format!("hash_on \"{s}\": use header:<name>, cookie:<name>, claim:<name>, consumer or ip")
+    };
+    match s.split_once(':') {
+        None if s == "consumer" || s == "ip" => Ok(s.to_string()),
+        Some((kind, name)) if ["header", "cookie", "claim"].contains(&kind) => {
+            let ok = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            if !ok {
+                return Err(err());
+            }
+            let name = if kind == "header" {
+                name.to_ascii_lowercase()
+            } else {
+                name.to_string()
+            };
+            Ok(format!("{kind}:{name}"))
+        }
+        _ => Err(err()),
+    }
+}
+
+impl CheckedUpstream {
+    /// Parses one upstream's settings (the fallback's name is checked by the caller).
+    pub fn parse(name: &str, spec: &UpstreamSpec) -> Result<CheckedUpstream, String> {
+        let targets = match (&spec.url, &spec.targets) {
+            (Some(url), None) => vec![(CheckedTarget::Url(check_url(url)?, url.clone()), 1)],
+            (None, Some(list)) => {
+                if list.is_empty() || list.len() > MAX_TARGETS {
+                    return Err(format!("targets: list 1 to {MAX_TARGETS} targets"));
+                }
+                let mut out = Vec::new();
+                for (i, t) in list.iter().enumerate() {
+                    let n = i + 1;
+                    let target = match (&t.url, &t.service) {
+                        (Some(url), None) => CheckedTarget::Url(
+                            check_url(url).map_err(|e| format!("target {n}: {e}"))?,
+                            url.clone(),
+                        ),
+                        (None, Some(b)) if is_binding_name(b) => CheckedTarget::Service(b.clone()),
+                        (None, Some(b)) => {
+                            return Err(format!(
+                                "target {n}: service \"{b}\" is not a binding name (A-Z, 0-9, _)"
+                            ))
+                        }
+                        _ => return Err(format!("target {n}: set exactly one of url or service")),
+                    };
+                    let weight = t.weight.unwrap_or(1);
+                    if !(1..=MAX_WEIGHT).contains(&weight) {
+                        return Err(format!("target {n}: weight must be 1 to {MAX_WEIGHT}"));
+                    }
+                    out.push((target, weight));
+                }
+                out
+            }
+            _ => return Err("set exactly one of url or targets".into()),
+        };
+        let balance = match (spec.balance.as_deref(), spec.hash_on.as_deref()) {
+            (None | Some("round-robin"), None) => CheckedBalance::RoundRobin,
+            (Some("random"), None) => CheckedBalance::Random,
+            (Some("hash"), Some(on)) => CheckedBalance::Hash(hash_on(on)?),
+            (Some("hash"), None) => return Err("balance = \"hash\" needs hash_on".into()),
+            (Some("round-robin" | "random") | None, Some(_)) => {
+                return Err("hash_on is only used with balance = \"hash\"".into())
+            }
+            (Some(other), _) => {
+                return Err(format!(
+                    "balance \"{other}\": use \"round-robin\", \"random\" or \"hash\""
+                ))
+            }
+        };
+        let timeout_ms = duration("timeout", spec.timeout.as_deref(), DEFAULT_TIMEOUT_MS)?;
+        let deadline_ms = match &spec.deadline {
+            None => None,
+            Some(d) => Some(duration("deadline", Some(d), 0)?),
+        };
+        let retries = match &spec.retries {
+            None => None,
+            Some(r) => {
+                if !(1..=MAX_RETRIES).contains(&r.attempts) {
+                    return Err(format!("retries.attempts must be 1 to {MAX_RETRIES}"));
+                }
+                let backoff_ms = duration("retries.backoff", r.backoff.as_deref(), 25)?;
+                let max_backoff_ms =
+                    duration("retries.max_backoff", r.max_backoff.as_deref(), 1_000)?;
+                if max_backoff_ms < backoff_ms {
+                    return Err("retries.max_backoff must not be below retries.backoff".into());
+                }
+                let budget_percent = match r.budget.as_deref() {
+                    None => 20,
+                    Some(b) => b
+                        .strip_suffix('%')
+                        .and_then(|n| n.parse::<u8>().ok())
+                        .filter(|n| *n <= 100)
+                        .ok_or_else(|| {
+                            format!("retries.budget \"{b}\": use a percentage, e.g. \"20%\"")
+                        })?,
+                };
+                Some(CheckedRetries {
+                    attempts: r.attempts,
+                    on: failures("retries.on", r.on.as_deref())?,
+                    backoff_ms,
+                    max_backoff_ms,
+                    budget_percent,
+                })
+            }
+        };
+        let breaker = match &spec.breaker {
+            None => None,
+            Some(b) => {
+                let error_ratio = match b.error_ratio {
+                    Some(r) if !(r > 0.0 && r <= 1.0) => {
+                        return Err("breaker.error_ratio must be above 0 and at most 1".into())
+                    }
+                    r => r,
+                };
+                let failures_n = b
+                    .failures
+                    .unwrap_or(if error_ratio.is_some() { 0 } else { 5 });
+                let open_ms = duration("breaker.open", b.open.as_deref(), 5_000)?;
+                let max_open_ms = duration("breaker.max_open", b.max_open.as_deref(), 60_000)?;
+                if max_open_ms < open_ms {
+                    return Err("breaker.max_open must not be below breaker.open".into());
+                }
+                let probes = b.probes.unwrap_or(1);
+                if !(1..=10).contains(&probes) {
+                    return Err("breaker.probes must be 1 to 10".into());
+                }
+                if failures_n == 0 && error_ratio.is_none() {
+                    return Err("breaker: set failures, error_ratio or both".into());
+                }
+                Some(CheckedBreaker {
+                    failures: failures_n,
+                    error_ratio,
+                    window_ms: duration("breaker.window", b.window.as_deref(), 10_000)?,
+                    min_requests: b.min_requests.unwrap_or(20).max(1),
+                    open_ms,
+                    max_open_ms,
+                    probes,
+                    on: failures("breaker.on", b.on.as_deref())?,
+                })
+            }
+        };
+        let fallback = match &spec.fallback {
+            None => None,
+            Some(f) => Some(match (&f.upstream, f.status) {
+                (Some(u), None) if f.json.is_none() && f.body.is_none() => {
+                    if u == name {
+                        return Err("fallback.upstream must be another upstream".into());
+                    }
+                    CheckedFallback::Upstream(u.clone())
+                }
+                (None, Some(status)) => {
+                    if !(200..=599).contains(&status) {
+                        return Err("fallback.status must be 200 to 599".into());
+                    }
+                    let (body, default_type) = match (&f.json, &f.body) {
+                        (Some(j), None) => {
+                            serde_json::from_str::<serde_json::Value>(j)
+                                .map_err(|e| format!("fallback.json is not JSON: {e}"))?;
+                            (j.clone(), "application/json")
+                        }
+                        (None, Some(b)) => (b.clone(), "text/plain; charset=utf-8"),
+                        (None, None) => (String::new(), "text/plain; charset=utf-8"),
+                        (Some(_), Some(_)) => {
+                            return Err("fallback: set json or body, not both".into())
+                        }
+                    };
+                    CheckedFallback::Static {
+                        status,
+                        content_type: f
+                            .content_type
+                            .clone()
+                            .unwrap_or_else(|| default_type.to_string()),
+                        body,
+                    }
+                }
+                _ => {
+                    return Err(
+                        "fallback: set upstream, or status with json or body (not both)".into(),
+                    )
+                }
+            }),
+        };
+        Ok(CheckedUpstream {
+            name: name.to_string(),
+            targets,
+            balance,
+            timeout_ms,
+            deadline_ms,
+            retries,
+            breaker,
+            fallback,
+        })
+    }
+
+    /// The `Upstream { .. }` literal; `upstream_index` finds a fallback upstream's index.
+    pub fn emit(&self, upstream_index: impl Fn(&str) -> Option<usize>) -> String {
+        let targets: Vec<String> = self
+            .targets
+            .iter()
+            .map(|(t, w)| match t {
+                CheckedTarget::Url(parts, text) => format!(
+                    "Target {{ id: {text:?}, addr: TargetAddr::Url({}), weight: {w} }}",
+                    url_parts(parts)
+                ),
+                CheckedTarget::Service(b) => format!(
+                    "Target {{ id: {:?}, addr: TargetAddr::Service({b:?}), weight: {w} }}",
+                    format!("service:{b}")
+                ),
+            })
+            .collect();
+        let balance = match &self.balance {
+            CheckedBalance::RoundRobin => "Balance::RoundRobin".to_string(),
+            CheckedBalance::Random => "Balance::Random".to_string(),
+            CheckedBalance::Hash(on) => {
+                let key = match on.split_once(':') {
+                    Some(("header", n)) => format!("HashOn::Header({n:?})"),
+                    Some(("cookie", n)) => format!("HashOn::Cookie({n:?})"),
+                    Some((_, n)) => format!("HashOn::Claim({n:?})"),
+                    None if on == "consumer" => "HashOn::Consumer".to_string(),
+                    None => "HashOn::Ip".to_string(),
+                };
+                format!("Balance::Hash({key})")
+            }
+        };
+        let fails = |f: &CheckedFailures| {
+            format!(
+                "FailureSet {{ connect: {}, timeout: {}, statuses: &{:?} }}",
+                f.connect, f.timeout, f.statuses
+            )
+        };
+        let retries = self.retries.as_ref().map_or("None".to_string(), |r| {
+            format!(
+                "Some(RetrySettings {{ attempts: {}, on: {}, backoff_ms: {}, max_backoff_ms: {}, budget_percent: {} }})",
+                r.attempts, fails(&r.on), r.backoff_ms, r.max_backoff_ms, r.budget_percent
+            )
+        });
+        let breaker = self.breaker.as_ref().map_or("None".to_string(), |b| {
+            format!(
+                "Some(BreakerSettings {{ failures: {}, error_ratio: {:?}, window_ms: {}, min_requests: {}, open_ms: {}, max_open_ms: {}, probes: {}, on: {} }})",
+                b.failures,
+                b.error_ratio.map(|r| r as f32),
+                b.window_ms,
+                b.min_requests,
+                b.open_ms,
+                b.max_open_ms,
+                b.probes,
+                fails(&b.on)
+            )
+        });
+        let fallback = match &self.fallback {
+            None => "None".to_string(),
+            Some(CheckedFallback::Upstream(u)) => format!(
+                "Some(Fallback::Upstream({}))",
+                upstream_index(u).unwrap_or(usize::MAX)
+            ),
+            Some(CheckedFallback::Static {
+                status,
+                content_type,
+                body,
+            }) => format!(
+                "Some(Fallback::Static {{ status: {status}, content_type: {content_type:?}, body: {body:?} }})"
+            ),
+        };
+        format!(
+            "Upstream {{ name: {:?}, targets: &[{}], balance: {balance}, timeout_ms: {}, deadline_ms: {:?}, retries: {retries}, breaker: {breaker}, fallback: {fallback} }}",
+            self.name,
+            targets.join(", "),
+            self.timeout_ms,
+            self.deadline_ms
+        )
+    }
+}
