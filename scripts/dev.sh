@@ -31,5 +31,8 @@ echo "[dev]      curl -i -H \"Authorization: Bearer \$(curl -s 127.0.0.1:$IDP_PO
 WRANGLER_SEND_METRICS=false node_modules/.bin/wrangler dev \
   --ip 127.0.0.1 --port "$GATEWAY_PORT" \
   --var "ECHO_ORIGIN:http://127.0.0.1:$ORIGIN_PORT" \
+  --var "POOL_A:http://127.0.0.1:$ORIGIN_PORT" \
+  --var "POOL_B:http://127.0.0.1:$ORIGIN_PORT" \
+  --var "POOL_C:http://127.0.0.1:$ORIGIN_PORT" \
   --var "IDP_ORIGIN:http://127.0.0.1:$IDP_PORT" \
   "$@"

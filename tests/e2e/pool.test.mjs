@@ -1,0 +1,169 @@
+// Upstream pools on the wire: three loopback origins (POOL_A, POOL_B, POOL_C) behind the
+// example upstreams `pool` (3:1 round robin, retries, breakers, a 1.5 s deadline), `sticky`
+// (hash on x-user) and `guarded` (breaker + static fallback).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { startGateway, request, expectProblem } from "./harness.mjs";
+
+/** An origin that names itself and records what it received; `mode` makes it fail. */
+function startTarget(name) {
+  const t = { name, hits: [], mode: "ok" };
+  t.server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      t.hits.push({ method: req.method, url: req.url, body });
+      if (t.mode === "503") {
+        res.writeHead(503, { "content-type": "text/plain" });
+        return res.end("down");
+      }
+      if (t.mode === "hang") return; // never answers
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ target: name, body }));
+    });
+  });
+  return new Promise((resolve) =>
+    t.server.listen(0, "127.0.0.1", () => {
+      t.url = `http://127.0.0.1:${t.server.address().port}`;
+      resolve(t);
+    }),
+  );
+}
+
+const ctx = {};
+before(async () => {
+  ctx.a = await startTarget("a");
+  ctx.b = await startTarget("b");
+  ctx.c = await startTarget("c");
+  ctx.gw = await startGateway({ ECHO_ORIGIN: ctx.a.url, POOL_A: ctx.a.url, POOL_B: ctx.b.url, POOL_C: ctx.c.url });
+});
+after(async () => {
+  await ctx.gw?.close();
+  for (const t of [ctx.a, ctx.b, ctx.c]) {
+    t?.server.closeAllConnections();
+    t?.server.close();
+  }
+});
+
+function reset() {
+  for (const t of [ctx.a, ctx.b, ctx.c]) {
+    t.hits = [];
+    t.mode = "ok";
+  }
+}
+
+const lastLog = (pathPart) =>
+  ctx.gw.logs
+    .map((l) => { try { return JSON.parse(l); } catch { return null; } })
+    .filter((l) => l && l.path && l.path.includes(pathPart))
+    .at(-1);
+
+test("a weighted pool splits traffic 3:1 and the access log names the target", async () => {
+  reset();
+  const seen = { a: 0, b: 0 };
+  for (let i = 0; i < 40; i++) {
+    const res = await request(ctx.gw, "GET", `/v1/pool/items/${i}`);
+    assert.equal(res.status, 200);
+    seen[res.json().target]++;
+  }
+  assert.deepEqual(seen, { a: 30, b: 10 }, "smooth round robin is exact within one isolate");
+  await new Promise((r) => setTimeout(r, 50));
+  const log = lastLog("/v1/pool/items/39");
+  assert.ok([ctx.a.url, ctx.b.url].includes(log.target) || ["${POOL_A}", "${POOL_B}"].includes(log.target), JSON.stringify(log));
+  assert.equal(log.attempts, 1);
+});
+
+test("a GET that fails is retried on the other target; a POST is not", async () => {
+  reset();
+  ctx.b.mode = "503";
+  const statuses = [];
+  for (let i = 0; i < 4; i++) statuses.push((await request(ctx.gw, "GET", `/v1/pool/g/${i}`)).status);
+  assert.deepEqual(statuses, [200, 200, 200, 200], "B's turn was retried on A");
+  assert.equal(ctx.b.hits.length, 1);
+  assert.equal(ctx.a.hits.length, 4);
+  await new Promise((r) => setTimeout(r, 50));
+  const retried = ctx.gw.logs.map((l) => { try { return JSON.parse(l); } catch { return null; } })
+    .filter((l) => l?.path?.startsWith("/v1/pool/g/") && l.attempts === 2);
+  assert.equal(retried.length, 1, "the retried request logs 2 attempts");
+
+  reset();
+  ctx.b.mode = "503";
+  const posts = [];
+  for (let i = 0; i < 4; i++) {
+    posts.push((await request(ctx.gw, "POST", `/v1/pool/p/${i}`, { body: "x", headers: { "content-type": "text/plain" } })).status);
+  }
+  assert.deepEqual(posts.sort(), [200, 200, 200, 503], "B's 503 passes through: POST is not retried");
+  assert.equal(ctx.a.hits.length + ctx.b.hits.length, 4, "no request was sent twice");
+});
+
+test("a small POST body (with Content-Length) is replayed on retry where the route allows it", async () => {
+  reset();
+  ctx.b.mode = "503";
+  const body = JSON.stringify({ order: 7, note: "é".repeat(100) });
+  for (let i = 0; i < 4; i++) {
+    const headers = { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+    const res = await request(ctx.gw, "POST", `/v1/pool-idempotent/o/${i}`, { body, headers });
+    assert.equal(res.status, 200);
+    assert.equal(res.json().body, body, "the retried attempt carried the same body");
+  }
+  assert.equal(ctx.b.hits.length, 1);
+  assert.equal(ctx.b.hits[0].body, body);
+});
+
+test("the deadline bounds all attempts together", async () => {
+  reset();
+  ctx.a.mode = "hang";
+  ctx.b.mode = "hang";
+  const started = Date.now();
+  const res = await request(ctx.gw, "GET", "/v1/pool/slow");
+  const took = Date.now() - started;
+  expectProblem(assert, res, 504, "upstream-timeout");
+  assert.ok(took >= 1000 && took < 2300, `answered after ${took} ms (deadline 1.5 s; 3 attempts x 1 s would be 3 s)`);
+});
+
+test("the same user stays on one target; users spread over all three", async () => {
+  reset();
+  const targetOf = async (user) => (await request(ctx.gw, "GET", "/v1/sticky/me", { headers: { "x-user": user } })).json().target;
+  const alice = await targetOf("alice");
+  for (let i = 0; i < 5; i++) assert.equal(await targetOf("alice"), alice);
+  const targets = new Set();
+  for (let i = 0; i < 30; i++) targets.add(await targetOf(`user-${i}`));
+  assert.equal(targets.size, 3);
+});
+
+test("a failing upstream gets its fallback, its breaker opens, and a probe closes it", async () => {
+  reset();
+  ctx.c.mode = "503";
+  for (let i = 0; i < 2; i++) {
+    const res = await request(ctx.gw, "GET", "/v1/guarded/items");
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json(), { items: [], degraded: true });
+    assert.equal(res.headers["x-gatehouse-fallback"], "static");
+  }
+  assert.equal(ctx.c.hits.length, 2);
+  const open = await request(ctx.gw, "GET", "/v1/guarded/items");
+  assert.equal(open.json().degraded, true);
+  assert.equal(ctx.c.hits.length, 2, "open breaker: the origin is not called");
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(lastLog("/v1/guarded/items").fallback, "static");
+  ctx.c.mode = "ok";
+  await new Promise((r) => setTimeout(r, 2100));
+  const probe = await request(ctx.gw, "GET", "/v1/guarded/items");
+  assert.equal(probe.json().target, "c", "half-open probe reached the origin");
+  assert.equal(probe.headers["x-gatehouse-fallback"], undefined);
+  assert.equal((await request(ctx.gw, "GET", "/v1/guarded/items")).json().target, "c", "closed again");
+});
+
+test("when every target is open the answer is 503 upstream-unavailable with Retry-After", async () => {
+  reset();
+  ctx.a.mode = "503";
+  ctx.b.mode = "503";
+  let res;
+  for (let i = 0; i < 6; i++) res = await request(ctx.gw, "GET", `/v1/pool/down/${i}`);
+  expectProblem(assert, res, 503, "upstream-unavailable");
+  assert.ok(Number(res.headers["retry-after"]) >= 1);
+  const hits = ctx.a.hits.length + ctx.b.hits.length;
+  await request(ctx.gw, "GET", "/v1/pool/down/again");
+  assert.equal(ctx.a.hits.length + ctx.b.hits.length, hits, "open targets are skipped");
+});
