@@ -34,5 +34,6 @@ WRANGLER_SEND_METRICS=false node_modules/.bin/wrangler dev \
   --var "POOL_A:http://127.0.0.1:$ORIGIN_PORT" \
   --var "POOL_B:http://127.0.0.1:$ORIGIN_PORT" \
   --var "POOL_C:http://127.0.0.1:$ORIGIN_PORT" \
+  --var "SHADOW:http://127.0.0.1:$ORIGIN_PORT" \
   --var "IDP_ORIGIN:http://127.0.0.1:$IDP_PORT" \
   "$@"

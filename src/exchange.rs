@@ -2,7 +2,8 @@
 //! [`crate::pipeline`]: routing, the upstream request, the one upstream call, problems, and
 //! the outbound step every answer passes.
 
-use crate::config::{Balance, Method, Route, Table, Upstream};
+use crate::auth::credentials::cookie;
+use crate::config::{Balance, Method, Mirror, Route, Sticky, Table, Upstream};
 use crate::ctx::Ctx;
 use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
 use crate::http::forwarding::{
@@ -16,7 +17,7 @@ use crate::route::{
 };
 use crate::runtime;
 use crate::runtime::answer::Answer;
-use crate::upstream::{forward, hash_key::hash_key, retry};
+use crate::upstream::{canary, forward, hash_key::hash_key, retry};
 use std::borrow::Cow;
 use web_sys::{Headers, Request};
 use worker::{Context, Env};
@@ -97,10 +98,83 @@ impl<'a> WorkerExchange<'a> {
         )
     }
 
+    /// The upstream this request goes to: `index`, or its canary when the request is on the
+    /// canary side (forced, kept, or drawn now; a drawn side is remembered in a cookie when
+    /// the split is sticky by cookie). The side goes in the access log.
+    fn split(&mut self, index: usize) -> usize {
+        let Some(c) = &self.table.upstreams[index].canary else {
+            return index;
+        };
+        let sticky_key = match c.sticky {
+            Sticky::Key(on) => hash_key(
+                on,
+                |name| self.header(name),
+                self.ctx.identity.as_ref(),
+                self.ctx.client_ip.as_deref(),
+            ),
+            Sticky::Cookie(_) => None,
+        };
+        let jar = self.header("cookie");
+        let side = canary::side(
+            c,
+            |name| self.header(name),
+            |name| {
+                cookie(jar.as_deref(), name)
+                    .ok()
+                    .flatten()
+                    .map(str::to_string)
+            },
+            sticky_key.as_deref(),
+            js_sys::Math::random(),
+        );
+        if let Some(set) = canary::remember(c, side) {
+            self.ctx.response_headers.push(("set-cookie", set));
+        }
+        self.ctx.log.canary = Some(side.canary);
+        if side.canary {
+            c.upstream
+        } else {
+            index
+        }
+    }
+
+    /// Sends a copy of the request to the mirror upstream after the response (one attempt, its
+    /// answer discarded), marked `x-gatehouse-mirror: 1`. A streamed body is not mirrored.
+    fn mirror(&self, m: &Mirror, headers: &Headers, body: &forward::Body) {
+        let body = match body {
+            forward::Body::None => forward::Body::None,
+            forward::Body::Bytes(b) => forward::Body::Bytes(b.slice(0, b.length())),
+            forward::Body::Stream(_) => return,
+        };
+        let Ok(headers) = Headers::new_with_headers(headers) else {
+            return;
+        };
+        let _ = headers.set("x-gatehouse-mirror", "1");
+        let (index, path, method, env) = (
+            m.upstream,
+            self.upstream_url.clone(),
+            self.ctx.method.clone(),
+            self.env.clone(),
+        );
+        self.worker_ctx.wait_until(async move {
+            let _ = forward::send(forward::Outgoing {
+                upstream: index,
+                path_and_query: &path,
+                method: &method,
+                headers: &headers,
+                body,
+                hash_key: None,
+                retryable: false,
+                env: &env,
+            })
+            .await;
+        });
+    }
+
     /// The body to send upstream: none for GET and HEAD; buffered when the request may be
-    /// retried and declares a `Content-Length` of at most
-    /// [`forward::REPLAYABLE_BODY_BYTES`]; otherwise streamed (and never retried).
-    async fn upstream_body(&self, may_retry: bool) -> forward::Body {
+    /// sent more than once (retried or mirrored) and declares a `Content-Length` of at most
+    /// [`forward::REPLAYABLE_BODY_BYTES`]; otherwise streamed (never retried nor mirrored).
+    async fn upstream_body(&self, replay: bool) -> forward::Body {
         if matches!(self.ctx.method.as_str(), "GET" | "HEAD") {
             return forward::Body::None;
         }
@@ -111,7 +185,7 @@ impl<'a> WorkerExchange<'a> {
             .header("content-length")
             .and_then(|v| v.trim().parse::<u32>().ok())
             .is_some_and(|n| n <= forward::REPLAYABLE_BODY_BYTES);
-        if may_retry && small {
+        if replay && small {
             if let Some(bytes) = runtime::io::request_bytes(self.req).await {
                 return forward::Body::Bytes(bytes);
             }
@@ -279,7 +353,7 @@ impl Exchange for WorkerExchange<'_> {
         let Some(route) = self.route.filter(|_| !self.preflight) else {
             return Err(GatewayError::RouteNotFound);
         };
-        let index = route.upstream as usize;
+        let index = self.split(route.upstream as usize);
         let upstream = &self.table.upstreams[index];
         let headers = self
             .upstream_headers
@@ -290,7 +364,14 @@ impl Exchange for WorkerExchange<'_> {
         let method = self.ctx.method.as_str();
         let may_retry =
             upstream.retries.is_some() && (retry::idempotent(method) || route.retry_unsafe);
-        let body = self.upstream_body(may_retry).await;
+        let mirror = upstream
+            .mirror
+            .as_ref()
+            .filter(|m| js_sys::Math::random() * 100.0 < f64::from(m.percent));
+        let body = self.upstream_body(may_retry || mirror.is_some()).await;
+        if let Some(m) = mirror {
+            self.mirror(m, headers, &body);
+        }
         let sent_at = runtime::now_ms();
         let sent = forward::send(forward::Outgoing {
             upstream: index,

@@ -42,6 +42,8 @@ pub struct AccessLog {
     pub attempts: Option<u32>,
     /// The fallback that answered (an upstream name or `static`).
     pub fallback: Option<&'static str>,
+    /// On an upstream with a canary: whether this request went to the canary.
+    pub canary: Option<bool>,
 }
 
 /// Milliseconds since the Unix epoch as `2026-11-22T21:53:40.069Z` (UTC). Computed here rather

@@ -314,6 +314,8 @@ fn pool(balance: Balance) -> Upstream {
         retries: None,
         breaker: Some(settings()),
         fallback: None,
+        mirror: None,
+        canary: None,
     }
 }
 
@@ -400,4 +402,119 @@ fn n_isolates_each_learn_on_their_own_how_fast_they_all_trip() {
         figures.push((n, failed));
     }
     assert_eq!(figures, vec![(1, 5), (10, 50), (100, 500)]);
+}
+
+mod canary_split {
+    use gatehouse::config::HashOn;
+    use gatehouse::upstream::canary::{remember, side, Canary, Side, Sticky};
+
+    const BY_COOKIE: Canary = Canary {
+        upstream: 1,
+        percent: 10.0,
+        header: "x-canary",
+        cookie: Some("force"),
+        sticky: Sticky::Cookie("gatehouse_canary"),
+    };
+
+    fn none(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn the_header_then_the_forcing_cookie_then_the_sticky_cookie_decide_before_the_draw() {
+        let header = |v: &'static str| move |n: &str| (n == "x-canary").then(|| v.to_string());
+        let jar = |pairs: &'static [(&'static str, &'static str)]| {
+            move |n: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let kept = Side {
+            canary: true,
+            drawn: false,
+        };
+        assert_eq!(
+            side(&BY_COOKIE, header("1"), jar(&[("force", "0")]), None, 0.99),
+            kept
+        );
+        assert!(
+            !side(
+                &BY_COOKIE,
+                header("false"),
+                jar(&[("gatehouse_canary", "1")]),
+                None,
+                0.0
+            )
+            .canary
+        );
+        assert!(
+            side(
+                &BY_COOKIE,
+                header("maybe"),
+                jar(&[("force", "1")]),
+                None,
+                0.99
+            )
+            .canary
+        );
+        assert_eq!(
+            side(
+                &BY_COOKIE,
+                none,
+                jar(&[("gatehouse_canary", "1")]),
+                None,
+                0.99
+            ),
+            kept
+        );
+        let drawn = side(&BY_COOKIE, none, none, None, 0.05);
+        assert_eq!(
+            drawn,
+            Side {
+                canary: true,
+                drawn: true
+            }
+        );
+        assert_eq!(
+            remember(&BY_COOKIE, drawn).as_deref(),
+            Some("gatehouse_canary=1; Path=/; Max-Age=86400; HttpOnly; SameSite=Lax")
+        );
+        assert_eq!(remember(&BY_COOKIE, kept), None, "nothing new to remember");
+        assert!(
+            !side(&BY_COOKIE, none, none, None, 0.10).canary,
+            "10% means r < 0.10"
+        );
+    }
+
+    #[test]
+    fn a_split_sticky_by_key_puts_the_same_share_of_keys_on_the_canary_in_every_isolate() {
+        let by_user = Canary {
+            sticky: Sticky::Key(HashOn::Header("x-user")),
+            ..BY_COOKIE
+        };
+        let on_canary = (0..10_000)
+            .filter(|i| side(&by_user, none, none, Some(&format!("user-{i}")), 0.99).canary)
+            .count();
+        assert!(
+            (900..=1_100).contains(&on_canary),
+            "{on_canary} of 10,000 keys"
+        );
+        for r in [0.0, 0.5, 0.99] {
+            assert_eq!(
+                side(&by_user, none, none, Some("user-7"), r),
+                side(&by_user, none, none, Some("user-7"), 0.3),
+                "the draw does not matter for a key"
+            );
+        }
+        assert!(
+            side(&by_user, none, none, None, 0.01).drawn,
+            "no key: drawn"
+        );
+        assert_eq!(
+            remember(&by_user, side(&by_user, none, none, None, 0.01)),
+            None
+        );
+    }
 }

@@ -182,6 +182,8 @@ static TABLE: Table = Table {
         retries: None,
         breaker: None,
         fallback: None,
+        mirror: None,
+        canary: None,
     }],
     policies: &[],
     routes: &[

@@ -59,6 +59,8 @@ fn table(n: usize) -> &'static Table {
             retries: None,
             breaker: None,
             fallback: None,
+            mirror: None,
+            canary: None,
         }]),
         policies: &[],
         routes,

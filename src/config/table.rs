@@ -4,6 +4,7 @@
 use crate::policy::Policy;
 use crate::route::lifecycle::{Lifecycle, Versioning};
 pub use crate::upstream::breaker::BreakerSettings;
+pub use crate::upstream::canary::{Canary, Sticky};
 pub use crate::upstream::retry::{FailureSet, RetrySettings};
 
 /// HTTP methods a route can serve.
@@ -69,6 +70,19 @@ pub struct Upstream {
     pub breaker: Option<BreakerSettings>,
     /// Used when every attempt failed or every target is open.
     pub fallback: Option<Fallback>,
+    /// A share of requests copied to another upstream, answers discarded.
+    pub mirror: Option<Mirror>,
+    /// A split with a second upstream.
+    pub canary: Option<Canary>,
+}
+
+/// `mirror = { upstream, percent }`.
+#[derive(Debug)]
+pub struct Mirror {
+    /// Index into [`Table::upstreams`].
+    pub upstream: usize,
+    /// 0-100.
+    pub percent: f32,
 }
 
 /// One member of a pool.

@@ -2,6 +2,7 @@
 
 pub mod balance;
 pub mod breaker;
+pub mod canary;
 pub mod hash_key;
 pub mod pool;
 pub mod resolve;

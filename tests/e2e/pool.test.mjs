@@ -36,18 +36,19 @@ before(async () => {
   ctx.a = await startTarget("a");
   ctx.b = await startTarget("b");
   ctx.c = await startTarget("c");
-  ctx.gw = await startGateway({ ECHO_ORIGIN: ctx.a.url, POOL_A: ctx.a.url, POOL_B: ctx.b.url, POOL_C: ctx.c.url });
+  ctx.shadow = await startTarget("shadow");
+  ctx.gw = await startGateway({ ECHO_ORIGIN: ctx.a.url, POOL_A: ctx.a.url, POOL_B: ctx.b.url, POOL_C: ctx.c.url, SHADOW: ctx.shadow.url });
 });
 after(async () => {
   await ctx.gw?.close();
-  for (const t of [ctx.a, ctx.b, ctx.c]) {
+  for (const t of [ctx.a, ctx.b, ctx.c, ctx.shadow]) {
     t?.server.closeAllConnections();
     t?.server.close();
   }
 });
 
 function reset() {
-  for (const t of [ctx.a, ctx.b, ctx.c]) {
+  for (const t of [ctx.a, ctx.b, ctx.c, ctx.shadow]) {
     t.hits = [];
     t.mode = "ok";
   }
@@ -166,4 +167,40 @@ test("when every target is open the answer is 503 upstream-unavailable with Retr
   const hits = ctx.a.hits.length + ctx.b.hits.length;
   await request(ctx.gw, "GET", "/v1/pool/down/again");
   assert.equal(ctx.a.hits.length + ctx.b.hits.length, hits, "open targets are skipped");
+});
+
+test("the mirror receives a copy after the response, and a hanging mirror does not slow the client", async () => {
+  reset();
+  const res = await request(ctx.gw, "GET", "/v1/sticky/mirrored?x=1", { headers: { "x-user": "alice" } });
+  assert.equal(res.status, 200);
+  for (let i = 0; i < 50 && ctx.shadow.hits.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(ctx.shadow.hits.length, 1);
+  assert.equal(ctx.shadow.hits[0].url, "/mirrored?x=1");
+  ctx.shadow.mode = "hang";
+  const started = Date.now();
+  const slow = await request(ctx.gw, "GET", "/v1/sticky/again", { headers: { "x-user": "alice" } });
+  assert.equal(slow.status, 200);
+  assert.notEqual(slow.json().target, "shadow");
+  assert.ok(Date.now() - started < 1000, "the client's answer does not wait for the mirror");
+});
+
+test("a canary is forced by its header, drawn by weight and kept by a cookie", async () => {
+  reset();
+  const via = async (headers = {}) => request(ctx.gw, "GET", "/v1/split/x", { headers });
+  assert.equal((await via({ "x-canary": "1" })).json().target, "b");
+  assert.equal((await via({ "x-canary": "0", cookie: "gatehouse_canary=1" })).json().target, "a", "the header wins");
+  assert.equal((await via({ cookie: "gatehouse_canary=1" })).json().target, "b", "kept by the cookie");
+  const forced = await via({ "x-canary": "1" });
+  assert.equal(forced.headers["set-cookie"], undefined, "a forced side is not remembered");
+  let canary = 0;
+  for (let i = 0; i < 200; i++) {
+    const res = await via();
+    const cookie = res.headers["set-cookie"]?.[0] ?? "";
+    const side = res.json().target;
+    assert.match(cookie, side === "b" ? /^gatehouse_canary=1; Path=\/; Max-Age=86400; HttpOnly; SameSite=Lax$/ : /^gatehouse_canary=0;/);
+    if (side === "b") canary++;
+  }
+  assert.ok(canary >= 5 && canary <= 40, `${canary} of 200 drawn for a 10% canary`);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(typeof lastLog("/v1/split/x").canary, "boolean");
 });

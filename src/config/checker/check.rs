@@ -132,6 +132,27 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
                 ));
             }
         }
+        if let Some(c) = &u.canary {
+            match out.upstreams.iter().find(|o| o.name == c.upstream) {
+                None => errors.push(format!(
+                    "{gateway_path}: upstream \"{}\": canary.upstream \"{}\" is not defined",
+                    u.name, c.upstream
+                )),
+                Some(o) if o.canary.is_some() => errors.push(format!(
+                    "{gateway_path}: upstream \"{}\": canary.upstream \"{}\" has a canary of its own",
+                    u.name, c.upstream
+                )),
+                Some(_) => {}
+            }
+        }
+        if let Some((m, _)) = &u.mirror {
+            if !upstream_index.contains_key(m) {
+                errors.push(format!(
+                    "{gateway_path}: upstream \"{}\": mirror.upstream \"{m}\" is not defined",
+                    u.name
+                ));
+            }
+        }
     }
 
     out.plans = gateway.gateway.plans.clone();

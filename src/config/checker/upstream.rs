@@ -30,6 +30,40 @@ pub struct UpstreamSpec {
     pub retries: Option<RetriesSpec>,
     pub breaker: Option<BreakerSpec>,
     pub fallback: Option<FallbackSpec>,
+    pub mirror: Option<MirrorSpec>,
+    pub canary: Option<CanarySpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanarySpec {
+    pub upstream: String,
+    pub percent: f64,
+    /// Forcing header (default `x-canary`).
+    pub header: Option<String>,
+    /// Forcing cookie.
+    pub cookie: Option<String>,
+    /// `cookie:<name>` (default `cookie:gatehouse_canary`) or a `hash_on` key.
+    pub sticky: Option<String>,
+}
+
+/// `canary = { ... }`, checked.
+#[derive(Debug)]
+pub struct CheckedCanary {
+    pub upstream: String,
+    pub percent: f64,
+    pub header: String,
+    pub cookie: Option<String>,
+    /// `cookie:<name>` or a `hash_on` key.
+    pub sticky: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MirrorSpec {
+    pub upstream: String,
+    /// Share of requests copied, 0-100 (default 100).
+    pub percent: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,6 +173,9 @@ pub struct CheckedUpstream {
     pub retries: Option<CheckedRetries>,
     pub breaker: Option<CheckedBreaker>,
     pub fallback: Option<CheckedFallback>,
+    /// (upstream name, percent).
+    pub mirror: Option<(String, f64)>,
+    pub canary: Option<CheckedCanary>,
 }
 
 fn duration(key: &str, v: Option<&str>, default_ms: u32) -> Result<u32, String> {
@@ -212,6 +249,17 @@ fn hash_on(s: &str) -> Result<String, String> {
             Ok(format!("{kind}:{name}"))
         }
         _ => Err(err()),
+    }
+}
+
+/// `HashOn::..` for a checked `hash_on` value.
+fn hash_on_literal(on: &str) -> String {
+    match on.split_once(':') {
+        Some(("header", n)) => format!("HashOn::Header({n:?})"),
+        Some(("cookie", n)) => format!("HashOn::Cookie({n:?})"),
+        Some((_, n)) => format!("HashOn::Claim({n:?})"),
+        None if on == "consumer" => "HashOn::Consumer".to_string(),
+        None => "HashOn::Ip".to_string(),
     }
 }
 
@@ -377,7 +425,66 @@ impl CheckedUpstream {
                 }
             }),
         };
+        let mirror = match &spec.mirror {
+            None => None,
+            Some(m) => {
+                let percent = m.percent.unwrap_or(100.0);
+                if !(percent > 0.0 && percent <= 100.0) {
+                    return Err("mirror.percent must be above 0 and at most 100".into());
+                }
+                if m.upstream == name {
+                    return Err("mirror.upstream must be another upstream".into());
+                }
+                Some((m.upstream.clone(), percent))
+            }
+        };
+        let canary = match &spec.canary {
+            None => None,
+            Some(c) => {
+                if !(0.0..=100.0).contains(&c.percent) {
+                    return Err("canary.percent must be 0 to 100".into());
+                }
+                if c.upstream == name {
+                    return Err("canary.upstream must be another upstream".into());
+                }
+                let header = c.header.clone().unwrap_or_else(|| "x-canary".into());
+                if header.is_empty()
+                    || !header
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                {
+                    return Err(format!("canary.header \"{header}\" is not a header name"));
+                }
+                let cookie_ok = |n: &str| {
+                    !n.is_empty()
+                        && n.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                };
+                if let Some(k) = &c.cookie {
+                    if !cookie_ok(k) {
+                        return Err(format!("canary.cookie \"{k}\" is not a cookie name"));
+                    }
+                }
+                let sticky = match c.sticky.as_deref() {
+                    None => "cookie:gatehouse_canary".to_string(),
+                    Some(s) => match s.strip_prefix("cookie:") {
+                        Some(n) if cookie_ok(n) => s.to_string(),
+                        Some(_) => return Err(format!("canary.sticky \"{s}\": not a cookie name")),
+                        None => hash_on(s).map_err(|e| format!("canary.sticky: {e}"))?,
+                    },
+                };
+                Some(CheckedCanary {
+                    upstream: c.upstream.clone(),
+                    percent: c.percent,
+                    header: header.to_ascii_lowercase(),
+                    cookie: c.cookie.clone(),
+                    sticky,
+                })
+            }
+        };
         Ok(CheckedUpstream {
+            canary,
+            mirror,
             name: name.to_string(),
             targets,
             balance,
@@ -408,17 +515,21 @@ impl CheckedUpstream {
         let balance = match &self.balance {
             CheckedBalance::RoundRobin => "Balance::RoundRobin".to_string(),
             CheckedBalance::Random => "Balance::Random".to_string(),
-            CheckedBalance::Hash(on) => {
-                let key = match on.split_once(':') {
-                    Some(("header", n)) => format!("HashOn::Header({n:?})"),
-                    Some(("cookie", n)) => format!("HashOn::Cookie({n:?})"),
-                    Some((_, n)) => format!("HashOn::Claim({n:?})"),
-                    None if on == "consumer" => "HashOn::Consumer".to_string(),
-                    None => "HashOn::Ip".to_string(),
-                };
-                format!("Balance::Hash({key})")
-            }
+            CheckedBalance::Hash(on) => format!("Balance::Hash({})", hash_on_literal(on)),
         };
+        let canary = self.canary.as_ref().map_or("None".to_string(), |c| {
+            let sticky = match c.sticky.strip_prefix("cookie:") {
+                Some(n) => format!("Sticky::Cookie({n:?})"),
+                None => format!("Sticky::Key({})", hash_on_literal(&c.sticky)),
+            };
+            format!(
+                "Some(Canary {{ upstream: {}, percent: {:?}, header: {:?}, cookie: {:?}, sticky: {sticky} }})",
+                upstream_index(&c.upstream).unwrap_or(usize::MAX),
+                c.percent as f32,
+                c.header,
+                c.cookie
+            )
+        });
         let fails = |f: &CheckedFailures| {
             format!(
                 "FailureSet {{ connect: {}, timeout: {}, statuses: &{:?} }}",
@@ -458,8 +569,18 @@ impl CheckedUpstream {
                 "Some(Fallback::Static {{ status: {status}, content_type: {content_type:?}, body: {body:?} }})"
             ),
         };
+        let mirror = self
+            .mirror
+            .as_ref()
+            .map_or("None".to_string(), |(u, percent)| {
+                format!(
+                    "Some(Mirror {{ upstream: {}, percent: {:?} }})",
+                    upstream_index(u).unwrap_or(usize::MAX),
+                    *percent as f32
+                )
+            });
         format!(
-            "Upstream {{ name: {:?}, targets: &[{}], balance: {balance}, timeout_ms: {}, deadline_ms: {:?}, retries: {retries}, breaker: {breaker}, fallback: {fallback} }}",
+            "Upstream {{ name: {:?}, targets: &[{}], balance: {balance}, timeout_ms: {}, deadline_ms: {:?}, retries: {retries}, breaker: {breaker}, fallback: {fallback}, mirror: {mirror}, canary: {canary} }}",
             self.name,
             targets.join(", "),
             self.timeout_ms,
