@@ -2,8 +2,8 @@
 //! [`crate::pipeline`]: routing, the upstream request, the one upstream call, problems, and
 //! the outbound step every answer passes.
 
-use crate::auth::credentials::cookie;
-use crate::config::{Balance, Method, Mirror, Route, Sticky, Table, Upstream};
+use crate::auth::credentials::{cookie, query_param};
+use crate::config::{Balance, Condition, Method, Mirror, Route, Sticky, Table, Upstream};
 use crate::ctx::Ctx;
 use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
 use crate::http::forwarding::{
@@ -199,9 +199,22 @@ impl<'a> WorkerExchange<'a> {
         let index = RouteIndex::global();
         let mut path = normalise(self.ctx.url.path).map_err(GatewayError::BadPath)?;
         let host = host_for_matching(self.ctx.url.host);
+        let inbound = &self.inbound;
+        let query = self.ctx.url.query;
+        let holds = |c: &Condition| match *c {
+            Condition::Header(name, value) => {
+                inbound.get(name).ok().flatten().as_deref() == Some(value)
+            }
+            Condition::Query(name, value) => {
+                matches!(query_param(query, name), Ok(Some(v)) if v == value)
+            }
+        };
         // Version selection, for paths that match nothing as they are.
         if let Some(versioning) = &self.table.versioning {
-            if matches!(index.find(None, &host, &path), Matched::NotFound) {
+            if matches!(
+                index.find_when(None, &host, &path, &holds),
+                Matched::NotFound
+            ) {
                 let header = versioning.header.and_then(|h| self.header(h));
                 let query = self.ctx.url.query;
                 match versioning.select(&path, header.as_deref(), query, self.table.versions) {
@@ -219,7 +232,8 @@ impl<'a> WorkerExchange<'a> {
         // A CORS preflight is routed by the method it asks for, to a route that answers
         // preflights; anything else is matched by its own method.
         let asked = self.preflight_method().and_then(|m| Method::parse(&m));
-        if let Some(Matched::Found { route, .. }) = asked.map(|m| index.find(Some(m), &host, &path))
+        if let Some(Matched::Found { route, .. }) =
+            asked.map(|m| index.find_when(Some(m), &host, &path, &holds))
         {
             let table = self.table;
             self.preflight = route
@@ -232,7 +246,7 @@ impl<'a> WorkerExchange<'a> {
         } else {
             Method::parse(&self.ctx.method)
         };
-        let (route, params) = match index.find(method, &host, &path) {
+        let (route, params) = match index.find_when(method, &host, &path, &holds) {
             Matched::Found { route, params, .. } => (route, params),
             Matched::MethodNotAllowed { allow } => {
                 return Err(GatewayError::MethodNotAllowed { allow })

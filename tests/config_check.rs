@@ -53,7 +53,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"users\"\nmethds = [\"GET\"]\n",
-            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `retry_non_idempotent`, `deprecated`, `sunset`, `successor`, `policy_link`",
+            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `retry_non_idempotent`, `match`, `deprecated`, `sunset`, `successor`, `policy_link`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"orders\"\n",
@@ -162,6 +162,58 @@ fn same_path_same_method_twice_is_rejected() {
         errors_for(GATEWAY, &routes),
         vec!["routes/v1/users.toml: route \"again\": GET /v1/users/{id} is already served by route \"get-user\" (routes/v1/users.toml)"]
     );
+}
+
+#[test]
+fn routes_sharing_a_path_need_match_conditions_that_never_tie() {
+    let route = |id: &str, m: &str| {
+        format!("[[route]]\nid = \"{id}\"\nmethods = [\"GET\"]\npath = \"/users/{{id}}\"\nupstream = \"users\"\n{m}\n")
+    };
+    let plain = route("plain", "");
+    let beta = route("beta", "match = { query = { beta = \"1\" } }");
+    let acme = route("acme", "match = { headers = { \"X-Tenant\" = \"acme\" } }");
+    let acme_beta = route(
+        "acme-beta",
+        "match = { headers = { \"x-tenant\" = \"acme\" }, query = { beta = \"1\" } }",
+    );
+    let beta2 = route("beta2", "match = { query = { beta = \"2\" } }");
+    // A plain route, a subset and a superset, and a contradicting value: all allowed.
+    assert_eq!(
+        errors_for(GATEWAY, &format!("{plain}{beta}{acme_beta}{beta2}")),
+        Vec::<String>::new()
+    );
+    // The same conditions twice, or two that a request could meet together with neither
+    // containing the other: refused.
+    let tie = "routes/v1/users.toml: route \"beta-again\": GET /v1/users/{id} could match the same requests as route \"beta\" (routes/v1/users.toml): give one a match value the other contradicts, or all of the other's conditions and more";
+    assert_eq!(
+        errors_for(
+            GATEWAY,
+            &format!(
+                "{beta}{}",
+                route("beta-again", "match = { query = { beta = \"1\" } }")
+            )
+        ),
+        vec![tie.to_string()]
+    );
+    assert_eq!(
+        errors_for(GATEWAY, &format!("{beta}{acme}")),
+        vec!["routes/v1/users.toml: route \"acme\": GET /v1/users/{id} could match the same requests as route \"beta\" (routes/v1/users.toml): give one a match value the other contradicts, or all of the other's conditions and more".to_string()]
+    );
+    let bad = [
+        ("match = {}", "routes/v1/users.toml: route \"m\": match: set headers, query or both"),
+        ("match = { headers = { \"x tenant\" = \"a\" } }", "routes/v1/users.toml: route \"m\": match.headers: \"x tenant\" is not a header name"),
+        ("match = { headers = { \"x-tenant\" = \" a\" } }", "routes/v1/users.toml: route \"m\": match.headers.x-tenant: the value must be visible ASCII without surrounding spaces"),
+        ("match = { query = { \"a=b\" = \"1\" } }", "routes/v1/users.toml: route \"m\": match.query: \"a=b\" is not a parameter name"),
+        ("match = { query = { a = \"1&b=2\" } }", "routes/v1/users.toml: route \"m\": match.query.a: the value must be visible ASCII, as sent (percent-encoded), without '&'"),
+        ("match = { cookies = { a = \"1\" } }", "routes/v1/users.toml: route \"m\": unknown field `cookies`, expected `headers` or `query` in `match`"),
+    ];
+    for (m, expected) in bad {
+        assert_eq!(
+            errors_for(GATEWAY, &route("m", m)),
+            vec![expected.to_string()],
+            "{m}"
+        );
+    }
 }
 
 #[test]

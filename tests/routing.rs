@@ -201,6 +201,7 @@ static TABLE: Table = Table {
             websocket: false,
             allow_double_encoding: false,
             retry_unsafe: false,
+            conditions: &[],
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -214,6 +215,7 @@ static TABLE: Table = Table {
             websocket: false,
             allow_double_encoding: false,
             retry_unsafe: false,
+            conditions: &[],
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -227,6 +229,7 @@ static TABLE: Table = Table {
             websocket: false,
             allow_double_encoding: false,
             retry_unsafe: false,
+            conditions: &[],
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -240,6 +243,7 @@ static TABLE: Table = Table {
             websocket: false,
             allow_double_encoding: false,
             retry_unsafe: false,
+            conditions: &[],
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -253,6 +257,7 @@ static TABLE: Table = Table {
             websocket: false,
             allow_double_encoding: false,
             retry_unsafe: false,
+            conditions: &[],
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -266,6 +271,7 @@ static TABLE: Table = Table {
             websocket: false,
             allow_double_encoding: false,
             retry_unsafe: false,
+            conditions: &[],
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -279,6 +285,7 @@ static TABLE: Table = Table {
             websocket: false,
             allow_double_encoding: false,
             retry_unsafe: false,
+            conditions: &[],
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
     ],
@@ -413,4 +420,33 @@ fn example_routes_compile_into_the_global_table() {
         }
         _ => panic!("v1-get-user should match"),
     }
+}
+
+#[test]
+fn match_conditions_pick_the_more_specific_route_on_a_shared_path() {
+    use gatehouse::config::Condition;
+    // The example routes: v1-split (plain), v1-split-beta (?beta=1) and v1-split-acme-beta
+    // (x-tenant: acme and ?beta=1) share GET /v1/split/{*rest}.
+    let index = RouteIndex::global();
+    let id = |headers: &'static [(&str, &str)], query: &'static [(&str, &str)]| {
+        let holds = move |c: &Condition| match *c {
+            Condition::Header(n, v) => headers.contains(&(n, v)),
+            Condition::Query(n, v) => query.contains(&(n, v)),
+        };
+        match index.find_when(Some(Method::Get), "x", "/v1/split/a", &holds) {
+            Matched::Found { route, .. } => route.id,
+            _ => "none",
+        }
+    };
+    assert_eq!(id(&[], &[]), "v1-split");
+    assert_eq!(id(&[], &[("beta", "1")]), "v1-split-beta");
+    assert_eq!(
+        id(&[("x-tenant", "acme")], &[("beta", "1")]),
+        "v1-split-acme-beta"
+    );
+    assert_eq!(id(&[("x-tenant", "acme")], &[]), "v1-split");
+    assert!(
+        matches!(index.find(Some(Method::Get), "x", "/v1/split/a"), Matched::Found { route, .. } if route.id == "v1-split"),
+        "plain find never takes a conditional route"
+    );
 }

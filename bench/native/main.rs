@@ -34,6 +34,7 @@ fn table(n: usize) -> &'static Table {
                 websocket: false,
                 allow_double_encoding: false,
                 retry_unsafe: false,
+                conditions: &[],
                 lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
             }
         })

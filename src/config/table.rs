@@ -76,6 +76,14 @@ pub struct Upstream {
     pub canary: Option<Canary>,
 }
 
+/// One `match` condition of a route: a request header (lower-case name) or query parameter
+/// (raw, as sent) with exactly this value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    Header(&'static str, &'static str),
+    Query(&'static str, &'static str),
+}
+
 /// `mirror = { upstream, percent }`.
 #[derive(Debug)]
 pub struct Mirror {
@@ -164,6 +172,8 @@ pub struct Route {
     pub allow_double_encoding: bool,
     /// The upstream's retries apply to non-idempotent methods (POST, PATCH) too.
     pub retry_unsafe: bool,
+    /// `match = { headers, query }`: the request must carry all of these to take this route.
+    pub conditions: &'static [Condition],
     /// Version, deprecation and sunset.
     pub lifecycle: &'static Lifecycle,
 }
@@ -178,7 +188,8 @@ impl Route {
 #[derive(Debug)]
 pub struct PathGroup {
     pub path: &'static str,
-    /// Indices into [`Table::routes`]; host-specific routes come first.
+    /// Indices into [`Table::routes`]; host-specific routes come first, then those with more
+    /// `match` conditions.
     pub routes: &'static [u16],
 }
 

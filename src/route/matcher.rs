@@ -1,7 +1,7 @@
 //! Finds the route for a request: matchit over the distinct public paths (built once per
 //! isolate), then host and method among the routes sharing that path.
 
-use crate::config::{Method, Route, Table};
+use crate::config::{Condition, Method, Route, Table};
 use matchit::{Params, Router};
 
 /// What the table says about a request.
@@ -48,12 +48,27 @@ impl RouteIndex {
     }
 
     /// Matches a normalised path. `host` is the request host, lower-case, without port.
-    /// `method` is `None` for methods no route can serve.
+    /// `method` is `None` for methods no route can serve. Routes with `match` conditions are
+    /// not considered (see [`RouteIndex::find_when`]).
     pub fn find<'p>(
         &'static self,
         method: Option<Method>,
         host: &str,
         path: &'p str,
+    ) -> Matched<'p> {
+        self.find_when(method, host, path, &|_| false)
+    }
+
+    /// [`RouteIndex::find`] where `holds` says whether the request meets a route's `match`
+    /// condition. A route whose conditions do not all hold is skipped like one for another
+    /// host; among the rest, the first in the group (host-specific, then more conditions)
+    /// that serves the method wins.
+    pub fn find_when<'p>(
+        &'static self,
+        method: Option<Method>,
+        host: &str,
+        path: &'p str,
+        holds: &dyn Fn(&Condition) -> bool,
     ) -> Matched<'p> {
         let Ok(m) = self.router.at(path) else {
             return Matched::NotFound;
@@ -62,7 +77,7 @@ impl RouteIndex {
         let mut allow: Vec<Method> = Vec::new();
         for &i in group.routes {
             let route = &self.table.routes[i as usize];
-            if route.host.is_some_and(|h| h != host) {
+            if route.host.is_some_and(|h| h != host) || !route.conditions.iter().all(holds) {
                 continue;
             }
             match method {

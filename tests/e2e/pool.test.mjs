@@ -204,3 +204,14 @@ test("a canary is forced by its header, drawn by weight and kept by a cookie", a
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(typeof lastLog("/v1/split/x").canary, "boolean");
 });
+
+test("routes on the same path are chosen by header and query values, the more specific first", async () => {
+  reset();
+  const target = async (path, headers = {}) => (await request(ctx.gw, "GET", path, { headers })).json().target;
+  assert.equal(await target("/v1/split/x?beta=1"), "b");
+  assert.equal(await target("/v1/split/x?beta=1", { "x-tenant": "acme", "x-canary": "0" }), "c");
+  assert.equal(await target("/v1/split/x?beta=2", { "x-tenant": "acme", "x-canary": "0" }), "a", "no match: the plain route");
+  assert.equal(await target("/v1/split/x?beta=1&beta=1", { "x-canary": "0" }), "a", "a repeated parameter matches nothing");
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(lastLog("/v1/split/x").route, "v1-split");
+});

@@ -8,10 +8,10 @@
 //! checks what spans kinds: files, upstreams, routes, and where policies may stand.
 
 use super::kinds::Settings;
-use super::lex::{clean, is_name, is_path_char, is_route_id};
+use super::lex::{clean, is_name, is_path_char, is_route_id, is_token_byte};
 use super::lifecycle::{self, LifecycleSettings};
 use super::schema::{
-    AnySpec, GatewayFile, LifecycleSpec, PolicyRef, PolicySpec, RouteSpec, RoutesFile,
+    AnySpec, GatewayFile, LifecycleSpec, MatchSpec, PolicyRef, PolicySpec, RouteSpec, RoutesFile,
     VersioningSpec,
 };
 pub use super::upstream::CheckedUpstream;
@@ -61,6 +61,8 @@ pub struct CheckedRoute {
     pub allow_double_encoding: bool,
     /// `retry_non_idempotent = true`: POST and PATCH may be retried too.
     pub retry_unsafe: bool,
+    /// `match`: sorted, so two routes' sets compare directly.
+    pub conditions: Vec<Condition>,
     /// The version folder (`v1`), empty for gateway.toml routes.
     pub version: String,
     /// The path as written in the route file, without the version prefix.
@@ -534,6 +536,7 @@ fn check_route(
         }
     }
 
+    let conditions = conditions(spec.match_on.as_ref(), ctx, errors);
     check_cors_placement(&out.default_policies, &policies, &out.policies, ctx, errors);
     check_cache_placement(
         &out.default_policies,
@@ -557,10 +560,82 @@ fn check_route(
         websocket: spec.websocket,
         allow_double_encoding: spec.allow_double_encoding,
         retry_unsafe: spec.retry_non_idempotent,
+        conditions,
         version,
         local_path: spec.path,
         lifecycle,
     })
+}
+
+/// A route's `match` condition.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Condition {
+    /// (lower-case name, value)
+    Header(String, String),
+    Query(String, String),
+}
+
+impl Condition {
+    fn key(&self) -> (bool, &str) {
+        match self {
+            Condition::Header(n, _) => (true, n),
+            Condition::Query(n, _) => (false, n),
+        }
+    }
+}
+
+/// Checks a route's `match` table: header names are tokens (compared lower-case), values are
+/// visible ASCII without surrounding spaces; query names are non-empty.
+fn conditions(spec: Option<&MatchSpec>, ctx: &str, errors: &mut Vec<String>) -> Vec<Condition> {
+    let Some(spec) = spec else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let value_ok =
+        |v: &str| !v.is_empty() && v.trim() == v && v.bytes().all(|b| (0x20..0x7f).contains(&b));
+    for (name, value) in &spec.headers {
+        if name.is_empty() || !name.bytes().all(is_token_byte) {
+            errors.push(format!(
+                "{ctx}: match.headers: \"{name}\" is not a header name"
+            ));
+        } else if !value_ok(value) {
+            errors.push(format!(
+                "{ctx}: match.headers.{name}: the value must be visible ASCII without surrounding spaces"
+            ));
+        } else {
+            out.push(Condition::Header(name.to_ascii_lowercase(), value.clone()));
+        }
+    }
+    for (name, value) in &spec.query {
+        if name.is_empty() || !value_ok(name) || name.contains(['&', '=']) {
+            errors.push(format!(
+                "{ctx}: match.query: \"{name}\" is not a parameter name"
+            ));
+        } else if value.contains('&') || !value.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+            errors.push(format!(
+                "{ctx}: match.query.{name}: the value must be visible ASCII, as sent (percent-encoded), without '&'"
+            ));
+        } else {
+            out.push(Condition::Query(name.clone(), value.clone()));
+        }
+    }
+    if spec.headers.is_empty() && spec.query.is_empty() {
+        errors.push(format!("{ctx}: match: set headers, query or both"));
+    }
+    out.sort();
+    out
+}
+
+/// Whether some request could meet both condition sets and neither route is the more
+/// specific: no name has different values in the two, and neither set strictly contains the
+/// other.
+fn could_both_match(a: &[Condition], b: &[Condition]) -> bool {
+    let contradict = a
+        .iter()
+        .any(|x| b.iter().any(|y| x.key() == y.key() && x != y));
+    let a_in_b = a.iter().all(|x| b.contains(x));
+    let b_in_a = b.iter().all(|y| a.contains(y));
+    !contradict && (a_in_b == b_in_a)
 }
 
 /// The position in `chain` of the first policy that `is` selects; more than one is an error.
@@ -782,9 +857,17 @@ fn group_paths(out: &mut Checked, errors: &mut Vec<String>) {
                 let o = &out.routes[other];
                 let shared: Vec<&String> =
                     r.methods.iter().filter(|m| o.methods.contains(m)).collect();
-                if o.host == r.host && !shared.is_empty() {
+                if o.host != r.host || shared.is_empty() {
+                    continue;
+                }
+                if r.conditions.is_empty() && o.conditions.is_empty() {
                     errors.push(format!(
                         "{}: route \"{}\": {} {} is already served by route \"{}\" ({})",
+                        r.file, r.id, shared[0], r.path, o.id, o.file
+                    ));
+                } else if could_both_match(&r.conditions, &o.conditions) {
+                    errors.push(format!(
+                        "{}: route \"{}\": {} {} could match the same requests as route \"{}\" ({}): give one a match value the other contradicts, or all of the other's conditions and more",
                         r.file, r.id, shared[0], r.path, o.id, o.file
                     ));
                 }

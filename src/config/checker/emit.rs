@@ -1,7 +1,7 @@
 //! Writes a [`Checked`] configuration as Rust source for `src/config/table.rs`'s types.
 //! Used by `build.rs` only; the output is `$OUT_DIR/routes.rs`.
 
-use super::check::{Checked, CheckedRoute, RewritePart};
+use super::check::{Checked, CheckedRoute, Condition, RewritePart};
 use super::dates::imf_fixdate;
 use super::lex::method_variant;
 use std::fmt::Write;
@@ -51,7 +51,7 @@ pub fn emit(c: &Checked) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "        // {}\n        Route {{ id: {:?}, path: {:?}, methods: &[{}], host: {:?}, upstream: {}, rewrite: {}, policies: &[{}], websocket: {}, allow_double_encoding: {}, retry_unsafe: {}, lifecycle: {} }},",
+            "        // {}\n        Route {{ id: {:?}, path: {:?}, methods: &[{}], host: {:?}, upstream: {}, rewrite: {}, policies: &[{}], websocket: {}, allow_double_encoding: {}, retry_unsafe: {}, conditions: &[{}], lifecycle: {} }},",
             r.file,
             r.id,
             r.path,
@@ -63,6 +63,14 @@ pub fn emit(c: &Checked) -> String {
             r.websocket,
             r.allow_double_encoding,
             r.retry_unsafe,
+            r.conditions
+                .iter()
+                .map(|c| match c {
+                    Condition::Header(n, v) => format!("Condition::Header({n:?}, {v:?})"),
+                    Condition::Query(n, v) => format!("Condition::Query({n:?}, {v:?})"),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
             lifecycle(r)
         );
     }
@@ -70,7 +78,13 @@ pub fn emit(c: &Checked) -> String {
     for (path, routes) in &c.paths {
         // Host-specific routes first, so they win over host-less ones on the same path.
         let mut routes = routes.clone();
-        routes.sort_by_key(|&i| c.routes[i].host.is_none());
+        // Then routes with more `match` conditions, so the more specific wins.
+        routes.sort_by_key(|&i| {
+            (
+                c.routes[i].host.is_none(),
+                std::cmp::Reverse(c.routes[i].conditions.len()),
+            )
+        });
         let idx: Vec<String> = routes.iter().map(|i| i.to_string()).collect();
         let _ = writeln!(
             s,

@@ -87,6 +87,9 @@ pub struct RouteSpec {
     /// request sent twice).
     #[serde(default)]
     pub retry_non_idempotent: bool,
+    /// Only requests with these header and query values take this route.
+    #[serde(rename = "match")]
+    pub match_on: Option<MatchSpec>,
     pub deprecated: Option<String>,
     pub sunset: Option<String>,
     pub successor: Option<String>,
@@ -367,4 +370,14 @@ pub struct HeaderEditsSpec {
     pub set: BTreeMap<String, String>,
     #[serde(default)]
     pub remove: Vec<String>,
+}
+
+/// A route's `match = { headers = { name = "value" }, query = { name = "value" } }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSpec {
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
 }
