@@ -215,3 +215,35 @@ test("routes on the same path are chosen by header and query values, the more sp
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(lastLog("/v1/split/x").route, "v1-split");
 });
+
+test("a service-binding target reaches a second worker without the network; unbound, it is 502", async () => {
+  const internal = {
+    name: "internal-api",
+    modules: true,
+    script: `export default { async fetch(req) {
+      return Response.json({ target: "service", url: req.url, method: req.method, body: await req.text(), id: req.headers.get("x-request-id") });
+    } }`,
+  };
+  const gw = await startGateway(
+    { ECHO_ORIGIN: ctx.a.url, POOL_A: ctx.a.url, POOL_B: ctx.b.url, POOL_C: ctx.c.url, SHADOW: ctx.shadow.url },
+    { serviceBindings: { INTERNAL_API: "internal-api" } },
+    [internal],
+  );
+  try {
+    const res = await request(gw, "GET", "/v1/internal-api/users/7?x=1");
+    assert.equal(res.status, 200, res.text);
+    const got = res.json();
+    assert.equal(got.target, "service");
+    assert.equal(new URL(got.url).pathname + new URL(got.url).search, "/users/7?x=1");
+    assert.equal(got.id, res.headers["x-request-id"], "gateway headers go through the binding");
+    const post = await request(gw, "POST", "/v1/internal-api/orders", { body: "hello", headers: { "content-length": "5" } });
+    assert.equal(post.json().body, "hello");
+    await new Promise((r) => setTimeout(r, 50));
+    const log = gw.logs.map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter((l) => l?.route === "v1-internal").at(-1);
+    assert.equal(log.target, "service:INTERNAL_API");
+  } finally {
+    await gw.close();
+  }
+  const unbound = await request(ctx.gw, "GET", "/v1/internal-api/users/7");
+  expectProblem(assert, unbound, 502, "upstream-unreachable");
+});
