@@ -387,7 +387,7 @@ impl Exchange for WorkerExchange<'_> {
             self.mirror(m, headers, &body);
         }
         let sent_at = runtime::now_ms();
-        let sent = forward::send(forward::Outgoing {
+        let (sent, tries) = forward::send(forward::Outgoing {
             upstream: index,
             path_and_query: &self.upstream_url,
             method,
@@ -401,6 +401,12 @@ impl Exchange for WorkerExchange<'_> {
         let upstream_ms = runtime::now_ms() - sent_at;
         self.ctx.upstream_ms = Some(upstream_ms);
         self.ctx.log.upstream_ms = Some(upstream_ms);
+        let last_failed = tries
+            .last()
+            .is_some_and(|t| !t.outcome.starts_with(['1', '2', '3', '4']));
+        if tries.len() > 1 || last_failed {
+            self.ctx.log.tries = Some(tries);
+        }
         let sent = sent?;
         self.ctx.log.target = Some(sent.target);
         self.ctx.log.attempts = Some(sent.attempts);

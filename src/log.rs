@@ -44,6 +44,18 @@ pub struct AccessLog {
     pub fallback: Option<&'static str>,
     /// On an upstream with a canary: whether this request went to the canary.
     pub canary: Option<bool>,
+    /// Every attempt, when there was more than one or the last failed: which target, how it
+    /// ended (a status, `connect`, `timeout` or `open`) and how long it took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tries: Option<Vec<Try>>,
+}
+
+/// One attempt upstream, for the access log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Try {
+    pub target: &'static str,
+    pub outcome: String,
+    pub ms: f64,
 }
 
 /// Milliseconds since the Unix epoch as `2026-11-22T21:53:40.069Z` (UTC). Computed here rather

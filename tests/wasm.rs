@@ -171,10 +171,14 @@ async fn closed_port_is_upstream_unreachable() {
         retryable: false,
         env: &env,
     })
-    .await
-    .err()
-    .unwrap();
-    assert_eq!(err, GatewayError::UpstreamUnreachable { upstream: "users" });
+    .await;
+    let (sent, tries) = err;
+    assert_eq!(
+        sent.err(),
+        Some(GatewayError::UpstreamUnreachable { upstream: "users" })
+    );
+    assert_eq!(tries.len(), 1);
+    assert_eq!(tries[0].outcome, "connect");
 }
 
 #[wasm_bindgen_test]

@@ -54,6 +54,7 @@ pub fn start(ctx: &worker::Context, r: Refresh) {
             env: &r.env,
         })
         .await
+        .0
         .map(|sent| sent.response);
         let now = runtime::now_ms() as u64;
         match sent {

@@ -8,6 +8,7 @@ use super::resolve::cached_origin;
 use super::retry::{self, Attempt, FailureSet};
 use crate::config::{Fallback, TargetAddr, Upstream};
 use crate::error::GatewayError;
+use crate::log::Try;
 use crate::route::RouteIndex;
 use crate::runtime;
 use crate::runtime::io::{self, FetchFailure};
@@ -58,7 +59,7 @@ pub struct Sent {
 /// settings, the isolate's retry budget and the deadline; the fallback when the pool fails
 /// or is open. Redirects are never followed. Each attempt's timeout covers the wait for
 /// response headers; the body then streams without a limit.
-pub async fn send(out: Outgoing<'_>) -> Result<Sent, GatewayError> {
+pub async fn send(out: Outgoing<'_>) -> (Result<Sent, GatewayError>, Vec<Try>) {
     let table = RouteIndex::global().table();
     let up = &table.upstreams[out.upstream];
     let started = runtime::now_ms();
@@ -69,6 +70,7 @@ pub async fn send(out: Outgoing<'_>) -> Result<Sent, GatewayError> {
         _ => 0,
     };
     let mut tried = Vec::new();
+    let mut tries = Vec::new();
     let mut attempts = 0;
     let result = loop {
         let now = runtime::now_ms();
@@ -84,10 +86,15 @@ pub async fn send(out: Outgoing<'_>) -> Result<Sent, GatewayError> {
         let target = match with_pool(out.upstream, up, |p| p.choose(up, hash_key, &tried, now, r)) {
             Choice::Target(i) => i,
             Choice::AllOpen { retry_after_s } => {
+                tries.push(Try {
+                    target: up.name,
+                    outcome: "open".into(),
+                    ms: 0.0,
+                });
                 break Err(GatewayError::UpstreamUnavailable {
                     upstream: up.name,
                     retry_after_s,
-                })
+                });
             }
         };
         tried.push(target);
@@ -96,6 +103,11 @@ pub async fn send(out: Outgoing<'_>) -> Result<Sent, GatewayError> {
         let sent = attempt(&out, up, target, timeout).await;
         let ending = ending(&sent);
         let done = runtime::now_ms();
+        tries.push(Try {
+            target: up.targets[target].id,
+            outcome: outcome(ending),
+            ms: done - now,
+        });
         let breaker_failure = up.breaker.is_some_and(|b| b.on.contains(ending));
         with_pool(out.upstream, up, |p| {
             p.record(target, breaker_failure, done)
@@ -137,16 +149,26 @@ pub async fn send(out: Outgoing<'_>) -> Result<Sent, GatewayError> {
     if failed {
         if let Some(fallback) = &up.fallback {
             if let Some(sent) = fall_back(fallback, &out, attempts).await {
-                return Ok(sent);
+                return (Ok(sent), tries);
             }
         }
     }
-    result.map(|(response, target)| Sent {
+    let result = result.map(|(response, target)| Sent {
         response,
         target: up.targets[target].id,
         attempts,
         fallback: None,
-    })
+    });
+    (result, tries)
+}
+
+/// An attempt's ending as the access log writes it.
+fn outcome(a: Attempt) -> String {
+    match a {
+        Attempt::Connect => "connect".into(),
+        Attempt::Timeout => "timeout".into(),
+        Attempt::Status(s) => s.to_string(),
+    }
 }
 
 /// The statuses after which the fallback answers instead: those the retries or the breaker

@@ -73,6 +73,7 @@ test("a weighted pool splits traffic 3:1 and the access log names the target", a
   const log = lastLog("/v1/pool/items/39");
   assert.ok([ctx.a.url, ctx.b.url].includes(log.target) || ["${POOL_A}", "${POOL_B}"].includes(log.target), JSON.stringify(log));
   assert.equal(log.attempts, 1);
+  assert.equal(log.tries, undefined, "one good attempt: no tries list");
 });
 
 test("a GET that fails is retried on the other target; a POST is not", async () => {
@@ -87,6 +88,8 @@ test("a GET that fails is retried on the other target; a POST is not", async () 
   const retried = ctx.gw.logs.map((l) => { try { return JSON.parse(l); } catch { return null; } })
     .filter((l) => l?.path?.startsWith("/v1/pool/g/") && l.attempts === 2);
   assert.equal(retried.length, 1, "the retried request logs 2 attempts");
+  assert.deepEqual(retried[0].tries.map((t) => t.outcome), ["503", "200"], "each try is logged");
+  assert.equal(retried[0].tries[0].target, "${POOL_B}");
 
   reset();
   ctx.b.mode = "503";
