@@ -6,7 +6,7 @@
 //
 // Environment: BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_DURATION seconds (10),
 // BENCH_WARMUP seconds (3), BENCH_ROUNDS (3), BENCH_COLD_STARTS (5),
-// BENCH_SCENARIOS (S1,S2,S3,A1,A2,A3,A4,A5,R1,C1),
+// BENCH_SCENARIOS (S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,C1),
 // BENCH_SKIP_NATIVE=1 skips the criterion micro-benchmarks.
 // BENCH_BEFORE_BUILD=<dir> adds "gatehouse-before" to every scenario that runs "gatehouse": the
 // `wrangler deploy --dry-run --outdir <dir>` output of another commit (built with
@@ -40,12 +40,12 @@ const opt = {
   warmup: Number(process.env.BENCH_WARMUP ?? 3),
   rounds: Number(process.env.BENCH_ROUNDS ?? 3),
   coldStarts: Number(process.env.BENCH_COLD_STARTS ?? 5),
-  scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A2,A3,A4,A5,R1,C1").split(","),
+  scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,C1").split(","),
   native: process.env.BENCH_SKIP_NATIVE !== "1",
   beforeBuild: process.env.BENCH_BEFORE_BUILD,
 };
 
-const PORTS = { origin: 18080, nginx: 18081, "js-minimal": 18082, gatehouse: 18083, hono: 18084, "gatehouse-nocache": 18085, "gatehouse-leased": 18086, "gatehouse-uncached": 18087, "gatehouse-before": 18088 };
+const PORTS = { origin: 18080, nginx: 18081, "js-minimal": 18082, gatehouse: 18083, hono: 18084, "gatehouse-nocache": 18085, "gatehouse-leased": 18086, "gatehouse-uncached": 18087, "gatehouse-before": 18088, "gatehouse-s1": 18089 };
 const ALL_SYSTEMS = ["origin", "js-minimal", "gatehouse", "hono", "nginx"];
 const S3_ROUTES = 1000;
 
@@ -91,6 +91,7 @@ const SCENARIOS = [
   { id: "A4", title: "EdDSA JWT (JWKS)", variant: "small", method: "GET", path: "/v1/jwt/users/42", paths: NOCACHE("/v1/jwt-nocache/users/42"), headers: bearer("EdDSA"), systems: JWT_SYSTEMS, credential: true, expect: "Ada" },
   { id: "A5", title: "API key (SHA-256 + KV lookup)", variant: "small", method: "GET", path: "/v1/key/users/42", headers: { "x-api-key": AUTH.apiKey }, systems: ["gatehouse", "hono"], credential: true, expect: "Ada" },
   { id: "R1", title: "rate limit per client (fixed window, never exceeded): exact vs leased vs hono + DO", variant: "small", method: "GET", path: "/v1/rl-exact/users/42", paths: { "gatehouse-leased": "/v1/rl-leased/users/42", hono: "/v1/rl/users/42" }, headers: { "x-client": "bench-client" }, systems: ["gatehouse", "gatehouse-leased", "hono"], expect: "Ada", expectHeader: "ratelimit" },
+  { id: "L1", title: "S1 through a two-target pool with retries and a breaker, nothing failing", variant: "small", method: "GET", path: "/v1/pool/users/42", paths: { "gatehouse-s1": "/v1/users/42", hono: "/v1/users/42" }, systems: ["gatehouse", "gatehouse-s1", "hono"], expect: "Ada" },
   { id: "C1", title: "cache hit: gatehouse cache policy vs hono/cache vs the uncached proxy path", variant: "small", method: "GET", path: "/v1/cached/users/42", paths: { "gatehouse-uncached": "/v1/users/42", hono: "/v1/cached/users/42", origin: "/internal/users/42" }, systems: ["origin", "gatehouse", "gatehouse-uncached", "hono"], expect: "Ada", expectHit: { gatehouse: ["cache-status", /; hit;/] } },
 ].filter((s) => opt.scenarios.includes(s.id));
 
@@ -502,7 +503,9 @@ function markdown(report) {
     const vsUncached = u ? ` Cache hit / uncached proxy (gatehouse): throughput ${ratio(g.rps, u.rps)}x, CPU ${ratio(g.cpu_us_per_req, u.cpu_us_per_req)}x.` : "";
     const l = r["gatehouse-leased"];
     const vsLeased = l ? ` gatehouse-leased / hono: throughput ${ratio(l.rps, h.rps)}x, p99 ${ratio(l.p99_ms, h.p99_ms)}x, CPU ${ratio(l.cpu_us_per_req, h.cpu_us_per_req)}x; leased / exact: throughput ${ratio(l.rps, g.rps)}x, CPU ${ratio(l.cpu_us_per_req, g.cpu_us_per_req)}x.` : "";
-    lines.push("", `${vsJs}gatehouse / hono: throughput ${ratio(g.rps, h.rps)}x, p99 ${ratio(g.p99_ms, h.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, h.cpu_us_per_req)}x.${vsNocache}${vsLeased}${vsUncached}`);
+    const p = r["gatehouse-s1"];
+    const vsPlain = p ? ` Pool route / plain S1 route (gatehouse): throughput ${ratio(g.rps, p.rps)}x, CPU ${ratio(g.cpu_us_per_req, p.cpu_us_per_req)}x.` : "";
+    lines.push("", `${vsJs}gatehouse / hono: throughput ${ratio(g.rps, h.rps)}x, p99 ${ratio(g.p99_ms, h.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, h.cpu_us_per_req)}x.${vsNocache}${vsLeased}${vsUncached}${vsPlain}`);
   }
   const s = report.sizes;
   lines.push("", "### Size and cold start", "");
