@@ -209,7 +209,8 @@ pub fn after_upstream(
         return Ok(answer);
     }
     if let Some(resp) = result.as_ref().ok().and_then(Answer::source) {
-        let (label, headers) = step.finish(x.worker_ctx, resp, &x.inbound);
+        let from_fallback = x.ctx.log.fallback.is_some();
+        let (label, headers) = step.finish(x.worker_ctx, resp, &x.inbound, from_fallback);
         x.ctx.log.cache = Some(label);
         x.ctx.response_headers.extend(headers);
     }
@@ -294,19 +295,30 @@ impl CacheStep {
         }
     }
 
-    /// Stores the origin's response when allowed; answers the access log's `cache` label and
-    /// the headers to add (`Cache-Status`, and `Age` when the origin sent none).
+    /// Stores the origin's response when allowed (never a fallback's: a degraded answer must
+    /// not outlive the outage); answers the access log's `cache` label and the headers to add
+    /// (`Cache-Status`, and `Age` when the origin sent none).
     pub fn finish(
         &self,
         ctx: &worker::Context,
         resp: &Response,
         inbound: &Headers,
+        from_fallback: bool,
     ) -> (&'static str, Vec<(&'static str, String)>) {
         let pending = self
             .pending
             .as_ref()
             .or(self.stale.as_ref().map(|s| &s.pending));
         let (label, cache_status) = match (&self.gens, pending) {
+            (Some(_), Some(pending)) if from_fallback => (
+                "miss",
+                status::header(&Outcome::Forwarded {
+                    fwd: pending.fwd,
+                    fwd_status: resp.status(),
+                    stored: false,
+                    detail: Some("fallback"),
+                }),
+            ),
             (Some(g), Some(pending)) => {
                 let now = runtime::now_ms() as u64;
                 let outcome = adapter::store(ctx, pending, self.policy, resp, inbound, g, now);

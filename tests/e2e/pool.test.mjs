@@ -250,3 +250,20 @@ test("a service-binding target reaches a second worker without the network; unbo
   const unbound = await request(ctx.gw, "GET", "/v1/internal-api/users/7");
   expectProblem(assert, unbound, 502, "upstream-unreachable");
 });
+
+test("a fallback upstream answers when the pool fails, and its answer is never cached", async () => {
+  reset();
+  ctx.c.mode = "503";
+  const degraded = await request(ctx.gw, "GET", "/v1/spare/report");
+  assert.equal(degraded.status, 200);
+  assert.equal(degraded.json().target, "b");
+  assert.equal(degraded.headers["x-gatehouse-fallback"], "split-next");
+  assert.match(degraded.headers["cache-status"], /fwd=uri-miss; fwd-status=200; detail=fallback$/);
+  ctx.c.mode = "ok";
+  const fresh = await request(ctx.gw, "GET", "/v1/spare/report");
+  assert.equal(fresh.json().target, "c", "the fallback's answer was not stored");
+  assert.match(fresh.headers["cache-status"], /stored/);
+  const hit = await request(ctx.gw, "GET", "/v1/spare/report");
+  assert.equal(hit.json().target, "c");
+  assert.match(hit.headers["cache-status"], /; hit;/);
+});
