@@ -12,10 +12,10 @@ use super::lex::{clean, is_name, is_path_char, is_route_id, is_token_byte};
 use super::lifecycle::{self, LifecycleSettings};
 use super::schema::{
     AnySpec, GatewayFile, LifecycleSpec, MatchSpec, PolicyRef, PolicySpec, RouteSpec, RoutesFile,
-    VersioningSpec,
+    UpstreamSpec, VersioningSpec,
 };
+use super::upstream::CheckedFallback;
 pub use super::upstream::CheckedUpstream;
-use super::upstream::{CheckedFallback, UpstreamSpec};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 

@@ -381,3 +381,90 @@ pub struct MatchSpec {
     #[serde(default)]
     pub query: BTreeMap<String, String>,
 }
+
+/// `[upstreams.<name>]`: a pool of targets and how requests reach them (checked by
+/// `upstream.rs`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSpec {
+    /// One target: `http(s)://host[:port][/base-path]`, `${VAR}` parts from wrangler vars.
+    pub url: Option<String>,
+    /// A pool.
+    pub targets: Option<Vec<TargetSpec>>,
+    /// `"round-robin"` (default), `"random"` or `"hash"`.
+    pub balance: Option<String>,
+    /// With `balance = "hash"`: `header:<name>`, `cookie:<name>`, `claim:<name>`, `consumer`
+    /// or `ip`.
+    pub hash_on: Option<String>,
+    pub timeout: Option<String>,
+    pub deadline: Option<String>,
+    pub retries: Option<RetriesSpec>,
+    pub breaker: Option<BreakerSpec>,
+    pub fallback: Option<FallbackSpec>,
+    pub mirror: Option<MirrorSpec>,
+    pub canary: Option<CanarySpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MirrorSpec {
+    pub upstream: String,
+    /// Share of requests copied, 0-100 (default 100).
+    pub percent: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanarySpec {
+    pub upstream: String,
+    pub percent: f64,
+    /// Forcing header (default `x-canary`).
+    pub header: Option<String>,
+    /// Forcing cookie.
+    pub cookie: Option<String>,
+    /// `cookie:<name>` (default `cookie:gatehouse_canary`) or a `hash_on` key.
+    pub sticky: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    pub url: Option<String>,
+    /// A service binding's name (wrangler.toml `[[services]]`).
+    pub service: Option<String>,
+    pub weight: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetriesSpec {
+    pub attempts: u8,
+    pub on: Option<Vec<toml::Value>>,
+    pub backoff: Option<String>,
+    pub max_backoff: Option<String>,
+    /// Retries per isolate as a share of its recent requests, e.g. `"20%"`.
+    pub budget: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerSpec {
+    pub failures: Option<u32>,
+    pub error_ratio: Option<f64>,
+    pub window: Option<String>,
+    pub min_requests: Option<u32>,
+    pub open: Option<String>,
+    pub max_open: Option<String>,
+    pub probes: Option<u32>,
+    pub on: Option<Vec<toml::Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FallbackSpec {
+    pub upstream: Option<String>,
+    pub status: Option<u16>,
+    pub json: Option<String>,
+    pub body: Option<String>,
+    pub content_type: Option<String>,
+}

@@ -4,7 +4,7 @@
 
 use super::lex::{check_url, parse_duration_ms, UrlPart};
 use super::rust::url_parts;
-use serde::Deserialize;
+use super::schema::{BreakerSpec, CanarySpec, FallbackSpec, MirrorSpec, RetriesSpec, UpstreamSpec};
 
 /// Timeout used when an upstream sets none.
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
@@ -12,40 +12,6 @@ const MAX_DURATION_MS: u64 = 10 * 60 * 1000;
 const MAX_TARGETS: usize = 16;
 const MAX_WEIGHT: u32 = 1_000;
 const MAX_RETRIES: u8 = 5;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpstreamSpec {
-    /// One target: `http(s)://host[:port][/base-path]`, `${VAR}` parts from wrangler vars.
-    pub url: Option<String>,
-    /// A pool.
-    pub targets: Option<Vec<TargetSpec>>,
-    /// `"round-robin"` (default), `"random"` or `"hash"`.
-    pub balance: Option<String>,
-    /// With `balance = "hash"`: `header:<name>`, `cookie:<name>`, `claim:<name>`, `consumer`
-    /// or `ip`.
-    pub hash_on: Option<String>,
-    pub timeout: Option<String>,
-    pub deadline: Option<String>,
-    pub retries: Option<RetriesSpec>,
-    pub breaker: Option<BreakerSpec>,
-    pub fallback: Option<FallbackSpec>,
-    pub mirror: Option<MirrorSpec>,
-    pub canary: Option<CanarySpec>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CanarySpec {
-    pub upstream: String,
-    pub percent: f64,
-    /// Forcing header (default `x-canary`).
-    pub header: Option<String>,
-    /// Forcing cookie.
-    pub cookie: Option<String>,
-    /// `cookie:<name>` (default `cookie:gatehouse_canary`) or a `hash_on` key.
-    pub sticky: Option<String>,
-}
 
 /// `canary = { ... }`, checked.
 #[derive(Debug)]
@@ -56,57 +22,6 @@ pub struct CheckedCanary {
     pub cookie: Option<String>,
     /// `cookie:<name>` or a `hash_on` key.
     pub sticky: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MirrorSpec {
-    pub upstream: String,
-    /// Share of requests copied, 0-100 (default 100).
-    pub percent: Option<f64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TargetSpec {
-    pub url: Option<String>,
-    /// A service binding's name (wrangler.toml `[[services]]`).
-    pub service: Option<String>,
-    pub weight: Option<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RetriesSpec {
-    pub attempts: u8,
-    pub on: Option<Vec<toml::Value>>,
-    pub backoff: Option<String>,
-    pub max_backoff: Option<String>,
-    /// Retries per isolate as a share of its recent requests, e.g. `"20%"`.
-    pub budget: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BreakerSpec {
-    pub failures: Option<u32>,
-    pub error_ratio: Option<f64>,
-    pub window: Option<String>,
-    pub min_requests: Option<u32>,
-    pub open: Option<String>,
-    pub max_open: Option<String>,
-    pub probes: Option<u32>,
-    pub on: Option<Vec<toml::Value>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FallbackSpec {
-    pub upstream: Option<String>,
-    pub status: Option<u16>,
-    pub json: Option<String>,
-    pub body: Option<String>,
-    pub content_type: Option<String>,
 }
 
 #[derive(Debug)]
@@ -317,171 +232,15 @@ impl CheckedUpstream {
             None => None,
             Some(d) => Some(duration("deadline", Some(d), 0)?),
         };
-        let retries = match &spec.retries {
-            None => None,
-            Some(r) => {
-                if !(1..=MAX_RETRIES).contains(&r.attempts) {
-                    return Err(format!("retries.attempts must be 1 to {MAX_RETRIES}"));
-                }
-                let backoff_ms = duration("retries.backoff", r.backoff.as_deref(), 25)?;
-                let max_backoff_ms =
-                    duration("retries.max_backoff", r.max_backoff.as_deref(), 1_000)?;
-                if max_backoff_ms < backoff_ms {
-                    return Err("retries.max_backoff must not be below retries.backoff".into());
-                }
-                let budget_percent = match r.budget.as_deref() {
-                    None => 20,
-                    Some(b) => b
-                        .strip_suffix('%')
-                        .and_then(|n| n.parse::<u8>().ok())
-                        .filter(|n| *n <= 100)
-                        .ok_or_else(|| {
-                            format!("retries.budget \"{b}\": use a percentage, e.g. \"20%\"")
-                        })?,
-                };
-                Some(CheckedRetries {
-                    attempts: r.attempts,
-                    on: failures("retries.on", r.on.as_deref())?,
-                    backoff_ms,
-                    max_backoff_ms,
-                    budget_percent,
-                })
-            }
-        };
-        let breaker = match &spec.breaker {
-            None => None,
-            Some(b) => {
-                let error_ratio = match b.error_ratio {
-                    Some(r) if !(r > 0.0 && r <= 1.0) => {
-                        return Err("breaker.error_ratio must be above 0 and at most 1".into())
-                    }
-                    r => r,
-                };
-                let failures_n = b
-                    .failures
-                    .unwrap_or(if error_ratio.is_some() { 0 } else { 5 });
-                let open_ms = duration("breaker.open", b.open.as_deref(), 5_000)?;
-                let max_open_ms = duration("breaker.max_open", b.max_open.as_deref(), 60_000)?;
-                if max_open_ms < open_ms {
-                    return Err("breaker.max_open must not be below breaker.open".into());
-                }
-                let probes = b.probes.unwrap_or(1);
-                if !(1..=10).contains(&probes) {
-                    return Err("breaker.probes must be 1 to 10".into());
-                }
-                if failures_n == 0 && error_ratio.is_none() {
-                    return Err("breaker: set failures, error_ratio or both".into());
-                }
-                Some(CheckedBreaker {
-                    failures: failures_n,
-                    error_ratio,
-                    window_ms: duration("breaker.window", b.window.as_deref(), 10_000)?,
-                    min_requests: b.min_requests.unwrap_or(20).max(1),
-                    open_ms,
-                    max_open_ms,
-                    probes,
-                    on: failures("breaker.on", b.on.as_deref())?,
-                })
-            }
-        };
-        let fallback = match &spec.fallback {
-            None => None,
-            Some(f) => Some(match (&f.upstream, f.status) {
-                (Some(u), None) if f.json.is_none() && f.body.is_none() => {
-                    if u == name {
-                        return Err("fallback.upstream must be another upstream".into());
-                    }
-                    CheckedFallback::Upstream(u.clone())
-                }
-                (None, Some(status)) => {
-                    if !(200..=599).contains(&status) {
-                        return Err("fallback.status must be 200 to 599".into());
-                    }
-                    let (body, default_type) = match (&f.json, &f.body) {
-                        (Some(j), None) => {
-                            serde_json::from_str::<serde_json::Value>(j)
-                                .map_err(|e| format!("fallback.json is not JSON: {e}"))?;
-                            (j.clone(), "application/json")
-                        }
-                        (None, Some(b)) => (b.clone(), "text/plain; charset=utf-8"),
-                        (None, None) => (String::new(), "text/plain; charset=utf-8"),
-                        (Some(_), Some(_)) => {
-                            return Err("fallback: set json or body, not both".into())
-                        }
-                    };
-                    CheckedFallback::Static {
-                        status,
-                        content_type: f
-                            .content_type
-                            .clone()
-                            .unwrap_or_else(|| default_type.to_string()),
-                        body,
-                    }
-                }
-                _ => {
-                    return Err(
-                        "fallback: set upstream, or status with json or body (not both)".into(),
-                    )
-                }
-            }),
-        };
-        let mirror = match &spec.mirror {
-            None => None,
-            Some(m) => {
-                let percent = m.percent.unwrap_or(100.0);
-                if !(percent > 0.0 && percent <= 100.0) {
-                    return Err("mirror.percent must be above 0 and at most 100".into());
-                }
-                if m.upstream == name {
-                    return Err("mirror.upstream must be another upstream".into());
-                }
-                Some((m.upstream.clone(), percent))
-            }
-        };
-        let canary = match &spec.canary {
-            None => None,
-            Some(c) => {
-                if !(0.0..=100.0).contains(&c.percent) {
-                    return Err("canary.percent must be 0 to 100".into());
-                }
-                if c.upstream == name {
-                    return Err("canary.upstream must be another upstream".into());
-                }
-                let header = c.header.clone().unwrap_or_else(|| "x-canary".into());
-                if header.is_empty()
-                    || !header
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                {
-                    return Err(format!("canary.header \"{header}\" is not a header name"));
-                }
-                let cookie_ok = |n: &str| {
-                    !n.is_empty()
-                        && n.bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-                };
-                if let Some(k) = &c.cookie {
-                    if !cookie_ok(k) {
-                        return Err(format!("canary.cookie \"{k}\" is not a cookie name"));
-                    }
-                }
-                let sticky = match c.sticky.as_deref() {
-                    None => "cookie:gatehouse_canary".to_string(),
-                    Some(s) => match s.strip_prefix("cookie:") {
-                        Some(n) if cookie_ok(n) => s.to_string(),
-                        Some(_) => return Err(format!("canary.sticky \"{s}\": not a cookie name")),
-                        None => hash_on(s).map_err(|e| format!("canary.sticky: {e}"))?,
-                    },
-                };
-                Some(CheckedCanary {
-                    upstream: c.upstream.clone(),
-                    percent: c.percent,
-                    header: header.to_ascii_lowercase(),
-                    cookie: c.cookie.clone(),
-                    sticky,
-                })
-            }
-        };
+        let retries = spec.retries.as_ref().map(retries).transpose()?;
+        let breaker = spec.breaker.as_ref().map(breaker).transpose()?;
+        let fallback = spec
+            .fallback
+            .as_ref()
+            .map(|f| fallback(f, name))
+            .transpose()?;
+        let mirror = spec.mirror.as_ref().map(|m| mirror(m, name)).transpose()?;
+        let canary = spec.canary.as_ref().map(|c| canary(c, name)).transpose()?;
         Ok(CheckedUpstream {
             canary,
             mirror,
@@ -587,4 +346,157 @@ impl CheckedUpstream {
             self.deadline_ms
         )
     }
+}
+
+/// `retries = { ... }`.
+fn retries(r: &RetriesSpec) -> Result<CheckedRetries, String> {
+    if !(1..=MAX_RETRIES).contains(&r.attempts) {
+        return Err(format!("retries.attempts must be 1 to {MAX_RETRIES}"));
+    }
+    let backoff_ms = duration("retries.backoff", r.backoff.as_deref(), 25)?;
+    let max_backoff_ms = duration("retries.max_backoff", r.max_backoff.as_deref(), 1_000)?;
+    if max_backoff_ms < backoff_ms {
+        return Err("retries.max_backoff must not be below retries.backoff".into());
+    }
+    let budget_percent = match r.budget.as_deref() {
+        None => 20,
+        Some(b) => b
+            .strip_suffix('%')
+            .and_then(|n| n.parse::<u8>().ok())
+            .filter(|n| *n <= 100)
+            .ok_or_else(|| format!("retries.budget \"{b}\": use a percentage, e.g. \"20%\""))?,
+    };
+    Ok(CheckedRetries {
+        attempts: r.attempts,
+        on: failures("retries.on", r.on.as_deref())?,
+        backoff_ms,
+        max_backoff_ms,
+        budget_percent,
+    })
+}
+
+/// `breaker = { ... }`.
+fn breaker(b: &BreakerSpec) -> Result<CheckedBreaker, String> {
+    let error_ratio = match b.error_ratio {
+        Some(r) if !(r > 0.0 && r <= 1.0) => {
+            return Err("breaker.error_ratio must be above 0 and at most 1".into())
+        }
+        r => r,
+    };
+    let failures_n = b
+        .failures
+        .unwrap_or(if error_ratio.is_some() { 0 } else { 5 });
+    let open_ms = duration("breaker.open", b.open.as_deref(), 5_000)?;
+    let max_open_ms = duration("breaker.max_open", b.max_open.as_deref(), 60_000)?;
+    if max_open_ms < open_ms {
+        return Err("breaker.max_open must not be below breaker.open".into());
+    }
+    let probes = b.probes.unwrap_or(1);
+    if !(1..=10).contains(&probes) {
+        return Err("breaker.probes must be 1 to 10".into());
+    }
+    if failures_n == 0 && error_ratio.is_none() {
+        return Err("breaker: set failures, error_ratio or both".into());
+    }
+    Ok(CheckedBreaker {
+        failures: failures_n,
+        error_ratio,
+        window_ms: duration("breaker.window", b.window.as_deref(), 10_000)?,
+        min_requests: b.min_requests.unwrap_or(20).max(1),
+        open_ms,
+        max_open_ms,
+        probes,
+        on: failures("breaker.on", b.on.as_deref())?,
+    })
+}
+
+/// `mirror = { ... }`: (upstream name, percent).
+fn mirror(m: &MirrorSpec, name: &str) -> Result<(String, f64), String> {
+    let percent = m.percent.unwrap_or(100.0);
+    if !(percent > 0.0 && percent <= 100.0) {
+        return Err("mirror.percent must be above 0 and at most 100".into());
+    }
+    if m.upstream == name {
+        return Err("mirror.upstream must be another upstream".into());
+    }
+    Ok((m.upstream.clone(), percent))
+}
+
+/// `canary = { ... }`.
+fn canary(c: &CanarySpec, name: &str) -> Result<CheckedCanary, String> {
+    if !(0.0..=100.0).contains(&c.percent) {
+        return Err("canary.percent must be 0 to 100".into());
+    }
+    if c.upstream == name {
+        return Err("canary.upstream must be another upstream".into());
+    }
+    let header = c.header.clone().unwrap_or_else(|| "x-canary".into());
+    if header.is_empty()
+        || !header
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(format!("canary.header \"{header}\" is not a header name"));
+    }
+    let cookie_ok = |n: &str| {
+        !n.is_empty()
+            && n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    };
+    if let Some(k) = &c.cookie {
+        if !cookie_ok(k) {
+            return Err(format!("canary.cookie \"{k}\" is not a cookie name"));
+        }
+    }
+    let sticky = match c.sticky.as_deref() {
+        None => "cookie:gatehouse_canary".to_string(),
+        Some(s) => match s.strip_prefix("cookie:") {
+            Some(n) if cookie_ok(n) => s.to_string(),
+            Some(_) => return Err(format!("canary.sticky \"{s}\": not a cookie name")),
+            None => hash_on(s).map_err(|e| format!("canary.sticky: {e}"))?,
+        },
+    };
+    Ok(CheckedCanary {
+        upstream: c.upstream.clone(),
+        percent: c.percent,
+        header: header.to_ascii_lowercase(),
+        cookie: c.cookie.clone(),
+        sticky,
+    })
+}
+
+/// `fallback = { ... }`.
+fn fallback(f: &FallbackSpec, name: &str) -> Result<CheckedFallback, String> {
+    Ok(match (&f.upstream, f.status) {
+        (Some(u), None) if f.json.is_none() && f.body.is_none() => {
+            if u == name {
+                return Err("fallback.upstream must be another upstream".into());
+            }
+            CheckedFallback::Upstream(u.clone())
+        }
+        (None, Some(status)) => {
+            if !(200..=599).contains(&status) {
+                return Err("fallback.status must be 200 to 599".into());
+            }
+            let (body, default_type) = match (&f.json, &f.body) {
+                (Some(j), None) => {
+                    serde_json::from_str::<serde_json::Value>(j)
+                        .map_err(|e| format!("fallback.json is not JSON: {e}"))?;
+                    (j.clone(), "application/json")
+                }
+                (None, Some(b)) => (b.clone(), "text/plain; charset=utf-8"),
+                (None, None) => (String::new(), "text/plain; charset=utf-8"),
+                (Some(_), Some(_)) => return Err("fallback: set json or body, not both".into()),
+            };
+            CheckedFallback::Static {
+                status,
+                content_type: f
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| default_type.to_string()),
+                body,
+            }
+        }
+        _ => return Err("fallback: set upstream, or status with json or body (not both)".into()),
+    })
 }
