@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Proves the build itself (not only the checker's unit tests) rejects a broken routes/: copies
-# the example routes, breaks them (seven ways), and expects `cargo check` to fail with the exact message.
+# the example routes, breaks them (nine ways), and expects `cargo check` to fail with the exact message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -46,6 +46,14 @@ expect_failure "a credentialed cors policy for any origin" 'routes/gateway.toml:
 reset
 sed -i 's/^sunset = "2030-12-31T00:00:00Z"/sunset = "2026-01-01T00:00:00Z"/' "$tmp/routes/v1/version.toml"
 expect_failure "a sunset before the deprecation" 'routes/v1/version.toml: sunset must be later than deprecated'
+
+reset
+sed -i 's/^match = { query = { beta = "1" } }$/match = { headers = { "x-plan" = "gold" } }/' "$tmp/routes/v1/pool.toml"
+expect_failure "two routes a request could meet together" 'routes/v1/pool.toml: route "v1-split-acme-beta": GET /v1/split/{*rest} could match the same requests as route "v1-split-beta"'
+
+reset
+sed -i 's/^fallback = { upstream = "split-next" }$/fallback = { upstream = "spare" }/' "$tmp/routes/gateway.toml"
+expect_failure "a fallback to an undefined upstream" 'routes/gateway.toml: upstream "with-spare": fallback.upstream "spare" is not defined'
 
 # And the unbroken copy builds (so the failures above are about the breakage, not the setup).
 reset

@@ -518,3 +518,43 @@ mod canary_split {
         );
     }
 }
+
+mod hash_keys {
+    use gatehouse::auth::Identity;
+    use gatehouse::config::HashOn;
+    use gatehouse::upstream::hash_key::hash_key;
+
+    fn headers(name: &str) -> Option<String> {
+        match name {
+            "x-user" => Some("alice".into()),
+            "cookie" => Some("sid=abc; theme=dark; dup=1; dup=2".into()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_hash_key_comes_from_a_header_cookie_claim_consumer_or_ip() {
+        let claims = serde_json::json!({ "sub": "u-1", "org": "acme", "tier": 3 });
+        let identity =
+            Identity::from_claims("user-jwt", "sub", claims.as_object().unwrap().clone());
+        let key = |on| hash_key(on, headers, Some(&identity), Some("203.0.113.9"));
+        assert_eq!(key(HashOn::Header("x-user")).as_deref(), Some("alice"));
+        assert_eq!(key(HashOn::Header("x-absent")), None);
+        assert_eq!(key(HashOn::Cookie("sid")).as_deref(), Some("abc"));
+        assert_eq!(
+            key(HashOn::Cookie("dup")),
+            None,
+            "a cookie set twice is no key"
+        );
+        assert_eq!(key(HashOn::Claim("org")).as_deref(), Some("acme"));
+        assert_eq!(key(HashOn::Claim("tier")).as_deref(), Some("3"));
+        assert_eq!(key(HashOn::Consumer).as_deref(), Some("user-jwt:u-1"));
+        assert_eq!(key(HashOn::Ip).as_deref(), Some("203.0.113.9"));
+        assert_eq!(
+            hash_key(HashOn::Claim("org"), headers, None, None),
+            None,
+            "anonymous"
+        );
+        assert_eq!(hash_key(HashOn::Ip, headers, None, None), None);
+    }
+}

@@ -14,6 +14,8 @@ pub const GATEWAY_OWNED_HEADERS: &[&str] = &[
     "x-real-ip",
     "server-timing",
     "host",
+    // Marks mirrored copies (upstream `mirror`); a client's own copy never reaches an origin.
+    "x-gatehouse-mirror",
 ];
 
 /// Hop-by-hop headers (RFC 9110 section 7.6.1 plus legacy ones): never forwarded either way.

@@ -13,7 +13,7 @@ function startTarget(name) {
     let body = "";
     req.on("data", (d) => (body += d));
     req.on("end", () => {
-      t.hits.push({ method: req.method, url: req.url, body });
+      t.hits.push({ method: req.method, url: req.url, body, headers: req.headers });
       if (t.mode === "503") {
         res.writeHead(503, { "content-type": "text/plain" });
         return res.end("down");
@@ -174,11 +174,15 @@ test("when every target is open the answer is 503 upstream-unavailable with Retr
 
 test("the mirror receives a copy after the response, and a hanging mirror does not slow the client", async () => {
   reset();
-  const res = await request(ctx.gw, "GET", "/v1/sticky/mirrored?x=1", { headers: { "x-user": "alice" } });
+  const res = await request(ctx.gw, "GET", "/v1/sticky/mirrored?x=1", { headers: { "x-user": "alice", "x-gatehouse-mirror": "1" } });
   assert.equal(res.status, 200);
   for (let i = 0; i < 50 && ctx.shadow.hits.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(ctx.shadow.hits.length, 1);
   assert.equal(ctx.shadow.hits[0].url, "/mirrored?x=1");
+  assert.equal(ctx.shadow.hits[0].headers["x-gatehouse-mirror"], "1", "the copy is marked");
+  const primary = [ctx.a, ctx.b, ctx.c].flatMap((t) => t.hits);
+  assert.equal(primary.length, 1);
+  assert.equal(primary[0].headers["x-gatehouse-mirror"], undefined, "a client cannot pass as mirror traffic");
   ctx.shadow.mode = "hang";
   const started = Date.now();
   const slow = await request(ctx.gw, "GET", "/v1/sticky/again", { headers: { "x-user": "alice" } });
