@@ -8,6 +8,7 @@
 //!
 //! Pure logic compiles natively (`cargo test`); the worker glue exists on wasm32 only.
 
+pub mod aggregate;
 pub mod auth;
 pub mod cache;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod ratelimit;
 pub mod route;
+pub mod transform;
 pub mod upstream;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,0 +1,4 @@
+//! Fan-out, pure: part path templates and the merge of the parts' JSON (issue 14).
+
+pub mod merge;
+pub mod template;

@@ -1,0 +1,104 @@
+//! A fan-out part's path template: literal text with `{param}` (a route parameter),
+//! `{query.<name>}` (a query parameter of the client's request), `{claim.<name>}` (a claim of
+//! the authenticated identity) and `{consumer.id}`. Each value is percent-encoded, every byte
+//! but `A-Z a-z 0-9 - . _ ~`, so it can never add a path segment, a query or a parameter. In
+//! the path, a value that is empty, `.` or `..` is refused (an origin would read it as a dot
+//! segment).
+
+/// One piece of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Lit(String),
+    Param(String),
+    Query(String),
+    Claim(String),
+    ConsumerId,
+}
+
+/// Parses a template; `Err` names the problem (for the build-time checker).
+pub fn parse(template: &str) -> Result<Vec<Piece>, String> {
+    if !template.starts_with('/') {
+        return Err(format!("path \"{template}\" must start with /"));
+    }
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            out.push(Piece::Lit(rest[..open].to_string()));
+        }
+        let Some(close) = rest[open..].find('}') else {
+            return Err(format!("path \"{template}\": unclosed {{"));
+        };
+        let name = &rest[open + 1..open + close];
+        let ok = |n: &str| {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        };
+        let piece = match name.split_once('.') {
+            Some(("query", n)) if ok(n) => Piece::Query(n.to_string()),
+            Some(("claim", n)) if ok(n) => Piece::Claim(n.to_string()),
+            _ if name == "consumer.id" => Piece::ConsumerId,
+            None if ok(name) => Piece::Param(name.to_string()),
+            _ => {
+                return Err(format!(
+                    "path \"{template}\": {{{name}}} is not a {{param}}, {{query.<name>}}, {{claim.<name>}} or {{consumer.id}}"
+                ))
+            }
+        };
+        out.push(piece);
+        rest = &rest[open + close + 1..];
+    }
+    if rest.contains('}') {
+        return Err(format!("path \"{template}\": unopened }}"));
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Lit(rest.to_string()));
+    }
+    Ok(out)
+}
+
+/// What the values come from.
+pub trait Values {
+    fn param(&self, name: &str) -> Option<String>;
+    fn query(&self, name: &str) -> Option<String>;
+    fn claim(&self, name: &str) -> Option<String>;
+    fn consumer_id(&self) -> Option<String>;
+}
+
+/// The part's path and query, or the name of the first value that is missing or refused
+/// (the part then fails: it is never sent with a hole in it).
+pub fn render(pieces: &[Piece], values: &impl Values) -> Result<String, String> {
+    let mut out = String::new();
+    let mut in_query = false;
+    for piece in pieces {
+        let (value, what) = match piece {
+            Piece::Lit(l) => {
+                out.push_str(l);
+                in_query |= l.contains('?');
+                continue;
+            }
+            Piece::Param(n) => (values.param(n), n.clone()),
+            Piece::Query(n) => (values.query(n), format!("query.{n}")),
+            Piece::Claim(n) => (values.claim(n), format!("claim.{n}")),
+            Piece::ConsumerId => (values.consumer_id(), "consumer.id".to_string()),
+        };
+        let value = value.ok_or(what.clone())?;
+        if !in_query && matches!(value.as_str(), "" | "." | "..") {
+            return Err(what);
+        }
+        escape_into(&mut out, &value);
+    }
+    Ok(out)
+}
+
+/// Percent-encodes every byte but `A-Z a-z 0-9 - . _ ~`.
+fn escape_into(out: &mut String, value: &str) {
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
