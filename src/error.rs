@@ -70,6 +70,13 @@ pub enum GatewayError {
     PurgeUnavailable { why: String },
     /// A browser request from an origin a `cors` policy with `reject = true` does not allow.
     CorsOriginRejected { origin: String },
+    /// A request body larger than a limit that needs to read it (413).
+    PayloadTooLarge { limit: u32 },
+    /// A JSON request body a transform must edit is not valid JSON (400).
+    InvalidBody { detail: String },
+    /// The origin's JSON answer could not be transformed (too large, not JSON): 502, never
+    /// the unfiltered body.
+    ResponseTransformFailed { detail: &'static str },
     /// The route's version is past its `sunset`. The lifecycle headers (`Sunset`, successor
     /// `Link`) are on the answer.
     ApiSunset {
@@ -109,6 +116,9 @@ impl GatewayError {
             GatewayError::BadAdminRequest { .. } => 400,
             GatewayError::PurgeUnavailable { .. } => 503,
             GatewayError::CorsOriginRejected { .. } => 403,
+            GatewayError::PayloadTooLarge { .. } => 413,
+            GatewayError::InvalidBody { .. } => 400,
+            GatewayError::ResponseTransformFailed { .. } => 502,
             GatewayError::ApiSunset { .. } => 410,
             GatewayError::UnknownVersion { .. } => 400,
         }
@@ -136,6 +146,9 @@ impl GatewayError {
             GatewayError::BadAdminRequest { .. } => "bad-admin-request",
             GatewayError::PurgeUnavailable { .. } => "purge-unavailable",
             GatewayError::CorsOriginRejected { .. } => "cors-origin-rejected",
+            GatewayError::PayloadTooLarge { .. } => "payload-too-large",
+            GatewayError::InvalidBody { .. } => "invalid-body",
+            GatewayError::ResponseTransformFailed { .. } => "response-transform-failed",
             GatewayError::ApiSunset { .. } => "api-sunset",
             GatewayError::UnknownVersion { .. } => "unknown-version",
         }
@@ -162,6 +175,9 @@ impl GatewayError {
             GatewayError::BadAdminRequest { .. } => "Bad admin request",
             GatewayError::PurgeUnavailable { .. } => "Purge unavailable",
             GatewayError::CorsOriginRejected { .. } => "Origin not allowed",
+            GatewayError::PayloadTooLarge { .. } => "Payload too large",
+            GatewayError::InvalidBody { .. } => "Invalid request body",
+            GatewayError::ResponseTransformFailed { .. } => "Response transform failed",
             GatewayError::ApiSunset { .. } => "API version retired",
             GatewayError::UnknownVersion { .. } => "Unknown API version",
         }
@@ -223,6 +239,13 @@ impl GatewayError {
                 "there is no API version {asked:?}; known versions: {}",
                 known.join(", ")
             ),
+            GatewayError::PayloadTooLarge { limit } => {
+                format!("the request body is larger than {limit} bytes")
+            }
+            GatewayError::InvalidBody { detail } => format!("the JSON body is invalid: {detail}"),
+            GatewayError::ResponseTransformFailed { detail } => {
+                format!("the upstream's answer could not be transformed: {detail}")
+            }
             GatewayError::CorsOriginRejected { origin } => {
                 let shown: String = origin
                     .chars()

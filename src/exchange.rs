@@ -48,6 +48,8 @@ pub struct WorkerExchange<'a> {
     pub upstream_url: String,
     /// Per-request state of the route's policies between phases.
     pub scratch: Scratch,
+    /// The request body to send instead of the client's (a transform edited it).
+    pub body_override: Option<js_sys::Uint8Array>,
     /// A CORS preflight routed by the method it asks for (answered by the route's CORS
     /// policy, never sent upstream).
     pub preflight: bool,
@@ -77,6 +79,7 @@ impl<'a> WorkerExchange<'a> {
             upstream_url: String::new(),
             scratch: Scratch::default(),
             preflight: false,
+            body_override: None,
         }
     }
 
@@ -177,6 +180,9 @@ impl<'a> WorkerExchange<'a> {
     async fn upstream_body(&self, replay: bool) -> forward::Body {
         if matches!(self.ctx.method.as_str(), "GET" | "HEAD") {
             return forward::Body::None;
+        }
+        if let Some(bytes) = &self.body_override {
+            return forward::Body::Bytes(bytes.clone());
         }
         let Some(stream) = self.req.body() else {
             return forward::Body::None;
@@ -473,7 +479,7 @@ impl Exchange for WorkerExchange<'_> {
 fn path_and_query(path: &str, query: Option<&str>) -> String {
     let mut out = String::with_capacity(path.len() + query.map_or(0, str::len) + 1);
     out.push_str(path);
-    if let Some(q) = query {
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
         out.push('?');
         out.push_str(q);
     }

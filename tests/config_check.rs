@@ -105,7 +105,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"jwtt\" }]\n",
-            "routes/v1/users.toml: route \"a\": policy #1: unknown variant `jwtt`, expected one of `headers`, `jwt`, `api_key`, `mtls`, `require`, `any`, `rate_limit`, `cache`, `cors` in `kind`",
+            "routes/v1/users.toml: route \"a\": policy #1: unknown variant `jwtt`, expected one of `headers`, `jwt`, `api_key`, `mtls`, `require`, `any`, `rate_limit`, `cache`, `cors`, `transform` in `kind`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"headers\", request = { set = { \"x-request-id\" = \"1\" } } }]\n",
@@ -726,4 +726,44 @@ fn a_successor_link_is_kept_only_when_the_same_path_exists_there() {
     assert_eq!(by_id("b").lifecycle.successor, None);
     assert_eq!(by_id("a").lifecycle.deprecated_s, Some(1_780_272_000));
     assert_eq!(c.versions, ["v1", "v2"]);
+}
+
+#[test]
+fn broken_transform_policies_fail_with_the_policy_and_rule() {
+    let p = |body: &str| {
+        format!(
+            "[upstreams.users]\nurl = \"http://x\"\n[policies.t]\nkind = \"transform\"\n{body}\n"
+        )
+    };
+    let t = "routes/gateway.toml: policy \"t\": ";
+    let cases: Vec<(String, String)> = vec![
+        (p("response.body = { remove = [\"name\"] }"), format!("{t}response.body: pointer \"name\" must be empty or start with /")),
+        (p("response.body = { remove = [\"/a~2\"] }"), format!("{t}response.body: pointer \"/a~2\": ~ must be followed by 0 or 1")),
+        (p("response.body = { allow = [\"\"] }"), format!("{t}response.body: \"\" (the whole body) cannot be edited")),
+        (p("request.body = { mask = { \"/card\" = 4 } }"), format!("{t}request.body: mask and allow apply to responses only")),
+        (p("request.query = { remove = [\"a=b\"] }"), format!("{t}request.query: \"a=b\" is not a parameter name (visible ASCII without & = #)")),
+        (p("request.query = { set = { v = \"1 2\" } }"), format!("{t}request.query.set.v: the value is sent as written: visible ASCII without & or #, percent-encode the rest")),
+        (p("max_body = \"2GiB\""), format!("{t}max_body \"2GiB\": use bytes, KiB or MiB, e.g. \"1MiB\"")),
+        (p("max_body = \"17MiB\""), format!("{t}max_body \"17MiB\": must be 1 byte to 16MiB")),
+        (p("response.headers = {}"), format!("{t}unknown field `headers`, expected `body`")),
+    ];
+    for (gateway, expected) in &cases {
+        assert_eq!(
+            errors_for(gateway, GOOD_ROUTE).first(),
+            Some(expected),
+            "for gateway.toml:\n{gateway}"
+        );
+    }
+    // A response transform before a cache policy would be skipped on hits.
+    let gateway = p(
+        "response.body = { remove = [\"/secret\"] }\n[policies.c]\nkind = \"cache\"\nttl = \"60s\"",
+    );
+    let route = |policies: &str| {
+        format!("[[route]]\nid = \"r\"\nmethods = [\"GET\"]\npath = \"/r\"\nupstream = \"users\"\npolicies = {policies}\n")
+    };
+    assert_eq!(
+        errors_for(&gateway, &route("[\"t\", \"c\"]")),
+        vec!["routes/v1/users.toml: route \"r\": policy \"t\" (transform) edits the response body, so it must come after policy \"c\" (cache): entries then hold the edited body".to_string()]
+    );
+    assert!(errors_for(&gateway, &route("[\"c\", \"t\"]")).is_empty());
 }

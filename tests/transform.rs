@@ -89,3 +89,59 @@ fn masking_keeps_the_last_characters_of_strings_and_numbers() {
     assert_eq!(mask(&json!({"a": 1}), 2, '*'), json!(null));
     assert_eq!(mask(&json!("secret"), 0, '*'), json!("******"));
 }
+
+mod policy {
+    use gatehouse::policy::transform::{is_json, BodyEdits, QueryEdits};
+    use serde_json::json;
+
+    #[test]
+    fn query_edits_rename_then_remove_then_set_keeping_order() {
+        let q = QueryEdits {
+            set: &[("fields", "all"), ("v", "2")],
+            remove: &["debug"],
+            rename: &[("q", "search")],
+        };
+        assert_eq!(
+            q.apply(Some("q=ada&debug=1&v=1&flag&x=%20")).as_deref(),
+            Some("search=ada&flag&x=%20&fields=all&v=2")
+        );
+        let only_remove = QueryEdits {
+            set: &[],
+            remove: &["debug"],
+            rename: &[],
+        };
+        assert_eq!(
+            only_remove.apply(Some("debug=1")),
+            None,
+            "nothing left: no query"
+        );
+        assert_eq!(only_remove.apply(None), None);
+    }
+
+    #[test]
+    fn body_edits_run_rename_remove_set_mask_then_allow() {
+        let edits = BodyEdits {
+            set: &[(&["source"], "\"gateway\""), (&["meta", "v"], "2")],
+            remove: &[&["secret"]],
+            rename: &[(&["name"], &["displayName"])],
+            mask: &[(&["card"], 4)],
+            allow: &[&["displayName"], &["card"], &["source"], &["meta"]],
+        };
+        let mut doc = json!({"name": "Ada", "secret": "s", "card": "4111111111111111", "id": 7});
+        edits.apply(&mut doc);
+        assert_eq!(
+            doc,
+            json!({"displayName": "Ada", "card": "************1111", "source": "gateway", "meta": {"v": 2}})
+        );
+    }
+
+    #[test]
+    fn only_json_content_types_are_edited() {
+        assert!(is_json(Some("application/json")));
+        assert!(is_json(Some("Application/JSON; charset=utf-8")));
+        assert!(is_json(Some("application/problem+json")));
+        assert!(!is_json(Some("text/json-ish")));
+        assert!(!is_json(Some("application/jsonp")));
+        assert!(!is_json(None));
+    }
+}

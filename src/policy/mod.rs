@@ -16,6 +16,9 @@ pub mod mtls;
 pub mod phases;
 pub mod rate_limit;
 pub mod require;
+pub mod transform;
+#[cfg(target_arch = "wasm32")]
+pub mod transform_flow;
 
 use crate::auth::backend::LimiterBackend;
 use crate::auth::{AuthBackend, AuthError, Denied, Identity, Scheme};
@@ -45,6 +48,8 @@ pub enum Policy {
     Cache(cache::Cache),
     /// `kind = "cors"`.
     Cors(cors::Cors),
+    /// `kind = "transform"`.
+    Transform(transform::Transform),
 }
 
 /// The request on its way upstream, as policies see it.
@@ -111,7 +116,7 @@ impl Policy {
             }
             // These work with the whole request and answer; the worker runs them from
             // `phases.rs`.
-            Policy::Cache(_) | Policy::Cors(_) => {}
+            Policy::Cache(_) | Policy::Cors(_) | Policy::Transform(_) => {}
             Policy::Require(r) => {
                 if let Err(reason) = r.check(req.identity.as_ref()) {
                     let scheme = req.identity_scheme.unwrap_or(Scheme::Bearer);

@@ -4,7 +4,7 @@
 //! [`Policy::on_response`]; the cache uses all four phases ([`crate::cache::flow`]).
 
 use super::cors::{Cors, CorsRequest};
-use super::{Inbound, Policy};
+use super::{transform_flow, Inbound, Policy};
 use crate::cache::flow::{self, CacheStep};
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
@@ -26,6 +26,7 @@ impl<'a> Phases<WorkerExchange<'a>> for &'static Policy {
         match *self {
             Policy::Cache(c) => flow::on_request(c, x).await,
             Policy::Cors(c) => cors_on_request(c, x),
+            Policy::Transform(t) => transform_flow::on_request(t, x).await,
             policy => inbound(policy, x).await,
         }
     }
@@ -47,6 +48,7 @@ impl<'a> Phases<WorkerExchange<'a>> for &'static Policy {
     ) -> Result<Answer, GatewayError> {
         match *self {
             Policy::Cache(_) => flow::after_upstream(x, result),
+            Policy::Transform(t) => transform_flow::after_upstream(t, x, result).await,
             _ => result,
         }
     }

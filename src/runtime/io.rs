@@ -39,6 +39,16 @@ pub async fn fetch(
     }
 }
 
+/// A request's or response's body as text, if it is at most `max` bytes (`Err(true)` when
+/// larger, `Err(false)` when it could not be read).
+pub async fn read_bounded(message: &JsValue, max: u32) -> Result<String, bool> {
+    match JsFuture::from(super::read_bounded(message, max)).await {
+        Ok(v) if v.is_null() => Err(true),
+        Ok(v) => v.as_string().ok_or(false),
+        Err(_) => Err(false),
+    }
+}
+
 /// Resolves after `ms`.
 pub async fn sleep(ms: u32) {
     let _ = JsFuture::from(super::sleep(ms)).await;

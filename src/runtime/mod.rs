@@ -66,6 +66,10 @@ extern "C" {
     #[wasm_bindgen(js_name = cacheDelete)]
     fn cache_delete(url: &str) -> js_sys::Promise;
 
+    /// A request's or response's body as text, at most `max` bytes (null when larger).
+    #[wasm_bindgen(js_name = readBounded)]
+    fn read_bounded(message: &JsValue, max: u32) -> js_sys::Promise;
+
     /// The client's response for a stored cache entry (see platform.js).
     #[wasm_bindgen(js_name = cachedResponse)]
     pub fn cached_response(

@@ -229,3 +229,31 @@ export function cachedResponse(stored, status, withBody, cacheControl, vary, age
   h.set("cache-status", cacheStatus);
   return out;
 }
+
+/**
+ * Reads a request's or response's body as UTF-8 text, at most `max` bytes: resolves the text,
+ * or null when the body is larger (reading stops there). An absent body is "".
+ */
+export async function readBounded(message, max) {
+  if (!message.body) return "";
+  const reader = message.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}

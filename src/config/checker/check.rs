@@ -715,6 +715,18 @@ fn check_cache_placement(
             "{ctx}: policy \"{name}\" (cache) must come after the route's authentication policies"
         ));
     }
+    // A response transform before the cache would be skipped on hits (the cache answers
+    // first) while entries hold the unedited body.
+    for &i in &chain[..at] {
+        if let Settings::Transform(t) = &all[i].settings {
+            if t.edits_response() {
+                errors.push(format!(
+                    "{ctx}: policy \"{}\" (transform) edits the response body, so it must come after policy \"{name}\" (cache): entries then hold the edited body",
+                    all[i].name
+                ));
+            }
+        }
+    }
 }
 
 fn check_policy(

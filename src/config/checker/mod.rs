@@ -24,6 +24,8 @@ pub mod lifecycle;
 pub mod origin;
 #[path = "../../http/origin_syntax.rs"]
 pub mod origin_syntax;
+#[path = "../../transform/pointer.rs"]
+pub mod pointer;
 #[path = "../reserved.rs"]
 pub mod reserved;
 pub mod rust;

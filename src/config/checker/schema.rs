@@ -129,6 +129,64 @@ pub enum PolicySpec {
     RateLimit(RateLimitSpec),
     Cache(CacheSpec),
     Cors(CorsSpec),
+    Transform(TransformSpec),
+}
+
+/// `kind = "transform"`: query and JSON body edits both ways.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformSpec {
+    #[serde(default)]
+    pub request: TransformRequestSpec,
+    #[serde(default)]
+    pub response: TransformResponseSpec,
+    /// Largest body read for editing, e.g. `"1MiB"` (default 1 MiB).
+    pub max_body: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformRequestSpec {
+    #[serde(default)]
+    pub query: QueryEditsSpec,
+    #[serde(default)]
+    pub body: BodyEditsSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformResponseSpec {
+    #[serde(default)]
+    pub body: BodyEditsSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryEditsSpec {
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    #[serde(default)]
+    pub remove: Vec<String>,
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+}
+
+/// JSON body edits; keys are JSON Pointers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyEditsSpec {
+    /// Values are TOML values, sent as JSON.
+    #[serde(default)]
+    pub set: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    pub remove: Vec<String>,
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+    /// Pointer -> characters kept at the end.
+    #[serde(default)]
+    pub mask: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 /// `kind = "cors"`: cross-origin requests from browsers, preflights answered at the edge.

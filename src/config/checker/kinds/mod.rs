@@ -15,6 +15,7 @@ pub mod jwt;
 pub mod mtls;
 pub mod rate_limit;
 pub mod require;
+pub mod transform;
 
 use super::schema::{AnySpec, HeadersSpec, PolicySpec, RequireSpec};
 
@@ -30,6 +31,7 @@ pub enum Settings {
     RateLimit(rate_limit::RateLimitSettings),
     Cache(cache::CacheSettings),
     Cors(cors::CorsSettings),
+    Transform(transform::TransformSettings),
 }
 
 impl Settings {
@@ -46,6 +48,7 @@ impl Settings {
             PolicySpec::RateLimit(r) => Settings::RateLimit(rate_limit::parse(r, plans)?),
             PolicySpec::Cache(c) => Settings::Cache(cache::parse(c)?),
             PolicySpec::Cors(c) => Settings::Cors(cors::parse(c)?),
+            PolicySpec::Transform(t) => Settings::Transform(transform::parse(t)?),
         })
     }
 
@@ -61,6 +64,7 @@ impl Settings {
             Settings::RateLimit(r) => r.emit(name),
             Settings::Cache(c) => c.emit(name),
             Settings::Cors(c) => c.emit(name),
+            Settings::Transform(t) => t.emit(),
         }
     }
 

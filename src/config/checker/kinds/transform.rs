@@ -1,0 +1,238 @@
+//! `kind = "transform"`: query edits and JSON body edits (by JSON Pointer) both ways.
+
+use super::super::pointer;
+use super::super::schema::{BodyEditsSpec, QueryEditsSpec, TransformSpec};
+
+/// Default and largest `max_body`.
+const DEFAULT_MAX_BODY: u32 = 1024 * 1024;
+const MAX_MAX_BODY: u32 = 16 * 1024 * 1024;
+
+/// Checked body edits: pointers as unescaped tokens, `set` values as JSON text.
+#[derive(Debug, Default)]
+pub struct BodyEdits {
+    set: Vec<(Vec<String>, String)>,
+    remove: Vec<Vec<String>>,
+    rename: Vec<(Vec<String>, Vec<String>)>,
+    mask: Vec<(Vec<String>, u32)>,
+    allow: Vec<Vec<String>>,
+}
+
+#[derive(Debug)]
+pub struct TransformSettings {
+    query: QueryEditsSpec,
+    request_body: BodyEdits,
+    response_body: BodyEdits,
+    max_body: u32,
+}
+
+/// `"64KiB"`, `"1MiB"` or a number of bytes.
+fn size(s: &str) -> Result<u32, String> {
+    let (digits, unit) = s.split_at(s.bytes().take_while(u8::is_ascii_digit).count());
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("max_body \"{s}\": use bytes, KiB or MiB, e.g. \"1MiB\""))?;
+    let bytes = match unit {
+        "" => n,
+        "KiB" => n * 1024,
+        "MiB" => n * 1024 * 1024,
+        _ => {
+            return Err(format!(
+                "max_body \"{s}\": use bytes, KiB or MiB, e.g. \"1MiB\""
+            ))
+        }
+    };
+    if bytes == 0 || bytes > u64::from(MAX_MAX_BODY) {
+        return Err(format!("max_body \"{s}\": must be 1 byte to 16MiB"));
+    }
+    Ok(bytes as u32)
+}
+
+fn query_name_ok(n: &str) -> bool {
+    !n.is_empty()
+        && n.bytes()
+            .all(|b| (0x21..0x7f).contains(&b) && !b"&=#".contains(&b))
+}
+
+fn check_query(q: &QueryEditsSpec, errors: &mut Vec<String>) {
+    let names = q
+        .set
+        .keys()
+        .chain(q.remove.iter())
+        .chain(q.rename.keys())
+        .chain(q.rename.values());
+    for n in names {
+        if !query_name_ok(n) {
+            errors.push(format!(
+                "request.query: \"{n}\" is not a parameter name (visible ASCII without & = #)"
+            ));
+        }
+    }
+    for (n, v) in &q.set {
+        if !v
+            .bytes()
+            .all(|b| (0x21..0x7f).contains(&b) && !b"&#".contains(&b))
+        {
+            errors.push(format!(
+                "request.query.set.{n}: the value is sent as written: visible ASCII without & or #, percent-encode the rest"
+            ));
+        }
+    }
+}
+
+fn json_of(v: &toml::Value) -> serde_json::Value {
+    match v {
+        toml::Value::String(s) => serde_json::Value::String(s.clone()),
+        toml::Value::Integer(i) => serde_json::Value::from(*i),
+        toml::Value::Float(f) => serde_json::Value::from(*f),
+        toml::Value::Boolean(b) => serde_json::Value::Bool(*b),
+        toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
+        toml::Value::Array(a) => serde_json::Value::Array(a.iter().map(json_of).collect()),
+        toml::Value::Table(t) => {
+            serde_json::Value::Object(t.iter().map(|(k, v)| (k.clone(), json_of(v))).collect())
+        }
+    }
+}
+
+fn body(spec: &BodyEditsSpec, side: &str, errors: &mut Vec<String>) -> BodyEdits {
+    let mut ptr = |p: &str| match pointer::parse(p) {
+        Ok(t) if !t.is_empty() => Some(t),
+        Ok(_) => {
+            errors.push(format!(
+                "{side}.body: \"\" (the whole body) cannot be edited"
+            ));
+            None
+        }
+        Err(pointer::PointerError::Syntax(e)) | Err(pointer::PointerError::NotAContainer(e)) => {
+            errors.push(format!("{side}.body: pointer {e}"));
+            None
+        }
+    };
+    let mut out = BodyEdits::default();
+    for (p, v) in &spec.set {
+        if let Some(t) = ptr(p) {
+            out.set.push((t, json_of(v).to_string()));
+        }
+    }
+    for p in &spec.remove {
+        if let Some(t) = ptr(p) {
+            out.remove.push(t);
+        }
+    }
+    for (from, to) in &spec.rename {
+        if let (Some(a), Some(b)) = (ptr(from), ptr(to)) {
+            out.rename.push((a, b));
+        }
+    }
+    for (p, keep) in &spec.mask {
+        if let Some(t) = ptr(p) {
+            out.mask.push((t, *keep));
+        }
+    }
+    for p in &spec.allow {
+        if let Some(t) = ptr(p) {
+            out.allow.push(t);
+        }
+    }
+    out
+}
+
+/// Checks every edit.
+pub fn parse(spec: &TransformSpec) -> Result<TransformSettings, Vec<String>> {
+    let mut errors = Vec::new();
+    check_query(&spec.request.query, &mut errors);
+    let request_body = body(&spec.request.body, "request", &mut errors);
+    if !request_body.mask.is_empty() || !request_body.allow.is_empty() {
+        errors.push("request.body: mask and allow apply to responses only".into());
+    }
+    let response_body = body(&spec.response.body, "response", &mut errors);
+    let max_body = match spec.max_body.as_deref().map(size) {
+        None => DEFAULT_MAX_BODY,
+        Some(Ok(n)) => n,
+        Some(Err(e)) => {
+            errors.push(e);
+            DEFAULT_MAX_BODY
+        }
+    };
+    if errors.is_empty() {
+        Ok(TransformSettings {
+            query: spec.request.query.clone(),
+            request_body,
+            response_body,
+            max_body,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+fn tokens(t: &[String]) -> String {
+    let items: Vec<String> = t.iter().map(|s| format!("{s:?}")).collect();
+    format!("&[{}]", items.join(", "))
+}
+
+impl BodyEdits {
+    fn emit(&self) -> String {
+        let set: Vec<String> = self
+            .set
+            .iter()
+            .map(|(p, v)| format!("({}, {v:?})", tokens(p)))
+            .collect();
+        let remove: Vec<String> = self.remove.iter().map(|p| tokens(p)).collect();
+        let rename: Vec<String> = self
+            .rename
+            .iter()
+            .map(|(a, b)| format!("({}, {})", tokens(a), tokens(b)))
+            .collect();
+        let mask: Vec<String> = self
+            .mask
+            .iter()
+            .map(|(p, k)| format!("({}, {k})", tokens(p)))
+            .collect();
+        let allow: Vec<String> = self.allow.iter().map(|p| tokens(p)).collect();
+        format!(
+            "crate::policy::transform::BodyEdits {{ set: &[{}], remove: &[{}], rename: &[{}], mask: &[{}], allow: &[{}] }}",
+            set.join(", "),
+            remove.join(", "),
+            rename.join(", "),
+            mask.join(", "),
+            allow.join(", ")
+        )
+    }
+}
+
+impl TransformSettings {
+    /// Whether the response body is edited (the policy then must come after a cache policy,
+    /// so stored entries hold the edited body).
+    pub fn edits_response(&self) -> bool {
+        let b = &self.response_body;
+        !(b.set.is_empty()
+            && b.remove.is_empty()
+            && b.rename.is_empty()
+            && b.mask.is_empty()
+            && b.allow.is_empty())
+    }
+
+    /// The `Policy::Transform` value in Rust source.
+    pub fn emit(&self) -> String {
+        let q = &self.query;
+        let set: Vec<String> = q
+            .set
+            .iter()
+            .map(|(k, v)| format!("({k:?}, {v:?})"))
+            .collect();
+        let rename: Vec<String> = q
+            .rename
+            .iter()
+            .map(|(k, v)| format!("({k:?}, {v:?})"))
+            .collect();
+        format!(
+            "Policy::Transform(crate::policy::transform::Transform {{ query: crate::policy::transform::QueryEdits {{ set: &[{}], remove: &{:?}, rename: &[{}] }}, request_body: {}, response_body: {}, max_body: {} }})",
+            set.join(", "),
+            q.remove,
+            rename.join(", "),
+            self.request_body.emit(),
+            self.response_body.emit(),
+            self.max_body
+        )
+    }
+}

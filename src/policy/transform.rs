@@ -1,0 +1,150 @@
+//! `kind = "transform"`: edit the query and JSON body sent to the origin, and the JSON body
+//! sent back.
+//!
+//! ```toml
+//! [policies.shape]
+//! kind = "transform"
+//! request.query = { set = { "v" = "2" }, remove = ["debug"], rename = { "q" = "search" } }
+//! request.body = { set = { "/source" = "\"gateway\"" }, remove = ["/internal"] }
+//! response.body = { rename = { "/fullName" = "/name" }, mask = { "/card/number" = 4 }, allow = ["/id", "/name", "/card"] }
+//! max_body = "1MiB"
+//! ```
+//!
+//! Body edits run in this order: `rename`, `remove`, `set`, `mask`, then `allow` (only the
+//! listed pointers are kept). Only JSON bodies (`application/json` or `+json`) are touched;
+//! others pass as they are, streaming. A JSON body the policy must edit is read whole, up to
+//! `max_body`: a request over it is 413 `payload-too-large`, a response over it (or not
+//! valid JSON) is 502 `response-transform-failed`, so a filter such as `allow` or `mask`
+//! never lets an unfiltered body through. An edited body gets the right `Content-Length`,
+//! and its `ETag` is dropped (it no longer names the origin's representation).
+
+use crate::transform::mask::mask;
+use crate::transform::pointer;
+use serde_json::Value;
+
+/// A JSON Pointer's unescaped tokens (`/card/number` is `["card", "number"]`).
+pub type Pointer = &'static [&'static str];
+
+#[derive(Debug)]
+pub struct Transform {
+    pub query: QueryEdits,
+    pub request_body: BodyEdits,
+    pub response_body: BodyEdits,
+    /// The largest body read for editing, bytes.
+    pub max_body: u32,
+}
+
+/// Edits of the query sent upstream; names and values as sent (percent-encoded).
+#[derive(Debug)]
+pub struct QueryEdits {
+    pub set: &'static [(&'static str, &'static str)],
+    pub remove: &'static [&'static str],
+    pub rename: &'static [(&'static str, &'static str)],
+}
+
+/// Edits of a JSON body.
+#[derive(Debug)]
+pub struct BodyEdits {
+    /// (pointer, JSON text of the value).
+    pub set: &'static [(Pointer, &'static str)],
+    pub remove: &'static [Pointer],
+    pub rename: &'static [(Pointer, Pointer)],
+    /// (pointer, characters kept at the end).
+    pub mask: &'static [(Pointer, u32)],
+    /// When non-empty, only these are kept.
+    pub allow: &'static [Pointer],
+}
+
+fn tokens(p: Pointer) -> Vec<String> {
+    p.iter().map(|t| t.to_string()).collect()
+}
+
+impl QueryEdits {
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.remove.is_empty() && self.rename.is_empty()
+    }
+
+    /// The edited query (`None` when nothing is left): renames, then removals, then sets
+    /// (replacing every pair of that name), in the order the pairs came.
+    pub fn apply(&self, query: Option<&str>) -> Option<String> {
+        let mut pairs: Vec<(String, Option<String>)> = query
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| match p.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (p.to_string(), None),
+            })
+            .collect();
+        for (from, to) in self.rename {
+            for pair in pairs.iter_mut().filter(|(n, _)| n == from) {
+                pair.0 = to.to_string();
+            }
+        }
+        pairs.retain(|(n, _)| !self.remove.contains(&n.as_str()));
+        for (name, value) in self.set {
+            pairs.retain(|(n, _)| n != name);
+            pairs.push((name.to_string(), Some(value.to_string())));
+        }
+        let joined: Vec<String> = pairs
+            .into_iter()
+            .map(|(n, v)| match v {
+                Some(v) => format!("{n}={v}"),
+                None => n,
+            })
+            .collect();
+        (!joined.is_empty()).then(|| joined.join("&"))
+    }
+}
+
+impl BodyEdits {
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+            && self.remove.is_empty()
+            && self.rename.is_empty()
+            && self.mask.is_empty()
+            && self.allow.is_empty()
+    }
+
+    /// Applies the edits in their order. `set` into a place that cannot hold a member (a
+    /// string's child) is skipped.
+    pub fn apply(&self, doc: &mut Value) {
+        for (from, to) in self.rename {
+            let _ = pointer::rename(doc, &tokens(from), &tokens(to));
+        }
+        for p in self.remove {
+            pointer::remove(doc, &tokens(p));
+        }
+        for (p, json) in self.set {
+            if let Ok(v) = serde_json::from_str(json) {
+                let _ = pointer::set(doc, &tokens(p), v);
+            }
+        }
+        for (p, keep) in self.mask {
+            let t = tokens(p);
+            if let Some(v) = pointer::get(doc, &t) {
+                let masked = mask(v, *keep as usize, '*');
+                let _ = pointer::set(doc, &t, masked);
+            }
+        }
+        if !self.allow.is_empty() {
+            let keep: Vec<Vec<String>> = self.allow.iter().map(|p| tokens(p)).collect();
+            *doc = pointer::keep_only(doc, &keep);
+        }
+    }
+}
+
+/// Whether a `Content-Type` is JSON (`application/json` or a `+json` type).
+pub fn is_json(content_type: Option<&str>) -> bool {
+    let Some(ct) = content_type else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}

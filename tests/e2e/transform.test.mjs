@@ -1,0 +1,112 @@
+// The transform policy on the wire (routes/v1/profile.toml): query and JSON body edits both
+// ways, masking, allow-lists, non-JSON bodies untouched, and failures that never leak the
+// unedited body.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { startGateway, request, expectProblem } from "./harness.mjs";
+
+const seen = [];
+let server;
+const ctx = {};
+
+before(async () => {
+  server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      const url = new URL(req.url, "http://o");
+      seen.push({ method: req.method, url: req.url, body, headers: req.headers });
+      const json = (obj, extra = {}) => {
+        res.writeHead(200, { "content-type": "application/json; charset=utf-8", etag: '"v1"', ...extra });
+        res.end(JSON.stringify(obj));
+      };
+      if (url.pathname === "/profile/text") {
+        res.writeHead(200, { "content-type": "text/plain", etag: '"t1"' });
+        return res.end("name=Ada; card=4111111111111111");
+      }
+      if (url.pathname === "/profile/broken") {
+        res.writeHead(200, { "content-type": "application/json" });
+        return res.end("{not json");
+      }
+      if (url.pathname === "/profile/huge") {
+        return json({ id: 1, blob: "x".repeat(70 * 1024) });
+      }
+      if (req.method === "POST") {
+        let received = body;
+        try { received = JSON.parse(body); } catch {}
+        return json({ received, query: url.search });
+      }
+      json({ id: 7, name: "Ada Lovelace", card: "4111111111111111", secret: "s3", query: url.search });
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  ctx.gw = await startGateway({ ECHO_ORIGIN: `http://127.0.0.1:${server.address().port}` });
+});
+
+after(async () => {
+  await ctx.gw?.close();
+  server.closeAllConnections();
+  server.close();
+});
+
+test("the response body is edited: renamed, removed, masked; length right, ETag dropped", async () => {
+  const res = await request(ctx.gw, "GET", "/v1/profile/me?q=ada&debug=1&x=1");
+  assert.equal(res.status, 200, res.text);
+  const body = res.json();
+  assert.deepEqual(body, { id: 7, displayName: "Ada Lovelace", card: "************1111", query: "?search=ada&x=1&fields=all" });
+  assert.equal(Number(res.headers["content-length"] ?? Buffer.byteLength(res.text)), Buffer.byteLength(res.text));
+  assert.equal(res.headers.etag, undefined, "the edited body is another representation");
+  assert.equal(seen.at(-1).url, "/profile/me?search=ada&x=1&fields=all", "the query was edited upstream");
+});
+
+test("the JSON request body is edited before it reaches the origin", async () => {
+  const payload = JSON.stringify({ fullName: "Ada", internal: { role: "admin" }, age: 36 });
+  const res = await request(ctx.gw, "POST", "/v1/profile/me", {
+    body: payload,
+    headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+  });
+  assert.equal(res.status, 200, res.text);
+  const origin = seen.at(-1);
+  assert.deepEqual(JSON.parse(origin.body), { name: "Ada", age: 36, source: "gateway" });
+  assert.equal(Number(origin.headers["content-length"]), Buffer.byteLength(origin.body));
+  // Chunked (no Content-Length) is read too, within max_body.
+  const chunked = await request(ctx.gw, "POST", "/v1/profile/me", { body: payload, headers: { "content-type": "application/json" } });
+  assert.equal(chunked.status, 200);
+  assert.deepEqual(JSON.parse(seen.at(-1).body), { name: "Ada", age: 36, source: "gateway" });
+});
+
+test("bad and oversized request bodies are refused before the origin", async () => {
+  const before = seen.length;
+  const bad = await request(ctx.gw, "POST", "/v1/profile/me", { body: "{nope", headers: { "content-type": "application/json", "content-length": "5" } });
+  expectProblem(assert, bad, 400, "invalid-body");
+  const big = "{\"a\":\"" + "x".repeat(70 * 1024) + "\"}";
+  const declared = await request(ctx.gw, "POST", "/v1/profile/me", { body: big, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(big) } });
+  expectProblem(assert, declared, 413, "payload-too-large");
+  const streamed = await request(ctx.gw, "POST", "/v1/profile/me", { body: big, headers: { "content-type": "application/json" } });
+  expectProblem(assert, streamed, 413, "payload-too-large");
+  assert.equal(seen.length, before, "none reached the origin");
+  // A body that is not JSON passes as it is.
+  const text = await request(ctx.gw, "POST", "/v1/profile/me", { body: "a=1", headers: { "content-type": "application/x-www-form-urlencoded", "content-length": "3" } });
+  assert.equal(seen.at(-1).body, "a=1");
+  assert.equal(text.status, 200);
+});
+
+test("non-JSON answers stream untouched; broken or oversized JSON answers are 502, never leaked", async () => {
+  const text = await request(ctx.gw, "GET", "/v1/profile/text");
+  assert.equal(text.text, "name=Ada; card=4111111111111111");
+  assert.equal(text.headers.etag, '"t1"');
+  const broken = await request(ctx.gw, "GET", "/v1/profile/broken");
+  expectProblem(assert, broken, 502, "response-transform-failed");
+  const huge = await request(ctx.gw, "GET", "/v1/profile/huge");
+  expectProblem(assert, huge, 502, "response-transform-failed");
+  assert.ok(!huge.text.includes("xxxx"), "the unedited body never reaches the client");
+});
+
+test("an allow-list returns only the listed fields", async () => {
+  const res = await request(ctx.gw, "GET", "/v1/public-profile/me");
+  assert.deepEqual(res.json(), { id: 7, name: "Ada Lovelace" });
+  const head = await request(ctx.gw, "HEAD", "/v1/public-profile/me");
+  assert.equal(head.status, 200);
+  assert.equal(head.text, "");
+});
