@@ -71,7 +71,14 @@ pub enum GatewayError {
     /// A browser request from an origin a `cors` policy with `reject = true` does not allow.
     CorsOriginRejected { origin: String },
     /// A request body larger than a limit that needs to read it (413).
-    PayloadTooLarge { limit: u32 },
+    PayloadTooLarge { limit: u64 },
+    /// More request header fields than the route's `max_headers` (431).
+    TooManyHeaders { count: usize, max: u32 },
+    /// A request body whose media type the route does not accept (415).
+    UnsupportedMediaType {
+        got: Option<String>,
+        accepted: &'static [&'static str],
+    },
     /// A JSON request body a transform must edit is not valid JSON (400).
     InvalidBody { detail: String },
     /// The origin's JSON answer could not be transformed (too large, not JSON): 502, never
@@ -117,6 +124,8 @@ impl GatewayError {
             GatewayError::PurgeUnavailable { .. } => 503,
             GatewayError::CorsOriginRejected { .. } => 403,
             GatewayError::PayloadTooLarge { .. } => 413,
+            GatewayError::TooManyHeaders { .. } => 431,
+            GatewayError::UnsupportedMediaType { .. } => 415,
             GatewayError::InvalidBody { .. } => 400,
             GatewayError::ResponseTransformFailed { .. } => 502,
             GatewayError::ApiSunset { .. } => 410,
@@ -147,6 +156,8 @@ impl GatewayError {
             GatewayError::PurgeUnavailable { .. } => "purge-unavailable",
             GatewayError::CorsOriginRejected { .. } => "cors-origin-rejected",
             GatewayError::PayloadTooLarge { .. } => "payload-too-large",
+            GatewayError::TooManyHeaders { .. } => "request-header-fields-too-large",
+            GatewayError::UnsupportedMediaType { .. } => "unsupported-media-type",
             GatewayError::InvalidBody { .. } => "invalid-body",
             GatewayError::ResponseTransformFailed { .. } => "response-transform-failed",
             GatewayError::ApiSunset { .. } => "api-sunset",
@@ -176,6 +187,8 @@ impl GatewayError {
             GatewayError::PurgeUnavailable { .. } => "Purge unavailable",
             GatewayError::CorsOriginRejected { .. } => "Origin not allowed",
             GatewayError::PayloadTooLarge { .. } => "Payload too large",
+            GatewayError::TooManyHeaders { .. } => "Request header fields too large",
+            GatewayError::UnsupportedMediaType { .. } => "Unsupported media type",
             GatewayError::InvalidBody { .. } => "Invalid request body",
             GatewayError::ResponseTransformFailed { .. } => "Response transform failed",
             GatewayError::ApiSunset { .. } => "API version retired",
@@ -243,6 +256,22 @@ impl GatewayError {
                 format!("the request body is larger than {limit} bytes")
             }
             GatewayError::InvalidBody { detail } => format!("the JSON body is invalid: {detail}"),
+            GatewayError::TooManyHeaders { count, max } => {
+                format!("the request has {count} header fields; this route accepts at most {max}")
+            }
+            GatewayError::UnsupportedMediaType { got, accepted } => {
+                let shown: String = got
+                    .as_deref()
+                    .unwrap_or("none")
+                    .chars()
+                    .filter(char::is_ascii_graphic)
+                    .take(100)
+                    .collect();
+                format!(
+                    "the request body's media type {shown:?} is not accepted; send one of: {}",
+                    accepted.join(", ")
+                )
+            }
             GatewayError::ResponseTransformFailed { detail } => {
                 format!("the upstream's answer could not be transformed: {detail}")
             }

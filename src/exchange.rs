@@ -9,6 +9,7 @@ use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
 use crate::http::forwarding::{
     prepare_downstream_response, prepare_upstream_request, server_timing, Forwarded,
 };
+use crate::http::limits::{self, RequestFacts};
 use crate::pipeline::Exchange;
 use crate::policy::phases::Scratch;
 use crate::route::lifecycle::{Selected, Stage};
@@ -50,6 +51,8 @@ pub struct WorkerExchange<'a> {
     pub scratch: Scratch,
     /// The request body to send instead of the client's (a transform edited it).
     pub body_override: Option<js_sys::Uint8Array>,
+    /// The state of a body counted against `max_body` while it streams (`{ over }`).
+    pub body_limit: Option<wasm_bindgen::JsValue>,
     /// A CORS preflight routed by the method it asks for (answered by the route's CORS
     /// policy, never sent upstream).
     pub preflight: bool,
@@ -80,6 +83,7 @@ impl<'a> WorkerExchange<'a> {
             scratch: Scratch::default(),
             preflight: false,
             body_override: None,
+            body_limit: None,
         }
     }
 
@@ -177,7 +181,7 @@ impl<'a> WorkerExchange<'a> {
     /// The body to send upstream: none for GET and HEAD; buffered when the request may be
     /// sent more than once (retried or mirrored) and declares a `Content-Length` of at most
     /// [`forward::REPLAYABLE_BODY_BYTES`]; otherwise streamed (never retried nor mirrored).
-    async fn upstream_body(&self, replay: bool) -> forward::Body {
+    async fn upstream_body(&mut self, replay: bool) -> forward::Body {
         if matches!(self.ctx.method.as_str(), "GET" | "HEAD") {
             return forward::Body::None;
         }
@@ -194,6 +198,18 @@ impl<'a> WorkerExchange<'a> {
         if replay && small {
             if let Some(bytes) = runtime::io::request_bytes(self.req).await {
                 return forward::Body::Bytes(bytes);
+            }
+        }
+        // A body of unknown length is counted against the route's max_body as it streams.
+        let route_max = self.route.and_then(|r| r.limits.max_body);
+        if let (Some(max), None) = (route_max, self.header("content-length")) {
+            let limited = runtime::limit_body(&stream, max as f64);
+            let body = js_sys::Reflect::get(&limited, &"body".into()).ok();
+            if let Some(body) =
+                body.and_then(|b| wasm_bindgen::JsCast::dyn_into::<web_sys::ReadableStream>(b).ok())
+            {
+                self.body_limit = js_sys::Reflect::get(&limited, &"state".into()).ok();
+                return forward::Body::Stream(body);
             }
         }
         forward::Body::Stream(stream)
@@ -269,6 +285,21 @@ impl<'a> WorkerExchange<'a> {
         self.route = Some(route);
         let upstream = &self.table.upstreams[route.upstream as usize];
         self.ctx.log.upstream = Some(upstream.name);
+        let (content_type, content_length) =
+            (self.header("content-type"), self.header("content-length"));
+        limits::check(
+            &route.limits,
+            &RequestFacts {
+                method: &self.ctx.method,
+                header_count: route
+                    .limits
+                    .max_headers
+                    .map(|_| runtime::header_count(&self.inbound) as usize),
+                content_type: content_type.as_deref(),
+                content_length: content_length.as_deref(),
+                chunked: content_length.is_none() && self.req.body().is_some(),
+            },
+        )?;
 
         Ok(route)
     }
@@ -375,20 +406,20 @@ impl Exchange for WorkerExchange<'_> {
         };
         let index = self.split(route.upstream as usize);
         let upstream = &self.table.upstreams[index];
+        let may_retry = upstream.retries.is_some()
+            && (retry::idempotent(&self.ctx.method) || route.retry_unsafe);
+        let mirror = upstream
+            .mirror
+            .as_ref()
+            .filter(|m| js_sys::Math::random() * 100.0 < f64::from(m.percent));
+        let body = self.upstream_body(may_retry || mirror.is_some()).await;
+        let method = self.ctx.method.as_str();
         let headers = self
             .upstream_headers
             .as_ref()
             .ok_or(GatewayError::Internal {
                 what: "upstream headers prepared",
             })?;
-        let method = self.ctx.method.as_str();
-        let may_retry =
-            upstream.retries.is_some() && (retry::idempotent(method) || route.retry_unsafe);
-        let mirror = upstream
-            .mirror
-            .as_ref()
-            .filter(|m| js_sys::Math::random() * 100.0 < f64::from(m.percent));
-        let body = self.upstream_body(may_retry || mirror.is_some()).await;
         if let Some(m) = mirror {
             self.mirror(m, headers, &body);
         }
@@ -412,6 +443,13 @@ impl Exchange for WorkerExchange<'_> {
             .is_some_and(|t| !t.outcome.starts_with(['1', '2', '3', '4']));
         if tries.len() > 1 || last_failed {
             self.ctx.log.tries = Some(tries);
+        }
+        let over = self.body_limit.as_ref().is_some_and(|state| {
+            js_sys::Reflect::get(state, &"over".into()).is_ok_and(|v| v.is_truthy())
+        });
+        if over {
+            let limit = route.limits.max_body.unwrap_or_default();
+            return Err(GatewayError::PayloadTooLarge { limit });
         }
         let sent = sent?;
         self.ctx.log.target = Some(sent.target);

@@ -53,7 +53,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"users\"\nmethds = [\"GET\"]\n",
-            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `retry_non_idempotent`, `match`, `deprecated`, `sunset`, `successor`, `policy_link`",
+            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `retry_non_idempotent`, `match`, `limits`, `deprecated`, `sunset`, `successor`, `policy_link`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"orders\"\n",
@@ -743,7 +743,7 @@ fn broken_transform_policies_fail_with_the_policy_and_rule() {
         (p("request.body = { mask = { \"/card\" = 4 } }"), format!("{t}request.body: mask and allow apply to responses only")),
         (p("request.query = { remove = [\"a=b\"] }"), format!("{t}request.query: \"a=b\" is not a parameter name (visible ASCII without & = #)")),
         (p("request.query = { set = { v = \"1 2\" } }"), format!("{t}request.query.set.v: the value is sent as written: visible ASCII without & or #, percent-encode the rest")),
-        (p("max_body = \"2GiB\""), format!("{t}max_body \"2GiB\": use bytes, KiB or MiB, e.g. \"1MiB\"")),
+        (p("max_body = \"2TiB\""), format!("{t}max_body \"2TiB\": use bytes, KiB, MiB or GiB, e.g. \"1MiB\"")),
         (p("max_body = \"17MiB\""), format!("{t}max_body \"17MiB\": must be 1 byte to 16MiB")),
         (p("response.headers = {}"), format!("{t}unknown field `headers`, expected `body`")),
     ];
@@ -766,4 +766,48 @@ fn broken_transform_policies_fail_with_the_policy_and_rule() {
         vec!["routes/v1/users.toml: route \"r\": policy \"t\" (transform) edits the response body, so it must come after policy \"c\" (cache): entries then hold the edited body".to_string()]
     );
     assert!(errors_for(&gateway, &route("[\"c\", \"t\"]")).is_empty());
+}
+
+#[test]
+fn request_limits_merge_the_routes_keys_over_the_gateways_and_fail_clearly() {
+    let gateway =
+        format!("[gateway]\nlimits = {{ max_body = \"1MiB\", max_headers = 100 }}\n{GATEWAY}");
+    let routes = "[[route]]\nid = \"r\"\nmethods = [\"POST\"]\npath = \"/r\"\nupstream = \"users\"\nlimits = { max_body = \"64KiB\", content_types = [\"Application/JSON\"] }\n";
+    let c = check(&files(&gateway, routes)).unwrap();
+    let l = &c.routes[0].limits;
+    assert_eq!(l.max_body, Some(64 * 1024));
+    assert_eq!(
+        l.max_headers,
+        Some(100),
+        "the gateway's where the route sets none"
+    );
+    assert_eq!(
+        l.content_types.as_deref(),
+        Some(&["application/json".to_string()][..])
+    );
+    let bad = |limits: &str| {
+        errors_for(GATEWAY, &format!("[[route]]\nid = \"r\"\nmethods = [\"POST\"]\npath = \"/r\"\nupstream = \"users\"\nlimits = {limits}\n"))
+    };
+    let r = "routes/v1/users.toml: route \"r\": ";
+    assert_eq!(
+        bad("{ max_body = \"2GiB\" }"),
+        vec![format!(
+            "{r}limits.max_body \"2GiB\": must be 1 byte to 1024MiB"
+        )]
+    );
+    assert_eq!(
+        bad("{ max_headers = 0 }"),
+        vec![format!("{r}limits.max_headers must be 1 to 1000")]
+    );
+    assert_eq!(bad("{ content_types = [\"json\"] }"), vec![format!("{r}limits.content_types: \"json\" is not a media type (type/subtype or type/*, no parameters)")]);
+    assert_eq!(
+        bad("{ content_types = [] }"),
+        vec![format!(
+            "{r}limits.content_types: list at least one media type"
+        )]
+    );
+    assert_eq!(
+        errors_for(&format!("[gateway]\nlimits = {{ max_body = \"1XB\" }}\n{GATEWAY}"), GOOD_ROUTE),
+        vec!["routes/gateway.toml: gateway.limits.max_body \"1XB\": use bytes, KiB, MiB or GiB, e.g. \"1MiB\"".to_string()]
+    );
 }

@@ -202,6 +202,7 @@ static TABLE: Table = Table {
             allow_double_encoding: false,
             retry_unsafe: false,
             conditions: &[],
+            limits: gatehouse::config::Limits::NONE,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -216,6 +217,7 @@ static TABLE: Table = Table {
             allow_double_encoding: false,
             retry_unsafe: false,
             conditions: &[],
+            limits: gatehouse::config::Limits::NONE,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -230,6 +232,7 @@ static TABLE: Table = Table {
             allow_double_encoding: false,
             retry_unsafe: false,
             conditions: &[],
+            limits: gatehouse::config::Limits::NONE,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -244,6 +247,7 @@ static TABLE: Table = Table {
             allow_double_encoding: false,
             retry_unsafe: false,
             conditions: &[],
+            limits: gatehouse::config::Limits::NONE,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -258,6 +262,7 @@ static TABLE: Table = Table {
             allow_double_encoding: false,
             retry_unsafe: false,
             conditions: &[],
+            limits: gatehouse::config::Limits::NONE,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -272,6 +277,7 @@ static TABLE: Table = Table {
             allow_double_encoding: false,
             retry_unsafe: false,
             conditions: &[],
+            limits: gatehouse::config::Limits::NONE,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -286,6 +292,7 @@ static TABLE: Table = Table {
             allow_double_encoding: false,
             retry_unsafe: false,
             conditions: &[],
+            limits: gatehouse::config::Limits::NONE,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
     ],

@@ -35,6 +35,7 @@ fn table(n: usize) -> &'static Table {
                 allow_double_encoding: false,
                 retry_unsafe: false,
                 conditions: &[],
+                limits: gatehouse::config::Limits::NONE,
                 lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
             }
         })

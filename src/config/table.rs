@@ -76,6 +76,25 @@ pub struct Upstream {
     pub canary: Option<Canary>,
 }
 
+/// Request limits; `None`/empty: no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Request body bytes (413).
+    pub max_body: Option<u64>,
+    /// Request header fields (431).
+    pub max_headers: Option<u32>,
+    /// Accepted request media types for requests with a body (415); `type/*` allowed.
+    pub content_types: &'static [&'static str],
+}
+
+impl Limits {
+    pub const NONE: Limits = Limits {
+        max_body: None,
+        max_headers: None,
+        content_types: &[],
+    };
+}
+
 /// One `match` condition of a route: a request header (lower-case name) or query parameter
 /// (raw, as sent) with exactly this value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +193,8 @@ pub struct Route {
     pub retry_unsafe: bool,
     /// `match = { headers, query }`: the request must carry all of these to take this route.
     pub conditions: &'static [Condition],
+    /// Request limits (`[gateway] limits` with the route's own over them).
+    pub limits: Limits,
     /// Version, deprecation and sunset.
     pub lifecycle: &'static Lifecycle,
 }

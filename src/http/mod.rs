@@ -2,6 +2,7 @@
 
 pub mod forwarding;
 pub mod header_edit;
+pub mod limits;
 pub mod origin_syntax;
 pub mod trace;
 pub mod url;

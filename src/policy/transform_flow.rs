@@ -34,11 +34,17 @@ pub async fn on_request(
         .header("content-length")
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > u64::from(t.max_body)) {
-        return Err(GatewayError::PayloadTooLarge { limit: t.max_body });
+        return Err(GatewayError::PayloadTooLarge {
+            limit: t.max_body.into(),
+        });
     }
     let text = match io::read_bounded(x.req.as_ref(), t.max_body).await {
         Ok(text) => text,
-        Err(true) => return Err(GatewayError::PayloadTooLarge { limit: t.max_body }),
+        Err(true) => {
+            return Err(GatewayError::PayloadTooLarge {
+                limit: t.max_body.into(),
+            })
+        }
         Err(false) => {
             return Err(GatewayError::InvalidBody {
                 detail: "it could not be read".into(),

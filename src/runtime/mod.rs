@@ -66,6 +66,14 @@ extern "C" {
     #[wasm_bindgen(js_name = cacheDelete)]
     fn cache_delete(url: &str) -> js_sys::Promise;
 
+    /// The number of header fields.
+    #[wasm_bindgen(js_name = headerCount)]
+    pub fn header_count(headers: &web_sys::Headers) -> u32;
+
+    /// `{ body, state }`: `body` passed through, erroring past `max` bytes (`state.over`).
+    #[wasm_bindgen(js_name = limitBody)]
+    pub fn limit_body(body: &web_sys::ReadableStream, max: f64) -> JsValue;
+
     /// A request's or response's body as text, at most `max` bytes (null when larger).
     #[wasm_bindgen(js_name = readBounded)]
     fn read_bounded(message: &JsValue, max: u32) -> js_sys::Promise;

@@ -257,3 +257,33 @@ export async function readBounded(message, max) {
   }
   return new TextDecoder().decode(bytes);
 }
+
+/** The number of header fields. */
+export function headerCount(headers) {
+  let n = 0;
+  for (const _ of headers) n++;
+  return n;
+}
+
+/**
+ * Passes `body` through, counting bytes: past `max`, the stream errors (so the origin never
+ * receives it complete) and `state.over` becomes true. Returns { body, state }.
+ */
+export function limitBody(body, max) {
+  const state = { over: false };
+  let seen = 0;
+  const limited = body.pipeThrough(
+    new TransformStream({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > max) {
+          state.over = true;
+          controller.error(new Error("request body over the route's max_body"));
+          return;
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  return { body: limited, state };
+}

@@ -10,6 +10,7 @@
 use super::kinds::Settings;
 use super::lex::{clean, is_name, is_path_char, is_route_id, is_token_byte};
 use super::lifecycle::{self, LifecycleSettings};
+use super::limits::CheckedLimits;
 use super::schema::{
     AnySpec, GatewayFile, LifecycleSpec, MatchSpec, PolicyRef, PolicySpec, RouteSpec, RoutesFile,
     UpstreamSpec, VersioningSpec,
@@ -63,6 +64,8 @@ pub struct CheckedRoute {
     pub retry_unsafe: bool,
     /// `match`: sorted, so two routes' sets compare directly.
     pub conditions: Vec<Condition>,
+    /// The route's request limits, `[gateway] limits` included.
+    pub limits: CheckedLimits,
     /// The version folder (`v1`), empty for gateway.toml routes.
     pub version: String,
     /// The path as written in the route file, without the version prefix.
@@ -78,6 +81,8 @@ pub struct Checked {
     pub upstreams: Vec<CheckedUpstream>,
     pub policies: Vec<CheckedPolicy>,
     pub default_policies: Vec<usize>,
+    /// `[gateway] limits`.
+    pub limits: CheckedLimits,
     /// `[gateway] plans`.
     pub plans: Vec<String>,
     pub routes: Vec<CheckedRoute>,
@@ -192,6 +197,15 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
             &mut errors,
         );
         out.policies[i].members = members;
+    }
+    if let Some(l) = &gateway.gateway.limits {
+        match CheckedLimits::parse(l) {
+            Ok(l) => out.limits = l,
+            Err(es) => errors.extend(
+                es.into_iter()
+                    .map(|e| format!("{gateway_path}: gateway.{e}")),
+            ),
+        }
     }
     for name in &gateway.gateway.default_policies {
         match policy_index.get(name) {
@@ -537,6 +551,14 @@ fn check_route(
     }
 
     let conditions = conditions(spec.match_on.as_ref(), ctx, errors);
+    let limits = match spec.limits.as_ref().map(CheckedLimits::parse) {
+        None => out.limits.clone(),
+        Some(Ok(l)) => l.over(&out.limits),
+        Some(Err(es)) => {
+            errors.extend(es.into_iter().map(|e| format!("{ctx}: {e}")));
+            CheckedLimits::default()
+        }
+    };
     check_cors_placement(&out.default_policies, &policies, &out.policies, ctx, errors);
     check_cache_placement(
         &out.default_policies,
@@ -561,6 +583,7 @@ fn check_route(
         allow_double_encoding: spec.allow_double_encoding,
         retry_unsafe: spec.retry_non_idempotent,
         conditions,
+        limits,
         version,
         local_path: spec.path,
         lifecycle,

@@ -51,7 +51,7 @@ pub fn emit(c: &Checked) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "        // {}\n        Route {{ id: {:?}, path: {:?}, methods: &[{}], host: {:?}, upstream: {}, rewrite: {}, policies: &[{}], websocket: {}, allow_double_encoding: {}, retry_unsafe: {}, conditions: &[{}], lifecycle: {} }},",
+            "        // {}\n        Route {{ id: {:?}, path: {:?}, methods: &[{}], host: {:?}, upstream: {}, rewrite: {}, policies: &[{}], websocket: {}, allow_double_encoding: {}, retry_unsafe: {}, conditions: &[{}], limits: {}, lifecycle: {} }},",
             r.file,
             r.id,
             r.path,
@@ -71,6 +71,7 @@ pub fn emit(c: &Checked) -> String {
                 })
                 .collect::<Vec<_>>()
                 .join(", "),
+            r.limits.emit(),
             lifecycle(r)
         );
     }

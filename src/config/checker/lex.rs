@@ -123,3 +123,27 @@ pub fn seconds(key: &str, v: Option<&str>, default: u32, allow_zero: bool) -> Re
             .map_err(|e| format!("{key}: {e}")),
     }
 }
+
+/// `"64KiB"`, `"1MiB"`, `"1GiB"` or a number of bytes, from 1 to `max`.
+pub fn byte_size(key: &str, s: &str, max: u64) -> Result<u64, String> {
+    let err = || format!("{key} \"{s}\": use bytes, KiB, MiB or GiB, e.g. \"1MiB\"");
+    let (digits, unit) = s.split_at(s.bytes().take_while(u8::is_ascii_digit).count());
+    let n: u64 = digits.parse().map_err(|_| err())?;
+    let bytes = match unit {
+        "" => Some(n),
+        "KiB" => n.checked_mul(1 << 10),
+        "MiB" => n.checked_mul(1 << 20),
+        "GiB" => n.checked_mul(1 << 30),
+        _ => return Err(err()),
+    }
+    .ok_or_else(err)?;
+    if bytes == 0 || bytes > max {
+        let shown = if max.is_multiple_of(1 << 20) {
+            format!("{}MiB", max >> 20)
+        } else {
+            format!("{max} bytes")
+        };
+        return Err(format!("{key} \"{s}\": must be 1 byte to {shown}"));
+    }
+    Ok(bytes)
+}

@@ -20,6 +20,7 @@ pub mod jwk;
 pub mod kinds;
 pub mod lex;
 pub mod lifecycle;
+pub mod limits;
 #[path = "../origin.rs"]
 pub mod origin;
 #[path = "../../http/origin_syntax.rs"]

@@ -34,6 +34,17 @@ pub struct GatewaySection {
     pub plans: Vec<String>,
     /// How paths without a version prefix pick a version.
     pub versioning: Option<VersioningSpec>,
+    /// Request limits for every route (a route's own keys win).
+    pub limits: Option<LimitsSpec>,
+}
+
+/// `limits = { max_body = "1MiB", max_headers = 64, content_types = ["application/json"] }`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    pub max_body: Option<String>,
+    pub max_headers: Option<u32>,
+    pub content_types: Option<Vec<String>>,
 }
 
 /// `[gateway] versioning = { header = "api-version", query = "api-version", default = "v2" }`.
@@ -90,6 +101,8 @@ pub struct RouteSpec {
     /// Only requests with these header and query values take this route.
     #[serde(rename = "match")]
     pub match_on: Option<MatchSpec>,
+    /// Request limits over `[gateway] limits`.
+    pub limits: Option<LimitsSpec>,
     pub deprecated: Option<String>,
     pub sunset: Option<String>,
     pub successor: Option<String>,

@@ -1,5 +1,6 @@
 //! `kind = "transform"`: query edits and JSON body edits (by JSON Pointer) both ways.
 
+use super::super::lex::byte_size;
 use super::super::pointer;
 use super::super::schema::{BodyEditsSpec, QueryEditsSpec, TransformSpec};
 
@@ -23,28 +24,6 @@ pub struct TransformSettings {
     request_body: BodyEdits,
     response_body: BodyEdits,
     max_body: u32,
-}
-
-/// `"64KiB"`, `"1MiB"` or a number of bytes.
-fn size(s: &str) -> Result<u32, String> {
-    let (digits, unit) = s.split_at(s.bytes().take_while(u8::is_ascii_digit).count());
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("max_body \"{s}\": use bytes, KiB or MiB, e.g. \"1MiB\""))?;
-    let bytes = match unit {
-        "" => n,
-        "KiB" => n * 1024,
-        "MiB" => n * 1024 * 1024,
-        _ => {
-            return Err(format!(
-                "max_body \"{s}\": use bytes, KiB or MiB, e.g. \"1MiB\""
-            ))
-        }
-    };
-    if bytes == 0 || bytes > u64::from(MAX_MAX_BODY) {
-        return Err(format!("max_body \"{s}\": must be 1 byte to 16MiB"));
-    }
-    Ok(bytes as u32)
 }
 
 fn query_name_ok(n: &str) -> bool {
@@ -145,9 +124,13 @@ pub fn parse(spec: &TransformSpec) -> Result<TransformSettings, Vec<String>> {
         errors.push("request.body: mask and allow apply to responses only".into());
     }
     let response_body = body(&spec.response.body, "response", &mut errors);
-    let max_body = match spec.max_body.as_deref().map(size) {
+    let max_body = match spec
+        .max_body
+        .as_deref()
+        .map(|s| byte_size("max_body", s, MAX_MAX_BODY.into()))
+    {
         None => DEFAULT_MAX_BODY,
-        Some(Ok(n)) => n,
+        Some(Ok(n)) => n as u32,
         Some(Err(e)) => {
             errors.push(e);
             DEFAULT_MAX_BODY
