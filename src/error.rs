@@ -72,6 +72,9 @@ pub enum GatewayError {
     CorsOriginRejected { origin: String },
     /// A request body larger than a limit that needs to read it (413).
     PayloadTooLarge { limit: u64 },
+    /// A fan-out part failed (a required one, or any with `on_partial = "fail"`): 502 naming
+    /// the part, never carrying the origin's body.
+    AggregationFailed { part: &'static str, why: String },
     /// More request header fields than the route's `max_headers` (431).
     TooManyHeaders { count: usize, max: u32 },
     /// A request body whose media type the route does not accept (415).
@@ -125,6 +128,7 @@ impl GatewayError {
             GatewayError::CorsOriginRejected { .. } => 403,
             GatewayError::PayloadTooLarge { .. } => 413,
             GatewayError::TooManyHeaders { .. } => 431,
+            GatewayError::AggregationFailed { .. } => 502,
             GatewayError::UnsupportedMediaType { .. } => 415,
             GatewayError::InvalidBody { .. } => 400,
             GatewayError::ResponseTransformFailed { .. } => 502,
@@ -157,6 +161,7 @@ impl GatewayError {
             GatewayError::CorsOriginRejected { .. } => "cors-origin-rejected",
             GatewayError::PayloadTooLarge { .. } => "payload-too-large",
             GatewayError::TooManyHeaders { .. } => "request-header-fields-too-large",
+            GatewayError::AggregationFailed { .. } => "aggregation-failed",
             GatewayError::UnsupportedMediaType { .. } => "unsupported-media-type",
             GatewayError::InvalidBody { .. } => "invalid-body",
             GatewayError::ResponseTransformFailed { .. } => "response-transform-failed",
@@ -188,6 +193,7 @@ impl GatewayError {
             GatewayError::CorsOriginRejected { .. } => "Origin not allowed",
             GatewayError::PayloadTooLarge { .. } => "Payload too large",
             GatewayError::TooManyHeaders { .. } => "Request header fields too large",
+            GatewayError::AggregationFailed { .. } => "Aggregation failed",
             GatewayError::UnsupportedMediaType { .. } => "Unsupported media type",
             GatewayError::InvalidBody { .. } => "Invalid request body",
             GatewayError::ResponseTransformFailed { .. } => "Response transform failed",
@@ -256,6 +262,9 @@ impl GatewayError {
                 format!("the request body is larger than {limit} bytes")
             }
             GatewayError::InvalidBody { detail } => format!("the JSON body is invalid: {detail}"),
+            GatewayError::AggregationFailed { part, why } => {
+                format!("part \"{part}\" failed ({why})")
+            }
             GatewayError::TooManyHeaders { count, max } => {
                 format!("the request has {count} header fields; this route accepts at most {max}")
             }

@@ -49,6 +49,8 @@ pub struct WorkerExchange<'a> {
     pub upstream_url: String,
     /// Per-request state of the route's policies between phases.
     pub scratch: Scratch,
+    /// The route's path parameters, kept for fan-out part templates.
+    pub params: Vec<(String, String)>,
     /// The request body to send instead of the client's (a transform edited it).
     pub body_override: Option<js_sys::Uint8Array>,
     /// The state of a body counted against `max_body` while it streams (`{ over }`).
@@ -84,6 +86,7 @@ impl<'a> WorkerExchange<'a> {
             preflight: false,
             body_override: None,
             body_limit: None,
+            params: Vec::new(),
         }
     }
 
@@ -172,6 +175,7 @@ impl<'a> WorkerExchange<'a> {
                 body,
                 hash_key: None,
                 retryable: false,
+                deadline_at: None,
                 env: &env,
             })
             .await;
@@ -281,6 +285,12 @@ impl<'a> WorkerExchange<'a> {
             check_double_encoding(&path).map_err(GatewayError::BadPath)?;
         }
         self.upstream_path = upstream_path(route, &path, &params);
+        if route.fan_out.is_some() {
+            self.params = params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        }
         self.path = path.into_owned();
         self.route = Some(route);
         let upstream = &self.table.upstreams[route.upstream as usize];
@@ -404,6 +414,9 @@ impl Exchange for WorkerExchange<'_> {
         let Some(route) = self.route.filter(|_| !self.preflight) else {
             return Err(GatewayError::RouteNotFound);
         };
+        if let Some(f) = route.fan_out {
+            return crate::aggregate::run::fan_out(self, f).await;
+        }
         let index = self.split(route.upstream as usize);
         let upstream = &self.table.upstreams[index];
         let may_retry = upstream.retries.is_some()
@@ -430,6 +443,7 @@ impl Exchange for WorkerExchange<'_> {
             method,
             headers,
             retryable: may_retry && !matches!(body, forward::Body::Stream(_)),
+            deadline_at: None,
             body,
             hash_key: self.hash_key(upstream),
             env: self.env,

@@ -44,6 +44,9 @@ pub struct AccessLog {
     pub fallback: Option<&'static str>,
     /// On an upstream with a canary: whether this request went to the canary.
     pub canary: Option<bool>,
+    /// On a fan-out route: the optional parts that failed and were left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<Vec<&'static str>>,
     /// Every attempt, when there was more than one or the last failed: which target, how it
     /// ended (a status, `connect`, `timeout` or `open`) and how long it took.
     #[serde(skip_serializing_if = "Option::is_none")]

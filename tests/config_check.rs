@@ -53,7 +53,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"users\"\nmethds = [\"GET\"]\n",
-            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `retry_non_idempotent`, `match`, `limits`, `deprecated`, `sunset`, `successor`, `policy_link`",
+            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `fan_out`, `on_partial`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `retry_non_idempotent`, `match`, `limits`, `deprecated`, `sunset`, `successor`, `policy_link`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"orders\"\n",
@@ -810,4 +810,40 @@ fn request_limits_merge_the_routes_keys_over_the_gateways_and_fail_clearly() {
         errors_for(&format!("[gateway]\nlimits = {{ max_body = \"1XB\" }}\n{GATEWAY}"), GOOD_ROUTE),
         vec!["routes/gateway.toml: gateway.limits.max_body \"1XB\": use bytes, KiB, MiB or GiB, e.g. \"1MiB\"".to_string()]
     );
+}
+
+#[test]
+fn fan_out_routes_fail_with_the_part_and_rule() {
+    let route = |extra: &str| {
+        format!("[[route]]\nid = \"d\"\nmethods = [\"GET\"]\npath = \"/d/{{id}}\"\n{extra}\n")
+    };
+    let r = "routes/v1/users.toml: route \"d\": ";
+    let part = |p: &str| format!("fan_out = [{p}]");
+    let cases: Vec<(String, String)> = vec![
+        (route(&part("{ name = \"u\", upstream = \"users\", path = \"/users/{user}\" }")), format!("{r}fan_out part \"u\": {{user}} is not a parameter of the route's path")),
+        (route(&format!("upstream = \"users\"\n{}", part("{ name = \"u\", upstream = \"users\", path = \"/u\" }"))), format!("{r}set upstream or fan_out, not both")),
+        (route(""), format!("{r}missing key `upstream` (or fan_out parts)")),
+        (route(&part("{ name = \"u\", upstream = \"nope\", path = \"/u\" }")), format!("{r}fan_out part \"u\": upstream \"nope\" is not defined in routes/gateway.toml [upstreams]")),
+        (route(&part("{ name = \"u\", upstream = \"users\", path = \"/u\", merge = \"shallow\" }")), format!("{r}fan_out part \"u\": merge \"shallow\": use \"nest\" (default) or \"deep\"")),
+        (route(&part("{ name = \"u\", upstream = \"users\", path = \"/u\" }, { name = \"u\", upstream = \"users\", path = \"/v\" }")), format!("{r}fan_out part \"u\": the name is used twice")),
+        (route(&part("{ name = \"u\", upstream = \"users\", path = \"/u/{header.x}\" }")), format!("{r}fan_out part \"u\": path \"/u/{{header.x}}\": {{header.x}} is not a {{param}}, {{query.<name>}}, {{claim.<name>}} or {{consumer.id}}")),
+        (route(&format!("on_partial = \"maybe\"\n{}", part("{ name = \"u\", upstream = \"users\", path = \"/u\" }"))), format!("{r}on_partial \"maybe\": use \"omit\" or \"fail\"")),
+        (route("upstream = \"users\"\non_partial = \"fail\""), format!("{r}on_partial is only used with fan_out")),
+        (route(&part("{ name = \"u\", upstream = \"users\", path = \"/u\", allow = [\"a\"], deny = [\"b\"] }")), format!("{r}fan_out part \"u\": set allow or deny, not both")),
+        (route(&part(&(0..17).map(|i| format!("{{ name = \"p{i}\", upstream = \"users\", path = \"/p\" }}")).collect::<Vec<_>>().join(", "))), format!("{r}fan_out: at most 16 parts")),
+    ];
+    for (routes, expected) in &cases {
+        assert_eq!(
+            errors_for(GATEWAY, routes).first(),
+            Some(expected),
+            "{routes}"
+        );
+    }
+    let post = "[[route]]\nid = \"d\"\nmethods = [\"POST\"]\npath = \"/d\"\nfan_out = [{ name = \"u\", upstream = \"users\", path = \"/u\" }]\n";
+    assert_eq!(
+        errors_for(GATEWAY, post),
+        vec![format!("{r}a fan_out route serves GET (and HEAD) only")]
+    );
+    let ok = route(&part("{ name = \"u\", upstream = \"users\", path = \"/users/{id}?org={claim.org}\", required = false, timeout = \"300ms\", target = \"/data\", group = \"g\" }"));
+    assert_eq!(errors_for(GATEWAY, &ok), Vec::<String>::new());
 }

@@ -203,6 +203,7 @@ static TABLE: Table = Table {
             retry_unsafe: false,
             conditions: &[],
             limits: gatehouse::config::Limits::NONE,
+            fan_out: None,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -218,6 +219,7 @@ static TABLE: Table = Table {
             retry_unsafe: false,
             conditions: &[],
             limits: gatehouse::config::Limits::NONE,
+            fan_out: None,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -233,6 +235,7 @@ static TABLE: Table = Table {
             retry_unsafe: false,
             conditions: &[],
             limits: gatehouse::config::Limits::NONE,
+            fan_out: None,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -248,6 +251,7 @@ static TABLE: Table = Table {
             retry_unsafe: false,
             conditions: &[],
             limits: gatehouse::config::Limits::NONE,
+            fan_out: None,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -263,6 +267,7 @@ static TABLE: Table = Table {
             retry_unsafe: false,
             conditions: &[],
             limits: gatehouse::config::Limits::NONE,
+            fan_out: None,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -278,6 +283,7 @@ static TABLE: Table = Table {
             retry_unsafe: false,
             conditions: &[],
             limits: gatehouse::config::Limits::NONE,
+            fan_out: None,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
         Route {
@@ -293,6 +299,7 @@ static TABLE: Table = Table {
             retry_unsafe: false,
             conditions: &[],
             limits: gatehouse::config::Limits::NONE,
+            fan_out: None,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
         },
     ],

@@ -36,6 +36,7 @@ fn table(n: usize) -> &'static Table {
                 retry_unsafe: false,
                 conditions: &[],
                 limits: gatehouse::config::Limits::NONE,
+                fan_out: None,
                 lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
             }
         })

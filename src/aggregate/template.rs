@@ -5,13 +5,15 @@
 //! the path, a value that is empty, `.` or `..` is refused (an origin would read it as a dot
 //! segment).
 
-/// One piece of a template.
+use std::borrow::Cow;
+
+/// One piece of a template (borrowed in the compiled table, owned when just parsed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece {
-    Lit(String),
-    Param(String),
-    Query(String),
-    Claim(String),
+    Lit(Cow<'static, str>),
+    Param(Cow<'static, str>),
+    Query(Cow<'static, str>),
+    Claim(Cow<'static, str>),
     ConsumerId,
 }
 
@@ -24,7 +26,7 @@ pub fn parse(template: &str) -> Result<Vec<Piece>, String> {
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         if open > 0 {
-            out.push(Piece::Lit(rest[..open].to_string()));
+            out.push(Piece::Lit(rest[..open].to_string().into()));
         }
         let Some(close) = rest[open..].find('}') else {
             return Err(format!("path \"{template}\": unclosed {{"));
@@ -36,10 +38,10 @@ pub fn parse(template: &str) -> Result<Vec<Piece>, String> {
                     .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         };
         let piece = match name.split_once('.') {
-            Some(("query", n)) if ok(n) => Piece::Query(n.to_string()),
-            Some(("claim", n)) if ok(n) => Piece::Claim(n.to_string()),
+            Some(("query", n)) if ok(n) => Piece::Query(n.to_string().into()),
+            Some(("claim", n)) if ok(n) => Piece::Claim(n.to_string().into()),
             _ if name == "consumer.id" => Piece::ConsumerId,
-            None if ok(name) => Piece::Param(name.to_string()),
+            None if ok(name) => Piece::Param(name.to_string().into()),
             _ => {
                 return Err(format!(
                     "path \"{template}\": {{{name}}} is not a {{param}}, {{query.<name>}}, {{claim.<name>}} or {{consumer.id}}"
@@ -53,7 +55,7 @@ pub fn parse(template: &str) -> Result<Vec<Piece>, String> {
         return Err(format!("path \"{template}\": unopened }}"));
     }
     if !rest.is_empty() {
-        out.push(Piece::Lit(rest.to_string()));
+        out.push(Piece::Lit(rest.to_string().into()));
     }
     Ok(out)
 }
@@ -78,7 +80,7 @@ pub fn render(pieces: &[Piece], values: &impl Values) -> Result<String, String> 
                 in_query |= l.contains('?');
                 continue;
             }
-            Piece::Param(n) => (values.param(n), n.clone()),
+            Piece::Param(n) => (values.param(n), n.to_string()),
             Piece::Query(n) => (values.query(n), format!("query.{n}")),
             Piece::Claim(n) => (values.claim(n), format!("claim.{n}")),
             Piece::ConsumerId => (values.consumer_id(), "consumer.id".to_string()),
@@ -101,4 +103,19 @@ fn escape_into(out: &mut String, value: &str) {
             out.push_str(&format!("%{b:02X}"));
         }
     }
+}
+
+/// The Rust literal of a parsed template (for the generated table).
+pub fn emit(pieces: &[Piece]) -> String {
+    let items: Vec<String> = pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Lit(l) => format!("Piece::Lit(Cow::Borrowed({l:?}))"),
+            Piece::Param(n) => format!("Piece::Param(Cow::Borrowed({n:?}))"),
+            Piece::Query(n) => format!("Piece::Query(Cow::Borrowed({n:?}))"),
+            Piece::Claim(n) => format!("Piece::Claim(Cow::Borrowed({n:?}))"),
+            Piece::ConsumerId => "Piece::ConsumerId".to_string(),
+        })
+        .collect();
+    format!("&[{}]", items.join(", "))
 }

@@ -51,6 +51,7 @@ pub fn start(ctx: &worker::Context, r: Refresh) {
             body: forward::Body::None,
             hash_key: None,
             retryable: true,
+            deadline_at: None,
             env: &r.env,
         })
         .await

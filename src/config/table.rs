@@ -1,11 +1,14 @@
 //! The compiled configuration: static tables that `build.rs` generates from routes/.
 //! Nothing here is parsed at runtime; the types only hold `&'static` data.
 
+pub use crate::aggregate::merge::Shape;
+pub use crate::aggregate::template::Piece;
 use crate::policy::Policy;
 use crate::route::lifecycle::{Lifecycle, Versioning};
 pub use crate::upstream::breaker::BreakerSettings;
 pub use crate::upstream::canary::{Canary, Sticky};
 pub use crate::upstream::retry::{FailureSet, RetrySettings};
+pub use std::borrow::Cow;
 
 /// HTTP methods a route can serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +77,30 @@ pub struct Upstream {
     pub mirror: Option<Mirror>,
     /// A split with a second upstream.
     pub canary: Option<Canary>,
+}
+
+/// A fan-out route's parts.
+#[derive(Debug)]
+pub struct FanOut {
+    /// `on_partial = "fail"`: a failed optional part fails the answer too.
+    pub fail_on_partial: bool,
+    pub parts: &'static [Part],
+}
+
+/// One part of a fan-out.
+#[derive(Debug)]
+pub struct Part {
+    /// Index into [`Table::upstreams`].
+    pub upstream: usize,
+    pub path: &'static [Piece],
+    pub method: &'static str,
+    pub required: bool,
+    /// Counted from the start of the fan-out (queueing included); `None`: the upstream's.
+    pub timeout_ms: Option<u32>,
+    /// Largest JSON answer read.
+    pub max_bytes: u64,
+    /// Its name and how its JSON is merged.
+    pub shape: Shape,
 }
 
 /// Request limits; `None`/empty: no limit.
@@ -195,6 +222,8 @@ pub struct Route {
     pub conditions: &'static [Condition],
     /// Request limits (`[gateway] limits` with the route's own over them).
     pub limits: Limits,
+    /// Parts called instead of one upstream (`upstream` is then the first part's, for logs).
+    pub fan_out: Option<&'static FanOut>,
     /// Version, deprecation and sunset.
     pub lifecycle: &'static Lifecycle,
 }

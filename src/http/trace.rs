@@ -106,6 +106,11 @@ impl RequestIds {
         }
     }
 
+    /// A `traceparent` for a child call (a fan-out part) with span id `span` (16 hex digits).
+    pub fn child_traceparent(&self, span: &str) -> String {
+        format!("00-{}-{}-{:02x}", self.trace_id, span, self.flags)
+    }
+
     /// The `traceparent` sent upstream: same trace, the gateway's span as parent.
     pub fn traceparent(&self) -> String {
         format!("00-{}-{}-{:02x}", self.trace_id, self.span_id, self.flags)

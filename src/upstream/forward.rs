@@ -41,6 +41,9 @@ pub struct Outgoing<'a> {
     /// Whether a failed attempt may be sent again: the method is idempotent (or the route
     /// allows retrying it) and the body, if any, is buffered.
     pub retryable: bool,
+    /// An absolute deadline (ms since the epoch) over the upstream's own (a fan-out part's
+    /// timeout, counted from the start of the fan-out).
+    pub deadline_at: Option<f64>,
     pub env: &'a worker::Env,
 }
 
@@ -63,7 +66,13 @@ pub async fn send(out: Outgoing<'_>) -> (Result<Sent, GatewayError>, Vec<Try>) {
     let table = RouteIndex::global().table();
     let up = &table.upstreams[out.upstream];
     let started = runtime::now_ms();
-    let deadline = up.deadline_ms.map(|d| started + f64::from(d));
+    let deadline = match (
+        up.deadline_ms.map(|d| started + f64::from(d)),
+        out.deadline_at,
+    ) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     with_pool(out.upstream, up, |p| p.budget.note_request(started));
     let extra = match up.retries {
         Some(r) if out.retryable => u32::from(r.attempts),
@@ -78,7 +87,7 @@ pub async fn send(out: Outgoing<'_>) -> (Result<Sent, GatewayError>, Vec<Try>) {
         if left.is_some_and(|l| l < 1.0) {
             break Err(GatewayError::UpstreamTimeout {
                 upstream: up.name,
-                timeout_ms: up.deadline_ms.unwrap_or(up.timeout_ms),
+                timeout_ms: (deadline.unwrap_or(now) - started).max(0.0) as u32,
             });
         }
         let hash_key = out.hash_key.as_deref();
@@ -293,6 +302,7 @@ async fn fall_back(fallback: &Fallback, out: &Outgoing<'_>, attempts: u32) -> Op
                 },
                 hash_key: None,
                 retryable: false,
+                deadline_at: out.deadline_at,
                 env: out.env,
             };
             if matches!(out.body, Body::Stream(_)) {

@@ -7,6 +7,7 @@
 //! Each policy's settings are parsed once by its kind's module ([`super::kinds`]); this file
 //! checks what spans kinds: files, upstreams, routes, and where policies may stand.
 
+use super::fan_out::{self, CheckedFanOut};
 use super::kinds::Settings;
 use super::lex::{clean, is_name, is_path_char, is_route_id, is_token_byte};
 use super::lifecycle::{self, LifecycleSettings};
@@ -66,6 +67,8 @@ pub struct CheckedRoute {
     pub conditions: Vec<Condition>,
     /// The route's request limits, `[gateway] limits` included.
     pub limits: CheckedLimits,
+    /// Parts instead of one upstream.
+    pub fan_out: Option<CheckedFanOut>,
     /// The version folder (`v1`), empty for gateway.toml routes.
     pub version: String,
     /// The path as written in the route file, without the version prefix.
@@ -482,13 +485,42 @@ fn check_route(
         }
     }
 
-    let upstream = match upstreams.get(&spec.upstream) {
-        Some(&i) => i,
-        None => {
-            errors.push(format!(
-                "{ctx}: upstream \"{}\" is not defined in routes/gateway.toml [upstreams]",
-                spec.upstream
-            ));
+    let fan_out = (!spec.fan_out.is_empty()).then(|| {
+        let params = path_params(&spec.path);
+        let mut part_errors = Vec::new();
+        let f = fan_out::parse(
+            &spec.fan_out,
+            spec.on_partial.as_deref(),
+            &params,
+            upstreams,
+            &mut part_errors,
+        );
+        errors.extend(part_errors.into_iter().map(|e| format!("{ctx}: {e}")));
+        if spec.methods.iter().any(|m| m != "GET" && m != "HEAD") {
+            errors.push(format!("{ctx}: a fan_out route serves GET (and HEAD) only"));
+        }
+        f
+    });
+    if spec.on_partial.is_some() && fan_out.is_none() {
+        errors.push(format!("{ctx}: on_partial is only used with fan_out"));
+    }
+    let upstream = match (&spec.upstream, &fan_out) {
+        (Some(name), None) => match upstreams.get(name) {
+            Some(&i) => i,
+            None => {
+                errors.push(format!(
+                    "{ctx}: upstream \"{name}\" is not defined in routes/gateway.toml [upstreams]"
+                ));
+                0
+            }
+        },
+        (None, Some(f)) => f.parts.first().map_or(0, |p| p.upstream),
+        (Some(_), Some(_)) => {
+            errors.push(format!("{ctx}: set upstream or fan_out, not both"));
+            0
+        }
+        (None, None) => {
+            errors.push(format!("{ctx}: missing key `upstream` (or fan_out parts)"));
             0
         }
     };
@@ -584,6 +616,7 @@ fn check_route(
         retry_unsafe: spec.retry_non_idempotent,
         conditions,
         limits,
+        fan_out,
         version,
         local_path: spec.path,
         lifecycle,

@@ -51,7 +51,7 @@ pub fn emit(c: &Checked) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "        // {}\n        Route {{ id: {:?}, path: {:?}, methods: &[{}], host: {:?}, upstream: {}, rewrite: {}, policies: &[{}], websocket: {}, allow_double_encoding: {}, retry_unsafe: {}, conditions: &[{}], limits: {}, lifecycle: {} }},",
+            "        // {}\n        Route {{ id: {:?}, path: {:?}, methods: &[{}], host: {:?}, upstream: {}, rewrite: {}, policies: &[{}], websocket: {}, allow_double_encoding: {}, retry_unsafe: {}, conditions: &[{}], limits: {}, fan_out: {}, lifecycle: {} }},",
             r.file,
             r.id,
             r.path,
@@ -72,6 +72,7 @@ pub fn emit(c: &Checked) -> String {
                 .collect::<Vec<_>>()
                 .join(", "),
             r.limits.emit(),
+            r.fan_out.as_ref().map_or("None".to_string(), |f| f.emit()),
             lifecycle(r)
         );
     }

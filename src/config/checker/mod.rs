@@ -15,6 +15,7 @@ pub mod calendar;
 pub mod check;
 pub mod dates;
 pub mod emit;
+pub mod fan_out;
 #[path = "../../auth/jwk.rs"]
 pub mod jwk;
 pub mod kinds;
@@ -31,4 +32,6 @@ pub mod pointer;
 pub mod reserved;
 pub mod rust;
 pub mod schema;
+#[path = "../../aggregate/template.rs"]
+pub mod template;
 pub mod upstream;

@@ -85,7 +85,13 @@ pub struct RouteSpec {
     pub id: String,
     pub path: String,
     pub methods: Vec<String>,
-    pub upstream: String,
+    /// Where requests go; absent on a fan-out route.
+    pub upstream: Option<String>,
+    /// Parts called concurrently and merged into one JSON answer, instead of `upstream`.
+    #[serde(default)]
+    pub fan_out: Vec<PartSpec>,
+    /// `"omit"` (default: failed optional parts are left out) or `"fail"`.
+    pub on_partial: Option<String>,
     pub host: Option<String>,
     pub rewrite: Option<String>,
     #[serde(default)]
@@ -538,4 +544,27 @@ pub struct FallbackSpec {
     pub json: Option<String>,
     pub body: Option<String>,
     pub content_type: Option<String>,
+}
+
+/// One `fan_out` part.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartSpec {
+    pub name: String,
+    pub upstream: String,
+    /// Path template: `{param}`, `{query.<n>}`, `{claim.<n>}`, `{consumer.id}`.
+    pub path: String,
+    pub method: Option<String>,
+    pub required: Option<bool>,
+    pub timeout: Option<String>,
+    pub max_size: Option<String>,
+    pub target: Option<String>,
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default)]
+    pub deny: Vec<String>,
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+    pub group: Option<String>,
+    pub merge: Option<String>,
 }

@@ -1,0 +1,173 @@
+//! Running a fan-out in the worker (wasm only): each part through the one upstream call (so
+//! balancing, retries, breakers and timeouts apply), at most [`MAX_IN_FLIGHT`] at a time, then
+//! the merge ([`super::merge`]).
+
+use super::merge::merge;
+use super::template::{render, Values};
+use crate::config::{FanOut, Part};
+use crate::error::GatewayError;
+use crate::exchange::WorkerExchange;
+use crate::http::trace::hex;
+use crate::policy::transform::is_json;
+use crate::runtime;
+use crate::runtime::answer::Answer;
+use crate::runtime::io;
+use crate::upstream::forward;
+use futures::stream::{self, StreamExt};
+use serde_json::Value;
+use web_sys::Headers;
+
+/// Workers allow 6 simultaneous outgoing connections per request; more parts queue.
+pub const MAX_IN_FLIGHT: usize = 6;
+
+/// Template values from the request.
+struct RequestValues<'a> {
+    params: &'a [(String, String)],
+    query: Option<&'a str>,
+    identity: Option<&'a crate::auth::Identity>,
+}
+
+impl Values for RequestValues<'_> {
+    fn param(&self, name: &str) -> Option<String> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+    fn query(&self, name: &str) -> Option<String> {
+        crate::auth::credentials::query_param(self.query, name)
+            .ok()
+            .flatten()
+            .map(str::to_string)
+    }
+    fn claim(&self, name: &str) -> Option<String> {
+        self.identity?.claims.get(name).map(|v| match v.as_str() {
+            Some(s) => s.to_string(),
+            None => v.to_string(),
+        })
+    }
+    fn consumer_id(&self) -> Option<String> {
+        self.identity.map(|i| i.subject.clone())
+    }
+}
+
+/// Calls the parts and merges their JSON: 200 `application/json`, with
+/// `X-Gatehouse-Partial` naming the optional parts that failed; 502 `aggregation-failed`
+/// naming the first required part that failed (or any part, with `on_partial = "fail"`).
+pub async fn fan_out(
+    x: &mut WorkerExchange<'_>,
+    f: &'static FanOut,
+) -> Result<Answer, GatewayError> {
+    let started = runtime::now_ms();
+    let values = RequestValues {
+        params: &x.params,
+        query: x.ctx.url.query,
+        identity: x.ctx.identity.as_ref(),
+    };
+    let paths: Vec<Result<String, String>> =
+        f.parts.iter().map(|p| render(p.path, &values)).collect();
+    let base = x.upstream_headers.as_ref().ok_or(GatewayError::Internal {
+        what: "upstream headers prepared",
+    })?;
+    let (env, ids) = (x.env, &x.ctx.ids);
+    let calls = f
+        .parts
+        .iter()
+        .zip(paths)
+        .enumerate()
+        .map(|(i, (part, path))| {
+            let headers = Headers::new_with_headers(base).ok();
+            // Each part is a child span of the gateway's.
+            let span = hex(&runtime::random_40()[..8]);
+            if let Some(h) = &headers {
+                let _ = h.set("traceparent", &ids.child_traceparent(&span));
+            }
+            async move {
+                let answer = match (path, headers) {
+                    (Ok(path), Some(headers)) => call(part, &path, &headers, env, started).await,
+                    (Err(missing), _) => Err(format!("no value for {{{missing}}}")),
+                    (_, None) => Err("headers".into()),
+                };
+                (i, answer)
+            }
+        });
+    let mut results: Vec<(usize, Result<Value, String>)> = stream::iter(calls)
+        .buffer_unordered(MAX_IN_FLIGHT)
+        .collect()
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    let upstream_ms = runtime::now_ms() - started;
+    x.ctx.upstream_ms = Some(upstream_ms);
+    x.ctx.log.upstream_ms = Some(upstream_ms);
+    let mut missing = Vec::new();
+    let mut merged_in = Vec::new();
+    for ((_, result), part) in results.into_iter().zip(f.parts) {
+        match result {
+            Ok(v) => merged_in.push((part.shape, Some(v))),
+            Err(why) => {
+                if part.required || f.fail_on_partial {
+                    return Err(GatewayError::AggregationFailed {
+                        part: part.shape.name,
+                        why,
+                    });
+                }
+                missing.push(part.shape.name);
+                merged_in.push((part.shape, None));
+            }
+        }
+    }
+    let body = merge(&merged_in).to_string();
+    let headers = Headers::new().map_err(|_| GatewayError::Internal {
+        what: "make headers",
+    })?;
+    let _ = headers.set("content-type", "application/json");
+    if !missing.is_empty() {
+        let _ = headers.set("x-gatehouse-partial", &missing.join(", "));
+        x.ctx.log.partial = Some(missing);
+    }
+    let response = runtime::respond(200, &headers, &wasm_bindgen::JsValue::from_str(&body));
+    Ok(Answer::own(response, true))
+}
+
+/// One part: its JSON answer, or why it failed (a failed call, a non-2xx status, not JSON,
+/// larger than its limit, or no answer by its deadline).
+async fn call(
+    part: &'static Part,
+    path: &str,
+    headers: &Headers,
+    env: &worker::Env,
+    started: f64,
+) -> Result<Value, String> {
+    let table = crate::route::RouteIndex::global().table();
+    let up = &table.upstreams[part.upstream];
+    let deadline_at = started + f64::from(part.timeout_ms.unwrap_or(up.timeout_ms));
+    let (sent, _) = forward::send(forward::Outgoing {
+        upstream: part.upstream,
+        path_and_query: path,
+        method: part.method,
+        headers,
+        body: forward::Body::None,
+        hash_key: None,
+        retryable: true,
+        deadline_at: Some(deadline_at),
+        env,
+    })
+    .await;
+    let response = sent.map_err(|e| e.slug().to_string())?.response;
+    if !(200..300).contains(&response.status()) {
+        return Err(format!("status {}", response.status()));
+    }
+    let content_type = response.headers().get("content-type").ok().flatten();
+    if !is_json(content_type.as_deref()) {
+        return Err("not JSON".into());
+    }
+    let max = u32::try_from(part.max_bytes).unwrap_or(u32::MAX);
+    let left = deadline_at - runtime::now_ms();
+    if left <= 0.0 {
+        return Err("timeout".into());
+    }
+    let text = io::read_bounded(response.as_ref(), max)
+        .await
+        .map_err(|too_large| if too_large { "too large" } else { "unreadable" }.to_string())?;
+    serde_json::from_str(&text).map_err(|_| "not JSON".to_string())
+}

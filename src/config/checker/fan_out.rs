@@ -1,0 +1,204 @@
+//! A route's `fan_out` parts: checked once into [`CheckedFanOut`], written as a
+//! `config::FanOut` literal.
+
+use super::lex::{byte_size, is_name, parse_duration_ms, METHODS};
+use super::pointer;
+use super::schema::PartSpec;
+use super::template::{self, Piece};
+use std::collections::HashMap;
+
+/// At most this many parts per route.
+pub const MAX_PARTS: usize = 16;
+const DEFAULT_MAX_BYTES: u64 = 1 << 20;
+
+#[derive(Debug)]
+pub struct CheckedPart {
+    pub name: String,
+    pub upstream: usize,
+    pub path: Vec<Piece>,
+    pub method: String,
+    pub required: bool,
+    /// `None`: the upstream's timeout.
+    pub timeout_ms: Option<u32>,
+    pub max_bytes: u64,
+    pub target: Vec<String>,
+    pub allow: Vec<String>,
+    pub deny: Vec<String>,
+    pub rename: Vec<(String, String)>,
+    pub group: Option<String>,
+    pub deep: bool,
+}
+
+#[derive(Debug)]
+pub struct CheckedFanOut {
+    pub parts: Vec<CheckedPart>,
+    /// `on_partial = "fail"`: any failed part fails the whole answer.
+    pub fail_on_partial: bool,
+}
+
+/// Checks the parts; `route_params` are the route path's parameter names.
+pub fn parse(
+    parts: &[PartSpec],
+    on_partial: Option<&str>,
+    route_params: &[String],
+    upstreams: &HashMap<String, usize>,
+    errors: &mut Vec<String>,
+) -> CheckedFanOut {
+    if parts.len() > MAX_PARTS {
+        errors.push(format!("fan_out: at most {MAX_PARTS} parts"));
+    }
+    let fail_on_partial = match on_partial {
+        None | Some("omit") => false,
+        Some("fail") => true,
+        Some(other) => {
+            errors.push(format!("on_partial \"{other}\": use \"omit\" or \"fail\""));
+            false
+        }
+    };
+    let mut out = Vec::new();
+    for p in parts {
+        let ctx = format!("fan_out part \"{}\"", p.name);
+        if !is_name(&p.name) {
+            errors.push(format!("{ctx}: names use a-z, 0-9, '-' and '_'"));
+        }
+        if out.iter().any(|o: &CheckedPart| o.name == p.name) {
+            errors.push(format!("{ctx}: the name is used twice"));
+        }
+        let upstream = upstreams.get(&p.upstream).copied().unwrap_or_else(|| {
+            errors.push(format!(
+                "{ctx}: upstream \"{}\" is not defined in routes/gateway.toml [upstreams]",
+                p.upstream
+            ));
+            0
+        });
+        let path = template::parse(&p.path).unwrap_or_else(|e| {
+            errors.push(format!("{ctx}: {e}"));
+            Vec::new()
+        });
+        for piece in &path {
+            if let Piece::Param(n) = piece {
+                if !route_params.iter().any(|r| r == n) {
+                    errors.push(format!(
+                        "{ctx}: {{{n}}} is not a parameter of the route's path"
+                    ));
+                }
+            }
+        }
+        let method = p.method.clone().unwrap_or_else(|| "GET".into());
+        if !METHODS.contains(&method.as_str()) {
+            errors.push(format!(
+                "{ctx}: method \"{method}\" is not one of {}",
+                METHODS.join(", ")
+            ));
+        }
+        let timeout_ms = p
+            .timeout
+            .as_deref()
+            .and_then(|t| match parse_duration_ms(t) {
+                Ok(ms) if ms <= 10 * 60 * 1000 => Some(ms as u32),
+                Ok(_) => {
+                    errors.push(format!("{ctx}: timeout must be at most 10m"));
+                    None
+                }
+                Err(e) => {
+                    errors.push(format!("{ctx}: timeout: {e}"));
+                    None
+                }
+            });
+        let max_bytes = p
+            .max_size
+            .as_deref()
+            .map_or(Ok(DEFAULT_MAX_BYTES), |s| {
+                byte_size("max_size", s, 16 << 20)
+            })
+            .unwrap_or_else(|e| {
+                errors.push(format!("{ctx}: {e}"));
+                DEFAULT_MAX_BYTES
+            });
+        let target = match p.target.as_deref().map(pointer::parse) {
+            None => Vec::new(),
+            Some(Ok(t)) => t,
+            Some(Err(_)) => {
+                errors.push(format!(
+                    "{ctx}: target \"{}\" is not a JSON Pointer",
+                    p.target.as_deref().unwrap_or_default()
+                ));
+                Vec::new()
+            }
+        };
+        let deep = match p.merge.as_deref() {
+            None | Some("nest") => false,
+            Some("deep") => true,
+            Some(other) => {
+                errors.push(format!(
+                    "{ctx}: merge \"{other}\": use \"nest\" (default) or \"deep\""
+                ));
+                false
+            }
+        };
+        if !p.allow.is_empty() && !p.deny.is_empty() {
+            errors.push(format!("{ctx}: set allow or deny, not both"));
+        }
+        out.push(CheckedPart {
+            name: p.name.clone(),
+            upstream,
+            path,
+            method,
+            required: p.required.unwrap_or(true),
+            timeout_ms,
+            max_bytes,
+            target,
+            allow: p.allow.clone(),
+            deny: p.deny.clone(),
+            rename: p
+                .rename
+                .iter()
+                .map(|(a, b)| (a.clone(), b.clone()))
+                .collect(),
+            group: p.group.clone(),
+            deep,
+        });
+    }
+    CheckedFanOut {
+        parts: out,
+        fail_on_partial,
+    }
+}
+
+impl CheckedFanOut {
+    /// The `&FanOut { .. }` literal.
+    pub fn emit(&self) -> String {
+        let strs = |v: &[String]| {
+            let items: Vec<String> = v.iter().map(|s| format!("{s:?}")).collect();
+            format!("&[{}]", items.join(", "))
+        };
+        let parts: Vec<String> = self
+            .parts
+            .iter()
+            .map(|p| {
+                let rename: Vec<String> = p.rename.iter().map(|(a, b)| format!("({a:?}, {b:?})")).collect();
+                format!(
+                    "Part {{ upstream: {}, path: {}, method: {:?}, required: {}, timeout_ms: {:?}, max_bytes: {}, shape: Shape {{ name: {:?}, target: {}, allow: {}, deny: {}, rename: &[{}], group: {:?}, deep: {} }} }}",
+                    p.upstream,
+                    template::emit(&p.path),
+                    p.method,
+                    p.required,
+                    p.timeout_ms,
+                    p.max_bytes,
+                    p.name,
+                    strs(&p.target),
+                    strs(&p.allow),
+                    strs(&p.deny),
+                    rename.join(", "),
+                    p.group,
+                    p.deep
+                )
+            })
+            .collect();
+        format!(
+            "Some(&FanOut {{ fail_on_partial: {}, parts: &[{}] }})",
+            self.fail_on_partial,
+            parts.join(", ")
+        )
+    }
+}
