@@ -6,7 +6,7 @@
 //
 // Environment: BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_DURATION seconds (10),
 // BENCH_WARMUP seconds (3), BENCH_ROUNDS (3), BENCH_COLD_STARTS (5),
-// BENCH_SCENARIOS (S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,C1),
+// BENCH_SCENARIOS (S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,F1,T1,C1),
 // BENCH_SKIP_NATIVE=1 skips the criterion micro-benchmarks.
 // BENCH_BEFORE_BUILD=<dir> adds "gatehouse-before" to every scenario that runs "gatehouse": the
 // `wrangler deploy --dry-run --outdir <dir>` output of another commit (built with
@@ -40,7 +40,7 @@ const opt = {
   warmup: Number(process.env.BENCH_WARMUP ?? 3),
   rounds: Number(process.env.BENCH_ROUNDS ?? 3),
   coldStarts: Number(process.env.BENCH_COLD_STARTS ?? 5),
-  scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,C1").split(","),
+  scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,F1,T1,C1").split(","),
   native: process.env.BENCH_SKIP_NATIVE !== "1",
   beforeBuild: process.env.BENCH_BEFORE_BUILD,
 };
@@ -92,6 +92,8 @@ const SCENARIOS = [
   { id: "A5", title: "API key (SHA-256 + KV lookup)", variant: "small", method: "GET", path: "/v1/key/users/42", headers: { "x-api-key": AUTH.apiKey }, systems: ["gatehouse", "hono"], credential: true, expect: "Ada" },
   { id: "R1", title: "rate limit per client (fixed window, never exceeded): exact vs leased vs hono + DO", variant: "small", method: "GET", path: "/v1/rl-exact/users/42", paths: { "gatehouse-leased": "/v1/rl-leased/users/42", hono: "/v1/rl/users/42" }, headers: { "x-client": "bench-client" }, systems: ["gatehouse", "gatehouse-leased", "hono"], expect: "Ada", expectHeader: "ratelimit" },
   { id: "L1", title: "S1 through a two-target pool with retries and a breaker, nothing failing", variant: "small", method: "GET", path: "/v1/pool/users/42", paths: { "gatehouse-s1": "/v1/users/42", hono: "/v1/users/42" }, systems: ["gatehouse", "gatehouse-s1", "hono"], expect: "Ada" },
+  { id: "F1", title: "fan-out: three parts merged into one JSON answer vs hono Promise.all", variant: "small", method: "GET", path: "/v1/agg/42", systems: ["gatehouse", "hono"], expect: "Ada" },
+  { id: "T1", title: "response JSON transform (rename, remove, mask) vs the same in hono", variant: "small", method: "GET", path: "/v1/shaped/users/42", systems: ["gatehouse", "hono"], expect: "displayName" },
   { id: "C1", title: "cache hit: gatehouse cache policy vs hono/cache vs the uncached proxy path", variant: "small", method: "GET", path: "/v1/cached/users/42", paths: { "gatehouse-uncached": "/v1/users/42", hono: "/v1/cached/users/42", origin: "/internal/users/42" }, systems: ["origin", "gatehouse", "gatehouse-uncached", "hono"], expect: "Ada", expectHit: { gatehouse: ["cache-status", /; hit;/] } },
 ].filter((s) => opt.scenarios.includes(s.id));
 

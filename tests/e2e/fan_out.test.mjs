@@ -115,3 +115,15 @@ test("never more than 6 parts are in flight; the rest queue", async () => {
   assert.ok(ctx.c.maxInFlight <= 6, `max in flight ${ctx.c.maxInFlight}`);
   assert.equal(ctx.c.maxInFlight, 6, "and six do run at once");
 });
+
+test("a cache policy caches the merged answer", async () => {
+  const before = ctx.a.hits.length + ctx.c.hits.length;
+  const first = await request(ctx.gw, "GET", "/v1/dashboard-cached/5");
+  assert.equal(first.status, 200, first.text);
+  assert.match(first.headers["cache-status"], /stored/);
+  const second = await request(ctx.gw, "GET", "/v1/dashboard-cached/5");
+  assert.match(second.headers["cache-status"], /; hit;/);
+  assert.deepEqual(second.json(), first.json());
+  assert.deepEqual(first.json(), { user: { id: "5", name: "Ada", password_hash: "x" }, recommendations: { recs: ["x"] } });
+  assert.equal(ctx.a.hits.length + ctx.c.hits.length, before + 2, "the parts ran once");
+});

@@ -141,6 +141,39 @@ app.get("/v1/rl/users/:id", rateLimit(1_000_000_000, 60_000), (c) => forward(c, 
 app.get("/v1/cached/users/:id", cache({ cacheName: "bench", cacheControl: "max-age=3600", wait: true }),
   (c) => forward(c, `/internal/users/${c.req.param("id")}`));
 app.post("/v1/upload", (c) => forward(c, "/internal/upload"));
+
+// Aggregation (F1) as a Hono user writes it: Promise.all over three fetches with the request
+// id and trace context, then an object merge of the same shape as Gatehouse's fan_out.
+app.get("/v1/agg/:id", async (c) => {
+  const id = encodeURIComponent(c.req.param("id"));
+  const headers = { "x-request-id": c.get("requestId"), traceparent: c.get("traceparent") };
+  const get = (path) =>
+    fetch(`${c.env.ORIGIN}${path}`, { headers, signal: AbortSignal.timeout(10_000) }).then((r) => {
+      if (!r.ok) throw new Error(`status ${r.status}`);
+      return r.json();
+    });
+  try {
+    const [user, orders, recs] = await Promise.all([get(`/internal/users/${id}`), get(`/internal/orders/${id}`), get(`/internal/recs/${id}`)]);
+    delete user.email;
+    return c.json({ user, extra: { orders }, recs: recs.roles ?? null });
+  } catch (e) {
+    return c.json({ error: String(e) }, 502);
+  }
+});
+
+// Response transform (T1) as a Hono user writes it: fetch, reshape the JSON, answer it.
+app.get("/v1/shaped/users/:id", async (c) => {
+  const r = await fetch(`${c.env.ORIGIN}/internal/users/${encodeURIComponent(c.req.param("id"))}`, {
+    headers: { "x-request-id": c.get("requestId"), traceparent: c.get("traceparent") },
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = await r.json();
+  body.displayName = body.name;
+  delete body.name;
+  delete body.roles;
+  if (typeof body.email === "string") body.email = "*".repeat(Math.max(0, body.email.length - 4)) + body.email.slice(-4);
+  return c.json(body, r.status);
+});
 for (let i = 0; i < ROUTE_COUNT; i++) {
   app.get(`/v1/svc${i}/items/:id`, (c) => forward(c, `/internal/svc${i}/items/${c.req.param("id")}`));
 }
