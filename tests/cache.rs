@@ -441,34 +441,84 @@ fn an_entrys_metadata_round_trips_through_its_one_header_and_anything_else_is_a_
 #[test]
 fn validators_answer_304_only_when_they_match() {
     use gatehouse::cache::conditional::not_modified;
+    let now = 1_800_000_000; // 2027-01-15
     let lm = Some("Mon, 23 Nov 2026 00:00:00 GMT");
-    assert!(not_modified(Some("\"v1\""), None, Some("\"v1\""), lm));
+    let nm = |inm, ims, etag, lm| not_modified(inm, ims, etag, lm, None, now);
+    assert!(nm(Some("\"v1\""), None, Some("\"v1\""), lm));
     assert!(
-        not_modified(Some("W/\"v1\""), None, Some("\"v1\""), lm),
+        nm(Some("W/\"v1\""), None, Some("\"v1\""), lm),
         "weak comparison"
     );
-    assert!(not_modified(
-        Some("\"x\", \"v1\""),
-        None,
-        Some("\"v1\""),
-        lm
-    ));
-    assert!(not_modified(Some("*"), None, Some("\"v1\""), lm));
-    assert!(!not_modified(Some("\"v2\""), None, Some("\"v1\""), lm));
+    assert!(nm(Some("\"x\", \"v1\""), None, Some("\"v1\""), lm));
+    assert!(nm(Some("*"), None, Some("\"v1\""), lm));
+    assert!(!nm(Some("\"v2\""), None, Some("\"v1\""), lm));
     assert!(
-        !not_modified(Some("\"v1\""), None, None, lm),
+        !nm(Some("\"v1\""), None, None, lm),
         "no stored ETag, no match"
     );
     // If-None-Match wins over If-Modified-Since.
-    assert!(!not_modified(Some("\"v2\""), lm, Some("\"v1\""), lm));
-    assert!(not_modified(None, lm, Some("\"v1\""), lm));
-    assert!(!not_modified(
+    assert!(!nm(Some("\"v2\""), lm, Some("\"v1\""), lm));
+    assert!(nm(None, lm, Some("\"v1\""), lm));
+    assert!(!nm(
         None,
         Some("Sun, 22 Nov 2026 00:00:00 GMT"),
         Some("\"v1\""),
         lm
     ));
-    assert!(!not_modified(None, None, Some("\"v1\""), lm));
+    assert!(!nm(None, None, Some("\"v1\""), lm));
+}
+
+#[test]
+fn if_modified_since_compares_dates_in_any_http_format_and_falls_back_to_date() {
+    use gatehouse::cache::conditional::not_modified;
+    let now = 1_800_000_000;
+    let lm = Some("Mon, 23 Nov 2026 00:00:00 GMT");
+    let ims = |since: &str| not_modified(None, Some(since), None, lm, None, now);
+    assert!(
+        ims("Tue, 24 Nov 2026 10:00:00 GMT"),
+        "later than Last-Modified"
+    );
+    assert!(ims("Monday, 23-Nov-26 00:00:00 GMT"), "RFC 850, equal");
+    assert!(ims("Mon Nov 23 00:00:00 2026"), "asctime, equal");
+    assert!(!ims("Sun Nov 22 23:59:59 2026"), "a second earlier");
+    assert!(!ims("yesterday"), "unreadable: ignored");
+    assert!(
+        !not_modified(
+            None,
+            Some("Fri, 01 Jan 2100 00:00:00 GMT"),
+            None,
+            lm,
+            None,
+            now
+        ),
+        "a date in the future is invalid"
+    );
+    // Without Last-Modified, the stored Date stands in; without either, no 304.
+    let date = Some("Sat, 21 Nov 2026 12:00:00 GMT");
+    assert!(not_modified(
+        None,
+        Some("Sun, 22 Nov 2026 00:00:00 GMT"),
+        None,
+        None,
+        date,
+        now
+    ));
+    assert!(!not_modified(
+        None,
+        Some("Fri, 20 Nov 2026 00:00:00 GMT"),
+        None,
+        None,
+        date,
+        now
+    ));
+    assert!(!not_modified(
+        None,
+        Some("Sun, 22 Nov 2026 00:00:00 GMT"),
+        None,
+        None,
+        None,
+        now
+    ));
 }
 
 #[test]
@@ -485,7 +535,7 @@ fn purge_counters_parse_and_default_to_zero() {
 }
 
 #[test]
-fn http_dates_parse_as_imf_fixdate_only() {
+fn http_dates_parse_in_all_three_formats() {
     use gatehouse::cache::freshness::parse_http_date;
     assert_eq!(
         parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
@@ -495,15 +545,28 @@ fn http_dates_parse_as_imf_fixdate_only() {
         parse_http_date("Mon, 23 Nov 2026 00:00:00 GMT"),
         Some(1_795_392_000)
     );
+    // RFC 9110 5.6.7: recipients accept the obsolete RFC 850 and asctime forms too.
+    assert_eq!(
+        parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"),
+        Some(784_111_777)
+    );
+    assert_eq!(
+        parse_http_date("Sun Nov  6 08:49:37 1994"),
+        Some(784_111_777)
+    );
+    assert_eq!(
+        parse_http_date("Monday, 23-Nov-26 00:00:00 GMT"),
+        Some(1_795_392_000)
+    );
     for bad in [
         "0",
         "",
-        "Sunday, 06-Nov-94 08:49:37 GMT",
-        "Sun Nov  6 08:49:37 1994",
         "Sun, 06 Nov 1994 08:49:37 UTC",
         "Sun, 6 Nov 1994 08:49:37 GMT",
         "Sun, 06 Foo 1994 08:49:37 GMT",
         "Sun, 06 Nov 1994 25:49:37 GMT",
+        "Sunday, 06-Nov-1994 08:49:37 GMT",
+        "Sun Nov 6 08:49:37",
     ] {
         assert_eq!(parse_http_date(bad), None, "{bad:?}");
     }

@@ -125,6 +125,8 @@ fn to_client(
             ims.as_deref(),
             header(&h, "etag").as_deref(),
             header(&h, "last-modified").as_deref(),
+            header(&h, "date").as_deref(),
+            (runtime::now_ms() / 1_000.0) as i64,
         )
     };
     let status = if not_modified { 304 } else { stored.status() };

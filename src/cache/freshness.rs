@@ -114,25 +114,51 @@ pub fn age_s(initial_age_s: u64, stored_at_ms: u64, now_ms: u64) -> u64 {
     initial_age_s + now_ms.saturating_sub(stored_at_ms) / 1000
 }
 
-/// Seconds since the epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110
-/// 5.6.7). The obsolete RFC 850 and asctime forms, and anything else, are `None`: an
-/// unparseable `Expires` counts as already expired.
+/// Seconds since the Unix epoch of an HTTP date (RFC 9110 5.6.7) in any of its three
+/// formats: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the obsolete RFC 850 form
+/// (`Sunday, 06-Nov-94 08:49:37 GMT`; a two-digit year of 70 or more is 19xx, else 20xx) and
+/// asctime (`Sun Nov  6 08:49:37 1994`). Anything else is `None`.
 pub fn parse_http_date(s: &str) -> Option<i64> {
-    let rest = s.trim().split_once(", ")?.1;
-    let parts: Vec<&str> = rest.split(' ').collect();
-    let [day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| m == month)? as u32
-        + 1;
+    let s = s.trim();
     let num = |t: &str, len: usize| -> Option<i64> {
         (t.len() == len && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok())?
     };
-    let (day, year) = (num(day, 2)?, num(year, 4)?);
+    let month = |m: &str| {
+        [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ]
+        .iter()
+        .position(|x| *x == m)
+        .map(|i| i as u32 + 1)
+    };
+    let (day, mon, year, time) = if let Some((_, rest)) = s.split_once(", ") {
+        let parts: Vec<&str> = rest.split(' ').collect();
+        match parts.as_slice() {
+            [day, mon, year, time, "GMT"] => (num(day, 2)?, month(mon)?, num(year, 4)?, *time),
+            [date, time, "GMT"] => {
+                let d: Vec<&str> = date.split('-').collect();
+                let [day, mon, yy] = d.as_slice() else {
+                    return None;
+                };
+                let yy = num(yy, 2)?;
+                let year = if yy >= 70 { 1900 + yy } else { 2000 + yy };
+                (num(day, 2)?, month(mon)?, year, *time)
+            }
+            _ => return None,
+        }
+    } else {
+        // asctime: "Sun Nov  6 08:49:37 1994" (the day is space-padded).
+        let parts: Vec<&str> = s.split(' ').filter(|p| !p.is_empty()).collect();
+        let [_, mon, day, time, year] = parts.as_slice() else {
+            return None;
+        };
+        let day = if day.len() == 1 {
+            num(day, 1)?
+        } else {
+            num(day, 2)?
+        };
+        (day, month(mon)?, num(year, 4)?, *time)
+    };
     let hms: Vec<&str> = time.split(':').collect();
     let [h, m, sec] = hms.as_slice() else {
         return None;
@@ -141,6 +167,6 @@ pub fn parse_http_date(s: &str) -> Option<i64> {
     if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
         return None;
     }
-    let days = crate::ratelimit::calendar::days_from_civil(year, month, day as u32);
+    let days = crate::ratelimit::calendar::days_from_civil(year, mon, day as u32);
     Some(days * 86_400 + h * 3_600 + m * 60 + sec)
 }

@@ -106,6 +106,13 @@ test("validators on a hit: If-None-Match and If-Modified-Since get 304", async (
   assert.match(inm.headers["cache-status"], /; hit;/);
   const ims = await get(path, { "if-modified-since": "Mon, 23 Nov 2026 00:00:00 GMT" });
   assert.equal(ims.status, 304);
+  // Any later date, in any of the three HTTP date formats, is a 304 too; an earlier one or
+  // an unreadable one gets the body.
+  for (const later of ["Tue, 24 Nov 2026 08:00:00 GMT", "Tuesday, 24-Nov-26 08:00:00 GMT", "Tue Nov 24 08:00:00 2026"]) {
+    assert.equal((await get(path, { "if-modified-since": later })).status, 304, later);
+  }
+  assert.equal((await get(path, { "if-modified-since": "Sun, 22 Nov 2026 08:00:00 GMT" })).status, 200);
+  assert.equal((await get(path, { "if-modified-since": "not a date" })).status, 200);
   const changed = await get(path, { "if-none-match": '"v2"' });
   assert.equal(changed.status, 200);
   assert.equal(originHits(key).length, 1);
