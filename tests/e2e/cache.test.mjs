@@ -28,6 +28,8 @@ test("a miss is stored and the next request is a hit the origin never sees", asy
   assert.match(second.headers.age, /^[01]$/);
   assert.equal(second.headers["cache-control"], "max-age=60", "the origin's Cache-Control is what the client sees");
   assert.equal(second.text, first.text);
+  assert.equal(Number(second.headers["content-length"]), Buffer.byteLength(second.text), "a hit declares its length");
+  assert.equal(second.headers["transfer-encoding"], undefined);
   assert.equal(originHits(key).length, 1);
   assert.ok(second.headers["x-request-id"] && second.headers["x-request-id"] !== first.headers["x-request-id"]);
   for (const h of Object.keys(second.headers)) assert.ok(!h.startsWith("x-gatehouse-"), h);
