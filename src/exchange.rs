@@ -3,7 +3,7 @@
 //! the outbound step every answer passes.
 
 use crate::auth::credentials::{cookie, query_param};
-use crate::config::{Balance, Condition, Method, Mirror, Route, Sticky, Table, Upstream};
+use crate::config::{Balance, Condition, Limits, Method, Mirror, Route, Sticky, Table, Upstream};
 use crate::ctx::Ctx;
 use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
 use crate::http::forwarding::{
@@ -46,7 +46,7 @@ pub struct WorkerExchange<'a> {
     pub upstream_query: Option<String>,
     /// The path and query sent upstream, after the chosen target's base URL. Set by
     /// [`Exchange::prepare_upstream`].
-    pub upstream_url: String,
+    pub upstream_path_query: String,
     /// Per-request state of the route's policies between phases.
     pub scratch: Scratch,
     /// The route's path parameters, kept for fan-out part templates.
@@ -81,7 +81,7 @@ impl<'a> WorkerExchange<'a> {
             upstream_path: String::new(),
             upstream_headers: None,
             upstream_query: None,
-            upstream_url: String::new(),
+            upstream_path_query: String::new(),
             scratch: Scratch::default(),
             preflight: false,
             body_override: None,
@@ -162,7 +162,7 @@ impl<'a> WorkerExchange<'a> {
         let _ = headers.set("x-gatehouse-mirror", "1");
         let (index, path, method, env) = (
             m.upstream,
-            self.upstream_url.clone(),
+            self.upstream_path_query.clone(),
             self.ctx.method.clone(),
             self.env.clone(),
         );
@@ -295,6 +295,16 @@ impl<'a> WorkerExchange<'a> {
         self.route = Some(route);
         let upstream = &self.table.upstreams[route.upstream as usize];
         self.ctx.log.upstream = Some(upstream.name);
+        if route.limits != Limits::NONE {
+            self.check_limits(route)?;
+        }
+
+        Ok(route)
+    }
+
+    /// The route's request limits, from the request head (no header is read on routes
+    /// without limits).
+    fn check_limits(&self, route: &'static Route) -> Result<(), GatewayError> {
         let (content_type, content_length) =
             (self.header("content-type"), self.header("content-length"));
         limits::check(
@@ -309,9 +319,7 @@ impl<'a> WorkerExchange<'a> {
                 content_length: content_length.as_deref(),
                 chunked: content_length.is_none() && self.req.body().is_some(),
             },
-        )?;
-
-        Ok(route)
+        )
     }
 
     /// Makes the upstream request headers if they are not made yet: the client's without
@@ -406,7 +414,7 @@ impl Exchange for WorkerExchange<'_> {
             Some(q) => Some(q.as_str()),
             None => self.ctx.url.query,
         };
-        self.upstream_url = path_and_query(&self.upstream_path, query);
+        self.upstream_path_query = path_and_query(&self.upstream_path, query);
         Ok(())
     }
 
@@ -439,7 +447,7 @@ impl Exchange for WorkerExchange<'_> {
         let sent_at = runtime::now_ms();
         let (sent, tries) = forward::send(forward::Outgoing {
             upstream: index,
-            path_and_query: &self.upstream_url,
+            path_and_query: &self.upstream_path_query,
             method,
             headers,
             retryable: may_retry && !matches!(body, forward::Body::Stream(_)),

@@ -178,7 +178,7 @@ pub fn before_upstream(x: &mut WorkerExchange<'_>) -> Result<Flow<Answer>, Gatew
         return Ok(Flow::Continue);
     };
     let out = Outgoing {
-        path_and_query: &x.upstream_url,
+        path_and_query: &x.upstream_path_query,
         headers,
         upstream: route.upstream as usize,
         env: x.env,

@@ -81,9 +81,11 @@ impl PoolState {
             };
         }
         let usable = |i: usize| candidates[i];
-        let ids: Vec<&str> = upstream.targets.iter().map(|t| t.id).collect();
         let picked = match (upstream.balance, hash_key) {
-            (Balance::Hash(_), Some(key)) => pick_hash(key, &ids, &weights, usable),
+            (Balance::Hash(_), Some(key)) => {
+                let ids: Vec<&str> = upstream.targets.iter().map(|t| t.id).collect();
+                pick_hash(key, &ids, &weights, usable)
+            }
             (Balance::Random, _) => pick_random(&weights, usable, r),
             _ => self.round_robin.pick(&weights, usable),
         };
@@ -100,11 +102,6 @@ impl PoolState {
         if let Some(Some(b)) = self.breakers.get_mut(target) {
             b.record(!failed, now_ms);
         }
-    }
-
-    /// The breaker of a target (tests and the access log).
-    pub fn breaker(&self, target: usize) -> Option<&Breaker> {
-        self.breakers.get(target).and_then(Option::as_ref)
     }
 }
 
