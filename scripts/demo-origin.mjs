@@ -11,6 +11,7 @@
 //                         first chunk, then waits for origin.release(ID) (streaming tests)
 //   /internal/cacheable/* answers with ?cc= as Cache-Control, ?vary= as Vary, ?cookie=1 a
 //                         Set-Cookie, ?tag= as Cache-Tag, ?expires=N (or "bad") an Expires, a fixed ETag and Last-Modified, and `n` = requests so far;
+//                         ?h.<name>=v any header (?h304.<name>=v on 304s only), ?status=N;
 //                         If-None-Match: "v1" gets a 304
 // origin.firstBytes(path) resolves when the first request-body bytes for that path arrive,
 // before the body has ended (streaming tests).
@@ -84,17 +85,23 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
         if (q.get("cookie")) h["set-cookie"] = "session=abc";
         if (q.get("tag")) h["cache-tag"] = q.get("tag");
         if (q.get("acao")) h["access-control-allow-origin"] = q.get("acao");
+        // ?h.<name>=value adds any response header; ?h304.<name>=value one on 304s only.
+        const h304 = {};
+        for (const [name, value] of q) {
+          if (name.startsWith("h.")) h[name.slice(2)] = value;
+          if (name.startsWith("h304.")) h304[name.slice(5)] = value;
+        }
         if (q.get("expires")) {
           h.date = new Date().toUTCString();
           h.expires = q.get("expires") === "bad" ? "0" : new Date(Date.now() + Number(q.get("expires")) * 1000).toUTCString();
         }
         const n = received.filter((r) => r.path === url.pathname).length;
         if (req.headers["if-none-match"] === '"v1"') {
-          res.writeHead(304, { etag: h.etag, ...(h["cache-control"] ? { "cache-control": h["cache-control"] } : {}) });
+          res.writeHead(304, { etag: h.etag, ...(h["cache-control"] ? { "cache-control": h["cache-control"] } : {}), ...h304 });
           res.end();
           return;
         }
-        res.writeHead(200, h);
+        res.writeHead(Number(q.get("status") || 200), h);
         res.end(JSON.stringify({ ...record, n }));
         return;
       }

@@ -125,4 +125,9 @@ export class CacheGenerations extends WasmObject {
   bump(key) {
     return this.call("bump", key);
   }
+
+  /** RPC: moves path counters (comma-separated `p:<hash>` keys); answers the counters. */
+  invalidate(keys) {
+    return this.call("invalidate", keys);
+  }
 }

@@ -3,6 +3,7 @@
 //! the outbound step every answer passes.
 
 use crate::auth::credentials::{cookie, query_param};
+use crate::cache::invalidate;
 use crate::config::{Balance, Condition, Limits, Method, Mirror, Route, Sticky, Table, Upstream};
 use crate::ctx::Ctx;
 use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
@@ -483,6 +484,24 @@ impl Exchange for WorkerExchange<'_> {
                 .push(("x-gatehouse-fallback", f.to_string()));
         }
         let resp = sent.response;
+        if invalidate::is_unsafe(method) && invalidate::invalidates(resp.status()) {
+            let h = resp.headers();
+            let (location, content_location) = (
+                h.get("location").ok().flatten(),
+                h.get("content-location").ok().flatten(),
+            );
+            if let Some(label) = invalidate::after_write(
+                self.env,
+                self.ctx.url.host,
+                &self.path,
+                location.as_deref(),
+                content_location.as_deref(),
+            )
+            .await
+            {
+                self.ctx.log.cache = Some(label);
+            }
+        }
         if route.websocket && resp.status() == 101 {
             return Ok(Answer::sealed(resp)); // carries the socket; cannot be re-wrapped
         }

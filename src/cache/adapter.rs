@@ -9,10 +9,11 @@
 //! Only one variant per key is kept; a request whose `Vary` headers differ is a miss that
 //! replaces it. An entry whose tag was purged since it was stored is a miss.
 
-use super::control;
+use super::control::{self, CDN_CACHE_CONTROL};
 use super::entry::{self, Meta, Windows, META_HEADER};
 use super::freshness::{age_s, lifetime, parse_http_date, ResponseFacts};
 use super::generations::Generations;
+use super::range::{self, Ranged};
 use super::status::{self, Outcome};
 use crate::http::forwarding::strip_hop_by_hop;
 use crate::policy::cache::Cache;
@@ -29,6 +30,10 @@ fn read_meta(stored: &Response) -> Option<Meta> {
 pub struct Pending {
     pub url: String,
     pub fwd: &'static str,
+    /// The path's invalidation counter at the lookup (stored with the entry).
+    pub path_gen: u64,
+    /// The request sends `Authorization` to the origin (RFC 9111 3.5 applies).
+    pub authorization: bool,
 }
 
 /// An entry past its freshness: to revalidate with its validators, or to serve if the
@@ -55,38 +60,45 @@ fn header(h: &Headers, name: &str) -> Option<String> {
     h.get(name).ok().flatten()
 }
 
-/// Looks `url` up. A fresh entry whose `Vary` headers match `inbound` is served (a 304 when
-/// the client's validators match it; no body for HEAD); a stale one is returned for the
-/// caller to revalidate.
+/// Looks `key.url` up. A fresh entry whose `Vary` headers match `inbound` is served (a 304
+/// when the client's validators match it, a 206 or 416 for a `Range`; no body for HEAD); a
+/// stale one is returned for the caller to revalidate. An entry whose path was invalidated
+/// since it was stored (its counter is not `key.path_gen`) is a miss.
 pub async fn lookup(
-    url: String,
+    key: Pending,
     inbound: &Headers,
     gens: &Generations,
     now_ms: u64,
     head: bool,
 ) -> Lookup {
-    let miss = |url, fwd| Lookup::Miss(Pending { url, fwd });
-    let Some(stored) = runtime::io::cache_match(&url).await else {
-        return miss(url, "uri-miss");
+    let miss = |key: Pending, fwd| Lookup::Miss(Pending { fwd, ..key });
+    let Some(stored) = runtime::io::cache_match(&key.url).await else {
+        return miss(key, "uri-miss");
     };
     let Some(meta) = read_meta(&stored) else {
-        return miss(url, "uri-miss");
+        return miss(key, "uri-miss");
     };
+    if meta.p != key.path_gen {
+        return miss(key, "uri-miss"); // invalidated by a write to its path
+    }
     if let Some(vary) = &meta.vary {
         if !entry::vary_matches(vary, |n| header(inbound, n)) {
-            return miss(url, "vary-miss");
+            return miss(key, "vary-miss");
         }
     }
     if let Some(tags) = &meta.tags {
         if !entry::tags_current(tags, |t| gens.tag(t)) {
-            return miss(url, "uri-miss"); // purged by tag
+            return miss(key, "uri-miss"); // purged by tag
         }
     }
     let (ttl, age) = (meta.ttl, age_s(meta.age, meta.at, now_ms));
     if age >= ttl {
         let h = stored.headers();
         return Lookup::Stale(Box::new(Stale {
-            pending: Pending { url, fwd: "stale" },
+            pending: Pending {
+                fwd: "stale",
+                ..key
+            },
             etag: header(&h, "etag"),
             last_modified: header(&h, "last-modified"),
             age_s: age,
@@ -98,9 +110,16 @@ pub async fn lookup(
         }));
     }
     let cache_status = status::header(&Outcome::Hit { ttl_s: ttl - age });
-    match to_client(&stored, &meta, age, &cache_status, inbound, head) {
-        Some(r) => Lookup::Hit(r),
-        None => miss(url, "uri-miss"),
+    let Some(answer) = to_client(&stored, &meta, age, &cache_status, inbound, head) else {
+        return miss(key, "uri-miss");
+    };
+    // A range of a complete 200 (a 304 or a HEAD answer is never cut).
+    match header(inbound, "range").filter(|_| !head && answer.status == 200) {
+        Some(range) => match ranged(answer.into_response(), &range, inbound).await {
+            Some(cut) => Lookup::Hit(Answer::own(cut, false)),
+            None => miss(key, "uri-miss"),
+        },
+        None => Lookup::Hit(answer),
     }
 }
 
@@ -148,6 +167,35 @@ fn to_client(
     Some(answer)
 }
 
+/// A complete stored 200 cut to what the client's `Range` asks ([`range::select`]): 206 with
+/// `Content-Range`, 416, or unchanged (no usable range, or an `If-Range` that does not name
+/// it). `None` when its body could not be read to learn its length.
+async fn ranged(full: Response, range_header: &str, inbound: &Headers) -> Option<Response> {
+    let h = full.headers();
+    if let Some(if_range) = header(inbound, "if-range") {
+        let (etag, lm) = (header(&h, "etag"), header(&h, "last-modified"));
+        if !range::if_range_holds(&if_range, etag.as_deref(), lm.as_deref()) {
+            return Some(full);
+        }
+    }
+    let length =
+        |r: &Response| header(&r.headers(), "content-length").and_then(|l| l.parse::<u64>().ok());
+    let (full, len) = match length(&full) {
+        Some(len) => (full, len),
+        // Unknown (the entry was stored as it streamed): read it to know its length.
+        None => {
+            let read = runtime::io::with_length(full).await?;
+            let len = length(&read)?;
+            (read, len)
+        }
+    };
+    Some(match range::select(range_header, len) {
+        Ranged::Full => full,
+        Ranged::Part { start, end } => runtime::ranged(full, start as f64, end as f64, len as f64),
+        Ranged::Unsatisfiable => runtime::ranged(full, -1.0, -1.0, len as f64),
+    })
+}
+
 /// Serves a stale entry because the origin failed (`stale-if-error`), if still within its
 /// window; `fwd_status` is what the origin answered (502 for no answer).
 pub fn serve_if_error(
@@ -191,8 +239,35 @@ pub fn serve_while_revalidating(stale: &Stale, inbound: &Headers, head: bool) ->
     )
 }
 
-/// The origin answered a revalidation with 304: the stored entry is stored again with the
-/// 304's freshness headers, and served.
+/// Headers a 304 does not update in a stored entry (RFC 9111 3.2): its length and coding
+/// belong to the stored body, `Set-Cookie` is never stored, `Vary` and `Cache-Control` live in
+/// the entry's metadata, `Age` is recomputed.
+const NOT_UPDATED_BY_304: &[&str] = &[
+    "content-length",
+    "content-encoding",
+    "content-range",
+    "transfer-encoding",
+    "set-cookie",
+    "vary",
+    "age",
+    "cache-control",
+    META_HEADER,
+];
+
+/// The directives the cache acts on for a response with headers `h` (RFC 9213: the
+/// policy's targeted field `targeted`, else `CDN-Cache-Control`, else `cache_control`).
+fn directives(
+    h: &Headers,
+    targeted: Option<&str>,
+    cache_control: Option<&str>,
+) -> control::CacheControl {
+    let cdn = header(h, CDN_CACHE_CONTROL);
+    control::effective([targeted, cdn.as_deref()], cache_control)
+}
+
+/// The origin answered a revalidation with 304: the stored entry takes every header the 304
+/// carries (except [`NOT_UPDATED_BY_304`], hop-by-hop ones and those its `Connection` names),
+/// is stored again with the 304's freshness, and served.
 pub fn revalidated(
     ctx: &worker::Context,
     stale: &Stale,
@@ -203,19 +278,28 @@ pub fn revalidated(
     head: bool,
 ) -> Option<Answer> {
     let merged = Headers::new_with_headers(&stale.stored.headers()).ok()?;
-    let fresh = not_modified.headers();
+    let mut fresh = Headers::new_with_headers(&not_modified.headers()).ok()?;
+    strip_hop_by_hop(&mut fresh, false);
     let mut meta = stale.meta.clone();
     if let Some(cc) = header(&fresh, "cache-control") {
         meta.cc = Some(cc);
     }
-    for name in ["etag", "last-modified", "expires", "date"] {
-        if let Some(v) = header(&fresh, name) {
-            let _ = merged.set(name, &v);
+    if let Some(tc) = header(&fresh, policy.control_header) {
+        meta.tc = Some(tc);
+    }
+    for pair in js_sys::try_iter(fresh.as_ref()).ok().flatten()?.flatten() {
+        let pair = js_sys::Array::from(&pair);
+        let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) else {
+            continue;
+        };
+        if !NOT_UPDATED_BY_304.contains(&name.as_str()) && name != policy.control_header {
+            let _ = merged.set(&name, &value);
         }
     }
     let facts = ResponseFacts {
         status: stale.stored.status(),
-        cache_control: control::parse(meta.cc.as_deref().unwrap_or_default()),
+        cache_control: directives(&merged, meta.tc.as_deref(), meta.cc.as_deref()),
+        authorization: stale.pending.authorization,
         age_s: header(&fresh, "age").and_then(|a| a.trim().parse().ok()),
         ..dated(&merged, now_ms)
     };
@@ -271,9 +355,14 @@ pub fn store(
 ) -> Outcome {
     let h = resp.headers();
     let vary = header(&h, "vary");
+    let (cache_control, targeted) = (
+        header(&h, "cache-control"),
+        header(&h, policy.control_header),
+    );
     let facts = ResponseFacts {
         status: resp.status(),
-        cache_control: control::parse(&header(&h, "cache-control").unwrap_or_default()),
+        cache_control: directives(&h, targeted.as_deref(), cache_control.as_deref()),
+        authorization: pending.authorization,
         set_cookie: header(&h, "set-cookie").is_some(),
         vary_star: vary
             .as_deref()
@@ -300,13 +389,18 @@ pub fn store(
     if vary.is_some() {
         let _ = headers.delete("vary");
     }
+    if targeted.is_some() {
+        let _ = headers.delete(policy.control_header);
+    }
     let windows = Windows::choose(
         (policy.stale_if_error_s, policy.stale_while_revalidate_s),
         (None, None),
         &facts.cache_control,
     );
     let meta = Meta {
-        cc: header(&h, "cache-control"),
+        cc: cache_control,
+        tc: targeted,
+        p: pending.path_gen,
         vary: vary.map(|v| entry::vary_record(&v, |n| header(inbound, n))),
         tags: entry::tags_record(policy.tags, header(&h, "cache-tag").as_deref(), |t| {
             gens.tag(t)

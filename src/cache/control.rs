@@ -101,3 +101,71 @@ fn directives(value: &str) -> Vec<(String, Option<String>)> {
     }
     out
 }
+
+/// The targeted field RFC 9213 defines for every CDN.
+pub const CDN_CACHE_CONTROL: &str = "cdn-cache-control";
+
+/// The directives this cache acts on (RFC 9213 section 2.2): the first of its targeted fields
+/// (`targeted`, in target-list order: the gateway's own field, then `CDN-Cache-Control`) that
+/// is present and valid, else `Cache-Control`. A targeted field that is used replaces
+/// `Cache-Control` entirely for the cache's decisions; clients still get `Cache-Control`.
+pub fn effective<'a>(
+    targeted: impl IntoIterator<Item = Option<&'a str>>,
+    cache_control: Option<&str>,
+) -> CacheControl {
+    targeted
+        .into_iter()
+        .flatten()
+        .find(|v| is_valid_targeted(v))
+        .map_or_else(|| parse(cache_control.unwrap_or_default()), parse)
+}
+
+/// Whether a targeted field's value is usable: a non-empty list whose members are each a
+/// lower-case key (`a-z 0-9 _ - . *`, starting with a letter or `*`) with an optional
+/// `=value` (a token or a quoted string). RFC 9213 fields are Structured Field dictionaries;
+/// an invalid one is ignored as if absent.
+pub fn is_valid_targeted(value: &str) -> bool {
+    let mut members = 0;
+    for member in split_members(value) {
+        let member = member.trim();
+        let (key, arg) = match member.split_once('=') {
+            Some((k, a)) => (k, Some(a)),
+            None => (member, None),
+        };
+        let key_ok = key
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'*')
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-.*".contains(&b));
+        let arg_ok = arg.is_none_or(|a| {
+            (a.len() >= 2 && a.starts_with('"') && a.ends_with('"'))
+                || (!a.is_empty() && a.bytes().all(|b| b.is_ascii_graphic() && b != b'"'))
+        });
+        if !key_ok || !arg_ok {
+            return false;
+        }
+        members += 1;
+    }
+    members > 0
+}
+
+/// Splits at commas outside quoted strings.
+fn split_members(value: &str) -> Vec<&str> {
+    let (mut out, mut start, mut quoted, mut escaped) = (Vec::new(), 0, false, false);
+    for (i, b) in value.bytes().enumerate() {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' if quoted => escaped = true,
+            b'"' => quoted = !quoted,
+            b',' if !quoted => {
+                out.push(&value[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&value[start..]);
+    out
+}

@@ -35,12 +35,24 @@ pub struct Meta {
     /// The origin's `Cache-Control` (the stored one says how long the Cache API keeps it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cc: Option<String>,
+    /// The gateway's targeted cache-control field (RFC 9213), kept here because clients
+    /// never see it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tc: Option<String>,
+    /// Its path's invalidation counter when stored ([`super::invalidate`]); the entry is a
+    /// miss once the counter moves on.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub p: u64,
     /// The `Vary` record, when the origin sent `Vary` (the stored entry has no `Vary`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vary: Option<VaryRecord>,
     /// The purge tags, when it has any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<TagsRecord>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Meta {

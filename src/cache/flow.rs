@@ -8,6 +8,7 @@
 
 use super::adapter::{self, Lookup, Pending, Stale};
 use super::generations::{self, Generations};
+use super::invalidate;
 use super::refresh;
 use super::status::{self, Outcome};
 use crate::auth::Identity;
@@ -91,7 +92,13 @@ pub async fn look_up(
             identity,
         );
         parts.generation = g.route(at.route);
-        match adapter::lookup(parts.url(), at.inbound, &g, now, at.head).await {
+        let key = Pending {
+            url: parts.url(),
+            fwd: "uri-miss",
+            path_gen: g.path(&invalidate::path_key(at.host, at.path)),
+            authorization: policy.forward_all && at.inbound.has("authorization").unwrap_or(false),
+        };
+        match adapter::lookup(key, at.inbound, &g, now, at.head).await {
             Lookup::Hit(resp) => return Looked::Hit(resp),
             Lookup::Miss(p) => step.pending = Some(p),
             Lookup::Stale(st) => step.stale = Some(st),
@@ -214,15 +221,21 @@ pub fn after_upstream(
         x.ctx.log.cache = Some(label);
         x.ctx.response_headers.extend(headers);
     }
+    if let Ok(answer) = &result {
+        // The gateway's own targeted field is for this cache only (read above, when stored).
+        let _ = answer.headers.delete(step.policy.control_header);
+    }
     result
 }
 
 impl CacheStep {
     /// Cuts the upstream request headers down to what the key holds (so no unkeyed header can
-    /// shape a stored response), and adds the stored validators when a stale entry is
-    /// revalidated.
+    /// shape a stored response) unless the policy forwards everything, and adds the stored
+    /// validators when a stale entry is revalidated.
     fn restrict(&self, upstream_headers: &Headers, table: &Table) {
-        trim(upstream_headers, self.policy, table);
+        if !self.policy.forward_all {
+            trim(upstream_headers, self.policy, table);
+        }
         if let Some(st) = &self.stale {
             if let Some(etag) = &st.etag {
                 let _ = upstream_headers.set("if-none-match", etag);

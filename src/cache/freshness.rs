@@ -4,7 +4,10 @@
 //! Contract:
 //! - never stored: `no-store`, `private` (qualified or not), a `Set-Cookie` header, `Vary: *`,
 //!   `no-cache` (this cache does not revalidate yet), and statuses outside
-//!   [`CACHEABLE_STATUSES`] - whatever the route's `ttl` says;
+//!   [`CACHEABLE_STATUSES`] - whatever the route's `ttl` says; nor a response to a request
+//!   with `Authorization` unless it says `public`, `s-maxage` or `must-revalidate`
+//!   (RFC 9111 3.5; only `forward = "all"` routes send `Authorization` on);
+//! - the directives are the ones the cache acts on ([`super::control::effective`]);
 //! - freshness lifetime: the route's `ttl` when set, else `s-maxage`, else `max-age`, else
 //!   `Expires - Date` (an `Expires` that does not parse is in the past); no explicit lifetime
 //!   means not stored (no heuristic freshness);
@@ -23,6 +26,8 @@ pub struct ResponseFacts {
     pub cache_control: CacheControl,
     pub set_cookie: bool,
     pub vary_star: bool,
+    /// The request carried `Authorization` to the origin.
+    pub authorization: bool,
     /// `Expires - Date` in seconds, when both parse.
     pub expires_in_s: Option<i64>,
     /// The `Age` header.
@@ -41,6 +46,7 @@ pub enum NotStored {
     VaryStar,
     NoCache,
     NoLifetime,
+    Authorization,
 }
 
 impl NotStored {
@@ -53,6 +59,7 @@ impl NotStored {
             NotStored::VaryStar => "vary-star",
             NotStored::NoCache => "no-cache",
             NotStored::NoLifetime => "no-lifetime",
+            NotStored::Authorization => "authorization",
         }
     }
 }
@@ -86,6 +93,9 @@ pub fn lifetime(r: &ResponseFacts, route_ttl_s: Option<u64>) -> Result<Lifetime,
     }
     if cc.no_cache {
         return Err(NotStored::NoCache);
+    }
+    if r.authorization && !(cc.public || cc.s_maxage.is_some() || cc.must_revalidate) {
+        return Err(NotStored::Authorization);
     }
     let ttl_s = match route_ttl_s {
         Some(t) => t,

@@ -1,12 +1,25 @@
 //! Purge counters as an isolate sees them: the CacheGenerations object's map of
-//! `route:<id>` and `tag:<name>` counters ([`Generations`], pure), and (wasm) the isolate's
+//! `route:<id>`, `tag:<name>` and path (`p:<hash>`, see [`super::invalidate`]) counters
+//! ([`Generations`], pure; [`invalidate_paths`] is how the object moves path counters), and
+//! (wasm) the isolate's
 //! copy, re-read from the object at most every [`REFRESH_MS`]. A purge therefore reaches
 //! every isolate within about a second; the isolate that runs the purge sees it at once.
 //!
 //! Contract: when the counters cannot be read and the isolate has no copy, the caller must
 //! bypass the cache (an entry purged earlier could otherwise be served).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// At most this many path counters are kept; beyond it the least recently moved one is
+/// dropped and [`PATH_FLOOR`] moves on (every path without a counter is invalidated: safe,
+/// and rare unless writes touch more than this many paths between two evictions).
+pub const MAX_PATHS: usize = 1_000;
+
+/// The last value given to a path counter.
+const PATH_SEQ: &str = "p:seq";
+
+/// What a path without its own counter reads as.
+pub const PATH_FLOOR: &str = "p:floor";
 
 /// How often an isolate re-reads the counters, at most.
 pub const REFRESH_MS: u64 = 1_000;
@@ -27,6 +40,46 @@ impl Generations {
 
     pub fn tag(&self, name: &str) -> u64 {
         self.0.get(&format!("tag:{name}")).copied().unwrap_or(0)
+    }
+
+    /// The counter of a path key (`p:<hash>`); [`PATH_FLOOR`] when it has none.
+    pub fn path(&self, key: &str) -> u64 {
+        self.0
+            .get(key)
+            .or_else(|| self.0.get(PATH_FLOOR))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// Gives each path key (`p:` and 16 hex digits) a value no path has had before, so every
+/// entry stored under it is a miss; then keeps at most [`MAX_PATHS`] path counters by
+/// dropping the least recently moved and moving [`PATH_FLOOR`] to a new value. Other keys
+/// are ignored.
+pub fn invalidate_paths(map: &mut BTreeMap<String, u64>, keys: &[&str]) {
+    let is_path = |k: &str| {
+        k.len() == 18 && k.starts_with("p:") && k[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    };
+    let next = |map: &mut BTreeMap<String, u64>| {
+        let seq = map.get(PATH_SEQ).copied().unwrap_or(0) + 1;
+        map.insert(PATH_SEQ.to_string(), seq);
+        seq
+    };
+    for key in keys.iter().copied().filter(|k| is_path(k)) {
+        let seq = next(map);
+        map.insert(key.to_string(), seq);
+    }
+    loop {
+        let paths = map.iter().filter(|(k, _)| is_path(k));
+        if paths.clone().count() <= MAX_PATHS {
+            break;
+        }
+        let Some(oldest) = paths.min_by_key(|(_, v)| **v).map(|(k, _)| k.clone()) else {
+            break;
+        };
+        map.remove(&oldest);
+        let seq = next(map);
+        map.insert(PATH_FLOOR.to_string(), seq);
     }
 }
 

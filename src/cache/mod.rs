@@ -13,7 +13,9 @@ pub mod entry;
 pub mod flow;
 pub mod freshness;
 pub mod generations;
+pub mod invalidate;
 pub mod key;
+pub mod range;
 #[cfg(target_arch = "wasm32")]
 pub mod refresh;
 pub mod status;

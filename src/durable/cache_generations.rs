@@ -4,8 +4,13 @@
 //! counters, so bumping a counter makes the matching entries unreachable everywhere at once
 //! (isolates re-read the counters at most a second apart; see `crate::cache::generations`).
 //!
+//! It also holds the path counters unsafe requests move (`p:<hash>`, see
+//! `crate::cache::invalidate`).
+//!
 //! RPC: `generations()` answers the counters as a JSON object; `bump(key)` increments one,
-//! persists it before answering, and answers the new counters.
+//! and `invalidate(keys)` moves the comma-separated path counters
+//! ([`crate::cache::generations::invalidate_paths`]); both persist before answering and
+//! answer the new counters.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -48,6 +53,16 @@ impl CacheGenerations {
         let fail = |e: worker::Error| JsValue::from_str(&e.to_string());
         let mut map = self.load().await.map_err(fail)?;
         *map.entry(key).or_insert(0) += 1;
+        self.state.storage().put(KEY, &map).await.map_err(fail)?;
+        *self.cached.borrow_mut() = Some(map.clone());
+        Ok(serde_json::to_string(&map).unwrap_or_default())
+    }
+
+    pub async fn invalidate(&self, keys: String) -> std::result::Result<String, JsValue> {
+        let fail = |e: worker::Error| JsValue::from_str(&e.to_string());
+        let mut map = self.load().await.map_err(fail)?;
+        let keys: Vec<&str> = keys.split(',').collect();
+        crate::cache::generations::invalidate_paths(&mut map, &keys);
         self.state.storage().put(KEY, &map).await.map_err(fail)?;
         *self.cached.borrow_mut() = Some(map.clone());
         Ok(serde_json::to_string(&map).unwrap_or_default())

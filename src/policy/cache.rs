@@ -3,10 +3,17 @@
 //! in the gateway's adapter.
 //!
 //! Contract:
-//! - only the parts of the request that are in the key reach the origin: the query is the
+//! - by default (`forward = "keyed"`) only the parts of the request that are in the key reach
+//!   the origin: the query is the
 //!   key's canonical query (ignored parameters are dropped), and request headers other than
 //!   content negotiation, conditional ones handled by the cache, the key's headers and the
 //!   gateway's own are removed, so no unkeyed header can change what is stored (poisoning);
+//! - with `forward = "all"` the request reaches the origin as on an uncached route (the
+//!   query still canonical), the origin's `Vary` decides which requests share an entry, and a
+//!   response to a request with `Authorization` is stored only when it says `public`,
+//!   `s-maxage` or `must-revalidate` (RFC 9111 3.5);
+//! - the cache decides with the gateway's targeted field, else `CDN-Cache-Control`, else
+//!   `Cache-Control` (RFC 9213); clients get `Cache-Control` and `CDN-Cache-Control` unchanged;
 //! - on routes with authentication, entries are per consumer unless `shared = true`.
 
 use crate::auth::Identity;
@@ -28,6 +35,12 @@ pub struct Cache {
     pub stale_while_revalidate_s: Option<u64>,
     /// Tags every entry stored here carries (purge by tag), besides the origin's `Cache-Tag`.
     pub tags: &'static [&'static str],
+    /// `forward = "all"`: the origin sees the request as on an uncached route, and `Vary`
+    /// alone governs reuse (with RFC 9111 3.5 for requests with `Authorization`).
+    pub forward_all: bool,
+    /// The gateway's targeted cache-control field (RFC 9213), lower case: honoured before
+    /// `CDN-Cache-Control`, then `Cache-Control`, and never sent to clients.
+    pub control_header: &'static str,
 }
 
 /// Request headers the origin still receives on a cached route (besides `key_headers`, the

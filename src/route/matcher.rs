@@ -107,6 +107,27 @@ impl RouteIndex {
     }
 }
 
+impl RouteIndex {
+    /// Every route that could serve `path` on `host` by some method and conditions (the
+    /// group `path` matches, routes for other hosts left out).
+    pub fn routes_at<'h>(
+        &'static self,
+        host: &'h str,
+        path: &str,
+    ) -> impl Iterator<Item = &'static Route> + 'h {
+        let table = self.table;
+        let group = self
+            .router
+            .at(path)
+            .ok()
+            .map_or(&[][..], |m| table.paths[*m.value as usize].routes);
+        group
+            .iter()
+            .map(move |&i| &table.routes[i as usize])
+            .filter(move |r| r.host.is_none_or(|h| h == host))
+    }
+}
+
 /// The request host for matching: lower-case, without port.
 pub fn host_for_matching(host: &str) -> String {
     let without_port = match host.rfind(':') {

@@ -66,6 +66,13 @@ pub async fn cache_match(url: &str) -> Option<Response> {
     found.dyn_into::<Response>().ok()
 }
 
+/// `resp` with its body read into memory and `Content-Length` declared (`None` when the
+/// body cannot be read).
+pub async fn with_length(resp: Response) -> Option<Response> {
+    let out = JsFuture::from(super::with_length(resp)).await.ok()?;
+    out.dyn_into::<Response>().ok()
+}
+
 /// Deletes the Cache API entry under `url` in this data center; whether one was there.
 pub async fn cache_delete(url: &str) -> bool {
     JsFuture::from(super::cache_delete(url))
@@ -81,6 +88,20 @@ pub async fn generations_get(env: &worker::Env, timeout_ms: u32) -> Option<Strin
     let env: &JsValue = env.as_ref();
     let answer = JsFuture::from(super::generations_get(env, timeout_ms)).await;
     answer.ok().and_then(|v| v.as_string())
+}
+
+/// Moves the path counters `keys` (`p:<hash>`) in the CACHE_GENERATIONS object, giving up
+/// after `timeout_ms`; the new counters as JSON.
+pub async fn generations_invalidate(
+    env: &worker::Env,
+    keys: &str,
+    timeout_ms: u32,
+) -> Result<String, String> {
+    let env: &JsValue = env.as_ref();
+    match JsFuture::from(super::generations_invalidate(env, keys, timeout_ms)).await {
+        Ok(v) => v.as_string().ok_or_else(|| "not a string".to_string()),
+        Err(e) => Err(e.as_string().unwrap_or_else(|| "failed".to_string())),
+    }
 }
 
 /// Increments one purge counter; the counters after it (JSON), or why it failed.

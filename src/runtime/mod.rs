@@ -46,6 +46,10 @@ extern "C" {
     #[wasm_bindgen(js_name = cacheMatch)]
     fn cache_match(url: &str) -> js_sys::Promise;
 
+    /// The response with its body read into memory and its `Content-Length` set.
+    #[wasm_bindgen(js_name = withLength)]
+    fn with_length(resp: web_sys::Response) -> js_sys::Promise;
+
     /// `caches.default.put(url, response)` in `ctx.waitUntil`.
     #[wasm_bindgen(js_name = cachePutLater)]
     pub fn cache_put_later(ctx: &JsValue, url: &str, response: &web_sys::Response);
@@ -89,6 +93,15 @@ extern "C" {
         age: &str,
         cache_status: &str,
     ) -> web_sys::Response;
+
+    /// `full` (a complete 200) cut to bytes `start..=end` of `len` as 206, or 416 when
+    /// `start` is negative (see platform.js).
+    pub fn ranged(full: web_sys::Response, start: f64, end: f64, len: f64) -> web_sys::Response;
+
+    /// Moves the path counters named (comma-separated `p:<hash>` keys) in the
+    /// CACHE_GENERATIONS object; resolves the new counters as JSON (see platform.js).
+    #[wasm_bindgen(js_name = generationsInvalidate)]
+    fn generations_invalidate(env: &JsValue, keys: &str, ms: u32) -> js_sys::Promise;
 
     /// One round trip to the RATE_LIMITER object `name` (see platform.js).
     #[wasm_bindgen(js_name = limiterTake)]

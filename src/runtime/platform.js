@@ -207,6 +207,21 @@ export async function generationsBump(env, key) {
   }
 }
 
+/** Moves path counters (comma-separated keys); resolves the counters as JSON; rejects after `ms`. */
+export async function generationsInvalidate(env, keys, ms) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject("timeout"), ms);
+  });
+  try {
+    return await Promise.race([generationsStub(env).invalidate(keys), timeout]);
+  } catch (e) {
+    throw typeof e === "string" ? e : String(e?.message ?? e);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Deletes a Cache API entry (in this data center); resolves whether one was there. */
 export function cacheDelete(url) {
   return caches.default.delete(url);
@@ -228,6 +243,44 @@ export function cachedResponse(stored, status, withBody, cacheControl, vary, age
   h.set("age", age);
   h.set("cache-status", cacheStatus);
   return out;
+}
+
+/** The response with its body read into memory and its Content-Length set. */
+export async function withLength(resp) {
+  const bytes = await resp.arrayBuffer();
+  const out = new Response(bytes, { status: resp.status, headers: resp.headers });
+  out.headers.set("content-length", String(bytes.byteLength));
+  return out;
+}
+
+/**
+ * A stored complete 200 answered for a Range: bytes `start..=end` of `len` as 206 with
+ * Content-Range (the body sliced as it streams, with its length declared), or, when `start`
+ * is negative, 416 with a `Content-Range` of `bytes *` over `len` and no body.
+ */
+export function ranged(full, start, end, len) {
+  const headers = new Headers(full.headers);
+  if (start < 0) {
+    full.body?.cancel().catch(() => {});
+    headers.set("content-range", `bytes */${len}`);
+    for (const name of ["content-length", "content-type", "content-encoding", "etag", "last-modified"]) headers.delete(name);
+    return new Response(null, { status: 416, headers });
+  }
+  let pos = 0;
+  const slice = new TransformStream({
+    transform(chunk, out) {
+      const from = Math.max(0, start - pos);
+      const to = Math.min(chunk.byteLength, end + 1 - pos);
+      if (from < to) out.enqueue(chunk.subarray(from, to));
+      pos += chunk.byteLength;
+    },
+  });
+  const size = end - start + 1;
+  let body = full.body.pipeThrough(slice);
+  if (typeof FixedLengthStream === "function") body = body.pipeThrough(new FixedLengthStream(size));
+  headers.set("content-range", `bytes ${start}-${end}/${len}`);
+  headers.set("content-length", String(size));
+  return new Response(body, { status: 206, headers });
 }
 
 /**

@@ -30,6 +30,8 @@ test("a miss is stored and the next request is a hit the origin never sees", asy
   assert.equal(second.text, first.text);
   assert.equal(Number(second.headers["content-length"]), Buffer.byteLength(second.text), "a hit declares its length");
   assert.equal(second.headers["transfer-encoding"], undefined);
+  assert.equal(second.headers["x-origin-hop"], undefined, "a header the origin's Connection named is not stored");
+  assert.equal(second.headers["keep-alive"], undefined);
   assert.equal(originHits(key).length, 1);
   assert.ok(second.headers["x-request-id"] && second.headers["x-request-id"] !== first.headers["x-request-id"]);
   for (const h of Object.keys(second.headers)) assert.ok(!h.startsWith("x-gatehouse-"), h);
@@ -179,19 +181,27 @@ test("poisoning: headers the key ignores never reach the origin, so cannot chang
 
 test("a stale entry is revalidated with its ETag: a 304 refreshes it without a new body", async () => {
   const key = id();
-  const path = `/v1/cached/${key}?cc=max-age%3D1`;
+  // The 304 carries a new X-Version, and a header its own Connection names.
+  const path = `/v1/cached/${key}?cc=max-age%3D1&h.x-version=1&h304.x-version=2&h304.connection=x-drop&h304.x-drop=1`;
   const first = await get(path);
+  assert.equal(first.headers["x-version"], "1");
   await sleep(1100);
   const second = await get(path);
   assert.equal(second.status, 200);
   assert.equal(second.headers["cache-status"], "Gatehouse; fwd=stale; fwd-status=304; stored");
   assert.equal(second.text, first.text, "the stored body, not a new one");
   assert.equal(second.headers.age, "0");
+  assert.equal(second.headers["x-version"], "2", "the 304's header values replace the stored ones");
+  assert.equal(second.headers["x-drop"], undefined);
+  assert.equal(Number(second.headers["content-length"]), Buffer.byteLength(first.text));
   const hits = originHits(key);
   assert.equal(hits.length, 2);
   assert.equal(hits[1].headers["if-none-match"], '"v1"');
   await sleep(50);
-  assert.match((await get(path)).headers["cache-status"], /; hit;/, "fresh again after the 304");
+  const third = await get(path);
+  assert.match(third.headers["cache-status"], /; hit;/, "fresh again after the 304");
+  assert.equal(third.headers["x-version"], "2", "and stored with the new value");
+  assert.equal(third.headers["x-drop"], undefined);
   assert.equal(originHits(key).length, 2);
 });
 
@@ -348,4 +358,151 @@ test("Expires - Date gives the lifetime when Cache-Control has none; an invalid 
   assert.match((await get(`/v1/cached/${key}?expires=60`)).headers["cache-status"], /^Gatehouse; hit; ttl=(5[89]|60)$/);
   const bad = await get(`/v1/cached/${key}-b?expires=bad`);
   assert.equal(bad.headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; detail=no-lifetime");
+});
+
+const send = (method, path, headers = {}) => request(s.gw, method, path, { headers, body: method === "DELETE" ? undefined : "{}" });
+/** Stores `path` and checks the next GET is a hit. */
+async function stored(path) {
+  await get(path);
+  await sleep(50);
+  assert.match((await get(path)).headers["cache-status"], /; hit;/, path);
+}
+
+test("a successful write invalidates its path for every query and consumer; a failed one does not", async () => {
+  const key = id();
+  const a = `/v1/cached/${key}?cc=max-age%3D60`;
+  const b = `/v1/cached/${key}?cc=max-age%3D60&page=2`;
+  await stored(a);
+  await stored(b);
+  for (const method of ["POST", "PUT", "PATCH", "DELETE"]) {
+    const failed = await send(method, `/v1/cached/${key}?status=500`);
+    assert.equal(failed.status, 500);
+    assert.match((await get(a)).headers["cache-status"], /; hit;/, `a failed ${method} invalidates nothing`);
+    const ok = await send(method, `/v1/cached/${key}`);
+    assert.equal(ok.status, 200);
+    for (const p of [a, b]) {
+      assert.equal((await get(p)).headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; stored", `${method} invalidated ${p}`);
+    }
+    await sleep(50);
+    assert.match((await get(a)).headers["cache-status"], /; hit;/, "stored again afterwards");
+  }
+  // Another route's path is untouched.
+  const other = id();
+  await stored(`/v1/cached/${other}?cc=max-age%3D60`);
+  await send("POST", `/v1/cached/${key}`);
+  assert.match((await get(`/v1/cached/${other}?cc=max-age%3D60`)).headers["cache-status"], /; hit;/);
+});
+
+test("Location and Content-Location on the same host are invalidated too; another host's are not", async () => {
+  const [k, l, cl, rel, far] = [id(), id(), id(), id(), id()];
+  const paths = [k, l, cl, rel, far].map((x) => `/v1/cached/${x}?cc=max-age%3D60`);
+  for (const p of paths) await stored(p);
+  const loc = encodeURIComponent(`/v1/cached/${l}?x=1`);
+  const cloc = encodeURIComponent(`http://127.0.0.1:${s.gw.port}/v1/cached/${cl}`);
+  const created = await send("POST", `/v1/cached/${k}?status=201&h.location=${loc}&h.content-location=${cloc}`);
+  assert.equal(created.status, 201);
+  for (const p of paths.slice(0, 3)) assert.match((await get(p)).headers["cache-status"], /fwd=uri-miss/, p);
+  const relative = await send("PUT", `/v1/cached/${k}?h.content-location=${rel}&h.location=${encodeURIComponent(`https://elsewhere.example/v1/cached/${far}`)}`);
+  assert.equal(relative.status, 200);
+  assert.match((await get(paths[3])).headers["cache-status"], /fwd=uri-miss/, "a relative Content-Location");
+  assert.match((await get(paths[4])).headers["cache-status"], /; hit;/, "another host's Location is left alone");
+});
+
+test("CDN-Cache-Control and Gatehouse-Cache-Control decide for the cache; clients get Cache-Control unchanged", async () => {
+  const cases = [
+    // [origin headers as query, stored?, detail when not]
+    ["cc=max-age%3D60&h.cdn-cache-control=no-store", false, "no-store"],
+    ["cc=max-age%3D60&h.cdn-cache-control=private", false, "private"],
+    ["cc=max-age%3D60&h.cdn-cache-control=max-age%3D0", false, "no-lifetime"],
+    ["cc=no-store&h.cdn-cache-control=max-age%3D60", true],
+    ["cc=no-store&h.gatehouse-cache-control=max-age%3D60&h.cdn-cache-control=no-store", true],
+    ["cc=max-age%3D60&h.gatehouse-cache-control=no-store", false, "no-store"],
+    // An invalid targeted field is ignored: the next one decides.
+    ["cc=max-age%3D60&h.gatehouse-cache-control=Max-Age%3D%3D%3D&h.cdn-cache-control=no-store", false, "no-store"],
+  ];
+  for (const [q, keep, detail] of cases) {
+    const path = `/v1/cached/${id()}?${q}`;
+    const first = await get(path);
+    const cc = new URLSearchParams(q).get("cc");
+    assert.equal(first.headers["cache-control"], cc, `${q}: Cache-Control passes unchanged`);
+    assert.equal(first.headers["gatehouse-cache-control"], undefined, `${q}: the gateway's field is never sent on`);
+    assert.equal(first.headers["cdn-cache-control"], new URLSearchParams(q).get("h.cdn-cache-control") ?? undefined);
+    if (keep) {
+      assert.match(first.headers["cache-status"], /; stored$/, q);
+      await sleep(50);
+      const hit = await get(path);
+      assert.match(hit.headers["cache-status"], /; hit;/, q);
+      assert.equal(hit.headers["cache-control"], cc);
+      assert.equal(hit.headers["gatehouse-cache-control"], undefined);
+    } else {
+      assert.match(first.headers["cache-status"], new RegExp(`detail=${detail}$`), q);
+    }
+  }
+  // The field's name is configurable: Acme-Cache-Control on the standard route, where
+  // Gatehouse-Cache-Control means nothing and passes on.
+  const path = `/v1/cached-standard/${id()}?cc=no-store&h.acme-cache-control=max-age%3D60&h.gatehouse-cache-control=no-store`;
+  assert.match((await get(path)).headers["cache-status"], /; stored$/);
+  await sleep(50);
+  const hit = await get(path);
+  assert.match(hit.headers["cache-status"], /; hit;/);
+  assert.equal(hit.headers["acme-cache-control"], undefined);
+  assert.equal(hit.headers["gatehouse-cache-control"], "no-store");
+});
+
+test("Range on a stored 200: 206 with Content-Range, 416 past the end, the whole body otherwise", async () => {
+  const path = `/v1/cached/${id()}?cc=max-age%3D60`;
+  const full = await get(path);
+  await sleep(50);
+  const body = Buffer.from(full.text);
+  const len = body.length;
+  for (const [range, start, end] of [["bytes=0-9", 0, 9], ["bytes=5-", 5, len - 1], ["bytes=-7", len - 7, len - 1], [`bytes=10-${len + 100}`, 10, len - 1]]) {
+    const part = await get(path, { range });
+    assert.equal(part.status, 206, range);
+    assert.equal(part.headers["content-range"], `bytes ${start}-${end}/${len}`, range);
+    assert.equal(Number(part.headers["content-length"]), end - start + 1, range);
+    assert.equal(part.text, body.subarray(start, end + 1).toString(), range);
+    assert.match(part.headers["cache-status"], /; hit;/);
+  }
+  const past = await get(path, { range: `bytes=${len}-` });
+  assert.equal(past.status, 416);
+  assert.equal(past.headers["content-range"], `bytes */${len}`);
+  assert.equal(past.text, "");
+  for (const [headers, why] of [
+    [{ range: "bytes=0-1,4-5" }, "several ranges"],
+    [{ range: "items=0-1" }, "another unit"],
+    [{ range: "bytes=9-2" }, "a malformed range"],
+    [{ range: "bytes=0-1", "if-range": '"other"' }, "an If-Range naming another version"],
+    [{ range: "bytes=0-1", "if-range": 'W/"v1"' }, "a weak If-Range"],
+  ]) {
+    const res = await get(path, headers);
+    assert.equal(res.status, 200, why);
+    assert.equal(res.text, full.text, why);
+  }
+  assert.equal((await get(path, { range: "bytes=0-1", "if-range": '"v1"' })).status, 206, "a matching strong If-Range");
+  assert.equal((await get(path, { range: "bytes=0-1", "if-range": "Mon, 23 Nov 2026 00:00:00 GMT" })).status, 206, "If-Range with the Last-Modified date");
+});
+
+test("forward = \"all\": the origin sees every header, Vary decides reuse, Authorization needs public", async () => {
+  const key = id();
+  const path = `/v1/cached-standard/${key}?cc=max-age%3D60&h.vary=x-tenant`;
+  const first = await get(path, { "x-tenant": "a", "user-agent": "tester", cookie: "s=1" });
+  assert.match(first.headers["cache-status"], /; stored$/);
+  const seen = first.json().headers;
+  assert.equal(seen["x-tenant"], "a");
+  assert.equal(seen["user-agent"], "tester");
+  assert.equal(seen.cookie, "s=1");
+  await sleep(50);
+  assert.match((await get(path, { "x-tenant": "a" })).headers["cache-status"], /; hit;/);
+  assert.equal((await get(path, { "x-tenant": "b" })).headers["cache-status"], "Gatehouse; fwd=vary-miss; fwd-status=200; stored");
+  // RFC 9111 3.5: a response to a request with Authorization is stored only when it allows it.
+  const auth = { authorization: "Bearer one" };
+  const privateOne = `/v1/cached-standard/${id()}?cc=max-age%3D60`;
+  assert.match((await get(privateOne, auth)).headers["cache-status"], /detail=authorization$/);
+  assert.equal(s.origin.received.at(-1).headers.authorization, "Bearer one", "Authorization reaches the origin");
+  for (const cc of ["public%2C%20max-age%3D60", "s-maxage%3D60", "max-age%3D60%2C%20must-revalidate"]) {
+    const shared = `/v1/cached-standard/${id()}?cc=${cc}`;
+    assert.match((await get(shared, auth)).headers["cache-status"], /; stored$/, cc);
+    await sleep(50);
+    assert.match((await get(shared, { authorization: "Bearer two" })).headers["cache-status"], /; hit;/, cc);
+  }
 });

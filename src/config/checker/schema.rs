@@ -258,6 +258,12 @@ pub struct CacheSpec {
     /// a `Cache-Tag` response header.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// What the origin sees: "keyed" (default: only what the key holds) or "all" (the request
+    /// as on an uncached route; `Vary` governs reuse).
+    pub forward: Option<String>,
+    /// The gateway's own targeted cache-control response header (RFC 9213), honoured before
+    /// `CDN-Cache-Control` and `Cache-Control` (default "Gatehouse-Cache-Control").
+    pub control_header: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -13,7 +13,24 @@ pub struct CacheSettings {
     pub stale_if_error_s: Option<u64>,
     pub stale_while_revalidate_s: Option<u64>,
     pub tags: Vec<String>,
+    pub forward_all: bool,
+    /// Lower case.
+    pub control_header: String,
 }
+
+/// The default targeted field (RFC 9213) for Gatehouse's own decisions.
+pub const DEFAULT_CONTROL_HEADER: &str = "gatehouse-cache-control";
+
+/// Names `control_header` may not take: fields with their own meaning.
+const NOT_CONTROL: &[&str] = &[
+    "cache-control",
+    "cdn-cache-control",
+    "connection",
+    "expires",
+    "pragma",
+    "vary",
+    "age",
+];
 
 /// Headers a key may not name: they are rewritten by the gateway, hop-by-hop, or carry
 /// credentials (use the per-consumer partition instead).
@@ -129,8 +146,32 @@ pub fn parse(spec: &CacheSpec) -> Result<CacheSettings, Vec<String>> {
             ));
         }
     }
+    let forward_all = match spec.forward.as_deref() {
+        None | Some("keyed") => false,
+        Some("all") => true,
+        Some(other) => {
+            errors.push(format!("forward: \"{other}\" is not \"keyed\" or \"all\""));
+            false
+        }
+    };
+    let control_header = spec
+        .control_header
+        .as_deref()
+        .unwrap_or(DEFAULT_CONTROL_HEADER)
+        .to_ascii_lowercase();
+    if control_header.is_empty() || !control_header.bytes().all(is_token_byte) {
+        errors.push(format!(
+            "control_header: \"{control_header}\" is not a header name"
+        ));
+    } else if NOT_CONTROL.contains(&control_header.as_str()) {
+        errors.push(format!(
+            "control_header: \"{control_header}\" has its own meaning; name a header of your own"
+        ));
+    }
     if errors.is_empty() {
         Ok(CacheSettings {
+            forward_all,
+            control_header,
             tags: spec.tags.clone(),
             ttl_s,
             query,
@@ -150,14 +191,16 @@ impl CacheSettings {
         let st = self;
         let headers: Vec<String> = st.key_headers.iter().map(|h| format!("{h:?}")).collect();
         format!(
-                "Policy::Cache(crate::policy::cache::Cache {{ name: {name:?}, ttl_s: {:?}, query: crate::cache::key::{}, key_headers: &[{}], shared: {}, stale_if_error_s: {:?}, stale_while_revalidate_s: {:?}, tags: &[{}] }})",
+                "Policy::Cache(crate::policy::cache::Cache {{ name: {name:?}, ttl_s: {:?}, query: crate::cache::key::{}, key_headers: &[{}], shared: {}, stale_if_error_s: {:?}, stale_while_revalidate_s: {:?}, tags: &[{}], forward_all: {}, control_header: {:?} }})",
                 st.ttl_s,
                 st.query,
                 headers.join(", "),
                 st.shared,
                 st.stale_if_error_s,
                 st.stale_while_revalidate_s,
-                st.tags.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>().join(", ")
+                st.tags.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>().join(", "),
+                st.forward_all,
+                st.control_header,
             )
     }
 }

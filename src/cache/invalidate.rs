@@ -1,0 +1,148 @@
+//! Invalidation after unsafe requests (RFC 9111 section 4.4), with no I/O.
+//!
+//! Contract:
+//! - a request whose method is not safe (anything but GET, HEAD, OPTIONS and TRACE) and that
+//!   got a non-error answer (1xx-3xx) invalidates what is stored for its path, and for the
+//!   paths its answer's `Location` and `Content-Location` name when they are on the same host;
+//! - a path is invalidated whatever its query, whatever route, consumer, key header or
+//!   variant an entry was stored under: each entry records its path's counter
+//!   ([`path_key`]) when stored and is a miss once that counter moves on;
+//! - the counters live in the one `CacheGenerations` object. The isolate that ran the write
+//!   sees the new counter before the writer gets its answer; every other isolate, in every
+//!   data centre, within [`super::generations::REFRESH_MS`].
+
+use crate::route::{host_for_matching, normalise};
+use crate::upstream::balance::stable_hash;
+
+/// Whether a request with this method invalidates (it is not safe, RFC 9110 9.2.1).
+pub fn is_unsafe(method: &str) -> bool {
+    !matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
+}
+
+/// Whether an answer with this status invalidates (non-error: 1xx to 3xx).
+pub fn invalidates(status: u16) -> bool {
+    status < 400
+}
+
+/// The purge-counter key of a path on a host: `p:` and 16 hex digits of a stable hash of the
+/// host (lower case, without port) and the normalised path.
+pub fn path_key(host: &str, path: &str) -> String {
+    let h = stable_hash(&[host_for_matching(host).as_bytes(), b"\0", path.as_bytes()]);
+    format!("p:{h:016x}")
+}
+
+/// The normalised path a `Location` or `Content-Location` value names, when it is on
+/// `host`: an absolute URL with that host, a scheme-relative one, an absolute path, or a path
+/// relative to `request_path`. Query and fragment are dropped. `None` for another host or a
+/// path that does not normalise.
+pub fn same_host_path(value: &str, host: &str, request_path: &str) -> Option<String> {
+    let value = value.trim();
+    let value = value.split(['?', '#']).next().unwrap_or_default();
+    let after_scheme = ["https://", "http://"]
+        .iter()
+        .find_map(|s| {
+            value
+                .get(..s.len())
+                .filter(|p| p.eq_ignore_ascii_case(s))
+                .map(|_| &value[s.len()..])
+        })
+        .or_else(|| value.strip_prefix("//"));
+    let path = match after_scheme {
+        Some(rest) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let authority = authority.rsplit('@').next().unwrap_or_default();
+            if authority.is_empty() || host_for_matching(authority) != host_for_matching(host) {
+                return None;
+            }
+            if path.is_empty() {
+                "/".to_string()
+            } else {
+                path.to_string()
+            }
+        }
+        None if value.starts_with('/') => value.to_string(),
+        None if value.is_empty() || value.contains(':') => return None,
+        None => {
+            let dir = &request_path[..request_path.rfind('/').map_or(0, |i| i + 1)];
+            format!("{}{value}", if dir.is_empty() { "/" } else { dir })
+        }
+    };
+    normalise(&path).ok().map(|p| p.into_owned())
+}
+
+/// The paths a successful unsafe request invalidates: its own, then the same-host ones its
+/// answer names in `Location` and `Content-Location`, without repeats.
+pub fn paths(
+    host: &str,
+    path: &str,
+    location: Option<&str>,
+    content_location: Option<&str>,
+) -> Vec<String> {
+    let mut out = vec![path.to_string()];
+    for named in [location, content_location].into_iter().flatten() {
+        if let Some(p) = same_host_path(named, host, path) {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(target_arch = "wasm32")]
+mod worker_side {
+    use super::{path_key, paths};
+    use crate::cache::generations;
+    use crate::policy::Policy;
+    use crate::route::{host_for_matching, RouteIndex};
+    use crate::runtime;
+
+    /// How long the writer waits for the counters to move, at most.
+    const TIMEOUT_MS: u32 = 2_000;
+
+    /// Whether a cached route could hold entries for `path` on `host`.
+    fn cached(host: &str, path: &str) -> bool {
+        let index = RouteIndex::global();
+        let table = index.table();
+        index.routes_at(&host_for_matching(host), path).any(|r| {
+            r.policies
+                .iter()
+                .any(|&i| matches!(table.policies[i as usize], Policy::Cache(_)))
+        })
+    }
+
+    /// After a successful unsafe request to `path` on `host` whose answer named `location`
+    /// and `content_location`: moves the counters of every path it invalidates that a cached
+    /// route serves, and takes the new counters into this isolate at once. Answers the access
+    /// log's `cache` label: `None` when nothing cached was touched, `invalidated`, or
+    /// `invalidate-failed` when the counters could not be moved in time (entries elsewhere may
+    /// then be served until they expire).
+    pub async fn after_write(
+        env: &worker::Env,
+        host: &str,
+        path: &str,
+        location: Option<&str>,
+        content_location: Option<&str>,
+    ) -> Option<&'static str> {
+        let keys: Vec<String> = paths(host, path, location, content_location)
+            .iter()
+            .filter(|p| cached(host, p))
+            .map(|p| path_key(host, p))
+            .collect();
+        if keys.is_empty() {
+            return None;
+        }
+        let answer = runtime::io::generations_invalidate(env, &keys.join(","), TIMEOUT_MS).await;
+        let now = runtime::now_ms() as u64;
+        match answer
+            .ok()
+            .and_then(|json| generations::remember(&json, now))
+        {
+            Some(_) => Some("invalidated"),
+            None => Some("invalidate-failed"),
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use worker_side::after_write;
