@@ -526,6 +526,10 @@ fn broken_cache_policies_fail_with_the_policy_and_rule() {
         (p("stale_while_revalidate = \"1500ms\""), "routes/gateway.toml: policy \"c\": stale_while_revalidate: whole seconds, at most 7 days"),
         (p("tags = [\"ok\", \"not ok\"]"), "routes/gateway.toml: policy \"c\": tags: \"not ok\" is not a tag (1-64 of A-Z a-z 0-9 . _ : -)"),
         (p("shared = \"yes\""), "routes/gateway.toml: policy \"c\": invalid type: string \"yes\", expected a boolean"),
+        (p("forward = \"everything\""), "routes/gateway.toml: policy \"c\": forward: \"everything\" is not \"keyed\" or \"all\""),
+        (p("control_header = \"CDN-Cache-Control\""), "routes/gateway.toml: policy \"c\": control_header: \"cdn-cache-control\" has its own meaning; name a header of your own"),
+        (p("control_header = \"Cache-Control\""), "routes/gateway.toml: policy \"c\": control_header: \"cache-control\" has its own meaning; name a header of your own"),
+        (p("control_header = \"x y\""), "routes/gateway.toml: policy \"c\": control_header: \"x y\" is not a header name"),
     ];
     for (gateway, expected) in &cases {
         assert_eq!(
