@@ -11,7 +11,7 @@
 //                         first chunk, then waits for origin.release(ID) (streaming tests)
 //   /internal/cacheable/* answers with ?cc= as Cache-Control, ?vary= as Vary, ?cookie=1 a
 //                         Set-Cookie, ?tag= as Cache-Tag, ?expires=N (or "bad") an Expires, a fixed ETag and Last-Modified, and `n` = requests so far;
-//                         ?h.<name>=v any header (?h304.<name>=v on 304s only), ?status=N;
+//                         ?pad=N N more bytes of body, ?h.<name>=v any header (?h304.<name>=v on 304s only), ?status=N;
 //                         If-None-Match: "v1" gets a 304
 // origin.firstBytes(path) resolves when the first request-body bytes for that path arrive,
 // before the body has ended (streaming tests).
@@ -102,7 +102,7 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
           return;
         }
         res.writeHead(Number(q.get("status") || 200), h);
-        res.end(JSON.stringify({ ...record, n }));
+        res.end(JSON.stringify({ ...record, n, ...(q.get("pad") ? { pad: "x".repeat(Number(q.get("pad"))) } : {}) }));
         return;
       }
       res.writeHead(200, { ...hop, "content-type": "application/json" });

@@ -7,7 +7,9 @@
 //!   everywhere;
 //! - `{"url": "https://host/path?query", "headers": {...}}`: the shared entry for that URL
 //!   (with those `key_headers` values), deleted from the Cache API of the data center that
-//!   runs the purge (the Cache API has no global delete; use route or tag purges for that).
+//!   runs the purge (the Cache API has no global delete) and from this isolate's hot tier;
+//!   and, everywhere, every entry of the URL's path (any query or consumer), through the
+//!   path's invalidation counter (which also reaches other isolates' hot tiers).
 
 use crate::cache::generations;
 use crate::cache::key::is_tag;
@@ -91,9 +93,15 @@ pub async fn purge(req: &Request, env: &Env, method: &str) -> Result<String, Gat
             )
         }
         (None, None, Some(url)) => {
-            let key = url_key(&url, &p.headers, env, now).await?;
+            let (key, path_key) = url_key(&url, &p.headers, env, now).await?;
+            runtime::hot_forget(&key);
             let deleted = runtime::io::cache_delete(&key).await;
-            Ok(serde_json::json!({ "purged": "url", "url": url, "deleted": deleted }).to_string())
+            // Isolates elsewhere may hold a hot copy: the path's counter reaches them all.
+            let json = runtime::io::generations_invalidate(env, &path_key, 2_000)
+                .await
+                .map_err(|why| GatewayError::PurgeUnavailable { why })?;
+            generations::remember(&json, now);
+            Ok(serde_json::json!({ "purged": "url", "url": url, "deleted": deleted, "path_invalidated": true }).to_string())
         }
         _ => Err(bad(
             "name exactly one of \"route\", \"tag\" or \"url\"".into()
@@ -119,13 +127,14 @@ fn cached_routes() -> impl Iterator<Item = (&'static str, &'static crate::policy
     })
 }
 
-/// The Cache API key of the shared entry for `url` (as a GET with `headers`).
+/// The Cache API key of the shared entry for `url` (as a GET with `headers`), and its path's
+/// invalidation key.
 async fn url_key(
     url: &str,
     headers: &HashMap<String, String>,
     env: &Env,
     now: u64,
-) -> Result<String, GatewayError> {
+) -> Result<(String, String), GatewayError> {
     let bad = |detail: String| GatewayError::BadAdminRequest { detail };
     if !url.starts_with("https://") && !url.starts_with("http://") {
         return Err(bad(format!("\"{url}\" is not an absolute http(s) URL")));
@@ -160,7 +169,7 @@ async fn url_key(
         None,
     );
     parts.generation = g.route(route.id);
-    Ok(parts.url())
+    Ok((parts.url(), crate::cache::invalidate::path_key(u.host, &path)))
 }
 
 /// Increments one purge counter and keeps the answer as this isolate's copy.

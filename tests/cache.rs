@@ -251,8 +251,18 @@ fn every_key_part_changes_the_key_and_no_two_splits_collide() {
 #[test]
 fn cache_status_follows_rfc_9211() {
     assert_eq!(
-        header(&Outcome::Hit { ttl_s: 42 }),
+        header(&Outcome::Hit {
+            ttl_s: 42,
+            memory: false
+        }),
         "Gatehouse; hit; ttl=42"
+    );
+    assert_eq!(
+        header(&Outcome::Hit {
+            ttl_s: 42,
+            memory: true
+        }),
+        "Gatehouse; hit; ttl=42; detail=memory"
     );
     assert_eq!(
         header(&Outcome::Forwarded {

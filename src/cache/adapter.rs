@@ -19,6 +19,7 @@ use crate::http::forwarding::strip_hop_by_hop;
 use crate::policy::cache::Cache;
 use crate::runtime;
 use crate::runtime::answer::Answer;
+use wasm_bindgen::JsValue;
 use web_sys::{Headers, Response, ResponseInit};
 
 /// A stored entry's metadata; `None` for a response that is not a readable entry.
@@ -27,6 +28,7 @@ fn read_meta(stored: &Response) -> Option<Meta> {
 }
 
 /// A miss: where to store the origin's answer and why it was forwarded.
+#[derive(Clone)]
 pub struct Pending {
     pub url: String,
     pub fwd: &'static str,
@@ -60,44 +62,90 @@ fn header(h: &Headers, name: &str) -> Option<String> {
     h.get(name).ok().flatten()
 }
 
-/// Looks `key.url` up. A fresh entry whose `Vary` headers match `inbound` is served (a 304
-/// when the client's validators match it, a 206 or 416 for a `Range`; no body for HEAD); a
-/// stale one is returned for the caller to revalidate. An entry whose path was invalidated
-/// since it was stored (its counter is not `key.path_gen`) is a miss.
+/// Looks `key.url` up: in this isolate's hot tier first (only a fresh hit is served from
+/// it; anything else drops the copy), then in the Cache API (a fresh hit there is copied into
+/// the hot tier after the response). A fresh entry whose `Vary` headers match `inbound` is
+/// served (a 304 when the client's validators match it, a 206 or 416 for a `Range`; no body
+/// for HEAD); a stale one is returned for the caller to revalidate. An entry whose path was
+/// invalidated since it was stored (its counter is not `key.path_gen`) is a miss.
 pub async fn lookup(
     key: Pending,
     inbound: &Headers,
     gens: &Generations,
     now_ms: u64,
     head: bool,
+    ctx: &JsValue,
 ) -> Lookup {
-    let miss = |key: Pending, fwd| Lookup::Miss(Pending { fwd, ..key });
+    if let Some(hot) = runtime::hot_match(&key.url) {
+        if let Some(answer) = examine(&key, hot, inbound, gens, now_ms, head, None).hit() {
+            return with_range(answer, key, inbound, head).await;
+        }
+        runtime::hot_forget(&key.url);
+    }
     let Some(stored) = runtime::io::cache_match(&key.url).await else {
-        return miss(key, "uri-miss");
+        return Lookup::Miss(Pending {
+            fwd: "uri-miss",
+            ..key
+        });
     };
+    match examine(&key, stored, inbound, gens, now_ms, head, Some(ctx)) {
+        Examined::Hit(answer) => with_range(answer, key, inbound, head).await,
+        Examined::Stale(st) => Lookup::Stale(st),
+        Examined::Miss(fwd) => Lookup::Miss(Pending { fwd, ..key }),
+    }
+}
+
+/// What a stored entry is for this request.
+enum Examined {
+    Hit(Answer),
+    Stale(Box<Stale>),
+    /// Not usable; why (the `fwd` of `Cache-Status`).
+    Miss(&'static str),
+}
+
+impl Examined {
+    fn hit(self) -> Option<Answer> {
+        match self {
+            Examined::Hit(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// Checks a stored entry against the request and the counters. A fresh hit is turned into
+/// the client's answer (and, with `remember`, copied into the hot tier first).
+fn examine(
+    key: &Pending,
+    stored: Response,
+    inbound: &Headers,
+    gens: &Generations,
+    now_ms: u64,
+    head: bool,
+    remember: Option<&JsValue>,
+) -> Examined {
     let Some(meta) = read_meta(&stored) else {
-        return miss(key, "uri-miss");
+        return Examined::Miss("uri-miss");
     };
     if meta.p != key.path_gen {
-        return miss(key, "uri-miss"); // invalidated by a write to its path
+        return Examined::Miss("uri-miss"); // invalidated by a write to its path
     }
     if let Some(vary) = &meta.vary {
         if !entry::vary_matches(vary, |n| header(inbound, n)) {
-            return miss(key, "vary-miss");
+            return Examined::Miss("vary-miss");
         }
     }
     if let Some(tags) = &meta.tags {
         if !entry::tags_current(tags, |t| gens.tag(t)) {
-            return miss(key, "uri-miss"); // purged by tag
+            return Examined::Miss("uri-miss"); // purged by tag
         }
     }
     let (ttl, age) = (meta.ttl, age_s(meta.age, meta.at, now_ms));
     if age >= ttl {
         let h = stored.headers();
-        return Lookup::Stale(Box::new(Stale {
+        return Examined::Stale(Box::new(Stale {
             pending: Pending {
                 fwd: "stale",
-                ..key
+                ..key.clone()
             },
             etag: header(&h, "etag"),
             last_modified: header(&h, "last-modified"),
@@ -109,15 +157,31 @@ pub async fn lookup(
             stored,
         }));
     }
-    let cache_status = status::header(&Outcome::Hit { ttl_s: ttl - age });
-    let Some(answer) = to_client(&stored, &meta, age, &cache_status, inbound, head) else {
-        return miss(key, "uri-miss");
-    };
-    // A range of a complete 200 (a 304 or a HEAD answer is never cut).
+    if let Some(ctx) = remember {
+        if let Ok(copy) = stored.clone() {
+            runtime::hot_remember_later(ctx, &key.url, &copy);
+        }
+    }
+    let cache_status = status::header(&Outcome::Hit {
+        ttl_s: ttl - age,
+        memory: remember.is_none(),
+    });
+    match to_client(&stored, &meta, age, &cache_status, inbound, head) {
+        Some(answer) => Examined::Hit(answer),
+        None => Examined::Miss("uri-miss"),
+    }
+}
+
+/// A hit, cut to the client's `Range` when it asks for one of a complete 200 (a 304 or a
+/// HEAD answer is never cut).
+async fn with_range(answer: Answer, key: Pending, inbound: &Headers, head: bool) -> Lookup {
     match header(inbound, "range").filter(|_| !head && answer.status == 200) {
         Some(range) => match ranged(answer.into_response(), &range, inbound).await {
             Some(cut) => Lookup::Hit(Answer::own(cut, false)),
-            None => miss(key, "uri-miss"),
+            None => Lookup::Miss(Pending {
+                fwd: "uri-miss",
+                ..key
+            }),
         },
         None => Lookup::Hit(answer),
     }

@@ -71,7 +71,9 @@ pub async fn look_up(
     at: &At<'_>,
     identity: Option<&Identity>,
     env: &worker::Env,
+    worker_ctx: &worker::Context,
 ) -> Looked {
+    let ctx: &wasm_bindgen::JsValue = worker_ctx.as_ref().as_ref();
     let query = policy.query(at.query);
     let mut step = CacheStep {
         policy,
@@ -98,7 +100,7 @@ pub async fn look_up(
             path_gen: g.path(&invalidate::path_key(at.host, at.path)),
             authorization: policy.forward_all && at.inbound.has("authorization").unwrap_or(false),
         };
-        match adapter::lookup(key, at.inbound, &g, now, at.head).await {
+        match adapter::lookup(key, at.inbound, &g, now, at.head, ctx).await {
             Lookup::Hit(resp) => return Looked::Hit(resp),
             Lookup::Miss(p) => step.pending = Some(p),
             Lookup::Stale(st) => step.stale = Some(st),
@@ -159,7 +161,7 @@ pub async fn on_request(
         head: x.ctx.is_head(),
     };
     let identity = x.ctx.identity.as_ref();
-    match look_up(policy, &at, identity, x.env).await {
+    match look_up(policy, &at, identity, x.env, x.worker_ctx).await {
         Looked::Hit(answer) => {
             x.ctx.log.cache = Some("hit");
             Ok(Flow::Respond(answer))

@@ -6,8 +6,9 @@ pub const CACHE_NAME: &str = "Gatehouse";
 /// What happened to one request at this cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Served from cache; `ttl_s` is how much freshness it has left.
-    Hit { ttl_s: u64 },
+    /// Served from cache; `ttl_s` is how much freshness it has left; `memory` when from the
+    /// isolate's hot tier rather than the Cache API (`detail=memory`).
+    Hit { ttl_s: u64, memory: bool },
     /// Sent to the origin: `fwd` is why (`uri-miss`, `vary-miss`, `stale`, `bypass`,
     /// `method`), `fwd_status` what it answered, and whether the answer was stored (else
     /// `detail` says why not).
@@ -30,7 +31,14 @@ pub enum Outcome {
 /// The header value, e.g. `Gatehouse; hit; ttl=42` or `Gatehouse; fwd=uri-miss; fwd-status=200; stored`.
 pub fn header(o: &Outcome) -> String {
     match o {
-        Outcome::Hit { ttl_s } => format!("{CACHE_NAME}; hit; ttl={ttl_s}"),
+        Outcome::Hit {
+            ttl_s,
+            memory: false,
+        } => format!("{CACHE_NAME}; hit; ttl={ttl_s}"),
+        Outcome::Hit {
+            ttl_s,
+            memory: true,
+        } => format!("{CACHE_NAME}; hit; ttl={ttl_s}; detail=memory"),
         Outcome::Forwarded {
             fwd,
             fwd_status,

@@ -54,6 +54,19 @@ extern "C" {
     #[wasm_bindgen(js_name = cachePutLater)]
     pub fn cache_put_later(ctx: &JsValue, url: &str, response: &web_sys::Response);
 
+    /// The isolate's hot-tier copy of the entry under `url`, if any (see platform.js and
+    /// `cache::hot`).
+    #[wasm_bindgen(js_name = hotMatch)]
+    pub fn hot_match(url: &str) -> Option<web_sys::Response>;
+
+    /// Drops the hot tier's copy of `url`.
+    #[wasm_bindgen(js_name = hotForget)]
+    pub fn hot_forget(url: &str);
+
+    /// Keeps a copy of a Cache API entry in the hot tier, in `ctx.waitUntil`.
+    #[wasm_bindgen(js_name = hotRememberLater)]
+    pub fn hot_remember_later(ctx: &JsValue, url: &str, entry: &web_sys::Response);
+
     /// Deletes every header not named in `keep`.
     #[wasm_bindgen(js_name = keepOnly)]
     pub fn keep_only(headers: &web_sys::Headers, keep: &js_sys::Array);

@@ -164,9 +164,68 @@ export function cacheMatch(url) {
   }
 }
 
-/** Stores `response` under `url` after the response to the client is sent. */
+/**
+ * Stores `response` (an entry) under `url` after the response to the client is sent: in the
+ * Cache API, and in this isolate's hot tier when it is small enough.
+ */
 export function cachePutLater(ctx, url, response) {
-  ctx.waitUntil(caches.default.put(url, response).catch((e) => console.log(JSON.stringify({ level: "warn", message: `cache put failed: ${e}` }))));
+  ctx.waitUntil(Promise.all([
+    caches.default.put(url, response.clone()).catch((e) => console.log(JSON.stringify({ level: "warn", message: `cache put failed: ${e}` }))),
+    hotRemember(url, response),
+  ]));
+}
+
+// The isolate's hot tier (src/cache/adapter.rs `lookup` states how it is used): complete entries of at most
+// HOT_MAX_ENTRY bytes, HOT_MAX_BYTES in all, least recently used dropped first, each kept no
+// longer than the Cache API keeps it (its stored max-age).
+const HOT = new Map();
+let hotBytes = 0;
+const HOT_MAX_BYTES = 8 * 1024 * 1024;
+const HOT_MAX_ENTRY = 64 * 1024;
+
+/** The hot tier's copy of the entry under `url` as a new Response, or undefined. */
+export function hotMatch(url) {
+  const e = HOT.get(url);
+  if (e === undefined) return undefined;
+  if (e.until <= Date.now()) {
+    hotForget(url);
+    return undefined;
+  }
+  HOT.delete(url); // most recently used last
+  HOT.set(url, e);
+  return new Response(e.body, { status: e.status, headers: e.headers });
+}
+
+/** Drops the hot tier's copy of `url`. */
+export function hotForget(url) {
+  const e = HOT.get(url);
+  if (e === undefined) return;
+  HOT.delete(url);
+  hotBytes -= e.size;
+}
+
+/** Keeps a copy of `entry` (its body read, up to HOT_MAX_ENTRY bytes) under `url`. */
+async function hotRemember(url, entry) {
+  try {
+    const keep = /max-age=(\d+)/.exec(entry.headers.get("cache-control") ?? "");
+    const bytes = await readBytes(entry, HOT_MAX_ENTRY);
+    if (bytes === null || !keep) return;
+    hotForget(url);
+    const size = bytes.byteLength + 512;
+    HOT.set(url, { status: entry.status, headers: [...entry.headers], body: bytes, size, until: Date.now() + Number(keep[1]) * 1000 });
+    hotBytes += size;
+    for (const [old] of HOT) {
+      if (hotBytes <= HOT_MAX_BYTES) break;
+      hotForget(old);
+    }
+  } catch {
+    // Not kept: the Cache API still has it.
+  }
+}
+
+/** Keeps a Cache API entry just served in the hot tier too (after the response). */
+export function hotRememberLater(ctx, url, entry) {
+  ctx.waitUntil(hotRemember(url, entry));
 }
 
 /** Deletes every header whose name is not in `keep` (an array of lower-case names). */
@@ -283,20 +342,13 @@ export function ranged(full, start, end, len) {
   return new Response(body, { status: 206, headers });
 }
 
-/**
- * Reads a request's or response's body as UTF-8 text, at most `max` bytes: resolves the text,
- * or null when the body is larger (reading stops there). An absent body is "".
- */
-export async function readBounded(message, max) {
-  if (!message.body) return "";
-  // A declared length is enforced by the runtime, so the native reader can be used.
+/** A message's body as bytes, at most `max` (null when larger or unreadable). */
+async function readBytes(message, max) {
+  if (!message.body) return new Uint8Array(0);
   const declared = message.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared)) {
-    if (Number(declared) > max) {
-      await message.body.cancel().catch(() => {});
-      return null;
-    }
-    return message.text();
+  if (declared !== null && Number(declared) > max) {
+    await message.body.cancel().catch(() => {});
+    return null;
   }
   const reader = message.body.getReader();
   const chunks = [];
@@ -317,7 +369,20 @@ export async function readBounded(message, max) {
     bytes.set(c, at);
     at += c.byteLength;
   }
-  return new TextDecoder().decode(bytes);
+  return bytes;
+}
+
+/**
+ * Reads a request's or response's body as UTF-8 text, at most `max` bytes: resolves the text,
+ * or null when the body is larger (reading stops there). An absent body is "".
+ */
+export async function readBounded(message, max) {
+  if (!message.body) return "";
+  // A declared length is enforced by the runtime, so the native reader can be used.
+  const declared = message.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) <= max) return message.text();
+  const bytes = await readBytes(message, max);
+  return bytes === null ? null : new TextDecoder().decode(bytes);
 }
 
 /** The number of header fields. */

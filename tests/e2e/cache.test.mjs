@@ -24,7 +24,7 @@ test("a miss is stored and the next request is a hit the origin never sees", asy
   await sleep(50); // the put runs after the response
   const second = await get(path);
   assert.equal(second.status, 200);
-  assert.match(second.headers["cache-status"], /^Gatehouse; hit; ttl=(59|60)$/);
+  assert.match(second.headers["cache-status"], /^Gatehouse; hit; ttl=(59|60); detail=memory$/, "served from the isolate's hot tier");
   assert.match(second.headers.age, /^[01]$/);
   assert.equal(second.headers["cache-control"], "max-age=60", "the origin's Cache-Control is what the client sees");
   assert.equal(second.text, first.text);
@@ -41,11 +41,25 @@ test("a miss is stored and the next request is a hit the origin never sees", asy
   assert.match(head.headers["cache-status"], /; hit;/);
 });
 
+test("entries over 64 KiB are served from the Cache API, never kept in the hot tier", async () => {
+  const key = id();
+  const path = `/v1/cached/${key}?cc=max-age%3D60&pad=70000`;
+  const first = await get(path);
+  assert.ok(first.text.length > 70000);
+  await sleep(50);
+  for (let i = 0; i < 2; i++) {
+    const hit = await get(path);
+    assert.match(hit.headers["cache-status"], /^Gatehouse; hit; ttl=(59|60)$/);
+    assert.equal(hit.text, first.text);
+  }
+  assert.equal(originHits(key).length, 1);
+});
+
 test("s-maxage is preferred over max-age, and a route ttl over both; entries expire", async () => {
   const key = id();
   await get(`/v1/cached-ttl/${key}?cc=max-age%3D600`);
   await sleep(50);
-  assert.match((await get(`/v1/cached-ttl/${key}?cc=max-age%3D600`)).headers["cache-status"], /hit; ttl=[12]$/);
+  assert.match((await get(`/v1/cached-ttl/${key}?cc=max-age%3D600`)).headers["cache-status"], /hit; ttl=[12](; detail=memory)?$/);
   await sleep(2100);
   const after = await get(`/v1/cached-ttl/${key}?cc=max-age%3D600`);
   assert.equal(after.headers["cache-status"], "Gatehouse; fwd=stale; fwd-status=304; stored", "revalidated with the stored ETag");
@@ -53,7 +67,7 @@ test("s-maxage is preferred over max-age, and a route ttl over both; entries exp
   const sm = id();
   await get(`/v1/cached/${sm}?cc=max-age%3D5%2C%20s-maxage%3D300`);
   await sleep(50);
-  assert.match((await get(`/v1/cached/${sm}?cc=max-age%3D5%2C%20s-maxage%3D300`)).headers["cache-status"], /hit; ttl=(299|300)$/);
+  assert.match((await get(`/v1/cached/${sm}?cc=max-age%3D5%2C%20s-maxage%3D300`)).headers["cache-status"], /hit; ttl=(299|300)(; detail=memory)?$/);
 });
 
 for (const [what, query, detail] of [
@@ -243,7 +257,7 @@ test("stale-while-revalidate: the stale entry is served at once and refreshed af
   assert.equal(hits.length, 2, "one background revalidation");
   assert.equal(hits[1].headers["if-none-match"], '"v1"');
   const fresh = await get(path);
-  assert.match(fresh.headers["cache-status"], /^Gatehouse; hit; ttl=[01]$/);
+  assert.match(fresh.headers["cache-status"], /^Gatehouse; hit; ttl=[01](; detail=memory)?$/);
   assert.equal(originHits(key).length, 2);
 });
 
@@ -290,13 +304,18 @@ test("purge by tag: route tags and origin Cache-Tag headers", async () => {
   assert.match((await get(`/v1/cached-ttl/${r}`)).headers["cache-status"], /fwd=uri-miss/, "the route's own tag");
 });
 
-test("purge by URL deletes the shared entry for that URL (query normalised the route's way)", async () => {
+test("purge by URL deletes the shared entry for that URL (query normalised the route's way) and invalidates its path", async () => {
   const k = id();
   await cached(`/v1/cached/${k}?cc=max-age%3D600&b=2&a=1`);
+  await cached(`/v1/cached/${k}?cc=max-age%3D600&page=3`);
+  const other = id();
+  await cached(`/v1/cached/${other}?cc=max-age%3D600`);
   const res = await purge({ url: `http://127.0.0.1:${s.gw.port}/v1/cached/${k}?a=1&utm_source=x&b=2&cc=max-age%3D600` });
   assert.equal(res.status, 200, res.text);
-  assert.deepEqual(res.json(), { purged: "url", url: `http://127.0.0.1:${s.gw.port}/v1/cached/${k}?a=1&utm_source=x&b=2&cc=max-age%3D600`, deleted: true });
+  assert.deepEqual(res.json(), { purged: "url", url: `http://127.0.0.1:${s.gw.port}/v1/cached/${k}?a=1&utm_source=x&b=2&cc=max-age%3D600`, deleted: true, path_invalidated: true });
   assert.match((await get(`/v1/cached/${k}?cc=max-age%3D600&b=2&a=1`)).headers["cache-status"], /fwd=uri-miss/);
+  assert.match((await get(`/v1/cached/${k}?cc=max-age%3D600&page=3`)).headers["cache-status"], /fwd=uri-miss/, "the path's other queries too");
+  assert.match((await get(`/v1/cached/${other}?cc=max-age%3D600`)).headers["cache-status"], /; hit;/, "other paths stay");
 });
 
 test("the purge endpoint refuses wrong tokens, other methods and bad bodies with problems", async () => {
@@ -355,25 +374,19 @@ test("Expires - Date gives the lifetime when Cache-Control has none; an invalid 
   const key = id();
   await get(`/v1/cached/${key}?expires=60`);
   await sleep(50);
-  assert.match((await get(`/v1/cached/${key}?expires=60`)).headers["cache-status"], /^Gatehouse; hit; ttl=(5[89]|60)$/);
+  assert.match((await get(`/v1/cached/${key}?expires=60`)).headers["cache-status"], /^Gatehouse; hit; ttl=(5[89]|60)(; detail=memory)?$/);
   const bad = await get(`/v1/cached/${key}-b?expires=bad`);
   assert.equal(bad.headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; detail=no-lifetime");
 });
 
 const send = (method, path, headers = {}) => request(s.gw, method, path, { headers, body: method === "DELETE" ? undefined : "{}" });
-/** Stores `path` and checks the next GET is a hit. */
-async function stored(path) {
-  await get(path);
-  await sleep(50);
-  assert.match((await get(path)).headers["cache-status"], /; hit;/, path);
-}
 
 test("a successful write invalidates its path for every query and consumer; a failed one does not", async () => {
   const key = id();
   const a = `/v1/cached/${key}?cc=max-age%3D60`;
   const b = `/v1/cached/${key}?cc=max-age%3D60&page=2`;
-  await stored(a);
-  await stored(b);
+  await cached(a);
+  await cached(b);
   for (const method of ["POST", "PUT", "PATCH", "DELETE"]) {
     const failed = await send(method, `/v1/cached/${key}?status=500`);
     assert.equal(failed.status, 500);
@@ -388,7 +401,7 @@ test("a successful write invalidates its path for every query and consumer; a fa
   }
   // Another route's path is untouched.
   const other = id();
-  await stored(`/v1/cached/${other}?cc=max-age%3D60`);
+  await cached(`/v1/cached/${other}?cc=max-age%3D60`);
   await send("POST", `/v1/cached/${key}`);
   assert.match((await get(`/v1/cached/${other}?cc=max-age%3D60`)).headers["cache-status"], /; hit;/);
 });
@@ -396,7 +409,7 @@ test("a successful write invalidates its path for every query and consumer; a fa
 test("Location and Content-Location on the same host are invalidated too; another host's are not", async () => {
   const [k, l, cl, rel, far] = [id(), id(), id(), id(), id()];
   const paths = [k, l, cl, rel, far].map((x) => `/v1/cached/${x}?cc=max-age%3D60`);
-  for (const p of paths) await stored(p);
+  for (const p of paths) await cached(p);
   const loc = encodeURIComponent(`/v1/cached/${l}?x=1`);
   const cloc = encodeURIComponent(`http://127.0.0.1:${s.gw.port}/v1/cached/${cl}`);
   const created = await send("POST", `/v1/cached/${k}?status=201&h.location=${loc}&h.content-location=${cloc}`);
