@@ -169,7 +169,10 @@ async fn url_key(
         None,
     );
     parts.generation = g.route(route.id);
-    Ok((parts.url(), crate::cache::invalidate::path_key(u.host, &path)))
+    Ok((
+        parts.url(),
+        crate::cache::invalidate::path_key(u.host, &path),
+    ))
 }
 
 /// Increments one purge counter and keeps the answer as this isolate's copy.
