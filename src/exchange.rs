@@ -303,6 +303,26 @@ impl<'a> WorkerExchange<'a> {
         Ok(route)
     }
 
+    /// After a successful write: what is cached for its path, and for the same-host paths
+    /// its answer names in `Location` and `Content-Location`, is invalidated (RFC 9111 4.4;
+    /// see [`invalidate::after_write`]); the log's `cache` says so.
+    async fn invalidate_cached(&mut self, resp: &web_sys::Response) {
+        let h = resp.headers();
+        let named = |name: &str| h.get(name).ok().flatten();
+        let (location, content_location) = (named("location"), named("content-location"));
+        let label = invalidate::after_write(
+            self.env,
+            self.ctx.url.host,
+            &self.path,
+            location.as_deref(),
+            content_location.as_deref(),
+        )
+        .await;
+        if label.is_some() {
+            self.ctx.log.cache = label;
+        }
+    }
+
     /// The route's request limits, from the request head (no header is read on routes
     /// without limits).
     fn check_limits(&self, route: &'static Route) -> Result<(), GatewayError> {
@@ -485,22 +505,7 @@ impl Exchange for WorkerExchange<'_> {
         }
         let resp = sent.response;
         if invalidate::is_unsafe(method) && invalidate::invalidates(resp.status()) {
-            let h = resp.headers();
-            let (location, content_location) = (
-                h.get("location").ok().flatten(),
-                h.get("content-location").ok().flatten(),
-            );
-            if let Some(label) = invalidate::after_write(
-                self.env,
-                self.ctx.url.host,
-                &self.path,
-                location.as_deref(),
-                content_location.as_deref(),
-            )
-            .await
-            {
-                self.ctx.log.cache = Some(label);
-            }
+            self.invalidate_cached(&resp).await;
         }
         if route.websocket && resp.status() == 101 {
             return Ok(Answer::sealed(resp)); // carries the socket; cannot be re-wrapped

@@ -1,6 +1,7 @@
-//! The Cache API side of the `cache` policy (wasm only): looks a key up, turns an entry into
-//! the client's response, stores origin responses when [`super::freshness::lifetime`] allows,
-//! and refreshes a stale entry the origin revalidated with 304.
+//! The Cache API side of the `cache` policy (wasm only): looks a key up (hot tier, then Cache
+//! API), turns an entry into the client's response, and stores origin responses when
+//! [`super::freshness::lifetime`] allows. What happens to a stale entry is in
+//! [`super::stale`].
 //!
 //! A stored entry is the origin's response with its own `Cache-Control` replaced by
 //! `public, max-age=<seconds to keep>` (how long the Cache API keeps it: the fresh time left
@@ -43,7 +44,7 @@ pub struct Pending {
 pub struct Stale {
     pub pending: Pending,
     pub stored: Response,
-    meta: Meta,
+    pub(super) meta: Meta,
     pub age_s: u64,
     pub ttl_s: u64,
     pub sie_s: u64,
@@ -58,7 +59,7 @@ pub enum Lookup {
     Miss(Pending),
 }
 
-fn header(h: &Headers, name: &str) -> Option<String> {
+pub(super) fn header(h: &Headers, name: &str) -> Option<String> {
     h.get(name).ok().flatten()
 }
 
@@ -191,7 +192,7 @@ async fn with_range(answer: Answer, key: Pending, inbound: &Headers, head: bool)
 /// `Cache-Control` and `Vary` restored, `Age` and `Cache-Status` set; 304 when the client's
 /// validators match; no body for HEAD. The entry is wrapped once, into a response whose
 /// headers the outbound step then edits.
-fn to_client(
+pub(super) fn to_client(
     stored: &Response,
     meta: &Meta,
     age_s: u64,
@@ -260,150 +261,15 @@ async fn ranged(full: Response, range_header: &str, inbound: &Headers) -> Option
     })
 }
 
-/// Serves a stale entry because the origin failed (`stale-if-error`), if still within its
-/// window; `fwd_status` is what the origin answered (502 for no answer).
-pub fn serve_if_error(
-    stale: &Stale,
-    fwd_status: u16,
-    inbound: &Headers,
-    head: bool,
-) -> Option<Answer> {
-    if !entry::within_window(stale.age_s, stale.ttl_s, stale.sie_s) {
-        return None;
-    }
-    let cache_status = status::header(&Outcome::StaleIfError { fwd_status });
-    to_client(
-        &stale.stored,
-        &stale.meta,
-        stale.age_s,
-        &cache_status,
-        inbound,
-        head,
-    )
-}
-
-/// Serves a stale entry while it is refreshed in the background, if still within its
-/// `stale-while-revalidate` window.
-pub fn serve_while_revalidating(stale: &Stale, inbound: &Headers, head: bool) -> Option<Answer> {
-    if !entry::within_window(stale.age_s, stale.ttl_s, stale.swr_s) {
-        return None;
-    }
-    let cache_status = status::header(&Outcome::StaleWhileRevalidate {
-        ttl_s: stale.ttl_s as i64 - stale.age_s as i64,
-    });
-    // A copy: the stored body is needed again by the background refresh.
-    let copy = stale.stored.clone().ok()?;
-    to_client(
-        &copy,
-        &stale.meta,
-        stale.age_s,
-        &cache_status,
-        inbound,
-        head,
-    )
-}
-
-/// Headers a 304 does not update in a stored entry (RFC 9111 3.2): its length and coding
-/// belong to the stored body, `Set-Cookie` is never stored, `Vary` and `Cache-Control` live in
-/// the entry's metadata, `Age` is recomputed.
-const NOT_UPDATED_BY_304: &[&str] = &[
-    "content-length",
-    "content-encoding",
-    "content-range",
-    "transfer-encoding",
-    "set-cookie",
-    "vary",
-    "age",
-    "cache-control",
-    META_HEADER,
-];
-
 /// The directives the cache acts on for a response with headers `h` (RFC 9213: the
 /// policy's targeted field `targeted`, else `CDN-Cache-Control`, else `cache_control`).
-fn directives(
+pub(super) fn directives(
     h: &Headers,
     targeted: Option<&str>,
     cache_control: Option<&str>,
 ) -> control::CacheControl {
     let cdn = header(h, CDN_CACHE_CONTROL);
     control::effective([targeted, cdn.as_deref()], cache_control)
-}
-
-/// The origin answered a revalidation with 304: the stored entry takes every header the 304
-/// carries (except [`NOT_UPDATED_BY_304`], hop-by-hop ones and those its `Connection` names),
-/// is stored again with the 304's freshness, and served.
-pub fn revalidated(
-    ctx: &worker::Context,
-    stale: &Stale,
-    not_modified: &Response,
-    policy: &Cache,
-    inbound: &Headers,
-    now_ms: u64,
-    head: bool,
-) -> Option<Answer> {
-    let merged = Headers::new_with_headers(&stale.stored.headers()).ok()?;
-    let mut fresh = Headers::new_with_headers(&not_modified.headers()).ok()?;
-    strip_hop_by_hop(&mut fresh, false);
-    let mut meta = stale.meta.clone();
-    if let Some(cc) = header(&fresh, "cache-control") {
-        meta.cc = Some(cc);
-    }
-    if let Some(tc) = header(&fresh, policy.control_header) {
-        meta.tc = Some(tc);
-    }
-    for pair in js_sys::try_iter(fresh.as_ref()).ok().flatten()?.flatten() {
-        let pair = js_sys::Array::from(&pair);
-        let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) else {
-            continue;
-        };
-        if !NOT_UPDATED_BY_304.contains(&name.as_str()) && name != policy.control_header {
-            let _ = merged.set(&name, &value);
-        }
-    }
-    let facts = ResponseFacts {
-        status: stale.stored.status(),
-        cache_control: directives(&merged, meta.tc.as_deref(), meta.cc.as_deref()),
-        authorization: stale.pending.authorization,
-        age_s: header(&fresh, "age").and_then(|a| a.trim().parse().ok()),
-        ..dated(&merged, now_ms)
-    };
-    // The stored body with the refreshed headers: stored again if still storable, and served.
-    let init = ResponseInit::new();
-    init.set_status(stale.stored.status());
-    init.set_headers_headers(&merged);
-    let current =
-        Response::new_with_opt_readable_stream_and_init(stale.stored.body().as_ref(), &init)
-            .ok()?;
-    let stored = match lifetime(&facts, policy.ttl_s) {
-        Ok(life) => {
-            let copy = current.clone().ok()?;
-            let headers = Headers::new_with_headers(&merged).ok()?;
-            // The entry keeps its windows unless the route sets them.
-            let windows = Windows::choose(
-                (policy.stale_if_error_s, policy.stale_while_revalidate_s),
-                (Some(meta.sie), Some(meta.swr)),
-                &facts.cache_control,
-            );
-            let entry = entry(&copy, &headers, meta.clone().renewed(life, windows, now_ms))?;
-            runtime::cache_put_later(ctx.as_ref(), &stale.pending.url, &entry);
-            true
-        }
-        Err(_) => false,
-    };
-    let cache_status = status::header(&Outcome::Forwarded {
-        fwd: "stale",
-        fwd_status: 304,
-        stored,
-        detail: None,
-    });
-    to_client(
-        &current,
-        &meta,
-        facts.age_s.unwrap_or(0),
-        &cache_status,
-        inbound,
-        head,
-    )
 }
 
 /// Stores `resp` under `pending.url` (after the response is sent) if it may be stored, and
@@ -481,7 +347,7 @@ pub fn store(
 
 /// `Expires - Date` and `now - Date` from a response's headers. An `Expires` that does not
 /// parse counts as already expired; without `Date`, `Expires` is measured from now.
-fn dated(h: &Headers, now_ms: u64) -> ResponseFacts {
+pub(super) fn dated(h: &Headers, now_ms: u64) -> ResponseFacts {
     let now_s = (now_ms / 1_000) as i64;
     let date = header(h, "date").and_then(|d| parse_http_date(&d));
     ResponseFacts {
@@ -494,7 +360,7 @@ fn dated(h: &Headers, now_ms: u64) -> ResponseFacts {
 
 /// A Cache API entry: `body_from`'s status and body with `headers` plus `meta`, kept by
 /// the Cache API for [`entry::keep_s`].
-fn entry(body_from: &Response, headers: &Headers, meta: Meta) -> Option<Response> {
+pub(super) fn entry(body_from: &Response, headers: &Headers, meta: Meta) -> Option<Response> {
     let validators =
         header(headers, "etag").is_some() || header(headers, "last-modified").is_some();
     let keep = entry::keep_s(meta.lifetime(), meta.windows(), validators);

@@ -10,6 +10,7 @@ use super::adapter::{self, Lookup, Pending, Stale};
 use super::generations::{self, Generations};
 use super::invalidate;
 use super::refresh;
+use super::stale;
 use super::status::{self, Outcome};
 use crate::auth::Identity;
 use crate::config::Table;
@@ -257,7 +258,7 @@ impl CacheStep {
         head: bool,
     ) -> Option<Answer> {
         let st = self.stale.as_ref()?;
-        let answer = adapter::serve_while_revalidating(st, inbound, head)?;
+        let answer = stale::serve_while_revalidating(st, inbound, head)?;
         if !refresh::running(&st.pending.url) {
             if let (Ok(headers), Ok(inbound), Some(stale)) = (
                 Headers::new_with_headers(out.headers),
@@ -298,12 +299,12 @@ impl CacheStep {
             Ok(_) => None,
         };
         if let Some(code) = failed {
-            return adapter::serve_if_error(st, code, inbound, head).map(|r| (r, "stale"));
+            return stale::serve_if_error(st, code, inbound, head).map(|r| (r, "stale"));
         }
         match sent.as_ref().ok().and_then(Answer::source) {
             Some(r) if r.status() == 304 => {
                 let now = runtime::now_ms() as u64;
-                adapter::revalidated(ctx, st, r, self.policy, inbound, now, head)
+                stale::revalidated(ctx, st, r, self.policy, inbound, now, head)
                     .map(|r| (r, "revalidated"))
             }
             _ => None,

@@ -18,4 +18,6 @@ pub mod key;
 pub mod range;
 #[cfg(target_arch = "wasm32")]
 pub mod refresh;
+#[cfg(target_arch = "wasm32")]
+pub mod stale;
 pub mod status;

@@ -3,6 +3,7 @@
 //! the meantime are served the same stale entry.
 
 use super::adapter::{self, Stale};
+use super::stale;
 use crate::policy::cache::Cache;
 use crate::runtime;
 use crate::upstream::forward;
@@ -60,7 +61,7 @@ pub fn start(ctx: &worker::Context, r: Refresh) {
         let now = runtime::now_ms() as u64;
         match sent {
             Ok(resp) if resp.status() == 304 => {
-                let _ = adapter::revalidated(&bg, &r.stale, &resp, r.policy, &r.inbound, now, true);
+                let _ = stale::revalidated(&bg, &r.stale, &resp, r.policy, &r.inbound, now, true);
             }
             Ok(resp) if resp.status() < 500 => {
                 let _ = adapter::store(
