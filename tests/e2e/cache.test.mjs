@@ -393,6 +393,10 @@ test("a successful write invalidates its path for every query and consumer; a fa
     assert.match((await get(a)).headers["cache-status"], /; hit;/, `a failed ${method} invalidates nothing`);
     const ok = await send(method, `/v1/cached/${key}`);
     assert.equal(ok.status, 200);
+    await sleep(20); // the log line is written after the response
+    const line = s.gw.logs.map((l) => { try { return JSON.parse(l); } catch { return null; } })
+      .find((l) => l?.request_id === ok.headers["x-request-id"]);
+    assert.equal(line?.cache, "invalidated", `${method}: the write's log line says it invalidated`);
     for (const p of [a, b]) {
       assert.equal((await get(p)).headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; stored", `${method} invalidated ${p}`);
     }
