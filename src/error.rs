@@ -84,6 +84,12 @@ pub enum GatewayError {
     },
     /// A JSON request body a transform must edit is not valid JSON (400).
     InvalidBody { detail: String },
+    /// The request body or query does not meet the route's JSON Schema (422); each failure
+    /// as (JSON Pointer, message), listed in the problem's `errors` member.
+    ValidationFailed {
+        part: &'static str,
+        failures: Vec<crate::validation::Failure>,
+    },
     /// The origin's JSON answer could not be transformed (too large, not JSON): 502, never
     /// the unfiltered body.
     ResponseTransformFailed { detail: &'static str },
@@ -131,6 +137,7 @@ impl GatewayError {
             GatewayError::AggregationFailed { .. } => 502,
             GatewayError::UnsupportedMediaType { .. } => 415,
             GatewayError::InvalidBody { .. } => 400,
+            GatewayError::ValidationFailed { .. } => 422,
             GatewayError::ResponseTransformFailed { .. } => 502,
             GatewayError::ApiSunset { .. } => 410,
             GatewayError::UnknownVersion { .. } => 400,
@@ -164,6 +171,7 @@ impl GatewayError {
             GatewayError::AggregationFailed { .. } => "aggregation-failed",
             GatewayError::UnsupportedMediaType { .. } => "unsupported-media-type",
             GatewayError::InvalidBody { .. } => "invalid-body",
+            GatewayError::ValidationFailed { .. } => "validation-failed",
             GatewayError::ResponseTransformFailed { .. } => "response-transform-failed",
             GatewayError::ApiSunset { .. } => "api-sunset",
             GatewayError::UnknownVersion { .. } => "unknown-version",
@@ -196,6 +204,7 @@ impl GatewayError {
             GatewayError::AggregationFailed { .. } => "Aggregation failed",
             GatewayError::UnsupportedMediaType { .. } => "Unsupported media type",
             GatewayError::InvalidBody { .. } => "Invalid request body",
+            GatewayError::ValidationFailed { .. } => "Validation failed",
             GatewayError::ResponseTransformFailed { .. } => "Response transform failed",
             GatewayError::ApiSunset { .. } => "API version retired",
             GatewayError::UnknownVersion { .. } => "Unknown API version",
@@ -262,6 +271,11 @@ impl GatewayError {
                 format!("the request body is larger than {limit} bytes")
             }
             GatewayError::InvalidBody { detail } => format!("the JSON body is invalid: {detail}"),
+            GatewayError::ValidationFailed { part, failures } => format!(
+                "the request {part} does not match its schema ({} failure{})",
+                failures.len(),
+                if failures.len() == 1 { "" } else { "s" }
+            ),
             GatewayError::AggregationFailed { part, why } => {
                 format!("part \"{part}\" failed ({why})")
             }
@@ -356,8 +370,29 @@ impl GatewayError {
             detail: String,
             instance: &'a str,
             request_id: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            errors: Option<Vec<Invalid<'a>>>,
         }
+        /// One validation failure (RFC 9457 extension member `errors`).
+        #[derive(Serialize)]
+        struct Invalid<'a> {
+            pointer: &'a str,
+            detail: &'a str,
+        }
+        let errors = match self {
+            GatewayError::ValidationFailed { failures, .. } => Some(
+                failures
+                    .iter()
+                    .map(|f| Invalid {
+                        pointer: &f.pointer,
+                        detail: &f.message,
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
         let p = Problem {
+            errors,
             r#type: format!("{PROBLEM_TYPE_BASE}{}", self.slug()),
             title: self.title(),
             status: self.status(),

@@ -22,6 +22,7 @@ pub mod ratelimit;
 pub mod route;
 pub mod transform;
 pub mod upstream;
+pub mod validation;
 
 #[cfg(target_arch = "wasm32")]
 mod admin;

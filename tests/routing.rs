@@ -205,6 +205,8 @@ static TABLE: Table = Table {
             limits: gatehouse::config::Limits::NONE,
             fan_out: None,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
+            body_schema: None,
+            query_schema: None,
         },
         Route {
             id: "put-user",
@@ -221,6 +223,8 @@ static TABLE: Table = Table {
             limits: gatehouse::config::Limits::NONE,
             fan_out: None,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
+            body_schema: None,
+            query_schema: None,
         },
         Route {
             id: "me",
@@ -237,6 +241,8 @@ static TABLE: Table = Table {
             limits: gatehouse::config::Limits::NONE,
             fan_out: None,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
+            body_schema: None,
+            query_schema: None,
         },
         Route {
             id: "partner",
@@ -253,6 +259,8 @@ static TABLE: Table = Table {
             limits: gatehouse::config::Limits::NONE,
             fan_out: None,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
+            body_schema: None,
+            query_schema: None,
         },
         Route {
             id: "partner-only",
@@ -269,6 +277,8 @@ static TABLE: Table = Table {
             limits: gatehouse::config::Limits::NONE,
             fan_out: None,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
+            body_schema: None,
+            query_schema: None,
         },
         Route {
             id: "whoami",
@@ -285,6 +295,8 @@ static TABLE: Table = Table {
             limits: gatehouse::config::Limits::NONE,
             fan_out: None,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
+            body_schema: None,
+            query_schema: None,
         },
         Route {
             id: "files",
@@ -301,6 +313,8 @@ static TABLE: Table = Table {
             limits: gatehouse::config::Limits::NONE,
             fan_out: None,
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
+            body_schema: None,
+            query_schema: None,
         },
     ],
     paths: &[
@@ -328,6 +342,8 @@ static TABLE: Table = Table {
     identity_headers: &[],
     versions: &[],
     versioning: None,
+    schemas: &[],
+    docs: gatehouse::config::Docs::NONE,
 };
 
 fn index() -> &'static RouteIndex {

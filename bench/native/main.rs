@@ -38,6 +38,8 @@ fn table(n: usize) -> &'static Table {
                 limits: gatehouse::config::Limits::NONE,
                 fan_out: None,
                 lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
+                body_schema: None,
+                query_schema: None,
             }
         })
         .collect();
@@ -71,6 +73,8 @@ fn table(n: usize) -> &'static Table {
         identity_headers: &[],
         versions: &[],
         versioning: None,
+        schemas: &[],
+        docs: gatehouse::config::Docs::NONE,
     }))
 }
 

@@ -8,5 +8,7 @@ pub mod table;
 pub use table::*;
 
 use crate::policy::Policy;
+#[allow(unused_imports)] // the generated table names them
+use crate::validation::{Additional, Node};
 
 include!(concat!(env!("OUT_DIR"), "/routes.rs"));

@@ -226,6 +226,9 @@ pub struct Route {
     pub fan_out: Option<&'static FanOut>,
     /// Version, deprecation and sunset.
     pub lifecycle: &'static Lifecycle,
+    /// Indices into [`Table::schemas`]: the request body's and the query's schemas.
+    pub body_schema: Option<u16>,
+    pub query_schema: Option<u16>,
 }
 
 impl Route {
@@ -256,4 +259,36 @@ pub struct Table {
     pub versions: &'static [&'static str],
     /// `[gateway] versioning`: how unprefixed paths pick a version.
     pub versioning: Option<Versioning>,
+    /// Compiled request schemas (`body_schema`, `query_schema`); routes index into it.
+    pub schemas: &'static [crate::validation::Schema],
+    /// OpenAPI documents and the developer portal.
+    pub docs: Docs,
+}
+
+/// What the build wrote to describe the API.
+#[derive(Debug)]
+pub struct Docs {
+    pub title: &'static str,
+    /// The developer portal's path; `None` when it is off.
+    pub portal: Option<&'static str>,
+    /// OpenAPI 3.1 documents: the whole API (`prefix` ""), then one per version (`/v1`).
+    pub openapi: &'static [OpenApiDoc],
+}
+
+/// One OpenAPI document, served at `<prefix>/openapi.json`.
+#[derive(Debug)]
+pub struct OpenApiDoc {
+    pub prefix: &'static str,
+    pub json: &'static str,
+    /// A strong validator of `json`.
+    pub etag: &'static str,
+}
+
+impl Docs {
+    /// No documents and no portal (tests and benchmarks).
+    pub const NONE: Docs = Docs {
+        title: "",
+        portal: None,
+        openapi: &[],
+    };
 }

@@ -21,6 +21,7 @@ pub use super::upstream::CheckedUpstream;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
+pub use super::json_schema::CompiledSchema;
 pub use super::lex::METHODS;
 
 /// One file of the routes/ directory.
@@ -76,6 +77,12 @@ pub struct CheckedRoute {
     /// Its version's lifecycle with the route's own keys over it. `successor` is kept only
     /// when the same path exists in the successor version.
     pub lifecycle: LifecycleSettings,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    /// Indices into [`Checked::schemas`].
+    pub body_schema: Option<usize>,
+    pub query_schema: Option<usize>,
 }
 
 /// The whole checked configuration.
@@ -95,6 +102,18 @@ pub struct Checked {
     pub versions: Vec<String>,
     /// `[gateway] versioning`.
     pub versioning: Option<VersioningSpec>,
+    /// The schema files routes name, compiled.
+    pub schemas: Vec<CompiledSchema>,
+    /// `[gateway] docs`: title, description, and the portal's path (`None`: no portal).
+    pub docs: CheckedDocs,
+}
+
+/// `[gateway] docs`, checked.
+#[derive(Debug, Default)]
+pub struct CheckedDocs {
+    pub title: String,
+    pub description: Option<String>,
+    pub portal: Option<String>,
 }
 
 /// Checks all files; returns every error found (not just the first), each one line.
@@ -225,7 +244,30 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
         .iter()
         .map(|r| (gateway_path.to_string(), String::new(), r.clone()))
         .collect();
-    let mut others: Vec<&SourceFile> = files.iter().filter(|f| f.path != gateway_path).collect();
+    let schema_files: Vec<&SourceFile> = files
+        .iter()
+        .filter(|f| f.path.starts_with("routes/schemas/"))
+        .collect();
+    out.docs = docs(&gateway.gateway.docs, &mut errors);
+    let mut others: Vec<&SourceFile> = files
+        .iter()
+        .filter(|f| f.path != gateway_path && !f.path.starts_with("routes/schemas/"))
+        .collect();
+    // Schema files (routes/schemas/*.json), compiled whether or not a route names them, so
+    // a broken one never waits to be used to fail.
+    for f in &schema_files {
+        if !f.path.ends_with(".json") || f.path.matches('/').count() != 2 {
+            errors.push(format!(
+                "{}: unexpected file: routes/schemas/ holds <name>.json JSON Schema files only",
+                f.path
+            ));
+            continue;
+        }
+        match super::json_schema::compile(&f.path, &f.text) {
+            Ok(c) => out.schemas.push(c),
+            Err(found) => errors.extend(found),
+        }
+    }
     others.sort_by(|a, b| a.path.cmp(&b.path));
     for f in &others {
         if let Some(prefix) = version_prefix(&f.path, &mut Vec::new()) {
@@ -602,6 +644,30 @@ fn check_route(
         errors,
     );
 
+    let mut schema = |key: &str, file: &Option<String>| -> Option<usize> {
+        let file = file.as_ref()?;
+        let full = format!("routes/{file}");
+        let found = out.schemas.iter().position(|c| c.file == full);
+        if found.is_none() && !errors.iter().any(|e| e.starts_with(&full)) {
+            errors.push(format!(
+                "{ctx}: {key} \"{file}\": no such schema file (routes/schemas/<name>.json)"
+            ));
+        }
+        found
+    };
+    let body_schema = schema("body_schema", &spec.body_schema);
+    let query_schema = schema("query_schema", &spec.query_schema);
+    if body_schema.is_some() && !methods.iter().any(|m| matches!(m.as_str(), "POST" | "PUT" | "PATCH")) {
+        errors.push(format!("{ctx}: body_schema needs a method with a body (POST, PUT or PATCH)"));
+    }
+    if body_schema.is_some() && fan_out.is_some() {
+        errors.push(format!("{ctx}: body_schema cannot be used with fan_out"));
+    }
+    for t in &spec.tags {
+        if t.trim().is_empty() {
+            errors.push(format!("{ctx}: tags: a tag cannot be empty"));
+        }
+    }
     (errors.len() == before).then(|| CheckedRoute {
         id: spec.id,
         file: file.to_string(),
@@ -620,6 +686,11 @@ fn check_route(
         version,
         local_path: spec.path,
         lifecycle,
+        summary: spec.summary,
+        description: spec.description,
+        tags: spec.tags,
+        body_schema,
+        query_schema,
     })
 }
 
@@ -964,5 +1035,33 @@ fn group_paths(out: &mut Checked, errors: &mut Vec<String>) {
                 r.file, r.id, r.path
             )),
         }
+    }
+}
+
+/// `[gateway] docs`: the title defaults to "Gatehouse API"; the portal to "/docs" (a path
+/// that starts with `/` and is not under `/__gatehouse/`), or none with `portal = false`.
+fn docs(spec: &super::schema::DocsSpec, errors: &mut Vec<String>) -> CheckedDocs {
+    let portal = match &spec.portal {
+        None => Some("/docs".to_string()),
+        Some(toml::Value::Boolean(false)) => None,
+        Some(toml::Value::String(p))
+            if p.starts_with('/')
+                && !p.starts_with("/__gatehouse")
+                && p.len() > 1
+                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b)) =>
+        {
+            Some(p.clone())
+        }
+        Some(other) => {
+            errors.push(format!(
+                "routes/gateway.toml: gateway.docs.portal: a path like \"/docs\" (not under /__gatehouse/) or false, not {other}"
+            ));
+            None
+        }
+    };
+    CheckedDocs {
+        title: spec.title.clone().unwrap_or_else(|| "Gatehouse API".into()),
+        description: spec.description.clone(),
+        portal,
     }
 }

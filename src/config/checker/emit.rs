@@ -51,7 +51,7 @@ pub fn emit(c: &Checked) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "        // {}\n        Route {{ id: {:?}, path: {:?}, methods: &[{}], host: {:?}, upstream: {}, rewrite: {}, policies: &[{}], websocket: {}, allow_double_encoding: {}, retry_unsafe: {}, conditions: &[{}], limits: {}, fan_out: {}, lifecycle: {} }},",
+            "        // {}\n        Route {{ id: {:?}, path: {:?}, methods: &[{}], host: {:?}, upstream: {}, rewrite: {}, policies: &[{}], websocket: {}, allow_double_encoding: {}, retry_unsafe: {}, conditions: &[{}], limits: {}, fan_out: {}, lifecycle: {}, body_schema: {:?}, query_schema: {:?} }},",
             r.file,
             r.id,
             r.path,
@@ -73,7 +73,9 @@ pub fn emit(c: &Checked) -> String {
                 .join(", "),
             r.limits.emit(),
             r.fan_out.as_ref().map_or("None".to_string(), |f| f.emit()),
-            lifecycle(r)
+            lifecycle(r),
+            r.body_schema,
+            r.query_schema
         );
     }
     s.push_str("    ],\n    paths: &[\n");
@@ -115,7 +117,30 @@ pub fn emit(c: &Checked) -> String {
             v.default
         ),
     };
-    let _ = writeln!(s, "    versioning: {versioning},\n}};");
+    let _ = writeln!(s, "    versioning: {versioning},");
+    s.push_str("    schemas: &[\n");
+    for schema in &c.schemas {
+        let _ = writeln!(
+            s,
+            "        crate::validation::Schema {{ file: {:?}, nodes: &[{}] }},",
+            schema.file,
+            schema.nodes.join(", ")
+        );
+    }
+    s.push_str("    ],\n");
+    let docs: Vec<String> = super::openapi::documents(c)
+        .into_iter()
+        .map(|(prefix, json, etag)| {
+            format!("OpenApiDoc {{ prefix: {prefix:?}, json: {json:?}, etag: {etag:?} }}")
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        "    docs: Docs {{ title: {:?}, portal: {:?}, openapi: &[{}] }},\n}};",
+        c.docs.title,
+        c.docs.portal,
+        docs.join(", ")
+    );
     s
 }
 

@@ -16,12 +16,14 @@ pub mod check;
 pub mod dates;
 pub mod emit;
 pub mod fan_out;
+pub mod json_schema;
 #[path = "../../auth/jwk.rs"]
 pub mod jwk;
 pub mod kinds;
 pub mod lex;
 pub mod lifecycle;
 pub mod limits;
+pub mod openapi;
 #[path = "../origin.rs"]
 pub mod origin;
 #[path = "../../http/origin_syntax.rs"]

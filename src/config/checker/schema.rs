@@ -36,6 +36,19 @@ pub struct GatewaySection {
     pub versioning: Option<VersioningSpec>,
     /// Request limits for every route (a route's own keys win).
     pub limits: Option<LimitsSpec>,
+    /// The API's description: OpenAPI documents and the developer portal.
+    #[serde(default)]
+    pub docs: DocsSpec,
+}
+
+/// `[gateway] docs = { title = "...", description = "...", portal = "/docs" }`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocsSpec {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// The portal's path (default "/docs"), or `false` for none.
+    pub portal: Option<toml::Value>,
 }
 
 /// `limits = { max_body = "1MiB", max_headers = 64, content_types = ["application/json"] }`.
@@ -113,6 +126,16 @@ pub struct RouteSpec {
     pub sunset: Option<String>,
     pub successor: Option<String>,
     pub policy_link: Option<String>,
+    /// OpenAPI: a one-line summary, a longer description, and tags to group the route by.
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// A JSON Schema (2020-12) file under routes/ the request body must meet, e.g.
+    /// "schemas/user.json".
+    pub body_schema: Option<String>,
+    /// A JSON Schema file the query parameters (as an object) must meet.
+    pub query_schema: Option<String>,
 }
 
 impl RouteSpec {

@@ -1,0 +1,343 @@
+//! JSON Schema 2020-12 files (`routes/schemas/*.json`) compiled into the flat node table of
+//! `crate::validation` (Rust source). Only the keywords listed in [`ASSERTIONS`] are
+//! implemented; [`ANNOTATIONS`] are accepted and ignored; any other keyword fails the build
+//! with the file, the JSON Pointer of the schema and the keyword.
+
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// Keywords that are checked.
+pub const ASSERTIONS: &[&str] = &[
+    "type",
+    "enum",
+    "const",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "prefixItems",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minProperties",
+    "maxProperties",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "$ref",
+];
+
+/// Keywords that only describe, accepted and ignored.
+pub const ANNOTATIONS: &[&str] = &[
+    "$schema",
+    "$id",
+    "$comment",
+    "$defs",
+    "title",
+    "description",
+    "examples",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+];
+
+const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// A schema file compiled: its node literals (root first) and the JSON itself (for OpenAPI).
+#[derive(Debug, Clone)]
+pub struct CompiledSchema {
+    pub file: String,
+    pub nodes: Vec<String>,
+    pub json: Value,
+    /// Names of the root's properties with their type bits (for query parameters).
+    pub root_properties: Vec<(String, u8)>,
+}
+
+struct Compiler<'a> {
+    file: &'a str,
+    root: &'a Value,
+    nodes: Vec<Option<String>>,
+    refs: HashMap<String, u16>,
+    errors: Vec<String>,
+}
+
+/// Compiles one schema file; every problem found, each as `<file>: at <pointer>: <rule>`.
+pub fn compile(file: &str, text: &str) -> Result<CompiledSchema, Vec<String>> {
+    let json: Value = serde_json::from_str(text)
+        .map_err(|e| vec![format!("{file}: not JSON: {e}")])?;
+    if let Some(d) = json.get("$schema") {
+        if d.as_str() != Some(DIALECT) {
+            return Err(vec![format!(
+                "{file}: $schema must be \"{DIALECT}\" (JSON Schema 2020-12)"
+            )]);
+        }
+    }
+    let mut c = Compiler {
+        file,
+        root: &json,
+        nodes: Vec::new(),
+        refs: HashMap::new(),
+        errors: Vec::new(),
+    };
+    c.node(&json, "");
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    let root_properties = json
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|props| {
+            props
+                .iter()
+                .map(|(name, s)| (name.clone(), type_bits(s.get("type")).unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(CompiledSchema {
+        file: file.to_string(),
+        nodes: c.nodes.into_iter().map(Option::unwrap_or_default).collect(),
+        json,
+        root_properties,
+    })
+}
+
+fn type_bits(t: Option<&Value>) -> Option<u8> {
+    let one = |s: &str| -> Option<u8> {
+        Some(match s {
+            "null" => 1,
+            "boolean" => 2,
+            "object" => 4,
+            "array" => 8,
+            "number" => 16,
+            "string" => 32,
+            "integer" => 64,
+            _ => return None,
+        })
+    };
+    match t? {
+        Value::String(s) => one(s),
+        Value::Array(list) => list
+            .iter()
+            .try_fold(0u8, |acc, v| Some(acc | one(v.as_str()?)?)),
+        _ => None,
+    }
+}
+
+impl Compiler<'_> {
+    fn err(&mut self, at: &str, rule: String) {
+        let at = if at.is_empty() { "/" } else { at };
+        self.errors.push(format!("{}: at {at}: {rule}", self.file));
+    }
+
+    /// Compiles the schema at `pointer`; answers its index.
+    fn node(&mut self, schema: &Value, pointer: &str) -> u16 {
+        let index = self.nodes.len() as u16;
+        self.nodes.push(None);
+        let literal = match schema {
+            Value::Bool(b) => format!("Node {{ always: Some({b}), ..Node::ANY }}"),
+            Value::Object(map) => self.object(map, pointer),
+            _ => {
+                self.err(pointer, "a schema is an object or a boolean".into());
+                String::new()
+            }
+        };
+        self.nodes[usize::from(index)] = Some(literal);
+        index
+    }
+
+    fn object(&mut self, map: &Map<String, Value>, pointer: &str) -> String {
+        let mut fields: Vec<String> = Vec::new();
+        for key in map.keys() {
+            if !ASSERTIONS.contains(&key.as_str()) && !ANNOTATIONS.contains(&key.as_str()) {
+                self.err(
+                    pointer,
+                    format!(
+                        "keyword \"{key}\" is not implemented by Gatehouse (supported: {})",
+                        ASSERTIONS.join(", ")
+                    ),
+                );
+            }
+        }
+        if let Some(r) = map.get("$ref") {
+            if map.keys().any(|k| ASSERTIONS.contains(&k.as_str()) && k != "$ref") {
+                self.err(pointer, "$ref cannot be combined with other assertions here; wrap them in allOf".into());
+            }
+            let target = r.as_str().unwrap_or_default().to_string();
+            let at = self.reference(&target, pointer);
+            fields.push(format!("all_of: &[{at}]"));
+        }
+        if let Some(t) = map.get("type") {
+            match type_bits(Some(t)) {
+                Some(bits) => fields.push(format!("types: {bits}")),
+                None => self.err(pointer, "type: one of null, boolean, object, array, number, string, integer, or a list of them".into()),
+            }
+        }
+        if let Some(e) = map.get("enum") {
+            match e.as_array() {
+                Some(list) if !list.is_empty() => {
+                    let texts: Vec<String> = list.iter().map(|v| format!("{:?}", v.to_string())).collect();
+                    fields.push(format!("enumeration: Some(&[{}])", texts.join(", ")));
+                }
+                _ => self.err(pointer, "enum: a non-empty array".into()),
+            }
+        }
+        if let Some(c) = map.get("const") {
+            fields.push(format!("constant: Some({:?})", c.to_string()));
+        }
+        if let Some(p) = map.get("properties") {
+            match p.as_object() {
+                Some(props) => {
+                    let mut list = Vec::new();
+                    for (name, s) in props {
+                        let at = self.node(s, &format!("{pointer}/properties/{}", escape(name)));
+                        list.push(format!("({name:?}, {at})"));
+                    }
+                    fields.push(format!("properties: &[{}]", list.join(", ")));
+                }
+                None => self.err(pointer, "properties: an object of schemas".into()),
+            }
+        }
+        if let Some(r) = map.get("required") {
+            match r.as_array().and_then(|l| l.iter().map(Value::as_str).collect::<Option<Vec<_>>>()) {
+                Some(names) => {
+                    let names: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+                    fields.push(format!("required: &[{}]", names.join(", ")));
+                }
+                None => self.err(pointer, "required: an array of property names".into()),
+            }
+        }
+        if let Some(a) = map.get("additionalProperties") {
+            let additional = match a {
+                Value::Bool(true) => "Additional::Any".to_string(),
+                Value::Bool(false) => "Additional::Nothing".to_string(),
+                s => format!(
+                    "Additional::Schema({})",
+                    self.node(s, &format!("{pointer}/additionalProperties"))
+                ),
+            };
+            fields.push(format!("additional: {additional}"));
+        }
+        if let Some(i) = map.get("items") {
+            let at = self.node(i, &format!("{pointer}/items"));
+            fields.push(format!("items: Some({at})"));
+        }
+        if let Some(p) = map.get("prefixItems") {
+            match p.as_array() {
+                Some(list) => {
+                    let at: Vec<String> = list
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| self.node(s, &format!("{pointer}/prefixItems/{i}")).to_string())
+                        .collect();
+                    fields.push(format!("prefix_items: &[{}]", at.join(", ")));
+                }
+                None => self.err(pointer, "prefixItems: an array of schemas".into()),
+            }
+        }
+        for (key, field) in [
+            ("minItems", "min_items"),
+            ("maxItems", "max_items"),
+            ("minLength", "min_length"),
+            ("maxLength", "max_length"),
+            ("minProperties", "min_properties"),
+            ("maxProperties", "max_properties"),
+        ] {
+            if let Some(v) = map.get(key) {
+                match v.as_u64() {
+                    Some(n) => fields.push(format!("{field}: Some({n})")),
+                    None => self.err(pointer, format!("{key}: a non-negative integer")),
+                }
+            }
+        }
+        for (key, field) in [
+            ("minimum", "minimum"),
+            ("maximum", "maximum"),
+            ("exclusiveMinimum", "exclusive_minimum"),
+            ("exclusiveMaximum", "exclusive_maximum"),
+            ("multipleOf", "multiple_of"),
+        ] {
+            if let Some(v) = map.get(key) {
+                match v.as_f64() {
+                    Some(n) if key != "multipleOf" || n > 0.0 => {
+                        fields.push(format!("{field}: Some({n:?})"))
+                    }
+                    _ => self.err(pointer, format!("{key}: a number (multipleOf: above 0)")),
+                }
+            }
+        }
+        if let Some(v) = map.get("uniqueItems") {
+            match v.as_bool() {
+                Some(b) => fields.push(format!("unique_items: {b}")),
+                None => self.err(pointer, "uniqueItems: true or false".into()),
+            }
+        }
+        for (key, field) in [("allOf", "all_of"), ("anyOf", "any_of"), ("oneOf", "one_of")] {
+            if let Some(v) = map.get(key) {
+                match v.as_array() {
+                    Some(list) if !list.is_empty() => {
+                        let at: Vec<String> = list
+                            .iter()
+                            .enumerate()
+                            .map(|(i, s)| self.node(s, &format!("{pointer}/{key}/{i}")).to_string())
+                            .collect();
+                        if key == "allOf" && map.contains_key("$ref") {
+                            self.err(pointer, "allOf cannot be combined with $ref here".into());
+                        }
+                        fields.push(format!("{field}: &[{}]", at.join(", ")));
+                    }
+                    _ => self.err(pointer, format!("{key}: a non-empty array of schemas")),
+                }
+            }
+        }
+        if let Some(n) = map.get("not") {
+            let at = self.node(n, &format!("{pointer}/not"));
+            fields.push(format!("not: Some({at})"));
+        }
+        if let Some(defs) = map.get("$defs") {
+            if !defs.is_object() {
+                self.err(pointer, "$defs: an object of schemas".into());
+            }
+        }
+        fields.push("..Node::ANY".into());
+        format!("Node {{ {} }}", fields.join(", "))
+    }
+
+    /// The node index of a local reference (`#` or `#/$defs/<name>`), compiling it once.
+    fn reference(&mut self, target: &str, pointer: &str) -> u16 {
+        if let Some(&at) = self.refs.get(target) {
+            return at;
+        }
+        if target == "#" {
+            return 0;
+        }
+        let Some(name) = target.strip_prefix("#/$defs/") else {
+            self.err(pointer, format!("$ref \"{target}\": only \"#\" and \"#/$defs/<name>\" are supported"));
+            return 0;
+        };
+        let root = self.root;
+        let Some(schema) = root.get("$defs").and_then(|d| d.get(unescape(name))) else {
+            self.err(pointer, format!("$ref \"{target}\": no such definition"));
+            return 0;
+        };
+        let at = self.nodes.len() as u16;
+        self.refs.insert(target.to_string(), at);
+        self.node(schema, &format!("/$defs/{name}"))
+    }
+}
+
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}

@@ -1,0 +1,364 @@
+//! OpenAPI 3.1 documents written from the checked configuration at build time: one for every
+//! route (`/openapi.json`) and one per version (`/<version>/openapi.json`), plus the admin
+//! API's own. What each holds is listed in README ("OpenAPI and the developer portal").
+
+use super::check::{Checked, CheckedRoute};
+use super::dates::imf_fixdate;
+use super::kinds::Settings;
+use serde_json::{json, Map, Value};
+
+/// Every gateway answer a route can give, with when it applies.
+const PROBLEMS: &[(u16, &str, &str)] = &[
+    (400, "BadRequest", "The request is malformed (path, query, body, version)."),
+    (401, "Unauthorized", "No valid credentials."),
+    (403, "Forbidden", "The credentials lack a scope, role or claim the route requires."),
+    (404, "NotFound", "No route matches."),
+    (405, "MethodNotAllowed", "The path exists, not for this method (see Allow)."),
+    (410, "Gone", "The route's version is past its sunset."),
+    (413, "PayloadTooLarge", "The body is larger than the route allows."),
+    (415, "UnsupportedMediaType", "The body's media type is not accepted."),
+    (422, "ValidationFailed", "The body or query does not meet the route's schema; `errors` lists each failure."),
+    (429, "RateLimited", "A rate limit or quota is exhausted (see Retry-After)."),
+    (502, "BadGateway", "The upstream failed or gave no usable answer."),
+    (503, "Unavailable", "Every upstream target is unavailable, or a dependency of the gateway is."),
+    (504, "GatewayTimeout", "The upstream did not answer in time."),
+];
+
+/// The documents: (path prefix, JSON text, ETag). The prefix is "" for the whole API, else
+/// `/<version>`.
+pub fn documents(c: &Checked) -> Vec<(String, String, String)> {
+    let mut out = vec![(String::new(), document(c, None))];
+    for v in &c.versions {
+        out.push((format!("/{v}"), document(c, Some(v))));
+    }
+    out.into_iter()
+        .map(|(prefix, doc)| {
+            let text = serde_json::to_string(&doc).unwrap_or_default();
+            let etag = format!("\"{:016x}\"", fnv(text.as_bytes()));
+            (prefix, text, etag)
+        })
+        .collect()
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// One document: every route, or those of `version`.
+pub fn document(c: &Checked, version: Option<&str>) -> Value {
+    let mut paths = Map::new();
+    let mut schemes = Map::new();
+    let mut schemas = Map::new();
+    schemas.insert("Problem".into(), problem_schema());
+    for r in c.routes.iter().filter(|r| version.is_none_or(|v| r.version == v)) {
+        let path = openapi_path(&r.path);
+        let item = paths
+            .entry(path)
+            .or_insert_with(|| Value::Object(Map::new()));
+        for m in r.methods.iter().filter(|m| *m != "HEAD") {
+            let op = operation(c, r, m, &mut schemes, &mut schemas);
+            item[m.to_ascii_lowercase()] = op;
+        }
+    }
+    let mut responses = Map::new();
+    for (status, name, description) in PROBLEMS {
+        let mut resp = json!({
+            "description": description,
+            "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } },
+        });
+        if *status == 429 {
+            resp["headers"] = json!({
+                "RateLimit": { "$ref": "#/components/headers/RateLimit" },
+                "RateLimit-Policy": { "$ref": "#/components/headers/RateLimit-Policy" },
+                "Retry-After": { "$ref": "#/components/headers/Retry-After" },
+            });
+        }
+        responses.insert((*name).into(), resp);
+    }
+    let title = match version {
+        Some(v) => format!("{} ({v})", c.docs.title),
+        None => c.docs.title.clone(),
+    };
+    let mut info = json!({ "title": title, "version": version.unwrap_or("all") });
+    if let Some(d) = &c.docs.description {
+        info["description"] = json!(d);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": info,
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": responses,
+            "securitySchemes": schemes,
+            "headers": {
+                "RateLimit": { "description": "Remaining quota per limit (IETF RateLimit fields).", "schema": { "type": "string" } },
+                "RateLimit-Policy": { "description": "The limits that apply (IETF RateLimit fields).", "schema": { "type": "string" } },
+                "Retry-After": { "description": "Seconds until a retry may succeed.", "schema": { "type": "integer" } },
+                "Deprecation": { "description": "When the route was deprecated (RFC 9745).", "schema": { "type": "string" } },
+                "Sunset": { "description": "When the route stops answering (RFC 8594).", "schema": { "type": "string" } },
+            },
+        },
+    })
+}
+
+/// matchit's `{*rest}` is OpenAPI's `{rest}`.
+fn openapi_path(path: &str) -> String {
+    path.replace("{*", "{")
+}
+
+fn path_params(path: &str) -> Vec<String> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|p| p.split_once('}').map(|(n, _)| n.trim_start_matches('*').to_string()))
+        .collect()
+}
+
+/// A policy's security scheme name in `components.securitySchemes`.
+fn scheme_name(policy: &str) -> String {
+    policy.replace(['#', '.'], "_")
+}
+
+fn operation(
+    c: &Checked,
+    r: &CheckedRoute,
+    method: &str,
+    schemes: &mut Map<String, Value>,
+    schemas: &mut Map<String, Value>,
+) -> Value {
+    let several = r.methods.iter().filter(|m| *m != "HEAD").count() > 1;
+    let mut op = json!({
+        "operationId": if several { format!("{}.{}", r.id, method.to_ascii_lowercase()) } else { r.id.clone() },
+    });
+    if let Some(s) = &r.summary {
+        op["summary"] = json!(s);
+    }
+    if let Some(d) = &r.description {
+        op["description"] = json!(d);
+    }
+    if !r.tags.is_empty() {
+        op["tags"] = json!(r.tags);
+    }
+    let mut parameters: Vec<Value> = path_params(&r.path)
+        .into_iter()
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    if let Some(i) = r.query_schema {
+        let s = &c.schemas[i];
+        let required: Vec<&str> = s.json.get("required").and_then(Value::as_array).map(|l| l.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let name = component(s, schemas);
+        for (p, _) in &s.root_properties {
+            parameters.push(json!({
+                "name": p, "in": "query", "required": required.contains(&p.as_str()),
+                "schema": { "$ref": format!("#/components/schemas/{name}/properties/{}", p.replace('~', "~0").replace('/', "~1")) },
+            }));
+        }
+    }
+    if !parameters.is_empty() {
+        op["parameters"] = json!(parameters);
+    }
+    if let (Some(i), "POST" | "PUT" | "PATCH") = (r.body_schema, method) {
+        let name = component(&c.schemas[i], schemas);
+        op["requestBody"] = json!({
+            "required": true,
+            "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}") } } },
+        });
+    }
+    // Security: every authentication policy in the chain must pass (one requirement object);
+    // `any` offers alternatives (one object per member).
+    let chain: Vec<usize> = c.default_policies.iter().chain(&r.policies).copied().collect();
+    let scopes: Vec<String> = chain
+        .iter()
+        .filter_map(|&i| match &c.policies[i].settings {
+            Settings::Require(req) => Some(req.scopes.iter().chain(&req.any_scopes).cloned().collect::<Vec<_>>()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let mut requirements: Vec<Map<String, Value>> = vec![Map::new()];
+    let mut limited = Vec::new();
+    for &i in &chain {
+        let p = &c.policies[i];
+        match &p.settings {
+            Settings::Any(_) => {
+                let alternatives: Vec<String> = p
+                    .members
+                    .iter()
+                    .filter_map(|&m| scheme(&c.policies[m].name, &c.policies[m].settings, schemes))
+                    .collect();
+                requirements = requirements
+                    .iter()
+                    .flat_map(|req| {
+                        alternatives.iter().map(move |name| {
+                            let mut req = req.clone();
+                            req.insert(name.clone(), json!([]));
+                            req
+                        })
+                    })
+                    .collect();
+            }
+            Settings::RateLimit(rl) => limited.push(rl),
+            settings => {
+                if let Some(name) = scheme(&p.name, settings, schemes) {
+                    let given = if matches!(settings, Settings::Jwt(_)) { json!(scopes) } else { json!([]) };
+                    for req in &mut requirements {
+                        req.insert(name.clone(), given.clone());
+                    }
+                }
+            }
+        }
+    }
+    let secured = requirements.iter().any(|r| !r.is_empty());
+    if secured {
+        op["security"] = json!(requirements);
+    }
+    let mut responses = Map::new();
+    let mut ok = json!({ "description": "The upstream's answer." });
+    let mut headers = Map::new();
+    if !limited.is_empty() {
+        headers.insert("RateLimit".into(), json!({ "$ref": "#/components/headers/RateLimit" }));
+        headers.insert("RateLimit-Policy".into(), json!({ "$ref": "#/components/headers/RateLimit-Policy" }));
+        let described: Vec<Value> = limited
+            .iter()
+            .flat_map(|rl| {
+                rl.limits.iter().map(|l| json!({ "name": l.name, "limit": l.limit, "window_s": l.window_ms / 1000, "plan": null }))
+                    .chain(rl.plans.iter().flat_map(|(plan, ls)| ls.iter().map(move |l| json!({ "name": l.name, "limit": l.limit, "window_s": l.window_ms / 1000, "plan": plan }))))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        op["x-gatehouse-rate-limits"] = json!(described);
+    }
+    let life = &r.lifecycle;
+    if life.deprecated_s.is_some() {
+        op["deprecated"] = json!(true);
+        headers.insert("Deprecation".into(), json!({ "$ref": "#/components/headers/Deprecation" }));
+    }
+    if let Some(s) = life.sunset_s {
+        op["x-sunset"] = json!(imf_fixdate(s));
+        headers.insert("Sunset".into(), json!({ "$ref": "#/components/headers/Sunset" }));
+    }
+    if !headers.is_empty() {
+        ok["headers"] = Value::Object(headers);
+    }
+    responses.insert("default".into(), ok);
+    let mut applies = vec![400, 404, 405, 502, 503, 504];
+    if secured {
+        applies.extend([401, 403]);
+    }
+    if !limited.is_empty() {
+        applies.push(429);
+    }
+    if life.sunset_s.is_some() {
+        applies.push(410);
+    }
+    if r.limits.max_body.is_some() || r.body_schema.is_some() {
+        applies.push(413);
+    }
+    if r.limits.content_types.is_some() || r.body_schema.is_some() {
+        applies.push(415);
+    }
+    if r.body_schema.is_some() || r.query_schema.is_some() {
+        applies.push(422);
+    }
+    applies.sort_unstable();
+    for (status, name, _) in PROBLEMS.iter().filter(|(s, _, _)| applies.contains(s)) {
+        responses.insert(status.to_string(), json!({ "$ref": format!("#/components/responses/{name}") }));
+    }
+    op["responses"] = Value::Object(responses);
+    op
+}
+
+/// Adds the security scheme of an authentication policy; its name, or `None` for others.
+fn scheme(policy: &str, settings: &Settings, schemes: &mut Map<String, Value>) -> Option<String> {
+    let value = match settings {
+        Settings::Jwt(j) => {
+            let mut s = json!({ "type": "http", "scheme": "bearer", "bearerFormat": "JWT" });
+            let mut also = Vec::new();
+            if let Some(c) = &j.spec.cookie {
+                also.push(format!("the `{c}` cookie"));
+            }
+            if let Some(q) = &j.spec.query {
+                also.push(format!("the `{q}` query parameter"));
+            }
+            if !also.is_empty() {
+                s["description"] = json!(format!("Also accepted in {}.", also.join(" or ")));
+            }
+            s
+        }
+        Settings::ApiKey(a) => match (&a.spec.header, &a.spec.query) {
+            (Some(h), _) => json!({ "type": "apiKey", "in": "header", "name": h }),
+            (None, Some(q)) => json!({ "type": "apiKey", "in": "query", "name": q }),
+            (None, None) => json!({ "type": "apiKey", "in": "header", "name": "x-api-key" }),
+        },
+        Settings::Mtls(_) => json!({ "type": "mutualTLS" }),
+        _ => return None,
+    };
+    let name = scheme_name(policy);
+    schemes.insert(name.clone(), value);
+    Some(name)
+}
+
+/// Puts a schema file into `components.schemas` (named after its file), with its local
+/// `$ref`s rewritten to point there; its name.
+fn component(s: &super::json_schema::CompiledSchema, schemas: &mut Map<String, Value>) -> String {
+    let name = s
+        .file
+        .trim_start_matches("routes/schemas/")
+        .trim_end_matches(".json")
+        .replace(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-', "_");
+    if !schemas.contains_key(&name) {
+        let mut json = s.json.clone();
+        if let Some(o) = json.as_object_mut() {
+            o.remove("$schema");
+            o.remove("$id");
+        }
+        rebase(&mut json, &format!("#/components/schemas/{name}"));
+        schemas.insert(name.clone(), json);
+    }
+    name
+}
+
+fn rebase(v: &mut Value, base: &str) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                match (k.as_str(), child) {
+                    ("$ref", Value::String(r)) if r.starts_with('#') => {
+                        *r = format!("{base}{}", &r[1..]);
+                    }
+                    (_, child) => rebase(child, base),
+                }
+            }
+        }
+        Value::Array(list) => list.iter_mut().for_each(|c| rebase(c, base)),
+        _ => {}
+    }
+}
+
+/// RFC 9457 problem details, as Gatehouse writes them.
+fn problem_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "RFC 9457 problem details.",
+        "required": ["type", "title", "status"],
+        "properties": {
+            "type": { "type": "string", "format": "uri-reference", "examples": ["urn:gatehouse:problem:rate-limited"] },
+            "title": { "type": "string" },
+            "status": { "type": "integer", "minimum": 100, "maximum": 599 },
+            "detail": { "type": "string" },
+            "instance": { "type": "string" },
+            "request_id": { "type": "string" },
+            "errors": {
+                "type": "array",
+                "description": "validation-failed only: each failure.",
+                "items": {
+                    "type": "object",
+                    "properties": { "pointer": { "type": "string", "description": "JSON Pointer (RFC 6901) of the failing value." }, "detail": { "type": "string" } },
+                    "required": ["pointer", "detail"],
+                },
+            },
+        },
+    })
+}

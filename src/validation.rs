@@ -1,0 +1,414 @@
+//! Request validation against JSON Schema 2020-12, compiled at build time.
+//!
+//! `build.rs` turns each `routes/schemas/*.json` a route names into a flat table of [`Node`]s
+//! (`$ref`s resolved to indices), so nothing is parsed per request but the body itself. The
+//! keywords implemented are listed in README ("Request validation"); a schema using any other
+//! assertion keyword fails the build.
+//!
+//! Contract: [`validate`] reports every failure it finds (at most [`MAX_FAILURES`]), each with
+//! the JSON Pointer (RFC 6901) of the failing value and a message; it never panics, whatever
+//! the input, and its depth is bounded by the instance (serde_json refuses nesting past 128).
+
+use serde_json::Value;
+
+/// At most this many failures are reported.
+pub const MAX_FAILURES: usize = 20;
+
+/// JSON types, as bits of [`Node::types`].
+pub mod types {
+    pub const NULL: u8 = 1;
+    pub const BOOLEAN: u8 = 2;
+    pub const OBJECT: u8 = 4;
+    pub const ARRAY: u8 = 8;
+    pub const NUMBER: u8 = 16;
+    pub const STRING: u8 = 32;
+    pub const INTEGER: u8 = 64;
+}
+
+/// What `additionalProperties` allows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Additional {
+    /// Absent (or `true`): anything.
+    Any,
+    /// `false`: nothing beyond `properties`.
+    Nothing,
+    /// A schema (index) every other property must meet.
+    Schema(u16),
+}
+
+/// One compiled schema. Indices point into the same table.
+#[derive(Debug, Clone, Copy)]
+pub struct Node {
+    /// `true` / `false` schemas; `None` for an object schema.
+    pub always: Option<bool>,
+    /// Allowed types (bits of [`types`]); 0 allows any.
+    pub types: u8,
+    /// `enum`: each allowed value as canonical JSON text.
+    pub enumeration: Option<&'static [&'static str]>,
+    /// `const`, as canonical JSON text.
+    pub constant: Option<&'static str>,
+    pub properties: &'static [(&'static str, u16)],
+    pub required: &'static [&'static str],
+    pub additional: Additional,
+    pub items: Option<u16>,
+    pub prefix_items: &'static [u16],
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+    pub unique_items: bool,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    pub exclusive_minimum: Option<f64>,
+    pub exclusive_maximum: Option<f64>,
+    pub multiple_of: Option<f64>,
+    pub min_properties: Option<u64>,
+    pub max_properties: Option<u64>,
+    pub all_of: &'static [u16],
+    pub any_of: &'static [u16],
+    pub one_of: &'static [u16],
+    pub not: Option<u16>,
+}
+
+impl Node {
+    /// A node that allows anything (the base the build fills in).
+    pub const ANY: Node = Node {
+        always: None,
+        types: 0,
+        enumeration: None,
+        constant: None,
+        properties: &[],
+        required: &[],
+        additional: Additional::Any,
+        items: None,
+        prefix_items: &[],
+        min_items: None,
+        max_items: None,
+        unique_items: false,
+        min_length: None,
+        max_length: None,
+        minimum: None,
+        maximum: None,
+        exclusive_minimum: None,
+        exclusive_maximum: None,
+        multiple_of: None,
+        min_properties: None,
+        max_properties: None,
+        all_of: &[],
+        any_of: &[],
+        one_of: &[],
+        not: None,
+    };
+}
+
+/// A compiled schema: its nodes, the root first, and the file it came from.
+#[derive(Debug)]
+pub struct Schema {
+    pub file: &'static str,
+    pub nodes: &'static [Node],
+}
+
+/// One failure: where (a JSON Pointer into the instance) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub pointer: String,
+    pub message: String,
+}
+
+/// Checks `value` against `schema`; every failure found, in document order (at most
+/// [`MAX_FAILURES`]). Empty means valid.
+pub fn validate(schema: &Schema, value: &Value) -> Vec<Failure> {
+    let mut out = Vec::new();
+    check(schema.nodes, 0, value, &mut String::new(), &mut out);
+    out.truncate(MAX_FAILURES);
+    out
+}
+
+/// Whether `value` meets node `at` (no failures recorded).
+fn holds(nodes: &[Node], at: u16, value: &Value) -> bool {
+    let mut scratch = Vec::new();
+    check(nodes, at, value, &mut String::new(), &mut scratch);
+    scratch.is_empty()
+}
+
+fn type_bits(v: &Value) -> u8 {
+    match v {
+        Value::Null => types::NULL,
+        Value::Bool(_) => types::BOOLEAN,
+        Value::Object(_) => types::OBJECT,
+        Value::Array(_) => types::ARRAY,
+        Value::String(_) => types::STRING,
+        Value::Number(n) => {
+            let integral = n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0);
+            types::NUMBER | if integral { types::INTEGER } else { 0 }
+        }
+    }
+}
+
+fn type_names(bits: u8) -> String {
+    let names = [
+        (types::NULL, "null"),
+        (types::BOOLEAN, "boolean"),
+        (types::OBJECT, "object"),
+        (types::ARRAY, "array"),
+        (types::NUMBER, "number"),
+        (types::STRING, "string"),
+        (types::INTEGER, "integer"),
+    ];
+    let listed: Vec<&str> = names
+        .iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    listed.join(" or ")
+}
+
+/// Appends `/<token>` (escaped per RFC 6901) to a pointer.
+fn push_token(pointer: &mut String, token: &str) {
+    pointer.push('/');
+    for c in token.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+}
+
+fn check(nodes: &[Node], at: u16, value: &Value, pointer: &mut String, out: &mut Vec<Failure>) {
+    if out.len() >= MAX_FAILURES {
+        return;
+    }
+    let Some(node) = nodes.get(usize::from(at)) else {
+        return;
+    };
+    let mut fail = |message: String, pointer: &str| {
+        out.push(Failure {
+            pointer: pointer.to_string(),
+            message,
+        })
+    };
+    match node.always {
+        Some(true) => return,
+        Some(false) => return fail("no value is allowed here".into(), pointer),
+        None => {}
+    }
+    let bits = type_bits(value);
+    if node.types != 0 && node.types & bits == 0 {
+        // A wrong type makes the other keywords meaningless: report it alone.
+        return fail(format!("must be {}", type_names(node.types)), pointer);
+    }
+    if node.enumeration.is_some() || node.constant.is_some() {
+        let text = value.to_string();
+        if let Some(allowed) = node.enumeration {
+            if !allowed.contains(&text.as_str()) {
+                fail(format!("must be one of {}", allowed.join(", ")), pointer);
+            }
+        }
+        if let Some(c) = node.constant {
+            if text != c {
+                fail(format!("must be {c}"), pointer);
+            }
+        }
+    }
+    match value {
+        Value::String(s) => {
+            let len = s.chars().count() as u64;
+            if node.min_length.is_some_and(|m| len < m) {
+                fail(format!("must be at least {} characters long", node.min_length.unwrap_or(0)), pointer);
+            }
+            if node.max_length.is_some_and(|m| len > m) {
+                fail(format!("must be at most {} characters long", node.max_length.unwrap_or(0)), pointer);
+            }
+        }
+        Value::Number(n) => {
+            let x = n.as_f64().unwrap_or(f64::NAN);
+            if let Some(m) = node.minimum.filter(|m| x < *m) {
+                fail(format!("must be at least {m}"), pointer);
+            }
+            if let Some(m) = node.maximum.filter(|m| x > *m) {
+                fail(format!("must be at most {m}"), pointer);
+            }
+            if let Some(m) = node.exclusive_minimum.filter(|m| x <= *m) {
+                fail(format!("must be greater than {m}"), pointer);
+            }
+            if let Some(m) = node.exclusive_maximum.filter(|m| x >= *m) {
+                fail(format!("must be less than {m}"), pointer);
+            }
+            if let Some(m) = node.multiple_of {
+                let q = x / m;
+                if !q.is_finite() || (q - q.round()).abs() > 1e-9 {
+                    fail(format!("must be a multiple of {m}"), pointer);
+                }
+            }
+        }
+        Value::Array(items) => {
+            let len = items.len() as u64;
+            if let Some(m) = node.min_items.filter(|m| len < *m) {
+                fail(format!("must have at least {m} items"), pointer);
+            }
+            if let Some(m) = node.max_items.filter(|m| len > *m) {
+                fail(format!("must have at most {m} items"), pointer);
+            }
+            if node.unique_items {
+                let texts: Vec<String> = items.iter().map(Value::to_string).collect();
+                if (1..texts.len()).any(|i| texts[..i].contains(&texts[i])) {
+                    fail("items must be unique".into(), pointer);
+                }
+            }
+            for (i, item) in items.iter().enumerate() {
+                let schema = node.prefix_items.get(i).copied().or(node.items);
+                if let Some(s) = schema {
+                    let len = pointer.len();
+                    push_token(pointer, &i.to_string());
+                    check(nodes, s, item, pointer, out);
+                    pointer.truncate(len);
+                }
+            }
+        }
+        Value::Object(map) => {
+            let len = map.len() as u64;
+            if let Some(m) = node.min_properties.filter(|m| len < *m) {
+                fail(format!("must have at least {m} properties"), pointer);
+            }
+            if let Some(m) = node.max_properties.filter(|m| len > *m) {
+                fail(format!("must have at most {m} properties"), pointer);
+            }
+            for name in node.required {
+                if !map.contains_key(*name) {
+                    let mut at = pointer.clone();
+                    push_token(&mut at, name);
+                    out.push(Failure {
+                        pointer: at,
+                        message: "is required".into(),
+                    });
+                }
+            }
+            for (name, item) in map {
+                let declared = node.properties.iter().find(|(n, _)| n == name);
+                let schema = match (declared, node.additional) {
+                    (Some((_, s)), _) => Some(*s),
+                    (None, Additional::Any) => None,
+                    (None, Additional::Schema(s)) => Some(s),
+                    (None, Additional::Nothing) => {
+                        let mut at = pointer.clone();
+                        push_token(&mut at, name);
+                        out.push(Failure {
+                            pointer: at,
+                            message: "is not an allowed property".into(),
+                        });
+                        None
+                    }
+                };
+                if let Some(s) = schema {
+                    let len = pointer.len();
+                    push_token(pointer, name);
+                    check(nodes, s, item, pointer, out);
+                    pointer.truncate(len);
+                }
+            }
+        }
+        _ => {}
+    }
+    for &s in node.all_of {
+        check(nodes, s, value, pointer, out);
+    }
+    if !node.any_of.is_empty() && !node.any_of.iter().any(|&s| holds(nodes, s, value)) {
+        out.push(Failure {
+            pointer: pointer.clone(),
+            message: "must match at least one of the allowed schemas (anyOf)".into(),
+        });
+    }
+    if !node.one_of.is_empty() {
+        let n = node.one_of.iter().filter(|&&s| holds(nodes, s, value)).count();
+        if n != 1 {
+            out.push(Failure {
+                pointer: pointer.clone(),
+                message: format!("must match exactly one of the allowed schemas (oneOf), matched {n}"),
+            });
+        }
+    }
+    if let Some(s) = node.not {
+        if holds(nodes, s, value) {
+            out.push(Failure {
+                pointer: pointer.clone(),
+                message: "must not match the disallowed schema (not)".into(),
+            });
+        }
+    }
+}
+
+/// The query string as a JSON object for a query schema: each parameter (percent-decoded,
+/// `+` as space) becomes a property, its value read as the type the schema's property asks
+/// for (`integer`, `number`, `boolean`) when it parses as one, else kept as a string (and the
+/// type check then reports it). A repeated parameter becomes an array.
+pub fn query_object(schema: &Schema, query: Option<&str>) -> Value {
+    let mut map = serde_json::Map::new();
+    let root = schema.nodes.first();
+    for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+        let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (name, text) = (decode(raw_name), decode(raw_value));
+        let wanted = root
+            .and_then(|r| r.properties.iter().find(|(n, _)| *n == name))
+            .and_then(|(_, i)| schema.nodes.get(usize::from(*i)))
+            .map_or(0, |n| n.types);
+        let value = typed(&text, wanted);
+        match map.get_mut(&name) {
+            Some(Value::Array(list)) => list.push(value),
+            Some(first) => {
+                let first = first.take();
+                map.insert(name, Value::Array(vec![first, value]));
+            }
+            None => {
+                map.insert(name, value);
+            }
+        }
+    }
+    Value::Object(map)
+}
+
+fn typed(text: &str, wanted: u8) -> Value {
+    if wanted & types::INTEGER != 0 {
+        if let Ok(i) = text.parse::<i64>() {
+            return Value::from(i);
+        }
+    }
+    if wanted & types::NUMBER != 0 {
+        if let Some(n) = text.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+            return Value::Number(n);
+        }
+    }
+    if wanted & types::BOOLEAN != 0 && (text == "true" || text == "false") {
+        return Value::Bool(text == "true");
+    }
+    Value::String(text.to_string())
+}
+
+/// Percent-decoding with `+` as space; invalid escapes and invalid UTF-8 are kept as given.
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = |c: u8| (c as char).to_digit(16);
+                match (
+                    b.get(i + 1).copied().and_then(hex),
+                    b.get(i + 2).copied().and_then(hex),
+                ) {
+                    (Some(h), Some(l)) => {
+                        out.push((h * 16 + l) as u8);
+                        i += 3;
+                        continue;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
