@@ -443,6 +443,9 @@ impl Exchange for WorkerExchange<'_> {
         let Some(route) = self.route.filter(|_| !self.preflight) else {
             return Err(GatewayError::RouteNotFound);
         };
+        if route.body_schema.is_some() || route.query_schema.is_some() {
+            crate::validation_flow::check(self, route).await?;
+        }
         if let Some(f) = route.fan_out {
             return crate::aggregate::run::fan_out(self, f).await;
         }

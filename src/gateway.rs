@@ -33,7 +33,17 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
     );
     let mut x = WorkerExchange::new(ctx, &req, inbound, &env, &wctx);
 
-    let answer = if x.ctx.url.path == crate::admin::PURGE_PATH {
+    let docs = crate::docs::serve(
+        &table.docs,
+        x.ctx.url.path,
+        &x.ctx.method,
+        x.header("if-none-match").as_deref(),
+    );
+    let answer = if let Some(served) = docs {
+        x.ctx.log.route = Some("docs");
+        let answer = served.unwrap_or_else(|err| x.problem(&err));
+        x.outbound(answer)
+    } else if x.ctx.url.path == crate::admin::PURGE_PATH {
         x.ctx.log.route = Some("admin-purge");
         let answer = match crate::admin::purge(&req, &env, &x.ctx.method).await {
             Ok(json) => x.json(json),

@@ -33,6 +33,10 @@ mod exchange;
 #[cfg(target_arch = "wasm32")]
 mod gateway;
 #[cfg(target_arch = "wasm32")]
+mod docs;
+#[cfg(target_arch = "wasm32")]
+mod validation_flow;
+#[cfg(target_arch = "wasm32")]
 pub mod runtime;
 
 #[cfg(target_arch = "wasm32")]
