@@ -105,6 +105,16 @@ export class RateLimiter extends WasmObject {
     return this.call("take", body);
   }
 
+  /** RPC from the admin API: the object's state as JSON. */
+  peek() {
+    return this.call("peek");
+  }
+
+  /** RPC from the admin API: forget every count. */
+  reset() {
+    return this.call("reset");
+  }
+
   alarm() {
     return this.call("alarm");
   }

@@ -415,11 +415,11 @@ impl<'a> WorkerExchange<'a> {
     }
 
     /// A 200 JSON answer of the gateway's own (the admin endpoint).
-    pub fn json(&mut self, body: String) -> Answer {
+    pub fn json_with(&mut self, status: u16, body: String) -> Answer {
         let headers = Headers::new().expect("Headers constructor");
         let _ = headers.set("content-type", "application/json");
         let _ = headers.set("cache-control", "no-store");
-        Answer::text(200, headers, Some(body))
+        Answer::text(status, headers, Some(body))
     }
 }
 

@@ -43,12 +43,24 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
         x.ctx.log.route = Some("docs");
         let answer = served.unwrap_or_else(|err| x.problem(&err));
         x.outbound(answer)
-    } else if x.ctx.url.path == crate::admin::PURGE_PATH {
-        x.ctx.log.route = Some("admin-purge");
-        let answer = match crate::admin::purge(&req, &env, &x.ctx.method).await {
-            Ok(json) => x.json(json),
-            Err(err) => x.problem(&err),
+    } else if let Some(rest) = x.ctx.url.path.strip_prefix(crate::admin::PREFIX) {
+        x.ctx.log.route = Some("admin");
+        let (method, query) = (x.ctx.method.clone(), x.ctx.url.query);
+        let (answer, action) = match crate::admin::handle(&req, &env, &method, rest, query).await {
+            Ok(done) => (x.json_with(done.status, done.json), done.action),
+            Err(err) => (x.problem(&err), "refused"),
         };
+        if !matches!(answer.status, 404) || action != "refused" {
+            let line = crate::admin::audit_line(
+                &x.ctx.ids.request_id,
+                &method,
+                x.ctx.url.path,
+                action,
+                answer.status,
+                x.ctx.log.client_ip.as_deref(),
+            );
+            runtime::log_later(x.worker_ctx, &line);
+        }
         x.outbound(answer)
     } else {
         match x.route_request() {

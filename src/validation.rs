@@ -9,6 +9,7 @@
 //! the JSON Pointer (RFC 6901) of the failing value and a message; it never panics, whatever
 //! the input, and its depth is bounded by the instance (serde_json refuses nesting past 128).
 
+use crate::http::url::form_decode;
 use serde_json::Value;
 
 /// At most this many failures are reported.
@@ -347,7 +348,7 @@ pub fn query_object(schema: &Schema, query: Option<&str>) -> Value {
     let root = schema.nodes.first();
     for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
         let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
-        let (name, text) = (decode(raw_name), decode(raw_value));
+        let (name, text) = (form_decode(raw_name), form_decode(raw_value));
         let wanted = root
             .and_then(|r| r.properties.iter().find(|(n, _)| *n == name))
             .and_then(|(_, i)| schema.nodes.get(usize::from(*i)))
@@ -382,33 +383,4 @@ fn typed(text: &str, wanted: u8) -> Value {
         return Value::Bool(text == "true");
     }
     Value::String(text.to_string())
-}
-
-/// Percent-decoding with `+` as space; invalid escapes and invalid UTF-8 are kept as given.
-fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = |c: u8| (c as char).to_digit(16);
-                match (
-                    b.get(i + 1).copied().and_then(hex),
-                    b.get(i + 2).copied().and_then(hex),
-                ) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }

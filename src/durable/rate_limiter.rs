@@ -79,6 +79,23 @@ impl DurableObject for RateLimiter {
 /// a Response built on both sides). Rejects on a malformed request or a storage failure.
 #[wasm_bindgen]
 impl RateLimiter {
+    /// Admin: what the object holds, as JSON (`{"limits": {name: state}, "idle_until": ms}`).
+    pub async fn peek(&self) -> std::result::Result<String, JsValue> {
+        let stored = self.load().await.map_err(|e| JsValue::from_str(&e.to_string()))?;
+        serde_json::to_string(&stored).map_err(|e| JsValue::from_str(&e.to_string()))
+    }
+
+    /// Admin: forgets every count (storage deleted); the next request starts from zero.
+    pub async fn reset(&self) -> std::result::Result<String, JsValue> {
+        self.state
+            .storage()
+            .delete_all()
+            .await
+            .map_err(|e| JsValue::from_str(&e.to_string()))?;
+        *self.cached.borrow_mut() = Some(Stored::default());
+        Ok("reset".into())
+    }
+
     pub async fn take(&self, body: String) -> std::result::Result<String, JsValue> {
         match self.decide(&body).await {
             Ok(Ok(json)) => Ok(json),

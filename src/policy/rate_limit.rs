@@ -106,6 +106,17 @@ impl RateLimit {
             .map_or(self.limits, |(_, l)| l)
     }
 
+    /// The object's name for key parts given directly (the admin API), joined as
+    /// [`RateLimit::object_name`] joins them.
+    pub fn object_name_from_parts(&self, parts: &[String]) -> String {
+        let mut name = self.name.to_string();
+        for value in parts {
+            name.push('|');
+            name.push_str(&value.replace('%', "%25").replace('|', "%7C"));
+        }
+        name
+    }
+
     /// The limiter object's name: the policy name and each key part, `|`-separated, with `|`
     /// and `%` in values escaped so no two keys can collide.
     pub fn object_name<B: AuthBackend>(

@@ -104,6 +104,34 @@ pub async fn generations_invalidate(
     }
 }
 
+/// A promise's string answer, or why it failed.
+async fn text_of(p: js_sys::Promise) -> Result<String, String> {
+    match JsFuture::from(p).await {
+        Ok(v) => Ok(v.as_string().unwrap_or_default()),
+        Err(e) => Err(e.as_string().unwrap_or_else(|| "failed".to_string())),
+    }
+}
+
+/// `peek` or `reset` on the RATE_LIMITER object `name` (admin API).
+pub async fn limiter_call(env: &worker::Env, name: &str, method: &str) -> Result<String, String> {
+    text_of(super::limiter_call(env.as_ref(), name, method)).await
+}
+
+/// Writes a KV entry with metadata (JSON).
+pub async fn kv_put(env: &worker::Env, binding: &str, key: &str, value: &str, metadata: &str) -> Result<(), String> {
+    text_of(super::kv_put(env.as_ref(), binding, key, value, metadata)).await.map(|_| ())
+}
+
+/// Lists KV keys with a prefix: JSON `[{name, metadata}]`.
+pub async fn kv_list(env: &worker::Env, binding: &str, prefix: &str) -> Result<String, String> {
+    text_of(super::kv_list(env.as_ref(), binding, prefix)).await
+}
+
+/// Deletes a KV entry.
+pub async fn kv_delete(env: &worker::Env, binding: &str, key: &str) -> Result<(), String> {
+    text_of(super::kv_delete(env.as_ref(), binding, key)).await.map(|_| ())
+}
+
 /// Increments one purge counter; the counters after it (JSON), or why it failed.
 pub async fn generations_bump(env: &worker::Env, key: &str) -> Result<String, String> {
     let env: &JsValue = env.as_ref();

@@ -54,6 +54,18 @@ extern "C" {
     #[wasm_bindgen(js_name = cachePutLater)]
     pub fn cache_put_later(ctx: &JsValue, url: &str, response: &web_sys::Response);
 
+    /// Admin calls to a RATE_LIMITER object: `peek` or `reset` (see platform.js).
+    #[wasm_bindgen(js_name = limiterCall)]
+    fn limiter_call(env: &JsValue, name: &str, method: &str) -> js_sys::Promise;
+
+    /// KV writes, lists and deletes for the admin API (see platform.js).
+    #[wasm_bindgen(js_name = kvPut)]
+    fn kv_put(env: &JsValue, binding: &str, key: &str, value: &str, metadata: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = kvList)]
+    fn kv_list(env: &JsValue, binding: &str, prefix: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = kvDelete)]
+    fn kv_delete(env: &JsValue, binding: &str, key: &str) -> js_sys::Promise;
+
     /// The isolate's hot-tier copy of the entry under `url`, if any (see platform.js and
     /// `cache::hot`).
     #[wasm_bindgen(js_name = hotMatch)]

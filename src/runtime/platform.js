@@ -155,6 +155,59 @@ export async function limiterTake(env, name, body, ms) {
   }
 }
 
+/** An admin call to the RATE_LIMITER object `name`: `peek` (its state as JSON) or `reset`. */
+export async function limiterCall(env, name, method) {
+  const ns = env.RATE_LIMITER;
+  if (!ns || typeof ns.idFromName !== "function") throw "no-binding";
+  try {
+    const stub = ns.get(ns.idFromName(name));
+    return String(await (method === "reset" ? stub.reset() : stub.peek()));
+  } catch (e) {
+    throw typeof e === "string" ? e : String(e?.message ?? e);
+  }
+}
+
+/** KV binding `binding`, or throws "no-binding". */
+function kv(env, binding) {
+  const ns = env[binding];
+  if (!ns || typeof ns.list !== "function") throw "no-binding";
+  return ns;
+}
+
+/** Writes `value` under `key` with JSON `metadata`. */
+export async function kvPut(env, binding, key, value, metadata) {
+  try {
+    await kv(env, binding).put(key, value, { metadata: JSON.parse(metadata) });
+  } catch (e) {
+    throw typeof e === "string" ? e : String(e?.message ?? e);
+  }
+}
+
+/** Every key with `prefix` (all pages, at most 10,000), as JSON [{name, metadata}]. */
+export async function kvList(env, binding, prefix) {
+  try {
+    const out = [];
+    let cursor;
+    do {
+      const page = await kv(env, binding).list({ prefix, cursor });
+      for (const k of page.keys) out.push({ name: k.name, metadata: k.metadata ?? null });
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor && out.length < 10000);
+    return JSON.stringify(out);
+  } catch (e) {
+    throw typeof e === "string" ? e : String(e?.message ?? e);
+  }
+}
+
+/** Deletes `key`. */
+export async function kvDelete(env, binding, key) {
+  try {
+    await kv(env, binding).delete(key);
+  } catch (e) {
+    throw typeof e === "string" ? e : String(e?.message ?? e);
+  }
+}
+
 /** The stored response for a cache key URL; resolves undefined when there is none. */
 export function cacheMatch(url) {
   try {

@@ -324,7 +324,9 @@ test("the purge endpoint refuses wrong tokens, other methods and bad bodies with
   assert.match(wrong.headers["www-authenticate"], /^Bearer realm="gatehouse-admin"/);
   assert.ok(p.detail.includes("ADMIN_TOKEN"));
   expectProblem(assert, await request(s.gw, "POST", "/__gatehouse/purge", { body: "{}" }), 401, "admin-unauthorized");
-  expectProblem(assert, await request(s.gw, "GET", "/__gatehouse/purge"), 405, "method-not-allowed");
+  expectProblem(assert, await request(s.gw, "GET", "/__gatehouse/purge"), 401, "admin-unauthorized"); // the token is checked before the method
+  const get = await request(s.gw, "GET", "/__gatehouse/purge", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  expectProblem(assert, get, 405, "method-not-allowed");
   for (const [body, detail] of [
     ["not json", /must be JSON/],
     [{}, /exactly one/],

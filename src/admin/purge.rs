@@ -1,6 +1,4 @@
-//! The admin endpoint `POST /__gatehouse/purge` (wasm only). It exists only when the
-//! `ADMIN_TOKEN` secret is set (otherwise the path is an ordinary 404) and answers only
-//! `Authorization: Bearer <ADMIN_TOKEN>`. The JSON body names one thing to purge:
+//! `POST /__gatehouse/purge` (wasm only). The JSON body names one thing to purge:
 //! - `{"route": "<route id>"}`: every entry of that cached route, everywhere (the route's
 //!   purge counter is part of its keys);
 //! - `{"tag": "<tag>"}`: every entry carrying the tag (route `tags` or origin `Cache-Tag`),
@@ -24,10 +22,7 @@ use std::collections::HashMap;
 use web_sys::Request;
 use worker::Env;
 
-pub const PURGE_PATH: &str = "/__gatehouse/purge";
-
-/// Bodies larger than this are refused.
-const MAX_BODY: usize = 16 * 1024;
+use super::MAX_BODY;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,28 +34,8 @@ struct Purge {
     headers: HashMap<String, String>,
 }
 
-/// Handles the purge endpoint; answers the JSON to send back with 200.
-pub async fn purge(req: &Request, env: &Env, method: &str) -> Result<String, GatewayError> {
-    let Some(token) = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string()) else {
-        return Err(GatewayError::RouteNotFound);
-    };
-    if token.is_empty() {
-        return Err(GatewayError::RouteNotFound);
-    }
-    if method != "POST" {
-        return Err(GatewayError::MethodNotAllowed {
-            allow: "POST".into(),
-        });
-    }
-    let given = req.headers().get("authorization").ok().flatten();
-    let bearer = given
-        .as_deref()
-        .and_then(|h| h.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim());
-    if !bearer.is_some_and(|t| same(t.as_bytes(), token.as_bytes())) {
-        return Err(GatewayError::AdminUnauthorized);
-    }
+/// `POST /__gatehouse/purge` (already authorised); answers the JSON to send back with 200.
+pub async fn purge(req: &Request, env: &Env) -> Result<String, GatewayError> {
     let bad = |detail: String| GatewayError::BadAdminRequest { detail };
     let text = runtime::io::request_text(req).await.unwrap_or_default();
     if text.len() > MAX_BODY {
@@ -107,11 +82,6 @@ pub async fn purge(req: &Request, env: &Env, method: &str) -> Result<String, Gat
             "name exactly one of \"route\", \"tag\" or \"url\"".into()
         )),
     }
-}
-
-/// Compares without stopping at the first difference.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// (route id, cache policy) of every route with a cache policy.
