@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Proves the build itself (not only the checker's unit tests) rejects a broken routes/: copies
-# the example routes, breaks them (nine ways), and expects `cargo check` to fail with the exact message.
+# the example routes, breaks them (eleven ways), and expects `cargo check` to fail with the exact message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -54,6 +54,14 @@ expect_failure "two routes a request could meet together" 'routes/v1/pool.toml: 
 reset
 sed -i 's/^fallback = { upstream = "split-next" }$/fallback = { upstream = "spare" }/' "$tmp/routes/gateway.toml"
 expect_failure "a fallback to an undefined upstream" 'routes/gateway.toml: upstream "with-spare": fallback.upstream "spare" is not defined'
+
+reset
+sed -i 's/"email": { "type": "string", "minLength": 3, "maxLength": 254 }/"email": { "type": "string", "format": "email" }/' "$tmp/routes/schemas/signup.json"
+expect_failure "a schema keyword Gatehouse does not implement" 'routes/schemas/signup.json: at /properties/email: keyword "format" is not implemented by Gatehouse'
+
+reset
+sed -i 's|^body_schema = "schemas/signup.json"|body_schema = "schemas/sign-up.json"|' "$tmp/routes/v1/validated.toml"
+expect_failure "a body_schema file that does not exist" 'routes/v1/validated.toml: route "v1-signup": body_schema "schemas/sign-up.json": no such schema file (routes/schemas/<name>.json)'
 
 # And the unbroken copy builds (so the failures above are about the breakage, not the setup).
 reset

@@ -79,7 +79,10 @@ pub fn serve(
         );
     }
     let matches = if_none_match.is_some_and(|inm| {
-        inm.trim() == "*" || inm.split(',').any(|t| t.trim().trim_start_matches("W/") == a.etag)
+        inm.trim() == "*"
+            || inm
+                .split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == a.etag)
     });
     if matches {
         return Some(Ok(Answer::text(304, headers, None)));

@@ -27,17 +27,17 @@ pub mod validation;
 #[cfg(target_arch = "wasm32")]
 mod admin;
 #[cfg(target_arch = "wasm32")]
+mod docs;
+#[cfg(target_arch = "wasm32")]
 pub mod durable;
 #[cfg(target_arch = "wasm32")]
 mod exchange;
 #[cfg(target_arch = "wasm32")]
 mod gateway;
 #[cfg(target_arch = "wasm32")]
-mod docs;
+pub mod runtime;
 #[cfg(target_arch = "wasm32")]
 mod validation_flow;
-#[cfg(target_arch = "wasm32")]
-pub mod runtime;
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]

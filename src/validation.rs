@@ -216,10 +216,22 @@ fn check(nodes: &[Node], at: u16, value: &Value, pointer: &mut String, out: &mut
         Value::String(s) => {
             let len = s.chars().count() as u64;
             if node.min_length.is_some_and(|m| len < m) {
-                fail(format!("must be at least {} characters long", node.min_length.unwrap_or(0)), pointer);
+                fail(
+                    format!(
+                        "must be at least {} characters long",
+                        node.min_length.unwrap_or(0)
+                    ),
+                    pointer,
+                );
             }
             if node.max_length.is_some_and(|m| len > m) {
-                fail(format!("must be at most {} characters long", node.max_length.unwrap_or(0)), pointer);
+                fail(
+                    format!(
+                        "must be at most {} characters long",
+                        node.max_length.unwrap_or(0)
+                    ),
+                    pointer,
+                );
             }
         }
         Value::Number(n) => {
@@ -321,11 +333,17 @@ fn check(nodes: &[Node], at: u16, value: &Value, pointer: &mut String, out: &mut
         });
     }
     if !node.one_of.is_empty() {
-        let n = node.one_of.iter().filter(|&&s| holds(nodes, s, value)).count();
+        let n = node
+            .one_of
+            .iter()
+            .filter(|&&s| holds(nodes, s, value))
+            .count();
         if n != 1 {
             out.push(Failure {
                 pointer: pointer.clone(),
-                message: format!("must match exactly one of the allowed schemas (oneOf), matched {n}"),
+                message: format!(
+                    "must match exactly one of the allowed schemas (oneOf), matched {n}"
+                ),
             });
         }
     }
@@ -346,7 +364,11 @@ fn check(nodes: &[Node], at: u16, value: &Value, pointer: &mut String, out: &mut
 pub fn query_object(schema: &Schema, query: Option<&str>) -> Value {
     let mut map = serde_json::Map::new();
     let root = schema.nodes.first();
-    for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+    for pair in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
         let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
         let (name, text) = (form_decode(raw_name), form_decode(raw_value));
         let wanted = root
@@ -375,7 +397,11 @@ fn typed(text: &str, wanted: u8) -> Value {
         }
     }
     if wanted & types::NUMBER != 0 {
-        if let Some(n) = text.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+        if let Some(n) = text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+        {
             return Value::Number(n);
         }
     }

@@ -53,7 +53,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"users\"\nmethds = [\"GET\"]\n",
-            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `fan_out`, `on_partial`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `retry_non_idempotent`, `match`, `limits`, `deprecated`, `sunset`, `successor`, `policy_link`",
+            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `fan_out`, `on_partial`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `retry_non_idempotent`, `match`, `limits`, `deprecated`, `sunset`, `successor`, `policy_link`, `summary`, `description`, `tags`, `body_schema`, `query_schema`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"orders\"\n",
@@ -850,4 +850,41 @@ fn fan_out_routes_fail_with_the_part_and_rule() {
     );
     let ok = route(&part("{ name = \"u\", upstream = \"users\", path = \"/users/{id}?org={claim.org}\", required = false, timeout = \"300ms\", target = \"/data\", group = \"g\" }"));
     assert_eq!(errors_for(GATEWAY, &ok), Vec::<String>::new());
+}
+
+#[test]
+fn schema_and_docs_keys_fail_with_the_route_and_rule() {
+    let with_schema = |routes: &str, gateway_extra: &str| -> Vec<String> {
+        let mut f = files(&format!("{GATEWAY}{gateway_extra}"), routes);
+        f.push(SourceFile {
+            path: "routes/schemas/thing.json".into(),
+            text: r#"{"type": "object", "required": ["a"]}"#.into(),
+        });
+        match check(&f) {
+            Ok(_) => vec![],
+            Err(e) => e,
+        }
+    };
+    let route = |extra: &str, methods: &str| {
+        format!("[[route]]\nid = \"r\"\nmethods = {methods}\npath = \"/r\"\nupstream = \"users\"\n{extra}\n")
+    };
+    assert!(with_schema(&route("body_schema = \"schemas/thing.json\"", "[\"POST\"]"), "").is_empty());
+    assert!(with_schema(&route("query_schema = \"schemas/thing.json\"\nsummary = \"s\"\ntags = [\"t\"]", "[\"GET\"]"), "").is_empty());
+    for (r, gateway_extra, expected) in [
+        (route("body_schema = \"schemas/nope.json\"", "[\"POST\"]"), "", "routes/v1/users.toml: route \"r\": body_schema \"schemas/nope.json\": no such schema file (routes/schemas/<name>.json)"),
+        (route("body_schema = \"schemas/thing.json\"", "[\"GET\"]"), "", "routes/v1/users.toml: route \"r\": body_schema needs a method with a body (POST, PUT or PATCH)"),
+        (route("tags = [\" \"]", "[\"GET\"]"), "", "routes/v1/users.toml: route \"r\": tags: a tag cannot be empty"),
+        (route("", "[\"GET\"]"), "\n[gateway]\ndocs = { portal = \"/__gatehouse/docs\" }\n", "routes/gateway.toml: gateway.docs.portal: a path like \"/docs\" (not under /__gatehouse/) or false, not \"/__gatehouse/docs\""),
+    ] {
+        assert_eq!(with_schema(&r, gateway_extra).first().map(String::as_str), Some(expected), "{r}");
+    }
+    let mut stray = files(GATEWAY, GOOD_ROUTE);
+    stray.push(SourceFile {
+        path: "routes/schemas/readme.txt".into(),
+        text: "x".into(),
+    });
+    assert_eq!(
+        check(&stray).err().and_then(|e| e.into_iter().next()).as_deref(),
+        Some("routes/schemas/readme.txt: unexpected file: routes/schemas/ holds <name>.json JSON Schema files only")
+    );
 }

@@ -33,11 +33,12 @@ fn store(named: Option<&str>) -> Result<&'static str, GatewayError> {
     stores.sort_unstable();
     stores.dedup();
     match (named, stores.as_slice()) {
-        (Some(n), _) => stores
-            .iter()
-            .find(|s| **s == n)
-            .copied()
-            .ok_or_else(|| bad(format!("no api_key policy uses the store \"{n}\" (they use: {})", stores.join(", ")))),
+        (Some(n), _) => stores.iter().find(|s| **s == n).copied().ok_or_else(|| {
+            bad(format!(
+                "no api_key policy uses the store \"{n}\" (they use: {})",
+                stores.join(", ")
+            ))
+        }),
         (None, [one]) => Ok(one),
         (None, []) => Err(bad("no api_key policy is configured".into())),
         (None, _) => Err(bad(format!("name the store: one of {}", stores.join(", ")))),
@@ -60,14 +61,18 @@ struct NewKey {
 pub async fn create(req: &Request, env: &Env) -> Result<String, GatewayError> {
     let text = body(req).await?;
     let k: NewKey = serde_json::from_str(&text).map_err(|e| {
-        bad(format!("the body must be JSON like {{\"consumer\": \"acme\", \"plan\": \"gold\"}} ({e})"))
+        bad(format!(
+            "the body must be JSON like {{\"consumer\": \"acme\", \"plan\": \"gold\"}} ({e})"
+        ))
     })?;
     if k.consumer.is_empty() || k.consumer.len() > 200 {
         return Err(bad("consumer: 1-200 characters".into()));
     }
     if let Some(e) = &k.expires_at {
         if chrono::DateTime::parse_from_rfc3339(e).is_err() {
-            return Err(bad(format!("expires_at: \"{e}\" is not an RFC 3339 date-time")));
+            return Err(bad(format!(
+                "expires_at: \"{e}\" is not an RFC 3339 date-time"
+            )));
         }
     }
     let store = store(k.store.as_deref())?;
@@ -84,14 +89,24 @@ pub async fn create(req: &Request, env: &Env) -> Result<String, GatewayError> {
     });
     let created = crate::log::iso8601(runtime::now_ms());
     let metadata = json!({ "id": k.consumer, "plan": k.plan, "created": created });
-    runtime::io::kv_put(env, store, &format!("sha256:{hash}"), &record.to_string(), &metadata.to_string())
-        .await
-        .map_err(|why| bad(format!("the key could not be stored: {why}")))?;
+    runtime::io::kv_put(
+        env,
+        store,
+        &format!("sha256:{hash}"),
+        &record.to_string(),
+        &metadata.to_string(),
+    )
+    .await
+    .map_err(|why| bad(format!("the key could not be stored: {why}")))?;
     Ok(json!({ "key": key, "hash": hash, "consumer": k.consumer, "plan": k.plan, "store": store, "created": created }).to_string())
 }
 
 /// The keys in a store as (hash, metadata).
-async fn all(env: &Env, store: &str, hash_prefix: &str) -> Result<Vec<(String, Value)>, GatewayError> {
+async fn all(
+    env: &Env,
+    store: &str,
+    hash_prefix: &str,
+) -> Result<Vec<(String, Value)>, GatewayError> {
     let listed = runtime::io::kv_list(env, store, &format!("sha256:{hash_prefix}"))
         .await
         .map_err(|why| bad(format!("the store could not be listed: {why}")))?;
@@ -99,7 +114,11 @@ async fn all(env: &Env, store: &str, hash_prefix: &str) -> Result<Vec<(String, V
     Ok(entries
         .into_iter()
         .filter_map(|e| {
-            let hash = e.get("name")?.as_str()?.strip_prefix("sha256:")?.to_string();
+            let hash = e
+                .get("name")?
+                .as_str()?
+                .strip_prefix("sha256:")?
+                .to_string();
             Some((hash, e.get("metadata").cloned().unwrap_or(Value::Null)))
         })
         .collect())
@@ -129,13 +148,20 @@ pub async fn revoke(env: &Env, hash: &str, query: Option<&str>) -> Result<String
     let store = store(query_values(query, "store").first().map(String::as_str))?;
     let hash = hash.to_ascii_lowercase();
     if hash.len() < 8 || hash.len() > 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(bad("name the key by its SHA-256 hash (hex), or at least its first 8 digits".into()));
+        return Err(bad(
+            "name the key by its SHA-256 hash (hex), or at least its first 8 digits".into(),
+        ));
     }
     let found = all(env, store, &hash).await?;
     let full = match found.as_slice() {
         [(h, _)] => h.clone(),
         [] => return Err(GatewayError::RouteNotFound),
-        many => return Err(bad(format!("{} keys start with {hash}; give more digits", many.len()))),
+        many => {
+            return Err(bad(format!(
+                "{} keys start with {hash}; give more digits",
+                many.len()
+            )))
+        }
     };
     runtime::io::kv_delete(env, store, &format!("sha256:{full}"))
         .await
@@ -151,7 +177,10 @@ fn base64url(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
         let chars = chunk.len() + 1;
         for i in 0..chars {
             out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);

@@ -38,7 +38,10 @@ pub async fn read(env: &Env, policy: &str, query: Option<&str>) -> Result<String
     let name = object(policy, query)?;
     let state = runtime::io::limiter_call(env, &name, "peek")
         .await
-        .map_err(|why| GatewayError::RateLimitUnavailable { policy: "admin", why })?;
+        .map_err(|why| GatewayError::RateLimitUnavailable {
+            policy: "admin",
+            why,
+        })?;
     let state: Value = serde_json::from_str(&state).unwrap_or(Value::Null);
     Ok(json!({ "policy": policy, "object": name, "state": state }).to_string())
 }
@@ -48,6 +51,9 @@ pub async fn reset(env: &Env, policy: &str, query: Option<&str>) -> Result<Strin
     let name = object(policy, query)?;
     runtime::io::limiter_call(env, &name, "reset")
         .await
-        .map_err(|why| GatewayError::RateLimitUnavailable { policy: "admin", why })?;
+        .map_err(|why| GatewayError::RateLimitUnavailable {
+            policy: "admin",
+            why,
+        })?;
     Ok(json!({ "policy": policy, "object": name, "reset": true }).to_string())
 }

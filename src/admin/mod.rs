@@ -40,8 +40,19 @@ pub struct Done {
 }
 
 /// Handles a request under [`PREFIX`]; `rest` is the path after it.
-pub async fn handle(req: &Request, env: &Env, method: &str, rest: &str, query: Option<&str>) -> Result<Done, GatewayError> {
-    let Some(token) = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string()).filter(|t| !t.is_empty()) else {
+pub async fn handle(
+    req: &Request,
+    env: &Env,
+    method: &str,
+    rest: &str,
+    query: Option<&str>,
+) -> Result<Done, GatewayError> {
+    let Some(token) = env
+        .secret("ADMIN_TOKEN")
+        .ok()
+        .map(|s| s.to_string())
+        .filter(|t| !t.is_empty())
+    else {
         return Err(GatewayError::RouteNotFound);
     };
     let given = req.headers().get("authorization").ok().flatten();
@@ -53,8 +64,18 @@ pub async fn handle(req: &Request, env: &Env, method: &str, rest: &str, query: O
     if !bearer.is_some_and(|t| same(t.as_bytes(), token.as_bytes())) {
         return Err(GatewayError::AdminUnauthorized);
     }
-    let ok = |action, json| Ok(Done { status: 200, json, action });
-    let only = |allow: &str| Err(GatewayError::MethodNotAllowed { allow: allow.into() });
+    let ok = |action, json| {
+        Ok(Done {
+            status: 200,
+            json,
+            action,
+        })
+    };
+    let only = |allow: &str| {
+        Err(GatewayError::MethodNotAllowed {
+            allow: allow.into(),
+        })
+    };
     let segments: Vec<&str> = rest.split('/').collect();
     match (segments.as_slice(), method) {
         (["openapi.json"], "GET") => ok("openapi", OPENAPI.to_string()),
@@ -71,7 +92,9 @@ pub async fn handle(req: &Request, env: &Env, method: &str, rest: &str, query: O
         (["keys", hash], "DELETE") => ok("keys.revoke", keys::revoke(env, hash, query).await?),
         (["keys", _], _) => only("DELETE"),
         (["limits", policy], "GET") => ok("limits.read", limits::read(env, policy, query).await?),
-        (["limits", policy], "DELETE") => ok("limits.reset", limits::reset(env, policy, query).await?),
+        (["limits", policy], "DELETE") => {
+            ok("limits.reset", limits::reset(env, policy, query).await?)
+        }
         (["limits", _], _) => only("GET, DELETE"),
         (["upstreams"], "GET") => ok("upstreams", upstreams::health()),
         (["upstreams"], _) => only("GET"),
@@ -80,7 +103,14 @@ pub async fn handle(req: &Request, env: &Env, method: &str, rest: &str, query: O
 }
 
 /// The audit line for an admin call.
-pub fn audit_line(request_id: &str, method: &str, path: &str, action: &str, status: u16, client_ip: Option<&str>) -> String {
+pub fn audit_line(
+    request_id: &str,
+    method: &str,
+    path: &str,
+    action: &str,
+    status: u16,
+    client_ip: Option<&str>,
+) -> String {
     serde_json::json!({
         "audit": "admin",
         "timestamp": crate::log::iso8601(runtime::now_ms()),

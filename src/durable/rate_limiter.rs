@@ -81,7 +81,10 @@ impl DurableObject for RateLimiter {
 impl RateLimiter {
     /// Admin: what the object holds, as JSON (`{"limits": {name: state}, "idle_until": ms}`).
     pub async fn peek(&self) -> std::result::Result<String, JsValue> {
-        let stored = self.load().await.map_err(|e| JsValue::from_str(&e.to_string()))?;
+        let stored = self
+            .load()
+            .await
+            .map_err(|e| JsValue::from_str(&e.to_string()))?;
         serde_json::to_string(&stored).map_err(|e| JsValue::from_str(&e.to_string()))
     }
 

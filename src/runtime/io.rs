@@ -118,8 +118,16 @@ pub async fn limiter_call(env: &worker::Env, name: &str, method: &str) -> Result
 }
 
 /// Writes a KV entry with metadata (JSON).
-pub async fn kv_put(env: &worker::Env, binding: &str, key: &str, value: &str, metadata: &str) -> Result<(), String> {
-    text_of(super::kv_put(env.as_ref(), binding, key, value, metadata)).await.map(|_| ())
+pub async fn kv_put(
+    env: &worker::Env,
+    binding: &str,
+    key: &str,
+    value: &str,
+    metadata: &str,
+) -> Result<(), String> {
+    text_of(super::kv_put(env.as_ref(), binding, key, value, metadata))
+        .await
+        .map(|_| ())
 }
 
 /// Lists KV keys with a prefix: JSON `[{name, metadata}]`.
@@ -129,7 +137,9 @@ pub async fn kv_list(env: &worker::Env, binding: &str, prefix: &str) -> Result<S
 
 /// Deletes a KV entry.
 pub async fn kv_delete(env: &worker::Env, binding: &str, key: &str) -> Result<(), String> {
-    text_of(super::kv_delete(env.as_ref(), binding, key)).await.map(|_| ())
+    text_of(super::kv_delete(env.as_ref(), binding, key))
+        .await
+        .map(|_| ())
 }
 
 /// Increments one purge counter; the counters after it (JSON), or why it failed.

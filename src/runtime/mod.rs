@@ -60,7 +60,13 @@ extern "C" {
 
     /// KV writes, lists and deletes for the admin API (see platform.js).
     #[wasm_bindgen(js_name = kvPut)]
-    fn kv_put(env: &JsValue, binding: &str, key: &str, value: &str, metadata: &str) -> js_sys::Promise;
+    fn kv_put(
+        env: &JsValue,
+        binding: &str,
+        key: &str,
+        value: &str,
+        metadata: &str,
+    ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = kvList)]
     fn kv_list(env: &JsValue, binding: &str, prefix: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = kvDelete)]

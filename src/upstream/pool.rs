@@ -33,7 +33,10 @@ pub struct PoolState {
 impl PoolState {
     /// Each target's breaker state (`None` without a breaker), for the admin API.
     pub fn breaker_states(&self) -> Vec<Option<crate::upstream::breaker::State>> {
-        self.breakers.iter().map(|b| b.as_ref().map(|b| b.state())).collect()
+        self.breakers
+            .iter()
+            .map(|b| b.as_ref().map(|b| b.state()))
+            .collect()
     }
 
     pub fn new(upstream: &Upstream) -> PoolState {

@@ -657,8 +657,14 @@ fn check_route(
     };
     let body_schema = schema("body_schema", &spec.body_schema);
     let query_schema = schema("query_schema", &spec.query_schema);
-    if body_schema.is_some() && !methods.iter().any(|m| matches!(m.as_str(), "POST" | "PUT" | "PATCH")) {
-        errors.push(format!("{ctx}: body_schema needs a method with a body (POST, PUT or PATCH)"));
+    if body_schema.is_some()
+        && !methods
+            .iter()
+            .any(|m| matches!(m.as_str(), "POST" | "PUT" | "PATCH"))
+    {
+        errors.push(format!(
+            "{ctx}: body_schema needs a method with a body (POST, PUT or PATCH)"
+        ));
     }
     if body_schema.is_some() && fan_out.is_some() {
         errors.push(format!("{ctx}: body_schema cannot be used with fan_out"));
@@ -1048,7 +1054,8 @@ fn docs(spec: &super::schema::DocsSpec, errors: &mut Vec<String>) -> CheckedDocs
             if p.starts_with('/')
                 && !p.starts_with("/__gatehouse")
                 && p.len() > 1
-                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b)) =>
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b)) =>
         {
             Some(p.clone())
         }

@@ -72,8 +72,8 @@ struct Compiler<'a> {
 
 /// Compiles one schema file; every problem found, each as `<file>: at <pointer>: <rule>`.
 pub fn compile(file: &str, text: &str) -> Result<CompiledSchema, Vec<String>> {
-    let json: Value = serde_json::from_str(text)
-        .map_err(|e| vec![format!("{file}: not JSON: {e}")])?;
+    let json: Value =
+        serde_json::from_str(text).map_err(|e| vec![format!("{file}: not JSON: {e}")])?;
     if let Some(d) = json.get("$schema") {
         if d.as_str() != Some(DIALECT) {
             return Err(vec![format!(
@@ -168,8 +168,14 @@ impl Compiler<'_> {
             }
         }
         if let Some(r) = map.get("$ref") {
-            if map.keys().any(|k| ASSERTIONS.contains(&k.as_str()) && k != "$ref") {
-                self.err(pointer, "$ref cannot be combined with other assertions here; wrap them in allOf".into());
+            if map
+                .keys()
+                .any(|k| ASSERTIONS.contains(&k.as_str()) && k != "$ref")
+            {
+                self.err(
+                    pointer,
+                    "$ref cannot be combined with other assertions here; wrap them in allOf".into(),
+                );
             }
             let target = r.as_str().unwrap_or_default().to_string();
             let at = self.reference(&target, pointer);
@@ -184,7 +190,10 @@ impl Compiler<'_> {
         if let Some(e) = map.get("enum") {
             match e.as_array() {
                 Some(list) if !list.is_empty() => {
-                    let texts: Vec<String> = list.iter().map(|v| format!("{:?}", v.to_string())).collect();
+                    let texts: Vec<String> = list
+                        .iter()
+                        .map(|v| format!("{:?}", v.to_string()))
+                        .collect();
                     fields.push(format!("enumeration: Some(&[{}])", texts.join(", ")));
                 }
                 _ => self.err(pointer, "enum: a non-empty array".into()),
@@ -207,7 +216,10 @@ impl Compiler<'_> {
             }
         }
         if let Some(r) = map.get("required") {
-            match r.as_array().and_then(|l| l.iter().map(Value::as_str).collect::<Option<Vec<_>>>()) {
+            match r
+                .as_array()
+                .and_then(|l| l.iter().map(Value::as_str).collect::<Option<Vec<_>>>())
+            {
                 Some(names) => {
                     let names: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
                     fields.push(format!("required: &[{}]", names.join(", ")));
@@ -236,7 +248,10 @@ impl Compiler<'_> {
                     let at: Vec<String> = list
                         .iter()
                         .enumerate()
-                        .map(|(i, s)| self.node(s, &format!("{pointer}/prefixItems/{i}")).to_string())
+                        .map(|(i, s)| {
+                            self.node(s, &format!("{pointer}/prefixItems/{i}"))
+                                .to_string()
+                        })
                         .collect();
                     fields.push(format!("prefix_items: &[{}]", at.join(", ")));
                 }
@@ -280,7 +295,11 @@ impl Compiler<'_> {
                 None => self.err(pointer, "uniqueItems: true or false".into()),
             }
         }
-        for (key, field) in [("allOf", "all_of"), ("anyOf", "any_of"), ("oneOf", "one_of")] {
+        for (key, field) in [
+            ("allOf", "all_of"),
+            ("anyOf", "any_of"),
+            ("oneOf", "one_of"),
+        ] {
             if let Some(v) = map.get(key) {
                 match v.as_array() {
                     Some(list) if !list.is_empty() => {
@@ -320,7 +339,10 @@ impl Compiler<'_> {
             return 0;
         }
         let Some(name) = target.strip_prefix("#/$defs/") else {
-            self.err(pointer, format!("$ref \"{target}\": only \"#\" and \"#/$defs/<name>\" are supported"));
+            self.err(
+                pointer,
+                format!("$ref \"{target}\": only \"#\" and \"#/$defs/<name>\" are supported"),
+            );
             return 0;
         };
         let root = self.root;

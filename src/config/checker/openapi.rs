@@ -9,19 +9,59 @@ use serde_json::{json, Map, Value};
 
 /// Every gateway answer a route can give, with when it applies.
 const PROBLEMS: &[(u16, &str, &str)] = &[
-    (400, "BadRequest", "The request is malformed (path, query, body, version)."),
+    (
+        400,
+        "BadRequest",
+        "The request is malformed (path, query, body, version).",
+    ),
     (401, "Unauthorized", "No valid credentials."),
-    (403, "Forbidden", "The credentials lack a scope, role or claim the route requires."),
+    (
+        403,
+        "Forbidden",
+        "The credentials lack a scope, role or claim the route requires.",
+    ),
     (404, "NotFound", "No route matches."),
-    (405, "MethodNotAllowed", "The path exists, not for this method (see Allow)."),
+    (
+        405,
+        "MethodNotAllowed",
+        "The path exists, not for this method (see Allow).",
+    ),
     (410, "Gone", "The route's version is past its sunset."),
-    (413, "PayloadTooLarge", "The body is larger than the route allows."),
-    (415, "UnsupportedMediaType", "The body's media type is not accepted."),
-    (422, "ValidationFailed", "The body or query does not meet the route's schema; `errors` lists each failure."),
-    (429, "RateLimited", "A rate limit or quota is exhausted (see Retry-After)."),
-    (502, "BadGateway", "The upstream failed or gave no usable answer."),
-    (503, "Unavailable", "Every upstream target is unavailable, or a dependency of the gateway is."),
-    (504, "GatewayTimeout", "The upstream did not answer in time."),
+    (
+        413,
+        "PayloadTooLarge",
+        "The body is larger than the route allows.",
+    ),
+    (
+        415,
+        "UnsupportedMediaType",
+        "The body's media type is not accepted.",
+    ),
+    (
+        422,
+        "ValidationFailed",
+        "The body or query does not meet the route's schema; `errors` lists each failure.",
+    ),
+    (
+        429,
+        "RateLimited",
+        "A rate limit or quota is exhausted (see Retry-After).",
+    ),
+    (
+        502,
+        "BadGateway",
+        "The upstream failed or gave no usable answer.",
+    ),
+    (
+        503,
+        "Unavailable",
+        "Every upstream target is unavailable, or a dependency of the gateway is.",
+    ),
+    (
+        504,
+        "GatewayTimeout",
+        "The upstream did not answer in time.",
+    ),
 ];
 
 /// The documents: (path prefix, JSON text, ETag). The prefix is "" for the whole API, else
@@ -52,7 +92,11 @@ pub fn document(c: &Checked, version: Option<&str>) -> Value {
     let mut schemes = Map::new();
     let mut schemas = Map::new();
     schemas.insert("Problem".into(), problem_schema());
-    for r in c.routes.iter().filter(|r| version.is_none_or(|v| r.version == v)) {
+    for r in c
+        .routes
+        .iter()
+        .filter(|r| version.is_none_or(|v| r.version == v))
+    {
         let path = openapi_path(&r.path);
         let item = paths
             .entry(path)
@@ -112,7 +156,10 @@ fn openapi_path(path: &str) -> String {
 fn path_params(path: &str) -> Vec<String> {
     path.split('{')
         .skip(1)
-        .filter_map(|p| p.split_once('}').map(|(n, _)| n.trim_start_matches('*').to_string()))
+        .filter_map(|p| {
+            p.split_once('}')
+                .map(|(n, _)| n.trim_start_matches('*').to_string())
+        })
         .collect()
 }
 
@@ -147,7 +194,12 @@ fn operation(
         .collect();
     if let Some(i) = r.query_schema {
         let s = &c.schemas[i];
-        let required: Vec<&str> = s.json.get("required").and_then(Value::as_array).map(|l| l.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let required: Vec<&str> = s
+            .json
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         let name = component(s, schemas);
         for (p, _) in &s.root_properties {
             parameters.push(json!({
@@ -168,11 +220,22 @@ fn operation(
     }
     // Security: every authentication policy in the chain must pass (one requirement object);
     // `any` offers alternatives (one object per member).
-    let chain: Vec<usize> = c.default_policies.iter().chain(&r.policies).copied().collect();
+    let chain: Vec<usize> = c
+        .default_policies
+        .iter()
+        .chain(&r.policies)
+        .copied()
+        .collect();
     let scopes: Vec<String> = chain
         .iter()
         .filter_map(|&i| match &c.policies[i].settings {
-            Settings::Require(req) => Some(req.scopes.iter().chain(&req.any_scopes).cloned().collect::<Vec<_>>()),
+            Settings::Require(req) => Some(
+                req.scopes
+                    .iter()
+                    .chain(&req.any_scopes)
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            ),
             _ => None,
         })
         .flatten()
@@ -202,7 +265,11 @@ fn operation(
             Settings::RateLimit(rl) => limited.push(rl),
             settings => {
                 if let Some(name) = scheme(&p.name, settings, schemes) {
-                    let given = if matches!(settings, Settings::Jwt(_)) { json!(scopes) } else { json!([]) };
+                    let given = if matches!(settings, Settings::Jwt(_)) {
+                        json!(scopes)
+                    } else {
+                        json!([])
+                    };
                     for req in &mut requirements {
                         req.insert(name.clone(), given.clone());
                     }
@@ -218,8 +285,14 @@ fn operation(
     let mut ok = json!({ "description": "The upstream's answer." });
     let mut headers = Map::new();
     if !limited.is_empty() {
-        headers.insert("RateLimit".into(), json!({ "$ref": "#/components/headers/RateLimit" }));
-        headers.insert("RateLimit-Policy".into(), json!({ "$ref": "#/components/headers/RateLimit-Policy" }));
+        headers.insert(
+            "RateLimit".into(),
+            json!({ "$ref": "#/components/headers/RateLimit" }),
+        );
+        headers.insert(
+            "RateLimit-Policy".into(),
+            json!({ "$ref": "#/components/headers/RateLimit-Policy" }),
+        );
         let described: Vec<Value> = limited
             .iter()
             .flat_map(|rl| {
@@ -233,11 +306,17 @@ fn operation(
     let life = &r.lifecycle;
     if life.deprecated_s.is_some() {
         op["deprecated"] = json!(true);
-        headers.insert("Deprecation".into(), json!({ "$ref": "#/components/headers/Deprecation" }));
+        headers.insert(
+            "Deprecation".into(),
+            json!({ "$ref": "#/components/headers/Deprecation" }),
+        );
     }
     if let Some(s) = life.sunset_s {
         op["x-sunset"] = json!(imf_fixdate(s));
-        headers.insert("Sunset".into(), json!({ "$ref": "#/components/headers/Sunset" }));
+        headers.insert(
+            "Sunset".into(),
+            json!({ "$ref": "#/components/headers/Sunset" }),
+        );
     }
     if !headers.is_empty() {
         ok["headers"] = Value::Object(headers);
@@ -264,7 +343,10 @@ fn operation(
     }
     applies.sort_unstable();
     for (status, name, _) in PROBLEMS.iter().filter(|(s, _, _)| applies.contains(s)) {
-        responses.insert(status.to_string(), json!({ "$ref": format!("#/components/responses/{name}") }));
+        responses.insert(
+            status.to_string(),
+            json!({ "$ref": format!("#/components/responses/{name}") }),
+        );
     }
     op["responses"] = Value::Object(responses);
     op
@@ -307,7 +389,10 @@ fn component(s: &super::json_schema::CompiledSchema, schemas: &mut Map<String, V
         .file
         .trim_start_matches("routes/schemas/")
         .trim_end_matches(".json")
-        .replace(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-', "_");
+        .replace(
+            |c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-',
+            "_",
+        );
     if !schemas.contains_key(&name) {
         let mut json = s.json.clone();
         if let Some(o) = json.as_object_mut() {
