@@ -6,7 +6,7 @@
 //
 // Environment: BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_DURATION seconds (10),
 // BENCH_WARMUP seconds (3), BENCH_ROUNDS (3), BENCH_COLD_STARTS (5),
-// BENCH_SCENARIOS (S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,F1,T1,C1),
+// BENCH_SCENARIOS (S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,F1,T1,C1,V1),
 // BENCH_SKIP_NATIVE=1 skips the criterion micro-benchmarks.
 // BENCH_BEFORE_BUILD=<dir> adds "gatehouse-before" to every scenario that runs "gatehouse": the
 // `wrangler deploy --dry-run --outdir <dir>` output of another commit (built with
@@ -40,7 +40,7 @@ const opt = {
   warmup: Number(process.env.BENCH_WARMUP ?? 3),
   rounds: Number(process.env.BENCH_ROUNDS ?? 3),
   coldStarts: Number(process.env.BENCH_COLD_STARTS ?? 5),
-  scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,F1,T1,C1").split(","),
+  scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,F1,T1,C1,V1").split(","),
   native: process.env.BENCH_SKIP_NATIVE !== "1",
   beforeBuild: process.env.BENCH_BEFORE_BUILD,
 };
@@ -94,6 +94,7 @@ const SCENARIOS = [
   { id: "L1", title: "S1 through a two-target pool with retries and a breaker, nothing failing", variant: "small", method: "GET", path: "/v1/pool/users/42", paths: { "gatehouse-s1": "/v1/users/42", hono: "/v1/users/42" }, systems: ["gatehouse", "gatehouse-s1", "hono"], expect: "Ada" },
   { id: "F1", title: "fan-out: three parts merged into one JSON answer vs hono Promise.all", variant: "small", method: "GET", path: "/v1/agg/42", systems: ["gatehouse", "hono"], expect: "Ada" },
   { id: "T1", title: "response JSON transform (rename, remove, mask) vs the same in hono", variant: "small", method: "GET", path: "/v1/shaped/users/42", systems: ["gatehouse", "hono"], expect: "displayName" },
+  { id: "V1", title: "JSON body validated against a compiled JSON Schema vs the same POST unvalidated", variant: "small", method: "POST", path: "/v1/signups", paths: { "gatehouse-s1": "/v1/signups-plain" }, json: { email: "ada@example.com", name: "Ada Lovelace", plan: "gold", age: 36, tags: ["math", "engines"], address: { country: "GB", city: "London" } }, systems: ["gatehouse", "gatehouse-s1"] },
   { id: "C1", title: "cache hit: gatehouse cache policy vs hono/cache vs the uncached proxy path", variant: "small", method: "GET", path: "/v1/cached/users/42", paths: { "gatehouse-uncached": "/v1/users/42", hono: "/v1/cached/users/42", origin: "/internal/users/42" }, systems: ["origin", "gatehouse", "gatehouse-uncached", "hono"], expect: "Ada", expectHit: { gatehouse: ["cache-status", /; hit;/] } },
 ].filter((s) => opt.scenarios.includes(s.id));
 
@@ -294,9 +295,11 @@ function cpuMicros(pid) {
 // wrk
 
 function wrkScript(scenario) {
-  if (!scenario.bodyBytes) return null;
+  if (!scenario.bodyBytes && !scenario.json) return null;
   const file = path.join(WORK, `${scenario.id}.lua`);
-  fs.writeFileSync(file, `wrk.method = "${scenario.method}"\nwrk.body = string.rep("a", ${scenario.bodyBytes})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
+  const body = scenario.json ? JSON.stringify(JSON.stringify(scenario.json)) : `string.rep("a", ${scenario.bodyBytes})`;
+  const type = scenario.json ? "application/json" : "application/octet-stream";
+  fs.writeFileSync(file, `wrk.method = "${scenario.method}"\nwrk.body = ${body}\nwrk.headers["Content-Type"] = "${type}"\n`);
   return file;
 }
 
@@ -361,9 +364,10 @@ async function runScenario(scenario, builds, origin) {
     : listed;
   const procs = {};
   for (const name of SYSTEMS) procs[name] = name === "origin" ? origin : await startSystem(name, builds[scenario.variant], scenario.variant);
-  const body = scenario.bodyBytes ? "a".repeat(scenario.bodyBytes) : undefined;
+  const body = scenario.json ? JSON.stringify(scenario.json) : scenario.bodyBytes ? "a".repeat(scenario.bodyBytes) : undefined;
+  const headers = scenario.json ? { "content-type": "application/json", ...scenario.headers } : scenario.headers;
   for (const name of SYSTEMS) {
-    const res = await get(PORTS[name], pathFor(scenario, name), scenario.method, body, scenario.headers);
+    const res = await get(PORTS[name], pathFor(scenario, name), scenario.method, body, headers);
     if (res.status !== 200 || (scenario.expect && !res.text.includes(scenario.expect))) {
       throw new Error(`${scenario.id} ${name}: expected 200${scenario.expect ? ` with "${scenario.expect}"` : ""}, got ${res.status}: ${res.text.slice(0, 300)}`);
     }
@@ -371,7 +375,7 @@ async function runScenario(scenario, builds, origin) {
     if (hit) {
       // Cache scenarios measure hits: the second request must be one.
       await sleep(100);
-      const again = await get(PORTS[name], pathFor(scenario, name), scenario.method, body, scenario.headers);
+      const again = await get(PORTS[name], pathFor(scenario, name), scenario.method, body, headers);
       const [header, re] = hit;
       if (!re.test(again.headers[header] ?? "")) throw new Error(`${scenario.id} ${name}: second request not a cache hit: ${JSON.stringify(again.headers)}`);
     }
@@ -495,7 +499,7 @@ function markdown(report) {
     for (const name of Object.keys(r)) {
       const x = r[name];
       const cpu = name === "origin" ? "-" : x.cpu_us_per_req;
-      lines.push(`| ${name} | ${x.rps} | ${x.p50_ms} | ${x.p99_ms} | ${cpu} | ${ratio(x.rps, r["js-minimal"]?.rps) ?? "-"} | ${ratio(x.rps, r.hono.rps)} | ${x.errors} |`);
+      lines.push(`| ${name} | ${x.rps} | ${x.p50_ms} | ${x.p99_ms} | ${cpu} | ${ratio(x.rps, r["js-minimal"]?.rps) ?? "-"} | ${ratio(x.rps, r.hono?.rps) ?? "-"} | ${x.errors} |`);
     }
     const g = r.gatehouse, j = r["js-minimal"], h = r.hono;
     const vsJs = j ? `gatehouse / js-minimal: throughput ${ratio(g.rps, j.rps)}x, p99 ${ratio(g.p99_ms, j.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, j.cpu_us_per_req)}x. ` : "";
@@ -506,8 +510,9 @@ function markdown(report) {
     const l = r["gatehouse-leased"];
     const vsLeased = l ? ` gatehouse-leased / hono: throughput ${ratio(l.rps, h.rps)}x, p99 ${ratio(l.p99_ms, h.p99_ms)}x, CPU ${ratio(l.cpu_us_per_req, h.cpu_us_per_req)}x; leased / exact: throughput ${ratio(l.rps, g.rps)}x, CPU ${ratio(l.cpu_us_per_req, g.cpu_us_per_req)}x.` : "";
     const p = r["gatehouse-s1"];
-    const vsPlain = p ? ` Pool route / plain S1 route (gatehouse): throughput ${ratio(g.rps, p.rps)}x, CPU ${ratio(g.cpu_us_per_req, p.cpu_us_per_req)}x.` : "";
-    lines.push("", `${vsJs}gatehouse / hono: throughput ${ratio(g.rps, h.rps)}x, p99 ${ratio(g.p99_ms, h.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, h.cpu_us_per_req)}x.${vsNocache}${vsLeased}${vsUncached}${vsPlain}`);
+    const vsPlain = p ? ` The scenario's route / its plain twin (gatehouse-s1): throughput ${ratio(g.rps, p.rps)}x, CPU ${ratio(g.cpu_us_per_req, p.cpu_us_per_req)}x (${round(g.cpu_us_per_req - p.cpu_us_per_req)} us/request).` : "";
+    const vsHono = h ? `gatehouse / hono: throughput ${ratio(g.rps, h.rps)}x, p99 ${ratio(g.p99_ms, h.p99_ms)}x, CPU ${ratio(g.cpu_us_per_req, h.cpu_us_per_req)}x.` : "";
+    lines.push("", `${vsJs}${vsHono}${vsNocache}${vsLeased}${vsUncached}${vsPlain}`.trim());
   }
   const s = report.sizes;
   lines.push("", "### Size and cold start", "");

@@ -868,8 +868,19 @@ fn schema_and_docs_keys_fail_with_the_route_and_rule() {
     let route = |extra: &str, methods: &str| {
         format!("[[route]]\nid = \"r\"\nmethods = {methods}\npath = \"/r\"\nupstream = \"users\"\n{extra}\n")
     };
-    assert!(with_schema(&route("body_schema = \"schemas/thing.json\"", "[\"POST\"]"), "").is_empty());
-    assert!(with_schema(&route("query_schema = \"schemas/thing.json\"\nsummary = \"s\"\ntags = [\"t\"]", "[\"GET\"]"), "").is_empty());
+    assert!(with_schema(
+        &route("body_schema = \"schemas/thing.json\"", "[\"POST\"]"),
+        ""
+    )
+    .is_empty());
+    assert!(with_schema(
+        &route(
+            "query_schema = \"schemas/thing.json\"\nsummary = \"s\"\ntags = [\"t\"]",
+            "[\"GET\"]"
+        ),
+        ""
+    )
+    .is_empty());
     for (r, gateway_extra, expected) in [
         (route("body_schema = \"schemas/nope.json\"", "[\"POST\"]"), "", "routes/v1/users.toml: route \"r\": body_schema \"schemas/nope.json\": no such schema file (routes/schemas/<name>.json)"),
         (route("body_schema = \"schemas/thing.json\"", "[\"GET\"]"), "", "routes/v1/users.toml: route \"r\": body_schema needs a method with a body (POST, PUT or PATCH)"),
