@@ -58,9 +58,10 @@ pub fn serve(
     docs: &crate::config::Docs,
     path: &str,
     method: &str,
-    if_none_match: Option<&str>,
+    inbound: &Headers,
 ) -> Option<Result<Answer, GatewayError>> {
     let a = asset(docs, path)?;
+    let if_none_match = inbound.get("if-none-match").ok().flatten();
     if method != "GET" && method != "HEAD" {
         return Some(Err(GatewayError::MethodNotAllowed {
             allow: "GET, HEAD".into(),
@@ -78,7 +79,7 @@ pub fn serve(
             "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
         );
     }
-    let matches = if_none_match.is_some_and(|inm| {
+    let matches = if_none_match.as_deref().is_some_and(|inm| {
         inm.trim() == "*"
             || inm
                 .split(',')

@@ -33,12 +33,7 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
     );
     let mut x = WorkerExchange::new(ctx, &req, inbound, &env, &wctx);
 
-    let docs = crate::docs::serve(
-        &table.docs,
-        x.ctx.url.path,
-        &x.ctx.method,
-        x.header("if-none-match").as_deref(),
-    );
+    let docs = crate::docs::serve(&table.docs, x.ctx.url.path, &x.ctx.method, &x.inbound);
     let answer = if let Some(served) = docs {
         x.ctx.log.route = Some("docs");
         let answer = served.unwrap_or_else(|err| x.problem(&err));
