@@ -7,6 +7,7 @@
 
 use crate::ctx::Ctx;
 use crate::exchange::WorkerExchange;
+use crate::metrics::{data_point, should_log, LogMode, Sizes};
 use crate::pipeline::{self, Exchange};
 use crate::policy::Policy;
 use crate::route::RouteIndex;
@@ -76,10 +77,35 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
     finish(x, answer)
 }
 
-/// The log step: the access-log line is written after the response is handed back.
+/// The log step: the access-log line (unless the route's or gateway's `log` leaves this
+/// request out) is written after the response is handed back, and the Analytics Engine data
+/// point, when a dataset is bound, without waiting for anything.
 fn finish(mut x: WorkerExchange<'_>, answer: Answer) -> Response {
     x.ctx.log.status = answer.status;
     x.ctx.log.duration_ms = runtime::now_ms() - x.ctx.started_ms;
-    runtime::log_later(x.worker_ctx, &x.ctx.log.to_json());
+    let table = x.table;
+    let mode = x.route.and_then(|r| r.log).unwrap_or(table.log);
+    let draw = match mode {
+        LogMode::Sample(_) => js_sys::Math::random(),
+        _ => 0.0,
+    };
+    if should_log(mode, &x.ctx.log, draw) {
+        runtime::log_later(x.worker_ctx, &x.ctx.log.to_json());
+    }
+    if let Some(dataset) = table.analytics {
+        let length = |h: &web_sys::Headers| {
+            h.get("content-length")
+                .ok()
+                .flatten()
+                .and_then(|v| v.trim().parse().ok())
+        };
+        let sizes = Sizes {
+            request_bytes: length(&x.inbound),
+            response_bytes: length(&answer.headers),
+        };
+        let plan = x.ctx.identity.as_ref().and_then(|i| i.plan.as_deref());
+        let point = data_point(&x.ctx.log, plan, sizes);
+        runtime::write_data_point(x.env, dataset, &serde_json::to_string(&point).unwrap_or_default());
+    }
     answer.into_response()
 }

@@ -16,6 +16,7 @@ pub mod ctx;
 pub mod error;
 pub mod http;
 pub mod log;
+pub mod metrics;
 pub mod pipeline;
 pub mod policy;
 pub mod ratelimit;

@@ -207,6 +207,7 @@ static TABLE: Table = Table {
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
             body_schema: None,
             query_schema: None,
+            log: None,
         },
         Route {
             id: "put-user",
@@ -225,6 +226,7 @@ static TABLE: Table = Table {
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
             body_schema: None,
             query_schema: None,
+            log: None,
         },
         Route {
             id: "me",
@@ -243,6 +245,7 @@ static TABLE: Table = Table {
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
             body_schema: None,
             query_schema: None,
+            log: None,
         },
         Route {
             id: "partner",
@@ -261,6 +264,7 @@ static TABLE: Table = Table {
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
             body_schema: None,
             query_schema: None,
+            log: None,
         },
         Route {
             id: "partner-only",
@@ -279,6 +283,7 @@ static TABLE: Table = Table {
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
             body_schema: None,
             query_schema: None,
+            log: None,
         },
         Route {
             id: "whoami",
@@ -297,6 +302,7 @@ static TABLE: Table = Table {
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
             body_schema: None,
             query_schema: None,
+            log: None,
         },
         Route {
             id: "files",
@@ -315,6 +321,7 @@ static TABLE: Table = Table {
             lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
             body_schema: None,
             query_schema: None,
+            log: None,
         },
     ],
     paths: &[
@@ -344,6 +351,8 @@ static TABLE: Table = Table {
     versioning: None,
     schemas: &[],
     docs: gatehouse::config::Docs::NONE,
+    log: gatehouse::metrics::LogMode::All,
+    analytics: None,
 };
 
 fn index() -> &'static RouteIndex {

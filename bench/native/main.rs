@@ -40,6 +40,7 @@ fn table(n: usize) -> &'static Table {
                 lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
                 body_schema: None,
                 query_schema: None,
+                log: None,
             }
         })
         .collect();
@@ -75,6 +76,8 @@ fn table(n: usize) -> &'static Table {
         versioning: None,
         schemas: &[],
         docs: gatehouse::config::Docs::NONE,
+        log: gatehouse::metrics::LogMode::All,
+        analytics: None,
     }))
 }
 

@@ -9,6 +9,8 @@ pub use table::*;
 
 use crate::policy::Policy;
 #[allow(unused_imports)] // the generated table names them
+use crate::metrics::LogMode;
+#[allow(unused_imports)]
 use crate::validation::{Additional, Node};
 
 include!(concat!(env!("OUT_DIR"), "/routes.rs"));

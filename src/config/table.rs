@@ -229,6 +229,8 @@ pub struct Route {
     /// Indices into [`Table::schemas`]: the request body's and the query's schemas.
     pub body_schema: Option<u16>,
     pub query_schema: Option<u16>,
+    /// `log` over `[gateway] log`.
+    pub log: Option<crate::metrics::LogMode>,
 }
 
 impl Route {
@@ -263,6 +265,10 @@ pub struct Table {
     pub schemas: &'static [crate::validation::Schema],
     /// OpenAPI documents and the developer portal.
     pub docs: Docs,
+    /// `[gateway] log`: which requests get an access-log line (routes may say otherwise).
+    pub log: crate::metrics::LogMode,
+    /// `[gateway] analytics`: the Analytics Engine dataset binding, if any.
+    pub analytics: Option<&'static str>,
 }
 
 /// What the build wrote to describe the API.

@@ -54,6 +54,9 @@ extern "C" {
     #[wasm_bindgen(js_name = cachePutLater)]
     pub fn cache_put_later(ctx: &JsValue, url: &str, response: &web_sys::Response);
 
+    #[wasm_bindgen(js_name = writeDataPoint)]
+    fn write_data_point_js(env: &JsValue, binding: &str, point: &str);
+
     /// Admin calls to a RATE_LIMITER object: `peek` or `reset` (see platform.js).
     #[wasm_bindgen(js_name = limiterCall)]
     fn limiter_call(env: &JsValue, name: &str, method: &str) -> js_sys::Promise;
@@ -186,6 +189,12 @@ pub fn random_40() -> [u8; 40] {
 /// Milliseconds since the epoch. In workerd time advances only across I/O.
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
+}
+
+/// Writes one Analytics Engine data point (JSON: `{indexes, blobs, doubles}`) to the dataset
+/// bound as `binding`; never waits, never fails the request (see platform.js).
+pub fn write_data_point(env: &worker::Env, binding: &str, point: &str) {
+    write_data_point_js(env.as_ref(), binding, point);
 }
 
 /// Writes an access-log line after the response is returned (`ctx.waitUntil`).

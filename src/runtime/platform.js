@@ -167,6 +167,15 @@ export async function limiterCall(env, name, method) {
   }
 }
 
+/** One Analytics Engine data point (JSON) to the dataset bound as `binding`; fire and forget. */
+export function writeDataPoint(env, binding, point) {
+  try {
+    env[binding]?.writeDataPoint(JSON.parse(point));
+  } catch (e) {
+    console.log(JSON.stringify({ level: "warn", message: `analytics write failed: ${e?.message ?? e}` }));
+  }
+}
+
 /** KV binding `binding`, or throws "no-binding". */
 function kv(env, binding) {
   const ns = env[binding];

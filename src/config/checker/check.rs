@@ -83,6 +83,8 @@ pub struct CheckedRoute {
     /// Indices into [`Checked::schemas`].
     pub body_schema: Option<usize>,
     pub query_schema: Option<usize>,
+    /// `log`, in emit syntax.
+    pub log: Option<String>,
 }
 
 /// The whole checked configuration.
@@ -106,6 +108,10 @@ pub struct Checked {
     pub schemas: Vec<CompiledSchema>,
     /// `[gateway] docs`: title, description, and the portal's path (`None`: no portal).
     pub docs: CheckedDocs,
+    /// `[gateway] log`, in emit syntax (`LogMode::All` by default).
+    pub log: String,
+    /// `[gateway] analytics`: the Analytics Engine dataset binding.
+    pub analytics: Option<String>,
 }
 
 /// `[gateway] docs`, checked.
@@ -249,6 +255,22 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
         .filter(|f| f.path.starts_with("routes/schemas/"))
         .collect();
     out.docs = docs(&gateway.gateway.docs, &mut errors);
+    out.log = match gateway.gateway.log.as_ref().map(log_mode) {
+        None => "LogMode::All".into(),
+        Some(Ok(m)) => m,
+        Some(Err(e)) => {
+            errors.push(format!("{gateway_path}: gateway.log: {e}"));
+            String::new()
+        }
+    };
+    out.analytics = gateway.gateway.analytics.clone();
+    if let Some(a) = &out.analytics {
+        if a.is_empty() || !a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            errors.push(format!(
+                "{gateway_path}: gateway.analytics: \"{a}\" is not a binding name (A-Z, a-z, 0-9, _)"
+            ));
+        }
+    }
     let mut others: Vec<&SourceFile> = files
         .iter()
         .filter(|f| f.path != gateway_path && !f.path.starts_with("routes/schemas/"))
@@ -644,6 +666,14 @@ fn check_route(
         errors,
     );
 
+    let log = match spec.log.as_ref().map(log_mode) {
+        None => None,
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            errors.push(format!("{ctx}: log: {e}"));
+            None
+        }
+    };
     let mut schema = |key: &str, file: &Option<String>| -> Option<usize> {
         let file = file.as_ref()?;
         let full = format!("routes/{file}");
@@ -697,6 +727,7 @@ fn check_route(
         tags: spec.tags,
         body_schema,
         query_schema,
+        log,
     })
 }
 
@@ -1070,5 +1101,19 @@ fn docs(spec: &super::schema::DocsSpec, errors: &mut Vec<String>) -> CheckedDocs
         title: spec.title.clone().unwrap_or_else(|| "Gatehouse API".into()),
         description: spec.description.clone(),
         portal,
+    }
+}
+
+/// `log = "all" | "errors" | { sample = 0.1 }` as a `LogMode` expression.
+fn log_mode(v: &toml::Value) -> Result<String, String> {
+    match v {
+        toml::Value::String(s) if s == "all" => Ok("LogMode::All".into()),
+        toml::Value::String(s) if s == "errors" => Ok("LogMode::Errors".into()),
+        toml::Value::Table(t) if t.len() == 1 => match t.get("sample") {
+            Some(toml::Value::Float(f)) if *f > 0.0 && *f <= 1.0 => Ok(format!("LogMode::Sample({f:?})")),
+            Some(toml::Value::Integer(1)) => Ok("LogMode::All".into()),
+            _ => Err("sample: a share of requests above 0 and at most 1, e.g. { sample = 0.1 }".into()),
+        },
+        other => Err(format!("\"all\", \"errors\" or {{ sample = 0.1 }}, not {other}")),
     }
 }

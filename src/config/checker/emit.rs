@@ -51,7 +51,7 @@ pub fn emit(c: &Checked) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "        // {}\n        Route {{ id: {:?}, path: {:?}, methods: &[{}], host: {:?}, upstream: {}, rewrite: {}, policies: &[{}], websocket: {}, allow_double_encoding: {}, retry_unsafe: {}, conditions: &[{}], limits: {}, fan_out: {}, lifecycle: {}, body_schema: {:?}, query_schema: {:?} }},",
+            "        // {}\n        Route {{ id: {:?}, path: {:?}, methods: &[{}], host: {:?}, upstream: {}, rewrite: {}, policies: &[{}], websocket: {}, allow_double_encoding: {}, retry_unsafe: {}, conditions: &[{}], limits: {}, fan_out: {}, lifecycle: {}, body_schema: {:?}, query_schema: {:?}, log: {} }},",
             r.file,
             r.id,
             r.path,
@@ -75,7 +75,8 @@ pub fn emit(c: &Checked) -> String {
             r.fan_out.as_ref().map_or("None".to_string(), |f| f.emit()),
             lifecycle(r),
             r.body_schema,
-            r.query_schema
+            r.query_schema,
+            r.log.as_ref().map_or("None".to_string(), |m| format!("Some({m})"))
         );
     }
     s.push_str("    ],\n    paths: &[\n");
@@ -136,10 +137,12 @@ pub fn emit(c: &Checked) -> String {
         .collect();
     let _ = writeln!(
         s,
-        "    docs: Docs {{ title: {:?}, portal: {:?}, openapi: &[{}] }},\n}};",
+        "    docs: Docs {{ title: {:?}, portal: {:?}, openapi: &[{}] }},\n    log: {},\n    analytics: {:?},\n}};",
         c.docs.title,
         c.docs.portal,
-        docs.join(", ")
+        docs.join(", "),
+        c.log,
+        c.analytics
     );
     s
 }

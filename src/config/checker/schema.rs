@@ -39,6 +39,10 @@ pub struct GatewaySection {
     /// The API's description: OpenAPI documents and the developer portal.
     #[serde(default)]
     pub docs: DocsSpec,
+    /// Which requests get an access-log line: "all" (default), "errors", or { sample = 0.1 }.
+    pub log: Option<toml::Value>,
+    /// The Workers Analytics Engine dataset binding each request writes a data point to.
+    pub analytics: Option<String>,
 }
 
 /// `[gateway] docs = { title = "...", description = "...", portal = "/docs" }`.
@@ -136,6 +140,8 @@ pub struct RouteSpec {
     pub body_schema: Option<String>,
     /// A JSON Schema file the query parameters (as an object) must meet.
     pub query_schema: Option<String>,
+    /// Which of this route's requests get an access-log line (over `[gateway] log`).
+    pub log: Option<toml::Value>,
 }
 
 impl RouteSpec {
