@@ -105,7 +105,11 @@ fn finish(mut x: WorkerExchange<'_>, answer: Answer) -> Response {
         };
         let plan = x.ctx.identity.as_ref().and_then(|i| i.plan.as_deref());
         let point = data_point(&x.ctx.log, plan, sizes);
-        runtime::write_data_point(x.env, dataset, &serde_json::to_string(&point).unwrap_or_default());
+        runtime::write_data_point(
+            x.env,
+            dataset,
+            &serde_json::to_string(&point).unwrap_or_default(),
+        );
     }
     answer.into_response()
 }

@@ -53,7 +53,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"users\"\nmethds = [\"GET\"]\n",
-            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `fan_out`, `on_partial`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `retry_non_idempotent`, `match`, `limits`, `deprecated`, `sunset`, `successor`, `policy_link`, `summary`, `description`, `tags`, `body_schema`, `query_schema`",
+            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `fan_out`, `on_partial`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `retry_non_idempotent`, `match`, `limits`, `deprecated`, `sunset`, `successor`, `policy_link`, `summary`, `description`, `tags`, `body_schema`, `query_schema`, `log`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"orders\"\n",
@@ -898,4 +898,19 @@ fn schema_and_docs_keys_fail_with_the_route_and_rule() {
         check(&stray).err().and_then(|e| e.into_iter().next()).as_deref(),
         Some("routes/schemas/readme.txt: unexpected file: routes/schemas/ holds <name>.json JSON Schema files only")
     );
+}
+
+#[test]
+fn log_and_analytics_keys_fail_with_the_rule() {
+    let gateway = |extra: &str| format!("{GATEWAY}\n[gateway]\n{extra}\n");
+    let route = |extra: &str| format!("{GOOD_ROUTE}{extra}\n");
+    assert!(errors_for(&gateway("log = \"errors\"\nanalytics = \"ANALYTICS\""), &route("log = { sample = 0.25 }")).is_empty());
+    for (g, r, expected) in [
+        (gateway("log = \"some\""), route(""), "routes/gateway.toml: gateway.log: \"all\", \"errors\" or { sample = 0.1 }, not \"some\""),
+        (gateway("log = { sample = 1.5 }"), route(""), "routes/gateway.toml: gateway.log: sample: a share of requests above 0 and at most 1, e.g. { sample = 0.1 }"),
+        (gateway("analytics = \"my-dataset\""), route(""), "routes/gateway.toml: gateway.analytics: \"my-dataset\" is not a binding name (A-Z, a-z, 0-9, _)"),
+        (GATEWAY.to_string(), route("log = { sample = 0.0 }"), "routes/v1/users.toml: route \"get-user\": log: sample: a share of requests above 0 and at most 1, e.g. { sample = 0.1 }"),
+    ] {
+        assert_eq!(errors_for(&g, &r).first().map(String::as_str), Some(expected), "{g}\n{r}");
+    }
 }

@@ -7,9 +7,9 @@ pub mod table;
 
 pub use table::*;
 
-use crate::policy::Policy;
 #[allow(unused_imports)] // the generated table names them
 use crate::metrics::LogMode;
+use crate::policy::Policy;
 #[allow(unused_imports)]
 use crate::validation::{Additional, Node};
 

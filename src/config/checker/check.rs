@@ -1110,10 +1110,16 @@ fn log_mode(v: &toml::Value) -> Result<String, String> {
         toml::Value::String(s) if s == "all" => Ok("LogMode::All".into()),
         toml::Value::String(s) if s == "errors" => Ok("LogMode::Errors".into()),
         toml::Value::Table(t) if t.len() == 1 => match t.get("sample") {
-            Some(toml::Value::Float(f)) if *f > 0.0 && *f <= 1.0 => Ok(format!("LogMode::Sample({f:?})")),
+            Some(toml::Value::Float(f)) if *f > 0.0 && *f <= 1.0 => {
+                Ok(format!("LogMode::Sample({f:?})"))
+            }
             Some(toml::Value::Integer(1)) => Ok("LogMode::All".into()),
-            _ => Err("sample: a share of requests above 0 and at most 1, e.g. { sample = 0.1 }".into()),
+            _ => Err(
+                "sample: a share of requests above 0 and at most 1, e.g. { sample = 0.1 }".into(),
+            ),
         },
-        other => Err(format!("\"all\", \"errors\" or {{ sample = 0.1 }}, not {other}")),
+        other => Err(format!(
+            "\"all\", \"errors\" or {{ sample = 0.1 }}, not {other}"
+        )),
     }
 }
