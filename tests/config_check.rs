@@ -904,7 +904,11 @@ fn schema_and_docs_keys_fail_with_the_route_and_rule() {
 fn log_and_analytics_keys_fail_with_the_rule() {
     let gateway = |extra: &str| format!("{GATEWAY}\n[gateway]\n{extra}\n");
     let route = |extra: &str| format!("{GOOD_ROUTE}{extra}\n");
-    assert!(errors_for(&gateway("log = \"errors\"\nanalytics = \"ANALYTICS\""), &route("log = { sample = 0.25 }")).is_empty());
+    assert!(errors_for(
+        &gateway("log = \"errors\"\nanalytics = \"ANALYTICS\""),
+        &route("log = { sample = 0.25 }")
+    )
+    .is_empty());
     for (g, r, expected) in [
         (gateway("log = \"some\""), route(""), "routes/gateway.toml: gateway.log: \"all\", \"errors\" or { sample = 0.1 }, not \"some\""),
         (gateway("log = { sample = 1.5 }"), route(""), "routes/gateway.toml: gateway.log: sample: a share of requests above 0 and at most 1, e.g. { sample = 0.1 }"),
