@@ -104,6 +104,7 @@ test("log = \"errors\" writes no line for answers that went well, and always one
     ids.push([res.status, res.headers["x-request-id"]]);
   }
   assert.deepEqual(ids.map(([st]) => st), [200, 200, 429]);
+  await until(() => accessLines(s.gw, "v1-quiet").length >= 1);
   await sleep(100);
   const logged = accessLines(s.gw, "v1-quiet").map((l) => l.request_id);
   assert.deepEqual(logged, [ids[2][1]], "only the 429");
@@ -113,7 +114,12 @@ test("log = \"errors\" writes no line for answers that went well, and always one
 test("log = { sample = 0.5 } writes about half the lines", async () => {
   const n = 200;
   for (let i = 0; i < n; i++) assert.equal((await request(s.gw, "GET", `/v1/sampled/${i}`)).status, 200);
-  await sleep(200);
+  // Wait until the count stops moving (lines arrive a little after the answers).
+  let seen = -1;
+  while (seen !== accessLines(s.gw, "v1-sampled").length) {
+    seen = accessLines(s.gw, "v1-sampled").length;
+    await sleep(200);
+  }
   const logged = accessLines(s.gw, "v1-sampled").length;
   // Binomial(200, 0.5): 60..140 holds with probability 1 - 1e-8.
   assert.ok(logged >= 60 && logged <= 140, `${logged} of ${n}`);
