@@ -41,22 +41,7 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
         x.outbound(answer)
     } else if let Some(rest) = x.ctx.url.path.strip_prefix(crate::admin::PREFIX) {
         x.ctx.log.route = Some("admin");
-        let (method, query) = (x.ctx.method.clone(), x.ctx.url.query);
-        let (answer, action) = match crate::admin::handle(&req, &env, &method, rest, query).await {
-            Ok(done) => (x.json_with(done.status, done.json), done.action),
-            Err(err) => (x.problem(&err), "refused"),
-        };
-        if !matches!(answer.status, 404) || action != "refused" {
-            let line = crate::admin::audit_line(
-                &x.ctx.ids.request_id,
-                &method,
-                x.ctx.url.path,
-                action,
-                answer.status,
-                x.ctx.log.client_ip.as_deref(),
-            );
-            runtime::log_later(x.worker_ctx, &line);
-        }
+        let answer = crate::admin::answer(&mut x, rest).await;
         x.outbound(answer)
     } else {
         match x.route_request() {

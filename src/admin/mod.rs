@@ -19,7 +19,10 @@ mod purge;
 mod upstreams;
 
 use crate::error::GatewayError;
+use crate::exchange::WorkerExchange;
+use crate::pipeline::Exchange;
 use crate::runtime;
+use crate::runtime::answer::Answer;
 use web_sys::Request;
 use worker::Env;
 
@@ -40,7 +43,7 @@ pub struct Done {
 }
 
 /// Handles a request under [`PREFIX`]; `rest` is the path after it.
-pub async fn handle(
+async fn handle(
     req: &Request,
     env: &Env,
     method: &str,
@@ -102,8 +105,31 @@ pub async fn handle(
     }
 }
 
+/// The answer to a request under [`PREFIX`] (`rest` is the path after it), and its audit
+/// line, written after the response (not for a plain 404: an admin API that does not exist,
+/// or a path it does not have).
+pub async fn answer(x: &mut WorkerExchange<'_>, rest: &str) -> Answer {
+    let (method, query) = (x.ctx.method.clone(), x.ctx.url.query);
+    let (answer, action) = match handle(x.req, x.env, &method, rest, query).await {
+        Ok(done) => (x.json_with(done.status, done.json), done.action),
+        Err(err) => (x.problem(&err), "refused"),
+    };
+    if answer.status != 404 || action != "refused" {
+        let line = audit_line(
+            &x.ctx.ids.request_id,
+            &method,
+            x.ctx.url.path,
+            action,
+            answer.status,
+            x.ctx.log.client_ip.as_deref(),
+        );
+        runtime::log_later(x.worker_ctx, &line);
+    }
+    answer
+}
+
 /// The audit line for an admin call.
-pub fn audit_line(
+fn audit_line(
     request_id: &str,
     method: &str,
     path: &str,
