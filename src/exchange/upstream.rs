@@ -1,0 +1,238 @@
+//! The upstream side of a [`WorkerExchange`] (wasm only): the one upstream call and what it
+//! needs: the canary split, the mirror, the body to send (buffered when it may be replayed),
+//! the hash key for `balance = "hash"`, and cache invalidation after a successful write.
+
+use super::WorkerExchange;
+use crate::auth::credentials::cookie;
+use crate::cache::invalidate;
+use crate::config::{Balance, Mirror, Sticky, Upstream};
+use crate::error::GatewayError;
+use crate::runtime;
+use crate::runtime::answer::Answer;
+use crate::upstream::{canary, forward, hash_key::hash_key, retry};
+use web_sys::Headers;
+
+impl WorkerExchange<'_> {
+    /// The request's key for an upstream balanced by hash.
+    fn hash_key(&self, upstream: &Upstream) -> Option<String> {
+        let Balance::Hash(on) = upstream.balance else {
+            return None;
+        };
+        hash_key(
+            on,
+            |name| self.header(name),
+            self.ctx.identity.as_ref(),
+            self.ctx.client_ip.as_deref(),
+        )
+    }
+
+    /// The upstream this request goes to: `index`, or its canary when the request is on the
+    /// canary side (forced, kept, or drawn now; a drawn side is remembered in a cookie when
+    /// the split is sticky by cookie). The side goes in the access log.
+    fn split(&mut self, index: usize) -> usize {
+        let Some(c) = &self.table.upstreams[index].canary else {
+            return index;
+        };
+        let sticky_key = match c.sticky {
+            Sticky::Key(on) => hash_key(
+                on,
+                |name| self.header(name),
+                self.ctx.identity.as_ref(),
+                self.ctx.client_ip.as_deref(),
+            ),
+            Sticky::Cookie(_) => None,
+        };
+        let jar = self.header("cookie");
+        let side = canary::side(
+            c,
+            |name| self.header(name),
+            |name| {
+                cookie(jar.as_deref(), name)
+                    .ok()
+                    .flatten()
+                    .map(str::to_string)
+            },
+            sticky_key.as_deref(),
+            js_sys::Math::random(),
+        );
+        if let Some(set) = canary::remember(c, side) {
+            self.ctx.response_headers.push(("set-cookie", set));
+        }
+        self.ctx.log.canary = Some(side.canary);
+        if side.canary {
+            c.upstream
+        } else {
+            index
+        }
+    }
+
+    /// Sends a copy of the request to the mirror upstream after the response (one attempt, its
+    /// answer discarded), marked `x-gatehouse-mirror: 1`. A streamed body is not mirrored.
+    fn mirror(&self, m: &Mirror, headers: &Headers, body: &forward::Body) {
+        let body = match body {
+            forward::Body::None => forward::Body::None,
+            forward::Body::Bytes(b) => forward::Body::Bytes(b.slice(0, b.length())),
+            forward::Body::Stream(_) => return,
+        };
+        let Ok(headers) = Headers::new_with_headers(headers) else {
+            return;
+        };
+        let _ = headers.set("x-gatehouse-mirror", "1");
+        let (index, path, method, env) = (
+            m.upstream,
+            self.upstream_path_query.clone(),
+            self.ctx.method.clone(),
+            self.env.clone(),
+        );
+        self.worker_ctx.wait_until(async move {
+            let _ = forward::send(forward::Outgoing {
+                upstream: index,
+                path_and_query: &path,
+                method: &method,
+                headers: &headers,
+                body,
+                hash_key: None,
+                retryable: false,
+                deadline_at: None,
+                env: &env,
+            })
+            .await;
+        });
+    }
+
+    /// The body to send upstream: none for GET and HEAD; buffered when the request may be
+    /// sent more than once (retried or mirrored) and declares a `Content-Length` of at most
+    /// [`forward::REPLAYABLE_BODY_BYTES`]; otherwise streamed (never retried nor mirrored).
+    async fn upstream_body(&mut self, replay: bool) -> forward::Body {
+        if matches!(self.ctx.method.as_str(), "GET" | "HEAD") {
+            return forward::Body::None;
+        }
+        if let Some(bytes) = &self.body_override {
+            return forward::Body::Bytes(bytes.clone());
+        }
+        let Some(stream) = self.req.body() else {
+            return forward::Body::None;
+        };
+        let small = self
+            .header("content-length")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .is_some_and(|n| n <= forward::REPLAYABLE_BODY_BYTES);
+        if replay && small {
+            if let Some(bytes) = runtime::io::request_bytes(self.req).await {
+                return forward::Body::Bytes(bytes);
+            }
+        }
+        // A body of unknown length is counted against the route's max_body as it streams.
+        let route_max = self.route.and_then(|r| r.limits.max_body);
+        if let (Some(max), None) = (route_max, self.header("content-length")) {
+            let limited = runtime::limit_body(&stream, max as f64);
+            let body = js_sys::Reflect::get(&limited, &"body".into()).ok();
+            if let Some(body) =
+                body.and_then(|b| wasm_bindgen::JsCast::dyn_into::<web_sys::ReadableStream>(b).ok())
+            {
+                self.body_limit = js_sys::Reflect::get(&limited, &"state".into()).ok();
+                return forward::Body::Stream(body);
+            }
+        }
+        forward::Body::Stream(stream)
+    }
+
+    /// After a successful write: what is cached for its path, and for the same-host paths
+    /// its answer names in `Location` and `Content-Location`, is invalidated (RFC 9111 4.4;
+    /// see [`invalidate::after_write`]); the log's `cache` says so.
+    async fn invalidate_cached(&mut self, resp: &web_sys::Response) {
+        let h = resp.headers();
+        let named = |name: &str| h.get(name).ok().flatten();
+        let (location, content_location) = (named("location"), named("content-location"));
+        let label = invalidate::after_write(
+            self.env,
+            self.ctx.url.host,
+            &self.path,
+            location.as_deref(),
+            content_location.as_deref(),
+        )
+        .await;
+        if label.is_some() {
+            self.ctx.log.cache = label;
+        }
+    }
+
+    /// The one upstream call: validation, fan-out or the (canary-split, mirrored, retried)
+    /// proxied request; writes that succeed invalidate what is cached for their paths.
+    pub(super) async fn call_upstream(&mut self) -> Result<Answer, GatewayError> {
+        let Some(route) = self.route.filter(|_| !self.preflight) else {
+            return Err(GatewayError::RouteNotFound);
+        };
+        if route.body_schema.is_some() || route.query_schema.is_some() {
+            crate::validation_flow::check(self, route).await?;
+        }
+        if let Some(f) = route.fan_out {
+            return crate::aggregate::run::fan_out(self, f).await;
+        }
+        let index = self.split(route.upstream as usize);
+        let upstream = &self.table.upstreams[index];
+        let may_retry = upstream.retries.is_some()
+            && (retry::idempotent(&self.ctx.method) || route.retry_unsafe);
+        let mirror = upstream
+            .mirror
+            .as_ref()
+            .filter(|m| js_sys::Math::random() * 100.0 < f64::from(m.percent));
+        let body = self.upstream_body(may_retry || mirror.is_some()).await;
+        let method = self.ctx.method.as_str();
+        let headers = self
+            .upstream_headers
+            .as_ref()
+            .ok_or(GatewayError::Internal {
+                what: "upstream headers prepared",
+            })?;
+        if let Some(m) = mirror {
+            self.mirror(m, headers, &body);
+        }
+        let sent_at = runtime::now_ms();
+        let (sent, tries) = forward::send(forward::Outgoing {
+            upstream: index,
+            path_and_query: &self.upstream_path_query,
+            method,
+            headers,
+            retryable: may_retry && !matches!(body, forward::Body::Stream(_)),
+            deadline_at: None,
+            body,
+            hash_key: self.hash_key(upstream),
+            env: self.env,
+        })
+        .await;
+        let upstream_ms = runtime::now_ms() - sent_at;
+        self.ctx.upstream_ms = Some(upstream_ms);
+        self.ctx.log.upstream_ms = Some(upstream_ms);
+        let last_failed = tries
+            .last()
+            .is_some_and(|t| !t.outcome.starts_with(['1', '2', '3', '4']));
+        if tries.len() > 1 || last_failed {
+            self.ctx.log.tries = Some(tries);
+        }
+        let over = self.body_limit.as_ref().is_some_and(|state| {
+            js_sys::Reflect::get(state, &"over".into()).is_ok_and(|v| v.is_truthy())
+        });
+        if over {
+            let limit = route.limits.max_body.unwrap_or_default();
+            return Err(GatewayError::PayloadTooLarge { limit });
+        }
+        let sent = sent?;
+        self.ctx.log.target = Some(sent.target);
+        self.ctx.log.attempts = Some(sent.attempts);
+        if let Some(f) = sent.fallback {
+            self.ctx.log.fallback = Some(f);
+            self.ctx
+                .response_headers
+                .push(("x-gatehouse-fallback", f.to_string()));
+        }
+        let resp = sent.response;
+        if invalidate::is_unsafe(method) && invalidate::invalidates(resp.status()) {
+            self.invalidate_cached(&resp).await;
+        }
+        if route.websocket && resp.status() == 101 {
+            return Ok(Answer::sealed(resp)); // carries the socket; cannot be re-wrapped
+        }
+        Ok(Answer::of(resp))
+    }
+}
