@@ -918,3 +918,45 @@ fn log_and_analytics_keys_fail_with_the_rule() {
         assert_eq!(errors_for(&g, &r).first().map(String::as_str), Some(expected), "{g}\n{r}");
     }
 }
+
+#[test]
+fn routes_at_paths_the_gateway_answers_itself_fail() {
+    let route = |path: &str| {
+        format!(
+            "[[route]]\nid = \"r\"\nmethods = [\"GET\"]\npath = \"{path}\"\nupstream = \"users\"\n"
+        )
+    };
+    let rule = "is answered by the gateway itself (OpenAPI documents, the portal or the admin API)";
+    assert_eq!(
+        errors_for(GATEWAY, &route("/openapi.json")),
+        vec![format!(
+            "routes/v1/users.toml: route \"r\": path \"/v1/openapi.json\" {rule}"
+        )]
+    );
+    // Unversioned routes live in gateway.toml.
+    for path in [
+        "/docs",
+        "/docs/{*rest}",
+        "/__gatehouse/keys",
+        "/openapi.json",
+    ] {
+        let gateway = format!("{GATEWAY}\n{}", route(path));
+        assert_eq!(
+            errors_for(&gateway, GOOD_ROUTE),
+            vec![format!(
+                "routes/gateway.toml: route \"r\": path \"{path}\" {rule}"
+            )],
+            "{path}"
+        );
+    }
+    for path in ["/documents", "/v1x/openapi.json"] {
+        let gateway = format!("{GATEWAY}\n{}", route(path));
+        assert!(errors_for(&gateway, GOOD_ROUTE).is_empty(), "{path}");
+    }
+    // With the portal moved, /docs is an ordinary path again.
+    let moved = format!(
+        "{GATEWAY}\n[gateway]\ndocs = {{ portal = \"/developers\" }}\n{}",
+        route("/docs")
+    );
+    assert!(errors_for(&moved, GOOD_ROUTE).is_empty());
+}

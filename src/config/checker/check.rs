@@ -397,6 +397,7 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
         }
     }
 
+    shadowed_paths(&out, &mut errors);
     group_paths(&mut out, &mut errors);
 
     // The runtime tables index routes, policies and upstreams with u16.
@@ -1121,5 +1122,28 @@ fn log_mode(v: &toml::Value) -> Result<String, String> {
         other => Err(format!(
             "\"all\", \"errors\" or {{ sample = 0.1 }}, not {other}"
         )),
+    }
+}
+
+/// Routes at paths the gateway answers itself fail the build: the OpenAPI documents
+/// (`/openapi.json`, `/<version>/openapi.json`), the portal and its assets, and `/__gatehouse/`.
+fn shadowed_paths(out: &Checked, errors: &mut Vec<String>) {
+    for r in &out.routes {
+        let document = r.path == "/openapi.json"
+            || out
+                .versions
+                .iter()
+                .any(|v| r.path == format!("/{v}/openapi.json"));
+        let portal = out
+            .docs
+            .portal
+            .as_deref()
+            .is_some_and(|p| r.path == p || r.path.starts_with(&format!("{p}/")));
+        if document || portal || r.path.starts_with("/__gatehouse/") {
+            errors.push(format!(
+                "{}: route \"{}\": path \"{}\" is answered by the gateway itself (OpenAPI documents, the portal or the admin API)",
+                r.file, r.id, r.path
+            ));
+        }
     }
 }
