@@ -2,7 +2,8 @@
 //! (`/openapi.json`, `/<version>/openapi.json`) and the developer portal (`/docs` unless
 //! `[gateway] docs.portal` moves or disables it), all served by the worker itself.
 //!
-//! Contract: these paths are answered before routing (they shadow routes); GET and HEAD
+//! Contract: these paths are answered before routing (a route at one of them fails the
+//! build); GET and HEAD
 //! only (405 otherwise); documents carry a strong `ETag` and `Cache-Control: public,
 //! max-age=300`, and a matching `If-None-Match` gets 304.
 
@@ -17,8 +18,28 @@ const PORTAL_CSS: &str = include_str!("portal/portal.css");
 /// One static answer: its type, body and validator.
 struct Asset {
     content_type: &'static str,
-    body: String,
-    etag: String,
+    body: &'static str,
+    etag: &'static str,
+}
+
+/// The portal's page (with its base path filled in), script and stylesheet, each with its
+/// ETag: built once per isolate.
+fn portal_assets(base: &str) -> &'static [(String, String); 3] {
+    static ASSETS: std::sync::OnceLock<[(String, String); 3]> = std::sync::OnceLock::new();
+    ASSETS.get_or_init(|| {
+        let tagged = |body: String| {
+            let etag = format!(
+                "\"{:016x}\"",
+                crate::upstream::balance::stable_hash(&[body.as_bytes()])
+            );
+            (body, etag)
+        };
+        [
+            tagged(PORTAL_HTML.replace("__BASE__", base)),
+            tagged(PORTAL_JS.to_string()),
+            tagged(PORTAL_CSS.to_string()),
+        ]
+    })
 }
 
 /// The asset at `path`, if the docs serve one there.
@@ -27,25 +48,18 @@ fn asset(docs: &crate::config::Docs, path: &str) -> Option<Asset> {
         let doc = docs.openapi.iter().find(|d| d.prefix == prefix)?;
         return Some(Asset {
             content_type: "application/json",
-            body: doc.json.to_string(),
-            etag: doc.etag.to_string(),
+            body: doc.json,
+            etag: doc.etag,
         });
     }
     let base = docs.portal?;
-    let rest = path.strip_prefix(base)?;
-    let (content_type, body) = match rest {
-        "" | "/" => (
-            "text/html; charset=utf-8",
-            PORTAL_HTML.replace("__BASE__", base),
-        ),
-        "/portal.js" => ("text/javascript; charset=utf-8", PORTAL_JS.to_string()),
-        "/portal.css" => ("text/css; charset=utf-8", PORTAL_CSS.to_string()),
+    let (index, content_type) = match path.strip_prefix(base)? {
+        "" | "/" => (0, "text/html; charset=utf-8"),
+        "/portal.js" => (1, "text/javascript; charset=utf-8"),
+        "/portal.css" => (2, "text/css; charset=utf-8"),
         _ => return None,
     };
-    let etag = format!(
-        "\"{:016x}\"",
-        crate::upstream::balance::stable_hash(&[body.as_bytes()])
-    );
+    let (body, etag) = &portal_assets(base)[index];
     Some(Asset {
         content_type,
         body,
@@ -70,7 +84,7 @@ pub fn serve(
     let headers = Headers::new().ok()?;
     let _ = headers.set("content-type", a.content_type);
     let _ = headers.set("cache-control", "public, max-age=300");
-    let _ = headers.set("etag", &a.etag);
+    let _ = headers.set("etag", a.etag);
     let _ = headers.set("x-content-type-options", "nosniff");
     if a.content_type.starts_with("text/html") {
         // Everything the page uses comes from this worker.
@@ -88,6 +102,6 @@ pub fn serve(
     if matches {
         return Some(Ok(Answer::text(304, headers, None)));
     }
-    let body = (method == "GET").then_some(a.body);
+    let body = (method == "GET").then(|| a.body.to_string());
     Some(Ok(Answer::text(200, headers, body)))
 }

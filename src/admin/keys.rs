@@ -6,9 +6,11 @@
 
 use super::{body, query_values};
 use crate::error::GatewayError;
+use crate::http::trace::hex;
 use crate::policy::Policy;
 use crate::route::RouteIndex;
 use crate::runtime;
+use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -77,7 +79,7 @@ pub async fn create(req: &Request, env: &Env) -> Result<String, GatewayError> {
     }
     let store = store(k.store.as_deref())?;
     let random = runtime::random_40();
-    let key = format!("gh_{}", base64url(&random[..32])); // 256 bits
+    let key = format!("gh_{}", Base64UrlUnpadded::encode_string(&random[..32])); // 256 bits
     let hash = hex(&Sha256::digest(key.as_bytes()));
     let record = json!({
         "id": k.consumer,
@@ -167,24 +169,4 @@ pub async fn revoke(env: &Env, hash: &str, query: Option<&str>) -> Result<String
         .await
         .map_err(|why| bad(format!("the key could not be deleted: {why}")))?;
     Ok(json!({ "revoked": full, "store": store }).to_string())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn base64url(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        let chars = chunk.len() + 1;
-        for i in 0..chars {
-            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
 }
