@@ -148,11 +148,6 @@ export class CacheGenerations extends WasmObject {
     super(ctx, env, (c, e) => new wasm.CacheGenerations(c, e));
   }
 
-  /** RPC: the purge counters as JSON. */
-  generations() {
-    return this.call("generations");
-  }
-
   /** RPC: increments one counter (`route:<id>` or `tag:<name>`); answers the counters. */
   bump(key) {
     return this.call("bump", key);

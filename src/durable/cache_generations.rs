@@ -7,8 +7,9 @@
 //! It also holds the path counters unsafe requests move (`p:<hash>`, see
 //! `crate::cache::invalidate`).
 //!
-//! RPC: `generations()` answers the counters as a JSON object; `bump(key)` increments one,
-//! and `invalidate(keys)` moves the comma-separated path counters
+//! Any `fetch` answers the counters as a JSON object: that is how isolates read them (a fetch,
+//! not an RPC method; see `generationsGet` in `src/runtime/platform.js`). RPC: `bump(key)`
+//! increments one, and `invalidate(keys)` moves the comma-separated path counters
 //! ([`crate::cache::generations::invalidate_paths`]); both persist before answering and
 //! answer the new counters.
 
@@ -33,7 +34,7 @@ impl DurableObject for CacheGenerations {
         }
     }
 
-    /// Any request: the counters, as JSON (for operators).
+    /// Any request: the counters, as JSON (the isolates' periodic read, and operators).
     async fn fetch(&self, _req: Request) -> Result<Response> {
         Response::from_json(&self.load().await?)
     }
@@ -41,14 +42,6 @@ impl DurableObject for CacheGenerations {
 
 #[wasm_bindgen]
 impl CacheGenerations {
-    pub async fn generations(&self) -> std::result::Result<String, JsValue> {
-        let map = self
-            .load()
-            .await
-            .map_err(|e| JsValue::from_str(&e.to_string()))?;
-        Ok(serde_json::to_string(&map).unwrap_or_default())
-    }
-
     pub async fn bump(&self, key: String) -> std::result::Result<String, JsValue> {
         let fail = |e: worker::Error| JsValue::from_str(&e.to_string());
         let mut map = self.load().await.map_err(fail)?;
