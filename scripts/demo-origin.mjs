@@ -4,7 +4,7 @@
 //   node scripts/demo-origin.mjs [port]     (default 9001)
 //
 // Paths with behaviour:
-//   /slow                 answers after 3 s
+//   /slow                 answers after 3 s (its record gets abandoned: true if the caller gives up)
 //   /internal/redirect    302 to /internal/elsewhere (the gateway must not follow it)
 //   /internal/upload      reads the body, answers its byte count and SHA-256
 //   /internal/big?bytes=N streams N bytes of text back in chunks; with &hold=ID it sends the
@@ -44,7 +44,13 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
       const hop = { "connection": "x-origin-hop", "x-origin-hop": "secret", "keep-alive": "timeout=5",
         "x-powered-by": "node-demo" };
       if (url.pathname === "/slow") {
-        setTimeout(() => { res.writeHead(200, { "content-type": "application/json" }); res.end("{\"slow\":true}"); }, 3000);
+        const timer = setTimeout(() => { res.writeHead(200, { "content-type": "application/json" }); res.end("{\"slow\":true}"); }, 3000);
+        // A caller that gives up closes the connection first: the record says so.
+        res.on("close", () => {
+          if (res.writableFinished) return;
+          clearTimeout(timer);
+          record.abandoned = true;
+        });
         return;
       }
       if (url.pathname === "/internal/redirect") {

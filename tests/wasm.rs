@@ -170,6 +170,7 @@ async fn closed_port_is_upstream_unreachable() {
         hash_key: None,
         retryable: false,
         deadline_at: None,
+        alone: true,
         env: &env,
     })
     .await;

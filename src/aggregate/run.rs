@@ -150,6 +150,7 @@ async fn call(
         hash_key: None,
         retryable: true,
         deadline_at: Some(deadline_at),
+        alone: false,
         env,
     })
     .await;

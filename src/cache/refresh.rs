@@ -53,6 +53,7 @@ pub fn start(ctx: &worker::Context, r: Refresh) {
             hash_key: None,
             retryable: true,
             deadline_at: None,
+            alone: false,
             env: &r.env,
         })
         .await

@@ -94,6 +94,7 @@ impl WorkerExchange<'_> {
                 hash_key: None,
                 retryable: false,
                 deadline_at: None,
+                alone: false,
                 env: &env,
             })
             .await;
@@ -196,6 +197,7 @@ impl WorkerExchange<'_> {
             headers,
             retryable: may_retry && !matches!(body, forward::Body::Stream(_)),
             deadline_at: None,
+            alone: mirror.is_none(),
             body,
             hash_key: self.hash_key(upstream),
             env: self.env,

@@ -17,6 +17,9 @@ pub enum FetchFailure {
 /// `fetch(url, {method, headers, body, redirect: "manual"})`, through the service binding
 /// `service` when given: redirects are never followed; `timeout_ms` covers the wait for
 /// response headers, the body then streams without a limit. `body` is a stream or bytes.
+/// A timed-out fetch is aborted when `abort` is set, else left for the runtime to cancel
+/// when the request ends (for a call nothing else in the request waits on).
+#[allow(clippy::too_many_arguments)]
 pub async fn fetch(
     env: &worker::Env,
     service: Option<&str>,
@@ -25,9 +28,10 @@ pub async fn fetch(
     headers: &Headers,
     body: Option<JsValue>,
     timeout_ms: u32,
+    abort: bool,
 ) -> Result<Response, FetchFailure> {
     let env: &JsValue = env.as_ref();
-    let sent = super::fetch_upstream(env, service, url, method, headers, body, timeout_ms);
+    let sent = super::fetch_upstream(env, service, url, method, headers, body, timeout_ms, abort);
     match JsFuture::from(sent).await {
         Ok(resp) => resp
             .dyn_into::<Response>()

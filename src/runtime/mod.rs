@@ -20,8 +20,9 @@ extern "C" {
 
     /// `fetch(url, {method, headers, body, redirect: "manual"})` (through the service binding
     /// `env[service]` when given), rejecting with the string `"timeout"` after `ms` without
-    /// response headers.
+    /// response headers; a timed-out fetch is aborted when `abort` is set.
     #[wasm_bindgen(js_name = fetchUpstream)]
+    #[allow(clippy::too_many_arguments)]
     fn fetch_upstream(
         env: &JsValue,
         service: Option<&str>,
@@ -30,6 +31,7 @@ extern "C" {
         headers: &web_sys::Headers,
         body: Option<JsValue>,
         ms: u32,
+        abort: bool,
     ) -> js_sys::Promise;
 
     /// A new response with `response`'s status, status text, streamed body and a copy of its

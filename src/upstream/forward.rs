@@ -44,6 +44,11 @@ pub struct Outgoing<'a> {
     /// An absolute deadline (ms since the epoch) over the upstream's own (a fan-out part's
     /// timeout, counted from the start of the fan-out).
     pub deadline_at: Option<f64>,
+    /// Whether this is the request's one upstream call, with nothing sent beside it (no
+    /// mirror, not a fan-out part) and nothing after it. When it is, and the upstream has no
+    /// retries and no fallback, a timed-out attempt is not aborted but left to the runtime,
+    /// which cancels a request's outstanding fetches once its answer is sent.
+    pub alone: bool,
     pub env: &'a worker::Env,
 }
 
@@ -78,6 +83,8 @@ pub async fn send(out: Outgoing<'_>) -> (Result<Sent, GatewayError>, Vec<Try>) {
         Some(r) if out.retryable => u32::from(r.attempts),
         _ => 0,
     };
+    // Another attempt or the fallback may follow a timeout, so it must not linger.
+    let abort = !out.alone || extra > 0 || up.fallback.is_some();
     let mut tried = Vec::new();
     let mut tries = Vec::new();
     let mut attempts = 0;
@@ -109,7 +116,7 @@ pub async fn send(out: Outgoing<'_>) -> (Result<Sent, GatewayError>, Vec<Try>) {
         tried.push(target);
         attempts += 1;
         let timeout = left.map_or(up.timeout_ms, |l| up.timeout_ms.min(l as u32));
-        let sent = attempt(&out, up, target, timeout).await;
+        let sent = attempt(&out, up, target, timeout, abort).await;
         let ending = ending(&sent);
         let done = runtime::now_ms();
         tries.push(Try {
@@ -205,6 +212,7 @@ async fn attempt(
     up: &'static Upstream,
     target: usize,
     timeout_ms: u32,
+    abort: bool,
 ) -> Result<Response, GatewayError> {
     let body = match &out.body {
         Body::None => None,
@@ -249,6 +257,7 @@ async fn attempt(
         out.headers,
         body,
         timeout_ms,
+        abort,
     )
     .await
     .map_err(|failure| match failure {
@@ -303,12 +312,13 @@ async fn fall_back(fallback: &Fallback, out: &Outgoing<'_>, attempts: u32) -> Op
                 hash_key: None,
                 retryable: false,
                 deadline_at: out.deadline_at,
+                alone: out.alone,
                 env: out.env,
             };
             if matches!(out.body, Body::Stream(_)) {
                 return None; // the stream went to the failed attempt
             }
-            let sent = attempt(&again, up, target, up.timeout_ms).await;
+            let sent = attempt(&again, up, target, up.timeout_ms, !again.alone).await;
             let ending = ending(&sent);
             let failed = up.breaker.is_some_and(|b| b.on.contains(ending));
             with_pool(*index, up, |p| p.record(target, failed, runtime::now_ms()));

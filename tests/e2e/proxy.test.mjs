@@ -176,9 +176,13 @@ test("a large response streams to the client (first chunk arrives while the orig
   assert.equal(await done, total);
 });
 
-test("an upstream slower than its timeout is 504 problem+json", async () => {
+test("an upstream slower than its timeout is 504 problem+json, and its request is cancelled", async () => {
   const p = expectProblem(assert, await request(s.gw, "GET", "/v1/reports/slow"), 504, "upstream-timeout");
   assert.match(p.detail, /reports.*1000 ms/);
+  // The origin would answer after 3 s; the gateway's request must be gone well before that.
+  const sent = s.origin.received.findLast((r) => r.path === "/slow");
+  for (let i = 0; i < 100 && !sent.abandoned; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(sent.abandoned, true, "the origin saw the timed-out request closed within 1 s of the 504");
 });
 
 test("one JSON access-log line per request with ids, route, status and timings", async () => {
