@@ -51,15 +51,16 @@ addEventListener("error", (event) => noteCritical(event.error));
 
 /**
  * GC pacing: every event (a request, a Durable Object call) allocates one short-lived array of
- * PACE_SLOTS slots (32 KiB), so V8 collects the young generation often and briefly.
+ * PACE_SLOTS slots (16 KiB: V8 stores a slot in 4 bytes), so V8 collects the young generation
+ * often and briefly.
  *
  * Why: a young-generation collection (scavenge) on workerd spends most of its pause on the
  * runtime's own handles for the requests, responses and headers made since the previous one,
  * so the pause grows with the number of requests in between. V8 starts a scavenge when its
  * young generation (about 33 MB on workerd) fills up. Gatehouse allocates little JS per request
  * (about 6 KB), so on its own it collected every ~6,000 requests and paused 20-25 ms, stalling
- * every request in flight: that was its p99. With the extra 32 KiB it collects every ~900
- * requests in pauses of about 4 ms, for the same CPU per request. BENCHMARKS.md ("The latency
+ * every request in flight: that was its p99. With the extra array it collects every ~1,300
+ * requests in pauses of about 5 ms, for the same CPU per request. BENCHMARKS.md ("The latency
  * tail") has the GC traces and the figures.
  */
 const PACE_SLOTS = 4096;
