@@ -108,9 +108,12 @@ export function tlsClientAuth(request) {
   };
 }
 
-/** GET `url` (timeout `ms`): {status, cacheControl, body}. Rejects when unreachable. */
+/**
+ * GET `url` (timeout `ms`, the fetch aborted when it passes): {status, cacheControl, body}.
+ * Rejects when unreachable.
+ */
 export async function fetchText(url, ms) {
-  const response = await fetchUpstream(null, null, url, "GET", new Headers({ accept: "application/json" }), null, ms);
+  const response = await fetchUpstream(null, null, url, "GET", new Headers({ accept: "application/json" }), null, ms, true);
   return { status: response.status, cacheControl: response.headers.get("cache-control"), body: await response.text() };
 }
 
@@ -135,6 +138,26 @@ export async function cachePutJwks(key, body, freshUntil, keepSeconds) {
   }
 }
 
+/** A rejection as the Rust side reads it: a string stays, an error becomes its message. */
+function reason(e) {
+  return typeof e === "string" ? e : String(e?.message ?? e);
+}
+
+/** What `start()` resolves, rejected with "timeout" after `ms`; other failures become strings. */
+async function withTimeout(start, ms) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject("timeout"), ms);
+  });
+  try {
+    return await Promise.race([start(), timeout]);
+  } catch (e) {
+    throw reason(e);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Resolves after `ms` (a request waiting for another request's JWKS fetch). */
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -148,18 +171,7 @@ export function sleep(ms) {
 export async function limiterTake(env, name, body, ms) {
   const ns = env.RATE_LIMITER;
   if (!ns || typeof ns.idFromName !== "function") throw "no-binding";
-  const stub = ns.get(ns.idFromName(name));
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject("timeout"), ms);
-  });
-  try {
-    return await Promise.race([stub.take(body), timeout]);
-  } catch (e) {
-    throw typeof e === "string" ? e : String(e?.message ?? e);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withTimeout(() => ns.get(ns.idFromName(name)).take(body), ms);
 }
 
 /** An admin call to the RATE_LIMITER object `name`: `peek` (its state as JSON) or `reset`. */
@@ -170,7 +182,7 @@ export async function limiterCall(env, name, method) {
     const stub = ns.get(ns.idFromName(name));
     return String(await (method === "reset" ? stub.reset() : stub.peek()));
   } catch (e) {
-    throw typeof e === "string" ? e : String(e?.message ?? e);
+    throw reason(e);
   }
 }
 
@@ -195,7 +207,7 @@ export async function kvPut(env, binding, key, value, metadata) {
   try {
     await kv(env, binding).put(key, value, { metadata: JSON.parse(metadata) });
   } catch (e) {
-    throw typeof e === "string" ? e : String(e?.message ?? e);
+    throw reason(e);
   }
 }
 
@@ -211,7 +223,7 @@ export async function kvList(env, binding, prefix) {
     } while (cursor && out.length < 10000);
     return JSON.stringify(out);
   } catch (e) {
-    throw typeof e === "string" ? e : String(e?.message ?? e);
+    throw reason(e);
   }
 }
 
@@ -220,7 +232,7 @@ export async function kvDelete(env, binding, key) {
   try {
     await kv(env, binding).delete(key);
   } catch (e) {
-    throw typeof e === "string" ? e : String(e?.message ?? e);
+    throw reason(e);
   }
 }
 
@@ -318,23 +330,12 @@ function generationsStub(env) {
  * tail"); the same read as a fetch does not.
  */
 export async function generationsGet(env, ms) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject("timeout"), ms);
-  });
-  const read = generationsStub(env)
-    .fetch("https://cache-generations/")
-    .then((response) => {
-      if (!response.ok) throw `status ${response.status}`;
-      return response.text();
-    });
-  try {
-    return await Promise.race([read, timeout]);
-  } catch (e) {
-    throw typeof e === "string" ? e : String(e?.message ?? e);
-  } finally {
-    clearTimeout(timer);
-  }
+  const read = async () => {
+    const response = await generationsStub(env).fetch("https://cache-generations/");
+    if (!response.ok) throw `status ${response.status}`;
+    return response.text();
+  };
+  return withTimeout(read, ms);
 }
 
 /** Increments one purge counter; resolves the new counters as JSON. */
@@ -342,23 +343,13 @@ export async function generationsBump(env, key) {
   try {
     return await generationsStub(env).bump(key);
   } catch (e) {
-    throw typeof e === "string" ? e : String(e?.message ?? e);
+    throw reason(e);
   }
 }
 
 /** Moves path counters (comma-separated keys); resolves the counters as JSON; rejects after `ms`. */
 export async function generationsInvalidate(env, keys, ms) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject("timeout"), ms);
-  });
-  try {
-    return await Promise.race([generationsStub(env).invalidate(keys), timeout]);
-  } catch (e) {
-    throw typeof e === "string" ? e : String(e?.message ?? e);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withTimeout(() => generationsStub(env).invalidate(keys), ms);
 }
 
 /** Deletes a Cache API entry (in this data center); resolves whether one was there. */
