@@ -7,7 +7,7 @@ use gatehouse::cache::entry::{
     keep_s, tags_current, tags_record, vary_matches, vary_names, vary_record, within_window, Meta,
     Windows, MAX_TAGS, REVALIDATE_KEEP_S,
 };
-use gatehouse::cache::freshness::{age_s, lifetime, Lifetime, NotStored, ResponseFacts};
+use gatehouse::cache::freshness::{age_s, age_value, lifetime, Lifetime, NotStored, ResponseFacts};
 use gatehouse::cache::key::{canonical_query, KeyParts, QueryRule};
 use gatehouse::cache::status::{header, Outcome};
 
@@ -88,6 +88,7 @@ fn what_is_stored_and_for_how_long() {
         ("private, max-age=60", NotStored::Private),
         ("private=\"set-cookie\", max-age=60", NotStored::Private),
         ("no-cache, max-age=60", NotStored::NoCache),
+        ("no-cache", NotStored::NoCache),
     ] {
         assert_eq!(lifetime(&facts(cc), Some(60)), Err(why), "{cc}");
     }
@@ -108,6 +109,81 @@ fn what_is_stored_and_for_how_long() {
         };
         assert_eq!(lifetime(&r, Some(60)), Err(NotStored::Status), "{status}");
     }
+}
+
+/// Issue 23, item 2: `no-cache` (or `max-age=0`) with a validator is the common API pattern:
+/// stored, and revalidated (If-None-Match -> 304) before every reuse.
+#[test]
+fn a_response_that_must_be_revalidated_is_stored_stale_when_it_has_a_validator() {
+    let stale_now = Ok(Lifetime {
+        ttl_s: 0,
+        initial_age_s: 0,
+    });
+    for cc in [
+        "no-cache",
+        "no-cache, max-age=60",
+        "max-age=0",
+        "no-cache=\"x\"",
+    ] {
+        let with_etag = ResponseFacts {
+            validators: true,
+            ..facts(cc)
+        };
+        assert_eq!(lifetime(&with_etag, None), stale_now, "{cc}");
+        if cc.contains("no-cache") {
+            assert_eq!(
+                lifetime(&with_etag, Some(60)),
+                stale_now,
+                "{cc}: the route's ttl never makes no-cache fresh"
+            );
+        }
+    }
+    let used_up = ResponseFacts {
+        validators: true,
+        age_s: Some(61),
+        ..facts("max-age=60")
+    };
+    assert_eq!(lifetime(&used_up, None), stale_now);
+    // Still never stored without a validator, or when the origin forbids storing.
+    assert_eq!(
+        lifetime(&facts("max-age=0"), None),
+        Err(NotStored::NoLifetime)
+    );
+    for (cc, why) in [
+        ("no-store, no-cache", NotStored::NoStore),
+        ("private, no-cache", NotStored::Private),
+    ] {
+        let r = ResponseFacts {
+            validators: true,
+            ..facts(cc)
+        };
+        assert_eq!(lifetime(&r, None), Err(why), "{cc}");
+    }
+    // Such an entry is never served stale without validation, whatever the windows say.
+    let windows = Windows::choose((Some(600), Some(60)), (None, None), &parse("no-cache"));
+    assert_eq!(windows, Windows::default());
+    let windows = Windows::choose(
+        (None, None),
+        (None, None),
+        &parse("max-age=0, must-revalidate, stale-if-error=60"),
+    );
+    assert_eq!(windows, Windows::default());
+}
+
+/// Issue 23, item 21: `Age: old, 0` (one line, or two lines joined) is invalid: stale.
+#[test]
+fn an_invalid_age_makes_the_response_stale_not_fresh() {
+    assert_eq!(age_value("42"), 42);
+    assert_eq!(age_value(" 7 "), 7);
+    for bad in ["old, 0", "old", "0, 0", "-1", "1.5", "", "5 5"] {
+        assert_eq!(age_value(bad), u64::MAX, "{bad:?}");
+        let r = ResponseFacts {
+            age_s: Some(age_value(bad)),
+            ..facts("max-age=3600")
+        };
+        assert_eq!(lifetime(&r, None), Err(NotStored::NoLifetime), "{bad:?}");
+    }
+    assert_eq!(age_s(u64::MAX, 0, 10_000), u64::MAX, "no overflow");
 }
 
 #[test]
@@ -185,6 +261,7 @@ fn parts() -> KeyParts<'static> {
         headers: vec![("accept-language", Some("en".into()))],
         partition: None,
         generation: 0,
+        side: None,
     }
 }
 
@@ -224,7 +301,17 @@ fn every_key_part_changes_the_key_and_no_two_splits_collide() {
             generation: 1,
             ..parts()
         },
+        // Issue 23, item 9: a canary's answer never serves the stable side, nor the reverse.
+        KeyParts {
+            side: Some("canary"),
+            ..parts()
+        },
+        KeyParts {
+            side: Some("stable"),
+            ..parts()
+        },
     ];
+    assert_ne!(variants[8].url(), variants[9].url());
     for v in &variants {
         assert_ne!(v.url(), base.url(), "{v:?}");
     }
@@ -343,26 +430,24 @@ fn an_entry_is_kept_for_its_fresh_time_left_plus_its_longest_stale_use() {
         initial_age_s: 10,
     };
     let none = Windows::default();
-    assert_eq!(keep_s(life, none, false), 90, "fresh time left only");
+    assert_eq!(keep_s(life, none, 0), 90, "fresh time left only");
     assert_eq!(
-        keep_s(life, none, true),
-        190,
-        "validators: another lifetime to revalidate"
+        keep_s(life, none, REVALIDATE_KEEP_S),
+        90 + REVALIDATE_KEEP_S,
+        "validators: kept a day (by default) to be revalidated"
     );
     let sie = Windows {
         if_error_s: 600,
         while_revalidate_s: 30,
     };
-    assert_eq!(keep_s(life, sie, true), 690, "the longest window wins");
-    let long = Lifetime {
-        ttl_s: 10 * REVALIDATE_KEEP_S,
+    assert_eq!(keep_s(life, sie, 0), 690, "the longest window wins");
+    assert_eq!(keep_s(life, sie, 60), 690);
+    // Issue 23, item 3: a short-lived entry with an ETag is not dropped after 2 * ttl.
+    let short = Lifetime {
+        ttl_s: 2,
         initial_age_s: 0,
     };
-    assert_eq!(
-        keep_s(long, none, true),
-        10 * REVALIDATE_KEEP_S + REVALIDATE_KEEP_S,
-        "revalidation time is capped at a day"
-    );
+    assert_eq!(keep_s(short, none, REVALIDATE_KEEP_S), 2 + 86_400);
     // Boundaries of a window: age 100 with ttl 60 and a 40 s window is outside.
     assert!(within_window(99, 60, 40));
     assert!(!within_window(100, 60, 40));

@@ -52,6 +52,12 @@ fn targeted_fields_must_be_dictionaries_of_lower_case_keys() {
         "max-age=60,,",
         "9lives",
         "a=\"unterminated",
+        // Issue 23, item 21: a number directive of the wrong type (String, negative) is
+        // not a valid field: ignored whole, not obeyed.
+        "max-age=\"60\"",
+        "max-age=-1",
+        "s-maxage=1.5",
+        "no-store, stale-if-error=abc",
     ] {
         assert!(!is_valid_targeted(bad), "{bad}");
     }

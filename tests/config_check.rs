@@ -544,7 +544,10 @@ fn broken_cache_policies_fail_with_the_policy_and_rule() {
     let gateway = p("");
     for (r, expected) in [
         (route("[\"GET\", \"POST\"]", "[\"c\"]"), "routes/v1/users.toml: route \"r\": policy \"c\" (cache) needs a route whose methods are GET and HEAD only"),
-        (route("[\"GET\"]", "[\"c\", \"key\"]"), "routes/v1/users.toml: route \"r\": policy \"c\" (cache) must come after the route's authentication policies"),
+        (route("[\"GET\"]", "[\"c\", \"key\"]"), "routes/v1/users.toml: route \"r\": policy \"key\" (api_key) must come before policy \"c\" (cache): a hit answers without running the policies after the cache"),
+        // A check placed after the cache would be skipped on every hit (issue 23, item 7).
+        (route("[\"GET\"]", "[\"key\", \"c\", { kind = \"require\", scopes = [\"a\"] }]"), "routes/v1/users.toml: route \"r\": policy \"r#3\" (require) must come before policy \"c\" (cache): a hit answers without running the policies after the cache"),
+        (route("[\"GET\"]", "[\"key\", \"c\", { kind = \"rate_limit\", key = \"ip\", limits = [{ name = \"n\", limit = 1, window = \"1s\" }] }]"), "routes/v1/users.toml: route \"r\": policy \"r#3\" (rate_limit) must come before policy \"c\" (cache): a hit answers without running the policies after the cache"),
         (route("[\"GET\"]", "[\"c\", \"c\"]"), "routes/v1/users.toml: route \"r\": more than one cache policy"),
     ] {
         assert_eq!(errors_for(&gateway, &r).first().map(String::as_str), Some(expected), "{r}");

@@ -411,7 +411,7 @@ mod canary_split {
     const BY_COOKIE: Canary = Canary {
         upstream: 1,
         percent: 10.0,
-        header: "x-canary",
+        header: Some("x-canary"),
         cookie: Some("force"),
         sticky: Sticky::Cookie("gatehouse_canary"),
     };
@@ -486,6 +486,29 @@ mod canary_split {
             !side(&BY_COOKIE, none, none, None, 0.10).canary,
             "10% means r < 0.10"
         );
+    }
+
+    /// Issue 23, item 9: forcing is opt-in, so a dark canary stays dark.
+    #[test]
+    fn without_a_forcing_header_or_cookie_no_client_can_reach_a_dark_canary() {
+        let dark = Canary {
+            percent: 0.0,
+            header: None,
+            cookie: None,
+            ..BY_COOKIE
+        };
+        let anything = |_: &str| Some("1".to_string());
+        for r in [0.0, 0.5, 0.999] {
+            let s = side(&dark, anything, anything, None, r);
+            assert!(
+                !s.canary,
+                "x-canary: 1 and every cookie set to 1 must not reach it"
+            );
+        }
+        // The sticky cookie is the client's: it keeps only a side the split could give.
+        let kept = |n: &str| (n == "gatehouse_canary").then(|| "1".to_string());
+        assert!(!side(&dark, none, kept, None, 0.0).canary);
+        assert!(side(&BY_COOKIE, none, kept, None, 0.99).canary, "10%: kept");
     }
 
     #[test]

@@ -12,7 +12,7 @@
 
 use super::control::{self, CDN_CACHE_CONTROL};
 use super::entry::{self, Meta, Windows, META_HEADER};
-use super::freshness::{age_s, lifetime, parse_http_date, ResponseFacts};
+use super::freshness::{age_s, age_value, lifetime, parse_http_date, ResponseFacts};
 use super::generations::Generations;
 use super::range::{self, Ranged};
 use super::status::{self, Outcome};
@@ -297,7 +297,8 @@ pub fn store(
         vary_star: vary
             .as_deref()
             .is_some_and(|v| v.split(',').any(|p| p.trim() == "*")),
-        age_s: header(&h, "age").and_then(|a| a.trim().parse().ok()),
+        age_s: header(&h, "age").map(|a| age_value(&a)),
+        validators: has_validators(&h),
         ..dated(&h, now_ms)
     };
     let forwarded = |stored, detail| Outcome::Forwarded {
@@ -338,7 +339,7 @@ pub fn store(
         ..Meta::default()
     }
     .renewed(life, windows, now_ms);
-    let Some(entry) = entry(&copy, &headers, meta) else {
+    let Some(entry) = entry(&copy, &headers, meta, policy.keep_for_revalidation_s) else {
         return forwarded(false, Some("clone"));
     };
     runtime::cache_put_later(ctx.as_ref(), &pending.url, &entry);
@@ -358,12 +359,25 @@ pub(super) fn dated(h: &Headers, now_ms: u64) -> ResponseFacts {
     }
 }
 
+/// Whether a response can be revalidated: it has an `ETag` or a `Last-Modified`.
+pub(super) fn has_validators(h: &Headers) -> bool {
+    header(h, "etag").is_some() || header(h, "last-modified").is_some()
+}
+
 /// A Cache API entry: `body_from`'s status and body with `headers` plus `meta`, kept by
-/// the Cache API for [`entry::keep_s`].
-pub(super) fn entry(body_from: &Response, headers: &Headers, meta: Meta) -> Option<Response> {
-    let validators =
-        header(headers, "etag").is_some() || header(headers, "last-modified").is_some();
-    let keep = entry::keep_s(meta.lifetime(), meta.windows(), validators);
+/// the Cache API for [`entry::keep_s`] (`revalidate_s` more when it has validators).
+pub(super) fn entry(
+    body_from: &Response,
+    headers: &Headers,
+    meta: Meta,
+    revalidate_s: u64,
+) -> Option<Response> {
+    let revalidate_s = if has_validators(headers) {
+        revalidate_s
+    } else {
+        0
+    };
+    let keep = entry::keep_s(meta.lifetime(), meta.windows(), revalidate_s);
     let _ = headers.set("cache-control", &format!("public, max-age={keep}"));
     let _ = headers.set(META_HEADER, &meta.encode());
     let init = ResponseInit::new();

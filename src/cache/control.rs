@@ -120,9 +120,18 @@ pub fn effective<'a>(
         .map_or_else(|| parse(cache_control.unwrap_or_default()), parse)
 }
 
+/// Directives whose value is a number of seconds.
+const DELTA_DIRECTIVES: &[&str] = &[
+    "max-age",
+    "s-maxage",
+    "stale-while-revalidate",
+    "stale-if-error",
+];
+
 /// Whether a targeted field's value is usable: a non-empty list whose members are each a
 /// lower-case key (`a-z 0-9 _ - . *`, starting with a letter or `*`) with an optional
-/// `=value` (a token or a quoted string). RFC 9213 fields are Structured Field dictionaries;
+/// `=value` (a token or a quoted string; an Integer of at most 15 digits for the directives
+/// that take seconds, so `max-age="60"` or `max-age=-1` makes the whole field invalid). RFC 9213 fields are Structured Field dictionaries;
 /// an invalid one is ignored as if absent.
 pub fn is_valid_targeted(value: &str) -> bool {
     let mut members = 0;
@@ -139,10 +148,18 @@ pub fn is_valid_targeted(value: &str) -> bool {
             && key
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-.*".contains(&b));
-        let arg_ok = arg.is_none_or(|a| {
-            (a.len() >= 2 && a.starts_with('"') && a.ends_with('"'))
-                || (!a.is_empty() && a.bytes().all(|b| b.is_ascii_graphic() && b != b'"'))
-        });
+        // The directives with a number take an Integer (a quoted "60" is a String: the
+        // wrong type makes the field invalid).
+        let integer =
+            |a: &str| (1..=15).contains(&a.len()) && a.bytes().all(|b| b.is_ascii_digit());
+        let arg_ok = match arg {
+            None => true,
+            Some(a) if DELTA_DIRECTIVES.contains(&key) => integer(a),
+            Some(a) => {
+                (a.len() >= 2 && a.starts_with('"') && a.ends_with('"'))
+                    || (!a.is_empty() && a.bytes().all(|b| b.is_ascii_graphic() && b != b'"'))
+            }
+        };
         if !key_ok || !arg_ok {
             return false;
         }

@@ -99,7 +99,8 @@ impl Meta {
 /// At most this many tags per entry (the route's first, then the origin's).
 pub const MAX_TAGS: usize = 32;
 
-/// How long past its freshness an entry with validators is kept for revalidation, at most.
+/// How long past its freshness an entry with validators is kept for revalidation, unless the
+/// policy's `keep_for_revalidation` says otherwise.
 pub const REVALIDATE_KEEP_S: u64 = 86_400;
 
 /// A stale entry's windows, seconds.
@@ -119,6 +120,10 @@ impl Windows {
         on_entry: (Option<u64>, Option<u64>),
         origin: &CacheControl,
     ) -> Windows {
+        // `no-cache` and `must-revalidate`: never served without a successful revalidation.
+        if origin.no_cache || origin.must_revalidate {
+            return Windows::default();
+        }
         Windows {
             if_error_s: route
                 .0
@@ -135,18 +140,14 @@ impl Windows {
 }
 
 /// How long the Cache API keeps an entry: its fresh time left, plus the longer of its stale
-/// windows and (when it has validators) time to be revalidated instead of refetched, at most
-/// [`REVALIDATE_KEEP_S`].
-pub fn keep_s(life: Lifetime, windows: Windows, has_validators: bool) -> u64 {
-    let revalidate = if has_validators {
-        life.ttl_s.min(REVALIDATE_KEEP_S)
-    } else {
-        0
-    };
+/// windows and `revalidate_s` (the policy's `keep_for_revalidation` when the entry has an
+/// `ETag` or `Last-Modified`, else 0): a stale entry with validators is revalidated with a
+/// conditional request (a 304 costs no body) instead of refetched.
+pub fn keep_s(life: Lifetime, windows: Windows, revalidate_s: u64) -> u64 {
     let stale = windows
         .if_error_s
         .max(windows.while_revalidate_s)
-        .max(revalidate);
+        .max(revalidate_s);
     life.ttl_s.saturating_sub(life.initial_age_s) + stale
 }
 

@@ -44,6 +44,8 @@ pub struct At<'a> {
     pub query: Option<&'a str>,
     pub inbound: &'a Headers,
     pub head: bool,
+    /// The canary side behind a split (`None`: the route's upstream has no canary).
+    pub side: Option<bool>,
 }
 
 /// What the lookup decided.
@@ -95,6 +97,9 @@ pub async fn look_up(
             identity,
         );
         parts.generation = g.route(at.route);
+        parts.side = at
+            .side
+            .map(|canary| if canary { "canary" } else { "stable" });
         let key = Pending {
             url: parts.url(),
             fwd: "uri-miss",
@@ -153,6 +158,8 @@ pub async fn on_request(
     policy: &'static Cache,
     x: &mut WorkerExchange<'_>,
 ) -> Result<Flow<Answer>, GatewayError> {
+    // Behind a canary split the side is decided now: it is part of the key.
+    let side = x.route.and_then(|r| x.canary_side(r.upstream as usize));
     let at = At {
         route: x.route.map_or("", |r| r.id),
         host: x.ctx.url.host,
@@ -160,6 +167,7 @@ pub async fn on_request(
         query: x.ctx.url.query,
         inbound: &x.inbound,
         head: x.ctx.is_head(),
+        side,
     };
     let identity = x.ctx.identity.as_ref();
     match look_up(policy, &at, identity, x.env, x.worker_ctx).await {
@@ -220,7 +228,7 @@ pub fn after_upstream(
     }
     if let Some(resp) = result.as_ref().ok().and_then(Answer::source) {
         let from_fallback = x.ctx.log.fallback.is_some();
-        let (label, headers) = step.finish(x.worker_ctx, resp, &x.inbound, from_fallback);
+        let (label, headers) = step.finish(x.worker_ctx, resp, &x.inbound, from_fallback, head);
         x.ctx.log.cache = Some(label);
         x.ctx.response_headers.extend(headers);
     }
@@ -312,7 +320,8 @@ impl CacheStep {
     }
 
     /// Stores the origin's response when allowed (never a fallback's: a degraded answer must
-    /// not outlive the outage); answers the access log's `cache` label and the headers to add
+    /// not outlive the outage; never an answer to HEAD: it has no body, and an entry serves
+    /// GET too); answers the access log's `cache` label and the headers to add
     /// (`Cache-Status`, and `Age` when the origin sent none).
     pub fn finish(
         &self,
@@ -320,19 +329,20 @@ impl CacheStep {
         resp: &Response,
         inbound: &Headers,
         from_fallback: bool,
+        head: bool,
     ) -> (&'static str, Vec<(&'static str, String)>) {
         let pending = self
             .pending
             .as_ref()
             .or(self.stale.as_ref().map(|s| &s.pending));
         let (label, cache_status) = match (&self.gens, pending) {
-            (Some(_), Some(pending)) if from_fallback => (
+            (Some(_), Some(pending)) if from_fallback || head => (
                 "miss",
                 status::header(&Outcome::Forwarded {
                     fwd: pending.fwd,
                     fwd_status: resp.status(),
                     stored: false,
-                    detail: Some("fallback"),
+                    detail: Some(if head { "head" } else { "fallback" }),
                 }),
             ),
             (Some(g), Some(pending)) => {

@@ -3,16 +3,19 @@
 //!
 //! Contract:
 //! - never stored: `no-store`, `private` (qualified or not), a `Set-Cookie` header, `Vary: *`,
-//!   `no-cache` (this cache does not revalidate yet), and statuses outside
-//!   [`CACHEABLE_STATUSES`] - whatever the route's `ttl` says; nor a response to a request
-//!   with `Authorization` unless it says `public`, `s-maxage` or `must-revalidate`
-//!   (RFC 9111 3.5; only `forward = "all"` routes send `Authorization` on);
+//!   and statuses outside [`CACHEABLE_STATUSES`] - whatever the route's `ttl` says; nor a
+//!   response to a request with `Authorization` unless it says `public`, `s-maxage` or
+//!   `must-revalidate` (RFC 9111 3.5; only `forward = "all"` routes send `Authorization` on);
+//! - stored already stale (a lifetime of 0: revalidated before every reuse) when it has a
+//!   validator (`ETag` or `Last-Modified`) and says `no-cache`, or its lifetime is used up
+//!   by its age (`max-age=0`); without a validator such a response is not stored;
 //! - the directives are the ones the cache acts on ([`super::control::effective`]);
 //! - freshness lifetime: the route's `ttl` when set, else `s-maxage`, else `max-age`, else
 //!   `Expires - Date` (an `Expires` that does not parse is in the past); no explicit lifetime
 //!   means not stored (no heuristic freshness);
 //! - age: the origin's `Age` (or `now - Date`, whichever is larger) when stored, plus the time
-//!   spent in this cache.
+//!   spent in this cache. An `Age` that is not one non-negative integer (`old, 0`) is older
+//!   than any lifetime: the response is stale ([`age_value`]).
 
 use super::control::CacheControl;
 
@@ -34,6 +37,8 @@ pub struct ResponseFacts {
     pub age_s: Option<u64>,
     /// `now - Date` at receipt, when `Date` parses.
     pub date_age_s: Option<i64>,
+    /// The response has an `ETag` or a `Last-Modified`: it can be revalidated.
+    pub validators: bool,
 }
 
 /// Why a response was not stored (the `detail` of `Cache-Status`).
@@ -91,11 +96,20 @@ pub fn lifetime(r: &ResponseFacts, route_ttl_s: Option<u64>) -> Result<Lifetime,
     if r.vary_star {
         return Err(NotStored::VaryStar);
     }
-    if cc.no_cache {
-        return Err(NotStored::NoCache);
-    }
     if r.authorization && !(cc.public || cc.s_maxage.is_some() || cc.must_revalidate) {
         return Err(NotStored::Authorization);
+    }
+    // Revalidated before every reuse: stored already stale, if it can be revalidated.
+    let must_revalidate = Ok(Lifetime {
+        ttl_s: 0,
+        initial_age_s: 0,
+    });
+    if cc.no_cache {
+        return if r.validators {
+            must_revalidate
+        } else {
+            Err(NotStored::NoCache)
+        };
     }
     let ttl_s = match route_ttl_s {
         Some(t) => t,
@@ -111,7 +125,11 @@ pub fn lifetime(r: &ResponseFacts, route_ttl_s: Option<u64>) -> Result<Lifetime,
         .unwrap_or(0)
         .max(r.date_age_s.unwrap_or(0).max(0) as u64);
     if ttl_s <= initial_age_s {
-        return Err(NotStored::NoLifetime);
+        return if r.validators {
+            must_revalidate
+        } else {
+            Err(NotStored::NoLifetime)
+        };
     }
     Ok(Lifetime {
         ttl_s,
@@ -121,7 +139,19 @@ pub fn lifetime(r: &ResponseFacts, route_ttl_s: Option<u64>) -> Result<Lifetime,
 
 /// The current age of an entry stored at `stored_at_ms` with `initial_age_s`, in seconds.
 pub fn age_s(initial_age_s: u64, stored_at_ms: u64, now_ms: u64) -> u64 {
-    initial_age_s + now_ms.saturating_sub(stored_at_ms) / 1000
+    initial_age_s.saturating_add(now_ms.saturating_sub(stored_at_ms) / 1000)
+}
+
+/// An `Age` header's value in seconds (RFC 9111 5.1: one non-negative integer; huge values
+/// saturate). Anything else - a list such as `old, 0` (also two `Age` lines, which arrive
+/// joined), a sign, a fraction - is invalid and counts as older than any lifetime, so the
+/// response is stale, never fresh.
+pub fn age_value(value: &str) -> u64 {
+    let v = value.trim();
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return u64::MAX;
+    }
+    v.parse().unwrap_or(u64::from(u32::MAX))
 }
 
 /// Seconds since the Unix epoch of an HTTP date (RFC 9110 5.6.7) in any of its three

@@ -1,7 +1,8 @@
 //! Cache keys. A key is built from what decides the origin's answer and nothing else:
 //! the route, the host, the normalised path, the query (parameters filtered by the route's
 //! allow or deny list, then sorted), the request headers the route keys on, the partition
-//! (the consumer on protected routes, unless shared) and the purge generation. Parts are
+//! (the consumer on protected routes, unless shared), the purge generation and, behind a
+//! canary split, the side. Parts are
 //! length-prefixed, so no value can be crafted to look like another split; the key is then
 //! hashed (SHA-256) into the URL used with the Cache API.
 
@@ -113,6 +114,9 @@ pub struct KeyParts<'a> {
     pub partition: Option<String>,
     /// The route's purge generation.
     pub generation: u64,
+    /// On a route whose upstream has a canary, the side the request was given (`canary` or
+    /// `stable`): one side's answers never serve the other's clients.
+    pub side: Option<&'static str>,
 }
 
 impl KeyParts<'_> {
@@ -134,6 +138,9 @@ impl KeyParts<'_> {
         }
         part(self.partition.as_deref().unwrap_or("\u{0}shared"));
         part(&self.generation.to_string());
+        if let Some(side) = self.side {
+            part(side);
+        }
         out
     }
 

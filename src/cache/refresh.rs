@@ -52,6 +52,7 @@ pub fn start(ctx: &worker::Context, r: Refresh) {
             body: forward::Body::None,
             hash_key: None,
             retryable: true,
+            resendable: true,
             deadline_at: None,
             alone: false,
             env: &r.env,

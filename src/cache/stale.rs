@@ -2,9 +2,9 @@
 //! (`stale-while-revalidate`), served when the origin fails (`stale-if-error`), or refreshed
 //! and served when the origin confirms it with 304 (its headers updated, RFC 9111 3.2).
 
-use super::adapter::{dated, directives, entry, header, to_client, Stale};
+use super::adapter::{dated, directives, entry, has_validators, header, to_client, Stale};
 use super::entry::{self as entries, Windows, META_HEADER};
-use super::freshness::{lifetime, ResponseFacts};
+use super::freshness::{age_value, lifetime, ResponseFacts};
 use super::status::{self, Outcome};
 use crate::http::forwarding::strip_hop_by_hop;
 use crate::policy::cache::Cache;
@@ -105,7 +105,8 @@ pub fn revalidated(
         status: stale.stored.status(),
         cache_control: directives(&merged, meta.tc.as_deref(), meta.cc.as_deref()),
         authorization: stale.pending.authorization,
-        age_s: header(&fresh, "age").and_then(|a| a.trim().parse().ok()),
+        age_s: header(&fresh, "age").map(|a| age_value(&a)),
+        validators: has_validators(&merged),
         ..dated(&merged, now_ms)
     };
     // The stored body with the refreshed headers: stored again if still storable, and served.
@@ -125,7 +126,8 @@ pub fn revalidated(
                 (Some(meta.sie), Some(meta.swr)),
                 &facts.cache_control,
             );
-            let entry = entry(&copy, &headers, meta.clone().renewed(life, windows, now_ms))?;
+            let meta = meta.clone().renewed(life, windows, now_ms);
+            let entry = entry(&copy, &headers, meta, policy.keep_for_revalidation_s)?;
             runtime::cache_put_later(ctx.as_ref(), &stale.pending.url, &entry);
             true
         }
@@ -140,7 +142,7 @@ pub fn revalidated(
     to_client(
         &current,
         &meta,
-        facts.age_s.unwrap_or(0),
+        facts.age_s.filter(|&a| a != u64::MAX).unwrap_or(0),
         &cache_status,
         inbound,
         head,

@@ -59,6 +59,9 @@ pub struct WorkerExchange<'a> {
     /// A CORS preflight routed by the method it asks for (answered by the route's CORS
     /// policy, never sent upstream).
     pub preflight: bool,
+    /// The canary side, once decided ([`WorkerExchange::canary_side`]): the cache keys on it
+    /// before the upstream call uses it.
+    pub side: Option<bool>,
 }
 
 impl<'a> WorkerExchange<'a> {
@@ -88,6 +91,7 @@ impl<'a> WorkerExchange<'a> {
             body_override: None,
             body_limit: None,
             params: Vec::new(),
+            side: None,
         }
     }
 

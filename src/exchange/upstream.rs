@@ -5,7 +5,7 @@
 use super::WorkerExchange;
 use crate::auth::credentials::cookie;
 use crate::cache::invalidate;
-use crate::config::{Balance, Mirror, Sticky, Upstream};
+use crate::config::{Balance, Fallback, Mirror, Sticky, Upstream};
 use crate::error::GatewayError;
 use crate::runtime;
 use crate::runtime::answer::Answer;
@@ -26,13 +26,15 @@ impl WorkerExchange<'_> {
         )
     }
 
-    /// The upstream this request goes to: `index`, or its canary when the request is on the
-    /// canary side (forced, kept, or drawn now; a drawn side is remembered in a cookie when
-    /// the split is sticky by cookie). The side goes in the access log.
-    fn split(&mut self, index: usize) -> usize {
-        let Some(c) = &self.table.upstreams[index].canary else {
-            return index;
-        };
+    /// Whether this request is on the canary side of `index`'s split (`None`: no canary):
+    /// forced, kept, or drawn on first use and the same for the rest of the request (a drawn
+    /// side is remembered in a cookie when the split is sticky by cookie). The side goes in the
+    /// access log.
+    pub fn canary_side(&mut self, index: usize) -> Option<bool> {
+        let c = self.table.upstreams[index].canary.as_ref()?;
+        if let Some(side) = self.side {
+            return Some(side);
+        }
         let sticky_key = match c.sticky {
             Sticky::Key(on) => hash_key(
                 on,
@@ -59,10 +61,16 @@ impl WorkerExchange<'_> {
             self.ctx.response_headers.push(("set-cookie", set));
         }
         self.ctx.log.canary = Some(side.canary);
-        if side.canary {
-            c.upstream
-        } else {
-            index
+        self.side = Some(side.canary);
+        Some(side.canary)
+    }
+
+    /// The upstream this request goes to: `index`, or its canary when the request is on the
+    /// canary side.
+    fn split(&mut self, index: usize) -> usize {
+        match (self.canary_side(index), &self.table.upstreams[index].canary) {
+            (Some(true), Some(c)) => c.upstream,
+            _ => index,
         }
     }
 
@@ -93,6 +101,7 @@ impl WorkerExchange<'_> {
                 body,
                 hash_key: None,
                 retryable: false,
+                resendable: false,
                 deadline_at: None,
                 alone: false,
                 env: &env,
@@ -172,13 +181,16 @@ impl WorkerExchange<'_> {
         }
         let index = self.split(route.upstream as usize);
         let upstream = &self.table.upstreams[index];
-        let may_retry = upstream.retries.is_some()
-            && (retry::idempotent(&self.ctx.method) || route.retry_unsafe);
+        let may_resend = retry::idempotent(&self.ctx.method) || route.retry_unsafe;
+        let may_retry = upstream.retries.is_some() && may_resend;
         let mirror = upstream
             .mirror
             .as_ref()
             .filter(|m| js_sys::Math::random() * 100.0 < f64::from(m.percent));
-        let body = self.upstream_body(may_retry || mirror.is_some()).await;
+        let fallback_upstream = matches!(upstream.fallback, Some(Fallback::Upstream(_)));
+        let body = self
+            .upstream_body(may_retry || mirror.is_some() || (may_resend && fallback_upstream))
+            .await;
         let method = self.ctx.method.as_str();
         let headers = self
             .upstream_headers
@@ -196,6 +208,7 @@ impl WorkerExchange<'_> {
             method,
             headers,
             retryable: may_retry && !matches!(body, forward::Body::Stream(_)),
+            resendable: may_resend && !matches!(body, forward::Body::Stream(_)),
             deadline_at: None,
             alone: mirror.is_none(),
             body,

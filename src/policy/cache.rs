@@ -33,6 +33,9 @@ pub struct Cache {
     pub stale_if_error_s: Option<u64>,
     /// `stale-while-revalidate` window replacing the origin's.
     pub stale_while_revalidate_s: Option<u64>,
+    /// How long past its freshness an entry with an `ETag` or `Last-Modified` is kept to be
+    /// revalidated (`keep_for_revalidation`, default a day).
+    pub keep_for_revalidation_s: u64,
     /// Tags every entry stored here carries (purge by tag), besides the origin's `Cache-Tag`.
     pub tags: &'static [&'static str],
     /// `forward = "all"`: the origin sees the request as on an uncached route, and `Vary`
@@ -73,6 +76,7 @@ impl Cache {
                 identity.map(|i| format!("{}\u{0}{}", i.policy, i.subject))
             },
             generation: 0,
+            side: None,
         }
     }
 

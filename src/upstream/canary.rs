@@ -3,7 +3,8 @@
 //! A request's side is, in order: forced by the canary header (`1`/`true` or `0`/`false`),
 //! forced by the canary cookie (same values), the side it was given before (the sticky
 //! cookie, or the sticky key's hash), else drawn by `percent`. With a sticky cookie, a drawn
-//! side is remembered in a `Set-Cookie`.
+//! side is remembered in a `Set-Cookie`. Forcing is opt-in: only a configured header or cookie
+//! forces a side, so without them no client can reach a dark canary (`percent = 0`).
 
 use super::balance::stable_hash;
 use crate::config::HashOn;
@@ -15,8 +16,8 @@ pub struct Canary {
     pub upstream: usize,
     /// Share of unforced, unassigned clients sent to the canary, 0-100.
     pub percent: f32,
-    /// Header that forces a side.
-    pub header: &'static str,
+    /// Header that forces a side (`None`: no header does).
+    pub header: Option<&'static str>,
     /// Cookie that forces a side.
     pub cookie: Option<&'static str>,
     pub sticky: Sticky,
@@ -57,11 +58,21 @@ pub fn side(
     sticky_key: Option<&str>,
     r: f64,
 ) -> Side {
-    let forced = header(c.header)
+    let forced = c
+        .header
+        .and_then(&header)
         .and_then(|v| flag(&v))
         .or_else(|| c.cookie.and_then(&cookie).and_then(|v| flag(&v)));
     let kept = match c.sticky {
-        Sticky::Cookie(name) => cookie(name).and_then(|v| flag(&v)),
+        // The sticky cookie is the client's to send: it keeps only a side the split can
+        // give, so it never opens a dark canary (or a stable side at 100%).
+        Sticky::Cookie(name) => cookie(name).and_then(|v| flag(&v)).filter(|&canary| {
+            if canary {
+                c.percent > 0.0
+            } else {
+                c.percent < 100.0
+            }
+        }),
         Sticky::Key(_) => sticky_key.map(|k| {
             let bucket = stable_hash(&[b"canary\0", k.as_bytes()]) % 10_000;
             (bucket as f64) < f64::from(c.percent) * 100.0

@@ -41,6 +41,11 @@ pub struct Outgoing<'a> {
     /// Whether a failed attempt may be sent again: the method is idempotent (or the route
     /// allows retrying it) and the body, if any, is buffered.
     pub retryable: bool,
+    /// Whether the request may be sent to another upstream after this one failed (the
+    /// fallback upstream): the method is idempotent (or the route allows retrying it) and the
+    /// body, if any, is buffered. A timed-out POST may have been processed: it is never sent
+    /// again unless the route says so. A static fallback answers either way.
+    pub resendable: bool,
     /// An absolute deadline (ms since the epoch) over the upstream's own (a fan-out part's
     /// timeout, counted from the start of the fan-out).
     pub deadline_at: Option<f64>,
@@ -311,12 +316,15 @@ async fn fall_back(fallback: &Fallback, out: &Outgoing<'_>, attempts: u32) -> Op
                 },
                 hash_key: None,
                 retryable: false,
+                resendable: false,
                 deadline_at: out.deadline_at,
                 alone: out.alone,
                 env: out.env,
             };
-            if matches!(out.body, Body::Stream(_)) {
-                return None; // the stream went to the failed attempt
+            if !out.resendable || matches!(out.body, Body::Stream(_)) {
+                // Not idempotent (the first upstream may have acted on it), or the stream
+                // went to the failed attempt.
+                return None;
             }
             let sent = attempt(&again, up, target, up.timeout_ms, !again.alone).await;
             let ending = ending(&sent);

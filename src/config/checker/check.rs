@@ -848,8 +848,8 @@ fn check_cors_placement(
 }
 
 /// A route's `cache` policy: at most one, on GET/HEAD-only non-WebSocket routes, after every
-/// authentication policy (so a protected response is never served before the caller is
-/// checked).
+/// policy that can refuse a request (authentication, `require`, `rate_limit`: a hit must never
+/// skip one of them), and before every transform that edits the response body.
 fn check_cache_placement(
     defaults: &[usize],
     route_policies: &[usize],
@@ -874,11 +874,16 @@ fn check_cache_placement(
             "{ctx}: policy \"{name}\" (cache) cannot be used with websocket = true"
         ));
     }
-    let auth_after = chain[at..].iter().any(|&i| all[i].settings.authenticates());
-    if auth_after {
-        errors.push(format!(
-            "{ctx}: policy \"{name}\" (cache) must come after the route's authentication policies"
-        ));
+    // A hit answers at the cache's place in the chain: every policy that can refuse a
+    // request (authentication, `require`, `rate_limit`) must have run by then.
+    for &i in &chain[at + 1..] {
+        if all[i].settings.refuses() {
+            errors.push(format!(
+                "{ctx}: policy \"{}\" ({}) must come before policy \"{name}\" (cache): a hit answers without running the policies after the cache",
+                all[i].name,
+                all[i].settings.kind()
+            ));
+        }
     }
     // A response transform before the cache would be skipped on hits (the cache answers
     // first) while entries hold the unedited body.

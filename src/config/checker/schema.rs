@@ -283,6 +283,9 @@ pub struct CacheSpec {
     /// How long past freshness a stored response is served while it is refreshed in the
     /// background (replaces the origin's `stale-while-revalidate`).
     pub stale_while_revalidate: Option<String>,
+    /// How long past freshness an entry with an `ETag` or `Last-Modified` is kept so it can
+    /// be revalidated with a 304 instead of refetched (default "24h", at most 30 days).
+    pub keep_for_revalidation: Option<String>,
     /// Tags every entry stored by this policy carries (purge by tag); origins add more with
     /// a `Cache-Tag` response header.
     #[serde(default)]
@@ -530,7 +533,7 @@ pub struct MirrorSpec {
 pub struct CanarySpec {
     pub upstream: String,
     pub percent: f64,
-    /// Forcing header (default `x-canary`).
+    /// Forcing header (none by default: forcing is opt-in).
     pub header: Option<String>,
     /// Forcing cookie.
     pub cookie: Option<String>,

@@ -18,7 +18,8 @@ const MAX_RETRIES: u8 = 5;
 pub struct CheckedCanary {
     pub upstream: String,
     pub percent: f64,
-    pub header: String,
+    /// The forcing header, lower case; `None`: no header forces a side.
+    pub header: Option<String>,
     pub cookie: Option<String>,
     /// `cookie:<name>` or a `hash_on` key.
     pub sticky: String,
@@ -430,13 +431,16 @@ fn canary(c: &CanarySpec, name: &str) -> Result<CheckedCanary, String> {
     if c.upstream == name {
         return Err("canary.upstream must be another upstream".into());
     }
-    let header = c.header.clone().unwrap_or_else(|| "x-canary".into());
-    if header.is_empty()
-        || !header
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
-        return Err(format!("canary.header \"{header}\" is not a header name"));
+    // Forcing a side is opt-in: without `header` (or `cookie`) no client can choose its side,
+    // so a dark canary (`percent = 0`) stays unreachable.
+    if let Some(header) = &c.header {
+        if header.is_empty()
+            || !header
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(format!("canary.header \"{header}\" is not a header name"));
+        }
     }
     let cookie_ok = |n: &str| {
         !n.is_empty()
@@ -459,7 +463,7 @@ fn canary(c: &CanarySpec, name: &str) -> Result<CheckedCanary, String> {
     Ok(CheckedCanary {
         upstream: c.upstream.clone(),
         percent: c.percent,
-        header: header.to_ascii_lowercase(),
+        header: c.header.as_ref().map(|h| h.to_ascii_lowercase()),
         cookie: c.cookie.clone(),
         sticky,
     })

@@ -12,11 +12,17 @@ pub struct CacheSettings {
     pub shared: bool,
     pub stale_if_error_s: Option<u64>,
     pub stale_while_revalidate_s: Option<u64>,
+    pub keep_for_revalidation_s: u64,
     pub tags: Vec<String>,
     pub forward_all: bool,
     /// Lower case.
     pub control_header: String,
 }
+
+/// `keep_for_revalidation` when unset: a day (`crate::cache::entry::REVALIDATE_KEEP_S`).
+const DEFAULT_KEEP_FOR_REVALIDATION_S: u64 = 86_400;
+/// The most `keep_for_revalidation` may say: 30 days.
+const MAX_KEEP_FOR_REVALIDATION_S: u64 = 30 * 86_400;
 
 /// The default targeted field (RFC 9213) for Gatehouse's own decisions.
 pub const DEFAULT_CONTROL_HEADER: &str = "gatehouse-cache-control";
@@ -101,6 +107,19 @@ pub fn parse(spec: &CacheSpec) -> Result<CacheSettings, Vec<String>> {
         "stale_while_revalidate",
         &mut errors,
     );
+    let keep_for_revalidation_s = match spec.keep_for_revalidation.as_deref().map(parse_duration_ms)
+    {
+        None => DEFAULT_KEEP_FOR_REVALIDATION_S,
+        Some(Ok(ms)) if ms % 1_000 == 0 && ms / 1_000 <= MAX_KEEP_FOR_REVALIDATION_S => ms / 1_000,
+        Some(Ok(_)) => {
+            errors.push("keep_for_revalidation: whole seconds, at most 30 days".into());
+            0
+        }
+        Some(Err(e)) => {
+            errors.push(format!("keep_for_revalidation: {e}"));
+            0
+        }
+    };
     let names = |list: &[String], what: &str, errors: &mut Vec<String>| -> String {
         for n in list {
             if n.is_empty() || n.contains(['&', '=', '#', ' ']) {
@@ -179,6 +198,7 @@ pub fn parse(spec: &CacheSpec) -> Result<CacheSettings, Vec<String>> {
             shared: spec.shared,
             stale_if_error_s,
             stale_while_revalidate_s,
+            keep_for_revalidation_s,
         })
     } else {
         Err(errors)
@@ -191,13 +211,14 @@ impl CacheSettings {
         let st = self;
         let headers: Vec<String> = st.key_headers.iter().map(|h| format!("{h:?}")).collect();
         format!(
-                "Policy::Cache(crate::policy::cache::Cache {{ name: {name:?}, ttl_s: {:?}, query: crate::cache::key::{}, key_headers: &[{}], shared: {}, stale_if_error_s: {:?}, stale_while_revalidate_s: {:?}, tags: &[{}], forward_all: {}, control_header: {:?} }})",
+                "Policy::Cache(crate::policy::cache::Cache {{ name: {name:?}, ttl_s: {:?}, query: crate::cache::key::{}, key_headers: &[{}], shared: {}, stale_if_error_s: {:?}, stale_while_revalidate_s: {:?}, keep_for_revalidation_s: {}, tags: &[{}], forward_all: {}, control_header: {:?} }})",
                 st.ttl_s,
                 st.query,
                 headers.join(", "),
                 st.shared,
                 st.stale_if_error_s,
                 st.stale_while_revalidate_s,
+                st.keep_for_revalidation_s,
                 st.tags.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>().join(", "),
                 st.forward_all,
                 st.control_header,

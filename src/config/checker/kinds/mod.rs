@@ -96,6 +96,28 @@ impl Settings {
         }
     }
 
+    /// The config `kind` of the policy.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Settings::Headers(_) => "headers",
+            Settings::Jwt(_) => "jwt",
+            Settings::ApiKey(_) => "api_key",
+            Settings::Mtls(_) => "mtls",
+            Settings::Require(_) => "require",
+            Settings::Any(_) => "any",
+            Settings::RateLimit(_) => "rate_limit",
+            Settings::Cache(_) => "cache",
+            Settings::Cors(_) => "cors",
+            Settings::Transform(_) => "transform",
+        }
+    }
+
+    /// Whether the policy can refuse a request (authentication, `require`, `rate_limit`):
+    /// on a cached route it must run before the lookup, or a hit would skip it.
+    pub fn refuses(&self) -> bool {
+        self.authenticates() || matches!(self, Settings::Require(_) | Settings::RateLimit(_))
+    }
+
     pub fn is_cache(&self) -> bool {
         matches!(self, Settings::Cache(_))
     }
