@@ -12,7 +12,7 @@
 //   /internal/cacheable/* answers with ?cc= as Cache-Control, ?vary= as Vary, ?cookie=1 a
 //                         Set-Cookie, ?tag= as Cache-Tag, ?expires=N (or "bad") an Expires, a fixed ETag and Last-Modified, and `n` = requests so far;
 //                         ?pad=N N more bytes of body, ?h.<name>=v any header (?h304.<name>=v on 304s only), ?status=N;
-//                         If-None-Match: "v1" gets a 304
+//                         ?nv=1 no ETag nor Last-Modified; If-None-Match: "v1" gets a 304
 // origin.firstBytes(path) resolves when the first request-body bytes for that path arrive,
 // before the body has ended (streaming tests).
 // Every response also carries hop-by-hop headers the gateway must strip.
@@ -86,6 +86,7 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
         // requests this path has had, so a cached copy shows an old n.
         const q = url.searchParams;
         const h = { ...hop, "content-type": "application/json", etag: '"v1"', "last-modified": "Mon, 23 Nov 2026 00:00:00 GMT" };
+        if (q.get("nv")) { delete h.etag; delete h["last-modified"]; } // ?nv=1: no validators
         if (q.get("cc")) h["cache-control"] = q.get("cc");
         if (q.get("vary")) h.vary = q.get("vary");
         if (q.get("cookie")) h["set-cookie"] = "session=abc";
@@ -102,7 +103,7 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
           h.expires = q.get("expires") === "bad" ? "0" : new Date(Date.now() + Number(q.get("expires")) * 1000).toUTCString();
         }
         const n = received.filter((r) => r.path === url.pathname).length;
-        if (req.headers["if-none-match"] === '"v1"') {
+        if (req.headers["if-none-match"] === '"v1"' && !q.get("nv")) {
           res.writeHead(304, { etag: h.etag, ...(h["cache-control"] ? { "cache-control": h["cache-control"] } : {}), ...h304 });
           res.end();
           return;

@@ -10,6 +10,10 @@
 //! outbound                      request id, Server-Timing, hop-by-hop: every answer
 //! ```
 //!
+//! A step that answers in `before_upstream` may hand the rest of the flow to the background
+//! ([`upstream_tail`]): the upstream call and every later step's `after_upstream` run as
+//! they would have, so what a background refresh stores is what a miss would have stored.
+//!
 //! An error at any point becomes the answer ([`Exchange::problem`]) and still passes
 //! `on_response` and `outbound`, so a 401 or a 429 carries the same request id, policy headers
 //! and CORS fields as a proxied 200. The worker's exchange lives in `gateway.rs`; native tests
@@ -93,6 +97,23 @@ where
         step.on_response(x, &mut answer);
     }
     x.outbound(answer)
+}
+
+/// The tail of the flow for work that goes on after the client was answered (a
+/// stale-while-revalidate refresh): the upstream call, then `after_upstream` of `steps` in
+/// reverse order. `steps` are the route's steps from the one that started the work on (a
+/// cache and every step after it); `x` carries what the earlier phases decided. The
+/// answer goes to no client: what matters is what the steps did with it (stored it).
+pub async fn upstream_tail<X, S>(x: &mut X, steps: &[S]) -> Result<X::Answer, GatewayError>
+where
+    X: Exchange,
+    S: Phases<X>,
+{
+    let mut result = x.upstream().await;
+    for step in steps.iter().rev() {
+        result = step.after_upstream(x, result).await;
+    }
+    result
 }
 
 async fn answered<X, S>(x: &mut X, steps: &[S]) -> Result<X::Answer, GatewayError>

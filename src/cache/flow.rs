@@ -142,16 +142,6 @@ fn trim(headers: &Headers, c: &'static Cache, table: &Table) {
     runtime::keep_only(headers, &keep);
 }
 
-/// The upstream request, for a background refresh.
-pub struct Outgoing<'a> {
-    /// Path and query after the target's base URL.
-    pub path_and_query: &'a str,
-    pub headers: &'a Headers,
-    /// Index of the route's upstream.
-    pub upstream: usize,
-    pub env: &'a worker::Env,
-}
-
 /// `on_request`: looks the request up at the policy's place in the chain (after the
 /// authentication before it, so entries can be per consumer).
 pub async fn on_request(
@@ -187,28 +177,27 @@ pub async fn on_request(
     }
 }
 
-/// `before_upstream`: a stale entry inside its `stale-while-revalidate` window is served now.
-pub fn before_upstream(x: &mut WorkerExchange<'_>) -> Result<Flow<Answer>, GatewayError> {
-    let (Some(step), Some(route)) = (x.scratch.cache.as_mut(), x.route) else {
+/// `before_upstream`: a stale entry inside its `stale-while-revalidate` window is served now
+/// and refreshed after the response by the rest of the flow ([`refresh::start`]), unless
+/// this isolate is already refreshing it.
+pub fn before_upstream(
+    policy: &'static Cache,
+    x: &mut WorkerExchange<'_>,
+) -> Result<Flow<Answer>, GatewayError> {
+    let Some(st) = x.scratch.cache.as_ref().and_then(|s| s.stale.as_deref()) else {
         return Ok(Flow::Continue);
     };
-    let Some(headers) = &x.upstream_headers else {
+    let Some(answer) = stale::serve_while_revalidating(st, &x.inbound, x.ctx.is_head()) else {
         return Ok(Flow::Continue);
     };
-    let out = Outgoing {
-        path_and_query: &x.upstream_path_query,
-        headers,
-        upstream: route.upstream as usize,
-        env: x.env,
-    };
-    let head = x.ctx.method == "HEAD";
-    match step.serve_while_revalidating(x.worker_ctx, out, &x.inbound, head) {
-        Some(answer) => {
-            x.ctx.log.cache = Some("stale");
-            Ok(Flow::Respond(answer))
+    x.ctx.log.cache = Some("stale");
+    let key = st.pending.url.clone();
+    if !refresh::running(&key) {
+        if let Some(step) = x.scratch.cache.take() {
+            refresh::start(x, policy, step, key);
         }
-        None => Ok(Flow::Continue),
     }
+    Ok(Flow::Respond(answer))
 }
 
 /// `after_upstream`: the stored copy when the origin confirmed it (304) or failed inside
@@ -254,41 +243,6 @@ impl CacheStep {
                 let _ = upstream_headers.set("if-modified-since", lm);
             }
         }
-    }
-
-    /// `stale-while-revalidate`: a stale entry inside its window is served now and refreshed
-    /// after the response (unless this isolate is already refreshing it).
-    pub fn serve_while_revalidating(
-        &mut self,
-        ctx: &worker::Context,
-        out: Outgoing<'_>,
-        inbound: &Headers,
-        head: bool,
-    ) -> Option<Answer> {
-        let st = self.stale.as_ref()?;
-        let answer = stale::serve_while_revalidating(st, inbound, head)?;
-        if !refresh::running(&st.pending.url) {
-            if let (Ok(headers), Ok(inbound), Some(stale)) = (
-                Headers::new_with_headers(out.headers),
-                Headers::new_with_headers(inbound),
-                self.stale.take(),
-            ) {
-                refresh::start(
-                    ctx,
-                    refresh::Refresh {
-                        stale,
-                        policy: self.policy,
-                        path_and_query: out.path_and_query.to_string(),
-                        headers,
-                        inbound,
-                        upstream: out.upstream,
-                        env: out.env.clone(),
-                        gens: self.gens.clone().unwrap_or_default(),
-                    },
-                );
-            }
-        }
-        Some(answer)
     }
 
     /// After revalidating a stale entry: its refreshed copy on a 304, or the stale copy when

@@ -1,34 +1,23 @@
 //! `stale-while-revalidate`: the stale entry is served at once and refreshed after the
 //! response, in `ctx.waitUntil`. One refresh per key per isolate at a time; other requests in
 //! the meantime are served the same stale entry.
+//!
+//! The refresh is the rest of the request's own flow ([`crate::pipeline::upstream_tail`]):
+//! the upstream call as the route makes it (its canary side, a fan-out's parts), then the
+//! `after_upstream` of the cache and of every policy after it (a response transform edits
+//! the body first), so the cache stores exactly what a miss would have stored.
 
-use super::adapter::{self, Stale};
-use super::stale;
+use super::flow::CacheStep;
+use crate::exchange::WorkerExchange;
 use crate::policy::cache::Cache;
-use crate::runtime;
-use crate::upstream::forward;
+use crate::policy::phases::Scratch;
+use crate::policy::Policy;
 use std::cell::RefCell;
 use std::collections::HashSet;
-use wasm_bindgen::JsCast;
-use web_sys::Headers;
 
 thread_local! {
     /// Keys (Cache API URLs) being refreshed by this isolate.
     static REFRESHING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
-}
-
-/// What the background request needs, owned (it outlives the request handler).
-pub struct Refresh {
-    pub stale: Box<Stale>,
-    pub policy: &'static Cache,
-    /// Path and query after the target's base URL.
-    pub path_and_query: String,
-    pub headers: Headers,
-    pub inbound: Headers,
-    /// Index of the route's upstream.
-    pub upstream: usize,
-    pub env: worker::Env,
-    pub gens: std::rc::Rc<super::generations::Generations>,
 }
 
 /// Whether a refresh for `key` is already running in this isolate.
@@ -36,48 +25,24 @@ pub fn running(key: &str) -> bool {
     REFRESHING.with(|r| r.borrow().contains(key))
 }
 
-/// Sends the revalidation request after the response and stores what comes back: a 304
-/// refreshes the entry, a storable answer replaces it, a failure leaves it as it is.
-pub fn start(ctx: &worker::Context, r: Refresh) {
-    let key = r.stale.pending.url.clone();
+/// Runs the rest of `x`'s flow after its answer, from the cache policy `policy` on, with
+/// `step` (the lookup that found the stale entry `key`): a 304 refreshes the entry, a
+/// storable answer replaces it, a failure leaves it as it is.
+pub fn start(x: &WorkerExchange<'_>, policy: &'static Cache, step: CacheStep, key: String) {
+    let (Some(route), Some(detached)) = (x.route, x.detach()) else {
+        return;
+    };
+    let table = x.table;
+    let steps: Vec<&'static Policy> = route
+        .policies
+        .iter()
+        .map(|&i| &table.policies[i as usize])
+        .skip_while(|p| !matches!(p, Policy::Cache(c) if std::ptr::eq(c, policy)))
+        .collect();
     REFRESHING.with(|set| set.borrow_mut().insert(key.clone()));
-    let js: &wasm_bindgen::JsValue = ctx.as_ref().as_ref();
-    let bg = worker::Context::new(js.clone().unchecked_into());
-    ctx.wait_until(async move {
-        let sent = forward::send(forward::Outgoing {
-            upstream: r.upstream,
-            path_and_query: &r.path_and_query,
-            method: "GET",
-            headers: &r.headers,
-            body: forward::Body::None,
-            hash_key: None,
-            retryable: true,
-            resendable: true,
-            deadline_at: None,
-            alone: false,
-            env: &r.env,
-        })
-        .await
-        .0
-        .map(|sent| sent.response);
-        let now = runtime::now_ms() as u64;
-        match sent {
-            Ok(resp) if resp.status() == 304 => {
-                let _ = stale::revalidated(&bg, &r.stale, &resp, r.policy, &r.inbound, now, true);
-            }
-            Ok(resp) if resp.status() < 500 => {
-                let _ = adapter::store(
-                    &bg,
-                    &r.stale.pending,
-                    r.policy,
-                    &resp,
-                    &r.inbound,
-                    &r.gens,
-                    now,
-                );
-            }
-            _ => {}
-        }
+    x.worker_ctx.wait_until(async move {
+        let scratch = Scratch { cache: Some(step) };
+        detached.upstream_tail(&steps, scratch).await;
         REFRESHING.with(|set| set.borrow_mut().remove(&key));
     });
 }

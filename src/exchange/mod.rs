@@ -283,6 +283,81 @@ impl<'a> WorkerExchange<'a> {
     }
 }
 
+/// A request's exchange, owned, for work that goes on after its answer was sent (a
+/// stale-while-revalidate refresh): the request and what its phases decided up to the
+/// upstream call (route, path, identity, canary side, the prepared upstream request).
+pub struct Detached {
+    url: String,
+    request_id: String,
+    req: Request,
+    inbound: Headers,
+    env: Env,
+    worker_ctx: wasm_bindgen::JsValue,
+    route: Option<&'static Route>,
+    path: String,
+    params: Vec<(String, String)>,
+    identity: Option<crate::auth::Identity>,
+    side: Option<bool>,
+    upstream_headers: Option<Headers>,
+    upstream_path_query: String,
+}
+
+impl WorkerExchange<'_> {
+    /// An owned copy of this GET or HEAD request, as prepared for its upstream call.
+    pub fn detach(&self) -> Option<Detached> {
+        let upstream_headers = match &self.upstream_headers {
+            Some(h) => Some(Headers::new_with_headers(h).ok()?),
+            None => None,
+        };
+        let js: &wasm_bindgen::JsValue = self.worker_ctx.as_ref().as_ref();
+        Some(Detached {
+            url: self.req.url(),
+            request_id: self.ctx.ids.request_id.clone(),
+            req: self.req.clone().ok()?,
+            inbound: Headers::new_with_headers(&self.inbound).ok()?,
+            env: self.env.clone(),
+            worker_ctx: js.clone(),
+            route: self.route,
+            path: self.path.clone(),
+            params: self.params.clone(),
+            identity: self.ctx.identity.clone(),
+            side: self.side,
+            upstream_headers,
+            upstream_path_query: self.upstream_path_query.clone(),
+        })
+    }
+}
+
+impl Detached {
+    /// Runs [`pipeline::upstream_tail`] over `steps` as a GET in a new exchange made from
+    /// this one, with `scratch` as the steps' state.
+    pub async fn upstream_tail<S>(self, steps: &[S], scratch: Scratch)
+    where
+        S: for<'x> crate::pipeline::Phases<WorkerExchange<'x>>,
+    {
+        let ctx = Ctx::new(
+            &self.url,
+            "GET".to_string(),
+            Some(&self.request_id),
+            None,
+            self.inbound.get("cf-connecting-ip").ok().flatten(),
+            &runtime::random_40(),
+            runtime::now_ms(),
+        );
+        let wctx = Context::new(wasm_bindgen::JsCast::unchecked_into(self.worker_ctx));
+        let mut x = WorkerExchange::new(ctx, &self.req, self.inbound, &self.env, &wctx);
+        x.route = self.route;
+        x.path = self.path;
+        x.params = self.params;
+        x.ctx.identity = self.identity;
+        x.side = self.side;
+        x.upstream_headers = self.upstream_headers;
+        x.upstream_path_query = self.upstream_path_query;
+        x.scratch = scratch;
+        let _ = crate::pipeline::upstream_tail(&mut x, steps).await;
+    }
+}
+
 impl Exchange for WorkerExchange<'_> {
     type Answer = Answer;
 

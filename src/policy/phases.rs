@@ -36,7 +36,7 @@ impl<'a> Phases<WorkerExchange<'a>> for &'static Policy {
         x: &mut WorkerExchange<'a>,
     ) -> Result<Flow<Answer>, GatewayError> {
         match *self {
-            Policy::Cache(_) => flow::before_upstream(x),
+            Policy::Cache(c) => flow::before_upstream(c, x),
             _ => Ok(Flow::Continue),
         }
     }

@@ -9,6 +9,11 @@ import { startOrigin } from "../../scripts/demo-origin.mjs";
 const ADMIN_TOKEN = crypto.randomBytes(32).toString("base64url");
 const s = useGateway({ ADMIN_TOKEN });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Waits until `check()` resolves true (polling every 25 ms, at most 5 s). */
+async function until(check, what) {
+  for (const end = Date.now() + 5000; Date.now() < end; await sleep(25)) if (await check()) return;
+  assert.fail(`timed out waiting: ${what}`);
+}
 const get = (path, headers = {}) => request(s.gw, "GET", path, { headers });
 const id = () => crypto.randomUUID();
 /** Requests the origin received for /internal/cacheable/<key>. */
@@ -377,8 +382,12 @@ test("Expires - Date gives the lifetime when Cache-Control has none; an invalid 
   await get(`/v1/cached/${key}?expires=60`);
   await sleep(50);
   assert.match((await get(`/v1/cached/${key}?expires=60`)).headers["cache-status"], /^Gatehouse; hit; ttl=(5[89]|60)(; detail=memory)?$/);
-  const bad = await get(`/v1/cached/${key}-b?expires=bad`);
+  const bad = await get(`/v1/cached/${key}-b?expires=bad&nv=1`);
   assert.equal(bad.headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; detail=no-lifetime");
+  // With a validator it is stored already stale, and revalidated before each use.
+  const path = `/v1/cached/${key}-c?expires=bad`;
+  assert.equal((await get(path)).headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; stored");
+  await until(async () => /fwd=stale; fwd-status=304/.test((await get(path)).headers["cache-status"]), "revalidated with a 304");
 });
 
 const send = (method, path, headers = {}) => request(s.gw, method, path, { headers, body: method === "DELETE" ? undefined : "{}" });
@@ -432,7 +441,9 @@ test("CDN-Cache-Control and Gatehouse-Cache-Control decide for the cache; client
     // [origin headers as query, stored?, detail when not]
     ["cc=max-age%3D60&h.cdn-cache-control=no-store", false, "no-store"],
     ["cc=max-age%3D60&h.cdn-cache-control=private", false, "private"],
-    ["cc=max-age%3D60&h.cdn-cache-control=max-age%3D0", false, "no-lifetime"],
+    ["cc=max-age%3D60&h.cdn-cache-control=max-age%3D0&nv=1", false, "no-lifetime"],
+    // A number directive of the wrong type makes the field invalid: ignored, not obeyed.
+    ["cc=no-store&h.cdn-cache-control=max-age%3D%2260%22", false, "no-store"],
     ["cc=no-store&h.cdn-cache-control=max-age%3D60", true],
     ["cc=no-store&h.gatehouse-cache-control=max-age%3D60&h.cdn-cache-control=no-store", true],
     ["cc=max-age%3D60&h.gatehouse-cache-control=no-store", false, "no-store"],
@@ -524,4 +535,50 @@ test("forward = \"all\": the origin sees every header, Vary decides reuse, Autho
     await sleep(50);
     assert.match((await get(shared, { authorization: "Bearer two" })).headers["cache-status"], /; hit;/, cc);
   }
+});
+
+// ---------------------------------------------------------------- issue 23
+
+test("a HEAD on a miss is never stored as the GET's entry", async () => {
+  const key = id();
+  const path = `/v1/cached/${key}?cc=max-age%3D60`;
+  const head = await request(s.gw, "HEAD", path);
+  assert.equal(head.status, 200);
+  assert.equal(head.headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; detail=head");
+  const first = await get(path);
+  assert.equal(first.headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; stored", "the HEAD stored nothing");
+  assert.ok(first.json().n >= 1, "a full body");
+  await until(async () => /; hit;/.test((await get(path)).headers["cache-status"]), "the GET's own entry");
+  const hit = await get(path);
+  assert.equal(hit.text, first.text);
+  assert.equal(Number(hit.headers["content-length"]), Buffer.byteLength(first.text));
+});
+
+test("no-cache with an ETag is stored and revalidated before every use: a 304 answers from the stored body", async () => {
+  const key = id();
+  const path = `/v1/cached/${key}?cc=no-cache`;
+  const first = await get(path);
+  assert.equal(first.headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; stored");
+  await until(async () => {
+    const again = await get(path);
+    if (!/fwd=stale; fwd-status=304; stored/.test(again.headers["cache-status"])) return false;
+    assert.equal(again.status, 200);
+    assert.equal(again.text, first.text, "the stored body");
+    assert.equal(again.headers["cache-control"], "no-cache");
+    return true;
+  }, "a 304 revalidation");
+  const seen = originHits(key);
+  assert.equal(seen.at(-1).headers["if-none-match"], '"v1"', "every reuse is a conditional request");
+  assert.ok(seen.every((r, i) => i === 0 || r.headers["if-none-match"] === '"v1"'));
+  // Without a validator there is nothing to revalidate with: not stored.
+  const plain = await get(`/v1/cached/${key}-nv?cc=no-cache&nv=1`);
+  assert.equal(plain.headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; detail=no-cache");
+});
+
+test("an invalid Age (old, 0) makes a response stale, never fresh", async () => {
+  const key = id();
+  const path = `/v1/cached/${key}?cc=max-age%3D3600&nv=1&h.age=old%2C%200`;
+  assert.equal((await get(path)).headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; detail=no-lifetime");
+  assert.equal((await get(path)).headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; detail=no-lifetime");
+  assert.equal(originHits(key).length, 2);
 });
