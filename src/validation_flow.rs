@@ -18,8 +18,10 @@ use crate::validation::{query_object, validate};
 /// Bodies read for validation are at most this large unless the route's `max_body` says.
 const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
 
-/// Checks the request against the route's schemas.
-pub async fn check(x: &mut WorkerExchange<'_>, route: &'static Route) -> Result<(), GatewayError> {
+/// Checks the client's query against the route's `query_schema`. Runs before the upstream
+/// call and also wherever an answer can be given without one (a cache lookup), so no
+/// answer skips it.
+pub fn check_query(x: &WorkerExchange<'_>, route: &'static Route) -> Result<(), GatewayError> {
     let schemas = x.table.schemas;
     if let Some(schema) = route.query_schema.and_then(|i| schemas.get(usize::from(i))) {
         let failures = validate(schema, &query_object(schema, x.ctx.url.query));
@@ -30,6 +32,13 @@ pub async fn check(x: &mut WorkerExchange<'_>, route: &'static Route) -> Result<
             });
         }
     }
+    Ok(())
+}
+
+/// Checks the request against the route's schemas.
+pub async fn check(x: &mut WorkerExchange<'_>, route: &'static Route) -> Result<(), GatewayError> {
+    check_query(x, route)?;
+    let schemas = x.table.schemas;
     let Some(schema) = route.body_schema.and_then(|i| schemas.get(usize::from(i))) else {
         return Ok(());
     };

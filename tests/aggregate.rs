@@ -2,7 +2,7 @@
 //! rename, target, group, deep merge and its conflict rule).
 
 use gatehouse::aggregate::merge::{merge, Shape};
-use gatehouse::aggregate::template::{parse, render, Piece, Values};
+use gatehouse::aggregate::template::{decode, parse, render, Piece, Values};
 use serde_json::json;
 
 struct Req;
@@ -55,6 +55,42 @@ fn templates_escape_each_value_so_it_cannot_add_segments_or_parameters() {
     assert_eq!(
         render(&parse("/x?q={query.page}").unwrap(), &Req),
         Err("query.page".into())
+    );
+}
+
+/// Issue 23, item 18: a client's `?status=a%20b` is `a b`, sent as `a%20b` (not `a%2520b`).
+#[test]
+fn template_values_are_decoded_once_and_encoded_once() {
+    assert_eq!(decode("a%20b", true).as_deref(), Some("a b"));
+    assert_eq!(decode("a+b", true).as_deref(), Some("a b"));
+    assert_eq!(
+        decode("a+b", false).as_deref(),
+        Some("a+b"),
+        "a path keeps its +"
+    );
+    assert_eq!(decode("%2F..%2f", false).as_deref(), Some("/../"));
+    assert_eq!(decode("caf%C3%A9", true).as_deref(), Some("café"));
+    assert_eq!(decode("%zz", true), None, "malformed: the part fails");
+    assert_eq!(decode("%", true), None);
+    assert_eq!(decode("%FF", true), None, "not UTF-8");
+    struct Raw;
+    impl Values for Raw {
+        fn param(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn query(&self, _: &str) -> Option<String> {
+            decode("a%20b%26c%3Dd", true)
+        }
+        fn claim(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn consumer_id(&self) -> Option<String> {
+            None
+        }
+    }
+    assert_eq!(
+        render(&parse("/x?s={query.s}").unwrap(), &Raw).unwrap(),
+        "/x?s=a%20b%26c%3Dd"
     );
 }
 

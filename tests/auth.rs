@@ -213,6 +213,28 @@ fn valid_tokens_of_every_public_key_algorithm_are_accepted() {
     assert!(run(&USER_JWT, &backend(&token)).is_ok());
 }
 
+/// Issue 23, item 14: tokens without `sub` would all be one consumer (one rate-limit
+/// bucket, one cache partition): refused.
+#[test]
+fn a_valid_token_without_a_subject_is_refused() {
+    for sub in [serde_json::Value::Null, serde_json::json!("")] {
+        let c = claims(serde_json::json!({ "sub": sub }));
+        let token = sign("HS256", None, &c, SECRET);
+        assert_eq!(denied(&HS_JWT, &token), Denied::NoSubject, "sub: {sub}");
+    }
+    let numeric = sign(
+        "HS256",
+        None,
+        &claims(serde_json::json!({ "sub": 42 })),
+        SECRET,
+    );
+    assert_eq!(run(&HS_JWT, &backend(&numeric)).unwrap().subject, "42");
+    assert_eq!(
+        Denied::NoSubject.describe(),
+        "the credential names no subject (sub)"
+    );
+}
+
 #[test]
 fn hmac_tokens_verify_with_the_secret_only() {
     let c = claims(serde_json::json!({}));

@@ -279,6 +279,11 @@ fn api_key_records_are_checked_for_state_and_expiry() {
         ("acme", Some("gold"), 2)
     );
     assert_eq!(check_record("p", None, now), Err(Denied::UnknownApiKey));
+    // A record without an id would make its holders one consumer with every other such key.
+    assert_eq!(
+        check_record("p", Some(record(json!({ "id": "" }))), now),
+        Err(Denied::NoSubject)
+    );
     assert_eq!(
         check_record(
             "p",
@@ -371,10 +376,16 @@ fn client_certificates_must_be_presented_verified_and_allowed() {
     assert_eq!(
         PINNED.check(Some(ClientCert {
             subject_dn: "CN=b".into(),
-            ..cert
+            ..cert.clone()
         })),
         Err(Denied::CertificateNotAllowed)
     );
+    // Certificates with an empty subject are told apart by their fingerprints.
+    let anonymous = ANY.check(Some(ClientCert {
+        subject_dn: String::new(),
+        ..cert
+    }));
+    assert_eq!(anonymous.unwrap().subject, "sha256:ab");
 }
 
 fn identity(claims: serde_json::Value) -> Identity {

@@ -95,8 +95,25 @@ fn var_holding_a_bad_url_is_a_clear_500() {
     assert_eq!(e.status(), 500);
     assert_eq!(
         e.detail(),
-        "upstream \"users\": upstream URL `not a url/api/` must start with http:// or https://"
+        "upstream \"users\": upstream URL assembled from vars must start with http:// or https://"
     );
+}
+
+/// Issue 23, item 15: the URL comes from vars and secrets; no problem or log line quotes it.
+#[test]
+fn a_bad_url_from_secrets_is_never_quoted_back() {
+    for secret in [
+        "https://admin:hunter2@internal.example",
+        "https://internal.example?token=hunter2",
+        "ftp://hunter2.internal",
+        "https://hunter2 .internal",
+    ] {
+        let e = resolve_origin("users", WITH_VARS, |_| Some(secret.into())).unwrap_err();
+        assert_eq!(e.status(), 500);
+        let problem = e.to_problem("/v1/users/1", "r");
+        assert!(!e.detail().contains("hunter2"), "{secret}: {}", e.detail());
+        assert!(!problem.contains("hunter2"), "{secret}: {problem}");
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! the merge ([`super::merge`]).
 
 use super::merge::merge;
-use super::template::{render, Values};
+use super::template::{decode, render, Values};
 use crate::config::{FanOut, Part};
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
@@ -20,6 +20,23 @@ use web_sys::Headers;
 /// Workers allow 6 simultaneous outgoing connections per request; more parts queue.
 pub const MAX_IN_FLIGHT: usize = 6;
 
+/// Request headers that carry the client's credentials; a part receives only those its
+/// `credentials` lists (as it does the route's API-key headers).
+pub const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie"];
+
+/// Removes from `headers` every credential header `part` does not ask for.
+fn keep_credentials(headers: &Headers, part: &Part, table: &crate::config::Table) {
+    let api_key_headers = table.policies.iter().filter_map(|p| match p {
+        crate::policy::Policy::ApiKey(k) => k.header,
+        _ => None,
+    });
+    for name in CREDENTIAL_HEADERS.iter().copied().chain(api_key_headers) {
+        if !part.credentials.contains(&name) {
+            let _ = headers.delete(name);
+        }
+    }
+}
+
 /// Template values from the request.
 struct RequestValues<'a> {
     params: &'a [(String, String)],
@@ -28,17 +45,18 @@ struct RequestValues<'a> {
 }
 
 impl Values for RequestValues<'_> {
+    // Path and query values arrive percent-encoded: decoded here, encoded once by `render`.
     fn param(&self, name: &str) -> Option<String> {
         self.params
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+            .and_then(|(_, v)| decode(v, false))
     }
     fn query(&self, name: &str) -> Option<String> {
         crate::auth::credentials::query_param(self.query, name)
             .ok()
             .flatten()
-            .map(str::to_string)
+            .and_then(|v| decode(v, true))
     }
     fn claim(&self, name: &str) -> Option<String> {
         self.identity?.claims.get(name).map(|v| match v.as_str() {
@@ -69,7 +87,7 @@ pub async fn fan_out(
     let base = x.upstream_headers.as_ref().ok_or(GatewayError::Internal {
         what: "upstream headers prepared",
     })?;
-    let (env, ids) = (x.env, &x.ctx.ids);
+    let (env, ids, table) = (x.env, &x.ctx.ids, x.table);
     let calls = f
         .parts
         .iter()
@@ -77,6 +95,9 @@ pub async fn fan_out(
         .enumerate()
         .map(|(i, (part, path))| {
             let headers = Headers::new_with_headers(base).ok();
+            if let Some(h) = &headers {
+                keep_credentials(h, part, table);
+            }
             // Each part is a child span of the gateway's.
             let span = hex(&runtime::random_40()[..8]);
             if let Some(h) = &headers {

@@ -1,6 +1,7 @@
 //! A fan-out part's path template: literal text with `{param}` (a route parameter),
 //! `{query.<name>}` (a query parameter of the client's request), `{claim.<name>}` (a claim of
-//! the authenticated identity) and `{consumer.id}`. Each value is percent-encoded, every byte
+//! the authenticated identity) and `{consumer.id}`. Each value is decoded as the client
+//! meant it ([`decode`]) and percent-encoded once, every byte
 //! but `A-Z a-z 0-9 - . _ ~`, so it can never add a path segment, a query or a parameter. In
 //! the path, a value that is empty, `.` or `..` is refused (an origin would read it as a dot
 //! segment).
@@ -92,6 +93,34 @@ pub fn render(pieces: &[Piece], values: &impl Values) -> Result<String, String> 
         escape_into(&mut out, &value);
     }
     Ok(out)
+}
+
+/// A value as the client meant it: `%XX` decoded (and `+` as a space in a query value),
+/// so [`render`] encodes it exactly once. `None` when the escapes are malformed or do not
+/// decode to UTF-8 (the part then fails rather than guess).
+pub fn decode(raw: &str, plus_is_space: bool) -> Option<String> {
+    let b = raw.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let hex = |c: Option<&u8>| c.and_then(|&c| (c as char).to_digit(16));
+                let (h, l) = (hex(b.get(i + 1))?, hex(b.get(i + 2))?);
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Percent-encodes every byte but `A-Z a-z 0-9 - . _ ~`.

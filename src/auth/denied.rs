@@ -41,6 +41,10 @@ pub enum Denied {
     IssuedInFuture,
     WrongIssuer,
     WrongAudience,
+    /// A valid credential that names no subject (a JWT without `sub`, an API-key record
+    /// without `id`): every such caller would share one consumer - one rate-limit bucket,
+    /// one cache partition.
+    NoSubject,
     /// The API key is not in the store.
     UnknownApiKey,
     ApiKeyDisabled,
@@ -80,6 +84,7 @@ impl Denied {
             Denied::IssuedInFuture => "the token's issue time (iat) is in the future".into(),
             Denied::WrongIssuer => "the token was issued by an issuer not accepted here".into(),
             Denied::WrongAudience => "the token is not meant for this audience".into(),
+            Denied::NoSubject => "the credential names no subject (sub)".into(),
             Denied::UnknownApiKey => "the API key is not valid".into(),
             Denied::ApiKeyDisabled => "the API key has been disabled".into(),
             Denied::ApiKeyExpired => "the API key has expired".into(),

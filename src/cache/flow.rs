@@ -148,6 +148,10 @@ pub async fn on_request(
     policy: &'static Cache,
     x: &mut WorkerExchange<'_>,
 ) -> Result<Flow<Answer>, GatewayError> {
+    // A hit answers without the upstream call, where the query is otherwise validated.
+    if let Some(route) = x.route {
+        crate::validation_flow::check_query(x, route)?;
+    }
     // Behind a canary split the side is decided now: it is part of the key.
     let side = x.route.and_then(|r| x.canary_side(r.upstream as usize));
     let at = At {
@@ -184,6 +188,9 @@ pub fn before_upstream(
     policy: &'static Cache,
     x: &mut WorkerExchange<'_>,
 ) -> Result<Flow<Answer>, GatewayError> {
+    if let (Some(step), Some(headers)) = (&x.scratch.cache, &x.upstream_headers) {
+        step.add_validators(headers);
+    }
     let Some(st) = x.scratch.cache.as_ref().and_then(|s| s.stale.as_deref()) else {
         return Ok(Flow::Continue);
     };
@@ -230,12 +237,17 @@ pub fn after_upstream(
 
 impl CacheStep {
     /// Cuts the upstream request headers down to what the key holds (so no unkeyed header can
-    /// shape a stored response) unless the policy forwards everything, and adds the stored
-    /// validators when a stale entry is revalidated.
+    /// shape a stored response) unless the policy forwards everything.
     fn restrict(&self, upstream_headers: &Headers, table: &Table) {
         if !self.policy.forward_all {
             trim(upstream_headers, self.policy, table);
         }
+    }
+
+    /// Adds the stored validators when a stale entry is revalidated (in `before_upstream`,
+    /// after every policy's `on_request` edited the request: a later policy may remove the
+    /// client's conditional headers, never the cache's own).
+    fn add_validators(&self, upstream_headers: &Headers) {
         if let Some(st) = &self.stale {
             if let Some(etag) = &st.etag {
                 let _ = upstream_headers.set("if-none-match", etag);

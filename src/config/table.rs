@@ -99,6 +99,9 @@ pub struct Part {
     pub timeout_ms: Option<u32>,
     /// Largest JSON answer read.
     pub max_bytes: u64,
+    /// The client's credential headers this part receives (lower case); the others
+    /// ([`crate::aggregate::run::CREDENTIAL_HEADERS`] and every API-key header) are removed.
+    pub credentials: &'static [&'static str],
     /// Its name and how its JSON is merged.
     pub shape: Shape,
 }

@@ -148,6 +148,9 @@ pub fn check_record(
             return Err(Denied::ApiKeyExpired);
         }
     }
+    if r.id.is_empty() {
+        return Err(Denied::NoSubject);
+    }
     let mut claims = Map::new();
     claims.insert("id".into(), Value::String(r.id.clone()));
     claims.insert("name".into(), Value::String(r.name.clone()));

@@ -124,6 +124,11 @@ impl Jwt {
 
         let exp = claims.expiration.map(|e| e.timestamp() as f64);
         let identity = Identity::from_claims(self.name, "sub", claims.custom);
+        // Without a subject every such token would be one consumer (one rate-limit bucket,
+        // one cache partition).
+        if identity.subject.is_empty() {
+            return Err(deny(Denied::NoSubject));
+        }
         if let Some(key) = cache_key {
             let until = (now + self.token_cache_ttl_s as f64).min(exp.unwrap_or(f64::MAX));
             VERIFIED.with(|c| c.borrow_mut().insert(key, identity.clone(), until, now));

@@ -42,9 +42,15 @@ impl Mtls {
         ] {
             claims.insert(k.into(), Value::String(v.clone()));
         }
+        // A certificate with an empty subject is told apart by its fingerprint.
+        let subject = if cert.subject_dn.is_empty() {
+            format!("sha256:{fingerprint}")
+        } else {
+            cert.subject_dn
+        };
         Ok(Identity {
             policy: self.name,
-            subject: cert.subject_dn,
+            subject,
             plan: None,
             scopes: Vec::new(),
             roles: Vec::new(),

@@ -1,9 +1,14 @@
 //! The `transform` policy's phases in the worker (wasm only); the edits themselves are
 //! [`super::transform`]'s.
 //! - `on_request`: the query sent upstream, and a JSON request body (read whole, at most
-//!   `max_body`, then sent as bytes with its new `Content-Length`);
+//!   `max_body` or the route's smaller `max_body`, then sent as bytes with its new
+//!   `Content-Length`); a body that does not say it is JSON is refused (415), never sent on
+//!   unedited. When the response body is edited, the headers that would select another
+//!   representation ([`REPRESENTATION_SELECTORS`]) do not reach the origin, and it is asked
+//!   for JSON;
 //! - `after_upstream`: a JSON answer from the origin, read whole (at most `max_body`), edited
-//!   and sent with its new length and without its `ETag`.
+//!   and sent with its new length and without its `ETag`. A 2xx answer with a body that is
+//!   not JSON cannot be edited: 502, never passed through (fail closed).
 
 use super::transform::{is_json, Transform};
 use crate::error::GatewayError;
@@ -14,11 +19,32 @@ use crate::runtime::answer::Answer;
 use crate::runtime::io;
 use serde_json::Value;
 
+/// Request headers that let a client choose what the origin answers with, removed on routes
+/// whose response body is edited: a range or a 304 is not a body the edits can apply to.
+/// (A cache before the transform adds its own validators after this step.)
+pub const REPRESENTATION_SELECTORS: &[&str] = &[
+    "range",
+    "if-range",
+    "if-none-match",
+    "if-modified-since",
+    "if-match",
+    "if-unmodified-since",
+];
+
 /// Edits the upstream query and request body.
 pub async fn on_request(
     t: &Transform,
     x: &mut WorkerExchange<'_>,
 ) -> Result<Flow<Answer>, GatewayError> {
+    if !t.response_body.is_empty() {
+        x.prepare_upstream_headers()?;
+        if let Some(h) = &x.upstream_headers {
+            for name in REPRESENTATION_SELECTORS {
+                let _ = h.delete(name);
+            }
+            let _ = h.set("accept", "application/json");
+        }
+    }
     if !t.query.is_empty() {
         let current = x
             .upstream_query
@@ -26,23 +52,38 @@ pub async fn on_request(
             .or_else(|| x.ctx.url.query.map(str::to_string));
         x.upstream_query = Some(t.query.apply(current.as_deref()).unwrap_or_default());
     }
-    let has_body = !matches!(x.ctx.method.as_str(), "GET" | "HEAD");
-    if t.request_body.is_empty() || !has_body || !is_json(x.header("content-type").as_deref()) {
+    let has_body = !matches!(x.ctx.method.as_str(), "GET" | "HEAD") && x.req.body().is_some();
+    if t.request_body.is_empty() || !has_body {
         return Ok(Flow::Continue);
     }
+    // Whatever it says it is, a body on this route is edited or refused: never sent on as is.
+    if !is_json(x.header("content-type").as_deref()) {
+        return Err(GatewayError::UnsupportedMediaType {
+            got: x.header("content-type"),
+            accepted: &["application/json"],
+        });
+    }
+    // The smaller of the transform's and the route's limits: reading whole never lets more
+    // through than streaming would have.
+    let limit = x
+        .route
+        .and_then(|r| r.limits.max_body)
+        .map_or(t.max_body, |m| {
+            t.max_body.min(u32::try_from(m).unwrap_or(u32::MAX))
+        });
     let declared = x
         .header("content-length")
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > u64::from(t.max_body)) {
+    if declared.is_some_and(|n| n > u64::from(limit)) {
         return Err(GatewayError::PayloadTooLarge {
-            limit: t.max_body.into(),
+            limit: limit.into(),
         });
     }
-    let text = match io::read_bounded(x.req.as_ref(), t.max_body).await {
+    let text = match io::read_bounded(x.req.as_ref(), limit).await {
         Ok(text) => text,
         Err(true) => {
             return Err(GatewayError::PayloadTooLarge {
-                limit: t.max_body.into(),
+                limit: limit.into(),
             })
         }
         Err(false) => {
@@ -73,11 +114,16 @@ pub async fn after_upstream(
     let answer = result?;
     let content_type = answer.headers.get("content-type").ok().flatten();
     let no_body = x.ctx.is_head() || matches!(answer.status, 204 | 304);
-    if t.response_body.is_empty()
-        || !answer.is_from_origin()
-        || no_body
-        || !is_json(content_type.as_deref())
-    {
+    if t.response_body.is_empty() || !answer.is_from_origin() || no_body {
+        return Ok(answer);
+    }
+    if !is_json(content_type.as_deref()) {
+        // The edits cannot apply: a successful answer fails closed; an error passes as is.
+        if (200..300).contains(&answer.status) {
+            return Err(GatewayError::ResponseTransformFailed {
+                detail: "its body is not JSON",
+            });
+        }
         return Ok(answer);
     }
     let Some(source) = answer.source() else {

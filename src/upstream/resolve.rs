@@ -28,14 +28,19 @@ pub fn resolve_url(
     Ok(url)
 }
 
-/// Builds a URL target's base URL from its parts, looking vars up with `lookup`.
+/// Builds a URL target's base URL from its parts, looking vars up with `lookup`. The error
+/// never quotes the URL: it is made of vars and secrets (credentials, internal hosts), and its
+/// reason reaches the client's problem and the log.
 pub fn resolve_origin(
     upstream: &'static str,
     parts: &'static [UrlPart],
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<Origin, GatewayError> {
     let url = resolve_url(parts, lookup)?;
-    Origin::parse(&url).map_err(|reason| GatewayError::InvalidUpstreamUrl { upstream, reason })
+    Origin::parse(&url).map_err(|reason| GatewayError::InvalidUpstreamUrl {
+        upstream,
+        reason: reason.replace(&format!("`{url}`"), "assembled from vars"),
+    })
 }
 
 /// A target's base URL, or why it could not be resolved.

@@ -27,6 +27,8 @@ pub struct CheckedPart {
     pub rename: Vec<(String, String)>,
     pub group: Option<String>,
     pub deep: bool,
+    /// Lower-case credential headers the part receives from the client.
+    pub credentials: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -139,6 +141,15 @@ pub fn parse(
         if !p.allow.is_empty() && !p.deny.is_empty() {
             errors.push(format!("{ctx}: set allow or deny, not both"));
         }
+        let mut credentials = Vec::new();
+        for c in &p.credentials {
+            let lower = c.to_ascii_lowercase();
+            if lower.is_empty() || !lower.bytes().all(super::lex::is_token_byte) {
+                errors.push(format!("{ctx}: credentials: \"{c}\" is not a header name"));
+            } else {
+                credentials.push(lower);
+            }
+        }
         out.push(CheckedPart {
             name: p.name.clone(),
             upstream,
@@ -157,6 +168,7 @@ pub fn parse(
                 .collect(),
             group: p.group.clone(),
             deep,
+            credentials,
         });
     }
     CheckedFanOut {
@@ -178,13 +190,14 @@ impl CheckedFanOut {
             .map(|p| {
                 let rename: Vec<String> = p.rename.iter().map(|(a, b)| format!("({a:?}, {b:?})")).collect();
                 format!(
-                    "Part {{ upstream: {}, path: {}, method: {:?}, required: {}, timeout_ms: {:?}, max_bytes: {}, shape: Shape {{ name: {:?}, target: {}, allow: {}, deny: {}, rename: &[{}], group: {:?}, deep: {} }} }}",
+                    "Part {{ upstream: {}, path: {}, method: {:?}, required: {}, timeout_ms: {:?}, max_bytes: {}, credentials: {}, shape: Shape {{ name: {:?}, target: {}, allow: {}, deny: {}, rename: &[{}], group: {:?}, deep: {} }} }}",
                     p.upstream,
                     template::emit(&p.path),
                     p.method,
                     p.required,
                     p.timeout_ms,
                     p.max_bytes,
+                    strs(&p.credentials),
                     p.name,
                     strs(&p.target),
                     strs(&p.allow),

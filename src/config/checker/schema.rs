@@ -605,4 +605,8 @@ pub struct PartSpec {
     pub rename: BTreeMap<String, String>,
     pub group: Option<String>,
     pub merge: Option<String>,
+    /// Client credential headers this part receives (`authorization`, `cookie`, an API-key
+    /// header); none by default.
+    #[serde(default)]
+    pub credentials: Vec<String>,
 }
