@@ -666,3 +666,44 @@ fn http_dates_parse_in_all_three_formats() {
         assert_eq!(parse_http_date(bad), None, "{bad:?}");
     }
 }
+
+/// Issue 23, item 20: an isolate that cannot re-read the purge counters stops trusting its
+/// copy after a bound, so purged entries do not outlive it.
+#[test]
+fn a_copy_of_the_purge_counters_is_trusted_for_a_bounded_time() {
+    use gatehouse::cache::generations::{copy_usable, MAX_COPY_AGE_MS, REFRESH_MS};
+    assert!(copy_usable(0) && copy_usable(REFRESH_MS) && copy_usable(MAX_COPY_AGE_MS - 1));
+    assert!(!copy_usable(MAX_COPY_AGE_MS));
+    assert!(!copy_usable(u64::MAX));
+    assert_eq!(MAX_COPY_AGE_MS, 10_000, "README says 10 s");
+}
+
+/// Issue 23, item 16: one client's writes invalidate a bounded number of paths per minute
+/// (each moves a counter in the one global object and pushes older ones out).
+#[test]
+fn one_clients_writes_invalidate_a_bounded_number_of_paths_per_minute() {
+    use gatehouse::cache::generations::{WriteBudget, CLIENT_PATHS_PER_MINUTE};
+    let mut b = WriteBudget::default();
+    let minute = 60_000 * 1_000;
+    for i in 0..CLIENT_PATHS_PER_MINUTE {
+        assert!(b.take("mallory", 1, minute + u64::from(i)), "write {i}");
+    }
+    assert!(!b.take("mallory", 1, minute + 59_999), "over the budget");
+    assert!(
+        b.take("alice", 3, minute + 59_999),
+        "other clients keep theirs"
+    );
+    assert!(
+        b.take("mallory", 1, minute + 60_000),
+        "a new minute, a new budget"
+    );
+    assert!(
+        !b.take("bob", CLIENT_PATHS_PER_MINUTE + 1, minute),
+        "never more than the budget at once"
+    );
+    // Many clients never grow the map without bound: old minutes are dropped.
+    for i in 0..20_000u64 {
+        b.take(&format!("c{i}"), 1, minute + 60_000 * (i / 5_000));
+        assert!(b.clients() <= 10_000);
+    }
+}

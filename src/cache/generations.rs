@@ -24,6 +24,55 @@ pub const PATH_FLOOR: &str = "p:floor";
 /// How often an isolate re-reads the counters, at most.
 pub const REFRESH_MS: u64 = 1_000;
 
+/// How long an isolate goes on using its copy of the counters when it cannot re-read them.
+/// Past this the copy is dropped and cached routes bypass the cache until a read succeeds, so
+/// an entry purged in the meantime is served for at most this long.
+pub const MAX_COPY_AGE_MS: u64 = 10_000;
+
+/// Whether a copy of the counters read `age_ms` ago may still be used while a re-read is
+/// running or after one failed.
+pub fn copy_usable(age_ms: u64) -> bool {
+    age_ms < MAX_COPY_AGE_MS
+}
+
+/// Paths one client's writes may invalidate per minute in one isolate. Every path counter a
+/// write moves pushes an older one out past [`MAX_PATHS`] (which invalidates every path
+/// without a counter of its own) and costs a round trip to the one global object: without a
+/// bound, one client writing to a few thousand distinct paths would flush the whole cache.
+pub const CLIENT_PATHS_PER_MINUTE: u32 = 100;
+
+/// This isolate's count of paths each client's writes invalidated in the current minute.
+#[derive(Debug, Default)]
+pub struct WriteBudget {
+    /// client -> (minute, paths invalidated in it)
+    used: HashMap<String, (u64, u32)>,
+}
+
+impl WriteBudget {
+    /// Takes `paths` from `client`'s budget for the minute of `now_ms`; `false` (and nothing
+    /// taken) when that would go over [`CLIENT_PATHS_PER_MINUTE`].
+    pub fn take(&mut self, client: &str, paths: u32, now_ms: u64) -> bool {
+        let minute = now_ms / 60_000;
+        if self.used.len() >= 10_000 {
+            self.used.retain(|_, (m, _)| *m == minute);
+        }
+        let used = self.used.entry(client.to_string()).or_insert((minute, 0));
+        if used.0 != minute {
+            *used = (minute, 0);
+        }
+        if used.1.saturating_add(paths) > CLIENT_PATHS_PER_MINUTE {
+            return false;
+        }
+        used.1 += paths;
+        true
+    }
+
+    /// How many clients are counted (bounded: older minutes are dropped past 10,000).
+    pub fn clients(&self) -> usize {
+        self.used.len()
+    }
+}
+
 /// The counters; absent means 0.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Generations(pub HashMap<String, u64>);
@@ -85,7 +134,7 @@ pub fn invalidate_paths(map: &mut BTreeMap<String, u64>, keys: &[&str]) {
 
 #[cfg(target_arch = "wasm32")]
 mod isolate {
-    use super::{Generations, REFRESH_MS};
+    use super::{copy_usable, Generations, REFRESH_MS};
     use crate::runtime;
     use std::cell::RefCell;
     use std::rc::Rc;
@@ -113,17 +162,19 @@ mod isolate {
     }
 
     /// The counters: this isolate's copy if recent (or being re-read by another request),
-    /// else read from the object. `None` if there is no copy and the object cannot answer.
+    /// else read from the object. When the object cannot answer, the copy while it is
+    /// younger than [`super::MAX_COPY_AGE_MS`]; `None` after that, or without a copy.
     pub async fn current(env: &worker::Env, now_ms: u64) -> Option<Rc<Generations>> {
-        let (copy, fresh, reading) = COPY.with(|c| {
+        let (copy, age, reading) = COPY.with(|c| {
             let c = c.borrow();
             (
                 c.current.clone(),
-                now_ms.saturating_sub(c.read_at_ms) < REFRESH_MS,
+                now_ms.saturating_sub(c.read_at_ms),
                 c.reading,
             )
         });
-        if copy.is_some() && (fresh || reading) {
+        let copy = copy.filter(|_| copy_usable(age));
+        if copy.is_some() && (age < REFRESH_MS || reading) {
             return copy;
         }
         COPY.with(|c| c.borrow_mut().reading = true);

@@ -92,10 +92,15 @@ pub fn paths(
 #[cfg(target_arch = "wasm32")]
 mod worker_side {
     use super::{path_key, paths};
-    use crate::cache::generations;
+    use crate::cache::generations::{self, WriteBudget};
     use crate::policy::Policy;
     use crate::route::{host_for_matching, RouteIndex};
     use crate::runtime;
+    use std::cell::RefCell;
+
+    thread_local! {
+        static BUDGET: RefCell<WriteBudget> = RefCell::new(WriteBudget::default());
+    }
 
     /// How long the writer waits for the counters to move, at most.
     const TIMEOUT_MS: u32 = 2_000;
@@ -113,12 +118,15 @@ mod worker_side {
 
     /// After a successful unsafe request to `path` on `host` whose answer named `location`
     /// and `content_location`: moves the counters of every path it invalidates that a cached
-    /// route serves, and takes the new counters into this isolate at once. Answers the access
-    /// log's `cache` label: `None` when nothing cached was touched, `invalidated`, or
-    /// `invalidate-failed` when the counters could not be moved in time (entries elsewhere may
-    /// then be served until they expire).
+    /// route serves, and takes the new counters into this isolate at once. `client` (the
+    /// consumer, else the client's IP) spends its budget
+    /// ([`generations::CLIENT_PATHS_PER_MINUTE`]). Answers the access log's `cache` label:
+    /// `None` when nothing cached was touched, `invalidated`, `invalidate-failed` when the
+    /// counters could not be moved in time, or `invalidate-skipped` over the client's budget
+    /// (entries may then be served until they expire or are purged).
     pub async fn after_write(
         env: &worker::Env,
+        client: &str,
         host: &str,
         path: &str,
         location: Option<&str>,
@@ -131,6 +139,11 @@ mod worker_side {
             .collect();
         if keys.is_empty() {
             return None;
+        }
+        let now = runtime::now_ms() as u64;
+        let within = BUDGET.with(|b| b.borrow_mut().take(client, keys.len() as u32, now));
+        if !within {
+            return Some("invalidate-skipped");
         }
         let answer = runtime::io::generations_invalidate(env, &keys.join(","), TIMEOUT_MS).await;
         let now = runtime::now_ms() as u64;

@@ -154,8 +154,14 @@ impl WorkerExchange<'_> {
         let h = resp.headers();
         let named = |name: &str| h.get(name).ok().flatten();
         let (location, content_location) = (named("location"), named("content-location"));
+        let client = match (&self.ctx.identity, &self.ctx.client_ip) {
+            (Some(i), _) => format!("{}\u{0}{}", i.policy, i.subject),
+            (None, Some(ip)) => ip.clone(),
+            (None, None) => String::new(),
+        };
         let label = invalidate::after_write(
             self.env,
+            &client,
             self.ctx.url.host,
             &self.path,
             location.as_deref(),
