@@ -12,7 +12,10 @@
 //   /internal/cacheable/* answers with ?cc= as Cache-Control, ?vary= as Vary, ?cookie=1 a
 //                         Set-Cookie, ?tag= as Cache-Tag, ?expires=N (or "bad") an Expires, a fixed ETag and Last-Modified, and `n` = requests so far;
 //                         ?pad=N N more bytes of body, ?h.<name>=v any header (?h304.<name>=v on 304s only), ?status=N;
-//                         ?nv=1 no ETag nor Last-Modified; If-None-Match: "v1" gets a 304
+//                         ?cc2= the Cache-Control from the second request on;
+//                         ?nv=1 no ETag nor Last-Modified; If-None-Match: "v1" (or If-Modified-Since:
+//                         its Last-Modified) gets a 304
+// origin.fail(path) makes that path answer 503 until origin.recover(path).
 // origin.firstBytes(path) resolves when the first request-body bytes for that path arrive,
 // before the body has ended (streaming tests).
 // Every response also carries hop-by-hop headers the gateway must strip.
@@ -23,6 +26,7 @@ import { pathToFileURL } from "node:url";
 export function startOrigin(port = 0, host = "127.0.0.1") {
   const received = [];
   const held = new Map();       // hold id -> release function
+  const failing = new Set();    // paths answered 503 until recovered (origin.fail / recover)
   const bodyWaiters = new Map(); // path -> resolve function
   const server = http.createServer((req, res) => {
     const hash = crypto.createHash("sha256");
@@ -81,13 +85,20 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
         pump();
         return;
       }
+      if (failing.has(url.pathname)) {
+        res.writeHead(503, { "content-type": "text/plain" });
+        res.end("down");
+        return;
+      }
       if (url.pathname.startsWith("/internal/cacheable/")) {
         // Caching tests: the query says which caching headers to answer with; `n` counts the
         // requests this path has had, so a cached copy shows an old n.
         const q = url.searchParams;
         const h = { ...hop, "content-type": "application/json", etag: '"v1"', "last-modified": "Mon, 23 Nov 2026 00:00:00 GMT" };
         if (q.get("nv")) { delete h.etag; delete h["last-modified"]; } // ?nv=1: no validators
-        if (q.get("cc")) h["cache-control"] = q.get("cc");
+        const n = received.filter((r) => r.path === url.pathname).length;
+        // ?cc2= replaces ?cc= from the second request on (a refreshed entry's freshness).
+        if (q.get("cc")) h["cache-control"] = n > 1 && q.get("cc2") ? q.get("cc2") : q.get("cc");
         if (q.get("vary")) h.vary = q.get("vary");
         if (q.get("cookie")) h["set-cookie"] = "session=abc";
         if (q.get("tag")) h["cache-tag"] = q.get("tag");
@@ -102,8 +113,8 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
           h.date = new Date().toUTCString();
           h.expires = q.get("expires") === "bad" ? "0" : new Date(Date.now() + Number(q.get("expires")) * 1000).toUTCString();
         }
-        const n = received.filter((r) => r.path === url.pathname).length;
-        if (req.headers["if-none-match"] === '"v1"' && !q.get("nv")) {
+        const conditional = req.headers["if-none-match"] === '"v1"' || req.headers["if-modified-since"] === h["last-modified"];
+        if (conditional && !q.get("nv")) {
           res.writeHead(304, { etag: h.etag, ...(h["cache-control"] ? { "cache-control": h["cache-control"] } : {}), ...h304 });
           res.end();
           return;
@@ -137,6 +148,7 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
       resolve({ server, port: actual, url: `http://${host}:${actual}`, received,
         release: (id) => { held.get(id)?.(); held.delete(id); },
         firstBytes: (path) => new Promise((r) => bodyWaiters.set(path, r)),
+        fail: (path) => failing.add(path), recover: (path) => failing.delete(path),
         close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) });
     });
   });

@@ -37,6 +37,9 @@ fn keep_credentials(headers: &Headers, part: &Part, table: &crate::config::Table
     }
 }
 
+/// A part's JSON, and the fallback that gave it (if one did).
+type Answered = (Value, Option<&'static str>);
+
 /// Template values from the request.
 struct RequestValues<'a> {
     params: &'a [(String, String)],
@@ -112,7 +115,7 @@ pub async fn fan_out(
                 (i, answer)
             }
         });
-    let mut results: Vec<(usize, Result<Value, String>)> = stream::iter(calls)
+    let mut results: Vec<(usize, Result<Answered, String>)> = stream::iter(calls)
         .buffer_unordered(MAX_IN_FLIGHT)
         .collect()
         .await;
@@ -124,7 +127,16 @@ pub async fn fan_out(
     let mut merged_in = Vec::new();
     for ((_, result), part) in results.into_iter().zip(f.parts) {
         match result {
-            Ok(v) => merged_in.push((part.shape, Some(v))),
+            Ok((v, fallback)) => {
+                // A part a fallback answered makes the whole answer degraded: never cached.
+                if let (Some(f), None) = (fallback, x.ctx.log.fallback) {
+                    x.ctx.log.fallback = Some(f);
+                    x.ctx
+                        .response_headers
+                        .push(("x-gatehouse-fallback", f.to_string()));
+                }
+                merged_in.push((part.shape, Some(v)))
+            }
             Err(why) => {
                 if part.required || f.fail_on_partial {
                     return Err(GatewayError::AggregationFailed {
@@ -158,7 +170,7 @@ async fn call(
     headers: &Headers,
     env: &worker::Env,
     started: f64,
-) -> Result<Value, String> {
+) -> Result<Answered, String> {
     let table = crate::route::RouteIndex::global().table();
     let up = &table.upstreams[part.upstream];
     let deadline_at = started + f64::from(part.timeout_ms.unwrap_or(up.timeout_ms));
@@ -176,7 +188,8 @@ async fn call(
         env,
     })
     .await;
-    let response = sent.map_err(|e| e.slug().to_string())?.response;
+    let sent = sent.map_err(|e| e.slug().to_string())?;
+    let (response, fallback) = (sent.response, sent.fallback);
     if !(200..300).contains(&response.status()) {
         return Err(format!("status {}", response.status()));
     }
@@ -192,5 +205,6 @@ async fn call(
     let text = io::read_bounded(response.as_ref(), max)
         .await
         .map_err(|too_large| if too_large { "too large" } else { "unreadable" }.to_string())?;
-    serde_json::from_str(&text).map_err(|_| "not JSON".to_string())
+    let value = serde_json::from_str(&text).map_err(|_| "not JSON".to_string())?;
+    Ok((value, fallback))
 }
