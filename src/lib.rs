@@ -15,6 +15,7 @@ pub mod config;
 pub mod ctx;
 pub mod error;
 pub mod http;
+pub mod json_text;
 pub mod log;
 pub mod metrics;
 pub mod pipeline;

@@ -7,10 +7,15 @@
 //!
 //! Contract: [`validate`] reports every failure it finds (at most [`MAX_FAILURES`]), each with
 //! the JSON Pointer (RFC 6901) of the failing value and a message; it never panics, whatever
-//! the input, and its depth is bounded by the instance (serde_json refuses nesting past 128).
+//! the input. Its work is bounded whatever the schema and the input: checks nest at most
+//! [`MAX_DEPTH`] deep and take at most [`budget`] steps (linear in the instance's size); past
+//! either, the check fails closed with a single failure saying so. (The build also refuses a
+//! schema that reaches itself through `allOf`/`anyOf`/`oneOf`/`not`/`$ref` alone, but the
+//! bound does not rely on it: `oneOf` over recursive branches is exponential in the depth.)
 
 use crate::http::url::form_decode;
 use serde_json::Value;
+use std::collections::HashSet;
 
 /// At most this many failures are reported.
 pub const MAX_FAILURES: usize = 20;
@@ -116,22 +121,6 @@ pub struct Failure {
     pub message: String,
 }
 
-/// Checks `value` against `schema`; every failure found, in document order (at most
-/// [`MAX_FAILURES`]). Empty means valid.
-pub fn validate(schema: &Schema, value: &Value) -> Vec<Failure> {
-    let mut out = Vec::new();
-    check(schema.nodes, 0, value, &mut String::new(), &mut out);
-    out.truncate(MAX_FAILURES);
-    out
-}
-
-/// Whether `value` meets node `at` (no failures recorded).
-fn holds(nodes: &[Node], at: u16, value: &Value) -> bool {
-    let mut scratch = Vec::new();
-    check(nodes, at, value, &mut String::new(), &mut scratch);
-    scratch.is_empty()
-}
-
 fn type_bits(v: &Value) -> u8 {
     match v {
         Value::Null => types::NULL,
@@ -176,185 +165,356 @@ fn push_token(pointer: &mut String, token: &str) {
     }
 }
 
-fn check(nodes: &[Node], at: u16, value: &Value, pointer: &mut String, out: &mut Vec<Failure>) {
-    if out.len() >= MAX_FAILURES {
-        return;
-    }
-    let Some(node) = nodes.get(usize::from(at)) else {
-        return;
+/// Checks `value` against `schema`; every failure found, in document order (at most
+/// [`MAX_FAILURES`]). Empty means valid. A check that goes past [`MAX_DEPTH`] or its work
+/// budget ([`budget`]) fails closed with one failure saying so ([`TOO_DEEP`], [`TOO_COSTLY`]).
+pub fn validate(schema: &Schema, value: &Value) -> Vec<Failure> {
+    validate_counting(schema, value).failures
+}
+
+/// A check's failures and the work it took.
+#[derive(Debug)]
+pub struct Counted {
+    pub failures: Vec<Failure>,
+    /// Steps taken: one per schema node applied to a value, plus one per 64 bytes of JSON
+    /// text written to compare values (`enum`, `const`, `uniqueItems`).
+    pub steps: usize,
+    /// The steps allowed ([`budget`]).
+    pub budget: usize,
+}
+
+/// [`validate`], with the work it took.
+pub fn validate_counting(schema: &Schema, value: &Value) -> Counted {
+    let budget = budget(value);
+    let mut walk = Walk {
+        nodes: schema.nodes,
+        steps: 0,
+        budget,
+        depth: 0,
+        limit: None,
     };
-    let mut fail = |message: String, pointer: &str| {
-        out.push(Failure {
-            pointer: pointer.to_string(),
-            message,
-        })
-    };
-    match node.always {
-        Some(true) => return,
-        Some(false) => return fail("no value is allowed here".into(), pointer),
-        None => {}
+    let mut out = Vec::new();
+    walk.check(0, value, &mut String::new(), &mut out, MAX_FAILURES);
+    if let Some(limit) = walk.limit {
+        out = vec![limit];
     }
-    let bits = type_bits(value);
-    if node.types != 0 && node.types & bits == 0 {
-        // A wrong type makes the other keywords meaningless: report it alone.
-        return fail(format!("must be {}", type_names(node.types)), pointer);
+    out.truncate(MAX_FAILURES);
+    Counted {
+        failures: out,
+        steps: walk.steps,
+        budget,
     }
-    if node.enumeration.is_some() || node.constant.is_some() {
-        let text = value.to_string();
-        if let Some(allowed) = node.enumeration {
-            if !allowed.contains(&text.as_str()) {
-                fail(format!("must be one of {}", allowed.join(", ")), pointer);
-            }
-        }
-        if let Some(c) = node.constant {
-            if text != c {
-                fail(format!("must be {c}"), pointer);
-            }
+}
+
+/// Checks nest at most this deep (a schema applied to a member or an item, or through
+/// `allOf`, `anyOf`, `oneOf`, `not` or `$ref`, is one level deeper).
+pub const MAX_DEPTH: usize = 512;
+
+/// Steps allowed per value in the instance (every member, item and the root count).
+pub const STEPS_PER_VALUE: usize = 64;
+
+/// Steps allowed whatever the instance's size.
+pub const MIN_STEPS: usize = 10_000;
+
+/// The failure's message when checks nest past [`MAX_DEPTH`].
+pub const TOO_DEEP: &str = "is nested too deeply to validate";
+
+/// The failure's message when a check takes more steps than its [`budget`].
+pub const TOO_COSTLY: &str = "takes more work to validate than the gateway allows";
+
+/// The steps a check of `value` may take: linear in the instance's size, so no schema
+/// (`oneOf` over recursive branches is exponential in the depth) and no input make the work
+/// unbounded.
+pub fn budget(value: &Value) -> usize {
+    let mut values = 0usize;
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        values += 1;
+        match v {
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => stack.extend(map.values()),
+            _ => {}
         }
     }
-    match value {
-        Value::String(s) => {
-            let len = s.chars().count() as u64;
-            if node.min_length.is_some_and(|m| len < m) {
-                fail(
-                    format!(
-                        "must be at least {} characters long",
-                        node.min_length.unwrap_or(0)
-                    ),
-                    pointer,
-                );
-            }
-            if node.max_length.is_some_and(|m| len > m) {
-                fail(
-                    format!(
-                        "must be at most {} characters long",
-                        node.max_length.unwrap_or(0)
-                    ),
-                    pointer,
-                );
-            }
+    values.saturating_mul(STEPS_PER_VALUE).max(MIN_STEPS)
+}
+
+/// One check's state: the table, the work done, and the limit it hit, if any.
+struct Walk<'a> {
+    nodes: &'a [Node],
+    steps: usize,
+    budget: usize,
+    depth: usize,
+    limit: Option<Failure>,
+}
+
+impl Walk<'_> {
+    /// Whether node `at` holds for `value` (stops at the first failure).
+    fn holds(&mut self, at: u16, value: &Value) -> bool {
+        let mut scratch = Vec::new();
+        self.check(at, value, &mut String::new(), &mut scratch, 1);
+        scratch.is_empty()
+    }
+
+    /// Whether to stop: `out` is full or a limit was hit.
+    fn done(&self, out: &[Failure], cap: usize) -> bool {
+        out.len() >= cap || self.limit.is_some()
+    }
+
+    /// Takes `n` steps; false (and the limit recorded) past the budget.
+    fn spend(&mut self, n: usize) -> bool {
+        self.steps = self.steps.saturating_add(n);
+        if self.steps > self.budget && self.limit.is_none() {
+            self.limit = Some(Failure {
+                pointer: String::new(),
+                message: TOO_COSTLY.into(),
+            });
         }
-        Value::Number(n) => {
-            let x = n.as_f64().unwrap_or(f64::NAN);
-            if let Some(m) = node.minimum.filter(|m| x < *m) {
-                fail(format!("must be at least {m}"), pointer);
-            }
-            if let Some(m) = node.maximum.filter(|m| x > *m) {
-                fail(format!("must be at most {m}"), pointer);
-            }
-            if let Some(m) = node.exclusive_minimum.filter(|m| x <= *m) {
-                fail(format!("must be greater than {m}"), pointer);
-            }
-            if let Some(m) = node.exclusive_maximum.filter(|m| x >= *m) {
-                fail(format!("must be less than {m}"), pointer);
-            }
-            if let Some(m) = node.multiple_of {
-                let q = x / m;
-                if !q.is_finite() || (q - q.round()).abs() > 1e-9 {
-                    fail(format!("must be a multiple of {m}"), pointer);
-                }
-            }
+        self.limit.is_none()
+    }
+
+    fn check(
+        &mut self,
+        at: u16,
+        value: &Value,
+        pointer: &mut String,
+        out: &mut Vec<Failure>,
+        cap: usize,
+    ) {
+        if self.done(out, cap) || !self.spend(1) {
+            return;
         }
-        Value::Array(items) => {
-            let len = items.len() as u64;
-            if let Some(m) = node.min_items.filter(|m| len < *m) {
-                fail(format!("must have at least {m} items"), pointer);
-            }
-            if let Some(m) = node.max_items.filter(|m| len > *m) {
-                fail(format!("must have at most {m} items"), pointer);
-            }
-            if node.unique_items {
-                let texts: Vec<String> = items.iter().map(Value::to_string).collect();
-                if (1..texts.len()).any(|i| texts[..i].contains(&texts[i])) {
-                    fail("items must be unique".into(), pointer);
-                }
-            }
-            for (i, item) in items.iter().enumerate() {
-                let schema = node.prefix_items.get(i).copied().or(node.items);
-                if let Some(s) = schema {
-                    let len = pointer.len();
-                    push_token(pointer, &i.to_string());
-                    check(nodes, s, item, pointer, out);
-                    pointer.truncate(len);
-                }
-            }
+        if self.depth >= MAX_DEPTH {
+            self.limit = Some(Failure {
+                pointer: pointer.clone(),
+                message: TOO_DEEP.into(),
+            });
+            return;
         }
-        Value::Object(map) => {
-            let len = map.len() as u64;
-            if let Some(m) = node.min_properties.filter(|m| len < *m) {
-                fail(format!("must have at least {m} properties"), pointer);
-            }
-            if let Some(m) = node.max_properties.filter(|m| len > *m) {
-                fail(format!("must have at most {m} properties"), pointer);
-            }
-            for name in node.required {
-                if !map.contains_key(*name) {
-                    let mut at = pointer.clone();
-                    push_token(&mut at, name);
-                    out.push(Failure {
-                        pointer: at,
-                        message: "is required".into(),
-                    });
-                }
-            }
-            for (name, item) in map {
-                let declared = node.properties.iter().find(|(n, _)| n == name);
-                let schema = match (declared, node.additional) {
-                    (Some((_, s)), _) => Some(*s),
-                    (None, Additional::Any) => None,
-                    (None, Additional::Schema(s)) => Some(s),
-                    (None, Additional::Nothing) => {
-                        let mut at = pointer.clone();
-                        push_token(&mut at, name);
-                        out.push(Failure {
-                            pointer: at,
-                            message: "is not an allowed property".into(),
-                        });
-                        None
+        self.depth += 1;
+        self.check_node(at, value, pointer, out, cap);
+        self.depth -= 1;
+    }
+
+    fn check_node(
+        &mut self,
+        at: u16,
+        value: &Value,
+        pointer: &mut String,
+        out: &mut Vec<Failure>,
+        cap: usize,
+    ) {
+        let nodes = self.nodes;
+        let Some(node) = nodes.get(usize::from(at)) else {
+            return;
+        };
+        if !self.check_here(node, value, pointer, out) {
+            return;
+        }
+        match value {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if self.done(out, cap) {
+                        return;
                     }
-                };
-                if let Some(s) = schema {
-                    let len = pointer.len();
-                    push_token(pointer, name);
-                    check(nodes, s, item, pointer, out);
-                    pointer.truncate(len);
+                    if let Some(s) = node.prefix_items.get(i).copied().or(node.items) {
+                        let len = pointer.len();
+                        push_token(pointer, &i.to_string());
+                        self.check(s, item, pointer, out, cap);
+                        pointer.truncate(len);
+                    }
+                }
+            }
+            Value::Object(map) => {
+                for (name, item) in map {
+                    if self.done(out, cap) || !self.spend(node.properties.len() / 64) {
+                        return;
+                    }
+                    let declared = node.properties.iter().find(|(n, _)| n == name);
+                    let schema = match (declared, node.additional) {
+                        (Some((_, s)), _) => Some(*s),
+                        (None, Additional::Any) => None,
+                        (None, Additional::Schema(s)) => Some(s),
+                        (None, Additional::Nothing) => {
+                            let mut at = pointer.clone();
+                            push_token(&mut at, name);
+                            fail(out, "is not an allowed property".into(), &at);
+                            None
+                        }
+                    };
+                    if let Some(s) = schema {
+                        let len = pointer.len();
+                        push_token(pointer, name);
+                        self.check(s, item, pointer, out, cap);
+                        pointer.truncate(len);
+                    }
+                }
+            }
+            _ => {}
+        }
+        for &s in node.all_of {
+            self.check(s, value, pointer, out, cap);
+        }
+        if !node.any_of.is_empty() && !node.any_of.iter().any(|&s| self.holds(s, value)) {
+            fail(
+                out,
+                "must match at least one of the allowed schemas (anyOf)".into(),
+                pointer,
+            );
+        }
+        if !node.one_of.is_empty() {
+            let n = node
+                .one_of
+                .iter()
+                .filter(|&&s| self.holds(s, value))
+                .count();
+            if n != 1 {
+                fail(
+                    out,
+                    format!("must match exactly one of the allowed schemas (oneOf), matched {n}"),
+                    pointer,
+                );
+            }
+        }
+        if let Some(s) = node.not {
+            if self.holds(s, value) {
+                fail(
+                    out,
+                    "must not match the disallowed schema (not)".into(),
+                    pointer,
+                );
+            }
+        }
+    }
+
+    /// The keywords about `value` itself (not its members, items or subschemas); false when
+    /// the rest of the node must not be checked (a `false` schema, a wrong type, the budget).
+    /// Kept out of [`Walk::check_node`] so the recursion's stack frames stay small.
+    fn check_here(
+        &mut self,
+        node: &Node,
+        value: &Value,
+        pointer: &str,
+        out: &mut Vec<Failure>,
+    ) -> bool {
+        match node.always {
+            Some(true) => return false,
+            Some(false) => {
+                fail(out, "no value is allowed here".into(), pointer);
+                return false;
+            }
+            None => {}
+        }
+        let bits = type_bits(value);
+        if node.types != 0 && node.types & bits == 0 {
+            // A wrong type makes the other keywords meaningless: report it alone.
+            fail(out, format!("must be {}", type_names(node.types)), pointer);
+            return false;
+        }
+        if node.enumeration.is_some() || node.constant.is_some() {
+            let text = value.to_string();
+            if !self.spend(text.len() / 64) {
+                return false;
+            }
+            if let Some(allowed) = node.enumeration {
+                if !allowed.contains(&text.as_str()) {
+                    fail(
+                        out,
+                        format!("must be one of {}", allowed.join(", ")),
+                        pointer,
+                    );
+                }
+            }
+            if let Some(c) = node.constant {
+                if text != c {
+                    fail(out, format!("must be {c}"), pointer);
                 }
             }
         }
-        _ => {}
-    }
-    for &s in node.all_of {
-        check(nodes, s, value, pointer, out);
-    }
-    if !node.any_of.is_empty() && !node.any_of.iter().any(|&s| holds(nodes, s, value)) {
-        out.push(Failure {
-            pointer: pointer.clone(),
-            message: "must match at least one of the allowed schemas (anyOf)".into(),
-        });
-    }
-    if !node.one_of.is_empty() {
-        let n = node
-            .one_of
-            .iter()
-            .filter(|&&s| holds(nodes, s, value))
-            .count();
-        if n != 1 {
-            out.push(Failure {
-                pointer: pointer.clone(),
-                message: format!(
-                    "must match exactly one of the allowed schemas (oneOf), matched {n}"
-                ),
-            });
+        match value {
+            Value::String(s) => {
+                let len = s.chars().count() as u64;
+                if let Some(m) = node.min_length.filter(|m| len < *m) {
+                    fail(
+                        out,
+                        format!("must be at least {m} characters long"),
+                        pointer,
+                    );
+                }
+                if let Some(m) = node.max_length.filter(|m| len > *m) {
+                    fail(out, format!("must be at most {m} characters long"), pointer);
+                }
+            }
+            Value::Number(n) => {
+                let x = n.as_f64().unwrap_or(f64::NAN);
+                if let Some(m) = node.minimum.filter(|m| x < *m) {
+                    fail(out, format!("must be at least {m}"), pointer);
+                }
+                if let Some(m) = node.maximum.filter(|m| x > *m) {
+                    fail(out, format!("must be at most {m}"), pointer);
+                }
+                if let Some(m) = node.exclusive_minimum.filter(|m| x <= *m) {
+                    fail(out, format!("must be greater than {m}"), pointer);
+                }
+                if let Some(m) = node.exclusive_maximum.filter(|m| x >= *m) {
+                    fail(out, format!("must be less than {m}"), pointer);
+                }
+                if let Some(m) = node.multiple_of {
+                    let q = x / m;
+                    if !q.is_finite() || (q - q.round()).abs() > 1e-9 {
+                        fail(out, format!("must be a multiple of {m}"), pointer);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                let len = items.len() as u64;
+                if let Some(m) = node.min_items.filter(|m| len < *m) {
+                    fail(out, format!("must have at least {m} items"), pointer);
+                }
+                if let Some(m) = node.max_items.filter(|m| len > *m) {
+                    fail(out, format!("must have at most {m} items"), pointer);
+                }
+                if node.unique_items {
+                    let mut seen = HashSet::new();
+                    for item in items {
+                        let text = item.to_string();
+                        if !self.spend(1 + text.len() / 64) {
+                            return false;
+                        }
+                        if !seen.insert(text) {
+                            fail(out, "items must be unique".into(), pointer);
+                            break;
+                        }
+                    }
+                }
+            }
+            Value::Object(map) => {
+                let len = map.len() as u64;
+                if let Some(m) = node.min_properties.filter(|m| len < *m) {
+                    fail(out, format!("must have at least {m} properties"), pointer);
+                }
+                if let Some(m) = node.max_properties.filter(|m| len > *m) {
+                    fail(out, format!("must have at most {m} properties"), pointer);
+                }
+                for name in node.required {
+                    if !map.contains_key(*name) {
+                        let mut at = pointer.to_string();
+                        push_token(&mut at, name);
+                        fail(out, "is required".into(), &at);
+                    }
+                }
+            }
+            _ => {}
         }
+        true
     }
-    if let Some(s) = node.not {
-        if holds(nodes, s, value) {
-            out.push(Failure {
-                pointer: pointer.clone(),
-                message: "must not match the disallowed schema (not)".into(),
-            });
-        }
-    }
+}
+
+fn fail(out: &mut Vec<Failure>, message: String, pointer: &str) {
+    out.push(Failure {
+        pointer: pointer.to_string(),
+        message,
+    });
 }
 
 /// The query string as a JSON object for a query schema: each parameter (percent-decoded,

@@ -5,12 +5,15 @@
 //!
 //! Contract: a failing query or body is 422 `validation-failed` listing each failure; a body
 //! on a route with `body_schema` must be JSON (`application/json` or `+json`, else 415) that
-//! parses (else 400 `invalid-body`) and is at most the route's `max_body` (1 MiB when unset;
-//! else 413). The body that passed is the one sent upstream (buffered once).
+//! parses and that no two parsers read differently (no member named twice in one object, no
+//! number a 64-bit float does not hold: [`crate::json_text`]; else 400 `invalid-body`), and
+//! is at most the route's `max_body` (1 MiB when unset; else 413). The body that passed is
+//! the one sent upstream (buffered once).
 
 use crate::config::Route;
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
+use crate::json_text;
 use crate::policy::transform::is_json;
 use crate::runtime::io;
 use crate::validation::{query_object, validate};
@@ -72,6 +75,10 @@ pub async fn check(x: &mut WorkerExchange<'_>, route: &'static Route) -> Result<
         serde_json::from_str(&text).map_err(|e| GatewayError::InvalidBody {
             detail: e.to_string(),
         })?;
+    // The text goes upstream, not `value`: refuse what another parser could read differently.
+    json_text::check(&text).map_err(|a| GatewayError::InvalidBody {
+        detail: a.describe(),
+    })?;
     let failures = validate(schema, &value);
     if !failures.is_empty() {
         return Err(GatewayError::ValidationFailed {

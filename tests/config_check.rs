@@ -903,6 +903,59 @@ fn schema_and_docs_keys_fail_with_the_route_and_rule() {
     );
 }
 
+/// Issue 23 item 17: a schema that reaches itself through allOf/anyOf/oneOf/not/$ref alone
+/// would recurse without end on every request; the build refuses it and names the cycle.
+#[test]
+fn a_schema_cycle_that_consumes_no_input_fails_the_build_with_the_cycle() {
+    let with_schema = |schema: &str| -> Vec<String> {
+        let mut f = files(GATEWAY, GOOD_ROUTE);
+        f.push(SourceFile {
+            path: "routes/schemas/loop.json".into(),
+            text: schema.into(),
+        });
+        match check(&f) {
+            Ok(_) => vec![],
+            Err(e) => e,
+        }
+    };
+    let rule = "the schema reaches itself through allOf, anyOf, oneOf, not or $ref alone";
+    let tail = "so checking a value would never end; recursion must pass through properties, additionalProperties, items or prefixItems";
+    for (schema, at, cycle) in [
+        (r##"{"allOf": [{"$ref": "#"}]}"##, "/", "/ -> /allOf/0 -> /"),
+        (r##"{"$ref": "#"}"##, "/", "/ -> /"),
+        (
+            r##"{"oneOf": [{"type": "null"}, {"not": {"$ref": "#"}}]}"##,
+            "/",
+            "/ -> /oneOf/1 -> /oneOf/1/not -> /",
+        ),
+        (
+            r##"{"properties": {"x": {"$ref": "#/$defs/a"}},
+                "$defs": {"a": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/b"}]},
+                          "b": {"allOf": [{"minLength": 1}, {"$ref": "#/$defs/a"}]}}}"##,
+            "/$defs/a",
+            "/$defs/a -> /$defs/a/anyOf/1 -> /$defs/b -> /$defs/b/allOf/1 -> /$defs/a",
+        ),
+    ] {
+        assert_eq!(
+            with_schema(schema),
+            vec![format!(
+                "routes/schemas/loop.json: at {at}: {rule} ({cycle}), {tail}"
+            )],
+            "{schema}"
+        );
+    }
+    // Recursion that descends into a member or an item consumes input: it ends.
+    for schema in [
+        r##"{"type": "object", "properties": {"child": {"$ref": "#"}}}"##,
+        r##"{"oneOf": [{"type": "null"}, {"type": "array", "items": {"$ref": "#"}}]}"##,
+        r##"{"anyOf": [{"type": "string"}, {"additionalProperties": {"$ref": "#/$defs/t"}}], "$defs": {"t": {"allOf": [{"$ref": "#"}]}}}"##,
+        r##"{"not": {"prefixItems": [{"$ref": "#"}]}}"##,
+        r##"{"$defs": {"a": {"type": "string"}}, "allOf": [{"$ref": "#/$defs/a"}, {"$ref": "#/$defs/a"}]}"##,
+    ] {
+        assert_eq!(with_schema(schema), Vec::<String>::new(), "{schema}");
+    }
+}
+
 #[test]
 fn log_and_analytics_keys_fail_with_the_rule() {
     let gateway = |extra: &str| format!("{GATEWAY}\n[gateway]\n{extra}\n");

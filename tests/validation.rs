@@ -6,7 +6,8 @@
 mod json_schema;
 
 use gatehouse::validation::{
-    query_object, types, validate, Additional, Failure, Node, Schema, MAX_FAILURES,
+    budget, query_object, types, validate, validate_counting, Additional, Failure, Node, Schema,
+    MAX_DEPTH, MAX_FAILURES, TOO_COSTLY, TOO_DEEP,
 };
 use serde_json::json;
 
@@ -263,5 +264,164 @@ fn the_compiler_fails_on_what_it_does_not_implement_with_file_pointer_and_keywor
     assert_eq!(
         err(r#"{"minLength": -1}"#),
         vec!["routes/schemas/x.json: at /: minLength: a non-negative integer".to_string()]
+    );
+}
+
+/// A tree is `null` or an array of trees, said twice (issue 23 item 17): `oneOf` evaluates both
+/// branches at every level, so a naive check of nested arrays takes 2^depth steps.
+static OVERLAPPING_TREE: Schema = Schema {
+    file: "tree.json",
+    nodes: &[
+        Node {
+            one_of: &[1, 2],
+            ..Node::ANY
+        },
+        Node {
+            types: types::ARRAY | types::NULL,
+            items: Some(0),
+            ..Node::ANY
+        },
+        Node {
+            types: types::ARRAY,
+            items: Some(0),
+            ..Node::ANY
+        },
+    ],
+};
+
+fn nested_arrays(depth: usize) -> serde_json::Value {
+    serde_json::from_str(&format!("{}null{}", "[".repeat(depth), "]".repeat(depth))).unwrap()
+}
+
+#[test]
+fn one_of_over_recursive_branches_stops_at_its_budget_and_fails_closed() {
+    assert!(failures(&OVERLAPPING_TREE, json!(null)).is_empty());
+    let shallow = validate_counting(&OVERLAPPING_TREE, &nested_arrays(3));
+    assert_eq!(
+        shallow.failures,
+        vec![Failure {
+            pointer: "".into(),
+            message: "must match exactly one of the allowed schemas (oneOf), matched 0".into()
+        }],
+        "shallow input is checked in full"
+    );
+    assert!(shallow.steps < shallow.budget);
+    // 2^100 steps unbounded; the budget is linear in the input's size.
+    let deep = validate_counting(&OVERLAPPING_TREE, &nested_arrays(100));
+    assert_eq!(
+        deep.failures,
+        vec![Failure {
+            pointer: "".into(),
+            message: TOO_COSTLY.into()
+        }]
+    );
+    assert_eq!(deep.budget, budget(&nested_arrays(100)));
+    assert!(deep.steps <= deep.budget + 1, "{} steps", deep.steps);
+}
+
+/// A table that reaches itself without consuming input (the build refuses such schemas; the
+/// validator must end anyway).
+static SELF_LOOP: Schema = Schema {
+    file: "loop.json",
+    nodes: &[Node {
+        all_of: &[0],
+        ..Node::ANY
+    }],
+};
+
+#[test]
+fn a_schema_cycle_that_consumes_no_input_stops_at_the_depth_limit() {
+    let got = validate_counting(&SELF_LOOP, &json!({ "a": 1 }));
+    assert_eq!(
+        got.failures,
+        vec![Failure {
+            pointer: "".into(),
+            message: TOO_DEEP.into()
+        }]
+    );
+    assert_eq!(got.steps, MAX_DEPTH + 1);
+}
+
+/// `{"type": "object", "properties": {"child": {"$ref": "#"}}, "required": ["n"]}`.
+static LINKED: Schema = Schema {
+    file: "linked.json",
+    nodes: &[
+        Node {
+            types: types::OBJECT,
+            properties: &[("child", 1), ("n", 2)],
+            required: &["n"],
+            ..Node::ANY
+        },
+        Node {
+            all_of: &[0],
+            ..Node::ANY
+        },
+        Node {
+            types: types::INTEGER,
+            ..Node::ANY
+        },
+    ],
+};
+
+#[test]
+fn the_limits_leave_deep_and_large_ordinary_bodies_alone() {
+    // As deep as serde_json parses (128 levels), through a $ref at each level.
+    let mut deep = json!({ "n": 0 });
+    for n in 1..127 {
+        deep = json!({ "n": n, "child": deep });
+    }
+    assert!(failures(&LINKED, deep.clone()).is_empty());
+    let mut broken = deep;
+    broken["child"]["child"]["n"] = json!("x");
+    assert_eq!(
+        failures(&LINKED, broken),
+        vec![("/child/child/n".to_string(), "must be integer".to_string())]
+    );
+    // 20,000 objects, each checked by three nodes.
+    let many: Vec<serde_json::Value> = (0..20_000)
+        .map(|n| json!({ "id": n + 1, "name": "Ada", "tags": ["a", "b"] }))
+        .collect();
+    let list = Schema {
+        file: "users.json",
+        nodes: &[
+            Node {
+                types: types::ARRAY,
+                items: Some(1),
+                unique_items: true,
+                ..Node::ANY
+            },
+            Node {
+                all_of: &[2],
+                ..Node::ANY
+            },
+            Node {
+                types: types::OBJECT,
+                properties: &[("id", 3), ("name", 4), ("tags", 5)],
+                ..Node::ANY
+            },
+            Node {
+                types: types::INTEGER,
+                minimum: Some(1.0),
+                ..Node::ANY
+            },
+            Node {
+                types: types::STRING,
+                ..Node::ANY
+            },
+            Node {
+                types: types::ARRAY,
+                items: Some(4),
+                unique_items: true,
+                ..Node::ANY
+            },
+        ],
+    };
+    let got = validate_counting(&list, &json!(many));
+    assert!(got.failures.is_empty(), "{:?}", got.failures);
+    assert!(
+        got.steps < got.budget / 4,
+        "{} of {}",
+        got.steps,
+        got.budget
     );
 }

@@ -14,14 +14,14 @@
 //! a registered header is malformed anyway), any `b64` (RFC 7797 unencoded payloads), any
 //! `cty` (nested or non-JSON payloads), JWE-only headers (`enc`, `zip`, `epk`, `apu`, `apv`,
 //! `iv`, `tag`, `p2s`, `p2c`: an encrypted token is not a signed one), another `typ`, and a
-//! member name that appears twice in the header or in the claims (parsers disagree on which
-//! one wins).
+//! member name that appears twice in one object of the header or of the claims, at any depth
+//! (parsers disagree on which one wins; [`crate::json_text`]).
 
 use super::Denied;
+use crate::json_text::{self, Ambiguity};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
-use std::collections::HashSet;
 use std::fmt;
 
 /// Header names registered by RFC 7515 and RFC 7516: never valid in `crit`.
@@ -174,7 +174,9 @@ fn crit_refusal(value: &Value) -> HeaderRefusal {
     }
 }
 
-/// A JSON object's members in order, with the first name that appeared twice.
+/// A JSON object's members in order, with the first name that appeared twice in one object
+/// of it (at any depth: [`json_text::repeated_member`], the rule request validation applies
+/// to bodies).
 struct Members {
     members: Vec<(String, Value)>,
     duplicate: Option<String>,
@@ -182,31 +184,34 @@ struct Members {
 
 fn decode_members(part: &str) -> Result<Members, Denied> {
     let json = Base64UrlUnpadded::decode_vec(part).map_err(|_| Denied::Malformed)?;
-    serde_json::from_slice(&json).map_err(|_| Denied::Malformed)
+    let text = std::str::from_utf8(&json).map_err(|_| Denied::Malformed)?;
+    let members = serde_json::from_str::<ObjectMembers>(text)
+        .map_err(|_| Denied::Malformed)?
+        .0;
+    let duplicate = match json_text::repeated_member(text) {
+        Err(Ambiguity::RepeatedMember { name, .. }) => Some(name),
+        _ => None,
+    };
+    Ok(Members { members, duplicate })
 }
 
-impl<'de> Deserialize<'de> for Members {
+/// A JSON object's members in order (a repeated name kept each time).
+struct ObjectMembers(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for ObjectMembers {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct ObjectVisitor;
         impl<'de> Visitor<'de> for ObjectVisitor {
-            type Value = Members;
+            type Value = ObjectMembers;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
-                let mut out = Members {
-                    members: Vec::new(),
-                    duplicate: None,
-                };
-                let mut seen = HashSet::new();
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ObjectMembers, A::Error> {
+                let mut members = Vec::new();
                 while let Some(name) = map.next_key::<String>()? {
-                    let value = map.next_value::<Value>()?;
-                    if !seen.insert(name.clone()) && out.duplicate.is_none() {
-                        out.duplicate = Some(name.clone());
-                    }
-                    out.members.push((name, value));
+                    members.push((name, map.next_value::<Value>()?));
                 }
-                Ok(out)
+                Ok(ObjectMembers(members))
             }
         }
         d.deserialize_map(ObjectVisitor)

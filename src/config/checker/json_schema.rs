@@ -2,6 +2,11 @@
 //! `crate::validation` (Rust source). Only the keywords listed in [`ASSERTIONS`] are
 //! implemented; [`ANNOTATIONS`] are accepted and ignored; any other keyword fails the build
 //! with the file, the JSON Pointer of the schema and the keyword.
+//!
+//! A schema that can reach itself through the keywords that apply to the same value (`allOf`,
+//! `anyOf`, `oneOf`, `not`, `$ref`) without passing through one that descends into a member
+//! or an item fails the build too: checking it would never end (`{"allOf": [{"$ref": "#"}]}`).
+//! The validator bounds its work anyway (`crate::validation`).
 
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -66,6 +71,11 @@ struct Compiler<'a> {
     file: &'a str,
     root: &'a Value,
     nodes: Vec<Option<String>>,
+    /// Each node's JSON Pointer in the file.
+    pointers: Vec<String>,
+    /// Each node's subschemas that apply to the same value (`allOf`, `anyOf`, `oneOf`, `not`,
+    /// `$ref`).
+    in_place: Vec<Vec<u16>>,
     refs: HashMap<String, u16>,
     errors: Vec<String>,
 }
@@ -85,10 +95,31 @@ pub fn compile(file: &str, text: &str) -> Result<CompiledSchema, Vec<String>> {
         file,
         root: &json,
         nodes: Vec::new(),
+        pointers: Vec::new(),
+        in_place: Vec::new(),
         refs: HashMap::new(),
         errors: Vec::new(),
     };
     c.node(&json, "");
+    if c.errors.is_empty() {
+        if let Some(cycle) = c.in_place_cycle() {
+            let shown: Vec<&str> = cycle
+                .iter()
+                .map(|&i| match c.pointers[usize::from(i)].as_str() {
+                    "" => "/",
+                    p => p,
+                })
+                .collect();
+            let at = c.pointers[usize::from(cycle[0])].clone();
+            c.err(
+                &at,
+                format!(
+                    "the schema reaches itself through allOf, anyOf, oneOf, not or $ref alone ({}), so checking a value would never end; recursion must pass through properties, additionalProperties, items or prefixItems",
+                    shown.join(" -> ")
+                ),
+            );
+        }
+    }
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
@@ -142,9 +173,11 @@ impl Compiler<'_> {
     fn node(&mut self, schema: &Value, pointer: &str) -> u16 {
         let index = self.nodes.len() as u16;
         self.nodes.push(None);
+        self.pointers.push(pointer.to_string());
+        self.in_place.push(Vec::new());
         let literal = match schema {
             Value::Bool(b) => format!("Node {{ always: Some({b}), ..Node::ANY }}"),
-            Value::Object(map) => self.object(map, pointer),
+            Value::Object(map) => self.object(index, map, pointer),
             _ => {
                 self.err(pointer, "a schema is an object or a boolean".into());
                 String::new()
@@ -154,7 +187,38 @@ impl Compiler<'_> {
         index
     }
 
-    fn object(&mut self, map: &Map<String, Value>, pointer: &str) -> String {
+    /// The first cycle of `in_place` edges (its nodes, the first repeated at the end), in node
+    /// order.
+    fn in_place_cycle(&self) -> Option<Vec<u16>> {
+        // 0: not seen, 1: on the current path, 2: done (no cycle through it).
+        let mut state = vec![0u8; self.in_place.len()];
+        let mut path = Vec::new();
+        (0..self.in_place.len() as u16).find_map(|start| self.visit(start, &mut state, &mut path))
+    }
+
+    fn visit(&self, at: u16, state: &mut [u8], path: &mut Vec<u16>) -> Option<Vec<u16>> {
+        if state[usize::from(at)] != 0 {
+            return None;
+        }
+        state[usize::from(at)] = 1;
+        path.push(at);
+        for &next in &self.in_place[usize::from(at)] {
+            if state[usize::from(next)] == 1 {
+                let from = path.iter().position(|&p| p == next).unwrap_or(0);
+                let mut cycle = path[from..].to_vec();
+                cycle.push(next);
+                return Some(cycle);
+            }
+            if let Some(cycle) = self.visit(next, state, path) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        state[usize::from(at)] = 2;
+        None
+    }
+
+    fn object(&mut self, index: u16, map: &Map<String, Value>, pointer: &str) -> String {
         let mut fields: Vec<String> = Vec::new();
         for key in map.keys() {
             if !ASSERTIONS.contains(&key.as_str()) && !ANNOTATIONS.contains(&key.as_str()) {
@@ -179,6 +243,7 @@ impl Compiler<'_> {
             }
             let target = r.as_str().unwrap_or_default().to_string();
             let at = self.reference(&target, pointer);
+            self.in_place[usize::from(index)].push(at);
             fields.push(format!("all_of: &[{at}]"));
         }
         if let Some(t) = map.get("type") {
@@ -303,14 +368,16 @@ impl Compiler<'_> {
             if let Some(v) = map.get(key) {
                 match v.as_array() {
                     Some(list) if !list.is_empty() => {
-                        let at: Vec<String> = list
+                        let at: Vec<u16> = list
                             .iter()
                             .enumerate()
-                            .map(|(i, s)| self.node(s, &format!("{pointer}/{key}/{i}")).to_string())
+                            .map(|(i, s)| self.node(s, &format!("{pointer}/{key}/{i}")))
                             .collect();
                         if key == "allOf" && map.contains_key("$ref") {
                             self.err(pointer, "allOf cannot be combined with $ref here".into());
                         }
+                        self.in_place[usize::from(index)].extend(&at);
+                        let at: Vec<String> = at.iter().map(u16::to_string).collect();
                         fields.push(format!("{field}: &[{}]", at.join(", ")));
                     }
                     _ => self.err(pointer, format!("{key}: a non-empty array of schemas")),
@@ -319,6 +386,7 @@ impl Compiler<'_> {
         }
         if let Some(n) = map.get("not") {
             let at = self.node(n, &format!("{pointer}/not"));
+            self.in_place[usize::from(index)].push(at);
             fields.push(format!("not: Some({at})"));
         }
         if let Some(defs) = map.get("$defs") {
