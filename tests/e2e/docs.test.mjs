@@ -126,6 +126,23 @@ test("bodies that are not JSON objects, not JSON, or not declared as JSON are re
   }
 });
 
+test("a body the validator and the origin could read differently is refused (duplicate members, rounded numbers)", async () => {
+  const before = s.origin.received.length;
+  const base = '"email":"ada@example.com","name":"Ada"';
+  for (const [body, detail] of [
+    [`{${base},"plan":"gold","plan":"free"}`, /the member "plan" appears twice in one object \(at \/plan\)/],
+    [`{${base},"plan":"free","address":{"country":"GB","country":"FRA"}}`, /"country" appears twice/],
+    [`{${base},"plan":"free","age":13.0000000000000001}`, /more digits than a 64-bit float holds/],
+    [`{${base},"plan":"free","age":1e400}`, /out of (a 64-bit float's )?range/],
+  ]) {
+    const res = await post("/v1/signups", body, { "content-type": "application/json" });
+    assert.equal(res.status, 400, `${body}: ${res.text}`);
+    assert.equal(res.json().type, "urn:gatehouse:problem:invalid-body");
+    assert.match(res.json().detail, detail);
+  }
+  assert.equal(s.origin.received.length, before, "the origin is not called");
+});
+
 test("query parameters are validated with their schema types", async () => {
   assert.equal((await get("/v1/find?q=ada&limit=10&exact=true")).status, 200);
   const res = await get("/v1/find?limit=500&exact=maybe&x=1");

@@ -127,3 +127,21 @@ test("a cache policy caches the merged answer", async () => {
   assert.deepEqual(first.json(), { user: { id: "5", name: "Ada", password_hash: "x" }, recommendations: { recs: ["x"] } });
   assert.equal(ctx.a.hits.length + ctx.c.hits.length, before + 2, "the parts ran once");
 });
+
+test("a part gets only the credentials it lists, and template values are encoded once", async () => {
+  ctx.a.hits = [];
+  ctx.b.hits = [];
+  const res = await request(ctx.gw, "GET", "/v1/dashboard-private/42?status=open%20now", {
+    headers: { authorization: "Bearer abc", cookie: "session=s3cret", "x-api-key": "k", "proxy-authorization": "Basic x" },
+  });
+  assert.equal(res.status, 200, res.text);
+  const [user] = ctx.a.hits;
+  const [orders] = ctx.b.hits;
+  assert.equal(user.headers.authorization, "Bearer abc");
+  for (const h of ["cookie", "x-api-key", "proxy-authorization"]) assert.equal(user.headers[h], undefined, `user: ${h}`);
+  for (const h of ["authorization", "cookie", "x-api-key", "proxy-authorization"]) assert.equal(orders.headers[h], undefined, `orders: ${h}`);
+  assert.equal(orders.url, "/orders?user=42&status=open%20now", "decoded once, encoded once");
+  // `+` in a query value is a space, as a form would mean it.
+  await request(ctx.gw, "GET", "/v1/dashboard-private/42?status=a+b");
+  assert.equal(ctx.b.hits.at(-1).url, "/orders?user=42&status=a%20b");
+});

@@ -271,3 +271,17 @@ test("a fallback upstream answers when the pool fails, and its answer is never c
   assert.equal(hit.json().target, "c");
   assert.match(hit.headers["cache-status"], /; hit;/);
 });
+
+test("a non-idempotent request is never resent to the fallback upstream; an idempotent one is", async () => {
+  reset();
+  ctx.c.mode = "503";
+  const post = await request(ctx.gw, "POST", "/v1/spare-write/orders", { headers: { "content-type": "application/json", "content-length": "7" }, body: "{\"n\":1}" });
+  assert.equal(post.status, 503, "the first upstream's answer, not a second upstream's");
+  assert.equal(post.headers["x-gatehouse-fallback"], undefined);
+  assert.equal(ctx.b.hits.length, 0, "the POST reached no other upstream");
+  assert.equal(ctx.c.hits.length, 1);
+  const put = await request(ctx.gw, "PUT", "/v1/spare-write/orders/1", { headers: { "content-type": "application/json", "content-length": "7" }, body: "{\"n\":2}" });
+  assert.equal(put.status, 200);
+  assert.equal(put.headers["x-gatehouse-fallback"], "split-next");
+  assert.equal(ctx.b.hits.at(-1).body, "{\"n\":2}", "the buffered body, sent again");
+});

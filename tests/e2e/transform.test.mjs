@@ -86,16 +86,30 @@ test("bad and oversized request bodies are refused before the origin", async () 
   const streamed = await request(ctx.gw, "POST", "/v1/profile/me", { body: big, headers: { "content-type": "application/json" } });
   expectProblem(assert, streamed, 413, "payload-too-large");
   assert.equal(seen.length, before, "none reached the origin");
-  // A body that is not JSON passes as it is.
-  const text = await request(ctx.gw, "POST", "/v1/profile/me", { body: "a=1", headers: { "content-type": "application/x-www-form-urlencoded", "content-length": "3" } });
-  assert.equal(seen.at(-1).body, "a=1");
-  assert.equal(text.status, 200);
+  // A body that does not say it is JSON is refused, never sent on unedited (issue 23, item 11).
+  for (const [type, body] of [["application/x-www-form-urlencoded", "a=1"], ["text/plain", "{\"internal\":{\"role\":\"admin\"}}"], [undefined, "{}"]]) {
+    const headers = type ? { "content-type": type } : {};
+    expectProblem(assert, await request(ctx.gw, "POST", "/v1/profile/me", { body, headers }), 415, "unsupported-media-type");
+  }
+  assert.equal(seen.length, before, "none reached the origin");
 });
 
-test("non-JSON answers stream untouched; broken or oversized JSON answers are 502, never leaked", async () => {
+test("a chunked body is read up to the route's max_body when it is smaller than the transform's", async () => {
+  const before = seen.length;
+  const body = JSON.stringify({ fullName: "x".repeat(2048) });
+  const streamed = await request(ctx.gw, "POST", "/v1/profile-small/me", { body, headers: { "content-type": "application/json" } });
+  const p = expectProblem(assert, streamed, 413, "payload-too-large");
+  assert.match(p.detail, /1024/);
+  assert.equal(seen.length, before, "nothing reached the origin");
+  const small = await request(ctx.gw, "POST", "/v1/profile-small/me", { body: "{\"fullName\":\"Ada\"}", headers: { "content-type": "application/json" } });
+  assert.equal(small.status, 200, small.text);
+});
+
+test("non-JSON, broken or oversized answers to edit are 502, never leaked", async () => {
+  // A 2xx that is not JSON cannot be edited: it fails closed (issue 23, item 10).
   const text = await request(ctx.gw, "GET", "/v1/profile/text");
-  assert.equal(text.text, "name=Ada; card=4111111111111111");
-  assert.equal(text.headers.etag, '"t1"');
+  expectProblem(assert, text, 502, "response-transform-failed");
+  assert.ok(!text.text.includes("4111"), "the unedited body never reaches the client");
   const broken = await request(ctx.gw, "GET", "/v1/profile/broken");
   expectProblem(assert, broken, 502, "response-transform-failed");
   const huge = await request(ctx.gw, "GET", "/v1/profile/huge");
@@ -109,4 +123,15 @@ test("an allow-list returns only the listed fields", async () => {
   const head = await request(ctx.gw, "HEAD", "/v1/public-profile/me");
   assert.equal(head.status, 200);
   assert.equal(head.text, "");
+});
+
+test("on a route that edits answers the client cannot ask the origin for another representation", async () => {
+  const res = await request(ctx.gw, "GET", "/v1/public-profile/me", {
+    headers: { range: "bytes=0-10", "if-range": '"v1"', "if-none-match": '"v1"', "if-modified-since": "Mon, 23 Nov 2026 00:00:00 GMT", "if-match": "*", accept: "text/html" },
+  });
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json(), { id: 7, name: "Ada Lovelace" });
+  const origin = seen.at(-1).headers;
+  for (const h of ["range", "if-range", "if-none-match", "if-modified-since", "if-match"]) assert.equal(origin[h], undefined, h);
+  assert.equal(origin.accept, "application/json");
 });
