@@ -239,21 +239,42 @@ export async function kvDelete(env, binding, key) {
 /** The stored response for a cache key URL; resolves undefined when there is none. */
 export function cacheMatch(url) {
   try {
+    // A store of this key still running in this isolate is waited for: a request never
+    // misses (or finds the older entry) because the answer before it was stored after the
+    // response, in waitUntil, and has not landed yet.
+    const pending = PENDING.get(url);
+    if (pending !== undefined) return pending.done.then(() => caches.default.match(url));
     return caches.default.match(url);
   } catch (e) {
     return Promise.reject(e); // no await wrapper: a hit is one promise, not two
   }
 }
 
+// Stores of entries this isolate started and that have not finished: key URL -> { seq, done }.
+// Stores of one key run one after the other, so the last one started is the one kept.
+const PENDING = new Map();
+// How many stores each key URL has had in this isolate (a hot-tier copy of a Cache API hit is
+// dropped when a store came in between).
+const STORES = new Map();
+let storeSeq = 0;
+
 /**
  * Stores `response` (an entry) under `url` after the response to the client is sent: in the
  * Cache API, and in this isolate's hot tier when it is small enough.
  */
 export function cachePutLater(ctx, url, response) {
-  ctx.waitUntil(Promise.all([
+  const seq = ++storeSeq;
+  if (STORES.size > 50_000) STORES.clear();
+  STORES.set(url, seq);
+  const previous = PENDING.get(url)?.done ?? Promise.resolve();
+  const done = previous.then(() => Promise.all([
     caches.default.put(url, response.clone()).catch((e) => console.log(JSON.stringify({ level: "warn", message: `cache put failed: ${e}` }))),
-    hotRemember(url, response),
-  ]));
+    hotRemember(url, response, seq),
+  ])).finally(() => {
+    if (PENDING.get(url)?.seq === seq) PENDING.delete(url);
+  });
+  PENDING.set(url, { seq, done });
+  ctx.waitUntil(done);
 }
 
 // The isolate's hot tier (src/cache/adapter.rs `lookup` states how it is used): complete entries of at most
@@ -268,6 +289,7 @@ const HOT_MAX_ENTRY = 64 * 1024;
 export function hotMatch(url) {
   const e = HOT.get(url);
   if (e === undefined) return undefined;
+  if (PENDING.has(url)) return undefined; // a newer entry is being stored: ask the Cache API
   if (e.until <= Date.now()) {
     hotForget(url);
     return undefined;
@@ -285,12 +307,16 @@ export function hotForget(url) {
   hotBytes -= e.size;
 }
 
-/** Keeps a copy of `entry` (its body read, up to HOT_MAX_ENTRY bytes) under `url`. */
-async function hotRemember(url, entry) {
+/**
+ * Keeps a copy of `entry` (its body read, up to HOT_MAX_ENTRY bytes) under `url`, unless a
+ * store of `url` other than the one at `seq` (the store count when the entry was read) came in
+ * meanwhile: an older entry never replaces a newer one.
+ */
+async function hotRemember(url, entry, seq = STORES.get(url)) {
   try {
     const keep = /max-age=(\d+)/.exec(entry.headers.get("cache-control") ?? "");
     const bytes = await readBytes(entry, HOT_MAX_ENTRY);
-    if (bytes === null || !keep) return;
+    if (bytes === null || !keep || STORES.get(url) !== seq) return;
     hotForget(url);
     const size = bytes.byteLength + 512;
     HOT.set(url, { status: entry.status, headers: [...entry.headers], body: bytes, size, until: Date.now() + Number(keep[1]) * 1000 });
@@ -306,7 +332,7 @@ async function hotRemember(url, entry) {
 
 /** Keeps a Cache API entry just served in the hot tier too (after the response). */
 export function hotRememberLater(ctx, url, entry) {
-  ctx.waitUntil(hotRemember(url, entry));
+  ctx.waitUntil(hotRemember(url, entry, STORES.get(url)));
 }
 
 /** Deletes every header whose name is not in `keep` (an array of lower-case names). */
