@@ -169,6 +169,7 @@ async fn closed_port_is_upstream_unreachable() {
         body: forward::Body::None,
         hash_key: None,
         retryable: false,
+        resendable: false,
         deadline_at: None,
         alone: true,
         env: &env,
