@@ -12,7 +12,7 @@
 //   /internal/cacheable/* answers with ?cc= as Cache-Control, ?vary= as Vary, ?cookie=1 a
 //                         Set-Cookie, ?tag= as Cache-Tag, ?expires=N (or "bad") an Expires, a fixed ETag and Last-Modified, and `n` = requests so far;
 //                         ?pad=N N more bytes of body, ?h.<name>=v any header (?h304.<name>=v on 304s only), ?status=N;
-//                         ?cc2= the Cache-Control from the second request on;
+//                         ?cc2= the Cache-Control from the second request on; ?chunked=1 no Content-Length;
 //                         ?nv=1 no ETag nor Last-Modified; If-None-Match: "v1" (or If-Modified-Since:
 //                         its Last-Modified) gets a 304
 // origin.fail(path) makes that path answer 503 until origin.recover(path).
@@ -96,6 +96,7 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
         const q = url.searchParams;
         const h = { ...hop, "content-type": "application/json", etag: '"v1"', "last-modified": "Mon, 23 Nov 2026 00:00:00 GMT" };
         if (q.get("nv")) { delete h.etag; delete h["last-modified"]; } // ?nv=1: no validators
+        if (q.get("noetag")) delete h.etag; // ?noetag=1: Last-Modified only
         const n = received.filter((r) => r.path === url.pathname).length;
         // ?cc2= replaces ?cc= from the second request on (a refreshed entry's freshness).
         if (q.get("cc")) h["cache-control"] = n > 1 && q.get("cc2") ? q.get("cc2") : q.get("cc");
@@ -113,14 +114,16 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
           h.date = new Date().toUTCString();
           h.expires = q.get("expires") === "bad" ? "0" : new Date(Date.now() + Number(q.get("expires")) * 1000).toUTCString();
         }
-        const conditional = req.headers["if-none-match"] === '"v1"' || req.headers["if-modified-since"] === h["last-modified"];
+        const conditional = (req.headers["if-none-match"] === '"v1"' || req.headers["if-none-match"] === "*") || req.headers["if-modified-since"] === h["last-modified"];
         if (conditional && !q.get("nv")) {
-          res.writeHead(304, { etag: h.etag, ...(h["cache-control"] ? { "cache-control": h["cache-control"] } : {}), ...h304 });
+          res.writeHead(304, { ...(h.etag ? { etag: h.etag } : {}), ...(h["cache-control"] ? { "cache-control": h["cache-control"] } : {}), ...h304 });
           res.end();
           return;
         }
         res.writeHead(Number(q.get("status") || 200), h);
-        res.end(JSON.stringify({ ...record, n, ...(q.get("pad") ? { pad: "x".repeat(Number(q.get("pad"))) } : {}) }));
+        const body = JSON.stringify({ ...record, n, ...(q.get("pad") ? { pad: "x".repeat(Number(q.get("pad"))) } : {}) });
+        if (q.get("chunked")) { res.write(body); return res.end(); } // ?chunked=1: no Content-Length
+        res.end(body);
         return;
       }
       res.writeHead(200, { ...hop, "content-type": "application/json" });

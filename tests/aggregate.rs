@@ -48,6 +48,33 @@ fn templates_escape_each_value_so_it_cannot_add_segments_or_parameters() {
         "/x?v=..",
         "fine in a query"
     );
+    // An origin that decodes %2F itself must not see a dot segment either.
+    struct Traversal(&'static str);
+    impl Values for Traversal {
+        fn param(&self, _: &str) -> Option<String> {
+            Some(self.0.to_string())
+        }
+        fn query(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn claim(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn consumer_id(&self) -> Option<String> {
+            None
+        }
+    }
+    for bad in ["../../admin", "a/../b", "..\\x", "x/.", "a\nb", ""] {
+        assert_eq!(
+            render(&parse("/items/{id}").unwrap(), &Traversal(bad)),
+            Err("id".into()),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        render(&parse("/items/{id}").unwrap(), &Traversal("a..b/c")).unwrap(),
+        "/items/a..b%2Fc"
+    );
     assert_eq!(
         render(&parse("/x/{claim.team}").unwrap(), &Req),
         Err("claim.team".into())

@@ -4,7 +4,7 @@
 
 use gatehouse::cache::control::{effective, is_valid_targeted, parse};
 use gatehouse::cache::freshness::{lifetime, NotStored, ResponseFacts};
-use gatehouse::cache::generations::{invalidate_paths, Generations, MAX_PATHS, PATH_FLOOR};
+use gatehouse::cache::generations::{invalidate_paths, Generations, PATH_BUCKETS};
 use gatehouse::cache::invalidate::{invalidates, is_unsafe, path_key, paths, same_host_path};
 use gatehouse::cache::range::{if_range_holds, select, Ranged};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -123,7 +123,10 @@ fn path_keys_ignore_host_case_and_port_but_not_the_path() {
     assert_eq!(k, path_key("api.example", "/v1/items/7"));
     assert_ne!(k, path_key("api.example", "/v1/items/70"));
     assert_ne!(k, path_key("other.example", "/v1/items/7"));
-    assert!(k.starts_with("p:") && k.len() == 18);
+    assert!(k.starts_with("p:") && k.len() == 5);
+    // The e2e tests compute buckets the same way (tests/e2e/cache.test.mjs `bucket`).
+    assert_eq!(path_key("127.0.0.1", "/v1/cached/abc"), "p:1c8");
+    assert_eq!(path_key("127.0.0.1:8787", "/v1/items/7"), "p:3c6");
 }
 
 /// The counters as an isolate reads them after the object's map changed.
@@ -147,40 +150,38 @@ fn an_invalidated_path_never_gets_back_a_value_an_entry_recorded() {
     assert_eq!(read(&map).path(&b), 0, "other paths untouched");
     // Keys that are not path keys are ignored (route and tag counters stay as they are).
     map.insert("route:r".into(), 3);
-    invalidate_paths(&mut map, &["route:r", "tag:t", "p:seq", PATH_FLOOR]);
+    invalidate_paths(&mut map, &["route:r", "tag:t", "p:seq", "p:floor"]);
     assert_eq!(map.get("route:r"), Some(&3));
     assert_eq!(map.get("tag:t"), None);
 }
 
+/// Issue 23, item 16: however many distinct paths are written, the counters stay bounded and
+/// a path whose bucket no write touched keeps its entries (no write flushes the cache).
 #[test]
-fn path_counters_stay_bounded_and_evicting_one_invalidates_every_uncounted_path() {
+fn path_counters_are_bounded_buckets_and_writes_never_flush_other_buckets() {
     let mut map = BTreeMap::new();
     let quiet = path_key("h", "/never-written");
-    let before_quiet = read(&map).path(&quiet);
-    let first = path_key("h", "/0");
-    invalidate_paths(&mut map, &[&first]);
-    let first_value = read(&map).path(&first);
-    for i in 1..MAX_PATHS {
+    let (mut written, mut i) = (0, 0);
+    while written < 5_000 {
         let k = path_key("h", &format!("/{i}"));
+        i += 1;
+        if k == quiet {
+            continue;
+        }
         invalidate_paths(&mut map, &[&k]);
+        written += 1;
     }
-    assert_eq!(read(&map).path(&quiet), before_quiet, "no eviction yet");
-    let over = path_key("h", "/over");
-    invalidate_paths(&mut map, &[&over]);
-    let paths_kept = map.keys().filter(|k| k.len() == 18).count();
-    assert_eq!(paths_kept, MAX_PATHS);
-    let g = read(&map);
-    assert_ne!(
-        g.path(&first),
-        first_value,
-        "the evicted (oldest) path reads as the new floor"
+    let buckets = map.keys().filter(|k| k.len() == 5).count() as u64;
+    assert!(
+        buckets <= PATH_BUCKETS && buckets > PATH_BUCKETS / 2,
+        "{buckets}"
     );
-    assert_ne!(
-        g.path(&quiet),
-        before_quiet,
-        "so does every path without a counter"
-    );
-    assert_eq!(g.path(&first), g.path(&quiet));
+    assert_eq!(read(&map).path(&quiet), 0, "its entries are still current");
+    // Paths spread over the buckets: a write takes about 1/1024 of the other paths with it.
+    let same = (0..100_000)
+        .filter(|i| path_key("h", &format!("/x{i}")) == quiet)
+        .count();
+    assert!((50..200).contains(&same), "{same} of 100000 share a bucket");
 }
 
 #[test]

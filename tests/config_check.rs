@@ -524,6 +524,7 @@ fn broken_cache_policies_fail_with_the_policy_and_rule() {
         (p("stale_if_error = \"90s500ms\""), "routes/gateway.toml: policy \"c\": stale_if_error: invalid duration \"90s500ms\": use a whole number with ms, s, m or h, e.g. \"5s\""),
         (p("stale_if_error = \"170h\""), "routes/gateway.toml: policy \"c\": stale_if_error: whole seconds, at most 7 days"),
         (p("stale_while_revalidate = \"1500ms\""), "routes/gateway.toml: policy \"c\": stale_while_revalidate: whole seconds, at most 7 days"),
+        (p("keep_for_revalidation = \"721h\""), "routes/gateway.toml: policy \"c\": keep_for_revalidation: whole seconds, at most 30 days"),
         (p("tags = [\"ok\", \"not ok\"]"), "routes/gateway.toml: policy \"c\": tags: \"not ok\" is not a tag (1-64 of A-Z a-z 0-9 . _ : -)"),
         (p("shared = \"yes\""), "routes/gateway.toml: policy \"c\": invalid type: string \"yes\", expected a boolean"),
         (p("forward = \"everything\""), "routes/gateway.toml: policy \"c\": forward: \"everything\" is not \"keyed\" or \"all\""),
@@ -838,6 +839,10 @@ fn fan_out_routes_fail_with_the_part_and_rule() {
         (route("upstream = \"users\"\non_partial = \"fail\""), format!("{r}on_partial is only used with fan_out")),
         (route(&part("{ name = \"u\", upstream = \"users\", path = \"/u\", allow = [\"a\"], deny = [\"b\"] }")), format!("{r}fan_out part \"u\": set allow or deny, not both")),
         (route(&part(&(0..17).map(|i| format!("{{ name = \"p{i}\", upstream = \"users\", path = \"/p\" }}")).collect::<Vec<_>>().join(", "))), format!("{r}fan_out: at most 16 parts")),
+        (route(&part("{ name = \"u\", upstream = \"users\", path = \"/u\", credentials = [\"x y\"] }")), format!("{r}fan_out part \"u\": credentials: \"x y\" is not a header name")),
+        // Cached: what a part's template takes must be part of the key (issue 23 review).
+        (route(&format!("policies = [{{ kind = \"cache\", ttl = \"60s\", query = {{ allow = [\"page\"] }} }}]\n{}", part("{ name = \"u\", upstream = \"users\", path = \"/u?s={query.status}\" }"))), format!("{r}fan_out part \"u\" uses {{query.status}}, which the key of policy \"d#1\" (cache) leaves out: one entry would answer for every value")),
+        (route(&format!("policies = [{{ kind = \"api_key\", header = \"x-api-key\", store = \"API_KEYS\" }}, {{ kind = \"cache\", ttl = \"60s\", shared = true }}]\n{}", part("{ name = \"u\", upstream = \"users\", path = \"/u/{consumer.id}\" }"))), format!("{r}fan_out part \"u\" uses {{consumer.id}}, but policy \"d#2\" (cache) is shared: one consumer's answer would be served to every other")),
     ];
     for (routes, expected) in &cases {
         assert_eq!(

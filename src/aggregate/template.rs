@@ -3,8 +3,8 @@
 //! the authenticated identity) and `{consumer.id}`. Each value is decoded as the client
 //! meant it ([`decode`]) and percent-encoded once, every byte
 //! but `A-Z a-z 0-9 - . _ ~`, so it can never add a path segment, a query or a parameter. In
-//! the path, a value that is empty, `.` or `..` is refused (an origin would read it as a dot
-//! segment).
+//! the path, a value that is empty, holds a `.` or `..` segment (split at `/` or `\`, which an
+//! origin may decode) or a control character is refused.
 
 use std::borrow::Cow;
 
@@ -87,7 +87,14 @@ pub fn render(pieces: &[Piece], values: &impl Values) -> Result<String, String> 
             Piece::ConsumerId => (values.consumer_id(), "consumer.id".to_string()),
         };
         let value = value.ok_or(what.clone())?;
-        if !in_query && matches!(value.as_str(), "" | "." | "..") {
+        // In the path a value is one segment: nothing an origin could read as a dot
+        // segment, even one that decodes `%2F` or `%5C` itself (`..%2Fadmin`).
+        let not_a_segment = value.is_empty()
+            || value
+                .split(['/', '\\'])
+                .any(|seg| seg == "." || seg == "..")
+            || value.chars().any(char::is_control);
+        if !in_query && not_a_segment {
             return Err(what);
         }
         escape_into(&mut out, &value);

@@ -34,6 +34,17 @@ const GATEWAY_HEADERS: &[&str] = &[
     "tracestate",
 ];
 
+/// Request headers that make a request conditional or partial: removed when the cache
+/// revalidates a stored entry with its own validators.
+const CLIENT_CONDITIONALS: &[&str] = &[
+    "if-none-match",
+    "if-modified-since",
+    "if-match",
+    "if-unmodified-since",
+    "if-range",
+    "range",
+];
+
 /// The request as the cache sees it.
 pub struct At<'a> {
     pub route: &'static str,
@@ -154,11 +165,14 @@ pub async fn on_request(
     }
     // Behind a canary split the side is decided now: it is part of the key.
     let side = x.route.and_then(|r| x.canary_side(r.upstream as usize));
+    // The query as it would go upstream: the client's, or as a policy before the cache
+    // edited it (a request transform), so the key holds what the origin sees.
+    let query = x.upstream_query.clone();
     let at = At {
         route: x.route.map_or("", |r| r.id),
         host: x.ctx.url.host,
         path: &x.path,
-        query: x.ctx.url.query,
+        query: query.as_deref().or(x.ctx.url.query),
         inbound: &x.inbound,
         head: x.ctx.is_head(),
         side,
@@ -174,7 +188,9 @@ pub async fn on_request(
             if let Some(headers) = &x.upstream_headers {
                 step.restrict(headers, x.table);
             }
-            x.upstream_query = step.query.clone();
+            // Only the key's canonical query goes upstream: none at all when it keeps no
+            // parameter (never the client's raw query).
+            x.upstream_query = Some(step.query.clone().unwrap_or_default());
             x.scratch.cache = Some(step);
             Ok(Flow::Continue)
         }
@@ -249,6 +265,11 @@ impl CacheStep {
     /// client's conditional headers, never the cache's own).
     fn add_validators(&self, upstream_headers: &Headers) {
         if let Some(st) = &self.stale {
+            // Only the cache's validators: a client's own conditionals (sent on with
+            // `forward = "all"`) could make the origin confirm a stored body it never sent.
+            for name in CLIENT_CONDITIONALS {
+                let _ = upstream_headers.delete(name);
+            }
             if let Some(etag) = &st.etag {
                 let _ = upstream_headers.set("if-none-match", etag);
             } else if let Some(lm) = &st.last_modified {

@@ -1,5 +1,5 @@
 //! Purge counters as an isolate sees them: the CacheGenerations object's map of
-//! `route:<id>`, `tag:<name>` and path (`p:<hash>`, see [`super::invalidate`]) counters
+//! `route:<id>`, `tag:<name>` and path-bucket (`p:<bucket>`, see [`super::invalidate`]) counters
 //! ([`Generations`], pure; [`invalidate_paths`] is how the object moves path counters), and
 //! (wasm) the isolate's
 //! copy, re-read from the object at most every [`REFRESH_MS`]. A purge therefore reaches
@@ -10,16 +10,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-/// At most this many path counters are kept; beyond it the least recently moved one is
-/// dropped and [`PATH_FLOOR`] moves on (every path without a counter is invalidated: safe,
-/// and rare unless writes touch more than this many paths between two evictions).
-pub const MAX_PATHS: usize = 1_000;
+/// Paths are counted in this many hashed buckets: a write moves its path's bucket, so it also
+/// invalidates the other cached paths in that bucket (about one in this many), and however
+/// many distinct paths are written there are never more counters than this, nor a write that
+/// invalidates more than one bucket's share.
+pub const PATH_BUCKETS: u64 = 1_024;
 
 /// The last value given to a path counter.
 const PATH_SEQ: &str = "p:seq";
-
-/// What a path without its own counter reads as.
-pub const PATH_FLOOR: &str = "p:floor";
 
 /// How often an isolate re-reads the counters, at most.
 pub const REFRESH_MS: u64 = 1_000;
@@ -35,10 +33,10 @@ pub fn copy_usable(age_ms: u64) -> bool {
     age_ms < MAX_COPY_AGE_MS
 }
 
-/// Paths one client's writes may invalidate per minute in one isolate. Every path counter a
-/// write moves pushes an older one out past [`MAX_PATHS`] (which invalidates every path
-/// without a counter of its own) and costs a round trip to the one global object: without a
-/// bound, one client writing to a few thousand distinct paths would flush the whole cache.
+/// Paths one client's writes may invalidate per minute in one isolate. Every path bucket a
+/// write moves invalidates about one in [`PATH_BUCKETS`] cached paths and costs a round trip
+/// to the one global object: without a bound, one client writing to a few thousand distinct
+/// paths would move most buckets, invalidating most of the cache, each write waiting on it.
 pub const CLIENT_PATHS_PER_MINUTE: u32 = 100;
 
 /// This isolate's count of paths each client's writes invalidated in the current minute.
@@ -91,44 +89,24 @@ impl Generations {
         self.0.get(&format!("tag:{name}")).copied().unwrap_or(0)
     }
 
-    /// The counter of a path key (`p:<hash>`); [`PATH_FLOOR`] when it has none.
+    /// The counter of a path bucket (`p:<bucket>`, [`super::invalidate::path_key`]).
     pub fn path(&self, key: &str) -> u64 {
-        self.0
-            .get(key)
-            .or_else(|| self.0.get(PATH_FLOOR))
-            .copied()
-            .unwrap_or(0)
+        self.0.get(key).copied().unwrap_or(0)
     }
 }
 
-/// Gives each path key (`p:` and 16 hex digits) a value no path has had before, so every
-/// entry stored under it is a miss; then keeps at most [`MAX_PATHS`] path counters by
-/// dropping the least recently moved and moving [`PATH_FLOOR`] to a new value. Other keys
-/// are ignored.
+/// Whether `k` is a path-bucket key: `p:` and 3 hex digits.
+fn is_path(k: &str) -> bool {
+    k.len() == 5 && k.starts_with("p:") && k[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Gives each path-bucket key a value no bucket has had before, so every entry stored under
+/// it is a miss. Other keys are ignored. Bounded: there are [`PATH_BUCKETS`] buckets.
 pub fn invalidate_paths(map: &mut BTreeMap<String, u64>, keys: &[&str]) {
-    let is_path = |k: &str| {
-        k.len() == 18 && k.starts_with("p:") && k[2..].bytes().all(|b| b.is_ascii_hexdigit())
-    };
-    let next = |map: &mut BTreeMap<String, u64>| {
+    for key in keys.iter().copied().filter(|k| is_path(k)) {
         let seq = map.get(PATH_SEQ).copied().unwrap_or(0) + 1;
         map.insert(PATH_SEQ.to_string(), seq);
-        seq
-    };
-    for key in keys.iter().copied().filter(|k| is_path(k)) {
-        let seq = next(map);
         map.insert(key.to_string(), seq);
-    }
-    loop {
-        let paths = map.iter().filter(|(k, _)| is_path(k));
-        if paths.clone().count() <= MAX_PATHS {
-            break;
-        }
-        let Some(oldest) = paths.min_by_key(|(_, v)| **v).map(|(k, _)| k.clone()) else {
-            break;
-        };
-        map.remove(&oldest);
-        let seq = next(map);
-        map.insert(PATH_FLOOR.to_string(), seq);
     }
 }
 

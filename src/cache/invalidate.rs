@@ -5,8 +5,9 @@
 //!   got a non-error answer (1xx-3xx) invalidates what is stored for its path, and for the
 //!   paths its answer's `Location` and `Content-Location` name when they are on the same host;
 //! - a path is invalidated whatever its query, whatever route, consumer, key header or
-//!   variant an entry was stored under: each entry records its path's counter
-//!   ([`path_key`]) when stored and is a miss once that counter moves on;
+//!   variant an entry was stored under: each entry records its path's counter (a hashed
+//!   bucket, [`path_key`]: the other paths in the bucket are invalidated with it) when stored
+//!   and is a miss once that counter moves on;
 //! - the counters live in the one `CacheGenerations` object. The isolate that ran the write
 //!   sees the new counter before the writer gets its answer; every other isolate, in every
 //!   data centre, within [`super::generations::REFRESH_MS`].
@@ -24,11 +25,12 @@ pub fn invalidates(status: u16) -> bool {
     status < 400
 }
 
-/// The purge-counter key of a path on a host: `p:` and 16 hex digits of a stable hash of the
-/// host (lower case, without port) and the normalised path.
+/// The purge-counter key of a path on a host: `p:` and its bucket (3 hex digits), from a
+/// stable hash of the host (lower case, without port) and the normalised path, out of
+/// [`super::generations::PATH_BUCKETS`].
 pub fn path_key(host: &str, path: &str) -> String {
     let h = stable_hash(&[host_for_matching(host).as_bytes(), b"\0", path.as_bytes()]);
-    format!("p:{h:016x}")
+    format!("p:{:03x}", h % super::generations::PATH_BUCKETS)
 }
 
 /// The normalised path a `Location` or `Content-Location` value names, when it is on

@@ -31,6 +31,17 @@ pub const REPRESENTATION_SELECTORS: &[&str] = &[
     "if-unmodified-since",
 ];
 
+/// Response headers that describe the origin's body, not the edited one.
+const UNEDITED_BODY_HEADERS: &[&str] = &[
+    "content-length",
+    "etag",
+    "content-md5",
+    "digest",
+    "repr-digest",
+    "content-digest",
+    "content-encoding",
+];
+
 /// Edits the upstream query and request body.
 pub async fn on_request(
     t: &Transform,
@@ -114,7 +125,16 @@ pub async fn after_upstream(
     let answer = result?;
     let content_type = answer.headers.get("content-type").ok().flatten();
     let no_body = x.ctx.is_head() || matches!(answer.status, 204 | 304);
-    if t.response_body.is_empty() || !answer.is_from_origin() || no_body {
+    if t.response_body.is_empty() || !answer.is_from_origin() {
+        return Ok(answer);
+    }
+    if no_body {
+        // Nothing to edit, but the headers describe the unedited body (its length, its
+        // hashes): they would tell a client what the edits hide, or merge into an entry
+        // holding the edited body on a 304.
+        for name in UNEDITED_BODY_HEADERS {
+            let _ = answer.headers.delete(name);
+        }
         return Ok(answer);
     }
     if !is_json(content_type.as_deref()) {
@@ -148,13 +168,7 @@ pub async fn after_upstream(
         })?;
     t.response_body.apply(&mut doc);
     let body = serde_json::to_string(&doc).unwrap_or_default();
-    for name in [
-        "content-length",
-        "etag",
-        "content-md5",
-        "digest",
-        "content-encoding",
-    ] {
+    for name in UNEDITED_BODY_HEADERS {
         let _ = answer.headers.delete(name);
     }
     let edited = runtime::respond(

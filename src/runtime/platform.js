@@ -242,8 +242,16 @@ export function cacheMatch(url) {
     // A store of this key still running in this isolate is waited for: a request never
     // misses (or finds the older entry) because the answer before it was stored after the
     // response, in waitUntil, and has not landed yet.
+    // The wait is bounded: a store that never settles (an endless origin body) costs one
+    // lookup STORE_WAIT_MS, then is forgotten.
     const pending = PENDING.get(url);
-    if (pending !== undefined) return pending.done.then(() => caches.default.match(url));
+    if (pending !== undefined) {
+      const bounded = new Promise((resolve) => setTimeout(() => {
+        if (PENDING.get(url) === pending) PENDING.delete(url); // given up on: unwedge the key
+        resolve();
+      }, STORE_WAIT_MS));
+      return Promise.race([pending.done, bounded]).then(() => caches.default.match(url));
+    }
     return caches.default.match(url);
   } catch (e) {
     return Promise.reject(e); // no await wrapper: a hit is one promise, not two
@@ -253,6 +261,7 @@ export function cacheMatch(url) {
 // Stores of entries this isolate started and that have not finished: key URL -> { seq, done }.
 // Stores of one key run one after the other, so the last one started is the one kept.
 const PENDING = new Map();
+const STORE_WAIT_MS = 1000;
 // How many stores each key URL has had in this isolate (a hot-tier copy of a Cache API hit is
 // dropped when a store came in between).
 const STORES = new Map();
@@ -267,10 +276,15 @@ export function cachePutLater(ctx, url, response) {
   if (STORES.size > 50_000) STORES.clear();
   STORES.set(url, seq);
   const previous = PENDING.get(url)?.done ?? Promise.resolve();
-  const done = previous.then(() => Promise.all([
-    caches.default.put(url, response.clone()).catch((e) => console.log(JSON.stringify({ level: "warn", message: `cache put failed: ${e}` }))),
-    hotRemember(url, response, seq),
-  ])).finally(() => {
+  const done = previous.then(async () => {
+    // An entry always declares its length (an origin's chunked answer, a body rebuilt after
+    // a 304): hits and revalidated answers then carry the stored Content-Length.
+    const entry = response.headers.has("content-length") ? response : await withLength(response);
+    await Promise.all([
+      caches.default.put(url, entry.clone()),
+      hotRemember(url, entry, seq),
+    ]);
+  }).catch((e) => console.log(JSON.stringify({ level: "warn", message: `cache put failed: ${e}` }))).finally(() => {
     if (PENDING.get(url)?.seq === seq) PENDING.delete(url);
   });
   PENDING.set(url, { seq, done });

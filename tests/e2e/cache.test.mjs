@@ -421,8 +421,23 @@ test("a successful write invalidates its path for every query and consumer; a fa
   assert.match((await get(`/v1/cached/${other}?cc=max-age%3D60`)).headers["cache-status"], /; hit;/);
 });
 
+/** The purge-counter bucket of a path on 127.0.0.1, as `cache::invalidate::path_key` computes it. */
+function bucket(path) {
+  const M = (1n << 64n) - 1n;
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(`127.0.0.1\0${path}`)) h = ((h ^ BigInt(b)) * 0x100000001b3n) & M;
+  h ^= h >> 30n; h = (h * 0xbf58476d1ce4e5b9n) & M;
+  h ^= h >> 27n; h = (h * 0x94d049bb133111ebn) & M;
+  return (h ^ (h >> 31n)) % 1024n;
+}
+
 test("Location and Content-Location on the same host are invalidated too; another host's are not", async () => {
-  const [k, l, cl, rel, far] = [id(), id(), id(), id(), id()];
+  const [k, l, cl, rel] = [id(), id(), id(), id()];
+  // Writes invalidate their paths' buckets (about 1 in 1,024 other paths with them): the
+  // untouched path is one in a bucket of its own here.
+  const written = new Set([k, l, cl, rel].map((x) => bucket(`/v1/cached/${x}`)));
+  let far = id();
+  while (written.has(bucket(`/v1/cached/${far}`))) far = id();
   const paths = [k, l, cl, rel, far].map((x) => `/v1/cached/${x}?cc=max-age%3D60`);
   for (const p of paths) await cached(p);
   const loc = encodeURIComponent(`/v1/cached/${l}?x=1`);
@@ -581,4 +596,47 @@ test("an invalid Age (old, 0) makes a response stale, never fresh", async () => 
   assert.equal((await get(path)).headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; detail=no-lifetime");
   assert.equal((await get(path)).headers["cache-status"], "Gatehouse; fwd=uri-miss; fwd-status=200; detail=no-lifetime");
   assert.equal(originHits(key).length, 2);
+});
+
+test("a chunked answer is stored with its length: hits and answers rebuilt after a 304 declare it", async () => {
+  const key = id();
+  const hitPath = `/v1/cached/${key}?cc=max-age%3D60&chunked=1`;
+  const first = await get(hitPath);
+  assert.equal(first.headers["transfer-encoding"], "chunked", "the origin sent no length");
+  await until(async () => /; hit;/.test((await get(hitPath)).headers["cache-status"]), "a hit");
+  const hit = await get(hitPath);
+  assert.equal(hit.text, first.text);
+  assert.equal(Number(hit.headers["content-length"]), Buffer.byteLength(first.text));
+  const revalidated = `/v1/cached/${key}-r?cc=no-cache&chunked=1`;
+  const stored = await get(revalidated);
+  for (let i = 0; i < 3; i++) {
+    let again;
+    await until(async () => /fwd-status=304/.test((again = await get(revalidated)).headers["cache-status"]), "a 304");
+    assert.equal(again.text, stored.text);
+    assert.equal(Number(again.headers["content-length"]), Buffer.byteLength(stored.text), `revalidation ${i + 1}`);
+  }
+});
+
+test("only the key's query reaches the origin: none at all when the key keeps no parameter", async () => {
+  const key = id();
+  await get(`/v1/comp/validation/${key}?limit=5`);
+  assert.equal(originHits(key).at(-1).query, "", "a parameter the key leaves out never reaches the origin");
+  await get(`/v1/cached/${key}?utm_source=x`);
+  assert.equal(originHits(key).at(-1).query, "");
+});
+
+test("a stale entry is revalidated with the cache's validators only, never the client's", async () => {
+  const key = id();
+  const path = `/v1/cached-standard/${key}?cc=no-cache&noetag=1`;
+  const first = await get(path);
+  assert.match(first.headers["cache-status"], /stored/);
+  await until(async () => {
+    const again = await get(path, { "if-none-match": "*", "if-match": "*", range: "bytes=0-1" });
+    return /fwd=stale/.test(again.headers["cache-status"]);
+  }, "a revalidation");
+  const sent = originHits(key).at(-1).headers;
+  assert.equal(sent["if-none-match"], undefined, "the client's If-None-Match: * would confirm any stored body");
+  assert.equal(sent["if-match"], undefined);
+  assert.equal(sent.range, undefined);
+  assert.equal(sent["if-modified-since"], "Mon, 23 Nov 2026 00:00:00 GMT", "the entry's own Last-Modified");
 });

@@ -123,6 +123,10 @@ test("an allow-list returns only the listed fields", async () => {
   const head = await request(ctx.gw, "HEAD", "/v1/public-profile/me");
   assert.equal(head.status, 200);
   assert.equal(head.text, "");
+  // The origin's headers describe the unedited body: its ETag and length never leave.
+  assert.equal(head.headers.etag, undefined);
+  const length = head.headers["content-length"];
+  assert.ok(length === undefined || Number(length) === 0, `the unedited length leaked: ${length}`);
 });
 
 test("on a route that edits answers the client cannot ask the origin for another representation", async () => {

@@ -16,6 +16,7 @@ use super::schema::{
     AnySpec, GatewayFile, LifecycleSpec, MatchSpec, PolicyRef, PolicySpec, RouteSpec, RoutesFile,
     UpstreamSpec, VersioningSpec,
 };
+use super::template::Piece;
 use super::upstream::CheckedFallback;
 pub use super::upstream::CheckedUpstream;
 use serde::Deserialize;
@@ -666,6 +667,16 @@ fn check_route(
         ctx,
         errors,
     );
+    if let Some(f) = &fan_out {
+        check_cached_fan_out(
+            &out.default_policies,
+            &policies,
+            &out.policies,
+            f,
+            ctx,
+            errors,
+        );
+    }
 
     let log = match spec.log.as_ref().map(log_mode) {
         None => None,
@@ -844,6 +855,46 @@ fn check_cors_placement(
             "{ctx}: policy \"{}\" (cors) must come before policy \"{}\", so preflights are answered without credentials",
             all[first].name, all[before].name
         ));
+    }
+}
+
+/// A cached fan-out route: every value a part's template takes must be part of the cache key
+/// (a query parameter the key keeps; no identity on a `shared` cache), or one entry would
+/// answer for requests whose parts differ.
+fn check_cached_fan_out(
+    defaults: &[usize],
+    route_policies: &[usize],
+    all: &[CheckedPolicy],
+    f: &CheckedFanOut,
+    ctx: &str,
+    errors: &mut Vec<String>,
+) {
+    let cache = defaults
+        .iter()
+        .chain(route_policies)
+        .find_map(|&i| match &all[i].settings {
+            Settings::Cache(c) => Some((&all[i].name, c)),
+            _ => None,
+        });
+    let Some((name, cache)) = cache else {
+        return;
+    };
+    for part in &f.parts {
+        for piece in &part.path {
+            let problem = match piece {
+                Piece::Query(n) if !cache.keeps_query(n) => format!(
+                    "uses {{query.{n}}}, which the key of policy \"{name}\" (cache) leaves out: one entry would answer for every value"
+                ),
+                Piece::Claim(n) if cache.shared => format!(
+                    "uses {{claim.{n}}}, but policy \"{name}\" (cache) is shared: one consumer's answer would be served to every other"
+                ),
+                Piece::ConsumerId if cache.shared => format!(
+                    "uses {{consumer.id}}, but policy \"{name}\" (cache) is shared: one consumer's answer would be served to every other"
+                ),
+                _ => continue,
+            };
+            errors.push(format!("{ctx}: fan_out part \"{}\" {problem}", part.name));
+        }
     }
 }
 

@@ -8,6 +8,9 @@ use super::super::schema::CacheSpec;
 pub struct CacheSettings {
     pub ttl_s: Option<u64>,
     pub query: String,
+    /// The query parameter names the key keeps: `None` for all but `query_deny`.
+    pub query_allow: Option<Vec<String>>,
+    pub query_deny: Vec<String>,
     pub key_headers: Vec<String>,
     pub shared: bool,
     pub stale_if_error_s: Option<u64>,
@@ -194,6 +197,12 @@ pub fn parse(spec: &CacheSpec) -> Result<CacheSettings, Vec<String>> {
             tags: spec.tags.clone(),
             ttl_s,
             query,
+            query_allow: spec.query.as_ref().and_then(|q| q.allow.clone()),
+            query_deny: spec
+                .query
+                .as_ref()
+                .and_then(|q| q.deny.clone())
+                .unwrap_or_default(),
             key_headers,
             shared: spec.shared,
             stale_if_error_s,
@@ -206,6 +215,14 @@ pub fn parse(spec: &CacheSpec) -> Result<CacheSettings, Vec<String>> {
 }
 
 impl CacheSettings {
+    /// Whether the key (and so the upstream request) keeps query parameter `name`.
+    pub fn keeps_query(&self, name: &str) -> bool {
+        match &self.query_allow {
+            Some(allow) => allow.iter().any(|n| n == name),
+            None => !self.query_deny.iter().any(|n| n == name),
+        }
+    }
+
     /// The `Policy::Cache` value in Rust source.
     pub fn emit(&self, name: &str) -> String {
         let st = self;
