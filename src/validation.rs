@@ -557,9 +557,15 @@ fn typed(text: &str, wanted: u8) -> Value {
         }
     }
     if wanted & types::NUMBER != 0 {
+        // Only a number a double holds exactly, written as JSON writes it: what passes is
+        // what the origin reads (`100.0000000000000001` is not 100).
         if let Some(n) = text
             .parse::<f64>()
             .ok()
+            .filter(|_| {
+                serde_json::from_str::<serde_json::Number>(text).is_ok()
+                    && crate::json_text::check(text).is_ok()
+            })
             .and_then(serde_json::Number::from_f64)
         {
             return Value::Number(n);

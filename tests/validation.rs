@@ -226,6 +226,41 @@ fn query_values_take_the_types_their_schema_asks_for() {
     assert_eq!(query_object(&QUERY, None), json!({}));
 }
 
+static PRICE: Schema = Schema {
+    file: "p.json",
+    nodes: &[
+        Node {
+            types: types::OBJECT,
+            properties: &[("max", 1)],
+            ..Node::ANY
+        },
+        Node {
+            types: types::NUMBER,
+            maximum: Some(100.0),
+            ..Node::ANY
+        },
+    ],
+};
+
+/// A query number passes only as the origin reads it: one a double holds exactly.
+#[test]
+fn a_query_number_that_only_passes_after_rounding_stays_a_string() {
+    assert_eq!(
+        query_object(&PRICE, Some("max=99.5")),
+        json!({ "max": 99.5 })
+    );
+    for (sent, bad) in [
+        ("100.0000000000000001", "100.0000000000000001"),
+        ("%2B1", "+1"),
+        ("1e400", "1e400"),
+        ("0x10", "0x10"),
+    ] {
+        let q = query_object(&PRICE, Some(&format!("max={sent}")));
+        assert_eq!(q, json!({ "max": bad }), "{bad}");
+        assert!(!validate(&PRICE, &q).is_empty(), "{bad} is refused");
+    }
+}
+
 #[test]
 fn the_compiler_accepts_the_keywords_it_implements() {
     let c = json_schema::compile(
