@@ -170,6 +170,19 @@ fn a_response_that_must_be_revalidated_is_stored_stale_when_it_has_a_validator()
     assert_eq!(windows, Windows::default());
 }
 
+/// Issue 23, item 4: a response's apparent age does not depend on where in its `Date`'s second
+/// it was received (Date has one-second resolution), so a short-lived answer is stored the same
+/// way whatever the sub-second timing or the load.
+#[test]
+fn the_apparent_age_counts_only_time_past_the_dates_second() {
+    use gatehouse::cache::freshness::apparent_age_s;
+    let d = 1_795_392_000;
+    let at = |ms: u64| apparent_age_s(d as u64 * 1000 + ms, d);
+    assert_eq!((at(0), at(999), at(1_000), at(1_999)), (0, 0, 0, 0));
+    assert_eq!((at(2_000), at(2_999), at(61_000)), (1, 1, 60));
+    assert_eq!(apparent_age_s(0, d), 0, "a Date in the future is no age");
+}
+
 /// Issue 23, item 21: `Age: old, 0` (one line, or two lines joined) is invalid: stale.
 #[test]
 fn an_invalid_age_makes_the_response_stale_not_fresh() {

@@ -12,7 +12,9 @@
 
 use super::control::{self, CDN_CACHE_CONTROL};
 use super::entry::{self, Meta, Windows, META_HEADER};
-use super::freshness::{age_s, age_value, lifetime, parse_http_date, ResponseFacts};
+use super::freshness::{
+    age_s, age_value, apparent_age_s, lifetime, parse_http_date, ResponseFacts,
+};
 use super::generations::Generations;
 use super::range::{self, Ranged};
 use super::status::{self, Outcome};
@@ -354,7 +356,7 @@ pub(super) fn dated(h: &Headers, now_ms: u64) -> ResponseFacts {
     ResponseFacts {
         expires_in_s: header(h, "expires")
             .map(|e| parse_http_date(&e).map_or(0, |e| e - date.unwrap_or(now_s))),
-        date_age_s: date.map(|d| now_s - d),
+        date_age_s: date.map(|d| apparent_age_s(now_ms, d)),
         ..ResponseFacts::default()
     }
 }

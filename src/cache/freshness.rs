@@ -137,6 +137,17 @@ pub fn lifetime(r: &ResponseFacts, route_ttl_s: Option<u64>) -> Result<Lifetime,
     })
 }
 
+/// The apparent age of a response whose `Date` names second `date_s`, received at `now_ms`
+/// (RFC 9111 4.2.3), in whole seconds. `Date` has one-second resolution: the response was made
+/// somewhere in that second, so only the time past its end is counted. Otherwise an answer
+/// received a few milliseconds after a second boundary would be a second old, and whether a
+/// short-lived response is stored would depend on sub-second timing (and on load).
+pub fn apparent_age_s(now_ms: u64, date_s: i64) -> i64 {
+    (now_ms as i64 - (date_s + 1) * 1000)
+        .div_euclid(1000)
+        .max(0)
+}
+
 /// The current age of an entry stored at `stored_at_ms` with `initial_age_s`, in seconds.
 pub fn age_s(initial_age_s: u64, stored_at_ms: u64, now_ms: u64) -> u64 {
     initial_age_s.saturating_add(now_ms.saturating_sub(stored_at_ms) / 1000)
