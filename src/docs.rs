@@ -30,7 +30,7 @@ fn portal_assets(base: &str) -> &'static [(String, String); 3] {
         let tagged = |body: String| {
             let etag = format!(
                 "\"{:016x}\"",
-                crate::upstream::balance::stable_hash(&[body.as_bytes()])
+                crate::http::hash::stable_hash(&[body.as_bytes()])
             );
             (body, etag)
         };

@@ -432,3 +432,16 @@ pub const PROBLEM_TYPE_BASE: &str = "urn:gatehouse:problem:";
 
 /// The media type of every gateway error.
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+impl From<crate::http::limits::Exceeded> for GatewayError {
+    fn from(e: crate::http::limits::Exceeded) -> GatewayError {
+        use crate::http::limits::Exceeded;
+        match e {
+            Exceeded::TooManyHeaders { count, max } => GatewayError::TooManyHeaders { count, max },
+            Exceeded::UnsupportedMediaType { got, accepted } => {
+                GatewayError::UnsupportedMediaType { got, accepted }
+            }
+            Exceeded::PayloadTooLarge { limit } => GatewayError::PayloadTooLarge { limit },
+        }
+    }
+}

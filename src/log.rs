@@ -70,7 +70,7 @@ pub fn iso8601(ms: f64) -> String {
         0
     };
     let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    let (year, month, day) = crate::ratelimit::calendar::civil_from_days(days);
+    let (year, month, day) = crate::http::dates::civil_from_days(days);
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
         rem / 3_600_000,

@@ -13,8 +13,8 @@
 use crate::config::Route;
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
+use crate::http::content_type::is_json;
 use crate::json_text;
-use crate::policy::transform::is_json;
 use crate::runtime::io;
 use crate::validation::{query_object, validate};
 

@@ -3,7 +3,12 @@
 
 use gatehouse::config::Limits;
 use gatehouse::error::GatewayError;
-use gatehouse::http::limits::{accepts, check, RequestFacts};
+use gatehouse::http::limits::{self, accepts, RequestFacts};
+
+/// The limits' verdict as the gateway answers it.
+fn check(l: &Limits, r: &RequestFacts<'_>) -> Result<(), GatewayError> {
+    limits::check(l, r).map_err(GatewayError::from)
+}
 
 const LIMITS: Limits = Limits {
     max_body: Some(1024),

@@ -7,8 +7,8 @@ mod support;
 
 use gatehouse::auth::Identity;
 use gatehouse::error::GatewayError;
+use gatehouse::http::dates::Period;
 use gatehouse::policy::rate_limit::{KeyPart, NamedLimit, RateLimit};
-use gatehouse::ratelimit::calendar::Period;
 use gatehouse::ratelimit::{take_all, Algorithm, Limit, State};
 use support::TestBackend;
 

@@ -1,7 +1,7 @@
 //! Rate-limit arithmetic: each algorithm's admissions, remaining counts, reset and retry
 //! times, window edges, clocks that jump back, UTC calendar windows, and the header values.
 
-use gatehouse::ratelimit::calendar::{civil_from_days, days_from_civil, window, Period};
+use gatehouse::http::dates::{civil_from_days, days_from_civil, window, Period};
 use gatehouse::ratelimit::headers::{policy_header, ratelimit_header, retry_after_s, PolicyItem};
 use gatehouse::ratelimit::{Algorithm, Decision, Limit, State};
 

@@ -2,7 +2,7 @@
 //! sizes and refuses, and - simulated over many isolates sharing one object - that windows are
 //! never over-admitted and token buckets stay within the documented `isolates x lease` bound.
 
-use gatehouse::ratelimit::calendar::Period;
+use gatehouse::http::dates::Period;
 use gatehouse::ratelimit::lease::{lease_all, lease_ms, LeasePool, Plan};
 use gatehouse::ratelimit::{answer, Algorithm, Limit, State, TakeRequest, TakeResponse, WireLimit};
 
@@ -34,7 +34,7 @@ fn a_lease_grants_what_every_limit_still_admits_and_nothing_when_one_is_spent() 
         d[0].retry_after_ms, None,
         "only the spent limit gives a retry time"
     );
-    let day_end = gatehouse::ratelimit::calendar::window(Period::Day, T0).1;
+    let day_end = gatehouse::http::dates::window(Period::Day, T0).1;
     assert_eq!(d[1].retry_after_ms, Some(day_end - (T0 + 5_000)));
     assert_eq!(
         states[0].count, 4,

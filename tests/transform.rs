@@ -91,7 +91,8 @@ fn masking_keeps_the_last_characters_of_strings_and_numbers() {
 }
 
 mod policy {
-    use gatehouse::policy::transform::{is_json, BodyEdits, QueryEdits};
+    use gatehouse::http::content_type::is_json;
+    use gatehouse::policy::transform::{BodyEdits, QueryEdits};
     use serde_json::json;
 
     #[test]

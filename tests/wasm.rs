@@ -187,8 +187,8 @@ async fn closed_port_is_upstream_unreachable() {
 #[wasm_bindgen_test]
 fn header_lists_are_deleted_in_one_call() {
     let mut h = headers(&[("keep-alive", "1"), ("te", "x"), ("accept", "*/*")]);
-    HeaderEdit::remove_all(&mut h, gatehouse::config::reserved::HOP_BY_HOP_HEADERS);
-    HeaderEdit::remove_all(&mut h, gatehouse::config::reserved::HOP_BY_HOP_HEADERS); // cached list
+    HeaderEdit::remove_all(&mut h, gatehouse::http::reserved::HOP_BY_HOP_HEADERS);
+    HeaderEdit::remove_all(&mut h, gatehouse::http::reserved::HOP_BY_HOP_HEADERS); // cached list
     assert_eq!(h.get("keep-alive").unwrap(), None);
     assert_eq!(h.get("te").unwrap(), None);
     assert_eq!(h.get("accept").unwrap().as_deref(), Some("*/*"));

@@ -11,8 +11,8 @@
 
 use crate::cache::generations;
 use crate::cache::key::is_tag;
-use crate::config::Method;
 use crate::error::GatewayError;
+use crate::http::method::Method;
 use crate::http::url::RequestUrl;
 use crate::policy::Policy;
 use crate::route::{host_for_matching, normalise, Matched, RouteIndex};

@@ -7,8 +7,8 @@ use super::template::{decode, render, Values};
 use crate::config::{FanOut, Part};
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
+use crate::http::content_type::is_json;
 use crate::http::trace::hex;
-use crate::policy::transform::is_json;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::runtime::io;
@@ -56,7 +56,7 @@ impl Values for RequestValues<'_> {
             .and_then(|(_, v)| decode(v, false))
     }
     fn query(&self, name: &str) -> Option<String> {
-        crate::auth::credentials::query_param(self.query, name)
+        crate::http::params::query_param(self.query, name)
             .ok()
             .flatten()
             .and_then(|v| decode(v, true))

@@ -2,6 +2,7 @@
 //! parameter, or an API-key header. Each returns the raw credential or why there is none.
 
 use super::Denied;
+use crate::http::params;
 
 /// The token of `Authorization: Bearer <token>`. The scheme is case-insensitive (RFC 7235);
 /// the token must be one RFC 6750 `b64token`. `Ok(None)` when the header is absent or uses
@@ -36,24 +37,12 @@ pub fn is_b64token(s: &str) -> bool {
 
 /// The value of cookie `name` from a `Cookie` header; `Ambiguous` if it is set twice.
 pub fn cookie<'a>(header: Option<&'a str>, name: &str) -> Result<Option<&'a str>, Denied> {
-    let Some(header) = header else {
-        return Ok(None);
-    };
-    single(header.split(';').filter_map(|pair| {
-        let (k, v) = pair.split_once('=')?;
-        (k.trim() == name).then(|| v.trim().trim_matches('"'))
-    }))
+    params::cookie(header, name).map_err(|_| Denied::Ambiguous)
 }
 
 /// The raw (not percent-decoded) value of query parameter `name`; `Ambiguous` if repeated.
 pub fn query_param<'a>(query: Option<&'a str>, name: &str) -> Result<Option<&'a str>, Denied> {
-    let Some(query) = query else {
-        return Ok(None);
-    };
-    single(query.split('&').filter_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (k == name).then_some(v)
-    }))
+    params::query_param(query, name).map_err(|_| Denied::Ambiguous)
 }
 
 /// A header value that must hold one credential: the runtime joins repeated headers with
@@ -63,14 +52,5 @@ pub fn single_header(value: Option<&str>) -> Result<Option<&str>, Denied> {
         None | Some("") => Ok(None),
         Some(v) if v.contains(',') => Err(Denied::Ambiguous),
         Some(v) => Ok(Some(v)),
-    }
-}
-
-fn single<'a>(mut values: impl Iterator<Item = &'a str>) -> Result<Option<&'a str>, Denied> {
-    match (values.next(), values.next()) {
-        (None, _) => Ok(None),
-        (Some(_), Some(_)) => Err(Denied::Ambiguous),
-        (Some(""), None) => Ok(None),
-        (Some(v), None) => Ok(Some(v)),
     }
 }

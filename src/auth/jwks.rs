@@ -11,7 +11,7 @@
 
 use super::jwk::PublicJwk;
 use super::{Alg, Denied};
-use crate::config::UrlPart;
+use crate::http::url::UrlPart;
 use std::rc::Rc;
 
 /// Where one `jwt` policy's keys come from: what the runtime needs to fetch, keep and refresh

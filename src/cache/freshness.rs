@@ -218,6 +218,6 @@ pub fn parse_http_date(s: &str) -> Option<i64> {
     if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
         return None;
     }
-    let days = crate::ratelimit::calendar::days_from_civil(year, mon, day as u32);
+    let days = crate::http::dates::days_from_civil(year, mon, day as u32);
     Some(days * 86_400 + h * 3_600 + m * 60 + sec)
 }

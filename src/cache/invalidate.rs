@@ -12,8 +12,8 @@
 //!   sees the new counter before the writer gets its answer; every other isolate, in every
 //!   data centre, within [`super::generations::REFRESH_MS`].
 
+use crate::http::hash::stable_hash;
 use crate::route::{host_for_matching, normalise};
-use crate::upstream::balance::stable_hash;
 
 /// Whether a request with this method invalidates (it is not safe, RFC 9110 9.2.1).
 pub fn is_unsafe(method: &str) -> bool {

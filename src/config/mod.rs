@@ -2,7 +2,6 @@
 //! at runtime only the generated [`TABLE`] and the types in [`table`] exist.
 
 pub mod origin;
-pub mod reserved;
 pub mod table;
 
 pub use table::*;

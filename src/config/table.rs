@@ -3,59 +3,15 @@
 
 pub use crate::aggregate::merge::Shape;
 pub use crate::aggregate::template::Piece;
+pub use crate::http::limits::Limits;
+pub use crate::http::method::Method;
+pub use crate::http::url::UrlPart;
 use crate::policy::Policy;
 use crate::route::lifecycle::{Lifecycle, Versioning};
 pub use crate::upstream::breaker::BreakerSettings;
 pub use crate::upstream::canary::{Canary, Sticky};
 pub use crate::upstream::retry::{FailureSet, RetrySettings};
 pub use std::borrow::Cow;
-
-/// HTTP methods a route can serve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Get,
-    Head,
-    Post,
-    Put,
-    Patch,
-    Delete,
-    Options,
-}
-
-impl Method {
-    /// Parses a request method; `None` for methods no route can serve (e.g. `TRACE`).
-    pub fn parse(s: &str) -> Option<Method> {
-        Some(match s {
-            "GET" => Method::Get,
-            "HEAD" => Method::Head,
-            "POST" => Method::Post,
-            "PUT" => Method::Put,
-            "PATCH" => Method::Patch,
-            "DELETE" => Method::Delete,
-            "OPTIONS" => Method::Options,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-            Method::Options => "OPTIONS",
-        }
-    }
-}
-
-/// A piece of an upstream URL: literal text or a `${VAR}` resolved from the worker's env.
-#[derive(Debug)]
-pub enum UrlPart {
-    Lit(&'static str),
-    Var(&'static str),
-}
 
 /// `[upstreams.<name>]`: a pool of targets and how requests reach them.
 #[derive(Debug)]
@@ -104,25 +60,6 @@ pub struct Part {
     pub credentials: &'static [&'static str],
     /// Its name and how its JSON is merged.
     pub shape: Shape,
-}
-
-/// Request limits; `None`/empty: no limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Request body bytes (413).
-    pub max_body: Option<u64>,
-    /// Request header fields (431).
-    pub max_headers: Option<u32>,
-    /// Accepted request media types for requests with a body (415); `type/*` allowed.
-    pub content_types: &'static [&'static str],
-}
-
-impl Limits {
-    pub const NONE: Limits = Limits {
-        max_body: None,
-        max_headers: None,
-        content_types: &[],
-    };
 }
 
 /// One `match` condition of a route: a request header (lower-case name) or query parameter

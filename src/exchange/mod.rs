@@ -4,7 +4,6 @@
 
 mod upstream;
 
-use crate::auth::credentials::query_param;
 use crate::config::{Condition, Limits, Method, Route, Table};
 use crate::ctx::Ctx;
 use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
@@ -12,6 +11,7 @@ use crate::http::forwarding::{
     prepare_downstream_response, prepare_upstream_request, server_timing, Forwarded,
 };
 use crate::http::limits::{self, RequestFacts};
+use crate::http::params::query_param;
 use crate::pipeline::Exchange;
 use crate::policy::phases::Scratch;
 use crate::route::lifecycle::{Selected, Stage};
@@ -201,6 +201,7 @@ impl<'a> WorkerExchange<'a> {
                 chunked: content_length.is_none() && self.req.body().is_some(),
             },
         )
+        .map_err(GatewayError::from)
     }
 
     /// Makes the upstream request headers if they are not made yet: the client's without

@@ -3,10 +3,10 @@
 //! the hash key for `balance = "hash"`, and cache invalidation after a successful write.
 
 use super::WorkerExchange;
-use crate::auth::credentials::cookie;
 use crate::cache::invalidate;
 use crate::config::{Balance, Fallback, Mirror, Sticky, Upstream};
 use crate::error::GatewayError;
+use crate::http::params::cookie;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::upstream::{canary, forward, hash_key::hash_key, retry};

@@ -2,7 +2,7 @@
 //! on the way in, request id and timing added on the way out.
 
 use super::HeaderEdit;
-use crate::config::reserved::{GATEWAY_OWNED_HEADERS, HOP_BY_HOP_HEADERS};
+use crate::http::reserved::{GATEWAY_OWNED_HEADERS, HOP_BY_HOP_HEADERS};
 
 /// Header names the gateway passes to JS besides the reserved ones (the client-IP header it
 /// reads, and those it sets on problem responses); interned once per isolate.

@@ -55,23 +55,3 @@ impl HeaderEdit for HeaderList {
         self.0.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
     }
 }
-
-#[cfg(target_arch = "wasm32")]
-impl HeaderEdit for web_sys::Headers {
-    fn get(&self, name: &str) -> Option<String> {
-        web_sys::Headers::get(self, name).ok().flatten()
-    }
-
-    /// Invalid names or values (impossible for names from the checked config) are skipped.
-    fn set(&mut self, name: &str, value: &str) {
-        let _ = web_sys::Headers::set(self, name, value);
-    }
-
-    fn remove(&mut self, name: &str) {
-        let _ = self.delete(name);
-    }
-
-    fn remove_all(&mut self, names: &'static [&'static str]) {
-        crate::runtime::delete_names(self, names);
-    }
-}

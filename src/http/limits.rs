@@ -2,8 +2,38 @@
 //! number of header fields (431), the body's media type (415) and its declared size (413).
 //! A body without `Content-Length` is counted while it streams (`runtime::limit_body`).
 
-use crate::config::Limits;
-use crate::error::GatewayError;
+/// A limit the request is over; [`crate::error::GatewayError`] answers each with its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exceeded {
+    /// More header fields than `max_headers` (431).
+    TooManyHeaders { count: usize, max: u32 },
+    /// A body whose media type is not in `content_types` (415).
+    UnsupportedMediaType {
+        got: Option<String>,
+        accepted: &'static [&'static str],
+    },
+    /// A declared body larger than `max_body` (413).
+    PayloadTooLarge { limit: u64 },
+}
+
+/// Request limits; `None`/empty: no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Request body bytes (413).
+    pub max_body: Option<u64>,
+    /// Request header fields (431).
+    pub max_headers: Option<u32>,
+    /// Accepted request media types for requests with a body (415); `type/*` allowed.
+    pub content_types: &'static [&'static str],
+}
+
+impl Limits {
+    pub const NONE: Limits = Limits {
+        max_body: None,
+        max_headers: None,
+        content_types: &[],
+    };
+}
 
 /// What the limits look at.
 pub struct RequestFacts<'a> {
@@ -45,10 +75,10 @@ pub fn accepts(accepted: &[&str], content_type: &str) -> bool {
 }
 
 /// Checks the limits that can be decided from the request head.
-pub fn check(l: &Limits, r: &RequestFacts<'_>) -> Result<(), GatewayError> {
+pub fn check(l: &Limits, r: &RequestFacts<'_>) -> Result<(), Exceeded> {
     if let (Some(max), Some(count)) = (l.max_headers, r.header_count) {
         if count > max as usize {
-            return Err(GatewayError::TooManyHeaders { count, max });
+            return Err(Exceeded::TooManyHeaders { count, max });
         }
     }
     if !r.has_body() {
@@ -59,7 +89,7 @@ pub fn check(l: &Limits, r: &RequestFacts<'_>) -> Result<(), GatewayError> {
             .content_type
             .is_some_and(|ct| accepts(l.content_types, ct))
     {
-        return Err(GatewayError::UnsupportedMediaType {
+        return Err(Exceeded::UnsupportedMediaType {
             got: r.content_type.map(str::to_string),
             accepted: l.content_types,
         });
@@ -67,7 +97,7 @@ pub fn check(l: &Limits, r: &RequestFacts<'_>) -> Result<(), GatewayError> {
     if let Some(max) = l.max_body {
         let declared = r.content_length.and_then(|v| v.trim().parse::<u64>().ok());
         if declared.is_some_and(|n| n > max) {
-            return Err(GatewayError::PayloadTooLarge { limit: max });
+            return Err(Exceeded::PayloadTooLarge { limit: max });
         }
     }
     Ok(())

@@ -26,7 +26,7 @@
 //! - A disallowed origin gets no CORS headers (the browser blocks the response), or a 403
 //!   `cors-origin-rejected` problem with `reject = true`.
 
-use crate::config::Method;
+use crate::http::method::Method;
 use crate::http::{origin_syntax, HeaderEdit};
 
 /// One entry of `origins`.

@@ -287,8 +287,8 @@ impl RateLimit {
 /// The window advertised in `RateLimit-Policy`, in seconds.
 fn window_s(l: &Limit) -> u64 {
     match l.algorithm {
-        Algorithm::Calendar(crate::ratelimit::calendar::Period::Day) => 86_400,
-        Algorithm::Calendar(crate::ratelimit::calendar::Period::Month) => 2_592_000,
+        Algorithm::Calendar(crate::http::dates::Period::Day) => 86_400,
+        Algorithm::Calendar(crate::http::dates::Period::Month) => 2_592_000,
         _ => l.window_ms.div_ceil(1000).max(1),
     }
 }

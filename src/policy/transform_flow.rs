@@ -10,9 +10,10 @@
 //!   and sent with its new length and without its `ETag`. A 2xx answer with a body that is
 //!   not JSON cannot be edited: 502, never passed through (fail closed).
 
-use super::transform::{is_json, Transform};
+use super::transform::Transform;
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
+use crate::http::content_type::is_json;
 use crate::pipeline::Flow;
 use crate::runtime;
 use crate::runtime::answer::Answer;

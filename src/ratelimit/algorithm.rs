@@ -9,7 +9,7 @@
 //! - a clock that goes backwards (a restarted object on another machine) never refills or
 //!   resets anything: time is taken as `max(now, last seen)`.
 
-use super::calendar::{self, Period};
+use crate::http::dates::{self as calendar, Period};
 use serde::{Deserialize, Serialize};
 
 /// How a limit counts.

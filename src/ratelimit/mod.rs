@@ -1,10 +1,10 @@
 //! Rate-limit arithmetic, pure and clock-explicit: the algorithms a limiter Durable Object
-//! runs on its state ([`algorithm`]), UTC calendar windows for quotas ([`calendar`]), and the
+//! runs on its state ([`algorithm`]), UTC calendar windows for quotas ([`crate::http::dates`]), and the
 //! IETF `RateLimit-Policy` / `RateLimit` header values ([`headers`]). Nothing here does I/O;
 //! all times are milliseconds since the epoch, passed in.
 
 pub mod algorithm;
-pub mod calendar;
+use crate::http::dates as calendar;
 pub mod headers;
 pub mod lease;
 

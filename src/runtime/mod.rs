@@ -228,9 +228,9 @@ pub fn intern_static_strings(table: &crate::config::Table) {
     if INTERNED.with(|i| i.replace(true)) {
         return;
     }
-    for name in crate::config::reserved::GATEWAY_OWNED_HEADERS
+    for name in crate::http::reserved::GATEWAY_OWNED_HEADERS
         .iter()
-        .chain(crate::config::reserved::HOP_BY_HOP_HEADERS)
+        .chain(crate::http::reserved::HOP_BY_HOP_HEADERS)
         .chain(crate::http::forwarding::OTHER_HEADER_NAMES)
     {
         wasm_bindgen::intern(name);
@@ -239,5 +239,24 @@ pub fn intern_static_strings(table: &crate::config::Table) {
         policy.for_each_static_str(&mut |s| {
             wasm_bindgen::intern(s);
         });
+    }
+}
+
+impl crate::http::HeaderEdit for web_sys::Headers {
+    fn get(&self, name: &str) -> Option<String> {
+        web_sys::Headers::get(self, name).ok().flatten()
+    }
+
+    /// Invalid names or values (impossible for names from the checked config) are skipped.
+    fn set(&mut self, name: &str, value: &str) {
+        let _ = web_sys::Headers::set(self, name, value);
+    }
+
+    fn remove(&mut self, name: &str) {
+        let _ = self.delete(name);
+    }
+
+    fn remove_all(&mut self, names: &'static [&'static str]) {
+        delete_names(self, names);
     }
 }

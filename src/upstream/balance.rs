@@ -7,6 +7,8 @@
 //! - [`pick_hash`]: weighted rendezvous hashing on a request key. Every isolate maps a key to
 //!   the same target, and removing a target moves only the keys that were on it.
 
+use crate::http::hash::stable_hash;
+
 /// Smooth weighted round robin: each pick adds every usable target's weight to its running
 /// value, takes the largest, and subtracts the usable total from the one taken. Per isolate.
 #[derive(Debug, Default, Clone)]
@@ -86,21 +88,4 @@ pub fn pick_hash(
         }
     }
     best.map(|(i, _)| i)
-}
-
-/// A 64-bit hash that is the same in every isolate and release: FNV-1a over the parts, then
-/// the splitmix64 finaliser to spread the bits.
-pub fn stable_hash(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for &b in *part {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    h ^= h >> 30;
-    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h ^= h >> 27;
-    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^ (h >> 31)
 }

@@ -1,9 +1,9 @@
 //! The request key `balance = "hash"` hashes. A request without one (the header, cookie or
 //! claim is absent, or a cookie is set twice) is balanced by round robin instead.
 
-use crate::auth::credentials::cookie;
 use crate::auth::Identity;
 use crate::config::HashOn;
+use crate::http::params::cookie;
 
 /// The key for `on`: a request header, a cookie, a claim of the authenticated identity
 /// (strings as they are, other JSON values as JSON), the consumer (`policy:subject`) or the

@@ -4,8 +4,8 @@
 //! request.
 
 use crate::config::origin::Origin;
-use crate::config::UrlPart;
 use crate::error::GatewayError;
+use crate::http::url::UrlPart;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;

@@ -10,7 +10,7 @@
 
 #[path = "../../auth/alg.rs"]
 pub mod alg;
-#[path = "../../ratelimit/calendar.rs"]
+#[path = "../../http/dates.rs"]
 pub mod calendar;
 pub mod check;
 pub mod dates;
@@ -30,7 +30,7 @@ pub mod origin;
 pub mod origin_syntax;
 #[path = "../../transform/pointer.rs"]
 pub mod pointer;
-#[path = "../reserved.rs"]
+#[path = "../../http/reserved.rs"]
 pub mod reserved;
 pub mod rust;
 pub mod schema;

@@ -185,11 +185,11 @@ fn check_limits(list: &[LimitSpec], at: &str, errors: &mut Vec<String>) -> Vec<L
             (None, Some(per), None) => match per.as_str() {
                 "day" => (
                     86_400_000,
-                    "Algorithm::Calendar(crate::ratelimit::calendar::Period::Day)".to_string(),
+                    "Algorithm::Calendar(crate::http::dates::Period::Day)".to_string(),
                 ),
                 "month" => (
                     2_592_000_000,
-                    "Algorithm::Calendar(crate::ratelimit::calendar::Period::Month)".to_string(),
+                    "Algorithm::Calendar(crate::http::dates::Period::Month)".to_string(),
                 ),
                 other => {
                     errors.push(format!(

@@ -1,0 +1,40 @@
+//! Named values read from a request: a query parameter, a cookie. A name given twice is
+//! [`Repeated`]: which of two values a gateway and its origin would each pick is not safe to
+//! guess, so callers refuse it.
+
+/// A parameter or cookie given more than once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repeated;
+
+/// The raw (not percent-decoded) value of query parameter `name` in `query` (without `?`).
+/// An empty value counts as absent.
+pub fn query_param<'a>(query: Option<&'a str>, name: &str) -> Result<Option<&'a str>, Repeated> {
+    let Some(query) = query else {
+        return Ok(None);
+    };
+    single(query.split('&').filter_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (k == name).then_some(v)
+    }))
+}
+
+/// The value of cookie `name` from a `Cookie` header (quotes removed). An empty value counts
+/// as absent.
+pub fn cookie<'a>(header: Option<&'a str>, name: &str) -> Result<Option<&'a str>, Repeated> {
+    let Some(header) = header else {
+        return Ok(None);
+    };
+    single(header.split(';').filter_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k.trim() == name).then(|| v.trim().trim_matches('"'))
+    }))
+}
+
+fn single<'a>(mut values: impl Iterator<Item = &'a str>) -> Result<Option<&'a str>, Repeated> {
+    match (values.next(), values.next()) {
+        (None, _) => Ok(None),
+        (Some(_), Some(_)) => Err(Repeated),
+        (Some(""), None) => Ok(None),
+        (Some(v), None) => Ok(Some(v)),
+    }
+}
