@@ -445,3 +445,13 @@ impl From<crate::http::limits::Exceeded> for GatewayError {
         }
     }
 }
+
+impl From<crate::auth::backend::BackendError> for GatewayError {
+    fn from(e: crate::auth::backend::BackendError) -> GatewayError {
+        use crate::auth::backend::BackendError;
+        match e {
+            BackendError::Unavailable { what } => GatewayError::AuthUnavailable { what },
+            BackendError::Misconfigured { detail } => GatewayError::AuthMisconfigured { detail },
+        }
+    }
+}

@@ -10,7 +10,7 @@ use crate::exchange::WorkerExchange;
 use crate::metrics::{data_point, should_log, LogMode, Sizes};
 use crate::pipeline::{self, Exchange};
 use crate::policy::Policy;
-use crate::route::RouteIndex;
+use crate::router::RouteIndex;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use web_sys::{Request, Response};
@@ -20,7 +20,9 @@ use worker::{Context, Env};
 pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
     let started = runtime::now_ms();
     let table = RouteIndex::global().table();
-    runtime::intern_static_strings(table);
+    runtime::intern_static_strings(|f| {
+        table.policies.iter().for_each(|p| p.for_each_static_str(f))
+    });
     let inbound = req.headers();
     let url = req.url();
     let ctx = Ctx::new(

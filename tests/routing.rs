@@ -4,9 +4,9 @@ use gatehouse::config::{
     Balance, Method, PathGroup, RewritePart, Route, Table, Target, TargetAddr, Upstream, UrlPart,
 };
 use gatehouse::route::{
-    check_double_encoding, host_for_matching, normalise, upstream_path, Matched, PathError,
-    RouteIndex,
+    check_double_encoding, host_for_matching, normalise, upstream_path, PathError,
 };
+use gatehouse::router::{Matched, RouteIndex};
 
 #[test]
 fn normalisation_table() {
@@ -363,7 +363,7 @@ fn index() -> &'static RouteIndex {
 fn found(method: &str, host: &str, path: &str) -> Option<(&'static str, String)> {
     match index().find(Method::parse(method), host, path) {
         Matched::Found { route, params, .. } => {
-            Some((route.id, upstream_path(route, path, &params)))
+            Some((route.id, upstream_path(route.rewrite, path, &params)))
         }
         _ => None,
     }
@@ -453,7 +453,7 @@ fn example_routes_compile_into_the_global_table() {
         Matched::Found { route, params, .. } => {
             assert_eq!(route.id, "v1-get-user");
             assert_eq!(
-                upstream_path(route, "/v1/users/7", &params),
+                upstream_path(route.rewrite, "/v1/users/7", &params),
                 "/internal/users/7"
             );
         }

@@ -8,7 +8,7 @@ use super::{body, query_values};
 use crate::error::GatewayError;
 use crate::http::trace::hex;
 use crate::policy::Policy;
-use crate::route::RouteIndex;
+use crate::router::RouteIndex;
 use crate::runtime;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::Deserialize;

@@ -5,7 +5,7 @@
 use super::query_values;
 use crate::error::GatewayError;
 use crate::policy::Policy;
-use crate::route::RouteIndex;
+use crate::router::RouteIndex;
 use crate::runtime;
 use serde_json::{json, Value};
 use worker::Env;

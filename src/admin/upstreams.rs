@@ -3,7 +3,7 @@
 //! isolate may see a target differently.
 
 use crate::config::Target;
-use crate::route::RouteIndex;
+use crate::router::RouteIndex;
 use crate::runtime;
 use crate::upstream::breaker::State;
 use crate::upstream::pool::with_pool;

@@ -3,4 +3,5 @@
 pub mod merge;
 #[cfg(target_arch = "wasm32")]
 pub mod run;
+pub mod settings;
 pub mod template;

@@ -171,10 +171,11 @@ async fn call(
     env: &worker::Env,
     started: f64,
 ) -> Result<Answered, String> {
-    let table = crate::route::RouteIndex::global().table();
+    let table = crate::router::RouteIndex::global().table();
     let up = &table.upstreams[part.upstream];
     let deadline_at = started + f64::from(part.timeout_ms.unwrap_or(up.timeout_ms));
     let (sent, _) = forward::send(forward::Outgoing {
+        upstreams: table.upstreams,
         upstream: part.upstream,
         path_and_query: path,
         method: part.method,

@@ -6,7 +6,6 @@
 use super::jwk::PublicJwk;
 use super::jwks::{JwksSource, Need};
 use super::Alg;
-use crate::error::GatewayError;
 use std::rc::Rc;
 
 /// The TLS client certificate facts Cloudflare puts in `request.cf.tlsClientAuth`.
@@ -21,6 +20,16 @@ pub struct ClientCert {
     /// `certFingerprintSHA256`, lower-case hex.
     pub fingerprint_sha256: String,
     pub serial: String,
+}
+
+/// Why the runtime could not give an authentication policy what it needs; the gateway
+/// answers it as `auth-unavailable` (503) or `auth-misconfigured` (500).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendError {
+    /// A dependency (the IdP's keys, the API key store) cannot be reached.
+    Unavailable { what: String },
+    /// The deployment lacks what the policy needs (a secret or binding).
+    Misconfigured { detail: String },
 }
 
 #[allow(async_fn_in_trait)] // single-threaded runtime: no Send bounds wanted
@@ -41,7 +50,7 @@ pub trait AuthBackend {
         &self,
         source: JwksSource,
         need: Need,
-    ) -> Result<Rc<Vec<PublicJwk>>, GatewayError>;
+    ) -> Result<Rc<Vec<PublicJwk>>, BackendError>;
     /// Verifies an asymmetric JWS signature over `signing_input` (`header.payload`).
     async fn verify(
         &self,
@@ -55,20 +64,5 @@ pub trait AuthBackend {
         &self,
         binding: &'static str,
         key: &str,
-    ) -> Result<Option<String>, GatewayError>;
-}
-
-/// What `rate_limit` policies need from the runtime: one round trip to a limiter object.
-#[allow(async_fn_in_trait)]
-pub trait LimiterBackend {
-    /// Sends `body` (a [`crate::ratelimit::TakeRequest`] as JSON) to the RATE_LIMITER object
-    /// named `object` and returns its JSON answer; `Err` describes a failure or timeout.
-    async fn limiter_take(
-        &self,
-        object: &str,
-        body: &str,
-        timeout_ms: u32,
-    ) -> Result<String, String>;
-    /// Waits `ms` (leased mode: a request waiting for another request's refill polls).
-    async fn pause(&self, ms: u32);
+    ) -> Result<Option<String>, BackendError>;
 }

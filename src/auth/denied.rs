@@ -114,5 +114,5 @@ pub enum AuthError {
     /// The credential was missing or not acceptable (401 / 403).
     Denied(Scheme, Denied),
     /// The gateway could not decide (key store down, misconfiguration).
-    Failed(crate::error::GatewayError),
+    Failed(super::backend::BackendError),
 }

@@ -96,7 +96,8 @@ mod worker_side {
     use super::{path_key, paths};
     use crate::cache::generations::{self, WriteBudget};
     use crate::policy::Policy;
-    use crate::route::{host_for_matching, RouteIndex};
+    use crate::route::host_for_matching;
+    use crate::router::RouteIndex;
     use crate::runtime;
     use std::cell::RefCell;
 

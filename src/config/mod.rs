@@ -1,7 +1,6 @@
 //! Configuration. `schema`, `check` and `emit` run at build time (from `build.rs`);
 //! at runtime only the generated [`TABLE`] and the types in [`table`] exist.
 
-pub mod origin;
 pub mod table;
 
 pub use table::*;

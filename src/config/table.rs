@@ -2,65 +2,21 @@
 //! Nothing here is parsed at runtime; the types only hold `&'static` data.
 
 pub use crate::aggregate::merge::Shape;
+pub use crate::aggregate::settings::{FanOut, Part};
 pub use crate::aggregate::template::Piece;
 pub use crate::http::limits::Limits;
 pub use crate::http::method::Method;
 pub use crate::http::url::UrlPart;
 use crate::policy::Policy;
 use crate::route::lifecycle::{Lifecycle, Versioning};
+pub use crate::route::rewrite::RewritePart;
 pub use crate::upstream::breaker::BreakerSettings;
 pub use crate::upstream::canary::{Canary, Sticky};
 pub use crate::upstream::retry::{FailureSet, RetrySettings};
+pub use crate::upstream::settings::{
+    Balance, Fallback, HashOn, Mirror, Target, TargetAddr, Upstream,
+};
 pub use std::borrow::Cow;
-
-/// `[upstreams.<name>]`: a pool of targets and how requests reach them.
-#[derive(Debug)]
-pub struct Upstream {
-    pub name: &'static str,
-    /// At least one.
-    pub targets: &'static [Target],
-    pub balance: Balance,
-    /// Time allowed, per attempt, until the origin's response headers arrive.
-    pub timeout_ms: u32,
-    /// Time allowed for all attempts together, backoff included.
-    pub deadline_ms: Option<u32>,
-    pub retries: Option<RetrySettings>,
-    /// One breaker per target, per isolate.
-    pub breaker: Option<BreakerSettings>,
-    /// Used when every attempt failed or every target is open.
-    pub fallback: Option<Fallback>,
-    /// A share of requests copied to another upstream, answers discarded.
-    pub mirror: Option<Mirror>,
-    /// A split with a second upstream.
-    pub canary: Option<Canary>,
-}
-
-/// A fan-out route's parts.
-#[derive(Debug)]
-pub struct FanOut {
-    /// `on_partial = "fail"`: a failed optional part fails the answer too.
-    pub fail_on_partial: bool,
-    pub parts: &'static [Part],
-}
-
-/// One part of a fan-out.
-#[derive(Debug)]
-pub struct Part {
-    /// Index into [`Table::upstreams`].
-    pub upstream: usize,
-    pub path: &'static [Piece],
-    pub method: &'static str,
-    pub required: bool,
-    /// Counted from the start of the fan-out (queueing included); `None`: the upstream's.
-    pub timeout_ms: Option<u32>,
-    /// Largest JSON answer read.
-    pub max_bytes: u64,
-    /// The client's credential headers this part receives (lower case); the others
-    /// ([`crate::aggregate::run::CREDENTIAL_HEADERS`] and every API-key header) are removed.
-    pub credentials: &'static [&'static str],
-    /// Its name and how its JSON is merged.
-    pub shape: Shape,
-}
 
 /// One `match` condition of a route: a request header (lower-case name) or query parameter
 /// (raw, as sent) with exactly this value.
@@ -68,72 +24,6 @@ pub struct Part {
 pub enum Condition {
     Header(&'static str, &'static str),
     Query(&'static str, &'static str),
-}
-
-/// `mirror = { upstream, percent }`.
-#[derive(Debug)]
-pub struct Mirror {
-    /// Index into [`Table::upstreams`].
-    pub upstream: usize,
-    /// 0-100.
-    pub percent: f32,
-}
-
-/// One member of a pool.
-#[derive(Debug)]
-pub struct Target {
-    /// How it is named in logs and the `x-gatehouse-target` header: its URL template as
-    /// written, or `service:<BINDING>`.
-    pub id: &'static str,
-    pub addr: TargetAddr,
-    pub weight: u32,
-}
-
-/// Where a target is.
-#[derive(Debug)]
-pub enum TargetAddr {
-    /// A base URL (`${VAR}` parts resolved from the worker's env).
-    Url(&'static [UrlPart]),
-    /// A service binding: another Worker, reached without the public internet.
-    Service(&'static str),
-}
-
-/// How a pool picks a target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Balance {
-    RoundRobin,
-    Random,
-    Hash(HashOn),
-}
-
-/// What `balance = "hash"` hashes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HashOn {
-    Header(&'static str),
-    Cookie(&'static str),
-    Claim(&'static str),
-    Consumer,
-    Ip,
-}
-
-/// What answers when the pool cannot.
-#[derive(Debug)]
-pub enum Fallback {
-    /// Another upstream (index into [`Table::upstreams`]), tried once.
-    Upstream(usize),
-    /// A fixed answer.
-    Static {
-        status: u16,
-        content_type: &'static str,
-        body: &'static str,
-    },
-}
-
-/// A piece of a rewrite template: literal text or a route parameter.
-#[derive(Debug)]
-pub enum RewritePart {
-    Lit(&'static str),
-    Param(&'static str),
 }
 
 /// One `[[route]]`.

@@ -15,9 +15,8 @@ use crate::http::params::query_param;
 use crate::pipeline::Exchange;
 use crate::policy::phases::Scratch;
 use crate::route::lifecycle::{Selected, Stage};
-use crate::route::{
-    check_double_encoding, host_for_matching, normalise, upstream_path, Matched, RouteIndex,
-};
+use crate::route::{check_double_encoding, host_for_matching, normalise, upstream_path};
+use crate::router::{Matched, RouteIndex};
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use std::borrow::Cow;
@@ -165,7 +164,7 @@ impl<'a> WorkerExchange<'a> {
         if !route.allow_double_encoding {
             check_double_encoding(&path).map_err(GatewayError::BadPath)?;
         }
-        self.upstream_path = upstream_path(route, &path, &params);
+        self.upstream_path = upstream_path(route.rewrite, &path, &params);
         if route.fan_out.is_some() {
             self.params = params
                 .iter()

@@ -86,7 +86,8 @@ impl WorkerExchange<'_> {
             return;
         };
         let _ = headers.set("x-gatehouse-mirror", "1");
-        let (index, path, method, env) = (
+        let (upstreams, index, path, method, env) = (
+            self.table.upstreams,
             m.upstream,
             self.upstream_path_query.clone(),
             self.ctx.method.clone(),
@@ -94,6 +95,7 @@ impl WorkerExchange<'_> {
         );
         self.worker_ctx.wait_until(async move {
             let _ = forward::send(forward::Outgoing {
+                upstreams,
                 upstream: index,
                 path_and_query: &path,
                 method: &method,
@@ -209,6 +211,7 @@ impl WorkerExchange<'_> {
         }
         let sent_at = runtime::now_ms();
         let (sent, tries) = forward::send(forward::Outgoing {
+            upstreams: self.table.upstreams,
             upstream: index,
             path_and_query: &self.upstream_path_query,
             method,

@@ -66,3 +66,22 @@ pub enum UrlPart {
     Lit(&'static str),
     Var(&'static str),
 }
+
+/// Joins a URL template's parts, looking each `${VAR}` up with `lookup`. `Err` names the
+/// first var that is not set.
+pub fn join_url(
+    parts: &'static [UrlPart],
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<String, &'static str> {
+    let mut url = String::new();
+    for part in parts {
+        match part {
+            UrlPart::Lit(l) => url.push_str(l),
+            UrlPart::Var(name) => match lookup(name) {
+                Some(v) => url.push_str(v.trim()),
+                None => return Err(name),
+            },
+        }
+    }
+    Ok(url)
+}

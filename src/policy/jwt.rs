@@ -7,12 +7,11 @@
 //! backend, WebCrypto in the worker) -> `exp`, `nbf`, `iat` with leeway -> `iss` -> `aud`.
 //! Claims are only looked at once the signature holds.
 
-use crate::auth::backend::AuthBackend;
+use crate::auth::backend::{AuthBackend, BackendError};
 use crate::auth::jwk::{KeyMaterial, PublicJwk};
 use crate::auth::jwks::{self, JwksSource, JwksTimes, Need};
 use crate::auth::ttl_cache::TtlCache;
 use crate::auth::{credentials, jose_header, Alg, AuthError, Denied, Identity, KeyKind, Scheme};
-use crate::error::GatewayError;
 use crate::http::url::UrlPart;
 use jwt_compact::alg::{Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key};
 use jwt_compact::{AlgorithmExt, Claims, TimeOptions, UntrustedToken, ValidationError};
@@ -164,13 +163,13 @@ impl Jwt {
     ) -> Result<Claims<Map<String, Value>>, AuthError> {
         let name = self.secret.unwrap_or("");
         let secret = b.secret(name).ok_or_else(|| {
-            AuthError::Failed(GatewayError::AuthMisconfigured {
+            AuthError::Failed(BackendError::Misconfigured {
                 detail: format!("secret {name} is not set (`wrangler secret put {name}`)"),
             })
         })?;
         // RFC 7518 3.2: the key must be at least as long as the hash output.
         if secret.len() < 32 {
-            return Err(AuthError::Failed(GatewayError::AuthMisconfigured {
+            return Err(AuthError::Failed(BackendError::Misconfigured {
                 detail: format!("secret {name} is shorter than 32 bytes"),
             }));
         }

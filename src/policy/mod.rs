@@ -20,10 +20,10 @@ pub mod transform;
 #[cfg(target_arch = "wasm32")]
 pub mod transform_flow;
 
-use crate::auth::backend::LimiterBackend;
 use crate::auth::{AuthBackend, AuthError, Denied, Identity, Scheme};
 use crate::error::GatewayError;
 use crate::http::HeaderEdit;
+use crate::ratelimit::backend::LimiterBackend;
 
 pub use crate::pipeline::Flow;
 
@@ -210,7 +210,7 @@ fn accept<H: HeaderEdit, B>(
 /// Turns a failed authentication into the error answered to the client.
 pub fn denied_error(e: AuthError, others: &[Scheme]) -> GatewayError {
     match e {
-        AuthError::Failed(err) => err,
+        AuthError::Failed(err) => err.into(),
         AuthError::Denied(scheme, reason) => GatewayError::Unauthorized {
             scheme,
             reason,

@@ -10,10 +10,11 @@
 //! lets the request through without rate-limit headers and logs it; `fail = "closed"` answers
 //! 503.
 
-use crate::auth::backend::{AuthBackend, LimiterBackend};
+use crate::auth::backend::AuthBackend;
 use crate::auth::identity::render;
 use crate::auth::Identity;
 use crate::error::GatewayError;
+use crate::ratelimit::backend::LimiterBackend;
 use crate::ratelimit::headers::{policy_header, ratelimit_header, retry_after_s, PolicyItem};
 use crate::ratelimit::lease::{LeasePool, Plan};
 use crate::ratelimit::{Algorithm, Decision, Limit, TakeResponse, WireLimit};

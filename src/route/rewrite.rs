@@ -1,14 +1,20 @@
 //! The path sent upstream: the route's rewrite template filled with path parameters, or the
 //! normalised public path when the route has no rewrite.
 
-use crate::config::{RewritePart, Route};
 use matchit::Params;
 
-/// Builds the upstream path from the *normalised* request path and its parameters (never the
+/// A piece of a rewrite template: literal text or a route parameter.
+#[derive(Debug)]
+pub enum RewritePart {
+    Lit(&'static str),
+    Param(&'static str),
+}
+
+/// Builds the upstream path from a route's `rewrite` template (`None`: the path as matched), the *normalised* request path and its parameters (never the
 /// raw path, so what was matched is what is sent). Parameter values are already normalised:
 /// they cannot contain `..` segments or encoded slashes.
-pub fn upstream_path(route: &Route, normalised: &str, params: &Params) -> String {
-    let Some(parts) = route.rewrite else {
+pub fn upstream_path(rewrite: Option<&[RewritePart]>, normalised: &str, params: &Params) -> String {
+    let Some(parts) = rewrite else {
         return normalised.to_string();
     };
     let mut out = String::with_capacity(normalised.len() + 16);

@@ -12,13 +12,13 @@ use super::{
     cache_get_jwks, cache_put_jwks, fetch_text, import_verify_key, kv_get_js, sleep,
     tls_client_auth, verify_signature,
 };
-use crate::auth::backend::{AuthBackend, ClientCert, LimiterBackend};
+use crate::auth::backend::{AuthBackend, BackendError, ClientCert};
 use crate::auth::jwk::{parse_jwks, KeyMaterial, PublicJwk};
 use crate::auth::jwks::{ttl_from_cache_control, JwksSource, JwksState, KeySet, Need};
 use crate::auth::Alg;
-use crate::error::GatewayError;
+use crate::http::url::join_url;
+use crate::ratelimit::backend::LimiterBackend;
 use crate::runtime::{console_log, now_ms};
-use crate::upstream::resolve::resolve_url;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -129,7 +129,7 @@ impl AuthBackend for WorkerAuth<'_> {
         &self,
         source: JwksSource,
         need: Need,
-    ) -> Result<Rc<Vec<PublicJwk>>, GatewayError> {
+    ) -> Result<Rc<Vec<PublicJwk>>, BackendError> {
         let id = source.policy;
         let mut waited = 0;
         loop {
@@ -178,7 +178,7 @@ impl AuthBackend for WorkerAuth<'_> {
             m.get(&id)
                 .and_then(|e| e.state.usable(now, &source.times).cloned())
         })
-        .ok_or_else(|| GatewayError::AuthUnavailable {
+        .ok_or_else(|| BackendError::Unavailable {
             what: "the identity provider's signing keys could not be fetched".into(),
         })
     }
@@ -197,13 +197,13 @@ impl AuthBackend for WorkerAuth<'_> {
         &self,
         binding: &'static str,
         key: &str,
-    ) -> Result<Option<String>, GatewayError> {
+    ) -> Result<Option<String>, BackendError> {
         match JsFuture::from(kv_get_js(self.env.as_ref(), binding, key)).await {
             Ok(v) => Ok(v.as_string()),
-            Err(e) if e.as_string().as_deref() == Some("no-binding") => Err(GatewayError::AuthMisconfigured {
+            Err(e) if e.as_string().as_deref() == Some("no-binding") => Err(BackendError::Misconfigured {
                 detail: format!("KV binding {binding} is not configured (add it to wrangler.toml [[kv_namespaces]])"),
             }),
-            Err(_) => Err(GatewayError::AuthUnavailable {
+            Err(_) => Err(BackendError::Unavailable {
                 what: "the API key store could not be reached".into(),
             }),
         }
@@ -276,8 +276,8 @@ impl LimiterBackend for WorkerAuth<'_> {
 }
 
 fn jwks_url(source: &JwksSource, env: &worker::Env) -> Result<String, String> {
-    resolve_url(source.url, |name| env.var(name).ok().map(|v| v.to_string()))
-        .map_err(|e| e.detail())
+    join_url(source.url, |name| env.var(name).ok().map(|v| v.to_string()))
+        .map_err(|name| crate::error::GatewayError::MissingVariable { name }.detail())
 }
 
 /// Gets a key set: the Cache API copy when this isolate has none and it is fresh, else the

@@ -223,8 +223,9 @@ pub fn delete_names(headers: &web_sys::Headers, names: &'static [&'static str]) 
 }
 
 /// Interns the static strings sent to JS on every request (header names, policy names), so
-/// they cross as cached JS strings instead of being decoded each time. Once per isolate.
-pub fn intern_static_strings(table: &crate::config::Table) {
+/// they cross as cached JS strings instead of being decoded each time: the gateway's own
+/// header names and every string `configured` passes on. Once per isolate.
+pub fn intern_static_strings(configured: impl FnOnce(&mut dyn FnMut(&'static str))) {
     if INTERNED.with(|i| i.replace(true)) {
         return;
     }
@@ -235,11 +236,9 @@ pub fn intern_static_strings(table: &crate::config::Table) {
     {
         wasm_bindgen::intern(name);
     }
-    for policy in table.policies {
-        policy.for_each_static_str(&mut |s| {
-            wasm_bindgen::intern(s);
-        });
-    }
+    configured(&mut |s| {
+        wasm_bindgen::intern(s);
+    });
 }
 
 impl crate::http::HeaderEdit for web_sys::Headers {

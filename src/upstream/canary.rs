@@ -6,7 +6,7 @@
 //! side is remembered in a `Set-Cookie`. Forcing is opt-in: only a configured header or cookie
 //! forces a side, so without them no client can reach a dark canary (`percent = 0`).
 
-use crate::config::HashOn;
+use super::settings::HashOn;
 use crate::http::hash::stable_hash;
 
 /// `canary = { upstream, percent, header, cookie, sticky }` on an upstream.

@@ -6,10 +6,9 @@
 use super::pool::{with_pool, Choice};
 use super::resolve::cached_origin;
 use super::retry::{self, Attempt, FailureSet};
-use crate::config::{Fallback, TargetAddr, Upstream};
+use super::settings::{Fallback, TargetAddr, Upstream};
 use crate::error::GatewayError;
 use crate::log::Try;
-use crate::route::RouteIndex;
 use crate::runtime;
 use crate::runtime::io::{self, FetchFailure};
 use web_sys::{Headers, ReadableStream, Response};
@@ -29,7 +28,9 @@ pub enum Body {
 
 /// What to send upstream.
 pub struct Outgoing<'a> {
-    /// Index of the upstream in the table.
+    /// The table's upstreams (a fallback names another by index).
+    pub upstreams: &'static [Upstream],
+    /// Index of the upstream in `upstreams`.
     pub upstream: usize,
     /// Path and query, appended to the chosen target's base URL.
     pub path_and_query: &'a str,
@@ -73,8 +74,7 @@ pub struct Sent {
 /// or is open. Redirects are never followed. Each attempt's timeout covers the wait for
 /// response headers; the body then streams without a limit.
 pub async fn send(out: Outgoing<'_>) -> (Result<Sent, GatewayError>, Vec<Try>) {
-    let table = RouteIndex::global().table();
-    let up = &table.upstreams[out.upstream];
+    let up = &out.upstreams[out.upstream];
     let started = runtime::now_ms();
     let deadline = match (
         up.deadline_ms.map(|d| started + f64::from(d)),
@@ -295,8 +295,7 @@ async fn fall_back(fallback: &Fallback, out: &Outgoing<'_>, attempts: u32) -> Op
             })
         }
         Fallback::Upstream(index) => {
-            let table = RouteIndex::global().table();
-            let up = &table.upstreams[*index];
+            let up = &out.upstreams[*index];
             let now = runtime::now_ms();
             let r = js_sys::Math::random();
             let hash_key = out.hash_key.as_deref();
@@ -306,6 +305,7 @@ async fn fall_back(fallback: &Fallback, out: &Outgoing<'_>, attempts: u32) -> Op
                 return None;
             };
             let again = Outgoing {
+                upstreams: out.upstreams,
                 upstream: *index,
                 path_and_query: out.path_and_query,
                 method: out.method,

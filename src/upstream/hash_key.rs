@@ -1,8 +1,8 @@
 //! The request key `balance = "hash"` hashes. A request without one (the header, cookie or
 //! claim is absent, or a cookie is set twice) is balanced by round robin instead.
 
+use super::settings::HashOn;
 use crate::auth::Identity;
-use crate::config::HashOn;
 use crate::http::params::cookie;
 
 /// The key for `on`: a request header, a cookie, a claim of the authenticated identity

@@ -4,9 +4,11 @@ pub mod balance;
 pub mod breaker;
 pub mod canary;
 pub mod hash_key;
+pub mod origin;
 pub mod pool;
 pub mod resolve;
 pub mod retry;
+pub mod settings;
 
 #[cfg(target_arch = "wasm32")]
 pub mod forward;

@@ -9,7 +9,7 @@
 use super::balance::{pick_hash, pick_random, SmoothRoundRobin};
 use super::breaker::Breaker;
 use super::retry::Budget;
-use crate::config::{Balance, Upstream};
+use super::settings::{Balance, Upstream};
 use std::cell::RefCell;
 use std::collections::HashMap;
 

@@ -3,9 +3,9 @@
 //! isolate: the result (or the error) is cached, so a missing var is reported once, not per
 //! request.
 
-use crate::config::origin::Origin;
+use super::origin::Origin;
 use crate::error::GatewayError;
-use crate::http::url::UrlPart;
+use crate::http::url::{join_url, UrlPart};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -15,17 +15,7 @@ pub fn resolve_url(
     parts: &'static [UrlPart],
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<String, GatewayError> {
-    let mut url = String::new();
-    for part in parts {
-        match part {
-            UrlPart::Lit(l) => url.push_str(l),
-            UrlPart::Var(name) => match lookup(name) {
-                Some(v) => url.push_str(v.trim()),
-                None => return Err(GatewayError::MissingVariable { name }),
-            },
-        }
-    }
-    Ok(url)
+    join_url(parts, lookup).map_err(|name| GatewayError::MissingVariable { name })
 }
 
 /// Builds a URL target's base URL from its parts, looking vars up with `lookup`. The error

@@ -3,11 +3,11 @@
 //! so the policy code is checked against an implementation independent of WebCrypto.
 #![allow(dead_code)]
 
-use gatehouse::auth::backend::{AuthBackend, ClientCert, LimiterBackend};
+use gatehouse::auth::backend::{AuthBackend, BackendError, ClientCert};
 use gatehouse::auth::jwk::{KeyMaterial, PublicJwk};
 use gatehouse::auth::jwks::{JwksSource, JwksTimes, Need};
 use gatehouse::auth::Alg;
-use gatehouse::error::GatewayError;
+use gatehouse::ratelimit::backend::LimiterBackend;
 use gatehouse::ratelimit::{answer, State, TakeRequest};
 use jwt_compact::alg::{Ed25519, Es256, Rsa, RsaPublicKey};
 use jwt_compact::jwk::JsonWebKey;
@@ -69,12 +69,12 @@ impl AuthBackend for TestBackend {
     fn secret(&self, name: &'static str) -> Option<String> {
         self.secrets.get(name).cloned()
     }
-    async fn jwks(&self, _: JwksSource, need: Need) -> Result<Rc<Vec<PublicJwk>>, GatewayError> {
+    async fn jwks(&self, _: JwksSource, need: Need) -> Result<Rc<Vec<PublicJwk>>, BackendError> {
         self.jwks_calls.borrow_mut().push(need);
         self.jwks
             .clone()
             .map(Rc::new)
-            .ok_or(GatewayError::AuthUnavailable {
+            .ok_or(BackendError::Unavailable {
                 what: "down".into(),
             })
     }
@@ -124,10 +124,10 @@ impl AuthBackend for TestBackend {
             }
         }
     }
-    async fn kv_get(&self, _: &'static str, key: &str) -> Result<Option<String>, GatewayError> {
+    async fn kv_get(&self, _: &'static str, key: &str) -> Result<Option<String>, BackendError> {
         self.kv_reads.set(self.kv_reads.get() + 1);
         if self.kv_down {
-            return Err(GatewayError::AuthUnavailable {
+            return Err(BackendError::Unavailable {
                 what: "kv down".into(),
             });
         }

@@ -24,7 +24,7 @@ pub mod lex;
 pub mod lifecycle;
 pub mod limits;
 pub mod openapi;
-#[path = "../origin.rs"]
+#[path = "../../upstream/origin.rs"]
 pub mod origin;
 #[path = "../../http/origin_syntax.rs"]
 pub mod origin_syntax;
