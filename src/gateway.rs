@@ -5,12 +5,12 @@
 //! Every answer, whether from the origin, a cache, a policy or an error, leaves through the
 //! exchange's outbound step; errors become problem+json in [`WorkerExchange`]'s `problem`.
 
+use crate::config::TABLE;
 use crate::ctx::Ctx;
-use crate::exchange::WorkerExchange;
+use crate::exchange::{Tables, WorkerExchange};
 use crate::metrics::{data_point, should_log, LogMode, Sizes};
 use crate::pipeline::{self, Exchange};
-use crate::policy::Policy;
-use crate::router::RouteIndex;
+use crate::policy::Step;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use web_sys::{Request, Response};
@@ -19,7 +19,7 @@ use worker::{Context, Env};
 /// Handles one request. Never fails: errors are answered as problem+json.
 pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
     let started = runtime::now_ms();
-    let table = RouteIndex::global().table();
+    let table = &TABLE;
     runtime::intern_static_strings(|f| {
         table.policies.iter().for_each(|p| p.for_each_static_str(f))
     });
@@ -34,7 +34,14 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
         &runtime::random_40(),
         started,
     );
-    let mut x = WorkerExchange::new(ctx, &req, inbound, &env, &wctx);
+    let tables = Tables {
+        routes: crate::config::index(),
+        upstreams: table.upstreams,
+        identity_headers: table.identity_headers,
+        versions: table.versions,
+        versioning: table.versioning.as_ref(),
+    };
+    let mut x = WorkerExchange::new(ctx, &req, inbound, &env, &wctx, tables);
 
     let docs = crate::docs::serve(&table.docs, x.ctx.url.path, &x.ctx.method, &x.inbound);
     let answer = if let Some(served) = docs {
@@ -46,13 +53,17 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
         let answer = crate::admin::answer(&mut x, rest).await;
         x.outbound(answer)
     } else {
-        match x.route_request() {
+        let answers_preflight = |route: &'static crate::route::compiled::Route| {
+            let policy = |&i: &u16| &table.policies[usize::from(i)];
+            route
+                .policies
+                .iter()
+                .map(policy)
+                .any(|p| p.answers_preflight())
+        };
+        match x.route_request(answers_preflight) {
             Ok(route) => {
-                let steps: Vec<&'static Policy> = route
-                    .policies
-                    .iter()
-                    .map(|&i| &table.policies[i as usize])
-                    .collect();
+                let steps = Step::for_route(route, table.policies, table.schemas);
                 pipeline::run(&mut x, &steps).await
             }
             Err(err) => {
@@ -70,7 +81,7 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
 fn finish(mut x: WorkerExchange<'_>, answer: Answer) -> Response {
     x.ctx.log.status = answer.status;
     x.ctx.log.duration_ms = runtime::now_ms() - x.ctx.started_ms;
-    let table = x.table;
+    let table = &TABLE;
     let mode = x.route.and_then(|r| r.log).unwrap_or(table.log);
     let draw = match mode {
         LogMode::Sample(_) => js_sys::Math::random(),

@@ -22,7 +22,6 @@ pub mod pipeline;
 pub mod policy;
 pub mod ratelimit;
 pub mod route;
-pub mod router;
 pub mod transform;
 pub mod upstream;
 pub mod validation;
@@ -39,8 +38,6 @@ mod exchange;
 mod gateway;
 #[cfg(target_arch = "wasm32")]
 pub mod runtime;
-#[cfg(target_arch = "wasm32")]
-mod validation_flow;
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]

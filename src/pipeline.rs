@@ -4,7 +4,8 @@
 //! on_request (route order)      each step may answer: Flow::Respond skips to on_response
 //! prepare_upstream              where the request goes (URL, headers), once
 //! before_upstream (route order) each step may answer (serve stale while revalidating)
-//! upstream                      one call: the origin's response or a GatewayError
+//! upstream                      one call: a step's (fan-out) or the exchange's; the
+//!                               origin's response or a GatewayError
 //! after_upstream (reverse)      each step sees the result and may replace it
 //! on_response (reverse)         every step of the route, whatever produced the answer
 //! outbound                      request id, Server-Timing, hop-by-hop: every answer
@@ -30,20 +31,49 @@ pub enum Flow<A> {
     Respond(A),
 }
 
-/// One policy's phases over an exchange `X`. Every phase has a no-op default.
+/// One step's phases over an exchange `X` (a route's policies, and the steps the route's own
+/// settings add: validation, fan-out, invalidation). Every phase has a no-op default.
+///
+/// A step keeps what it learns about one request in its [`Phases::State`], never in the
+/// exchange: [`run`] makes one state per step when the request arrives and hands each phase
+/// its own.
 #[allow(async_fn_in_trait)] // single-threaded runtime: no Send bounds wanted
-pub trait Phases<X: Exchange> {
+pub trait Phases<X: Exchange>: Sized {
+    /// What the step keeps between its phases for one request. Starts as `Default`.
+    type State: Default;
+
     /// Before the upstream is chosen, in route order. May refuse (`Err`), answer
     /// (`Flow::Respond`, e.g. a cache hit) or change the request. Default: continue.
-    async fn on_request(&self, _x: &mut X) -> Result<Flow<X::Answer>, GatewayError> {
+    async fn on_request(
+        &self,
+        _x: &mut X,
+        _state: &mut Self::State,
+    ) -> Result<Flow<X::Answer>, GatewayError> {
         Ok(Flow::Continue)
     }
 
     /// After [`Exchange::prepare_upstream`], just before the upstream call, in route order.
-    /// May answer instead of calling the upstream (serve a stale entry while refreshing it).
-    /// Default: continue.
-    async fn before_upstream(&self, _x: &mut X) -> Result<Flow<X::Answer>, GatewayError> {
+    /// May answer instead of calling the upstream (serve a stale entry while refreshing it);
+    /// `from_here` is this step and every later one, for work that finishes the flow in the
+    /// background ([`upstream_tail`]). Default: continue.
+    async fn before_upstream(
+        &self,
+        _x: &mut X,
+        _state: &mut Self::State,
+        _from_here: &[Self],
+    ) -> Result<Flow<X::Answer>, GatewayError> {
         Ok(Flow::Continue)
+    }
+
+    /// The upstream call, when this step makes it instead of the exchange (a fan-out calls
+    /// its parts). The first step in route order that answers `Some` is the upstream; at most
+    /// one step of a route does. Default: `None` (the exchange sends the request).
+    async fn upstream(
+        &self,
+        _x: &mut X,
+        _state: &mut Self::State,
+    ) -> Option<Result<X::Answer, GatewayError>> {
+        None
     }
 
     /// After the upstream call, in reverse route order: sees the origin's answer or the
@@ -52,6 +82,7 @@ pub trait Phases<X: Exchange> {
     async fn after_upstream(
         &self,
         _x: &mut X,
+        _state: &mut Self::State,
         result: Result<X::Answer, GatewayError>,
     ) -> Result<X::Answer, GatewayError> {
         result
@@ -59,7 +90,7 @@ pub trait Phases<X: Exchange> {
 
     /// On every answer, in reverse route order, whether it came from the origin, a step's
     /// `Respond` or an error. Edits the answer's headers. Default: nothing.
-    fn on_response(&self, _x: &mut X, _answer: &mut X::Answer) {}
+    fn on_response(&self, _x: &mut X, _state: &mut Self::State, _answer: &mut X::Answer) {}
 }
 
 /// The runtime side of one request: how to reach the upstream and how an answer leaves.
@@ -71,7 +102,8 @@ pub trait Exchange {
     /// Resolves where the request goes and prepares what is sent, after every `on_request`.
     fn prepare_upstream(&mut self) -> Result<(), GatewayError>;
 
-    /// The one upstream call of the request path.
+    /// The one upstream call of the request path, when no step makes it: sends the prepared
+    /// request.
     async fn upstream(&mut self) -> Result<Self::Answer, GatewayError>;
 
     /// The problem+json answer for an error (the one place errors become answers).
@@ -82,19 +114,20 @@ pub trait Exchange {
     fn outbound(&mut self, answer: Self::Answer) -> Self::Answer;
 }
 
-/// Runs the phases of `steps` (a route's policies, in route order) over `x`; returns the
-/// answer after the outbound step.
+/// Runs the phases of `steps` (a route's steps, in route order) over `x`, each with its own
+/// state; returns the answer after the outbound step.
 pub async fn run<X, S>(x: &mut X, steps: &[S]) -> X::Answer
 where
     X: Exchange,
     S: Phases<X>,
 {
-    let mut answer = match answered(x, steps).await {
+    let mut states: Vec<S::State> = steps.iter().map(|_| S::State::default()).collect();
+    let mut answer = match answered(x, steps, &mut states).await {
         Ok(a) => a,
         Err(e) => x.problem(&e),
     };
-    for step in steps.iter().rev() {
-        step.on_response(x, &mut answer);
+    for (step, state) in steps.iter().zip(states.iter_mut()).rev() {
+        step.on_response(x, state, &mut answer);
     }
     x.outbound(answer)
 }
@@ -102,39 +135,61 @@ where
 /// The tail of the flow for work that goes on after the client was answered (a
 /// stale-while-revalidate refresh): the upstream call, then `after_upstream` of `steps` in
 /// reverse order. `steps` are the route's steps from the one that started the work on (a
-/// cache and every step after it); `x` carries what the earlier phases decided. The
-/// answer goes to no client: what matters is what the steps did with it (stored it).
-pub async fn upstream_tail<X, S>(x: &mut X, steps: &[S]) -> Result<X::Answer, GatewayError>
+/// cache and every step after it) with their `states`; `x` carries what the earlier phases
+/// decided. The answer goes to no client: what matters is what the steps did with it (stored
+/// it).
+pub async fn upstream_tail<X, S>(
+    x: &mut X,
+    steps: &[S],
+    states: &mut [S::State],
+) -> Result<X::Answer, GatewayError>
 where
     X: Exchange,
     S: Phases<X>,
 {
-    let mut result = x.upstream().await;
-    for step in steps.iter().rev() {
-        result = step.after_upstream(x, result).await;
+    let mut result = call_upstream(x, steps, states).await;
+    for (step, state) in steps.iter().zip(states.iter_mut()).rev() {
+        result = step.after_upstream(x, state, result).await;
     }
     result
 }
 
-async fn answered<X, S>(x: &mut X, steps: &[S]) -> Result<X::Answer, GatewayError>
+async fn call_upstream<X, S>(
+    x: &mut X,
+    steps: &[S],
+    states: &mut [S::State],
+) -> Result<X::Answer, GatewayError>
 where
     X: Exchange,
     S: Phases<X>,
 {
-    for step in steps {
-        if let Flow::Respond(a) = step.on_request(x).await? {
+    for (step, state) in steps.iter().zip(states.iter_mut()) {
+        if let Some(result) = step.upstream(x, state).await {
+            return result;
+        }
+    }
+    x.upstream().await
+}
+
+async fn answered<X, S>(
+    x: &mut X,
+    steps: &[S],
+    states: &mut [S::State],
+) -> Result<X::Answer, GatewayError>
+where
+    X: Exchange,
+    S: Phases<X>,
+{
+    for (step, state) in steps.iter().zip(states.iter_mut()) {
+        if let Flow::Respond(a) = step.on_request(x, state).await? {
             return Ok(a);
         }
     }
     x.prepare_upstream()?;
-    for step in steps {
-        if let Flow::Respond(a) = step.before_upstream(x).await? {
+    for (i, (step, state)) in steps.iter().zip(states.iter_mut()).enumerate() {
+        if let Flow::Respond(a) = step.before_upstream(x, state, &steps[i..]).await? {
             return Ok(a);
         }
     }
-    let mut result = x.upstream().await;
-    for step in steps.iter().rev() {
-        result = step.after_upstream(x, result).await;
-    }
-    result
+    upstream_tail(x, steps, states).await
 }

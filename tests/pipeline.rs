@@ -1,6 +1,7 @@
 //! The request flow itself (src/pipeline.rs), driven by a fake runtime that records which phase
 //! ran, in which order, for each kind of answer: a pass-through, an inbound refusal, a cache
-//! hit, an upstream error, and a stale answer replacing an upstream error.
+//! hit, an upstream error, a stale answer replacing an upstream error, and a step that makes
+//! the upstream call; and that each step keeps its own state for the request.
 
 use gatehouse::error::GatewayError;
 use gatehouse::pipeline::{run, Exchange, Flow, Phases};
@@ -18,6 +19,10 @@ struct Answer {
 struct Recorder {
     events: Vec<String>,
     upstream_fails: bool,
+    /// (step, how many steps its before_upstream was handed as `from_here`).
+    from_here: Vec<(&'static str, usize)>,
+    /// (step, how many phases its own state counted), read in on_response.
+    seen: Vec<(&'static str, u32)>,
 }
 
 impl Exchange for Recorder {
@@ -66,6 +71,8 @@ enum Does {
     Hit,
     /// Replaces an upstream error in after_upstream (like stale-if-error).
     ServeStale,
+    /// Makes the upstream call itself (like a fan-out).
+    Upstream,
 }
 
 struct Step {
@@ -74,7 +81,15 @@ struct Step {
 }
 
 impl Phases<Recorder> for Step {
-    async fn on_request(&self, x: &mut Recorder) -> Result<Flow<Answer>, GatewayError> {
+    /// The phases this step saw for the request.
+    type State = u32;
+
+    async fn on_request(
+        &self,
+        x: &mut Recorder,
+        seen: &mut u32,
+    ) -> Result<Flow<Answer>, GatewayError> {
+        *seen += 1;
         x.events.push(format!("{} on_request", self.name));
         match self.does {
             Does::Refuse => Err(GatewayError::RouteNotFound),
@@ -87,16 +102,42 @@ impl Phases<Recorder> for Step {
         }
     }
 
-    async fn before_upstream(&self, x: &mut Recorder) -> Result<Flow<Answer>, GatewayError> {
+    async fn before_upstream(
+        &self,
+        x: &mut Recorder,
+        seen: &mut u32,
+        from_here: &[Step],
+    ) -> Result<Flow<Answer>, GatewayError> {
+        *seen += 1;
         x.events.push(format!("{} before_upstream", self.name));
+        x.from_here.push((self.name, from_here.len()));
         Ok(Flow::Continue)
+    }
+
+    async fn upstream(
+        &self,
+        x: &mut Recorder,
+        seen: &mut u32,
+    ) -> Option<Result<Answer, GatewayError>> {
+        if self.does != Does::Upstream {
+            return None;
+        }
+        *seen += 1;
+        x.events.push(format!("{} upstream", self.name));
+        Some(Ok(Answer {
+            from: "parts",
+            status: 200,
+            headers: vec![],
+        }))
     }
 
     async fn after_upstream(
         &self,
         x: &mut Recorder,
+        seen: &mut u32,
         result: Result<Answer, GatewayError>,
     ) -> Result<Answer, GatewayError> {
+        *seen += 1;
         x.events.push(format!("{} after_upstream", self.name));
         match (self.does, result) {
             (Does::ServeStale, Err(_)) => Ok(Answer {
@@ -108,19 +149,25 @@ impl Phases<Recorder> for Step {
         }
     }
 
-    fn on_response(&self, x: &mut Recorder, answer: &mut Answer) {
+    fn on_response(&self, x: &mut Recorder, seen: &mut u32, answer: &mut Answer) {
         x.events.push(format!("{} on_response", self.name));
         answer.headers.push(format!("by-{}", self.name));
+        x.seen.push((self.name, *seen));
     }
 }
 
 fn flow(steps: &[Step], upstream_fails: bool) -> (Answer, Vec<String>) {
+    let (answer, x) = flow_with(steps, upstream_fails);
+    (answer, x.events)
+}
+
+fn flow_with(steps: &[Step], upstream_fails: bool) -> (Answer, Recorder) {
     let mut x = Recorder {
         upstream_fails,
         ..Recorder::default()
     };
     let answer = futures::executor::block_on(run(&mut x, steps));
-    (answer, x.events)
+    (answer, x)
 }
 
 fn step(name: &'static str, does: Does) -> Step {
@@ -246,4 +293,61 @@ fn a_stale_answer_replaces_the_upstream_error_before_any_problem_is_made() {
     );
     assert_eq!(answer.from, "stale");
     assert_eq!(answer.status, 200);
+}
+
+#[test]
+fn each_step_keeps_its_own_state_from_on_request_to_on_response() {
+    let (_, x) = flow_with(
+        &[step("auth", Does::Nothing), step("cache", Does::Hit)],
+        false,
+    );
+    // The hit answered in the cache's on_request: each step counted only its own phases.
+    assert_eq!(x.seen, [("cache", 1), ("auth", 1)]);
+    let (_, x) = flow_with(
+        &[step("auth", Does::Nothing), step("cache", Does::Nothing)],
+        false,
+    );
+    assert_eq!(x.seen, [("cache", 3), ("auth", 3)]);
+}
+
+#[test]
+fn before_upstream_is_handed_its_step_and_every_later_one() {
+    let (_, x) = flow_with(
+        &[
+            step("auth", Does::Nothing),
+            step("cache", Does::Nothing),
+            step("transform", Does::Nothing),
+        ],
+        false,
+    );
+    assert_eq!(x.from_here, [("auth", 3), ("cache", 2), ("transform", 1)]);
+}
+
+#[test]
+fn a_step_that_makes_the_upstream_call_replaces_the_exchanges() {
+    let (answer, x) = flow_with(
+        &[
+            step("cache", Does::Nothing),
+            step("fan-out", Does::Upstream),
+        ],
+        false,
+    );
+    assert_eq!(
+        x.events,
+        [
+            "cache on_request",
+            "fan-out on_request",
+            "prepare_upstream",
+            "cache before_upstream",
+            "fan-out before_upstream",
+            "fan-out upstream",
+            "fan-out after_upstream",
+            "cache after_upstream",
+            "fan-out on_response",
+            "cache on_response",
+            "outbound",
+        ]
+    );
+    assert_eq!(answer.from, "parts");
+    assert_eq!(x.seen, [("fan-out", 4), ("cache", 3)]);
 }

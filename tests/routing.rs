@@ -6,7 +6,7 @@ use gatehouse::config::{
 use gatehouse::route::{
     check_double_encoding, host_for_matching, normalise, upstream_path, PathError,
 };
-use gatehouse::router::{Matched, RouteIndex};
+use gatehouse::route::{Matched, RouteIndex};
 
 #[test]
 fn normalisation_table() {
@@ -357,7 +357,7 @@ static TABLE: Table = Table {
 
 fn index() -> &'static RouteIndex {
     static I: std::sync::OnceLock<RouteIndex> = std::sync::OnceLock::new();
-    I.get_or_init(|| RouteIndex::new(&TABLE))
+    I.get_or_init(|| RouteIndex::new(TABLE.routes, TABLE.paths))
 }
 
 fn found(method: &str, host: &str, path: &str) -> Option<(&'static str, String)> {
@@ -448,7 +448,7 @@ fn hosts_compare_lower_case_without_port() {
 
 #[test]
 fn example_routes_compile_into_the_global_table() {
-    let index = RouteIndex::global();
+    let index = gatehouse::config::index();
     match index.find(Some(Method::Get), "localhost", "/v1/users/7") {
         Matched::Found { route, params, .. } => {
             assert_eq!(route.id, "v1-get-user");
@@ -466,7 +466,7 @@ fn match_conditions_pick_the_more_specific_route_on_a_shared_path() {
     use gatehouse::config::Condition;
     // The example routes: v1-split (plain), v1-split-beta (?beta=1) and v1-split-acme-beta
     // (x-tenant: acme and ?beta=1) share GET /v1/split/{*rest}.
-    let index = RouteIndex::global();
+    let index = gatehouse::config::index();
     let id = |headers: &'static [(&str, &str)], query: &'static [(&str, &str)]| {
         let holds = move |c: &Condition| match *c {
             Condition::Header(n, v) => headers.contains(&(n, v)),

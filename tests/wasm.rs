@@ -162,6 +162,7 @@ async fn closed_port_is_upstream_unreachable() {
         .position(|u| u.name == "users")
         .unwrap();
     let err = forward::send(forward::Outgoing {
+        upstreams: gatehouse::config::TABLE.upstreams,
         upstream: index,
         path_and_query: "/",
         method: "GET",

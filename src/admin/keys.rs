@@ -8,7 +8,6 @@ use super::{body, query_values};
 use crate::error::GatewayError;
 use crate::http::trace::hex;
 use crate::policy::Policy;
-use crate::router::RouteIndex;
 use crate::runtime;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::Deserialize;
@@ -23,7 +22,7 @@ fn bad(detail: String) -> GatewayError {
 
 /// The KV binding keys go to: the one `store` every `api_key` policy uses, or the one named.
 fn store(named: Option<&str>) -> Result<&'static str, GatewayError> {
-    let table = RouteIndex::global().table();
+    let table = &crate::config::TABLE;
     let mut stores: Vec<&'static str> = table
         .policies
         .iter()

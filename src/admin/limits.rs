@@ -5,14 +5,13 @@
 use super::query_values;
 use crate::error::GatewayError;
 use crate::policy::Policy;
-use crate::router::RouteIndex;
 use crate::runtime;
 use serde_json::{json, Value};
 use worker::Env;
 
 /// The limiter object's name for `policy` and the key parts in the query.
 fn object(policy: &str, query: Option<&str>) -> Result<String, GatewayError> {
-    let table = RouteIndex::global().table();
+    let table = &crate::config::TABLE;
     let Some(limit) = table.policies.iter().find_map(|p| match p {
         Policy::RateLimit(r) if r.name == policy => Some(r),
         _ => None,

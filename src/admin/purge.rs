@@ -14,9 +14,10 @@ use crate::cache::key::is_tag;
 use crate::error::GatewayError;
 use crate::http::method::Method;
 use crate::http::url::RequestUrl;
+use crate::policy::cache::counters;
 use crate::policy::Policy;
+use crate::route::Matched;
 use crate::route::{host_for_matching, normalise};
-use crate::router::{Matched, RouteIndex};
 use crate::runtime;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -76,7 +77,7 @@ pub async fn purge(req: &Request, env: &Env) -> Result<String, GatewayError> {
             let json = runtime::io::generations_invalidate(env, &path_key, 2_000)
                 .await
                 .map_err(|why| GatewayError::PurgeUnavailable { why })?;
-            generations::remember(&json, now);
+            counters::remember(&json, now);
             Ok(serde_json::json!({ "purged": "url", "url": url, "deleted": deleted, "path_invalidated": true }).to_string())
         }
         _ => Err(bad(
@@ -87,7 +88,7 @@ pub async fn purge(req: &Request, env: &Env) -> Result<String, GatewayError> {
 
 /// (route id, cache policy) of every route with a cache policy.
 fn cached_routes() -> impl Iterator<Item = (&'static str, &'static crate::policy::cache::Cache)> {
-    let table = RouteIndex::global().table();
+    let table = &crate::config::TABLE;
     table.routes.iter().filter_map(move |r| {
         r.policies
             .iter()
@@ -112,7 +113,7 @@ async fn url_key(
     }
     let u = RequestUrl::split(url);
     let path = normalise(u.path).map_err(|e| bad(format!("the URL's path: {}", e.describe())))?;
-    let index = RouteIndex::global();
+    let index = crate::config::index();
     let Matched::Found { route, .. } =
         index.find(Some(Method::Get), &host_for_matching(u.host), &path)
     else {
@@ -121,7 +122,7 @@ async fn url_key(
     let Some((_, c)) = cached_routes().find(|(id, _)| *id == route.id) else {
         return Err(bad(format!("route \"{}\" has no cache policy", route.id)));
     };
-    let g = generations::current(env, now)
+    let g = counters::current(env, now)
         .await
         .ok_or_else(|| GatewayError::PurgeUnavailable {
             why: "the purge counters could not be read".into(),
@@ -155,7 +156,7 @@ async fn bump(
     let json = runtime::io::generations_bump(env, key)
         .await
         .map_err(|why| GatewayError::PurgeUnavailable { why })?;
-    generations::remember(&json, now).ok_or_else(|| GatewayError::PurgeUnavailable {
+    counters::remember(&json, now).ok_or_else(|| GatewayError::PurgeUnavailable {
         why: "bad answer".into(),
     })
 }

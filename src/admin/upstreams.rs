@@ -3,7 +3,6 @@
 //! isolate may see a target differently.
 
 use crate::config::Target;
-use crate::router::RouteIndex;
 use crate::runtime;
 use crate::upstream::breaker::State;
 use crate::upstream::pool::with_pool;
@@ -11,7 +10,7 @@ use serde_json::{json, Value};
 
 /// `GET /__gatehouse/upstreams`.
 pub fn health() -> String {
-    let table = RouteIndex::global().table();
+    let table = &crate::config::TABLE;
     let now = runtime::now_ms();
     let upstreams: Vec<Value> = table
         .upstreams

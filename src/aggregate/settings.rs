@@ -24,7 +24,7 @@ pub struct Part {
     /// Largest JSON answer read.
     pub max_bytes: u64,
     /// The client's credential headers this part receives (lower case); the others
-    /// ([`crate::aggregate::run::CREDENTIAL_HEADERS`] and every API-key header) are removed.
+    /// ([`crate::policy::fan_out::CREDENTIAL_HEADERS`] and every API-key header) are removed.
     pub credentials: &'static [&'static str],
     /// Its name and how its JSON is merged.
     pub shape: Shape,

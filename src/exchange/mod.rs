@@ -4,24 +4,39 @@
 
 mod upstream;
 
-use crate::config::{Condition, Limits, Method, Route, Table};
 use crate::ctx::Ctx;
 use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
 use crate::http::forwarding::{
     prepare_downstream_response, prepare_upstream_request, server_timing, Forwarded,
 };
-use crate::http::limits::{self, RequestFacts};
+use crate::http::limits::{self, Limits, RequestFacts};
+use crate::http::method::Method;
 use crate::http::params::query_param;
-use crate::pipeline::Exchange;
-use crate::policy::phases::Scratch;
-use crate::route::lifecycle::{Selected, Stage};
+use crate::pipeline::{Exchange, Phases};
+use crate::route::compiled::{Condition, Route};
+use crate::route::lifecycle::{Selected, Stage, Versioning};
 use crate::route::{check_double_encoding, host_for_matching, normalise, upstream_path};
-use crate::router::{Matched, RouteIndex};
+use crate::route::{Matched, RouteIndex};
 use crate::runtime;
 use crate::runtime::answer::Answer;
+use crate::upstream::settings::Upstream;
 use std::borrow::Cow;
 use web_sys::{Headers, Request};
 use worker::{Context, Env};
+
+/// The parts of the compiled table an exchange uses: routing, upstreams and the headers only
+/// authentication may set. (Policies are the steps' business, not the exchange's.)
+#[derive(Clone, Copy)]
+pub struct Tables {
+    pub routes: &'static RouteIndex,
+    pub upstreams: &'static [Upstream],
+    /// Headers authentication policies set (`forward`); stripped from every upstream request.
+    pub identity_headers: &'static [&'static str],
+    /// Version folders of routes/ (`v1`, `v2`).
+    pub versions: &'static [&'static str],
+    /// How unprefixed paths pick a version.
+    pub versioning: Option<&'static Versioning>,
+}
 
 /// One request and everything the phases share about it.
 pub struct WorkerExchange<'a> {
@@ -31,7 +46,7 @@ pub struct WorkerExchange<'a> {
     pub inbound: Headers,
     pub env: &'a Env,
     pub worker_ctx: &'a Context,
-    pub table: &'static Table,
+    pub tables: Tables,
     /// Set once the request matched a route.
     pub route: Option<&'static Route>,
     /// The normalised path (what was matched).
@@ -47,8 +62,6 @@ pub struct WorkerExchange<'a> {
     /// The path and query sent upstream, after the chosen target's base URL. Set by
     /// [`Exchange::prepare_upstream`].
     pub upstream_path_query: String,
-    /// Per-request state of the route's policies between phases.
-    pub scratch: Scratch,
     /// The route's path parameters, kept for fan-out part templates.
     pub params: Vec<(String, String)>,
     /// The request body to send instead of the client's (a transform edited it).
@@ -71,6 +84,7 @@ impl<'a> WorkerExchange<'a> {
         inbound: Headers,
         env: &'a Env,
         worker_ctx: &'a Context,
+        tables: Tables,
     ) -> WorkerExchange<'a> {
         WorkerExchange {
             inbound,
@@ -78,14 +92,13 @@ impl<'a> WorkerExchange<'a> {
             req,
             env,
             worker_ctx,
-            table: RouteIndex::global().table(),
+            tables,
             route: None,
             path: String::new(),
             upstream_path: String::new(),
             upstream_headers: None,
             upstream_query: None,
             upstream_path_query: String::new(),
-            scratch: Scratch::default(),
             preflight: false,
             body_override: None,
             body_limit: None,
@@ -100,9 +113,14 @@ impl<'a> WorkerExchange<'a> {
     }
 
     /// Normalises and matches the path (400, 404, 405 as errors), applies the route's
-    /// lifecycle and the double-encoding rule, and works out the upstream path.
-    pub fn route_request(&mut self) -> Result<&'static Route, GatewayError> {
-        let index = RouteIndex::global();
+    /// lifecycle and the double-encoding rule, and works out the upstream path. A CORS
+    /// preflight is matched by the method it asks for when `answers_preflight` says the route
+    /// it finds answers preflights.
+    pub fn route_request(
+        &mut self,
+        answers_preflight: impl Fn(&'static Route) -> bool,
+    ) -> Result<&'static Route, GatewayError> {
+        let index = self.tables.routes;
         let mut path = normalise(self.ctx.url.path).map_err(GatewayError::BadPath)?;
         let host = host_for_matching(self.ctx.url.host);
         let inbound = &self.inbound;
@@ -116,20 +134,20 @@ impl<'a> WorkerExchange<'a> {
             }
         };
         // Version selection, for paths that match nothing as they are.
-        if let Some(versioning) = &self.table.versioning {
+        if let Some(versioning) = self.tables.versioning {
             if matches!(
                 index.find_when(None, &host, &path, &holds),
                 Matched::NotFound
             ) {
                 let header = versioning.header.and_then(|h| self.header(h));
                 let query = self.ctx.url.query;
-                match versioning.select(&path, header.as_deref(), query, self.table.versions) {
+                match versioning.select(&path, header.as_deref(), query, self.tables.versions) {
                     Selected::AsIs => {}
                     Selected::Version(v) => path = Cow::Owned(format!("/{v}{path}")),
                     Selected::Unknown(asked) => {
                         return Err(GatewayError::UnknownVersion {
                             asked,
-                            known: self.table.versions,
+                            known: self.tables.versions,
                         })
                     }
                 }
@@ -141,11 +159,7 @@ impl<'a> WorkerExchange<'a> {
         if let Some(Matched::Found { route, .. }) =
             asked.map(|m| index.find_when(Some(m), &host, &path, &holds))
         {
-            let table = self.table;
-            self.preflight = route
-                .policies
-                .iter()
-                .any(|&i| table.policies[i as usize].answers_preflight());
+            self.preflight = answers_preflight(route);
         }
         let method = if self.preflight {
             asked
@@ -173,7 +187,7 @@ impl<'a> WorkerExchange<'a> {
         }
         self.path = path.into_owned();
         self.route = Some(route);
-        let upstream = &self.table.upstreams[route.upstream as usize];
+        let upstream = &self.tables.upstreams[route.upstream as usize];
         self.ctx.log.upstream = Some(upstream.name);
         if route.limits != Limits::NONE {
             self.check_limits(route)?;
@@ -235,8 +249,8 @@ impl<'a> WorkerExchange<'a> {
             },
         );
         // Identity headers only ever come from authentication policies.
-        if !self.table.identity_headers.is_empty() {
-            runtime::delete_names(&headers, self.table.identity_headers);
+        if !self.tables.identity_headers.is_empty() {
+            runtime::delete_names(&headers, self.tables.identity_headers);
         }
         self.upstream_headers = Some(headers);
         Ok(())
@@ -293,6 +307,7 @@ pub struct Detached {
     inbound: Headers,
     env: Env,
     worker_ctx: wasm_bindgen::JsValue,
+    tables: Tables,
     route: Option<&'static Route>,
     path: String,
     params: Vec<(String, String)>,
@@ -317,6 +332,7 @@ impl WorkerExchange<'_> {
             inbound: Headers::new_with_headers(&self.inbound).ok()?,
             env: self.env.clone(),
             worker_ctx: js.clone(),
+            tables: self.tables,
             route: self.route,
             path: self.path.clone(),
             params: self.params.clone(),
@@ -329,11 +345,11 @@ impl WorkerExchange<'_> {
 }
 
 impl Detached {
-    /// Runs [`pipeline::upstream_tail`] over `steps` as a GET in a new exchange made from
-    /// this one, with `scratch` as the steps' state.
-    pub async fn upstream_tail<S>(self, steps: &[S], scratch: Scratch)
+    /// Runs [`crate::pipeline::upstream_tail`] over `steps` (with their `states`) as a GET
+    /// in a new exchange made from this one.
+    pub async fn upstream_tail<S, T>(self, steps: &[S], mut states: Vec<T>)
     where
-        S: for<'x> crate::pipeline::Phases<WorkerExchange<'x>>,
+        S: for<'x> Phases<WorkerExchange<'x>, State = T>,
     {
         let ctx = Ctx::new(
             &self.url,
@@ -345,7 +361,8 @@ impl Detached {
             runtime::now_ms(),
         );
         let wctx = Context::new(wasm_bindgen::JsCast::unchecked_into(self.worker_ctx));
-        let mut x = WorkerExchange::new(ctx, &self.req, self.inbound, &self.env, &wctx);
+        let mut x =
+            WorkerExchange::new(ctx, &self.req, self.inbound, &self.env, &wctx, self.tables);
         x.route = self.route;
         x.path = self.path;
         x.params = self.params;
@@ -353,8 +370,7 @@ impl Detached {
         x.side = self.side;
         x.upstream_headers = self.upstream_headers;
         x.upstream_path_query = self.upstream_path_query;
-        x.scratch = scratch;
-        let _ = crate::pipeline::upstream_tail(&mut x, steps).await;
+        let _ = crate::pipeline::upstream_tail(&mut x, steps, &mut states).await;
     }
 }
 

@@ -1,14 +1,15 @@
-//! The upstream side of a [`WorkerExchange`] (wasm only): the one upstream call and what it
-//! needs: the canary split, the mirror, the body to send (buffered when it may be replayed),
-//! the hash key for `balance = "hash"`, and cache invalidation after a successful write.
+//! The upstream side of a [`WorkerExchange`] (wasm only): the one proxied upstream call and
+//! what it needs: the canary split, the mirror, the body to send (buffered when it may be
+//! replayed) and the hash key for `balance = "hash"`. Steps that replace or follow the call
+//! (fan-out, validation, invalidation) are the policies'.
 
 use super::WorkerExchange;
-use crate::cache::invalidate;
-use crate::config::{Balance, Fallback, Mirror, Sticky, Upstream};
 use crate::error::GatewayError;
 use crate::http::params::cookie;
 use crate::runtime;
 use crate::runtime::answer::Answer;
+use crate::upstream::canary::Sticky;
+use crate::upstream::settings::{Balance, Fallback, Mirror, Upstream};
 use crate::upstream::{canary, forward, hash_key::hash_key, retry};
 use web_sys::Headers;
 
@@ -31,7 +32,7 @@ impl WorkerExchange<'_> {
     /// side is remembered in a cookie when the split is sticky by cookie). The side goes in the
     /// access log.
     pub fn canary_side(&mut self, index: usize) -> Option<bool> {
-        let c = self.table.upstreams[index].canary.as_ref()?;
+        let c = self.tables.upstreams[index].canary.as_ref()?;
         if let Some(side) = self.side {
             return Some(side);
         }
@@ -68,7 +69,10 @@ impl WorkerExchange<'_> {
     /// The upstream this request goes to: `index`, or its canary when the request is on the
     /// canary side.
     fn split(&mut self, index: usize) -> usize {
-        match (self.canary_side(index), &self.table.upstreams[index].canary) {
+        match (
+            self.canary_side(index),
+            &self.tables.upstreams[index].canary,
+        ) {
             (Some(true), Some(c)) => c.upstream,
             _ => index,
         }
@@ -87,7 +91,7 @@ impl WorkerExchange<'_> {
         };
         let _ = headers.set("x-gatehouse-mirror", "1");
         let (upstreams, index, path, method, env) = (
-            self.table.upstreams,
+            self.tables.upstreams,
             m.upstream,
             self.upstream_path_query.clone(),
             self.ctx.method.clone(),
@@ -149,46 +153,14 @@ impl WorkerExchange<'_> {
         forward::Body::Stream(stream)
     }
 
-    /// After a successful write: what is cached for its path, and for the same-host paths
-    /// its answer names in `Location` and `Content-Location`, is invalidated (RFC 9111 4.4;
-    /// see [`invalidate::after_write`]); the log's `cache` says so.
-    async fn invalidate_cached(&mut self, resp: &web_sys::Response) {
-        let h = resp.headers();
-        let named = |name: &str| h.get(name).ok().flatten();
-        let (location, content_location) = (named("location"), named("content-location"));
-        let client = match (&self.ctx.identity, &self.ctx.client_ip) {
-            (Some(i), _) => format!("{}\u{0}{}", i.policy, i.subject),
-            (None, Some(ip)) => ip.clone(),
-            (None, None) => String::new(),
-        };
-        let label = invalidate::after_write(
-            self.env,
-            &client,
-            self.ctx.url.host,
-            &self.path,
-            location.as_deref(),
-            content_location.as_deref(),
-        )
-        .await;
-        if label.is_some() {
-            self.ctx.log.cache = label;
-        }
-    }
-
-    /// The one upstream call: validation, fan-out or the (canary-split, mirrored, retried)
-    /// proxied request; writes that succeed invalidate what is cached for their paths.
+    /// The one proxied upstream call: the canary split, the mirror, retries and fallbacks
+    /// ([`forward::send`]).
     pub(super) async fn call_upstream(&mut self) -> Result<Answer, GatewayError> {
         let Some(route) = self.route.filter(|_| !self.preflight) else {
             return Err(GatewayError::RouteNotFound);
         };
-        if route.body_schema.is_some() || route.query_schema.is_some() {
-            crate::validation_flow::check(self, route).await?;
-        }
-        if let Some(f) = route.fan_out {
-            return crate::aggregate::run::fan_out(self, f).await;
-        }
         let index = self.split(route.upstream as usize);
-        let upstream = &self.table.upstreams[index];
+        let upstream = &self.tables.upstreams[index];
         let may_resend = retry::idempotent(&self.ctx.method) || route.retry_unsafe;
         let may_retry = upstream.retries.is_some() && may_resend;
         let mirror = upstream
@@ -211,7 +183,7 @@ impl WorkerExchange<'_> {
         }
         let sent_at = runtime::now_ms();
         let (sent, tries) = forward::send(forward::Outgoing {
-            upstreams: self.table.upstreams,
+            upstreams: self.tables.upstreams,
             upstream: index,
             path_and_query: &self.upstream_path_query,
             method,
@@ -251,9 +223,6 @@ impl WorkerExchange<'_> {
                 .push(("x-gatehouse-fallback", f.to_string()));
         }
         let resp = sent.response;
-        if invalidate::is_unsafe(method) && invalidate::invalidates(resp.status()) {
-            self.invalidate_cached(&resp).await;
-        }
         if route.websocket && resp.status() == 101 {
             return Ok(Answer::sealed(resp)); // carries the socket; cannot be re-wrapped
         }

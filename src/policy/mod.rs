@@ -1,24 +1,30 @@
-//! Policies: named, reusable steps a route runs around its upstream call.
+//! Policies: named, reusable steps a route runs around its upstream call, and the steps a
+//! route's own settings add.
 //!
-//! Each `kind` in routes/ is one module here and one variant of [`Policy`]. In the worker the
-//! phases of [`crate::pipeline`] reach them through `phases.rs`: inbound steps run in route
-//! order (the gateway's `default_policies` first) and may answer the request themselves with
-//! [`Flow::Respond`]; `on_response` runs in reverse order on every answer.
+//! Each `kind` in routes/ is one module here and one variant of [`Policy`]; its phases live
+//! in its module (`cors/phases.rs`, `transform/phases.rs`, `cache/flow.rs`; the inbound-only
+//! kinds through `inbound.rs`). In the worker a route runs as a list of [`Step`]s through the
+//! phases of [`crate::pipeline`], dispatched by the one `impl Phases for Step` below: inbound
+//! steps run in route order (the gateway's `default_policies` first) and may answer the
+//! request themselves with [`Flow::Respond`]; `on_response` runs in reverse order on every
+//! answer.
 
 pub mod any;
 pub mod api_key;
 pub mod cache;
 pub mod cors;
+#[cfg(target_arch = "wasm32")]
+pub mod fan_out;
 pub mod headers;
+#[cfg(target_arch = "wasm32")]
+mod inbound;
 pub mod jwt;
 pub mod mtls;
-#[cfg(target_arch = "wasm32")]
-pub mod phases;
 pub mod rate_limit;
 pub mod require;
 pub mod transform;
 #[cfg(target_arch = "wasm32")]
-pub mod transform_flow;
+pub mod validate;
 
 use crate::auth::{AuthBackend, AuthError, Denied, Identity, Scheme};
 use crate::error::GatewayError;
@@ -114,8 +120,7 @@ impl Policy {
                 req.response_headers.extend(passed.headers);
                 req.warnings.extend(passed.failed_open);
             }
-            // These work with the whole request and answer; the worker runs them from
-            // `phases.rs`.
+            // These work with the whole request and answer: their own modules' phases.
             Policy::Cache(_) | Policy::Cors(_) | Policy::Transform(_) => {}
             Policy::Require(r) => {
                 if let Err(reason) = r.check(req.identity.as_ref()) {
@@ -157,6 +162,20 @@ impl Policy {
     /// `OPTIONS` preflight by the method the browser asks for.
     pub fn answers_preflight(&self) -> bool {
         matches!(self, Policy::Cors(_))
+    }
+
+    /// The header an `api_key` policy reads the key from, if it reads one.
+    pub fn api_key_header(&self) -> Option<&'static str> {
+        match self {
+            Policy::ApiKey(k) => k.header,
+            _ => None,
+        }
+    }
+
+    /// Whether this is a `cache` policy: its route may hold stored answers, and a route's
+    /// validation runs before it.
+    pub fn is_cache(&self) -> bool {
+        matches!(self, Policy::Cache(_))
     }
 
     /// The `forward` map of an authentication policy: (identity field, header).
@@ -217,5 +236,167 @@ pub fn denied_error(e: AuthError, others: &[Scheme]) -> GatewayError {
             others: others.iter().copied().filter(|s| *s != scheme).collect(),
             scope: None,
         },
+    }
+}
+
+/// One step of a route's flow in the worker: one of its policies, or a step its own settings
+/// add. [`Step::for_route`] lays them out.
+#[derive(Clone, Copy)]
+pub enum Step {
+    /// The policy at `index` of `all` (the table's policies).
+    Policy { index: u16, all: &'static [Policy] },
+    /// `query_schema` / `body_schema`: checks the query in `on_request` and the body (as the
+    /// policies before it left it) in `before_upstream`.
+    Validate {
+        query: Option<&'static crate::validation::Schema>,
+        body: Option<&'static crate::validation::Schema>,
+    },
+    /// `fan_out`: its parts are the upstream call.
+    FanOut {
+        fan_out: &'static crate::aggregate::settings::FanOut,
+        all: &'static [Policy],
+    },
+    /// After a successful write that reached the origin: what is cached for its paths is
+    /// invalidated (every route without a fan-out).
+    Invalidate { all: &'static [Policy] },
+}
+
+impl Step {
+    /// The steps of `route`, in order: its policies (indexes into `all`), with the validation
+    /// step placed just before the first `cache` (so a query is checked before any stored
+    /// answer is served, and after the authentication before it) or after the last policy;
+    /// then the fan-out, or the invalidation step.
+    pub fn for_route(
+        route: &'static crate::route::compiled::Route,
+        all: &'static [Policy],
+        schemas: &'static [crate::validation::Schema],
+    ) -> Vec<Step> {
+        let schema = |i: Option<u16>| i.and_then(|i| schemas.get(usize::from(i)));
+        let mut validate =
+            (route.query_schema.is_some() || route.body_schema.is_some()).then(|| Step::Validate {
+                query: schema(route.query_schema),
+                body: schema(route.body_schema),
+            });
+        let mut steps = Vec::with_capacity(route.policies.len() + 2);
+        for &index in route.policies {
+            if all[usize::from(index)].is_cache() {
+                steps.extend(validate.take());
+            }
+            steps.push(Step::Policy { index, all });
+        }
+        steps.extend(validate);
+        steps.push(match route.fan_out {
+            Some(fan_out) => Step::FanOut { fan_out, all },
+            None => Step::Invalidate { all },
+        });
+        steps
+    }
+}
+
+/// What a step keeps between its phases for one request.
+#[derive(Default)]
+pub struct State {
+    /// A `cache` step's lookup, from `on_request` to `after_upstream`.
+    #[cfg(target_arch = "wasm32")]
+    cache: Option<cache::flow::CacheStep>,
+}
+
+#[cfg(target_arch = "wasm32")]
+mod worker {
+    use super::{cache, cors, fan_out, inbound, transform, validate, Policy, State, Step};
+    use crate::error::GatewayError;
+    use crate::exchange::WorkerExchange;
+    use crate::pipeline::{Flow, Phases};
+    use crate::runtime::answer::Answer;
+
+    impl State {
+        /// A state that carries a cache lookup on into a background refresh.
+        pub(super) fn of_cache(step: cache::flow::CacheStep) -> State {
+            State { cache: Some(step) }
+        }
+    }
+
+    impl<'a> Phases<WorkerExchange<'a>> for Step {
+        type State = State;
+
+        async fn on_request(
+            &self,
+            x: &mut WorkerExchange<'a>,
+            state: &mut State,
+        ) -> Result<Flow<Answer>, GatewayError> {
+            match *self {
+                Step::Policy { index, all } => match &all[usize::from(index)] {
+                    Policy::Cache(c) => {
+                        cache::flow::on_request(c, index, x, &mut state.cache).await
+                    }
+                    Policy::Cors(c) => cors::phases::on_request(c, x),
+                    Policy::Transform(t) => transform::phases::on_request(t, x).await,
+                    policy => inbound::on_request(policy, all, x).await,
+                },
+                Step::Validate { query, .. } => {
+                    validate::check_query(x, query).map(|()| Flow::Continue)
+                }
+                Step::FanOut { .. } | Step::Invalidate { .. } => Ok(Flow::Continue),
+            }
+        }
+
+        async fn before_upstream(
+            &self,
+            x: &mut WorkerExchange<'a>,
+            state: &mut State,
+            from_here: &[Step],
+        ) -> Result<Flow<Answer>, GatewayError> {
+            match *self {
+                Step::Policy { index, all } if all[usize::from(index)].is_cache() => {
+                    cache::flow::before_upstream(x, &mut state.cache, from_here)
+                }
+                Step::Validate { body, .. } => {
+                    validate::check_body(x, body).await.map(|()| Flow::Continue)
+                }
+                _ => Ok(Flow::Continue),
+            }
+        }
+
+        async fn upstream(
+            &self,
+            x: &mut WorkerExchange<'a>,
+            _state: &mut State,
+        ) -> Option<Result<Answer, GatewayError>> {
+            match *self {
+                Step::FanOut { fan_out, all } if !x.preflight => {
+                    Some(fan_out::fan_out(x, fan_out, all).await)
+                }
+                _ => None,
+            }
+        }
+
+        async fn after_upstream(
+            &self,
+            x: &mut WorkerExchange<'a>,
+            state: &mut State,
+            result: Result<Answer, GatewayError>,
+        ) -> Result<Answer, GatewayError> {
+            match *self {
+                Step::Policy { index, all } => match &all[usize::from(index)] {
+                    Policy::Cache(_) => cache::flow::after_upstream(x, &state.cache, result),
+                    Policy::Transform(t) => transform::phases::after_upstream(t, x, result).await,
+                    _ => result,
+                },
+                Step::Invalidate { all } => cache::invalidate::after_upstream(x, all, result).await,
+                Step::Validate { .. } | Step::FanOut { .. } => result,
+            }
+        }
+
+        fn on_response(&self, x: &mut WorkerExchange<'a>, _state: &mut State, answer: &mut Answer) {
+            if answer.is_sealed() {
+                return;
+            }
+            if let Step::Policy { index, all } = *self {
+                match &all[usize::from(index)] {
+                    Policy::Cors(c) => cors::phases::on_response(c, x, answer),
+                    policy => policy.on_response(&mut answer.headers),
+                }
+            }
+        }
     }
 }

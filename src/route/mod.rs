@@ -1,13 +1,16 @@
-//! Request-target rules, pure and table-free: path normalisation, the host for matching,
-//! look-alike paths, the upstream path's rewrite and API lifecycle stages. Matching against the route table is
-//! [`crate::router`].
+//! Routes and request-target rules, pure: the compiled [`compiled::Route`], path
+//! normalisation, the host for matching, look-alike paths, the upstream path's rewrite and
+//! API lifecycle stages, and the index that matches a request to a route ([`RouteIndex`]).
 
+pub mod compiled;
 pub mod host;
 pub mod lifecycle;
 pub mod lookalike;
+pub mod matcher;
 pub mod normalise;
 pub mod rewrite;
 
 pub use host::host_for_matching;
+pub use matcher::{Matched, RouteIndex};
 pub use normalise::{check_double_encoding, normalise, PathError};
 pub use rewrite::{upstream_path, RewritePart};

@@ -1,7 +1,8 @@
 //! Finds the route for a request: matchit over the distinct public paths (built once per
 //! isolate), then host and method among the routes sharing that path.
 
-use crate::config::{Condition, Method, Route, Table};
+use super::compiled::{Condition, PathGroup, Route};
+use crate::http::method::Method;
 use matchit::{Params, Router};
 
 /// What the table says about a request.
@@ -18,33 +19,28 @@ pub enum Matched<'p> {
     NotFound,
 }
 
-/// A route table plus its matchit index.
+/// The compiled routes plus a matchit index over their distinct paths.
 pub struct RouteIndex {
-    table: &'static Table,
+    routes: &'static [Route],
+    paths: &'static [PathGroup],
     router: Router<u16>,
 }
 
 impl RouteIndex {
     /// Builds the index. Paths were inserted into matchit at build time already, so a failure
     /// here means the generated table is corrupt: that is a bug, reported by panic once.
-    pub fn new(table: &'static Table) -> RouteIndex {
+    pub fn new(routes: &'static [Route], paths: &'static [PathGroup]) -> RouteIndex {
         let mut router = Router::new();
-        for (i, group) in table.paths.iter().enumerate() {
+        for (i, group) in paths.iter().enumerate() {
             router
                 .insert(group.path, i as u16)
                 .expect("routes were checked at build time");
         }
-        RouteIndex { table, router }
-    }
-
-    /// The index over the compiled routes/ table, built on first use in this isolate.
-    pub fn global() -> &'static RouteIndex {
-        static INDEX: std::sync::OnceLock<RouteIndex> = std::sync::OnceLock::new();
-        INDEX.get_or_init(|| RouteIndex::new(&crate::config::TABLE))
-    }
-
-    pub fn table(&self) -> &'static Table {
-        self.table
+        RouteIndex {
+            routes,
+            paths,
+            router,
+        }
     }
 
     /// Matches a normalised path. `host` is the request host, lower-case, without port.
@@ -73,10 +69,10 @@ impl RouteIndex {
         let Ok(m) = self.router.at(path) else {
             return Matched::NotFound;
         };
-        let group = &self.table.paths[*m.value as usize];
+        let group = &self.paths[*m.value as usize];
         let mut allow: Vec<Method> = Vec::new();
         for &i in group.routes {
-            let route = &self.table.routes[i as usize];
+            let route = &self.routes[i as usize];
             if route.host.is_some_and(|h| h != host) || !route.conditions.iter().all(holds) {
                 continue;
             }
@@ -115,15 +111,15 @@ impl RouteIndex {
         host: &'h str,
         path: &str,
     ) -> impl Iterator<Item = &'static Route> + 'h {
-        let table = self.table;
+        let (routes, paths) = (self.routes, self.paths);
         let group = self
             .router
             .at(path)
             .ok()
-            .map_or(&[][..], |m| table.paths[*m.value as usize].routes);
+            .map_or(&[][..], |m| paths[*m.value as usize].routes);
         group
             .iter()
-            .map(move |&i| &table.routes[i as usize])
+            .map(move |&i| &routes[i as usize])
             .filter(move |r| r.host.is_none_or(|h| h == host))
     }
 }

@@ -7,17 +7,18 @@
 //!   failed to replace (`stale-if-error`), else store and label the origin's answer.
 
 use super::adapter::{self, Lookup, Pending, Stale};
-use super::generations::{self, Generations};
-use super::invalidate;
+use super::counters;
 use super::refresh;
 use super::stale;
-use super::status::{self, Outcome};
+use super::{Cache, FORWARDED_ON_CACHED_ROUTES};
 use crate::auth::Identity;
-use crate::config::Table;
+use crate::cache::generations::Generations;
+use crate::cache::invalidate;
+use crate::cache::status::{self, Outcome};
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
 use crate::pipeline::Flow;
-use crate::policy::cache::{Cache, FORWARDED_ON_CACHED_ROUTES};
+use crate::policy::Step;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use std::cell::RefCell;
@@ -98,7 +99,7 @@ pub async fn look_up(
     };
     let now = runtime::now_ms() as u64;
     // Without the purge counters an entry purged earlier could be served: bypass.
-    if let Some(g) = generations::current(env, now).await {
+    if let Some(g) = counters::current(env, now).await {
         let mut parts = policy.key(
             at.route,
             at.host,
@@ -129,22 +130,22 @@ pub async fn look_up(
 }
 
 thread_local! {
-    /// Per cache policy, the header names its origin may see, as a JS array built once per
-    /// isolate.
-    static KEEP: RefCell<HashMap<usize, js_sys::Array>> = RefCell::new(HashMap::new());
+    /// Per cache policy (by its index in the table), the header names its origin may see, as
+    /// a JS array built once per isolate.
+    static KEEP: RefCell<HashMap<u16, js_sys::Array>> = RefCell::new(HashMap::new());
 }
 
-/// Removes every request header the origin may not see on a cached route.
-fn trim(headers: &Headers, c: &'static Cache, table: &Table) {
+/// Removes every request header the origin may not see on a route cached by policy `index`.
+fn trim(headers: &Headers, c: &'static Cache, index: u16, identity_headers: &[&str]) {
     let keep = KEEP.with(|k| {
         k.borrow_mut()
-            .entry(c as *const Cache as usize)
+            .entry(index)
             .or_insert_with(|| {
                 FORWARDED_ON_CACHED_ROUTES
                     .iter()
                     .chain(c.key_headers)
                     .chain(GATEWAY_HEADERS)
-                    .chain(table.identity_headers)
+                    .chain(identity_headers)
                     .map(|name| wasm_bindgen::JsValue::from_str(name))
                     .collect()
             })
@@ -154,15 +155,15 @@ fn trim(headers: &Headers, c: &'static Cache, table: &Table) {
 }
 
 /// `on_request`: looks the request up at the policy's place in the chain (after the
-/// authentication before it, so entries can be per consumer).
+/// authentication before it, so entries can be per consumer, and after the route's query
+/// validation); `policy` is the table's policy number `index`. On a miss, `state` keeps the
+/// lookup for the later phases.
 pub async fn on_request(
     policy: &'static Cache,
+    index: u16,
     x: &mut WorkerExchange<'_>,
+    state: &mut Option<CacheStep>,
 ) -> Result<Flow<Answer>, GatewayError> {
-    // A hit answers without the upstream call, where the query is otherwise validated.
-    if let Some(route) = x.route {
-        crate::validation_flow::check_query(x, route)?;
-    }
     // Behind a canary split the side is decided now: it is part of the key.
     let side = x.route.and_then(|r| x.canary_side(r.upstream as usize));
     // The query as it would go upstream: the client's, or as a policy before the cache
@@ -186,28 +187,29 @@ pub async fn on_request(
         Looked::Forward(step) => {
             x.prepare_upstream_headers()?;
             if let Some(headers) = &x.upstream_headers {
-                step.restrict(headers, x.table);
+                step.restrict(headers, index, x.tables.identity_headers);
             }
             // Only the key's canonical query goes upstream: none at all when it keeps no
             // parameter (never the client's raw query).
             x.upstream_query = Some(step.query.clone().unwrap_or_default());
-            x.scratch.cache = Some(step);
+            *state = Some(step);
             Ok(Flow::Continue)
         }
     }
 }
 
 /// `before_upstream`: a stale entry inside its `stale-while-revalidate` window is served now
-/// and refreshed after the response by the rest of the flow ([`refresh::start`]), unless
-/// this isolate is already refreshing it.
+/// and refreshed after the response by the rest of the flow (`from_here`: this step and every
+/// later one; [`refresh::start`]), unless this isolate is already refreshing it.
 pub fn before_upstream(
-    policy: &'static Cache,
     x: &mut WorkerExchange<'_>,
+    state: &mut Option<CacheStep>,
+    from_here: &[Step],
 ) -> Result<Flow<Answer>, GatewayError> {
-    if let (Some(step), Some(headers)) = (&x.scratch.cache, &x.upstream_headers) {
+    if let (Some(step), Some(headers)) = (state.as_ref(), &x.upstream_headers) {
         step.add_validators(headers);
     }
-    let Some(st) = x.scratch.cache.as_ref().and_then(|s| s.stale.as_deref()) else {
+    let Some(st) = state.as_ref().and_then(|s| s.stale.as_deref()) else {
         return Ok(Flow::Continue);
     };
     let Some(answer) = stale::serve_while_revalidating(st, &x.inbound, x.ctx.is_head()) else {
@@ -216,8 +218,8 @@ pub fn before_upstream(
     x.ctx.log.cache = Some("stale");
     let key = st.pending.url.clone();
     if !refresh::running(&key) {
-        if let Some(step) = x.scratch.cache.take() {
-            refresh::start(x, policy, step, key);
+        if let Some(step) = state.take() {
+            refresh::start(x, step, key, from_here);
         }
     }
     Ok(Flow::Respond(answer))
@@ -228,9 +230,10 @@ pub fn before_upstream(
 /// `Cache-Status` and `Age`.
 pub fn after_upstream(
     x: &mut WorkerExchange<'_>,
+    state: &Option<CacheStep>,
     result: Result<Answer, GatewayError>,
 ) -> Result<Answer, GatewayError> {
-    let Some(step) = x.scratch.cache.as_ref() else {
+    let Some(step) = state.as_ref() else {
         return result;
     };
     let head = x.ctx.is_head();
@@ -254,9 +257,9 @@ pub fn after_upstream(
 impl CacheStep {
     /// Cuts the upstream request headers down to what the key holds (so no unkeyed header can
     /// shape a stored response) unless the policy forwards everything.
-    fn restrict(&self, upstream_headers: &Headers, table: &Table) {
+    fn restrict(&self, upstream_headers: &Headers, index: u16, identity_headers: &[&str]) {
         if !self.policy.forward_all {
-            trim(upstream_headers, self.policy, table);
+            trim(upstream_headers, self.policy, index, identity_headers);
         }
     }
 

@@ -1,10 +1,11 @@
 //! Running a fan-out in the worker (wasm only): each part through the one upstream call (so
 //! balancing, retries, breakers and timeouts apply), at most [`MAX_IN_FLIGHT`] at a time, then
-//! the merge ([`super::merge`]).
+//! the merge ([`crate::aggregate::merge`]).
 
-use super::merge::merge;
-use super::template::{decode, render, Values};
-use crate::config::{FanOut, Part};
+use super::Policy;
+use crate::aggregate::merge::merge;
+use crate::aggregate::settings::{FanOut, Part};
+use crate::aggregate::template::{decode, render, Values};
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
 use crate::http::content_type::is_json;
@@ -13,6 +14,7 @@ use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::runtime::io;
 use crate::upstream::forward;
+use crate::upstream::settings::Upstream;
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
 use web_sys::Headers;
@@ -24,12 +26,10 @@ pub const MAX_IN_FLIGHT: usize = 6;
 /// `credentials` lists (as it does the route's API-key headers).
 pub const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie"];
 
-/// Removes from `headers` every credential header `part` does not ask for.
-fn keep_credentials(headers: &Headers, part: &Part, table: &crate::config::Table) {
-    let api_key_headers = table.policies.iter().filter_map(|p| match p {
-        crate::policy::Policy::ApiKey(k) => k.header,
-        _ => None,
-    });
+/// Removes from `headers` every credential header `part` does not ask for (`all`: the
+/// table's policies, whose API-key headers are credentials too).
+fn keep_credentials(headers: &Headers, part: &Part, all: &[Policy]) {
+    let api_key_headers = all.iter().filter_map(Policy::api_key_header);
     for name in CREDENTIAL_HEADERS.iter().copied().chain(api_key_headers) {
         if !part.credentials.contains(&name) {
             let _ = headers.delete(name);
@@ -78,6 +78,7 @@ impl Values for RequestValues<'_> {
 pub async fn fan_out(
     x: &mut WorkerExchange<'_>,
     f: &'static FanOut,
+    all: &'static [Policy],
 ) -> Result<Answer, GatewayError> {
     let started = runtime::now_ms();
     let values = RequestValues {
@@ -90,7 +91,7 @@ pub async fn fan_out(
     let base = x.upstream_headers.as_ref().ok_or(GatewayError::Internal {
         what: "upstream headers prepared",
     })?;
-    let (env, ids, table) = (x.env, &x.ctx.ids, x.table);
+    let (env, ids, upstreams) = (x.env, &x.ctx.ids, x.tables.upstreams);
     let calls = f
         .parts
         .iter()
@@ -99,7 +100,7 @@ pub async fn fan_out(
         .map(|(i, (part, path))| {
             let headers = Headers::new_with_headers(base).ok();
             if let Some(h) = &headers {
-                keep_credentials(h, part, table);
+                keep_credentials(h, part, all);
             }
             // Each part is a child span of the gateway's.
             let span = hex(&runtime::random_40()[..8]);
@@ -108,7 +109,9 @@ pub async fn fan_out(
             }
             async move {
                 let answer = match (path, headers) {
-                    (Ok(path), Some(headers)) => call(part, &path, &headers, env, started).await,
+                    (Ok(path), Some(headers)) => {
+                        call(part, &path, &headers, upstreams, env, started).await
+                    }
                     (Err(missing), _) => Err(format!("no value for {{{missing}}}")),
                     (_, None) => Err("headers".into()),
                 };
@@ -168,14 +171,14 @@ async fn call(
     part: &'static Part,
     path: &str,
     headers: &Headers,
+    upstreams: &'static [Upstream],
     env: &worker::Env,
     started: f64,
 ) -> Result<Answered, String> {
-    let table = crate::router::RouteIndex::global().table();
-    let up = &table.upstreams[part.upstream];
+    let up = &upstreams[part.upstream];
     let deadline_at = started + f64::from(part.timeout_ms.unwrap_or(up.timeout_ms));
     let (sent, _) = forward::send(forward::Outgoing {
-        upstreams: table.upstreams,
+        upstreams,
         upstream: part.upstream,
         path_and_query: path,
         method: part.method,

@@ -1,5 +1,5 @@
 //! The `transform` policy's phases in the worker (wasm only); the edits themselves are
-//! [`super::transform`]'s.
+//! [`super::Transform`]'s.
 //! - `on_request`: the query sent upstream, and a JSON request body (read whole, at most
 //!   `max_body` or the route's smaller `max_body`, then sent as bytes with its new
 //!   `Content-Length`); a body that does not say it is JSON is refused (415), never sent on
@@ -10,7 +10,7 @@
 //!   and sent with its new length and without its `ETag`. A 2xx answer with a body that is
 //!   not JSON cannot be edited: 502, never passed through (fail closed).
 
-use super::transform::Transform;
+use super::Transform;
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
 use crate::http::content_type::is_json;

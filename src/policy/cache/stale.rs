@@ -3,11 +3,11 @@
 //! and served when the origin confirms it with 304 (its headers updated, RFC 9111 3.2).
 
 use super::adapter::{dated, directives, entry, has_validators, header, to_client, Stale};
-use super::entry::{self as entries, Windows, META_HEADER};
-use super::freshness::{age_value, lifetime, ResponseFacts};
-use super::status::{self, Outcome};
+use super::Cache;
+use crate::cache::entry::{self as entries, Windows, META_HEADER};
+use crate::cache::freshness::{age_value, lifetime, ResponseFacts};
+use crate::cache::status::{self, Outcome};
 use crate::http::forwarding::strip_hop_by_hop;
-use crate::policy::cache::Cache;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use web_sys::{Headers, Response, ResponseInit};

@@ -1,6 +1,8 @@
-//! Request validation in the worker (wasm only): just before the upstream call, after every
-//! policy (so a caller without credentials gets 401, not a list of body errors), the query
-//! and the JSON body are checked against the route's compiled schemas
+//! Request validation in the worker (wasm only): the validation step ([`super::Step::Validate`])
+//! sits after the route's policies, or just before its first `cache` (so a caller without
+//! credentials gets 401, not a list of errors, and no stored answer skips the query check).
+//! Its `on_request` checks the query; its `before_upstream` checks the JSON body as the
+//! policies left it (after a request transform), against the route's compiled schemas
 //! ([`crate::validation`]).
 //!
 //! Contract: a failing query or body is 422 `validation-failed` listing each failure; a body
@@ -10,23 +12,19 @@
 //! is at most the route's `max_body` (1 MiB when unset; else 413). The body that passed is
 //! the one sent upstream (buffered once).
 
-use crate::config::Route;
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
 use crate::http::content_type::is_json;
 use crate::json_text;
 use crate::runtime::io;
-use crate::validation::{query_object, validate};
+use crate::validation::{query_object, validate, Schema};
 
 /// Bodies read for validation are at most this large unless the route's `max_body` says.
 const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
 
-/// Checks the client's query against the route's `query_schema`. Runs before the upstream
-/// call and also wherever an answer can be given without one (a cache lookup), so no
-/// answer skips it.
-pub fn check_query(x: &WorkerExchange<'_>, route: &'static Route) -> Result<(), GatewayError> {
-    let schemas = x.table.schemas;
-    if let Some(schema) = route.query_schema.and_then(|i| schemas.get(usize::from(i))) {
+/// Checks the client's query against the route's `query_schema`.
+pub fn check_query(x: &WorkerExchange<'_>, schema: Option<&Schema>) -> Result<(), GatewayError> {
+    if let Some(schema) = schema {
         let failures = validate(schema, &query_object(schema, x.ctx.url.query));
         if !failures.is_empty() {
             return Err(GatewayError::ValidationFailed {
@@ -38,11 +36,12 @@ pub fn check_query(x: &WorkerExchange<'_>, route: &'static Route) -> Result<(), 
     Ok(())
 }
 
-/// Checks the request against the route's schemas.
-pub async fn check(x: &mut WorkerExchange<'_>, route: &'static Route) -> Result<(), GatewayError> {
-    check_query(x, route)?;
-    let schemas = x.table.schemas;
-    let Some(schema) = route.body_schema.and_then(|i| schemas.get(usize::from(i))) else {
+/// Checks the request body against the route's `body_schema`.
+pub async fn check_body(
+    x: &mut WorkerExchange<'_>,
+    schema: Option<&Schema>,
+) -> Result<(), GatewayError> {
+    let (Some(schema), Some(route)) = (schema, x.route) else {
         return Ok(());
     };
     if !matches!(x.ctx.method.as_str(), "POST" | "PUT" | "PATCH") {

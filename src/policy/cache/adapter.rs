@@ -1,6 +1,6 @@
 //! The Cache API side of the `cache` policy (wasm only): looks a key up (hot tier, then Cache
 //! API), turns an entry into the client's response, and stores origin responses when
-//! [`super::freshness::lifetime`] allows. What happens to a stale entry is in
+//! [`crate::cache::freshness::lifetime`] allows. What happens to a stale entry is in
 //! [`super::stale`].
 //!
 //! A stored entry is the origin's response with its own `Cache-Control` replaced by
@@ -10,16 +10,16 @@
 //! Only one variant per key is kept; a request whose `Vary` headers differ is a miss that
 //! replaces it. An entry whose tag was purged since it was stored is a miss.
 
-use super::control::{self, CDN_CACHE_CONTROL};
-use super::entry::{self, Meta, Windows, META_HEADER};
-use super::freshness::{
+use super::Cache;
+use crate::cache::control::{self, CDN_CACHE_CONTROL};
+use crate::cache::entry::{self, Meta, Windows, META_HEADER};
+use crate::cache::freshness::{
     age_s, age_value, apparent_age_s, lifetime, parse_http_date, ResponseFacts,
 };
-use super::generations::Generations;
-use super::range::{self, Ranged};
-use super::status::{self, Outcome};
+use crate::cache::generations::Generations;
+use crate::cache::range::{self, Ranged};
+use crate::cache::status::{self, Outcome};
 use crate::http::forwarding::strip_hop_by_hop;
-use crate::policy::cache::Cache;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use wasm_bindgen::JsValue;
@@ -206,7 +206,7 @@ pub(super) fn to_client(
     let ims = header(inbound, "if-modified-since");
     let not_modified = (inm.is_some() || ims.is_some()) && {
         let h = stored.headers();
-        super::conditional::not_modified(
+        crate::cache::conditional::not_modified(
             inm.as_deref(),
             ims.as_deref(),
             header(&h, "etag").as_deref(),

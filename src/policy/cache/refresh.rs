@@ -9,9 +9,7 @@
 
 use super::flow::CacheStep;
 use crate::exchange::WorkerExchange;
-use crate::policy::cache::Cache;
-use crate::policy::phases::Scratch;
-use crate::policy::Policy;
+use crate::policy::{State, Step};
 use std::cell::RefCell;
 use std::collections::HashSet;
 
@@ -25,24 +23,22 @@ pub fn running(key: &str) -> bool {
     REFRESHING.with(|r| r.borrow().contains(key))
 }
 
-/// Runs the rest of `x`'s flow after its answer, from the cache policy `policy` on, with
-/// `step` (the lookup that found the stale entry `key`): a 304 refreshes the entry, a
-/// storable answer replaces it, a failure leaves it as it is.
-pub fn start(x: &WorkerExchange<'_>, policy: &'static Cache, step: CacheStep, key: String) {
-    let (Some(route), Some(detached)) = (x.route, x.detach()) else {
+/// Runs the rest of `x`'s flow after its answer, over `from_here` (the cache step and every
+/// later one), with `step` (the lookup that found the stale entry `key`) as the cache's
+/// state and the later steps' states new: a 304 refreshes the entry, a storable answer
+/// replaces it, a failure leaves it as it is.
+pub fn start(x: &WorkerExchange<'_>, step: CacheStep, key: String, from_here: &[Step]) {
+    let Some(detached) = x.detach() else {
         return;
     };
-    let table = x.table;
-    let steps: Vec<&'static Policy> = route
-        .policies
-        .iter()
-        .map(|&i| &table.policies[i as usize])
-        .skip_while(|p| !matches!(p, Policy::Cache(c) if std::ptr::eq(c, policy)))
-        .collect();
+    let steps = from_here.to_vec();
+    let mut states: Vec<State> = steps.iter().map(|_| State::default()).collect();
+    if let Some(first) = states.first_mut() {
+        *first = State::of_cache(step);
+    }
     REFRESHING.with(|set| set.borrow_mut().insert(key.clone()));
     x.worker_ctx.wait_until(async move {
-        let scratch = Scratch { cache: Some(step) };
-        detached.upstream_tail(&steps, scratch).await;
+        detached.upstream_tail(&steps, states).await;
         REFRESHING.with(|set| set.borrow_mut().remove(&key));
     });
 }

@@ -26,6 +26,9 @@
 //! - A disallowed origin gets no CORS headers (the browser blocks the response), or a 403
 //!   `cors-origin-rejected` problem with `reject = true`.
 
+#[cfg(target_arch = "wasm32")]
+pub mod phases;
+
 use crate::http::method::Method;
 use crate::http::{origin_syntax, HeaderEdit};
 

@@ -18,6 +18,9 @@
 //! never lets an unfiltered body through. An edited body gets the right `Content-Length`,
 //! and its `ETag` is dropped (it no longer names the origin's representation).
 
+#[cfg(target_arch = "wasm32")]
+pub mod phases;
+
 use crate::transform::mask::mask;
 use crate::transform::pointer;
 use serde_json::Value;

@@ -16,6 +16,19 @@
 //!   `Cache-Control` (RFC 9213); clients get `Cache-Control` and `CDN-Cache-Control` unchanged;
 //! - on routes with authentication, entries are per consumer unless `shared = true`.
 
+#[cfg(target_arch = "wasm32")]
+pub mod adapter;
+#[cfg(target_arch = "wasm32")]
+pub mod counters;
+#[cfg(target_arch = "wasm32")]
+pub mod flow;
+#[cfg(target_arch = "wasm32")]
+pub mod invalidate;
+#[cfg(target_arch = "wasm32")]
+pub mod refresh;
+#[cfg(target_arch = "wasm32")]
+pub mod stale;
+
 use crate::auth::Identity;
 use crate::cache::key::{canonical_query, KeyParts, QueryRule};
 

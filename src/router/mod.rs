@@ -1,6 +1,0 @@
-//! The route phase: matching a normalised request against the compiled table
-//! ([`RouteIndex`]).
-
-pub mod matcher;
-
-pub use matcher::{Matched, RouteIndex};
