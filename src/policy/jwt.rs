@@ -57,14 +57,17 @@ pub struct StaticKey {
 const TOKEN_CACHE_CAPACITY: usize = 4096;
 
 thread_local! {
-    static VERIFIED: RefCell<TtlCache<(usize, [u8; 32]), Identity>> =
+    static VERIFIED: RefCell<TtlCache<(&'static str, [u8; 32]), Identity>> =
         RefCell::new(TtlCache::new(TOKEN_CACHE_CAPACITY));
-    static STATIC_KEYS: RefCell<HashMap<usize, Rc<Vec<PublicJwk>>>> = RefCell::new(HashMap::new());
+    static STATIC_KEYS: RefCell<HashMap<&'static str, Rc<Vec<PublicJwk>>>> =
+        RefCell::new(HashMap::new());
 }
 
 impl Jwt {
-    fn id(&'static self) -> usize {
-        self as *const Jwt as usize
+    /// This policy's key in per-isolate caches: its name, unique in routes/ (never its
+    /// address: identical constants may share one).
+    fn id(&'static self) -> &'static str {
+        self.name
     }
 
     /// Where this policy's JWKS comes from (the runtime fetches and keeps it).

@@ -23,9 +23,11 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 thread_local! {
-    /// Each static limit list as JSON, serialised once per isolate.
-    static LIMITS_JSON: RefCell<HashMap<usize, Rc<str>>> = RefCell::new(HashMap::new());
-    /// Leased permits of `mode = "leased"` policies, per (limit list, object name).
+    /// Each limit list as JSON, serialised once per isolate, by (policy name, list slot).
+    static LIMITS_JSON: RefCell<HashMap<(&'static str, usize), Rc<str>>> =
+        RefCell::new(HashMap::new());
+    /// Leased permits of `mode = "leased"` policies, per (list slot, object name); the object
+    /// name begins with the policy's.
     static LEASES: RefCell<LeasePool> = RefCell::new(LeasePool::new(LEASE_POOL_KEYS));
 }
 
@@ -35,11 +37,17 @@ const LEASE_POOL_KEYS: usize = 10_000;
 /// How often a request waiting for another's lease refill looks at the pool again.
 const REFILL_POLL_MS: u32 = 1;
 
-/// The JSON take request for a static limit list: one permit (`lease == 0`) or a lease.
-fn take_body(limits: &'static [NamedLimit], lease: u64, lease_ttl_ms: u32) -> String {
+/// The JSON take request for `limits` (policy `policy`'s list in `slot`, see
+/// [`RateLimit::limits_slot`]): one permit (`lease == 0`) or a lease.
+fn take_body(
+    (policy, slot): (&'static str, usize),
+    limits: &'static [NamedLimit],
+    lease: u64,
+    lease_ttl_ms: u32,
+) -> String {
     let json = LIMITS_JSON.with(|m| {
         m.borrow_mut()
-            .entry(limits.as_ptr() as usize)
+            .entry((policy, slot))
             .or_insert_with(|| {
                 let wire: Vec<WireLimit> = limits
                     .iter()
@@ -101,10 +109,16 @@ pub struct Passed {
 impl RateLimit {
     /// The limits for this caller: their plan's, else the default.
     pub fn limits_for(&self, identity: Option<&Identity>) -> &'static [NamedLimit] {
+        self.limits_slot(identity).1
+    }
+
+    /// [`RateLimit::limits_for`] with its slot: 0 for the default limits, `i + 1` for plan
+    /// `i` (per-isolate state is keyed by slot, never by address).
+    pub fn limits_slot(&self, identity: Option<&Identity>) -> (usize, &'static [NamedLimit]) {
         identity
             .and_then(|i| i.plan.as_deref())
-            .and_then(|plan| self.plans.iter().find(|(p, _)| *p == plan))
-            .map_or(self.limits, |(_, l)| l)
+            .and_then(|plan| self.plans.iter().position(|(p, _)| *p == plan))
+            .map_or((0, self.limits), |i| (i + 1, self.plans[i].1))
     }
 
     /// The object's name for key parts given directly (the admin API), joined as
@@ -153,12 +167,12 @@ impl RateLimit {
         identity: Option<&Identity>,
         route: &str,
     ) -> Result<Passed, GatewayError> {
-        let limits = self.limits_for(identity);
+        let (slot, limits) = self.limits_slot(identity);
         let object = self.object_name(b, identity, route);
         if self.lease == 0 {
-            return self.exact(b, limits, &object).await;
+            return self.exact(b, slot, limits, &object).await;
         }
-        let key = (limits.as_ptr() as usize, object.as_str());
+        let key = (slot, object.as_str());
         loop {
             let now = (b.now_s() * 1000.0) as u64;
             let plan = LEASES.with(|p| {
@@ -175,9 +189,9 @@ impl RateLimit {
                     b.pause(REFILL_POLL_MS).await;
                     continue;
                 }
-                Plan::Exact => self.exact(b, limits, &object).await,
+                Plan::Exact => self.exact(b, slot, limits, &object).await,
                 Plan::Refill { want } => {
-                    let body = take_body(limits, want, self.lease_ttl_ms);
+                    let body = take_body((self.name, slot), limits, want, self.lease_ttl_ms);
                     match self.ask(b, limits, &object, &body).await {
                         Ok(r) => {
                             let decisions = r.decisions.into_iter().map(Into::into).collect();
@@ -200,10 +214,11 @@ impl RateLimit {
     async fn exact<B: LimiterBackend>(
         &self,
         b: &B,
+        slot: usize,
         limits: &'static [NamedLimit],
         object: &str,
     ) -> Result<Passed, GatewayError> {
-        let body = take_body(limits, 0, 0);
+        let body = take_body((self.name, slot), limits, 0, 0);
         match self.ask(b, limits, object, &body).await {
             Ok(r) => {
                 let decisions: Vec<Decision> = r.decisions.into_iter().map(Into::into).collect();
