@@ -4,10 +4,7 @@
 //! `GATEHOUSE_ROUTES` points at another routes directory (used by benchmarks); the default is
 //! `routes/` next to Cargo.toml.
 
-#[path = "src/config/checker/mod.rs"]
-mod checker;
-
-use checker::{check, emit};
+use gatehouse_config::{check, emit};
 
 use std::path::{Path, PathBuf};
 

@@ -1,8 +1,7 @@
 //! The build-time checker: every broken config fails with `routes/<file>: route "<id>": <rule>`.
 //! A table of broken files and the exact message each must produce.
 
-#[path = "../src/config/checker/mod.rs"]
-mod checker;
+use gatehouse_config as checker;
 
 use checker::check::{check, RewritePart, SourceFile};
 use checker::lex::{self, UrlPart};

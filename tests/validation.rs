@@ -1,9 +1,7 @@
 //! Request validation: the JSON Schema validator over hand-built node tables, the query as an
 //! object, and the build-time compiler's verdicts on schema files.
 
-#[allow(dead_code)] // the build uses every field; these tests only some
-#[path = "../src/config/checker/json_schema.rs"]
-mod json_schema;
+use gatehouse_config::json_schema;
 
 use gatehouse::validation::{
     budget, query_object, types, validate, validate_counting, Additional, Failure, Node, Schema,

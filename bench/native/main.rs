@@ -2,10 +2,7 @@
 //! upstream path, as a request does), and the build-time compile of 10k routes (check + emit).
 //! Run by `make bench`; criterion writes estimates under target/criterion/.
 
-#[path = "../../src/config/checker/mod.rs"]
-mod checker;
-
-use checker::{check, emit};
+use gatehouse_config::{check, emit};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use gatehouse::config::{

@@ -2,4 +2,4 @@
 
 pub mod merge;
 pub mod settings;
-pub mod template;
+pub use gatehouse_shared::template;

@@ -2,4 +2,4 @@
 //! keeping only listed fields. The `transform` policy (issue 14) and fan-out merges use them.
 
 pub mod mask;
-pub mod pointer;
+pub use gatehouse_shared::pointer;

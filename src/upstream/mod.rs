@@ -4,7 +4,6 @@ pub mod balance;
 pub mod breaker;
 pub mod canary;
 pub mod hash_key;
-pub mod origin;
 pub mod pool;
 pub mod resolve;
 pub mod retry;
@@ -13,4 +12,5 @@ pub mod settings;
 #[cfg(target_arch = "wasm32")]
 pub mod forward;
 
+pub use gatehouse_shared::origin;
 pub use resolve::resolve_origin;

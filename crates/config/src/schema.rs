@@ -1,4 +1,4 @@
-//! The routes/ file format, as serde types. Shared by `build.rs` (through `#[path]`) and the
+//! The routes/ file format, as serde types. Read by `build.rs` and the
 //! native config tests; the runtime never parses TOML. Every struct denies unknown keys so a
 //! typo fails the build instead of being ignored.
 

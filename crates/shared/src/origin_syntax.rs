@@ -1,7 +1,7 @@
 //! The syntax of a serialised web origin, `scheme "://" host [":" port]` (lower-case, http or
 //! https, a DNS-style host, no path or user info). One definition for both sides of CORS: the
 //! `cors` policy matching a request's `Origin` header, and the build-time checker reading
-//! `origins` (included there through `#[path]`), so a configured origin is always one the
+//! `origins`, so a configured origin is always one the
 //! runtime can match. A leaf: no imports.
 
 /// `(scheme, host, port)` of a lower-case origin, or `None` when it is not one.

@@ -1,0 +1,15 @@
+//! Pure rules Gatehouse applies twice: when `gatehouse-config` checks routes/ at build time,
+//! and when the worker serves a request. One copy, so what the build accepted is what the
+//! runtime understands: JOSE algorithms ([`alg`]) and keys ([`jwk`]), UTC civil dates
+//! ([`dates`]), upstream base URLs ([`origin`]), CORS origin syntax ([`origin_syntax`]), JSON
+//! Pointers ([`pointer`]), the header names the gateway reserves ([`reserved`]) and fan-out
+//! path templates ([`template`]).
+
+pub mod alg;
+pub mod dates;
+pub mod jwk;
+pub mod origin;
+pub mod origin_syntax;
+pub mod pointer;
+pub mod reserved;
+pub mod template;
