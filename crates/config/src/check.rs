@@ -8,15 +8,15 @@
 //! checks what spans kinds: files, upstreams, routes, and where policies may stand.
 
 use super::fan_out::{self, CheckedFanOut};
-use super::kinds::Settings;
+use super::kinds::PolicySpec;
+use super::kinds::{self, Placement, Settings};
 use super::lex::{clean, is_name, is_path_char, is_route_id, is_token_byte};
 use super::lifecycle::{self, LifecycleSettings};
 use super::limits::CheckedLimits;
 use super::schema::{
-    AnySpec, GatewayFile, LifecycleSpec, MatchSpec, PolicyRef, PolicySpec, RouteSpec, RoutesFile,
-    UpstreamSpec, VersioningSpec,
+    GatewayFile, LifecycleSpec, MatchSpec, PolicyRef, RouteSpec, RoutesFile, UpstreamSpec,
+    VersioningSpec,
 };
-use super::template::Piece;
 use super::upstream::CheckedFallback;
 pub use super::upstream::CheckedUpstream;
 use serde::Deserialize;
@@ -218,7 +218,7 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
     }
     for i in 0..out.policies.len() {
         let ctx = format!("{gateway_path}: policy \"{}\"", out.policies[i].name);
-        let members = resolve_any(
+        let members = Settings::members(
             &out.policies[i].settings,
             &ctx,
             &policy_index,
@@ -620,7 +620,7 @@ fn check_route(
                 let pctx = format!("{ctx}: policy #{}", n + 1);
                 if let Some(policy) = check_policy(raw, &pctx, &out.plans, errors) {
                     let members =
-                        resolve_any(&policy, &pctx, named_policies, &out.policies, errors);
+                        Settings::members(&policy, &pctx, named_policies, &out.policies, errors);
                     policies.push(out.policies.len());
                     let name = format!("{}#{}", spec.id, n + 1);
                     out.policies.push(CheckedPolicy {
@@ -657,26 +657,23 @@ fn check_route(
             CheckedLimits::default()
         }
     };
-    check_cors_placement(&out.default_policies, &policies, &out.policies, ctx, errors);
-    check_cache_placement(
-        &out.default_policies,
-        &policies,
-        &out.policies,
-        &methods,
-        spec.websocket,
-        ctx,
+    let chain: Vec<usize> = out
+        .default_policies
+        .iter()
+        .chain(&policies)
+        .copied()
+        .collect();
+    kinds::check_placement(
+        &Placement {
+            chain: &chain,
+            all: &out.policies,
+            methods: &methods,
+            websocket: spec.websocket,
+            fan_out: fan_out.as_ref(),
+            ctx,
+        },
         errors,
     );
-    if let Some(f) = &fan_out {
-        check_cached_fan_out(
-            &out.default_policies,
-            &policies,
-            &out.policies,
-            f,
-            ctx,
-            errors,
-        );
-    }
 
     let log = match spec.log.as_ref().map(log_mode) {
         None => None,
@@ -814,142 +811,6 @@ fn could_both_match(a: &[Condition], b: &[Condition]) -> bool {
     !contradict && (a_in_b == b_in_a)
 }
 
-/// The position in `chain` of the first policy that `is` selects; more than one is an error.
-fn only_one(
-    chain: &[usize],
-    all: &[CheckedPolicy],
-    is: fn(&Settings) -> bool,
-    kind: &str,
-    ctx: &str,
-    errors: &mut Vec<String>,
-) -> Option<usize> {
-    let found: Vec<usize> = (0..chain.len())
-        .filter(|&p| is(&all[chain[p]].settings))
-        .collect();
-    if found.len() > 1 {
-        errors.push(format!("{ctx}: more than one {kind} policy"));
-    }
-    found.first().copied()
-}
-
-/// A route's `cors` policy: at most one, before every authentication, `require`,
-/// `rate_limit` and `cache` policy, so a preflight (which carries no credentials) is answered
-/// before anything could refuse it.
-fn check_cors_placement(
-    defaults: &[usize],
-    route_policies: &[usize],
-    all: &[CheckedPolicy],
-    ctx: &str,
-    errors: &mut Vec<String>,
-) {
-    let chain: Vec<usize> = defaults.iter().chain(route_policies).copied().collect();
-    let Some(at) = only_one(&chain, all, Settings::is_cors, "cors", ctx, errors) else {
-        return;
-    };
-    let first = chain[at];
-    if let Some(&before) = chain[..at]
-        .iter()
-        .find(|&&i| all[i].settings.refuses_or_answers())
-    {
-        errors.push(format!(
-            "{ctx}: policy \"{}\" (cors) must come before policy \"{}\", so preflights are answered without credentials",
-            all[first].name, all[before].name
-        ));
-    }
-}
-
-/// A cached fan-out route: every value a part's template takes must be part of the cache key
-/// (a query parameter the key keeps; no identity on a `shared` cache), or one entry would
-/// answer for requests whose parts differ.
-fn check_cached_fan_out(
-    defaults: &[usize],
-    route_policies: &[usize],
-    all: &[CheckedPolicy],
-    f: &CheckedFanOut,
-    ctx: &str,
-    errors: &mut Vec<String>,
-) {
-    let cache = defaults
-        .iter()
-        .chain(route_policies)
-        .find_map(|&i| match &all[i].settings {
-            Settings::Cache(c) => Some((&all[i].name, c)),
-            _ => None,
-        });
-    let Some((name, cache)) = cache else {
-        return;
-    };
-    for part in &f.parts {
-        for piece in &part.path {
-            let problem = match piece {
-                Piece::Query(n) if !cache.keeps_query(n) => format!(
-                    "uses {{query.{n}}}, which the key of policy \"{name}\" (cache) leaves out: one entry would answer for every value"
-                ),
-                Piece::Claim(n) if cache.shared => format!(
-                    "uses {{claim.{n}}}, but policy \"{name}\" (cache) is shared: one consumer's answer would be served to every other"
-                ),
-                Piece::ConsumerId if cache.shared => format!(
-                    "uses {{consumer.id}}, but policy \"{name}\" (cache) is shared: one consumer's answer would be served to every other"
-                ),
-                _ => continue,
-            };
-            errors.push(format!("{ctx}: fan_out part \"{}\" {problem}", part.name));
-        }
-    }
-}
-
-/// A route's `cache` policy: at most one, on GET/HEAD-only non-WebSocket routes, after every
-/// policy that can refuse a request (authentication, `require`, `rate_limit`: a hit must never
-/// skip one of them), and before every transform that edits the response body.
-fn check_cache_placement(
-    defaults: &[usize],
-    route_policies: &[usize],
-    all: &[CheckedPolicy],
-    methods: &[String],
-    websocket: bool,
-    ctx: &str,
-    errors: &mut Vec<String>,
-) {
-    let chain: Vec<usize> = defaults.iter().chain(route_policies).copied().collect();
-    let Some(at) = only_one(&chain, all, Settings::is_cache, "cache", ctx, errors) else {
-        return;
-    };
-    let name = &all[chain[at]].name;
-    if methods.iter().any(|m| m != "GET" && m != "HEAD") {
-        errors.push(format!(
-            "{ctx}: policy \"{name}\" (cache) needs a route whose methods are GET and HEAD only"
-        ));
-    }
-    if websocket {
-        errors.push(format!(
-            "{ctx}: policy \"{name}\" (cache) cannot be used with websocket = true"
-        ));
-    }
-    // A hit answers at the cache's place in the chain: every policy that can refuse a
-    // request (authentication, `require`, `rate_limit`) must have run by then.
-    for &i in &chain[at + 1..] {
-        if all[i].settings.refuses() {
-            errors.push(format!(
-                "{ctx}: policy \"{}\" ({}) must come before policy \"{name}\" (cache): a hit answers without running the policies after the cache",
-                all[i].name,
-                all[i].settings.kind()
-            ));
-        }
-    }
-    // A response transform before the cache would be skipped on hits (the cache answers
-    // first) while entries hold the unedited body.
-    for &i in &chain[..at] {
-        if let Settings::Transform(t) = &all[i].settings {
-            if t.edits_response() {
-                errors.push(format!(
-                    "{ctx}: policy \"{}\" (transform) edits the response body, so it must come after policy \"{name}\" (cache): entries then hold the edited body",
-                    all[i].name
-                ));
-            }
-        }
-    }
-}
-
 fn check_policy(
     raw: &toml::Value,
     ctx: &str,
@@ -974,32 +835,6 @@ fn check_policy(
             None
         }
     }
-}
-
-/// The members of an `any` policy: named `jwt`, `api_key` or `mtls` policies.
-fn resolve_any(
-    settings: &Settings,
-    ctx: &str,
-    named: &HashMap<String, usize>,
-    policies: &[CheckedPolicy],
-    errors: &mut Vec<String>,
-) -> Vec<usize> {
-    let Settings::Any(AnySpec { of }) = settings else {
-        return Vec::new();
-    };
-    let mut members = Vec::new();
-    for name in of {
-        match named.get(name).map(|&i| (i, &policies[i].settings)) {
-            Some((i, member)) if member.is_credential() => members.push(i),
-            Some(_) => errors.push(format!(
-                "{ctx}: of: policy \"{name}\" is not a jwt, api_key or mtls policy"
-            )),
-            None => errors.push(format!(
-                "{ctx}: of: policy \"{name}\" is not defined in routes/gateway.toml [policies]"
-            )),
-        }
-    }
-    members
 }
 
 /// A route path must already be in the form the runtime normalises requests to, or it could

@@ -2,8 +2,26 @@
 
 use super::super::lex::{is_token_byte, is_var_name, parse_duration_ms};
 use super::super::rust::pairs;
-use super::super::schema::ApiKeySpec;
 use super::forward::{check_forward, Forward};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// `kind = "api_key"`: a key looked up by its SHA-256 in a KV namespace.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeySpec {
+    /// Header carrying the key (default `x-api-key` when `query` is not set either).
+    pub header: Option<String>,
+    /// Query parameter carrying the key.
+    pub query: Option<String>,
+    /// KV binding with `sha256(key) -> consumer record`.
+    pub store: String,
+    /// How long a lookup (found or not) is reused per isolate (default "30s", max "60s").
+    pub cache_ttl: Option<String>,
+    /// Record field (`id`, `name`, `plan`, `scopes`) -> header sent to the origin.
+    #[serde(default)]
+    pub forward: BTreeMap<String, String>,
+}
 
 /// An `api_key` policy with defaults applied.
 #[derive(Debug)]

@@ -1,7 +1,52 @@
 //! `kind = "cache"`: parsed once into [`CacheSettings`].
 
+use super::super::fan_out::CheckedFanOut;
 use super::super::lex::{is_token_byte, parse_duration_ms};
-use super::super::schema::CacheSpec;
+use super::super::template::Piece;
+use super::{Placement, Settings};
+use serde::Deserialize;
+
+/// `kind = "cache"`: responses stored with the Workers Cache API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSpec {
+    /// Freshness lifetime that replaces the origin's (e.g. "60s").
+    pub ttl: Option<String>,
+    /// Which query parameters are part of the key (and sent upstream): all by default.
+    pub query: Option<QuerySpec>,
+    /// Request headers whose values are part of the key.
+    #[serde(default)]
+    pub key_headers: Vec<String>,
+    /// On routes with authentication: one entry for all consumers instead of one each.
+    #[serde(default)]
+    pub shared: bool,
+    /// How long past freshness a stored response may be served when the origin fails
+    /// (replaces the origin's `stale-if-error`).
+    pub stale_if_error: Option<String>,
+    /// How long past freshness a stored response is served while it is refreshed in the
+    /// background (replaces the origin's `stale-while-revalidate`).
+    pub stale_while_revalidate: Option<String>,
+    /// How long past freshness an entry with an `ETag` or `Last-Modified` is kept so it can
+    /// be revalidated with a 304 instead of refetched (default "24h", at most 30 days).
+    pub keep_for_revalidation: Option<String>,
+    /// Tags every entry stored by this policy carries (purge by tag); origins add more with
+    /// a `Cache-Tag` response header.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// What the origin sees: "keyed" (default: only what the key holds) or "all" (the request
+    /// as on an uncached route; `Vary` governs reuse).
+    pub forward: Option<String>,
+    /// The gateway's own targeted cache-control response header (RFC 9213), honoured before
+    /// `CDN-Cache-Control` and `Cache-Control` (default "Gatehouse-Cache-Control").
+    pub control_header: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuerySpec {
+    pub allow: Option<Vec<String>>,
+    pub deny: Option<Vec<String>>,
+}
 
 /// A `cache` policy with everything parsed; `query` is in emit syntax.
 #[derive(Debug)]
@@ -240,5 +285,83 @@ impl CacheSettings {
                 st.forward_all,
                 st.control_header,
             )
+    }
+}
+
+/// A route's `cache` policy: at most one, on GET/HEAD-only non-WebSocket routes, after every
+/// policy that can refuse a request (authentication, `require`, `rate_limit`: a hit must never
+/// skip one of them), and before every transform that edits the response body; on a fan-out
+/// route, the key holds every value a part's template takes.
+pub fn placement(p: &Placement, errors: &mut Vec<String>) {
+    let Some(at) = p.only_one(Settings::is_cache, "cache", errors) else {
+        return;
+    };
+    let ctx = p.ctx;
+    let name = &p.policy(at).name;
+    if p.methods.iter().any(|m| m != "GET" && m != "HEAD") {
+        errors.push(format!(
+            "{ctx}: policy \"{name}\" (cache) needs a route whose methods are GET and HEAD only"
+        ));
+    }
+    if p.websocket {
+        errors.push(format!(
+            "{ctx}: policy \"{name}\" (cache) cannot be used with websocket = true"
+        ));
+    }
+    // A hit answers at the cache's place in the chain: every policy that can refuse a
+    // request (authentication, `require`, `rate_limit`) must have run by then.
+    for i in at + 1..p.chain.len() {
+        let after = p.policy(i);
+        if after.settings.refuses() {
+            errors.push(format!(
+                "{ctx}: policy \"{}\" ({}) must come before policy \"{name}\" (cache): a hit answers without running the policies after the cache",
+                after.name,
+                after.settings.kind()
+            ));
+        }
+    }
+    // A response transform before the cache would be skipped on hits (the cache answers
+    // first) while entries hold the unedited body.
+    for i in 0..at {
+        if let Settings::Transform(t) = &p.policy(i).settings {
+            if t.edits_response() {
+                errors.push(format!(
+                    "{ctx}: policy \"{}\" (transform) edits the response body, so it must come after policy \"{name}\" (cache): entries then hold the edited body",
+                    p.policy(i).name
+                ));
+            }
+        }
+    }
+    if let (Settings::Cache(cache), Some(f)) = (&p.policy(at).settings, p.fan_out) {
+        cached_fan_out(name, cache, f, ctx, errors);
+    }
+}
+
+/// A cached fan-out route: every value a part's template takes must be part of the cache key
+/// (a query parameter the key keeps; no identity on a `shared` cache), or one entry would
+/// answer for requests whose parts differ.
+fn cached_fan_out(
+    name: &str,
+    cache: &CacheSettings,
+    f: &CheckedFanOut,
+    ctx: &str,
+    errors: &mut Vec<String>,
+) {
+    for part in &f.parts {
+        for piece in &part.path {
+            let problem = match piece {
+                Piece::Query(n) if !cache.keeps_query(n) => format!(
+                    "uses {{query.{n}}}, which the key of policy \"{name}\" (cache) leaves out: one entry would answer for every value"
+                ),
+                Piece::Claim(n) if cache.shared => format!(
+                    "uses {{claim.{n}}}, but policy \"{name}\" (cache) is shared: one consumer's answer would be served to every other"
+                ),
+                Piece::ConsumerId if cache.shared => format!(
+                    "uses {{consumer.id}}, but policy \"{name}\" (cache) is shared: one consumer's answer would be served to every other"
+                ),
+                _ => continue,
+            };
+            errors.push(format!("{ctx}: fan_out part \"{}\" {problem}", part.name));
+        }
     }
 }

@@ -2,7 +2,34 @@
 
 use super::super::lex::{is_token_byte, method_variant, seconds, METHODS};
 use super::super::origin_syntax;
-use super::super::schema::CorsSpec;
+use super::{Placement, Settings};
+use serde::Deserialize;
+
+/// `kind = "cors"`: cross-origin requests from browsers, preflights answered at the edge.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsSpec {
+    /// Allowed origins: exact (`https://app.example.com`), subdomain patterns
+    /// (`https://*.example.com`) or `"*"`.
+    pub origins: Vec<String>,
+    /// Methods a preflight may ask for (default: every method of the matched route).
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Request headers a page may send.
+    #[serde(default)]
+    pub allow_headers: Vec<String>,
+    /// Response headers a page may read.
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    /// Allow cookies and HTTP authentication (never with `"*"`).
+    #[serde(default)]
+    pub credentials: bool,
+    /// How long browsers may cache a preflight (default "10m", at most "24h").
+    pub max_age: Option<String>,
+    /// Answer a disallowed origin 403 instead of leaving out the CORS headers.
+    #[serde(default)]
+    pub reject: bool,
+}
 
 /// An `origins` entry, checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -164,5 +191,22 @@ impl CorsSettings {
             self.max_age_s,
             self.reject
         )
+    }
+}
+
+/// A route's `cors` policy: at most one, before every authentication, `require`,
+/// `rate_limit` and `cache` policy, so a preflight (which carries no credentials) is answered
+/// before anything could refuse it.
+pub fn placement(p: &Placement, errors: &mut Vec<String>) {
+    let Some(at) = p.only_one(Settings::is_cors, "cors", errors) else {
+        return;
+    };
+    if let Some(before) = (0..at).find(|&i| p.policy(i).settings.refuses_or_answers()) {
+        errors.push(format!(
+            "{}: policy \"{}\" (cors) must come before policy \"{}\", so preflights are answered without credentials",
+            p.ctx,
+            p.policy(at).name,
+            p.policy(before).name
+        ));
     }
 }

@@ -3,7 +3,27 @@
 
 use super::super::lex::is_token_byte;
 use super::super::reserved::{GATEWAY_OWNED_HEADERS, HOP_BY_HOP_HEADERS};
-use super::super::schema::{HeaderEditsSpec, HeadersSpec};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// `kind = "headers"`: set or remove headers on the way to the origin and on the way back.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadersSpec {
+    #[serde(default)]
+    pub request: HeaderEditsSpec,
+    #[serde(default)]
+    pub response: HeaderEditsSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderEditsSpec {
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    #[serde(default)]
+    pub remove: Vec<String>,
+}
 
 /// Checks both sides' edits.
 pub fn parse(spec: &HeadersSpec) -> Result<HeadersSpec, Vec<String>> {

@@ -5,8 +5,61 @@ use super::super::alg::{Alg, KeyKind};
 use super::super::jwk::{parse_jwk, parse_pem};
 use super::super::lex::{check_url, is_token_byte, is_var_name, seconds, UrlPart};
 use super::super::rust::{pairs, url_parts};
-use super::super::schema::JwtSpec;
 use super::forward::{check_forward, Forward};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// `kind = "jwt"`: a signed JSON Web Token, verified against a secret, inline keys or a JWKS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtSpec {
+    /// Allow-list of `alg` values, e.g. `["RS256", "ES256"]`. Anything else is rejected.
+    pub algorithms: Vec<String>,
+    /// Exact `iss` the token must carry.
+    pub issuer: Option<String>,
+    /// The token's `aud` must contain at least one of these.
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// Name of the wrangler secret holding the HMAC key (HS256/384/512).
+    pub secret: Option<String>,
+    /// URL of the identity provider's JSON Web Key Set; `${VAR}` parts resolve at runtime.
+    pub jwks_url: Option<String>,
+    /// Public keys written into the config (PEM or JWK).
+    #[serde(default)]
+    pub keys: Vec<InlineKeySpec>,
+    /// Reject tokens without `exp` (default true).
+    pub require_exp: Option<bool>,
+    /// Clock skew allowed for `exp`, `nbf` and `iat` (default "30s").
+    pub leeway: Option<String>,
+    /// Longest token accepted, in bytes (default 8192).
+    pub max_token_bytes: Option<u32>,
+    /// Also accept the token from this cookie.
+    pub cookie: Option<String>,
+    /// Also accept the token from this query parameter.
+    pub query: Option<String>,
+    /// Bounds for the JWKS cache lifetime taken from its Cache-Control (default 1m..24h).
+    pub jwks_min_ttl: Option<String>,
+    pub jwks_max_ttl: Option<String>,
+    /// An unknown `kid` refetches the JWKS at most this often (default "30s").
+    pub jwks_refetch_interval: Option<String>,
+    /// How long expired JWKS keys keep working while the IdP is unreachable (default "24h").
+    pub jwks_max_stale: Option<String>,
+    /// Verified tokens are remembered per isolate for at most this long ("0s" turns it off;
+    /// default "5m"), never beyond their `exp`.
+    pub token_cache_ttl: Option<String>,
+    /// Claim name -> header sent to the origin, e.g. `{ sub = "x-user-id" }`.
+    #[serde(default)]
+    pub forward: BTreeMap<String, String>,
+}
+
+/// A public key in `keys = [...]`: exactly one of `pem` (SubjectPublicKeyInfo) or `jwk` (JSON).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InlineKeySpec {
+    pub kid: Option<String>,
+    pub pem: Option<String>,
+    pub jwk: Option<String>,
+}
 
 /// A public key from `keys = [...]`, classified at build time.
 #[derive(Debug)]

@@ -1,9 +1,13 @@
 //! One module per policy `kind`. Each parses its settings ONCE into a typed value: the
 //! checker reports that parse's errors, and `emit` writes the same value out as Rust.
 //!
-//! Adding a kind: a variant in `schema::PolicySpec`, a module here with `parse` and `emit`, a
-//! variant of [`Settings`] with its arms below, and the runtime module `src/policy/<kind>.rs`
-//! with its `Policy` variant (README, "Contributing").
+//! Each module owns its kind's TOML shape (`<Kind>Spec`), `parse`, placement rule (where the
+//! kind may stand in a route's chain, when it has one) and `emit`. This file is the list:
+//! [`PolicySpec`] (the `kind` key), [`Settings`] and [`PLACEMENT_RULES`].
+//!
+//! Adding a kind (README, "Contributing"): its module here, its lines in this file, its
+//! runtime module `src/policy/<kind>.rs`, and its `Policy` variant and phases in
+//! `src/policy/mod.rs`.
 
 pub mod any;
 pub mod api_key;
@@ -17,7 +21,28 @@ pub mod rate_limit;
 pub mod require;
 pub mod transform;
 
-use super::schema::{AnySpec, HeadersSpec, PolicySpec, RequireSpec};
+use super::check::CheckedPolicy;
+use super::fan_out::CheckedFanOut;
+use any::AnySpec;
+use headers::HeadersSpec;
+use require::RequireSpec;
+use serde::Deserialize;
+
+/// A policy, selected by its `kind` key. One variant per module here and in the worker's `src/policy/`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PolicySpec {
+    Headers(headers::HeadersSpec),
+    Jwt(Box<jwt::JwtSpec>),
+    ApiKey(api_key::ApiKeySpec),
+    Mtls(mtls::MtlsSpec),
+    Require(require::RequireSpec),
+    Any(any::AnySpec),
+    RateLimit(rate_limit::RateLimitSpec),
+    Cache(cache::CacheSpec),
+    Cors(cors::CorsSpec),
+    Transform(transform::TransformSpec),
+}
 
 /// A policy's settings, parsed and checked.
 #[derive(Debug)]
@@ -65,6 +90,21 @@ impl Settings {
             Settings::Cache(c) => c.emit(name),
             Settings::Cors(c) => c.emit(name),
             Settings::Transform(t) => t.emit(),
+        }
+    }
+
+    /// The policies an `any` policy tries (indexes into `policies`, found by name in
+    /// `named`); empty for other kinds.
+    pub fn members(
+        &self,
+        ctx: &str,
+        named: &std::collections::HashMap<String, usize>,
+        policies: &[CheckedPolicy],
+        errors: &mut Vec<String>,
+    ) -> Vec<usize> {
+        match self {
+            Settings::Any(spec) => any::members(spec, ctx, named, policies, errors),
+            _ => Vec::new(),
         }
     }
 
@@ -145,5 +185,52 @@ impl Settings {
             Settings::Mtls(m) => &m.forward,
             _ => &[],
         }
+    }
+}
+
+/// What a placement rule sees of one route.
+pub struct Placement<'a> {
+    /// The route's policies in order (the gateway's defaults first), as indexes into `all`.
+    pub chain: &'a [usize],
+    pub all: &'a [CheckedPolicy],
+    pub methods: &'a [String],
+    pub websocket: bool,
+    pub fan_out: Option<&'a CheckedFanOut>,
+    /// `routes/<file>: route "<id>"`, put in front of every message.
+    pub ctx: &'a str,
+}
+
+impl Placement<'_> {
+    /// The position in the chain of the first policy `is` selects; more than one is an
+    /// error (`more than one <kind> policy`).
+    pub fn only_one(
+        &self,
+        is: fn(&Settings) -> bool,
+        kind: &str,
+        errors: &mut Vec<String>,
+    ) -> Option<usize> {
+        let found: Vec<usize> = (0..self.chain.len())
+            .filter(|&p| is(&self.all[self.chain[p]].settings))
+            .collect();
+        if found.len() > 1 {
+            errors.push(format!("{}: more than one {kind} policy", self.ctx));
+        }
+        found.first().copied()
+    }
+
+    /// The policy at chain position `at`.
+    pub fn policy(&self, at: usize) -> &CheckedPolicy {
+        &self.all[self.chain[at]]
+    }
+}
+
+/// The kinds' rules for where they may stand in a route, run in this order.
+pub const PLACEMENT_RULES: &[fn(&Placement, &mut Vec<String>)] =
+    &[cors::placement, cache::placement];
+
+/// Runs every kind's placement rule over one route.
+pub fn check_placement(p: &Placement, errors: &mut Vec<String>) {
+    for rule in PLACEMENT_RULES {
+        rule(p, errors);
     }
 }

@@ -1,8 +1,24 @@
 //! `kind = "mtls"`: parsed once into [`MtlsSettings`].
 
 use super::super::rust::pairs;
-use super::super::schema::MtlsSpec;
 use super::forward::{check_forward, Forward};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// `kind = "mtls"`: the client certificate Cloudflare verified at the TLS handshake.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MtlsSpec {
+    /// Allowed SHA-256 certificate fingerprints (hex); empty allows any verified certificate.
+    #[serde(default)]
+    pub fingerprints: Vec<String>,
+    /// Allowed subject DNs, compared exactly; empty allows any.
+    #[serde(default)]
+    pub subjects: Vec<String>,
+    /// `subject_dn`, `issuer_dn`, `fingerprint` or `serial` -> header sent to the origin.
+    #[serde(default)]
+    pub forward: BTreeMap<String, String>,
+}
 
 /// An `mtls` policy with fingerprints normalised to lower-case hex.
 #[derive(Debug)]

@@ -1,7 +1,51 @@
 //! `kind = "rate_limit"`: parsed once into [`RateLimitSettings`].
 
 use super::super::lex::{is_token_byte, parse_duration_ms};
-use super::super::schema::{KeySpec, LimitSpec, RateLimitSpec};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// `kind = "rate_limit"`: limits counted in a Durable Object per (policy, key).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    /// `ip`, `consumer`, `claim:<name>`, `header:<name>`, `route`, `global`, or a list of them.
+    pub key: KeySpec,
+    pub limits: Vec<LimitSpec>,
+    /// Plan name -> limits that replace `limits` for consumers on that plan.
+    #[serde(default)]
+    pub plans: BTreeMap<String, Vec<LimitSpec>>,
+    /// `"open"` (default) or `"closed"`: what happens when the limiter cannot answer.
+    pub fail: Option<String>,
+    /// How long to wait for the limiter (default "1s").
+    pub timeout: Option<String>,
+    /// `"exact"` (default: one round trip per request) or `"leased"`.
+    pub mode: Option<String>,
+    /// Leased mode: the most permits an isolate takes at once (default 10).
+    pub lease: Option<u64>,
+    /// Leased mode: how long leased permits stay valid at most (default "1s").
+    pub lease_ttl: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum KeySpec {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// One limit: `limit` per `window` (or per calendar `per = "day" | "month"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSpec {
+    pub name: String,
+    pub limit: u64,
+    pub window: Option<String>,
+    pub per: Option<String>,
+    /// `sliding_window` (default), `fixed_window` or `token_bucket`.
+    pub algorithm: Option<String>,
+    /// Token bucket size (default: `limit`).
+    pub burst: Option<u64>,
+}
 
 /// A `rate_limit` policy with everything parsed (limits as (name, limit, window_ms, algorithm
 /// source text, burst)).

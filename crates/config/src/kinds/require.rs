@@ -1,7 +1,35 @@
 //! `kind = "require"`: checks the identity an authentication policy set (scopes, roles,
 //! claims). Its settings are the spec as written, once checked.
 
-use super::super::schema::RequireSpec;
+use serde::Deserialize;
+
+/// `kind = "require"`: what an authenticated caller must have.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequireSpec {
+    /// Every one of these scopes.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// At least one of these scopes.
+    #[serde(default)]
+    pub any_scopes: Vec<String>,
+    /// At least one of these roles (from the `roles` claim).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Claim rules; all must hold.
+    #[serde(default)]
+    pub claims: Vec<ClaimRuleSpec>,
+}
+
+/// One claim rule: exactly one of `equals`, `one_of`, `contains`. `claim` may be a dotted path.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRuleSpec {
+    pub claim: String,
+    pub equals: Option<String>,
+    pub one_of: Option<Vec<String>>,
+    pub contains: Option<String>,
+}
 
 /// Checks a `require` policy; its settings are the spec itself.
 pub fn parse(spec: &RequireSpec) -> Result<RequireSpec, Vec<String>> {

@@ -2,7 +2,65 @@
 
 use super::super::lex::byte_size;
 use super::super::pointer;
-use super::super::schema::{BodyEditsSpec, QueryEditsSpec, TransformSpec};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// `kind = "transform"`: query and JSON body edits both ways.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformSpec {
+    #[serde(default)]
+    pub request: TransformRequestSpec,
+    #[serde(default)]
+    pub response: TransformResponseSpec,
+    /// Largest body read for editing, e.g. `"1MiB"` (default 1 MiB).
+    pub max_body: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformRequestSpec {
+    #[serde(default)]
+    pub query: QueryEditsSpec,
+    #[serde(default)]
+    pub body: BodyEditsSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformResponseSpec {
+    #[serde(default)]
+    pub body: BodyEditsSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryEditsSpec {
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    #[serde(default)]
+    pub remove: Vec<String>,
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+}
+
+/// JSON body edits; keys are JSON Pointers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyEditsSpec {
+    /// Values are TOML values, sent as JSON.
+    #[serde(default)]
+    pub set: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    pub remove: Vec<String>,
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+    /// Pointer -> characters kept at the end.
+    #[serde(default)]
+    pub mask: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
 
 /// Default and largest `max_body`.
 const DEFAULT_MAX_BODY: u32 = 1024 * 1024;
