@@ -2,7 +2,10 @@
 //! [`crate::pipeline`]: routing, the upstream request, problems, and the outbound step every
 //! answer passes. The one upstream call and its helpers are in [`upstream`].
 
+mod outgoing;
 mod upstream;
+
+pub use outgoing::{Outgoing, OutgoingBody};
 
 use crate::ctx::Ctx;
 use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
@@ -51,23 +54,10 @@ pub struct WorkerExchange<'a> {
     pub route: Option<&'static Route>,
     /// The normalised path (what was matched).
     pub path: String,
-    /// The path sent upstream (the route's rewrite applied).
-    pub upstream_path: String,
-    /// Headers sent to the origin: the client's, cleaned, with the gateway's set. Made on
-    /// first use ([`WorkerExchange::prepare_upstream_headers`]), so an answer from a policy
-    /// (a cache hit, a preflight, a refusal before any edit) never pays for them.
-    pub upstream_headers: Option<Headers>,
-    /// Replaces the client's query upstream when set (a cached route's canonical query).
-    pub upstream_query: Option<String>,
-    /// The path and query sent upstream, after the chosen target's base URL. Set by
-    /// [`Exchange::prepare_upstream`].
-    pub upstream_path_query: String,
+    /// What is sent upstream: path, query, headers and body.
+    pub outgoing: Outgoing,
     /// The route's path parameters, kept for fan-out part templates.
     pub params: Vec<(String, String)>,
-    /// The request body to send instead of the client's (a transform edited it).
-    pub body_override: Option<js_sys::Uint8Array>,
-    /// The state of a body counted against `max_body` while it streams (`{ over }`).
-    pub body_limit: Option<wasm_bindgen::JsValue>,
     /// A CORS preflight routed by the method it asks for (answered by the route's CORS
     /// policy, never sent upstream).
     pub preflight: bool,
@@ -95,13 +85,8 @@ impl<'a> WorkerExchange<'a> {
             tables,
             route: None,
             path: String::new(),
-            upstream_path: String::new(),
-            upstream_headers: None,
-            upstream_query: None,
-            upstream_path_query: String::new(),
+            outgoing: Outgoing::new(),
             preflight: false,
-            body_override: None,
-            body_limit: None,
             params: Vec::new(),
             side: None,
         }
@@ -178,7 +163,7 @@ impl<'a> WorkerExchange<'a> {
         if !route.allow_double_encoding {
             check_double_encoding(&path).map_err(GatewayError::BadPath)?;
         }
-        self.upstream_path = upstream_path(route.rewrite, &path, &params);
+        self.outgoing.path = upstream_path(route.rewrite, &path, &params);
         if route.fan_out.is_some() {
             self.params = params
                 .iter()
@@ -221,7 +206,7 @@ impl<'a> WorkerExchange<'a> {
     /// hop-by-hop, gateway-owned and identity headers, plus forwarding, request-id and trace
     /// headers. Every phase that edits or sends them calls this first.
     pub fn prepare_upstream_headers(&mut self) -> Result<(), GatewayError> {
-        if self.upstream_headers.is_some() {
+        if self.outgoing.headers().is_some() {
             return Ok(());
         }
         let route = self.route.ok_or(GatewayError::RouteNotFound)?;
@@ -252,7 +237,7 @@ impl<'a> WorkerExchange<'a> {
         if !self.tables.identity_headers.is_empty() {
             runtime::delete_names(&headers, self.tables.identity_headers);
         }
-        self.upstream_headers = Some(headers);
+        self.outgoing.set_headers(headers);
         Ok(())
     }
 
@@ -314,13 +299,13 @@ pub struct Detached {
     identity: Option<crate::auth::Identity>,
     side: Option<bool>,
     upstream_headers: Option<Headers>,
-    upstream_path_query: String,
+    path_and_query: String,
 }
 
 impl WorkerExchange<'_> {
     /// An owned copy of this GET or HEAD request, as prepared for its upstream call.
     pub fn detach(&self) -> Option<Detached> {
-        let upstream_headers = match &self.upstream_headers {
+        let upstream_headers = match self.outgoing.headers() {
             Some(h) => Some(Headers::new_with_headers(h).ok()?),
             None => None,
         };
@@ -339,7 +324,7 @@ impl WorkerExchange<'_> {
             identity: self.ctx.identity.clone(),
             side: self.side,
             upstream_headers,
-            upstream_path_query: self.upstream_path_query.clone(),
+            path_and_query: self.outgoing.path_and_query.clone(),
         })
     }
 }
@@ -368,8 +353,10 @@ impl Detached {
         x.params = self.params;
         x.ctx.identity = self.identity;
         x.side = self.side;
-        x.upstream_headers = self.upstream_headers;
-        x.upstream_path_query = self.upstream_path_query;
+        if let Some(headers) = self.upstream_headers {
+            x.outgoing.set_headers(headers);
+        }
+        x.outgoing.path_and_query = self.path_and_query;
         let _ = crate::pipeline::upstream_tail(&mut x, steps, &mut states).await;
     }
 }
@@ -382,11 +369,11 @@ impl Exchange for WorkerExchange<'_> {
         if self.route.is_none() {
             return Err(GatewayError::RouteNotFound);
         }
-        let query = match &self.upstream_query {
+        let query = match &self.outgoing.query {
             Some(q) => Some(q.as_str()),
             None => self.ctx.url.query,
         };
-        self.upstream_path_query = path_and_query(&self.upstream_path, query);
+        self.outgoing.path_and_query = path_and_query(&self.outgoing.path, query);
         Ok(())
     }
 

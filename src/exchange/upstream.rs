@@ -3,7 +3,7 @@
 //! replayed) and the hash key for `balance = "hash"`. Steps that replace or follow the call
 //! (fan-out, validation, invalidation) are the policies'.
 
-use super::WorkerExchange;
+use super::{OutgoingBody, WorkerExchange};
 use crate::error::GatewayError;
 use crate::http::params::cookie;
 use crate::runtime;
@@ -93,7 +93,7 @@ impl WorkerExchange<'_> {
         let (upstreams, index, path, method, env) = (
             self.tables.upstreams,
             m.upstream,
-            self.upstream_path_query.clone(),
+            self.outgoing.path_and_query.clone(),
             self.ctx.method.clone(),
             self.env.clone(),
         );
@@ -123,7 +123,7 @@ impl WorkerExchange<'_> {
         if matches!(self.ctx.method.as_str(), "GET" | "HEAD") {
             return forward::Body::None;
         }
-        if let Some(bytes) = &self.body_override {
+        if let Some(bytes) = self.outgoing.body_bytes() {
             return forward::Body::Bytes(bytes.clone());
         }
         let Some(stream) = self.req.body() else {
@@ -146,7 +146,9 @@ impl WorkerExchange<'_> {
             if let Some(body) =
                 body.and_then(|b| wasm_bindgen::JsCast::dyn_into::<web_sys::ReadableStream>(b).ok())
             {
-                self.body_limit = js_sys::Reflect::get(&limited, &"state".into()).ok();
+                if let Ok(state) = js_sys::Reflect::get(&limited, &"state".into()) {
+                    self.outgoing.body = OutgoingBody::Counted { state };
+                }
                 return forward::Body::Stream(body);
             }
         }
@@ -172,12 +174,9 @@ impl WorkerExchange<'_> {
             .upstream_body(may_retry || mirror.is_some() || (may_resend && fallback_upstream))
             .await;
         let method = self.ctx.method.as_str();
-        let headers = self
-            .upstream_headers
-            .as_ref()
-            .ok_or(GatewayError::Internal {
-                what: "upstream headers prepared",
-            })?;
+        let headers = self.outgoing.headers().ok_or(GatewayError::Internal {
+            what: "upstream headers prepared",
+        })?;
         if let Some(m) = mirror {
             self.mirror(m, headers, &body);
         }
@@ -185,7 +184,7 @@ impl WorkerExchange<'_> {
         let (sent, tries) = forward::send(forward::Outgoing {
             upstreams: self.tables.upstreams,
             upstream: index,
-            path_and_query: &self.upstream_path_query,
+            path_and_query: &self.outgoing.path_and_query,
             method,
             headers,
             retryable: may_retry && !matches!(body, forward::Body::Stream(_)),
@@ -206,10 +205,7 @@ impl WorkerExchange<'_> {
         if tries.len() > 1 || last_failed {
             self.ctx.log.tries = Some(tries);
         }
-        let over = self.body_limit.as_ref().is_some_and(|state| {
-            js_sys::Reflect::get(state, &"over".into()).is_ok_and(|v| v.is_truthy())
-        });
-        if over {
+        if self.outgoing.went_over() {
             let limit = route.limits.max_body.unwrap_or_default();
             return Err(GatewayError::PayloadTooLarge { limit });
         }

@@ -88,7 +88,7 @@ pub async fn fan_out(
     };
     let paths: Vec<Result<String, String>> =
         f.parts.iter().map(|p| render(p.path, &values)).collect();
-    let base = x.upstream_headers.as_ref().ok_or(GatewayError::Internal {
+    let base = x.outgoing.headers().ok_or(GatewayError::Internal {
         what: "upstream headers prepared",
     })?;
     let (env, ids, upstreams) = (x.env, &x.ctx.ids, x.tables.upstreams);

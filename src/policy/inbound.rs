@@ -19,7 +19,7 @@ pub async fn on_request(
     x: &mut WorkerExchange<'_>,
 ) -> Result<Flow<Answer>, GatewayError> {
     x.prepare_upstream_headers()?;
-    let Some(upstream_headers) = x.upstream_headers.as_mut() else {
+    let Some(upstream_headers) = x.outgoing.headers_mut() else {
         return Err(GatewayError::Internal {
             what: "upstream headers prepared",
         });

@@ -13,7 +13,7 @@
 //! the one sent upstream (buffered once).
 
 use crate::error::GatewayError;
-use crate::exchange::WorkerExchange;
+use crate::exchange::{OutgoingBody, WorkerExchange};
 use crate::http::content_type::is_json;
 use crate::json_text;
 use crate::runtime::io;
@@ -47,7 +47,7 @@ pub async fn check_body(
     if !matches!(x.ctx.method.as_str(), "POST" | "PUT" | "PATCH") {
         return Ok(());
     }
-    let text = match &x.body_override {
+    let text = match x.outgoing.body_bytes() {
         // A transform already read (and edited) the body: that is what goes upstream.
         Some(bytes) => String::from_utf8(bytes.to_vec()).unwrap_or_default(),
         None => {
@@ -85,8 +85,8 @@ pub async fn check_body(
             failures,
         });
     }
-    if x.body_override.is_none() {
-        x.body_override = Some(js_sys::Uint8Array::from(text.as_bytes()));
+    if x.outgoing.body_bytes().is_none() {
+        x.outgoing.body = OutgoingBody::Bytes(js_sys::Uint8Array::from(text.as_bytes()));
     }
     Ok(())
 }

@@ -168,7 +168,7 @@ pub async fn on_request(
     let side = x.route.and_then(|r| x.canary_side(r.upstream as usize));
     // The query as it would go upstream: the client's, or as a policy before the cache
     // edited it (a request transform), so the key holds what the origin sees.
-    let query = x.upstream_query.clone();
+    let query = x.outgoing.query.clone();
     let at = At {
         route: x.route.map_or("", |r| r.id),
         host: x.ctx.url.host,
@@ -186,12 +186,12 @@ pub async fn on_request(
         }
         Looked::Forward(step) => {
             x.prepare_upstream_headers()?;
-            if let Some(headers) = &x.upstream_headers {
+            if let Some(headers) = x.outgoing.headers() {
                 step.restrict(headers, index, x.tables.identity_headers);
             }
             // Only the key's canonical query goes upstream: none at all when it keeps no
             // parameter (never the client's raw query).
-            x.upstream_query = Some(step.query.clone().unwrap_or_default());
+            x.outgoing.query = Some(step.query.clone().unwrap_or_default());
             *state = Some(step);
             Ok(Flow::Continue)
         }
@@ -206,7 +206,7 @@ pub fn before_upstream(
     state: &mut Option<CacheStep>,
     from_here: &[Step],
 ) -> Result<Flow<Answer>, GatewayError> {
-    if let (Some(step), Some(headers)) = (state.as_ref(), &x.upstream_headers) {
+    if let (Some(step), Some(headers)) = (state.as_ref(), x.outgoing.headers()) {
         step.add_validators(headers);
     }
     let Some(st) = state.as_ref().and_then(|s| s.stale.as_deref()) else {

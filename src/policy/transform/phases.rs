@@ -12,7 +12,7 @@
 
 use super::Transform;
 use crate::error::GatewayError;
-use crate::exchange::WorkerExchange;
+use crate::exchange::{OutgoingBody, WorkerExchange};
 use crate::http::content_type::is_json;
 use crate::pipeline::Flow;
 use crate::runtime;
@@ -50,7 +50,7 @@ pub async fn on_request(
 ) -> Result<Flow<Answer>, GatewayError> {
     if !t.response_body.is_empty() {
         x.prepare_upstream_headers()?;
-        if let Some(h) = &x.upstream_headers {
+        if let Some(h) = x.outgoing.headers() {
             for name in REPRESENTATION_SELECTORS {
                 let _ = h.delete(name);
             }
@@ -59,10 +59,11 @@ pub async fn on_request(
     }
     if !t.query.is_empty() {
         let current = x
-            .upstream_query
+            .outgoing
+            .query
             .clone()
             .or_else(|| x.ctx.url.query.map(str::to_string));
-        x.upstream_query = Some(t.query.apply(current.as_deref()).unwrap_or_default());
+        x.outgoing.query = Some(t.query.apply(current.as_deref()).unwrap_or_default());
     }
     let has_body = !matches!(x.ctx.method.as_str(), "GET" | "HEAD") && x.req.body().is_some();
     if t.request_body.is_empty() || !has_body {
@@ -110,10 +111,10 @@ pub async fn on_request(
     t.request_body.apply(&mut doc);
     let bytes = serde_json::to_vec(&doc).unwrap_or_default();
     x.prepare_upstream_headers()?;
-    if let Some(h) = &x.upstream_headers {
+    if let Some(h) = x.outgoing.headers() {
         let _ = h.set("content-length", &bytes.len().to_string());
     }
-    x.body_override = Some(js_sys::Uint8Array::from(&bytes[..]));
+    x.outgoing.body = OutgoingBody::Bytes(js_sys::Uint8Array::from(&bytes[..]));
     Ok(Flow::Continue)
 }
 
