@@ -25,12 +25,14 @@ static USER_JWT: Jwt = clone_user();
 
 static CACHED_JWT: Jwt = Jwt {
     name: "cached-jwt",
+    index: 1,
     token_cache_ttl_s: 300,
     ..clone_user()
 };
 
 static HS_JWT: Jwt = Jwt {
     name: "hs-jwt",
+    index: 2,
     algorithms: &[Alg::Hs256],
     secret: Some("JWT_SECRET"),
     jwks_url: None,
@@ -40,6 +42,7 @@ static HS_JWT: Jwt = Jwt {
 const fn clone_user() -> Jwt {
     Jwt {
         name: "user-jwt",
+        index: 0,
         algorithms: &[Alg::Rs256, Alg::Ps256, Alg::Es256, Alg::EdDsa],
         issuer: Some(ISS),
         audiences: &["api", "admin-api"],
@@ -527,6 +530,7 @@ fn inline_keys_need_no_jwks() {
     };
     let inline: &'static Jwt = Box::leak(Box::new(Jwt {
         name: "inline",
+        index: 3,
         algorithms: &[Alg::Es256],
         jwks_url: None,
         keys: Box::leak(Box::new([StaticKey {

@@ -19,6 +19,7 @@ const SECRET: &str = "0123456789abcdef0123456789abcdef-hmac";
 
 static HS_JWT: Jwt = Jwt {
     name: "service-jwt",
+    index: 0,
     algorithms: &[Alg::Hs256],
     issuer: Some(ISS),
     audiences: &[],

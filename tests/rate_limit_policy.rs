@@ -39,6 +39,7 @@ const GOLD: NamedLimit = NamedLimit {
 
 static POLICY: RateLimit = RateLimit {
     name: "limits",
+    index: 0,
     key: &[KeyPart::Consumer, KeyPart::Header("x-tenant")],
     limits: &[PER_SECOND, DAILY],
     plans: &[("gold", &[GOLD])],
@@ -49,6 +50,7 @@ static POLICY: RateLimit = RateLimit {
 };
 static CLOSED: RateLimit = RateLimit {
     name: "closed",
+    index: 1,
     fail_closed: true,
     ..clone()
 };
@@ -56,6 +58,7 @@ static CLOSED: RateLimit = RateLimit {
 const fn clone() -> RateLimit {
     RateLimit {
         name: "limits",
+        index: 2,
         key: &[KeyPart::Global],
         limits: &[PER_SECOND],
         plans: &[],
@@ -200,6 +203,7 @@ const TEN_PER_SECOND: NamedLimit = NamedLimit {
 };
 static LEASED: RateLimit = RateLimit {
     name: "leased",
+    index: 3,
     limits: &[TEN_PER_SECOND],
     lease: 4,
     lease_ttl_ms: 1_000,
@@ -238,6 +242,7 @@ fn leased_mode_spends_local_permits_with_exact_headers_and_refuses_locally() {
 fn a_leased_policy_whose_limiter_fails_still_fails_open_or_closed() {
     static LEASED_CLOSED: RateLimit = RateLimit {
         name: "leased-closed",
+        index: 4,
         fail_closed: true,
         limits: &[TEN_PER_SECOND],
         lease: 4,

@@ -25,6 +25,9 @@ use std::rc::Rc;
 #[derive(Debug)]
 pub struct Jwt {
     pub name: &'static str,
+    /// Its place in the table's policies: its key in per-isolate caches (never its address:
+    /// identical constants may share one).
+    pub index: u16,
     pub algorithms: &'static [Alg],
     pub issuer: Option<&'static str>,
     pub audiences: &'static [&'static str],
@@ -57,17 +60,15 @@ pub struct StaticKey {
 const TOKEN_CACHE_CAPACITY: usize = 4096;
 
 thread_local! {
-    static VERIFIED: RefCell<TtlCache<(&'static str, [u8; 32]), Identity>> =
+    static VERIFIED: RefCell<TtlCache<(usize, [u8; 32]), Identity>> =
         RefCell::new(TtlCache::new(TOKEN_CACHE_CAPACITY));
-    static STATIC_KEYS: RefCell<HashMap<&'static str, Rc<Vec<PublicJwk>>>> =
-        RefCell::new(HashMap::new());
+    static STATIC_KEYS: RefCell<HashMap<usize, Rc<Vec<PublicJwk>>>> = RefCell::new(HashMap::new());
 }
 
 impl Jwt {
-    /// This policy's key in per-isolate caches: its name, unique in routes/ (never its
-    /// address: identical constants may share one).
-    fn id(&'static self) -> &'static str {
-        self.name
+    /// This policy's key in per-isolate caches.
+    fn id(&'static self) -> usize {
+        usize::from(self.index)
     }
 
     /// Where this policy's JWKS comes from (the runtime fetches and keeps it).

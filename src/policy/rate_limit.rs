@@ -23,11 +23,10 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 thread_local! {
-    /// Each limit list as JSON, serialised once per isolate, by (policy name, list slot).
-    static LIMITS_JSON: RefCell<HashMap<(&'static str, usize), Rc<str>>> =
-        RefCell::new(HashMap::new());
-    /// Leased permits of `mode = "leased"` policies, per (list slot, object name); the object
-    /// name begins with the policy's.
+    /// Each limit list as JSON, serialised once per isolate, by [`RateLimit::list_key`].
+    static LIMITS_JSON: RefCell<HashMap<usize, Rc<str>>> = RefCell::new(HashMap::new());
+    /// Leased permits of `mode = "leased"` policies, per ([`RateLimit::list_key`], object
+    /// name).
     static LEASES: RefCell<LeasePool> = RefCell::new(LeasePool::new(LEASE_POOL_KEYS));
 }
 
@@ -37,17 +36,17 @@ const LEASE_POOL_KEYS: usize = 10_000;
 /// How often a request waiting for another's lease refill looks at the pool again.
 const REFILL_POLL_MS: u32 = 1;
 
-/// The JSON take request for `limits` (policy `policy`'s list in `slot`, see
-/// [`RateLimit::limits_slot`]): one permit (`lease == 0`) or a lease.
+/// The JSON take request for `limits` (the list [`RateLimit::list_key`] names): one permit
+/// (`lease == 0`) or a lease.
 fn take_body(
-    (policy, slot): (&'static str, usize),
+    list_key: usize,
     limits: &'static [NamedLimit],
     lease: u64,
     lease_ttl_ms: u32,
 ) -> String {
     let json = LIMITS_JSON.with(|m| {
         m.borrow_mut()
-            .entry((policy, slot))
+            .entry(list_key)
             .or_insert_with(|| {
                 let wire: Vec<WireLimit> = limits
                     .iter()
@@ -64,6 +63,9 @@ fn take_body(
 #[derive(Debug)]
 pub struct RateLimit {
     pub name: &'static str,
+    /// Its place in the table's policies: with a limit list's slot, the key of per-isolate
+    /// state (never an address: identical constants may share one).
+    pub index: u16,
     /// What the count is per; the parts are joined into the object's name.
     pub key: &'static [KeyPart],
     /// The limits, unless the consumer's plan selects others.
@@ -113,12 +115,18 @@ impl RateLimit {
     }
 
     /// [`RateLimit::limits_for`] with its slot: 0 for the default limits, `i + 1` for plan
-    /// `i` (per-isolate state is keyed by slot, never by address).
+    /// `i` (per-isolate state keys on [`RateLimit::list_key`]).
     pub fn limits_slot(&self, identity: Option<&Identity>) -> (usize, &'static [NamedLimit]) {
         identity
             .and_then(|i| i.plan.as_deref())
             .and_then(|plan| self.plans.iter().position(|(p, _)| *p == plan))
             .map_or((0, self.limits), |i| (i + 1, self.plans[i].1))
+    }
+
+    /// The key of this policy's limit list `slot` in per-isolate state: the policy's index in
+    /// the table and the slot.
+    pub fn list_key(&self, slot: usize) -> usize {
+        (usize::from(self.index) << 16) | (slot & 0xffff)
     }
 
     /// The object's name for key parts given directly (the admin API), joined as
@@ -172,7 +180,7 @@ impl RateLimit {
         if self.lease == 0 {
             return self.exact(b, slot, limits, &object).await;
         }
-        let key = (slot, object.as_str());
+        let key = (self.list_key(slot), object.as_str());
         loop {
             let now = (b.now_s() * 1000.0) as u64;
             let plan = LEASES.with(|p| {
@@ -191,7 +199,7 @@ impl RateLimit {
                 }
                 Plan::Exact => self.exact(b, slot, limits, &object).await,
                 Plan::Refill { want } => {
-                    let body = take_body((self.name, slot), limits, want, self.lease_ttl_ms);
+                    let body = take_body(self.list_key(slot), limits, want, self.lease_ttl_ms);
                     match self.ask(b, limits, &object, &body).await {
                         Ok(r) => {
                             let decisions = r.decisions.into_iter().map(Into::into).collect();
@@ -218,7 +226,7 @@ impl RateLimit {
         limits: &'static [NamedLimit],
         object: &str,
     ) -> Result<Passed, GatewayError> {
-        let body = take_body((self.name, slot), limits, 0, 0);
+        let body = take_body(self.list_key(slot), limits, 0, 0);
         match self.ask(b, limits, object, &body).await {
             Ok(r) => {
                 let decisions: Vec<Decision> = r.decisions.into_iter().map(Into::into).collect();

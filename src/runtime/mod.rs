@@ -206,10 +206,9 @@ pub fn log_later(ctx: &worker::Context, line: &str) {
 }
 
 thread_local! {
-    /// By the list's (address, length): a static list's memory is its content, and a prefix
-    /// of another list shares its address but not its length.
-    static NAME_LISTS: RefCell<HashMap<(usize, usize), js_sys::Array>> =
-        RefCell::new(HashMap::new());
+    /// By the static list's address (these are the gateway's own constant lists, not
+    /// policies).
+    static NAME_LISTS: RefCell<HashMap<usize, js_sys::Array>> = RefCell::new(HashMap::new());
     static INTERNED: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -219,7 +218,7 @@ pub fn delete_names(headers: &web_sys::Headers, names: &'static [&'static str]) 
     NAME_LISTS.with(|lists| {
         let mut lists = lists.borrow_mut();
         let array = lists
-            .entry((names.as_ptr() as usize, names.len()))
+            .entry(names.as_ptr() as usize)
             .or_insert_with(|| names.iter().map(|n| JsValue::from_str(n)).collect());
         delete_all(headers, array);
     });

@@ -15,12 +15,12 @@ pub fn emit(c: &Checked) -> String {
         let _ = writeln!(s, "        {},", u.emit(index));
     }
     s.push_str("    ],\n    policies: &[\n");
-    for p in &c.policies {
+    for (index, p) in c.policies.iter().enumerate() {
         let _ = writeln!(
             s,
             "        // {}\n        {},",
             p.name,
-            p.settings.emit(&p.name, &p.members)
+            p.settings.emit(&p.name, index, &p.members)
         );
     }
     s.push_str("    ],\n    routes: &[\n");

@@ -45,10 +45,12 @@ impl Alg {
     ];
 
     /// Parses the `alg` header value exactly (case-sensitive, as RFC 7515 requires).
+    #[inline]
     pub fn parse(s: &str) -> Option<Alg> {
         Alg::ALL.into_iter().find(|a| a.name() == s)
     }
 
+    #[inline]
     pub fn name(self) -> &'static str {
         match self {
             Alg::Hs256 => "HS256",
@@ -66,6 +68,7 @@ impl Alg {
     }
 
     /// The only key kind this algorithm may be verified with.
+    #[inline]
     pub fn key_kind(self) -> KeyKind {
         match self {
             Alg::Hs256 | Alg::Hs384 | Alg::Hs512 => KeyKind::Hmac,

@@ -10,6 +10,7 @@ pub enum Period {
 }
 
 /// `[start, end)` of the calendar period containing `now_ms`.
+#[inline]
 pub fn window(period: Period, now_ms: u64) -> (u64, u64) {
     match period {
         Period::Day => {
@@ -27,6 +28,7 @@ pub fn window(period: Period, now_ms: u64) -> (u64, u64) {
 }
 
 /// (year, month 1-12, day 1-31) of a day count since 1970-01-01 (proleptic Gregorian).
+#[inline]
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -40,6 +42,7 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// Days since 1970-01-01 of a civil date.
+#[inline]
 pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);

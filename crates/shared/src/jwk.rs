@@ -44,6 +44,7 @@ struct RawJwk {
 
 /// Parses one JWK. `Ok(None)` for a key Gatehouse deliberately ignores (symmetric,
 /// encryption-only, other curves); `Err` for a key that is broken.
+#[inline]
 pub fn parse_jwk(json: &serde_json::Value) -> Result<Option<PublicJwk>, String> {
     let raw: RawJwk = serde_json::from_value(json.clone()).map_err(|e| e.to_string())?;
     if raw.use_.as_deref().is_some_and(|u| u != "sig") {
@@ -88,6 +89,7 @@ pub fn parse_jwk(json: &serde_json::Value) -> Result<Option<PublicJwk>, String> 
 
 /// Parses a JWKS document `{"keys": [...]}`, keeping the usable keys and skipping broken
 /// or ignored ones (one bad key must not take down the others).
+#[inline]
 pub fn parse_jwks(body: &str) -> Result<Vec<PublicJwk>, String> {
     #[derive(Deserialize)]
     struct Set {
@@ -102,6 +104,7 @@ pub fn parse_jwks(body: &str) -> Result<Vec<PublicJwk>, String> {
 }
 
 /// Decodes a PEM `PUBLIC KEY` (SubjectPublicKeyInfo) and tells which kind of key it holds.
+#[inline]
 pub fn parse_pem(pem: &str) -> Result<(KeyKind, Vec<u8>), String> {
     let pem = pem.trim();
     if pem.contains("PRIVATE KEY") {
@@ -138,6 +141,7 @@ pub fn parse_pem(pem: &str) -> Result<(KeyKind, Vec<u8>), String> {
 }
 
 /// Standard or URL-safe base64, padding optional.
+#[inline]
 pub fn base64_decode(s: &str, url_safe: bool) -> Result<Vec<u8>, String> {
     let s = s.trim_end_matches('=');
     let mut out = Vec::with_capacity(s.len() * 3 / 4);

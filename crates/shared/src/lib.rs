@@ -4,6 +4,10 @@
 //! ([`dates`]), upstream base URLs ([`origin`]), CORS origin syntax ([`origin_syntax`]), JSON
 //! Pointers ([`pointer`]), the header names the gateway reserves ([`reserved`]) and fan-out
 //! path templates ([`template`]).
+//!
+//! Every function is `#[inline]`: the worker's crate then compiles them with its own copies
+//! of the generic code they use (string search, hashing, collections) instead of a second
+//! set across the crate boundary, which measured 1.4 KiB more gzip wasm.
 
 pub mod alg;
 pub mod dates;

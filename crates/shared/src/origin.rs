@@ -13,6 +13,7 @@ pub struct Origin {
 impl Origin {
     /// Parses a base URL. Rejects other schemes, user-info, queries, fragments, empty hosts,
     /// bad ports and characters that have no place in a URL.
+    #[inline]
     pub fn parse(url: &str) -> Result<Origin, String> {
         let rest = if let Some(r) = url.strip_prefix("https://") {
             r

@@ -5,6 +5,7 @@
 //! runtime can match. A leaf: no imports.
 
 /// `(scheme, host, port)` of a lower-case origin, or `None` when it is not one.
+#[inline]
 pub fn split(origin: &str) -> Option<(&str, &str, Option<&str>)> {
     let (scheme, rest) = origin.split_once("://")?;
     if scheme != "http" && scheme != "https" {
@@ -18,6 +19,7 @@ pub fn split(origin: &str) -> Option<(&str, &str, Option<&str>)> {
 }
 
 /// Letters, digits, `-` and `.`; no empty label.
+#[inline]
 pub fn is_host(host: &str) -> bool {
     !host.is_empty()
         && host

@@ -16,6 +16,7 @@ pub enum PointerError {
 }
 
 /// The unescaped tokens of a pointer.
+#[inline]
 pub fn parse(pointer: &str) -> Result<Vec<String>, PointerError> {
     if pointer.is_empty() {
         return Ok(Vec::new());
@@ -49,6 +50,7 @@ pub fn parse(pointer: &str) -> Result<Vec<String>, PointerError> {
         .collect()
 }
 
+#[inline]
 fn index(token: &str, len: usize) -> Option<usize> {
     let ok = !token.is_empty()
         && token.bytes().all(|b| b.is_ascii_digit())
@@ -59,6 +61,7 @@ fn index(token: &str, len: usize) -> Option<usize> {
 }
 
 /// The value at `tokens`, if present.
+#[inline]
 pub fn get<'v>(doc: &'v Value, tokens: &[String]) -> Option<&'v Value> {
     tokens.iter().try_fold(doc, |v, t| match v {
         Value::Object(m) => m.get(t),
@@ -69,6 +72,7 @@ pub fn get<'v>(doc: &'v Value, tokens: &[String]) -> Option<&'v Value> {
 
 /// Removes and returns the value at `tokens` (`None` when absent; the whole document cannot
 /// be removed).
+#[inline]
 pub fn remove(doc: &mut Value, tokens: &[String]) -> Option<Value> {
     let (last, parents) = tokens.split_last()?;
     let parent = parents.iter().try_fold(doc, |v, t| match v {
@@ -88,6 +92,7 @@ pub fn remove(doc: &mut Value, tokens: &[String]) -> Option<Value> {
 
 /// Puts `value` at `tokens`, creating missing parent objects; `-` appends to an array, an
 /// index replaces that element. An empty pointer replaces the whole document.
+#[inline]
 pub fn set(doc: &mut Value, tokens: &[String], value: Value) -> Result<(), PointerError> {
     let Some((last, parents)) = tokens.split_last() else {
         *doc = value;
@@ -126,6 +131,7 @@ pub fn set(doc: &mut Value, tokens: &[String], value: Value) -> Result<(), Point
 }
 
 /// Moves the value at `from` to `to` (nothing happens when `from` is absent).
+#[inline]
 pub fn rename(doc: &mut Value, from: &[String], to: &[String]) -> Result<(), PointerError> {
     match remove(doc, from) {
         Some(v) => set(doc, to, v),
@@ -136,6 +142,7 @@ pub fn rename(doc: &mut Value, from: &[String], to: &[String]) -> Result<(), Poi
 /// A document with only the listed pointers' values, at the same places (absent ones are
 /// skipped; arrays along the way become objects keyed by index only if the pointer names an
 /// index, so prefer pointers into objects).
+#[inline]
 pub fn keep_only(doc: &Value, pointers: &[Vec<String>]) -> Value {
     let mut out = Value::Object(Map::new());
     for tokens in pointers {
@@ -147,6 +154,7 @@ pub fn keep_only(doc: &Value, pointers: &[Vec<String>]) -> Value {
     out
 }
 
+#[inline]
 fn not_container(tokens: &[String]) -> PointerError {
     PointerError::NotAContainer(
         tokens

@@ -19,6 +19,7 @@ pub enum Piece {
 }
 
 /// Parses a template; `Err` names the problem (for the build-time checker).
+#[inline]
 pub fn parse(template: &str) -> Result<Vec<Piece>, String> {
     if !template.starts_with('/') {
         return Err(format!("path \"{template}\" must start with /"));
@@ -71,6 +72,7 @@ pub trait Values {
 
 /// The part's path and query, or the name of the first value that is missing or refused
 /// (the part then fails: it is never sent with a hole in it).
+#[inline]
 pub fn render(pieces: &[Piece], values: &impl Values) -> Result<String, String> {
     let mut out = String::new();
     let mut in_query = false;
@@ -105,6 +107,7 @@ pub fn render(pieces: &[Piece], values: &impl Values) -> Result<String, String> 
 /// A value as the client meant it: `%XX` decoded (and `+` as a space in a query value),
 /// so [`render`] encodes it exactly once. `None` when the escapes are malformed or do not
 /// decode to UTF-8 (the part then fails rather than guess).
+#[inline]
 pub fn decode(raw: &str, plus_is_space: bool) -> Option<String> {
     let b = raw.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -131,6 +134,7 @@ pub fn decode(raw: &str, plus_is_space: bool) -> Option<String> {
 }
 
 /// Percent-encodes every byte but `A-Z a-z 0-9 - . _ ~`.
+#[inline]
 fn escape_into(out: &mut String, value: &str) {
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -142,6 +146,7 @@ fn escape_into(out: &mut String, value: &str) {
 }
 
 /// The Rust literal of a parsed template (for the generated table).
+#[inline]
 pub fn emit(pieces: &[Piece]) -> String {
     let items: Vec<String> = pieces
         .iter()

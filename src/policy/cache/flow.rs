@@ -132,14 +132,14 @@ pub async fn look_up(
 thread_local! {
     /// Per cache policy (by its index in the table), the header names its origin may see, as
     /// a JS array built once per isolate.
-    static KEEP: RefCell<HashMap<u16, js_sys::Array>> = RefCell::new(HashMap::new());
+    static KEEP: RefCell<HashMap<usize, js_sys::Array>> = RefCell::new(HashMap::new());
 }
 
 /// Removes every request header the origin may not see on a route cached by policy `index`.
 fn trim(headers: &Headers, c: &'static Cache, index: u16, identity_headers: &[&str]) {
     let keep = KEEP.with(|k| {
         k.borrow_mut()
-            .entry(index)
+            .entry(usize::from(index))
             .or_insert_with(|| {
                 FORWARDED_ON_CACHED_ROUTES
                     .iter()

@@ -41,7 +41,9 @@ pub async fn after_upstream(
     let Ok(answer) = &result else {
         return result;
     };
-    if !(answer.is_from_origin() && is_unsafe(&x.ctx.method) && invalidates(answer.status)) {
+    // A static fallback answered for an origin that failed: nothing was written.
+    let written = answer.is_from_origin() && x.ctx.log.fallback != Some("static");
+    if !(written && is_unsafe(&x.ctx.method) && invalidates(answer.status)) {
         return result;
     }
     let named = |name: &str| answer.headers.get(name).ok().flatten();

@@ -233,8 +233,8 @@ pub fn parse(spec: &JwtSpec) -> Result<JwtSettings, Vec<String>> {
 }
 
 impl JwtSettings {
-    /// The `Policy::Jwt` value in Rust source.
-    pub fn emit(&self, name: &str) -> String {
+    /// The `Policy::Jwt` value in Rust source; `index` is its place in the table.
+    pub fn emit(&self, name: &str, index: usize) -> String {
         let st = self;
         let j = &self.spec;
         let algs: Vec<String> = st
@@ -253,7 +253,7 @@ impl JwtSettings {
         })
         .collect();
         format!(
-        "Policy::Jwt(crate::policy::jwt::Jwt {{ name: {name:?}, algorithms: &[{}], issuer: {:?}, audiences: &{:?}, secret: {:?}, jwks_url: {}, keys: &[{}], require_exp: {}, leeway_s: {}, max_token_bytes: {}, cookie: {:?}, query: {:?}, jwks: crate::auth::jwks::JwksTimes {{ min_ttl_s: {}, max_ttl_s: {}, refetch_interval_s: {}, max_stale_s: {} }}, token_cache_ttl_s: {}, forward: {} }})",
+        "Policy::Jwt(crate::policy::jwt::Jwt {{ name: {name:?}, index: {index}, algorithms: &[{}], issuer: {:?}, audiences: &{:?}, secret: {:?}, jwks_url: {}, keys: &[{}], require_exp: {}, leeway_s: {}, max_token_bytes: {}, cookie: {:?}, query: {:?}, jwks: crate::auth::jwks::JwksTimes {{ min_ttl_s: {}, max_ttl_s: {}, refetch_interval_s: {}, max_stale_s: {} }}, token_cache_ttl_s: {}, forward: {} }})",
         algs.join(", "),
         j.issuer,
         j.audiences,

@@ -77,16 +77,17 @@ impl Settings {
         })
     }
 
-    /// The `Policy` value in Rust source. `members` are an `any` policy's resolved members.
-    pub fn emit(&self, name: &str, members: &[usize]) -> String {
+    /// The `Policy` value in Rust source for the table's policy number `index`. `members`
+    /// are an `any` policy's resolved members.
+    pub fn emit(&self, name: &str, index: usize, members: &[usize]) -> String {
         match self {
             Settings::Headers(h) => headers::emit(h),
-            Settings::Jwt(j) => j.emit(name),
+            Settings::Jwt(j) => j.emit(name, index),
             Settings::ApiKey(a) => a.emit(name),
             Settings::Mtls(m) => m.emit(name),
             Settings::Require(r) => require::emit(r),
             Settings::Any(_) => any::emit(members),
-            Settings::RateLimit(r) => r.emit(name),
+            Settings::RateLimit(r) => r.emit(name, index),
             Settings::Cache(c) => c.emit(name),
             Settings::Cors(c) => c.emit(name),
             Settings::Transform(t) => t.emit(),

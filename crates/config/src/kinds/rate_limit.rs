@@ -307,8 +307,8 @@ fn limits(list: &[LimitSettings]) -> String {
 }
 
 impl RateLimitSettings {
-    /// The `Policy::RateLimit` value in Rust source.
-    pub fn emit(&self, name: &str) -> String {
+    /// The `Policy::RateLimit` value in Rust source; `index` is its place in the table.
+    pub fn emit(&self, name: &str, index: usize) -> String {
         let st = self;
         let key: Vec<String> = st
             .key
@@ -321,7 +321,7 @@ impl RateLimitSettings {
             .map(|(plan, l)| format!("({plan:?}, {})", limits(l)))
             .collect();
         format!(
-                "Policy::RateLimit(crate::policy::rate_limit::RateLimit {{ name: {name:?}, key: &[{}], limits: {}, plans: &[{}], fail_closed: {}, timeout_ms: {}, lease: {}, lease_ttl_ms: {} }})",
+                "Policy::RateLimit(crate::policy::rate_limit::RateLimit {{ name: {name:?}, index: {index}, key: &[{}], limits: {}, plans: &[{}], fail_closed: {}, timeout_ms: {}, lease: {}, lease_ttl_ms: {} }})",
                 key.join(", "),
                 limits(&st.limits),
                 plan_items.join(", "),
