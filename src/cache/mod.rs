@@ -1,8 +1,10 @@
 //! Response caching. Pure parts, tested natively: reading `Cache-Control` ([`control`]),
 //! deciding what may be stored and for how long ([`freshness`]), a stored entry's windows,
 //! `Vary` record and tags ([`entry`]), keys ([`key`]) and the `Cache-Status` header
-//! ([`status`]). The `cache` policy's phases, its Cache API adapter and background refreshes
-//! use them from [`crate::policy::cache`].
+//! ([`status`]), and the decisions over them: what a stored entry is for a request
+//! ([`lookup`]) and whether and how a response is stored ([`store`]). The `cache` policy's
+//! phases, its Cache API adapter and background refreshes use them from
+//! [`crate::policy::cache`].
 
 pub mod conditional;
 pub mod control;
@@ -11,5 +13,7 @@ pub mod freshness;
 pub mod generations;
 pub mod invalidate;
 pub mod key;
+pub mod lookup;
 pub mod range;
 pub mod status;
+pub mod store;

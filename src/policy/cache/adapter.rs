@@ -11,14 +11,12 @@
 //! replaces it. An entry whose tag was purged since it was stored is a miss.
 
 use super::Cache;
-use crate::cache::control::{self, CDN_CACHE_CONTROL};
-use crate::cache::entry::{self, Meta, Windows, META_HEADER};
-use crate::cache::freshness::{
-    age_s, age_value, apparent_age_s, lifetime, parse_http_date, ResponseFacts,
-};
+use crate::cache::entry::{self, Meta, META_HEADER};
 use crate::cache::generations::Generations;
+use crate::cache::lookup::{verdict, Verdict};
 use crate::cache::range::{self, Ranged};
 use crate::cache::status::{self, Outcome};
+use crate::cache::store::{self as rules, Rules, Stored};
 use crate::http::forwarding::strip_hop_by_hop;
 use crate::runtime;
 use crate::runtime::answer::Answer;
@@ -129,21 +127,18 @@ fn examine(
     let Some(meta) = read_meta(&stored) else {
         return Examined::Miss("uri-miss");
     };
-    if meta.p != key.path_gen {
-        return Examined::Miss("uri-miss"); // invalidated by a write to its path
-    }
-    if let Some(vary) = &meta.vary {
-        if !entry::vary_matches(vary, |n| header(inbound, n)) {
-            return Examined::Miss("vary-miss");
-        }
-    }
-    if let Some(tags) = &meta.tags {
-        if !entry::tags_current(tags, |t| gens.tag(t)) {
-            return Examined::Miss("uri-miss"); // purged by tag
-        }
-    }
-    let (ttl, age) = (meta.ttl, age_s(meta.age, meta.at, now_ms));
-    if age >= ttl {
+    let judged = verdict(
+        &meta,
+        key.path_gen,
+        |n| header(inbound, n),
+        |t| gens.tag(t),
+        now_ms,
+    );
+    let (ttl, age) = match judged {
+        Verdict::Miss(fwd) => return Examined::Miss(fwd),
+        Verdict::Fresh { ttl_s, age_s } | Verdict::Stale { ttl_s, age_s } => (ttl_s, age_s),
+    };
+    if let Verdict::Stale { .. } = judged {
         let h = stored.headers();
         return Examined::Stale(Box::new(Stale {
             pending: Pending {
@@ -263,19 +258,8 @@ async fn ranged(full: Response, range_header: &str, inbound: &Headers) -> Option
     })
 }
 
-/// The directives the cache acts on for a response with headers `h` (RFC 9213: the
-/// policy's targeted field `targeted`, else `CDN-Cache-Control`, else `cache_control`).
-pub(super) fn directives(
-    h: &Headers,
-    targeted: Option<&str>,
-    cache_control: Option<&str>,
-) -> control::CacheControl {
-    let cdn = header(h, CDN_CACHE_CONTROL);
-    control::effective([targeted, cdn.as_deref()], cache_control)
-}
-
-/// Stores `resp` under `pending.url` (after the response is sent) if it may be stored, and
-/// says what happened for `Cache-Status`.
+/// Stores `resp` under `pending.url` (after the response is sent) if [`rules::decide`]
+/// allows, and says what happened for `Cache-Status`.
 pub fn store(
     ctx: &worker::Context,
     pending: &Pending,
@@ -286,32 +270,33 @@ pub fn store(
     now_ms: u64,
 ) -> Outcome {
     let h = resp.headers();
-    let vary = header(&h, "vary");
-    let (cache_control, targeted) = (
-        header(&h, "cache-control"),
-        header(&h, policy.control_header),
-    );
-    let facts = ResponseFacts {
-        status: resp.status(),
-        cache_control: directives(&h, targeted.as_deref(), cache_control.as_deref()),
-        authorization: pending.authorization,
-        set_cookie: header(&h, "set-cookie").is_some(),
-        vary_star: vary
-            .as_deref()
-            .is_some_and(|v| v.split(',').any(|p| p.trim() == "*")),
-        age_s: header(&h, "age").map(|a| age_value(&a)),
-        validators: has_validators(&h),
-        ..dated(&h, now_ms)
-    };
     let forwarded = |stored, detail| Outcome::Forwarded {
         fwd: pending.fwd,
-        fwd_status: facts.status,
+        fwd_status: resp.status(),
         stored,
         detail,
     };
-    let life = match lifetime(&facts, policy.ttl_s) {
-        Ok(l) => l,
-        Err(why) => return forwarded(false, Some(why.detail())),
+    let decided = rules::decide(
+        resp.status(),
+        &|n| header(&h, n),
+        &rules::Request {
+            header: &|n| header(inbound, n),
+            authorization: pending.authorization,
+            path_gen: pending.path_gen,
+        },
+        &Rules {
+            ttl_s: policy.ttl_s,
+            stale_if_error_s: policy.stale_if_error_s,
+            stale_while_revalidate_s: policy.stale_while_revalidate_s,
+            tags: policy.tags,
+            control_header: policy.control_header,
+        },
+        |t| gens.tag(t),
+        now_ms,
+    );
+    let meta = match decided {
+        Stored::Yes(meta) => meta,
+        Stored::No(why) => return forwarded(false, Some(why)),
     };
     let (Ok(copy), Ok(mut headers)) = (resp.clone(), Headers::new_with_headers(&h)) else {
         return forwarded(false, Some("clone"));
@@ -319,28 +304,12 @@ pub fn store(
     // Hop-by-hop headers, and those the origin's `Connection` names, never enter an entry:
     // the Cache API drops `Connection` itself, so they could not be recognised later.
     strip_hop_by_hop(&mut headers, false);
-    if vary.is_some() {
+    if meta.vary.is_some() {
         let _ = headers.delete("vary");
     }
-    if targeted.is_some() {
+    if meta.tc.is_some() {
         let _ = headers.delete(policy.control_header);
     }
-    let windows = Windows::choose(
-        (policy.stale_if_error_s, policy.stale_while_revalidate_s),
-        (None, None),
-        &facts.cache_control,
-    );
-    let meta = Meta {
-        cc: cache_control,
-        tc: targeted,
-        p: pending.path_gen,
-        vary: vary.map(|v| entry::vary_record(&v, |n| header(inbound, n))),
-        tags: entry::tags_record(policy.tags, header(&h, "cache-tag").as_deref(), |t| {
-            gens.tag(t)
-        }),
-        ..Meta::default()
-    }
-    .renewed(life, windows, now_ms);
     let Some(entry) = entry(&copy, &headers, meta, policy.keep_for_revalidation_s) else {
         return forwarded(false, Some("clone"));
     };
@@ -348,22 +317,9 @@ pub fn store(
     forwarded(true, None)
 }
 
-/// `Expires - Date` and `now - Date` from a response's headers. An `Expires` that does not
-/// parse counts as already expired; without `Date`, `Expires` is measured from now.
-pub(super) fn dated(h: &Headers, now_ms: u64) -> ResponseFacts {
-    let now_s = (now_ms / 1_000) as i64;
-    let date = header(h, "date").and_then(|d| parse_http_date(&d));
-    ResponseFacts {
-        expires_in_s: header(h, "expires")
-            .map(|e| parse_http_date(&e).map_or(0, |e| e - date.unwrap_or(now_s))),
-        date_age_s: date.map(|d| apparent_age_s(now_ms, d)),
-        ..ResponseFacts::default()
-    }
-}
-
-/// Whether a response can be revalidated: it has an `ETag` or a `Last-Modified`.
+/// Whether a response with headers `h` can be revalidated (an `ETag` or `Last-Modified`).
 pub(super) fn has_validators(h: &Headers) -> bool {
-    header(h, "etag").is_some() || header(h, "last-modified").is_some()
+    rules::has_validators(&|n| header(h, n))
 }
 
 /// A Cache API entry: `body_from`'s status and body with `headers` plus `meta`, kept by

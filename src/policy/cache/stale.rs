@@ -2,11 +2,12 @@
 //! (`stale-while-revalidate`), served when the origin fails (`stale-if-error`), or refreshed
 //! and served when the origin confirms it with 304 (its headers updated, RFC 9111 3.2).
 
-use super::adapter::{dated, directives, entry, has_validators, header, to_client, Stale};
+use super::adapter::{entry, has_validators, header, to_client, Stale};
 use super::Cache;
 use crate::cache::entry::{self as entries, Windows, META_HEADER};
 use crate::cache::freshness::{age_value, lifetime, ResponseFacts};
 use crate::cache::status::{self, Outcome};
+use crate::cache::store::{dated, directives};
 use crate::http::forwarding::strip_hop_by_hop;
 use crate::runtime;
 use crate::runtime::answer::Answer;
@@ -103,11 +104,15 @@ pub fn revalidated(
     }
     let facts = ResponseFacts {
         status: stale.stored.status(),
-        cache_control: directives(&merged, meta.tc.as_deref(), meta.cc.as_deref()),
+        cache_control: directives(
+            &|n| header(&merged, n),
+            meta.tc.as_deref(),
+            meta.cc.as_deref(),
+        ),
         authorization: stale.pending.authorization,
         age_s: header(&fresh, "age").map(|a| age_value(&a)),
         validators: has_validators(&merged),
-        ..dated(&merged, now_ms)
+        ..dated(&|n| header(&merged, n), now_ms)
     };
     // The stored body with the refreshed headers: stored again if still storable, and served.
     let init = ResponseInit::new();
