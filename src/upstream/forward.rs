@@ -1,11 +1,13 @@
 //! The one way to reach an origin: the request path, cache revalidations and
 //! stale-while-revalidate refreshes all call [`send`], so balancing, timeouts, breakers,
-//! retries and fallbacks apply to every one of them. Decisions are the pure modules'
-//! ([`super::pool`], [`super::retry`]); this file runs the attempts.
+//! retries and fallbacks apply to every one of them. The attempts loop is
+//! [`super::send::attempts`] over this file's JS `fetch` transport; decisions are the pure
+//! modules' ([`super::pool`], [`super::retry`]); the fallback is here.
 
 use super::pool::{with_pool, Choice};
 use super::resolve::cached_origin;
-use super::retry::{self, Attempt, FailureSet};
+use super::retry::{Attempt, FailureSet};
+use super::send::{attempts, ending, Attempts, Transport};
 use super::settings::{Fallback, TargetAddr, Upstream};
 use crate::error::GatewayError;
 use crate::log::Try;
@@ -75,94 +77,19 @@ pub struct Sent {
 /// response headers; the body then streams without a limit.
 pub async fn send(out: Outgoing<'_>) -> (Result<Sent, GatewayError>, Vec<Try>) {
     let up = &out.upstreams[out.upstream];
-    let started = runtime::now_ms();
-    let deadline = match (
-        up.deadline_ms.map(|d| started + f64::from(d)),
-        out.deadline_at,
-    ) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    with_pool(out.upstream, up, |p| p.budget.note_request(started));
-    let extra = match up.retries {
-        Some(r) if out.retryable => u32::from(r.attempts),
-        _ => 0,
-    };
-    // Another attempt or the fallback may follow a timeout, so it must not linger.
-    let abort = !out.alone || extra > 0 || up.fallback.is_some();
-    let mut tried = Vec::new();
-    let mut tries = Vec::new();
-    let mut attempts = 0;
-    let result = loop {
-        let now = runtime::now_ms();
-        let left = deadline.map(|d| d - now);
-        if left.is_some_and(|l| l < 1.0) {
-            break Err(GatewayError::UpstreamTimeout {
-                upstream: up.name,
-                timeout_ms: (deadline.unwrap_or(now) - started).max(0.0) as u32,
-            });
-        }
-        let hash_key = out.hash_key.as_deref();
-        let r = js_sys::Math::random();
-        let target = match with_pool(out.upstream, up, |p| p.choose(up, hash_key, &tried, now, r)) {
-            Choice::Target(i) => i,
-            Choice::AllOpen { retry_after_s } => {
-                tries.push(Try {
-                    target: up.name,
-                    outcome: "open".into(),
-                    ms: 0.0,
-                });
-                break Err(GatewayError::UpstreamUnavailable {
-                    upstream: up.name,
-                    retry_after_s,
-                });
-            }
-        };
-        tried.push(target);
-        attempts += 1;
-        let timeout = left.map_or(up.timeout_ms, |l| up.timeout_ms.min(l as u32));
-        let sent = attempt(&out, up, target, timeout, abort).await;
-        let ending = ending(&sent);
-        let done = runtime::now_ms();
-        tries.push(Try {
-            target: up.targets[target].id,
-            outcome: outcome(ending),
-            ms: done - now,
-        });
-        let breaker_failure = up.breaker.is_some_and(|b| b.on.contains(ending));
-        with_pool(out.upstream, up, |p| {
-            p.record(target, breaker_failure, done)
-        });
-        let retry = up.retries.filter(|r| r.on.contains(ending));
-        let Some(settings) = retry.filter(|_| attempts <= extra) else {
-            break sent.map(|resp| (resp, target));
-        };
-        let left = deadline.map_or(f64::INFINITY, |d| d - done);
-        let wait = match &sent {
-            Ok(resp) if resp.status() == 503 => {
-                let value = resp.headers().get("retry-after").ok().flatten();
-                retry::retry_after_ms(value.as_deref(), left)
-            }
-            _ => Some(retry::backoff_ms(
-                &settings,
-                attempts,
-                js_sys::Math::random(),
-            )),
-        };
-        let budget_left = || {
-            with_pool(out.upstream, up, |p| {
-                p.budget.try_retry(settings.budget_percent, done)
-            })
-        };
-        match wait {
-            Some(ms) if ms < left && budget_left() => {
-                if ms >= 1.0 {
-                    io::sleep(ms as u32).await;
-                }
-            }
-            _ => break sent.map(|resp| (resp, target)),
-        }
-    };
+    let done = attempts(
+        &WorkerTransport { out: &out },
+        &Attempts {
+            index: out.upstream,
+            upstream: up,
+            hash_key: out.hash_key.as_deref(),
+            retryable: out.retryable,
+            deadline_at: out.deadline_at,
+            alone: out.alone,
+        },
+    )
+    .await;
+    let (result, tries, attempts) = (done.result, done.tries, done.attempts);
     let failed = match &result {
         Ok((resp, _)) => fallback_failures(up).contains(Attempt::Status(resp.status())),
         Err(_) => true,
@@ -183,12 +110,42 @@ pub async fn send(out: Outgoing<'_>) -> (Result<Sent, GatewayError>, Vec<Try>) {
     (result, tries)
 }
 
-/// An attempt's ending as the access log writes it.
-fn outcome(a: Attempt) -> String {
-    match a {
-        Attempt::Connect => "connect".into(),
-        Attempt::Timeout => "timeout".into(),
-        Attempt::Status(s) => s.to_string(),
+/// The worker's [`Transport`]: JS `fetch` to the targets of `out`'s upstream.
+struct WorkerTransport<'a> {
+    out: &'a Outgoing<'a>,
+}
+
+impl Transport for WorkerTransport<'_> {
+    type Response = Response;
+
+    fn now_ms(&self) -> f64 {
+        runtime::now_ms()
+    }
+
+    fn random(&self) -> f64 {
+        js_sys::Math::random()
+    }
+
+    fn status(&self, response: &Response) -> u16 {
+        response.status()
+    }
+
+    fn retry_after(&self, response: &Response) -> Option<String> {
+        response.headers().get("retry-after").ok().flatten()
+    }
+
+    async fn attempt(
+        &self,
+        target: usize,
+        timeout_ms: u32,
+        abort: bool,
+    ) -> Result<Response, GatewayError> {
+        let up = &self.out.upstreams[self.out.upstream];
+        attempt(self.out, up, target, timeout_ms, abort).await
+    }
+
+    async fn sleep(&self, ms: u32) {
+        io::sleep(ms).await;
     }
 }
 
@@ -200,15 +157,6 @@ fn fallback_failures(up: &Upstream) -> FailureSet {
         .map(|r| r.on)
         .or(up.breaker.map(|b| b.on))
         .unwrap_or(FailureSet::DEFAULT)
-}
-
-/// How an attempt ended, for the breaker and the retry rules.
-fn ending(sent: &Result<Response, GatewayError>) -> Attempt {
-    match sent {
-        Ok(resp) => Attempt::Status(resp.status()),
-        Err(GatewayError::UpstreamTimeout { .. }) => Attempt::Timeout,
-        Err(_) => Attempt::Connect,
-    }
 }
 
 /// One attempt to one target.
@@ -327,7 +275,7 @@ async fn fall_back(fallback: &Fallback, out: &Outgoing<'_>, attempts: u32) -> Op
                 return None;
             }
             let sent = attempt(&again, up, target, up.timeout_ms, !again.alone).await;
-            let ending = ending(&sent);
+            let ending = ending(&WorkerTransport { out: &again }, &sent);
             let failed = up.breaker.is_some_and(|b| b.on.contains(ending));
             with_pool(*index, up, |p| p.record(target, failed, runtime::now_ms()));
             let response = sent.ok()?;

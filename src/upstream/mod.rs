@@ -7,6 +7,7 @@ pub mod hash_key;
 pub mod pool;
 pub mod resolve;
 pub mod retry;
+pub mod send;
 pub mod settings;
 
 #[cfg(target_arch = "wasm32")]
