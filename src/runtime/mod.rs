@@ -52,9 +52,10 @@ extern "C" {
     #[wasm_bindgen(js_name = withLength)]
     fn with_length(resp: web_sys::Response) -> js_sys::Promise;
 
-    /// `caches.default.put(url, response)` in `ctx.waitUntil`.
+    /// `caches.default.put(url, response)` in `ctx.waitUntil`, and a hot-tier copy kept
+    /// until `until_ms` at most (when the Cache API drops the entry).
     #[wasm_bindgen(js_name = cachePutLater)]
-    pub fn cache_put_later(ctx: &JsValue, url: &str, response: &web_sys::Response);
+    pub fn cache_put_later(ctx: &JsValue, url: &str, response: &web_sys::Response, until_ms: f64);
 
     #[wasm_bindgen(js_name = writeDataPoint)]
     fn write_data_point_js(env: &JsValue, binding: &str, point: &str);
@@ -86,9 +87,10 @@ extern "C" {
     #[wasm_bindgen(js_name = hotForget)]
     pub fn hot_forget(url: &str);
 
-    /// Keeps a copy of a Cache API entry in the hot tier, in `ctx.waitUntil`.
+    /// Keeps a copy of a Cache API entry in the hot tier until `until_ms` at most, in
+    /// `ctx.waitUntil`.
     #[wasm_bindgen(js_name = hotRememberLater)]
-    pub fn hot_remember_later(ctx: &JsValue, url: &str, entry: &web_sys::Response);
+    pub fn hot_remember_later(ctx: &JsValue, url: &str, entry: &web_sys::Response, until_ms: f64);
 
     /// Deletes every header not named in `keep`.
     #[wasm_bindgen(js_name = keepOnly)]

@@ -269,9 +269,10 @@ let storeSeq = 0;
 
 /**
  * Stores `response` (an entry) under `url` after the response to the client is sent: in the
- * Cache API, and in this isolate's hot tier when it is small enough.
+ * Cache API, and in this isolate's hot tier when it is small enough, until `untilMs` at most
+ * (Rust works out when the Cache API drops the entry).
  */
-export function cachePutLater(ctx, url, response) {
+export function cachePutLater(ctx, url, response, untilMs) {
   const seq = ++storeSeq;
   if (STORES.size > 50_000) STORES.clear();
   STORES.set(url, seq);
@@ -282,7 +283,7 @@ export function cachePutLater(ctx, url, response) {
     const entry = response.headers.has("content-length") ? response : await withLength(response);
     await Promise.all([
       caches.default.put(url, entry.clone()),
-      hotRemember(url, entry, seq),
+      hotRemember(url, entry, seq, untilMs),
     ]);
   }).catch((e) => console.log(JSON.stringify({ level: "warn", message: `cache put failed: ${e}` }))).finally(() => {
     if (PENDING.get(url)?.seq === seq) PENDING.delete(url);
@@ -291,9 +292,9 @@ export function cachePutLater(ctx, url, response) {
   ctx.waitUntil(done);
 }
 
-// The isolate's hot tier (src/cache/adapter.rs `lookup` states how it is used): complete entries of at most
-// HOT_MAX_ENTRY bytes, HOT_MAX_BYTES in all, least recently used dropped first, each kept no
-// longer than the Cache API keeps it (its stored max-age).
+// The isolate's hot tier (src/policy/cache/adapter.rs `lookup` states how it is used): complete
+// entries of at most HOT_MAX_ENTRY bytes, HOT_MAX_BYTES in all, least recently used dropped
+// first, each kept no longer than the Cache API keeps it (the `untilMs` Rust passes).
 const HOT = new Map();
 let hotBytes = 0;
 const HOT_MAX_BYTES = 8 * 1024 * 1024;
@@ -326,14 +327,13 @@ export function hotForget(url) {
  * store of `url` other than the one at `seq` (the store count when the entry was read) came in
  * meanwhile: an older entry never replaces a newer one.
  */
-async function hotRemember(url, entry, seq = STORES.get(url)) {
+async function hotRemember(url, entry, seq, untilMs) {
   try {
-    const keep = /max-age=(\d+)/.exec(entry.headers.get("cache-control") ?? "");
     const bytes = await readBytes(entry, HOT_MAX_ENTRY);
-    if (bytes === null || !keep || STORES.get(url) !== seq) return;
+    if (bytes === null || !(untilMs > Date.now()) || STORES.get(url) !== seq) return;
     hotForget(url);
     const size = bytes.byteLength + 512;
-    HOT.set(url, { status: entry.status, headers: [...entry.headers], body: bytes, size, until: Date.now() + Number(keep[1]) * 1000 });
+    HOT.set(url, { status: entry.status, headers: [...entry.headers], body: bytes, size, until: untilMs });
     hotBytes += size;
     for (const [old] of HOT) {
       if (hotBytes <= HOT_MAX_BYTES) break;
@@ -345,8 +345,8 @@ async function hotRemember(url, entry, seq = STORES.get(url)) {
 }
 
 /** Keeps a Cache API entry just served in the hot tier too (after the response). */
-export function hotRememberLater(ctx, url, entry) {
-  ctx.waitUntil(hotRemember(url, entry, STORES.get(url)));
+export function hotRememberLater(ctx, url, entry, untilMs) {
+  ctx.waitUntil(hotRemember(url, entry, STORES.get(url), untilMs));
 }
 
 /** Deletes every header whose name is not in `keep` (an array of lower-case names). */

@@ -156,8 +156,13 @@ fn examine(
         }));
     }
     if let Some(ctx) = remember {
+        // The hot copy is kept no longer than the Cache API keeps the entry.
+        let kept_s = header(&stored.headers(), "cache-control")
+            .and_then(|cc| crate::cache::control::parse(&cc).max_age)
+            .unwrap_or(0);
+        let until_ms = (meta.at + kept_s * 1000) as f64;
         if let Ok(copy) = stored.clone() {
-            runtime::hot_remember_later(ctx, &key.url, &copy);
+            runtime::hot_remember_later(ctx, &key.url, &copy, until_ms);
         }
     }
     let cache_status = status::header(&Outcome::Hit {
@@ -310,10 +315,11 @@ pub fn store(
     if meta.tc.is_some() {
         let _ = headers.delete(policy.control_header);
     }
-    let Some(entry) = entry(&copy, &headers, meta, policy.keep_for_revalidation_s) else {
+    let Some((entry, until_ms)) = entry(&copy, &headers, meta, policy.keep_for_revalidation_s)
+    else {
         return forwarded(false, Some("clone"));
     };
-    runtime::cache_put_later(ctx.as_ref(), &pending.url, &entry);
+    runtime::cache_put_later(ctx.as_ref(), &pending.url, &entry, until_ms);
     forwarded(true, None)
 }
 
@@ -323,23 +329,26 @@ pub(super) fn has_validators(h: &Headers) -> bool {
 }
 
 /// A Cache API entry: `body_from`'s status and body with `headers` plus `meta`, kept by
-/// the Cache API for [`entry::keep_s`] (`revalidate_s` more when it has validators).
+/// the Cache API for [`entry::keep_s`] (`revalidate_s` more when it has validators); with
+/// the time (ms since the epoch) until which the Cache API keeps it.
 pub(super) fn entry(
     body_from: &Response,
     headers: &Headers,
     meta: Meta,
     revalidate_s: u64,
-) -> Option<Response> {
+) -> Option<(Response, f64)> {
     let revalidate_s = if has_validators(headers) {
         revalidate_s
     } else {
         0
     };
     let keep = entry::keep_s(meta.lifetime(), meta.windows(), revalidate_s);
+    let until_ms = (meta.at + keep * 1000) as f64;
     let _ = headers.set("cache-control", &format!("public, max-age={keep}"));
     let _ = headers.set(META_HEADER, &meta.encode());
     let init = ResponseInit::new();
     init.set_status(body_from.status());
     init.set_headers_headers(headers);
-    Response::new_with_opt_readable_stream_and_init(body_from.body().as_ref(), &init).ok()
+    let entry = Response::new_with_opt_readable_stream_and_init(body_from.body().as_ref(), &init);
+    entry.ok().map(|e| (e, until_ms))
 }

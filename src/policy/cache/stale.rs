@@ -132,8 +132,8 @@ pub fn revalidated(
                 &facts.cache_control,
             );
             let meta = meta.clone().renewed(life, windows, now_ms);
-            let entry = entry(&copy, &headers, meta, policy.keep_for_revalidation_s)?;
-            runtime::cache_put_later(ctx.as_ref(), &stale.pending.url, &entry);
+            let (entry, until_ms) = entry(&copy, &headers, meta, policy.keep_for_revalidation_s)?;
+            runtime::cache_put_later(ctx.as_ref(), &stale.pending.url, &entry, until_ms);
             true
         }
         Err(_) => false,
