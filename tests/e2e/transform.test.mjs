@@ -76,6 +76,19 @@ test("the JSON request body is edited before it reaches the origin", async () =>
   assert.deepEqual(JSON.parse(seen.at(-1).body), { name: "Ada", age: 36, source: "gateway" });
 });
 
+test("two transforms on one route edit the body in turn: the second sees the first's edits", async () => {
+  const payload = JSON.stringify({ fullName: "Ada", internal: { role: "admin" } });
+  const res = await request(ctx.gw, "POST", "/v1/profile-twice/me", {
+    body: payload,
+    headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+  });
+  assert.equal(res.status, 200, res.text);
+  const origin = seen.at(-1);
+  // The first renamed fullName, removed internal and set source; the second removed source.
+  assert.deepEqual(JSON.parse(origin.body), { name: "Ada", stage: "second" });
+  assert.equal(Number(origin.headers["content-length"]), Buffer.byteLength(origin.body));
+});
+
 test("bad and oversized request bodies are refused before the origin", async () => {
   const before = seen.length;
   const bad = await request(ctx.gw, "POST", "/v1/profile/me", { body: "{nope", headers: { "content-type": "application/json", "content-length": "5" } });

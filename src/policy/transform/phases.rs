@@ -69,6 +69,31 @@ pub async fn on_request(
     if t.request_body.is_empty() || !has_body {
         return Ok(Flow::Continue);
     }
+    let text = match x.outgoing.body_bytes() {
+        // An earlier transform read and edited the body: this one edits what it left.
+        Some(bytes) => {
+            String::from_utf8(bytes.to_vec()).map_err(|_| GatewayError::InvalidBody {
+                detail: "it is not UTF-8".into(),
+            })?
+        }
+        None => client_json(t, x).await?,
+    };
+    let mut doc: Value = serde_json::from_str(&text).map_err(|e| GatewayError::InvalidBody {
+        detail: e.to_string(),
+    })?;
+    t.request_body.apply(&mut doc);
+    let bytes = serde_json::to_vec(&doc).unwrap_or_default();
+    x.prepare_upstream_headers()?;
+    if let Some(h) = x.outgoing.headers() {
+        let _ = h.set("content-length", &bytes.len().to_string());
+    }
+    x.outgoing.body = OutgoingBody::Bytes(js_sys::Uint8Array::from(&bytes[..]));
+    Ok(Flow::Continue)
+}
+
+/// The client's JSON request body as text: refused unless it says it is JSON (415), and read
+/// whole up to the smaller of the transform's and the route's `max_body` (413).
+async fn client_json(t: &Transform, x: &WorkerExchange<'_>) -> Result<String, GatewayError> {
     // Whatever it says it is, a body on this route is edited or refused: never sent on as is.
     if !is_json(x.header("content-type").as_deref()) {
         return Err(GatewayError::UnsupportedMediaType {
@@ -92,30 +117,15 @@ pub async fn on_request(
             limit: limit.into(),
         });
     }
-    let text = match io::read_bounded(x.req.as_ref(), limit).await {
-        Ok(text) => text,
-        Err(true) => {
-            return Err(GatewayError::PayloadTooLarge {
-                limit: limit.into(),
-            })
-        }
-        Err(false) => {
-            return Err(GatewayError::InvalidBody {
-                detail: "it could not be read".into(),
-            })
-        }
-    };
-    let mut doc: Value = serde_json::from_str(&text).map_err(|e| GatewayError::InvalidBody {
-        detail: e.to_string(),
-    })?;
-    t.request_body.apply(&mut doc);
-    let bytes = serde_json::to_vec(&doc).unwrap_or_default();
-    x.prepare_upstream_headers()?;
-    if let Some(h) = x.outgoing.headers() {
-        let _ = h.set("content-length", &bytes.len().to_string());
+    match io::read_bounded(x.req.as_ref(), limit).await {
+        Ok(text) => Ok(text),
+        Err(true) => Err(GatewayError::PayloadTooLarge {
+            limit: limit.into(),
+        }),
+        Err(false) => Err(GatewayError::InvalidBody {
+            detail: "it could not be read".into(),
+        }),
     }
-    x.outgoing.body = OutgoingBody::Bytes(js_sys::Uint8Array::from(&bytes[..]));
-    Ok(Flow::Continue)
 }
 
 /// Edits the origin's JSON answer.
