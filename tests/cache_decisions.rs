@@ -43,7 +43,7 @@ fn store(
             path_gen: 7,
         },
         &rules(),
-        |tag| if tag == "users" { 3 } else { 0 },
+        &|tag| if tag == "users" { 3 } else { 0 },
         NOW,
     )
 }

@@ -22,7 +22,7 @@ pub struct Rules<'a> {
 /// The directives the cache acts on for a response (RFC 9213: the policy's `targeted`
 /// field, else `CDN-Cache-Control`, else `Cache-Control`).
 pub fn directives(
-    header: &impl Fn(&str) -> Option<String>,
+    header: &dyn Fn(&str) -> Option<String>,
     targeted: Option<&str>,
     cache_control: Option<&str>,
 ) -> CacheControl {
@@ -32,7 +32,7 @@ pub fn directives(
 
 /// `Expires - Date` and `now - Date` from a response's headers. An `Expires` that does not
 /// parse counts as already expired; without `Date`, `Expires` is measured from now.
-pub fn dated(header: &impl Fn(&str) -> Option<String>, now_ms: u64) -> ResponseFacts {
+pub fn dated(header: &dyn Fn(&str) -> Option<String>, now_ms: u64) -> ResponseFacts {
     let now_s = (now_ms / 1_000) as i64;
     let date = header("date").and_then(|d| parse_http_date(&d));
     ResponseFacts {
@@ -44,7 +44,7 @@ pub fn dated(header: &impl Fn(&str) -> Option<String>, now_ms: u64) -> ResponseF
 }
 
 /// Whether a response can be revalidated: it has an `ETag` or a `Last-Modified`.
-pub fn has_validators(header: &impl Fn(&str) -> Option<String>) -> bool {
+pub fn has_validators(header: &dyn Fn(&str) -> Option<String>) -> bool {
     header("etag").is_some() || header("last-modified").is_some()
 }
 
@@ -73,10 +73,10 @@ pub enum Stored {
 /// (`tag_counter`) and the path's invalidation counter.
 pub fn decide(
     status: u16,
-    header: &impl Fn(&str) -> Option<String>,
+    header: &dyn Fn(&str) -> Option<String>,
     request: &Request<'_>,
     rules: &Rules<'_>,
-    tag_counter: impl Fn(&str) -> u64,
+    tag_counter: &dyn Fn(&str) -> u64,
     now_ms: u64,
 ) -> Stored {
     let vary = header("vary");

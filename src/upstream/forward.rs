@@ -134,18 +134,19 @@ impl Transport for WorkerTransport<'_> {
         response.headers().get("retry-after").ok().flatten()
     }
 
-    async fn attempt(
+    // The futures themselves, not wrapped in another state machine (smaller wasm).
+    fn attempt(
         &self,
         target: usize,
         timeout_ms: u32,
         abort: bool,
-    ) -> Result<Response, GatewayError> {
+    ) -> impl std::future::Future<Output = Result<Response, GatewayError>> {
         let up = &self.out.upstreams[self.out.upstream];
-        attempt(self.out, up, target, timeout_ms, abort).await
+        attempt(self.out, up, target, timeout_ms, abort)
     }
 
-    async fn sleep(&self, ms: u32) {
-        io::sleep(ms).await;
+    fn sleep(&self, ms: u32) -> impl std::future::Future<Output = ()> {
+        io::sleep(ms)
     }
 }
 

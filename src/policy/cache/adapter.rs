@@ -296,7 +296,7 @@ pub fn store(
             tags: policy.tags,
             control_header: policy.control_header,
         },
-        |t| gens.tag(t),
+        &|t| gens.tag(t),
         now_ms,
     );
     let meta = match decided {

@@ -69,14 +69,48 @@ pub async fn on_request(
     if t.request_body.is_empty() || !has_body {
         return Ok(Flow::Continue);
     }
-    let text = match x.outgoing.body_bytes() {
+    let text = if let Some(bytes) = x.outgoing.body_bytes() {
         // An earlier transform read and edited the body: this one edits what it left.
-        Some(bytes) => {
-            String::from_utf8(bytes.to_vec()).map_err(|_| GatewayError::InvalidBody {
-                detail: "it is not UTF-8".into(),
-            })?
+        String::from_utf8(bytes.to_vec()).map_err(|_| GatewayError::InvalidBody {
+            detail: "it is not UTF-8".into(),
+        })?
+    } else {
+        // Whatever it says it is, a body on this route is edited or refused: never sent on as is.
+        if !is_json(x.header("content-type").as_deref()) {
+            return Err(GatewayError::UnsupportedMediaType {
+                got: x.header("content-type"),
+                accepted: &["application/json"],
+            });
         }
-        None => client_json(t, x).await?,
+        // The smaller of the transform's and the route's limits: reading whole never lets more
+        // through than streaming would have.
+        let limit = x
+            .route
+            .and_then(|r| r.limits.max_body)
+            .map_or(t.max_body, |m| {
+                t.max_body.min(u32::try_from(m).unwrap_or(u32::MAX))
+            });
+        let declared = x
+            .header("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > u64::from(limit)) {
+            return Err(GatewayError::PayloadTooLarge {
+                limit: limit.into(),
+            });
+        }
+        match io::read_bounded(x.req.as_ref(), limit).await {
+            Ok(text) => text,
+            Err(true) => {
+                return Err(GatewayError::PayloadTooLarge {
+                    limit: limit.into(),
+                })
+            }
+            Err(false) => {
+                return Err(GatewayError::InvalidBody {
+                    detail: "it could not be read".into(),
+                })
+            }
+        }
     };
     let mut doc: Value = serde_json::from_str(&text).map_err(|e| GatewayError::InvalidBody {
         detail: e.to_string(),
@@ -89,43 +123,6 @@ pub async fn on_request(
     }
     x.outgoing.body = OutgoingBody::Bytes(js_sys::Uint8Array::from(&bytes[..]));
     Ok(Flow::Continue)
-}
-
-/// The client's JSON request body as text: refused unless it says it is JSON (415), and read
-/// whole up to the smaller of the transform's and the route's `max_body` (413).
-async fn client_json(t: &Transform, x: &WorkerExchange<'_>) -> Result<String, GatewayError> {
-    // Whatever it says it is, a body on this route is edited or refused: never sent on as is.
-    if !is_json(x.header("content-type").as_deref()) {
-        return Err(GatewayError::UnsupportedMediaType {
-            got: x.header("content-type"),
-            accepted: &["application/json"],
-        });
-    }
-    // The smaller of the transform's and the route's limits: reading whole never lets more
-    // through than streaming would have.
-    let limit = x
-        .route
-        .and_then(|r| r.limits.max_body)
-        .map_or(t.max_body, |m| {
-            t.max_body.min(u32::try_from(m).unwrap_or(u32::MAX))
-        });
-    let declared = x
-        .header("content-length")
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > u64::from(limit)) {
-        return Err(GatewayError::PayloadTooLarge {
-            limit: limit.into(),
-        });
-    }
-    match io::read_bounded(x.req.as_ref(), limit).await {
-        Ok(text) => Ok(text),
-        Err(true) => Err(GatewayError::PayloadTooLarge {
-            limit: limit.into(),
-        }),
-        Err(false) => Err(GatewayError::InvalidBody {
-            detail: "it could not be read".into(),
-        }),
-    }
 }
 
 /// Edits the origin's JSON answer.
