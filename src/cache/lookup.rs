@@ -19,6 +19,7 @@ pub enum Verdict {
 /// Judges a stored entry by its metadata `meta` at `now_ms`: a miss when a write invalidated its path since it was stored (`meta.p != path_gen`), when
 /// the request's headers differ from those its `Vary` recorded (`request_header`), or when a
 /// tag it was stored under was purged since (`tag_counter`); else fresh or stale by its age.
+#[inline]
 pub fn verdict(
     meta: &Meta,
     path_gen: u64,

@@ -21,6 +21,7 @@ pub struct Rules<'a> {
 
 /// The directives the cache acts on for a response (RFC 9213: the policy's `targeted`
 /// field, else `CDN-Cache-Control`, else `Cache-Control`).
+#[inline]
 pub fn directives(
     header: &dyn Fn(&str) -> Option<String>,
     targeted: Option<&str>,
@@ -32,6 +33,7 @@ pub fn directives(
 
 /// `Expires - Date` and `now - Date` from a response's headers. An `Expires` that does not
 /// parse counts as already expired; without `Date`, `Expires` is measured from now.
+#[inline]
 pub fn dated(header: &dyn Fn(&str) -> Option<String>, now_ms: u64) -> ResponseFacts {
     let now_s = (now_ms / 1_000) as i64;
     let date = header("date").and_then(|d| parse_http_date(&d));
@@ -44,6 +46,7 @@ pub fn dated(header: &dyn Fn(&str) -> Option<String>, now_ms: u64) -> ResponseFa
 }
 
 /// Whether a response can be revalidated: it has an `ETag` or a `Last-Modified`.
+#[inline]
 pub fn has_validators(header: &dyn Fn(&str) -> Option<String>) -> bool {
     header("etag").is_some() || header("last-modified").is_some()
 }
@@ -71,6 +74,7 @@ pub enum Stored {
 /// stored under `rules` at `now_ms` (RFC 9111 3), and with which metadata: its lifetime,
 /// stale windows, the request headers its `Vary` names, its tags with their counters
 /// (`tag_counter`) and the path's invalidation counter.
+#[inline]
 pub fn decide(
     status: u16,
     header: &dyn Fn(&str) -> Option<String>,

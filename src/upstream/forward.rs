@@ -126,10 +126,12 @@ impl Transport for WorkerTransport<'_> {
         js_sys::Math::random()
     }
 
+    #[inline]
     fn status(&self, response: &Response) -> u16 {
         response.status()
     }
 
+    #[inline]
     fn retry_after(&self, response: &Response) -> Option<String> {
         response.headers().get("retry-after").ok().flatten()
     }

@@ -153,6 +153,7 @@ pub async fn attempts<T: Transport>(t: &T, a: &Attempts<'_>) -> Outcome<T::Respo
 }
 
 /// An attempt's ending as the access log writes it.
+#[inline]
 fn outcome(a: Attempt) -> String {
     match a {
         Attempt::Connect => "connect".into(),
@@ -162,6 +163,7 @@ fn outcome(a: Attempt) -> String {
 }
 
 /// How an attempt ended, for the breaker and the retry rules.
+#[inline]
 pub fn ending<T: Transport>(t: &T, sent: &Result<T::Response, GatewayError>) -> Attempt {
     match sent {
         Ok(resp) => Attempt::Status(t.status(resp)),
