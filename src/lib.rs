@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod ratelimit;
 pub mod route;
+pub mod slots;
 pub mod transform;
 pub mod upstream;
 pub mod validation;

@@ -19,6 +19,8 @@ use std::rc::Rc;
 #[derive(Debug, Clone, Copy)]
 pub struct JwksSource {
     pub policy: &'static str,
+    /// The policy's index in the table: the key of the isolate's JWKS state.
+    pub index: usize,
     /// The JWKS URL template (`${VAR}`s resolved at runtime).
     pub url: &'static [UrlPart],
     pub times: JwksTimes,

@@ -2,7 +2,8 @@
 //! deciding what may be stored and for how long ([`freshness`]), a stored entry's windows,
 //! `Vary` record and tags ([`entry`]), keys ([`key`]) and the `Cache-Status` header
 //! ([`status`]), and the decisions over them: what a stored entry is for a request
-//! ([`lookup`]) and whether and how a response is stored ([`store`]). The `cache` policy's
+//! ([`lookup`]) and whether and how a response is stored ([`store`]), and which copies the
+//! isolate's hot tier keeps ([`hot`]). The `cache` policy's
 //! phases, its Cache API adapter and background refreshes use them from
 //! [`crate::policy::cache`].
 
@@ -11,6 +12,7 @@ pub mod control;
 pub mod entry;
 pub mod freshness;
 pub mod generations;
+pub mod hot;
 pub mod invalidate;
 pub mod key;
 pub mod lookup;

@@ -13,12 +13,12 @@ use crate::auth::jwks::{self, JwksSource, JwksTimes, Need};
 use crate::auth::ttl_cache::TtlCache;
 use crate::auth::{credentials, jose_header, Alg, AuthError, Denied, Identity, KeyKind, Scheme};
 use crate::http::url::UrlPart;
+use crate::slots::Slots;
 use jwt_compact::alg::{Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key};
 use jwt_compact::{AlgorithmExt, Claims, TimeOptions, UntrustedToken, ValidationError};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// A compiled `jwt` policy.
@@ -62,7 +62,7 @@ const TOKEN_CACHE_CAPACITY: usize = 4096;
 thread_local! {
     static VERIFIED: RefCell<TtlCache<(usize, [u8; 32]), Identity>> =
         RefCell::new(TtlCache::new(TOKEN_CACHE_CAPACITY));
-    static STATIC_KEYS: RefCell<HashMap<usize, Rc<Vec<PublicJwk>>>> = RefCell::new(HashMap::new());
+    static STATIC_KEYS: RefCell<Slots<Rc<Vec<PublicJwk>>>> = const { RefCell::new(Slots::new()) };
 }
 
 impl Jwt {
@@ -75,6 +75,7 @@ impl Jwt {
     pub fn jwks_source(&self) -> JwksSource {
         JwksSource {
             policy: self.name,
+            index: usize::from(self.index),
             url: self.jwks_url.unwrap_or(&[]),
             times: self.jwks,
         }
@@ -240,8 +241,7 @@ impl Jwt {
     fn static_keys(&'static self) -> Rc<Vec<PublicJwk>> {
         STATIC_KEYS.with(|m| {
             m.borrow_mut()
-                .entry(self.id())
-                .or_insert_with(|| {
+                .get_or_insert_with(self.id(), || {
                     Rc::new(
                         self.keys
                             .iter()

@@ -18,13 +18,14 @@ use crate::ratelimit::backend::LimiterBackend;
 use crate::ratelimit::headers::{policy_header, ratelimit_header, retry_after_s, PolicyItem};
 use crate::ratelimit::lease::{LeasePool, Plan};
 use crate::ratelimit::{Algorithm, Decision, Limit, TakeResponse, WireLimit};
+use crate::slots::Slots;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 thread_local! {
-    /// Each limit list as JSON, serialised once per isolate, by [`RateLimit::list_key`].
-    static LIMITS_JSON: RefCell<HashMap<usize, Rc<str>>> = RefCell::new(HashMap::new());
+    /// Each limit list as JSON, serialised once per isolate, by the policy's index and the
+    /// list's slot.
+    static LIMITS_JSON: RefCell<Slots<Slots<Rc<str>>>> = const { RefCell::new(Slots::new()) };
     /// Leased permits of `mode = "leased"` policies, per ([`RateLimit::list_key`], object
     /// name).
     static LEASES: RefCell<LeasePool> = RefCell::new(LeasePool::new(LEASE_POOL_KEYS));
@@ -36,18 +37,18 @@ const LEASE_POOL_KEYS: usize = 10_000;
 /// How often a request waiting for another's lease refill looks at the pool again.
 const REFILL_POLL_MS: u32 = 1;
 
-/// The JSON take request for `limits` (the list [`RateLimit::list_key`] names): one permit
+/// The JSON take request for `limits` (list `slot` of policy number `policy`): one permit
 /// (`lease == 0`) or a lease.
 fn take_body(
-    list_key: usize,
+    (policy, slot): (usize, usize),
     limits: &'static [NamedLimit],
     lease: u64,
     lease_ttl_ms: u32,
 ) -> String {
     let json = LIMITS_JSON.with(|m| {
         m.borrow_mut()
-            .entry(list_key)
-            .or_insert_with(|| {
+            .get_or_insert_with(policy, Slots::new)
+            .get_or_insert_with(slot, || {
                 let wire: Vec<WireLimit> = limits
                     .iter()
                     .map(|l| WireLimit::from_limit(l.name, &l.limit))
@@ -121,6 +122,11 @@ impl RateLimit {
             .and_then(|i| i.plan.as_deref())
             .and_then(|plan| self.plans.iter().position(|(p, _)| *p == plan))
             .map_or((0, self.limits), |i| (i + 1, self.plans[i].1))
+    }
+
+    /// This policy's index in the table (per-isolate state is kept by it).
+    fn id(&self) -> usize {
+        usize::from(self.index)
     }
 
     /// The key of this policy's limit list `slot` in per-isolate state: the policy's index in
@@ -199,7 +205,7 @@ impl RateLimit {
                 }
                 Plan::Exact => self.exact(b, slot, limits, &object).await,
                 Plan::Refill { want } => {
-                    let body = take_body(self.list_key(slot), limits, want, self.lease_ttl_ms);
+                    let body = take_body((self.id(), slot), limits, want, self.lease_ttl_ms);
                     match self.ask(b, limits, &object, &body).await {
                         Ok(r) => {
                             let decisions = r.decisions.into_iter().map(Into::into).collect();
@@ -226,7 +232,7 @@ impl RateLimit {
         limits: &'static [NamedLimit],
         object: &str,
     ) -> Result<Passed, GatewayError> {
-        let body = take_body(self.list_key(slot), limits, 0, 0);
+        let body = take_body((self.id(), slot), limits, 0, 0);
         match self.ask(b, limits, object, &body).await {
             Ok(r) => {
                 let decisions: Vec<Decision> = r.decisions.into_iter().map(Into::into).collect();

@@ -19,6 +19,7 @@ use crate::auth::Alg;
 use crate::http::url::join_url;
 use crate::ratelimit::backend::LimiterBackend;
 use crate::runtime::{console_log, now_ms};
+use crate::slots::Slots;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -39,12 +40,12 @@ struct PolicyKeys {
 }
 
 /// Clears the in-flight mark even when the fetching request is cancelled mid-way.
-struct FetchingMark(&'static str);
+struct FetchingMark(usize);
 
 impl Drop for FetchingMark {
     fn drop(&mut self) {
         JWKS.with(|m| {
-            if let Some(e) = m.borrow_mut().get_mut(&self.0) {
+            if let Some(e) = m.borrow_mut().get_mut(self.0) {
                 e.fetching = false;
             }
         });
@@ -58,9 +59,11 @@ enum Step {
 }
 
 thread_local! {
-    static JWKS: RefCell<HashMap<&'static str, PolicyKeys>> = RefCell::new(HashMap::new());
+    /// By `jwt` policy index.
+    static JWKS: RefCell<Slots<PolicyKeys>> = const { RefCell::new(Slots::new()) };
     static CRYPTO_KEYS: RefCell<HashMap<(KeyMaterial, Alg), JsValue>> = RefCell::new(HashMap::new());
-    static SECRETS: RefCell<HashMap<&'static str, Option<String>>> = RefCell::new(HashMap::new());
+    /// Secrets read so far, by name (the config names a few).
+    static SECRETS: RefCell<Vec<(&'static str, Option<String>)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The worker's view of one request for authentication policies.
@@ -112,16 +115,18 @@ impl AuthBackend for WorkerAuth<'_> {
     fn secret(&self, name: &'static str) -> Option<String> {
         // Secrets change only with a new deployment, which starts new isolates.
         SECRETS.with(|s| {
-            s.borrow_mut()
-                .entry(name)
-                .or_insert_with(|| {
-                    self.env
-                        .secret(name)
-                        .map(|v| v.to_string())
-                        .or_else(|_| self.env.var(name).map(|v| v.to_string()))
-                        .ok()
-                })
-                .clone()
+            let mut s = s.borrow_mut();
+            if let Some((_, value)) = s.iter().find(|(n, _)| *n == name) {
+                return value.clone();
+            }
+            let value = self
+                .env
+                .secret(name)
+                .map(|v| v.to_string())
+                .or_else(|_| self.env.var(name).map(|v| v.to_string()))
+                .ok();
+            s.push((name, value.clone()));
+            value
         })
     }
 
@@ -130,13 +135,13 @@ impl AuthBackend for WorkerAuth<'_> {
         source: JwksSource,
         need: Need,
     ) -> Result<Rc<Vec<PublicJwk>>, BackendError> {
-        let id = source.policy;
+        let id = source.index;
         let mut waited = 0;
         loop {
             let now = self.now_s();
             let step = JWKS.with(|m| {
                 let mut m = m.borrow_mut();
-                let entry = m.entry(id).or_default();
+                let entry = m.get_or_insert_with(id, PolicyKeys::default);
                 let has_keys = entry.state.usable(now, &source.times).is_some();
                 if entry.fetching {
                     // Another request is fetching: use what there is, or wait for it.
@@ -158,7 +163,7 @@ impl AuthBackend for WorkerAuth<'_> {
                     let mark = FetchingMark(id);
                     let result = load_jwks(url, &source, have_copy, now).await;
                     JWKS.with(|m| {
-                        if let (Some(set), Some(e)) = (result, m.borrow_mut().get_mut(&id)) {
+                        if let (Some(set), Some(e)) = (result, m.borrow_mut().get_mut(id)) {
                             e.state.set = Some(set);
                         }
                     });
@@ -175,7 +180,7 @@ impl AuthBackend for WorkerAuth<'_> {
         let now = self.now_s();
         JWKS.with(|m| {
             let m = m.borrow();
-            m.get(&id)
+            m.get(id)
                 .and_then(|e| e.state.usable(now, &source.times).cloned())
         })
         .ok_or_else(|| BackendError::Unavailable {

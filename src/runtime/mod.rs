@@ -10,7 +10,6 @@ pub mod auth;
 pub mod io;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/runtime/platform.js")]
@@ -52,10 +51,10 @@ extern "C" {
     #[wasm_bindgen(js_name = withLength)]
     fn with_length(resp: web_sys::Response) -> js_sys::Promise;
 
-    /// `caches.default.put(url, response)` in `ctx.waitUntil`, and a hot-tier copy kept
-    /// until `until_ms` at most (when the Cache API drops the entry).
+    /// `caches.default.put(url, response)` in `ctx.waitUntil`, and a hot-tier copy when
+    /// `hot` (the hot tier's index admitted it: `cache::hot`).
     #[wasm_bindgen(js_name = cachePutLater)]
-    pub fn cache_put_later(ctx: &JsValue, url: &str, response: &web_sys::Response, until_ms: f64);
+    pub fn cache_put_later(ctx: &JsValue, url: &str, response: &web_sys::Response, hot: bool);
 
     #[wasm_bindgen(js_name = writeDataPoint)]
     fn write_data_point_js(env: &JsValue, binding: &str, point: &str);
@@ -78,8 +77,8 @@ extern "C" {
     #[wasm_bindgen(js_name = kvDelete)]
     fn kv_delete(env: &JsValue, binding: &str, key: &str) -> js_sys::Promise;
 
-    /// The isolate's hot-tier copy of the entry under `url`, if any (see platform.js and
-    /// `cache::hot`).
+    /// The isolate's hot-tier copy of the entry under `url`, if platform.js holds one and no
+    /// newer store of it is running (`cache::hot` decides what it holds).
     #[wasm_bindgen(js_name = hotMatch)]
     pub fn hot_match(url: &str) -> Option<web_sys::Response>;
 
@@ -87,10 +86,9 @@ extern "C" {
     #[wasm_bindgen(js_name = hotForget)]
     pub fn hot_forget(url: &str);
 
-    /// Keeps a copy of a Cache API entry in the hot tier until `until_ms` at most, in
-    /// `ctx.waitUntil`.
+    /// Keeps a copy of a Cache API entry the hot tier's index admitted, in `ctx.waitUntil`.
     #[wasm_bindgen(js_name = hotRememberLater)]
-    pub fn hot_remember_later(ctx: &JsValue, url: &str, entry: &web_sys::Response, until_ms: f64);
+    pub fn hot_remember_later(ctx: &JsValue, url: &str, entry: &web_sys::Response);
 
     /// Deletes every header not named in `keep`.
     #[wasm_bindgen(js_name = keepOnly)]
@@ -208,9 +206,10 @@ pub fn log_later(ctx: &worker::Context, line: &str) {
 }
 
 thread_local! {
-    /// By the static list's address (these are the gateway's own constant lists, not
-    /// policies).
-    static NAME_LISTS: RefCell<HashMap<usize, js_sys::Array>> = RefCell::new(HashMap::new());
+    /// The gateway's own constant lists (a handful), each with its JS array; found by the
+    /// slice itself (address and length), never by address alone.
+    static NAME_LISTS: RefCell<Vec<(&'static [&'static str], js_sys::Array)>> =
+        const { RefCell::new(Vec::new()) };
     static INTERNED: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -219,10 +218,14 @@ thread_local! {
 pub fn delete_names(headers: &web_sys::Headers, names: &'static [&'static str]) {
     NAME_LISTS.with(|lists| {
         let mut lists = lists.borrow_mut();
-        let array = lists
-            .entry(names.as_ptr() as usize)
-            .or_insert_with(|| names.iter().map(|n| JsValue::from_str(n)).collect());
-        delete_all(headers, array);
+        let at = match lists.iter().position(|(l, _)| std::ptr::eq(*l, names)) {
+            Some(at) => at,
+            None => {
+                lists.push((names, names.iter().map(|n| JsValue::from_str(n)).collect()));
+                lists.len() - 1
+            }
+        };
+        delete_all(headers, &lists[at].1);
     });
 }
 

@@ -269,10 +269,10 @@ let storeSeq = 0;
 
 /**
  * Stores `response` (an entry) under `url` after the response to the client is sent: in the
- * Cache API, and in this isolate's hot tier when it is small enough, until `untilMs` at most
- * (Rust works out when the Cache API drops the entry).
+ * Cache API, and in this isolate's hot tier when `hot` (Rust's index, src/cache/hot.rs,
+ * admitted it).
  */
-export function cachePutLater(ctx, url, response, untilMs) {
+export function cachePutLater(ctx, url, response, hot) {
   const seq = ++storeSeq;
   if (STORES.size > 50_000) STORES.clear();
   STORES.set(url, seq);
@@ -283,7 +283,7 @@ export function cachePutLater(ctx, url, response, untilMs) {
     const entry = response.headers.has("content-length") ? response : await withLength(response);
     await Promise.all([
       caches.default.put(url, entry.clone()),
-      hotRemember(url, entry, seq, untilMs),
+      hot ? hotRemember(url, entry, seq) : undefined,
     ]);
   }).catch((e) => console.log(JSON.stringify({ level: "warn", message: `cache put failed: ${e}` }))).finally(() => {
     if (PENDING.get(url)?.seq === seq) PENDING.delete(url);
@@ -292,34 +292,23 @@ export function cachePutLater(ctx, url, response, untilMs) {
   ctx.waitUntil(done);
 }
 
-// The isolate's hot tier (src/policy/cache/adapter.rs `lookup` states how it is used): complete
-// entries of at most HOT_MAX_ENTRY bytes, HOT_MAX_BYTES in all, least recently used dropped
-// first, each kept no longer than the Cache API keeps it (the `untilMs` Rust passes).
+// The isolate's hot tier: the bytes of the copies Rust's index (src/cache/hot.rs) admitted.
+// The index decides what is kept, until when, and what is dropped for room; it tells this
+// map through hotForget. (src/policy/cache/adapter.rs `lookup` states how the tier is used.)
 const HOT = new Map();
-let hotBytes = 0;
-const HOT_MAX_BYTES = 8 * 1024 * 1024;
-const HOT_MAX_ENTRY = 64 * 1024;
+const HOT_MAX_ENTRY = 64 * 1024; // cache::hot::MAX_ENTRY_BYTES: a longer body is not kept
 
 /** The hot tier's copy of the entry under `url` as a new Response, or undefined. */
 export function hotMatch(url) {
   const e = HOT.get(url);
   if (e === undefined) return undefined;
   if (PENDING.has(url)) return undefined; // a newer entry is being stored: ask the Cache API
-  if (e.until <= Date.now()) {
-    hotForget(url);
-    return undefined;
-  }
-  HOT.delete(url); // most recently used last
-  HOT.set(url, e);
   return new Response(e.body, { status: e.status, headers: e.headers });
 }
 
 /** Drops the hot tier's copy of `url`. */
 export function hotForget(url) {
-  const e = HOT.get(url);
-  if (e === undefined) return;
   HOT.delete(url);
-  hotBytes -= e.size;
 }
 
 /**
@@ -327,26 +316,19 @@ export function hotForget(url) {
  * store of `url` other than the one at `seq` (the store count when the entry was read) came in
  * meanwhile: an older entry never replaces a newer one.
  */
-async function hotRemember(url, entry, seq, untilMs) {
+async function hotRemember(url, entry, seq) {
   try {
     const bytes = await readBytes(entry, HOT_MAX_ENTRY);
-    if (bytes === null || !(untilMs > Date.now()) || STORES.get(url) !== seq) return;
-    hotForget(url);
-    const size = bytes.byteLength + 512;
-    HOT.set(url, { status: entry.status, headers: [...entry.headers], body: bytes, size, until: untilMs });
-    hotBytes += size;
-    for (const [old] of HOT) {
-      if (hotBytes <= HOT_MAX_BYTES) break;
-      hotForget(old);
-    }
+    if (bytes === null || STORES.get(url) !== seq) return;
+    HOT.set(url, { status: entry.status, headers: [...entry.headers], body: bytes });
   } catch {
     // Not kept: the Cache API still has it.
   }
 }
 
-/** Keeps a Cache API entry just served in the hot tier too (after the response). */
-export function hotRememberLater(ctx, url, entry, untilMs) {
-  ctx.waitUntil(hotRemember(url, entry, STORES.get(url), untilMs));
+/** Keeps a copy of a Cache API entry the index admitted (after the response). */
+export function hotRememberLater(ctx, url, entry) {
+  ctx.waitUntil(hotRemember(url, entry, STORES.get(url)));
 }
 
 /** Deletes every header whose name is not in `keep` (an array of lower-case names). */

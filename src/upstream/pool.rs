@@ -10,8 +10,8 @@ use super::balance::{pick_hash, pick_random, SmoothRoundRobin};
 use super::breaker::Breaker;
 use super::retry::Budget;
 use super::settings::{Balance, Upstream};
+use crate::slots::Slots;
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 /// What [`PoolState::choose`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,15 +114,14 @@ impl PoolState {
 }
 
 thread_local! {
-    static POOLS: RefCell<HashMap<usize, PoolState>> = RefCell::new(HashMap::new());
+    /// By upstream index.
+    static POOLS: RefCell<Slots<PoolState>> = const { RefCell::new(Slots::new()) };
 }
 
 /// Runs `f` on the isolate's state for upstream number `index`.
 pub fn with_pool<R>(index: usize, upstream: &Upstream, f: impl FnOnce(&mut PoolState) -> R) -> R {
     POOLS.with(|pools| {
         let mut pools = pools.borrow_mut();
-        f(pools
-            .entry(index)
-            .or_insert_with(|| PoolState::new(upstream)))
+        f(pools.get_or_insert_with(index, || PoolState::new(upstream)))
     })
 }

@@ -6,8 +6,8 @@
 use super::origin::Origin;
 use crate::error::GatewayError;
 use crate::http::url::{join_url, UrlPart};
+use crate::slots::Slots;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Joins a URL template's parts, looking vars up with `lookup`.
@@ -37,8 +37,8 @@ pub fn resolve_origin(
 type Resolved = Result<Rc<Origin>, GatewayError>;
 
 thread_local! {
-    /// By (upstream index, target index).
-    static RESOLVED: RefCell<HashMap<(usize, usize), Resolved>> = RefCell::new(HashMap::new());
+    /// By upstream index, then target index.
+    static RESOLVED: RefCell<Slots<Slots<Resolved>>> = const { RefCell::new(Slots::new()) };
 }
 
 /// [`resolve_origin`] for target `target` of upstream number `index`, cached per isolate.
@@ -51,13 +51,18 @@ pub fn cached_origin(
     lookup: impl Fn(&str) -> Option<String>,
     on_first_error: impl FnOnce(&GatewayError),
 ) -> Result<Rc<Origin>, GatewayError> {
-    if let Some(hit) = RESOLVED.with(|m| m.borrow().get(&(index, target)).cloned()) {
+    let hit = RESOLVED.with(|m| m.borrow().get(index).and_then(|u| u.get(target)).cloned());
+    if let Some(hit) = hit {
         return hit;
     }
     let result = resolve_origin(upstream, parts, lookup).map(Rc::new);
     if let Err(e) = &result {
         on_first_error(e);
     }
-    RESOLVED.with(|m| m.borrow_mut().insert((index, target), result.clone()));
+    RESOLVED.with(|m| {
+        m.borrow_mut()
+            .get_or_insert_with(index, Slots::new)
+            .insert(target, result.clone())
+    });
     result
 }

@@ -13,6 +13,7 @@
 use super::Cache;
 use crate::cache::entry::{self, Meta, META_HEADER};
 use crate::cache::generations::Generations;
+use crate::cache::hot::{Admission, HotIndex, MAX_ENTRY_BYTES};
 use crate::cache::lookup::{verdict, Verdict};
 use crate::cache::range::{self, Ranged};
 use crate::cache::status::{self, Outcome};
@@ -63,6 +64,51 @@ pub(super) fn header(h: &Headers, name: &str) -> Option<String> {
     h.get(name).ok().flatten()
 }
 
+thread_local! {
+    /// Which copies this isolate's hot tier holds (their bytes are in platform.js).
+    static HOT: std::cell::RefCell<Option<HotIndex>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` on the isolate's hot-tier index (one non-generic accessor: one copy in the wasm).
+fn hot_index(f: &mut dyn FnMut(&mut HotIndex)) {
+    HOT.with(|h| f(h.borrow_mut().get_or_insert_with(HotIndex::default)));
+}
+
+/// Asks the hot tier's index whether to keep a copy of `entry` under `url` until `until_ms`,
+/// and tells platform.js to drop the copies it evicts (and any older copy of `url` when it
+/// refuses). An entry whose length is not declared yet counts as the largest a copy may be.
+fn hot_admit(url: &str, entry: &Response, until_ms: f64) -> bool {
+    let bytes = header(&entry.headers(), "content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(MAX_ENTRY_BYTES);
+    let now = runtime::now_ms();
+    let mut admitted = Admission::Refuse;
+    hot_index(&mut |h| admitted = h.admit(url, bytes, until_ms, now));
+    match admitted {
+        Admission::Keep { drop } => {
+            drop.iter().for_each(|old| runtime::hot_forget(old));
+            true
+        }
+        Admission::Refuse => {
+            runtime::hot_forget(url);
+            false
+        }
+    }
+}
+
+/// Drops `url`'s hot-tier copy, from the index and from platform.js.
+fn hot_forget(url: &str) {
+    hot_index(&mut |h| h.forget(url));
+    runtime::hot_forget(url);
+}
+
+/// Stores `entry` under `url` after the response (in the Cache API, which keeps it until
+/// `until_ms`, and in the hot tier when its index admits it).
+pub(super) fn put_later(ctx: &JsValue, url: &str, entry: &Response, until_ms: f64) {
+    let hot = hot_admit(url, entry, until_ms);
+    runtime::cache_put_later(ctx, url, entry, hot);
+}
+
 /// Looks `key.url` up: in this isolate's hot tier first (only a fresh hit is served from
 /// it; anything else drops the copy), then in the Cache API (a fresh hit there is copied into
 /// the hot tier after the response). A fresh entry whose `Vary` headers match `inbound` is
@@ -77,11 +123,22 @@ pub async fn lookup(
     head: bool,
     ctx: &JsValue,
 ) -> Lookup {
-    if let Some(hot) = runtime::hot_match(&key.url) {
-        if let Some(answer) = examine(&key, hot, inbound, gens, now_ms, head, None).hit() {
-            return with_range(answer, key, inbound, head).await;
-        }
-        runtime::hot_forget(&key.url);
+    let mut usable = None;
+    hot_index(&mut |h| usable = h.usable(&key.url, now_ms as f64));
+    match usable {
+        Some(true) => match runtime::hot_match(&key.url) {
+            Some(hot) => {
+                if let Some(answer) = examine(&key, hot, inbound, gens, now_ms, head, None).hit() {
+                    return with_range(answer, key, inbound, head).await;
+                }
+                hot_forget(&key.url);
+            }
+            // Not held after all (its body was longer than declared, or a newer store of the
+            // key is running).
+            None => hot_index(&mut |h| h.forget(&key.url)),
+        },
+        Some(false) => runtime::hot_forget(&key.url), // past when the Cache API drops it
+        None => {}
     }
     let Some(stored) = runtime::io::cache_match(&key.url).await else {
         return Lookup::Miss(Pending {
@@ -161,8 +218,10 @@ fn examine(
             .and_then(|cc| crate::cache::control::parse(&cc).max_age)
             .unwrap_or(0);
         let until_ms = (meta.at + kept_s * 1000) as f64;
-        if let Ok(copy) = stored.clone() {
-            runtime::hot_remember_later(ctx, &key.url, &copy, until_ms);
+        if hot_admit(&key.url, &stored, until_ms) {
+            if let Ok(copy) = stored.clone() {
+                runtime::hot_remember_later(ctx, &key.url, &copy);
+            }
         }
     }
     let cache_status = status::header(&Outcome::Hit {
@@ -319,7 +378,7 @@ pub fn store(
     else {
         return forwarded(false, Some("clone"));
     };
-    runtime::cache_put_later(ctx.as_ref(), &pending.url, &entry, until_ms);
+    put_later(ctx.as_ref(), &pending.url, &entry, until_ms);
     forwarded(true, None)
 }
 

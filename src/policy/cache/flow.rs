@@ -21,8 +21,8 @@ use crate::pipeline::Flow;
 use crate::policy::Step;
 use crate::runtime;
 use crate::runtime::answer::Answer;
+use crate::slots::Slots;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use web_sys::{Headers, Response};
 
@@ -132,15 +132,14 @@ pub async fn look_up(
 thread_local! {
     /// Per cache policy (by its index in the table), the header names its origin may see, as
     /// a JS array built once per isolate.
-    static KEEP: RefCell<HashMap<usize, js_sys::Array>> = RefCell::new(HashMap::new());
+    static KEEP: RefCell<Slots<js_sys::Array>> = const { RefCell::new(Slots::new()) };
 }
 
 /// Removes every request header the origin may not see on a route cached by policy `index`.
 fn trim(headers: &Headers, c: &'static Cache, index: u16, identity_headers: &[&str]) {
     let keep = KEEP.with(|k| {
         k.borrow_mut()
-            .entry(usize::from(index))
-            .or_insert_with(|| {
+            .get_or_insert_with(usize::from(index), || {
                 FORWARDED_ON_CACHED_ROUTES
                     .iter()
                     .chain(c.key_headers)

@@ -2,14 +2,13 @@
 //! (`stale-while-revalidate`), served when the origin fails (`stale-if-error`), or refreshed
 //! and served when the origin confirms it with 304 (its headers updated, RFC 9111 3.2).
 
-use super::adapter::{entry, has_validators, header, to_client, Stale};
+use super::adapter::{entry, has_validators, header, put_later, to_client, Stale};
 use super::Cache;
 use crate::cache::entry::{self as entries, Windows, META_HEADER};
 use crate::cache::freshness::{age_value, lifetime, ResponseFacts};
 use crate::cache::status::{self, Outcome};
 use crate::cache::store::{dated, directives};
 use crate::http::forwarding::strip_hop_by_hop;
-use crate::runtime;
 use crate::runtime::answer::Answer;
 use web_sys::{Headers, Response, ResponseInit};
 
@@ -133,7 +132,7 @@ pub fn revalidated(
             );
             let meta = meta.clone().renewed(life, windows, now_ms);
             let (entry, until_ms) = entry(&copy, &headers, meta, policy.keep_for_revalidation_s)?;
-            runtime::cache_put_later(ctx.as_ref(), &stale.pending.url, &entry, until_ms);
+            put_later(ctx.as_ref(), &stale.pending.url, &entry, until_ms);
             true
         }
         Err(_) => false,
