@@ -20,7 +20,6 @@ use crate::route::Matched;
 use crate::route::{host_for_matching, normalise};
 use crate::runtime;
 use serde::Deserialize;
-use std::collections::HashMap;
 use web_sys::Request;
 use worker::Env;
 
@@ -32,8 +31,9 @@ struct Purge {
     route: Option<String>,
     tag: Option<String>,
     url: Option<String>,
+    /// Header values the entry was stored for (`key_headers`); names in any case.
     #[serde(default)]
-    headers: HashMap<String, String>,
+    headers: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `POST /__gatehouse/purge` (already authorised); answers the JSON to send back with 200.
@@ -71,7 +71,7 @@ pub async fn purge(req: &Request, env: &Env) -> Result<String, GatewayError> {
         }
         (None, None, Some(url)) => {
             let (key, path_key) = url_key(&url, &p.headers, env, now).await?;
-            runtime::hot_forget(&key);
+            crate::policy::cache::adapter::hot_forget(&key);
             let deleted = runtime::io::cache_delete(&key).await;
             // Isolates elsewhere may hold a hot copy: the path's counter reaches them all.
             let json = runtime::io::generations_invalidate(env, &path_key, 2_000)
@@ -103,7 +103,7 @@ fn cached_routes() -> impl Iterator<Item = (&'static str, &'static crate::policy
 /// invalidation key.
 async fn url_key(
     url: &str,
-    headers: &HashMap<String, String>,
+    headers: &serde_json::Map<String, serde_json::Value>,
     env: &Env,
     now: u64,
 ) -> Result<(String, String), GatewayError> {
@@ -128,18 +128,16 @@ async fn url_key(
             why: "the purge counters could not be read".into(),
         })?;
     let query = c.query(u.query);
-    let lower: HashMap<String, &String> = headers
-        .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v))
-        .collect();
-    let mut parts = c.key(
-        route.id,
-        u.host,
-        &path,
-        query.as_deref(),
-        |h| lower.get(h).map(|v| v.to_string()),
-        None,
-    );
+    if let Some((name, _)) = headers.iter().find(|(_, v)| !v.is_string()) {
+        return Err(bad(format!("headers.{name}: the value must be a string")));
+    }
+    let header = |h: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(h))
+            .and_then(|(_, v)| v.as_str().map(str::to_string))
+    };
+    let mut parts = c.key(route.id, u.host, &path, query.as_deref(), header, None);
     parts.generation = g.route(route.id);
     Ok((
         parts.url(),

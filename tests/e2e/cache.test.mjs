@@ -342,6 +342,7 @@ test("the purge endpoint refuses wrong tokens, other methods and bad bodies with
     [{ url: `http://127.0.0.1:${s.gw.port}/v1/nothing-here` }, /no route serves/],
     [{ url: `http://127.0.0.1:${s.gw.port}/v1/users/1` }, /has no cache policy/],
     [{ route: "v1-cached", extra: 1 }, /unknown field/],
+    [{ url: `http://127.0.0.1:${s.gw.port}/v1/cached/1`, headers: { "Accept-Language": 5 } }, /headers\.Accept-Language: the value must be a string/],
     ["x".repeat(20000), /larger than/],
   ]) {
     const res = await purge(body);

@@ -97,7 +97,7 @@ fn hot_admit(url: &str, entry: &Response, until_ms: f64) -> bool {
 }
 
 /// Drops `url`'s hot-tier copy, from the index and from platform.js.
-fn hot_forget(url: &str) {
+pub fn hot_forget(url: &str) {
     hot_index(&mut |h| h.forget(url));
     runtime::hot_forget(url);
 }
