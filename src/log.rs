@@ -41,7 +41,7 @@ pub struct AccessLog {
     /// Attempts sent upstream (more than 1 after retries).
     pub attempts: Option<u32>,
     /// The fallback that answered (an upstream name or `static`).
-    pub fallback: Option<&'static str>,
+    pub fallback: Option<FellBack>,
     /// On an upstream with a canary: whether this request went to the canary.
     pub canary: Option<bool>,
     /// On a fan-out route: the optional parts that failed and were left out.
@@ -51,6 +51,31 @@ pub struct AccessLog {
     /// ended (a status, `connect`, `timeout` or `open`) and how long it took.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tries: Option<Vec<Try>>,
+}
+
+/// Which fallback answered a request: logged (and sent in `x-gatehouse-fallback`) as the
+/// fallback upstream's name, or `static` for a fixed answer. An upstream may itself be named
+/// `static`; the variant, not the label, tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FellBack {
+    Upstream(&'static str),
+    Static,
+}
+
+impl FellBack {
+    /// Its log label.
+    pub fn label(self) -> &'static str {
+        match self {
+            FellBack::Upstream(name) => name,
+            FellBack::Static => "static",
+        }
+    }
+}
+
+impl Serialize for FellBack {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.label())
+    }
 }
 
 /// One attempt upstream, for the access log.

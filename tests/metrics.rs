@@ -84,3 +84,23 @@ fn errors_are_always_logged_and_the_rest_as_the_mode_says() {
     assert!(!should_log(LogMode::Sample(0.1), &ok, 0.1));
     assert!(should_log(LogMode::Sample(0.1), &broken, 0.99));
 }
+
+#[test]
+fn a_fallback_upstream_named_static_is_logged_by_name_yet_is_not_the_static_answer() {
+    use gatehouse::log::FellBack;
+    let named = FellBack::Upstream("static");
+    assert_ne!(named, FellBack::Static);
+    for f in [named, FellBack::Static] {
+        let line = AccessLog {
+            fallback: Some(f),
+            ..log(200, None)
+        };
+        let json = serde_json::to_value(&line).unwrap();
+        assert_eq!(json["fallback"], "static");
+    }
+    let other = AccessLog {
+        fallback: Some(FellBack::Upstream("spare")),
+        ..log(200, None)
+    };
+    assert_eq!(serde_json::to_value(&other).unwrap()["fallback"], "spare");
+}

@@ -216,7 +216,7 @@ impl WorkerExchange<'_> {
             self.ctx.log.fallback = Some(f);
             self.ctx
                 .response_headers
-                .push(("x-gatehouse-fallback", f.to_string()));
+                .push(("x-gatehouse-fallback", f.label().to_string()));
         }
         let resp = sent.response;
         if route.websocket && resp.status() == 101 {

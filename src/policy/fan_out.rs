@@ -10,6 +10,7 @@ use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
 use crate::http::content_type::is_json;
 use crate::http::trace::hex;
+use crate::log::FellBack;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::runtime::io;
@@ -38,7 +39,7 @@ fn keep_credentials(headers: &Headers, part: &Part, all: &[Policy]) {
 }
 
 /// A part's JSON, and the fallback that gave it (if one did).
-type Answered = (Value, Option<&'static str>);
+type Answered = (Value, Option<FellBack>);
 
 /// Template values from the request.
 struct RequestValues<'a> {
@@ -136,7 +137,7 @@ pub async fn fan_out(
                     x.ctx.log.fallback = Some(f);
                     x.ctx
                         .response_headers
-                        .push(("x-gatehouse-fallback", f.to_string()));
+                        .push(("x-gatehouse-fallback", f.label().to_string()));
                 }
                 merged_in.push((part.shape, Some(v)))
             }

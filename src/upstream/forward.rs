@@ -10,6 +10,7 @@ use super::retry::{Attempt, FailureSet};
 use super::send::{attempts, ending, Attempts, Transport};
 use super::settings::{Fallback, TargetAddr, Upstream};
 use crate::error::GatewayError;
+use crate::log::FellBack;
 use crate::log::Try;
 use crate::runtime;
 use crate::runtime::io::{self, FetchFailure};
@@ -66,8 +67,8 @@ pub struct Sent {
     /// The target that answered (`Target::id`), or the fallback's name.
     pub target: &'static str,
     pub attempts: u32,
-    /// `Some(upstream name or "static")` when the fallback answered.
-    pub fallback: Option<&'static str>,
+    /// Which fallback answered, if one did.
+    pub fallback: Option<FellBack>,
 }
 
 /// Sends the request to the upstream's pool: a target by the pool's balance, skipping open
@@ -242,7 +243,7 @@ async fn fall_back(fallback: &Fallback, out: &Outgoing<'_>, attempts: u32) -> Op
                 response: runtime::respond(*status, &headers, &body),
                 target: "static",
                 attempts,
-                fallback: Some("static"),
+                fallback: Some(FellBack::Static),
             })
         }
         Fallback::Upstream(index) => {
@@ -286,7 +287,7 @@ async fn fall_back(fallback: &Fallback, out: &Outgoing<'_>, attempts: u32) -> Op
                 response,
                 target: up.targets[target].id,
                 attempts: attempts + 1,
-                fallback: Some(up.name),
+                fallback: Some(FellBack::Upstream(up.name)),
             })
         }
     }

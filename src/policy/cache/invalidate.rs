@@ -8,6 +8,7 @@ use crate::cache::invalidate::{invalidates, is_unsafe};
 use crate::cache::invalidate::{path_key, paths};
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
+use crate::log::FellBack;
 use crate::policy::Policy;
 use crate::route::{host_for_matching, RouteIndex};
 use crate::runtime;
@@ -42,7 +43,7 @@ pub async fn after_upstream(
         return result;
     };
     // A static fallback answered for an origin that failed: nothing was written.
-    let written = answer.is_from_origin() && x.ctx.log.fallback != Some("static");
+    let written = answer.is_from_origin() && x.ctx.log.fallback != Some(FellBack::Static);
     if !(written && is_unsafe(&x.ctx.method) && invalidates(answer.status)) {
         return result;
     }
