@@ -1,6 +1,8 @@
 //! API lifecycle natively: the stage of a route at the boundary times, the headers it gets,
 //! the successor link, and version selection for unprefixed paths.
 
+use gatehouse::route::lifecycle::LifecycleExt;
+use gatehouse::route::lifecycle::VersioningExt;
 use gatehouse::route::lifecycle::{Lifecycle, Selected, Stage, Versioning};
 
 const DEPRECATED: i64 = 1_780_272_000; // 2026-06-01T00:00:00Z

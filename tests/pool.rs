@@ -6,6 +6,7 @@ use gatehouse::config::{Balance, HashOn, Target, TargetAddr, Upstream, UrlPart};
 use gatehouse::upstream::balance::{pick_hash, pick_random, SmoothRoundRobin};
 use gatehouse::upstream::breaker::{Breaker, BreakerSettings, State};
 use gatehouse::upstream::pool::{Choice, PoolState};
+use gatehouse::upstream::retry::FailureSetExt;
 use gatehouse::upstream::retry::{
     backoff_ms, idempotent, retry_after_ms, Attempt, Budget, FailureSet, RetrySettings,
 };

@@ -2,6 +2,7 @@
 //! times, window edges, clocks that jump back, UTC calendar windows, and the header values.
 
 use gatehouse::http::dates::{civil_from_days, days_from_civil, window, Period};
+use gatehouse::ratelimit::algorithm::LimitExt;
 use gatehouse::ratelimit::headers::{policy_header, ratelimit_header, retry_after_s, PolicyItem};
 use gatehouse::ratelimit::{Algorithm, Decision, Limit, State};
 

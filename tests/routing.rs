@@ -3,6 +3,7 @@
 use gatehouse::config::{
     Balance, Method, PathGroup, RewritePart, Route, Table, Target, TargetAddr, Upstream, UrlPart,
 };
+use gatehouse::http::method::MethodExt;
 use gatehouse::route::{
     check_double_encoding, host_for_matching, normalise, upstream_path, PathError,
 };

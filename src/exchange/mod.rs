@@ -2,6 +2,9 @@
 //! [`crate::pipeline`]: routing, the upstream request, problems, and the outbound step every
 //! answer passes. The one upstream call and its helpers are in [`upstream`].
 
+use crate::http::method::MethodExt;
+use crate::route::lifecycle::LifecycleExt;
+use crate::route::lifecycle::VersioningExt;
 mod outgoing;
 mod upstream;
 

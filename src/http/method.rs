@@ -1,20 +1,17 @@
 //! Request methods.
 
-/// HTTP methods a route can serve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Get,
-    Head,
-    Post,
-    Put,
-    Patch,
-    Delete,
-    Options,
+pub use gatehouse_config::table::http::Method;
+
+/// A request method's name on the wire.
+pub trait MethodExt {
+    /// Parses a request method; `None` for methods no route can serve (e.g. `TRACE`).
+    fn parse(s: &str) -> Option<Method>;
+
+    fn as_str(&self) -> &'static str;
 }
 
-impl Method {
-    /// Parses a request method; `None` for methods no route can serve (e.g. `TRACE`).
-    pub fn parse(s: &str) -> Option<Method> {
+impl MethodExt for Method {
+    fn parse(s: &str) -> Option<Method> {
         Some(match s {
             "GET" => Method::Get,
             "HEAD" => Method::Head,
@@ -27,7 +24,7 @@ impl Method {
         })
     }
 
-    pub fn as_str(self) -> &'static str {
+    fn as_str(&self) -> &'static str {
         match self {
             Method::Get => "GET",
             Method::Head => "HEAD",

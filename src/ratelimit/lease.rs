@@ -27,6 +27,7 @@
 //!   this trades round trips for some fairness between isolates, not for admissions.
 
 use super::{take_all, Decision, Limit, State};
+use crate::ratelimit::algorithm::LimitExt;
 use std::collections::HashMap;
 
 /// Grants up to `want` permits from every limit at once: as many as all of them admit now,

@@ -3,6 +3,7 @@
 //! IETF `RateLimit-Policy` / `RateLimit` header values ([`headers`]). Nothing here does I/O;
 //! all times are milliseconds since the epoch, passed in.
 
+use crate::ratelimit::algorithm::LimitExt;
 pub mod algorithm;
 pub mod backend;
 use crate::http::dates as calendar;

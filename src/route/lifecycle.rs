@@ -11,22 +11,7 @@
 //! - from `sunset` on the route answers 410 `api-sunset` (with the same headers) and the
 //!   origin is not called.
 
-/// A route's lifecycle, compiled from routes/.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Lifecycle {
-    /// The version folder (`v1`); empty for routes in gateway.toml.
-    pub version: &'static str,
-    /// Unix seconds.
-    pub deprecated_s: Option<i64>,
-    /// Unix seconds.
-    pub sunset_s: Option<i64>,
-    /// `sunset` as an IMF-fixdate, for the `Sunset` header.
-    pub sunset_http: Option<&'static str>,
-    /// The successor version folder, when the same route (path and method) exists there.
-    pub successor: Option<&'static str>,
-    /// A page describing the deprecation policy.
-    pub policy_link: Option<&'static str>,
-}
+pub use gatehouse_config::table::lifecycle::{Lifecycle, Versioning};
 
 /// Where a route stands at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,18 +21,20 @@ pub enum Stage {
     Sunset,
 }
 
-impl Lifecycle {
-    /// A route with no version and no dates.
-    pub const NONE: Lifecycle = Lifecycle {
-        version: "",
-        deprecated_s: None,
-        sunset_s: None,
-        sunset_http: None,
-        successor: None,
-        policy_link: None,
-    };
+/// Where a route stands in its lifecycle, and the headers that say so.
+pub trait LifecycleExt {
+    fn stage(&self, now_s: i64) -> Stage;
 
-    pub fn stage(&self, now_s: i64) -> Stage {
+    /// The headers for a deprecated or sunset route answering `path` (the normalised public
+    /// path, which starts with `/<version>`).
+    fn headers(&self, path: &str) -> Vec<(&'static str, String)>;
+
+    /// `path` moved to the successor version: `/v1/users/42` -> `/v2/users/42`.
+    fn successor_path(&self, path: &str) -> Option<String>;
+}
+
+impl LifecycleExt for Lifecycle {
+    fn stage(&self, now_s: i64) -> Stage {
         match (self.deprecated_s, self.sunset_s) {
             (_, Some(sunset)) if now_s >= sunset => Stage::Sunset,
             (Some(deprecated), _) if now_s >= deprecated => Stage::Deprecated,
@@ -56,9 +43,7 @@ impl Lifecycle {
         }
     }
 
-    /// The headers for a deprecated or sunset route answering `path` (the normalised public
-    /// path, which starts with `/<version>`).
-    pub fn headers(&self, path: &str) -> Vec<(&'static str, String)> {
+    fn headers(&self, path: &str) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
         if let Some(d) = self.deprecated_s {
             out.push(("deprecation", format!("@{d}")));
@@ -75,8 +60,7 @@ impl Lifecycle {
         out
     }
 
-    /// `path` moved to the successor version: `/v1/users/42` -> `/v2/users/42`.
-    pub fn successor_path(&self, path: &str) -> Option<String> {
+    fn successor_path(&self, path: &str) -> Option<String> {
         let next = self.successor?;
         let rest = path
             .strip_prefix('/')
@@ -84,17 +68,6 @@ impl Lifecycle {
             .filter(|r| r.is_empty() || r.starts_with('/'))?;
         Some(format!("/{next}{rest}"))
     }
-}
-
-/// `[gateway] versioning`: how a path without a version prefix picks one.
-#[derive(Debug)]
-pub struct Versioning {
-    /// Request header naming the version (lower-case), e.g. `api-version`.
-    pub header: Option<&'static str>,
-    /// Query parameter naming the version.
-    pub query: Option<&'static str>,
-    /// The version when the request names none.
-    pub default: Option<&'static str>,
 }
 
 /// What version selection decided for a path.
@@ -108,10 +81,21 @@ pub enum Selected<'a> {
     Unknown(String),
 }
 
-impl Versioning {
+/// Version selection for paths without a version prefix.
+pub trait VersioningExt {
     /// Picks the version for `path`: the header, else the query parameter, else the default.
     /// `versions` are the version folders.
-    pub fn select<'a>(
+    fn select<'a>(
+        &'a self,
+        path: &str,
+        header: Option<&'a str>,
+        query: Option<&'a str>,
+        versions: &'a [&'static str],
+    ) -> Selected<'a>;
+}
+
+impl VersioningExt for Versioning {
+    fn select<'a>(
         &'a self,
         path: &str,
         header: Option<&'a str>,

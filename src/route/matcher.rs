@@ -3,6 +3,8 @@
 
 use super::compiled::{Condition, PathGroup, Route};
 use crate::http::method::Method;
+use crate::http::method::MethodExt;
+use crate::route::compiled::RouteExt;
 use matchit::{Params, Router};
 
 /// What the table says about a request.

@@ -13,6 +13,7 @@ use crate::error::GatewayError;
 use crate::log::Try;
 use crate::runtime;
 use crate::runtime::io::{self, FetchFailure};
+use crate::upstream::retry::FailureSetExt;
 use web_sys::{Headers, ReadableStream, Response};
 
 /// Request bodies up to this size are buffered so a failed attempt can be sent again (and a

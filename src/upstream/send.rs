@@ -9,6 +9,7 @@ use super::retry::{self, Attempt};
 use super::settings::Upstream;
 use crate::error::GatewayError;
 use crate::log::Try;
+use crate::upstream::retry::FailureSetExt;
 
 /// What the loop needs from the runtime: a clock, randomness, one attempt, a pause.
 #[allow(async_fn_in_trait)] // single-threaded runtime: no Send bounds wanted

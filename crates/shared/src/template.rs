@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 /// One piece of a template (borrowed in the compiled table, owned when just parsed).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_shared::template))]
 pub enum Piece {
     Lit(Cow<'static, str>),
     Param(Cow<'static, str>),

@@ -26,6 +26,7 @@
 //! - A disallowed origin gets no CORS headers (the browser blocks the response), or a 403
 //!   `cors-origin-rejected` problem with `reject = true`.
 
+use crate::http::method::MethodExt;
 #[cfg(target_arch = "wasm32")]
 pub mod phases;
 
