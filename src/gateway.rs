@@ -10,6 +10,7 @@ use crate::ctx::Ctx;
 use crate::exchange::{Tables, WorkerExchange};
 use crate::metrics::{data_point, should_log, LogMode, Sizes};
 use crate::pipeline::{self, Exchange};
+use crate::policy::PolicyExt;
 use crate::policy::Step;
 use crate::runtime;
 use crate::runtime::answer::Answer;

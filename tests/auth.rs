@@ -5,6 +5,8 @@
 
 #![cfg(not(target_arch = "wasm32"))] // uses native-only dev-dependencies (jwt-compact verifiers)
 
+use gatehouse::policy::jwt::JwtExt;
+use gatehouse::policy::PolicyExt;
 mod support;
 
 use gatehouse::auth::jwk::{parse_jwk, PublicJwk};

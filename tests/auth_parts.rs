@@ -14,6 +14,8 @@ use gatehouse::auth::{Alg, Denied, Identity, KeyKind, Scheme};
 use gatehouse::error::GatewayError;
 use gatehouse::policy::api_key::{check_record, store_key, ConsumerRecord};
 use gatehouse::policy::mtls::Mtls;
+use gatehouse::policy::mtls::MtlsExt;
+use gatehouse::policy::require::RequireExt;
 use gatehouse::policy::require::{ClaimRule, ClaimTest, Require};
 use serde_json::json;
 

@@ -4,6 +4,7 @@
 
 use gatehouse::config::Method;
 use gatehouse::http::{HeaderEdit, HeaderList};
+use gatehouse::policy::cors::CorsExt;
 use gatehouse::policy::cors::{Cors, CorsRequest, OriginRule};
 
 const WEB: Cors = Cors {

@@ -8,6 +8,7 @@ use gatehouse::http::forwarding::{
 };
 use gatehouse::http::{HeaderEdit, HeaderList};
 use gatehouse::policy::headers::{Edits, Headers};
+use gatehouse::policy::PolicyExt;
 use gatehouse::policy::{Flow, Inbound, Policy};
 
 mod support;

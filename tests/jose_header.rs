@@ -5,6 +5,7 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+use gatehouse::policy::jwt::JwtExt;
 mod support;
 
 use gatehouse::auth::{Alg, AuthError, Denied, Scheme};

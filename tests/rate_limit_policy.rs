@@ -3,6 +3,7 @@
 //! 429s and failing open or closed.
 #![cfg(not(target_arch = "wasm32"))] // the test backend uses native-only dev-dependencies
 
+use gatehouse::policy::rate_limit::RateLimitExt;
 mod support;
 
 use gatehouse::auth::Identity;

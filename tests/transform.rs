@@ -92,6 +92,8 @@ fn masking_keeps_the_last_characters_of_strings_and_numbers() {
 
 mod policy {
     use gatehouse::http::content_type::is_json;
+    use gatehouse::policy::transform::BodyEditsExt;
+    use gatehouse::policy::transform::QueryEditsExt;
     use gatehouse::policy::transform::{BodyEdits, QueryEdits};
     use serde_json::json;
 

@@ -4,6 +4,7 @@
 
 use super::query_values;
 use crate::error::GatewayError;
+use crate::policy::rate_limit::RateLimitExt;
 use crate::policy::Policy;
 use crate::runtime;
 use serde_json::{json, Value};

@@ -15,6 +15,7 @@ use crate::error::GatewayError;
 use crate::http::method::Method;
 use crate::http::url::RequestUrl;
 use crate::policy::cache::counters;
+use crate::policy::cache::CacheExt;
 use crate::policy::Policy;
 use crate::route::Matched;
 use crate::route::{host_for_matching, normalise};

@@ -7,16 +7,22 @@
 use super::{denied_error, Policy};
 use crate::auth::{AuthBackend, AuthError, Denied, Identity, Scheme};
 use crate::error::GatewayError;
+use crate::policy::PolicyExt;
 
-/// A compiled `any` policy.
-#[derive(Debug)]
-pub struct Any {
-    /// Indices into the table's policies; each is `jwt`, `api_key` or `mtls` (checked at build).
-    pub of: &'static [u16],
+pub use gatehouse_config::kinds::any::Any;
+
+/// What an `any` policy does per request.
+#[allow(async_fn_in_trait)] // single-threaded: no caller needs a Send future
+pub trait AnyExt {
+    async fn authenticate<B: AuthBackend>(
+        &self,
+        all: &'static [Policy],
+        b: &B,
+    ) -> Result<(&'static Policy, Identity, Scheme), GatewayError>;
 }
 
-impl Any {
-    pub async fn authenticate<B: AuthBackend>(
+impl AnyExt for Any {
+    async fn authenticate<B: AuthBackend>(
         &self,
         all: &'static [Policy],
         b: &B,

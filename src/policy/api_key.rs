@@ -13,18 +13,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 
-/// A compiled `api_key` policy.
-#[derive(Debug)]
-pub struct ApiKey {
-    pub name: &'static str,
-    pub header: Option<&'static str>,
-    pub query: Option<&'static str>,
-    /// KV binding name.
-    pub store: &'static str,
-    pub cache_ttl_s: u32,
-    /// (record field, header) pairs.
-    pub forward: &'static [(&'static str, &'static str)],
-}
+pub use gatehouse_config::kinds::api_key::ApiKey;
 
 /// What KV stores for a key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,9 +56,17 @@ pub fn store_key(api_key: &str) -> String {
     s
 }
 
-impl ApiKey {
+/// What an `api_key` policy does per request.
+#[allow(async_fn_in_trait)] // single-threaded: no caller needs a Send future
+pub trait ApiKeyExt {
     /// How the client is told to send the key.
-    pub fn scheme(&self) -> Scheme {
+    fn scheme(&self) -> Scheme;
+
+    async fn authenticate<B: AuthBackend>(&'static self, b: &B) -> Result<Identity, AuthError>;
+}
+
+impl ApiKeyExt for ApiKey {
+    fn scheme(&self) -> Scheme {
         match (self.header, self.query) {
             (Some(h), _) => Scheme::ApiKeyHeader(h),
             (None, Some(q)) => Scheme::ApiKeyQuery(q),
@@ -77,9 +74,9 @@ impl ApiKey {
         }
     }
 
-    pub async fn authenticate<B: AuthBackend>(&'static self, b: &B) -> Result<Identity, AuthError> {
+    async fn authenticate<B: AuthBackend>(&'static self, b: &B) -> Result<Identity, AuthError> {
         let deny = |d| AuthError::Denied(self.scheme(), d);
-        let key = self.find_key(b).map_err(deny)?;
+        let key = find_key(self, b).map_err(deny)?;
         if key.len() > MAX_KEY_BYTES {
             return Err(deny(Denied::UnknownApiKey));
         }
@@ -103,25 +100,25 @@ impl ApiKey {
         };
         check_record(self.name, record, now).map_err(deny)
     }
+}
 
-    fn find_key<B: AuthBackend>(&self, b: &B) -> Result<String, Denied> {
-        let header = match (self.header, self.query) {
-            (Some(h), _) => Some(h),
-            (None, None) => Some("x-api-key"),
-            (None, Some(_)) => None,
-        };
-        if let Some(h) = header {
-            if let Some(k) = credentials::single_header(b.header(h).as_deref())? {
-                return Ok(k.to_string());
-            }
+fn find_key<B: AuthBackend>(policy: &ApiKey, b: &B) -> Result<String, Denied> {
+    let header = match (policy.header, policy.query) {
+        (Some(h), _) => Some(h),
+        (None, None) => Some("x-api-key"),
+        (None, Some(_)) => None,
+    };
+    if let Some(h) = header {
+        if let Some(k) = credentials::single_header(b.header(h).as_deref())? {
+            return Ok(k.to_string());
         }
-        if let Some(q) = self.query {
-            if let Some(k) = credentials::query_param(b.query(), q)? {
-                return Ok(k.to_string());
-            }
-        }
-        Err(Denied::Missing)
     }
+    if let Some(q) = policy.query {
+        if let Some(k) = credentials::query_param(b.query(), q)? {
+            return Ok(k.to_string());
+        }
+    }
+    Err(Denied::Missing)
 }
 
 /// Turns a looked-up record into an identity: unknown, disabled and expired keys are refused.

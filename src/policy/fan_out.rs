@@ -10,6 +10,7 @@ use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
 use crate::http::content_type::is_json;
 use crate::http::trace::hex;
+use crate::policy::PolicyExt;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::runtime::io;

@@ -12,21 +12,15 @@
 
 use crate::http::HeaderEdit;
 
-#[derive(Debug)]
-pub struct Headers {
-    pub request: Edits,
-    pub response: Edits,
+pub use gatehouse_config::kinds::headers::{Edits, Headers};
+
+/// Applying header edits.
+pub trait EditsExt {
+    fn apply<H: HeaderEdit>(&self, h: &mut H);
 }
 
-/// Header edits; names are lower-case.
-#[derive(Debug)]
-pub struct Edits {
-    pub set: &'static [(&'static str, &'static str)],
-    pub remove: &'static [&'static str],
-}
-
-impl Edits {
-    pub fn apply<H: HeaderEdit>(&self, h: &mut H) {
+impl EditsExt for Edits {
+    fn apply<H: HeaderEdit>(&self, h: &mut H) {
         for name in self.remove {
             h.remove(name);
         }

@@ -7,6 +7,7 @@ use super::{Inbound, Policy};
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
 use crate::pipeline::Flow;
+use crate::policy::PolicyExt;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::runtime::auth::WorkerAuth;

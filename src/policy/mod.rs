@@ -9,6 +9,13 @@
 //! request themselves with [`Flow::Respond`]; `on_response` runs in reverse order on every
 //! answer.
 
+use crate::policy::any::AnyExt;
+use crate::policy::api_key::ApiKeyExt;
+use crate::policy::headers::EditsExt;
+use crate::policy::jwt::JwtExt;
+use crate::policy::mtls::MtlsExt;
+use crate::policy::rate_limit::RateLimitExt;
+use crate::policy::require::RequireExt;
 pub mod any;
 pub mod api_key;
 pub mod cache;
@@ -33,30 +40,7 @@ use crate::ratelimit::backend::LimiterBackend;
 
 pub use crate::pipeline::Flow;
 
-/// A compiled policy. The config key `kind = "<name>"` selects the variant.
-#[derive(Debug)]
-pub enum Policy {
-    /// `kind = "headers"`.
-    Headers(headers::Headers),
-    /// `kind = "jwt"`.
-    Jwt(jwt::Jwt),
-    /// `kind = "api_key"`.
-    ApiKey(api_key::ApiKey),
-    /// `kind = "mtls"`.
-    Mtls(mtls::Mtls),
-    /// `kind = "require"`.
-    Require(require::Require),
-    /// `kind = "any"`.
-    Any(any::Any),
-    /// `kind = "rate_limit"`.
-    RateLimit(rate_limit::RateLimit),
-    /// `kind = "cache"`.
-    Cache(cache::Cache),
-    /// `kind = "cors"`.
-    Cors(cors::Cors),
-    /// `kind = "transform"`.
-    Transform(transform::Transform),
-}
+pub use gatehouse_config::kinds::Policy;
 
 /// The request on its way upstream, as policies see it.
 pub struct Inbound<'a, H, B> {
@@ -92,9 +76,46 @@ impl<'a, H, B> Inbound<'a, H, B> {
     }
 }
 
-impl Policy {
+/// What a policy does, whatever its kind: the inbound step, authentication and what the rest of the worker asks of it.
+#[allow(async_fn_in_trait)] // single-threaded: no caller needs a Send future
+pub trait PolicyExt {
     /// Runs the inbound step. Errors become problem+json responses.
-    pub async fn on_request<H: HeaderEdit, B: AuthBackend + LimiterBackend, R>(
+    async fn on_request<H: HeaderEdit, B: AuthBackend + LimiterBackend, R>(
+        &'static self,
+        all: &'static [Policy],
+        req: &mut Inbound<'_, H, B>,
+    ) -> Result<Flow<R>, GatewayError>;
+
+    /// Runs an authentication policy (`jwt`, `api_key`, `mtls`); other kinds never
+    /// authenticate and answer `Missing`.
+    async fn authenticate<B: AuthBackend>(
+        &'static self,
+        b: &B,
+    ) -> Result<(Identity, Scheme), AuthError>;
+
+    /// Whether this policy answers CORS preflights: a route with one is matched for an
+    /// `OPTIONS` preflight by the method the browser asks for.
+    fn answers_preflight(&self) -> bool;
+
+    /// The header an `api_key` policy reads the key from, if it reads one.
+    fn api_key_header(&self) -> Option<&'static str>;
+
+    /// Whether this is a `cache` policy: its route may hold stored answers, and a route's
+    /// validation runs before it.
+    fn is_cache(&self) -> bool;
+
+    /// The `forward` map of an authentication policy: (identity field, header).
+    fn forward(&self) -> &'static [(&'static str, &'static str)];
+
+    /// Calls `f` with every static string this policy sends to JS (header names and values).
+    fn for_each_static_str(&self, f: &mut dyn FnMut(&'static str));
+
+    /// Runs the outbound step on the response headers sent to the client.
+    fn on_response<H: HeaderEdit>(&self, headers: &mut H);
+}
+
+impl PolicyExt for Policy {
+    async fn on_request<H: HeaderEdit, B: AuthBackend + LimiterBackend, R>(
         &'static self,
         all: &'static [Policy],
         req: &mut Inbound<'_, H, B>,
@@ -138,9 +159,7 @@ impl Policy {
         Ok(Flow::Continue)
     }
 
-    /// Runs an authentication policy (`jwt`, `api_key`, `mtls`); other kinds never
-    /// authenticate and answer `Missing`.
-    pub async fn authenticate<B: AuthBackend>(
+    async fn authenticate<B: AuthBackend>(
         &'static self,
         b: &B,
     ) -> Result<(Identity, Scheme), AuthError> {
@@ -158,28 +177,22 @@ impl Policy {
         }
     }
 
-    /// Whether this policy answers CORS preflights: a route with one is matched for an
-    /// `OPTIONS` preflight by the method the browser asks for.
-    pub fn answers_preflight(&self) -> bool {
+    fn answers_preflight(&self) -> bool {
         matches!(self, Policy::Cors(_))
     }
 
-    /// The header an `api_key` policy reads the key from, if it reads one.
-    pub fn api_key_header(&self) -> Option<&'static str> {
+    fn api_key_header(&self) -> Option<&'static str> {
         match self {
             Policy::ApiKey(k) => k.header,
             _ => None,
         }
     }
 
-    /// Whether this is a `cache` policy: its route may hold stored answers, and a route's
-    /// validation runs before it.
-    pub fn is_cache(&self) -> bool {
+    fn is_cache(&self) -> bool {
         matches!(self, Policy::Cache(_))
     }
 
-    /// The `forward` map of an authentication policy: (identity field, header).
-    pub fn forward(&self) -> &'static [(&'static str, &'static str)] {
+    fn forward(&self) -> &'static [(&'static str, &'static str)] {
         match self {
             Policy::Jwt(p) => p.forward,
             Policy::ApiKey(p) => p.forward,
@@ -188,8 +201,7 @@ impl Policy {
         }
     }
 
-    /// Calls `f` with every static string this policy sends to JS (header names and values).
-    pub fn for_each_static_str(&self, f: &mut dyn FnMut(&'static str)) {
+    fn for_each_static_str(&self, f: &mut dyn FnMut(&'static str)) {
         match self {
             Policy::Headers(p) => {
                 for edits in [&p.request, &p.response] {
@@ -204,8 +216,7 @@ impl Policy {
         }
     }
 
-    /// Runs the outbound step on the response headers sent to the client.
-    pub fn on_response<H: HeaderEdit>(&self, headers: &mut H) {
+    fn on_response<H: HeaderEdit>(&self, headers: &mut H) {
         if let Policy::Headers(p) = self {
             p.response.apply(headers)
         }
@@ -307,6 +318,7 @@ mod worker {
     use crate::error::GatewayError;
     use crate::exchange::WorkerExchange;
     use crate::pipeline::{Flow, Phases};
+    use crate::policy::PolicyExt;
     use crate::runtime::answer::Answer;
 
     impl State {

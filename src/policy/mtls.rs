@@ -7,19 +7,16 @@ use crate::auth::backend::ClientCert;
 use crate::auth::{Denied, Identity};
 use serde_json::{Map, Value};
 
-/// A compiled `mtls` policy.
-#[derive(Debug)]
-pub struct Mtls {
-    pub name: &'static str,
-    /// Lower-case hex SHA-256 fingerprints; empty allows any verified certificate.
-    pub fingerprints: &'static [&'static str],
-    pub subjects: &'static [&'static str],
-    pub forward: &'static [(&'static str, &'static str)],
+pub use gatehouse_config::kinds::mtls::Mtls;
+
+/// What an `mtls` policy does per request.
+pub trait MtlsExt {
+    /// Accepts the certificate or says why not.
+    fn check(&self, cert: Option<ClientCert>) -> Result<Identity, Denied>;
 }
 
-impl Mtls {
-    /// Accepts the certificate or says why not.
-    pub fn check(&self, cert: Option<ClientCert>) -> Result<Identity, Denied> {
+impl MtlsExt for Mtls {
+    fn check(&self, cert: Option<ClientCert>) -> Result<Identity, Denied> {
         let cert = cert
             .filter(|c| c.presented)
             .ok_or(Denied::NoClientCertificate)?;

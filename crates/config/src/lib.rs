@@ -15,7 +15,6 @@ pub use gatehouse_shared::{
     alg, dates as calendar, jwk, origin, origin_syntax, pointer, reserved, template,
 };
 
-#[cfg(feature = "check")]
 pub mod kinds;
 pub mod table;
 

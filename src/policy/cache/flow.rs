@@ -18,6 +18,7 @@ use crate::cache::status::{self, Outcome};
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
 use crate::pipeline::Flow;
+use crate::policy::cache::CacheExt;
 use crate::policy::Step;
 use crate::runtime;
 use crate::runtime::answer::Answer;

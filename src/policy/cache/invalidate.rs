@@ -9,6 +9,7 @@ use crate::cache::invalidate::{path_key, paths};
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
 use crate::policy::Policy;
+use crate::policy::PolicyExt;
 use crate::route::{host_for_matching, RouteIndex};
 use crate::runtime;
 use crate::runtime::answer::Answer;

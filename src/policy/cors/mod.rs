@@ -33,39 +33,7 @@ pub mod phases;
 use crate::http::method::Method;
 use crate::http::{origin_syntax, HeaderEdit};
 
-/// One entry of `origins`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OriginRule {
-    /// `"*"`: any origin (never with credentials).
-    Any,
-    /// `"https://app.example.com"`: exactly this serialised origin (lower-case).
-    Exact(&'static str),
-    /// `"https://*.example.com"`: a subdomain (one or more labels) of `domain` with this
-    /// scheme and port; never the domain itself.
-    Subdomain {
-        scheme: &'static str,
-        /// Without the leading dot, e.g. `example.com`.
-        domain: &'static str,
-        port: Option<&'static str>,
-    },
-}
-
-/// A compiled `cors` policy.
-#[derive(Debug)]
-pub struct Cors {
-    pub name: &'static str,
-    pub origins: &'static [OriginRule],
-    /// Empty: every method the matched route serves.
-    pub methods: &'static [Method],
-    /// Lower-case request header names a page may send.
-    pub allow_headers: &'static [&'static str],
-    /// Response header names a page may read, as configured.
-    pub expose_headers: &'static [&'static str],
-    pub credentials: bool,
-    pub max_age_s: u32,
-    /// Answer a disallowed origin 403 instead of leaving out the CORS headers.
-    pub reject: bool,
-}
+pub use gatehouse_config::kinds::cors::{Cors, OriginRule};
 
 /// Headers the gateway owns on a CORS route; the origin server's copies are removed.
 pub const CORS_RESPONSE_HEADERS: &[&str] = &[
@@ -116,15 +84,43 @@ impl<'a> CorsRequest<'a> {
     }
 }
 
-impl Cors {
+/// A `cors` policy's rules.
+pub trait CorsExt {
     /// Whether `origin` (the `Origin` header as sent) is allowed.
-    pub fn allows_origin(&self, origin: &str) -> bool {
-        self.origins.iter().any(|rule| matches(*rule, origin))
-    }
+    fn allows_origin(&self, origin: &str) -> bool;
 
     /// Whether a preflight may be granted: origin, method (one the route serves, and listed
     /// in `methods` when set) and every requested header allowed.
-    pub fn grants_preflight(
+    fn grants_preflight(
+        &self,
+        origin: &str,
+        method: &str,
+        headers: Option<&str>,
+        route_methods: &[Method],
+    ) -> bool;
+
+    /// The headers a preflight grant adds (besides the ones every answer gets):
+    /// `Access-Control-Allow-Methods`, `-Allow-Headers` and `-Max-Age`.
+    fn preflight_headers(&self, method: &str, headers: Option<&str>)
+        -> Vec<(&'static str, String)>;
+
+    /// The grant for an allowed origin: `Access-Control-Allow-Origin`, `-Allow-Credentials`
+    /// and (on actual requests) `-Expose-Headers`. Empty for a disallowed origin.
+    fn grant_headers(&self, origin: &str, preflight: bool) -> Vec<(&'static str, String)>;
+
+    /// Edits an answer's headers for `request`: the origin server's CORS headers go,
+    /// `Vary: Origin` is added, and the grant when there is one (with the preflight headers
+    /// for a preflight). `granted` is false for a preflight that was refused (it gets no grant
+    /// at all).
+    fn apply<H: HeaderEdit>(&self, h: &mut H, request: CorsRequest, granted: bool);
+}
+
+impl CorsExt for Cors {
+    fn allows_origin(&self, origin: &str) -> bool {
+        self.origins.iter().any(|rule| matches(*rule, origin))
+    }
+
+    fn grants_preflight(
         &self,
         origin: &str,
         method: &str,
@@ -143,9 +139,7 @@ impl Cors {
         self.allows_origin(origin) && method_ok && headers_ok
     }
 
-    /// The headers a preflight grant adds (besides the ones every answer gets):
-    /// `Access-Control-Allow-Methods`, `-Allow-Headers` and `-Max-Age`.
-    pub fn preflight_headers(
+    fn preflight_headers(
         &self,
         method: &str,
         headers: Option<&str>,
@@ -158,9 +152,7 @@ impl Cors {
         out
     }
 
-    /// The grant for an allowed origin: `Access-Control-Allow-Origin`, `-Allow-Credentials`
-    /// and (on actual requests) `-Expose-Headers`. Empty for a disallowed origin.
-    pub fn grant_headers(&self, origin: &str, preflight: bool) -> Vec<(&'static str, String)> {
+    fn grant_headers(&self, origin: &str, preflight: bool) -> Vec<(&'static str, String)> {
         if !self.allows_origin(origin) {
             return Vec::new();
         }
@@ -185,11 +177,7 @@ impl Cors {
         out
     }
 
-    /// Edits an answer's headers for `request`: the origin server's CORS headers go,
-    /// `Vary: Origin` is added, and the grant when there is one (with the preflight headers
-    /// for a preflight). `granted` is false for a preflight that was refused (it gets no grant
-    /// at all).
-    pub fn apply<H: HeaderEdit>(&self, h: &mut H, request: CorsRequest, granted: bool) {
+    fn apply<H: HeaderEdit>(&self, h: &mut H, request: CorsRequest, granted: bool) {
         h.remove_all(CORS_RESPONSE_HEADERS);
         add_vary(h, "Origin");
         let (origin, preflight) = match request {

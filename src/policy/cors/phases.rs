@@ -7,6 +7,7 @@ use super::{Cors, CorsRequest};
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
 use crate::pipeline::Flow;
+use crate::policy::cors::CorsExt;
 use crate::runtime::answer::Answer;
 use web_sys::Headers;
 

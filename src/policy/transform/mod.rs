@@ -28,48 +28,27 @@ use serde_json::Value;
 /// A JSON Pointer's unescaped tokens (`/card/number` is `["card", "number"]`).
 pub type Pointer = &'static [&'static str];
 
-#[derive(Debug)]
-pub struct Transform {
-    pub query: QueryEdits,
-    pub request_body: BodyEdits,
-    pub response_body: BodyEdits,
-    /// The largest body read for editing, bytes.
-    pub max_body: u32,
-}
-
-/// Edits of the query sent upstream; names and values as sent (percent-encoded).
-#[derive(Debug)]
-pub struct QueryEdits {
-    pub set: &'static [(&'static str, &'static str)],
-    pub remove: &'static [&'static str],
-    pub rename: &'static [(&'static str, &'static str)],
-}
-
-/// Edits of a JSON body.
-#[derive(Debug)]
-pub struct BodyEdits {
-    /// (pointer, JSON text of the value).
-    pub set: &'static [(Pointer, &'static str)],
-    pub remove: &'static [Pointer],
-    pub rename: &'static [(Pointer, Pointer)],
-    /// (pointer, characters kept at the end).
-    pub mask: &'static [(Pointer, u32)],
-    /// When non-empty, only these are kept.
-    pub allow: &'static [Pointer],
-}
+pub use gatehouse_config::kinds::transform::{BodyEdits, QueryEdits, Transform};
 
 fn tokens(p: Pointer) -> Vec<String> {
     p.iter().map(|t| t.to_string()).collect()
 }
 
-impl QueryEdits {
-    pub fn is_empty(&self) -> bool {
-        self.set.is_empty() && self.remove.is_empty() && self.rename.is_empty()
-    }
+/// Applying query edits.
+pub trait QueryEditsExt {
+    fn is_empty(&self) -> bool;
 
     /// The edited query (`None` when nothing is left): renames, then removals, then sets
     /// (replacing every pair of that name), in the order the pairs came.
-    pub fn apply(&self, query: Option<&str>) -> Option<String> {
+    fn apply(&self, query: Option<&str>) -> Option<String>;
+}
+
+impl QueryEditsExt for QueryEdits {
+    fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.remove.is_empty() && self.rename.is_empty()
+    }
+
+    fn apply(&self, query: Option<&str>) -> Option<String> {
         let mut pairs: Vec<(String, Option<String>)> = query
             .unwrap_or("")
             .split('&')
@@ -100,8 +79,17 @@ impl QueryEdits {
     }
 }
 
-impl BodyEdits {
-    pub fn is_empty(&self) -> bool {
+/// Applying JSON body edits.
+pub trait BodyEditsExt {
+    fn is_empty(&self) -> bool;
+
+    /// Applies the edits in their order. `set` into a place that cannot hold a member (a
+    /// string's child) is skipped.
+    fn apply(&self, doc: &mut Value);
+}
+
+impl BodyEditsExt for BodyEdits {
+    fn is_empty(&self) -> bool {
         self.set.is_empty()
             && self.remove.is_empty()
             && self.rename.is_empty()
@@ -109,9 +97,7 @@ impl BodyEdits {
             && self.allow.is_empty()
     }
 
-    /// Applies the edits in their order. `set` into a place that cannot hold a member (a
-    /// string's child) is skipped.
-    pub fn apply(&self, doc: &mut Value) {
+    fn apply(&self, doc: &mut Value) {
         for (from, to) in self.rename {
             let _ = pointer::rename(doc, &tokens(from), &tokens(to));
         }

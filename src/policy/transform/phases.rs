@@ -15,6 +15,8 @@ use crate::error::GatewayError;
 use crate::exchange::{OutgoingBody, WorkerExchange};
 use crate::http::content_type::is_json;
 use crate::pipeline::Flow;
+use crate::policy::transform::BodyEditsExt;
+use crate::policy::transform::QueryEditsExt;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::runtime::io;
