@@ -17,4 +17,3 @@ pub use crate::upstream::settings::{
     Balance, Fallback, HashOn, Mirror, Target, TargetAddr, Upstream,
 };
 pub use gatehouse_config::table::{Docs, OpenApiDoc, Table};
-pub use std::borrow::Cow;

@@ -9,7 +9,7 @@
 //! `gatehouse-shared`. Checker modules, leaves first: [`lex`] (durations, URLs, names),
 //! [`schema`] (the TOML shapes), [`leak`] (owned values as the table's `&'static` data),
 //! [`kinds`] (one module per policy kind), [`check`] (files, upstreams, routes, placement
-//! rules), [`build`] (the table's values) and [`emit`].
+//! rules) and [`emit`] (the table's values, and with `bake` their Rust source).
 
 pub use gatehouse_shared::{
     alg, dates as calendar, jwk, origin, origin_syntax, pointer, reserved, template,
@@ -29,6 +29,8 @@ pub mod fan_out;
 #[cfg(feature = "check")]
 pub mod json_schema;
 #[cfg(feature = "check")]
+pub mod leak;
+#[cfg(feature = "check")]
 pub mod lex;
 #[cfg(feature = "check")]
 pub mod lifecycle;
@@ -36,8 +38,6 @@ pub mod lifecycle;
 pub mod limits;
 #[cfg(feature = "check")]
 pub mod openapi;
-#[cfg(feature = "check")]
-pub mod rust;
 #[cfg(feature = "check")]
 pub mod schema;
 #[cfg(feature = "check")]

@@ -145,19 +145,3 @@ fn escape_into(out: &mut String, value: &str) {
         }
     }
 }
-
-/// The Rust literal of a parsed template (for the generated table).
-#[inline]
-pub fn emit(pieces: &[Piece]) -> String {
-    let items: Vec<String> = pieces
-        .iter()
-        .map(|p| match p {
-            Piece::Lit(l) => format!("Piece::Lit(Cow::Borrowed({l:?}))"),
-            Piece::Param(n) => format!("Piece::Param(Cow::Borrowed({n:?}))"),
-            Piece::Query(n) => format!("Piece::Query(Cow::Borrowed({n:?}))"),
-            Piece::Claim(n) => format!("Piece::Claim(Cow::Borrowed({n:?}))"),
-            Piece::ConsumerId => "Piece::ConsumerId".to_string(),
-        })
-        .collect();
-    format!("&[{}]", items.join(", "))
-}

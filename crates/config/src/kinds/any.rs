@@ -15,7 +15,9 @@ pub use check::*;
 /// The checker's part: the TOML shape, its parse and the value the table holds.
 #[cfg(feature = "check")]
 mod check {
+    use super::Any;
     use crate::check::CheckedPolicy;
+    use crate::leak;
     use serde::Deserialize;
     use std::collections::HashMap;
 
@@ -35,9 +37,11 @@ mod check {
         Ok(spec.clone())
     }
 
-    /// The `Policy::Any` value in Rust source; `members` index the table's policies.
-    pub fn emit(members: &[usize]) -> String {
-        format!("Policy::Any(crate::policy::any::Any {{ of: &{members:?} }})")
+    /// The table's `any` policy; `members` index the table's policies.
+    pub fn policy(members: &[usize]) -> Any {
+        Any {
+            of: leak::slice(members.iter().map(|&m| m as u16).collect()),
+        }
     }
 
     /// The members of an `any` policy: named `jwt`, `api_key` or `mtls` policies.

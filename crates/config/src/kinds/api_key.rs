@@ -20,9 +20,10 @@ pub use check::*;
 /// The checker's part: the TOML shape, its parse and the value the table holds.
 #[cfg(feature = "check")]
 mod check {
+    use super::ApiKey;
     use crate::kinds::forward::{check_forward, Forward};
+    use crate::leak;
     use crate::lex::{is_token_byte, is_var_name, parse_duration_ms};
-    use crate::rust::pairs;
     use serde::Deserialize;
     use std::collections::BTreeMap;
 
@@ -106,17 +107,20 @@ mod check {
     }
 
     impl ApiKeySettings {
-        /// The `Policy::ApiKey` value in Rust source.
-        pub fn emit(&self, name: &str) -> String {
+        /// The table's `api_key` policy.
+        pub fn policy(&self, name: &str) -> ApiKey {
             let a = &self.spec;
-            format!(
-            "Policy::ApiKey(crate::policy::api_key::ApiKey {{ name: {name:?}, header: {:?}, query: {:?}, store: {:?}, cache_ttl_s: {}, forward: {} }})",
-            a.header.as_ref().map(|h| h.to_ascii_lowercase()),
-            a.query,
-            a.store,
-            self.cache_ttl_s,
-            pairs(&self.forward)
-        )
+            ApiKey {
+                name: leak::str(name),
+                header: a
+                    .header
+                    .as_ref()
+                    .map(|h| leak::str(&h.to_ascii_lowercase())),
+                query: leak::opt(a.query.as_deref()),
+                store: leak::str(&a.store),
+                cache_ttl_s: self.cache_ttl_s,
+                forward: leak::pairs(&self.forward),
+            }
         }
     }
 }

@@ -36,8 +36,10 @@ pub use check::*;
 /// The checker's part: the TOML shape, its parse and the value the table holds.
 #[cfg(feature = "check")]
 mod check {
+    use super::{Cache, QueryRule};
     use crate::fan_out::CheckedFanOut;
     use crate::kinds::{Placement, Settings};
+    use crate::leak;
     use crate::lex::{is_token_byte, parse_duration_ms};
     use crate::template::Piece;
     use serde::Deserialize;
@@ -88,7 +90,7 @@ mod check {
     #[derive(Debug)]
     pub struct CacheSettings {
         pub ttl_s: Option<u64>,
-        pub query: String,
+        pub query: QueryRule,
         /// The query parameter names the key keeps: `None` for all but `query_deny`.
         pub query_allow: Option<Vec<String>>,
         pub query_deny: Vec<String>,
@@ -206,28 +208,22 @@ mod check {
                     0
                 }
             };
-        let names = |list: &[String], what: &str, errors: &mut Vec<String>| -> String {
+        let names = |list: &[String], what: &str, errors: &mut Vec<String>| {
             for n in list {
                 if n.is_empty() || n.contains(['&', '=', '#', ' ']) {
                     errors.push(format!("query.{what}: \"{n}\" is not a parameter name"));
                 }
             }
-            let quoted: Vec<String> = list.iter().map(|n| format!("{n:?}")).collect();
-            quoted.join(", ")
+            leak::strs(list)
         };
         let query = match &spec.query {
-            None => "QueryRule::All".to_string(),
+            None => QueryRule::All,
             Some(q) => match (&q.allow, &q.deny) {
-                (Some(allow), None) => format!(
-                    "QueryRule::Allow(&[{}])",
-                    names(allow, "allow", &mut errors)
-                ),
-                (None, Some(deny)) => {
-                    format!("QueryRule::Deny(&[{}])", names(deny, "deny", &mut errors))
-                }
+                (Some(allow), None) => QueryRule::Allow(names(allow, "allow", &mut errors)),
+                (None, Some(deny)) => QueryRule::Deny(names(deny, "deny", &mut errors)),
                 _ => {
                     errors.push("query: give `allow` or `deny` (one of them)".into());
-                    String::new()
+                    QueryRule::All
                 }
             },
         };
@@ -306,23 +302,21 @@ mod check {
             }
         }
 
-        /// The `Policy::Cache` value in Rust source.
-        pub fn emit(&self, name: &str) -> String {
-            let st = self;
-            let headers: Vec<String> = st.key_headers.iter().map(|h| format!("{h:?}")).collect();
-            format!(
-                "Policy::Cache(crate::policy::cache::Cache {{ name: {name:?}, ttl_s: {:?}, query: crate::cache::key::{}, key_headers: &[{}], shared: {}, stale_if_error_s: {:?}, stale_while_revalidate_s: {:?}, keep_for_revalidation_s: {}, tags: &[{}], forward_all: {}, control_header: {:?} }})",
-                st.ttl_s,
-                st.query,
-                headers.join(", "),
-                st.shared,
-                st.stale_if_error_s,
-                st.stale_while_revalidate_s,
-                st.keep_for_revalidation_s,
-                st.tags.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>().join(", "),
-                st.forward_all,
-                st.control_header,
-            )
+        /// The table's `cache` policy.
+        pub fn policy(&self, name: &str) -> Cache {
+            Cache {
+                name: leak::str(name),
+                ttl_s: self.ttl_s,
+                query: self.query,
+                key_headers: leak::strs(&self.key_headers),
+                shared: self.shared,
+                stale_if_error_s: self.stale_if_error_s,
+                stale_while_revalidate_s: self.stale_while_revalidate_s,
+                keep_for_revalidation_s: self.keep_for_revalidation_s,
+                tags: leak::strs(&self.tags),
+                forward_all: self.forward_all,
+                control_header: leak::str(&self.control_header),
+            }
         }
     }
 

@@ -44,8 +44,10 @@ pub use check::*;
 /// The checker's part: the TOML shape, its parse and the value the table holds.
 #[cfg(feature = "check")]
 mod check {
+    use super::{Cors, OriginRule};
     use crate::kinds::{Placement, Settings};
-    use crate::lex::{is_token_byte, method_variant, seconds, METHODS};
+    use crate::leak;
+    use crate::lex::{is_token_byte, method, seconds, METHODS};
     use crate::origin_syntax;
     use serde::Deserialize;
 
@@ -204,38 +206,35 @@ mod check {
     }
 
     impl CorsSettings {
-        /// The `Policy::Cors` value in Rust source.
-        pub fn emit(&self, name: &str) -> String {
-            let origins: Vec<String> = self
-            .origins
-            .iter()
-            .map(|o| match o {
-                CheckedOrigin::Any => "crate::policy::cors::OriginRule::Any".to_string(),
-                CheckedOrigin::Exact(e) => format!("crate::policy::cors::OriginRule::Exact({e:?})"),
-                CheckedOrigin::Subdomain {
-                    scheme,
-                    domain,
-                    port,
-                } => format!(
-                    "crate::policy::cors::OriginRule::Subdomain {{ scheme: {scheme:?}, domain: {domain:?}, port: {port:?} }}"
-                ),
-            })
-            .collect();
-            let methods: Vec<String> = self
-                .methods
+        /// The table's `cors` policy.
+        pub fn policy(&self, name: &str) -> Cors {
+            let origins = self
+                .origins
                 .iter()
-                .map(|m| format!("crate::config::Method::{}", method_variant(m)))
+                .map(|o| match o {
+                    CheckedOrigin::Any => OriginRule::Any,
+                    CheckedOrigin::Exact(e) => OriginRule::Exact(leak::str(e)),
+                    CheckedOrigin::Subdomain {
+                        scheme,
+                        domain,
+                        port,
+                    } => OriginRule::Subdomain {
+                        scheme: leak::str(scheme),
+                        domain: leak::str(domain),
+                        port: leak::opt(port.as_deref()),
+                    },
+                })
                 .collect();
-            format!(
-            "Policy::Cors(crate::policy::cors::Cors {{ name: {name:?}, origins: &[{}], methods: &[{}], allow_headers: &{:?}, expose_headers: &{:?}, credentials: {}, max_age_s: {}, reject: {} }})",
-            origins.join(", "),
-            methods.join(", "),
-            self.allow_headers,
-            self.expose_headers,
-            self.credentials,
-            self.max_age_s,
-            self.reject
-        )
+            Cors {
+                name: leak::str(name),
+                origins: leak::slice(origins),
+                methods: leak::slice(self.methods.iter().filter_map(|m| method(m)).collect()),
+                allow_headers: leak::strs(&self.allow_headers),
+                expose_headers: leak::strs(&self.expose_headers),
+                credentials: self.credentials,
+                max_age_s: self.max_age_s,
+                reject: self.reject,
+            }
         }
     }
 

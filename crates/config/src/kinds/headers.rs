@@ -22,6 +22,8 @@ pub use check::*;
 /// The checker's part: the TOML shape, its parse and the value the table holds.
 #[cfg(feature = "check")]
 mod check {
+    use super::{Edits, Headers};
+    use crate::leak;
     use crate::lex::is_token_byte;
     use crate::reserved::{GATEWAY_OWNED_HEADERS, HOP_BY_HOP_HEADERS};
     use serde::Deserialize;
@@ -58,13 +60,12 @@ mod check {
         }
     }
 
-    /// The `Policy::Headers` value in Rust source.
-    pub fn emit(h: &HeadersSpec) -> String {
-        format!(
-            "Policy::Headers(crate::policy::headers::Headers {{ request: {}, response: {} }})",
-            edits(&h.request),
-            edits(&h.response)
-        )
+    /// The table's `headers` policy.
+    pub fn policy(h: &HeadersSpec) -> Headers {
+        Headers {
+            request: edits(&h.request),
+            response: edits(&h.response),
+        }
     }
 
     fn check_header_edits(edits: &HeaderEditsSpec, ctx: &str, errors: &mut Vec<String>) {
@@ -88,21 +89,21 @@ mod check {
         }
     }
 
-    fn edits(e: &HeaderEditsSpec) -> String {
-        let set: Vec<String> = e
-            .set
-            .iter()
-            .map(|(k, v)| format!("({:?}, {v:?})", k.to_ascii_lowercase()))
-            .collect();
-        let remove: Vec<String> = e
-            .remove
-            .iter()
-            .map(|k| format!("{:?}", k.to_ascii_lowercase()))
-            .collect();
-        format!(
-            "crate::policy::headers::Edits {{ set: &[{}], remove: &[{}] }}",
-            set.join(", "),
-            remove.join(", ")
-        )
+    /// One side's edits, names in lower case.
+    fn edits(e: &HeaderEditsSpec) -> Edits {
+        Edits {
+            set: leak::slice(
+                e.set
+                    .iter()
+                    .map(|(k, v)| (leak::str(&k.to_ascii_lowercase()), leak::str(v)))
+                    .collect(),
+            ),
+            remove: leak::slice(
+                e.remove
+                    .iter()
+                    .map(|k| leak::str(&k.to_ascii_lowercase()))
+                    .collect(),
+            ),
+        }
     }
 }

@@ -48,11 +48,12 @@ pub use check::*;
 /// The checker's part: the TOML shape, its parse and the value the table holds.
 #[cfg(feature = "check")]
 mod check {
+    use super::{JwksTimes, Jwt, StaticKey};
     use crate::alg::{Alg, KeyKind};
     use crate::jwk::{parse_jwk, parse_pem};
     use crate::kinds::forward::{check_forward, Forward};
+    use crate::leak;
     use crate::lex::{check_url, is_token_byte, is_var_name, seconds, UrlPart};
-    use crate::rust::{pairs, url_parts};
     use serde::Deserialize;
     use std::collections::BTreeMap;
 
@@ -282,45 +283,42 @@ mod check {
     }
 
     impl JwtSettings {
-        /// The `Policy::Jwt` value in Rust source; `index` is its place in the table.
-        pub fn emit(&self, name: &str, index: usize) -> String {
-            let st = self;
+        /// The table's `jwt` policy; `index` is its place in the table.
+        pub fn policy(&self, name: &str, index: usize) -> Jwt {
             let j = &self.spec;
-            let algs: Vec<String> = st
-                .algorithms
+            let keys = self
+                .keys
                 .iter()
-                .map(|a| format!("crate::auth::Alg::{a:?}"))
+                .map(|k| StaticKey {
+                    kid: leak::opt(k.kid.as_deref()),
+                    kind: k.kind,
+                    jwk: leak::opt(k.jwk.as_deref()),
+                    spki: leak::slice(k.der.clone()),
+                })
                 .collect();
-            let keys: Vec<String> = st
-        .keys
-        .iter()
-        .map(|k| {
-            format!(
-                "crate::policy::jwt::StaticKey {{ kid: {:?}, kind: crate::auth::KeyKind::{:?}, jwk: {:?}, spki: &{:?} }}",
-                k.kid, k.kind, k.jwk, k.der
-            )
-        })
-        .collect();
-            format!(
-        "Policy::Jwt(crate::policy::jwt::Jwt {{ name: {name:?}, index: {index}, algorithms: &[{}], issuer: {:?}, audiences: &{:?}, secret: {:?}, jwks_url: {}, keys: &[{}], require_exp: {}, leeway_s: {}, max_token_bytes: {}, cookie: {:?}, query: {:?}, jwks: crate::auth::jwks::JwksTimes {{ min_ttl_s: {}, max_ttl_s: {}, refetch_interval_s: {}, max_stale_s: {} }}, token_cache_ttl_s: {}, forward: {} }})",
-        algs.join(", "),
-        j.issuer,
-        j.audiences,
-        j.secret,
-        st.jwks_url.as_deref().map_or("None".to_string(), |p| format!("Some({})", url_parts(p))),
-        keys.join(", "),
-        j.require_exp.unwrap_or(true),
-        st.leeway_s,
-        st.max_token_bytes,
-        j.cookie,
-        j.query,
-        st.min_ttl_s,
-        st.max_ttl_s,
-        st.refetch_interval_s,
-        st.max_stale_s,
-        st.token_cache_ttl_s,
-        pairs(&st.forward),
-    )
+            Jwt {
+                name: leak::str(name),
+                index: index as u16,
+                algorithms: leak::slice(self.algorithms.clone()),
+                issuer: leak::opt(j.issuer.as_deref()),
+                audiences: leak::strs(&j.audiences),
+                secret: leak::opt(j.secret.as_deref()),
+                jwks_url: self.jwks_url.as_deref().map(leak::url),
+                keys: leak::slice(keys),
+                require_exp: j.require_exp.unwrap_or(true),
+                leeway_s: self.leeway_s,
+                max_token_bytes: self.max_token_bytes,
+                cookie: leak::opt(j.cookie.as_deref()),
+                query: leak::opt(j.query.as_deref()),
+                jwks: JwksTimes {
+                    min_ttl_s: self.min_ttl_s,
+                    max_ttl_s: self.max_ttl_s,
+                    refetch_interval_s: self.refetch_interval_s,
+                    max_stale_s: self.max_stale_s,
+                },
+                token_cache_ttl_s: self.token_cache_ttl_s,
+                forward: leak::pairs(&self.forward),
+            }
         }
     }
 }

@@ -54,7 +54,9 @@ pub use check::*;
 /// The checker's part: the `kind` key, each kind's parsed settings and the placement rules.
 #[cfg(feature = "check")]
 mod check {
-    use super::{any, api_key, cache, cors, headers, jwt, mtls, rate_limit, require, transform};
+    use super::{
+        any, api_key, cache, cors, headers, jwt, mtls, rate_limit, require, transform, Policy,
+    };
     use crate::check::CheckedPolicy;
     use crate::fan_out::CheckedFanOut;
     use any::AnySpec;
@@ -111,20 +113,20 @@ mod check {
             })
         }
 
-        /// The `Policy` value in Rust source for the table's policy number `index`. `members`
-        /// are an `any` policy's resolved members.
-        pub fn emit(&self, name: &str, index: usize, members: &[usize]) -> String {
+        /// The table's policy number `index`. `members` are an `any` policy's resolved
+        /// members.
+        pub fn policy(&self, name: &str, index: usize, members: &[usize]) -> Policy {
             match self {
-                Settings::Headers(h) => headers::emit(h),
-                Settings::Jwt(j) => j.emit(name, index),
-                Settings::ApiKey(a) => a.emit(name),
-                Settings::Mtls(m) => m.emit(name),
-                Settings::Require(r) => require::emit(r),
-                Settings::Any(_) => any::emit(members),
-                Settings::RateLimit(r) => r.emit(name, index),
-                Settings::Cache(c) => c.emit(name),
-                Settings::Cors(c) => c.emit(name),
-                Settings::Transform(t) => t.emit(),
+                Settings::Headers(h) => Policy::Headers(headers::policy(h)),
+                Settings::Jwt(j) => Policy::Jwt(j.policy(name, index)),
+                Settings::ApiKey(a) => Policy::ApiKey(a.policy(name)),
+                Settings::Mtls(m) => Policy::Mtls(m.policy(name)),
+                Settings::Require(r) => Policy::Require(require::policy(r)),
+                Settings::Any(_) => Policy::Any(any::policy(members)),
+                Settings::RateLimit(r) => Policy::RateLimit(r.policy(name, index)),
+                Settings::Cache(c) => Policy::Cache(c.policy(name)),
+                Settings::Cors(c) => Policy::Cors(c.policy(name)),
+                Settings::Transform(t) => Policy::Transform(t.policy()),
             }
         }
 

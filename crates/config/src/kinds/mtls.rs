@@ -17,8 +17,9 @@ pub use check::*;
 /// The checker's part: the TOML shape, its parse and the value the table holds.
 #[cfg(feature = "check")]
 mod check {
+    use super::Mtls;
     use crate::kinds::forward::{check_forward, Forward};
-    use crate::rust::pairs;
+    use crate::leak;
     use serde::Deserialize;
     use std::collections::BTreeMap;
 
@@ -80,14 +81,14 @@ mod check {
     }
 
     impl MtlsSettings {
-        /// The `Policy::Mtls` value in Rust source.
-        pub fn emit(&self, name: &str) -> String {
-            format!(
-            "Policy::Mtls(crate::policy::mtls::Mtls {{ name: {name:?}, fingerprints: &{:?}, subjects: &{:?}, forward: {} }})",
-            self.fingerprints,
-            self.subjects,
-            pairs(&self.forward)
-        )
+        /// The table's `mtls` policy.
+        pub fn policy(&self, name: &str) -> Mtls {
+            Mtls {
+                name: leak::str(name),
+                fingerprints: leak::strs(&self.fingerprints),
+                subjects: leak::strs(&self.subjects),
+                forward: leak::pairs(&self.forward),
+            }
         }
     }
 }

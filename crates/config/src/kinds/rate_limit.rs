@@ -53,7 +53,11 @@ pub use check::*;
 /// The checker's part: the TOML shape, its parse and the value the table holds.
 #[cfg(feature = "check")]
 mod check {
+    use super::{KeyPart, Limit, NamedLimit, RateLimit};
+    use crate::leak;
     use crate::lex::{is_token_byte, parse_duration_ms};
+    use crate::table::limit::Algorithm;
+    use gatehouse_shared::dates::Period;
     use serde::Deserialize;
     use std::collections::BTreeMap;
 
@@ -100,12 +104,10 @@ mod check {
         pub burst: Option<u64>,
     }
 
-    /// A `rate_limit` policy with everything parsed (limits as (name, limit, window_ms, algorithm
-    /// source text, burst)).
+    /// A `rate_limit` policy with everything parsed.
     #[derive(Debug)]
     pub struct RateLimitSettings {
-        /// Key parts in emit syntax, e.g. `KeyPart::Claim("org")`.
-        pub key: Vec<String>,
+        pub key: Vec<KeyPart>,
         pub limits: Vec<LimitSettings>,
         pub plans: Vec<(String, Vec<LimitSettings>)>,
         pub fail_closed: bool,
@@ -122,8 +124,7 @@ mod check {
         pub name: String,
         pub limit: u64,
         pub window_ms: u64,
-        /// `Algorithm` in emit syntax.
-        pub algorithm: String,
+        pub algorithm: Algorithm,
     }
 
     /// Parses and checks a `rate_limit` policy; `plans` are `[gateway] plans`.
@@ -139,27 +140,27 @@ mod check {
         let mut key = Vec::new();
         let mut needs_identity = false;
         for p in &parts {
-            let emitted = match p.split_once(':') {
-                None if p == "ip" => "KeyPart::Ip".to_string(),
+            let part = match p.split_once(':') {
+                None if p == "ip" => KeyPart::Ip,
                 None if p == "consumer" => {
                     needs_identity = true;
-                    "KeyPart::Consumer".to_string()
+                    KeyPart::Consumer
                 }
-                None if p == "route" => "KeyPart::Route".to_string(),
-                None if p == "global" => "KeyPart::Global".to_string(),
+                None if p == "route" => KeyPart::Route,
+                None if p == "global" => KeyPart::Global,
                 Some(("claim", c)) if !c.is_empty() => {
                     needs_identity = true;
-                    format!("KeyPart::Claim({c:?})")
+                    KeyPart::Claim(leak::str(c))
                 }
                 Some(("header", h)) if !h.is_empty() && h.bytes().all(is_token_byte) => {
-                    format!("KeyPart::Header({:?})", h.to_ascii_lowercase())
+                    KeyPart::Header(leak::str(&h.to_ascii_lowercase()))
                 }
                 _ => {
                     errors.push(format!("key: unknown part \"{p}\" (use ip, consumer, claim:<name>, header:<name>, route, global)"));
                     continue;
                 }
             };
-            key.push(emitted);
+            key.push(part);
         }
         let limits = check_limits(&spec.limits, "limits", &mut errors);
         let mut plan_limits = Vec::new();
@@ -280,14 +281,8 @@ mod check {
             }
             let (window_ms, algorithm) = match (&l.window, &l.per, l.algorithm.as_deref()) {
                 (None, Some(per), None) => match per.as_str() {
-                    "day" => (
-                        86_400_000,
-                        "Algorithm::Calendar(crate::http::dates::Period::Day)".to_string(),
-                    ),
-                    "month" => (
-                        2_592_000_000,
-                        "Algorithm::Calendar(crate::http::dates::Period::Month)".to_string(),
-                    ),
+                    "day" => (86_400_000, Algorithm::Calendar(Period::Day)),
+                    "month" => (2_592_000_000, Algorithm::Calendar(Period::Month)),
                     other => {
                         errors.push(format!(
                             "{ctx}: per = \"{other}\": use \"day\" or \"month\""
@@ -302,14 +297,14 @@ mod check {
                         continue;
                     };
                     let a = match algorithm.unwrap_or("sliding_window") {
-                        "sliding_window" => "Algorithm::SlidingWindow".to_string(),
-                        "fixed_window" => "Algorithm::FixedWindow".to_string(),
+                        "sliding_window" => Algorithm::SlidingWindow,
+                        "fixed_window" => Algorithm::FixedWindow,
                         "token_bucket" => {
                             let burst = l.burst.unwrap_or(l.limit);
                             if burst == 0 {
                                 errors.push(format!("{ctx}: burst must be at least 1"));
                             }
-                            format!("Algorithm::TokenBucket {{ burst: {burst} }}")
+                            Algorithm::TokenBucket { burst }
                         }
                         other => {
                             errors.push(format!("{ctx}: algorithm \"{other}\": use sliding_window, fixed_window or token_bucket"));
@@ -333,7 +328,7 @@ mod check {
                     continue;
                 }
             };
-            if l.burst.is_some() && !algorithm.starts_with("Algorithm::TokenBucket") {
+            if l.burst.is_some() && !matches!(algorithm, Algorithm::TokenBucket { .. }) {
                 errors.push(format!("{ctx}: burst is only used by token_bucket"));
             }
             out.push(LimitSettings {
@@ -346,43 +341,41 @@ mod check {
         out
     }
 
-    fn limits(list: &[LimitSettings]) -> String {
-        let items: Vec<String> = list
-        .iter()
-        .map(|l| {
-            format!(
-                "crate::policy::rate_limit::NamedLimit {{ name: {:?}, limit: crate::ratelimit::Limit {{ limit: {}, window_ms: {}, algorithm: crate::ratelimit::{} }} }}",
-                l.name, l.limit, l.window_ms, l.algorithm
-            )
-        })
-        .collect();
-        format!("&[{}]", items.join(", "))
+    /// A limit list as the table's.
+    fn limits(list: &[LimitSettings]) -> &'static [NamedLimit] {
+        leak::slice(
+            list.iter()
+                .map(|l| NamedLimit {
+                    name: leak::str(&l.name),
+                    limit: Limit {
+                        limit: l.limit,
+                        window_ms: l.window_ms,
+                        algorithm: l.algorithm,
+                    },
+                })
+                .collect(),
+        )
     }
 
     impl RateLimitSettings {
-        /// The `Policy::RateLimit` value in Rust source; `index` is its place in the table.
-        pub fn emit(&self, name: &str, index: usize) -> String {
-            let st = self;
-            let key: Vec<String> = st
-                .key
-                .iter()
-                .map(|k| format!("crate::policy::rate_limit::{k}"))
-                .collect();
-            let plan_items: Vec<String> = st
+        /// The table's `rate_limit` policy; `index` is its place in the table.
+        pub fn policy(&self, name: &str, index: usize) -> RateLimit {
+            let plans = self
                 .plans
                 .iter()
-                .map(|(plan, l)| format!("({plan:?}, {})", limits(l)))
+                .map(|(plan, l)| (leak::str(plan), limits(l)))
                 .collect();
-            format!(
-                "Policy::RateLimit(crate::policy::rate_limit::RateLimit {{ name: {name:?}, index: {index}, key: &[{}], limits: {}, plans: &[{}], fail_closed: {}, timeout_ms: {}, lease: {}, lease_ttl_ms: {} }})",
-                key.join(", "),
-                limits(&st.limits),
-                plan_items.join(", "),
-                st.fail_closed,
-                st.timeout_ms,
-                st.lease,
-                st.lease_ttl_ms
-            )
+            RateLimit {
+                name: leak::str(name),
+                index: index as u16,
+                key: leak::slice(self.key.clone()),
+                limits: limits(&self.limits),
+                plans: leak::slice(plans),
+                fail_closed: self.fail_closed,
+                timeout_ms: self.timeout_ms,
+                lease: self.lease,
+                lease_ttl_ms: self.lease_ttl_ms,
+            }
         }
     }
 }

@@ -38,6 +38,8 @@ pub use check::*;
 /// The checker's part: the TOML shape, its parse and the value the table holds.
 #[cfg(feature = "check")]
 mod check {
+    use super::{ClaimRule, ClaimTest, Require};
+    use crate::leak;
     use serde::Deserialize;
 
     /// `kind = "require"`: what an authenticated caller must have.
@@ -111,30 +113,26 @@ mod check {
         }
     }
 
-    /// The `Policy::Require` value in Rust source.
-    pub fn emit(r: &RequireSpec) -> String {
-        let rules: Vec<String> = r
-                .claims
-                .iter()
-                .map(|c| {
-                    let test = match (&c.equals, &c.one_of, &c.contains) {
-                        (Some(v), _, _) => format!("Equals({v:?})"),
-                        (_, Some(list), _) => format!("OneOf(&{list:?})"),
-                        (_, _, Some(v)) => format!("Contains({v:?})"),
-                        _ => unreachable!("checked"),
-                    };
-                    format!(
-                        "crate::policy::require::ClaimRule {{ claim: {:?}, test: crate::policy::require::ClaimTest::{test} }}",
-                        c.claim
-                    )
-                })
-                .collect();
-        format!(
-                "Policy::Require(crate::policy::require::Require {{ scopes: &{:?}, any_scopes: &{:?}, roles: &{:?}, claims: &[{}] }})",
-                r.scopes,
-                r.any_scopes,
-                r.roles,
-                rules.join(", ")
-            )
+    /// The table's `require` policy.
+    pub fn policy(r: &RequireSpec) -> Require {
+        let rules = r
+            .claims
+            .iter()
+            .map(|c| ClaimRule {
+                claim: leak::str(&c.claim),
+                test: match (&c.equals, &c.one_of, &c.contains) {
+                    (Some(v), _, _) => ClaimTest::Equals(leak::str(v)),
+                    (_, Some(list), _) => ClaimTest::OneOf(leak::strs(list)),
+                    (_, _, Some(v)) => ClaimTest::Contains(leak::str(v)),
+                    _ => unreachable!("checked"),
+                },
+            })
+            .collect();
+        Require {
+            scopes: leak::strs(&r.scopes),
+            any_scopes: leak::strs(&r.any_scopes),
+            roles: leak::strs(&r.roles),
+            claims: leak::slice(rules),
+        }
     }
 }

@@ -42,6 +42,8 @@ pub use check::*;
 /// The checker's part: the TOML shape, its parse and the value the table holds.
 #[cfg(feature = "check")]
 mod check {
+    use super::{BodyEdits, Pointer, QueryEdits, Transform};
+    use crate::leak;
     use crate::lex::byte_size;
     use crate::pointer;
     use serde::Deserialize;
@@ -249,38 +251,33 @@ mod check {
         }
     }
 
-    fn tokens(t: &[String]) -> String {
-        let items: Vec<String> = t.iter().map(|s| format!("{s:?}")).collect();
-        format!("&[{}]", items.join(", "))
+    /// A pointer's tokens as the table's.
+    fn tokens(t: &[String]) -> Pointer {
+        leak::strs(t)
     }
 
     impl CheckedBodyEdits {
-        fn emit(&self) -> String {
-            let set: Vec<String> = self
-                .set
-                .iter()
-                .map(|(p, v)| format!("({}, {v:?})", tokens(p)))
-                .collect();
-            let remove: Vec<String> = self.remove.iter().map(|p| tokens(p)).collect();
-            let rename: Vec<String> = self
-                .rename
-                .iter()
-                .map(|(a, b)| format!("({}, {})", tokens(a), tokens(b)))
-                .collect();
-            let mask: Vec<String> = self
-                .mask
-                .iter()
-                .map(|(p, k)| format!("({}, {k})", tokens(p)))
-                .collect();
-            let allow: Vec<String> = self.allow.iter().map(|p| tokens(p)).collect();
-            format!(
-            "crate::policy::transform::BodyEdits {{ set: &[{}], remove: &[{}], rename: &[{}], mask: &[{}], allow: &[{}] }}",
-            set.join(", "),
-            remove.join(", "),
-            rename.join(", "),
-            mask.join(", "),
-            allow.join(", ")
-        )
+        /// The table's body edits.
+        fn edits(&self) -> BodyEdits {
+            let pointers =
+                |list: &[Vec<String>]| leak::slice(list.iter().map(|p| tokens(p)).collect());
+            BodyEdits {
+                set: leak::slice(
+                    self.set
+                        .iter()
+                        .map(|(p, v)| (tokens(p), leak::str(v)))
+                        .collect(),
+                ),
+                remove: pointers(&self.remove),
+                rename: leak::slice(
+                    self.rename
+                        .iter()
+                        .map(|(a, b)| (tokens(a), tokens(b)))
+                        .collect(),
+                ),
+                mask: leak::slice(self.mask.iter().map(|(p, k)| (tokens(p), *k)).collect()),
+                allow: pointers(&self.allow),
+            }
         }
     }
 
@@ -296,28 +293,26 @@ mod check {
                 && b.allow.is_empty())
         }
 
-        /// The `Policy::Transform` value in Rust source.
-        pub fn emit(&self) -> String {
+        /// The table's `transform` policy.
+        pub fn policy(&self) -> Transform {
             let q = &self.query;
-            let set: Vec<String> = q
-                .set
-                .iter()
-                .map(|(k, v)| format!("({k:?}, {v:?})"))
-                .collect();
-            let rename: Vec<String> = q
-                .rename
-                .iter()
-                .map(|(k, v)| format!("({k:?}, {v:?})"))
-                .collect();
-            format!(
-            "Policy::Transform(crate::policy::transform::Transform {{ query: crate::policy::transform::QueryEdits {{ set: &[{}], remove: &{:?}, rename: &[{}] }}, request_body: {}, response_body: {}, max_body: {} }})",
-            set.join(", "),
-            q.remove,
-            rename.join(", "),
-            self.request_body.emit(),
-            self.response_body.emit(),
-            self.max_body
-        )
+            let pairs = |m: &BTreeMap<String, String>| {
+                leak::slice(
+                    m.iter()
+                        .map(|(k, v)| (leak::str(k), leak::str(v)))
+                        .collect(),
+                )
+            };
+            Transform {
+                query: QueryEdits {
+                    set: pairs(&q.set),
+                    remove: leak::strs(&q.remove),
+                    rename: pairs(&q.rename),
+                },
+                request_body: self.request_body.edits(),
+                response_body: self.response_body.edits(),
+                max_body: self.max_body,
+            }
         }
     }
 }
