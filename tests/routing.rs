@@ -3,7 +3,6 @@
 use gatehouse::config::{
     Balance, Method, PathGroup, RewritePart, Route, Table, Target, TargetAddr, Upstream, UrlPart,
 };
-use gatehouse::http::method::MethodExt;
 use gatehouse::route::{
     check_double_encoding, host_for_matching, normalise, upstream_path, PathError,
 };
@@ -362,7 +361,7 @@ fn index() -> &'static RouteIndex {
 }
 
 fn found(method: &str, host: &str, path: &str) -> Option<(&'static str, String)> {
-    match index().find(Method::parse(method), host, path) {
+    match index().find(gatehouse::http::method::parse(method), host, path) {
         Matched::Found { route, params, .. } => {
             Some((route.id, upstream_path(route.rewrite, path, &params)))
         }

@@ -15,7 +15,6 @@ use crate::error::GatewayError;
 use crate::http::method::Method;
 use crate::http::url::RequestUrl;
 use crate::policy::cache::counters;
-use crate::policy::cache::CacheExt;
 use crate::policy::Policy;
 use crate::route::Matched;
 use crate::route::{host_for_matching, normalise};
@@ -26,6 +25,7 @@ use web_sys::Request;
 use worker::Env;
 
 use super::MAX_BODY;
+use crate::policy::cache;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -128,12 +128,13 @@ async fn url_key(
         .ok_or_else(|| GatewayError::PurgeUnavailable {
             why: "the purge counters could not be read".into(),
         })?;
-    let query = c.query(u.query);
+    let query = cache::query(c, u.query);
     let lower: HashMap<String, &String> = headers
         .iter()
         .map(|(k, v)| (k.to_ascii_lowercase(), v))
         .collect();
-    let mut parts = c.key(
+    let mut parts = cache::key(
+        c,
         route.id,
         u.host,
         &path,

@@ -56,50 +56,43 @@ pub fn store_key(api_key: &str) -> String {
     s
 }
 
-/// What an `api_key` policy does per request.
-#[allow(async_fn_in_trait)] // single-threaded: no caller needs a Send future
-pub trait ApiKeyExt {
-    /// How the client is told to send the key.
-    fn scheme(&self) -> Scheme;
-
-    async fn authenticate<B: AuthBackend>(&'static self, b: &B) -> Result<Identity, AuthError>;
+/// How the client is told to send the key.
+pub fn scheme(policy: &ApiKey) -> Scheme {
+    match (policy.header, policy.query) {
+        (Some(h), _) => Scheme::ApiKeyHeader(h),
+        (None, Some(q)) => Scheme::ApiKeyQuery(q),
+        (None, None) => Scheme::ApiKeyHeader("x-api-key"),
+    }
 }
 
-impl ApiKeyExt for ApiKey {
-    fn scheme(&self) -> Scheme {
-        match (self.header, self.query) {
-            (Some(h), _) => Scheme::ApiKeyHeader(h),
-            (None, Some(q)) => Scheme::ApiKeyQuery(q),
-            (None, None) => Scheme::ApiKeyHeader("x-api-key"),
-        }
+pub async fn authenticate<B: AuthBackend>(
+    policy: &'static ApiKey,
+    b: &B,
+) -> Result<Identity, AuthError> {
+    let deny = |d| AuthError::Denied(scheme(policy), d);
+    let key = find_key(policy, b).map_err(deny)?;
+    if key.len() > MAX_KEY_BYTES {
+        return Err(deny(Denied::UnknownApiKey));
     }
-
-    async fn authenticate<B: AuthBackend>(&'static self, b: &B) -> Result<Identity, AuthError> {
-        let deny = |d| AuthError::Denied(self.scheme(), d);
-        let key = find_key(self, b).map_err(deny)?;
-        if key.len() > MAX_KEY_BYTES {
-            return Err(deny(Denied::UnknownApiKey));
+    let now = b.now_s();
+    let kv_key = store_key(&key);
+    let cache_key = (policy.store, kv_key);
+    let cached = LOOKUPS.with(|c| c.borrow().get(&cache_key, now));
+    let record = match cached {
+        Some(r) => r,
+        None => {
+            let raw = b
+                .kv_get(policy.store, &cache_key.1)
+                .await
+                .map_err(AuthError::Failed)?;
+            // A record that does not parse is treated as absent: fail closed.
+            let record = raw.and_then(|r| serde_json::from_str::<ConsumerRecord>(&r).ok());
+            let until = now + policy.cache_ttl_s as f64;
+            LOOKUPS.with(|c| c.borrow_mut().insert(cache_key, record.clone(), until, now));
+            record
         }
-        let now = b.now_s();
-        let kv_key = store_key(&key);
-        let cache_key = (self.store, kv_key);
-        let cached = LOOKUPS.with(|c| c.borrow().get(&cache_key, now));
-        let record = match cached {
-            Some(r) => r,
-            None => {
-                let raw = b
-                    .kv_get(self.store, &cache_key.1)
-                    .await
-                    .map_err(AuthError::Failed)?;
-                // A record that does not parse is treated as absent: fail closed.
-                let record = raw.and_then(|r| serde_json::from_str::<ConsumerRecord>(&r).ok());
-                let until = now + self.cache_ttl_s as f64;
-                LOOKUPS.with(|c| c.borrow_mut().insert(cache_key, record.clone(), until, now));
-                record
-            }
-        };
-        check_record(self.name, record, now).map_err(deny)
-    }
+    };
+    check_record(policy.name, record, now).map_err(deny)
 }
 
 fn find_key<B: AuthBackend>(policy: &ApiKey, b: &B) -> Result<String, Denied> {

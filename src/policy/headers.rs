@@ -14,18 +14,11 @@ use crate::http::HeaderEdit;
 
 pub use gatehouse_config::kinds::headers::{Edits, Headers};
 
-/// Applying header edits.
-pub trait EditsExt {
-    fn apply<H: HeaderEdit>(&self, h: &mut H);
-}
-
-impl EditsExt for Edits {
-    fn apply<H: HeaderEdit>(&self, h: &mut H) {
-        for name in self.remove {
-            h.remove(name);
-        }
-        for (name, value) in self.set {
-            h.set(name, value);
-        }
+pub fn apply<H: HeaderEdit>(edits: &Edits, h: &mut H) {
+    for name in edits.remove {
+        h.remove(name);
+    }
+    for (name, value) in edits.set {
+        h.set(name, value);
     }
 }

@@ -31,122 +31,113 @@ thread_local! {
     static STATIC_KEYS: RefCell<HashMap<usize, Rc<Vec<PublicJwk>>>> = RefCell::new(HashMap::new());
 }
 
-/// What a `jwt` policy does per request.
-#[allow(async_fn_in_trait)] // single-threaded: no caller needs a Send future
-pub trait JwtExt {
-    /// Where this policy's JWKS comes from (the runtime fetches and keeps it).
-    fn jwks_source(&self) -> JwksSource;
-
-    /// Authenticates the request or says why not.
-    async fn authenticate<B: AuthBackend>(&'static self, b: &B) -> Result<Identity, AuthError>;
-
-    /// Time claims with leeway, then `iss` and `aud`.
-    fn check_claims(&self, claims: &Claims<Map<String, Value>>, now: f64) -> Result<(), Denied>;
+/// Where this policy's JWKS comes from (the runtime fetches and keeps it).
+pub fn jwks_source(jwt: &Jwt) -> JwksSource {
+    JwksSource {
+        policy: jwt.name,
+        url: jwt.jwks_url.unwrap_or(&[]),
+        times: jwt.jwks,
+    }
 }
 
-impl JwtExt for Jwt {
-    fn jwks_source(&self) -> JwksSource {
-        JwksSource {
-            policy: self.name,
-            url: self.jwks_url.unwrap_or(&[]),
-            times: self.jwks,
+/// Authenticates the request or says why not.
+pub async fn authenticate<B: AuthBackend>(jwt: &'static Jwt, b: &B) -> Result<Identity, AuthError> {
+    let deny = |d| AuthError::Denied(Scheme::Bearer, d);
+    let token = find_token(jwt, b).map_err(deny)?;
+    if token.len() > jwt.max_token_bytes as usize {
+        return Err(deny(Denied::TooLarge {
+            limit: jwt.max_token_bytes,
+        }));
+    }
+    let now = b.now_s();
+    let cache_key = (jwt.token_cache_ttl_s > 0)
+        .then(|| (id(jwt), <[u8; 32]>::from(Sha256::digest(token.as_bytes()))));
+    if let Some(key) = &cache_key {
+        if let Some(identity) = VERIFIED.with(|c| c.borrow().get(key, now)) {
+            return Ok(identity);
         }
     }
 
-    async fn authenticate<B: AuthBackend>(&'static self, b: &B) -> Result<Identity, AuthError> {
-        let deny = |d| AuthError::Denied(Scheme::Bearer, d);
-        let token = find_token(self, b).map_err(deny)?;
-        if token.len() > self.max_token_bytes as usize {
-            return Err(deny(Denied::TooLarge {
-                limit: self.max_token_bytes,
-            }));
-        }
-        let now = b.now_s();
-        let cache_key = (self.token_cache_ttl_s > 0)
-            .then(|| (id(self), <[u8; 32]>::from(Sha256::digest(token.as_bytes()))));
-        if let Some(key) = &cache_key {
-            if let Some(identity) = VERIFIED.with(|c| c.borrow().get(key, now)) {
-                return Ok(identity);
-            }
-        }
+    jose_header::check(&token).map_err(deny)?;
+    let untrusted = UntrustedToken::new(&token).map_err(|_| deny(Denied::Malformed))?;
+    let alg = Alg::parse(untrusted.algorithm())
+        .filter(|a| jwt.algorithms.contains(a))
+        .ok_or_else(|| {
+            let alg: String = untrusted
+                .algorithm()
+                .chars()
+                .filter(char::is_ascii_graphic)
+                .take(20)
+                .collect();
+            deny(Denied::AlgorithmNotAllowed { alg })
+        })?;
+    let claims = if alg.key_kind() == KeyKind::Hmac {
+        verify_hmac(jwt, b, alg, &untrusted)?
+    } else {
+        verify_public(jwt, b, alg, &token, &untrusted).await?;
+        untrusted
+            .deserialize_claims_unchecked::<Map<String, Value>>()
+            .map_err(|_| deny(Denied::Malformed))?
+    };
+    check_claims(jwt, &claims, now).map_err(deny)?;
 
-        jose_header::check(&token).map_err(deny)?;
-        let untrusted = UntrustedToken::new(&token).map_err(|_| deny(Denied::Malformed))?;
-        let alg = Alg::parse(untrusted.algorithm())
-            .filter(|a| self.algorithms.contains(a))
-            .ok_or_else(|| {
-                let alg: String = untrusted
-                    .algorithm()
-                    .chars()
-                    .filter(char::is_ascii_graphic)
-                    .take(20)
-                    .collect();
-                deny(Denied::AlgorithmNotAllowed { alg })
-            })?;
-        let claims = if alg.key_kind() == KeyKind::Hmac {
-            verify_hmac(self, b, alg, &untrusted)?
-        } else {
-            verify_public(self, b, alg, &token, &untrusted).await?;
-            untrusted
-                .deserialize_claims_unchecked::<Map<String, Value>>()
-                .map_err(|_| deny(Denied::Malformed))?
+    let exp = claims.expiration.map(|e| e.timestamp() as f64);
+    let identity = Identity::from_claims(jwt.name, "sub", claims.custom);
+    // Without a subject every such token would be one consumer (one rate-limit bucket,
+    // one cache partition).
+    if identity.subject.is_empty() {
+        return Err(deny(Denied::NoSubject));
+    }
+    if let Some(key) = cache_key {
+        let until = (now + jwt.token_cache_ttl_s as f64).min(exp.unwrap_or(f64::MAX));
+        VERIFIED.with(|c| c.borrow_mut().insert(key, identity.clone(), until, now));
+    }
+    Ok(identity)
+}
+
+/// Time claims with leeway, then `iss` and `aud`.
+pub fn check_claims(
+    jwt: &Jwt,
+    claims: &Claims<Map<String, Value>>,
+    now: f64,
+) -> Result<(), Denied> {
+    let now = chrono::DateTime::from_timestamp(now as i64, 0).unwrap_or_default();
+    let options = TimeOptions::new(chrono::Duration::seconds(jwt.leeway_s as i64), move || now);
+    if claims.expiration.is_some() || jwt.require_exp {
+        claims.validate_expiration(&options).map_err(|e| match e {
+            ValidationError::NoClaim(_) => Denied::MissingExpiry,
+            _ => Denied::Expired,
+        })?;
+    }
+    if claims.not_before.is_some() {
+        claims
+            .validate_maturity(&options)
+            .map_err(|_| Denied::NotYetValid)?;
+    }
+    if let Some(iat) = claims.issued_at {
+        if iat > now + options.leeway {
+            return Err(Denied::IssuedInFuture);
+        }
+    }
+    if let Some(issuer) = jwt.issuer {
+        if claims.custom.get("iss").and_then(Value::as_str) != Some(issuer) {
+            return Err(Denied::WrongIssuer);
+        }
+    }
+    if !jwt.audiences.is_empty() {
+        let ok = match claims.custom.get("aud") {
+            Some(Value::String(a)) => jwt.audiences.contains(&a.as_str()),
+            Some(Value::Array(list)) => list
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|a| jwt.audiences.contains(&a)),
+            _ => false,
         };
-        self.check_claims(&claims, now).map_err(deny)?;
-
-        let exp = claims.expiration.map(|e| e.timestamp() as f64);
-        let identity = Identity::from_claims(self.name, "sub", claims.custom);
-        // Without a subject every such token would be one consumer (one rate-limit bucket,
-        // one cache partition).
-        if identity.subject.is_empty() {
-            return Err(deny(Denied::NoSubject));
+        if !ok {
+            return Err(Denied::WrongAudience);
         }
-        if let Some(key) = cache_key {
-            let until = (now + self.token_cache_ttl_s as f64).min(exp.unwrap_or(f64::MAX));
-            VERIFIED.with(|c| c.borrow_mut().insert(key, identity.clone(), until, now));
-        }
-        Ok(identity)
     }
-
-    fn check_claims(&self, claims: &Claims<Map<String, Value>>, now: f64) -> Result<(), Denied> {
-        let now = chrono::DateTime::from_timestamp(now as i64, 0).unwrap_or_default();
-        let options =
-            TimeOptions::new(chrono::Duration::seconds(self.leeway_s as i64), move || now);
-        if claims.expiration.is_some() || self.require_exp {
-            claims.validate_expiration(&options).map_err(|e| match e {
-                ValidationError::NoClaim(_) => Denied::MissingExpiry,
-                _ => Denied::Expired,
-            })?;
-        }
-        if claims.not_before.is_some() {
-            claims
-                .validate_maturity(&options)
-                .map_err(|_| Denied::NotYetValid)?;
-        }
-        if let Some(iat) = claims.issued_at {
-            if iat > now + options.leeway {
-                return Err(Denied::IssuedInFuture);
-            }
-        }
-        if let Some(issuer) = self.issuer {
-            if claims.custom.get("iss").and_then(Value::as_str) != Some(issuer) {
-                return Err(Denied::WrongIssuer);
-            }
-        }
-        if !self.audiences.is_empty() {
-            let ok = match claims.custom.get("aud") {
-                Some(Value::String(a)) => self.audiences.contains(&a.as_str()),
-                Some(Value::Array(list)) => list
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .any(|a| self.audiences.contains(&a)),
-                _ => false,
-            };
-            if !ok {
-                return Err(Denied::WrongAudience);
-            }
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// This policy's key in per-isolate caches.
@@ -221,14 +212,14 @@ async fn verify_public<B: AuthBackend>(
     let mut fetched = Rc::new(Vec::new());
     if jwt.jwks_url.is_some() {
         fetched = b
-            .jwks(jwt.jwks_source(), Need::Keys)
+            .jwks(jwks_source(jwt), Need::Keys)
             .await
             .map_err(AuthError::Failed)?;
         let unknown =
             kid.is_some_and(|k| !jwks::knows_kid(&inline, k) && !jwks::knows_kid(&fetched, k));
         if unknown {
             fetched = b
-                .jwks(jwt.jwks_source(), Need::UnknownKid)
+                .jwks(jwks_source(jwt), Need::UnknownKid)
                 .await
                 .map_err(AuthError::Failed)?;
         }

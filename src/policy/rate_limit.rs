@@ -68,140 +68,119 @@ pub struct Passed {
     pub failed_open: Option<String>,
 }
 
-/// What a `rate_limit` policy does per request.
-#[allow(async_fn_in_trait)] // single-threaded: no caller needs a Send future
-pub trait RateLimitExt {
-    /// The limits for this caller: their plan's, else the default.
-    fn limits_for(&self, identity: Option<&Identity>) -> &'static [NamedLimit];
-
-    /// [`RateLimit::limits_for`] with its slot: 0 for the default limits, `i + 1` for plan
-    /// `i` (per-isolate state keys on [`RateLimit::list_key`]).
-    fn limits_slot(&self, identity: Option<&Identity>) -> (usize, &'static [NamedLimit]);
-
-    /// The key of this policy's limit list `slot` in per-isolate state: the policy's index in
-    /// the table and the slot.
-    fn list_key(&self, slot: usize) -> usize;
-
-    /// The object's name for key parts given directly (the admin API), joined as
-    /// [`RateLimit::object_name`] joins them.
-    fn object_name_from_parts(&self, parts: &[String]) -> String;
-
-    /// The limiter object's name: the policy name and each key part, `|`-separated, with `|`
-    /// and `%` in values escaped so no two keys can collide.
-    fn object_name<B: AuthBackend>(
-        &self,
-        b: &B,
-        identity: Option<&Identity>,
-        route: &str,
-    ) -> String;
-
-    /// Takes one unit from this caller's limits: from the limiter object, or in leased mode
-    /// from the isolate's lease when it holds one (see [`crate::ratelimit::lease`]).
-    async fn check<B: AuthBackend + LimiterBackend>(
-        &self,
-        b: &B,
-        identity: Option<&Identity>,
-        route: &str,
-    ) -> Result<Passed, GatewayError>;
+/// The limits for this caller: their plan's, else the default.
+pub fn limits_for(policy: &RateLimit, identity: Option<&Identity>) -> &'static [NamedLimit] {
+    limits_slot(policy, identity).1
 }
 
-impl RateLimitExt for RateLimit {
-    fn limits_for(&self, identity: Option<&Identity>) -> &'static [NamedLimit] {
-        self.limits_slot(identity).1
-    }
+/// [`RateLimit::limits_for`] with its slot: 0 for the default limits, `i + 1` for plan
+/// `i` (per-isolate state keys on [`RateLimit::list_key`]).
+pub fn limits_slot(
+    policy: &RateLimit,
+    identity: Option<&Identity>,
+) -> (usize, &'static [NamedLimit]) {
+    identity
+        .and_then(|i| i.plan.as_deref())
+        .and_then(|plan| policy.plans.iter().position(|(p, _)| *p == plan))
+        .map_or((0, policy.limits), |i| (i + 1, policy.plans[i].1))
+}
 
-    fn limits_slot(&self, identity: Option<&Identity>) -> (usize, &'static [NamedLimit]) {
-        identity
-            .and_then(|i| i.plan.as_deref())
-            .and_then(|plan| self.plans.iter().position(|(p, _)| *p == plan))
-            .map_or((0, self.limits), |i| (i + 1, self.plans[i].1))
-    }
+/// The key of this policy's limit list `slot` in per-isolate state: the policy's index in
+/// the table and the slot.
+pub fn list_key(policy: &RateLimit, slot: usize) -> usize {
+    (usize::from(policy.index) << 16) | (slot & 0xffff)
+}
 
-    fn list_key(&self, slot: usize) -> usize {
-        (usize::from(self.index) << 16) | (slot & 0xffff)
+/// The object's name for key parts given directly (the admin API), joined as
+/// [`RateLimit::object_name`] joins them.
+pub fn object_name_from_parts(policy: &RateLimit, parts: &[String]) -> String {
+    let mut name = policy.name.to_string();
+    for value in parts {
+        name.push('|');
+        name.push_str(&value.replace('%', "%25").replace('|', "%7C"));
     }
+    name
+}
 
-    fn object_name_from_parts(&self, parts: &[String]) -> String {
-        let mut name = self.name.to_string();
-        for value in parts {
-            name.push('|');
-            name.push_str(&value.replace('%', "%25").replace('|', "%7C"));
-        }
-        name
+/// The limiter object's name: the policy name and each key part, `|`-separated, with `|`
+/// and `%` in values escaped so no two keys can collide.
+pub fn object_name<B: AuthBackend>(
+    policy: &RateLimit,
+    b: &B,
+    identity: Option<&Identity>,
+    route: &str,
+) -> String {
+    let mut name = policy.name.to_string();
+    for part in policy.key {
+        let value = match part {
+            KeyPart::Ip => b.header("cf-connecting-ip").unwrap_or_default(),
+            KeyPart::Consumer => identity.map(|i| i.subject.clone()).unwrap_or_default(),
+            KeyPart::Claim(c) => identity
+                .and_then(|i| i.claim(c))
+                .map(render)
+                .unwrap_or_default(),
+            KeyPart::Header(h) => b.header(h).unwrap_or_default(),
+            KeyPart::Route => route.to_string(),
+            KeyPart::Global => "*".to_string(),
+        };
+        name.push('|');
+        name.push_str(&value.replace('%', "%25").replace('|', "%7C"));
     }
+    name
+}
 
-    fn object_name<B: AuthBackend>(
-        &self,
-        b: &B,
-        identity: Option<&Identity>,
-        route: &str,
-    ) -> String {
-        let mut name = self.name.to_string();
-        for part in self.key {
-            let value = match part {
-                KeyPart::Ip => b.header("cf-connecting-ip").unwrap_or_default(),
-                KeyPart::Consumer => identity.map(|i| i.subject.clone()).unwrap_or_default(),
-                KeyPart::Claim(c) => identity
-                    .and_then(|i| i.claim(c))
-                    .map(render)
-                    .unwrap_or_default(),
-                KeyPart::Header(h) => b.header(h).unwrap_or_default(),
-                KeyPart::Route => route.to_string(),
-                KeyPart::Global => "*".to_string(),
-            };
-            name.push('|');
-            name.push_str(&value.replace('%', "%25").replace('|', "%7C"));
-        }
-        name
+/// Takes one unit from this caller's limits: from the limiter object, or in leased mode
+/// from the isolate's lease when it holds one (see [`crate::ratelimit::lease`]).
+pub async fn check<B: AuthBackend + LimiterBackend>(
+    policy: &RateLimit,
+    b: &B,
+    identity: Option<&Identity>,
+    route: &str,
+) -> Result<Passed, GatewayError> {
+    let (slot, limits) = limits_slot(policy, identity);
+    let object = object_name(policy, b, identity, route);
+    if policy.lease == 0 {
+        return exact(policy, b, slot, limits, &object).await;
     }
-
-    async fn check<B: AuthBackend + LimiterBackend>(
-        &self,
-        b: &B,
-        identity: Option<&Identity>,
-        route: &str,
-    ) -> Result<Passed, GatewayError> {
-        let (slot, limits) = self.limits_slot(identity);
-        let object = self.object_name(b, identity, route);
-        if self.lease == 0 {
-            return exact(self, b, slot, limits, &object).await;
-        }
-        let key = (self.list_key(slot), object.as_str());
-        loop {
-            let now = (b.now_s() * 1000.0) as u64;
-            let plan = LEASES.with(|p| {
-                p.borrow_mut()
-                    .plan(key, now, u64::from(self.lease), u64::from(self.timeout_ms))
-            });
-            return match plan {
-                Plan::Admitted(decisions) | Plan::Refused(decisions) => {
-                    verdict(self, limits, &decisions)
-                }
-                // Another request is refilling this key's lease; the pool stops answering
-                // Wait once that refill is older than the limiter timeout.
-                Plan::Wait => {
-                    b.pause(REFILL_POLL_MS).await;
-                    continue;
-                }
-                Plan::Exact => exact(self, b, slot, limits, &object).await,
-                Plan::Refill { want } => {
-                    let body = take_body(self.list_key(slot), limits, want, self.lease_ttl_ms);
-                    match ask(self, b, limits, &object, &body).await {
-                        Ok(r) => {
-                            let decisions = r.decisions.into_iter().map(Into::into).collect();
-                            let answer = (r.granted, r.lease_ms, r.next_ms);
-                            let decisions =
-                                LEASES.with(|p| p.borrow_mut().filled(key, now, answer, decisions));
-                            verdict(self, limits, &decisions)
-                        }
-                        Err(why) => {
-                            LEASES.with(|p| p.borrow_mut().failed(key));
-                            unavailable(self, why)
-                        }
+    let key = (list_key(policy, slot), object.as_str());
+    loop {
+        let now = (b.now_s() * 1000.0) as u64;
+        let plan = LEASES.with(|p| {
+            p.borrow_mut().plan(
+                key,
+                now,
+                u64::from(policy.lease),
+                u64::from(policy.timeout_ms),
+            )
+        });
+        return match plan {
+            Plan::Admitted(decisions) | Plan::Refused(decisions) => {
+                verdict(policy, limits, &decisions)
+            }
+            // Another request is refilling this key's lease; the pool stops answering
+            // Wait once that refill is older than the limiter timeout.
+            Plan::Wait => {
+                b.pause(REFILL_POLL_MS).await;
+                continue;
+            }
+            Plan::Exact => exact(policy, b, slot, limits, &object).await,
+            Plan::Refill { want } => {
+                let body = take_body(list_key(policy, slot), limits, want, policy.lease_ttl_ms);
+                match ask(policy, b, limits, &object, &body).await {
+                    Ok(r) => {
+                        let decisions = r.decisions.into_iter().map(Into::into).collect();
+                        let answer = (r.granted, r.lease_ms, r.next_ms);
+                        let decisions =
+                            LEASES.with(|p| p.borrow_mut().filled(key, now, answer, decisions));
+                        verdict(policy, limits, &decisions)
+                    }
+                    Err(why) => {
+                        LEASES.with(|p| p.borrow_mut().failed(key));
+                        unavailable(policy, why)
                     }
                 }
-            };
-        }
+            }
+        };
     }
 }
 
@@ -213,7 +192,7 @@ async fn exact<B: LimiterBackend>(
     limits: &'static [NamedLimit],
     object: &str,
 ) -> Result<Passed, GatewayError> {
-    let body = take_body(policy.list_key(slot), limits, 0, 0);
+    let body = take_body(list_key(policy, slot), limits, 0, 0);
     match ask(policy, b, limits, object, &body).await {
         Ok(r) => {
             let decisions: Vec<Decision> = r.decisions.into_iter().map(Into::into).collect();

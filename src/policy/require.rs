@@ -7,50 +7,42 @@ use serde_json::Value;
 
 pub use gatehouse_config::kinds::require::{ClaimRule, ClaimTest, Require};
 
-/// What a `require` policy judges.
-pub trait RequireExt {
-    /// `Err(Missing)` without an identity, `Err(InsufficientScope)` when a condition fails.
-    fn check(&self, identity: Option<&Identity>) -> Result<(), Denied>;
-
-    /// The scopes to name in an RFC 6750 `scope` attribute.
-    fn scope_hint(&self) -> String;
+/// `Err(Missing)` without an identity, `Err(InsufficientScope)` when a condition fails.
+pub fn check(policy: &Require, identity: Option<&Identity>) -> Result<(), Denied> {
+    let id = identity.ok_or(Denied::Missing)?;
+    let has = |s: &&str| id.scopes.iter().any(|x| x == s);
+    if let Some(missing) = policy.scopes.iter().find(|s| !has(s)) {
+        return Err(insufficient(format!("scope {missing}")));
+    }
+    if !policy.any_scopes.is_empty() && !policy.any_scopes.iter().any(has) {
+        return Err(insufficient(format!(
+            "one of the scopes {}",
+            policy.any_scopes.join(", ")
+        )));
+    }
+    if !policy.roles.is_empty() && !policy.roles.iter().any(|r| id.roles.iter().any(|x| x == r)) {
+        return Err(insufficient(format!(
+            "one of the roles {}",
+            policy.roles.join(", ")
+        )));
+    }
+    for rule in policy.claims {
+        if !holds(rule, id.claim(rule.claim)) {
+            return Err(insufficient(format!("claim {}", rule.claim)));
+        }
+    }
+    Ok(())
 }
 
-impl RequireExt for Require {
-    fn check(&self, identity: Option<&Identity>) -> Result<(), Denied> {
-        let id = identity.ok_or(Denied::Missing)?;
-        let has = |s: &&str| id.scopes.iter().any(|x| x == s);
-        if let Some(missing) = self.scopes.iter().find(|s| !has(s)) {
-            return Err(insufficient(format!("scope {missing}")));
-        }
-        if !self.any_scopes.is_empty() && !self.any_scopes.iter().any(has) {
-            return Err(insufficient(format!(
-                "one of the scopes {}",
-                self.any_scopes.join(", ")
-            )));
-        }
-        if !self.roles.is_empty() && !self.roles.iter().any(|r| id.roles.iter().any(|x| x == r)) {
-            return Err(insufficient(format!(
-                "one of the roles {}",
-                self.roles.join(", ")
-            )));
-        }
-        for rule in self.claims {
-            if !holds(rule, id.claim(rule.claim)) {
-                return Err(insufficient(format!("claim {}", rule.claim)));
-            }
-        }
-        Ok(())
-    }
-
-    fn scope_hint(&self) -> String {
-        self.scopes
-            .iter()
-            .chain(self.any_scopes)
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
+/// The scopes to name in an RFC 6750 `scope` attribute.
+pub fn scope_hint(policy: &Require) -> String {
+    policy
+        .scopes
+        .iter()
+        .chain(policy.any_scopes)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn holds(rule: &ClaimRule, value: Option<&Value>) -> bool {

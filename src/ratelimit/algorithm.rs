@@ -42,45 +42,36 @@ pub struct Decision {
     pub retry_after_ms: Option<u64>,
 }
 
-/// The limit algorithms, over a limiter's persisted state.
-pub trait LimitExt {
-    /// Tries to take `cost` units at `now_ms`, updating `state`.
-    fn take(&self, state: &mut State, now_ms: u64, cost: u64) -> Decision;
-
-    /// How long until the window containing `now_ms` ends (the count a permit was taken
-    /// against stops applying); `None` for a token bucket, which has no windows.
-    fn window_left_ms(&self, now_ms: u64) -> Option<u64>;
+/// Tries to take `cost` units at `now_ms`, updating `state`.
+pub fn take(l: &Limit, state: &mut State, now_ms: u64, cost: u64) -> Decision {
+    let previous = state.last;
+    let now = now_ms.max(previous);
+    state.last = now;
+    match l.algorithm {
+        Algorithm::FixedWindow => {
+            let w = l.window_ms.max(1);
+            let start = now - now % w;
+            counted(l, state, start, start + w, now, cost)
+        }
+        Algorithm::Calendar(period) => {
+            let (start, end) = calendar::window(period, now);
+            counted(l, state, start, end, now, cost)
+        }
+        Algorithm::SlidingWindow => sliding(l, state, now, cost),
+        Algorithm::TokenBucket { burst } => bucket(l, state, previous, now, cost, burst),
+    }
 }
 
-impl LimitExt for Limit {
-    fn take(&self, state: &mut State, now_ms: u64, cost: u64) -> Decision {
-        let previous = state.last;
-        let now = now_ms.max(previous);
-        state.last = now;
-        match self.algorithm {
-            Algorithm::FixedWindow => {
-                let w = self.window_ms.max(1);
-                let start = now - now % w;
-                counted(self, state, start, start + w, now, cost)
-            }
-            Algorithm::Calendar(period) => {
-                let (start, end) = calendar::window(period, now);
-                counted(self, state, start, end, now, cost)
-            }
-            Algorithm::SlidingWindow => sliding(self, state, now, cost),
-            Algorithm::TokenBucket { burst } => bucket(self, state, previous, now, cost, burst),
+/// How long until the window containing `now_ms` ends (the count a permit was taken
+/// against stops applying); `None` for a token bucket, which has no windows.
+pub fn window_left_ms(l: &Limit, now_ms: u64) -> Option<u64> {
+    match l.algorithm {
+        Algorithm::FixedWindow | Algorithm::SlidingWindow => {
+            let w = l.window_ms.max(1);
+            Some(w - now_ms % w)
         }
-    }
-
-    fn window_left_ms(&self, now_ms: u64) -> Option<u64> {
-        match self.algorithm {
-            Algorithm::FixedWindow | Algorithm::SlidingWindow => {
-                let w = self.window_ms.max(1);
-                Some(w - now_ms % w)
-            }
-            Algorithm::Calendar(period) => Some(calendar::window(period, now_ms).1 - now_ms),
-            Algorithm::TokenBucket { .. } => None,
-        }
+        Algorithm::Calendar(period) => Some(calendar::window(period, now_ms).1 - now_ms),
+        Algorithm::TokenBucket { .. } => None,
     }
 }
 

@@ -5,13 +5,6 @@ use crate::http::method::Method;
 
 pub use gatehouse_config::table::route::{Condition, PathGroup, Route};
 
-/// What a compiled route serves.
-pub trait RouteExt {
-    fn serves(&self, method: Method) -> bool;
-}
-
-impl RouteExt for Route {
-    fn serves(&self, method: Method) -> bool {
-        self.methods.contains(&method)
-    }
+pub fn serves(route: &Route, method: Method) -> bool {
+    route.methods.contains(&method)
 }

@@ -15,18 +15,11 @@ pub enum Attempt {
 
 pub use gatehouse_config::table::upstream::{FailureSet, RetrySettings};
 
-/// Which attempt endings a failure set counts.
-pub trait FailureSetExt {
-    fn contains(&self, a: Attempt) -> bool;
-}
-
-impl FailureSetExt for FailureSet {
-    fn contains(&self, a: Attempt) -> bool {
-        match a {
-            Attempt::Connect => self.connect,
-            Attempt::Timeout => self.timeout,
-            Attempt::Status(s) => self.statuses.contains(&s),
-        }
+pub fn contains(set: &FailureSet, a: Attempt) -> bool {
+    match a {
+        Attempt::Connect => set.connect,
+        Attempt::Timeout => set.timeout,
+        Attempt::Status(s) => set.statuses.contains(&s),
     }
 }
 

@@ -40,51 +40,34 @@ pub use gatehouse_config::kinds::cache::Cache;
 /// anything else an origin should see (say `User-Agent`) must be listed in `key_headers`.
 pub const FORWARDED_ON_CACHED_ROUTES: &[&str] = &["accept", "accept-encoding", "accept-language"];
 
-/// A `cache` policy's key rules.
-pub trait CacheExt {
-    /// The key for this request, at purge generation 0 (the caller sets the route's).
-    fn key<'a>(
-        &self,
-        route: &'a str,
-        host: &'a str,
-        path: &'a str,
-        query: Option<&'a str>,
-        header: impl Fn(&str) -> Option<String>,
-        identity: Option<&'a Identity>,
-    ) -> KeyParts<'a>;
-
-    /// The query sent upstream and keyed on.
-    fn query(&self, raw: Option<&str>) -> Option<String>;
+/// The key for this request, at purge generation 0 (the caller sets the route's).
+pub fn key<'a>(
+    cache: &Cache,
+    route: &'a str,
+    host: &'a str,
+    path: &'a str,
+    query: Option<&'a str>,
+    header: impl Fn(&str) -> Option<String>,
+    identity: Option<&'a Identity>,
+) -> KeyParts<'a> {
+    KeyParts {
+        route,
+        host,
+        path,
+        query,
+        headers: cache.key_headers.iter().map(|h| (*h, header(h))).collect(),
+        // The policy too: an API-key consumer and a JWT subject may share a name.
+        partition: if cache.shared {
+            None
+        } else {
+            identity.map(|i| format!("{}\u{0}{}", i.policy, i.subject))
+        },
+        generation: 0,
+        side: None,
+    }
 }
 
-impl CacheExt for Cache {
-    fn key<'a>(
-        &self,
-        route: &'a str,
-        host: &'a str,
-        path: &'a str,
-        query: Option<&'a str>,
-        header: impl Fn(&str) -> Option<String>,
-        identity: Option<&'a Identity>,
-    ) -> KeyParts<'a> {
-        KeyParts {
-            route,
-            host,
-            path,
-            query,
-            headers: self.key_headers.iter().map(|h| (*h, header(h))).collect(),
-            // The policy too: an API-key consumer and a JWT subject may share a name.
-            partition: if self.shared {
-                None
-            } else {
-                identity.map(|i| format!("{}\u{0}{}", i.policy, i.subject))
-            },
-            generation: 0,
-            side: None,
-        }
-    }
-
-    fn query(&self, raw: Option<&str>) -> Option<String> {
-        canonical_query(raw, self.query)
-    }
+/// The query sent upstream and keyed on.
+pub fn query(cache: &Cache, raw: Option<&str>) -> Option<String> {
+    canonical_query(raw, cache.query)
 }
