@@ -1,5 +1,6 @@
-//! The compiled configuration: static tables that `build.rs` generates from routes/.
-//! Nothing here is parsed at runtime; the types only hold `&'static` data.
+//! The compiled configuration's types, defined in `gatehouse-config` (`table/`, and each kind's
+//! in `kinds/`) and re-exported here through the modules that give them their rules. They
+//! only hold `&'static` data; nothing is parsed at runtime.
 
 pub use crate::aggregate::merge::Shape;
 pub use crate::aggregate::settings::{FanOut, Part};

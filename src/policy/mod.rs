@@ -1,7 +1,9 @@
 //! Policies: named, reusable steps a route runs around its upstream call, and the steps a
 //! route's own settings add.
 //!
-//! Each `kind` in routes/ is one module here and one variant of [`Policy`]; its phases live
+//! Each `kind` in routes/ is one module here and one variant of [`Policy`] (defined with the
+//! kind's runtime type in `gatehouse-config`'s `kinds/`, so the build's checker writes the
+//! same types; this module gives them their behaviour as free functions); its phases live
 //! in its module (`cors/phases.rs`, `transform/phases.rs`, `cache/flow.rs`; the inbound-only
 //! kinds through `inbound.rs`). In the worker a route runs as a list of [`Step`]s through the
 //! phases of [`crate::pipeline`], dispatched by the one `impl Phases for Step` below: inbound
@@ -274,7 +276,8 @@ pub struct State {
 
 #[cfg(target_arch = "wasm32")]
 mod worker {
-    use super::{cache, cors, fan_out, inbound, transform, validate, Policy, State, Step};
+    // The kinds' modules, `Policy` and its rules, `State`, `Step`: a new kind needs no line here.
+    use super::*;
     use crate::error::GatewayError;
     use crate::exchange::WorkerExchange;
     use crate::pipeline::{Flow, Phases};

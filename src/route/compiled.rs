@@ -1,5 +1,6 @@
-//! A route as `build.rs` compiled it from a `[[route]]`: plain `&'static` data. Other tables
-//! (upstreams, policies, schemas) are named by index into the compiled table.
+//! A route as `build.rs` compiled it from a `[[route]]` (defined in `gatehouse-config`'s
+//! `table::route`): plain `&'static` data. Other tables (upstreams, policies, schemas) are
+//! named by index into the compiled table.
 
 use crate::http::method::Method;
 

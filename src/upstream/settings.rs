@@ -1,5 +1,6 @@
-//! An upstream as compiled from `[upstreams.<name>]`: its pool of targets and how requests
-//! reach them. Indexes name other upstreams in the table's `upstreams` list.
+//! An upstream as compiled from `[upstreams.<name>]` (defined in `gatehouse-config`): its pool
+//! of targets and how requests reach them. Indexes name other upstreams in the table's
+//! `upstreams` list.
 
 pub use super::breaker::BreakerSettings;
 pub use super::canary::Canary;

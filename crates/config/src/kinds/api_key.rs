@@ -1,4 +1,5 @@
-//! `kind = "api_key"`: parsed once into [`ApiKeySettings`].
+//! `kind = "api_key"`: the table's [`ApiKey`]; with `check`, parsed once into [`ApiKeySettings`], which the
+//! table's value is built from.
 
 /// A compiled `api_key` policy.
 #[derive(Debug)]

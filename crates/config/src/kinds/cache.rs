@@ -1,4 +1,5 @@
-//! `kind = "cache"`: parsed once into [`CacheSettings`].
+//! `kind = "cache"`: the table's [`Cache`]; with `check`, parsed once into [`CacheSettings`], which the
+//! table's value is built from.
 
 use crate::table::cache_key::QueryRule;
 
@@ -86,7 +87,7 @@ mod check {
         pub deny: Option<Vec<String>>,
     }
 
-    /// A `cache` policy with everything parsed; `query` is in emit syntax.
+    /// A `cache` policy with everything parsed.
     #[derive(Debug)]
     pub struct CacheSettings {
         pub ttl_s: Option<u64>,

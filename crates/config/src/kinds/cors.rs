@@ -1,4 +1,5 @@
-//! `kind = "cors"`: parsed once into [`CorsSettings`].
+//! `kind = "cors"`: the table's [`Cors`]; with `check`, parsed once into [`CorsSettings`], which the
+//! table's value is built from.
 
 use crate::table::http::Method;
 

@@ -1,5 +1,5 @@
-//! `kind = "jwt"`: parsed once into [`JwtSettings`], which the checker reports errors from
-//! and `emit` writes out.
+//! `kind = "jwt"`: the table's [`Jwt`]; with `check`, parsed once into [`JwtSettings`], which
+//! the checker reports errors from and builds the [`Jwt`] from.
 
 use crate::table::http::UrlPart;
 use crate::table::jwks::JwksTimes;

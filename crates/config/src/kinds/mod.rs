@@ -1,13 +1,14 @@
-//! One module per policy `kind`. Each parses its settings ONCE into a typed value: the
-//! checker reports that parse's errors, and `emit` writes the same value out as Rust.
+//! One module per policy `kind`. Each holds the kind's runtime type (what the worker's table
+//! holds; always compiled) and, with the `check` feature, its checker: the TOML shape
+//! (`<Kind>Spec`), `parse` (settings parsed ONCE into a typed value, whose errors the checker
+//! reports), the placement rule (where the kind may stand in a route's chain, when it has one)
+//! and `policy`, which builds the runtime type from that same value.
 //!
-//! Each module owns its kind's TOML shape (`<Kind>Spec`), `parse`, placement rule (where the
-//! kind may stand in a route's chain, when it has one) and `emit`. This file is the list:
-//! [`PolicySpec`] (the `kind` key), [`Settings`] and [`PLACEMENT_RULES`].
+//! This file is the list: [`Policy`] (one variant per kind, always compiled) and, for the
+//! checker, [`PolicySpec`] (the `kind` key), [`Settings`] and [`PLACEMENT_RULES`].
 //!
 //! Adding a kind (README, "Contributing"): its module here, its lines in this file, its
-//! runtime module `src/policy/<kind>.rs`, and its `Policy` variant and phases in
-//! `src/policy/mod.rs`.
+//! policy module `src/policy/<kind>.rs` (its rules), and its phases in `src/policy/mod.rs`.
 
 pub mod any;
 pub mod api_key;
@@ -54,9 +55,8 @@ pub use check::*;
 /// The checker's part: the `kind` key, each kind's parsed settings and the placement rules.
 #[cfg(feature = "check")]
 mod check {
-    use super::{
-        any, api_key, cache, cors, headers, jwt, mtls, rate_limit, require, transform, Policy,
-    };
+    // Every kind module and `Policy`: a new kind needs no line here.
+    use super::*;
     use crate::check::CheckedPolicy;
     use crate::fan_out::CheckedFanOut;
     use any::AnySpec;

@@ -1,4 +1,5 @@
-//! `kind = "mtls"`: parsed once into [`MtlsSettings`].
+//! `kind = "mtls"`: the table's [`Mtls`]; with `check`, parsed once into [`MtlsSettings`], which the
+//! table's value is built from.
 
 /// A compiled `mtls` policy.
 #[derive(Debug)]

@@ -1,4 +1,5 @@
-//! `kind = "rate_limit"`: parsed once into [`RateLimitSettings`].
+//! `kind = "rate_limit"`: the table's [`RateLimit`]; with `check`, parsed once into [`RateLimitSettings`], which the
+//! table's value is built from.
 
 use crate::table::limit::Limit;
 
