@@ -10,6 +10,7 @@ use crate::ctx::Ctx;
 use crate::exchange::{Tables, WorkerExchange};
 use crate::metrics::{data_point, should_log, LogMode, Sizes};
 use crate::pipeline::{self, Exchange};
+use crate::policy;
 use crate::policy::Step;
 use crate::runtime;
 use crate::runtime::answer::Answer;
@@ -21,7 +22,10 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
     let started = runtime::now_ms();
     let table = &TABLE;
     runtime::intern_static_strings(|f| {
-        table.policies.iter().for_each(|p| p.for_each_static_str(f))
+        table
+            .policies
+            .iter()
+            .for_each(|p| policy::for_each_static_str(p, f))
     });
     let inbound = req.headers();
     let url = req.url();
@@ -59,7 +63,7 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
                 .policies
                 .iter()
                 .map(policy)
-                .any(|p| p.answers_preflight())
+                .any(policy::answers_preflight)
         };
         match x.route_request(answers_preflight) {
             Ok(route) => {

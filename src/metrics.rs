@@ -74,16 +74,7 @@ pub fn data_point(log: &AccessLog, plan: Option<&str>, sizes: Sizes) -> DataPoin
     }
 }
 
-/// Which requests get an access-log line.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum LogMode {
-    /// Every request (the default).
-    All,
-    /// Only errors.
-    Errors,
-    /// Errors, and this share (0-1] of the rest, drawn per request.
-    Sample(f64),
-}
+pub use gatehouse_config::table::log::LogMode;
 
 /// Whether a request is an error for logging: the gateway answered with a problem, or the
 /// status is 5xx.

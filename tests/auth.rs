@@ -4,12 +4,12 @@
 //! tokens for the same reasons.
 
 #![cfg(not(target_arch = "wasm32"))] // uses native-only dev-dependencies (jwt-compact verifiers)
-
 mod support;
 
 use gatehouse::auth::jwk::{parse_jwk, PublicJwk};
 use gatehouse::auth::jwks::Need;
 use gatehouse::auth::{Alg, AuthError, Denied, KeyKind, Scheme};
+use gatehouse::policy::jwt;
 use gatehouse::policy::jwt::{Jwt, StaticKey};
 use gatehouse::policy::Policy;
 use jwt_compact::alg::{Ed25519, Es256, ModulusBits, Rsa, SigningKey};
@@ -183,7 +183,7 @@ fn backend(token: &str) -> TestBackend {
 }
 
 fn run(policy: &'static Jwt, b: &TestBackend) -> Result<gatehouse::auth::Identity, AuthError> {
-    futures::executor::block_on(policy.authenticate(b))
+    futures::executor::block_on(jwt::authenticate(policy, b))
 }
 
 fn denied(policy: &'static Jwt, token: &str) -> Denied {
@@ -590,8 +590,11 @@ fn policies_forward_identity_headers_and_any_reports_the_real_failure() {
     let b = backend(&token);
     let mut up = HeaderList::from_pairs(&[]);
     let mut step = Inbound::new(&mut up, &b, "test-route");
-    let flow =
-        futures::executor::block_on(POLICIES[2].on_request::<_, _, ()>(&POLICIES, &mut step));
+    let flow = futures::executor::block_on(gatehouse::policy::on_request::<_, _, ()>(
+        &POLICIES[2],
+        &POLICIES,
+        &mut step,
+    ));
     assert!(flow.is_ok());
     assert_eq!(step.identity.as_ref().unwrap().subject, "bob");
     assert_eq!(up.get("x-user-id").as_deref(), Some("bob"));
@@ -603,9 +606,13 @@ fn policies_forward_identity_headers_and_any_reports_the_real_failure() {
     };
     let mut up = HeaderList::from_pairs(&[]);
     let mut step = Inbound::new(&mut up, &b, "test-route");
-    let err = futures::executor::block_on(POLICIES[2].on_request::<_, _, ()>(&POLICIES, &mut step))
-        .err()
-        .unwrap();
+    let err = futures::executor::block_on(gatehouse::policy::on_request::<_, _, ()>(
+        &POLICIES[2],
+        &POLICIES,
+        &mut step,
+    ))
+    .err()
+    .unwrap();
     assert_eq!(err.status(), 401);
     assert_eq!(
         err.headers(),
@@ -623,8 +630,12 @@ fn policies_forward_identity_headers_and_any_reports_the_real_failure() {
     ));
     let mut up = HeaderList::from_pairs(&[]);
     let mut step = Inbound::new(&mut up, &b, "test-route");
-    let err = futures::executor::block_on(POLICIES[2].on_request::<_, _, ()>(&POLICIES, &mut step))
-        .err()
-        .unwrap();
+    let err = futures::executor::block_on(gatehouse::policy::on_request::<_, _, ()>(
+        &POLICIES[2],
+        &POLICIES,
+        &mut step,
+    ))
+    .err()
+    .unwrap();
     assert_eq!(err.detail(), "the token has expired");
 }

@@ -13,7 +13,9 @@ use gatehouse::auth::ttl_cache::TtlCache;
 use gatehouse::auth::{Alg, Denied, Identity, KeyKind, Scheme};
 use gatehouse::error::GatewayError;
 use gatehouse::policy::api_key::{check_record, store_key, ConsumerRecord};
+use gatehouse::policy::mtls;
 use gatehouse::policy::mtls::Mtls;
+use gatehouse::policy::require;
 use gatehouse::policy::require::{ClaimRule, ClaimTest, Require};
 use serde_json::json;
 
@@ -346,45 +348,63 @@ fn client_certificates_must_be_presented_verified_and_allowed() {
         fingerprint_sha256: "AB".into(),
         ..ClientCert::default()
     };
-    assert_eq!(ANY.check(Some(cert.clone())).unwrap().subject, "CN=a");
+    assert_eq!(
+        mtls::check(&ANY, Some(cert.clone())).unwrap().subject,
+        "CN=a"
+    );
     assert!(
-        PINNED.check(Some(cert.clone())).is_ok(),
+        mtls::check(&PINNED, Some(cert.clone())).is_ok(),
         "fingerprints compare case-insensitively"
     );
-    assert_eq!(ANY.check(None), Err(Denied::NoClientCertificate));
+    assert_eq!(mtls::check(&ANY, None), Err(Denied::NoClientCertificate));
     assert_eq!(
-        ANY.check(Some(ClientCert {
-            presented: false,
-            ..cert.clone()
-        })),
+        mtls::check(
+            &ANY,
+            Some(ClientCert {
+                presented: false,
+                ..cert.clone()
+            })
+        ),
         Err(Denied::NoClientCertificate)
     );
     assert_eq!(
-        ANY.check(Some(ClientCert {
-            verified: "FAILED:expired".into(),
-            ..cert.clone()
-        })),
+        mtls::check(
+            &ANY,
+            Some(ClientCert {
+                verified: "FAILED:expired".into(),
+                ..cert.clone()
+            })
+        ),
         Err(Denied::CertificateNotVerified)
     );
     assert_eq!(
-        PINNED.check(Some(ClientCert {
-            fingerprint_sha256: "cd".into(),
-            ..cert.clone()
-        })),
+        mtls::check(
+            &PINNED,
+            Some(ClientCert {
+                fingerprint_sha256: "cd".into(),
+                ..cert.clone()
+            })
+        ),
         Err(Denied::CertificateNotAllowed)
     );
     assert_eq!(
-        PINNED.check(Some(ClientCert {
-            subject_dn: "CN=b".into(),
-            ..cert.clone()
-        })),
+        mtls::check(
+            &PINNED,
+            Some(ClientCert {
+                subject_dn: "CN=b".into(),
+                ..cert.clone()
+            })
+        ),
         Err(Denied::CertificateNotAllowed)
     );
     // Certificates with an empty subject are told apart by their fingerprints.
-    let anonymous = ANY.check(Some(ClientCert {
-        subject_dn: String::new(),
-        ..cert
-    }));
+    let anonymous = mtls::check(
+        &ANY,
+        Some(ClientCert {
+            subject_dn: String::new(),
+            ..cert
+        }),
+    );
     assert_eq!(anonymous.unwrap().subject, "sha256:ab");
 }
 
@@ -414,12 +434,12 @@ fn require_checks_scopes_roles_and_claims() {
         ],
     };
     let ok = json!({ "sub": "a", "scope": "read y", "roles": ["ops"], "org": "acme", "tier": 2, "realm": { "groups": ["eng"] } });
-    assert_eq!(R.check(Some(&identity(ok.clone()))), Ok(()));
-    assert_eq!(R.check(None), Err(Denied::Missing));
+    assert_eq!(require::check(&R, Some(&identity(ok.clone()))), Ok(()));
+    assert_eq!(require::check(&R, None), Err(Denied::Missing));
     let broken = |k: &str, v: serde_json::Value| {
         let mut c = ok.clone();
         c[k] = v;
-        R.check(Some(&identity(c)))
+        require::check(&R, Some(&identity(c)))
     };
     assert!(
         matches!(broken("scope", json!("y")), Err(Denied::InsufficientScope { required }) if required == "scope read")
@@ -438,7 +458,7 @@ fn require_checks_scopes_roles_and_claims() {
     assert!(broken("realm", json!({ "groups": ["ops"] })).is_err());
     // Scopes from scp / permissions arrays count too.
     let scp = json!({ "sub": "a", "scp": ["read"], "permissions": ["x"], "roles": "admin", "org": "acme", "tier": "1", "realm": { "groups": "eng ops" } });
-    assert_eq!(R.check(Some(&identity(scp))), Ok(()));
+    assert_eq!(require::check(&R, Some(&identity(scp))), Ok(()));
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use gatehouse::config::Method;
 use gatehouse::http::{HeaderEdit, HeaderList};
+use gatehouse::policy::cors;
 use gatehouse::policy::cors::{Cors, CorsRequest, OriginRule};
 
 const WEB: Cors = Cors {
@@ -64,11 +65,11 @@ fn origins_match_exactly_or_as_true_subdomains_only() {
         ("file://app.example.com", false),
     ];
     for (origin, allowed) in cases {
-        assert_eq!(WEB.allows_origin(origin), allowed, "{origin}");
+        assert_eq!(cors::allows_origin(&WEB, origin), allowed, "{origin}");
     }
-    assert!(PUBLIC.allows_origin("https://anything.example"));
+    assert!(cors::allows_origin(&PUBLIC, "https://anything.example"));
     assert!(
-        !PUBLIC.allows_origin("null"),
+        !cors::allows_origin(&PUBLIC, "null"),
         "an opaque origin is never granted"
     );
 }
@@ -77,28 +78,58 @@ fn origins_match_exactly_or_as_true_subdomains_only() {
 fn a_preflight_is_granted_only_for_an_allowed_origin_method_and_headers() {
     let route = [Method::Get, Method::Head, Method::Put];
     let o = "https://app.example.com";
-    assert!(WEB.grants_preflight(o, "PUT", Some("Authorization, X-Client"), &route));
-    assert!(WEB.grants_preflight(o, "PUT", None, &route));
-    assert!(!WEB.grants_preflight("https://evil.example", "PUT", None, &route));
+    assert!(cors::grants_preflight(
+        &WEB,
+        o,
+        "PUT",
+        Some("Authorization, X-Client"),
+        &route
+    ));
+    assert!(cors::grants_preflight(&WEB, o, "PUT", None, &route));
+    assert!(!cors::grants_preflight(
+        &WEB,
+        "https://evil.example",
+        "PUT",
+        None,
+        &route
+    ));
     assert!(
-        !WEB.grants_preflight(o, "DELETE", None, &route),
+        !cors::grants_preflight(&WEB, o, "DELETE", None, &route),
         "the route does not serve DELETE"
     );
     assert!(
-        !WEB.grants_preflight(o, "put", None, &route),
+        !cors::grants_preflight(&WEB, o, "put", None, &route),
         "methods are case-sensitive"
     );
     assert!(
-        !WEB.grants_preflight(o, "PUT", Some("x-admin"), &route),
+        !cors::grants_preflight(&WEB, o, "PUT", Some("x-admin"), &route),
         "header not allowed"
     );
-    assert!(!WEB.grants_preflight(o, "PUT", Some("authorization, x-admin"), &route));
+    assert!(!cors::grants_preflight(
+        &WEB,
+        o,
+        "PUT",
+        Some("authorization, x-admin"),
+        &route
+    ));
     // `methods` narrows what the route serves.
     let get_put = [Method::Get, Method::Put, Method::Delete];
-    assert!(PUBLIC.grants_preflight("https://a.example", "PUT", None, &get_put));
-    assert!(!PUBLIC.grants_preflight("https://a.example", "DELETE", None, &get_put));
+    assert!(cors::grants_preflight(
+        &PUBLIC,
+        "https://a.example",
+        "PUT",
+        None,
+        &get_put
+    ));
+    assert!(!cors::grants_preflight(
+        &PUBLIC,
+        "https://a.example",
+        "DELETE",
+        None,
+        &get_put
+    ));
     assert_eq!(
-        WEB.preflight_headers("PUT", Some("Authorization, X-Client")),
+        cors::preflight_headers(&WEB, "PUT", Some("Authorization, X-Client")),
         [
             ("access-control-allow-methods", "PUT".to_string()),
             (
@@ -113,7 +144,8 @@ fn a_preflight_is_granted_only_for_an_allowed_origin_method_and_headers() {
 #[test]
 fn an_allowed_origin_gets_its_own_origin_back_with_credentials_never_a_star() {
     let mut h = HeaderList::from_pairs(&[("content-type", "application/json")]);
-    WEB.apply(
+    cors::apply(
+        &WEB,
         &mut h,
         CorsRequest::Actual {
             origin: "https://app.example.com",
@@ -135,7 +167,8 @@ fn an_allowed_origin_gets_its_own_origin_back_with_credentials_never_a_star() {
     assert_eq!(h.get("vary").as_deref(), Some("Origin"));
 
     let mut h = HeaderList::default();
-    PUBLIC.apply(
+    cors::apply(
+        &PUBLIC,
         &mut h,
         CorsRequest::Actual {
             origin: "https://a.example",
@@ -149,7 +182,8 @@ fn an_allowed_origin_gets_its_own_origin_back_with_credentials_never_a_star() {
 #[test]
 fn a_disallowed_origin_gets_no_cors_headers_but_still_vary_origin() {
     let mut h = HeaderList::from_pairs(&[("vary", "Accept-Encoding")]);
-    WEB.apply(
+    cors::apply(
+        &WEB,
         &mut h,
         CorsRequest::Actual {
             origin: "https://example.com.evil.net",
@@ -168,7 +202,8 @@ fn the_origin_servers_own_cors_headers_never_reach_the_client() {
         ("access-control-allow-credentials", "true"),
         ("vary", "origin"),
     ]);
-    WEB.apply(
+    cors::apply(
+        &WEB,
         &mut h,
         CorsRequest::Actual {
             origin: "https://evil.example",
@@ -183,7 +218,7 @@ fn the_origin_servers_own_cors_headers_never_reach_the_client() {
         "Origin is not listed twice"
     );
     let mut h = HeaderList::default();
-    WEB.apply(&mut h, CorsRequest::NoOrigin, true);
+    cors::apply(&WEB, &mut h, CorsRequest::NoOrigin, true);
     assert_eq!(h.get("vary").as_deref(), Some("Origin"));
     assert_eq!(h.get("access-control-allow-origin"), None);
 }
@@ -196,7 +231,7 @@ fn a_granted_preflight_gets_the_grant_and_the_preflight_headers() {
         headers: Some("Authorization"),
     };
     let mut h = HeaderList::from_pairs(&[("access-control-allow-methods", "DELETE")]);
-    WEB.apply(&mut h, request, true);
+    cors::apply(&WEB, &mut h, request, true);
     assert_eq!(
         h.get("access-control-allow-origin").as_deref(),
         Some("https://app.example.com")
@@ -221,7 +256,7 @@ fn a_refused_preflight_gets_no_grant_at_all() {
         headers: None,
     };
     let mut h = HeaderList::default();
-    WEB.apply(&mut h, request, false);
+    cors::apply(&WEB, &mut h, request, false);
     assert_eq!(h.get("access-control-allow-origin"), None);
     assert_eq!(
         h.get("vary").as_deref(),

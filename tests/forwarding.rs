@@ -7,6 +7,7 @@ use gatehouse::http::forwarding::{
     Forwarded,
 };
 use gatehouse::http::{HeaderEdit, HeaderList};
+use gatehouse::policy;
 use gatehouse::policy::headers::{Edits, Headers};
 use gatehouse::policy::{Flow, Inbound, Policy};
 
@@ -164,14 +165,18 @@ fn headers_policy_edits_both_directions() {
     let mut up = HeaderList::from_pairs(&[("Cookie", "a=1"), ("Accept", "*/*")]);
     let backend = support::TestBackend::default();
     let mut step = Inbound::new(&mut up, &backend, "test-route");
-    let flow = futures::executor::block_on(POLICIES[0].on_request::<_, _, ()>(POLICIES, &mut step))
-        .unwrap();
+    let flow = futures::executor::block_on(gatehouse::policy::on_request::<_, _, ()>(
+        &POLICIES[0],
+        POLICIES,
+        &mut step,
+    ))
+    .unwrap();
     assert!(matches!(flow, Flow::Continue));
     assert_eq!(up.get("cookie"), None);
     assert_eq!(up.get("x-env").as_deref(), Some("demo"));
 
     let mut down = HeaderList::from_pairs(&[("Server", "nginx")]);
-    POLICIES[0].on_response(&mut down);
+    policy::on_response(&POLICIES[0], &mut down);
     assert_eq!(down.get("server"), None);
     assert_eq!(down.get("cache-control").as_deref(), Some("no-store"));
 }

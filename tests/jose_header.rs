@@ -4,10 +4,10 @@
 //! ones is ever accepted.
 
 #![cfg(not(target_arch = "wasm32"))]
-
 mod support;
 
 use gatehouse::auth::{Alg, AuthError, Denied, Scheme};
+use gatehouse::policy::jwt;
 use gatehouse::policy::jwt::Jwt;
 use jwt_compact::alg::{Hs256, Hs256Key};
 use jwt_compact::{Algorithm, AlgorithmSignature};
@@ -70,7 +70,7 @@ fn authenticate(token: &str) -> Result<(), Denied> {
     };
     b.secrets.insert("JWT_SECRET", SECRET.to_string());
     let b = b.with_header("authorization", &format!("Bearer {token}"));
-    match futures::executor::block_on(HS_JWT.authenticate(&b)) {
+    match futures::executor::block_on(jwt::authenticate(&HS_JWT, &b)) {
         Ok(_) => Ok(()),
         Err(AuthError::Denied(Scheme::Bearer, d)) => Err(d),
         Err(other) => panic!("expected a denial, got {other:?}"),

@@ -252,6 +252,36 @@ fn exchange_names_no_policy_kind() {
     );
 }
 
+/// Files under `src/<module>/` (or `src/<module>.rs`) that name `gatehouse_config::kinds`,
+/// where each kind's runtime type is defined (their rules stay in `policy/`).
+fn files_naming_kinds(module: &str) -> Vec<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    for path in [src.join(module), src.join(format!("{module}.rs"))] {
+        if path.exists() {
+            rust_files(&path, &mut files);
+        }
+    }
+    files
+        .iter()
+        .filter(|f| {
+            code_only(&std::fs::read_to_string(f).unwrap()).contains("gatehouse_config::kinds")
+        })
+        .map(|f| f.display().to_string())
+        .collect()
+}
+
+#[test]
+fn cache_and_exchange_name_no_kind_type_either() {
+    for module in ["cache", "exchange"] {
+        let found = files_naming_kinds(module);
+        assert!(
+            found.is_empty(),
+            "{module}/ names the kinds' types (gatehouse_config::kinds): {found:?}"
+        );
+    }
+}
+
 #[test]
 fn the_edge_finder_sees_grouped_paths_and_skips_strings_and_comments() {
     let code = code_only(

@@ -1,6 +1,6 @@
 //! API lifecycle natively: the stage of a route at the boundary times, the headers it gets,
 //! the successor link, and version selection for unprefixed paths.
-
+use gatehouse::route::lifecycle;
 use gatehouse::route::lifecycle::{Lifecycle, Selected, Stage, Versioning};
 
 const DEPRECATED: i64 = 1_780_272_000; // 2026-06-01T00:00:00Z
@@ -17,17 +17,17 @@ static V1: Lifecycle = Lifecycle {
 
 #[test]
 fn the_stage_changes_exactly_at_the_deprecation_and_sunset_instants() {
-    assert_eq!(V1.stage(DEPRECATED - 1), Stage::Current);
-    assert_eq!(V1.stage(DEPRECATED), Stage::Deprecated);
-    assert_eq!(V1.stage(SUNSET - 1), Stage::Deprecated);
-    assert_eq!(V1.stage(SUNSET), Stage::Sunset);
-    assert_eq!(Lifecycle::NONE.stage(SUNSET), Stage::Current);
+    assert_eq!(lifecycle::stage(&V1, DEPRECATED - 1), Stage::Current);
+    assert_eq!(lifecycle::stage(&V1, DEPRECATED), Stage::Deprecated);
+    assert_eq!(lifecycle::stage(&V1, SUNSET - 1), Stage::Deprecated);
+    assert_eq!(lifecycle::stage(&V1, SUNSET), Stage::Sunset);
+    assert_eq!(lifecycle::stage(&Lifecycle::NONE, SUNSET), Stage::Current);
     let announced = Lifecycle {
         deprecated_s: None,
         ..V1
     };
     assert_eq!(
-        announced.stage(0),
+        lifecycle::stage(&announced, 0),
         Stage::Deprecated,
         "a sunset without a deprecation date is announced at once"
     );
@@ -36,7 +36,7 @@ fn the_stage_changes_exactly_at_the_deprecation_and_sunset_instants() {
 #[test]
 fn a_deprecated_route_announces_deprecation_sunset_successor_and_policy() {
     assert_eq!(
-        V1.headers("/v1/users/42"),
+        lifecycle::headers(&V1, "/v1/users/42"),
         [
             ("deprecation", "@1780272000".to_string()),
             ("sunset", "Tue, 31 Dec 2030 00:00:00 GMT".to_string()),
@@ -58,17 +58,23 @@ fn a_deprecated_route_announces_deprecation_sunset_successor_and_policy() {
         ..V1
     };
     assert_eq!(
-        alone.headers("/v1/x"),
+        lifecycle::headers(&alone, "/v1/x"),
         [("deprecation", "@1780272000".to_string())]
     );
 }
 
 #[test]
 fn the_successor_path_swaps_only_a_whole_version_segment() {
-    assert_eq!(V1.successor_path("/v1").as_deref(), Some("/v2"));
-    assert_eq!(V1.successor_path("/v1/a/b").as_deref(), Some("/v2/a/b"));
-    assert_eq!(V1.successor_path("/v10/a"), None);
-    assert_eq!(Lifecycle::NONE.successor_path("/v1/a"), None);
+    assert_eq!(
+        lifecycle::successor_path(&V1, "/v1").as_deref(),
+        Some("/v2")
+    );
+    assert_eq!(
+        lifecycle::successor_path(&V1, "/v1/a/b").as_deref(),
+        Some("/v2/a/b")
+    );
+    assert_eq!(lifecycle::successor_path(&V1, "/v10/a"), None);
+    assert_eq!(lifecycle::successor_path(&Lifecycle::NONE, "/v1/a"), None);
 }
 
 #[test]
@@ -80,38 +86,44 @@ fn unprefixed_paths_pick_the_header_then_the_query_then_the_default() {
         default: Some("v2"),
     };
     assert_eq!(
-        v.select("/users/42", Some("v1"), Some("api-version=v2"), versions),
+        lifecycle::select(
+            &v,
+            "/users/42",
+            Some("v1"),
+            Some("api-version=v2"),
+            versions
+        ),
         Selected::Version("v1")
     );
     assert_eq!(
-        v.select("/users/42", Some(" v1 "), None, versions),
+        lifecycle::select(&v, "/users/42", Some(" v1 "), None, versions),
         Selected::Version("v1")
     );
     assert_eq!(
-        v.select("/users/42", None, Some("x=1&api-version=v1"), versions),
+        lifecycle::select(&v, "/users/42", None, Some("x=1&api-version=v1"), versions),
         Selected::Version("v1")
     );
     assert_eq!(
-        v.select("/users/42", None, None, versions),
+        lifecycle::select(&v, "/users/42", None, None, versions),
         Selected::Version("v2")
     );
     assert_eq!(
-        v.select("/v1/users/42", Some("v2"), None, versions),
+        lifecycle::select(&v, "/v1/users/42", Some("v2"), None, versions),
         Selected::AsIs,
         "a prefix wins"
     );
     assert_eq!(
-        v.select("/users/42", Some("v9"), None, versions),
+        lifecycle::select(&v, "/users/42", Some("v9"), None, versions),
         Selected::Unknown("v9".into())
     );
     assert_eq!(
-        v.select("/users/42", None, Some("api-version=../v1"), versions),
+        lifecycle::select(&v, "/users/42", None, Some("api-version=../v1"), versions),
         Selected::Unknown("../v1".into()),
         "only a version folder's exact name selects it"
     );
     let no_default = Versioning { default: None, ..v };
     assert_eq!(
-        no_default.select("/users/42", None, None, versions),
+        lifecycle::select(&no_default, "/users/42", None, None, versions),
         Selected::AsIs
     );
 }

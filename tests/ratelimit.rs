@@ -2,6 +2,7 @@
 //! times, window edges, clocks that jump back, UTC calendar windows, and the header values.
 
 use gatehouse::http::dates::{civil_from_days, days_from_civil, window, Period};
+use gatehouse::ratelimit::algorithm;
 use gatehouse::ratelimit::headers::{policy_header, ratelimit_header, retry_after_s, PolicyItem};
 use gatehouse::ratelimit::{Algorithm, Decision, Limit, State};
 
@@ -17,7 +18,9 @@ fn limit(limit: u64, window_ms: u64, algorithm: Algorithm) -> Limit {
 
 /// Admissions out of `n` takes at the same instant.
 fn burst(l: &Limit, s: &mut State, now: u64, n: u64) -> u64 {
-    (0..n).filter(|_| l.take(s, now, 1).allowed).count() as u64
+    (0..n)
+        .filter(|_| algorithm::take(l, s, now, 1).allowed)
+        .count() as u64
 }
 
 /// A refusal's `retry_after_ms` must be exact: one ms earlier still refused, at it admitted.
@@ -28,14 +31,14 @@ fn assert_retry_is_exact(l: &Limit, s: &State, now: u64, d: Decision) {
     if wait > 1 {
         let mut early = s.clone();
         assert!(
-            !l.take(&mut early, now + wait - 1, 1).allowed,
+            !algorithm::take(l, &mut early, now + wait - 1, 1).allowed,
             "{:?}: admitted before retry_after {wait}",
             l.algorithm
         );
     }
     let mut on_time = s.clone();
     assert!(
-        l.take(&mut on_time, now + wait, 1).allowed,
+        algorithm::take(l, &mut on_time, now + wait, 1).allowed,
         "{:?}: still refused at retry_after {wait}",
         l.algorithm
     );
@@ -45,23 +48,23 @@ fn assert_retry_is_exact(l: &Limit, s: &State, now: u64, d: Decision) {
 fn fixed_window_admits_exactly_the_limit_and_resets_at_the_boundary() {
     let l = limit(100, 60_000, Algorithm::FixedWindow);
     let mut s = State::default();
-    let first = l.take(&mut s, T0 + 1_000, 1);
+    let first = algorithm::take(&l, &mut s, T0 + 1_000, 1);
     assert_eq!(
         (first.allowed, first.remaining, first.reset_ms),
         (true, 99, 59_000)
     );
     assert_eq!(burst(&l, &mut s, T0 + 2_000, 150), 99);
-    let refused = l.take(&mut s, T0 + 30_000, 1);
+    let refused = algorithm::take(&l, &mut s, T0 + 30_000, 1);
     assert_eq!(
         (refused.allowed, refused.remaining, refused.retry_after_ms),
         (false, 0, Some(30_000))
     );
     assert_retry_is_exact(&l, &s, T0 + 30_000, refused);
     assert!(
-        !l.take(&mut s, T0 + 59_999, 1).allowed,
+        !algorithm::take(&l, &mut s, T0 + 59_999, 1).allowed,
         "last ms of the window"
     );
-    let next = l.take(&mut s, T0 + 60_000, 1);
+    let next = algorithm::take(&l, &mut s, T0 + 60_000, 1);
     assert_eq!(
         (next.allowed, next.remaining, next.reset_ms),
         (true, 99, 60_000)
@@ -79,8 +82,14 @@ fn a_clock_that_goes_back_neither_resets_nor_refills() {
         let mut s = State::default();
         assert_eq!(burst(&l, &mut s, T0 + 999, 5), 5);
         // The object restarts on a machine whose clock is 2 s behind.
-        assert!(!l.take(&mut s, T0 - 1_000, 1).allowed, "{algorithm:?}");
-        assert!(!l.take(&mut s, T0 - 5_000, 1).allowed, "{algorithm:?}");
+        assert!(
+            !algorithm::take(&l, &mut s, T0 - 1_000, 1).allowed,
+            "{algorithm:?}"
+        );
+        assert!(
+            !algorithm::take(&l, &mut s, T0 - 5_000, 1).allowed,
+            "{algorithm:?}"
+        );
     }
 }
 
@@ -94,7 +103,10 @@ fn a_cost_above_the_limit_is_never_admitted_and_consumes_nothing() {
     ] {
         let l = limit(10, 1_000, algorithm);
         let mut s = State::default();
-        assert!(!l.take(&mut s, T0, 11).allowed, "{algorithm:?}");
+        assert!(
+            !algorithm::take(&l, &mut s, T0, 11).allowed,
+            "{algorithm:?}"
+        );
         assert_eq!(
             burst(&l, &mut s, T0, 10),
             10,
@@ -114,7 +126,7 @@ fn sliding_window_weighs_the_previous_window() {
     );
     // Halfway into the next window, half of the previous 100 still counts.
     assert_eq!(burst(&l, &mut s, T0 + 90_000, 100), 50);
-    let refused = l.take(&mut s, T0 + 90_000, 1);
+    let refused = algorithm::take(&l, &mut s, T0 + 90_000, 1);
     assert!(!refused.allowed);
     assert_eq!(refused.remaining, 0);
     assert_retry_is_exact(&l, &s, T0 + 90_000, refused);
@@ -131,7 +143,7 @@ fn sliding_window_retry_after_is_exact_across_many_states() {
             burst(&l, &mut s, T0 + 10, first);
             let now = T0 + 1_000 + offset;
             burst(&l, &mut s, now, 10);
-            let d = l.take(&mut s, now, 1);
+            let d = algorithm::take(&l, &mut s, now, 1);
             assert!(!d.allowed, "first={first} offset={offset}");
             assert_retry_is_exact(&l, &s, now, d);
         }
@@ -144,7 +156,7 @@ fn token_bucket_allows_the_burst_then_refills_at_the_rate() {
     let l = limit(10, 1_000, Algorithm::TokenBucket { burst: 20 });
     let mut s = State::default();
     assert_eq!(burst(&l, &mut s, T0, 25), 20);
-    let refused = l.take(&mut s, T0, 1);
+    let refused = algorithm::take(&l, &mut s, T0, 1);
     assert_eq!(
         (refused.allowed, refused.retry_after_ms),
         (false, Some(100))
@@ -157,7 +169,7 @@ fn token_bucket_allows_the_burst_then_refills_at_the_rate() {
         "half a second refills five"
     );
     // A long idle period refills to the burst, not beyond.
-    let after_idle = l.take(&mut s, T0 + 3_600_000, 1);
+    let after_idle = algorithm::take(&l, &mut s, T0 + 3_600_000, 1);
     assert_eq!((after_idle.allowed, after_idle.remaining), (true, 19));
 }
 
@@ -184,7 +196,7 @@ fn calendar_quotas_follow_utc_days_and_months() {
     let daily = limit(3, 0, Algorithm::Calendar(Period::Day));
     let mut s = State::default();
     assert_eq!(burst(&daily, &mut s, last_ms - 10, 5), 3);
-    let refused = daily.take(&mut s, last_ms - 10, 1);
+    let refused = algorithm::take(&daily, &mut s, last_ms - 10, 1);
     assert_eq!(refused.retry_after_ms, Some(11), "until midnight UTC");
     assert_eq!(
         burst(&daily, &mut s, last_ms + 1, 5),

@@ -361,7 +361,7 @@ fn index() -> &'static RouteIndex {
 }
 
 fn found(method: &str, host: &str, path: &str) -> Option<(&'static str, String)> {
-    match index().find(Method::parse(method), host, path) {
+    match index().find(gatehouse::http::method::parse(method), host, path) {
         Matched::Found { route, params, .. } => {
             Some((route.id, upstream_path(route.rewrite, path, &params)))
         }

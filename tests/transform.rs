@@ -92,7 +92,7 @@ fn masking_keeps_the_last_characters_of_strings_and_numbers() {
 
 mod policy {
     use gatehouse::http::content_type::is_json;
-    use gatehouse::policy::transform::{BodyEdits, QueryEdits};
+    use gatehouse::policy::transform::{self, BodyEdits, QueryEdits};
     use serde_json::json;
 
     #[test]
@@ -103,7 +103,7 @@ mod policy {
             rename: &[("q", "search")],
         };
         assert_eq!(
-            q.apply(Some("q=ada&debug=1&v=1&flag&x=%20")).as_deref(),
+            transform::edit_query(&q, Some("q=ada&debug=1&v=1&flag&x=%20")).as_deref(),
             Some("search=ada&flag&x=%20&fields=all&v=2")
         );
         let only_remove = QueryEdits {
@@ -112,11 +112,11 @@ mod policy {
             rename: &[],
         };
         assert_eq!(
-            only_remove.apply(Some("debug=1")),
+            transform::edit_query(&only_remove, Some("debug=1")),
             None,
             "nothing left: no query"
         );
-        assert_eq!(only_remove.apply(None), None);
+        assert_eq!(transform::edit_query(&only_remove, None), None);
     }
 
     #[test]
@@ -129,7 +129,7 @@ mod policy {
             allow: &[&["displayName"], &["card"], &["source"], &["meta"]],
         };
         let mut doc = json!({"name": "Ada", "secret": "s", "card": "4111111111111111", "id": 7});
-        edits.apply(&mut doc);
+        transform::edit_body(&edits, &mut doc);
         assert_eq!(
             doc,
             json!({"displayName": "Ada", "card": "************1111", "source": "gateway", "meta": {"v": 2}})

@@ -4,6 +4,7 @@
 
 use super::query_values;
 use crate::error::GatewayError;
+use crate::policy::rate_limit;
 use crate::policy::Policy;
 use crate::runtime;
 use serde_json::{json, Value};
@@ -29,7 +30,7 @@ fn object(policy: &str, query: Option<&str>) -> Result<String, GatewayError> {
             ),
         });
     }
-    Ok(limit.object_name_from_parts(&parts))
+    Ok(rate_limit::object_name_from_parts(limit, &parts))
 }
 
 /// `GET /__gatehouse/limits/<policy>?key=..`.

@@ -24,6 +24,7 @@ use web_sys::Request;
 use worker::Env;
 
 use super::MAX_BODY;
+use crate::policy::cache;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -127,7 +128,7 @@ async fn url_key(
         .ok_or_else(|| GatewayError::PurgeUnavailable {
             why: "the purge counters could not be read".into(),
         })?;
-    let query = c.query(u.query);
+    let query = cache::query(c, u.query);
     if let Some((name, _)) = headers.iter().find(|(_, v)| !v.is_string()) {
         return Err(bad(format!("headers.{name}: the value must be a string")));
     }
@@ -137,7 +138,7 @@ async fn url_key(
             .find(|(k, _)| k.eq_ignore_ascii_case(h))
             .and_then(|(_, v)| v.as_str().map(str::to_string))
     };
-    let mut parts = c.key(route.id, u.host, &path, query.as_deref(), header, None);
+    let mut parts = cache::key(c, route.id, u.host, &path, query.as_deref(), header, None);
     parts.generation = g.route(route.id);
     Ok((
         parts.url(),

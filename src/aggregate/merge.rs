@@ -12,20 +12,7 @@
 use crate::transform::pointer;
 use serde_json::{Map, Value};
 
-/// How one part's JSON is shaped and placed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shape {
-    pub name: &'static str,
-    /// JSON Pointer (unescaped tokens) to take first.
-    pub target: &'static [&'static str],
-    /// When non-empty, only these top-level fields are kept.
-    pub allow: &'static [&'static str],
-    pub deny: &'static [&'static str],
-    /// (from, to) top-level field renames.
-    pub rename: &'static [(&'static str, &'static str)],
-    pub group: Option<&'static str>,
-    pub deep: bool,
-}
+pub use gatehouse_config::table::fan_out::Shape;
 
 /// One part's JSON, shaped (`target`, `allow`/`deny`, `rename`).
 pub fn shape(part: &Shape, body: Value) -> Value {

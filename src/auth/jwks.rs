@@ -26,14 +26,7 @@ pub struct JwksSource {
     pub times: JwksTimes,
 }
 
-/// The JWKS timing knobs of one `jwt` policy, in seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JwksTimes {
-    pub min_ttl_s: u32,
-    pub max_ttl_s: u32,
-    pub refetch_interval_s: u32,
-    pub max_stale_s: u32,
-}
+pub use gatehouse_config::table::jwks::JwksTimes;
 
 /// A fetched key set and when it was fetched. Times are seconds since the epoch.
 #[derive(Debug, Clone)]

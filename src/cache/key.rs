@@ -8,25 +8,13 @@
 
 use sha2::{Digest, Sha256};
 
-/// Which query parameters are part of the key (and forwarded: the origin never sees a
-/// parameter the key ignores).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QueryRule {
-    /// Every parameter.
-    All,
-    /// Only these names.
-    Allow(&'static [&'static str]),
-    /// Every parameter except these names.
-    Deny(&'static [&'static str]),
-}
+pub use gatehouse_config::table::cache_key::QueryRule;
 
-impl QueryRule {
-    fn keeps(&self, name: &str) -> bool {
-        match self {
-            QueryRule::All => true,
-            QueryRule::Allow(names) => names.contains(&name),
-            QueryRule::Deny(names) => !names.contains(&name),
-        }
+fn keeps(rule: &QueryRule, name: &str) -> bool {
+    match rule {
+        QueryRule::All => true,
+        QueryRule::Allow(names) => names.contains(&name),
+        QueryRule::Deny(names) => !names.contains(&name),
     }
 }
 
@@ -42,7 +30,7 @@ pub fn canonical_query(query: Option<&str>, rule: QueryRule) -> Option<String> {
             let (n, v) = p.split_once('=').unwrap_or((p, ""));
             (canonical_escapes(n), canonical_escapes(v))
         })
-        .filter(|(n, _)| rule.keeps(n))
+        .filter(|(n, _)| keeps(&rule, n))
         .collect();
     if pairs.is_empty() {
         return None;

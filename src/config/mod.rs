@@ -1,5 +1,6 @@
-//! Configuration. `schema`, `check` and `emit` run at build time (from `build.rs`);
-//! at runtime only the generated [`TABLE`] and the types in [`table`] exist.
+//! Configuration. `build.rs` checks routes/ with `gatehouse-config` and writes [`TABLE`] as
+//! Rust (`$OUT_DIR/routes.rs`, included here): values of the table's types, which
+//! `gatehouse-config` defines and [`table`] re-exports. Nothing is parsed at runtime.
 
 pub mod table;
 
@@ -12,11 +13,5 @@ pub fn index() -> &'static RouteIndex {
     static INDEX: std::sync::OnceLock<RouteIndex> = std::sync::OnceLock::new();
     INDEX.get_or_init(|| RouteIndex::new(TABLE.routes, TABLE.paths))
 }
-
-#[allow(unused_imports)] // the generated table names them
-use crate::metrics::LogMode;
-use crate::policy::Policy;
-#[allow(unused_imports)]
-use crate::validation::{Additional, Node};
 
 include!(concat!(env!("OUT_DIR"), "/routes.rs"));

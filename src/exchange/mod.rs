@@ -1,7 +1,6 @@
 //! [`WorkerExchange`]: one request inside the worker (wasm only), the runtime side of
 //! [`crate::pipeline`]: routing, the upstream request, problems, and the outbound step every
 //! answer passes. The one upstream call and its helpers are in [`upstream`].
-
 mod outgoing;
 mod upstream;
 
@@ -13,10 +12,11 @@ use crate::http::forwarding::{
     prepare_downstream_response, prepare_upstream_request, server_timing, Forwarded,
 };
 use crate::http::limits::{self, Limits, RequestFacts};
-use crate::http::method::Method;
+use crate::http::method;
 use crate::http::params::query_param;
 use crate::pipeline::{Exchange, Phases};
 use crate::route::compiled::{Condition, Route};
+use crate::route::lifecycle;
 use crate::route::lifecycle::{Selected, Stage, Versioning};
 use crate::route::{check_double_encoding, host_for_matching, normalise, upstream_path};
 use crate::route::{Matched, RouteIndex};
@@ -126,7 +126,13 @@ impl<'a> WorkerExchange<'a> {
             ) {
                 let header = versioning.header.and_then(|h| self.header(h));
                 let query = self.ctx.url.query;
-                match versioning.select(&path, header.as_deref(), query, self.tables.versions) {
+                match lifecycle::select(
+                    versioning,
+                    &path,
+                    header.as_deref(),
+                    query,
+                    self.tables.versions,
+                ) {
                     Selected::AsIs => {}
                     Selected::Version(v) => path = Cow::Owned(format!("/{v}{path}")),
                     Selected::Unknown(asked) => {
@@ -140,7 +146,7 @@ impl<'a> WorkerExchange<'a> {
         }
         // A CORS preflight is routed by the method it asks for, to a route that answers
         // preflights; anything else is matched by its own method.
-        let asked = self.preflight_method().and_then(|m| Method::parse(&m));
+        let asked = self.preflight_method().and_then(|m| method::parse(&m));
         if let Some(Matched::Found { route, .. }) =
             asked.map(|m| index.find_when(Some(m), &host, &path, &holds))
         {
@@ -149,7 +155,7 @@ impl<'a> WorkerExchange<'a> {
         let method = if self.preflight {
             asked
         } else {
-            Method::parse(&self.ctx.method)
+            method::parse(&self.ctx.method)
         };
         let (route, params) = match index.find_when(method, &host, &path, &holds) {
             Matched::Found { route, params, .. } => (route, params),
@@ -249,17 +255,19 @@ impl<'a> WorkerExchange<'a> {
         if life.deprecated_s.is_none() && life.sunset_s.is_none() {
             return Ok(());
         }
-        let stage = life.stage((runtime::now_ms() / 1000.0) as i64);
+        let stage = lifecycle::stage(life, (runtime::now_ms() / 1000.0) as i64);
         if stage == Stage::Current {
             return Ok(());
         }
         self.ctx.log.deprecated = true;
-        self.ctx.response_headers.extend(life.headers(path));
+        self.ctx
+            .response_headers
+            .extend(lifecycle::headers(life, path));
         if stage == Stage::Sunset {
             return Err(GatewayError::ApiSunset {
                 version: life.version,
                 sunset: life.sunset_http.unwrap_or(""),
-                successor: life.successor_path(path),
+                successor: lifecycle::successor_path(life, path),
             });
         }
         Ok(())

@@ -16,24 +16,7 @@ pub enum Exceeded {
     PayloadTooLarge { limit: u64 },
 }
 
-/// Request limits; `None`/empty: no limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Request body bytes (413).
-    pub max_body: Option<u64>,
-    /// Request header fields (431).
-    pub max_headers: Option<u32>,
-    /// Accepted request media types for requests with a body (415); `type/*` allowed.
-    pub content_types: &'static [&'static str],
-}
-
-impl Limits {
-    pub const NONE: Limits = Limits {
-        max_body: None,
-        max_headers: None,
-        content_types: &[],
-    };
-}
+pub use gatehouse_config::table::http::Limits;
 
 /// What the limits look at.
 pub struct RequestFacts<'a> {

@@ -60,12 +60,7 @@ pub fn form_decode(s: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
-/// A piece of an upstream URL: literal text or a `${VAR}` resolved from the worker's env.
-#[derive(Debug)]
-pub enum UrlPart {
-    Lit(&'static str),
-    Var(&'static str),
-}
+pub use gatehouse_config::table::http::UrlPart;
 
 /// Joins a URL template's parts, looking each `${VAR}` up with `lookup`. `Err` names the
 /// first var that is not set.

@@ -8,40 +8,34 @@ use super::{denied_error, Policy};
 use crate::auth::{AuthBackend, AuthError, Denied, Identity, Scheme};
 use crate::error::GatewayError;
 
-/// A compiled `any` policy.
-#[derive(Debug)]
-pub struct Any {
-    /// Indices into the table's policies; each is `jwt`, `api_key` or `mtls` (checked at build).
-    pub of: &'static [u16],
-}
+use crate::policy;
+pub use gatehouse_config::kinds::any::Any;
 
-impl Any {
-    pub async fn authenticate<B: AuthBackend>(
-        &self,
-        all: &'static [Policy],
-        b: &B,
-    ) -> Result<(&'static Policy, Identity, Scheme), GatewayError> {
-        let mut schemes = Vec::new();
-        let mut first_real: Option<AuthError> = None;
-        for &i in self.of {
-            let member = &all[i as usize];
-            match member.authenticate(b).await {
-                Ok((identity, scheme)) => return Ok((member, identity, scheme)),
-                Err(AuthError::Denied(scheme, Denied::Missing)) => schemes.push(scheme),
-                Err(e) => {
-                    if let AuthError::Denied(scheme, _) = &e {
-                        schemes.push(*scheme);
-                    }
-                    first_real.get_or_insert(e);
+pub async fn authenticate<B: AuthBackend>(
+    any: &Any,
+    all: &'static [Policy],
+    b: &B,
+) -> Result<(&'static Policy, Identity, Scheme), GatewayError> {
+    let mut schemes = Vec::new();
+    let mut first_real: Option<AuthError> = None;
+    for &i in any.of {
+        let member = &all[i as usize];
+        match policy::authenticate(member, b).await {
+            Ok((identity, scheme)) => return Ok((member, identity, scheme)),
+            Err(AuthError::Denied(scheme, Denied::Missing)) => schemes.push(scheme),
+            Err(e) => {
+                if let AuthError::Denied(scheme, _) = &e {
+                    schemes.push(*scheme);
                 }
+                first_real.get_or_insert(e);
             }
         }
-        let err = first_real.unwrap_or_else(|| {
-            AuthError::Denied(
-                schemes.first().copied().unwrap_or(Scheme::Bearer),
-                Denied::Missing,
-            )
-        });
-        Err(denied_error(err, &schemes))
     }
+    let err = first_real.unwrap_or_else(|| {
+        AuthError::Denied(
+            schemes.first().copied().unwrap_or(Scheme::Bearer),
+            Denied::Missing,
+        )
+    });
+    Err(denied_error(err, &schemes))
 }

@@ -13,18 +13,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 
-/// A compiled `api_key` policy.
-#[derive(Debug)]
-pub struct ApiKey {
-    pub name: &'static str,
-    pub header: Option<&'static str>,
-    pub query: Option<&'static str>,
-    /// KV binding name.
-    pub store: &'static str,
-    pub cache_ttl_s: u32,
-    /// (record field, header) pairs.
-    pub forward: &'static [(&'static str, &'static str)],
-}
+pub use gatehouse_config::kinds::api_key::ApiKey;
 
 /// What KV stores for a key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,61 +56,62 @@ pub fn store_key(api_key: &str) -> String {
     s
 }
 
-impl ApiKey {
-    /// How the client is told to send the key.
-    pub fn scheme(&self) -> Scheme {
-        match (self.header, self.query) {
-            (Some(h), _) => Scheme::ApiKeyHeader(h),
-            (None, Some(q)) => Scheme::ApiKeyQuery(q),
-            (None, None) => Scheme::ApiKeyHeader("x-api-key"),
-        }
+/// How the client is told to send the key.
+pub fn scheme(policy: &ApiKey) -> Scheme {
+    match (policy.header, policy.query) {
+        (Some(h), _) => Scheme::ApiKeyHeader(h),
+        (None, Some(q)) => Scheme::ApiKeyQuery(q),
+        (None, None) => Scheme::ApiKeyHeader("x-api-key"),
     }
+}
 
-    pub async fn authenticate<B: AuthBackend>(&'static self, b: &B) -> Result<Identity, AuthError> {
-        let deny = |d| AuthError::Denied(self.scheme(), d);
-        let key = self.find_key(b).map_err(deny)?;
-        if key.len() > MAX_KEY_BYTES {
-            return Err(deny(Denied::UnknownApiKey));
-        }
-        let now = b.now_s();
-        let kv_key = store_key(&key);
-        let cache_key = (self.store, kv_key);
-        let cached = LOOKUPS.with(|c| c.borrow().get(&cache_key, now));
-        let record = match cached {
-            Some(r) => r,
-            None => {
-                let raw = b
-                    .kv_get(self.store, &cache_key.1)
-                    .await
-                    .map_err(AuthError::Failed)?;
-                // A record that does not parse is treated as absent: fail closed.
-                let record = raw.and_then(|r| serde_json::from_str::<ConsumerRecord>(&r).ok());
-                let until = now + self.cache_ttl_s as f64;
-                LOOKUPS.with(|c| c.borrow_mut().insert(cache_key, record.clone(), until, now));
-                record
-            }
-        };
-        check_record(self.name, record, now).map_err(deny)
+pub async fn authenticate<B: AuthBackend>(
+    policy: &'static ApiKey,
+    b: &B,
+) -> Result<Identity, AuthError> {
+    let deny = |d| AuthError::Denied(scheme(policy), d);
+    let key = find_key(policy, b).map_err(deny)?;
+    if key.len() > MAX_KEY_BYTES {
+        return Err(deny(Denied::UnknownApiKey));
     }
+    let now = b.now_s();
+    let kv_key = store_key(&key);
+    let cache_key = (policy.store, kv_key);
+    let cached = LOOKUPS.with(|c| c.borrow().get(&cache_key, now));
+    let record = match cached {
+        Some(r) => r,
+        None => {
+            let raw = b
+                .kv_get(policy.store, &cache_key.1)
+                .await
+                .map_err(AuthError::Failed)?;
+            // A record that does not parse is treated as absent: fail closed.
+            let record = raw.and_then(|r| serde_json::from_str::<ConsumerRecord>(&r).ok());
+            let until = now + policy.cache_ttl_s as f64;
+            LOOKUPS.with(|c| c.borrow_mut().insert(cache_key, record.clone(), until, now));
+            record
+        }
+    };
+    check_record(policy.name, record, now).map_err(deny)
+}
 
-    fn find_key<B: AuthBackend>(&self, b: &B) -> Result<String, Denied> {
-        let header = match (self.header, self.query) {
-            (Some(h), _) => Some(h),
-            (None, None) => Some("x-api-key"),
-            (None, Some(_)) => None,
-        };
-        if let Some(h) = header {
-            if let Some(k) = credentials::single_header(b.header(h).as_deref())? {
-                return Ok(k.to_string());
-            }
+fn find_key<B: AuthBackend>(policy: &ApiKey, b: &B) -> Result<String, Denied> {
+    let header = match (policy.header, policy.query) {
+        (Some(h), _) => Some(h),
+        (None, None) => Some("x-api-key"),
+        (None, Some(_)) => None,
+    };
+    if let Some(h) = header {
+        if let Some(k) = credentials::single_header(b.header(h).as_deref())? {
+            return Ok(k.to_string());
         }
-        if let Some(q) = self.query {
-            if let Some(k) = credentials::query_param(b.query(), q)? {
-                return Ok(k.to_string());
-            }
-        }
-        Err(Denied::Missing)
     }
+    if let Some(q) = policy.query {
+        if let Some(k) = credentials::query_param(b.query(), q)? {
+            return Ok(k.to_string());
+        }
+    }
+    Err(Denied::Missing)
 }
 
 /// Turns a looked-up record into an identity: unknown, disabled and expired keys are refused.

@@ -30,7 +30,7 @@ pub const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization"
 /// Removes from `headers` every credential header `part` does not ask for (`all`: the
 /// table's policies, whose API-key headers are credentials too).
 fn keep_credentials(headers: &Headers, part: &Part, all: &[Policy]) {
-    let api_key_headers = all.iter().filter_map(Policy::api_key_header);
+    let api_key_headers = all.iter().filter_map(crate::policy::api_key_header);
     for name in CREDENTIAL_HEADERS.iter().copied().chain(api_key_headers) {
         if !part.credentials.contains(&name) {
             let _ = headers.delete(name);

@@ -12,26 +12,13 @@
 
 use crate::http::HeaderEdit;
 
-#[derive(Debug)]
-pub struct Headers {
-    pub request: Edits,
-    pub response: Edits,
-}
+pub use gatehouse_config::kinds::headers::{Edits, Headers};
 
-/// Header edits; names are lower-case.
-#[derive(Debug)]
-pub struct Edits {
-    pub set: &'static [(&'static str, &'static str)],
-    pub remove: &'static [&'static str],
-}
-
-impl Edits {
-    pub fn apply<H: HeaderEdit>(&self, h: &mut H) {
-        for name in self.remove {
-            h.remove(name);
-        }
-        for (name, value) in self.set {
-            h.set(name, value);
-        }
+pub fn apply<H: HeaderEdit>(edits: &Edits, h: &mut H) {
+    for name in edits.remove {
+        h.remove(name);
+    }
+    for (name, value) in edits.set {
+        h.set(name, value);
     }
 }

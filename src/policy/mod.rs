@@ -1,14 +1,15 @@
 //! Policies: named, reusable steps a route runs around its upstream call, and the steps a
 //! route's own settings add.
 //!
-//! Each `kind` in routes/ is one module here and one variant of [`Policy`]; its phases live
+//! Each `kind` in routes/ is one module here and one variant of [`Policy`] (defined with the
+//! kind's runtime type in `gatehouse-config`'s `kinds/`, so the build's checker writes the
+//! same types; this module gives them their behaviour as free functions); its phases live
 //! in its module (`cors/phases.rs`, `transform/phases.rs`, `cache/flow.rs`; the inbound-only
 //! kinds through `inbound.rs`). In the worker a route runs as a list of [`Step`]s through the
 //! phases of [`crate::pipeline`], dispatched by the one `impl Phases for Step` below: inbound
 //! steps run in route order (the gateway's `default_policies` first) and may answer the
 //! request themselves with [`Flow::Respond`]; `on_response` runs in reverse order on every
 //! answer.
-
 pub mod any;
 pub mod api_key;
 pub mod cache;
@@ -33,30 +34,7 @@ use crate::ratelimit::backend::LimiterBackend;
 
 pub use crate::pipeline::Flow;
 
-/// A compiled policy. The config key `kind = "<name>"` selects the variant.
-#[derive(Debug)]
-pub enum Policy {
-    /// `kind = "headers"`.
-    Headers(headers::Headers),
-    /// `kind = "jwt"`.
-    Jwt(jwt::Jwt),
-    /// `kind = "api_key"`.
-    ApiKey(api_key::ApiKey),
-    /// `kind = "mtls"`.
-    Mtls(mtls::Mtls),
-    /// `kind = "require"`.
-    Require(require::Require),
-    /// `kind = "any"`.
-    Any(any::Any),
-    /// `kind = "rate_limit"`.
-    RateLimit(rate_limit::RateLimit),
-    /// `kind = "cache"`.
-    Cache(cache::Cache),
-    /// `kind = "cors"`.
-    Cors(cors::Cors),
-    /// `kind = "transform"`.
-    Transform(transform::Transform),
-}
+pub use gatehouse_config::kinds::Policy;
 
 /// The request on its way upstream, as policies see it.
 pub struct Inbound<'a, H, B> {
@@ -92,123 +70,118 @@ impl<'a, H, B> Inbound<'a, H, B> {
     }
 }
 
-impl Policy {
-    /// Runs the inbound step. Errors become problem+json responses.
-    pub async fn on_request<H: HeaderEdit, B: AuthBackend + LimiterBackend, R>(
-        &'static self,
-        all: &'static [Policy],
-        req: &mut Inbound<'_, H, B>,
-    ) -> Result<Flow<R>, GatewayError> {
-        match self {
-            Policy::Headers(p) => p.request.apply(req.upstream_headers),
-            Policy::Jwt(_) | Policy::ApiKey(_) | Policy::Mtls(_) => {
-                let (identity, scheme) = self
-                    .authenticate(req.backend)
-                    .await
-                    .map_err(|e| denied_error(e, &[]))?;
-                accept(req, self, identity, scheme);
-            }
-            Policy::Any(any) => {
-                let (member, identity, scheme) = any.authenticate(all, req.backend).await?;
-                accept(req, member, identity, scheme);
-            }
-            Policy::RateLimit(r) => {
-                // A refusal is a 429 that carries the same RateLimit fields.
-                let passed = r
-                    .check(req.backend, req.identity.as_ref(), req.route)
-                    .await?;
-                req.response_headers.extend(passed.headers);
-                req.warnings.extend(passed.failed_open);
-            }
-            // These work with the whole request and answer: their own modules' phases.
-            Policy::Cache(_) | Policy::Cors(_) | Policy::Transform(_) => {}
-            Policy::Require(r) => {
-                if let Err(reason) = r.check(req.identity.as_ref()) {
-                    let scheme = req.identity_scheme.unwrap_or(Scheme::Bearer);
-                    let scope = r.scope_hint();
-                    return Err(GatewayError::Unauthorized {
-                        scheme,
-                        reason,
-                        others: Vec::new(),
-                        scope: (!scope.is_empty()).then_some(scope),
-                    });
-                }
+/// Runs the inbound step. Errors become problem+json responses.
+pub async fn on_request<H: HeaderEdit, B: AuthBackend + LimiterBackend, R>(
+    policy: &'static Policy,
+    all: &'static [Policy],
+    req: &mut Inbound<'_, H, B>,
+) -> Result<Flow<R>, GatewayError> {
+    match policy {
+        Policy::Headers(p) => headers::apply(&p.request, req.upstream_headers),
+        Policy::Jwt(_) | Policy::ApiKey(_) | Policy::Mtls(_) => {
+            let (identity, scheme) = authenticate(policy, req.backend)
+                .await
+                .map_err(|e| denied_error(e, &[]))?;
+            accept(req, policy, identity, scheme);
+        }
+        Policy::Any(any) => {
+            let (member, identity, scheme) = any::authenticate(any, all, req.backend).await?;
+            accept(req, member, identity, scheme);
+        }
+        Policy::RateLimit(r) => {
+            // A refusal is a 429 that carries the same RateLimit fields.
+            let passed =
+                rate_limit::check(r, req.backend, req.identity.as_ref(), req.route).await?;
+            req.response_headers.extend(passed.headers);
+            req.warnings.extend(passed.failed_open);
+        }
+        // These work with the whole request and answer: their own modules' phases.
+        Policy::Cache(_) | Policy::Cors(_) | Policy::Transform(_) => {}
+        Policy::Require(r) => {
+            if let Err(reason) = require::check(r, req.identity.as_ref()) {
+                let scheme = req.identity_scheme.unwrap_or(Scheme::Bearer);
+                let scope = require::scope_hint(r);
+                return Err(GatewayError::Unauthorized {
+                    scheme,
+                    reason,
+                    others: Vec::new(),
+                    scope: (!scope.is_empty()).then_some(scope),
+                });
             }
         }
-        Ok(Flow::Continue)
     }
+    Ok(Flow::Continue)
+}
 
-    /// Runs an authentication policy (`jwt`, `api_key`, `mtls`); other kinds never
-    /// authenticate and answer `Missing`.
-    pub async fn authenticate<B: AuthBackend>(
-        &'static self,
-        b: &B,
-    ) -> Result<(Identity, Scheme), AuthError> {
-        match self {
-            Policy::Jwt(p) => p.authenticate(b).await.map(|i| (i, Scheme::Bearer)),
-            Policy::ApiKey(p) => {
-                let scheme = p.scheme();
-                p.authenticate(b).await.map(|i| (i, scheme))
+/// Runs an authentication policy (`jwt`, `api_key`, `mtls`); other kinds never
+/// authenticate and answer `Missing`.
+pub async fn authenticate<B: AuthBackend>(
+    policy: &'static Policy,
+    b: &B,
+) -> Result<(Identity, Scheme), AuthError> {
+    match policy {
+        Policy::Jwt(p) => jwt::authenticate(p, b).await.map(|i| (i, Scheme::Bearer)),
+        Policy::ApiKey(p) => {
+            let scheme = api_key::scheme(p);
+            api_key::authenticate(p, b).await.map(|i| (i, scheme))
+        }
+        Policy::Mtls(p) => mtls::check(p, b.client_cert())
+            .map(|i| (i, Scheme::ClientCertificate))
+            .map_err(|d| AuthError::Denied(Scheme::ClientCertificate, d)),
+        _ => Err(AuthError::Denied(Scheme::Bearer, Denied::Missing)),
+    }
+}
+
+/// Whether this policy answers CORS preflights: a route with one is matched for an
+/// `OPTIONS` preflight by the method the browser asks for.
+pub fn answers_preflight(policy: &Policy) -> bool {
+    matches!(policy, Policy::Cors(_))
+}
+
+/// The header an `api_key` policy reads the key from, if it reads one.
+pub fn api_key_header(policy: &Policy) -> Option<&'static str> {
+    match policy {
+        Policy::ApiKey(k) => k.header,
+        _ => None,
+    }
+}
+
+/// Whether this is a `cache` policy: its route may hold stored answers, and a route's
+/// validation runs before it.
+pub fn is_cache(policy: &Policy) -> bool {
+    matches!(policy, Policy::Cache(_))
+}
+
+/// The `forward` map of an authentication policy: (identity field, header).
+pub fn forward(policy: &Policy) -> &'static [(&'static str, &'static str)] {
+    match policy {
+        Policy::Jwt(p) => p.forward,
+        Policy::ApiKey(p) => p.forward,
+        Policy::Mtls(p) => p.forward,
+        _ => &[],
+    }
+}
+
+/// Calls `f` with every static string this policy sends to JS (header names and values).
+pub fn for_each_static_str(policy: &Policy, f: &mut dyn FnMut(&'static str)) {
+    match policy {
+        Policy::Headers(p) => {
+            for edits in [&p.request, &p.response] {
+                edits.set.iter().for_each(|(k, v)| {
+                    f(k);
+                    f(v);
+                });
+                edits.remove.iter().for_each(|k| f(k));
             }
-            Policy::Mtls(p) => p
-                .check(b.client_cert())
-                .map(|i| (i, Scheme::ClientCertificate))
-                .map_err(|d| AuthError::Denied(Scheme::ClientCertificate, d)),
-            _ => Err(AuthError::Denied(Scheme::Bearer, Denied::Missing)),
         }
+        _ => forward(policy).iter().for_each(|(_, h)| f(h)),
     }
+}
 
-    /// Whether this policy answers CORS preflights: a route with one is matched for an
-    /// `OPTIONS` preflight by the method the browser asks for.
-    pub fn answers_preflight(&self) -> bool {
-        matches!(self, Policy::Cors(_))
-    }
-
-    /// The header an `api_key` policy reads the key from, if it reads one.
-    pub fn api_key_header(&self) -> Option<&'static str> {
-        match self {
-            Policy::ApiKey(k) => k.header,
-            _ => None,
-        }
-    }
-
-    /// Whether this is a `cache` policy: its route may hold stored answers, and a route's
-    /// validation runs before it.
-    pub fn is_cache(&self) -> bool {
-        matches!(self, Policy::Cache(_))
-    }
-
-    /// The `forward` map of an authentication policy: (identity field, header).
-    pub fn forward(&self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Policy::Jwt(p) => p.forward,
-            Policy::ApiKey(p) => p.forward,
-            Policy::Mtls(p) => p.forward,
-            _ => &[],
-        }
-    }
-
-    /// Calls `f` with every static string this policy sends to JS (header names and values).
-    pub fn for_each_static_str(&self, f: &mut dyn FnMut(&'static str)) {
-        match self {
-            Policy::Headers(p) => {
-                for edits in [&p.request, &p.response] {
-                    edits.set.iter().for_each(|(k, v)| {
-                        f(k);
-                        f(v);
-                    });
-                    edits.remove.iter().for_each(|k| f(k));
-                }
-            }
-            _ => self.forward().iter().for_each(|(_, h)| f(h)),
-        }
-    }
-
-    /// Runs the outbound step on the response headers sent to the client.
-    pub fn on_response<H: HeaderEdit>(&self, headers: &mut H) {
-        if let Policy::Headers(p) = self {
-            p.response.apply(headers)
-        }
+/// Runs the outbound step on the response headers sent to the client.
+pub fn on_response<H: HeaderEdit>(policy: &Policy, headers: &mut H) {
+    if let Policy::Headers(p) = policy {
+        headers::apply(&p.response, headers)
     }
 }
 
@@ -219,7 +192,7 @@ fn accept<H: HeaderEdit, B>(
     identity: Identity,
     scheme: Scheme,
 ) {
-    for (header, value) in identity.forward_headers(policy.forward()) {
+    for (header, value) in identity.forward_headers(forward(policy)) {
         req.upstream_headers.set(header, &value);
     }
     req.identity = Some(identity);
@@ -279,7 +252,7 @@ impl Step {
             });
         let mut steps = Vec::with_capacity(route.policies.len() + 2);
         for &index in route.policies {
-            if all[usize::from(index)].is_cache() {
+            if is_cache(&all[usize::from(index)]) {
                 steps.extend(validate.take());
             }
             steps.push(Step::Policy { index, all });
@@ -303,7 +276,8 @@ pub struct State {
 
 #[cfg(target_arch = "wasm32")]
 mod worker {
-    use super::{cache, cors, fan_out, inbound, transform, validate, Policy, State, Step};
+    // The kinds' modules, `Policy` and its rules, `State`, `Step`: a new kind needs no line here.
+    use super::*;
     use crate::error::GatewayError;
     use crate::exchange::WorkerExchange;
     use crate::pipeline::{Flow, Phases};
@@ -347,7 +321,7 @@ mod worker {
             from_here: &[Step],
         ) -> Result<Flow<Answer>, GatewayError> {
             match *self {
-                Step::Policy { index, all } if all[usize::from(index)].is_cache() => {
+                Step::Policy { index, all } if super::is_cache(&all[usize::from(index)]) => {
                     cache::flow::before_upstream(x, &mut state.cache, from_here)
                 }
                 Step::Validate { body, .. } => {
@@ -394,7 +368,7 @@ mod worker {
             if let Step::Policy { index, all } = *self {
                 match &all[usize::from(index)] {
                     Policy::Cors(c) => cors::phases::on_response(c, x, answer),
-                    policy => policy.on_response(&mut answer.headers),
+                    policy => super::on_response(policy, &mut answer.headers),
                 }
             }
         }

@@ -60,47 +60,7 @@ fn take_body(
     format!(r#"{{"limits":{json},"cost":1,"lease":{lease},"lease_ttl_ms":{lease_ttl_ms}}}"#)
 }
 
-/// A compiled `rate_limit` policy.
-#[derive(Debug)]
-pub struct RateLimit {
-    pub name: &'static str,
-    /// Its place in the table's policies: with a limit list's slot, the key of per-isolate
-    /// state (never an address: identical constants may share one).
-    pub index: u16,
-    /// What the count is per; the parts are joined into the object's name.
-    pub key: &'static [KeyPart],
-    /// The limits, unless the consumer's plan selects others.
-    pub limits: &'static [NamedLimit],
-    /// Plan name -> limits for consumers on that plan.
-    pub plans: &'static [(&'static str, &'static [NamedLimit])],
-    pub fail_closed: bool,
-    pub timeout_ms: u32,
-    /// `mode = "leased"`: the most permits an isolate leases at once (0 = exact mode).
-    pub lease: u32,
-    /// How long leased permits stay valid at most.
-    pub lease_ttl_ms: u32,
-}
-
-#[derive(Debug)]
-pub struct NamedLimit {
-    pub name: &'static str,
-    pub limit: Limit,
-}
-
-/// One part of a rate-limit key.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum KeyPart {
-    /// `CF-Connecting-IP`.
-    Ip,
-    /// The authenticated subject (JWT `sub`, API-key consumer id, certificate DN).
-    Consumer,
-    Claim(&'static str),
-    Header(&'static str),
-    /// The matched route's id.
-    Route,
-    /// One count for everyone.
-    Global,
-}
+pub use gatehouse_config::kinds::rate_limit::{KeyPart, NamedLimit, RateLimit};
 
 /// What a passed rate-limit step adds to the response.
 pub struct Passed {
@@ -109,208 +69,213 @@ pub struct Passed {
     pub failed_open: Option<String>,
 }
 
-impl RateLimit {
-    /// The limits for this caller: their plan's, else the default.
-    pub fn limits_for(&self, identity: Option<&Identity>) -> &'static [NamedLimit] {
-        self.limits_slot(identity).1
-    }
+/// The limits for this caller: their plan's, else the default.
+pub fn limits_for(policy: &RateLimit, identity: Option<&Identity>) -> &'static [NamedLimit] {
+    limits_slot(policy, identity).1
+}
 
-    /// [`RateLimit::limits_for`] with its slot: 0 for the default limits, `i + 1` for plan
-    /// `i` (per-isolate state keys on [`RateLimit::list_key`]).
-    pub fn limits_slot(&self, identity: Option<&Identity>) -> (usize, &'static [NamedLimit]) {
-        identity
-            .and_then(|i| i.plan.as_deref())
-            .and_then(|plan| self.plans.iter().position(|(p, _)| *p == plan))
-            .map_or((0, self.limits), |i| (i + 1, self.plans[i].1))
-    }
+/// [`RateLimit::limits_for`] with its slot: 0 for the default limits, `i + 1` for plan
+/// `i` (per-isolate state keys on [`RateLimit::list_key`]).
+pub fn limits_slot(
+    policy: &RateLimit,
+    identity: Option<&Identity>,
+) -> (usize, &'static [NamedLimit]) {
+    identity
+        .and_then(|i| i.plan.as_deref())
+        .and_then(|plan| policy.plans.iter().position(|(p, _)| *p == plan))
+        .map_or((0, policy.limits), |i| (i + 1, policy.plans[i].1))
+}
 
-    /// This policy's index in the table (per-isolate state is kept by it).
-    fn id(&self) -> usize {
-        usize::from(self.index)
-    }
+/// The key of this policy's limit list `slot` in per-isolate state: the policy's index in
+/// the table and the slot.
+pub fn list_key(policy: &RateLimit, slot: usize) -> usize {
+    (usize::from(policy.index) << 16) | (slot & 0xffff)
+}
 
-    /// The key of this policy's limit list `slot` in per-isolate state: the policy's index in
-    /// the table and the slot.
-    pub fn list_key(&self, slot: usize) -> usize {
-        (usize::from(self.index) << 16) | (slot & 0xffff)
+/// The object's name for key parts given directly (the admin API), joined as
+/// [`RateLimit::object_name`] joins them.
+pub fn object_name_from_parts(policy: &RateLimit, parts: &[String]) -> String {
+    let mut name = policy.name.to_string();
+    for value in parts {
+        name.push('|');
+        name.push_str(&value.replace('%', "%25").replace('|', "%7C"));
     }
+    name
+}
 
-    /// The object's name for key parts given directly (the admin API), joined as
-    /// [`RateLimit::object_name`] joins them.
-    pub fn object_name_from_parts(&self, parts: &[String]) -> String {
-        let mut name = self.name.to_string();
-        for value in parts {
-            name.push('|');
-            name.push_str(&value.replace('%', "%25").replace('|', "%7C"));
-        }
-        name
+/// The limiter object's name: the policy name and each key part, `|`-separated, with `|`
+/// and `%` in values escaped so no two keys can collide.
+pub fn object_name<B: AuthBackend>(
+    policy: &RateLimit,
+    b: &B,
+    identity: Option<&Identity>,
+    route: &str,
+) -> String {
+    let mut name = policy.name.to_string();
+    for part in policy.key {
+        let value = match part {
+            KeyPart::Ip => b.header("cf-connecting-ip").unwrap_or_default(),
+            KeyPart::Consumer => identity.map(|i| i.subject.clone()).unwrap_or_default(),
+            KeyPart::Claim(c) => identity
+                .and_then(|i| i.claim(c))
+                .map(render)
+                .unwrap_or_default(),
+            KeyPart::Header(h) => b.header(h).unwrap_or_default(),
+            KeyPart::Route => route.to_string(),
+            KeyPart::Global => "*".to_string(),
+        };
+        name.push('|');
+        name.push_str(&value.replace('%', "%25").replace('|', "%7C"));
     }
+    name
+}
 
-    /// The limiter object's name: the policy name and each key part, `|`-separated, with `|`
-    /// and `%` in values escaped so no two keys can collide.
-    pub fn object_name<B: AuthBackend>(
-        &self,
-        b: &B,
-        identity: Option<&Identity>,
-        route: &str,
-    ) -> String {
-        let mut name = self.name.to_string();
-        for part in self.key {
-            let value = match part {
-                KeyPart::Ip => b.header("cf-connecting-ip").unwrap_or_default(),
-                KeyPart::Consumer => identity.map(|i| i.subject.clone()).unwrap_or_default(),
-                KeyPart::Claim(c) => identity
-                    .and_then(|i| i.claim(c))
-                    .map(render)
-                    .unwrap_or_default(),
-                KeyPart::Header(h) => b.header(h).unwrap_or_default(),
-                KeyPart::Route => route.to_string(),
-                KeyPart::Global => "*".to_string(),
-            };
-            name.push('|');
-            name.push_str(&value.replace('%', "%25").replace('|', "%7C"));
-        }
-        name
+/// Takes one unit from this caller's limits: from the limiter object, or in leased mode
+/// from the isolate's lease when it holds one (see [`crate::ratelimit::lease`]).
+pub async fn check<B: AuthBackend + LimiterBackend>(
+    policy: &RateLimit,
+    b: &B,
+    identity: Option<&Identity>,
+    route: &str,
+) -> Result<Passed, GatewayError> {
+    let (slot, limits) = limits_slot(policy, identity);
+    let object = object_name(policy, b, identity, route);
+    if policy.lease == 0 {
+        return exact(policy, b, slot, limits, &object).await;
     }
-
-    /// Takes one unit from this caller's limits: from the limiter object, or in leased mode
-    /// from the isolate's lease when it holds one (see [`crate::ratelimit::lease`]).
-    pub async fn check<B: AuthBackend + LimiterBackend>(
-        &self,
-        b: &B,
-        identity: Option<&Identity>,
-        route: &str,
-    ) -> Result<Passed, GatewayError> {
-        let (slot, limits) = self.limits_slot(identity);
-        let object = self.object_name(b, identity, route);
-        if self.lease == 0 {
-            return self.exact(b, slot, limits, &object).await;
-        }
-        let key = (self.list_key(slot), object.as_str());
-        loop {
-            let now = (b.now_s() * 1000.0) as u64;
-            let plan = LEASES.with(|p| {
-                p.borrow_mut()
-                    .plan(key, now, u64::from(self.lease), u64::from(self.timeout_ms))
-            });
-            return match plan {
-                Plan::Admitted(decisions) | Plan::Refused(decisions) => {
-                    self.verdict(limits, &decisions)
-                }
-                // Another request is refilling this key's lease; the pool stops answering
-                // Wait once that refill is older than the limiter timeout.
-                Plan::Wait => {
-                    b.pause(REFILL_POLL_MS).await;
-                    continue;
-                }
-                Plan::Exact => self.exact(b, slot, limits, &object).await,
-                Plan::Refill { want } => {
-                    let body = take_body((self.id(), slot), limits, want, self.lease_ttl_ms);
-                    match self.ask(b, limits, &object, &body).await {
-                        Ok(r) => {
-                            let decisions = r.decisions.into_iter().map(Into::into).collect();
-                            let answer = (r.granted, r.lease_ms, r.next_ms);
-                            let decisions =
-                                LEASES.with(|p| p.borrow_mut().filled(key, now, answer, decisions));
-                            self.verdict(limits, &decisions)
-                        }
-                        Err(why) => {
-                            LEASES.with(|p| p.borrow_mut().failed(key));
-                            self.unavailable(why)
-                        }
+    let key = (list_key(policy, slot), object.as_str());
+    loop {
+        let now = (b.now_s() * 1000.0) as u64;
+        let plan = LEASES.with(|p| {
+            p.borrow_mut().plan(
+                key,
+                now,
+                u64::from(policy.lease),
+                u64::from(policy.timeout_ms),
+            )
+        });
+        return match plan {
+            Plan::Admitted(decisions) | Plan::Refused(decisions) => {
+                verdict(policy, limits, &decisions)
+            }
+            // Another request is refilling this key's lease; the pool stops answering
+            // Wait once that refill is older than the limiter timeout.
+            Plan::Wait => {
+                b.pause(REFILL_POLL_MS).await;
+                continue;
+            }
+            Plan::Exact => exact(policy, b, slot, limits, &object).await,
+            Plan::Refill { want } => {
+                let body = take_body(
+                    (usize::from(policy.index), slot),
+                    limits,
+                    want,
+                    policy.lease_ttl_ms,
+                );
+                match ask(policy, b, limits, &object, &body).await {
+                    Ok(r) => {
+                        let decisions = r.decisions.into_iter().map(Into::into).collect();
+                        let answer = (r.granted, r.lease_ms, r.next_ms);
+                        let decisions =
+                            LEASES.with(|p| p.borrow_mut().filled(key, now, answer, decisions));
+                        verdict(policy, limits, &decisions)
+                    }
+                    Err(why) => {
+                        LEASES.with(|p| p.borrow_mut().failed(key));
+                        unavailable(policy, why)
                     }
                 }
-            };
-        }
-    }
-
-    /// One permit, decided by the limiter object.
-    async fn exact<B: LimiterBackend>(
-        &self,
-        b: &B,
-        slot: usize,
-        limits: &'static [NamedLimit],
-        object: &str,
-    ) -> Result<Passed, GatewayError> {
-        let body = take_body((self.id(), slot), limits, 0, 0);
-        match self.ask(b, limits, object, &body).await {
-            Ok(r) => {
-                let decisions: Vec<Decision> = r.decisions.into_iter().map(Into::into).collect();
-                self.verdict(limits, &decisions)
             }
-            Err(why) => self.unavailable(why),
-        }
+        };
     }
+}
 
-    /// One round trip to the limiter object, its answer checked against the limit list.
-    async fn ask<B: LimiterBackend>(
-        &self,
-        b: &B,
-        limits: &[NamedLimit],
-        object: &str,
-        body: &str,
-    ) -> Result<TakeResponse, String> {
-        let text = b.limiter_take(object, body, self.timeout_ms).await?;
-        let r: TakeResponse = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-        if r.decisions.len() == limits.len() {
-            Ok(r)
-        } else {
-            Err("wrong number of decisions".into())
+/// One permit, decided by the limiter object.
+async fn exact<B: LimiterBackend>(
+    policy: &RateLimit,
+    b: &B,
+    slot: usize,
+    limits: &'static [NamedLimit],
+    object: &str,
+) -> Result<Passed, GatewayError> {
+    let body = take_body((usize::from(policy.index), slot), limits, 0, 0);
+    match ask(policy, b, limits, object, &body).await {
+        Ok(r) => {
+            let decisions: Vec<Decision> = r.decisions.into_iter().map(Into::into).collect();
+            verdict(policy, limits, &decisions)
         }
+        Err(why) => unavailable(policy, why),
     }
+}
 
-    /// The limiter failed: 503 when failing closed, else through with a warning.
-    fn unavailable(&self, why: String) -> Result<Passed, GatewayError> {
-        if self.fail_closed {
-            return Err(GatewayError::RateLimitUnavailable {
-                policy: self.name,
-                why,
-            });
-        }
-        Ok(Passed {
-            headers: Vec::new(),
-            failed_open: Some(format!(
-                "rate_limit policy {}: limiter failed ({why}); request let through (fail = \"open\")",
-                self.name
-            )),
+/// One round trip to the limiter object, its answer checked against the limit list.
+async fn ask<B: LimiterBackend>(
+    policy: &RateLimit,
+    b: &B,
+    limits: &[NamedLimit],
+    object: &str,
+    body: &str,
+) -> Result<TakeResponse, String> {
+    let text = b.limiter_take(object, body, policy.timeout_ms).await?;
+    let r: TakeResponse = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    if r.decisions.len() == limits.len() {
+        Ok(r)
+    } else {
+        Err("wrong number of decisions".into())
+    }
+}
+
+/// The limiter failed: 503 when failing closed, else through with a warning.
+fn unavailable(policy: &RateLimit, why: String) -> Result<Passed, GatewayError> {
+    if policy.fail_closed {
+        return Err(GatewayError::RateLimitUnavailable {
+            policy: policy.name,
+            why,
+        });
+    }
+    Ok(Passed {
+        headers: Vec::new(),
+        failed_open: Some(format!(
+            "rate_limit policy {}: limiter failed ({why}); request let through (fail = \"open\")",
+            policy.name
+        )),
+    })
+}
+
+/// Headers for the decisions, and a 429 if any limit refused.
+fn verdict(
+    policy: &RateLimit,
+    limits: &[NamedLimit],
+    decisions: &[Decision],
+) -> Result<Passed, GatewayError> {
+    let items: Vec<PolicyItem> = limits
+        .iter()
+        .map(|l| PolicyItem {
+            name: l.name,
+            quota: l.limit.limit,
+            window_s: window_s(&l.limit),
         })
-    }
-
-    /// Headers for the decisions, and a 429 if any limit refused.
-    fn verdict(
-        &self,
-        limits: &[NamedLimit],
-        decisions: &[Decision],
-    ) -> Result<Passed, GatewayError> {
-        let items: Vec<PolicyItem> = limits
-            .iter()
-            .map(|l| PolicyItem {
-                name: l.name,
-                quota: l.limit.limit,
-                window_s: window_s(&l.limit),
-            })
-            .collect();
-        let named: Vec<(&str, Decision)> = limits
-            .iter()
-            .map(|l| l.name)
-            .zip(decisions.iter().copied())
-            .collect();
-        let headers = vec![
-            ("ratelimit-policy", policy_header(&items)),
-            ("ratelimit", ratelimit_header(&named)),
-        ];
-        if decisions.iter().all(|d| d.allowed) {
-            Ok(Passed {
-                headers,
-                failed_open: None,
-            })
-        } else {
-            Err(GatewayError::RateLimited {
-                policy: self.name,
-                retry_after_s: retry_after_s(decisions).unwrap_or(1),
-                headers,
-            })
-        }
+        .collect();
+    let named: Vec<(&str, Decision)> = limits
+        .iter()
+        .map(|l| l.name)
+        .zip(decisions.iter().copied())
+        .collect();
+    let headers = vec![
+        ("ratelimit-policy", policy_header(&items)),
+        ("ratelimit", ratelimit_header(&named)),
+    ];
+    if decisions.iter().all(|d| d.allowed) {
+        Ok(Passed {
+            headers,
+            failed_open: None,
+        })
+    } else {
+        Err(GatewayError::RateLimited {
+            policy: policy.name,
+            retry_after_s: retry_after_s(decisions).unwrap_or(1),
+            headers,
+        })
     }
 }
 

@@ -9,31 +9,10 @@
 //! - a clock that goes backwards (a restarted object on another machine) never refills or
 //!   resets anything: time is taken as `max(now, last seen)`.
 
-use crate::http::dates::{self as calendar, Period};
+use crate::http::dates::{self as calendar};
 use serde::{Deserialize, Serialize};
 
-/// How a limit counts.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Algorithm {
-    /// `limit` per aligned window of `window_ms` (windows start at multiples of it).
-    FixedWindow,
-    /// The fixed-window count blended with the previous window's, weighted by how much of the
-    /// previous window still overlaps the sliding one: smooths the burst a fixed window allows
-    /// at its edges, with O(1) state.
-    SlidingWindow,
-    /// Up to `burst` at once, refilled at `limit` per `window_ms`.
-    TokenBucket { burst: u64 },
-    /// `limit` per UTC calendar day or month (quotas); `window_ms` is ignored.
-    Calendar(Period),
-}
-
-/// One limit of a rate-limit policy.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Limit {
-    pub limit: u64,
-    pub window_ms: u64,
-    pub algorithm: Algorithm,
-}
+pub use gatehouse_config::table::limit::{Algorithm, Limit};
 
 /// What a limiter persists per limit. Fields unused by an algorithm stay zero.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -63,125 +42,123 @@ pub struct Decision {
     pub retry_after_ms: Option<u64>,
 }
 
-impl Limit {
-    /// Tries to take `cost` units at `now_ms`, updating `state`.
-    pub fn take(&self, state: &mut State, now_ms: u64, cost: u64) -> Decision {
-        let previous = state.last;
-        let now = now_ms.max(previous);
-        state.last = now;
-        match self.algorithm {
-            Algorithm::FixedWindow => {
-                let w = self.window_ms.max(1);
-                let start = now - now % w;
-                self.counted(state, start, start + w, now, cost)
-            }
-            Algorithm::Calendar(period) => {
-                let (start, end) = calendar::window(period, now);
-                self.counted(state, start, end, now, cost)
-            }
-            Algorithm::SlidingWindow => self.sliding(state, now, cost),
-            Algorithm::TokenBucket { burst } => self.bucket(state, previous, now, cost, burst),
+/// Tries to take `cost` units at `now_ms`, updating `state`.
+pub fn take(l: &Limit, state: &mut State, now_ms: u64, cost: u64) -> Decision {
+    let previous = state.last;
+    let now = now_ms.max(previous);
+    state.last = now;
+    match l.algorithm {
+        Algorithm::FixedWindow => {
+            let w = l.window_ms.max(1);
+            let start = now - now % w;
+            counted(l, state, start, start + w, now, cost)
         }
+        Algorithm::Calendar(period) => {
+            let (start, end) = calendar::window(period, now);
+            counted(l, state, start, end, now, cost)
+        }
+        Algorithm::SlidingWindow => sliding(l, state, now, cost),
+        Algorithm::TokenBucket { burst } => bucket(l, state, previous, now, cost, burst),
     }
+}
 
-    /// How long until the window containing `now_ms` ends (the count a permit was taken
-    /// against stops applying); `None` for a token bucket, which has no windows.
-    pub fn window_left_ms(&self, now_ms: u64) -> Option<u64> {
-        match self.algorithm {
-            Algorithm::FixedWindow | Algorithm::SlidingWindow => {
-                let w = self.window_ms.max(1);
-                Some(w - now_ms % w)
-            }
-            Algorithm::Calendar(period) => Some(calendar::window(period, now_ms).1 - now_ms),
-            Algorithm::TokenBucket { .. } => None,
+/// How long until the window containing `now_ms` ends (the count a permit was taken
+/// against stops applying); `None` for a token bucket, which has no windows.
+pub fn window_left_ms(l: &Limit, now_ms: u64) -> Option<u64> {
+    match l.algorithm {
+        Algorithm::FixedWindow | Algorithm::SlidingWindow => {
+            let w = l.window_ms.max(1);
+            Some(w - now_ms % w)
         }
+        Algorithm::Calendar(period) => Some(calendar::window(period, now_ms).1 - now_ms),
+        Algorithm::TokenBucket { .. } => None,
     }
+}
 
-    /// Fixed and calendar windows: a plain count per `[start, end)`.
-    fn counted(&self, s: &mut State, start: u64, end: u64, now: u64, cost: u64) -> Decision {
-        if start > s.start {
-            s.start = start;
-            s.count = 0;
-        }
-        let allowed = s.count + cost <= self.limit;
-        if allowed {
-            s.count += cost;
-        }
-        let reset_ms = end - now;
-        Decision {
-            allowed,
-            remaining: self.limit.saturating_sub(s.count),
-            reset_ms,
-            // Refused: the window must end; a cost above the limit never fits, but the
-            // earliest honest answer is still the window's end.
-            retry_after_ms: (!allowed).then_some(reset_ms),
-        }
+/// Fixed and calendar windows: a plain count per `[start, end)`.
+fn counted(l: &Limit, s: &mut State, start: u64, end: u64, now: u64, cost: u64) -> Decision {
+    if start > s.start {
+        s.start = start;
+        s.count = 0;
     }
-
-    fn sliding(&self, s: &mut State, now: u64, cost: u64) -> Decision {
-        let w = self.window_ms.max(1);
-        let start = now - now % w;
-        if start > s.start {
-            // The window we were counting becomes the previous one only if it is adjacent.
-            s.prev = if start == s.start + w { s.count } else { 0 };
-            s.start = start;
-            s.count = 0;
-        }
-        let elapsed = now - start;
-        let weighted = |prev: u64, elapsed: u64| (prev * (w - elapsed)).div_ceil(w);
-        let estimate = weighted(s.prev, elapsed) + s.count;
-        let allowed = estimate + cost <= self.limit;
-        if allowed {
-            s.count += cost;
-        }
-        let used = weighted(s.prev, elapsed) + s.count;
-        let retry_after_ms = (!allowed).then(|| {
-            // Within this window the previous count fades; find when `cost` fits.
-            let room = self.limit.saturating_sub(s.count + cost);
-            if s.count + cost <= self.limit && s.prev > 0 {
-                // Need ceil(prev * (w - e) / w) <= room  <=>  e >= w - room * w / prev.
-                let e = w - (room * w / s.prev).min(w);
-                e.saturating_sub(elapsed).max(1)
-            } else {
-                // Only the next window helps: then this window's count is the one fading.
-                let next_prev = s.count;
-                let room = self.limit.saturating_sub(cost);
-                let e = (room * w)
-                    .checked_div(next_prev)
-                    .map_or(0, |fading| w - fading.min(w));
-                (w - elapsed) + e
-            }
-        });
-        Decision {
-            allowed,
-            remaining: self.limit.saturating_sub(used),
-            reset_ms: if s.count == 0 {
-                w - elapsed
-            } else {
-                2 * w - elapsed
-            },
-            retry_after_ms,
-        }
+    let allowed = s.count + cost <= l.limit;
+    if allowed {
+        s.count += cost;
     }
+    let reset_ms = end - now;
+    Decision {
+        allowed,
+        remaining: l.limit.saturating_sub(s.count),
+        reset_ms,
+        // Refused: the window must end; a cost above the limit never fits, but the
+        // earliest honest answer is still the window's end.
+        retry_after_ms: (!allowed).then_some(reset_ms),
+    }
+}
 
-    /// `previous` is the last time seen before this call (0: never used, so the bucket is full).
-    fn bucket(&self, s: &mut State, previous: u64, now: u64, cost: u64, burst: u64) -> Decision {
-        let per_ms = self.limit as f64 / self.window_ms.max(1) as f64;
-        s.tokens = if previous == 0 {
-            burst as f64
+fn sliding(l: &Limit, s: &mut State, now: u64, cost: u64) -> Decision {
+    let w = l.window_ms.max(1);
+    let start = now - now % w;
+    if start > s.start {
+        // The window we were counting becomes the previous one only if it is adjacent.
+        s.prev = if start == s.start + w { s.count } else { 0 };
+        s.start = start;
+        s.count = 0;
+    }
+    let elapsed = now - start;
+    let weighted = |prev: u64, elapsed: u64| (prev * (w - elapsed)).div_ceil(w);
+    let estimate = weighted(s.prev, elapsed) + s.count;
+    let allowed = estimate + cost <= l.limit;
+    if allowed {
+        s.count += cost;
+    }
+    let used = weighted(s.prev, elapsed) + s.count;
+    let retry_after_ms = (!allowed).then(|| {
+        // Within this window the previous count fades; find when `cost` fits.
+        let room = l.limit.saturating_sub(s.count + cost);
+        if s.count + cost <= l.limit && s.prev > 0 {
+            // Need ceil(prev * (w - e) / w) <= room  <=>  e >= w - room * w / prev.
+            let e = w - (room * w / s.prev).min(w);
+            e.saturating_sub(elapsed).max(1)
         } else {
-            (s.tokens + (now - previous) as f64 * per_ms).min(burst as f64)
-        };
-        let allowed = s.tokens + 1e-9 >= cost as f64;
-        if allowed {
-            s.tokens -= cost as f64;
+            // Only the next window helps: then this window's count is the one fading.
+            let next_prev = s.count;
+            let room = l.limit.saturating_sub(cost);
+            let e = (room * w)
+                .checked_div(next_prev)
+                .map_or(0, |fading| w - fading.min(w));
+            (w - elapsed) + e
         }
-        let missing = |want: f64| ((want - s.tokens).max(0.0) / per_ms).ceil() as u64;
-        Decision {
-            allowed,
-            remaining: s.tokens.floor().max(0.0) as u64,
-            reset_ms: missing(burst as f64),
-            retry_after_ms: (!allowed).then(|| missing(cost as f64).max(1)),
-        }
+    });
+    Decision {
+        allowed,
+        remaining: l.limit.saturating_sub(used),
+        reset_ms: if s.count == 0 {
+            w - elapsed
+        } else {
+            2 * w - elapsed
+        },
+        retry_after_ms,
+    }
+}
+
+/// `previous` is the last time seen before this call (0: never used, so the bucket is full).
+fn bucket(l: &Limit, s: &mut State, previous: u64, now: u64, cost: u64, burst: u64) -> Decision {
+    let per_ms = l.limit as f64 / l.window_ms.max(1) as f64;
+    s.tokens = if previous == 0 {
+        burst as f64
+    } else {
+        (s.tokens + (now - previous) as f64 * per_ms).min(burst as f64)
+    };
+    let allowed = s.tokens + 1e-9 >= cost as f64;
+    if allowed {
+        s.tokens -= cost as f64;
+    }
+    let missing = |want: f64| ((want - s.tokens).max(0.0) / per_ms).ceil() as u64;
+    Decision {
+        allowed,
+        remaining: s.tokens.floor().max(0.0) as u64,
+        reset_ms: missing(burst as f64),
+        retry_after_ms: (!allowed).then(|| missing(cost as f64).max(1)),
     }
 }

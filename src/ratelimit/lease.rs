@@ -27,6 +27,7 @@
 //!   this trades round trips for some fairness between isolates, not for admissions.
 
 use super::{take_all, Decision, Limit, State};
+use crate::ratelimit::algorithm;
 use std::collections::HashMap;
 
 /// Grants up to `want` permits from every limit at once: as many as all of them admit now,
@@ -42,7 +43,7 @@ pub fn lease_all(
     let fits = limits
         .iter()
         .zip(states.iter())
-        .map(|(l, s)| l.take(&mut s.clone(), now_ms, 0).remaining)
+        .map(|(l, s)| algorithm::take(l, &mut s.clone(), now_ms, 0).remaining)
         .min()
         .unwrap_or(0);
     let mut grant = want.min(fits).max(1);
@@ -72,7 +73,7 @@ pub fn lease_all(
 pub fn lease_ms(limits: &[Limit], now_ms: u64, ttl_ms: u64) -> u64 {
     limits
         .iter()
-        .filter_map(|l| l.window_left_ms(now_ms))
+        .filter_map(|l| algorithm::window_left_ms(l, now_ms))
         .fold(ttl_ms, u64::min)
 }
 

@@ -2,7 +2,6 @@
 //! runs on its state ([`algorithm`]), UTC calendar windows for quotas ([`crate::http::dates`]), and the
 //! IETF `RateLimit-Policy` / `RateLimit` header values ([`headers`]). Nothing here does I/O;
 //! all times are milliseconds since the epoch, passed in.
-
 pub mod algorithm;
 pub mod backend;
 use crate::http::dates as calendar;
@@ -20,7 +19,7 @@ pub fn take_all(limits: &[Limit], states: &mut [State], now_ms: u64, cost: u64) 
     let decisions: Vec<Decision> = limits
         .iter()
         .zip(trial.iter_mut())
-        .map(|(l, s)| l.take(s, now_ms, cost))
+        .map(|(l, s)| algorithm::take(l, s, now_ms, cost))
         .collect();
     if decisions.iter().all(|d| d.allowed) {
         states.clone_from_slice(&trial);
@@ -33,7 +32,7 @@ pub fn take_all(limits: &[Limit], states: &mut [State], now_ms: u64, cost: u64) 
             .zip(&decisions)
             .map(|((l, s), d)| {
                 let mut look = s.clone();
-                let now = l.take(&mut look, now_ms, 0);
+                let now = algorithm::take(l, &mut look, now_ms, 0);
                 Decision {
                     allowed: false,
                     remaining: now.remaining,

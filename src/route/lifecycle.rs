@@ -11,22 +11,7 @@
 //! - from `sunset` on the route answers 410 `api-sunset` (with the same headers) and the
 //!   origin is not called.
 
-/// A route's lifecycle, compiled from routes/.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Lifecycle {
-    /// The version folder (`v1`); empty for routes in gateway.toml.
-    pub version: &'static str,
-    /// Unix seconds.
-    pub deprecated_s: Option<i64>,
-    /// Unix seconds.
-    pub sunset_s: Option<i64>,
-    /// `sunset` as an IMF-fixdate, for the `Sunset` header.
-    pub sunset_http: Option<&'static str>,
-    /// The successor version folder, when the same route (path and method) exists there.
-    pub successor: Option<&'static str>,
-    /// A page describing the deprecation policy.
-    pub policy_link: Option<&'static str>,
-}
+pub use gatehouse_config::table::lifecycle::{Lifecycle, Versioning};
 
 /// Where a route stands at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,65 +21,42 @@ pub enum Stage {
     Sunset,
 }
 
-impl Lifecycle {
-    /// A route with no version and no dates.
-    pub const NONE: Lifecycle = Lifecycle {
-        version: "",
-        deprecated_s: None,
-        sunset_s: None,
-        sunset_http: None,
-        successor: None,
-        policy_link: None,
-    };
-
-    pub fn stage(&self, now_s: i64) -> Stage {
-        match (self.deprecated_s, self.sunset_s) {
-            (_, Some(sunset)) if now_s >= sunset => Stage::Sunset,
-            (Some(deprecated), _) if now_s >= deprecated => Stage::Deprecated,
-            (None, Some(_)) => Stage::Deprecated,
-            _ => Stage::Current,
-        }
-    }
-
-    /// The headers for a deprecated or sunset route answering `path` (the normalised public
-    /// path, which starts with `/<version>`).
-    pub fn headers(&self, path: &str) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        if let Some(d) = self.deprecated_s {
-            out.push(("deprecation", format!("@{d}")));
-        }
-        if let Some(s) = self.sunset_http {
-            out.push(("sunset", s.to_string()));
-        }
-        if let Some(next) = self.successor_path(path) {
-            out.push(("link", format!("<{next}>; rel=\"successor-version\"")));
-        }
-        if let Some(p) = self.policy_link {
-            out.push(("link", format!("<{p}>; rel=\"deprecation\"")));
-        }
-        out
-    }
-
-    /// `path` moved to the successor version: `/v1/users/42` -> `/v2/users/42`.
-    pub fn successor_path(&self, path: &str) -> Option<String> {
-        let next = self.successor?;
-        let rest = path
-            .strip_prefix('/')
-            .and_then(|p| p.strip_prefix(self.version))
-            .filter(|r| r.is_empty() || r.starts_with('/'))?;
-        Some(format!("/{next}{rest}"))
+pub fn stage(lifecycle: &Lifecycle, now_s: i64) -> Stage {
+    match (lifecycle.deprecated_s, lifecycle.sunset_s) {
+        (_, Some(sunset)) if now_s >= sunset => Stage::Sunset,
+        (Some(deprecated), _) if now_s >= deprecated => Stage::Deprecated,
+        (None, Some(_)) => Stage::Deprecated,
+        _ => Stage::Current,
     }
 }
 
-/// `[gateway] versioning`: how a path without a version prefix picks one.
-#[derive(Debug)]
-pub struct Versioning {
-    /// Request header naming the version (lower-case), e.g. `api-version`.
-    pub header: Option<&'static str>,
-    /// Query parameter naming the version.
-    pub query: Option<&'static str>,
-    /// The version when the request names none.
-    pub default: Option<&'static str>,
+/// The headers for a deprecated or sunset route answering `path` (the normalised public
+/// path, which starts with `/<version>`).
+pub fn headers(lifecycle: &Lifecycle, path: &str) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(d) = lifecycle.deprecated_s {
+        out.push(("deprecation", format!("@{d}")));
+    }
+    if let Some(s) = lifecycle.sunset_http {
+        out.push(("sunset", s.to_string()));
+    }
+    if let Some(next) = successor_path(lifecycle, path) {
+        out.push(("link", format!("<{next}>; rel=\"successor-version\"")));
+    }
+    if let Some(p) = lifecycle.policy_link {
+        out.push(("link", format!("<{p}>; rel=\"deprecation\"")));
+    }
+    out
+}
+
+/// `path` moved to the successor version: `/v1/users/42` -> `/v2/users/42`.
+pub fn successor_path(lifecycle: &Lifecycle, path: &str) -> Option<String> {
+    let next = lifecycle.successor?;
+    let rest = path
+        .strip_prefix('/')
+        .and_then(|p| p.strip_prefix(lifecycle.version))
+        .filter(|r| r.is_empty() || r.starts_with('/'))?;
+    Some(format!("/{next}{rest}"))
 }
 
 /// What version selection decided for a path.
@@ -108,32 +70,28 @@ pub enum Selected<'a> {
     Unknown(String),
 }
 
-impl Versioning {
-    /// Picks the version for `path`: the header, else the query parameter, else the default.
-    /// `versions` are the version folders.
-    pub fn select<'a>(
-        &'a self,
-        path: &str,
-        header: Option<&'a str>,
-        query: Option<&'a str>,
-        versions: &'a [&'static str],
-    ) -> Selected<'a> {
-        let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
-        if versions.contains(&first) {
-            return Selected::AsIs;
-        }
-        let asked = header
-            .map(str::trim)
-            .or_else(|| self.query.and_then(|name| query_value(query, name)));
-        match asked {
-            Some(v) => match versions.iter().find(|k| **k == v) {
-                Some(k) => Selected::Version(k),
-                None => {
-                    Selected::Unknown(v.chars().filter(char::is_ascii_graphic).take(40).collect())
-                }
-            },
-            None => self.default.map_or(Selected::AsIs, Selected::Version),
-        }
+/// Picks the version for `path`: the header, else the query parameter, else the default.
+/// `versions` are the version folders.
+pub fn select<'a>(
+    versioning: &'a Versioning,
+    path: &str,
+    header: Option<&'a str>,
+    query: Option<&'a str>,
+    versions: &'a [&'static str],
+) -> Selected<'a> {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    if versions.contains(&first) {
+        return Selected::AsIs;
+    }
+    let asked = header
+        .map(str::trim)
+        .or_else(|| versioning.query.and_then(|name| query_value(query, name)));
+    match asked {
+        Some(v) => match versions.iter().find(|k| **k == v) {
+            Some(k) => Selected::Version(k),
+            None => Selected::Unknown(v.chars().filter(char::is_ascii_graphic).take(40).collect()),
+        },
+        None => versioning.default.map_or(Selected::AsIs, Selected::Version),
     }
 }
 

@@ -2,7 +2,9 @@
 //! isolate), then host and method among the routes sharing that path.
 
 use super::compiled::{Condition, PathGroup, Route};
+use crate::http::method;
 use crate::http::method::Method;
+use crate::route::compiled;
 use matchit::{Params, Router};
 
 /// What the table says about a request.
@@ -77,7 +79,7 @@ impl RouteIndex {
                 continue;
             }
             match method {
-                Some(method) if route.serves(method) => {
+                Some(method) if compiled::serves(route, method) => {
                     return Matched::Found {
                         index: i as usize,
                         route,
@@ -96,7 +98,7 @@ impl RouteIndex {
         if allow.is_empty() {
             return Matched::NotFound;
         }
-        let names: Vec<&str> = allow.iter().map(|m| m.as_str()).collect();
+        let names: Vec<&str> = allow.iter().map(|m| method::as_str(m)).collect();
         Matched::MethodNotAllowed {
             allow: names.join(", "),
         }

@@ -3,12 +3,7 @@
 
 use matchit::Params;
 
-/// A piece of a rewrite template: literal text or a route parameter.
-#[derive(Debug)]
-pub enum RewritePart {
-    Lit(&'static str),
-    Param(&'static str),
-}
+pub use gatehouse_config::table::route::RewritePart;
 
 /// Builds the upstream path from a route's `rewrite` template (`None`: the path as matched), the *normalised* request path and its parameters (never the
 /// raw path, so what was matched is what is sent). Parameter values are already normalised:

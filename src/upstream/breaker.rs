@@ -9,28 +9,7 @@
 //! - **Half-open**: up to `probes` requests are admitted; that many successes close the
 //!   breaker (and reset its trip count); any failure opens it again for a longer period.
 
-use super::retry::FailureSet;
-
-/// A breaker's thresholds (`[upstreams.<name>] breaker = { ... }`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BreakerSettings {
-    /// Consecutive failures that trip it; 0: not used.
-    pub failures: u32,
-    /// Failure share over the window that trips it (0-1); `None`: not used.
-    pub error_ratio: Option<f32>,
-    /// Rolling window for the ratio, ms.
-    pub window_ms: u32,
-    /// Requests the window must hold before the ratio counts.
-    pub min_requests: u32,
-    /// First open period, ms.
-    pub open_ms: u32,
-    /// Longest open period, ms.
-    pub max_open_ms: u32,
-    /// Requests let through while half-open.
-    pub probes: u32,
-    /// What counts as a failure.
-    pub on: FailureSet,
-}
+pub use gatehouse_config::table::upstream::BreakerSettings;
 
 /// Where a breaker stands.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -6,32 +6,9 @@
 //! side is remembered in a `Set-Cookie`. Forcing is opt-in: only a configured header or cookie
 //! forces a side, so without them no client can reach a dark canary (`percent = 0`).
 
-use super::settings::HashOn;
 use crate::http::hash::stable_hash;
 
-/// `canary = { upstream, percent, header, cookie, sticky }` on an upstream.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Canary {
-    /// Index of the canary upstream.
-    pub upstream: usize,
-    /// Share of unforced, unassigned clients sent to the canary, 0-100.
-    pub percent: f32,
-    /// Header that forces a side (`None`: no header does).
-    pub header: Option<&'static str>,
-    /// Cookie that forces a side.
-    pub cookie: Option<&'static str>,
-    pub sticky: Sticky,
-}
-
-/// How a client stays on its side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sticky {
-    /// A cookie of this name remembers the side (`1` canary, `0` stable).
-    Cookie(&'static str),
-    /// The side follows from a hash of this request key (the same in every isolate); a
-    /// request without the key is drawn at random.
-    Key(HashOn),
-}
+pub use gatehouse_config::table::upstream::{Canary, Sticky};
 
 /// Which side, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

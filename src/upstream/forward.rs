@@ -14,6 +14,7 @@ use crate::log::FellBack;
 use crate::log::Try;
 use crate::runtime;
 use crate::runtime::io::{self, FetchFailure};
+use crate::upstream::retry;
 use web_sys::{Headers, ReadableStream, Response};
 
 /// Request bodies up to this size are buffered so a failed attempt can be sent again (and a
@@ -92,7 +93,7 @@ pub async fn send(out: Outgoing<'_>) -> (Result<Sent, GatewayError>, Vec<Try>) {
     .await;
     let (result, tries, attempts) = (done.result, done.tries, done.attempts);
     let failed = match &result {
-        Ok((resp, _)) => fallback_failures(up).contains(Attempt::Status(resp.status())),
+        Ok((resp, _)) => retry::contains(&fallback_failures(up), Attempt::Status(resp.status())),
         Err(_) => true,
     };
     if failed {
@@ -280,7 +281,7 @@ async fn fall_back(fallback: &Fallback, out: &Outgoing<'_>, attempts: u32) -> Op
             }
             let sent = attempt(&again, up, target, up.timeout_ms, !again.alone).await;
             let ending = ending(&WorkerTransport { out: &again }, &sent);
-            let failed = up.breaker.is_some_and(|b| b.on.contains(ending));
+            let failed = up.breaker.is_some_and(|b| retry::contains(&b.on, ending));
             with_pool(*index, up, |p| p.record(target, failed, runtime::now_ms()));
             let response = sent.ok()?;
             Some(Sent {

@@ -13,44 +13,14 @@ pub enum Attempt {
     Status(u16),
 }
 
-/// Which endings count as failures: for retries (`retries.on`) and for breakers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FailureSet {
-    pub connect: bool,
-    pub timeout: bool,
-    pub statuses: &'static [u16],
-}
+pub use gatehouse_config::table::upstream::{FailureSet, RetrySettings};
 
-impl FailureSet {
-    /// Connect errors, timeouts, 502, 503 and 504: the default for both.
-    pub const DEFAULT: FailureSet = FailureSet {
-        connect: true,
-        timeout: true,
-        statuses: &[502, 503, 504],
-    };
-
-    pub fn contains(&self, a: Attempt) -> bool {
-        match a {
-            Attempt::Connect => self.connect,
-            Attempt::Timeout => self.timeout,
-            Attempt::Status(s) => self.statuses.contains(&s),
-        }
+pub fn contains(set: &FailureSet, a: Attempt) -> bool {
+    match a {
+        Attempt::Connect => set.connect,
+        Attempt::Timeout => set.timeout,
+        Attempt::Status(s) => set.statuses.contains(&s),
     }
-}
-
-/// `[upstreams.<name>] retries = { ... }`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetrySettings {
-    /// Attempts after the first.
-    pub attempts: u8,
-    pub on: FailureSet,
-    /// Backoff before the first retry, ms; it doubles per retry up to `max_backoff_ms`, and the
-    /// wait is a uniformly random share of it ("full jitter").
-    pub backoff_ms: u32,
-    pub max_backoff_ms: u32,
-    /// Retries allowed per isolate, as a percentage of its recent requests (plus
-    /// [`Budget::MIN_RETRIES`] per window so a quiet isolate can still retry).
-    pub budget_percent: u8,
 }
 
 /// Methods that are safe to send twice (RFC 9110 9.2.2).

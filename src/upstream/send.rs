@@ -118,9 +118,9 @@ pub async fn attempts<T: Transport>(t: &T, a: &Attempts<'_>) -> Outcome<T::Respo
             outcome: outcome(ending),
             ms: done - now,
         });
-        let breaker_failure = up.breaker.is_some_and(|b| b.on.contains(ending));
+        let breaker_failure = up.breaker.is_some_and(|b| retry::contains(&b.on, ending));
         with_pool(a.index, up, |p| p.record(target, breaker_failure, done));
-        let retry = up.retries.filter(|r| r.on.contains(ending));
+        let retry = up.retries.filter(|r| retry::contains(&r.on, ending));
         let Some(settings) = retry.filter(|_| attempts <= extra) else {
             break sent.map(|resp| (resp, target));
         };

@@ -19,6 +19,7 @@ use super::schema::{
 };
 use super::upstream::CheckedFallback;
 pub use super::upstream::CheckedUpstream;
+use crate::table::log::LogMode;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -84,8 +85,8 @@ pub struct CheckedRoute {
     /// Indices into [`Checked::schemas`].
     pub body_schema: Option<usize>,
     pub query_schema: Option<usize>,
-    /// `log`, in emit syntax.
-    pub log: Option<String>,
+    /// `log`: over `[gateway] log`.
+    pub log: Option<LogMode>,
 }
 
 /// The whole checked configuration.
@@ -109,8 +110,8 @@ pub struct Checked {
     pub schemas: Vec<CompiledSchema>,
     /// `[gateway] docs`: title, description, and the portal's path (`None`: no portal).
     pub docs: CheckedDocs,
-    /// `[gateway] log`, in emit syntax (`LogMode::All` by default).
-    pub log: String,
+    /// `[gateway] log` (`LogMode::All` by default).
+    pub log: LogMode,
     /// `[gateway] analytics`: the Analytics Engine dataset binding.
     pub analytics: Option<String>,
 }
@@ -257,11 +258,11 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
         .collect();
     out.docs = docs(&gateway.gateway.docs, &mut errors);
     out.log = match gateway.gateway.log.as_ref().map(log_mode) {
-        None => "LogMode::All".into(),
+        None => LogMode::All,
         Some(Ok(m)) => m,
         Some(Err(e)) => {
             errors.push(format!("{gateway_path}: gateway.log: {e}"));
-            String::new()
+            LogMode::All
         }
     };
     out.analytics = gateway.gateway.analytics.clone();
@@ -997,15 +998,13 @@ fn docs(spec: &super::schema::DocsSpec, errors: &mut Vec<String>) -> CheckedDocs
 }
 
 /// `log = "all" | "errors" | { sample = 0.1 }` as a `LogMode` expression.
-fn log_mode(v: &toml::Value) -> Result<String, String> {
+fn log_mode(v: &toml::Value) -> Result<LogMode, String> {
     match v {
-        toml::Value::String(s) if s == "all" => Ok("LogMode::All".into()),
-        toml::Value::String(s) if s == "errors" => Ok("LogMode::Errors".into()),
+        toml::Value::String(s) if s == "all" => Ok(LogMode::All),
+        toml::Value::String(s) if s == "errors" => Ok(LogMode::Errors),
         toml::Value::Table(t) if t.len() == 1 => match t.get("sample") {
-            Some(toml::Value::Float(f)) if *f > 0.0 && *f <= 1.0 => {
-                Ok(format!("LogMode::Sample({f:?})"))
-            }
-            Some(toml::Value::Integer(1)) => Ok("LogMode::All".into()),
+            Some(toml::Value::Float(f)) if *f > 0.0 && *f <= 1.0 => Ok(LogMode::Sample(*f)),
+            Some(toml::Value::Integer(1)) => Ok(LogMode::All),
             _ => Err(
                 "sample: a share of requests above 0 and at most 1, e.g. { sample = 0.1 }".into(),
             ),

@@ -1,10 +1,12 @@
-//! A route's `fan_out` parts: checked once into [`CheckedFanOut`], written as a
-//! `config::FanOut` literal.
+//! A route's `fan_out` parts: checked once into [`CheckedFanOut`], then built as the
+//! table's [`FanOut`].
 
 use super::lex::{byte_size, is_name, parse_duration_ms, METHODS};
 use super::pointer;
 use super::schema::PartSpec;
 use super::template::{self, Piece};
+use crate::leak;
+use crate::table::fan_out::{FanOut, Part, Shape};
 use std::collections::HashMap;
 
 /// At most this many parts per route.
@@ -178,40 +180,34 @@ pub fn parse(
 }
 
 impl CheckedFanOut {
-    /// The `&FanOut { .. }` literal.
-    pub fn emit(&self) -> String {
-        let strs = |v: &[String]| {
-            let items: Vec<String> = v.iter().map(|s| format!("{s:?}")).collect();
-            format!("&[{}]", items.join(", "))
-        };
-        let parts: Vec<String> = self
+    /// The table's fan-out.
+    pub fn fan_out(&self) -> FanOut {
+        let parts = self
             .parts
             .iter()
-            .map(|p| {
-                let rename: Vec<String> = p.rename.iter().map(|(a, b)| format!("({a:?}, {b:?})")).collect();
-                format!(
-                    "Part {{ upstream: {}, path: {}, method: {:?}, required: {}, timeout_ms: {:?}, max_bytes: {}, credentials: {}, shape: Shape {{ name: {:?}, target: {}, allow: {}, deny: {}, rename: &[{}], group: {:?}, deep: {} }} }}",
-                    p.upstream,
-                    template::emit(&p.path),
-                    p.method,
-                    p.required,
-                    p.timeout_ms,
-                    p.max_bytes,
-                    strs(&p.credentials),
-                    p.name,
-                    strs(&p.target),
-                    strs(&p.allow),
-                    strs(&p.deny),
-                    rename.join(", "),
-                    p.group,
-                    p.deep
-                )
+            .map(|p| Part {
+                upstream: p.upstream,
+                // The checker's pieces own their text; baked, they are borrowed literals.
+                path: leak::slice(p.path.clone()),
+                method: leak::str(&p.method),
+                required: p.required,
+                timeout_ms: p.timeout_ms,
+                max_bytes: p.max_bytes,
+                credentials: leak::strs(&p.credentials),
+                shape: Shape {
+                    name: leak::str(&p.name),
+                    target: leak::strs(&p.target),
+                    allow: leak::strs(&p.allow),
+                    deny: leak::strs(&p.deny),
+                    rename: leak::pairs(&p.rename),
+                    group: leak::opt(p.group.as_deref()),
+                    deep: p.deep,
+                },
             })
             .collect();
-        format!(
-            "Some(&FanOut {{ fail_on_partial: {}, parts: &[{}] }})",
-            self.fail_on_partial,
-            parts.join(", ")
-        )
+        FanOut {
+            fail_on_partial: self.fail_on_partial,
+            parts: leak::slice(parts),
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! JSON Schema 2020-12 files (`routes/schemas/*.json`) compiled into the flat node table of
-//! `crate::validation` (Rust source). Only the keywords listed in [`ASSERTIONS`] are
+//! JSON Schema 2020-12 files (`routes/schemas/*.json`) compiled into the flat node table the
+//! worker's `validation` walks ([`Node`]s of the table's [`crate::table::schema`]). Only the keywords listed in [`ASSERTIONS`] are
 //! implemented; [`ANNOTATIONS`] are accepted and ignored; any other keyword fails the build
 //! with the file, the JSON Pointer of the schema and the keyword.
 //!
@@ -8,6 +8,8 @@
 //! or an item fails the build too: checking it would never end (`{"allOf": [{"$ref": "#"}]}`).
 //! The validator bounds its work anyway (`crate::validation`).
 
+use crate::leak;
+use crate::table::schema::{Additional, Node};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -57,20 +59,23 @@ pub const ANNOTATIONS: &[&str] = &[
 
 const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
-/// A schema file compiled: its node literals (root first) and the JSON itself (for OpenAPI).
+/// A schema file compiled: its nodes (root first) and the JSON itself (for OpenAPI).
 #[derive(Debug, Clone)]
 pub struct CompiledSchema {
     pub file: String,
-    pub nodes: Vec<String>,
+    pub nodes: Vec<Node>,
     pub json: Value,
     /// Names of the root's properties with their type bits (for query parameters).
     pub root_properties: Vec<(String, u8)>,
 }
 
+/// Sets the node field a keyword compiles to.
+type Setter<T> = fn(&mut Node, T);
+
 struct Compiler<'a> {
     file: &'a str,
     root: &'a Value,
-    nodes: Vec<Option<String>>,
+    nodes: Vec<Option<Node>>,
     /// Each node's JSON Pointer in the file.
     pointers: Vec<String>,
     /// Each node's subschemas that apply to the same value (`allOf`, `anyOf`, `oneOf`, `not`,
@@ -135,7 +140,11 @@ pub fn compile(file: &str, text: &str) -> Result<CompiledSchema, Vec<String>> {
         .unwrap_or_default();
     Ok(CompiledSchema {
         file: file.to_string(),
-        nodes: c.nodes.into_iter().map(Option::unwrap_or_default).collect(),
+        nodes: c
+            .nodes
+            .into_iter()
+            .map(|n| n.unwrap_or(Node::ANY))
+            .collect(),
         json,
         root_properties,
     })
@@ -176,11 +185,14 @@ impl Compiler<'_> {
         self.pointers.push(pointer.to_string());
         self.in_place.push(Vec::new());
         let literal = match schema {
-            Value::Bool(b) => format!("Node {{ always: Some({b}), ..Node::ANY }}"),
+            Value::Bool(b) => Node {
+                always: Some(*b),
+                ..Node::ANY
+            },
             Value::Object(map) => self.object(index, map, pointer),
             _ => {
                 self.err(pointer, "a schema is an object or a boolean".into());
-                String::new()
+                Node::ANY
             }
         };
         self.nodes[usize::from(index)] = Some(literal);
@@ -218,8 +230,8 @@ impl Compiler<'_> {
         None
     }
 
-    fn object(&mut self, index: u16, map: &Map<String, Value>, pointer: &str) -> String {
-        let mut fields: Vec<String> = Vec::new();
+    fn object(&mut self, index: u16, map: &Map<String, Value>, pointer: &str) -> Node {
+        let mut node = Node::ANY;
         for key in map.keys() {
             if !ASSERTIONS.contains(&key.as_str()) && !ANNOTATIONS.contains(&key.as_str()) {
                 self.err(
@@ -244,28 +256,25 @@ impl Compiler<'_> {
             let target = r.as_str().unwrap_or_default().to_string();
             let at = self.reference(&target, pointer);
             self.in_place[usize::from(index)].push(at);
-            fields.push(format!("all_of: &[{at}]"));
+            node.all_of = leak::slice(vec![at]);
         }
         if let Some(t) = map.get("type") {
             match type_bits(Some(t)) {
-                Some(bits) => fields.push(format!("types: {bits}")),
+                Some(bits) => node.types = bits,
                 None => self.err(pointer, "type: one of null, boolean, object, array, number, string, integer, or a list of them".into()),
             }
         }
         if let Some(e) = map.get("enum") {
             match e.as_array() {
                 Some(list) if !list.is_empty() => {
-                    let texts: Vec<String> = list
-                        .iter()
-                        .map(|v| format!("{:?}", v.to_string()))
-                        .collect();
-                    fields.push(format!("enumeration: Some(&[{}])", texts.join(", ")));
+                    let texts: Vec<String> = list.iter().map(Value::to_string).collect();
+                    node.enumeration = Some(leak::strs(&texts));
                 }
                 _ => self.err(pointer, "enum: a non-empty array".into()),
             }
         }
         if let Some(c) = map.get("const") {
-            fields.push(format!("constant: Some({:?})", c.to_string()));
+            node.constant = Some(leak::str(&c.to_string()));
         }
         if let Some(p) = map.get("properties") {
             match p.as_object() {
@@ -273,9 +282,9 @@ impl Compiler<'_> {
                     let mut list = Vec::new();
                     for (name, s) in props {
                         let at = self.node(s, &format!("{pointer}/properties/{}", escape(name)));
-                        list.push(format!("({name:?}, {at})"));
+                        list.push((leak::str(name), at));
                     }
-                    fields.push(format!("properties: &[{}]", list.join(", ")));
+                    node.properties = leak::slice(list);
                 }
                 None => self.err(pointer, "properties: an object of schemas".into()),
             }
@@ -285,86 +294,77 @@ impl Compiler<'_> {
                 .as_array()
                 .and_then(|l| l.iter().map(Value::as_str).collect::<Option<Vec<_>>>())
             {
-                Some(names) => {
-                    let names: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
-                    fields.push(format!("required: &[{}]", names.join(", ")));
-                }
+                Some(names) => node.required = leak::strs(&names),
                 None => self.err(pointer, "required: an array of property names".into()),
             }
         }
         if let Some(a) = map.get("additionalProperties") {
-            let additional = match a {
-                Value::Bool(true) => "Additional::Any".to_string(),
-                Value::Bool(false) => "Additional::Nothing".to_string(),
-                s => format!(
-                    "Additional::Schema({})",
-                    self.node(s, &format!("{pointer}/additionalProperties"))
-                ),
+            node.additional = match a {
+                Value::Bool(true) => Additional::Any,
+                Value::Bool(false) => Additional::Nothing,
+                s => Additional::Schema(self.node(s, &format!("{pointer}/additionalProperties"))),
             };
-            fields.push(format!("additional: {additional}"));
         }
         if let Some(i) = map.get("items") {
             let at = self.node(i, &format!("{pointer}/items"));
-            fields.push(format!("items: Some({at})"));
+            node.items = Some(at);
         }
         if let Some(p) = map.get("prefixItems") {
             match p.as_array() {
                 Some(list) => {
-                    let at: Vec<String> = list
+                    let at: Vec<u16> = list
                         .iter()
                         .enumerate()
-                        .map(|(i, s)| {
-                            self.node(s, &format!("{pointer}/prefixItems/{i}"))
-                                .to_string()
-                        })
+                        .map(|(i, s)| self.node(s, &format!("{pointer}/prefixItems/{i}")))
                         .collect();
-                    fields.push(format!("prefix_items: &[{}]", at.join(", ")));
+                    node.prefix_items = leak::slice(at);
                 }
                 None => self.err(pointer, "prefixItems: an array of schemas".into()),
             }
         }
-        for (key, field) in [
-            ("minItems", "min_items"),
-            ("maxItems", "max_items"),
-            ("minLength", "min_length"),
-            ("maxLength", "max_length"),
-            ("minProperties", "min_properties"),
-            ("maxProperties", "max_properties"),
-        ] {
+        let counts: [(&str, Setter<u64>); 6] = [
+            ("minItems", |n, v| n.min_items = Some(v)),
+            ("maxItems", |n, v| n.max_items = Some(v)),
+            ("minLength", |n, v| n.min_length = Some(v)),
+            ("maxLength", |n, v| n.max_length = Some(v)),
+            ("minProperties", |n, v| n.min_properties = Some(v)),
+            ("maxProperties", |n, v| n.max_properties = Some(v)),
+        ];
+        for (key, set) in counts {
             if let Some(v) = map.get(key) {
                 match v.as_u64() {
-                    Some(n) => fields.push(format!("{field}: Some({n})")),
+                    Some(n) => set(&mut node, n),
                     None => self.err(pointer, format!("{key}: a non-negative integer")),
                 }
             }
         }
-        for (key, field) in [
-            ("minimum", "minimum"),
-            ("maximum", "maximum"),
-            ("exclusiveMinimum", "exclusive_minimum"),
-            ("exclusiveMaximum", "exclusive_maximum"),
-            ("multipleOf", "multiple_of"),
-        ] {
+        let bounds: [(&str, Setter<f64>); 5] = [
+            ("minimum", |n, v| n.minimum = Some(v)),
+            ("maximum", |n, v| n.maximum = Some(v)),
+            ("exclusiveMinimum", |n, v| n.exclusive_minimum = Some(v)),
+            ("exclusiveMaximum", |n, v| n.exclusive_maximum = Some(v)),
+            ("multipleOf", |n, v| n.multiple_of = Some(v)),
+        ];
+        for (key, set) in bounds {
             if let Some(v) = map.get(key) {
                 match v.as_f64() {
-                    Some(n) if key != "multipleOf" || n > 0.0 => {
-                        fields.push(format!("{field}: Some({n:?})"))
-                    }
+                    Some(n) if key != "multipleOf" || n > 0.0 => set(&mut node, n),
                     _ => self.err(pointer, format!("{key}: a number (multipleOf: above 0)")),
                 }
             }
         }
         if let Some(v) = map.get("uniqueItems") {
             match v.as_bool() {
-                Some(b) => fields.push(format!("unique_items: {b}")),
+                Some(b) => node.unique_items = b,
                 None => self.err(pointer, "uniqueItems: true or false".into()),
             }
         }
-        for (key, field) in [
-            ("allOf", "all_of"),
-            ("anyOf", "any_of"),
-            ("oneOf", "one_of"),
-        ] {
+        let lists: [(&str, Setter<&'static [u16]>); 3] = [
+            ("allOf", |n, v| n.all_of = v),
+            ("anyOf", |n, v| n.any_of = v),
+            ("oneOf", |n, v| n.one_of = v),
+        ];
+        for (key, set) in lists {
             if let Some(v) = map.get(key) {
                 match v.as_array() {
                     Some(list) if !list.is_empty() => {
@@ -377,8 +377,7 @@ impl Compiler<'_> {
                             self.err(pointer, "allOf cannot be combined with $ref here".into());
                         }
                         self.in_place[usize::from(index)].extend(&at);
-                        let at: Vec<String> = at.iter().map(u16::to_string).collect();
-                        fields.push(format!("{field}: &[{}]", at.join(", ")));
+                        set(&mut node, leak::slice(at));
                     }
                     _ => self.err(pointer, format!("{key}: a non-empty array of schemas")),
                 }
@@ -387,15 +386,14 @@ impl Compiler<'_> {
         if let Some(n) = map.get("not") {
             let at = self.node(n, &format!("{pointer}/not"));
             self.in_place[usize::from(index)].push(at);
-            fields.push(format!("not: Some({at})"));
+            node.not = Some(at);
         }
         if let Some(defs) = map.get("$defs") {
             if !defs.is_object() {
                 self.err(pointer, "$defs: an object of schemas".into());
             }
         }
-        fields.push("..Node::ANY".into());
-        format!("Node {{ {} }}", fields.join(", "))
+        node
     }
 
     /// The node index of a local reference (`#` or `#/$defs/<name>`), compiling it once.

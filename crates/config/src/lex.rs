@@ -1,18 +1,25 @@
 //! Shared lexing for the checker: durations, URL templates, names, tokens and path
-//! characters. A leaf: it imports nothing from the other checker modules but `origin`.
+//! characters. A leaf: it imports nothing from the other checker modules but `origin` (and
+//! the table's `Method`).
 
 use super::origin::Origin;
+use crate::table::http::Method;
 
 /// Methods a route may list. `GET` routes also answer `HEAD`.
 pub const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
-/// `"Get"` for `"GET"`: the `config::Method` variant name.
-pub fn method_variant(method: &str) -> String {
-    let lower = method.to_ascii_lowercase();
-    let mut c = lower.chars();
-    c.next()
-        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-        .unwrap_or_default()
+/// The table's [`Method`] for a name in [`METHODS`] (any case); `None` for any other.
+pub fn method(name: &str) -> Option<Method> {
+    Some(match name.to_ascii_uppercase().as_str() {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "PATCH" => Method::Patch,
+        "DELETE" => Method::Delete,
+        "OPTIONS" => Method::Options,
+        _ => return None,
+    })
 }
 
 /// A piece of an upstream URL template.

@@ -1,25 +1,44 @@
-//! The build-time checker: routes/ -> [`check::Checked`] -> Rust source ([`emit`]).
+//! The compiled table's types, and the build-time checker: routes/ -> [`check::Checked`] ->
+//! the table's values -> Rust source ([`emit`]).
 //!
-//! A crate of its own, used by Gatehouse's `build.rs` (a build-dependency), the native config
-//! tests and the benchmark; the worker never contains it. The rules the runtime applies too
-//! come from `gatehouse-shared`. Modules, leaves first: [`lex`] (durations, URLs, names), [`schema`] (the TOML shapes),
-//! [`rust`] (source literals), [`kinds`] (one module per policy kind), [`check`] (files,
-//! upstreams, routes, placement rules) and [`emit`].
+//! The worker depends on this crate without features, for [`table`] and each kind's runtime
+//! type in [`kinds`]: plain `&'static` data, whose behaviour the worker adds. With `check`
+//! (the default) it is also the checker, used by Gatehouse's `build.rs` (a build-dependency),
+//! the native config tests and the benchmark; `bake` writes a checked table as Rust source.
+//! Neither feature reaches the wasm. The rules the runtime applies too come from
+//! `gatehouse-shared`. Checker modules, leaves first: [`lex`] (durations, URLs, names),
+//! [`schema`] (the TOML shapes), [`leak`] (owned values as the table's `&'static` data),
+//! [`kinds`] (one module per policy kind), [`check`] (files, upstreams, routes, placement
+//! rules) and [`emit`] (the table's values, and with `bake` their Rust source).
 
 pub use gatehouse_shared::{
     alg, dates as calendar, jwk, origin, origin_syntax, pointer, reserved, template,
 };
 
-pub mod check;
-pub mod dates;
-pub mod emit;
-pub mod fan_out;
-pub mod json_schema;
 pub mod kinds;
+pub mod table;
+
+#[cfg(feature = "check")]
+pub mod check;
+#[cfg(feature = "check")]
+pub mod dates;
+#[cfg(feature = "check")]
+pub mod emit;
+#[cfg(feature = "check")]
+pub mod fan_out;
+#[cfg(feature = "check")]
+pub mod json_schema;
+#[cfg(feature = "check")]
+pub mod leak;
+#[cfg(feature = "check")]
 pub mod lex;
+#[cfg(feature = "check")]
 pub mod lifecycle;
+#[cfg(feature = "check")]
 pub mod limits;
+#[cfg(feature = "check")]
 pub mod openapi;
-pub mod rust;
+#[cfg(feature = "check")]
 pub mod schema;
+#[cfg(feature = "check")]
 pub mod upstream;

@@ -1,8 +1,10 @@
 //! Request limits: `[gateway] limits = { ... }` and a route's `limits = { ... }` (the route's
-//! keys win). Resolved per route at build time into `config::Limits`.
+//! keys win). Resolved per route at build time into the table's [`Limits`].
 
 use super::lex::{byte_size, is_token_byte};
 use super::schema::LimitsSpec;
+use crate::leak;
+use crate::table::http::Limits;
 
 /// The largest `max_body` (Workers accept request bodies up to a few hundred MB by plan).
 const MAX_BODY: u64 = 1 << 30;
@@ -77,13 +79,12 @@ impl CheckedLimits {
         }
     }
 
-    /// The `Limits { .. }` literal.
-    pub fn emit(&self) -> String {
-        format!(
-            "Limits {{ max_body: {:?}, max_headers: {:?}, content_types: &{:?} }}",
-            self.max_body,
-            self.max_headers,
-            self.content_types.clone().unwrap_or_default()
-        )
+    /// The table's limits.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_body: self.max_body,
+            max_headers: self.max_headers,
+            content_types: leak::strs(self.content_types.as_deref().unwrap_or_default()),
+        }
     }
 }

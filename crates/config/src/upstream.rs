@@ -1,10 +1,14 @@
 //! `[upstreams.<name>]`: a pool of targets and how requests reach them (balancing, timeout,
 //! deadline, retries, breaker, fallback). Parsed once into [`CheckedUpstream`], which
-//! [`CheckedUpstream::emit`] writes as a `config::Upstream` literal.
+//! [`CheckedUpstream::upstream`] builds as the table's [`Upstream`].
 
 use super::lex::{check_url, parse_duration_ms, UrlPart};
-use super::rust::url_parts;
 use super::schema::{BreakerSpec, CanarySpec, FallbackSpec, MirrorSpec, RetriesSpec, UpstreamSpec};
+use crate::leak;
+use crate::table::upstream::{
+    Balance, BreakerSettings, Canary, FailureSet, Fallback, HashOn, Mirror, RetrySettings, Sticky,
+    Target, TargetAddr, Upstream,
+};
 
 /// Timeout used when an upstream sets none.
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
@@ -168,14 +172,14 @@ fn hash_on(s: &str) -> Result<String, String> {
     }
 }
 
-/// `HashOn::..` for a checked `hash_on` value.
-fn hash_on_literal(on: &str) -> String {
+/// A checked `hash` key as the table's.
+fn table_hash_on(on: &str) -> HashOn {
     match on.split_once(':') {
-        Some(("header", n)) => format!("HashOn::Header({n:?})"),
-        Some(("cookie", n)) => format!("HashOn::Cookie({n:?})"),
-        Some((_, n)) => format!("HashOn::Claim({n:?})"),
-        None if on == "consumer" => "HashOn::Consumer".to_string(),
-        None => "HashOn::Ip".to_string(),
+        Some(("header", n)) => HashOn::Header(leak::str(n)),
+        Some(("cookie", n)) => HashOn::Cookie(leak::str(n)),
+        Some((_, n)) => HashOn::Claim(leak::str(n)),
+        None if on == "consumer" => HashOn::Consumer,
+        None => HashOn::Ip,
     }
 }
 
@@ -256,96 +260,90 @@ impl CheckedUpstream {
         })
     }
 
-    /// The `Upstream { .. }` literal; `upstream_index` finds a fallback upstream's index.
-    pub fn emit(&self, upstream_index: impl Fn(&str) -> Option<usize>) -> String {
-        let targets: Vec<String> = self
+    /// The table's upstream; `upstream_index` finds another upstream's index by name.
+    pub fn upstream(&self, upstream_index: impl Fn(&str) -> Option<usize>) -> Upstream {
+        let index = |name: &str| upstream_index(name).unwrap_or(usize::MAX);
+        let targets = self
             .targets
             .iter()
             .map(|(t, w)| match t {
-                CheckedTarget::Url(parts, text) => format!(
-                    "Target {{ id: {text:?}, addr: TargetAddr::Url({}), weight: {w} }}",
-                    url_parts(parts)
-                ),
-                CheckedTarget::Service(b) => format!(
-                    "Target {{ id: {:?}, addr: TargetAddr::Service({b:?}), weight: {w} }}",
-                    format!("service:{b}")
-                ),
+                CheckedTarget::Url(parts, text) => Target {
+                    id: leak::str(text),
+                    addr: TargetAddr::Url(leak::url(parts)),
+                    weight: *w,
+                },
+                CheckedTarget::Service(b) => Target {
+                    id: leak::str(&format!("service:{b}")),
+                    addr: TargetAddr::Service(leak::str(b)),
+                    weight: *w,
+                },
             })
             .collect();
         let balance = match &self.balance {
-            CheckedBalance::RoundRobin => "Balance::RoundRobin".to_string(),
-            CheckedBalance::Random => "Balance::Random".to_string(),
-            CheckedBalance::Hash(on) => format!("Balance::Hash({})", hash_on_literal(on)),
+            CheckedBalance::RoundRobin => Balance::RoundRobin,
+            CheckedBalance::Random => Balance::Random,
+            CheckedBalance::Hash(on) => Balance::Hash(table_hash_on(on)),
         };
-        let canary = self.canary.as_ref().map_or("None".to_string(), |c| {
-            let sticky = match c.sticky.strip_prefix("cookie:") {
-                Some(n) => format!("Sticky::Cookie({n:?})"),
-                None => format!("Sticky::Key({})", hash_on_literal(&c.sticky)),
-            };
-            format!(
-                "Some(Canary {{ upstream: {}, percent: {:?}, header: {:?}, cookie: {:?}, sticky: {sticky} }})",
-                upstream_index(&c.upstream).unwrap_or(usize::MAX),
-                c.percent as f32,
-                c.header,
-                c.cookie
-            )
+        let canary = self.canary.as_ref().map(|c| Canary {
+            upstream: index(&c.upstream),
+            percent: c.percent as f32,
+            header: leak::opt(c.header.as_deref()),
+            cookie: leak::opt(c.cookie.as_deref()),
+            sticky: match c.sticky.strip_prefix("cookie:") {
+                Some(n) => Sticky::Cookie(leak::str(n)),
+                None => Sticky::Key(table_hash_on(&c.sticky)),
+            },
         });
-        let fails = |f: &CheckedFailures| {
-            format!(
-                "FailureSet {{ connect: {}, timeout: {}, statuses: &{:?} }}",
-                f.connect, f.timeout, f.statuses
-            )
+        let fails = |f: &CheckedFailures| FailureSet {
+            connect: f.connect,
+            timeout: f.timeout,
+            statuses: leak::slice(f.statuses.clone()),
         };
-        let retries = self.retries.as_ref().map_or("None".to_string(), |r| {
-            format!(
-                "Some(RetrySettings {{ attempts: {}, on: {}, backoff_ms: {}, max_backoff_ms: {}, budget_percent: {} }})",
-                r.attempts, fails(&r.on), r.backoff_ms, r.max_backoff_ms, r.budget_percent
-            )
+        let retries = self.retries.as_ref().map(|r| RetrySettings {
+            attempts: r.attempts,
+            on: fails(&r.on),
+            backoff_ms: r.backoff_ms,
+            max_backoff_ms: r.max_backoff_ms,
+            budget_percent: r.budget_percent,
         });
-        let breaker = self.breaker.as_ref().map_or("None".to_string(), |b| {
-            format!(
-                "Some(BreakerSettings {{ failures: {}, error_ratio: {:?}, window_ms: {}, min_requests: {}, open_ms: {}, max_open_ms: {}, probes: {}, on: {} }})",
-                b.failures,
-                b.error_ratio.map(|r| r as f32),
-                b.window_ms,
-                b.min_requests,
-                b.open_ms,
-                b.max_open_ms,
-                b.probes,
-                fails(&b.on)
-            )
+        let breaker = self.breaker.as_ref().map(|b| BreakerSettings {
+            failures: b.failures,
+            error_ratio: b.error_ratio.map(|r| r as f32),
+            window_ms: b.window_ms,
+            min_requests: b.min_requests,
+            open_ms: b.open_ms,
+            max_open_ms: b.max_open_ms,
+            probes: b.probes,
+            on: fails(&b.on),
         });
-        let fallback = match &self.fallback {
-            None => "None".to_string(),
-            Some(CheckedFallback::Upstream(u)) => format!(
-                "Some(Fallback::Upstream({}))",
-                upstream_index(u).unwrap_or(usize::MAX)
-            ),
-            Some(CheckedFallback::Static {
+        let fallback = self.fallback.as_ref().map(|f| match f {
+            CheckedFallback::Upstream(u) => Fallback::Upstream(index(u)),
+            CheckedFallback::Static {
                 status,
                 content_type,
                 body,
-            }) => format!(
-                "Some(Fallback::Static {{ status: {status}, content_type: {content_type:?}, body: {body:?} }})"
-            ),
-        };
-        let mirror = self
-            .mirror
-            .as_ref()
-            .map_or("None".to_string(), |(u, percent)| {
-                format!(
-                    "Some(Mirror {{ upstream: {}, percent: {:?} }})",
-                    upstream_index(u).unwrap_or(usize::MAX),
-                    *percent as f32
-                )
-            });
-        format!(
-            "Upstream {{ name: {:?}, targets: &[{}], balance: {balance}, timeout_ms: {}, deadline_ms: {:?}, retries: {retries}, breaker: {breaker}, fallback: {fallback}, mirror: {mirror}, canary: {canary} }}",
-            self.name,
-            targets.join(", "),
-            self.timeout_ms,
-            self.deadline_ms
-        )
+            } => Fallback::Static {
+                status: *status,
+                content_type: leak::str(content_type),
+                body: leak::str(body),
+            },
+        });
+        let mirror = self.mirror.as_ref().map(|(u, percent)| Mirror {
+            upstream: index(u),
+            percent: *percent as f32,
+        });
+        Upstream {
+            name: leak::str(&self.name),
+            targets: leak::slice(targets),
+            balance,
+            timeout_ms: self.timeout_ms,
+            deadline_ms: self.deadline_ms,
+            retries,
+            breaker,
+            fallback,
+            mirror,
+            canary,
+        }
     }
 }
 

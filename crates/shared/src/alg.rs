@@ -4,6 +4,7 @@
 
 /// A JWS `alg` value. `none` and anything not listed here cannot be represented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_shared::alg))]
 pub enum Alg {
     Hs256,
     Hs384,
@@ -20,6 +21,7 @@ pub enum Alg {
 
 /// The kind of key an algorithm verifies with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_shared::alg))]
 pub enum KeyKind {
     /// A shared secret from a wrangler secret; never from a JWKS or inline key.
     Hmac,

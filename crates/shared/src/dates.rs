@@ -4,6 +4,7 @@ const DAY_MS: u64 = 86_400_000;
 
 /// A calendar period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_shared::dates))]
 pub enum Period {
     Day,
     Month,

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 /// One piece of a template (borrowed in the compiled table, owned when just parsed).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_shared::template))]
 pub enum Piece {
     Lit(Cow<'static, str>),
     Param(Cow<'static, str>),
@@ -143,20 +144,4 @@ fn escape_into(out: &mut String, value: &str) {
             out.push_str(&format!("%{b:02X}"));
         }
     }
-}
-
-/// The Rust literal of a parsed template (for the generated table).
-#[inline]
-pub fn emit(pieces: &[Piece]) -> String {
-    let items: Vec<String> = pieces
-        .iter()
-        .map(|p| match p {
-            Piece::Lit(l) => format!("Piece::Lit(Cow::Borrowed({l:?}))"),
-            Piece::Param(n) => format!("Piece::Param(Cow::Borrowed({n:?}))"),
-            Piece::Query(n) => format!("Piece::Query(Cow::Borrowed({n:?}))"),
-            Piece::Claim(n) => format!("Piece::Claim(Cow::Borrowed({n:?}))"),
-            Piece::ConsumerId => "Piece::ConsumerId".to_string(),
-        })
-        .collect();
-    format!("&[{}]", items.join(", "))
 }

@@ -18,6 +18,7 @@ use crate::cache::status::{self, Outcome};
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
 use crate::pipeline::Flow;
+use crate::policy::cache;
 use crate::policy::Step;
 use crate::runtime;
 use crate::runtime::answer::Answer;
@@ -89,7 +90,7 @@ pub async fn look_up(
     worker_ctx: &worker::Context,
 ) -> Looked {
     let ctx: &wasm_bindgen::JsValue = worker_ctx.as_ref().as_ref();
-    let query = policy.query(at.query);
+    let query = cache::query(policy, at.query);
     let mut step = CacheStep {
         policy,
         query: None,
@@ -100,7 +101,8 @@ pub async fn look_up(
     let now = runtime::now_ms() as u64;
     // Without the purge counters an entry purged earlier could be served: bypass.
     if let Some(g) = counters::current(env, now).await {
-        let mut parts = policy.key(
+        let mut parts = cache::key(
+            policy,
             at.route,
             at.host,
             at.path,

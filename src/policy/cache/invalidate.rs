@@ -9,6 +9,7 @@ use crate::cache::invalidate::{path_key, paths};
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
 use crate::log::FellBack;
+use crate::policy;
 use crate::policy::Policy;
 use crate::route::{host_for_matching, RouteIndex};
 use crate::runtime;
@@ -25,9 +26,11 @@ const TIMEOUT_MS: u32 = 2_000;
 /// Whether a cached route (one of `routes` with a `cache` among `policies`) could hold
 /// entries for `path` on `host`.
 fn cached(routes: &'static RouteIndex, policies: &[Policy], host: &str, path: &str) -> bool {
-    routes
-        .routes_at(&host_for_matching(host), path)
-        .any(|r| r.policies.iter().any(|&i| policies[i as usize].is_cache()))
+    routes.routes_at(&host_for_matching(host), path).any(|r| {
+        r.policies
+            .iter()
+            .any(|&i| policy::is_cache(&policies[i as usize]))
+    })
 }
 
 /// The invalidation step's `after_upstream`: after a successful unsafe request that reached

@@ -30,34 +30,9 @@ pub mod refresh;
 pub mod stale;
 
 use crate::auth::Identity;
-use crate::cache::key::{canonical_query, KeyParts, QueryRule};
+use crate::cache::key::{canonical_query, KeyParts};
 
-/// A compiled `cache` policy.
-#[derive(Debug)]
-pub struct Cache {
-    pub name: &'static str,
-    /// Freshness lifetime replacing the origin's.
-    pub ttl_s: Option<u64>,
-    pub query: QueryRule,
-    /// Lower-case request header names whose values are part of the key.
-    pub key_headers: &'static [&'static str],
-    pub shared: bool,
-    /// `stale-if-error` window replacing the origin's.
-    pub stale_if_error_s: Option<u64>,
-    /// `stale-while-revalidate` window replacing the origin's.
-    pub stale_while_revalidate_s: Option<u64>,
-    /// How long past its freshness an entry with an `ETag` or `Last-Modified` is kept to be
-    /// revalidated (`keep_for_revalidation`, default a day).
-    pub keep_for_revalidation_s: u64,
-    /// Tags every entry stored here carries (purge by tag), besides the origin's `Cache-Tag`.
-    pub tags: &'static [&'static str],
-    /// `forward = "all"`: the origin sees the request as on an uncached route, and `Vary`
-    /// alone governs reuse (with RFC 9111 3.5 for requests with `Authorization`).
-    pub forward_all: bool,
-    /// The gateway's targeted cache-control field (RFC 9213), lower case: honoured before
-    /// `CDN-Cache-Control`, then `Cache-Control`, and never sent to clients.
-    pub control_header: &'static str,
-}
+pub use gatehouse_config::kinds::cache::Cache;
 
 /// Request headers the origin still receives on a cached route (besides `key_headers`, the
 /// gateway's `X-Forwarded-Proto/-Host`, `X-Request-Id`, trace context and identity headers).
@@ -65,36 +40,34 @@ pub struct Cache {
 /// anything else an origin should see (say `User-Agent`) must be listed in `key_headers`.
 pub const FORWARDED_ON_CACHED_ROUTES: &[&str] = &["accept", "accept-encoding", "accept-language"];
 
-impl Cache {
-    /// The key for this request, at purge generation 0 (the caller sets the route's).
-    pub fn key<'a>(
-        &self,
-        route: &'a str,
-        host: &'a str,
-        path: &'a str,
-        query: Option<&'a str>,
-        header: impl Fn(&str) -> Option<String>,
-        identity: Option<&'a Identity>,
-    ) -> KeyParts<'a> {
-        KeyParts {
-            route,
-            host,
-            path,
-            query,
-            headers: self.key_headers.iter().map(|h| (*h, header(h))).collect(),
-            // The policy too: an API-key consumer and a JWT subject may share a name.
-            partition: if self.shared {
-                None
-            } else {
-                identity.map(|i| format!("{}\u{0}{}", i.policy, i.subject))
-            },
-            generation: 0,
-            side: None,
-        }
+/// The key for this request, at purge generation 0 (the caller sets the route's).
+pub fn key<'a>(
+    cache: &Cache,
+    route: &'a str,
+    host: &'a str,
+    path: &'a str,
+    query: Option<&'a str>,
+    header: impl Fn(&str) -> Option<String>,
+    identity: Option<&'a Identity>,
+) -> KeyParts<'a> {
+    KeyParts {
+        route,
+        host,
+        path,
+        query,
+        headers: cache.key_headers.iter().map(|h| (*h, header(h))).collect(),
+        // The policy too: an API-key consumer and a JWT subject may share a name.
+        partition: if cache.shared {
+            None
+        } else {
+            identity.map(|i| format!("{}\u{0}{}", i.policy, i.subject))
+        },
+        generation: 0,
+        side: None,
     }
+}
 
-    /// The query sent upstream and keyed on.
-    pub fn query(&self, raw: Option<&str>) -> Option<String> {
-        canonical_query(raw, self.query)
-    }
+/// The query sent upstream and keyed on.
+pub fn query(cache: &Cache, raw: Option<&str>) -> Option<String> {
+    canonical_query(raw, cache.query)
 }

@@ -25,46 +25,13 @@
 //!   another origin's grant.
 //! - A disallowed origin gets no CORS headers (the browser blocks the response), or a 403
 //!   `cors-origin-rejected` problem with `reject = true`.
-
 #[cfg(target_arch = "wasm32")]
 pub mod phases;
 
 use crate::http::method::Method;
 use crate::http::{origin_syntax, HeaderEdit};
 
-/// One entry of `origins`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OriginRule {
-    /// `"*"`: any origin (never with credentials).
-    Any,
-    /// `"https://app.example.com"`: exactly this serialised origin (lower-case).
-    Exact(&'static str),
-    /// `"https://*.example.com"`: a subdomain (one or more labels) of `domain` with this
-    /// scheme and port; never the domain itself.
-    Subdomain {
-        scheme: &'static str,
-        /// Without the leading dot, e.g. `example.com`.
-        domain: &'static str,
-        port: Option<&'static str>,
-    },
-}
-
-/// A compiled `cors` policy.
-#[derive(Debug)]
-pub struct Cors {
-    pub name: &'static str,
-    pub origins: &'static [OriginRule],
-    /// Empty: every method the matched route serves.
-    pub methods: &'static [Method],
-    /// Lower-case request header names a page may send.
-    pub allow_headers: &'static [&'static str],
-    /// Response header names a page may read, as configured.
-    pub expose_headers: &'static [&'static str],
-    pub credentials: bool,
-    pub max_age_s: u32,
-    /// Answer a disallowed origin 403 instead of leaving out the CORS headers.
-    pub reject: bool,
-}
+pub use gatehouse_config::kinds::cors::{Cors, OriginRule};
 
 /// Headers the gateway owns on a CORS route; the origin server's copies are removed.
 pub const CORS_RESPONSE_HEADERS: &[&str] = &[
@@ -115,108 +82,107 @@ impl<'a> CorsRequest<'a> {
     }
 }
 
-impl Cors {
-    /// Whether `origin` (the `Origin` header as sent) is allowed.
-    pub fn allows_origin(&self, origin: &str) -> bool {
-        self.origins.iter().any(|rule| matches(*rule, origin))
-    }
+/// Whether `origin` (the `Origin` header as sent) is allowed.
+pub fn allows_origin(cors: &Cors, origin: &str) -> bool {
+    cors.origins.iter().any(|rule| matches(*rule, origin))
+}
 
-    /// Whether a preflight may be granted: origin, method (one the route serves, and listed
-    /// in `methods` when set) and every requested header allowed.
-    pub fn grants_preflight(
-        &self,
-        origin: &str,
-        method: &str,
-        headers: Option<&str>,
-        route_methods: &[Method],
-    ) -> bool {
-        let Some(m) = Method::parse(method) else {
-            return false;
-        };
-        let method_ok = route_methods.contains(&m)
-            && (self.methods.is_empty() || self.methods.contains(&m) || simple(m));
-        let headers_ok =
-            headers.unwrap_or("").split(',').map(str::trim).all(|h| {
-                h.is_empty() || self.allow_headers.iter().any(|a| a.eq_ignore_ascii_case(h))
-            });
-        self.allows_origin(origin) && method_ok && headers_ok
-    }
+/// Whether a preflight may be granted: origin, method (one the route serves, and listed
+/// in `methods` when set) and every requested header allowed.
+pub fn grants_preflight(
+    cors: &Cors,
+    origin: &str,
+    method: &str,
+    headers: Option<&str>,
+    route_methods: &[Method],
+) -> bool {
+    let Some(m) = crate::http::method::parse(method) else {
+        return false;
+    };
+    let method_ok = route_methods.contains(&m)
+        && (cors.methods.is_empty() || cors.methods.contains(&m) || simple(m));
+    let headers_ok = headers
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .all(|h| h.is_empty() || cors.allow_headers.iter().any(|a| a.eq_ignore_ascii_case(h)));
+    allows_origin(cors, origin) && method_ok && headers_ok
+}
 
-    /// The headers a preflight grant adds (besides the ones every answer gets):
-    /// `Access-Control-Allow-Methods`, `-Allow-Headers` and `-Max-Age`.
-    pub fn preflight_headers(
-        &self,
-        method: &str,
-        headers: Option<&str>,
-    ) -> Vec<(&'static str, String)> {
-        let mut out = vec![("access-control-allow-methods", method.to_string())];
-        if let Some(h) = headers.filter(|h| !h.trim().is_empty()) {
-            out.push(("access-control-allow-headers", h.to_ascii_lowercase()));
-        }
-        out.push(("access-control-max-age", self.max_age_s.to_string()));
-        out
+/// The headers a preflight grant adds (besides the ones every answer gets):
+/// `Access-Control-Allow-Methods`, `-Allow-Headers` and `-Max-Age`.
+pub fn preflight_headers(
+    cors: &Cors,
+    method: &str,
+    headers: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut out = vec![("access-control-allow-methods", method.to_string())];
+    if let Some(h) = headers.filter(|h| !h.trim().is_empty()) {
+        out.push(("access-control-allow-headers", h.to_ascii_lowercase()));
     }
+    out.push(("access-control-max-age", cors.max_age_s.to_string()));
+    out
+}
 
-    /// The grant for an allowed origin: `Access-Control-Allow-Origin`, `-Allow-Credentials`
-    /// and (on actual requests) `-Expose-Headers`. Empty for a disallowed origin.
-    pub fn grant_headers(&self, origin: &str, preflight: bool) -> Vec<(&'static str, String)> {
-        if !self.allows_origin(origin) {
-            return Vec::new();
-        }
-        let any = !self.credentials && self.origins.contains(&OriginRule::Any);
-        let mut out = vec![(
-            "access-control-allow-origin",
-            if any {
-                "*".to_string()
-            } else {
-                origin.to_string()
-            },
-        )];
-        if self.credentials {
-            out.push(("access-control-allow-credentials", "true".to_string()));
-        }
-        if !preflight && !self.expose_headers.is_empty() {
-            out.push((
-                "access-control-expose-headers",
-                self.expose_headers.join(", "),
-            ));
-        }
-        out
+/// The grant for an allowed origin: `Access-Control-Allow-Origin`, `-Allow-Credentials`
+/// and (on actual requests) `-Expose-Headers`. Empty for a disallowed origin.
+pub fn grant_headers(cors: &Cors, origin: &str, preflight: bool) -> Vec<(&'static str, String)> {
+    if !allows_origin(cors, origin) {
+        return Vec::new();
     }
+    let any = !cors.credentials && cors.origins.contains(&OriginRule::Any);
+    let mut out = vec![(
+        "access-control-allow-origin",
+        if any {
+            "*".to_string()
+        } else {
+            origin.to_string()
+        },
+    )];
+    if cors.credentials {
+        out.push(("access-control-allow-credentials", "true".to_string()));
+    }
+    if !preflight && !cors.expose_headers.is_empty() {
+        out.push((
+            "access-control-expose-headers",
+            cors.expose_headers.join(", "),
+        ));
+    }
+    out
+}
 
-    /// Edits an answer's headers for `request`: the origin server's CORS headers go,
-    /// `Vary: Origin` is added, and the grant when there is one (with the preflight headers
-    /// for a preflight). `granted` is false for a preflight that was refused (it gets no grant
-    /// at all).
-    pub fn apply<H: HeaderEdit>(&self, h: &mut H, request: CorsRequest, granted: bool) {
-        h.remove_all(CORS_RESPONSE_HEADERS);
-        add_vary(h, "Origin");
-        let (origin, preflight) = match request {
-            CorsRequest::NoOrigin => return,
-            CorsRequest::Preflight { origin, .. } => {
-                add_vary(h, "Access-Control-Request-Method");
-                add_vary(h, "Access-Control-Request-Headers");
-                (origin, true)
-            }
-            CorsRequest::Actual { origin } => (origin, false),
-        };
-        if !granted {
-            return;
+/// Edits an answer's headers for `request`: the origin server's CORS headers go,
+/// `Vary: Origin` is added, and the grant when there is one (with the preflight headers
+/// for a preflight). `granted` is false for a preflight that was refused (it gets no grant
+/// at all).
+pub fn apply<H: HeaderEdit>(cors: &Cors, h: &mut H, request: CorsRequest, granted: bool) {
+    h.remove_all(CORS_RESPONSE_HEADERS);
+    add_vary(h, "Origin");
+    let (origin, preflight) = match request {
+        CorsRequest::NoOrigin => return,
+        CorsRequest::Preflight { origin, .. } => {
+            add_vary(h, "Access-Control-Request-Method");
+            add_vary(h, "Access-Control-Request-Headers");
+            (origin, true)
         }
-        let grant = self.grant_headers(origin, preflight);
-        if grant.is_empty() {
-            return;
-        }
-        for (name, value) in grant {
+        CorsRequest::Actual { origin } => (origin, false),
+    };
+    if !granted {
+        return;
+    }
+    let grant = grant_headers(cors, origin, preflight);
+    if grant.is_empty() {
+        return;
+    }
+    for (name, value) in grant {
+        h.set(name, &value);
+    }
+    if let CorsRequest::Preflight {
+        method, headers, ..
+    } = request
+    {
+        for (name, value) in preflight_headers(cors, method, headers) {
             h.set(name, &value);
-        }
-        if let CorsRequest::Preflight {
-            method, headers, ..
-        } = request
-        {
-            for (name, value) in self.preflight_headers(method, headers) {
-                h.set(name, &value);
-            }
         }
     }
 }

@@ -7,6 +7,7 @@ use super::{Cors, CorsRequest};
 use crate::error::GatewayError;
 use crate::exchange::WorkerExchange;
 use crate::pipeline::Flow;
+use crate::policy::cors;
 use crate::runtime::answer::Answer;
 use web_sys::Headers;
 
@@ -53,7 +54,7 @@ pub fn on_request(c: &Cors, x: &mut WorkerExchange<'_>) -> Result<Flow<Answer>, 
     if let (CorsRequest::Actual { origin } | CorsRequest::Preflight { origin, .. }, true) =
         (request, c.reject)
     {
-        if !c.allows_origin(origin) {
+        if !cors::allows_origin(c, origin) {
             return Err(GatewayError::CorsOriginRejected {
                 origin: origin.to_string(),
             });
@@ -75,7 +76,8 @@ pub fn on_response(c: &Cors, x: &mut WorkerExchange<'_>, answer: &mut Answer) {
             origin,
             method,
             headers,
-        } => c.grants_preflight(
+        } => cors::grants_preflight(
+            c,
             origin,
             method,
             headers,
@@ -83,5 +85,5 @@ pub fn on_response(c: &Cors, x: &mut WorkerExchange<'_>, answer: &mut Answer) {
         ),
         _ => true,
     };
-    c.apply(&mut answer.headers, request, granted);
+    cors::apply(c, &mut answer.headers, request, granted);
 }

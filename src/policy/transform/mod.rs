@@ -28,111 +28,79 @@ use serde_json::Value;
 /// A JSON Pointer's unescaped tokens (`/card/number` is `["card", "number"]`).
 pub type Pointer = &'static [&'static str];
 
-#[derive(Debug)]
-pub struct Transform {
-    pub query: QueryEdits,
-    pub request_body: BodyEdits,
-    pub response_body: BodyEdits,
-    /// The largest body read for editing, bytes.
-    pub max_body: u32,
-}
-
-/// Edits of the query sent upstream; names and values as sent (percent-encoded).
-#[derive(Debug)]
-pub struct QueryEdits {
-    pub set: &'static [(&'static str, &'static str)],
-    pub remove: &'static [&'static str],
-    pub rename: &'static [(&'static str, &'static str)],
-}
-
-/// Edits of a JSON body.
-#[derive(Debug)]
-pub struct BodyEdits {
-    /// (pointer, JSON text of the value).
-    pub set: &'static [(Pointer, &'static str)],
-    pub remove: &'static [Pointer],
-    pub rename: &'static [(Pointer, Pointer)],
-    /// (pointer, characters kept at the end).
-    pub mask: &'static [(Pointer, u32)],
-    /// When non-empty, only these are kept.
-    pub allow: &'static [Pointer],
-}
+pub use gatehouse_config::kinds::transform::{BodyEdits, QueryEdits, Transform};
 
 fn tokens(p: Pointer) -> Vec<String> {
     p.iter().map(|t| t.to_string()).collect()
 }
 
-impl QueryEdits {
-    pub fn is_empty(&self) -> bool {
-        self.set.is_empty() && self.remove.is_empty() && self.rename.is_empty()
-    }
-
-    /// The edited query (`None` when nothing is left): renames, then removals, then sets
-    /// (replacing every pair of that name), in the order the pairs came.
-    pub fn apply(&self, query: Option<&str>) -> Option<String> {
-        let mut pairs: Vec<(String, Option<String>)> = query
-            .unwrap_or("")
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| match p.split_once('=') {
-                Some((n, v)) => (n.to_string(), Some(v.to_string())),
-                None => (p.to_string(), None),
-            })
-            .collect();
-        for (from, to) in self.rename {
-            for pair in pairs.iter_mut().filter(|(n, _)| n == from) {
-                pair.0 = to.to_string();
-            }
-        }
-        pairs.retain(|(n, _)| !self.remove.contains(&n.as_str()));
-        for (name, value) in self.set {
-            pairs.retain(|(n, _)| n != name);
-            pairs.push((name.to_string(), Some(value.to_string())));
-        }
-        let joined: Vec<String> = pairs
-            .into_iter()
-            .map(|(n, v)| match v {
-                Some(v) => format!("{n}={v}"),
-                None => n,
-            })
-            .collect();
-        (!joined.is_empty()).then(|| joined.join("&"))
-    }
+pub fn query_edits_empty(edits: &QueryEdits) -> bool {
+    edits.set.is_empty() && edits.remove.is_empty() && edits.rename.is_empty()
 }
 
-impl BodyEdits {
-    pub fn is_empty(&self) -> bool {
-        self.set.is_empty()
-            && self.remove.is_empty()
-            && self.rename.is_empty()
-            && self.mask.is_empty()
-            && self.allow.is_empty()
+/// The edited query (`None` when nothing is left): renames, then removals, then sets
+/// (replacing every pair of that name), in the order the pairs came.
+pub fn edit_query(edits: &QueryEdits, query: Option<&str>) -> Option<String> {
+    let mut pairs: Vec<(String, Option<String>)> = query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (p.to_string(), None),
+        })
+        .collect();
+    for (from, to) in edits.rename {
+        for pair in pairs.iter_mut().filter(|(n, _)| n == from) {
+            pair.0 = to.to_string();
+        }
     }
+    pairs.retain(|(n, _)| !edits.remove.contains(&n.as_str()));
+    for (name, value) in edits.set {
+        pairs.retain(|(n, _)| n != name);
+        pairs.push((name.to_string(), Some(value.to_string())));
+    }
+    let joined: Vec<String> = pairs
+        .into_iter()
+        .map(|(n, v)| match v {
+            Some(v) => format!("{n}={v}"),
+            None => n,
+        })
+        .collect();
+    (!joined.is_empty()).then(|| joined.join("&"))
+}
 
-    /// Applies the edits in their order. `set` into a place that cannot hold a member (a
-    /// string's child) is skipped.
-    pub fn apply(&self, doc: &mut Value) {
-        for (from, to) in self.rename {
-            let _ = pointer::rename(doc, &tokens(from), &tokens(to));
+pub fn body_edits_empty(edits: &BodyEdits) -> bool {
+    edits.set.is_empty()
+        && edits.remove.is_empty()
+        && edits.rename.is_empty()
+        && edits.mask.is_empty()
+        && edits.allow.is_empty()
+}
+
+/// Applies the edits in their order. `set` into a place that cannot hold a member (a
+/// string's child) is skipped.
+pub fn edit_body(edits: &BodyEdits, doc: &mut Value) {
+    for (from, to) in edits.rename {
+        let _ = pointer::rename(doc, &tokens(from), &tokens(to));
+    }
+    for p in edits.remove {
+        pointer::remove(doc, &tokens(p));
+    }
+    for (p, json) in edits.set {
+        if let Ok(v) = serde_json::from_str(json) {
+            let _ = pointer::set(doc, &tokens(p), v);
         }
-        for p in self.remove {
-            pointer::remove(doc, &tokens(p));
+    }
+    for (p, keep) in edits.mask {
+        let t = tokens(p);
+        if let Some(v) = pointer::get(doc, &t) {
+            let masked = mask(v, *keep as usize, '*');
+            let _ = pointer::set(doc, &t, masked);
         }
-        for (p, json) in self.set {
-            if let Ok(v) = serde_json::from_str(json) {
-                let _ = pointer::set(doc, &tokens(p), v);
-            }
-        }
-        for (p, keep) in self.mask {
-            let t = tokens(p);
-            if let Some(v) = pointer::get(doc, &t) {
-                let masked = mask(v, *keep as usize, '*');
-                let _ = pointer::set(doc, &t, masked);
-            }
-        }
-        if !self.allow.is_empty() {
-            let keep: Vec<Vec<String>> = self.allow.iter().map(|p| tokens(p)).collect();
-            *doc = pointer::keep_only(doc, &keep);
-        }
+    }
+    if !edits.allow.is_empty() {
+        let keep: Vec<Vec<String>> = edits.allow.iter().map(|p| tokens(p)).collect();
+        *doc = pointer::keep_only(doc, &keep);
     }
 }

@@ -15,6 +15,7 @@ use crate::error::GatewayError;
 use crate::exchange::{OutgoingBody, WorkerExchange};
 use crate::http::content_type::is_json;
 use crate::pipeline::Flow;
+use crate::policy::transform;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::runtime::io;
@@ -48,7 +49,7 @@ pub async fn on_request(
     t: &Transform,
     x: &mut WorkerExchange<'_>,
 ) -> Result<Flow<Answer>, GatewayError> {
-    if !t.response_body.is_empty() {
+    if !transform::body_edits_empty(&t.response_body) {
         x.prepare_upstream_headers()?;
         if let Some(h) = x.outgoing.headers() {
             for name in REPRESENTATION_SELECTORS {
@@ -57,16 +58,17 @@ pub async fn on_request(
             let _ = h.set("accept", "application/json");
         }
     }
-    if !t.query.is_empty() {
+    if !transform::query_edits_empty(&t.query) {
         let current = x
             .outgoing
             .query
             .clone()
             .or_else(|| x.ctx.url.query.map(str::to_string));
-        x.outgoing.query = Some(t.query.apply(current.as_deref()).unwrap_or_default());
+        x.outgoing.query =
+            Some(transform::edit_query(&t.query, current.as_deref()).unwrap_or_default());
     }
     let has_body = !matches!(x.ctx.method.as_str(), "GET" | "HEAD") && x.req.body().is_some();
-    if t.request_body.is_empty() || !has_body {
+    if transform::body_edits_empty(&t.request_body) || !has_body {
         return Ok(Flow::Continue);
     }
     let text = if let Some(bytes) = x.outgoing.body_bytes() {
@@ -115,7 +117,7 @@ pub async fn on_request(
     let mut doc: Value = serde_json::from_str(&text).map_err(|e| GatewayError::InvalidBody {
         detail: e.to_string(),
     })?;
-    t.request_body.apply(&mut doc);
+    transform::edit_body(&t.request_body, &mut doc);
     let bytes = serde_json::to_vec(&doc).unwrap_or_default();
     x.prepare_upstream_headers()?;
     if let Some(h) = x.outgoing.headers() {
@@ -134,7 +136,7 @@ pub async fn after_upstream(
     let answer = result?;
     let content_type = answer.headers.get("content-type").ok().flatten();
     let no_body = x.ctx.is_head() || matches!(answer.status, 204 | 304);
-    if t.response_body.is_empty() || !answer.is_from_origin() {
+    if transform::body_edits_empty(&t.response_body) || !answer.is_from_origin() {
         return Ok(answer);
     }
     if no_body {
@@ -175,7 +177,7 @@ pub async fn after_upstream(
         serde_json::from_str(&text).map_err(|_| GatewayError::ResponseTransformFailed {
             detail: "its body is not valid JSON",
         })?;
-    t.response_body.apply(&mut doc);
+    transform::edit_body(&t.response_body, &mut doc);
     let body = serde_json::to_string(&doc).unwrap_or_default();
     for name in UNEDITED_BODY_HEADERS {
         let _ = answer.headers.delete(name);

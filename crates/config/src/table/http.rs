@@ -1,0 +1,42 @@
+//! HTTP pieces of the table: request methods, URL templates and request limits.
+
+/// HTTP methods a route can serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_config::table::http))]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Options,
+}
+
+/// A piece of an upstream URL: literal text or a `${VAR}` resolved from the worker's env.
+#[derive(Debug)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_config::table::http))]
+pub enum UrlPart {
+    Lit(&'static str),
+    Var(&'static str),
+}
+
+/// Request limits; `None`/empty: no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_config::table::http))]
+pub struct Limits {
+    /// Request body bytes (413).
+    pub max_body: Option<u64>,
+    /// Request header fields (431).
+    pub max_headers: Option<u32>,
+    /// Accepted request media types for requests with a body (415); `type/*` allowed.
+    pub content_types: &'static [&'static str],
+}
+
+impl Limits {
+    pub const NONE: Limits = Limits {
+        max_body: None,
+        max_headers: None,
+        content_types: &[],
+    };
+}

@@ -1,0 +1,75 @@
+//! The compiled configuration's types: what `build.rs` writes as `$OUT_DIR/routes.rs` and the
+//! worker reads, defined once here so the checker builds these very values (and a renamed
+//! field fails where the checker builds it). Only `&'static` data, nothing parsed at runtime;
+//! the worker's own modules (`src/`) give them their behaviour. Each kind's runtime type
+//! lives with its checker in `kinds/<kind>.rs`.
+
+pub mod cache_key;
+pub mod fan_out;
+pub mod http;
+pub mod jwks;
+pub mod lifecycle;
+pub mod limit;
+pub mod log;
+pub mod route;
+pub mod schema;
+pub mod upstream;
+
+use crate::kinds::Policy;
+use lifecycle::Versioning;
+use route::{PathGroup, Route};
+use upstream::Upstream;
+
+/// Everything routes/ compiled to.
+#[derive(Debug)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_config::table))]
+pub struct Table {
+    pub upstreams: &'static [Upstream],
+    pub policies: &'static [Policy],
+    pub routes: &'static [Route],
+    pub paths: &'static [PathGroup],
+    /// Headers authentication policies set (`forward`); stripped from every upstream request.
+    pub identity_headers: &'static [&'static str],
+    /// Version folders of routes/ (`v1`, `v2`).
+    pub versions: &'static [&'static str],
+    /// `[gateway] versioning`: how unprefixed paths pick a version.
+    pub versioning: Option<Versioning>,
+    /// Compiled request schemas (`body_schema`, `query_schema`); routes index into it.
+    pub schemas: &'static [schema::Schema],
+    /// OpenAPI documents and the developer portal.
+    pub docs: Docs,
+    /// `[gateway] log`: which requests get an access-log line (routes may say otherwise).
+    pub log: log::LogMode,
+    /// `[gateway] analytics`: the Analytics Engine dataset binding, if any.
+    pub analytics: Option<&'static str>,
+}
+
+/// What the build wrote to describe the API.
+#[derive(Debug)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_config::table))]
+pub struct Docs {
+    pub title: &'static str,
+    /// The developer portal's path; `None` when it is off.
+    pub portal: Option<&'static str>,
+    /// OpenAPI 3.1 documents: the whole API (`prefix` ""), then one per version (`/v1`).
+    pub openapi: &'static [OpenApiDoc],
+}
+
+/// One OpenAPI document, served at `<prefix>/openapi.json`.
+#[derive(Debug)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_config::table))]
+pub struct OpenApiDoc {
+    pub prefix: &'static str,
+    pub json: &'static str,
+    /// A strong validator of `json`.
+    pub etag: &'static str,
+}
+
+impl Docs {
+    /// No documents and no portal (tests and benchmarks).
+    pub const NONE: Docs = Docs {
+        title: "",
+        portal: None,
+        openapi: &[],
+    };
+}
