@@ -272,6 +272,7 @@ fn broken_upstreams_fail_with_the_upstream_name() {
         ("[upstreams.u]\nurl = \"http://x\"\ncanary = { upstream = \"v\", percent = 5.0, header = \"x canary\" }\n", "routes/gateway.toml: upstream \"u\": canary.header \"x canary\" is not a header name"),
         ("[upstreams.u]\nurl = \"http://x\"\ncanary = { upstream = \"v\", percent = 5.0 }\n[upstreams.v]\nurl = \"http://y\"\ncanary = { upstream = \"w\", percent = 5.0 }\n[upstreams.w]\nurl = \"http://z\"\n", "routes/gateway.toml: upstream \"u\": canary.upstream \"v\" has a canary of its own"),
         ("[upstreams.u]\nurl = \"http://x\"\nfallback = { status = 99 }\n", "routes/gateway.toml: upstream \"u\": fallback.status must be 200 to 599"),
+        ("[upstreams.u]\nurl = \"http://x\"\nfallback = { status = 304 }\n", "routes/gateway.toml: upstream \"u\": fallback.status must not be 304 (not modified)"),
         ("[upstreams.u]\nurl = \"http://x\"\nfallback = { upstream = \"v\", status = 503 }\n", "routes/gateway.toml: upstream \"u\": fallback: set upstream, or status with json or body (not both)"),
         ("[upstreams.u]\nurl = \"http://x\"\n[gateway]\ndefault_policies = [\"p\"]\n", "routes/gateway.toml: gateway.default_policies: policy \"p\" is not defined in [policies]"),
         ("[upstream.u]\nurl = \"http://x\"\n", "routes/gateway.toml: line 1, column 2: unknown field `upstream`, expected one of `gateway`, `upstreams`, `policies`, `route`"),

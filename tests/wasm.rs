@@ -246,3 +246,62 @@ async fn webcrypto_verifies_rs_ps_es_and_eddsa_signatures() {
     let es_sig = base64_decode(v["ES256"]["sig"].as_str().unwrap(), true).unwrap();
     assert!(!verify_with_webcrypto(&rsa, Alg::Es256, input, &es_sig).await);
 }
+
+/// A stand-in for the worker's `ctx`: collects the promises given to `waitUntil`.
+fn wait_until_ctx() -> (wasm_bindgen::JsValue, js_sys::Array) {
+    let pending = js_sys::Array::new();
+    let ctx = js_sys::Object::new();
+    let push = js_sys::Function::new_with_args("p", "this.pending.push(p)");
+    js_sys::Reflect::set(&ctx, &"pending".into(), &pending).unwrap();
+    js_sys::Reflect::set(&ctx, &"waitUntil".into(), &push).unwrap();
+    (ctx.into(), pending)
+}
+
+async fn settle(pending: &js_sys::Array) {
+    JsFuture::from(js_sys::Promise::all(pending)).await.unwrap();
+}
+
+fn entry(body: &str) -> Response {
+    let init = ResponseInit::new();
+    init.set_status(200);
+    init.set_headers_headers(&headers(&[("content-type", "text/plain")]));
+    Response::new_with_opt_str_and_init(Some(body), &init).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn a_hot_copy_is_served_until_the_index_drops_it() {
+    let url = "https://hot.test/served";
+    let (ctx, pending) = wait_until_ctx();
+    runtime::hot_remember_later(&ctx, url, &entry("kept"));
+    settle(&pending).await;
+    let copy = runtime::hot_match(url).expect("the copy is held");
+    let text = JsFuture::from(copy.text().unwrap()).await.unwrap();
+    assert_eq!(text.as_string().as_deref(), Some("kept"));
+    runtime::hot_forget(url);
+    assert!(runtime::hot_match(url).is_none());
+}
+
+#[wasm_bindgen_test]
+async fn a_hot_copy_dropped_while_its_write_is_in_flight_is_never_written() {
+    // The index (cache::hot) dropped the copy before platform.js had read its body: the bytes
+    // must not land, or platform.js would hold bytes no index slot accounts for.
+    let url = "https://hot.test/in-flight";
+    let (ctx, pending) = wait_until_ctx();
+    runtime::hot_remember_later(&ctx, url, &entry("too late"));
+    runtime::hot_forget(url);
+    settle(&pending).await;
+    assert!(runtime::hot_match(url).is_none());
+}
+
+#[wasm_bindgen_test]
+async fn an_older_write_in_flight_never_replaces_a_newer_copy() {
+    let url = "https://hot.test/order";
+    let (ctx, pending) = wait_until_ctx();
+    runtime::hot_remember_later(&ctx, url, &entry("older"));
+    runtime::hot_forget(url); // a newer entry was admitted: the older copy goes
+    runtime::hot_remember_later(&ctx, url, &entry("newer"));
+    settle(&pending).await;
+    let copy = runtime::hot_match(url).expect("the newer copy is held");
+    let text = JsFuture::from(copy.text().unwrap()).await.unwrap();
+    assert_eq!(text.as_string().as_deref(), Some("newer"));
+}

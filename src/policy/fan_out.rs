@@ -84,7 +84,9 @@ pub async fn fan_out(
     let started = runtime::now_ms();
     let values = RequestValues {
         params: &x.params,
-        query: x.ctx.url.query,
+        // The query as the route sends it upstream: after a request transform's edits, and on
+        // a cached route the key's canonical query, so every part reads what the key holds.
+        query: x.outgoing.query.as_deref().or(x.ctx.url.query),
         identity: x.ctx.identity.as_ref(),
     };
     let paths: Vec<Result<String, String>> =

@@ -262,10 +262,19 @@ export function cacheMatch(url) {
 // Stores of one key run one after the other, so the last one started is the one kept.
 const PENDING = new Map();
 const STORE_WAIT_MS = 1000;
-// How many stores each key URL has had in this isolate (a hot-tier copy of a Cache API hit is
-// dropped when a store came in between).
-const STORES = new Map();
-let storeSeq = 0;
+// Per key URL, the number of the latest store started, or hot-tier copy dropped, in this
+// isolate. A hot-tier write carries the number current when it began and is refused when
+// another came in since: an older entry never replaces a newer one, and a copy Rust's index
+// dropped is never written back behind its back.
+const LATEST = new Map();
+let latestSeq = 0;
+
+function bump(url) {
+  if (LATEST.size > 50_000) LATEST.clear(); // bounded; a cleared number refuses the writes in flight
+  const seq = ++latestSeq;
+  LATEST.set(url, seq);
+  return seq;
+}
 
 /**
  * Stores `response` (an entry) under `url` after the response to the client is sent: in the
@@ -273,9 +282,7 @@ let storeSeq = 0;
  * admitted it).
  */
 export function cachePutLater(ctx, url, response, hot) {
-  const seq = ++storeSeq;
-  if (STORES.size > 50_000) STORES.clear();
-  STORES.set(url, seq);
+  const seq = bump(url);
   const previous = PENDING.get(url)?.done ?? Promise.resolve();
   const done = previous.then(async () => {
     // An entry always declares its length (an origin's chunked answer, a body rebuilt after
@@ -306,20 +313,20 @@ export function hotMatch(url) {
   return new Response(e.body, { status: e.status, headers: e.headers });
 }
 
-/** Drops the hot tier's copy of `url`. */
+/** Drops the hot tier's copy of `url`, and refuses the writes of it in flight. */
 export function hotForget(url) {
   HOT.delete(url);
+  bump(url);
 }
 
 /**
- * Keeps a copy of `entry` (its body read, up to HOT_MAX_ENTRY bytes) under `url`, unless a
- * store of `url` other than the one at `seq` (the store count when the entry was read) came in
- * meanwhile: an older entry never replaces a newer one.
+ * Keeps a copy of `entry` (its body read, up to HOT_MAX_ENTRY bytes) under `url`, unless
+ * `url`'s number moved on from `seq` meanwhile (a newer store, or the index dropped the copy).
  */
 async function hotRemember(url, entry, seq) {
   try {
     const bytes = await readBytes(entry, HOT_MAX_ENTRY);
-    if (bytes === null || STORES.get(url) !== seq) return;
+    if (bytes === null || LATEST.get(url) !== seq) return;
     HOT.set(url, { status: entry.status, headers: [...entry.headers], body: bytes });
   } catch {
     // Not kept: the Cache API still has it.
@@ -328,7 +335,7 @@ async function hotRemember(url, entry, seq) {
 
 /** Keeps a copy of a Cache API entry the index admitted (after the response). */
 export function hotRememberLater(ctx, url, entry) {
-  ctx.waitUntil(hotRemember(url, entry, STORES.get(url)));
+  ctx.waitUntil(hotRemember(url, entry, LATEST.get(url)));
 }
 
 /** Deletes every header whose name is not in `keep` (an array of lower-case names). */

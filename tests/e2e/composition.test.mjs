@@ -320,3 +320,36 @@ for (const row of rows) {
     });
   }
 }
+
+// Cache and fan-out: the parts read the query the key holds, and a degraded answer is not kept.
+test("cache with fan-out: a part reads an escaped query name as the key does", async () => {
+  const id = crypto.randomUUID();
+  const escaped = await send("GET", `/v1/comp/fan-out-query/${id}?st%61te=closed`);
+  assert.equal(escaped.status, 200, escaped.text);
+  assert.equal(escaped.headers["x-gatehouse-partial"], undefined, "the part got its value");
+  assert.equal(escaped.json().b.query, "?state=closed");
+  const plain = await send("GET", `/v1/comp/fan-out-query/${id}?state=closed`);
+  assert.match(plain.headers["cache-status"], /; hit;/, "one key for both spellings");
+  assert.equal(plain.json().b.query, "?state=closed");
+});
+
+test("cache with fan-out: an answer missing an optional part is never stored", async () => {
+  const id = crypto.randomUUID();
+  const path = `/v1/comp/fan-out-query/${id}`; // no state: part b cannot be sent
+  for (let i = 0; i < 2; i++) {
+    const res = await send("GET", path);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers["x-gatehouse-partial"], "b");
+    assert.match(res.headers["cache-status"], /^Gatehouse; fwd=uri-miss; fwd-status=200; detail=partial$/);
+  }
+});
+
+test("cache with fan-out: a request transform's query edits reach the key and every part", async () => {
+  const id = crypto.randomUUID();
+  const first = await send("GET", `/v1/comp/fan-out-transformed/${id}?state=closed`);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.json().a.query, "?state=open", "the part gets the transformed query");
+  const other = await send("GET", `/v1/comp/fan-out-transformed/${id}`);
+  assert.match(other.headers["cache-status"], /; hit;/, "the key holds the transformed query");
+  assert.equal(other.json().a.query, "?state=open");
+});

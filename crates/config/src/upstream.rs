@@ -480,6 +480,11 @@ fn fallback(f: &FallbackSpec, name: &str) -> Result<CheckedFallback, String> {
             if !(200..=599).contains(&status) {
                 return Err("fallback.status must be 200 to 599".into());
             }
+            if status == 304 {
+                // A 304 answers a conditional request; the fallback would confirm an entry
+                // (the cache's, or the client's copy) it has never seen.
+                return Err("fallback.status must not be 304 (not modified)".into());
+            }
             let (body, default_type) = match (&f.json, &f.body) {
                 (Some(j), None) => {
                     serde_json::from_str::<serde_json::Value>(j)

@@ -74,9 +74,13 @@ fn hot_index(f: &mut dyn FnMut(&mut HotIndex)) {
     HOT.with(|h| f(h.borrow_mut().get_or_insert_with(HotIndex::default)));
 }
 
-/// Asks the hot tier's index whether to keep a copy of `entry` under `url` until `until_ms`,
-/// and tells platform.js to drop the copies it evicts (and any older copy of `url` when it
-/// refuses). An entry whose length is not declared yet counts as the largest a copy may be.
+/// Asks the hot tier's index whether to keep a copy of `entry` under `url` until `until_ms`.
+/// Either way platform.js first drops the copy of `url` it holds (an older entry's, or another
+/// variant's) and refuses that copy's writes still in flight; then the copies the index evicts.
+/// An entry whose length is not declared yet counts as the largest a copy may be.
+///
+/// Contract with platform.js: it holds bytes only for URLs the index holds. Every drop from
+/// the index is also a `runtime::hot_forget`, which refuses writes in flight.
 fn hot_admit(url: &str, entry: &Response, until_ms: f64) -> bool {
     let bytes = header(&entry.headers(), "content-length")
         .and_then(|v| v.trim().parse::<u64>().ok())
@@ -84,15 +88,13 @@ fn hot_admit(url: &str, entry: &Response, until_ms: f64) -> bool {
     let now = runtime::now_ms();
     let mut admitted = Admission::Refuse;
     hot_index(&mut |h| admitted = h.admit(url, bytes, until_ms, now));
+    runtime::hot_forget(url);
     match admitted {
         Admission::Keep { drop } => {
             drop.iter().for_each(|old| runtime::hot_forget(old));
             true
         }
-        Admission::Refuse => {
-            runtime::hot_forget(url);
-            false
-        }
+        Admission::Refuse => false,
     }
 }
 
@@ -134,8 +136,8 @@ pub async fn lookup(
                 hot_forget(&key.url);
             }
             // Not held after all (its body was longer than declared, or a newer store of the
-            // key is running).
-            None => hot_index(&mut |h| h.forget(&key.url)),
+            // key is running, whose write is then refused: the index no longer holds it).
+            None => hot_forget(&key.url),
         },
         Some(false) => runtime::hot_forget(&key.url), // past when the Cache API drops it
         None => {}

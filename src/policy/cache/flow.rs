@@ -238,13 +238,22 @@ pub fn after_upstream(
         return result;
     };
     let head = x.ctx.is_head();
-    if let Some((answer, label)) = step.answer_from_cache(x.worker_ctx, &result, &x.inbound, head) {
+    // A degraded answer (a fallback's, or a fan-out missing an optional part) is never
+    // stored, and never confirms a stored entry.
+    let degraded = if x.ctx.log.fallback.is_some() {
+        Some("fallback")
+    } else if x.ctx.log.partial.as_ref().is_some_and(|p| !p.is_empty()) {
+        Some("partial")
+    } else {
+        None
+    };
+    let cached = step.answer_from_cache(x.worker_ctx, &result, &x.inbound, head, degraded);
+    if let Some((answer, label)) = cached {
         x.ctx.log.cache = Some(label);
         return Ok(answer);
     }
     if let Some(resp) = result.as_ref().ok().and_then(Answer::source) {
-        let from_fallback = x.ctx.log.fallback.is_some();
-        let (label, headers) = step.finish(x.worker_ctx, resp, &x.inbound, from_fallback, head);
+        let (label, headers) = step.finish(x.worker_ctx, resp, &x.inbound, degraded, head);
         x.ctx.log.cache = Some(label);
         x.ctx.response_headers.extend(headers);
     }
@@ -283,18 +292,22 @@ impl CacheStep {
     }
 
     /// After revalidating a stale entry: its refreshed copy on a 304, or the stale copy when
-    /// the origin failed inside `stale-if-error`. Also the access log's `cache` label.
+    /// the origin failed inside `stale-if-error`. A `degraded` answer's 304 (a fallback upstream
+    /// answering the entry's validators) confirms nothing: it counts as the origin failing.
+    /// Also the access log's `cache` label.
     pub fn answer_from_cache(
         &self,
         ctx: &worker::Context,
         sent: &Result<Answer, GatewayError>,
         inbound: &Headers,
         head: bool,
+        degraded: Option<&'static str>,
     ) -> Option<(Answer, &'static str)> {
         let st = self.stale.as_ref()?;
         let failed = match sent {
             Err(e) => Some(e.status()),
             Ok(r) if r.status >= 500 => Some(r.status),
+            Ok(r) if r.status == 304 && degraded.is_some() => Some(502),
             Ok(_) => None,
         };
         if let Some(code) = failed {
@@ -310,16 +323,16 @@ impl CacheStep {
         }
     }
 
-    /// Stores the origin's response when allowed (never a fallback's: a degraded answer must
-    /// not outlive the outage; never an answer to HEAD: it has no body, and an entry serves
-    /// GET too); answers the access log's `cache` label and the headers to add
-    /// (`Cache-Status`, and `Age` when the origin sent none).
+    /// Stores the origin's response when allowed (never a `degraded` one, a fallback's or a
+    /// partial fan-out: it must not outlive the outage; never an answer to HEAD: it has no
+    /// body, and an entry serves GET too); answers the access log's `cache` label and the
+    /// headers to add (`Cache-Status`, and `Age` when the origin sent none).
     pub fn finish(
         &self,
         ctx: &worker::Context,
         resp: &Response,
         inbound: &Headers,
-        from_fallback: bool,
+        degraded: Option<&'static str>,
         head: bool,
     ) -> (&'static str, Vec<(&'static str, String)>) {
         let pending = self
@@ -327,13 +340,17 @@ impl CacheStep {
             .as_ref()
             .or(self.stale.as_ref().map(|s| &s.pending));
         let (label, cache_status) = match (&self.gens, pending) {
-            (Some(_), Some(pending)) if from_fallback || head => (
+            (Some(_), Some(pending)) if degraded.is_some() || head => (
                 "miss",
                 status::header(&Outcome::Forwarded {
                     fwd: pending.fwd,
                     fwd_status: resp.status(),
                     stored: false,
-                    detail: Some(if head { "head" } else { "fallback" }),
+                    detail: Some(if head {
+                        "head"
+                    } else {
+                        degraded.unwrap_or("fallback")
+                    }),
                 }),
             ),
             (Some(g), Some(pending)) => {
