@@ -39,6 +39,8 @@ pub mod limits;
 #[cfg(feature = "check")]
 pub mod openapi;
 #[cfg(feature = "check")]
+pub mod protos;
+#[cfg(feature = "check")]
 pub mod schema;
 #[cfg(feature = "check")]
 pub mod upstream;

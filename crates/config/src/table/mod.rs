@@ -11,6 +11,7 @@ pub mod jwks;
 pub mod lifecycle;
 pub mod limit;
 pub mod log;
+pub mod proto;
 pub mod route;
 pub mod schema;
 pub mod upstream;

@@ -1,0 +1,84 @@
+//! gRPC-Web framing and gRPC status codes (`grpc::frame`, `grpc::status`).
+
+use gatehouse::grpc::frame::{frame, parse};
+use gatehouse::grpc::status;
+
+#[test]
+fn a_message_is_framed_with_a_flag_and_a_big_endian_length() {
+    assert_eq!(frame(b"abc"), vec![0, 0, 0, 0, 3, b'a', b'b', b'c']);
+    assert_eq!(frame(b""), vec![0, 0, 0, 0, 0]);
+}
+
+#[test]
+fn a_response_body_gives_its_messages_then_its_trailers() {
+    let mut body = frame(b"one");
+    body.extend(frame(b"two"));
+    let trailers = b"grpc-status: 5\r\nGrpc-Message: no%20such%20item\r\nx-extra:1\r\n";
+    body.push(0x80);
+    body.extend((trailers.len() as u32).to_be_bytes());
+    body.extend(trailers);
+    let framed = parse(&body).unwrap();
+    assert_eq!(framed.messages, vec![&b"one"[..], &b"two"[..]]);
+    assert_eq!(framed.trailer("grpc-status"), Some("5"));
+    assert_eq!(
+        status::decode_message(framed.trailer("grpc-message").unwrap()),
+        "no such item"
+    );
+    assert_eq!(framed.trailer("x-extra"), Some("1"));
+}
+
+#[test]
+fn cut_compressed_or_trailing_frames_are_malformed() {
+    assert!(parse(&[0, 0, 0, 0, 9, 1, 2]).is_err(), "cut payload");
+    assert!(parse(&[0, 0, 0]).is_err(), "cut header");
+    assert!(parse(&[1, 0, 0, 0, 0]).is_err(), "compressed");
+    let mut after = vec![0x80, 0, 0, 0, 0];
+    after.extend(frame(b"late"));
+    assert!(parse(&after).is_err(), "a message after the trailers");
+    assert_eq!(
+        parse(&[]).unwrap().messages.len(),
+        0,
+        "an empty body has no frames"
+    );
+}
+
+#[test]
+fn status_codes_map_to_http_statuses_and_connect_names() {
+    let table = [
+        (0, 200, "OK", "ok"),
+        (1, 499, "CANCELLED", "canceled"),
+        (3, 400, "INVALID_ARGUMENT", "invalid_argument"),
+        (4, 504, "DEADLINE_EXCEEDED", "deadline_exceeded"),
+        (5, 404, "NOT_FOUND", "not_found"),
+        (7, 403, "PERMISSION_DENIED", "permission_denied"),
+        (8, 429, "RESOURCE_EXHAUSTED", "resource_exhausted"),
+        (12, 501, "UNIMPLEMENTED", "unimplemented"),
+        (14, 503, "UNAVAILABLE", "unavailable"),
+        (16, 401, "UNAUTHENTICATED", "unauthenticated"),
+    ];
+    for (code, http, name, connect) in table {
+        assert_eq!(status::http_status(code), http, "{name}");
+        assert_eq!(status::name(code), name);
+        assert_eq!(status::connect_name(code), connect);
+        assert_eq!(status::from_connect(connect), Some(code));
+    }
+    assert_eq!(status::http_status(99), 500);
+    assert_eq!(
+        status::parse_code("x"),
+        2,
+        "an unreadable status is UNKNOWN"
+    );
+}
+
+#[test]
+fn deadlines_become_grpc_timeouts_of_at_most_eight_digits() {
+    assert_eq!(status::timeout(1_500), "1500m");
+    assert_eq!(status::timeout(99_999_999), "99999999m");
+    assert_eq!(status::timeout(100_000_000), "100000S");
+}
+
+#[test]
+fn a_grpc_message_with_bad_escapes_is_kept_as_sent() {
+    assert_eq!(status::decode_message("50%25 off"), "50% off");
+    assert_eq!(status::decode_message("bad %zz"), "bad %zz");
+}
