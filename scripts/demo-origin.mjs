@@ -5,6 +5,7 @@
 //
 // Paths with behaviour:
 //   /slow                 answers after 3 s (its record gets abandoned: true if the caller gives up)
+//   /demo.catalog.v1.Catalog/* the demo gRPC service (Connect and gRPC-Web, scripts/catalog-service.mjs)
 //   /internal/redirect    302 to /internal/elsewhere (the gateway must not follow it)
 //   /internal/upload      reads the body, answers its byte count and SHA-256
 //   /internal/big?bytes=N streams N bytes of text back in chunks; with &hold=ID it sends the
@@ -22,13 +23,18 @@
 import http from "node:http";
 import crypto from "node:crypto";
 import { pathToFileURL } from "node:url";
+import { catalogHandler, CATALOG_PREFIX } from "./catalog-service.mjs";
 
 export function startOrigin(port = 0, host = "127.0.0.1") {
   const received = [];
   const held = new Map();       // hold id -> release function
   const failing = new Set();    // paths answered 503 until recovered (origin.fail / recover)
   const bodyWaiters = new Map(); // path -> resolve function
+  const catalogCalls = [];
+  const catalog = catalogHandler((headers) => catalogCalls.push(Object.fromEntries(headers)));
   const server = http.createServer((req, res) => {
+    // The demo gRPC service (Connect and gRPC-Web): routes/v1/catalog.toml.
+    if (req.url.startsWith(CATALOG_PREFIX)) return catalog(req, res);
     const hash = crypto.createHash("sha256");
     let bytes = 0;
     req.on("data", (chunk) => {
@@ -152,6 +158,7 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
         release: (id) => { held.get(id)?.(); held.delete(id); },
         firstBytes: (path) => new Promise((r) => bodyWaiters.set(path, r)),
         fail: (path) => failing.add(path), recover: (path) => failing.delete(path),
+        catalogCalls,
         close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) });
     });
   });

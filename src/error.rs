@@ -105,6 +105,12 @@ pub enum GatewayError {
         asked: String,
         known: &'static [&'static str],
     },
+    /// A gRPC route's method answered a status other than OK: the HTTP status of its code
+    /// (NOT_FOUND 404, INVALID_ARGUMENT 400, UNAVAILABLE 503, ...), with `grpc_code`,
+    /// `grpc_status` and the server's message in the problem.
+    GrpcStatus { code: u32, message: String },
+    /// A gRPC route's upstream answered something that is not a gRPC answer (502).
+    GrpcInvalidAnswer { detail: String },
 }
 
 impl GatewayError {
@@ -141,6 +147,8 @@ impl GatewayError {
             GatewayError::ResponseTransformFailed { .. } => 502,
             GatewayError::ApiSunset { .. } => 410,
             GatewayError::UnknownVersion { .. } => 400,
+            GatewayError::GrpcStatus { code, .. } => crate::grpc::status::http_status(*code),
+            GatewayError::GrpcInvalidAnswer { .. } => 502,
         }
     }
 
@@ -175,6 +183,8 @@ impl GatewayError {
             GatewayError::ResponseTransformFailed { .. } => "response-transform-failed",
             GatewayError::ApiSunset { .. } => "api-sunset",
             GatewayError::UnknownVersion { .. } => "unknown-version",
+            GatewayError::GrpcStatus { .. } => "grpc-status",
+            GatewayError::GrpcInvalidAnswer { .. } => "grpc-invalid-answer",
         }
     }
 
@@ -208,6 +218,8 @@ impl GatewayError {
             GatewayError::ResponseTransformFailed { .. } => "Response transform failed",
             GatewayError::ApiSunset { .. } => "API version retired",
             GatewayError::UnknownVersion { .. } => "Unknown API version",
+            GatewayError::GrpcStatus { .. } => "The gRPC method failed",
+            GatewayError::GrpcInvalidAnswer { .. } => "Invalid gRPC answer",
         }
     }
 
@@ -309,6 +321,15 @@ impl GatewayError {
             GatewayError::PurgeUnavailable { why } => {
                 format!("the purge counters could not be updated ({why})")
             }
+            GatewayError::GrpcStatus { code, message } if message.is_empty() => {
+                format!("the method answered {}", crate::grpc::status::name(*code))
+            }
+            GatewayError::GrpcStatus { code, message } => {
+                format!("the method answered {}: {message}", crate::grpc::status::name(*code))
+            }
+            GatewayError::GrpcInvalidAnswer { detail } => {
+                format!("the upstream's answer is not a gRPC answer: {detail}")
+            }
         }
     }
 
@@ -372,6 +393,11 @@ impl GatewayError {
             request_id: &'a str,
             #[serde(skip_serializing_if = "Option::is_none")]
             errors: Option<Vec<Invalid<'a>>>,
+            /// On `grpc-status` problems: the gRPC code and its name.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            grpc_code: Option<u32>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            grpc_status: Option<&'static str>,
         }
         /// One validation failure (RFC 9457 extension member `errors`).
         #[derive(Serialize)]
@@ -391,8 +417,14 @@ impl GatewayError {
             ),
             _ => None,
         };
+        let grpc_code = match self {
+            GatewayError::GrpcStatus { code, .. } => Some(*code),
+            _ => None,
+        };
         let p = Problem {
             errors,
+            grpc_code,
+            grpc_status: grpc_code.map(crate::grpc::status::name),
             r#type: format!("{PROBLEM_TYPE_BASE}{}", self.slug()),
             title: self.title(),
             status: self.status(),

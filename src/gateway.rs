@@ -67,7 +67,7 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
         };
         match x.route_request(answers_preflight) {
             Ok(route) => {
-                let steps = Step::for_route(route, table.policies, table.schemas);
+                let steps = Step::for_route(route, table.policies, table.schemas, &table.protos);
                 pipeline::run(&mut x, &steps).await
             }
             Err(err) => {

@@ -52,7 +52,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"users\"\nmethds = [\"GET\"]\n",
-            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `fan_out`, `on_partial`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `retry_non_idempotent`, `match`, `limits`, `deprecated`, `sunset`, `successor`, `policy_link`, `summary`, `description`, `tags`, `body_schema`, `query_schema`, `log`",
+            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `fan_out`, `on_partial`, `grpc`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `retry_non_idempotent`, `match`, `limits`, `deprecated`, `sunset`, `successor`, `policy_link`, `summary`, `description`, `tags`, `body_schema`, `query_schema`, `log`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"orders\"\n",
@@ -1020,4 +1020,85 @@ fn routes_at_paths_the_gateway_answers_itself_fail() {
         route("/docs")
     );
     assert!(errors_for(&moved, GOOD_ROUTE).is_empty());
+}
+
+const CATALOG_PROTO: &str = r#"
+syntax = "proto3";
+package shop.v1;
+service Items {
+  rpc Get(GetRequest) returns (Item);
+  rpc Watch(GetRequest) returns (stream Item);
+}
+message GetRequest { string id = 1; }
+message Item { string id = 1; }
+"#;
+
+fn grpc_errors(route_grpc: &str, proto: (&str, &str)) -> Vec<String> {
+    let mut f = files(
+        GATEWAY,
+        &format!(
+            "[[route]]\nid = \"g\"\nmethods = [\"GET\"]\npath = \"/items/{{id}}\"\nupstream = \"users\"\n{route_grpc}\n"
+        ),
+    );
+    f.push(SourceFile {
+        path: proto.0.into(),
+        text: proto.1.into(),
+    });
+    match check(&f) {
+        Ok(_) => vec![],
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn grpc_routes_name_a_unary_method_of_the_protos_and_nothing_that_conflicts() {
+    let proto = ("routes/protos/items.proto", CATALOG_PROTO);
+    let ok = r#"grpc = { service = "shop.v1.Items", method = "Get", protocol = "connect" }"#;
+    assert_eq!(grpc_errors(ok, proto), Vec::<String>::new());
+    let route = "routes/v1/users.toml: route \"g\"";
+    let cases = [
+        (
+            r#"grpc = { service = "shop.v1.Nope", method = "Get" }"#,
+            format!("{route}: grpc.service \"shop.v1.Nope\" is not defined in routes/protos/"),
+        ),
+        (
+            r#"grpc = { service = "shop.v1.Items", method = "Put" }"#,
+            format!("{route}: grpc.method \"Put\" is not a method of shop.v1.Items"),
+        ),
+        (
+            r#"grpc = { service = "shop.v1.Items", method = "Watch" }"#,
+            format!("{route}: grpc.method \"Watch\" streams; only unary methods can be called yet"),
+        ),
+        (
+            r#"grpc = { service = "shop.v1.Items", method = "Get", protocol = "grpc" }"#,
+            format!("{route}: grpc.protocol \"grpc\" must be \"grpc-web\" or \"connect\""),
+        ),
+        (
+            "grpc = { service = \"shop.v1.Items\", method = \"Get\" }\nrewrite = \"/x\"",
+            format!("{route}: grpc cannot be used with rewrite"),
+        ),
+    ];
+    for (grpc, expected) in cases {
+        assert_eq!(grpc_errors(grpc, proto), vec![expected], "{grpc}");
+    }
+}
+
+#[test]
+fn a_broken_proto_or_a_stray_file_in_protos_fails_the_build_naming_it() {
+    let broken = (
+        "routes/protos/items.proto",
+        "syntax = \"proto3\";\nmessage {\n",
+    );
+    let errors = grpc_errors("", broken);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("routes/protos/items.proto:2:9: "),
+        "{}",
+        errors[0]
+    );
+    let stray = grpc_errors("", ("routes/protos/notes.txt", "hello"));
+    assert_eq!(
+        stray,
+        vec!["routes/protos/notes.txt: unexpected file: routes/protos/ holds .proto files only"]
+    );
 }

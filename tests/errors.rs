@@ -56,6 +56,21 @@ fn each_condition_has_its_status() {
             },
             504,
         ),
+        (
+            GatewayError::GrpcStatus {
+                code: 5,
+                message: "gone".into(),
+            },
+            404,
+        ),
+        (
+            GatewayError::GrpcStatus {
+                code: 14,
+                message: String::new(),
+            },
+            503,
+        ),
+        (GatewayError::GrpcInvalidAnswer { detail: "x".into() }, 502),
     ];
     for (e, status) in cases {
         assert_eq!(e.status(), status, "{e:?}");
@@ -137,4 +152,20 @@ fn access_log_lines_are_one_json_object() {
     let v: Value = serde_json::from_str(&line).unwrap();
     assert_eq!(v["request_id"], "r\n1");
     assert_eq!(v["route"], Value::Null);
+}
+
+#[test]
+fn a_grpc_status_problem_carries_the_code_and_its_name() {
+    let e = GatewayError::GrpcStatus {
+        code: 8,
+        message: "quota".into(),
+    };
+    let p: serde_json::Value = serde_json::from_str(&e.to_problem("/v1/x", "r")).unwrap();
+    assert_eq!(p["status"], 429);
+    assert_eq!(p["type"], "urn:gatehouse:problem:grpc-status");
+    assert_eq!(p["grpc_code"], 8);
+    assert_eq!(p["grpc_status"], "RESOURCE_EXHAUSTED");
+    assert_eq!(p["detail"], "the method answered RESOURCE_EXHAUSTED: quota");
+    let other = GatewayError::RouteNotFound.to_problem("/", "r");
+    assert!(!other.contains("grpc_code"), "only gRPC problems carry it");
 }

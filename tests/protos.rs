@@ -114,3 +114,26 @@ fn an_unknown_type_or_import_is_an_error_naming_the_file() {
         errors[0]
     );
 }
+
+#[test]
+fn the_demo_services_descriptor_is_the_compiled_routes_protos() {
+    use base64ct::{Base64, Encoding};
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut protos = Vec::new();
+    for entry in std::fs::read_dir(format!("{root}/routes/protos")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        protos.push((
+            format!("routes/protos/{name}"),
+            std::fs::read_to_string(&path).unwrap(),
+        ));
+    }
+    protos.sort();
+    let compiled =
+        Base64::encode_string(&gatehouse_config::protos::descriptor_set(&protos).unwrap());
+    let script = std::fs::read_to_string(format!("{root}/scripts/catalog-service.mjs")).unwrap();
+    assert!(
+        script.contains(&format!("\"{compiled}\"")),
+        "scripts/catalog-service.mjs is out of date: run `cargo run -q -p gatehouse-config --example descriptor_set -- routes` and paste its output as DESCRIPTOR"
+    );
+}

@@ -56,7 +56,8 @@ pub struct WorkerExchange<'a> {
     pub path: String,
     /// What is sent upstream: path, query, headers and body.
     pub outgoing: Outgoing,
-    /// The route's path parameters, kept for fan-out part templates.
+    /// The route's path parameters, kept for the steps that read them (fan-out templates, a
+    /// gRPC call's message).
     pub params: Vec<(String, String)>,
     /// A CORS preflight routed by the method it asks for (answered by the route's CORS
     /// policy, never sent upstream).
@@ -170,7 +171,8 @@ impl<'a> WorkerExchange<'a> {
             check_double_encoding(&path).map_err(GatewayError::BadPath)?;
         }
         self.outgoing.path = upstream_path(route.rewrite, &path, &params);
-        if route.fan_out.is_some() {
+        // Kept where a step reads them (fan-out templates, a gRPC call's message).
+        if route.fan_out.is_some() || route.grpc.is_some() {
             self.params = params
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -23,6 +23,8 @@ pub struct Outgoing {
     pub path: String,
     /// Replaces the client's query when set (a cache's canonical query, a transform's edits).
     pub query: Option<String>,
+    /// Replaces the client's method when set (a gRPC call is a POST).
+    pub method: Option<&'static str>,
     /// The path and query after the chosen target's base URL, once the upstream is prepared.
     pub path_and_query: String,
     /// The client's headers, cleaned, with the gateway's set: made on first use
@@ -38,6 +40,7 @@ impl Outgoing {
         Outgoing {
             path: String::new(),
             query: None,
+            method: None,
             path_and_query: String::new(),
             headers: None,
             body: OutgoingBody::Client,

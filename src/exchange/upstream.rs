@@ -94,7 +94,9 @@ impl WorkerExchange<'_> {
             self.tables.upstreams,
             m.upstream,
             self.outgoing.path_and_query.clone(),
-            self.ctx.method.clone(),
+            self.outgoing
+                .method
+                .map_or_else(|| self.ctx.method.clone(), str::to_string),
             self.env.clone(),
         );
         self.worker_ctx.wait_until(async move {
@@ -116,11 +118,13 @@ impl WorkerExchange<'_> {
         });
     }
 
-    /// The body to send upstream: none for GET and HEAD; buffered when the request may be
-    /// sent more than once (retried or mirrored) and declares a `Content-Length` of at most
+    /// The body to send upstream: none for GET and HEAD (as sent upstream: a step may make a
+    /// GET a POST with a body of its own, as a gRPC call does); buffered when the request may
+    /// be sent more than once (retried or mirrored) and declares a `Content-Length` of at most
     /// [`forward::REPLAYABLE_BODY_BYTES`]; otherwise streamed (never retried nor mirrored).
     async fn upstream_body(&mut self, replay: bool) -> forward::Body {
-        if matches!(self.ctx.method.as_str(), "GET" | "HEAD") {
+        let method = self.outgoing.method.unwrap_or(self.ctx.method.as_str());
+        if matches!(method, "GET" | "HEAD") {
             return forward::Body::None;
         }
         if let Some(bytes) = self.outgoing.body_bytes() {
@@ -173,7 +177,7 @@ impl WorkerExchange<'_> {
         let body = self
             .upstream_body(may_retry || mirror.is_some() || (may_resend && fallback_upstream))
             .await;
-        let method = self.ctx.method.as_str();
+        let method = self.outgoing.method.unwrap_or(self.ctx.method.as_str());
         let headers = self.outgoing.headers().ok_or(GatewayError::Internal {
             what: "upstream headers prepared",
         })?;

@@ -3,6 +3,7 @@
 //! well-known types in [`wkt`]), gRPC-Web framing ([`frame`]) and status codes ([`status`]).
 //! The protos' tables come from the build (`gatehouse_config::table::proto`).
 
+pub mod bind;
 pub mod frame;
 pub mod status;
 pub mod to_json;

@@ -16,6 +16,8 @@ pub mod cache;
 pub mod cors;
 #[cfg(target_arch = "wasm32")]
 pub mod fan_out;
+#[cfg(target_arch = "wasm32")]
+pub mod grpc;
 pub mod headers;
 #[cfg(target_arch = "wasm32")]
 mod inbound;
@@ -232,17 +234,24 @@ pub enum Step {
     /// After a successful write that reached the origin: what is cached for its paths is
     /// invalidated (every route without a fan-out).
     Invalidate { all: &'static [Policy] },
+    /// `grpc`: the request becomes the method's message and its answer JSON again. Last, so
+    /// its `after_upstream` runs first: every other step sees the translated answer.
+    Grpc {
+        call: &'static gatehouse_config::table::proto::GrpcCall,
+        protos: &'static gatehouse_config::table::proto::Protos,
+    },
 }
 
 impl Step {
     /// The steps of `route`, in order: its policies (indexes into `all`), with the validation
     /// step placed just before the first `cache` (so a query is checked before any stored
     /// answer is served, and after the authentication before it) or after the last policy;
-    /// then the fan-out, or the invalidation step.
+    /// then the fan-out, or the invalidation step; then a gRPC route's call.
     pub fn for_route(
         route: &'static crate::route::compiled::Route,
         all: &'static [Policy],
         schemas: &'static [crate::validation::Schema],
+        protos: &'static gatehouse_config::table::proto::Protos,
     ) -> Vec<Step> {
         let schema = |i: Option<u16>| i.and_then(|i| schemas.get(usize::from(i)));
         let mut validate =
@@ -262,6 +271,9 @@ impl Step {
             Some(fan_out) => Step::FanOut { fan_out, all },
             None => Step::Invalidate { all },
         });
+        if let Some(call) = route.grpc {
+            steps.push(Step::Grpc { call, protos });
+        }
         steps
     }
 }
@@ -310,7 +322,12 @@ mod worker {
                 Step::Validate { query, .. } => {
                     validate::check_query(x, query).map(|()| Flow::Continue)
                 }
-                Step::FanOut { .. } | Step::Invalidate { .. } => Ok(Flow::Continue),
+                Step::Grpc { call, protos } if !x.preflight => grpc::on_request(x, call, protos)
+                    .await
+                    .map(|()| Flow::Continue),
+                Step::FanOut { .. } | Step::Invalidate { .. } | Step::Grpc { .. } => {
+                    Ok(Flow::Continue)
+                }
             }
         }
 
@@ -357,6 +374,7 @@ mod worker {
                     _ => result,
                 },
                 Step::Invalidate { all } => cache::invalidate::after_upstream(x, all, result).await,
+                Step::Grpc { call, protos } => grpc::after_upstream(call, protos, result).await,
                 Step::Validate { .. } | Step::FanOut { .. } => result,
             }
         }

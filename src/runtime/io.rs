@@ -53,6 +53,19 @@ pub async fn read_bounded(message: &JsValue, max: u32) -> Result<String, bool> {
     }
 }
 
+/// A request's or response's body as bytes, if it is at most `max` bytes (`Err(true)` when
+/// larger, `Err(false)` when it could not be read).
+pub async fn read_bytes_bounded(message: &JsValue, max: u32) -> Result<Vec<u8>, bool> {
+    match JsFuture::from(super::read_bytes(message, max)).await {
+        Ok(v) if v.is_null() => Err(true),
+        Ok(v) => v
+            .dyn_into::<js_sys::Uint8Array>()
+            .map(|a| a.to_vec())
+            .map_err(|_| false),
+        Err(_) => Err(false),
+    }
+}
+
 /// Resolves after `ms`.
 pub async fn sleep(ms: u32) {
     let _ = JsFuture::from(super::sleep(ms)).await;

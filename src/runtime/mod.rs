@@ -48,6 +48,10 @@ extern "C" {
     fn cache_match(url: &str) -> js_sys::Promise;
 
     /// The response with its body read into memory and its `Content-Length` set.
+    /// The body's bytes if at most `max` (null when larger).
+    #[wasm_bindgen(js_name = readBytes)]
+    fn read_bytes(message: &JsValue, max: u32) -> js_sys::Promise;
+
     #[wasm_bindgen(js_name = withLength)]
     fn with_length(resp: web_sys::Response) -> js_sys::Promise;
 

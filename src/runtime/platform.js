@@ -443,7 +443,7 @@ export function ranged(full, start, end, len) {
 }
 
 /** A message's body as bytes, at most `max` (null when larger or unreadable). */
-async function readBytes(message, max) {
+export async function readBytes(message, max) {
   if (!message.body) return new Uint8Array(0);
   const declared = message.headers.get("content-length");
   if (declared !== null && Number(declared) > max) {

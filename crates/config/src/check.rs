@@ -72,6 +72,8 @@ pub struct CheckedRoute {
     pub limits: CheckedLimits,
     /// Parts instead of one upstream.
     pub fan_out: Option<CheckedFanOut>,
+    /// `grpc`: the method called, JSON translated.
+    pub grpc: Option<crate::table::proto::GrpcCall>,
     /// The version folder (`v1`), empty for gateway.toml routes.
     pub version: String,
     /// The path as written in the route file, without the version prefix.
@@ -108,6 +110,8 @@ pub struct Checked {
     pub versioning: Option<VersioningSpec>,
     /// The schema files routes name, compiled.
     pub schemas: Vec<CompiledSchema>,
+    /// `routes/protos/*.proto`, compiled.
+    pub protos: crate::table::proto::Protos,
     /// `[gateway] docs`: title, description, and the portal's path (`None`: no portal).
     pub docs: CheckedDocs,
     /// `[gateway] log` (`LogMode::All` by default).
@@ -276,7 +280,23 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
     let mut others: Vec<&SourceFile> = files
         .iter()
         .filter(|f| f.path != gateway_path && !f.path.starts_with("routes/schemas/"))
+        .filter(|f| !f.path.starts_with(super::protos::DIR))
         .collect();
+    // Proto files (routes/protos/**/*.proto), compiled before the routes that call them.
+    let proto_files: Vec<(String, String)> = files
+        .iter()
+        .filter(|f| f.path.starts_with(super::protos::DIR))
+        .map(|f| (f.path.clone(), f.text.clone()))
+        .collect();
+    for (path, _) in proto_files.iter().filter(|(p, _)| !p.ends_with(".proto")) {
+        errors.push(format!(
+            "{path}: unexpected file: routes/protos/ holds .proto files only"
+        ));
+    }
+    match super::protos::compile(&proto_files) {
+        Ok(p) => out.protos = p,
+        Err(found) => errors.extend(found),
+    }
     // Schema files (routes/schemas/*.json), compiled whether or not a route names them, so
     // a broken one never waits to be used to fail.
     for f in &schema_files {
@@ -709,6 +729,32 @@ fn check_route(
     if body_schema.is_some() && fan_out.is_some() {
         errors.push(format!("{ctx}: body_schema cannot be used with fan_out"));
     }
+    let grpc = match &spec.grpc {
+        None => None,
+        Some(g) => match super::grpc::parse(g, &out.protos) {
+            Ok(call) => {
+                let conflicts = [
+                    (fan_out.is_some(), "fan_out"),
+                    (rewrite.is_some(), "rewrite"),
+                    (spec.websocket, "websocket"),
+                    (
+                        body_schema.is_some(),
+                        "body_schema (the message is the schema)",
+                    ),
+                ];
+                for (set, key) in conflicts {
+                    if set {
+                        errors.push(format!("{ctx}: grpc cannot be used with {key}"));
+                    }
+                }
+                Some(call)
+            }
+            Err(e) => {
+                errors.push(format!("{ctx}: {e}"));
+                None
+            }
+        },
+    };
     for t in &spec.tags {
         if t.trim().is_empty() {
             errors.push(format!("{ctx}: tags: a tag cannot be empty"));
@@ -729,6 +775,7 @@ fn check_route(
         conditions,
         limits,
         fan_out,
+        grpc,
         version,
         local_path: spec.path,
         lifecycle,

@@ -100,6 +100,7 @@ pub fn table(c: &Checked) -> Table {
             query: leak::opt(v.query.as_deref()),
             default: leak::opt(v.default.as_deref()),
         }),
+        protos: c.protos,
         schemas: leak::slice(schemas),
         docs: Docs {
             title: leak::str(&c.docs.title),
@@ -147,6 +148,7 @@ fn route(c: &Checked, r: &CheckedRoute) -> Route {
         conditions: leak::slice(conditions),
         limits: r.limits.limits(),
         fan_out: r.fan_out.as_ref().map(|f| leak::one(f.fan_out())),
+        grpc: r.grpc.map(leak::one),
         lifecycle: leak::one(lifecycle(r)),
         body_schema: r.body_schema.map(|i| i as u16),
         query_schema: r.query_schema.map(|i| i as u16),

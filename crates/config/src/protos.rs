@@ -30,6 +30,19 @@ impl FileResolver for RoutesProtos {
 /// Compiles `files` (path under routes/, text), keeping those under [`DIR`] ending `.proto`.
 /// Errors name the file as `routes/protos/<name>` with its line and column.
 pub fn compile(files: &[(String, String)]) -> Result<Protos, Vec<String>> {
+    Ok(match compiler(files)? {
+        Some(c) => flatten(&c.file_descriptor_set().file),
+        None => Protos::EMPTY,
+    })
+}
+
+/// The compiled files as an encoded `FileDescriptorSet`, imports included (what a test's
+/// gRPC server loads).
+pub fn descriptor_set(files: &[(String, String)]) -> Result<Vec<u8>, Vec<String>> {
+    Ok(compiler(files)?.map_or_else(Vec::new, |c| c.encode_file_descriptor_set()))
+}
+
+fn compiler(files: &[(String, String)]) -> Result<Option<protox::Compiler>, Vec<String>> {
     let protos: Vec<(String, String)> = files
         .iter()
         .filter_map(|(path, text)| {
@@ -39,7 +52,7 @@ pub fn compile(files: &[(String, String)]) -> Result<Protos, Vec<String>> {
         })
         .collect();
     if protos.is_empty() {
-        return Ok(Protos::EMPTY);
+        return Ok(None);
     }
     let names: Vec<String> = protos.iter().map(|(n, _)| n.clone()).collect();
     let mut resolver = ChainFileResolver::new();
@@ -55,7 +68,7 @@ pub fn compile(files: &[(String, String)]) -> Result<Protos, Vec<String>> {
             )]);
         }
     }
-    Ok(flatten(&compiler.file_descriptor_set().file))
+    Ok(Some(compiler))
 }
 
 /// The descriptors as the table's flat lists.

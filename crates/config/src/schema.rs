@@ -109,6 +109,8 @@ pub struct RouteSpec {
     pub fan_out: Vec<PartSpec>,
     /// `"omit"` (default: failed optional parts are left out) or `"fail"`.
     pub on_partial: Option<String>,
+    /// The gRPC method the route calls on its upstream (JSON in and out).
+    pub grpc: Option<crate::grpc::GrpcSpec>,
     pub host: Option<String>,
     pub rewrite: Option<String>,
     #[serde(default)]

@@ -37,6 +37,8 @@ pub struct Table {
     pub versioning: Option<Versioning>,
     /// Compiled request schemas (`body_schema`, `query_schema`); routes index into it.
     pub schemas: &'static [schema::Schema],
+    /// `routes/protos/`, compiled: the messages gRPC routes translate.
+    pub protos: proto::Protos,
     /// OpenAPI documents and the developer portal.
     pub docs: Docs,
     /// `[gateway] log`: which requests get an access-log line (routes may say otherwise).

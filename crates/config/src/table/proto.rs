@@ -12,6 +12,12 @@ pub struct Protos {
     pub services: &'static [Service],
 }
 
+impl Default for Protos {
+    fn default() -> Self {
+        Protos::EMPTY
+    }
+}
+
 impl Protos {
     /// No protos.
     pub const EMPTY: Protos = Protos {
@@ -173,4 +179,26 @@ pub struct Method {
     pub output: u16,
     pub client_streaming: bool,
     pub server_streaming: bool,
+}
+
+/// How a gRPC method is called over HTTP/1.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_config::table::proto))]
+pub enum Protocol {
+    /// gRPC-Web (`application/grpc-web+proto`): framed messages, trailers in the body.
+    GrpcWeb,
+    /// Connect unary (`application/proto`): the message as the body, errors as JSON.
+    Connect,
+}
+
+/// A route's `grpc = { service, method, protocol }`: the method its requests call.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_config::table::proto))]
+pub struct GrpcCall {
+    /// The path sent upstream: `/<package.Service>/<Method>`.
+    pub path: &'static str,
+    /// Message indexes in the table's [`Protos`].
+    pub input: u16,
+    pub output: u16,
+    pub protocol: Protocol,
 }

@@ -44,6 +44,8 @@ pub struct Route {
     pub limits: Limits,
     /// Parts called instead of one upstream (`upstream` is then the first part's, for logs).
     pub fan_out: Option<&'static FanOut>,
+    /// `grpc`: the unary method the route's JSON requests call on its upstream.
+    pub grpc: Option<&'static crate::table::proto::GrpcCall>,
     /// Version, deprecation and sunset.
     pub lifecycle: &'static Lifecycle,
     /// Indices into the table's `schemas`: the request body's and the query's schemas.

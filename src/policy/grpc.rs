@@ -1,0 +1,251 @@
+//! A route's `grpc` call in the worker (wasm only): the step [`super::Step::Grpc`] after the
+//! route's policies. Its `on_request` makes the request message from JSON - the body's object
+//! (POST, PUT, PATCH), then each query parameter and path parameter bound to the field it
+//! names ([`crate::grpc::bind`]) - and turns the upstream request into the method's call: a
+//! POST to `/<package.Service>/<Method>` with the message as gRPC-Web or Connect, and the
+//! upstream's `timeout` as the deadline. Its `after_upstream` turns the answer back into JSON,
+//! or a gRPC status other than OK into a problem with the status's HTTP code.
+//!
+//! Contract: a body that is not a JSON object, a member or parameter that is not a field, or a
+//! value of the wrong type is 400 `invalid-body` naming the member; an upstream answer that is
+//! not a gRPC answer is 502 `grpc-invalid-answer`; a failed call is `grpc-status` with the
+//! code's HTTP status. Nothing the client sent reaches the method except through the message.
+
+use crate::aggregate::template::decode as percent_decode;
+use crate::error::GatewayError;
+use crate::exchange::{OutgoingBody, WorkerExchange};
+use crate::grpc::bind::bind;
+use crate::grpc::frame;
+use crate::grpc::status;
+use crate::grpc::to_json::decode;
+use crate::grpc::to_proto::{encode, JsonError};
+use crate::http::content_type::is_json;
+use crate::json_text;
+use crate::runtime;
+use crate::runtime::answer::Answer;
+use crate::runtime::io;
+use gatehouse_config::table::proto::{GrpcCall, Protocol, Protos};
+use serde_json::{Map, Value};
+use wasm_bindgen::JsValue;
+use web_sys::Headers;
+
+/// Request bodies are at most this large unless the route's `max_body` says.
+const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
+/// The largest answer read (gRPC's default message limit).
+const MAX_ANSWER: u32 = 4 * 1024 * 1024;
+
+fn invalid(e: JsonError) -> GatewayError {
+    let at = if e.path.is_empty() {
+        "the message".to_string()
+    } else {
+        e.path
+    };
+    GatewayError::InvalidBody {
+        detail: format!("{at} {}", e.reason),
+    }
+}
+
+/// Makes the method's request message and the call in place of the proxied request.
+pub async fn on_request(
+    x: &mut WorkerExchange<'_>,
+    call: &'static GrpcCall,
+    protos: &'static Protos,
+) -> Result<(), GatewayError> {
+    let Some(route) = x.route else {
+        return Ok(());
+    };
+    let mut message = match x.ctx.method.as_str() {
+        "POST" | "PUT" | "PATCH" => body_object(x, route.limits.max_body).await?,
+        _ => Map::new(),
+    };
+    let query = x
+        .outgoing
+        .query
+        .clone()
+        .or(x.ctx.url.query.map(str::to_string));
+    for pair in query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let (Some(k), Some(v)) = (percent_decode(k, true), percent_decode(v, true)) else {
+            return Err(GatewayError::InvalidBody {
+                detail: format!("query parameter {pair:?} is not valid percent-encoding"),
+            });
+        };
+        bind(protos, call.input, &mut message, &k, &v).map_err(invalid)?;
+    }
+    for (k, v) in &x.params {
+        let v = percent_decode(v, false).ok_or_else(|| GatewayError::InvalidBody {
+            detail: format!("path parameter {k} is not valid percent-encoding"),
+        })?;
+        bind(protos, call.input, &mut message, k, &v).map_err(invalid)?;
+    }
+    let bytes = encode(protos, call.input, &Value::Object(message)).map_err(invalid)?;
+    x.prepare_upstream_headers()?;
+    let timeout_ms = x.tables.upstreams[usize::from(route.upstream)].timeout_ms;
+    if let Some(h) = x.outgoing.headers() {
+        for name in [
+            "content-length",
+            "content-type",
+            "accept",
+            "accept-encoding",
+        ] {
+            let _ = h.delete(name);
+        }
+        match call.protocol {
+            Protocol::GrpcWeb => {
+                let _ = h.set("content-type", "application/grpc-web+proto");
+                let _ = h.set("x-grpc-web", "1");
+                let _ = h.set("grpc-timeout", &status::timeout(u64::from(timeout_ms)));
+            }
+            Protocol::Connect => {
+                let _ = h.set("content-type", "application/proto");
+                let _ = h.set("connect-protocol-version", "1");
+                let _ = h.set("connect-timeout-ms", &timeout_ms.to_string());
+            }
+        }
+    }
+    let body = match call.protocol {
+        Protocol::GrpcWeb => frame::frame(&bytes),
+        Protocol::Connect => bytes,
+    };
+    x.outgoing.path = call.path.to_string();
+    x.outgoing.query = Some(String::new());
+    x.outgoing.method = Some("POST");
+    x.outgoing.body = OutgoingBody::Bytes(js_sys::Uint8Array::from(body.as_slice()));
+    Ok(())
+}
+
+/// The request body as a JSON object (an empty body is `{}`).
+async fn body_object(
+    x: &mut WorkerExchange<'_>,
+    max_body: Option<u64>,
+) -> Result<Map<String, Value>, GatewayError> {
+    let text = match x.outgoing.body_bytes() {
+        Some(bytes) => String::from_utf8(bytes.to_vec()).unwrap_or_default(),
+        None => {
+            let limit = max_body.unwrap_or(DEFAULT_MAX_BODY);
+            let max = u32::try_from(limit).unwrap_or(u32::MAX);
+            let text = match io::read_bounded(x.req.as_ref(), max).await {
+                Ok(text) => text,
+                Err(true) => return Err(GatewayError::PayloadTooLarge { limit }),
+                Err(false) => {
+                    return Err(GatewayError::InvalidBody {
+                        detail: "it could not be read".into(),
+                    })
+                }
+            };
+            if !text.is_empty() && !is_json(x.header("content-type").as_deref()) {
+                return Err(GatewayError::UnsupportedMediaType {
+                    got: x.header("content-type"),
+                    accepted: &["application/json"],
+                });
+            }
+            text
+        }
+    };
+    if text.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    json_text::check(&text).map_err(|a| GatewayError::InvalidBody {
+        detail: a.describe(),
+    })?;
+    match serde_json::from_str(&text) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(GatewayError::InvalidBody {
+            detail: "the body must be a JSON object (the request message)".into(),
+        }),
+        Err(e) => Err(GatewayError::InvalidBody {
+            detail: e.to_string(),
+        }),
+    }
+}
+
+/// The method's answer as JSON, or its failure as a problem.
+pub async fn after_upstream(
+    call: &'static GrpcCall,
+    protos: &'static Protos,
+    result: Result<Answer, GatewayError>,
+) -> Result<Answer, GatewayError> {
+    let answer = result?;
+    let Some(resp) = answer.source() else {
+        return Ok(answer); // made by the gateway (a fallback's static answer)
+    };
+    let bad = |detail: String| GatewayError::GrpcInvalidAnswer { detail };
+    let http = resp.status();
+    let origin_headers = resp.headers();
+    let bytes = io::read_bytes_bounded(resp.as_ref(), MAX_ANSWER)
+        .await
+        .map_err(|too_large| {
+            bad(if too_large {
+                format!("it is larger than {MAX_ANSWER} bytes")
+            } else {
+                "it could not be read".into()
+            })
+        })?;
+    let message = match call.protocol {
+        Protocol::GrpcWeb => {
+            if http != 200 {
+                return Err(bad(format!("HTTP status {http}")));
+            }
+            let framed =
+                frame::parse(&bytes).map_err(|_| bad("its frames are cut or compressed".into()))?;
+            let header = |n: &str| origin_headers.get(n).ok().flatten();
+            let code = framed
+                .trailer("grpc-status")
+                .map(str::to_string)
+                .or_else(|| header("grpc-status"))
+                .ok_or_else(|| bad("it has no grpc-status".into()))?;
+            let code = status::parse_code(&code);
+            if code != 0 {
+                let message = framed
+                    .trailer("grpc-message")
+                    .map(str::to_string)
+                    .or_else(|| header("grpc-message"))
+                    .map(|m| status::decode_message(&m))
+                    .unwrap_or_default();
+                return Err(GatewayError::GrpcStatus { code, message });
+            }
+            framed
+                .messages
+                .first()
+                .map(|m| m.to_vec())
+                .unwrap_or_default()
+        }
+        Protocol::Connect if http == 200 => bytes,
+        Protocol::Connect => {
+            let error: Value = serde_json::from_slice(&bytes)
+                .map_err(|_| bad(format!("HTTP status {http} without a Connect error")))?;
+            let code = error["code"]
+                .as_str()
+                .and_then(status::from_connect)
+                .unwrap_or(2);
+            let message = error["message"].as_str().unwrap_or("").to_string();
+            return Err(GatewayError::GrpcStatus { code, message });
+        }
+    };
+    let json = decode(protos, call.output, &message)
+        .map_err(|_| bad("its message does not match the method's output type".into()))?;
+    let headers =
+        Headers::new_with_headers(&origin_headers).map_err(|_| GatewayError::Internal {
+            what: "copy the answer's headers",
+        })?;
+    for name in [
+        "content-length",
+        "content-encoding",
+        "grpc-status",
+        "grpc-message",
+        "grpc-encoding",
+        "grpc-accept-encoding",
+        "connect-content-encoding",
+        "connect-accept-encoding",
+    ] {
+        let _ = headers.delete(name);
+    }
+    let _ = headers.set("content-type", "application/json");
+    let body = JsValue::from_str(&json.to_string());
+    Ok(Answer::own(runtime::respond(200, &headers, &body), true))
+}

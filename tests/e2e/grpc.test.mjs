@@ -1,0 +1,118 @@
+// REST/JSON to gRPC (routes/v1/catalog.toml): the gateway calls the demo catalog service
+// (routes/protos/catalog.proto), served by the reference implementation
+// (@connectrpc/connect-node, scripts/catalog-service.mjs) over gRPC-Web and Connect.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { useGateway, request, expectProblem } from "./harness.mjs";
+import { PUBLISHED_MS } from "../../scripts/catalog-service.mjs";
+
+const s = useGateway();
+const get = (path, headers = {}) => request(s.gw, "GET", path, { headers });
+const post = (path, body, headers = { "content-type": "application/json" }) =>
+  request(s.gw, "POST", path, { headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+
+const BOOK = {
+  id: "42",
+  title: "Book 42",
+  pages: "321",
+  format: "EBOOK",
+  published: new Date(PUBLISHED_MS).toISOString(),
+  stock: { eu: 3, us: 0 }, // a map shows every entry, defaults included
+};
+
+for (const [protocol, base] of [["gRPC-Web", "/v1/books"], ["Connect", "/v1/books-connect"]]) {
+  test(`${protocol}: a GET calls the method with the path parameter and answers its JSON`, async () => {
+    const res = await get(`${base}/42`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers["content-type"], "application/json");
+    assert.deepEqual(res.json(), BOOK, "proto3 JSON: int64 as a string, enum by name, RFC 3339, defaults left out");
+  });
+
+  test(`${protocol}: query parameters set fields by JSON or proto name`, async () => {
+    for (const q of ["withReviews=true", "with_reviews=true"]) {
+      const res = await get(`${base}/42?${q}`);
+      assert.deepEqual(res.json().tags, ["reviews"], q);
+    }
+  });
+
+  test(`${protocol}: a gRPC status becomes its HTTP status and a problem with the code`, async () => {
+    const cases = [
+      ["missing", 404, 5, "NOT_FOUND", "no book missing"],
+      ["denied", 403, 7, "PERMISSION_DENIED", "not yours"],
+      ["broken", 500, 13, "INTERNAL", "50% off: ünïcode\nline"],
+    ];
+    for (const [id, status, code, name, message] of cases) {
+      const p = expectProblem(assert, await get(`${base}/${id}`), status, "grpc-status");
+      assert.equal(p.grpc_code, code);
+      assert.equal(p.grpc_status, name);
+      assert.equal(p.detail, `the method answered ${name}: ${message}`);
+    }
+  });
+
+  test(`${protocol}: a parameter that is not a field, or of the wrong type, is a 400 naming it`, async () => {
+    let p = expectProblem(assert, await get(`${base}/42?nope=1`), 400, "invalid-body");
+    assert.match(p.detail, /nope is not a field of the request message/);
+    p = expectProblem(assert, await get(`${base}/42?withReviews=maybe`), 400, "invalid-body");
+    assert.match(p.detail, /withReviews must be true or false/);
+  });
+}
+
+test("the method gets a POST with the message, gRPC headers and the upstream's deadline", async () => {
+  const before = s.origin.catalogCalls.length;
+  await get("/v1/books/7");
+  await get("/v1/books-connect/7");
+  const [web, connect] = s.origin.catalogCalls.slice(before);
+  assert.equal(web["content-type"], "application/grpc-web+proto");
+  assert.equal(web["grpc-timeout"], "5000m");
+  assert.equal(connect["content-type"], "application/proto");
+  assert.equal(connect["connect-timeout-ms"], "5000");
+  assert.ok(web["x-request-id"] && web.traceparent, "request id and trace context flow as metadata");
+});
+
+test("a POST's JSON body is the request message; path and answer are translated", async () => {
+  const res = await post("/v1/books", { book: { title: "Dune", pages: 412, tags: ["sf"], format: "PAPER" } });
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json(), { id: "b-Dune", title: "Dune", pages: "412", tags: ["sf"], format: "PAPER" });
+  const invalid = await post("/v1/books", { book: {} });
+  const p = expectProblem(assert, invalid, 400, "grpc-status");
+  assert.equal(p.grpc_status, "INVALID_ARGUMENT");
+});
+
+test("bad request bodies are 400 or 415 naming the problem, never a 500", async () => {
+  const cases = [
+    ['{"book": {"pages": "many"}}', /book\.pages must be an integer/],
+    ['{"book": {"format": "SCROLL"}}', /book\.format is not a value of demo\.catalog\.v1\.Book\.Format/],
+    ['{"book": {"title": "a", "extra": 1}}', /book\.extra is not a field of this message/],
+    ['{"book": {"published": "yesterday"}}', /book\.published must be an RFC 3339 timestamp/],
+    ["[1, 2]", /must be a JSON object/],
+    ["{not json", /invalid/],
+    ['{"book": {"title": "a", "title": "b"}}', /twice|duplicate/],
+  ];
+  for (const [body, detail] of cases) {
+    const p = expectProblem(assert, await post("/v1/books", body), 400, "invalid-body");
+    assert.match(p.detail, detail, body);
+  }
+  expectProblem(assert, await post("/v1/books", "title=x", { "content-type": "application/x-www-form-urlencoded" }), 415, "unsupported-media-type");
+});
+
+test("the translated answer passes the route's policies: a response transform, then the cache", async () => {
+  const before = s.origin.catalogCalls.length;
+  const first = await get("/v1/books-cached/9");
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.json().stock, undefined, "the transform removed /stock");
+  assert.equal(first.json().title, "Book 9");
+  assert.match(first.headers["cache-status"], /fwd=uri-miss; fwd-status=200; stored/);
+  let again;
+  for (let i = 0; i < 40; i++) {
+    again = await get("/v1/books-cached/9");
+    if (/; hit;/.test(again.headers["cache-status"])) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.match(again.headers["cache-status"], /; hit;/);
+  assert.deepEqual(again.json(), first.json(), "the stored JSON, filtered");
+  assert.equal(s.origin.catalogCalls.length - before, 1, "the method was called once");
+  const missing = await get("/v1/books-cached/missing");
+  assert.equal(missing.status, 404);
+  assert.equal((await get("/v1/books-cached/missing")).status, 404);
+  assert.equal(s.origin.catalogCalls.length - before, 3, "a failed call is never stored");
+});
