@@ -318,3 +318,28 @@ fn malformed_bytes_are_refused_and_unknown_fields_skipped() {
         "field 127 is unknown"
     );
 }
+
+#[test]
+fn messages_nested_deeper_than_the_limit_are_malformed_not_a_crash() {
+    let p = protos();
+    let m = p.message("shop.v1.Item").unwrap();
+    // parts (field 15) inside parts, 1,000 deep: each level wraps the one inside.
+    let mut bytes: Vec<u8> = Vec::new();
+    for _ in 0..1_000 {
+        let mut outer = vec![0x7a]; // field 15, LEN
+        let mut len = bytes.len();
+        while len >= 0x80 {
+            outer.push((len as u8) | 0x80);
+            len >>= 7;
+        }
+        outer.push(len as u8);
+        outer.extend_from_slice(&bytes);
+        bytes = outer;
+    }
+    assert!(decode(&p, m, &bytes).is_err());
+    let shallow = encode(&p, m, &json!({"parts": [{"parts": [{"sku": "x"}]}]})).unwrap();
+    assert_eq!(
+        decode(&p, m, &shallow).unwrap(),
+        json!({"parts": [{"parts": [{"sku": "x"}]}]})
+    );
+}

@@ -8,10 +8,19 @@ use super::wire::{unzigzag32, unzigzag64, Malformed, Reader, Value as Wire};
 use super::wkt;
 use gatehouse_config::table::proto::{Cardinality, Field, Kind, Protos};
 use serde_json::{Map, Value};
+use std::cell::Cell;
+
+/// How deeply messages may nest (protobuf's own default limit): deeper is [`Malformed`], so
+/// an answer cannot exhaust the stack.
+pub const MAX_DEPTH: u32 = 100;
 
 /// Message number `message` of `protos`, read from `bytes`, as JSON.
 pub fn decode(protos: &Protos, message: u16, bytes: &[u8]) -> Result<Value, Malformed> {
-    Decoder { protos }.message(message, bytes)
+    Decoder {
+        protos,
+        depth: Cell::new(0),
+    }
+    .message(message, bytes)
 }
 
 /// What has been read for one field.
@@ -28,10 +37,22 @@ pub(super) enum Slot {
 /// Reads messages of one set of protos (the well-known types reuse it for their parts).
 pub(super) struct Decoder<'p> {
     pub(super) protos: &'p Protos,
+    /// Messages entered and not yet left.
+    depth: Cell<u32>,
 }
 
 impl Decoder<'_> {
     pub(super) fn message(&self, index: u16, bytes: &[u8]) -> Result<Value, Malformed> {
+        if self.depth.get() >= MAX_DEPTH {
+            return Err(Malformed);
+        }
+        self.depth.set(self.depth.get() + 1);
+        let value = self.message_body(index, bytes);
+        self.depth.set(self.depth.get() - 1);
+        value
+    }
+
+    fn message_body(&self, index: u16, bytes: &[u8]) -> Result<Value, Malformed> {
         let m = &self.protos.messages[usize::from(index)];
         if let Some(w) = m.wkt {
             return wkt::decode(self, w, m.fields, bytes);
