@@ -1102,3 +1102,19 @@ fn a_broken_proto_or_a_stray_file_in_protos_fails_the_build_naming_it() {
         vec!["routes/protos/notes.txt: unexpected file: routes/protos/ holds .proto files only"]
     );
 }
+
+#[test]
+fn a_grpc_routes_path_parameters_must_name_fields_of_the_request_message() {
+    let mut f = files(
+        GATEWAY,
+        "[[route]]\nid = \"g\"\nmethods = [\"GET\"]\npath = \"/items/{sku}\"\nupstream = \"users\"\ngrpc = { service = \"shop.v1.Items\", method = \"Get\" }\n",
+    );
+    f.push(SourceFile {
+        path: "routes/protos/items.proto".into(),
+        text: CATALOG_PROTO.into(),
+    });
+    assert_eq!(
+        check(&f).unwrap_err(),
+        vec!["routes/v1/users.toml: route \"g\": path parameter {sku}: \"sku\" is not a field of shop.v1.GetRequest"]
+    );
+}

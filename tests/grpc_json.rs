@@ -343,3 +343,68 @@ fn messages_nested_deeper_than_the_limit_are_malformed_not_a_crash() {
         json!({"parts": [{"parts": [{"sku": "x"}]}]})
     );
 }
+
+#[test]
+fn json_nested_deeper_than_the_message_limit_is_refused() {
+    let p = protos();
+    let mut meta = json!({});
+    for _ in 0..60 {
+        meta = json!({ "a": meta }); // each level is a Value and a Struct: 120 messages deep
+    }
+    let e = refused(&p, "shop.v1.Wkts", json!({ "meta": meta }));
+    assert_eq!(e.reason, "nests messages too deeply");
+    assert!(e.path.starts_with("meta[\"a\"]"), "{}", e.path);
+}
+
+#[test]
+fn an_answer_with_more_values_than_the_limit_is_malformed() {
+    let p = protos();
+    let m = p.message("shop.v1.Item").unwrap();
+    // sizes (field 3), packed: 300,000 zeros in one 300 KB run.
+    let n = 300_000usize;
+    let mut bytes = vec![0x1a];
+    let mut len = n;
+    while len >= 0x80 {
+        bytes.push((len as u8) | 0x80);
+        len >>= 7;
+    }
+    bytes.push(len as u8);
+    bytes.extend(std::iter::repeat_n(0u8, n));
+    assert!(decode(&p, m, &bytes).is_err());
+}
+
+#[test]
+fn a_leap_second_is_not_a_timestamp() {
+    let p = protos();
+    let e = refused(&p, "shop.v1.Wkts", json!({"at": "2026-06-30T23:59:60.5Z"}));
+    assert_eq!(
+        (e.path.as_str(), e.reason.as_str()),
+        ("at", "must be an RFC 3339 timestamp")
+    );
+}
+
+#[test]
+fn parameters_bind_to_fields_and_refuse_what_is_not_one() {
+    use gatehouse::grpc::bind::bind;
+    let p = protos();
+    let m = p.message("shop.v1.Item").unwrap();
+    let mut target = serde_json::Map::new();
+    bind(&p, m, &mut target, "sku", "a").unwrap();
+    bind(&p, m, &mut target, "sizes", "1").unwrap();
+    bind(&p, m, &mut target, "sizes", "2").unwrap();
+    bind(&p, m, &mut target, "featured", "true").unwrap();
+    assert_eq!(
+        serde_json::Value::Object(target.clone()),
+        json!({"sku": "a", "sizes": ["1", "2"], "featured": true})
+    );
+    let e = bind(&p, m, &mut target, "stock", "1").unwrap_err();
+    assert_eq!(e.reason, "is a map: it cannot be set from a parameter");
+    let deep = vec!["parts"; 20].join(".");
+    let e = bind(&p, m, &mut target, &deep, "x").unwrap_err();
+    assert_eq!(e.reason, "nests fields too deeply");
+    let e = bind(&p, m, &mut target, "featured", "yes").unwrap_err();
+    assert_eq!(
+        (e.path.as_str(), e.reason.as_str()),
+        ("featured", "must be true or false")
+    );
+}

@@ -82,3 +82,8 @@ fn a_grpc_message_with_bad_escapes_is_kept_as_sent() {
     assert_eq!(status::decode_message("50%25 off"), "50% off");
     assert_eq!(status::decode_message("bad %zz"), "bad %zz");
 }
+
+#[test]
+fn a_frame_length_near_the_maximum_is_malformed_not_a_crash() {
+    assert!(parse(&[0, 0xff, 0xff, 0xff, 0xff, 1]).is_err());
+}

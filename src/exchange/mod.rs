@@ -310,6 +310,9 @@ pub struct Detached {
     side: Option<bool>,
     upstream_headers: Option<Headers>,
     path_and_query: String,
+    /// A step's own method and body for the call (a gRPC call's POST and message).
+    method: Option<&'static str>,
+    body: Option<js_sys::Uint8Array>,
 }
 
 impl WorkerExchange<'_> {
@@ -335,6 +338,8 @@ impl WorkerExchange<'_> {
             side: self.side,
             upstream_headers,
             path_and_query: self.outgoing.path_and_query.clone(),
+            method: self.outgoing.method,
+            body: self.outgoing.body_bytes().map(|b| b.slice(0, b.length())),
         })
     }
 }
@@ -367,6 +372,10 @@ impl Detached {
             x.outgoing.set_headers(headers);
         }
         x.outgoing.path_and_query = self.path_and_query;
+        x.outgoing.method = self.method;
+        if let Some(body) = self.body {
+            x.outgoing.body = OutgoingBody::Bytes(body);
+        }
         let _ = crate::pipeline::upstream_tail(&mut x, steps, &mut states).await;
     }
 }

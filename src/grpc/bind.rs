@@ -8,9 +8,25 @@ use super::to_proto::{join, JsonError};
 use gatehouse_config::table::proto::{Cardinality, Kind, Protos};
 use serde_json::{Map, Value};
 
+/// The most fields a parameter's name may nest (`a.b.c` is 3).
+pub const MAX_NESTING: usize = 16;
+
 /// Sets `field_path` of message number `message` in `target` (its JSON form) to `value`.
 /// A path parameter replaces what the body set; a query parameter adds to a repeated field.
 pub fn bind(
+    protos: &Protos,
+    message: u16,
+    target: &mut Map<String, Value>,
+    field_path: &str,
+    value: &str,
+) -> Result<(), JsonError> {
+    if field_path.split('.').count() > MAX_NESTING {
+        return Err(JsonError::new(field_path, "nests fields too deeply"));
+    }
+    bind_in(protos, message, target, field_path, value)
+}
+
+fn bind_in(
     protos: &Protos,
     message: u16,
     target: &mut Map<String, Value>,
@@ -46,7 +62,7 @@ pub fn bind(
             let Value::Object(inner_map) = slot else {
                 unreachable!("made an object above")
             };
-            bind(protos, inner, inner_map, rest, value)
+            bind_in(protos, inner, inner_map, rest, value)
                 .map_err(|e| JsonError::new(&join(head, &e.path), e.reason))
         }
         (Some(_), _, _) => Err(JsonError::new(field_path, "does not name a message field")),

@@ -49,8 +49,9 @@ pub fn parse(body: &[u8]) -> Result<Framed<'_>, Malformed> {
         }
         let flag = rest[0];
         let len = u32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
-        let payload = rest.get(5..5 + len).ok_or(Malformed)?;
-        rest = &rest[5 + len..];
+        let end = len.checked_add(5).ok_or(Malformed)?;
+        let payload = rest.get(5..end).ok_or(Malformed)?;
+        rest = &rest[end..];
         if flag & COMPRESSED != 0 {
             return Err(Malformed);
         }

@@ -14,22 +14,27 @@ use std::cell::Cell;
 /// an answer cannot exhaust the stack.
 pub const MAX_DEPTH: u32 = 100;
 
+/// The most values (scalars, list items, map entries, messages) one answer may hold: more is
+/// [`Malformed`], so a small packed run cannot expand into hundreds of MB of JSON.
+pub const MAX_VALUES: u32 = 262_144;
+
 /// Message number `message` of `protos`, read from `bytes`, as JSON.
 pub fn decode(protos: &Protos, message: u16, bytes: &[u8]) -> Result<Value, Malformed> {
     Decoder {
         protos,
         depth: Cell::new(0),
+        values: Cell::new(0),
     }
     .message(message, bytes)
 }
 
 /// What has been read for one field.
-pub(super) enum Slot {
+pub(super) enum Slot<'a> {
     Unset,
     One(Value),
-    /// A message field's bytes: every occurrence concatenated, which is how protobuf merges
-    /// them.
-    Message(Vec<u8>),
+    /// A message field's occurrences, borrowed; read as one (concatenated, which is how
+    /// protobuf merges them).
+    Message(Vec<&'a [u8]>),
     List(Vec<Value>),
     Map(Map<String, Value>),
 }
@@ -39,6 +44,8 @@ pub(super) struct Decoder<'p> {
     pub(super) protos: &'p Protos,
     /// Messages entered and not yet left.
     depth: Cell<u32>,
+    /// Values read so far.
+    values: Cell<u32>,
 }
 
 impl Decoder<'_> {
@@ -46,6 +53,7 @@ impl Decoder<'_> {
         if self.depth.get() >= MAX_DEPTH {
             return Err(Malformed);
         }
+        self.count()?;
         self.depth.set(self.depth.get() + 1);
         let value = self.message_body(index, bytes);
         self.depth.set(self.depth.get() - 1);
@@ -63,8 +71,8 @@ impl Decoder<'_> {
             let value = match slot {
                 Slot::Unset => continue,
                 Slot::One(v) => v,
-                Slot::Message(b) => match f.kind {
-                    Kind::Message(i) => self.message(i, &b)?,
+                Slot::Message(parts) => match f.kind {
+                    Kind::Message(i) => self.message(i, &merged(&parts))?,
                     _ => return Err(Malformed),
                 },
                 Slot::List(items) if items.is_empty() => continue,
@@ -78,7 +86,11 @@ impl Decoder<'_> {
     }
 
     /// Every field's value from `bytes`, in the order of `fields`.
-    pub(super) fn read(&self, fields: &[Field], bytes: &[u8]) -> Result<Vec<Slot>, Malformed> {
+    pub(super) fn read<'b>(
+        &self,
+        fields: &[Field],
+        bytes: &'b [u8],
+    ) -> Result<Vec<Slot<'b>>, Malformed> {
         let mut slots: Vec<Slot> = fields.iter().map(|_| Slot::Unset).collect();
         let mut r = Reader::new(bytes);
         while let Some((number, wire)) = r.record()? {
@@ -89,8 +101,8 @@ impl Decoder<'_> {
             match f.cardinality {
                 Cardinality::Single => match (f.kind, wire) {
                     (Kind::Message(_), Wire::Len(b)) => match &mut slots[at] {
-                        Slot::Message(acc) => acc.extend_from_slice(b),
-                        slot => *slot = Slot::Message(b.to_vec()),
+                        Slot::Message(parts) => parts.push(b),
+                        slot => *slot = Slot::Message(vec![b]),
                     },
                     _ => {
                         let (v, default) = self.scalar(f.kind, wire)?;
@@ -184,8 +196,19 @@ impl Decoder<'_> {
         Ok(())
     }
 
+    /// Counts one more value against [`MAX_VALUES`].
+    fn count(&self) -> Result<(), Malformed> {
+        let n = self.values.get() + 1;
+        if n > MAX_VALUES {
+            return Err(Malformed);
+        }
+        self.values.set(n);
+        Ok(())
+    }
+
     /// A scalar or enum value as JSON, and whether it is the default.
     pub(super) fn scalar(&self, kind: Kind, wire: Wire) -> Result<(Value, bool), Malformed> {
+        self.count()?;
         let text = |s: String| Value::String(s);
         Ok(match (kind, wire) {
             (Kind::Int32, Wire::Varint(v)) => (Value::from(v as i32), v as i32 == 0),
@@ -225,6 +248,14 @@ impl Decoder<'_> {
             (Kind::Bytes, Wire::Len(b)) => (text(wkt::to_base64(b)), b.is_empty()),
             _ => return Err(Malformed),
         })
+    }
+}
+
+/// A message field's occurrences as one message: the one slice as it is, several joined.
+pub(super) fn merged<'b>(parts: &[&'b [u8]]) -> std::borrow::Cow<'b, [u8]> {
+    match parts {
+        [one] => std::borrow::Cow::Borrowed(one),
+        _ => std::borrow::Cow::Owned(parts.concat()),
     }
 }
 

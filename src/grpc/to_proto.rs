@@ -8,6 +8,7 @@ use super::wire::{put_len, put_tag, put_varint, zigzag32, zigzag64, WireType};
 use super::wkt;
 use gatehouse_config::table::proto::{Cardinality, Field, Kind, Protos, Wkt};
 use serde_json::Value;
+use std::cell::Cell;
 
 /// A member the mapping refuses: where (`items[2].priceCents`, empty for the whole body) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,12 +24,48 @@ impl JsonError {
             reason: reason.into(),
         }
     }
+
+    pub(super) fn at(at: &At, reason: impl Into<String>) -> Self {
+        JsonError {
+            path: at.render(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// How deeply messages may nest in the JSON (protobuf's own default limit).
+pub const MAX_DEPTH: u32 = 100;
+
+/// Where a value sits in the JSON being encoded. Rendered only for an error, so a long map key
+/// or member name costs nothing per value beneath it.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum At<'a> {
+    Root,
+    Member(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, usize),
+    Key(&'a At<'a>, &'a str),
+}
+
+impl At<'_> {
+    /// `items[2].priceCents`, `stock["eu"]`; empty for the whole body.
+    pub(super) fn render(&self) -> String {
+        match self {
+            At::Root => String::new(),
+            At::Member(parent, name) => join(&parent.render(), name),
+            At::Index(parent, i) => format!("{}[{i}]", parent.render()),
+            At::Key(parent, k) => format!("{}[{}]", parent.render(), Value::String(k.to_string())),
+        }
+    }
 }
 
 /// Message number `message` of `protos` from its JSON form.
 pub fn encode(protos: &Protos, message: u16, json: &Value) -> Result<Vec<u8>, JsonError> {
     let mut out = Vec::new();
-    Encoder { protos }.message(message, json, "", &mut out)?;
+    let e = Encoder {
+        protos,
+        depth: Cell::new(0),
+    };
+    e.message(message, json, None, &At::Root, &mut out)?;
     Ok(out)
 }
 
@@ -43,36 +80,63 @@ pub(super) fn join(path: &str, member: &str) -> String {
 /// Writes messages of one set of protos (the well-known types reuse it for their parts).
 pub(super) struct Encoder<'p> {
     pub(super) protos: &'p Protos,
+    /// Messages entered and not yet left.
+    depth: Cell<u32>,
 }
 
 impl Encoder<'_> {
+    /// Message number `index` from `json`, leaving out the member named `skip` (an `Any`'s
+    /// `@type`).
     pub(super) fn message(
         &self,
         index: u16,
         json: &Value,
-        path: &str,
+        skip: Option<&str>,
+        at: &At,
+        out: &mut Vec<u8>,
+    ) -> Result<(), JsonError> {
+        if self.depth.get() >= MAX_DEPTH {
+            return Err(JsonError::at(at, "nests messages too deeply"));
+        }
+        self.depth.set(self.depth.get() + 1);
+        let written = self.message_body(index, json, skip, at, out);
+        self.depth.set(self.depth.get() - 1);
+        written
+    }
+
+    fn message_body(
+        &self,
+        index: u16,
+        json: &Value,
+        skip: Option<&str>,
+        at: &At,
         out: &mut Vec<u8>,
     ) -> Result<(), JsonError> {
         let m = &self.protos.messages[usize::from(index)];
         if let Some(w) = m.wkt {
-            return wkt::encode(self, w, m.fields, json, path, out);
+            return wkt::encode(self, w, m.fields, json, at, out);
         }
         let Value::Object(members) = json else {
-            return Err(JsonError::new(path, "must be an object"));
+            return Err(JsonError::at(at, "must be an object"));
         };
         let mut seen: Vec<(u32, Option<u16>)> = Vec::new();
-        let mut set: Vec<(&Field, &Value, String)> = Vec::new();
+        let mut set: Vec<(&Field, &Value, &str)> = Vec::new();
         for (key, value) in members {
-            let member = join(path, key);
+            if Some(key.as_str()) == skip {
+                continue;
+            }
             let Some(f) = m
                 .fields
                 .iter()
                 .find(|f| f.json_name == key || f.name == key)
             else {
-                return Err(JsonError::new(&member, "is not a field of this message"));
+                return Err(JsonError::at(
+                    &At::Member(at, key),
+                    "is not a field of this message",
+                ));
             };
             if seen.iter().any(|(n, _)| *n == f.number) {
-                return Err(JsonError::new(&member, "is given twice"));
+                return Err(JsonError::at(&At::Member(at, key), "is given twice"));
             }
             if value.is_null() && !self.takes_null(f) {
                 seen.push((f.number, None));
@@ -80,15 +144,16 @@ impl Encoder<'_> {
             }
             if let Some(o) = f.oneof {
                 if seen.iter().any(|(_, other)| *other == Some(o)) {
-                    return Err(JsonError::new(&member, "sets a second member of a oneof"));
+                    let member = At::Member(at, key);
+                    return Err(JsonError::at(&member, "sets a second member of a oneof"));
                 }
             }
             seen.push((f.number, f.oneof));
-            set.push((f, value, member));
+            set.push((f, value, key));
         }
         set.sort_by_key(|(f, _, _)| f.number);
-        for (f, value, member) in set {
-            self.field(f, value, &member, out)?;
+        for (f, value, key) in set {
+            self.field(f, value, &At::Member(at, key), out)?;
         }
         Ok(())
     }
@@ -108,49 +173,48 @@ impl Encoder<'_> {
         &self,
         f: &Field,
         v: &Value,
-        path: &str,
+        at: &At,
         out: &mut Vec<u8>,
     ) -> Result<(), JsonError> {
         match f.cardinality {
-            Cardinality::Single => self.value(f.number, f.kind, v, path, f.presence, out),
+            Cardinality::Single => self.value(f.number, f.kind, v, at, f.presence, out),
             Cardinality::Repeated { packed } => {
                 let Value::Array(items) = v else {
-                    return Err(JsonError::new(path, "must be an array"));
+                    return Err(JsonError::at(at, "must be an array"));
                 };
                 if packed && !items.is_empty() {
                     let mut run = Vec::new();
                     for (i, item) in items.iter().enumerate() {
-                        let p = format!("{path}[{i}]");
                         if item.is_null() {
-                            return Err(JsonError::new(&p, "must not be null"));
+                            return Err(JsonError::at(&At::Index(at, i), "must not be null"));
                         }
-                        self.packed(f.kind, item, &p, &mut run)?;
+                        self.packed(f.kind, item, &At::Index(at, i), &mut run)?;
                     }
                     put_len(out, f.number, &run);
                     return Ok(());
                 }
                 for (i, item) in items.iter().enumerate() {
-                    let p = format!("{path}[{i}]");
+                    let here = At::Index(at, i);
                     if item.is_null() && !matches!(self.null_kind(f.kind), Some(true)) {
-                        return Err(JsonError::new(&p, "must not be null"));
+                        return Err(JsonError::at(&here, "must not be null"));
                     }
-                    self.value(f.number, f.kind, item, &p, true, out)?;
+                    self.value(f.number, f.kind, item, &here, true, out)?;
                 }
                 Ok(())
             }
             Cardinality::Map { key, value } => {
                 let Value::Object(entries) = v else {
-                    return Err(JsonError::new(path, "must be an object"));
+                    return Err(JsonError::at(at, "must be an object"));
                 };
                 for (k, item) in entries {
-                    let p = format!("{path}[{}]", Value::String(k.clone()));
+                    let here = At::Key(at, k);
                     let mut entry = Vec::new();
-                    let key_json = map_key(key, k, &p)?;
-                    self.value(1, key, &key_json, &p, false, &mut entry)?;
+                    let key_json = map_key(key, k, &here)?;
+                    self.value(1, key, &key_json, &here, false, &mut entry)?;
                     if item.is_null() && !matches!(self.null_kind(value), Some(true)) {
-                        return Err(JsonError::new(&p, "must not be null"));
+                        return Err(JsonError::at(&here, "must not be null"));
                     }
-                    self.value(2, value, item, &p, false, &mut entry)?;
+                    self.value(2, value, item, &here, false, &mut entry)?;
                     put_len(out, f.number, &entry);
                 }
                 Ok(())
@@ -173,33 +237,33 @@ impl Encoder<'_> {
         number: u32,
         kind: Kind,
         v: &Value,
-        path: &str,
+        at: &At,
         presence: bool,
         out: &mut Vec<u8>,
     ) -> Result<(), JsonError> {
         match kind {
             Kind::Message(i) => {
                 let mut body = Vec::new();
-                self.message(i, v, path, &mut body)?;
+                self.message(i, v, None, at, &mut body)?;
                 put_len(out, number, &body);
             }
             Kind::String => {
                 let s = v
                     .as_str()
-                    .ok_or_else(|| JsonError::new(path, "must be a string"))?;
+                    .ok_or_else(|| JsonError::at(at, "must be a string"))?;
                 if presence || !s.is_empty() {
                     put_len(out, number, s.as_bytes());
                 }
             }
             Kind::Bytes => {
-                let b = wkt::base64(v, path)?;
+                let b = wkt::base64(v, at)?;
                 if presence || !b.is_empty() {
                     put_len(out, number, &b);
                 }
             }
             _ => {
                 let mut one = Vec::new();
-                let default = self.packed(kind, v, path, &mut one)?;
+                let default = self.packed(kind, v, at, &mut one)?;
                 if presence || !default {
                     let wire = match kind {
                         Kind::Double | Kind::Fixed64 | Kind::Sfixed64 => WireType::Fixed64,
@@ -215,81 +279,75 @@ impl Encoder<'_> {
     }
 
     /// A scalar or enum's bytes without a tag (as in a packed run); whether it is the default.
-    fn packed(
-        &self,
-        kind: Kind,
-        v: &Value,
-        path: &str,
-        out: &mut Vec<u8>,
-    ) -> Result<bool, JsonError> {
+    fn packed(&self, kind: Kind, v: &Value, at: &At, out: &mut Vec<u8>) -> Result<bool, JsonError> {
         let default = match kind {
             Kind::Double => {
-                let x = float(v, path)?;
+                let x = float(v, at)?;
                 out.extend_from_slice(&x.to_le_bytes());
                 x == 0.0 && x.is_sign_positive()
             }
             Kind::Float => {
-                let x = float(v, path)?;
+                let x = float(v, at)?;
                 if x.is_finite() && (x as f32).is_infinite() {
-                    return Err(JsonError::new(path, "is out of range for a float"));
+                    return Err(JsonError::at(at, "is out of range for a float"));
                 }
                 out.extend_from_slice(&(x as f32).to_le_bytes());
                 x == 0.0 && x.is_sign_positive()
             }
             Kind::Int32 => {
-                let x = int(v, path, i64::from(i32::MIN), i64::from(i32::MAX))?;
+                let x = int(v, at, i64::from(i32::MIN), i64::from(i32::MAX))?;
                 put_varint(out, x as u64); // negative int32s take ten bytes, as specified
                 x == 0
             }
             Kind::Int64 => {
-                let x = int(v, path, i64::MIN, i64::MAX)?;
+                let x = int(v, at, i64::MIN, i64::MAX)?;
                 put_varint(out, x as u64);
                 x == 0
             }
             Kind::Uint32 => {
-                let x = uint(v, path, u64::from(u32::MAX))?;
+                let x = uint(v, at, u64::from(u32::MAX))?;
                 put_varint(out, x);
                 x == 0
             }
             Kind::Uint64 => {
-                let x = uint(v, path, u64::MAX)?;
+                let x = uint(v, at, u64::MAX)?;
                 put_varint(out, x);
                 x == 0
             }
             Kind::Sint32 => {
-                let x = int(v, path, i64::from(i32::MIN), i64::from(i32::MAX))?;
+                let x = int(v, at, i64::from(i32::MIN), i64::from(i32::MAX))?;
                 put_varint(out, zigzag32(x as i32));
                 x == 0
             }
             Kind::Sint64 => {
-                let x = int(v, path, i64::MIN, i64::MAX)?;
+                let x = int(v, at, i64::MIN, i64::MAX)?;
                 put_varint(out, zigzag64(x));
                 x == 0
             }
             Kind::Fixed32 => {
-                let x = uint(v, path, u64::from(u32::MAX))?;
+                let x = uint(v, at, u64::from(u32::MAX))?;
                 out.extend_from_slice(&(x as u32).to_le_bytes());
                 x == 0
             }
             Kind::Fixed64 => {
-                let x = uint(v, path, u64::MAX)?;
+                let x = uint(v, at, u64::MAX)?;
                 out.extend_from_slice(&x.to_le_bytes());
                 x == 0
             }
             Kind::Sfixed32 => {
-                let x = int(v, path, i64::from(i32::MIN), i64::from(i32::MAX))?;
+                let x = int(v, at, i64::from(i32::MIN), i64::from(i32::MAX))?;
                 out.extend_from_slice(&(x as i32).to_le_bytes());
                 x == 0
             }
             Kind::Sfixed64 => {
-                let x = int(v, path, i64::MIN, i64::MAX)?;
+                let x = int(v, at, i64::MIN, i64::MAX)?;
                 out.extend_from_slice(&x.to_le_bytes());
                 x == 0
             }
             Kind::Bool => {
                 let b = v
                     .as_bool()
-                    .ok_or_else(|| JsonError::new(path, "must be true or false"))?;
+                    .ok_or_else(|| JsonError::at(at, "must be true or false"))?;
                 out.push(u8::from(b));
                 !b
             }
@@ -303,15 +361,15 @@ impl Encoder<'_> {
                         .find(|(n, _)| n == name)
                         .map(|(_, number)| *number)
                         .ok_or_else(|| {
-                            JsonError::new(path, format!("is not a value of {}", e.name))
+                            JsonError::at(at, format!("is not a value of {}", e.name))
                         })?,
-                    _ => int(v, path, i64::from(i32::MIN), i64::from(i32::MAX))? as i32,
+                    _ => int(v, at, i64::from(i32::MIN), i64::from(i32::MAX))? as i32,
                 };
                 put_varint(out, i64::from(n) as u64);
                 n == 0
             }
             Kind::String | Kind::Bytes | Kind::Message(_) => {
-                return Err(JsonError::new(path, "cannot be packed"))
+                return Err(JsonError::at(at, "cannot be packed"))
             }
         };
         Ok(default)
@@ -319,21 +377,21 @@ impl Encoder<'_> {
 }
 
 /// A map key (always a JSON string) as the JSON value of its kind.
-fn map_key(kind: Kind, k: &str, path: &str) -> Result<Value, JsonError> {
+fn map_key(kind: Kind, k: &str, at: &At) -> Result<Value, JsonError> {
     Ok(match kind {
         Kind::String => Value::String(k.to_string()),
         Kind::Bool => match k {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
-            _ => return Err(JsonError::new(path, "the key must be true or false")),
+            _ => return Err(JsonError::at(at, "the key must be true or false")),
         },
         _ => Value::String(k.to_string()), // integers: parsed from the string like any other
     })
 }
 
 /// An integer from a JSON number or a decimal string, within `min..=max`.
-fn int(v: &Value, path: &str, min: i64, max: i64) -> Result<i64, JsonError> {
-    let out_of_range = || JsonError::new(path, format!("must be an integer from {min} to {max}"));
+fn int(v: &Value, at: &At, min: i64, max: i64) -> Result<i64, JsonError> {
+    let out_of_range = || JsonError::at(at, format!("must be an integer from {min} to {max}"));
     let x = match v {
         Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
             (Some(i), _, _) => i,
@@ -351,8 +409,8 @@ fn int(v: &Value, path: &str, min: i64, max: i64) -> Result<i64, JsonError> {
 }
 
 /// An unsigned integer from a JSON number or a decimal string, at most `max`.
-fn uint(v: &Value, path: &str, max: u64) -> Result<u64, JsonError> {
-    let out_of_range = || JsonError::new(path, format!("must be an integer from 0 to {max}"));
+fn uint(v: &Value, at: &At, max: u64) -> Result<u64, JsonError> {
+    let out_of_range = || JsonError::at(at, format!("must be an integer from 0 to {max}"));
     let x = match v {
         Value::Number(n) => match (n.as_u64(), n.as_f64()) {
             (Some(u), _) => u,
@@ -369,8 +427,8 @@ fn uint(v: &Value, path: &str, max: u64) -> Result<u64, JsonError> {
 }
 
 /// A float from a JSON number, a numeric string, or `"NaN"`, `"Infinity"`, `"-Infinity"`.
-fn float(v: &Value, path: &str) -> Result<f64, JsonError> {
-    let not = || JsonError::new(path, "must be a number");
+fn float(v: &Value, at: &At) -> Result<f64, JsonError> {
+    let not = || JsonError::at(at, "must be a number");
     match v {
         Value::Number(n) => n.as_f64().ok_or_else(not),
         Value::String(s) => match s.as_str() {

@@ -4,7 +4,7 @@
 //! protos define. Also base64 for `bytes`.
 
 use super::to_json::{Decoder, Slot};
-use super::to_proto::{Encoder, JsonError};
+use super::to_proto::{At, Encoder, JsonError};
 use super::wire::{put_len, put_tag, put_varint, Malformed, Reader, Value as Wire, WireType};
 use base64ct::{Base64, Base64Unpadded, Base64Url, Base64UrlUnpadded, Encoding};
 use chrono::{DateTime, SecondsFormat};
@@ -21,15 +21,15 @@ const TYPE_URL_PREFIX: &str = "type.googleapis.com/";
 const MAX_DURATION_S: i64 = 315_576_000_000;
 
 /// Bytes from base64: standard or URL-safe alphabet, padded or not.
-pub fn base64(v: &Value, path: &str) -> Result<Vec<u8>, JsonError> {
+pub(super) fn base64(v: &Value, at: &At) -> Result<Vec<u8>, JsonError> {
     let s = v
         .as_str()
-        .ok_or_else(|| JsonError::new(path, "must be a base64 string"))?;
+        .ok_or_else(|| JsonError::at(at, "must be a base64 string"))?;
     Base64::decode_vec(s)
         .or_else(|_| Base64Unpadded::decode_vec(s))
         .or_else(|_| Base64Url::decode_vec(s))
         .or_else(|_| Base64UrlUnpadded::decode_vec(s))
-        .map_err(|_| JsonError::new(path, "must be a base64 string"))
+        .map_err(|_| JsonError::at(at, "must be a base64 string"))
 }
 
 /// Bytes as standard, padded base64.
@@ -50,24 +50,26 @@ pub(super) fn encode(
     w: Wkt,
     fields: &[Field],
     json: &Value,
-    path: &str,
+    at: &At,
     out: &mut Vec<u8>,
 ) -> Result<(), JsonError> {
     let string = || {
         json.as_str()
-            .ok_or_else(|| JsonError::new(path, "must be a string"))
+            .ok_or_else(|| JsonError::at(at, "must be a string"))
     };
     match w {
         Wkt::Timestamp => {
             let t = DateTime::parse_from_rfc3339(string()?)
                 .ok()
                 .filter(|t| (1..=9999).contains(&chrono::Datelike::year(&t.naive_utc())))
-                .ok_or_else(|| JsonError::new(path, "must be an RFC 3339 timestamp"))?;
+                // A leap second (`:60`) reads as nanos past one second: not a Timestamp.
+                .filter(|t| t.timestamp_subsec_nanos() < 1_000_000_000)
+                .ok_or_else(|| JsonError::at(at, "must be an RFC 3339 timestamp"))?;
             seconds_nanos(t.timestamp(), t.timestamp_subsec_nanos() as i32, out);
         }
         Wkt::Duration => {
             let (s, n) = parse_duration(string()?)
-                .ok_or_else(|| JsonError::new(path, "must be a duration such as \"1.5s\""))?;
+                .ok_or_else(|| JsonError::at(at, "must be a duration such as \"1.5s\""))?;
             seconds_nanos(s, n, out);
         }
         Wkt::FieldMask => {
@@ -77,15 +79,15 @@ pub(super) fn encode(
         }
         Wkt::Struct => {
             if !json.is_object() {
-                return Err(JsonError::new(path, "must be an object"));
+                return Err(JsonError::at(at, "must be an object"));
             }
-            e.field(field(fields, 1), json, path, out)?;
+            e.field(field(fields, 1), json, at, out)?;
         }
         Wkt::ListValue => {
             if !json.is_array() {
-                return Err(JsonError::new(path, "must be an array"));
+                return Err(JsonError::at(at, "must be an array"));
             }
-            e.field(field(fields, 1), json, path, out)?;
+            e.field(field(fields, 1), json, at, out)?;
         }
         Wkt::Value => {
             let number = match json {
@@ -96,35 +98,36 @@ pub(super) fn encode(
                 Value::Object(_) => 5,
                 Value::Array(_) => 6,
             };
-            e.value(number, field(fields, number).kind, json, path, true, out)?;
+            e.value(number, field(fields, number).kind, json, at, true, out)?;
         }
         Wkt::Empty => match json {
             Value::Object(m) if m.is_empty() => {}
-            _ => return Err(JsonError::new(path, "must be {}")),
+            _ => return Err(JsonError::at(at, "must be {}")),
         },
-        Wkt::Wrapper => e.value(1, field(fields, 1).kind, json, path, false, out)?,
+        Wkt::Wrapper => e.value(1, field(fields, 1).kind, json, at, false, out)?,
         Wkt::Any => {
             let Value::Object(members) = json else {
-                return Err(JsonError::new(path, "must be an object with \"@type\""));
+                return Err(JsonError::at(at, "must be an object with \"@type\""));
             };
-            let type_path = super::to_proto::join(path, "@type");
+            let type_at = At::Member(at, "@type");
             let url = members
                 .get("@type")
                 .and_then(Value::as_str)
-                .ok_or_else(|| JsonError::new(&type_path, "must name the message's type"))?;
+                .ok_or_else(|| JsonError::at(&type_at, "must name the message's type"))?;
             let index = url
                 .rsplit_once('/')
                 .and_then(|(_, name)| e.protos.message(name))
-                .ok_or_else(|| JsonError::new(&type_path, "is not a message this gateway knows"))?;
-            let inner = &e.protos.messages[usize::from(index)];
-            let mut rest = members.clone();
-            rest.remove("@type");
-            let payload = match inner.wkt {
-                Some(_) => rest.remove("value").unwrap_or(Value::Null),
-                None => Value::Object(rest),
-            };
+                .ok_or_else(|| JsonError::at(&type_at, "is not a message this gateway knows"))?;
             let mut body = Vec::new();
-            e.message(index, &payload, path, &mut body)?;
+            // The payload is read in place (never copied): a well-known type's JSON form is
+            // the `value` member, a message's is every member but `@type`.
+            match e.protos.messages[usize::from(index)].wkt {
+                Some(_) => {
+                    let value = members.get("value").unwrap_or(&Value::Null);
+                    e.message(index, value, None, &At::Member(at, "value"), &mut body)?;
+                }
+                None => e.message(index, json, Some("@type"), at, &mut body)?,
+            }
             put_len(out, 1, url.as_bytes());
             put_len(out, 2, &body);
         }
@@ -264,8 +267,8 @@ pub(super) fn decode(
             for (f, slot) in fields.iter().zip(slots) {
                 out = match (f.kind, slot) {
                     (_, Slot::One(v)) => v,
-                    (gatehouse_config::table::proto::Kind::Message(i), Slot::Message(b)) => {
-                        d.message(i, &b)?
+                    (gatehouse_config::table::proto::Kind::Message(i), Slot::Message(parts)) => {
+                        d.message(i, &super::to_json::merged(&parts))?
                     }
                     _ => continue,
                 };

@@ -9,7 +9,10 @@
 //! Contract: a body that is not a JSON object, a member or parameter that is not a field, or a
 //! value of the wrong type is 400 `invalid-body` naming the member; an upstream answer that is
 //! not a gRPC answer is 502 `grpc-invalid-answer`; a failed call is `grpc-status` with the
-//! code's HTTP status. Nothing the client sent reaches the method except through the message.
+//! code's HTTP status. The client's body reaches the method only through the message, and no
+//! client header says how to read it (content and transfer encodings are removed); other
+//! headers pass as metadata, as on any route. The gateway's own query parameters (credentials,
+//! the version) are never bound.
 
 use crate::aggregate::template::decode as percent_decode;
 use crate::error::GatewayError;
@@ -21,6 +24,7 @@ use crate::grpc::to_json::decode;
 use crate::grpc::to_proto::{encode, JsonError};
 use crate::http::content_type::is_json;
 use crate::json_text;
+use crate::log::FellBack;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::runtime::io;
@@ -75,6 +79,9 @@ pub async fn on_request(
                 detail: format!("query parameter {pair:?} is not valid percent-encoding"),
             });
         };
+        if call.gateway_query.contains(&k.as_str()) {
+            continue; // the gateway's own (a credential, the version): never the method's
+        }
         bind(protos, call.input, &mut message, &k, &v).map_err(invalid)?;
     }
     for (k, v) in &x.params {
@@ -87,11 +94,18 @@ pub async fn on_request(
     x.prepare_upstream_headers()?;
     let timeout_ms = x.tables.upstreams[usize::from(route.upstream)].timeout_ms;
     if let Some(h) = x.outgoing.headers() {
+        // The body is the gateway's message: no client header may say how to read it.
         for name in [
             "content-length",
             "content-type",
+            "content-encoding",
             "accept",
             "accept-encoding",
+            "grpc-encoding",
+            "grpc-accept-encoding",
+            "connect-content-encoding",
+            "connect-accept-encoding",
+            "te",
         ] {
             let _ = h.delete(name);
         }
@@ -125,7 +139,11 @@ async fn body_object(
     max_body: Option<u64>,
 ) -> Result<Map<String, Value>, GatewayError> {
     let text = match x.outgoing.body_bytes() {
-        Some(bytes) => String::from_utf8(bytes.to_vec()).unwrap_or_default(),
+        Some(bytes) => {
+            String::from_utf8(bytes.to_vec()).map_err(|_| GatewayError::InvalidBody {
+                detail: "the body is not UTF-8".into(),
+            })?
+        }
         None => {
             let limit = max_body.unwrap_or(DEFAULT_MAX_BODY);
             let max = u32::try_from(limit).unwrap_or(u32::MAX);
@@ -164,15 +182,20 @@ async fn body_object(
     }
 }
 
-/// The method's answer as JSON, or its failure as a problem.
+/// The method's answer as JSON, or its failure as a problem. A static fallback's answer is
+/// the route's own JSON already: it passes as it is.
 pub async fn after_upstream(
+    x: &WorkerExchange<'_>,
     call: &'static GrpcCall,
     protos: &'static Protos,
     result: Result<Answer, GatewayError>,
 ) -> Result<Answer, GatewayError> {
     let answer = result?;
+    if x.ctx.log.fallback == Some(FellBack::Static) {
+        return Ok(answer);
+    }
     let Some(resp) = answer.source() else {
-        return Ok(answer); // made by the gateway (a fallback's static answer)
+        return Ok(answer); // made by the gateway
     };
     let bad = |detail: String| GatewayError::GrpcInvalidAnswer { detail };
     let http = resp.status();
@@ -222,6 +245,7 @@ pub async fn after_upstream(
             let code = error["code"]
                 .as_str()
                 .and_then(status::from_connect)
+                .filter(|c| *c != 0) // an error that says "ok" failed all the same
                 .unwrap_or(2);
             let message = error["message"].as_str().unwrap_or("").to_string();
             return Err(GatewayError::GrpcStatus { code, message });

@@ -374,7 +374,7 @@ mod worker {
                     _ => result,
                 },
                 Step::Invalidate { all } => cache::invalidate::after_upstream(x, all, result).await,
-                Step::Grpc { call, protos } => grpc::after_upstream(call, protos, result).await,
+                Step::Grpc { call, protos } => grpc::after_upstream(x, call, protos, result).await,
                 Step::Validate { .. } | Step::FanOut { .. } => result,
             }
         }

@@ -116,3 +116,30 @@ test("the translated answer passes the route's policies: a response transform, t
   assert.equal((await get("/v1/books-cached/missing")).status, 404);
   assert.equal(s.origin.catalogCalls.length - before, 3, "a failed call is never stored");
 });
+
+test("a static fallback's JSON reaches the client as it is", async () => {
+  const res = await get("/v1/books-fallback/1");
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json(), { degraded: true });
+  assert.equal(res.headers["x-gatehouse-fallback"], "static");
+});
+
+test("the gateway's own query parameters (here the API version) are never bound to the message", async () => {
+  const res = await get("/v1/books/42?api-version=v1&withReviews=true");
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json().tags, ["reviews"]);
+});
+
+test("client encodings never reach the method: the gateway's body is read as it was built", async () => {
+  const before = s.origin.catalogCalls.length;
+  const res = await request(s.gw, "POST", "/v1/books", {
+    headers: { "content-type": "application/json", "x-client-note": "kept" },
+    body: JSON.stringify({ book: { title: "Emma" } }),
+  });
+  assert.equal(res.status, 200, res.text);
+  const call = s.origin.catalogCalls[before];
+  for (const name of ["content-encoding", "grpc-encoding", "connect-content-encoding", "grpc-accept-encoding"]) {
+    assert.equal(call[name], undefined, name);
+  }
+  assert.equal(call["x-client-note"], "kept", "other headers pass as metadata");
+});

@@ -732,7 +732,24 @@ fn check_route(
     let grpc = match &spec.grpc {
         None => None,
         Some(g) => match super::grpc::parse(g, &out.protos) {
-            Ok(call) => {
+            Ok(mut call) => {
+                let mut chain: Vec<usize> = out.default_policies.clone();
+                chain.extend(&policies);
+                let mut names: Vec<String> = Vec::new();
+                while let Some(i) = chain.pop() {
+                    let p = &out.policies[i];
+                    chain.extend(&p.members);
+                    names.extend(p.settings.credential_query().map(str::to_string));
+                }
+                names.extend(out.versioning.as_ref().and_then(|v| v.query.clone()));
+                names.sort();
+                names.dedup();
+                call.gateway_query = super::leak::strs(&names);
+                for param in path_params(&spec.path) {
+                    if let Err(e) = super::grpc::field_path(&out.protos, call.input, &param) {
+                        errors.push(format!("{ctx}: path parameter {{{param}}}: {e}"));
+                    }
+                }
                 let conflicts = [
                     (fan_out.is_some(), "fan_out"),
                     (rewrite.is_some(), "rewrite"),

@@ -2,7 +2,7 @@
 //! unary method of `routes/protos/` its requests call, translated from and to JSON.
 
 use crate::leak;
-use crate::table::proto::{GrpcCall, Protocol, Protos};
+use crate::table::proto::{Cardinality, GrpcCall, Kind, Protocol, Protos};
 use serde::Deserialize;
 
 /// `grpc = { ... }` as written.
@@ -13,6 +13,33 @@ pub struct GrpcSpec {
     pub method: String,
     /// `"grpc-web"` (the default) or `"connect"`.
     pub protocol: Option<String>,
+}
+
+/// Checks that `path` (`field` or `outer.inner`, by JSON or proto name) names a field of
+/// message `message` that a parameter can set (not a map, not a message).
+pub fn field_path(protos: &Protos, message: u16, path: &str) -> Result<(), String> {
+    let mut m = message;
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let msg = &protos.messages[usize::from(m)];
+        let f = msg
+            .fields
+            .iter()
+            .find(|f| f.json_name == part || f.name == part)
+            .ok_or_else(|| format!("\"{part}\" is not a field of {}", msg.name))?;
+        match (parts.peek(), f.kind, f.cardinality) {
+            (_, _, Cardinality::Map { .. }) => return Err(format!("\"{part}\" is a map")),
+            (Some(_), Kind::Message(inner), Cardinality::Single) => m = inner,
+            (Some(_), _, _) => return Err(format!("\"{part}\" is not a message field")),
+            (None, Kind::Message(inner), _)
+                if protos.messages[usize::from(inner)].wkt.is_none() =>
+            {
+                return Err(format!("\"{part}\" is a message: name one of its fields"))
+            }
+            (None, _, _) => {}
+        }
+    }
+    Ok(())
 }
 
 /// The call, checked against the compiled protos.
@@ -57,5 +84,6 @@ pub fn parse(spec: &GrpcSpec, protos: &Protos) -> Result<GrpcCall, String> {
         input: method.input,
         output: method.output,
         protocol,
+        gateway_query: &[],
     })
 }

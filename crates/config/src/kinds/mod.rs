@@ -214,6 +214,15 @@ mod check {
                 || matches!(self, Settings::RateLimit(_))
         }
 
+        /// The query parameter an authentication policy reads its credential from, if any.
+        pub fn credential_query(&self) -> Option<&str> {
+            match self {
+                Settings::Jwt(j) => j.spec.query.as_deref(),
+                Settings::ApiKey(a) => a.spec.query.as_deref(),
+                _ => None,
+            }
+        }
+
         /// The headers an authentication policy sets from the identity (`forward`).
         pub fn forward(&self) -> &[(String, String)] {
             match self {

@@ -201,4 +201,7 @@ pub struct GrpcCall {
     pub input: u16,
     pub output: u16,
     pub protocol: Protocol,
+    /// Query parameters the gateway itself reads on this route (its credentials' `query`,
+    /// `[gateway] versioning.query`): never bound to the message.
+    pub gateway_query: &'static [&'static str],
 }
