@@ -87,3 +87,88 @@ fn a_grpc_message_with_bad_escapes_is_kept_as_sent() {
 fn a_frame_length_near_the_maximum_is_malformed_not_a_crash() {
     assert!(parse(&[0, 0xff, 0xff, 0xff, 0xff, 1]).is_err());
 }
+
+mod clients {
+    use gatehouse::grpc::client::{code_for, detect, encode_message, refusal, Protocol};
+
+    #[test]
+    fn grpc_web_grpc_and_connect_unary_clients_are_recognised_by_their_headers() {
+        assert_eq!(
+            detect(Some("application/grpc-web+proto"), None),
+            Some(Protocol::GrpcWeb)
+        );
+        assert_eq!(
+            detect(Some("application/grpc-web-text"), None),
+            Some(Protocol::GrpcWeb)
+        );
+        assert_eq!(detect(Some("Application/GRPC"), None), Some(Protocol::Grpc));
+        assert_eq!(
+            detect(Some("application/grpc+proto"), None),
+            Some(Protocol::Grpc)
+        );
+        assert_eq!(
+            detect(Some("application/proto"), Some("1")),
+            Some(Protocol::ConnectUnary)
+        );
+        assert_eq!(
+            detect(Some("application/json; charset=utf-8"), Some("1")),
+            Some(Protocol::ConnectUnary)
+        );
+        assert_eq!(
+            detect(Some("application/json"), None),
+            None,
+            "plain JSON is REST"
+        );
+        assert_eq!(detect(Some("application/grpcx"), None), None);
+        assert_eq!(detect(None, Some("1")), None);
+    }
+
+    #[test]
+    fn refusals_map_to_the_codes_clients_act_on() {
+        let table = [
+            (401, 16),
+            (403, 7),
+            (429, 8),
+            (413, 8),
+            (404, 12),
+            (405, 12),
+            (400, 3),
+            (422, 3),
+            (503, 14),
+            (502, 14),
+            (504, 4),
+            (500, 13),
+        ];
+        for (http, code) in table {
+            assert_eq!(code_for(http), code, "{http}");
+        }
+    }
+
+    #[test]
+    fn grpc_web_refusals_are_trailers_only_and_connect_ones_are_error_json() {
+        let web = refusal(
+            Protocol::GrpcWeb,
+            "application/grpc-web+proto",
+            16,
+            "no key: ü%",
+        );
+        assert_eq!(web.status, 200);
+        assert_eq!(web.content_type, "application/grpc-web+proto");
+        assert_eq!(
+            web.headers,
+            vec![
+                ("grpc-status", "16".to_string()),
+                ("grpc-message", "no key: %C3%BC%25".to_string())
+            ]
+        );
+        assert!(web.body.is_empty());
+        let connect = refusal(Protocol::ConnectUnary, "application/proto", 8, "slow down");
+        assert_eq!(connect.status, 429);
+        assert_eq!(connect.content_type, "application/json");
+        assert_eq!(
+            connect.body,
+            r#"{"code":"resource_exhausted","message":"slow down"}"#
+        );
+        assert_eq!(encode_message("plain text"), "plain text");
+    }
+}

@@ -8,6 +8,7 @@ pub use outgoing::{Outgoing, OutgoingBody};
 
 use crate::ctx::Ctx;
 use crate::error::{GatewayError, PROBLEM_CONTENT_TYPE};
+use crate::grpc::client;
 use crate::http::forwarding::{
     prepare_downstream_response, prepare_upstream_request, server_timing, Forwarded,
 };
@@ -400,19 +401,43 @@ impl Exchange for WorkerExchange<'_> {
         self.call_upstream().await
     }
 
+    /// The error as problem+json; for a gRPC-Web, gRPC or Connect client, as its protocol
+    /// writes a failed call ([`crate::grpc::client`]), so its generated client understands it.
     fn problem(&mut self, error: &GatewayError) -> Answer {
         self.ctx.log.error = Some(error.slug());
-        let body = error.to_problem(self.ctx.url.path, &self.ctx.ids.request_id);
-        let headers = Headers::new().expect("Headers constructor");
-        let _ = headers.set("content-type", PROBLEM_CONTENT_TYPE);
+        let content_type = self.header("content-type");
+        let connect = self.header("connect-protocol-version");
+        let grpc = client::detect(content_type.as_deref(), connect.as_deref());
+        let (status, body, headers) = match grpc {
+            Some(protocol) => {
+                let code = match error {
+                    GatewayError::GrpcStatus { code, .. } => *code,
+                    _ => client::code_for(error.status()),
+                };
+                let ct = content_type.as_deref().unwrap_or_default();
+                let r = client::refusal(protocol, ct, code, &error.detail());
+                let headers = Headers::new().expect("Headers constructor");
+                let _ = headers.set("content-type", &r.content_type);
+                for (name, value) in &r.headers {
+                    let _ = headers.set(name, value);
+                }
+                (r.status, r.body, headers)
+            }
+            None => {
+                let body = error.to_problem(self.ctx.url.path, &self.ctx.ids.request_id);
+                let headers = Headers::new().expect("Headers constructor");
+                let _ = headers.set("content-type", PROBLEM_CONTENT_TYPE);
+                (error.status(), body, headers)
+            }
+        };
         let _ = headers.set("cache-control", "no-store");
         // Policy headers first (a limit that passed), then the error's (the limit that refused).
         let policy_headers = std::mem::take(&mut self.ctx.response_headers);
         for (name, value) in policy_headers.into_iter().chain(error.headers()) {
             let _ = headers.append(name, &value);
         }
-        let body = (!self.ctx.is_head()).then_some(body);
-        Answer::text(error.status(), headers, body)
+        let body = (!self.ctx.is_head() && !body.is_empty()).then_some(body);
+        Answer::text(status, headers, body)
     }
 
     fn outbound(&mut self, mut answer: Answer) -> Answer {

@@ -4,6 +4,7 @@
 //! The protos' tables come from the build (`gatehouse_config::table::proto`).
 
 pub mod bind;
+pub mod client;
 pub mod frame;
 pub mod status;
 pub mod to_json;
