@@ -63,6 +63,19 @@ fn round_trip(p: &Protos, message: &str, input: Value) -> Value {
     decode(p, m, &bytes).unwrap()
 }
 
+/// A length-delimited record: its one-byte `tag`, the body's length as a varint, the body.
+fn len_record(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let mut len = body.len();
+    while len >= 0x80 {
+        out.push((len as u8) | 0x80);
+        len >>= 7;
+    }
+    out.push(len as u8);
+    out.extend_from_slice(body);
+    out
+}
+
 fn refused(p: &Protos, message: &str, input: Value) -> JsonError {
     encode(p, p.message(message).unwrap(), &input).unwrap_err()
 }
@@ -323,18 +336,10 @@ fn malformed_bytes_are_refused_and_unknown_fields_skipped() {
 fn messages_nested_deeper_than_the_limit_are_malformed_not_a_crash() {
     let p = protos();
     let m = p.message("shop.v1.Item").unwrap();
-    // parts (field 15) inside parts, 1,000 deep: each level wraps the one inside.
+    // parts (field 15, LEN: tag 0x7a) inside parts, 1,000 deep.
     let mut bytes: Vec<u8> = Vec::new();
     for _ in 0..1_000 {
-        let mut outer = vec![0x7a]; // field 15, LEN
-        let mut len = bytes.len();
-        while len >= 0x80 {
-            outer.push((len as u8) | 0x80);
-            len >>= 7;
-        }
-        outer.push(len as u8);
-        outer.extend_from_slice(&bytes);
-        bytes = outer;
+        bytes = len_record(0x7a, &bytes);
     }
     assert!(decode(&p, m, &bytes).is_err());
     let shallow = encode(&p, m, &json!({"parts": [{"parts": [{"sku": "x"}]}]})).unwrap();
@@ -360,16 +365,8 @@ fn json_nested_deeper_than_the_message_limit_is_refused() {
 fn an_answer_with_more_values_than_the_limit_is_malformed() {
     let p = protos();
     let m = p.message("shop.v1.Item").unwrap();
-    // sizes (field 3), packed: 300,000 zeros in one 300 KB run.
-    let n = 300_000usize;
-    let mut bytes = vec![0x1a];
-    let mut len = n;
-    while len >= 0x80 {
-        bytes.push((len as u8) | 0x80);
-        len >>= 7;
-    }
-    bytes.push(len as u8);
-    bytes.extend(std::iter::repeat_n(0u8, n));
+    // sizes (field 3, LEN: tag 0x1a), packed: 300,000 zeros in one 300 KB run.
+    let bytes = len_record(0x1a, &vec![0u8; 300_000]);
     assert!(decode(&p, m, &bytes).is_err());
 }
 

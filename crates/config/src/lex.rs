@@ -10,16 +10,7 @@ pub const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", 
 
 /// The table's [`Method`] for a name in [`METHODS`] (any case); `None` for any other.
 pub fn method(name: &str) -> Option<Method> {
-    Some(match name.to_ascii_uppercase().as_str() {
-        "GET" => Method::Get,
-        "HEAD" => Method::Head,
-        "POST" => Method::Post,
-        "PUT" => Method::Put,
-        "PATCH" => Method::Patch,
-        "DELETE" => Method::Delete,
-        "OPTIONS" => Method::Options,
-        _ => return None,
-    })
+    Method::from_name(&name.to_ascii_uppercase())
 }
 
 /// A piece of an upstream URL template.

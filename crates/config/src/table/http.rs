@@ -13,6 +13,36 @@ pub enum Method {
     Options,
 }
 
+impl Method {
+    /// The method named `name` exactly (methods are case-sensitive); `None` for any other
+    /// (`TRACE`, `get`): no route can serve it.
+    pub fn from_name(name: &str) -> Option<Method> {
+        Some(match name {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            "OPTIONS" => Method::Options,
+            _ => return None,
+        })
+    }
+
+    /// Its name on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+        }
+    }
+}
+
 /// A piece of an upstream URL: literal text or a `${VAR}` resolved from the worker's env.
 #[derive(Debug)]
 #[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_config::table::http))]
