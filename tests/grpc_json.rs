@@ -76,6 +76,18 @@ fn len_record(tag: u8, body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Each input refused with exactly its (member path, reason).
+fn assert_refusals(p: &Protos, message: &str, cases: &[(Value, &str, &str)]) {
+    for (input, path, reason) in cases {
+        let e = refused(p, message, input.clone());
+        assert_eq!(
+            (e.path.as_str(), e.reason.as_str()),
+            (*path, *reason),
+            "{input}"
+        );
+    }
+}
+
 fn refused(p: &Protos, message: &str, input: Value) -> JsonError {
     encode(p, p.message(message).unwrap(), &input).unwrap_err()
 }
@@ -201,14 +213,7 @@ fn every_refusal_names_the_member_and_why() {
         ),
         (json!([1]), "", "must be an object"),
     ];
-    for (input, path, reason) in cases {
-        let e = refused(&p, "shop.v1.Item", input.clone());
-        assert_eq!(
-            (e.path.as_str(), e.reason.as_str()),
-            (path, reason),
-            "{input}"
-        );
-    }
+    assert_refusals(&p, "shop.v1.Item", &cases);
 }
 
 #[test]
@@ -294,14 +299,7 @@ fn timestamps_durations_and_any_refuse_what_is_not_theirs() {
         (json!({"nothing": {"a": 1}}), "nothing", "must be {}"),
         (json!({"meta": [1]}), "meta", "must be an object"),
     ];
-    for (input, path, reason) in cases {
-        let e = refused(&p, "shop.v1.Wkts", input.clone());
-        assert_eq!(
-            (e.path.as_str(), e.reason.as_str()),
-            (path, reason),
-            "{input}"
-        );
-    }
+    assert_refusals(&p, "shop.v1.Wkts", &cases);
 }
 
 #[test]

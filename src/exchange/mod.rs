@@ -42,6 +42,10 @@ pub struct Tables {
     pub versioning: Option<&'static Versioning>,
 }
 
+/// Bodies read whole (to validate, transform or translate them) are at most this large unless
+/// the route's `max_body` says.
+pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
+
 /// One request and everything the phases share about it.
 pub struct WorkerExchange<'a> {
     pub ctx: Ctx<'a>,
@@ -97,6 +101,33 @@ impl<'a> WorkerExchange<'a> {
     /// The client's header `name`.
     pub fn header(&self, name: &str) -> Option<String> {
         self.inbound.get(name).ok().flatten()
+    }
+
+    /// The request body as text, as it goes upstream: the bytes a step already read (and may
+    /// have edited), else the client's body read whole, at most `limit` bytes (413 past it,
+    /// also when its `Content-Length` says so before reading; 400 when it cannot be read or
+    /// is not UTF-8). The caller checks the media type before the first read.
+    pub async fn body_text(&mut self, limit: u64) -> Result<String, GatewayError> {
+        let not_utf8 = || GatewayError::InvalidBody {
+            detail: "it is not UTF-8".into(),
+        };
+        if let Some(bytes) = self.outgoing.body_bytes() {
+            return String::from_utf8(bytes.to_vec()).map_err(|_| not_utf8());
+        }
+        let declared = self
+            .header("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Err(GatewayError::PayloadTooLarge { limit });
+        }
+        let max = u32::try_from(limit).unwrap_or(u32::MAX);
+        match runtime::io::read_bounded(self.req.as_ref(), max).await {
+            Ok(text) => Ok(text),
+            Err(true) => Err(GatewayError::PayloadTooLarge { limit }),
+            Err(false) => Err(GatewayError::InvalidBody {
+                detail: "it could not be read".into(),
+            }),
+        }
     }
 
     /// Normalises and matches the path (400, 404, 405 as errors), applies the route's

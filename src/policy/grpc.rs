@@ -33,8 +33,6 @@ use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
 use web_sys::Headers;
 
-/// Request bodies are at most this large unless the route's `max_body` says.
-const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
 /// The largest answer read (gRPC's default message limit).
 const MAX_ANSWER: u32 = 4 * 1024 * 1024;
 
@@ -138,33 +136,16 @@ async fn body_object(
     x: &mut WorkerExchange<'_>,
     max_body: Option<u64>,
 ) -> Result<Map<String, Value>, GatewayError> {
-    let text = match x.outgoing.body_bytes() {
-        Some(bytes) => {
-            String::from_utf8(bytes.to_vec()).map_err(|_| GatewayError::InvalidBody {
-                detail: "the body is not UTF-8".into(),
-            })?
-        }
-        None => {
-            let limit = max_body.unwrap_or(DEFAULT_MAX_BODY);
-            let max = u32::try_from(limit).unwrap_or(u32::MAX);
-            let text = match io::read_bounded(x.req.as_ref(), max).await {
-                Ok(text) => text,
-                Err(true) => return Err(GatewayError::PayloadTooLarge { limit }),
-                Err(false) => {
-                    return Err(GatewayError::InvalidBody {
-                        detail: "it could not be read".into(),
-                    })
-                }
-            };
-            if !text.is_empty() && !is_json(x.header("content-type").as_deref()) {
-                return Err(GatewayError::UnsupportedMediaType {
-                    got: x.header("content-type"),
-                    accepted: &["application/json"],
-                });
-            }
-            text
-        }
-    };
+    let unread = x.outgoing.body_bytes().is_none();
+    let text = x
+        .body_text(max_body.unwrap_or(crate::exchange::DEFAULT_MAX_BODY))
+        .await?;
+    if unread && !text.is_empty() && !is_json(x.header("content-type").as_deref()) {
+        return Err(GatewayError::UnsupportedMediaType {
+            got: x.header("content-type"),
+            accepted: &["application/json"],
+        });
+    }
     if text.trim().is_empty() {
         return Ok(Map::new());
     }

@@ -16,11 +16,7 @@ use crate::error::GatewayError;
 use crate::exchange::{OutgoingBody, WorkerExchange};
 use crate::http::content_type::is_json;
 use crate::json_text;
-use crate::runtime::io;
 use crate::validation::{query_object, validate, Schema};
-
-/// Bodies read for validation are at most this large unless the route's `max_body` says.
-const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
 
 /// Checks the client's query against the route's `query_schema`.
 pub fn check_query(x: &WorkerExchange<'_>, schema: Option<&Schema>) -> Result<(), GatewayError> {
@@ -47,29 +43,21 @@ pub async fn check_body(
     if !matches!(x.ctx.method.as_str(), "POST" | "PUT" | "PATCH") {
         return Ok(());
     }
-    let text = match x.outgoing.body_bytes() {
-        // A transform already read (and edited) the body: that is what goes upstream.
-        Some(bytes) => String::from_utf8(bytes.to_vec()).unwrap_or_default(),
-        None => {
-            if !is_json(x.header("content-type").as_deref()) {
-                return Err(GatewayError::UnsupportedMediaType {
-                    got: x.header("content-type"),
-                    accepted: &["application/json"],
-                });
-            }
-            let limit = route.limits.max_body.unwrap_or(DEFAULT_MAX_BODY);
-            let max = u32::try_from(limit).unwrap_or(u32::MAX);
-            match io::read_bounded(x.req.as_ref(), max).await {
-                Ok(text) => text,
-                Err(true) => return Err(GatewayError::PayloadTooLarge { limit }),
-                Err(false) => {
-                    return Err(GatewayError::InvalidBody {
-                        detail: "it could not be read".into(),
-                    })
-                }
-            }
-        }
-    };
+    if x.outgoing.body_bytes().is_none() && !is_json(x.header("content-type").as_deref()) {
+        return Err(GatewayError::UnsupportedMediaType {
+            got: x.header("content-type"),
+            accepted: &["application/json"],
+        });
+    }
+    // A transform may already have read (and edited) the body: that is what goes upstream.
+    let text = x
+        .body_text(
+            route
+                .limits
+                .max_body
+                .unwrap_or(crate::exchange::DEFAULT_MAX_BODY),
+        )
+        .await?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| GatewayError::InvalidBody {
             detail: e.to_string(),

@@ -71,49 +71,21 @@ pub async fn on_request(
     if transform::body_edits_empty(&t.request_body) || !has_body {
         return Ok(Flow::Continue);
     }
-    let text = if let Some(bytes) = x.outgoing.body_bytes() {
-        // An earlier transform read and edited the body: this one edits what it left.
-        String::from_utf8(bytes.to_vec()).map_err(|_| GatewayError::InvalidBody {
-            detail: "it is not UTF-8".into(),
-        })?
-    } else {
+    // An earlier transform may have read and edited the body: this one edits what it left.
+    if x.outgoing.body_bytes().is_none() && !is_json(x.header("content-type").as_deref()) {
         // Whatever it says it is, a body on this route is edited or refused: never sent on as is.
-        if !is_json(x.header("content-type").as_deref()) {
-            return Err(GatewayError::UnsupportedMediaType {
-                got: x.header("content-type"),
-                accepted: &["application/json"],
-            });
-        }
-        // The smaller of the transform's and the route's limits: reading whole never lets more
-        // through than streaming would have.
-        let limit = x
-            .route
-            .and_then(|r| r.limits.max_body)
-            .map_or(t.max_body, |m| {
-                t.max_body.min(u32::try_from(m).unwrap_or(u32::MAX))
-            });
-        let declared = x
-            .header("content-length")
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if declared.is_some_and(|n| n > u64::from(limit)) {
-            return Err(GatewayError::PayloadTooLarge {
-                limit: limit.into(),
-            });
-        }
-        match io::read_bounded(x.req.as_ref(), limit).await {
-            Ok(text) => text,
-            Err(true) => {
-                return Err(GatewayError::PayloadTooLarge {
-                    limit: limit.into(),
-                })
-            }
-            Err(false) => {
-                return Err(GatewayError::InvalidBody {
-                    detail: "it could not be read".into(),
-                })
-            }
-        }
-    };
+        return Err(GatewayError::UnsupportedMediaType {
+            got: x.header("content-type"),
+            accepted: &["application/json"],
+        });
+    }
+    // The smaller of the transform's and the route's limits: reading whole never lets more
+    // through than streaming would have.
+    let limit = x
+        .route
+        .and_then(|r| r.limits.max_body)
+        .map_or(u64::from(t.max_body), |m| m.min(u64::from(t.max_body)));
+    let text = x.body_text(limit).await?;
     let mut doc: Value = serde_json::from_str(&text).map_err(|e| GatewayError::InvalidBody {
         detail: e.to_string(),
     })?;
