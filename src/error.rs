@@ -111,6 +111,9 @@ pub enum GatewayError {
     GrpcStatus { code: u32, message: String },
     /// A gRPC route's upstream answered something that is not a gRPC answer (502).
     GrpcInvalidAnswer { detail: String },
+    /// A `graphql` policy refused the request: its GraphQL error code and message (written
+    /// in GraphQL's shape, `crate::graphql::answer`).
+    GraphqlRefused(crate::graphql::Refusal),
 }
 
 impl GatewayError {
@@ -149,6 +152,7 @@ impl GatewayError {
             GatewayError::UnknownVersion { .. } => 400,
             GatewayError::GrpcStatus { code, .. } => crate::grpc::status::http_status(*code),
             GatewayError::GrpcInvalidAnswer { .. } => 502,
+            GatewayError::GraphqlRefused(r) => r.status,
         }
     }
 
@@ -185,6 +189,7 @@ impl GatewayError {
             GatewayError::UnknownVersion { .. } => "unknown-version",
             GatewayError::GrpcStatus { .. } => "grpc-status",
             GatewayError::GrpcInvalidAnswer { .. } => "grpc-invalid-answer",
+            GatewayError::GraphqlRefused(_) => "graphql-refused",
         }
     }
 
@@ -220,6 +225,7 @@ impl GatewayError {
             GatewayError::UnknownVersion { .. } => "Unknown API version",
             GatewayError::GrpcStatus { .. } => "The gRPC method failed",
             GatewayError::GrpcInvalidAnswer { .. } => "Invalid gRPC answer",
+            GatewayError::GraphqlRefused(_) => "GraphQL request refused",
         }
     }
 
@@ -330,6 +336,7 @@ impl GatewayError {
             GatewayError::GrpcInvalidAnswer { detail } => {
                 format!("the upstream's answer is not a gRPC answer: {detail}")
             }
+            GatewayError::GraphqlRefused(r) => r.message.clone(),
         }
     }
 
@@ -338,6 +345,9 @@ impl GatewayError {
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         match self {
             GatewayError::MethodNotAllowed { allow } => vec![("allow", allow.clone())],
+            GatewayError::GraphqlRefused(r) if r.status == 405 => {
+                vec![("allow", "GET, HEAD, POST".into())]
+            }
             GatewayError::Unauthorized {
                 scheme,
                 reason,

@@ -14,6 +14,7 @@ pub mod cache;
 pub mod config;
 pub mod ctx;
 pub mod error;
+pub mod graphql;
 pub mod grpc;
 pub mod http;
 pub mod json_text;

@@ -47,6 +47,10 @@ pub struct AccessLog {
     /// On a fan-out route: the optional parts that failed and were left out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partial: Option<Vec<&'static str>>,
+    /// On a route with a `graphql` policy: the operation's name (`,`-joined for a batch; an
+    /// anonymous operation is empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
     /// Every attempt, when there was more than one or the last failed: which target, how it
     /// ended (a status, `connect`, `timeout` or `open`) and how long it took.
     #[serde(skip_serializing_if = "Option::is_none")]

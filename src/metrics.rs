@@ -3,8 +3,8 @@
 //! - [`DataPoint`]: the one Workers Analytics Engine data point a request writes when
 //!   `[gateway] analytics` names a dataset binding. Its layout is part of the product (the
 //!   README's SQL queries read it): index 1 is the consumer (so per-consumer queries are
-//!   cheap); blobs 1-10 are route, version, method, status, error slug, cache outcome,
-//!   target, consumer, plan and upstream; doubles 1-5 are status, total ms, upstream ms,
+//!   cheap); blobs 1-11 are route, version, method, status, error slug, cache outcome,
+//!   target, consumer, plan, upstream and GraphQL operation; doubles 1-5 are status, total ms, upstream ms,
 //!   request bytes and response bytes (-1 when unknown).
 //! - [`LogMode`]: which requests get an access-log line (`log = "all" | "errors" |
 //!   { sample = 0.1 }`); errors are always logged.
@@ -63,6 +63,7 @@ pub fn data_point(log: &AccessLog, plan: Option<&str>, sizes: Sizes) -> DataPoin
             blob(consumer),
             blob(plan.unwrap_or("")),
             blob(log.upstream.unwrap_or("")),
+            blob(log.operation.as_deref().unwrap_or("")),
         ],
         doubles: vec![
             f64::from(log.status),

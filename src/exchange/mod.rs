@@ -70,6 +70,9 @@ pub struct WorkerExchange<'a> {
     /// The canary side, once decided ([`WorkerExchange::canary_side`]): the cache keys on it
     /// before the upstream call uses it.
     pub side: Option<bool>,
+    /// The route is a GraphQL endpoint (`policy::speaks_graphql`): refusals are written in
+    /// GraphQL's shape.
+    pub graphql: bool,
 }
 
 impl<'a> WorkerExchange<'a> {
@@ -95,6 +98,7 @@ impl<'a> WorkerExchange<'a> {
             preflight: false,
             params: Vec::new(),
             side: None,
+            graphql: false,
         }
     }
 
@@ -440,6 +444,13 @@ impl Exchange for WorkerExchange<'_> {
         let connect = self.header("connect-protocol-version");
         let grpc = client::detect(content_type.as_deref(), connect.as_deref());
         let (status, body, headers) = match grpc {
+            None if self.graphql => {
+                let accept = self.header("accept");
+                let w = crate::graphql::answer::refusal(accept.as_deref(), error);
+                let headers = Headers::new().expect("Headers constructor");
+                let _ = headers.set("content-type", w.content_type);
+                (w.status, w.body, headers)
+            }
             Some(protocol) => {
                 let code = match error {
                     GatewayError::GrpcStatus { code, .. } => *code,

@@ -33,6 +33,7 @@ pub async fn on_request(
     let mut step = Inbound::new(upstream_headers, &backend, x.route.map_or("", |r| r.id));
     step.identity = x.ctx.identity.take();
     step.identity_scheme = x.ctx.identity_scheme;
+    step.operation = x.ctx.log.operation.as_deref().unwrap_or_default();
     let flow = super::on_request::<_, _, Answer>(policy, all, &mut step).await;
     let Inbound {
         identity,

@@ -17,6 +17,8 @@ pub mod cors;
 #[cfg(target_arch = "wasm32")]
 pub mod fan_out;
 #[cfg(target_arch = "wasm32")]
+pub mod graphql;
+#[cfg(target_arch = "wasm32")]
 pub mod grpc;
 pub mod headers;
 #[cfg(target_arch = "wasm32")]
@@ -51,6 +53,9 @@ pub struct Inbound<'a, H, B> {
     pub identity_scheme: Option<Scheme>,
     /// The matched route's id.
     pub route: &'static str,
+    /// The request's GraphQL operation name(s), as a `graphql` policy found them (empty
+    /// before one ran).
+    pub operation: &'a str,
     /// Headers policies add to the response, whatever it turns out to be (RateLimit fields).
     pub response_headers: Vec<(&'static str, String)>,
     /// Problems a policy tolerated and the gateway should log (a limiter that failed open).
@@ -66,6 +71,7 @@ impl<'a, H, B> Inbound<'a, H, B> {
             identity: None,
             identity_scheme: None,
             route,
+            operation: "",
             response_headers: Vec::new(),
             warnings: Vec::new(),
         }
@@ -93,12 +99,19 @@ pub async fn on_request<H: HeaderEdit, B: AuthBackend + LimiterBackend, R>(
         Policy::RateLimit(r) => {
             // A refusal is a 429 that carries the same RateLimit fields.
             let passed =
-                rate_limit::check(r, req.backend, req.identity.as_ref(), req.route).await?;
+                rate_limit::check(
+                r,
+                req.backend,
+                req.identity.as_ref(),
+                req.route,
+                req.operation,
+            )
+            .await?;
             req.response_headers.extend(passed.headers);
             req.warnings.extend(passed.failed_open);
         }
         // These work with the whole request and answer: their own modules' phases.
-        Policy::Cache(_) | Policy::Cors(_) | Policy::Transform(_) => {}
+        Policy::Cache(_) | Policy::Cors(_) | Policy::Transform(_) | Policy::Graphql(_) => {}
         Policy::Require(r) => {
             if let Err(reason) = require::check(r, req.identity.as_ref()) {
                 let scheme = req.identity_scheme.unwrap_or(Scheme::Bearer);
@@ -138,6 +151,12 @@ pub async fn authenticate<B: AuthBackend>(
 /// `OPTIONS` preflight by the method the browser asks for.
 pub fn answers_preflight(policy: &Policy) -> bool {
     matches!(policy, Policy::Cors(_))
+}
+
+/// Whether this policy makes its route a GraphQL endpoint: the gateway's refusals on it are
+/// written in GraphQL's shape (`crate::graphql::answer`).
+pub fn speaks_graphql(policy: &Policy) -> bool {
+    matches!(policy, Policy::Graphql(_))
 }
 
 /// The header an `api_key` policy reads the key from, if it reads one.
@@ -317,6 +336,7 @@ mod worker {
                     }
                     Policy::Cors(c) => cors::phases::on_request(c, x),
                     Policy::Transform(t) => transform::phases::on_request(t, x).await,
+                    Policy::Graphql(g) => graphql::on_request(g, x).await,
                     policy => inbound::on_request(policy, all, x).await,
                 },
                 Step::Validate { query, .. } => {

@@ -104,12 +104,14 @@ pub fn object_name_from_parts(policy: &RateLimit, parts: &[String]) -> String {
 }
 
 /// The limiter object's name: the policy name and each key part, `|`-separated, with `|`
-/// and `%` in values escaped so no two keys can collide.
+/// and `%` in values escaped so no two keys can collide. `route` is the matched route's id,
+/// `operation` the request's GraphQL operation name(s) (empty when none).
 pub fn object_name<B: AuthBackend>(
     policy: &RateLimit,
     b: &B,
     identity: Option<&Identity>,
     route: &str,
+    operation: &str,
 ) -> String {
     let mut name = policy.name.to_string();
     for part in policy.key {
@@ -122,6 +124,7 @@ pub fn object_name<B: AuthBackend>(
                 .unwrap_or_default(),
             KeyPart::Header(h) => b.header(h).unwrap_or_default(),
             KeyPart::Route => route.to_string(),
+            KeyPart::Operation => operation.to_string(),
             KeyPart::Global => "*".to_string(),
         };
         name.push('|');
@@ -137,9 +140,10 @@ pub async fn check<B: AuthBackend + LimiterBackend>(
     b: &B,
     identity: Option<&Identity>,
     route: &str,
+    operation: &str,
 ) -> Result<Passed, GatewayError> {
     let (slot, limits) = limits_slot(policy, identity);
-    let object = object_name(policy, b, identity, route);
+    let object = object_name(policy, b, identity, route, operation);
     if policy.lease == 0 {
         return exact(policy, b, slot, limits, &object).await;
     }

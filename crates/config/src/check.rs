@@ -9,7 +9,7 @@
 
 use super::fan_out::{self, CheckedFanOut};
 use super::kinds::PolicySpec;
-use super::kinds::{self, Placement, Settings};
+use super::kinds::{self, graphql, Placement, Settings};
 use super::lex::{clean, is_name, is_path_char, is_route_id, is_token_byte};
 use super::lifecycle::{self, LifecycleSettings};
 use super::limits::CheckedLimits;
@@ -112,6 +112,8 @@ pub struct Checked {
     pub schemas: Vec<CompiledSchema>,
     /// `routes/protos/*.proto`, compiled.
     pub protos: crate::table::proto::Protos,
+    /// `routes/graphql/**` as (path, text), for the `graphql` policies' allowlists.
+    pub documents: Vec<(String, String)>,
     /// `[gateway] docs`: title, description, and the portal's path (`None`: no portal).
     pub docs: CheckedDocs,
     /// `[gateway] log` (`LogMode::All` by default).
@@ -132,6 +134,14 @@ pub struct CheckedDocs {
 pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
     let mut errors = Vec::new();
     let mut out = Checked::default();
+
+    // GraphQL documents (routes/graphql/**/*.graphql), read before the policies that list them.
+    out.documents = files
+        .iter()
+        .filter(|f| f.path.starts_with(graphql::DIR))
+        .map(|f| (f.path.clone(), f.text.clone()))
+        .collect();
+    errors.extend(graphql::check_documents(&out.documents));
 
     let gateway_path = "routes/gateway.toml";
     let gateway: GatewayFile = match files.iter().find(|f| f.path == gateway_path) {
@@ -212,7 +222,7 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
         if !is_name(name) {
             errors.push(format!("{ctx}: names use a-z, 0-9, '-' and '_'"));
         }
-        if let Some(settings) = check_policy(raw, &ctx, &out.plans, &mut errors) {
+        if let Some(settings) = check_policy(raw, &ctx, &out.plans, &out.documents, &mut errors) {
             policy_index.insert(name.clone(), out.policies.len());
             out.policies.push(CheckedPolicy {
                 name: name.clone(),
@@ -281,6 +291,7 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
         .iter()
         .filter(|f| f.path != gateway_path && !f.path.starts_with("routes/schemas/"))
         .filter(|f| !f.path.starts_with(super::protos::DIR))
+        .filter(|f| !f.path.starts_with(graphql::DIR))
         .collect();
     // Proto files (routes/protos/**/*.proto), compiled before the routes that call them.
     let proto_files: Vec<(String, String)> = files
@@ -639,7 +650,7 @@ fn check_route(
             },
             PolicyRef::Inline(raw) => {
                 let pctx = format!("{ctx}: policy #{}", n + 1);
-                if let Some(policy) = check_policy(raw, &pctx, &out.plans, errors) {
+                if let Some(policy) = check_policy(raw, &pctx, &out.plans, &out.documents, errors) {
                     let members =
                         Settings::members(&policy, &pctx, named_policies, &out.policies, errors);
                     policies.push(out.policies.len());
@@ -656,10 +667,19 @@ fn check_route(
 
     // `require`, and rate limits keyed by consumer or claim, judge an identity, so an
     // authentication policy must run before them.
+    // A rate limit keyed by operation needs a policy before it that names the operation.
     let mut authenticated = false;
+    let mut operation = false;
     for &i in out.default_policies.iter().chain(&policies) {
         let settings = &out.policies[i].settings;
         authenticated |= settings.authenticates();
+        if settings.needs_operation() && !operation {
+            errors.push(format!(
+                "{ctx}: policy \"{}\" (rate_limit keyed by operation) needs a graphql policy before it",
+                out.policies[i].name
+            ));
+        }
+        operation |= settings.names_operation();
         let needs = settings.needs_identity();
         if let (Some(what), false) = (needs, authenticated) {
             errors.push(format!(
@@ -880,6 +900,7 @@ fn check_policy(
     raw: &toml::Value,
     ctx: &str,
     plans: &[String],
+    documents: &[(String, String)],
     errors: &mut Vec<String>,
 ) -> Option<Settings> {
     if raw.get("kind").is_none() {
@@ -893,7 +914,7 @@ fn check_policy(
             return None;
         }
     };
-    match Settings::parse(&spec, plans) {
+    match Settings::parse(&spec, plans, documents) {
         Ok(settings) => Some(settings),
         Err(found) => {
             errors.extend(found.into_iter().map(|e| format!("{ctx}: {e}")));

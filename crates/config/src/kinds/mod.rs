@@ -16,6 +16,7 @@ pub mod cache;
 pub mod cors;
 #[cfg(feature = "check")]
 pub mod forward;
+pub mod graphql;
 pub mod headers;
 pub mod jwt;
 pub mod mtls;
@@ -47,6 +48,8 @@ pub enum Policy {
     Cors(cors::Cors),
     /// `kind = "transform"`.
     Transform(transform::Transform),
+    /// `kind = "graphql"`.
+    Graphql(graphql::Graphql),
 }
 
 #[cfg(feature = "check")]
@@ -78,6 +81,7 @@ mod check {
         Cache(cache::CacheSpec),
         Cors(cors::CorsSpec),
         Transform(transform::TransformSpec),
+        Graphql(graphql::GraphqlSpec),
     }
 
     /// A policy's settings, parsed and checked.
@@ -93,12 +97,18 @@ mod check {
         Cache(cache::CacheSettings),
         Cors(cors::CorsSettings),
         Transform(transform::TransformSettings),
+        Graphql(graphql::GraphqlSettings),
     }
 
     impl Settings {
         /// Parses a policy's settings once; every problem found, one line each (without the
-        /// file and policy, which the caller puts in front).
-        pub fn parse(spec: &PolicySpec, plans: &[String]) -> Result<Settings, Vec<String>> {
+        /// file and policy, which the caller puts in front). `plans` are `[gateway] plans`;
+        /// `documents` are `routes/graphql/**` as (path, text).
+        pub fn parse(
+            spec: &PolicySpec,
+            plans: &[String],
+            documents: &[(String, String)],
+        ) -> Result<Settings, Vec<String>> {
             Ok(match spec {
                 PolicySpec::Headers(h) => Settings::Headers(headers::parse(h)?),
                 PolicySpec::Jwt(j) => Settings::Jwt(Box::new(jwt::parse(j)?)),
@@ -110,6 +120,7 @@ mod check {
                 PolicySpec::Cache(c) => Settings::Cache(cache::parse(c)?),
                 PolicySpec::Cors(c) => Settings::Cors(cors::parse(c)?),
                 PolicySpec::Transform(t) => Settings::Transform(transform::parse(t)?),
+                PolicySpec::Graphql(g) => Settings::Graphql(graphql::parse(g, documents)?),
             })
         }
 
@@ -127,6 +138,7 @@ mod check {
                 Settings::Cache(c) => Policy::Cache(c.policy(name)),
                 Settings::Cors(c) => Policy::Cors(c.policy(name)),
                 Settings::Transform(t) => Policy::Transform(t.policy()),
+                Settings::Graphql(g) => Policy::Graphql(g.policy(name)),
             }
         }
 
@@ -173,6 +185,12 @@ mod check {
             }
         }
 
+        /// Whether the policy's key needs the operation's name (a `rate_limit` keyed by
+        /// `operation`).
+        pub fn needs_operation(&self) -> bool {
+            matches!(self, Settings::RateLimit(r) if r.key.contains(&rate_limit::KeyPart::Operation))
+        }
+
         /// The config `kind` of the policy.
         pub fn kind(&self) -> &'static str {
             match self {
@@ -186,13 +204,24 @@ mod check {
                 Settings::Cache(_) => "cache",
                 Settings::Cors(_) => "cors",
                 Settings::Transform(_) => "transform",
+                Settings::Graphql(_) => "graphql",
             }
         }
 
-        /// Whether the policy can refuse a request (authentication, `require`, `rate_limit`):
-        /// on a cached route it must run before the lookup, or a hit would skip it.
+        /// Whether the policy can refuse a request (authentication, `require`, `rate_limit`,
+        /// `graphql`): on a cached route it must run before the lookup, or a hit would skip it.
         pub fn refuses(&self) -> bool {
-            self.authenticates() || matches!(self, Settings::Require(_) | Settings::RateLimit(_))
+            self.authenticates()
+                || matches!(
+                    self,
+                    Settings::Require(_) | Settings::RateLimit(_) | Settings::Graphql(_)
+                )
+        }
+
+        /// Whether the policy names the request's operation (`graphql`), which a `rate_limit`
+        /// after it may key on.
+        pub fn names_operation(&self) -> bool {
+            matches!(self, Settings::Graphql(_))
         }
 
         pub fn is_cache(&self) -> bool {
@@ -211,7 +240,7 @@ mod check {
             self.authenticates()
                 || self.needs_identity().is_some()
                 || self.is_cache()
-                || matches!(self, Settings::RateLimit(_))
+                || matches!(self, Settings::RateLimit(_) | Settings::Graphql(_))
         }
 
         /// The query parameter an authentication policy reads its credential from, if any.

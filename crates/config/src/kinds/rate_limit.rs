@@ -44,6 +44,9 @@ pub enum KeyPart {
     Header(&'static str),
     /// The matched route's id.
     Route,
+    /// The GraphQL operation's name, as a `graphql` policy before it found it (empty for an
+    /// anonymous operation).
+    Operation,
     /// One count for everyone.
     Global,
 }
@@ -148,6 +151,7 @@ mod check {
                     KeyPart::Consumer
                 }
                 None if p == "route" => KeyPart::Route,
+                None if p == "operation" => KeyPart::Operation,
                 None if p == "global" => KeyPart::Global,
                 Some(("claim", c)) if !c.is_empty() => {
                     needs_identity = true;
@@ -157,7 +161,7 @@ mod check {
                     KeyPart::Header(leak::str(&h.to_ascii_lowercase()))
                 }
                 _ => {
-                    errors.push(format!("key: unknown part \"{p}\" (use ip, consumer, claim:<name>, header:<name>, route, global)"));
+                    errors.push(format!("key: unknown part \"{p}\" (use ip, consumer, claim:<name>, header:<name>, route, operation, global)"));
                     continue;
                 }
             };
