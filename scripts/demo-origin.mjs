@@ -6,6 +6,7 @@
 // Paths with behaviour:
 //   /slow                 answers after 3 s (its record gets abandoned: true if the caller gives up)
 //   /demo.catalog.v1.Catalog/* the demo gRPC service (Connect and gRPC-Web, scripts/catalog-service.mjs)
+//   /graphql              the demo GraphQL service (graphql-js over graphql-http, scripts/graphql-service.mjs)
 //   /internal/redirect    302 to /internal/elsewhere (the gateway must not follow it)
 //   /internal/upload      reads the body, answers its byte count and SHA-256
 //   /internal/big?bytes=N streams N bytes of text back in chunks; with &hold=ID it sends the
@@ -24,6 +25,7 @@ import http from "node:http";
 import crypto from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { catalogHandler, CATALOG_PREFIX } from "./catalog-service.mjs";
+import { graphqlHandler, GRAPHQL_PATH } from "./graphql-service.mjs";
 
 export function startOrigin(port = 0, host = "127.0.0.1") {
   const received = [];
@@ -32,9 +34,13 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
   const bodyWaiters = new Map(); // path -> resolve function
   const catalogCalls = [];
   const catalog = catalogHandler((headers) => catalogCalls.push(Object.fromEntries(headers)));
+  const graphqlCalls = [];
+  const graphql = graphqlHandler((call) => graphqlCalls.push(call));
   const server = http.createServer((req, res) => {
     // The demo gRPC service (Connect and gRPC-Web): routes/v1/catalog.toml.
     if (req.url.startsWith(CATALOG_PREFIX)) return catalog(req, res);
+    // The demo GraphQL service (graphql-js over graphql-http): routes/v1/graphql.toml.
+    if (req.url === GRAPHQL_PATH || req.url.startsWith(GRAPHQL_PATH + "?")) return graphql(req, res);
     const hash = crypto.createHash("sha256");
     let bytes = 0;
     req.on("data", (chunk) => {
@@ -158,7 +164,7 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
         release: (id) => { held.get(id)?.(); held.delete(id); },
         firstBytes: (path) => new Promise((r) => bodyWaiters.set(path, r)),
         fail: (path) => failing.add(path), recover: (path) => failing.delete(path),
-        catalogCalls,
+        catalogCalls, graphqlCalls,
         close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) });
     });
   });

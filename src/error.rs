@@ -116,6 +116,12 @@ pub enum GatewayError {
     GraphqlRefused(crate::graphql::Refusal),
 }
 
+impl From<crate::graphql::Refusal> for GatewayError {
+    fn from(r: crate::graphql::Refusal) -> GatewayError {
+        GatewayError::GraphqlRefused(r)
+    }
+}
+
 impl GatewayError {
     pub fn status(&self) -> u16 {
         match self {

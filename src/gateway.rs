@@ -68,7 +68,11 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
         match x.route_request(answers_preflight) {
             Ok(route) => {
                 let policy = |&i: &u16| &table.policies[usize::from(i)];
-                x.graphql = route.policies.iter().map(policy).any(policy::speaks_graphql);
+                x.graphql = route
+                    .policies
+                    .iter()
+                    .map(policy)
+                    .any(policy::speaks_graphql);
                 let steps = Step::for_route(route, table.policies, table.schemas, &table.protos);
                 pipeline::run(&mut x, &steps).await
             }

@@ -104,7 +104,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"jwtt\" }]\n",
-            "routes/v1/users.toml: route \"a\": policy #1: unknown variant `jwtt`, expected one of `headers`, `jwt`, `api_key`, `mtls`, `require`, `any`, `rate_limit`, `cache`, `cors`, `transform` in `kind`",
+            "routes/v1/users.toml: route \"a\": policy #1: unknown variant `jwtt`, expected one of `headers`, `jwt`, `api_key`, `mtls`, `require`, `any`, `rate_limit`, `cache`, `cors`, `transform`, `graphql` in `kind`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"headers\", request = { set = { \"x-request-id\" = \"1\" } } }]\n",
@@ -475,7 +475,7 @@ fn broken_rate_limits_fail_with_the_policy_and_rule() {
         format!("[gateway]\nplans = [\"gold\"]\n[upstreams.users]\nurl = \"http://x\"\n[policies.p]\nkind = \"rate_limit\"\n{body}\n")
     };
     let cases: Vec<(String, &str)> = vec![
-        (p("key = \"ipv6\"\nlimits = [{ name = \"a\", limit = 1, window = \"1s\" }]"), "routes/gateway.toml: policy \"p\": key: unknown part \"ipv6\" (use ip, consumer, claim:<name>, header:<name>, route, global)"),
+        (p("key = \"ipv6\"\nlimits = [{ name = \"a\", limit = 1, window = \"1s\" }]"), "routes/gateway.toml: policy \"p\": key: unknown part \"ipv6\" (use ip, consumer, claim:<name>, header:<name>, route, operation, global)"),
         (p("key = \"ip\"\nlimits = []"), "routes/gateway.toml: policy \"p\": limits: list at least one limit"),
         (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 0, window = \"1s\" }]"), "routes/gateway.toml: policy \"p\": limits: limit \"a\": limit must be at least 1"),
         (p("key = \"ip\"\nlimits = [{ name = \"a\", limit = 1 }]"), "routes/gateway.toml: policy \"p\": limits: limit \"a\": give `window` (e.g. \"1m\") or `per` (\"day\" or \"month\")"),
@@ -1117,4 +1117,49 @@ fn a_grpc_routes_path_parameters_must_name_fields_of_the_request_message() {
         check(&f).unwrap_err(),
         vec!["routes/v1/users.toml: route \"g\": path parameter {sku}: \"sku\" is not a field of shop.v1.GetRequest"]
     );
+}
+
+fn graphql_errors(policy: &str, route_policies: &str, documents: &[(&str, &str)]) -> Vec<String> {
+    let gateway = format!("{GATEWAY}\n[policies.gql]\nkind = \"graphql\"\n{policy}\n");
+    let route = format!(
+        "[[route]]\nid = \"q\"\nmethods = [\"GET\", \"POST\"]\npath = \"/graphql\"\nupstream = \"users\"\npolicies = {route_policies}\n"
+    );
+    let mut f = files(&gateway, &route);
+    f.extend(documents.iter().map(|(path, text)| SourceFile {
+        path: (*path).into(),
+        text: (*text).into(),
+    }));
+    match check(&f) {
+        Ok(_) => vec![],
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn graphql_policies_and_their_documents_fail_with_the_file_and_rule() {
+    let book = (
+        "routes/graphql/shop/book.graphql",
+        "query Book { book { id } }\n",
+    );
+    assert_eq!(
+        graphql_errors("allowlist = \"shop\"", "[\"gql\"]", &[book]),
+        Vec::<String>::new()
+    );
+    let policy = "routes/gateway.toml: policy \"gql\"";
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, String);
+    let cases: Vec<Case> = vec![
+        ("max_depht = 3", "[\"gql\"]", vec![], format!("{policy}: unknown field `max_depht`, expected one of `max_depth`, `max_aliases`, `max_root_fields`, `max_tokens`, `max_cost`, `list_arguments`, `introspection`, `max_batch`, `allowlist`")),
+        ("max_depth = 0", "[\"gql\"]", vec![], format!("{policy}: max_depth: must be at least 1")),
+        ("list_arguments = [\"first-n\"]", "[\"gql\"]", vec![], format!("{policy}: list_arguments: \"first-n\" is not a GraphQL name ([_A-Za-z][_0-9A-Za-z]*)")),
+        ("allowlist = \"nope\"", "[\"gql\"]", vec![book], format!("{policy}: allowlist \"nope\": no .graphql files in routes/graphql/nope/")),
+        ("", "[\"gql\"]", vec![("routes/graphql/shop/bad.graphql", "query Book {\n  book { id \n")], "routes/graphql/shop/bad.graphql:3:1: expected R_CURLY, got EOF".into()),
+        ("", "[\"gql\"]", vec![("routes/graphql/shop/types.graphql", "type Book { id: ID }")], "routes/graphql/shop/types.graphql: ObjectTypeDefinition is not an operation or a fragment".into()),
+        ("", "[\"gql\"]", vec![("routes/graphql/shop/notes.txt", "hi")], "routes/graphql/shop/notes.txt: unexpected file: routes/graphql/ holds .graphql files only".into()),
+        ("", "[{ kind = \"cache\", ttl = \"1m\" }, \"gql\"]", vec![], "routes/v1/users.toml: route \"q\": policy \"gql\" (graphql) must come before policy \"q#1\" (cache): a hit answers without running the policies after the cache".into()),
+        ("", "[{ kind = \"rate_limit\", key = \"operation\", limits = [{ name = \"a\", limit = 1, window = \"1s\" }] }, \"gql\"]", vec![], "routes/v1/users.toml: route \"q\": policy \"q#1\" (rate_limit keyed by operation) needs a graphql policy before it".into()),
+    ];
+    for (policy_body, policies, docs, expected) in &cases {
+        let errors = graphql_errors(policy_body, policies, docs);
+        assert!(errors.contains(expected), "{expected}\nnot in {errors:?}");
+    }
 }

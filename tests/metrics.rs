@@ -15,6 +15,7 @@ fn log(status: u16, error: Option<&'static str>) -> AccessLog {
         target: Some("https://origin.example"),
         upstream: Some("users"),
         consumer: Some("acme".into()),
+        operation: Some("TopBooks".into()),
         duration_ms: 12.5,
         upstream_ms: Some(10.0),
         ..AccessLog::default()
@@ -44,13 +45,14 @@ fn the_data_point_layout_is_stable() {
             "https://origin.example",
             "acme",
             "gold",
-            "users"
+            "users",
+            "TopBooks"
         ]
     );
     assert_eq!(p.doubles, vec![200.0, 12.5, 10.0, 7.0, -1.0]);
     assert_eq!(
         serde_json::to_string(&p).unwrap(),
-        r#"{"indexes":["acme"],"blobs":["v1-get-user","v1","GET","200","","hit","https://origin.example","acme","gold","users"],"doubles":[200.0,12.5,10.0,7.0,-1.0]}"#
+        r#"{"indexes":["acme"],"blobs":["v1-get-user","v1","GET","200","","hit","https://origin.example","acme","gold","users","TopBooks"],"doubles":[200.0,12.5,10.0,7.0,-1.0]}"#
     );
 }
 

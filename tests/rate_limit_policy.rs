@@ -85,7 +85,8 @@ fn check(
     b: &TestBackend,
     id: Option<&Identity>,
 ) -> Result<Vec<(&'static str, String)>, GatewayError> {
-    futures::executor::block_on(rate_limit::check(p, b, id, "route-1", "")).map(|passed| passed.headers)
+    futures::executor::block_on(rate_limit::check(p, b, id, "route-1", ""))
+        .map(|passed| passed.headers)
 }
 
 fn backend() -> TestBackend {
@@ -165,7 +166,8 @@ fn a_failing_limiter_fails_open_or_closed_as_configured() {
         limiter_down: true,
         ..backend()
     };
-    let passed = futures::executor::block_on(rate_limit::check(&POLICY, &b, None, "r", "")).unwrap();
+    let passed =
+        futures::executor::block_on(rate_limit::check(&POLICY, &b, None, "r", "")).unwrap();
     assert!(passed.headers.is_empty());
     assert!(passed.failed_open.unwrap().contains("fail = \"open\""));
     let err = check(&CLOSED, &b, None).unwrap_err();
@@ -258,6 +260,7 @@ fn a_leased_policy_whose_limiter_fails_still_fails_open_or_closed() {
     // A second attempt asks again (the failed refill is forgotten), and fails again.
     assert_eq!(check(&LEASED_CLOSED, &b, None).unwrap_err().status(), 503);
     assert_eq!(b.limiter_calls.borrow().len(), 2);
-    let passed = futures::executor::block_on(rate_limit::check(&LEASED, &b, None, "r", "")).unwrap();
+    let passed =
+        futures::executor::block_on(rate_limit::check(&LEASED, &b, None, "r", "")).unwrap();
     assert!(passed.failed_open.is_some());
 }

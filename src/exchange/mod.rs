@@ -446,7 +446,16 @@ impl Exchange for WorkerExchange<'_> {
         let (status, body, headers) = match grpc {
             None if self.graphql => {
                 let accept = self.header("accept");
-                let w = crate::graphql::answer::refusal(accept.as_deref(), error);
+                let accept = accept.as_deref();
+                let w = match error {
+                    GatewayError::GraphqlRefused(r) => crate::graphql::answer::refusal(accept, r),
+                    _ => crate::graphql::answer::other(
+                        accept,
+                        error.status(),
+                        error.slug(),
+                        &error.detail(),
+                    ),
+                };
                 let headers = Headers::new().expect("Headers constructor");
                 let _ = headers.set("content-type", w.content_type);
                 (w.status, w.body, headers)

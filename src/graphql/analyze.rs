@@ -137,14 +137,21 @@ pub fn analyze(
 /// Checks an operation's measures against the policy's limits.
 pub fn check(a: &Analysis, policy: &Graphql) -> Result<(), Refusal> {
     let over = |what: &str, got: u64, max: u32| {
-        (got > u64::from(max)).then(|| Refusal::limit(format!("{what} {got} is over the limit of {max}")))
+        (got > u64::from(max))
+            .then(|| Refusal::limit(format!("{what} {got} is over the limit of {max}")))
     };
     if a.introspection && !policy.introspection {
         return Err(Refusal::introspection());
     }
     let found = over("the depth", a.depth, policy.max_depth)
         .or_else(|| over("the number of aliases", a.aliases, policy.max_aliases))
-        .or_else(|| over("the number of root fields", a.root_fields, policy.max_root_fields))
+        .or_else(|| {
+            over(
+                "the number of root fields",
+                a.root_fields,
+                policy.max_root_fields,
+            )
+        })
         .or_else(|| over("the estimated cost", a.cost, policy.max_cost));
     found.map_or(Ok(()), Err)
 }
@@ -233,7 +240,9 @@ impl Measure<'_> {
             )));
         }
         let Some(set) = self.fragments.get(name).and_then(|f| f.selection_set()) else {
-            return Err(Refusal::invalid(format!("there is no fragment named \"{name}\"")));
+            return Err(Refusal::invalid(format!(
+                "there is no fragment named \"{name}\""
+            )));
         };
         self.open.push(name.to_string());
         let size = self.selection_set(&set)?;
@@ -296,7 +305,10 @@ fn variable_defaults(op: &cst::OperationDefinition) -> HashMap<String, u64> {
         return out;
     };
     for d in defs.variable_definitions() {
-        let name = d.variable().and_then(|v| v.name()).map(|n| n.text().to_string());
+        let name = d
+            .variable()
+            .and_then(|v| v.name())
+            .map(|n| n.text().to_string());
         let value = d.default_value().and_then(|v| v.value());
         if let (Some(name), Some(Value::IntValue(i))) = (name, value) {
             if let Some(n) = int(&i.syntax().text().to_string()) {

@@ -8,8 +8,6 @@ pub mod answer;
 pub mod guard;
 pub mod request;
 
-use crate::error::GatewayError;
-
 /// Why the gateway refuses a GraphQL request: its `extensions.code`, a message, and whether
 /// it concerns the document (parse, validation, limits), which GraphQL over HTTP answers
 /// with 200 to a client that accepts only `application/json`, or the request itself (400).
@@ -66,7 +64,12 @@ impl Refusal {
     /// A persisted-query hash the gateway does not know: the client sends the query again
     /// with its text (automatic persisted queries).
     pub fn persisted_not_found() -> Refusal {
-        Refusal::new("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound", true, 400)
+        Refusal::new(
+            "PERSISTED_QUERY_NOT_FOUND",
+            "PersistedQueryNotFound",
+            true,
+            400,
+        )
     }
 
     fn new(code: &'static str, message: impl Into<String>, document: bool, status: u16) -> Refusal {
@@ -76,11 +79,5 @@ impl Refusal {
             document,
             status,
         }
-    }
-}
-
-impl From<Refusal> for GatewayError {
-    fn from(r: Refusal) -> GatewayError {
-        GatewayError::GraphqlRefused(r)
     }
 }

@@ -28,15 +28,15 @@ pub fn from_json(text: &str) -> Result<(Vec<Params>, bool), Refusal> {
     crate::json_text::check(text).map_err(|a| Refusal::bad_request(a.describe()))?;
     match value {
         Value::Object(o) => Ok((vec![from_object(&o)?], false)),
-        Value::Array(items) if items.is_empty() => {
-            Err(Refusal::bad_request("the batch is empty"))
-        }
+        Value::Array(items) if items.is_empty() => Err(Refusal::bad_request("the batch is empty")),
         Value::Array(items) => {
             let ops = items
                 .iter()
                 .map(|v| match v {
                     Value::Object(o) => from_object(o),
-                    _ => Err(Refusal::bad_request("each request in a batch must be an object")),
+                    _ => Err(Refusal::bad_request(
+                        "each request in a batch must be an object",
+                    )),
                 })
                 .collect::<Result<_, _>>()?;
             Ok((ops, true))
@@ -78,11 +78,17 @@ pub fn from_query(query: &str) -> Result<Params, Refusal> {
             _ => continue,
         };
         if seen.iter().any(|(n, _)| *n == name) {
-            return Err(Refusal::bad_request(format!("{name} is given more than once")));
+            return Err(Refusal::bad_request(format!(
+                "{name} is given more than once"
+            )));
         }
         seen.push((name, decode(v)?));
     }
-    let get = |name: &str| seen.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+    let get = |name: &str| {
+        seen.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    };
     let json = |name: &str| -> Result<Option<Value>, Refusal> {
         let Some(text) = get(name) else {
             return Ok(None);

@@ -98,8 +98,7 @@ pub async fn on_request<H: HeaderEdit, B: AuthBackend + LimiterBackend, R>(
         }
         Policy::RateLimit(r) => {
             // A refusal is a 429 that carries the same RateLimit fields.
-            let passed =
-                rate_limit::check(
+            let passed = rate_limit::check(
                 r,
                 req.backend,
                 req.identity.as_ref(),

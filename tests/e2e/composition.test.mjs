@@ -207,6 +207,27 @@ const rows = [
     },
   },
   {
+    kind: "graphql",
+    base: "/v1/comp/graphql",
+    query: `query=${encodeURIComponent("{ __typename }")}`,
+    good: () => ({}),
+    async check(path, method) {
+      const refusals = [
+        ["{ __schema { types { name } } }", 400, "INTROSPECTION_DISABLED"],
+        ["{ a { b { c } } }", 400, "OPERATION_LIMIT_EXCEEDED"],
+        ["mutation { a }", 405, "METHOD_NOT_ALLOWED"],
+      ];
+      for (const [query, status, code] of refusals) {
+        const asked = path.replace(/query=[^&]*/, `query=${encodeURIComponent(query)}`);
+        const res = await send(method, asked, { accept: "application/graphql-response+json" });
+        assert.equal(res.status, status, res.text);
+        assert.equal(res.headers["cache-status"], undefined, "never looked up");
+        if (method === "GET") assert.equal(res.json().errors[0].extensions.code, code);
+      }
+      return [];
+    },
+  },
+  {
     kind: "fallback",
     base: "/v1/comp/fallback",
     good: () => ({}),
@@ -243,7 +264,7 @@ const columns = {
     return { path, shows: /^Gatehouse; hit; ttl=\d+; detail=memory$/ };
   },
   async "a hit from the Cache API"(row, id) {
-    const path = pathOf(row, id, "cc=max-age%3D60", false).replace("pad=0", "pad=70000") + (row.query ? "" : "&pad=70000");
+    const path = pathOf(row, id, "cc=max-age%3D60", false).replace("pad=0", "pad=70000") + (row.query?.includes("pad=0") ? "" : "&pad=70000");
     await good(row, path);
     await until(async () => /; hit; ttl=\d+$/.test((await good(row, path)).headers["cache-status"]), "a hit from the Cache API");
     return { path, shows: /^Gatehouse; hit; ttl=\d+$/ };

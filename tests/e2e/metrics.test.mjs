@@ -75,7 +75,7 @@ test("one data point per request: consumer as the index, then route, version, st
   assert.deepEqual(a.indexes, ["acme-metrics"]);
   assert.deepEqual(a.blobs.slice(0, 6), ["v1-partner", "v1", "GET", "200", "", ""]);
   assert.equal(a.blobs[6], "${ECHO_ORIGIN}", "the target as configured");
-  assert.deepEqual(a.blobs.slice(7), ["acme-metrics", "gold", "users"]);
+  assert.deepEqual(a.blobs.slice(7), ["acme-metrics", "gold", "users", ""], "no GraphQL operation");
   assert.equal(a.doubles[0], 200);
   assert.ok(a.doubles[1] >= a.doubles[2] && a.doubles[2] >= 0, "total ms >= upstream ms");
   assert.equal(a.doubles[3], -1, "a GET declares no request length");

@@ -132,16 +132,17 @@ pub struct CheckedDocs {
 
 /// Checks all files; returns every error found (not just the first), each one line.
 pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
-    let mut errors = Vec::new();
-    let mut out = Checked::default();
-
     // GraphQL documents (routes/graphql/**/*.graphql), read before the policies that list them.
-    out.documents = files
+    let documents: Vec<(String, String)> = files
         .iter()
         .filter(|f| f.path.starts_with(graphql::DIR))
         .map(|f| (f.path.clone(), f.text.clone()))
         .collect();
-    errors.extend(graphql::check_documents(&out.documents));
+    let mut errors = graphql::check_documents(&documents);
+    let mut out = Checked {
+        documents,
+        ..Checked::default()
+    };
 
     let gateway_path = "routes/gateway.toml";
     let gateway: GatewayFile = match files.iter().find(|f| f.path == gateway_path) {

@@ -186,7 +186,7 @@ mod check {
                     Definition::OperationDefinition(_) => operations += 1,
                     Definition::FragmentDefinition(_) => {}
                     other => errors.push(format!(
-                        "{path}: a {} is not an operation or a fragment",
+                        "{path}: {} is not an operation or a fragment",
                         other.kind()
                     )),
                 }
