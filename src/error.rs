@@ -111,6 +111,15 @@ pub enum GatewayError {
     GrpcStatus { code: u32, message: String },
     /// A gRPC route's upstream answered something that is not a gRPC answer (502).
     GrpcInvalidAnswer { detail: String },
+    /// A route's stored GraphQL operation answered `errors`: the status of the first error's
+    /// `extensions.code` (NOT_FOUND 404, UNAUTHENTICATED 401, ...; 502 otherwise), with the
+    /// errors in the problem's `graphql_errors`.
+    GraphqlErrors {
+        status: u16,
+        errors: Vec<serde_json::Value>,
+    },
+    /// A route's GraphQL upstream answered something that is not a GraphQL response (502).
+    GraphqlInvalidAnswer { detail: String },
     /// A `graphql` policy refused the request: its GraphQL error code and message (written
     /// in GraphQL's shape, `crate::graphql::answer`).
     GraphqlRefused(crate::graphql::Refusal),
@@ -159,6 +168,8 @@ impl GatewayError {
             GatewayError::GrpcStatus { code, .. } => crate::grpc::status::http_status(*code),
             GatewayError::GrpcInvalidAnswer { .. } => 502,
             GatewayError::GraphqlRefused(r) => r.status,
+            GatewayError::GraphqlErrors { status, .. } => *status,
+            GatewayError::GraphqlInvalidAnswer { .. } => 502,
         }
     }
 
@@ -196,6 +207,8 @@ impl GatewayError {
             GatewayError::GrpcStatus { .. } => "grpc-status",
             GatewayError::GrpcInvalidAnswer { .. } => "grpc-invalid-answer",
             GatewayError::GraphqlRefused(_) => "graphql-refused",
+            GatewayError::GraphqlErrors { .. } => "graphql-errors",
+            GatewayError::GraphqlInvalidAnswer { .. } => "graphql-invalid-answer",
         }
     }
 
@@ -232,6 +245,8 @@ impl GatewayError {
             GatewayError::GrpcStatus { .. } => "The gRPC method failed",
             GatewayError::GrpcInvalidAnswer { .. } => "Invalid gRPC answer",
             GatewayError::GraphqlRefused(_) => "GraphQL request refused",
+            GatewayError::GraphqlErrors { .. } => "The GraphQL operation failed",
+            GatewayError::GraphqlInvalidAnswer { .. } => "Invalid GraphQL answer",
         }
     }
 
@@ -343,6 +358,16 @@ impl GatewayError {
                 format!("the upstream's answer is not a gRPC answer: {detail}")
             }
             GatewayError::GraphqlRefused(r) => r.message.clone(),
+            GatewayError::GraphqlErrors { errors, .. } => {
+                let first = errors
+                    .first()
+                    .and_then(|e| e["message"].as_str())
+                    .unwrap_or("no message");
+                format!("the operation answered errors: {first}")
+            }
+            GatewayError::GraphqlInvalidAnswer { detail } => {
+                format!("the upstream's answer is not a GraphQL response: {detail}")
+            }
         }
     }
 
@@ -414,6 +439,9 @@ impl GatewayError {
             grpc_code: Option<u32>,
             #[serde(skip_serializing_if = "Option::is_none")]
             grpc_status: Option<&'static str>,
+            /// On `graphql-errors` problems: the operation's errors, as the origin gave them.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            graphql_errors: Option<&'a [serde_json::Value]>,
         }
         /// One validation failure (RFC 9457 extension member `errors`).
         #[derive(Serialize)]
@@ -437,9 +465,14 @@ impl GatewayError {
             GatewayError::GrpcStatus { code, .. } => Some(*code),
             _ => None,
         };
+        let graphql_errors = match self {
+            GatewayError::GraphqlErrors { errors, .. } => Some(errors.as_slice()),
+            _ => None,
+        };
         let p = Problem {
             errors,
             grpc_code,
+            graphql_errors,
             grpc_status: grpc_code.map(crate::grpc::status::name),
             r#type: format!("{PROBLEM_TYPE_BASE}{}", self.slug()),
             title: self.title(),

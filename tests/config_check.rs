@@ -52,7 +52,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"users\"\nmethds = [\"GET\"]\n",
-            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `fan_out`, `on_partial`, `grpc`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `retry_non_idempotent`, `match`, `limits`, `deprecated`, `sunset`, `successor`, `policy_link`, `summary`, `description`, `tags`, `body_schema`, `query_schema`, `log`",
+            "routes/v1/users.toml: route \"a\": unknown field `methds`, expected one of `id`, `path`, `methods`, `upstream`, `fan_out`, `on_partial`, `grpc`, `graphql`, `host`, `rewrite`, `policies`, `websocket`, `allow_double_encoding`, `retry_non_idempotent`, `match`, `limits`, `deprecated`, `sunset`, `successor`, `policy_link`, `summary`, `description`, `tags`, `body_schema`, `query_schema`, `log`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/x\"\nupstream = \"orders\"\n",
@@ -1160,6 +1160,46 @@ fn graphql_policies_and_their_documents_fail_with_the_file_and_rule() {
     ];
     for (policy_body, policies, docs, expected) in &cases {
         let errors = graphql_errors(policy_body, policies, docs);
+        assert!(errors.contains(expected), "{expected}\nnot in {errors:?}");
+    }
+}
+
+fn graphql_route_errors(methods: &str, path: &str, extra: &str, doc: &str) -> Vec<String> {
+    let route = format!(
+        "[[route]]\nid = \"r\"\nmethods = {methods}\npath = \"{path}\"\nupstream = \"users\"\n{extra}\n"
+    );
+    let mut f = files(GATEWAY, &route);
+    f.push(SourceFile {
+        path: "routes/graphql/lib/op.graphql".into(),
+        text: doc.into(),
+    });
+    match check(&f) {
+        Ok(_) => vec![],
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn graphql_routes_bind_one_stored_operation_whose_variables_the_path_names() {
+    let query = "query Book($id: ID!, $viewer: ID) { book(id: $id) { id } }";
+    let key = "graphql = { operation = \"lib/op.graphql\" }";
+    assert_eq!(
+        graphql_route_errors("[\"GET\"]", "/books/{id}", key, query),
+        Vec::<String>::new()
+    );
+    let route = "routes/v1/users.toml: route \"r\"";
+    let cases = [
+        ("[\"GET\"]", "/books/{id}", "graphql = { operation = \"lib/nope.graphql\" }", query, format!("{route}: graphql.operation \"lib/nope.graphql\": no such file routes/graphql/lib/nope.graphql")),
+        ("[\"GET\"]", "/books/{id}", key, "query A { a } query B { b }", format!("{route}: graphql.operation \"lib/op.graphql\": the file must hold exactly one operation (it has 2)")),
+        ("[\"GET\"]", "/books/{id}", key, "subscription S { a }", format!("{route}: graphql.operation \"lib/op.graphql\" is a subscription; only queries and mutations can be bound")),
+        ("[\"GET\"]", "/books/{isbn}", key, query, format!("{route}: path parameter {{isbn}} is not a variable of the operation")),
+        ("[\"GET\"]", "/books/{id}", "graphql = { operation = \"lib/op.graphql\", claims = { owner = \"sub\" } }", query, format!("{route}: graphql.claims: \"owner\" is not a variable of the operation")),
+        ("[\"GET\"]", "/books/{id}", "graphql = { operation = \"lib/op.graphql\", claims = { viewer = \"sub\" } }", query, format!("{route}: graphql.claims needs an authentication policy (jwt, api_key, mtls or any) on the route")),
+        ("[\"GET\"]", "/books/{id}", key, "mutation M($id: ID!) { a(id: $id) }", format!("{route}: graphql.operation is a mutation: serve it with POST, PUT, PATCH or DELETE, not GET")),
+        ("[\"GET\"]", "/books/{id}", "graphql = { operation = \"lib/op.graphql\", operatoin = \"x\" }", query, format!("{route}: unknown field `operatoin`, expected `operation` or `claims` in `graphql`")),
+    ];
+    for (methods, path, extra, doc, expected) in &cases {
+        let errors = graphql_route_errors(methods, path, extra, doc);
         assert!(errors.contains(expected), "{expected}\nnot in {errors:?}");
     }
 }

@@ -377,3 +377,209 @@ fn other_refusals_on_a_graphql_route_keep_their_status_with_the_slug_as_code() {
     let body: serde_json::Value = serde_json::from_str(&w.body).unwrap();
     assert_eq!(body["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE");
 }
+
+mod call {
+    use gatehouse::graphql::call::{read_answer, request_body, variables, Inputs, Outcome};
+    use gatehouse_config::table::graphql::{GraphqlCall, Scalar, Variable};
+    use serde_json::{json, Map, Value};
+
+    static CALL: GraphqlCall = GraphqlCall {
+        document: "query Q($id: ID!, $n: Int = 2, $tags: [String], $viewer: ID!) { q }",
+        operation_name: Some("Q"),
+        variables: &[
+            Variable {
+                name: "id",
+                scalar: Scalar::Text,
+                list: false,
+                required: true,
+            },
+            Variable {
+                name: "n",
+                scalar: Scalar::Int,
+                list: false,
+                required: false,
+            },
+            Variable {
+                name: "tags",
+                scalar: Scalar::Text,
+                list: true,
+                required: false,
+            },
+            Variable {
+                name: "viewer",
+                scalar: Scalar::Text,
+                list: false,
+                required: true,
+            },
+            Variable {
+                name: "ok",
+                scalar: Scalar::Boolean,
+                list: false,
+                required: false,
+            },
+        ],
+        claims: &[("viewer", "sub")],
+        gateway_query: &["api_key"],
+    };
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    fn bind(
+        path: &[(&str, &str)],
+        query: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Result<Map<String, Value>, String> {
+        let claim = |name: &str| (name == "sub").then(|| json!("u-1"));
+        variables(
+            &CALL,
+            Inputs {
+                path: &pairs(path),
+                query: &pairs(query),
+                body: body.and_then(|b| b.as_object().cloned()),
+                claim: &claim,
+            },
+        )
+    }
+
+    #[test]
+    fn variables_come_from_the_path_the_query_the_body_and_claims_typed() {
+        let v = bind(
+            &[("id", "7")],
+            &[
+                ("n", "3"),
+                ("tags", "a"),
+                ("tags", "b"),
+                ("ok", "true"),
+                ("api_key", "k"),
+            ],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(v),
+            json!({ "id": "7", "n": 3, "tags": ["a", "b"], "ok": true, "viewer": "u-1" })
+        );
+        let v = bind(&[], &[], Some(json!({ "id": "8", "n": 1 }))).unwrap();
+        assert_eq!(v["n"], 1);
+    }
+
+    #[test]
+    fn a_value_that_is_not_a_variable_of_its_type_or_given_twice_is_refused() {
+        type Case<'a> = (
+            &'a [(&'a str, &'a str)],
+            &'a [(&'a str, &'a str)],
+            Option<Value>,
+            &'a str,
+        );
+        let cases: [Case; 6] = [
+            (
+                &[("id", "7")],
+                &[("n", "x")],
+                None,
+                "n must be a 32-bit integer",
+            ),
+            (
+                &[("id", "7")],
+                &[("n", "99999999999")],
+                None,
+                "n must be a 32-bit integer",
+            ),
+            (
+                &[("id", "7")],
+                &[("ok", "yes")],
+                None,
+                "ok must be true or false",
+            ),
+            (
+                &[("id", "7")],
+                &[("nope", "1")],
+                None,
+                "query parameter nope is not a variable of the operation",
+            ),
+            (
+                &[("id", "7")],
+                &[("id", "8")],
+                None,
+                "id is given more than once (query)",
+            ),
+            (&[], &[], Some(json!({ "n": 1 })), "id is required"),
+        ];
+        for (path, query, body, expected) in cases {
+            assert_eq!(bind(path, query, body).unwrap_err(), expected);
+        }
+    }
+
+    #[test]
+    fn a_claim_bound_variable_cannot_be_set_by_the_client() {
+        for (query, body) in [
+            (vec![("viewer", "someone")], None),
+            (vec![], Some(json!({ "viewer": "someone" }))),
+        ] {
+            let e = bind(&[("id", "7")], &query, body).unwrap_err();
+            assert_eq!(e, "viewer is set by the gateway from your credential");
+        }
+        let none = |_: &str| None;
+        let e = variables(
+            &CALL,
+            Inputs {
+                path: &pairs(&[("id", "7")]),
+                query: &[],
+                body: None,
+                claim: &none,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e, "your credential has no claim sub (for viewer)");
+    }
+
+    #[test]
+    fn the_request_sends_the_document_the_operation_name_and_the_variables() {
+        let v = bind(&[("id", "7")], &[], None).unwrap();
+        let body: Value = serde_json::from_str(&request_body(&CALL, v)).unwrap();
+        assert_eq!(
+            body,
+            json!({ "query": CALL.document, "operationName": "Q", "variables": { "id": "7", "viewer": "u-1" } })
+        );
+    }
+
+    #[test]
+    fn an_answer_is_its_data_its_errors_with_a_status_or_invalid() {
+        assert_eq!(
+            read_answer(200, br#"{"data":{"a":1}}"#),
+            Outcome::Data(json!({ "a": 1 }))
+        );
+        let errors = br#"{"data":{"a":null},"errors":[{"message":"gone","extensions":{"code":"NOT_FOUND"}}]}"#;
+        assert!(matches!(
+            read_answer(200, errors),
+            Outcome::Errors { status: 404, .. }
+        ));
+        let unknown = br#"{"errors":[{"message":"boom"}]}"#;
+        assert!(matches!(
+            read_answer(400, unknown),
+            Outcome::Errors { status: 502, .. }
+        ));
+        for bad in [
+            &b"<html>"[..],
+            br#"{"data":null}"#,
+            br#"{"errors":"x"}"#,
+            br#"[1]"#,
+        ] {
+            assert!(
+                matches!(read_answer(200, bad), Outcome::Invalid(_)),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert!(
+            matches!(
+                read_answer(500, br#"{"data":{"a":1}}"#),
+                Outcome::Invalid(_)
+            ),
+            "data with a failure status"
+        );
+    }
+}

@@ -394,7 +394,7 @@ fn parameters_bind_to_fields_and_refuse_what_is_not_one() {
     );
     let e = bind(&p, m, &mut target, "stock", "1").unwrap_err();
     assert_eq!(e.reason, "is a map: it cannot be set from a parameter");
-    let deep = vec!["parts"; 20].join(".");
+    let deep = ["parts"; 20].join(".");
     let e = bind(&p, m, &mut target, &deep, "x").unwrap_err();
     assert_eq!(e.reason, "nests fields too deeply");
     let e = bind(&p, m, &mut target, "featured", "yes").unwrap_err();

@@ -36,6 +36,7 @@ fn table(n: usize) -> &'static Table {
                 limits: gatehouse::config::Limits::NONE,
                 fan_out: None,
                 grpc: None,
+                graphql: None,
                 lifecycle: &gatehouse::route::lifecycle::Lifecycle::NONE,
                 body_schema: None,
                 query_schema: None,

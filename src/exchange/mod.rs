@@ -134,6 +134,43 @@ impl<'a> WorkerExchange<'a> {
         }
     }
 
+    /// The request body as a JSON object (an empty body is `{}`), read as [`Self::body_text`]
+    /// reads it with the route's `max_body`: a body the client sent must be
+    /// `application/json` (else 415) that no two parsers read differently, and an object
+    /// (else 400 `invalid-body`). A gRPC or GraphQL call's fields or variables.
+    pub async fn body_object(
+        &mut self,
+        max_body: Option<u64>,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, GatewayError> {
+        let unread = self.outgoing.body_bytes().is_none();
+        let text = self.body_text(max_body.unwrap_or(DEFAULT_MAX_BODY)).await?;
+        let content_type = self.header("content-type");
+        if unread
+            && !text.is_empty()
+            && !crate::http::content_type::is_json(content_type.as_deref())
+        {
+            return Err(GatewayError::UnsupportedMediaType {
+                got: content_type,
+                accepted: &["application/json"],
+            });
+        }
+        if text.trim().is_empty() {
+            return Ok(serde_json::Map::new());
+        }
+        crate::json_text::check(&text).map_err(|a| GatewayError::InvalidBody {
+            detail: a.describe(),
+        })?;
+        match serde_json::from_str(&text) {
+            Ok(serde_json::Value::Object(m)) => Ok(m),
+            Ok(_) => Err(GatewayError::InvalidBody {
+                detail: "the body must be a JSON object".into(),
+            }),
+            Err(e) => Err(GatewayError::InvalidBody {
+                detail: e.to_string(),
+            }),
+        }
+    }
+
     /// Normalises and matches the path (400, 404, 405 as errors), applies the route's
     /// lifecycle and the double-encoding rule, and works out the upstream path. A CORS
     /// preflight is matched by the method it asks for when `answers_preflight` says the route
@@ -207,8 +244,9 @@ impl<'a> WorkerExchange<'a> {
             check_double_encoding(&path).map_err(GatewayError::BadPath)?;
         }
         self.outgoing.path = upstream_path(route.rewrite, &path, &params);
-        // Kept where a step reads them (fan-out templates, a gRPC call's message).
-        if route.fan_out.is_some() || route.grpc.is_some() {
+        // Kept where a step reads them (fan-out templates, a gRPC call's message, a GraphQL
+        // call's variables).
+        if route.fan_out.is_some() || route.grpc.is_some() || route.graphql.is_some() {
             self.params = params
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))

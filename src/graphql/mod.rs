@@ -1,10 +1,12 @@
 //! GraphQL at the edge, pure logic (the `graphql` policy's rules; its phases are in
 //! `policy/graphql.rs`): reading a GraphQL-over-HTTP request ([`request`]), measuring its
-//! operation ([`analyze`]), and writing a refusal the way GraphQL clients read one
-//! ([`answer`]).
+//! operation ([`analyze`]) against the policy ([`guard`]), and writing a refusal the way
+//! GraphQL clients read one ([`answer`]); and a route's stored operation, run for REST
+//! clients ([`call`]; its step is `policy/graphql_call.rs`).
 
 pub mod analyze;
 pub mod answer;
+pub mod call;
 pub mod guard;
 pub mod request;
 

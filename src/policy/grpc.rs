@@ -22,8 +22,6 @@ use crate::grpc::frame;
 use crate::grpc::status;
 use crate::grpc::to_json::decode;
 use crate::grpc::to_proto::{encode, JsonError};
-use crate::http::content_type::is_json;
-use crate::json_text;
 use crate::log::FellBack;
 use crate::runtime;
 use crate::runtime::answer::Answer;
@@ -57,7 +55,7 @@ pub async fn on_request(
         return Ok(());
     };
     let mut message = match x.ctx.method.as_str() {
-        "POST" | "PUT" | "PATCH" => body_object(x, route.limits.max_body).await?,
+        "POST" | "PUT" | "PATCH" => x.body_object(route.limits.max_body).await?,
         _ => Map::new(),
     };
     let query = x
@@ -129,38 +127,6 @@ pub async fn on_request(
     x.outgoing.method = Some("POST");
     x.outgoing.body = OutgoingBody::Bytes(js_sys::Uint8Array::from(body.as_slice()));
     Ok(())
-}
-
-/// The request body as a JSON object (an empty body is `{}`).
-async fn body_object(
-    x: &mut WorkerExchange<'_>,
-    max_body: Option<u64>,
-) -> Result<Map<String, Value>, GatewayError> {
-    let unread = x.outgoing.body_bytes().is_none();
-    let text = x
-        .body_text(max_body.unwrap_or(crate::exchange::DEFAULT_MAX_BODY))
-        .await?;
-    if unread && !text.is_empty() && !is_json(x.header("content-type").as_deref()) {
-        return Err(GatewayError::UnsupportedMediaType {
-            got: x.header("content-type"),
-            accepted: &["application/json"],
-        });
-    }
-    if text.trim().is_empty() {
-        return Ok(Map::new());
-    }
-    json_text::check(&text).map_err(|a| GatewayError::InvalidBody {
-        detail: a.describe(),
-    })?;
-    match serde_json::from_str(&text) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(GatewayError::InvalidBody {
-            detail: "the body must be a JSON object (the request message)".into(),
-        }),
-        Err(e) => Err(GatewayError::InvalidBody {
-            detail: e.to_string(),
-        }),
-    }
 }
 
 /// The method's answer as JSON, or its failure as a problem. A static fallback's answer is

@@ -19,6 +19,8 @@ pub mod fan_out;
 #[cfg(target_arch = "wasm32")]
 pub mod graphql;
 #[cfg(target_arch = "wasm32")]
+pub mod graphql_call;
+#[cfg(target_arch = "wasm32")]
 pub mod grpc;
 pub mod headers;
 #[cfg(target_arch = "wasm32")]
@@ -258,13 +260,18 @@ pub enum Step {
         call: &'static gatehouse_config::table::proto::GrpcCall,
         protos: &'static gatehouse_config::table::proto::Protos,
     },
+    /// `graphql`: the request becomes the stored operation's variables, and its answer the
+    /// operation's `data`. Last, like a gRPC call.
+    GraphqlCall {
+        call: &'static gatehouse_config::table::graphql::GraphqlCall,
+    },
 }
 
 impl Step {
     /// The steps of `route`, in order: its policies (indexes into `all`), with the validation
     /// step placed just before the first `cache` (so a query is checked before any stored
     /// answer is served, and after the authentication before it) or after the last policy;
-    /// then the fan-out, or the invalidation step; then a gRPC route's call.
+    /// then the fan-out, or the invalidation step; then a gRPC or GraphQL route's call.
     pub fn for_route(
         route: &'static crate::route::compiled::Route,
         all: &'static [Policy],
@@ -291,6 +298,9 @@ impl Step {
         });
         if let Some(call) = route.grpc {
             steps.push(Step::Grpc { call, protos });
+        }
+        if let Some(call) = route.graphql {
+            steps.push(Step::GraphqlCall { call });
         }
         steps
     }
@@ -344,9 +354,13 @@ mod worker {
                 Step::Grpc { call, protos } if !x.preflight => grpc::on_request(x, call, protos)
                     .await
                     .map(|()| Flow::Continue),
-                Step::FanOut { .. } | Step::Invalidate { .. } | Step::Grpc { .. } => {
-                    Ok(Flow::Continue)
-                }
+                Step::GraphqlCall { call } if !x.preflight => graphql_call::on_request(x, call)
+                    .await
+                    .map(|()| Flow::Continue),
+                Step::FanOut { .. }
+                | Step::Invalidate { .. }
+                | Step::Grpc { .. }
+                | Step::GraphqlCall { .. } => Ok(Flow::Continue),
             }
         }
 
@@ -394,6 +408,7 @@ mod worker {
                 },
                 Step::Invalidate { all } => cache::invalidate::after_upstream(x, all, result).await,
                 Step::Grpc { call, protos } => grpc::after_upstream(x, call, protos, result).await,
+                Step::GraphqlCall { .. } => graphql_call::after_upstream(x, result).await,
                 Step::Validate { .. } | Step::FanOut { .. } => result,
             }
         }

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { auditServer } from "graphql-http";
-import { useGateway, request } from "./harness.mjs";
+import { useGateway, request, expectProblem } from "./harness.mjs";
 
 const s = useGateway();
 const JSON_TYPE = "application/json";
@@ -164,4 +164,70 @@ test("graphql-http's server audit: every check that passes against the service p
   assert.ok(passed.size >= 30, `the service passes ${passed.size} checks`);
   const lost = through.filter((r) => passed.has(r.id) && r.status !== "ok");
   assert.deepEqual(lost.map((r) => `${r.id} ${r.name}: ${r.reason}`), []);
+});
+
+// REST in front of GraphQL: routes run stored operations (routes/graphql/library/).
+test("a REST GET runs the stored operation with the path parameter and answers its data", async () => {
+  const before = s.origin.graphqlCalls.length;
+  const res = await request(s.gw, "GET", "/v1/library/books/3");
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.headers["content-type"], "application/json");
+  assert.deepEqual(res.json(), {
+    book: { id: "3", title: "Book 3", author: { name: "Ursula" }, reviews: [{ stars: 5 }, { stars: 4 }] },
+  });
+  const sent = s.origin.graphqlCalls[before];
+  assert.equal(sent.method, "POST");
+  assert.match(sent.headers["content-type"], /^application\/json/);
+  const body = JSON.parse(sent.body);
+  assert.equal(body.operationName, "BookWithReviews");
+  assert.match(body.query, /^query BookWithReviews\(\$id: ID!, \$reviews: Int = 2\)/);
+  assert.deepEqual(body.variables, { id: "3" });
+});
+
+test("query parameters set variables by name, read as the variable's type", async () => {
+  const res = await request(s.gw, "GET", "/v1/library/books/3?reviews=1");
+  assert.deepEqual(res.json().book.reviews, [{ stars: 5 }]);
+  for (const [q, detail] of [
+    ["reviews=many", /reviews must be a 32-bit integer/],
+    ["nope=1", /query parameter nope is not a variable of the operation/],
+    ["id=4", /id is given more than once/],
+  ]) {
+    const p = expectProblem(assert, await request(s.gw, "GET", `/v1/library/books/3?${q}`), 400, "invalid-body");
+    assert.match(p.detail, detail, q);
+  }
+});
+
+test("the operation's errors become a problem with the status of their code", async () => {
+  const p = expectProblem(assert, await request(s.gw, "GET", "/v1/library/books/missing"), 404, "graphql-errors");
+  assert.equal(p.graphql_errors[0].extensions.code, "NOT_FOUND");
+  assert.equal(p.detail, "the operation answered errors: no book missing");
+});
+
+test("a REST POST's JSON body sets the mutation's variables", async () => {
+  const post = (body) => request(s.gw, "POST", "/v1/library/books/3/reviews", {
+    headers: { "content-type": JSON_TYPE }, body: JSON.stringify(body),
+  });
+  const res = await post({ stars: 4 });
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json(), { addReview: { stars: 4 } });
+  let p = expectProblem(assert, await post({}), 400, "invalid-body");
+  assert.match(p.detail, /stars is required/);
+  p = expectProblem(assert, await post({ stars: 4, bookId: "9" }), 400, "invalid-body");
+  assert.match(p.detail, /bookId is given more than once/);
+  p = expectProblem(assert, await post({ stars: 4, query: "{ __schema { types { name } } }" }), 400, "invalid-body");
+  assert.match(p.detail, /body member query is not a variable/);
+});
+
+test("a variable bound to a claim is the caller's and no one else's", async () => {
+  const kv = await s.gw.mf.getKVNamespace("API_KEYS");
+  const key = crypto.randomBytes(32).toString("base64url");
+  await kv.put(`sha256:${sha256(key)}`, JSON.stringify({ enabled: true, id: "a1" }));
+  const headers = { "x-api-key": key };
+  const res = await request(s.gw, "GET", "/v1/library/me", { headers });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.json().author.name, "Ursula");
+  assert.equal(res.json().author.books.length, 3);
+  const p = expectProblem(assert, await request(s.gw, "GET", "/v1/library/me?viewer=a2", { headers }), 400, "invalid-body");
+  assert.match(p.detail, /viewer is set by the gateway from your credential/);
+  expectProblem(assert, await request(s.gw, "GET", "/v1/library/me"), 401, "unauthorized");
 });

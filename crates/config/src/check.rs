@@ -74,6 +74,8 @@ pub struct CheckedRoute {
     pub fan_out: Option<CheckedFanOut>,
     /// `grpc`: the method called, JSON translated.
     pub grpc: Option<crate::table::proto::GrpcCall>,
+    /// `graphql`: the stored operation run, its `data` answered.
+    pub graphql: Option<crate::table::graphql::GraphqlCall>,
     /// The version folder (`v1`), empty for gateway.toml routes.
     pub version: String,
     /// The path as written in the route file, without the version prefix.
@@ -750,22 +752,78 @@ fn check_route(
     if body_schema.is_some() && fan_out.is_some() {
         errors.push(format!("{ctx}: body_schema cannot be used with fan_out"));
     }
+    // The query parameters the gateway reads on this route (credentials, the version): a
+    // gRPC or GraphQL call never binds them.
+    let gateway_query = {
+        let mut chain: Vec<usize> = out.default_policies.clone();
+        chain.extend(&policies);
+        let mut names: Vec<String> = Vec::new();
+        while let Some(i) = chain.pop() {
+            let p = &out.policies[i];
+            chain.extend(&p.members);
+            names.extend(p.settings.credential_query().map(str::to_string));
+        }
+        names.extend(out.versioning.as_ref().and_then(|v| v.query.clone()));
+        names.sort();
+        names.dedup();
+        super::leak::strs(&names)
+    };
+    let graphql = match &spec.graphql {
+        None => None,
+        Some(g) => match super::graphql_call::parse(g, &out.documents) {
+            Ok(checked) => {
+                let mut call = checked.call;
+                call.gateway_query = gateway_query;
+                for param in path_params(&spec.path) {
+                    if !call.variables.iter().any(|v| v.name == param) {
+                        errors.push(format!(
+                            "{ctx}: path parameter {{{param}}} is not a variable of the operation"
+                        ));
+                    }
+                    if call.claims.iter().any(|(v, _)| *v == param) {
+                        errors.push(format!(
+                            "{ctx}: path parameter {{{param}}} is set from a claim (graphql.claims)"
+                        ));
+                    }
+                }
+                let authenticated = out
+                    .default_policies
+                    .iter()
+                    .chain(&policies)
+                    .any(|&i| out.policies[i].settings.authenticates());
+                if !call.claims.is_empty() && !authenticated {
+                    errors.push(format!(
+                        "{ctx}: graphql.claims needs an authentication policy (jwt, api_key, mtls or any) on the route"
+                    ));
+                }
+                if checked.mutation && methods.iter().any(|m| m == "GET" || m == "HEAD") {
+                    errors.push(format!(
+                        "{ctx}: graphql.operation is a mutation: serve it with POST, PUT, PATCH or DELETE, not GET"
+                    ));
+                }
+                let conflicts = [
+                    (fan_out.is_some(), "fan_out"),
+                    (spec.grpc.is_some(), "grpc"),
+                    (spec.websocket, "websocket"),
+                ];
+                for (set, key) in conflicts {
+                    if set {
+                        errors.push(format!("{ctx}: graphql cannot be used with {key}"));
+                    }
+                }
+                Some(call)
+            }
+            Err(e) => {
+                errors.push(format!("{ctx}: {e}"));
+                None
+            }
+        },
+    };
     let grpc = match &spec.grpc {
         None => None,
         Some(g) => match super::grpc::parse(g, &out.protos) {
             Ok(mut call) => {
-                let mut chain: Vec<usize> = out.default_policies.clone();
-                chain.extend(&policies);
-                let mut names: Vec<String> = Vec::new();
-                while let Some(i) = chain.pop() {
-                    let p = &out.policies[i];
-                    chain.extend(&p.members);
-                    names.extend(p.settings.credential_query().map(str::to_string));
-                }
-                names.extend(out.versioning.as_ref().and_then(|v| v.query.clone()));
-                names.sort();
-                names.dedup();
-                call.gateway_query = super::leak::strs(&names);
+                call.gateway_query = gateway_query;
                 for param in path_params(&spec.path) {
                     if let Err(e) = super::grpc::field_path(&out.protos, call.input, &param) {
                         errors.push(format!("{ctx}: path parameter {{{param}}}: {e}"));
@@ -814,6 +872,7 @@ fn check_route(
         limits,
         fan_out,
         grpc,
+        graphql,
         version,
         local_path: spec.path,
         lifecycle,

@@ -149,6 +149,7 @@ fn route(c: &Checked, r: &CheckedRoute) -> Route {
         limits: r.limits.limits(),
         fan_out: r.fan_out.as_ref().map(|f| leak::one(f.fan_out())),
         grpc: r.grpc.map(leak::one),
+        graphql: r.graphql.map(leak::one),
         lifecycle: leak::one(lifecycle(r)),
         body_schema: r.body_schema.map(|i| i as u16),
         query_schema: r.query_schema.map(|i| i as u16),

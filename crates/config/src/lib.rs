@@ -27,6 +27,8 @@ pub mod emit;
 #[cfg(feature = "check")]
 pub mod fan_out;
 #[cfg(feature = "check")]
+pub mod graphql_call;
+#[cfg(feature = "check")]
 pub mod grpc;
 #[cfg(feature = "check")]
 pub mod json_schema;

@@ -111,6 +111,8 @@ pub struct RouteSpec {
     pub on_partial: Option<String>,
     /// The gRPC method the route calls on its upstream (JSON in and out).
     pub grpc: Option<crate::grpc::GrpcSpec>,
+    /// The stored GraphQL operation the route runs (REST in, the operation's `data` out).
+    pub graphql: Option<crate::graphql_call::GraphqlCallSpec>,
     pub host: Option<String>,
     pub rewrite: Option<String>,
     #[serde(default)]

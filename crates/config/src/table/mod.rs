@@ -6,6 +6,7 @@
 
 pub mod cache_key;
 pub mod fan_out;
+pub mod graphql;
 pub mod http;
 pub mod jwks;
 pub mod lifecycle;

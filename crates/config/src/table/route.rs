@@ -46,6 +46,8 @@ pub struct Route {
     pub fan_out: Option<&'static FanOut>,
     /// `grpc`: the unary method the route's JSON requests call on its upstream.
     pub grpc: Option<&'static crate::table::proto::GrpcCall>,
+    /// `graphql`: the stored operation the route's REST requests run on its upstream.
+    pub graphql: Option<&'static crate::table::graphql::GraphqlCall>,
     /// Version, deprecation and sunset.
     pub lifecycle: &'static Lifecycle,
     /// Indices into the table's `schemas`: the request body's and the query's schemas.
