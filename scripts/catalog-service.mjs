@@ -10,13 +10,28 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 
 export const DESCRIPTOR =
-  "Cv8BCh9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiOwoJVGltZXN0YW1wEhgKB3NlY29uZHMYASABKANSB3NlY29uZHMSFAoFbmFub3MYAiABKAVSBW5hbm9zQoUBChNjb20uZ29vZ2xlLnByb3RvYnVmQg5UaW1lc3RhbXBQcm90b1ABWjJnb29nbGUuZ29sYW5nLm9yZy9wcm90b2J1Zi90eXBlcy9rbm93bi90aW1lc3RhbXBwYvgBAaICA0dQQqoCHkdvb2dsZS5Qcm90b2J1Zi5XZWxsS25vd25UeXBlc2IGcHJvdG8zCtkFCg1jYXRhbG9nLnByb3RvEg9kZW1vLmNhdGFsb2cudjEaH2dvb2dsZS9wcm90b2J1Zi90aW1lc3RhbXAucHJvdG8iQwoOR2V0Qm9va1JlcXVlc3QSDgoCaWQYASABKAlSAmlkEiEKDHdpdGhfcmV2aWV3cxgCIAEoCFILd2l0aFJldmlld3MiPgoRQ3JlYXRlQm9va1JlcXVlc3QSKQoEYm9vaxgBIAEoCzIVLmRlbW8uY2F0YWxvZy52MS5Cb29rUgRib29rIvACCgRCb29rEg4KAmlkGAEgASgJUgJpZBIUCgV0aXRsZRgCIAEoCVIFdGl0bGUSFAoFcGFnZXMYAyABKANSBXBhZ2VzEhIKBHRhZ3MYBCADKAlSBHRhZ3MSNAoGZm9ybWF0GAUgASgOMhwuZGVtby5jYXRhbG9nLnYxLkJvb2suRm9ybWF0UgZmb3JtYXQSOAoJcHVibGlzaGVkGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIJcHVibGlzaGVkEjYKBXN0b2NrGAcgAygLMiAuZGVtby5jYXRhbG9nLnYxLkJvb2suU3RvY2tFbnRyeVIFc3RvY2saOAoKU3RvY2tFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoBVIFdmFsdWU6AjgBIjYKBkZvcm1hdBIWChJGT1JNQVRfVU5TUEVDSUZJRUQQABIJCgVQQVBFUhABEgkKBUVCT09LEAIylQEKB0NhdGFsb2cSQQoHR2V0Qm9vaxIfLmRlbW8uY2F0YWxvZy52MS5HZXRCb29rUmVxdWVzdBoVLmRlbW8uY2F0YWxvZy52MS5Cb29rEkcKCkNyZWF0ZUJvb2sSIi5kZW1vLmNhdGFsb2cudjEuQ3JlYXRlQm9va1JlcXVlc3QaFS5kZW1vLmNhdGFsb2cudjEuQm9va2IGcHJvdG8z";
+  "Cv8BCh9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiOwoJVGltZXN0YW1wEhgKB3NlY29uZHMYASABKANSB3NlY29uZHMSFAoFbmFub3MYAiABKAVSBW5hbm9zQoUBChNjb20uZ29vZ2xlLnByb3RvYnVmQg5UaW1lc3RhbXBQcm90b1ABWjJnb29nbGUuZ29sYW5nLm9yZy9wcm90b2J1Zi90eXBlcy9rbm93bi90aW1lc3RhbXBwYvgBAaICA0dQQqoCHkdvb2dsZS5Qcm90b2J1Zi5XZWxsS25vd25UeXBlc2IGcHJvdG8zCvQGCg1jYXRhbG9nLnByb3RvEg9kZW1vLmNhdGFsb2cudjEaH2dvb2dsZS9wcm90b2J1Zi90aW1lc3RhbXAucHJvdG8iUAoQTGlzdEJvb2tzUmVxdWVzdBIUCgVjb3VudBgBIAEoBVIFY291bnQSEgoEZmFpbBgCIAEoCVIEZmFpbBISCgRob2xkGAMgASgJUgRob2xkIkMKDkdldEJvb2tSZXF1ZXN0Eg4KAmlkGAEgASgJUgJpZBIhCgx3aXRoX3Jldmlld3MYAiABKAhSC3dpdGhSZXZpZXdzIj4KEUNyZWF0ZUJvb2tSZXF1ZXN0EikKBGJvb2sYASABKAsyFS5kZW1vLmNhdGFsb2cudjEuQm9va1IEYm9vayLwAgoEQm9vaxIOCgJpZBgBIAEoCVICaWQSFAoFdGl0bGUYAiABKAlSBXRpdGxlEhQKBXBhZ2VzGAMgASgDUgVwYWdlcxISCgR0YWdzGAQgAygJUgR0YWdzEjQKBmZvcm1hdBgFIAEoDjIcLmRlbW8uY2F0YWxvZy52MS5Cb29rLkZvcm1hdFIGZm9ybWF0EjgKCXB1Ymxpc2hlZBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCXB1Ymxpc2hlZBI2CgVzdG9jaxgHIAMoCzIgLmRlbW8uY2F0YWxvZy52MS5Cb29rLlN0b2NrRW50cnlSBXN0b2NrGjgKClN0b2NrRW50cnkSEAoDa2V5GAEgASgJUgNrZXkSFAoFdmFsdWUYAiABKAVSBXZhbHVlOgI4ASI2CgZGb3JtYXQSFgoSRk9STUFUX1VOU1BFQ0lGSUVEEAASCQoFUEFQRVIQARIJCgVFQk9PSxACMt4BCgdDYXRhbG9nEkEKB0dldEJvb2sSHy5kZW1vLmNhdGFsb2cudjEuR2V0Qm9va1JlcXVlc3QaFS5kZW1vLmNhdGFsb2cudjEuQm9vaxJHCgpDcmVhdGVCb29rEiIuZGVtby5jYXRhbG9nLnYxLkNyZWF0ZUJvb2tSZXF1ZXN0GhUuZGVtby5jYXRhbG9nLnYxLkJvb2sSRwoJTGlzdEJvb2tzEiEuZGVtby5jYXRhbG9nLnYxLkxpc3RCb29rc1JlcXVlc3QaFS5kZW1vLmNhdGFsb2cudjEuQm9vazABYgZwcm90bzM=";
 
 const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, Buffer.from(DESCRIPTOR, "base64")));
 export const Catalog = registry.getService("demo.catalog.v1.Catalog");
 
 /** Where the service answers: `/demo.catalog.v1.Catalog/<Method>`. */
 export const CATALOG_PREFIX = `/${Catalog.typeName}/`;
+
+/** Streams waiting to be released (ListBooks with `hold`): id -> release function. */
+const holds = new Map();
+const waiting = new Map();
+
+/** Releases the ListBooks stream held under `id` (now, or as soon as it waits). */
+export function releaseStream(id) {
+  const release = holds.get(id);
+  if (release) {
+    holds.delete(id);
+    release();
+  } else {
+    waiting.set(id, true);
+  }
+}
 
 /** When the demo books were published (a fixed instant, so answers are stable). */
 export const PUBLISHED_MS = Date.UTC(2026, 0, 2, 3, 4, 5, 600);
@@ -44,6 +59,16 @@ export function catalogHandler(seen = () => {}) {
             published: timestampFromMs(PUBLISHED_MS),
             stock: { eu: 3, us: 0 },
           };
+        },
+        async *listBooks(req, ctx) {
+          seen(ctx.requestHeader);
+          for (let i = 1; i <= req.count; i++) {
+            yield { id: String(i), title: `Book ${i}`, format: 1 };
+            if (i === 1 && req.hold && !waiting.delete(req.hold)) {
+              await new Promise((resolve) => holds.set(req.hold, resolve));
+            }
+          }
+          if (req.fail) throw new ConnectError(`stopped after ${req.count}`, Code[req.fail] ?? Code.Unknown);
         },
         createBook(req, ctx) {
           seen(ctx.requestHeader);

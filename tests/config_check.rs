@@ -1028,6 +1028,7 @@ package shop.v1;
 service Items {
   rpc Get(GetRequest) returns (Item);
   rpc Watch(GetRequest) returns (stream Item);
+  rpc Upload(stream Item) returns (Item);
 }
 message GetRequest { string id = 1; }
 message Item { string id = 1; }
@@ -1066,8 +1067,8 @@ fn grpc_routes_name_a_unary_method_of_the_protos_and_nothing_that_conflicts() {
             format!("{route}: grpc.method \"Put\" is not a method of shop.v1.Items"),
         ),
         (
-            r#"grpc = { service = "shop.v1.Items", method = "Watch" }"#,
-            format!("{route}: grpc.method \"Watch\" streams; only unary methods can be called yet"),
+            r#"grpc = { service = "shop.v1.Items", method = "Upload" }"#,
+            format!("{route}: grpc.method \"Upload\" takes a stream; only unary and server-streaming methods can be called"),
         ),
         (
             r#"grpc = { service = "shop.v1.Items", method = "Get", protocol = "grpc" }"#,

@@ -7,6 +7,7 @@ pub mod bind;
 pub mod client;
 pub mod frame;
 pub mod status;
+pub mod stream;
 pub mod to_json;
 pub mod to_proto;
 pub mod wire;

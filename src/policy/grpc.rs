@@ -112,15 +112,22 @@ pub async fn on_request(
                 let _ = h.set("grpc-timeout", &status::timeout(u64::from(timeout_ms)));
             }
             Protocol::Connect => {
-                let _ = h.set("content-type", "application/proto");
+                let streaming = call.server_streaming;
+                let ct = if streaming {
+                    "application/connect+proto"
+                } else {
+                    "application/proto"
+                };
+                let _ = h.set("content-type", ct);
                 let _ = h.set("connect-protocol-version", "1");
                 let _ = h.set("connect-timeout-ms", &timeout_ms.to_string());
             }
         }
     }
+    // gRPC-Web always frames the message; Connect frames it on streaming calls only.
     let body = match call.protocol {
-        Protocol::GrpcWeb => frame::frame(&bytes),
-        Protocol::Connect => bytes,
+        Protocol::Connect if !call.server_streaming => bytes,
+        _ => frame::frame(&bytes),
     };
     x.outgoing.path = call.path.to_string();
     x.outgoing.query = Some(String::new());
@@ -147,6 +154,9 @@ pub async fn after_upstream(
     let bad = |detail: String| GatewayError::GrpcInvalidAnswer { detail };
     let http = resp.status();
     let origin_headers = resp.headers();
+    if call.server_streaming && http == 200 {
+        return streamed(x, call, protos, resp, &origin_headers);
+    }
     let bytes = io::read_bytes_bounded(resp.as_ref(), MAX_ANSWER)
         .await
         .map_err(|too_large| {
@@ -218,5 +228,52 @@ pub async fn after_upstream(
     }
     let _ = headers.set("content-type", "application/json");
     let body = JsValue::from_str(&json.to_string());
+    Ok(Answer::own(runtime::respond(200, &headers, &body), true))
+}
+
+/// A server-streaming method's answer, translated frame by frame as it arrives
+/// ([`crate::grpc::stream`]): NDJSON, or server-sent events for a client that accepts them.
+/// A status the upstream put in its headers (a gRPC-Web trailers-only answer) is a problem
+/// before anything is streamed.
+fn streamed(
+    x: &WorkerExchange<'_>,
+    call: &'static GrpcCall,
+    protos: &'static Protos,
+    resp: &web_sys::Response,
+    origin_headers: &Headers,
+) -> Result<Answer, GatewayError> {
+    use crate::grpc::stream::{Format, Stream};
+    let header = |n: &str| origin_headers.get(n).ok().flatten();
+    if let Some(code) = header("grpc-status").map(|c| status::parse_code(&c)) {
+        if code != 0 {
+            let message = header("grpc-message")
+                .map(|m| status::decode_message(&m))
+                .unwrap_or_default();
+            return Err(GatewayError::GrpcStatus { code, message });
+        }
+    }
+    let format = Format::for_accept(x.header("accept").as_deref());
+    let mut stream = Stream::new(protos, call.output, call.protocol, format);
+    let feed = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue) -> String>::new(
+        move |chunk: JsValue| {
+            if chunk.is_null() {
+                stream.finish()
+            } else {
+                stream.push(&js_sys::Uint8Array::new(&chunk).to_vec())
+            }
+        },
+    )
+    .into_js_value();
+    let body = match resp.body() {
+        Some(b) => JsValue::from(runtime::transform_body(&b, &feed)),
+        None => {
+            JsValue::from_str(&Stream::new(protos, call.output, call.protocol, format).finish())
+        }
+    };
+    let headers = Headers::new().map_err(|_| GatewayError::Internal {
+        what: "make the stream's headers",
+    })?;
+    let _ = headers.set("content-type", format.content_type());
+    let _ = headers.set("cache-control", "no-store");
     Ok(Answer::own(runtime::respond(200, &headers, &body), true))
 }

@@ -118,6 +118,14 @@ extern "C" {
     #[wasm_bindgen(js_name = limitBody)]
     pub fn limit_body(body: &web_sys::ReadableStream, max: f64) -> JsValue;
 
+    /// `body` passed through `feed`: each chunk (a `Uint8Array`), then `null` at its end, is
+    /// given to `feed`, and the text it returns is sent on (UTF-8); nothing is buffered.
+    #[wasm_bindgen(js_name = transformBody)]
+    pub fn transform_body(
+        body: &web_sys::ReadableStream,
+        feed: &JsValue,
+    ) -> web_sys::ReadableStream;
+
     /// A request's or response's body as text, at most `max` bytes (null when larger).
     #[wasm_bindgen(js_name = readBounded)]
     fn read_bounded(message: &JsValue, max: u32) -> js_sys::Promise;

@@ -485,6 +485,27 @@ export async function readBounded(message, max) {
   return bytes === null ? null : new TextDecoder().decode(bytes);
 }
 
+/**
+ * Passes `body` through `feed` (a Rust closure): each chunk, then null when the body ends,
+ * goes in, and the text it returns goes out as UTF-8, chunk by chunk.
+ */
+export function transformBody(body, feed) {
+  const encoder = new TextEncoder();
+  const send = (controller, text) => {
+    if (text) controller.enqueue(encoder.encode(text));
+  };
+  return body.pipeThrough(
+    new TransformStream({
+      transform(chunk, controller) {
+        send(controller, feed(chunk));
+      },
+      flush(controller) {
+        send(controller, feed(null));
+      },
+    }),
+  );
+}
+
 /** The number of header fields. */
 export function headerCount(headers) {
   let n = 0;

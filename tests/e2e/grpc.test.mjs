@@ -3,8 +3,8 @@
 // (@connectrpc/connect-node, scripts/catalog-service.mjs) over gRPC-Web and Connect.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useGateway, request, expectProblem } from "./harness.mjs";
-import { PUBLISHED_MS } from "../../scripts/catalog-service.mjs";
+import { useGateway, request, expectProblem, openRequest, within } from "./harness.mjs";
+import { PUBLISHED_MS, releaseStream } from "../../scripts/catalog-service.mjs";
 
 const s = useGateway();
 const get = (path, headers = {}) => request(s.gw, "GET", path, { headers });
@@ -143,3 +143,56 @@ test("client encodings never reach the method: the gateway's body is read as it 
   }
   assert.equal(call["x-client-note"], "kept", "other headers pass as metadata");
 });
+
+// Server streaming: each message is sent on as it arrives.
+for (const [protocol, base] of [["gRPC-Web", "/v1/book-list"], ["Connect", "/v1/book-list-connect"]]) {
+  test(`${protocol}: a server stream answers one JSON line per message`, async () => {
+    const res = await get(`${base}?count=3`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers["content-type"], "application/x-ndjson");
+    const lines = res.text.trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((b) => b.title), ["Book 1", "Book 2", "Book 3"]);
+    assert.equal(lines[0].format, "PAPER");
+  });
+
+  test(`${protocol}: a client that accepts text/event-stream gets server-sent events`, async () => {
+    const res = await get(`${base}?count=2`, { accept: "text/event-stream" });
+    assert.equal(res.headers["content-type"], "text/event-stream");
+    assert.equal(res.text, 'data: {"format":"PAPER","id":"1","title":"Book 1"}\n\ndata: {"format":"PAPER","id":"2","title":"Book 2"}\n\n');
+  });
+
+  test(`${protocol}: a stream that fails after some messages ends with an error line`, async () => {
+    const res = await get(`${base}?count=2&fail=ResourceExhausted`);
+    const lines = res.text.trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(lines.length, 3);
+    assert.deepEqual(lines[2], { error: { code: 8, status: "RESOURCE_EXHAUSTED", message: "stopped after 2" } });
+    const sse = await get(`${base}?count=0&fail=NotFound`, { accept: "text/event-stream" });
+    assert.equal(sse.text, 'event: error\ndata: {"error":{"code":5,"message":"stopped after 0","status":"NOT_FOUND"}}\n\n');
+  });
+
+  test(`${protocol}: the first message reaches the client before the stream ends (nothing buffered)`, async () => {
+    const hold = `h-${protocol}-${Date.now()}`;
+    const req = openRequest(s.gw, "GET", `${base}?count=2&hold=${hold}`);
+    const first = new Promise((resolve, reject) => {
+      req.on("response", (res) => {
+        let text = "";
+        res.on("data", (c) => {
+          text += c;
+          if (text.includes("\n")) resolve({ res, text });
+        });
+      });
+      req.on("error", reject);
+    });
+    req.end();
+    const { res, text } = await within(5000, first, "the first line");
+    assert.equal(JSON.parse(text.split("\n")[0]).title, "Book 1");
+    const rest = new Promise((resolve) => {
+      let more = text;
+      res.on("data", (c) => (more += c));
+      res.on("end", () => resolve(more));
+    });
+    releaseStream(hold);
+    const all = (await rest).trim().split("\n");
+    assert.equal(all.length, 2);
+  });
+}

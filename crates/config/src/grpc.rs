@@ -73,9 +73,9 @@ pub fn parse(spec: &GrpcSpec, protos: &Protos) -> Result<GrpcCall, String> {
                 spec.method, spec.service
             )
         })?;
-    if method.client_streaming || method.server_streaming {
+    if method.client_streaming {
         return Err(format!(
-            "grpc.method \"{}\" streams; only unary methods can be called yet",
+            "grpc.method \"{}\" takes a stream; only unary and server-streaming methods can be called",
             spec.method
         ));
     }
@@ -84,6 +84,7 @@ pub fn parse(spec: &GrpcSpec, protos: &Protos) -> Result<GrpcCall, String> {
         input: method.input,
         output: method.output,
         protocol,
+        server_streaming: method.server_streaming,
         gateway_query: &[],
     })
 }

@@ -201,6 +201,8 @@ pub struct GrpcCall {
     pub input: u16,
     pub output: u16,
     pub protocol: Protocol,
+    /// The method streams its answer: it is sent on as NDJSON or server-sent events.
+    pub server_streaming: bool,
     /// Query parameters the gateway itself reads on this route (its credentials' `query`,
     /// `[gateway] versioning.query`): never bound to the message.
     pub gateway_query: &'static [&'static str],
