@@ -10,7 +10,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 
 export const DESCRIPTOR =
-  "Cv8BCh9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiOwoJVGltZXN0YW1wEhgKB3NlY29uZHMYASABKANSB3NlY29uZHMSFAoFbmFub3MYAiABKAVSBW5hbm9zQoUBChNjb20uZ29vZ2xlLnByb3RvYnVmQg5UaW1lc3RhbXBQcm90b1ABWjJnb29nbGUuZ29sYW5nLm9yZy9wcm90b2J1Zi90eXBlcy9rbm93bi90aW1lc3RhbXBwYvgBAaICA0dQQqoCHkdvb2dsZS5Qcm90b2J1Zi5XZWxsS25vd25UeXBlc2IGcHJvdG8zCvQGCg1jYXRhbG9nLnByb3RvEg9kZW1vLmNhdGFsb2cudjEaH2dvb2dsZS9wcm90b2J1Zi90aW1lc3RhbXAucHJvdG8iUAoQTGlzdEJvb2tzUmVxdWVzdBIUCgVjb3VudBgBIAEoBVIFY291bnQSEgoEZmFpbBgCIAEoCVIEZmFpbBISCgRob2xkGAMgASgJUgRob2xkIkMKDkdldEJvb2tSZXF1ZXN0Eg4KAmlkGAEgASgJUgJpZBIhCgx3aXRoX3Jldmlld3MYAiABKAhSC3dpdGhSZXZpZXdzIj4KEUNyZWF0ZUJvb2tSZXF1ZXN0EikKBGJvb2sYASABKAsyFS5kZW1vLmNhdGFsb2cudjEuQm9va1IEYm9vayLwAgoEQm9vaxIOCgJpZBgBIAEoCVICaWQSFAoFdGl0bGUYAiABKAlSBXRpdGxlEhQKBXBhZ2VzGAMgASgDUgVwYWdlcxISCgR0YWdzGAQgAygJUgR0YWdzEjQKBmZvcm1hdBgFIAEoDjIcLmRlbW8uY2F0YWxvZy52MS5Cb29rLkZvcm1hdFIGZm9ybWF0EjgKCXB1Ymxpc2hlZBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCXB1Ymxpc2hlZBI2CgVzdG9jaxgHIAMoCzIgLmRlbW8uY2F0YWxvZy52MS5Cb29rLlN0b2NrRW50cnlSBXN0b2NrGjgKClN0b2NrRW50cnkSEAoDa2V5GAEgASgJUgNrZXkSFAoFdmFsdWUYAiABKAVSBXZhbHVlOgI4ASI2CgZGb3JtYXQSFgoSRk9STUFUX1VOU1BFQ0lGSUVEEAASCQoFUEFQRVIQARIJCgVFQk9PSxACMt4BCgdDYXRhbG9nEkEKB0dldEJvb2sSHy5kZW1vLmNhdGFsb2cudjEuR2V0Qm9va1JlcXVlc3QaFS5kZW1vLmNhdGFsb2cudjEuQm9vaxJHCgpDcmVhdGVCb29rEiIuZGVtby5jYXRhbG9nLnYxLkNyZWF0ZUJvb2tSZXF1ZXN0GhUuZGVtby5jYXRhbG9nLnYxLkJvb2sSRwoJTGlzdEJvb2tzEiEuZGVtby5jYXRhbG9nLnYxLkxpc3RCb29rc1JlcXVlc3QaFS5kZW1vLmNhdGFsb2cudjEuQm9vazABYgZwcm90bzM=";
+  "Cv8BCh9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiOwoJVGltZXN0YW1wEhgKB3NlY29uZHMYASABKANSB3NlY29uZHMSFAoFbmFub3MYAiABKAVSBW5hbm9zQoUBChNjb20uZ29vZ2xlLnByb3RvYnVmQg5UaW1lc3RhbXBQcm90b1ABWjJnb29nbGUuZ29sYW5nLm9yZy9wcm90b2J1Zi90eXBlcy9rbm93bi90aW1lc3RhbXBwYvgBAaICA0dQQqoCHkdvb2dsZS5Qcm90b2J1Zi5XZWxsS25vd25UeXBlc2IGcHJvdG8zCqsHCg1jYXRhbG9nLnByb3RvEg9kZW1vLmNhdGFsb2cudjEaH2dvb2dsZS9wcm90b2J1Zi90aW1lc3RhbXAucHJvdG8iNQoLQm9va1Byb2JsZW0SFgoGcmVhc29uGAEgASgJUgZyZWFzb24SDgoCaWQYAiABKAlSAmlkIlAKEExpc3RCb29rc1JlcXVlc3QSFAoFY291bnQYASABKAVSBWNvdW50EhIKBGZhaWwYAiABKAlSBGZhaWwSEgoEaG9sZBgDIAEoCVIEaG9sZCJDCg5HZXRCb29rUmVxdWVzdBIOCgJpZBgBIAEoCVICaWQSIQoMd2l0aF9yZXZpZXdzGAIgASgIUgt3aXRoUmV2aWV3cyI+ChFDcmVhdGVCb29rUmVxdWVzdBIpCgRib29rGAEgASgLMhUuZGVtby5jYXRhbG9nLnYxLkJvb2tSBGJvb2si8AIKBEJvb2sSDgoCaWQYASABKAlSAmlkEhQKBXRpdGxlGAIgASgJUgV0aXRsZRIUCgVwYWdlcxgDIAEoA1IFcGFnZXMSEgoEdGFncxgEIAMoCVIEdGFncxI0CgZmb3JtYXQYBSABKA4yHC5kZW1vLmNhdGFsb2cudjEuQm9vay5Gb3JtYXRSBmZvcm1hdBI4CglwdWJsaXNoZWQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUglwdWJsaXNoZWQSNgoFc3RvY2sYByADKAsyIC5kZW1vLmNhdGFsb2cudjEuQm9vay5TdG9ja0VudHJ5UgVzdG9jaxo4CgpTdG9ja0VudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgFUgV2YWx1ZToCOAEiNgoGRm9ybWF0EhYKEkZPUk1BVF9VTlNQRUNJRklFRBAAEgkKBVBBUEVSEAESCQoFRUJPT0sQAjLeAQoHQ2F0YWxvZxJBCgdHZXRCb29rEh8uZGVtby5jYXRhbG9nLnYxLkdldEJvb2tSZXF1ZXN0GhUuZGVtby5jYXRhbG9nLnYxLkJvb2sSRwoKQ3JlYXRlQm9vaxIiLmRlbW8uY2F0YWxvZy52MS5DcmVhdGVCb29rUmVxdWVzdBoVLmRlbW8uY2F0YWxvZy52MS5Cb29rEkcKCUxpc3RCb29rcxIhLmRlbW8uY2F0YWxvZy52MS5MaXN0Qm9va3NSZXF1ZXN0GhUuZGVtby5jYXRhbG9nLnYxLkJvb2swAWIGcHJvdG8z";
 
 const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, Buffer.from(DESCRIPTOR, "base64")));
 export const Catalog = registry.getService("demo.catalog.v1.Catalog");
@@ -38,7 +38,8 @@ export const PUBLISHED_MS = Date.UTC(2026, 0, 2, 3, 4, 5, 600);
 
 /**
  * A Node request handler for the service. Ids pick the answer: `missing` is NOT_FOUND,
- * `denied` PERMISSION_DENIED, `broken` INTERNAL with a message that needs escaping; any
+ * `denied` PERMISSION_DENIED, `broken` INTERNAL with a message that needs escaping,
+ * `bad-id` INVALID_ARGUMENT with a BookProblem detail; any
  * other id is a book. `seen` receives each call's request headers.
  */
 export function catalogHandler(seen = () => {}) {
@@ -49,6 +50,10 @@ export function catalogHandler(seen = () => {}) {
           seen(ctx.requestHeader);
           if (req.id === "missing") throw new ConnectError(`no book ${req.id}`, Code.NotFound);
           if (req.id === "denied") throw new ConnectError("not yours", Code.PermissionDenied);
+          if (req.id === "bad-id") {
+            const detail = { desc: registry.getMessage("demo.catalog.v1.BookProblem"), value: { reason: "ids are digits", id: req.id } };
+            throw new ConnectError("invalid id", Code.InvalidArgument, undefined, [detail]);
+          }
           if (req.id === "broken") throw new ConnectError("50% off: ünïcode\nline", Code.Internal);
           return {
             id: req.id,

@@ -108,7 +108,12 @@ pub enum GatewayError {
     /// A gRPC route's method answered a status other than OK: the HTTP status of its code
     /// (NOT_FOUND 404, INVALID_ARGUMENT 400, UNAVAILABLE 503, ...), with `grpc_code`,
     /// `grpc_status` and the server's message in the problem.
-    GrpcStatus { code: u32, message: String },
+    GrpcStatus {
+        code: u32,
+        message: String,
+        /// The status's `google.rpc.Status` details, as JSON (`grpc_details`).
+        details: Vec<serde_json::Value>,
+    },
     /// A gRPC route's upstream answered something that is not a gRPC answer (502).
     GrpcInvalidAnswer { detail: String },
     /// A route's stored GraphQL operation answered `errors`: the status of the first error's
@@ -348,10 +353,10 @@ impl GatewayError {
             GatewayError::PurgeUnavailable { why } => {
                 format!("the purge counters could not be updated ({why})")
             }
-            GatewayError::GrpcStatus { code, message } if message.is_empty() => {
+            GatewayError::GrpcStatus { code, message, .. } if message.is_empty() => {
                 format!("the method answered {}", crate::grpc::status::name(*code))
             }
-            GatewayError::GrpcStatus { code, message } => {
+            GatewayError::GrpcStatus { code, message, .. } => {
                 format!("the method answered {}: {message}", crate::grpc::status::name(*code))
             }
             GatewayError::GrpcInvalidAnswer { detail } => {
@@ -439,6 +444,9 @@ impl GatewayError {
             grpc_code: Option<u32>,
             #[serde(skip_serializing_if = "Option::is_none")]
             grpc_status: Option<&'static str>,
+            /// On `grpc-status` problems with `google.rpc.Status` details: each as an Any.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            grpc_details: Option<&'a [serde_json::Value]>,
             /// On `graphql-errors` problems: the operation's errors, as the origin gave them.
             #[serde(skip_serializing_if = "Option::is_none")]
             graphql_errors: Option<&'a [serde_json::Value]>,
@@ -469,9 +477,16 @@ impl GatewayError {
             GatewayError::GraphqlErrors { errors, .. } => Some(errors.as_slice()),
             _ => None,
         };
+        let grpc_details = match self {
+            GatewayError::GrpcStatus { details, .. } if !details.is_empty() => {
+                Some(details.as_slice())
+            }
+            _ => None,
+        };
         let p = Problem {
             errors,
             grpc_code,
+            grpc_details,
             graphql_errors,
             grpc_status: grpc_code.map(crate::grpc::status::name),
             r#type: format!("{PROBLEM_TYPE_BASE}{}", self.slug()),

@@ -60,6 +60,7 @@ fn each_condition_has_its_status() {
             GatewayError::GrpcStatus {
                 code: 5,
                 message: "gone".into(),
+                details: Vec::new(),
             },
             404,
         ),
@@ -67,6 +68,7 @@ fn each_condition_has_its_status() {
             GatewayError::GrpcStatus {
                 code: 14,
                 message: String::new(),
+                details: Vec::new(),
             },
             503,
         ),
@@ -159,6 +161,7 @@ fn a_grpc_status_problem_carries_the_code_and_its_name() {
     let e = GatewayError::GrpcStatus {
         code: 8,
         message: "quota".into(),
+        details: vec![serde_json::json!({ "@type": "type.googleapis.com/x.Y", "value": "AQ==" })],
     };
     let p: serde_json::Value = serde_json::from_str(&e.to_problem("/v1/x", "r")).unwrap();
     assert_eq!(p["status"], 429);
@@ -166,6 +169,7 @@ fn a_grpc_status_problem_carries_the_code_and_its_name() {
     assert_eq!(p["grpc_code"], 8);
     assert_eq!(p["grpc_status"], "RESOURCE_EXHAUSTED");
     assert_eq!(p["detail"], "the method answered RESOURCE_EXHAUSTED: quota");
+    assert_eq!(p["grpc_details"][0]["@type"], "type.googleapis.com/x.Y");
     let other = GatewayError::RouteNotFound.to_problem("/", "r");
     assert!(!other.contains("grpc_code"), "only gRPC problems carry it");
 }

@@ -5,6 +5,7 @@
 
 pub mod bind;
 pub mod client;
+pub mod details;
 pub mod frame;
 pub mod status;
 pub mod stream;

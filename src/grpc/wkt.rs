@@ -22,14 +22,18 @@ const MAX_DURATION_S: i64 = 315_576_000_000;
 
 /// Bytes from base64: standard or URL-safe alphabet, padded or not.
 pub(super) fn base64(v: &Value, at: &At) -> Result<Vec<u8>, JsonError> {
-    let s = v
-        .as_str()
-        .ok_or_else(|| JsonError::at(at, "must be a base64 string"))?;
+    v.as_str()
+        .and_then(from_base64)
+        .ok_or_else(|| JsonError::at(at, "must be a base64 string"))
+}
+
+/// Bytes from base64 text: standard or URL-safe alphabet, padded or not.
+pub fn from_base64(s: &str) -> Option<Vec<u8>> {
     Base64::decode_vec(s)
         .or_else(|_| Base64Unpadded::decode_vec(s))
         .or_else(|_| Base64Url::decode_vec(s))
         .or_else(|_| Base64UrlUnpadded::decode_vec(s))
-        .map_err(|_| JsonError::at(at, "must be a base64 string"))
+        .ok()
 }
 
 /// Bytes as standard, padded base64.

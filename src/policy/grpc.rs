@@ -18,6 +18,7 @@ use crate::aggregate::template::decode as percent_decode;
 use crate::error::GatewayError;
 use crate::exchange::{OutgoingBody, WorkerExchange};
 use crate::grpc::bind::bind;
+use crate::grpc::details;
 use crate::grpc::frame;
 use crate::grpc::status;
 use crate::grpc::to_json::decode;
@@ -187,7 +188,17 @@ pub async fn after_upstream(
                     .or_else(|| header("grpc-message"))
                     .map(|m| status::decode_message(&m))
                     .unwrap_or_default();
-                return Err(GatewayError::GrpcStatus { code, message });
+                let details = framed
+                    .trailer("grpc-status-details-bin")
+                    .map(str::to_string)
+                    .or_else(|| header("grpc-status-details-bin"))
+                    .map(|d| details::from_status_bin(protos, &d))
+                    .unwrap_or_default();
+                return Err(GatewayError::GrpcStatus {
+                    code,
+                    message,
+                    details,
+                });
             }
             framed
                 .messages
@@ -205,7 +216,12 @@ pub async fn after_upstream(
                 .filter(|c| *c != 0) // an error that says "ok" failed all the same
                 .unwrap_or(2);
             let message = error["message"].as_str().unwrap_or("").to_string();
-            return Err(GatewayError::GrpcStatus { code, message });
+            let details = details::from_connect(protos, &error["details"]);
+            return Err(GatewayError::GrpcStatus {
+                code,
+                message,
+                details,
+            });
         }
     };
     let json = decode(protos, call.output, &message)
@@ -249,7 +265,14 @@ fn streamed(
             let message = header("grpc-message")
                 .map(|m| status::decode_message(&m))
                 .unwrap_or_default();
-            return Err(GatewayError::GrpcStatus { code, message });
+            let details = header("grpc-status-details-bin")
+                .map(|d| details::from_status_bin(protos, &d))
+                .unwrap_or_default();
+            return Err(GatewayError::GrpcStatus {
+                code,
+                message,
+                details,
+            });
         }
     }
     let format = Format::for_accept(x.header("accept").as_deref());

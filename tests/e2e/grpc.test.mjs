@@ -49,6 +49,14 @@ for (const [protocol, base] of [["gRPC-Web", "/v1/books"], ["Connect", "/v1/book
     }
   });
 
+  test(`${protocol}: a status's google.rpc.Status details reach the problem as JSON`, async () => {
+    const p = expectProblem(assert, await get(`${base}/bad-id`), 400, "grpc-status");
+    assert.equal(p.grpc_status, "INVALID_ARGUMENT");
+    assert.deepEqual(p.grpc_details, [
+      { "@type": "type.googleapis.com/demo.catalog.v1.BookProblem", reason: "ids are digits", id: "bad-id" },
+    ]);
+  });
+
   test(`${protocol}: a parameter that is not a field, or of the wrong type, is a 400 naming it`, async () => {
     let p = expectProblem(assert, await get(`${base}/42?nope=1`), 400, "invalid-body");
     assert.match(p.detail, /nope is not a field of the request message/);
