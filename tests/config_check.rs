@@ -1204,3 +1204,88 @@ fn graphql_routes_bind_one_stored_operation_whose_variables_the_path_names() {
         assert!(errors.contains(expected), "{expected}\nnot in {errors:?}");
     }
 }
+
+const ANNOTATED_PROTO: &str = r#"
+syntax = "proto3";
+package shop.v1;
+import "google/api/annotations.proto";
+service Items {
+  rpc Get(GetRequest) returns (Item) {
+    option (google.api.http) = { get: "/items/{id}" additional_bindings { get: "/items/by/{id=**}" } };
+  }
+  rpc Put(PutRequest) returns (Item) {
+    option (google.api.http) = { put: "/things/{item.id}" body: "item" response_body: "id" };
+  }
+  rpc Plain(GetRequest) returns (Item);
+}
+message GetRequest { string id = 1; }
+message PutRequest { Item item = 1; }
+message Item { string id = 1; string name = 2; }
+"#;
+
+fn grpc_routes_errors(routes: &str, proto: &str) -> Result<Vec<String>, Vec<String>> {
+    let mut f = files(GATEWAY, routes);
+    f.push(SourceFile {
+        path: "routes/protos/items.proto".into(),
+        text: proto.into(),
+    });
+    check(&f).map(|c| {
+        let mut ids: Vec<String> = c
+            .routes
+            .iter()
+            .map(|r| format!("{} {} {}", r.id, r.methods.join(","), r.path))
+            .collect();
+        ids.sort();
+        ids
+    })
+}
+
+#[test]
+fn grpc_routes_are_made_from_google_api_http_options() {
+    let routes = "[[grpc_routes]]\nservice = \"shop.v1.Items\"\nupstream = \"users\"\n";
+    assert_eq!(
+        grpc_routes_errors(routes, ANNOTATED_PROTO).unwrap(),
+        [
+            "items-get GET,HEAD /v1/items/{id}",
+            "items-get-2 GET,HEAD /v1/items/by/{*id}",
+            "items-put PUT /v1/things/{item.id}",
+        ]
+    );
+}
+
+#[test]
+fn grpc_routes_that_cannot_be_made_fail_with_the_method_and_rule() {
+    let routes = "[[grpc_routes]]\nservice = \"shop.v1.Items\"\nupstream = \"users\"\n";
+    let file = "routes/v1/users.toml";
+    let with = |rule: &str| {
+        ANNOTATED_PROTO.replace(
+            "get: \"/items/{id}\" additional_bindings { get: \"/items/by/{id=**}\" }",
+            rule,
+        )
+    };
+    let cases = [
+        (with("get: \"/items/{id=shelves/*}\""), format!("{file}: grpc_routes: shop.v1.Items.Get (GET /items/{{id=shelves/*}}): the variable {{id=shelves/*}} is not supported (use {{field}}, or {{field=**}} at the end)")),
+        (with("get: \"/items/{id}:archive\""), format!("{file}: grpc_routes: shop.v1.Items.Get (GET /items/{{id}}:archive): the segment \"{{id}}:archive\" is not supported (wildcards, and custom verbs after ':')")),
+        (with("custom { kind: \"HEAD\" path: \"/items/{id}\" }"), format!("{file}: grpc_routes: shop.v1.Items.Get (HEAD /items/{{id}}): custom method HEAD is not supported")),
+        (with("get: \"/items/{sku}\""), format!("{file}: route \"items-get\": path parameter {{sku}}: \"sku\" is not a field of shop.v1.GetRequest")),
+        (with("get: \"/items/{id}\" body: \"nope\""), format!("{file}: route \"items-get\": grpc.body \"nope\" is not a field of the request message")),
+    ];
+    for (proto, expected) in &cases {
+        let errors = grpc_routes_errors(routes, proto).unwrap_err();
+        assert!(errors.contains(expected), "{expected}\nnot in {errors:?}");
+    }
+    let unknown = "[[grpc_routes]]\nservice = \"shop.v1.Nope\"\nupstream = \"users\"\n";
+    assert_eq!(
+        grpc_routes_errors(unknown, ANNOTATED_PROTO).unwrap_err(),
+        [format!("{file}: grpc_routes: service \"shop.v1.Nope\" has no method with a google.api.http option in routes/protos/")]
+    );
+    // A made route that takes a path another route has fails like any conflict.
+    let clash = format!("{routes}\n[[route]]\nid = \"mine\"\nmethods = [\"GET\"]\npath = \"/items/{{id}}\"\nupstream = \"users\"\n");
+    let errors = grpc_routes_errors(&clash, ANNOTATED_PROTO).unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("items-get") && e.contains("mine")),
+        "{errors:?}"
+    );
+}

@@ -23,11 +23,12 @@ use crate::grpc::frame;
 use crate::grpc::status;
 use crate::grpc::to_json::decode;
 use crate::grpc::to_proto::{encode, JsonError};
+use crate::json_text;
 use crate::log::FellBack;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::runtime::io;
-use gatehouse_config::table::proto::{GrpcCall, Protocol, Protos};
+use gatehouse_config::table::proto::{BodyRule, GrpcCall, Protocol, Protos};
 use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
 use web_sys::Headers;
@@ -55,8 +56,30 @@ pub async fn on_request(
     let Some(route) = x.route else {
         return Ok(());
     };
-    let mut message = match x.ctx.method.as_str() {
-        "POST" | "PUT" | "PATCH" => x.body_object(route.limits.max_body).await?,
+    let with_body = matches!(x.ctx.method.as_str(), "POST" | "PUT" | "PATCH");
+    let mut message = match call.body {
+        BodyRule::Whole if with_body => x.body_object(route.limits.max_body).await?,
+        BodyRule::Field(field) if with_body => {
+            let text = x
+                .body_text(
+                    route
+                        .limits
+                        .max_body
+                        .unwrap_or(crate::exchange::DEFAULT_MAX_BODY),
+                )
+                .await?;
+            let mut m = Map::new();
+            if !text.trim().is_empty() {
+                json_text::check(&text).map_err(|a| GatewayError::InvalidBody {
+                    detail: a.describe(),
+                })?;
+                let value = serde_json::from_str(&text).map_err(|e| GatewayError::InvalidBody {
+                    detail: e.to_string(),
+                })?;
+                m.insert(field.to_string(), value);
+            }
+            m
+        }
         _ => Map::new(),
     };
     let query = x
@@ -226,6 +249,10 @@ pub async fn after_upstream(
     };
     let json = decode(protos, call.output, &message)
         .map_err(|_| bad("its message does not match the method's output type".into()))?;
+    let json = match call.response_body {
+        Some(field) => json.get(field).cloned().unwrap_or(Value::Null),
+        None => json,
+    };
     let headers =
         Headers::new_with_headers(&origin_headers).map_err(|_| GatewayError::Internal {
             what: "copy the answer's headers",

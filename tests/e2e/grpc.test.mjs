@@ -204,3 +204,28 @@ for (const [protocol, base] of [["gRPC-Web", "/v1/book-list"], ["Connect", "/v1/
     assert.equal(all.length, 2);
   });
 }
+
+// Routes made from the service's google.api.http options ([[grpc_routes]] in routes/v1/catalog.toml).
+test("google.api.http: a GET binding calls the method with the path's field", async () => {
+  const res = await get("/v1/shelf/books/42?withReviews=true");
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json(), { ...BOOK, tags: ["reviews"] });
+});
+
+test("google.api.http: an additional binding with {id=**} takes the rest of the path", async () => {
+  const res = await get("/v1/shelf/by-path/a/b");
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.json().id, "a/b");
+});
+
+test("google.api.http: body: \"book\" makes the JSON body that field of the message", async () => {
+  const res = await post("/v1/shelf/books", { title: "Dune", pages: "412" });
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json(), { id: "b-Dune", title: "Dune", pages: "412" });
+});
+
+test("google.api.http: a streaming method's binding streams", async () => {
+  const res = await get("/v1/shelf/books?count=2");
+  assert.equal(res.headers["content-type"], "application/x-ndjson");
+  assert.equal(res.text.trim().split("\n").length, 2);
+});

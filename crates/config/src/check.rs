@@ -373,6 +373,30 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
                     .into_iter()
                     .map(|r| (f.path.clone(), prefix.clone(), r)),
             );
+            for raw in rf.grpc_routes {
+                let spec = match super::grpc::GrpcRoutesSpec::deserialize(raw) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        errors.push(format!(
+                            "{}: grpc_routes: {}",
+                            f.path,
+                            clean(&e.to_string())
+                        ));
+                        continue;
+                    }
+                };
+                let bindings = super::protos::http_bindings(&proto_files, &spec.service);
+                match super::grpc::generate(&spec, &bindings) {
+                    Ok(routes) => raw_routes.extend(
+                        routes
+                            .into_iter()
+                            .map(|r| (f.path.clone(), prefix.clone(), r)),
+                    ),
+                    Err(found) => {
+                        errors.extend(found.into_iter().map(|e| format!("{}: {e}", f.path)))
+                    }
+                }
+            }
         }
     }
 

@@ -15,6 +15,134 @@ use std::collections::HashMap;
 /// Where proto files live, relative to the routes directory.
 pub const DIR: &str = "routes/protos/";
 
+/// `google/api/annotations.proto` and `google/api/http.proto`, for `google.api.http` options
+/// (Gatehouse's own minimal definitions, with the fields and numbers the HTTP rule uses; a
+/// copy of the originals in `routes/protos/google/api/` takes precedence).
+struct GoogleApi;
+
+const GOOGLE_API_HTTP: &str = r#"syntax = "proto3";
+package google.api;
+message HttpRule {
+  string selector = 1;
+  oneof pattern {
+    string get = 2;
+    string put = 3;
+    string post = 4;
+    string delete = 5;
+    string patch = 6;
+    CustomHttpPattern custom = 8;
+  }
+  string body = 7;
+  string response_body = 12;
+  repeated HttpRule additional_bindings = 11;
+}
+message CustomHttpPattern {
+  string kind = 1;
+  string path = 2;
+}
+"#;
+
+const GOOGLE_API_ANNOTATIONS: &str = r#"syntax = "proto3";
+package google.api;
+import "google/api/http.proto";
+import "google/protobuf/descriptor.proto";
+extend google.protobuf.MethodOptions {
+  HttpRule http = 72295728;
+}
+"#;
+
+impl FileResolver for GoogleApi {
+    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
+        match name {
+            "google/api/http.proto" => File::from_source(name, GOOGLE_API_HTTP),
+            "google/api/annotations.proto" => File::from_source(name, GOOGLE_API_ANNOTATIONS),
+            _ => Err(protox::Error::file_not_found(name)),
+        }
+    }
+}
+
+/// One HTTP binding of a method, from its `google.api.http` option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpBinding {
+    /// The service's full name and the method's name.
+    pub service: String,
+    pub method: String,
+    /// `GET`, `PUT`, `POST`, `DELETE`, `PATCH` (a custom pattern's kind, upper-cased).
+    pub verb: String,
+    /// The path template as written.
+    pub path: String,
+    /// `*`, a field name, or empty (no body).
+    pub body: String,
+    /// The response field answered instead of the whole message (empty: all of it).
+    pub response_body: String,
+}
+
+/// Every `google.api.http` binding of the methods of `service` (the rule, then its
+/// `additional_bindings`), in the protos' order.
+pub fn http_bindings(files: &[(String, String)], service: &str) -> Vec<HttpBinding> {
+    let Ok(Some(compiler)) = compiler(files) else {
+        return Vec::new();
+    };
+    let pool = compiler.descriptor_pool();
+    let Some(ext) = pool.get_extension_by_name("google.api.http") else {
+        return Vec::new();
+    };
+    let Some(svc) = pool.get_service_by_name(service) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for m in svc.methods() {
+        let options = m.options();
+        if !options.has_extension(&ext) {
+            continue;
+        }
+        if let Some(rule) = options.get_extension(&ext).as_message() {
+            let mut rules = vec![rule.clone()];
+            if let Some(more) = rule
+                .get_field_by_name("additional_bindings")
+                .and_then(|v| v.as_list().map(<[_]>::to_vec))
+            {
+                rules.extend(more.iter().filter_map(|v| v.as_message().cloned()));
+            }
+            for r in rules {
+                let text = |name: &str| {
+                    r.get_field_by_name(name)
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                };
+                let mut verb_path = ["get", "put", "post", "delete", "patch"]
+                    .into_iter()
+                    .find(|v| r.has_field_by_name(v))
+                    .map(|v| (v.to_ascii_uppercase(), text(v)));
+                if verb_path.is_none() && r.has_field_by_name("custom") {
+                    if let Some(c) = r
+                        .get_field_by_name("custom")
+                        .and_then(|c| c.as_message().cloned())
+                    {
+                        let f = |n: &str| {
+                            c.get_field_by_name(n)
+                                .and_then(|v| v.as_str().map(str::to_string))
+                                .unwrap_or_default()
+                        };
+                        verb_path = Some((f("kind").to_ascii_uppercase(), f("path")));
+                    }
+                }
+                if let Some((verb, path)) = verb_path {
+                    out.push(HttpBinding {
+                        service: service.to_string(),
+                        method: m.name().to_string(),
+                        verb,
+                        path,
+                        body: text("body"),
+                        response_body: text("response_body"),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The files of `routes/protos/`, by their name below it.
 struct RoutesProtos(Vec<(String, String)>);
 
@@ -58,6 +186,7 @@ fn compiler(files: &[(String, String)]) -> Result<Option<protox::Compiler>, Vec<
     let mut resolver = ChainFileResolver::new();
     resolver.add(RoutesProtos(protos));
     resolver.add(GoogleFileResolver::new());
+    resolver.add(GoogleApi);
     let mut compiler = protox::Compiler::with_file_resolver(resolver);
     compiler.include_imports(true);
     for name in &names {

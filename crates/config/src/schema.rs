@@ -93,6 +93,9 @@ pub struct LifecycleSpec {
 pub struct RoutesFile {
     #[serde(default)]
     pub route: Vec<toml::Value>,
+    /// Routes made from a gRPC service's `google.api.http` options.
+    #[serde(default)]
+    pub grpc_routes: Vec<toml::Value>,
 }
 
 /// One `[[route]]` table.

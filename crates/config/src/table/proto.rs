@@ -203,7 +203,23 @@ pub struct GrpcCall {
     pub protocol: Protocol,
     /// The method streams its answer: it is sent on as NDJSON or server-sent events.
     pub server_streaming: bool,
+    /// What the request body is (on POST, PUT and PATCH).
+    pub body: BodyRule,
+    /// The output field answered instead of the whole message (`response_body`).
+    pub response_body: Option<&'static str>,
     /// Query parameters the gateway itself reads on this route (its credentials' `query`,
     /// `[gateway] versioning.query`): never bound to the message.
     pub gateway_query: &'static [&'static str],
+}
+
+/// What a gRPC route's request body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_config::table::proto))]
+pub enum BodyRule {
+    /// The whole request message (`body = "*"`, the default).
+    Whole,
+    /// The value of this field of the message (`body = "book"`).
+    Field(&'static str),
+    /// Not read (`body = false`, or an HTTP rule without `body`).
+    Ignored,
 }
