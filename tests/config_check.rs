@@ -1149,7 +1149,7 @@ fn graphql_policies_and_their_documents_fail_with_the_file_and_rule() {
     let policy = "routes/gateway.toml: policy \"gql\"";
     type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, String);
     let cases: Vec<Case> = vec![
-        ("max_depht = 3", "[\"gql\"]", vec![], format!("{policy}: unknown field `max_depht`, expected one of `max_depth`, `max_aliases`, `max_root_fields`, `max_tokens`, `max_cost`, `list_arguments`, `introspection`, `max_batch`, `allowlist`")),
+        ("max_depht = 3", "[\"gql\"]", vec![], format!("{policy}: unknown field `max_depht`, expected one of `max_depth`, `max_aliases`, `max_root_fields`, `max_tokens`, `max_cost`, `list_arguments`, `default_list_size`, `introspection`, `max_batch`, `allowlist`")),
         ("max_depth = 0", "[\"gql\"]", vec![], format!("{policy}: max_depth: must be at least 1")),
         ("list_arguments = [\"first-n\"]", "[\"gql\"]", vec![], format!("{policy}: list_arguments: \"first-n\" is not a GraphQL name ([_A-Za-z][_0-9A-Za-z]*)")),
         ("allowlist = \"nope\"", "[\"gql\"]", vec![book], format!("{policy}: allowlist \"nope\": no .graphql files in routes/graphql/nope/")),
@@ -1157,6 +1157,8 @@ fn graphql_policies_and_their_documents_fail_with_the_file_and_rule() {
         ("", "[\"gql\"]", vec![("routes/graphql/shop/types.graphql", "type Book { id: ID }")], "routes/graphql/shop/types.graphql: ObjectTypeDefinition is not an operation or a fragment".into()),
         ("", "[\"gql\"]", vec![("routes/graphql/shop/notes.txt", "hi")], "routes/graphql/shop/notes.txt: unexpected file: routes/graphql/ holds .graphql files only".into()),
         ("", "[{ kind = \"cache\", ttl = \"1m\" }, \"gql\"]", vec![], "routes/v1/users.toml: route \"q\": policy \"gql\" (graphql) must come before policy \"q#1\" (cache): a hit answers without running the policies after the cache".into()),
+        ("", "[\"gql\", { kind = \"transform\", request.query = { set = { \"query\" = \"%7Bx%7D\" } } }]", vec![], "routes/v1/users.toml: route \"q\": policy \"q#2\" (transform) edits the request after policy \"gql\" (graphql): put it before, so the operation checked is the one sent".into()),
+        ("", "[\"gql\", { kind = \"cache\", ttl = \"1m\", query = { allow = [\"query\"] } }]", vec![], "routes/v1/users.toml: route \"q\": policy \"q#2\" (cache) leaves operationName, variables, extensions out of its key, so the origin would not get it: keep the GraphQL parameters in `query`".into()),
         ("", "[{ kind = \"rate_limit\", key = \"operation\", limits = [{ name = \"a\", limit = 1, window = \"1s\" }] }, \"gql\"]", vec![], "routes/v1/users.toml: route \"q\": policy \"q#1\" (rate_limit keyed by operation) needs a graphql policy before it".into()),
     ];
     for (policy_body, policies, docs, expected) in &cases {
@@ -1196,7 +1198,8 @@ fn graphql_routes_bind_one_stored_operation_whose_variables_the_path_names() {
         ("[\"GET\"]", "/books/{isbn}", key, query, format!("{route}: path parameter {{isbn}} is not a variable of the operation")),
         ("[\"GET\"]", "/books/{id}", "graphql = { operation = \"lib/op.graphql\", claims = { owner = \"sub\" } }", query, format!("{route}: graphql.claims: \"owner\" is not a variable of the operation")),
         ("[\"GET\"]", "/books/{id}", "graphql = { operation = \"lib/op.graphql\", claims = { viewer = \"sub\" } }", query, format!("{route}: graphql.claims needs an authentication policy (jwt, api_key, mtls or any) on the route")),
-        ("[\"GET\"]", "/books/{id}", key, "mutation M($id: ID!) { a(id: $id) }", format!("{route}: graphql.operation is a mutation: serve it with POST, PUT, PATCH or DELETE, not GET")),
+        ("[\"PUT\"]", "/books/{id}", key, "mutation M($id: ID!) { a(id: $id) }", format!("{route}: graphql.operation is a mutation: serve it with POST or PATCH only (other methods may be cached or retried)")),
+        ("[\"GET\"]", "/books/{id}", "policies = [{ kind = \"api_key\", header = \"x-api-key\", store = \"API_KEYS\" }, { kind = \"cache\", ttl = \"1m\", shared = true }]\ngraphql = { operation = \"lib/op.graphql\", claims = { viewer = \"sub\" } }", query, format!("{route}: graphql.claims makes each caller's answer their own: a cache on the route cannot be shared")),
         ("[\"GET\"]", "/books/{id}", "graphql = { operation = \"lib/op.graphql\", operatoin = \"x\" }", query, format!("{route}: unknown field `operatoin`, expected `operation` or `claims` in `graphql`")),
     ];
     for (methods, path, extra, doc, expected) in &cases {

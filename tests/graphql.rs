@@ -5,7 +5,7 @@ use gatehouse::error::GatewayError;
 use gatehouse::graphql::analyze::{analyze, OperationType};
 use gatehouse::graphql::answer::{other, refusal, GRAPHQL_RESPONSE};
 use gatehouse::graphql::guard::{guard, hex_sha256};
-use gatehouse::graphql::request::{from_json, from_query, Params};
+use gatehouse::graphql::request::{from_json, from_query, rebuild_query, Params};
 use gatehouse_config::kinds::graphql::{Graphql, Persisted};
 use serde_json::json;
 
@@ -18,6 +18,7 @@ const fn policy(allowlist: Option<&'static [Persisted]>) -> Graphql {
         max_tokens: 200,
         max_cost: 100,
         list_arguments: &["first", "last", "limit"],
+        default_list_size: 1,
         introspection: false,
         max_batch: 2,
         allowlist,
@@ -233,6 +234,51 @@ fn get_parameters_are_decoded_once_and_may_not_repeat() {
     ] {
         assert_eq!(from_query(bad).unwrap_err().code, "BAD_REQUEST", "{bad}");
     }
+}
+
+#[test]
+fn an_encoded_parameter_name_is_the_same_parameter() {
+    // `quer%79` is `query` to every origin that decodes names.
+    let evil = "quer%79=%7B__schema%7Btypes%7Bname%7D%7D%7D&query=%7B__typename%7D";
+    assert_eq!(
+        from_query(evil).unwrap_err().message,
+        "query is given more than once"
+    );
+    let p = from_query("quer%79=%7B__schema%7Btypes%7Bname%7D%7D%7D").unwrap();
+    assert_eq!(
+        p.query.as_deref(),
+        Some("{__schema{types{name}}}"),
+        "measured under its decoded name"
+    );
+}
+
+#[test]
+fn a_second_question_mark_is_refused() {
+    // Some origins stop the query string at a second `?`, and would not see `variables`.
+    let split = "query=query%20Q(%24n%3AInt%3D1000)%7Bbooks(first%3A%24n)%7Bid%7D%7D&z=?&variables=%7B%22n%22%3A1%7D";
+    assert_eq!(
+        from_query(split).unwrap_err().message,
+        "the query string holds a second '?'"
+    );
+}
+
+#[test]
+fn a_checked_get_is_sent_with_each_graphql_parameter_once_as_checked() {
+    let raw = "cc=max-age%3D60&query=%7B+a+%7D&variables=%7B%22n%22%3A1%7D&x=1";
+    let p = from_query(raw).unwrap();
+    assert_eq!(
+        rebuild_query(raw, &p),
+        "cc=max-age%3D60&x=1&query=%7B%20a%20%7D&variables=%7B%22n%22%3A1%7D"
+    );
+    let filled = Params {
+        query: Some("{ b }".into()),
+        ..Params::default()
+    };
+    assert_eq!(
+        rebuild_query("Quer%79=1&query=", &filled),
+        "Quer%79=1&query=%7B%20b%20%7D",
+        "names match exactly, once decoded"
+    );
 }
 
 #[test]

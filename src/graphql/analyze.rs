@@ -213,11 +213,12 @@ impl Measure<'_> {
 
     fn field(&mut self, f: &cst::Field) -> Result<Size, Refusal> {
         let name = f.name().map(|n| n.text().to_string()).unwrap_or_default();
-        let mut below = match f.selection_set() {
-            Some(set) => self.selection_set(&set)?,
+        let set = f.selection_set();
+        let mut below = match &set {
+            Some(set) => self.selection_set(set)?,
             None => Size::default(),
         };
-        let list = self.list_size(f);
+        let list = self.list_size(f, set.is_some());
         Ok(Size {
             depth: below.depth.saturating_add(1),
             aliases: below.aliases.saturating_add(u64::from(f.alias().is_some())),
@@ -252,10 +253,16 @@ impl Measure<'_> {
     }
 
     /// The list size a field asks for: the largest of its list arguments (an integer, or a
-    /// variable's value or default), 1 when it has none.
-    fn list_size(&self, f: &cst::Field) -> u64 {
+    /// variable's value or default); without one, the policy's `default_list_size` for a
+    /// field with a selection set (it may be a list), else 1.
+    fn list_size(&self, f: &cst::Field, has_selection: bool) -> u64 {
+        let fallback = if has_selection {
+            u64::from(self.policy.default_list_size)
+        } else {
+            1
+        };
         let Some(args) = f.arguments() else {
-            return 1;
+            return fallback;
         };
         let mut size = None;
         for arg in args.arguments() {
@@ -276,7 +283,7 @@ impl Measure<'_> {
             };
             size = size.max(n);
         }
-        size.unwrap_or(1)
+        size.unwrap_or(fallback)
     }
 }
 

@@ -140,8 +140,9 @@ pub fn read_answer(http: u16, bytes: &[u8]) -> Outcome {
     match answer.remove("errors") {
         Some(Value::Array(errors)) if !errors.is_empty() => {
             let status = errors
-                .iter()
-                .find_map(|e| e["extensions"]["code"].as_str().and_then(status_for))
+                .first()
+                .and_then(|e| e["extensions"]["code"].as_str())
+                .and_then(status_for)
                 .unwrap_or(502);
             Outcome::Errors { status, errors }
         }

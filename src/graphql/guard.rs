@@ -12,6 +12,9 @@ use super::Refusal;
 use gatehouse_config::kinds::graphql::Graphql;
 use sha2::{Digest, Sha256};
 
+/// The longest operation name kept for logs, metrics and rate-limit keys.
+pub const MAX_NAME: usize = 256;
+
 /// What the guard found: each operation's measures, and whether it filled in a text from the
 /// allowlist (the request must then be sent with it).
 #[derive(Debug)]
@@ -21,15 +24,24 @@ pub struct Guarded {
 }
 
 impl Guarded {
-    /// The operations' names, `,`-joined (an anonymous one is empty): the access log's and the
-    /// rate limit's `operation`.
+    /// The operations' names, `,`-joined (an anonymous one is empty), cut to
+    /// [`MAX_NAME`] bytes: the access log's and the rate limit's `operation`. The client
+    /// chooses it: a limit keyed on it is per name, not a quota.
     pub fn name(&self) -> String {
         let names: Vec<&str> = self
             .operations
             .iter()
             .map(|a| a.name.as_deref().unwrap_or(""))
             .collect();
-        names.join(",")
+        let mut name = names.join(",");
+        if name.len() > MAX_NAME {
+            let mut end = MAX_NAME;
+            while !name.is_char_boundary(end) {
+                end -= 1;
+            }
+            name.truncate(end);
+        }
+        name
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Contract: what the gateway measures is what the origin runs. A JSON body in which another
 //! parser could read different values (a member named twice, numbers past 64-bit floats) is
-//! refused, as is a query string with a parameter given twice or text that is not UTF-8;
+//! refused, as is a query string with a parameter given twice (names compared decoded), a
+//! second `?`, or text that is not UTF-8;
 //! every parameter must have its spec's type (`query` and `operationName` strings,
 //! `variables` and `extensions` objects, each may be null).
 
@@ -18,6 +19,9 @@ pub struct Params {
     pub variables: Option<Value>,
     /// `extensions.persistedQuery.sha256Hash`, lowercase.
     pub persisted_hash: Option<String>,
+    /// A GET's `variables` and `extensions` as sent (decoded), to send on as they were read.
+    pub variables_text: Option<String>,
+    pub extensions_text: Option<String>,
 }
 
 /// Reads a POST's JSON body: one request (an object) or a batch (an array of them).
@@ -64,18 +68,27 @@ fn from_object(o: &Map<String, Value>) -> Result<Params, Refusal> {
         operation_name: text("operationName")?,
         variables: object("variables")?,
         persisted_hash: persisted_hash(extensions.as_ref())?,
+        variables_text: None,
+        extensions_text: None,
     })
 }
 
+/// The GraphQL-over-HTTP parameter names.
+pub const NAMES: [&str; 4] = ["query", "operationName", "variables", "extensions"];
+
 /// Reads a GET's query string (`query`, `operationName`, and `variables` and `extensions`
-/// as JSON text).
+/// as JSON text). Names are compared decoded (`quer%79` is `query`); a `?` inside the query
+/// string (which origins split differently) is refused.
 pub fn from_query(query: &str) -> Result<Params, Refusal> {
+    if query.contains('?') {
+        return Err(Refusal::bad_request("the query string holds a second '?'"));
+    }
     let mut seen: Vec<(&str, String)> = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = match k {
-            "query" | "operationName" | "variables" | "extensions" => k,
-            _ => continue,
+        let decoded = decode(k)?;
+        let Some(name) = NAMES.into_iter().find(|n| *n == decoded) else {
+            continue;
         };
         if seen.iter().any(|(n, _)| *n == name) {
             return Err(Refusal::bad_request(format!(
@@ -108,7 +121,36 @@ pub fn from_query(query: &str) -> Result<Params, Refusal> {
         operation_name: get("operationName"),
         variables: json("variables")?,
         persisted_hash: persisted_hash(extensions.as_ref())?,
+        extensions_text: get("extensions"),
+        variables_text: get("variables"),
     })
+}
+
+/// The query string to send for a checked GET: the client's other parameters as they came,
+/// then each GraphQL parameter once, re-encoded from what was checked (a text filled in from
+/// the allowlist included), so no origin can read a parameter the gateway did not.
+pub fn rebuild_query(raw: &str, p: &Params) -> String {
+    let mut out: Vec<String> = raw
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| {
+            let name = pair.split_once('=').map_or(*pair, |(k, _)| k);
+            !decode(name).is_ok_and(|n| NAMES.contains(&n.as_str()))
+        })
+        .map(str::to_string)
+        .collect();
+    let checked = [
+        ("query", &p.query),
+        ("operationName", &p.operation_name),
+        ("variables", &p.variables_text),
+        ("extensions", &p.extensions_text),
+    ];
+    for (name, value) in checked {
+        if let Some(v) = value {
+            out.push(format!("{name}={}", encode(v)));
+        }
+    }
+    out.join("&")
 }
 
 /// `extensions.persistedQuery.sha256Hash`, when the client sends one.

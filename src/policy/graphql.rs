@@ -6,8 +6,9 @@
 //! Contract: a POST must be `application/json` (else 415) of at most the route's `max_body`
 //! (1 MiB when unset; else 413); other methods than GET, HEAD and POST are 405. The body
 //! that passed is the one sent upstream (buffered once); an operation filled in from the
-//! allowlist is sent with its text (in the body, or as the GET's `query` parameter). A CORS
-//! preflight passes untouched.
+//! allowlist is sent with its text (in the body, or as the GET's `query` parameter). A GET's
+//! query is read as it would be sent (after any policy before this one) and sent rebuilt:
+//! each GraphQL parameter once, as checked. A CORS preflight passes untouched.
 
 use crate::error::GatewayError;
 use crate::exchange::{OutgoingBody, WorkerExchange};
@@ -28,18 +29,18 @@ pub async fn on_request(
     }
     match x.ctx.method.as_str() {
         "GET" | "HEAD" => {
-            let mut params = [request::from_query(x.ctx.url.query.unwrap_or(""))?];
+            // What would be sent: the client's query, or as a policy before this one left it.
+            let raw = x
+                .outgoing
+                .query
+                .clone()
+                .or(x.ctx.url.query.map(str::to_string))
+                .unwrap_or_default();
+            let mut params = [request::from_query(&raw)?];
             let guarded = guard::guard(&mut params, true, p)?;
             x.ctx.log.operation = Some(guarded.name());
-            if guarded.filled {
-                let [Params { query, .. }] = &params;
-                let text = request::encode(query.as_deref().unwrap_or_default());
-                let query = match x.outgoing.query.as_deref().or(x.ctx.url.query) {
-                    Some(q) if !q.is_empty() => format!("{q}&query={text}"),
-                    _ => format!("query={text}"),
-                };
-                x.outgoing.query = Some(query);
-            }
+            // Only what was checked goes on, each GraphQL parameter once.
+            x.outgoing.query = Some(request::rebuild_query(&raw, &params[0]));
         }
         "POST" => {
             if x.outgoing.body_bytes().is_none() && !is_json(x.header("content-type").as_deref()) {
@@ -65,6 +66,11 @@ pub async fn on_request(
                 text
             };
             x.outgoing.body = OutgoingBody::Bytes(js_sys::Uint8Array::from(sent.as_bytes()));
+            // The checked bytes go as they are: no client header may say how to read them.
+            x.prepare_upstream_headers()?;
+            if let Some(h) = x.outgoing.headers() {
+                let _ = h.delete("content-encoding");
+            }
         }
         _ => {
             return Err(Refusal {

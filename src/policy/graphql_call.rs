@@ -16,6 +16,7 @@ use crate::error::GatewayError;
 use crate::exchange::{OutgoingBody, WorkerExchange};
 use crate::graphql::call::{read_answer, request_body, variables, Inputs, Outcome};
 use crate::log::FellBack;
+use crate::policy::transform::phases::REPRESENTATION_SELECTORS;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::runtime::io;
@@ -86,13 +87,17 @@ pub async fn on_request(
     let body = request_body(call, vars);
     x.prepare_upstream_headers()?;
     if let Some(h) = x.outgoing.headers() {
-        // The body is the gateway's: no client header may say how to read it.
+        // The body is the gateway's: no client header may say how to read it, nor choose a
+        // range or a 304 instead of the operation's answer.
         for name in [
             "content-length",
             "content-encoding",
             "accept-encoding",
             "te",
-        ] {
+        ]
+        .iter()
+        .chain(REPRESENTATION_SELECTORS)
+        {
             let _ = h.delete(name);
         }
         let _ = h.set("content-type", "application/json");
@@ -142,7 +147,13 @@ pub async fn after_upstream(
         Headers::new_with_headers(&origin_headers).map_err(|_| GatewayError::Internal {
             what: "copy the answer's headers",
         })?;
-    for name in ["content-length", "content-encoding"] {
+    // The answer is the gateway's JSON: the origin's validators describe another body.
+    for name in [
+        "content-length",
+        "content-encoding",
+        "etag",
+        "last-modified",
+    ] {
         let _ = headers.delete(name);
     }
     let _ = headers.set("content-type", "application/json");

@@ -108,6 +108,28 @@ test("a body another parser could read differently, or not JSON, is refused", as
   expectRefusal(repeated, 400, "BAD_REQUEST");
 });
 
+test("a parameter name the origin decodes differently, or a second '?', never gets past the guard", async () => {
+  const before = s.origin.graphqlCalls.length;
+  const schema = encodeURIComponent("{ __schema { types { name } } }");
+  const typename = encodeURIComponent("{ __typename }");
+  for (const path of [
+    `/v1/graphql?quer%79=${schema}&query=${typename}`,
+    `/v1/graphql?query=${typename}&quer%79=${schema}`,
+    `/v1/graphql?operation%4Eame=M&operationName=Q&query=${typename}`,
+    `/v1/graphql-storefront?quer%79=${schema}&extensions=${encodeURIComponent(JSON.stringify({ persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } }))}&query=x`,
+    `/v1/graphql?query=${encodeURIComponent("query Q($n: Int = 1000) { books(first: $n) { id } }")}&z=?&variables=${encodeURIComponent('{"n":1}')}`,
+  ]) {
+    expectRefusal(await request(s.gw, "GET", path, { headers: { accept: GQL_TYPE } }), 400, "BAD_REQUEST");
+  }
+  const alone = await request(s.gw, "GET", `/v1/graphql?quer%79=${schema}`, { headers: { accept: GQL_TYPE } });
+  expectRefusal(alone, 400, "INTROSPECTION_DISABLED");
+  assert.equal(s.origin.graphqlCalls.length, before, "the service saw none of them");
+  // What was checked is what is sent: the one GraphQL parameter, re-encoded.
+  const ok = await request(s.gw, "GET", `/v1/graphql?x=1&quer%79=${typename}`, { headers: { accept: GQL_TYPE } });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(s.origin.graphqlCalls[before].url, `/graphql?x=1&query=${encodeURIComponent("{ __typename }")}`);
+});
+
 test("a persisted hash alone is not found on an open route, so the client sends the text", async () => {
   const query = '{ book(id: "1") { id } }';
   const ext = { persistedQuery: { version: 1, sha256Hash: sha256(query) } };
@@ -195,6 +217,15 @@ test("query parameters set variables by name, read as the variable's type", asyn
     const p = expectProblem(assert, await request(s.gw, "GET", `/v1/library/books/3?${q}`), 400, "invalid-body");
     assert.match(p.detail, detail, q);
   }
+});
+
+test("the stored operation's answer is the gateway's: no client validator or range reaches the origin", async () => {
+  const before = s.origin.graphqlCalls.length;
+  const res = await request(s.gw, "GET", "/v1/library/books/3", { headers: { "if-none-match": '"x"', range: "bytes=0-1" } });
+  assert.equal(res.status, 200, res.text);
+  const sent = s.origin.graphqlCalls[before].headers;
+  assert.equal(sent["if-none-match"], undefined);
+  assert.equal(sent.range, undefined);
 });
 
 test("the operation's errors become a problem with the status of their code", async () => {

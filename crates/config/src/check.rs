@@ -820,9 +820,19 @@ fn check_route(
                         "{ctx}: graphql.claims needs an authentication policy (jwt, api_key, mtls or any) on the route"
                     ));
                 }
-                if checked.mutation && methods.iter().any(|m| m == "GET" || m == "HEAD") {
+                // PUT and DELETE would be retried as idempotent: a mutation may run once only.
+                if checked.mutation && methods.iter().any(|m| m != "POST" && m != "PATCH") {
                     errors.push(format!(
-                        "{ctx}: graphql.operation is a mutation: serve it with POST, PUT, PATCH or DELETE, not GET"
+                        "{ctx}: graphql.operation is a mutation: serve it with POST or PATCH only (other methods may be cached or retried)"
+                    ));
+                }
+                let shared_cache =
+                    out.default_policies.iter().chain(&policies).any(
+                        |&i| matches!(&out.policies[i].settings, Settings::Cache(c) if c.shared),
+                    );
+                if !call.claims.is_empty() && shared_cache {
+                    errors.push(format!(
+                        "{ctx}: graphql.claims makes each caller's answer their own: a cache on the route cannot be shared"
                     ));
                 }
                 let conflicts = [

@@ -21,6 +21,9 @@ pub struct Graphql {
     pub max_cost: u32,
     /// The arguments that ask a field for a list of that many items (`first`, `last`, `limit`).
     pub list_arguments: &'static [&'static str],
+    /// The list size assumed for a field with a selection set and no list argument (the
+    /// schema's own default is not known at the edge).
+    pub default_list_size: u32,
     /// Whether `__schema` and `__type` may be asked.
     pub introspection: bool,
     /// Operations in one batched request (a JSON array).
@@ -49,6 +52,7 @@ pub use check::*;
 #[cfg(feature = "check")]
 mod check {
     use super::{Graphql, Persisted, DIR};
+    use crate::kinds::{Placement, Settings};
     use crate::leak;
     use serde::Deserialize;
 
@@ -68,6 +72,8 @@ mod check {
         pub max_cost: u32,
         #[serde(default = "default_list_arguments")]
         pub list_arguments: Vec<String>,
+        #[serde(default = "default_list_size")]
+        pub default_list_size: u32,
         #[serde(default)]
         pub introspection: bool,
         #[serde(default = "default_batch")]
@@ -93,6 +99,9 @@ mod check {
     }
     fn default_list_arguments() -> Vec<String> {
         vec!["first".into(), "last".into(), "limit".into()]
+    }
+    fn default_list_size() -> u32 {
+        1
     }
     fn default_batch() -> u32 {
         1
@@ -152,6 +161,47 @@ mod check {
             })
         } else {
             Err(errors)
+        }
+    }
+
+    /// Where a `graphql` policy may stand: at most one per route; no request transform after
+    /// it (the operation checked must be the one sent); and a cache on the route must keep
+    /// every GraphQL parameter in its key (it sends the origin only the key's query).
+    pub fn placement(p: &Placement, errors: &mut Vec<String>) {
+        let Some(at) = p.only_one(|s| matches!(s, Settings::Graphql(_)), "graphql", errors) else {
+            return;
+        };
+        let name = &p.policy(at).name;
+        for i in at + 1..p.chain.len() {
+            if let Settings::Transform(t) = &p.policy(i).settings {
+                if t.edits_request() {
+                    errors.push(format!(
+                        "{}: policy \"{}\" (transform) edits the request after policy \"{name}\" (graphql): put it before, so the operation checked is the one sent",
+                        p.ctx,
+                        p.policy(i).name
+                    ));
+                }
+            }
+        }
+        for i in 0..p.chain.len() {
+            if let Settings::Cache(c) = &p.policy(i).settings {
+                let dropped: Vec<&str> = ["query", "operationName", "variables", "extensions"]
+                    .into_iter()
+                    .filter(|n| match &c.query {
+                        crate::table::cache_key::QueryRule::All => false,
+                        crate::table::cache_key::QueryRule::Allow(keep) => !keep.contains(n),
+                        crate::table::cache_key::QueryRule::Deny(drop) => drop.contains(n),
+                    })
+                    .collect();
+                if !dropped.is_empty() {
+                    errors.push(format!(
+                        "{}: policy \"{}\" (cache) leaves {} out of its key, so the origin would not get it: keep the GraphQL parameters in `query`",
+                        p.ctx,
+                        p.policy(i).name,
+                        dropped.join(", ")
+                    ));
+                }
+            }
         }
     }
 
@@ -233,6 +283,7 @@ mod check {
                 max_tokens: s.max_tokens,
                 max_cost: s.max_cost,
                 list_arguments: leak::strs(&s.list_arguments),
+                default_list_size: s.default_list_size,
                 introspection: s.introspection,
                 max_batch: s.max_batch,
                 allowlist,

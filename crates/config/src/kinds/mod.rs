@@ -301,7 +301,7 @@ mod check {
 
     /// The kinds' rules for where they may stand in a route, run in this order.
     pub const PLACEMENT_RULES: &[fn(&Placement, &mut Vec<String>)] =
-        &[cors::placement, cache::placement];
+        &[cors::placement, cache::placement, graphql::placement];
 
     /// Runs every kind's placement rule over one route.
     pub fn check_placement(p: &Placement, errors: &mut Vec<String>) {

@@ -282,6 +282,20 @@ mod check {
     }
 
     impl TransformSettings {
+        /// Whether the request (its query or JSON body) is edited.
+        pub fn edits_request(&self) -> bool {
+            let q = &self.query;
+            let b = &self.request_body;
+            !(q.set.is_empty()
+                && q.remove.is_empty()
+                && q.rename.is_empty()
+                && b.set.is_empty()
+                && b.remove.is_empty()
+                && b.rename.is_empty()
+                && b.mask.is_empty()
+                && b.allow.is_empty())
+        }
+
         /// Whether the response body is edited (the policy then must come after a cache policy,
         /// so stored entries hold the edited body).
         pub fn edits_response(&self) -> bool {
