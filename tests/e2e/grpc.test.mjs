@@ -229,3 +229,55 @@ test("google.api.http: a streaming method's binding streams", async () => {
   assert.equal(res.headers["content-type"], "application/x-ndjson");
   assert.equal(res.text.trim().split("\n").length, 2);
 });
+
+test("every gRPC status code becomes its HTTP status and name", async () => {
+  const table = [
+    [1, 499, "CANCELLED"], [2, 500, "UNKNOWN"], [3, 400, "INVALID_ARGUMENT"], [4, 504, "DEADLINE_EXCEEDED"],
+    [5, 404, "NOT_FOUND"], [6, 409, "ALREADY_EXISTS"], [7, 403, "PERMISSION_DENIED"], [8, 429, "RESOURCE_EXHAUSTED"],
+    [9, 400, "FAILED_PRECONDITION"], [10, 409, "ABORTED"], [11, 400, "OUT_OF_RANGE"], [12, 501, "UNIMPLEMENTED"],
+    [13, 500, "INTERNAL"], [14, 503, "UNAVAILABLE"], [15, 500, "DATA_LOSS"], [16, 401, "UNAUTHENTICATED"],
+  ];
+  for (const base of ["/v1/books", "/v1/books-connect"]) {
+    for (const [code, status, name] of table) {
+      const p = expectProblem(assert, await get(`${base}/code-${code}`), status, "grpc-status");
+      assert.equal(p.grpc_code, code, `${base} code ${code}`);
+      assert.equal(p.grpc_status, name);
+    }
+  }
+});
+
+test("every well-known type goes through the method and back in its JSON form", async () => {
+  const kitchen = {
+    at: "2026-01-02T03:04:05.600Z",
+    took: "1.500s",
+    mask: "title,author.name",
+    meta: { a: 1, b: [true, null, "x"], c: { d: "e" } },
+    anyValue: "text",
+    list: [1, "two", false],
+    big: "9007199254740993",
+    note: "",
+    flag: false,
+    raw: "AQID",
+    ratio: 0.25,
+    nothing: {},
+    packed: { "@type": "type.googleapis.com/demo.catalog.v1.BookProblem", reason: "r", id: "1" },
+    small: 7,
+    f: 1.5,
+    i: -3,
+    u: "18446744073709551615",
+  };
+  const res = await post("/v1/kitchen", kitchen);
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json(), kitchen);
+  const wkt = { packed: { "@type": "type.googleapis.com/google.protobuf.Duration", value: "2s" } };
+  assert.deepEqual((await post("/v1/kitchen", wkt)).json(), wkt, "an Any holding a well-known type");
+});
+
+test("the upstream's timeout is the call's deadline: a slower method is 504", async () => {
+  const ok = await get("/v1/wait?ms=10");
+  assert.equal(ok.status, 200, ok.text);
+  assert.deepEqual(ok.json(), {});
+  const res = await get("/v1/wait?ms=5000");
+  assert.equal(res.status, 504, res.text);
+  assert.match(res.json().type, /:(grpc-status|upstream-timeout)$/);
+});
