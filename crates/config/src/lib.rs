@@ -43,6 +43,8 @@ pub mod limits;
 #[cfg(feature = "check")]
 pub mod openapi;
 #[cfg(feature = "check")]
+pub mod openapi_proto;
+#[cfg(feature = "check")]
 pub mod protos;
 #[cfg(feature = "check")]
 pub mod schema;

@@ -208,6 +208,66 @@ fn operation(
             }));
         }
     }
+    // A gRPC route: typed path parameters, the message's other scalar fields as query
+    // parameters, the message (or its `body` field) as the body, and the answer's schema.
+    let grpc = r.grpc.as_ref().map(|call| {
+        super::openapi_proto::grpc_operation(
+            &c.protos,
+            call,
+            &path_params(&r.path),
+            method,
+            schemas,
+        )
+    });
+    if let Some(g) = &grpc {
+        for (name, schema) in &g.path_types {
+            if let Some(p) = parameters.iter_mut().find(|p| p["name"] == json!(name)) {
+                p["schema"] = schema.clone();
+            }
+        }
+        parameters.extend(g.query.iter().cloned());
+        if let Some(body) = &g.body {
+            op["requestBody"] =
+                json!({ "required": true, "content": { "application/json": { "schema": body } } });
+        }
+    }
+    // A stored GraphQL operation: its variables are the path and query parameters (typed by
+    // their declarations) and the JSON body's members.
+    if let Some(call) = &r.graphql {
+        let path = path_params(&r.path);
+        let mut body = Map::new();
+        for v in call
+            .variables
+            .iter()
+            .filter(|v| !call.claims.iter().any(|(n, _)| *n == v.name))
+        {
+            let one = match v.scalar {
+                crate::table::graphql::Scalar::Int => {
+                    json!({ "type": "integer", "format": "int32" })
+                }
+                crate::table::graphql::Scalar::Float => json!({ "type": "number" }),
+                crate::table::graphql::Scalar::Boolean => json!({ "type": "boolean" }),
+                crate::table::graphql::Scalar::Text => json!({ "type": "string" }),
+            };
+            let schema = if v.list {
+                json!({ "type": "array", "items": one })
+            } else {
+                one
+            };
+            if path.iter().any(|p| p == v.name) {
+                if let Some(p) = parameters.iter_mut().find(|p| p["name"] == json!(v.name)) {
+                    p["schema"] = schema;
+                }
+            } else if matches!(method, "POST" | "PUT" | "PATCH") {
+                body.insert(v.name.to_string(), schema);
+            } else {
+                parameters.push(json!({ "name": v.name, "in": "query", "required": v.required, "schema": schema }));
+            }
+        }
+        if matches!(method, "POST" | "PUT" | "PATCH") {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "properties": body } } } });
+        }
+    }
     if !parameters.is_empty() {
         op["parameters"] = json!(parameters);
     }
@@ -320,6 +380,18 @@ fn operation(
     }
     if !headers.is_empty() {
         ok["headers"] = Value::Object(headers);
+    }
+    if let Some(g) = grpc {
+        responses.insert(
+            "200".into(),
+            json!({ "description": "The method's answer, as proto3 JSON.", "content": g.answer }),
+        );
+    }
+    if r.graphql.is_some() {
+        responses.insert(
+            "200".into(),
+            json!({ "description": "The operation's `data`.", "content": { "application/json": { "schema": { "type": "object" } } } }),
+        );
     }
     responses.insert("default".into(), ok);
     let mut applies = vec![400, 404, 405, 502, 503, 504];

@@ -1,0 +1,172 @@
+//! OpenAPI schemas for gRPC routes, from the messages `routes/protos/` compiled: each message
+//! becomes `components.schemas["<package.Message>"]` in its proto3 JSON form (members by JSON
+//! name, 64-bit integers as strings, enums by name, `bytes` as base64, maps as objects, the
+//! well-known types in their JSON forms), and a route's parameters, request body and answer
+//! refer to them.
+
+use crate::table::proto::{BodyRule, Cardinality, GrpcCall, Kind, Protos, Wkt};
+use serde_json::{json, Map, Value};
+
+/// A `$ref` to message `index`, adding it (and every message it uses) to `schemas`.
+pub fn message_ref(p: &Protos, index: u16, schemas: &mut Map<String, Value>) -> Value {
+    let m = &p.messages[usize::from(index)];
+    if let Some(wkt) = m.wkt {
+        return wkt_schema(wkt, m.name);
+    }
+    let reference = json!({ "$ref": format!("#/components/schemas/{}", m.name) });
+    if schemas.contains_key(m.name) {
+        return reference;
+    }
+    // Placed first, so a message that refers to itself finds it.
+    schemas.insert(m.name.to_string(), json!({}));
+    let mut properties = Map::new();
+    for f in m.fields {
+        let one = kind_schema(p, f.kind, schemas);
+        let schema = match f.cardinality {
+            Cardinality::Single => one,
+            Cardinality::Repeated { .. } => json!({ "type": "array", "items": one }),
+            Cardinality::Map { value, .. } => {
+                json!({ "type": "object", "additionalProperties": kind_schema(p, value, schemas) })
+            }
+        };
+        properties.insert(f.json_name.to_string(), schema);
+    }
+    schemas.insert(
+        m.name.to_string(),
+        json!({ "type": "object", "properties": properties, "additionalProperties": false }),
+    );
+    reference
+}
+
+/// The schema of one value of `kind`.
+pub fn kind_schema(p: &Protos, kind: Kind, schemas: &mut Map<String, Value>) -> Value {
+    match kind {
+        Kind::Double | Kind::Float => json!({ "type": "number" }),
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
+            json!({ "type": "integer", "format": "int32" })
+        }
+        Kind::Uint32 | Kind::Fixed32 => json!({ "type": "integer", "minimum": 0 }),
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 | Kind::Uint64 | Kind::Fixed64 => {
+            json!({ "type": "string", "format": "int64", "pattern": "^-?[0-9]+$" })
+        }
+        Kind::Bool => json!({ "type": "boolean" }),
+        Kind::String => json!({ "type": "string" }),
+        Kind::Bytes => json!({ "type": "string", "contentEncoding": "base64" }),
+        Kind::Enum(e) => {
+            let e = &p.enums[usize::from(e)];
+            if e.name == "google.protobuf.NullValue" {
+                return json!({ "type": "null" });
+            }
+            let names: Vec<&str> = e.values.iter().map(|(n, _)| *n).collect();
+            json!({ "type": "string", "enum": names })
+        }
+        Kind::Message(m) => message_ref(p, m, schemas),
+    }
+}
+
+fn wkt_schema(wkt: Wkt, name: &str) -> Value {
+    match wkt {
+        Wkt::Timestamp => json!({ "type": "string", "format": "date-time" }),
+        Wkt::Duration => json!({ "type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,9})?s$" }),
+        Wkt::FieldMask => json!({ "type": "string" }),
+        Wkt::Struct => json!({ "type": "object" }),
+        Wkt::Value => json!({}),
+        Wkt::ListValue => json!({ "type": "array" }),
+        Wkt::Empty => json!({ "type": "object", "additionalProperties": false }),
+        Wkt::Any => {
+            json!({ "type": "object", "required": ["@type"], "properties": { "@type": { "type": "string" } } })
+        }
+        Wkt::Wrapper => match name.trim_start_matches("google.protobuf.") {
+            "DoubleValue" | "FloatValue" => json!({ "type": "number" }),
+            "Int32Value" | "UInt32Value" => json!({ "type": "integer" }),
+            "Int64Value" | "UInt64Value" => json!({ "type": "string", "format": "int64" }),
+            "BoolValue" => json!({ "type": "boolean" }),
+            "BytesValue" => json!({ "type": "string", "contentEncoding": "base64" }),
+            _ => json!({ "type": "string" }),
+        },
+    }
+}
+
+/// What a gRPC route adds to its operation: query parameters for the request message's
+/// scalar fields not in the path, the request body, and the answer's content.
+pub struct GrpcOperation {
+    pub query: Vec<Value>,
+    pub path_types: Vec<(String, Value)>,
+    pub body: Option<Value>,
+    pub answer: Value,
+}
+
+/// The operation parts of a route calling `call` (path parameters `path_params`, `method`).
+pub fn grpc_operation(
+    p: &Protos,
+    call: &GrpcCall,
+    path_params: &[String],
+    method: &str,
+    schemas: &mut Map<String, Value>,
+) -> GrpcOperation {
+    let input = &p.messages[usize::from(call.input)];
+    let with_body = matches!(method, "POST" | "PUT" | "PATCH");
+    let mut query = Vec::new();
+    let mut path_types = Vec::new();
+    for f in input.fields {
+        let in_path = path_params
+            .iter()
+            .find(|n| **n == f.json_name || **n == f.name);
+        if let Some(n) = in_path {
+            path_types.push((n.clone(), kind_schema(p, f.kind, schemas)));
+            continue;
+        }
+        let in_body = with_body
+            && match call.body {
+                BodyRule::Whole => true,
+                BodyRule::Field(b) => b == f.json_name,
+                BodyRule::Ignored => false,
+            };
+        let scalar = !matches!(f.kind, Kind::Message(_))
+            && !matches!(f.cardinality, Cardinality::Map { .. });
+        if !in_body && scalar {
+            let one = kind_schema(p, f.kind, schemas);
+            let schema = match f.cardinality {
+                Cardinality::Repeated { .. } => json!({ "type": "array", "items": one }),
+                _ => one,
+            };
+            query.push(
+                json!({ "name": f.json_name, "in": "query", "required": false, "schema": schema }),
+            );
+        }
+    }
+    let body = match call.body {
+        BodyRule::Whole if with_body => Some(message_ref(p, call.input, schemas)),
+        BodyRule::Field(name) if with_body => input
+            .fields
+            .iter()
+            .find(|f| f.json_name == name)
+            .map(|f| kind_schema(p, f.kind, schemas)),
+        _ => None,
+    };
+    let output = &p.messages[usize::from(call.output)];
+    let mut answer = message_ref(p, call.output, schemas);
+    if let Some(field) = call.response_body {
+        if let Some(f) = output.fields.iter().find(|f| f.json_name == field) {
+            answer = kind_schema(p, f.kind, schemas);
+            if let Cardinality::Repeated { .. } = f.cardinality {
+                answer = json!({ "type": "array", "items": answer });
+            }
+        }
+    }
+    let answer = if call.server_streaming {
+        // One message per line, or one `data:` event per message.
+        json!({
+            "application/x-ndjson": { "schema": answer },
+            "text/event-stream": { "schema": { "type": "string" } },
+        })
+    } else {
+        json!({ "application/json": { "schema": answer } })
+    };
+    GrpcOperation {
+        query,
+        path_types,
+        body,
+        answer,
+    }
+}
