@@ -6,7 +6,7 @@
 //
 // Environment: BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_DURATION seconds (10),
 // BENCH_WARMUP seconds (3), BENCH_ROUNDS (3), BENCH_COLD_STARTS (5),
-// BENCH_SCENARIOS (S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,F1,T1,C1,V1),
+// BENCH_SCENARIOS (S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,F1,T1,C1,V1,P1,G1),
 // BENCH_SKIP_NATIVE=1 skips the criterion micro-benchmarks.
 // BENCH_BEFORE_BUILD=<dir> adds "gatehouse-before" to every scenario that runs "gatehouse": the
 // `wrangler deploy --dry-run --outdir <dir>` output of another commit (built with
@@ -40,7 +40,7 @@ const opt = {
   warmup: Number(process.env.BENCH_WARMUP ?? 3),
   rounds: Number(process.env.BENCH_ROUNDS ?? 3),
   coldStarts: Number(process.env.BENCH_COLD_STARTS ?? 5),
-  scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,F1,T1,C1,V1").split(","),
+  scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,F1,T1,C1,V1,P1,G1").split(","),
   native: process.env.BENCH_SKIP_NATIVE !== "1",
   beforeBuild: process.env.BENCH_BEFORE_BUILD,
 };
@@ -95,6 +95,8 @@ const SCENARIOS = [
   { id: "F1", title: "fan-out: three parts merged into one JSON answer vs hono Promise.all", variant: "small", method: "GET", path: "/v1/agg/42", systems: ["gatehouse", "hono"], expect: "Ada" },
   { id: "T1", title: "response JSON transform (rename, remove, mask) vs the same in hono", variant: "small", method: "GET", path: "/v1/shaped/users/42", systems: ["gatehouse", "hono"], expect: "displayName" },
   { id: "V1", title: "JSON body validated against a compiled JSON Schema vs the same POST unvalidated", variant: "small", method: "POST", path: "/v1/signups", paths: { "gatehouse-s1": "/v1/signups-plain" }, json: { email: "ada@example.com", name: "Ada Lovelace", plan: "gold", age: 36, tags: ["math", "engines"], address: { country: "GB", city: "London" } }, systems: ["gatehouse", "gatehouse-s1"] },
+  { id: "P1", title: "REST GET transcoded to a Connect unary call (1 KiB message) vs S1, the plain proxied GET", variant: "small", method: "GET", path: "/v1/rpc/users/42", paths: { "gatehouse-s1": "/v1/users/42" }, systems: ["gatehouse", "gatehouse-s1"], expect: "Ada" },
+  { id: "G1", title: "GraphQL POST held to a graphql policy's limits vs the same POST proxied plain", variant: "small", method: "POST", path: "/v1/graphql", paths: { "gatehouse-s1": "/v1/graphql-plain" }, json: { query: "query Book($id: ID!) { book(id: $id) { id title author { name books(first: 5) { title } } reviews(first: 3) { stars } } }", operationName: "Book", variables: { id: "42" } }, systems: ["gatehouse", "gatehouse-s1"], expect: "Ada" },
   { id: "C1", title: "cache hit: gatehouse cache policy vs hono/cache vs the uncached proxy path", variant: "small", method: "GET", path: "/v1/cached/users/42", paths: { "gatehouse-uncached": "/v1/users/42", hono: "/v1/cached/users/42", origin: "/internal/users/42" }, systems: ["origin", "gatehouse", "gatehouse-uncached", "hono"], expect: "Ada", expectHit: { gatehouse: ["cache-status", /; hit;/] } },
 ].filter((s) => opt.scenarios.includes(s.id));
 
@@ -307,6 +309,23 @@ function toMs(v) {
   const m = /^([\d.]+)(us|ms|s|m)$/.exec(v);
   if (!m) return null;
   return Number(m[1]) * { us: 0.001, ms: 1, s: 1000, m: 60000 }[m[2]];
+}
+
+/**
+ * P1's answer: a `bench.v1.User` (bench/routes/protos/bench.proto) of about 1 KiB, encoded by
+ * hand (length-delimited strings, one varint).
+ */
+function userMessage() {
+  const field = (n, text) => {
+    const b = Buffer.from(text);
+    const len = b.length < 128 ? [b.length] : [(b.length & 0x7f) | 0x80, b.length >> 7];
+    return Buffer.concat([Buffer.from([(n << 3) | 2, ...len]), b]);
+  };
+  const bio = "Ada Lovelace wrote the first published algorithm for a machine. ".repeat(16).slice(0, 968);
+  return Buffer.concat([
+    field(1, "42"), field(2, "Ada Lovelace"), field(3, "ada@example.com"), field(4, "admin"), field(4, "dev"),
+    Buffer.from([5 << 3, 0x80, 0xd0, 0xac, 0xf3, 0x0e]), field(6, bio),
+  ]);
 }
 
 /** The path a system is measured on: the scenario's, unless it names another for that system. */
@@ -549,6 +568,7 @@ async function main() {
   const originPrefix = path.join(WORK, "nginx-origin");
   fs.mkdirSync(originPrefix, { recursive: true });
   fs.writeFileSync(path.join(originPrefix, "jwks.json"), AUTH.jwks);
+  fs.writeFileSync(path.join(originPrefix, "user.binpb"), userMessage());
   const origin = start("nginx", ["-p", originPrefix, "-c", nginxConf("origin.conf.template", originPrefix, PORTS.origin), "-e", path.join(originPrefix, "error.log")]);
   await waitReady(PORTS.origin, origin);
   try {

@@ -57,6 +57,7 @@ export function catalogHandler(seen = () => {}) {
           const code = /^code-(\d+)$/.exec(req.id);
           if (code) throw new ConnectError(`code ${code[1]}`, Number(code[1]));
           if (req.id === "broken") throw new ConnectError("50% off: ünïcode\nline", Code.Internal);
+          ctx.responseTrailer.set("x-book-source", "catalog");
           return {
             id: req.id,
             title: `Book ${req.id}`,

@@ -1071,6 +1071,14 @@ fn grpc_routes_name_a_unary_method_of_the_protos_and_nothing_that_conflicts() {
             format!("{route}: grpc.method \"Upload\" takes a stream; only unary and server-streaming methods can be called"),
         ),
         (
+            r#"grpc = { service = "shop.v1.Items", method = "Get", trailers = ["grpc-status"] }"#,
+            format!("{route}: grpc.trailers: \"grpc-status\" belongs to the protocol"),
+        ),
+        (
+            r#"grpc = { service = "shop.v1.Items", method = "Get", trailers = ["a b"] }"#,
+            format!("{route}: grpc.trailers: \"a b\" is not a header name"),
+        ),
+        (
             r#"grpc = { service = "shop.v1.Items", method = "Get", protocol = "grpc" }"#,
             format!("{route}: grpc.protocol \"grpc\" must be \"grpc-web\" or \"connect\""),
         ),

@@ -190,6 +190,9 @@ pub async fn after_upstream(
                 "it could not be read".into()
             })
         })?;
+    // Trailing metadata the route sends on (gRPC-Web: the trailers frame; Connect unary:
+    // `trailer-` headers).
+    let mut trailing: Vec<(&str, String)> = Vec::new();
     let message = match call.protocol {
         Protocol::GrpcWeb => {
             if http != 200 {
@@ -222,6 +225,11 @@ pub async fn after_upstream(
                     message,
                     details,
                 });
+            }
+            for name in call.trailers {
+                if let Some(v) = framed.trailer(name) {
+                    trailing.push((name, v.to_string()));
+                }
             }
             framed
                 .messages
@@ -268,6 +276,21 @@ pub async fn after_upstream(
         "connect-accept-encoding",
     ] {
         let _ = headers.delete(name);
+    }
+    for name in call.trailers {
+        if let Some(v) = origin_headers
+            .get(&format!("trailer-{name}"))
+            .ok()
+            .flatten()
+        {
+            trailing.push((name, v));
+        }
+    }
+    for name in origin_headers_named(&headers, "trailer-") {
+        let _ = headers.delete(&name);
+    }
+    for (name, value) in trailing {
+        let _ = headers.set(name, &value);
     }
     let _ = headers.set("content-type", "application/json");
     let body = JsValue::from_str(&json.to_string());
@@ -326,4 +349,20 @@ fn streamed(
     let _ = headers.set("content-type", format.content_type());
     let _ = headers.set("cache-control", "no-store");
     Ok(Answer::own(runtime::respond(200, &headers, &body), true))
+}
+
+/// The names of the headers starting with `prefix`.
+fn origin_headers_named(headers: &Headers, prefix: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(Some(iter)) = js_sys::try_iter(headers) {
+        for entry in iter.flatten() {
+            let pair = js_sys::Array::from(&entry);
+            if let Some(name) = pair.get(0).as_string() {
+                if name.starts_with(prefix) {
+                    out.push(name);
+                }
+            }
+        }
+    }
+    out
 }

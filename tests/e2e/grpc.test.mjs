@@ -26,6 +26,8 @@ for (const [protocol, base] of [["gRPC-Web", "/v1/books"], ["Connect", "/v1/book
     assert.equal(res.status, 200, res.text);
     assert.equal(res.headers["content-type"], "application/json");
     assert.deepEqual(res.json(), BOOK, "proto3 JSON: int64 as a string, enum by name, RFC 3339, defaults left out");
+    assert.equal(res.headers["x-book-source"], "catalog", "the listed trailer, as a header");
+    assert.equal(Object.keys(res.headers).filter((h) => h.startsWith("trailer-")).length, 0);
   });
 
   test(`${protocol}: query parameters set fields by JSON or proto name`, async () => {

@@ -19,6 +19,9 @@ pub struct GrpcSpec {
     pub body: Option<BodySpec>,
     /// The output field answered instead of the whole message.
     pub response_body: Option<String>,
+    /// Trailing metadata sent on to the client as response headers.
+    #[serde(default)]
+    pub trailers: Vec<String>,
 }
 
 /// `body = "*" | "<field>" | false`.
@@ -280,7 +283,19 @@ pub fn parse(spec: &GrpcSpec, protos: &Protos) -> Result<GrpcCall, String> {
                 .json_name,
         ),
     };
+    let mut trailers = Vec::new();
+    for t in &spec.trailers {
+        let name = t.to_ascii_lowercase();
+        if name.is_empty() || !name.bytes().all(crate::lex::is_token_byte) {
+            return Err(format!("grpc.trailers: \"{t}\" is not a header name"));
+        }
+        if name.starts_with("grpc-") || name.starts_with("connect-") {
+            return Err(format!("grpc.trailers: \"{t}\" belongs to the protocol"));
+        }
+        trailers.push(name);
+    }
     Ok(GrpcCall {
+        trailers: leak::strs(&trailers),
         path: leak::str(&format!("/{}/{}", service.name, method.name)),
         input: method.input,
         output: method.output,

@@ -207,6 +207,8 @@ pub struct GrpcCall {
     pub body: BodyRule,
     /// The output field answered instead of the whole message (`response_body`).
     pub response_body: Option<&'static str>,
+    /// Trailing metadata sent on as response headers (lower-case names).
+    pub trailers: &'static [&'static str],
     /// Query parameters the gateway itself reads on this route (its credentials' `query`,
     /// `[gateway] versioning.query`): never bound to the message.
     pub gateway_query: &'static [&'static str],
