@@ -1030,9 +1030,24 @@ service Items {
   rpc Watch(GetRequest) returns (stream Item);
   rpc Upload(stream Item) returns (Item);
 }
-message GetRequest { string id = 1; }
+message GetRequest { string id = 1; repeated string tags = 2; }
 message Item { string id = 1; }
 "#;
+
+#[test]
+fn a_path_parameter_sets_one_plain_field() {
+    let p = gatehouse_config::protos::compile(&[(
+        "routes/protos/items.proto".into(),
+        CATALOG_PROTO.into(),
+    )])
+    .unwrap();
+    let input = p.message("shop.v1.GetRequest").unwrap();
+    assert_eq!(checker::grpc::field_path(&p, input, "id"), Ok(()));
+    assert_eq!(
+        checker::grpc::field_path(&p, input, "tags"),
+        Err("\"tags\" is a repeated field".into())
+    );
+}
 
 fn grpc_errors(route_grpc: &str, proto: (&str, &str)) -> Vec<String> {
     let mut f = files(
@@ -1073,6 +1088,14 @@ fn grpc_routes_name_a_unary_method_of_the_protos_and_nothing_that_conflicts() {
         (
             r#"grpc = { service = "shop.v1.Items", method = "Get", trailers = ["grpc-status"] }"#,
             format!("{route}: grpc.trailers: \"grpc-status\" belongs to the protocol"),
+        ),
+        (
+            r#"grpc = { service = "shop.v1.Items", method = "Get", trailers = ["Set-Cookie"] }"#,
+            format!("{route}: grpc.trailers: \"Set-Cookie\" cannot come from a trailer (it describes the body, cookies, CORS, caching or the connection)"),
+        ),
+        (
+            r#"grpc = { service = "shop.v1.Items", method = "Watch", trailers = ["x-total"] }"#,
+            format!("{route}: grpc.trailers: a stream's trailers come after its answer has started; they cannot become headers"),
         ),
         (
             r#"grpc = { service = "shop.v1.Items", method = "Get", trailers = ["a b"] }"#,

@@ -84,3 +84,49 @@ fn at_most_sixteen_details_are_kept() {
     }
     assert_eq!(from_status_bin(&p, &to_base64(&status)).len(), MAX_DETAILS);
 }
+
+#[test]
+fn debug_info_and_oversized_details_are_not_passed_on() {
+    let p = protos();
+    let mut status = Vec::new();
+    put_len(
+        &mut status,
+        3,
+        &any("type.googleapis.com/google.rpc.DebugInfo", b"stack"),
+    );
+    put_len(
+        &mut status,
+        3,
+        &any("type.googleapis.com/other.Big", &vec![0u8; 20_000]),
+    );
+    put_len(
+        &mut status,
+        3,
+        &any("type.googleapis.com/shop.v1.Problem", &problem()),
+    );
+    let details = from_status_bin(&p, &to_base64(&status));
+    assert_eq!(details.len(), 1);
+    assert_eq!(details[0]["@type"], "type.googleapis.com/shop.v1.Problem");
+}
+
+#[test]
+fn a_path_parameter_never_names_another_path() {
+    use gatehouse::http::params::path_param;
+    assert_eq!(path_param("a%20b").as_deref(), Some("a b"));
+    assert_eq!(
+        path_param("a/b").as_deref(),
+        Some("a/b"),
+        "a catch-all's own slashes"
+    );
+    for bad in [
+        "1%2F..%2Fadmin",
+        "1%2f2",
+        "..",
+        "a/../b",
+        "%2E%2E",
+        "a%0Ab",
+        "%FF",
+    ] {
+        assert_eq!(path_param(bad), None, "{bad}");
+    }
+}

@@ -403,3 +403,37 @@ fn parameters_bind_to_fields_and_refuse_what_is_not_one() {
         ("featured", "must be true or false")
     );
 }
+
+#[test]
+fn split_message_fields_merge_within_a_byte_budget() {
+    // message Item's `packed`-like chains: each nesting level of a message field sent in two
+    // parts copies its bytes; past MAX_MERGED the answer is refused, not held in memory.
+    let p = compile(&[(
+        "routes/protos/node.proto".to_string(),
+        "syntax = \"proto3\"; package n; message Node { Node child = 1; bytes pad = 2; }"
+            .to_string(),
+    )])
+    .unwrap();
+    let node = p.message("n.Node").unwrap();
+    let rec = |field: u8, body: &[u8]| {
+        let mut out = vec![(field << 3) | 2];
+        let mut n = body.len();
+        while n >= 0x80 {
+            out.push((n as u8 & 0x7f) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+        out.extend_from_slice(body);
+        out
+    };
+    let mut b = rec(2, &vec![0u8; 1_000_000]);
+    for _ in 0..20 {
+        b = [rec(1, &b), rec(1, &[])].concat();
+    }
+    assert!(decode(&p, node, &b).is_err(), "20 levels of 1 MB copies");
+    let small = [rec(1, &rec(2, b"x")), rec(1, &[])].concat();
+    assert!(
+        decode(&p, node, &small).is_ok(),
+        "a split message still merges"
+    );
+}

@@ -139,3 +139,12 @@ fn the_format_follows_the_accept_header() {
         "application/x-ndjson"
     );
 }
+
+#[test]
+fn response_body_sends_each_messages_field_and_a_trailers_only_ok_stream_ends_clean() {
+    let p = protos();
+    let mut s = stream(p, Protocol::GrpcWeb, Format::Ndjson).only(Some("sku"));
+    assert_eq!(s.push(&item(p, "a")), "\"a\"\n");
+    let mut s = stream(p, Protocol::GrpcWeb, Format::Ndjson).ended_ok();
+    assert_eq!(s.finish(), "", "the status came in the headers");
+}

@@ -167,7 +167,13 @@ impl WorkerExchange<'_> {
         };
         let index = self.split(route.upstream as usize);
         let upstream = &self.tables.upstreams[index];
-        let may_resend = retry::idempotent(&self.ctx.method) || route.retry_unsafe;
+        // A call step's POST (gRPC, GraphQL) is as safe to resend as the client's method says
+        // only for GET and HEAD: a PUT or DELETE binding's call may not be idempotent.
+        let safe = match self.outgoing.method {
+            Some(_) => matches!(self.ctx.method.as_str(), "GET" | "HEAD"),
+            None => retry::idempotent(&self.ctx.method),
+        };
+        let may_resend = safe || route.retry_unsafe;
         let may_retry = upstream.retries.is_some() && may_resend;
         let mirror = upstream
             .mirror

@@ -4,8 +4,9 @@
 //!
 //! Contract: each detail is an `Any` in its JSON form: `{"@type": "type.googleapis.com/<name>",
 //! ...its fields}` when `routes/protos/` defines the message, else `{"@type", "value"}` with
-//! the bytes in base64. At most [`MAX_DETAILS`] are kept; details that do not decode are left
-//! out (the status and message stand on their own).
+//! the bytes in base64. At most [`MAX_DETAILS`] are kept, each of at most [`MAX_DETAIL_BYTES`];
+//! `google.rpc.DebugInfo` (stack traces, meant for the server's own people) is never passed
+//! on; details that do not decode are left out (the status and message stand on their own).
 
 use super::to_json::decode;
 use super::wire::{Reader, Value as Wire};
@@ -15,6 +16,14 @@ use serde_json::{Map, Value};
 
 /// The most details kept.
 pub const MAX_DETAILS: usize = 16;
+
+/// The largest detail kept (encoded).
+pub const MAX_DETAIL_BYTES: usize = 16 * 1024;
+
+/// Whether a detail of type `name` and `len` bytes is passed on.
+fn kept(name: &str, len: usize) -> bool {
+    len <= MAX_DETAIL_BYTES && name != "google.rpc.DebugInfo"
+}
 
 /// The details in a `grpc-status-details-bin` trailer.
 pub fn from_status_bin(protos: &Protos, trailer: &str) -> Vec<Value> {
@@ -44,7 +53,7 @@ pub fn from_connect(protos: &Protos, details: &Value) -> Vec<Value> {
         .filter_map(|d| {
             let name = d["type"].as_str()?;
             let bytes = from_base64(d["value"].as_str()?)?;
-            Some(any_json(protos, name, &bytes))
+            kept(name, bytes.len()).then(|| any_json(protos, name, &bytes))
         })
         .take(MAX_DETAILS)
         .collect()
@@ -64,7 +73,7 @@ fn any_from_bytes(protos: &Protos, any: &[u8]) -> Option<Value> {
     }
     let url = url?;
     let name = url.rsplit_once('/').map_or(url, |(_, n)| n);
-    Some(any_json(protos, name, value))
+    kept(name, value.len()).then(|| any_json(protos, name, value))
 }
 
 fn any_json(protos: &Protos, name: &str, bytes: &[u8]) -> Value {

@@ -48,6 +48,8 @@ impl Format {
 pub struct Stream<'p> {
     protos: &'p Protos,
     output: u16,
+    /// The output field sent instead of each whole message (`response_body`).
+    field: Option<&'p str>,
     protocol: Protocol,
     format: Format,
     buffer: Vec<u8>,
@@ -59,11 +61,25 @@ impl<'p> Stream<'p> {
         Stream {
             protos,
             output,
+            field: None,
             protocol,
             format,
             buffer: Vec::new(),
             ended: false,
         }
+    }
+
+    /// Sends each message's field `field` instead of the whole message (`response_body`).
+    pub fn only(mut self, field: Option<&'p str>) -> Self {
+        self.field = field;
+        self
+    }
+
+    /// A stream whose status already came, OK, in the answer's headers (trailers-only): it
+    /// ends clean, whatever follows.
+    pub fn ended_ok(mut self) -> Self {
+        self.ended = true;
+        self
     }
 
     /// The text for the frames `bytes` complete.
@@ -113,7 +129,13 @@ impl<'p> Stream<'p> {
         };
         if !end {
             match decode(self.protos, self.output, payload) {
-                Ok(v) => self.write(out, None, &v),
+                Ok(v) => {
+                    let v = match self.field {
+                        Some(f) => v.get(f).cloned().unwrap_or(Value::Null),
+                        None => v,
+                    };
+                    self.write(out, None, &v)
+                }
                 Err(_) => {
                     self.end_with(out, 13, "a message does not match the method's output type")
                 }
@@ -126,6 +148,7 @@ impl<'p> Stream<'p> {
         };
         if code == 0 {
             self.ended = true;
+            self.buffer = Vec::new();
         } else {
             self.end_with(out, code, &message);
         }
@@ -133,6 +156,7 @@ impl<'p> Stream<'p> {
 
     fn end_with(&mut self, out: &mut String, code: u32, message: &str) {
         self.ended = true;
+        self.buffer = Vec::new();
         let error =
             json!({ "error": { "code": code, "status": status::name(code), "message": message } });
         self.write(out, Some("error"), &error);

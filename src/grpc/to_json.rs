@@ -18,12 +18,18 @@ pub const MAX_DEPTH: u32 = 100;
 /// [`Malformed`], so a small packed run cannot expand into hundreds of MB of JSON.
 pub const MAX_VALUES: u32 = 262_144;
 
+/// The most bytes one answer may copy to merge a message field sent in several parts (each
+/// nesting level can hold a copy): more is [`Malformed`], so a deep chain of split messages
+/// cannot hold hundreds of MB.
+pub const MAX_MERGED: usize = 8 * 1024 * 1024;
+
 /// Message number `message` of `protos`, read from `bytes`, as JSON.
 pub fn decode(protos: &Protos, message: u16, bytes: &[u8]) -> Result<Value, Malformed> {
     Decoder {
         protos,
         depth: Cell::new(0),
         values: Cell::new(0),
+        merged: Cell::new(0),
     }
     .message(message, bytes)
 }
@@ -46,6 +52,8 @@ pub(super) struct Decoder<'p> {
     depth: Cell<u32>,
     /// Values read so far.
     values: Cell<u32>,
+    /// Bytes copied to merge split message fields so far.
+    merged: Cell<usize>,
 }
 
 impl Decoder<'_> {
@@ -72,7 +80,7 @@ impl Decoder<'_> {
                 Slot::Unset => continue,
                 Slot::One(v) => v,
                 Slot::Message(parts) => match f.kind {
-                    Kind::Message(i) => self.message(i, &merged(&parts))?,
+                    Kind::Message(i) => self.message(i, &self.merged(&parts)?)?,
                     _ => return Err(Malformed),
                 },
                 Slot::List(items) if items.is_empty() => continue,
@@ -251,11 +259,25 @@ impl Decoder<'_> {
     }
 }
 
-/// A message field's occurrences as one message: the one slice as it is, several joined.
-pub(super) fn merged<'b>(parts: &[&'b [u8]]) -> std::borrow::Cow<'b, [u8]> {
-    match parts {
-        [one] => std::borrow::Cow::Borrowed(one),
-        _ => std::borrow::Cow::Owned(parts.concat()),
+impl Decoder<'_> {
+    /// A message field's occurrences as one message: the one slice as it is, several joined
+    /// (the copy counted against [`MAX_MERGED`]).
+    pub(super) fn merged<'b>(
+        &self,
+        parts: &[&'b [u8]],
+    ) -> Result<std::borrow::Cow<'b, [u8]>, Malformed> {
+        match parts {
+            [one] => Ok(std::borrow::Cow::Borrowed(one)),
+            _ => {
+                let len: usize = parts.iter().map(|p| p.len()).sum();
+                let total = self.merged.get().saturating_add(len);
+                if total > MAX_MERGED {
+                    return Err(Malformed);
+                }
+                self.merged.set(total);
+                Ok(std::borrow::Cow::Owned(parts.concat()))
+            }
+        }
     }
 }
 

@@ -272,7 +272,7 @@ pub(super) fn decode(
                 out = match (f.kind, slot) {
                     (_, Slot::One(v)) => v,
                     (gatehouse_config::table::proto::Kind::Message(i), Slot::Message(parts)) => {
-                        d.message(i, &super::to_json::merged(&parts))?
+                        d.message(i, &d.merged(&parts)?)?
                     }
                     _ => continue,
                 };

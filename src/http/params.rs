@@ -38,3 +38,17 @@ fn single<'a>(mut values: impl Iterator<Item = &'a str>) -> Result<Option<&'a st
         (Some(v), None) => Ok(Some(v)),
     }
 }
+
+/// A path parameter's value, percent-decoded, when it names no other path: a `/` it holds
+/// must have come as a `/` (a `{*catch_all}` spans segments; `%2F` never makes one), and no
+/// segment of it may be `.` or `..` or hold a control character. `None` otherwise (or when the
+/// escapes are not UTF-8).
+pub fn path_param(raw: &str) -> Option<String> {
+    if raw.to_ascii_lowercase().contains("%2f") {
+        return None;
+    }
+    let value = crate::aggregate::template::decode(raw, false)?;
+    let bad_segment = value.split('/').any(|s| s == "." || s == "..");
+    let control = value.chars().any(|c| c.is_control());
+    (!bad_segment && !control).then_some(value)
+}

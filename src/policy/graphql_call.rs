@@ -62,8 +62,11 @@ pub async fn on_request(
     }
     let mut path = Vec::new();
     for (k, v) in &x.params {
-        let v = percent_decode(v, false)
-            .ok_or_else(|| invalid(format!("path parameter {k} is not valid percent-encoding")))?;
+        let v = crate::http::params::path_param(v).ok_or_else(|| {
+            invalid(format!(
+                "path parameter {k} is not valid percent-encoding, or holds %2F, a . or .. segment, or a control character"
+            ))
+        })?;
         path.push((k.clone(), v));
     }
     let identity = x.ctx.identity.as_ref();

@@ -23,6 +23,8 @@ use crate::grpc::frame;
 use crate::grpc::status;
 use crate::grpc::to_json::decode;
 use crate::grpc::to_proto::{encode, JsonError};
+use crate::http::content_type::is_json;
+use crate::http::params::path_param;
 use crate::json_text;
 use crate::log::FellBack;
 use crate::runtime;
@@ -32,6 +34,9 @@ use gatehouse_config::table::proto::{BodyRule, GrpcCall, Protocol, Protos};
 use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
 use web_sys::Headers;
+
+/// The longest trailer value sent on as a header.
+const MAX_TRAILER: usize = 8 * 1024;
 
 /// The largest answer read (gRPC's default message limit).
 const MAX_ANSWER: u32 = 4 * 1024 * 1024;
@@ -60,6 +65,8 @@ pub async fn on_request(
     let mut message = match call.body {
         BodyRule::Whole if with_body => x.body_object(route.limits.max_body).await?,
         BodyRule::Field(field) if with_body => {
+            let unread = x.outgoing.body_bytes().is_none();
+            let content_type = x.header("content-type");
             let text = x
                 .body_text(
                     route
@@ -68,6 +75,12 @@ pub async fn on_request(
                         .unwrap_or(crate::exchange::DEFAULT_MAX_BODY),
                 )
                 .await?;
+            if unread && !text.is_empty() && !is_json(content_type.as_deref()) {
+                return Err(GatewayError::UnsupportedMediaType {
+                    got: content_type,
+                    accepted: &["application/json"],
+                });
+            }
             let mut m = Map::new();
             if !text.trim().is_empty() {
                 json_text::check(&text).map_err(|a| GatewayError::InvalidBody {
@@ -105,8 +118,10 @@ pub async fn on_request(
         bind(protos, call.input, &mut message, &k, &v).map_err(invalid)?;
     }
     for (k, v) in &x.params {
-        let v = percent_decode(v, false).ok_or_else(|| GatewayError::InvalidBody {
-            detail: format!("path parameter {k} is not valid percent-encoding"),
+        let v = path_param(v).ok_or_else(|| GatewayError::InvalidBody {
+            detail: format!(
+                "path parameter {k} is not valid percent-encoding, or holds %2F, a . or .. segment, or a control character"
+            ),
         })?;
         bind(protos, call.input, &mut message, k, &v).map_err(invalid)?;
     }
@@ -289,7 +304,7 @@ pub async fn after_upstream(
     for name in origin_headers_named(&headers, "trailer-") {
         let _ = headers.delete(&name);
     }
-    for (name, value) in trailing {
+    for (name, value) in trailing.into_iter().filter(|(_, v)| v.len() <= MAX_TRAILER) {
         let _ = headers.set(name, &value);
     }
     let _ = headers.set("content-type", "application/json");
@@ -310,7 +325,8 @@ fn streamed(
 ) -> Result<Answer, GatewayError> {
     use crate::grpc::stream::{Format, Stream};
     let header = |n: &str| origin_headers.get(n).ok().flatten();
-    if let Some(code) = header("grpc-status").map(|c| status::parse_code(&c)) {
+    let header_status = header("grpc-status").map(|c| status::parse_code(&c));
+    if let Some(code) = header_status {
         if code != 0 {
             let message = header("grpc-message")
                 .map(|m| status::decode_message(&m))
@@ -326,7 +342,12 @@ fn streamed(
         }
     }
     let format = Format::for_accept(x.header("accept").as_deref());
-    let mut stream = Stream::new(protos, call.output, call.protocol, format);
+    let mut stream =
+        Stream::new(protos, call.output, call.protocol, format).only(call.response_body);
+    if header_status == Some(0) {
+        // Trailers-only and OK: an empty stream.
+        stream = stream.ended_ok();
+    }
     let feed = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue) -> String>::new(
         move |chunk: JsValue| {
             if chunk.is_null() {
@@ -339,6 +360,7 @@ fn streamed(
     .into_js_value();
     let body = match resp.body() {
         Some(b) => JsValue::from(runtime::transform_body(&b, &feed)),
+        None if header_status == Some(0) => JsValue::NULL,
         None => {
             JsValue::from_str(&Stream::new(protos, call.output, call.protocol, format).finish())
         }

@@ -283,3 +283,17 @@ test("the upstream's timeout is the call's deadline: a slower method is 504", as
   assert.equal(res.status, 504, res.text);
   assert.match(res.json().type, /:(grpc-status|upstream-timeout)$/);
 });
+
+test("a body bound to a field must be JSON too (no cross-site form posts)", async () => {
+  const res = await post("/v1/shelf/books", '{"title":"x"}', { "content-type": "text/plain" });
+  expectProblem(assert, res, 415, "unsupported-media-type");
+});
+
+test("a path parameter cannot smuggle a slash or a dot segment into the message", async () => {
+  for (const id of ["1%2F..%2Fadmin", "1%2F2", "%2e%2e", "a%0Ab"]) {
+    // Refused by path normalisation (400, or 404 once `..` removes the segment) or by the call.
+    const res = await get(`/v1/books/${id}`);
+    assert.ok([400, 404].includes(res.status), `${id}: ${res.text}`);
+    assert.match(res.json().type, /:(bad-path|invalid-body|route-not-found)$/, id);
+  }
+});

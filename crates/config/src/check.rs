@@ -858,6 +858,14 @@ fn check_route(
         Some(g) => match super::grpc::parse(g, &out.protos) {
             Ok(mut call) => {
                 call.gateway_query = gateway_query;
+                let edits_answer = out.default_policies.iter().chain(&policies).any(|&i| {
+                    matches!(&out.policies[i].settings, Settings::Transform(t) if t.edits_response())
+                });
+                if call.server_streaming && edits_answer {
+                    errors.push(format!(
+                        "{ctx}: grpc.method streams: a transform cannot edit its answer (NDJSON or server-sent events)"
+                    ));
+                }
                 for param in path_params(&spec.path) {
                     if let Err(e) = super::grpc::field_path(&out.protos, call.input, &param) {
                         errors.push(format!("{ctx}: path parameter {{{param}}}: {e}"));

@@ -192,7 +192,8 @@ fn kebab(name: &str) -> String {
 }
 
 /// Checks that `path` (`field` or `outer.inner`, by JSON or proto name) names a field of
-/// message `message` that a parameter can set (not a map, not a message).
+/// message `message` that a path parameter can set (not a map, a repeated field or a
+/// message).
 pub fn field_path(protos: &Protos, message: u16, path: &str) -> Result<(), String> {
     let mut m = message;
     let mut parts = path.split('.').peekable();
@@ -205,6 +206,9 @@ pub fn field_path(protos: &Protos, message: u16, path: &str) -> Result<(), Strin
             .ok_or_else(|| format!("\"{part}\" is not a field of {}", msg.name))?;
         match (parts.peek(), f.kind, f.cardinality) {
             (_, _, Cardinality::Map { .. }) => return Err(format!("\"{part}\" is a map")),
+            (_, _, Cardinality::Repeated { .. }) => {
+                return Err(format!("\"{part}\" is a repeated field"))
+            }
             (Some(_), Kind::Message(inner), Cardinality::Single) => m = inner,
             (Some(_), _, _) => return Err(format!("\"{part}\" is not a message field")),
             (None, Kind::Message(inner), _)
@@ -291,6 +295,49 @@ pub fn parse(spec: &GrpcSpec, protos: &Protos) -> Result<GrpcCall, String> {
         }
         if name.starts_with("grpc-") || name.starts_with("connect-") {
             return Err(format!("grpc.trailers: \"{t}\" belongs to the protocol"));
+        }
+        // Headers that describe the body, set cookies, grant CORS, steer caches or the
+        // connection: never from the origin's trailers.
+        let owned = name.starts_with("content-")
+            || name.starts_with("access-control-")
+            || name.starts_with("x-forwarded-")
+            || matches!(
+                name.as_str(),
+                "set-cookie"
+                    | "cache-control"
+                    | "cdn-cache-control"
+                    | "cloudflare-cdn-cache-control"
+                    | "surrogate-control"
+                    | "cache-tag"
+                    | "vary"
+                    | "etag"
+                    | "last-modified"
+                    | "expires"
+                    | "age"
+                    | "location"
+                    | "connection"
+                    | "keep-alive"
+                    | "transfer-encoding"
+                    | "te"
+                    | "trailer"
+                    | "upgrade"
+                    | "proxy-authenticate"
+                    | "www-authenticate"
+                    | "x-request-id"
+                    | "traceparent"
+                    | "tracestate"
+                    | "server-timing"
+            );
+        if owned {
+            return Err(format!(
+                "grpc.trailers: \"{t}\" cannot come from a trailer (it describes the body, cookies, CORS, caching or the connection)"
+            ));
+        }
+        if method.server_streaming {
+            return Err(
+                "grpc.trailers: a stream's trailers come after its answer has started; they cannot become headers"
+                    .into(),
+            );
         }
         trailers.push(name);
     }
