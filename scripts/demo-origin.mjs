@@ -33,7 +33,8 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
   const failing = new Set();    // paths answered 503 until recovered (origin.fail / recover)
   const bodyWaiters = new Map(); // path -> resolve function
   const catalogCalls = [];
-  const catalog = catalogHandler((headers) => catalogCalls.push(Object.fromEntries(headers)));
+  const catalog = catalogHandler((headers, method) =>
+    catalogCalls.push({ ...Object.fromEntries(headers), ...(method ? { ":method": method } : {}) }));
   const graphqlCalls = [];
   const graphql = graphqlHandler((call) => graphqlCalls.push(call));
   const server = http.createServer((req, res) => {

@@ -35,6 +35,32 @@ use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
 use web_sys::Headers;
 
+/// Client headers that could say how to read the gateway's message.
+const REQUEST_ENCODINGS: &[&str] = &[
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "accept",
+    "accept-encoding",
+    "grpc-encoding",
+    "grpc-accept-encoding",
+    "connect-content-encoding",
+    "connect-accept-encoding",
+    "te",
+];
+
+/// The answer's headers that describe the gRPC framing, not the JSON the client gets.
+const ANSWER_FRAMING: &[&str] = &[
+    "content-length",
+    "content-encoding",
+    "grpc-status",
+    "grpc-message",
+    "grpc-encoding",
+    "grpc-accept-encoding",
+    "connect-content-encoding",
+    "connect-accept-encoding",
+];
+
 /// The longest trailer value sent on as a header.
 const MAX_TRAILER: usize = 8 * 1024;
 
@@ -130,20 +156,8 @@ pub async fn on_request(
     let timeout_ms = x.tables.upstreams[usize::from(route.upstream)].timeout_ms;
     if let Some(h) = x.outgoing.headers() {
         // The body is the gateway's message: no client header may say how to read it.
-        for name in [
-            "content-length",
-            "content-type",
-            "content-encoding",
-            "accept",
-            "accept-encoding",
-            "grpc-encoding",
-            "grpc-accept-encoding",
-            "connect-content-encoding",
-            "connect-accept-encoding",
-            "te",
-        ] {
-            let _ = h.delete(name);
-        }
+        // The body is the gateway's message: no client header may say how to read it.
+        runtime::delete_names(h, REQUEST_ENCODINGS);
         match call.protocol {
             Protocol::GrpcWeb => {
                 let _ = h.set("content-type", "application/grpc-web+proto");
@@ -169,6 +183,19 @@ pub async fn on_request(
         _ => frame::frame(&bytes),
     };
     x.outgoing.path = call.path.to_string();
+    if call.connect_get && matches!(x.ctx.method.as_str(), "GET" | "HEAD") {
+        // A method without side effects, asked for with GET: a Connect GET, the message in the
+        // query (base64url), no body.
+        if let Some(h) = x.outgoing.headers() {
+            runtime::delete_names(h, &["content-type", "connect-protocol-version"]);
+        }
+        let message = <base64ct::Base64UrlUnpadded as base64ct::Encoding>::encode_string(&body);
+        x.outgoing.query = Some(format!(
+            "connect=v1&encoding=proto&base64=1&message={message}"
+        ));
+        x.outgoing.method = Some("GET");
+        return Ok(());
+    }
     x.outgoing.query = Some(String::new());
     x.outgoing.method = Some("POST");
     x.outgoing.body = OutgoingBody::Bytes(js_sys::Uint8Array::from(body.as_slice()));
@@ -280,18 +307,7 @@ pub async fn after_upstream(
         Headers::new_with_headers(&origin_headers).map_err(|_| GatewayError::Internal {
             what: "copy the answer's headers",
         })?;
-    for name in [
-        "content-length",
-        "content-encoding",
-        "grpc-status",
-        "grpc-message",
-        "grpc-encoding",
-        "grpc-accept-encoding",
-        "connect-content-encoding",
-        "connect-accept-encoding",
-    ] {
-        let _ = headers.delete(name);
-    }
+    runtime::delete_names(&headers, ANSWER_FRAMING);
     for name in call.trailers {
         if let Some(v) = origin_headers
             .get(&format!("trailer-{name}"))
@@ -301,14 +317,14 @@ pub async fn after_upstream(
             trailing.push((name, v));
         }
     }
-    for name in origin_headers_named(&headers, "trailer-") {
-        let _ = headers.delete(&name);
+    if call.protocol == Protocol::Connect {
+        runtime::delete_prefixed(&headers, "trailer-");
     }
     for (name, value) in trailing.into_iter().filter(|(_, v)| v.len() <= MAX_TRAILER) {
         let _ = headers.set(name, &value);
     }
     let _ = headers.set("content-type", "application/json");
-    let body = JsValue::from_str(&json.to_string());
+    let body = JsValue::from(js_sys::Uint8Array::from(json.to_string().as_bytes()));
     Ok(Answer::own(runtime::respond(200, &headers, &body), true))
 }
 
@@ -371,20 +387,4 @@ fn streamed(
     let _ = headers.set("content-type", format.content_type());
     let _ = headers.set("cache-control", "no-store");
     Ok(Answer::own(runtime::respond(200, &headers, &body), true))
-}
-
-/// The names of the headers starting with `prefix`.
-fn origin_headers_named(headers: &Headers, prefix: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Ok(Some(iter)) = js_sys::try_iter(headers) {
-        for entry in iter.flatten() {
-            let pair = js_sys::Array::from(&entry);
-            if let Some(name) = pair.get(0).as_string() {
-                if name.starts_with(prefix) {
-                    out.push(name);
-                }
-            }
-        }
-    }
-    out
 }

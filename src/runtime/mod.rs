@@ -17,6 +17,10 @@ extern "C" {
     #[wasm_bindgen(js_name = deleteAll)]
     fn delete_all(headers: &web_sys::Headers, names: &js_sys::Array);
 
+    /// Deletes every header whose name starts with `prefix`, in one crossing.
+    #[wasm_bindgen(js_name = deletePrefixed)]
+    pub fn delete_prefixed(headers: &web_sys::Headers, prefix: &str);
+
     /// `fetch(url, {method, headers, body, redirect: "manual"})` (through the service binding
     /// `env[service]` when given), rejecting with the string `"timeout"` after `ms` without
     /// response headers; a timed-out fetch is aborted when `abort` is set.

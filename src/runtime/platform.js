@@ -6,6 +6,13 @@ export function deleteAll(headers, names) {
   for (let i = 0; i < names.length; i++) headers.delete(names[i]);
 }
 
+/** Deletes every header whose name starts with `prefix`. */
+export function deletePrefixed(headers, prefix) {
+  const names = [];
+  for (const [name] of headers) if (name.startsWith(prefix)) names.push(name);
+  for (const name of names) headers.delete(name);
+}
+
 /**
  * fetch() that never follows redirects and rejects with the string "timeout" when response
  * headers take longer than `ms`. The timer is cleared once headers arrive, so the body then
@@ -450,6 +457,8 @@ export async function readBytes(message, max) {
     await message.body.cancel().catch(() => {});
     return null;
   }
+  // A declared length is enforced by the runtime, so the native reader can be used.
+  if (declared !== null && /^\d+$/.test(declared)) return new Uint8Array(await message.arrayBuffer());
   const reader = message.body.getReader();
   const chunks = [];
   let size = 0;

@@ -348,6 +348,9 @@ pub fn parse(spec: &GrpcSpec, protos: &Protos) -> Result<GrpcCall, String> {
         output: method.output,
         protocol,
         server_streaming: method.server_streaming,
+        connect_get: protocol == Protocol::Connect
+            && method.no_side_effects
+            && !method.server_streaming,
         body,
         response_body,
         gateway_query: &[],

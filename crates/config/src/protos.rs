@@ -249,6 +249,10 @@ fn flatten(files: &[FileDescriptorProto]) -> Protos {
                     output: names.message_index(m.output_type()),
                     client_streaming: m.client_streaming(),
                     server_streaming: m.server_streaming(),
+                    no_side_effects: m.options.as_ref().is_some_and(|o| {
+                        o.idempotency_level()
+                            == prost_types::method_options::IdempotencyLevel::NoSideEffects
+                    }),
                 })
                 .collect();
             services.push(Service {

@@ -179,6 +179,8 @@ pub struct Method {
     pub output: u16,
     pub client_streaming: bool,
     pub server_streaming: bool,
+    /// `option idempotency_level = NO_SIDE_EFFECTS`: Connect lets it be called with GET.
+    pub no_side_effects: bool,
 }
 
 /// How a gRPC method is called over HTTP/1.1.
@@ -203,6 +205,9 @@ pub struct GrpcCall {
     pub protocol: Protocol,
     /// The method streams its answer: it is sent on as NDJSON or server-sent events.
     pub server_streaming: bool,
+    /// A GET or HEAD calls it with a Connect GET (the message in the query): Connect, unary,
+    /// and declared `idempotency_level = NO_SIDE_EFFECTS`.
+    pub connect_get: bool,
     /// What the request body is (on POST, PUT and PATCH).
     pub body: BodyRule,
     /// The output field answered instead of the whole message (`response_body`).
