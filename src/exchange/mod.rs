@@ -134,14 +134,24 @@ impl<'a> WorkerExchange<'a> {
         }
     }
 
-    /// The request body as a JSON object (an empty body is `{}`), read as [`Self::body_text`]
-    /// reads it with the route's `max_body`: a body the client sent must be
-    /// `application/json` (else 415) that no two parsers read differently, and an object
-    /// (else 400 `invalid-body`). A gRPC or GraphQL call's fields or variables.
-    pub async fn body_object(
+    /// The origin's response in `answer`, for a step that translates it (a gRPC or GraphQL
+    /// call): `None` for an answer the gateway made, or a static fallback's (the route's own
+    /// JSON already), which pass as they are.
+    pub fn origin_answer<'r>(&self, answer: &'r Answer) -> Option<&'r web_sys::Response> {
+        if self.ctx.log.fallback == Some(crate::log::FellBack::Static) {
+            return None;
+        }
+        answer.source()
+    }
+
+    /// The request body as JSON, read as [`Self::body_text`] reads it with the route's
+    /// `max_body`: a body the client sent must be `application/json` (else 415) that no two
+    /// parsers read differently (else 400 `invalid-body`). `None` when it is empty. A gRPC or
+    /// GraphQL call's message, field or variables.
+    pub async fn body_json(
         &mut self,
         max_body: Option<u64>,
-    ) -> Result<serde_json::Map<String, serde_json::Value>, GatewayError> {
+    ) -> Result<Option<serde_json::Value>, GatewayError> {
         let unread = self.outgoing.body_bytes().is_none();
         let text = self.body_text(max_body.unwrap_or(DEFAULT_MAX_BODY)).await?;
         let content_type = self.header("content-type");
@@ -155,18 +165,29 @@ impl<'a> WorkerExchange<'a> {
             });
         }
         if text.trim().is_empty() {
-            return Ok(serde_json::Map::new());
+            return Ok(None);
         }
         crate::json_text::check(&text).map_err(|a| GatewayError::InvalidBody {
             detail: a.describe(),
         })?;
-        match serde_json::from_str(&text) {
-            Ok(serde_json::Value::Object(m)) => Ok(m),
-            Ok(_) => Err(GatewayError::InvalidBody {
-                detail: "the body must be a JSON object".into(),
-            }),
-            Err(e) => Err(GatewayError::InvalidBody {
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| GatewayError::InvalidBody {
                 detail: e.to_string(),
+            })
+    }
+
+    /// The request body as a JSON object (an empty body is `{}`; else as [`Self::body_json`],
+    /// and 400 `invalid-body` when it is not an object).
+    pub async fn body_object(
+        &mut self,
+        max_body: Option<u64>,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, GatewayError> {
+        match self.body_json(max_body).await? {
+            None => Ok(serde_json::Map::new()),
+            Some(serde_json::Value::Object(m)) => Ok(m),
+            Some(_) => Err(GatewayError::InvalidBody {
+                detail: "the body must be a JSON object".into(),
             }),
         }
     }

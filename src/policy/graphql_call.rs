@@ -15,7 +15,6 @@ use crate::aggregate::template::decode as percent_decode;
 use crate::error::GatewayError;
 use crate::exchange::{OutgoingBody, WorkerExchange};
 use crate::graphql::call::{read_answer, request_body, variables, Inputs, Outcome};
-use crate::log::FellBack;
 use crate::policy::transform::phases::REPRESENTATION_SELECTORS;
 use crate::runtime;
 use crate::runtime::answer::Answer;
@@ -121,24 +120,13 @@ pub async fn after_upstream(
     result: Result<Answer, GatewayError>,
 ) -> Result<Answer, GatewayError> {
     let answer = result?;
-    if x.ctx.log.fallback == Some(FellBack::Static) {
+    let Some(resp) = x.origin_answer(&answer) else {
         return Ok(answer);
-    }
-    let Some(resp) = answer.source() else {
-        return Ok(answer); // made by the gateway
     };
     let bad = |detail: String| GatewayError::GraphqlInvalidAnswer { detail };
     let http = resp.status();
     let origin_headers = resp.headers();
-    let bytes = io::read_bytes_bounded(resp.as_ref(), MAX_ANSWER)
-        .await
-        .map_err(|too_large| {
-            bad(if too_large {
-                format!("it is larger than {MAX_ANSWER} bytes")
-            } else {
-                "it could not be read".into()
-            })
-        })?;
+    let bytes = io::answer_bytes(resp, MAX_ANSWER).await.map_err(bad)?;
     let data = match read_answer(http, &bytes) {
         Outcome::Data(data) => data,
         Outcome::Errors { status, errors } => {

@@ -23,10 +23,7 @@ use crate::grpc::frame;
 use crate::grpc::status;
 use crate::grpc::to_json::decode;
 use crate::grpc::to_proto::{encode, JsonError};
-use crate::http::content_type::is_json;
 use crate::http::params::path_param;
-use crate::json_text;
-use crate::log::FellBack;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::runtime::io;
@@ -91,30 +88,8 @@ pub async fn on_request(
     let mut message = match call.body {
         BodyRule::Whole if with_body => x.body_object(route.limits.max_body).await?,
         BodyRule::Field(field) if with_body => {
-            let unread = x.outgoing.body_bytes().is_none();
-            let content_type = x.header("content-type");
-            let text = x
-                .body_text(
-                    route
-                        .limits
-                        .max_body
-                        .unwrap_or(crate::exchange::DEFAULT_MAX_BODY),
-                )
-                .await?;
-            if unread && !text.is_empty() && !is_json(content_type.as_deref()) {
-                return Err(GatewayError::UnsupportedMediaType {
-                    got: content_type,
-                    accepted: &["application/json"],
-                });
-            }
             let mut m = Map::new();
-            if !text.trim().is_empty() {
-                json_text::check(&text).map_err(|a| GatewayError::InvalidBody {
-                    detail: a.describe(),
-                })?;
-                let value = serde_json::from_str(&text).map_err(|e| GatewayError::InvalidBody {
-                    detail: e.to_string(),
-                })?;
+            if let Some(value) = x.body_json(route.limits.max_body).await? {
                 m.insert(field.to_string(), value);
             }
             m
@@ -211,11 +186,8 @@ pub async fn after_upstream(
     result: Result<Answer, GatewayError>,
 ) -> Result<Answer, GatewayError> {
     let answer = result?;
-    if x.ctx.log.fallback == Some(FellBack::Static) {
+    let Some(resp) = x.origin_answer(&answer) else {
         return Ok(answer);
-    }
-    let Some(resp) = answer.source() else {
-        return Ok(answer); // made by the gateway
     };
     let bad = |detail: String| GatewayError::GrpcInvalidAnswer { detail };
     let http = resp.status();
@@ -223,15 +195,7 @@ pub async fn after_upstream(
     if call.server_streaming && http == 200 {
         return streamed(x, call, protos, resp, &origin_headers);
     }
-    let bytes = io::read_bytes_bounded(resp.as_ref(), MAX_ANSWER)
-        .await
-        .map_err(|too_large| {
-            bad(if too_large {
-                format!("it is larger than {MAX_ANSWER} bytes")
-            } else {
-                "it could not be read".into()
-            })
-        })?;
+    let bytes = io::answer_bytes(resp, MAX_ANSWER).await.map_err(bad)?;
     // Trailing metadata the route sends on (gRPC-Web: the trailers frame; Connect unary:
     // `trailer-` headers).
     let mut trailing: Vec<(&str, String)> = Vec::new();

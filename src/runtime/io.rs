@@ -66,6 +66,21 @@ pub async fn read_bytes_bounded(message: &JsValue, max: u32) -> Result<Vec<u8>, 
     }
 }
 
+/// An upstream answer's body, read whole up to `max` bytes, for a step that translates it;
+/// `Err` says why not, for the step's own error ("it is larger than N bytes", "it could not
+/// be read").
+pub async fn answer_bytes(response: &web_sys::Response, max: u32) -> Result<Vec<u8>, String> {
+    read_bytes_bounded(response.as_ref(), max)
+        .await
+        .map_err(|too_large| {
+            if too_large {
+                format!("it is larger than {max} bytes")
+            } else {
+                "it could not be read".into()
+            }
+        })
+}
+
 /// Resolves after `ms`.
 pub async fn sleep(ms: u32) {
     let _ = JsFuture::from(super::sleep(ms)).await;
