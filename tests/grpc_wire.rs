@@ -119,6 +119,10 @@ mod clients {
             None,
             "plain JSON is REST"
         );
+        assert_eq!(
+            detect(Some("application/connect+proto"), None),
+            Some(Protocol::ConnectStream)
+        );
         assert_eq!(detect(Some("application/grpcx"), None), None);
         assert_eq!(detect(None, Some("1")), None);
     }
@@ -162,12 +166,26 @@ mod clients {
             ]
         );
         assert!(web.body.is_empty());
+        let stream = refusal(
+            Protocol::ConnectStream,
+            "application/connect+json",
+            16,
+            "no key",
+        );
+        assert_eq!(
+            (stream.status, stream.content_type.as_str()),
+            (200, "application/connect+json")
+        );
+        let end = br#"{"error":{"code":"unauthenticated","message":"no key"}}"#;
+        assert_eq!(stream.body[0], 0x02, "an end-of-stream message");
+        assert_eq!(&stream.body[1..5], &(end.len() as u32).to_be_bytes());
+        assert_eq!(&stream.body[5..], end);
         let connect = refusal(Protocol::ConnectUnary, "application/proto", 8, "slow down");
         assert_eq!(connect.status, 429);
         assert_eq!(connect.content_type, "application/json");
         assert_eq!(
             connect.body,
-            r#"{"code":"resource_exhausted","message":"slow down"}"#
+            br#"{"code":"resource_exhausted","message":"slow down"}"#
         );
         assert_eq!(encode_message("plain text"), "plain text");
     }

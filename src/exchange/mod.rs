@@ -502,6 +502,7 @@ impl Exchange for WorkerExchange<'_> {
         let content_type = self.header("content-type");
         let connect = self.header("connect-protocol-version");
         let grpc = client::detect(content_type.as_deref(), connect.as_deref());
+        let mut binary: Option<Vec<u8>> = None;
         let (status, body, headers) = match grpc {
             None if self.graphql => {
                 let accept = self.header("accept");
@@ -531,7 +532,14 @@ impl Exchange for WorkerExchange<'_> {
                 for (name, value) in &r.headers {
                     let _ = headers.set(name, value);
                 }
-                (r.status, r.body, headers)
+                match String::from_utf8(r.body) {
+                    Ok(text) => (r.status, text, headers),
+                    // A Connect stream's end-of-stream message is binary.
+                    Err(e) => {
+                        binary = Some(e.into_bytes());
+                        (r.status, String::new(), headers)
+                    }
+                }
             }
             None => {
                 let body = error.to_problem(self.ctx.url.path, &self.ctx.ids.request_id);
@@ -545,6 +553,10 @@ impl Exchange for WorkerExchange<'_> {
         let policy_headers = std::mem::take(&mut self.ctx.response_headers);
         for (name, value) in policy_headers.into_iter().chain(error.headers()) {
             let _ = headers.append(name, &value);
+        }
+        if let Some(bytes) = binary.filter(|_| !self.ctx.is_head()) {
+            let body = wasm_bindgen::JsValue::from(js_sys::Uint8Array::from(bytes.as_slice()));
+            return Answer::own(runtime::respond(status, &headers, &body), false);
         }
         let body = (!self.ctx.is_head() && !body.is_empty()).then_some(body);
         Answer::text(status, headers, body)

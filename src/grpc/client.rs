@@ -14,10 +14,12 @@ pub enum Protocol {
     /// A Connect unary call: `Connect-Protocol-Version` with `application/proto` or
     /// `application/json`.
     ConnectUnary,
+    /// A Connect streaming call: `application/connect+proto`, `application/connect+json`.
+    ConnectStream,
 }
 
 /// The protocol of a request with this `Content-Type` and `Connect-Protocol-Version`, if it is
-/// a gRPC one (Connect streaming calls are not recognised: they get problem+json).
+/// a gRPC or Connect one.
 pub fn detect(content_type: Option<&str>, connect_version: Option<&str>) -> Option<Protocol> {
     let ct = content_type?.trim().to_ascii_lowercase();
     let essence = ct.split(';').next().unwrap_or("").trim();
@@ -25,6 +27,8 @@ pub fn detect(content_type: Option<&str>, connect_version: Option<&str>) -> Opti
         Some(Protocol::GrpcWeb)
     } else if essence == "application/grpc" || essence.starts_with("application/grpc+") {
         Some(Protocol::Grpc)
+    } else if essence.starts_with("application/connect+") {
+        Some(Protocol::ConnectStream)
     } else if connect_version.is_some_and(|v| v.trim() == "1")
         && matches!(essence, "application/proto" | "application/json")
     {
@@ -55,13 +59,14 @@ pub fn code_for(http: u16) -> u32 {
 
 /// A refusal written for `protocol`: the HTTP status, the content type, extra headers and the
 /// body (empty for gRPC and gRPC-Web: their status travels in `grpc-status`, a trailers-only
-/// answer).
+/// answer; for a Connect stream, its end-of-stream message: a `0x02` flag, a 4-byte
+/// big-endian length and the error JSON).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub status: u16,
     pub content_type: String,
     pub headers: Vec<(&'static str, String)>,
-    pub body: String,
+    pub body: Vec<u8>,
 }
 
 /// How `protocol` is told that the call failed with `code` and `message`; `content_type` is
@@ -75,16 +80,34 @@ pub fn refusal(protocol: Protocol, content_type: &str, code: u32, message: &str)
                 ("grpc-status", code.to_string()),
                 ("grpc-message", encode_message(message)),
             ],
-            body: String::new(),
+            body: Vec::new(),
         },
         Protocol::ConnectUnary => Refusal {
             status: status::http_status(code),
             content_type: "application/json".into(),
             headers: Vec::new(),
-            body: serde_json::json!({ "code": status::connect_name(code), "message": message })
-                .to_string(),
+            body: error_json(code, message).into_bytes(),
         },
+        Protocol::ConnectStream => {
+            let end = serde_json::json!({ "error": {
+                "code": status::connect_name(code), "message": message } })
+            .to_string();
+            let mut body = vec![0x02];
+            body.extend_from_slice(&(end.len() as u32).to_be_bytes());
+            body.extend_from_slice(end.as_bytes());
+            Refusal {
+                status: 200,
+                content_type: content_type.trim().to_string(),
+                headers: Vec::new(),
+                body,
+            }
+        }
     }
+}
+
+/// Connect's error JSON.
+fn error_json(code: u32, message: &str) -> String {
+    serde_json::json!({ "code": status::connect_name(code), "message": message }).to_string()
 }
 
 /// A `grpc-message` value: percent-encoded outside printable ASCII, and `%` itself.

@@ -59,7 +59,7 @@ for (const [name, transport] of Object.entries(transports)) {
   });
 }
 
-test("gRPC-Web refusals are trailers-only answers; Connect refusals are Connect error JSON", async () => {
+test("gRPC-Web refusals are trailers-only answers; Connect refusals are Connect error JSON (unary) or an end-of-stream message (streams)", async () => {
   const web = await request(s.gw, "POST", "/v1/demo.catalog.v1.Catalog/GetBook", {
     headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
     body: Buffer.from([0, 0, 0, 0, 0]),
@@ -76,6 +76,16 @@ test("gRPC-Web refusals are trailers-only answers; Connect refusals are Connect 
   assert.equal(connect.status, 401);
   assert.equal(connect.headers["content-type"], "application/json");
   assert.equal(connect.json().code, "unauthenticated");
+  // A Connect streaming call's refusal is its end-of-stream message (flag 2, length, error JSON).
+  const stream = await request(s.gw, "POST", "/v1/demo.catalog.v1.Catalog/ListBooks", {
+    headers: { "content-type": "application/connect+json" },
+    body: Buffer.concat([Buffer.from([0, 0, 0, 0, 2]), Buffer.from("{}")]),
+  });
+  assert.equal(stream.status, 200);
+  assert.equal(stream.headers["content-type"], "application/connect+json");
+  assert.equal(stream.text.charCodeAt(0), 2, "an end-of-stream message");
+  const end = JSON.parse(stream.text.slice(5));
+  assert.deepEqual(end, { error: { code: "unauthenticated", message: "no credentials in the request" } });
   const unknown = await request(s.gw, "POST", "/v1/demo.catalog.v1.Nope/Get", {
     headers: { "content-type": "application/grpc-web+proto" },
     body: Buffer.from([0, 0, 0, 0, 0]),
