@@ -173,3 +173,131 @@ fn a_grpc_status_problem_carries_the_code_and_its_name() {
     let other = GatewayError::RouteNotFound.to_problem("/", "r");
     assert!(!other.contains("grpc_code"), "only gRPC problems carry it");
 }
+
+/// One value of every variant (`GatewayError` is `#[non_exhaustive]`, so a new variant must be
+/// added here by hand to get its README row checked).
+fn every_variant() -> Vec<GatewayError> {
+    use gatehouse::auth::{Denied, Scheme};
+    let all = vec![
+        GatewayError::BadPath(PathError::EncodedSlash),
+        GatewayError::RouteNotFound,
+        GatewayError::MethodNotAllowed {
+            allow: "GET".into(),
+        },
+        GatewayError::MissingVariable { name: "X" },
+        GatewayError::InvalidUpstreamUrl {
+            upstream: "u",
+            reason: "r".into(),
+        },
+        GatewayError::UpstreamUnreachable { upstream: "u" },
+        GatewayError::UpstreamTimeout {
+            upstream: "u",
+            timeout_ms: 5,
+        },
+        GatewayError::UpstreamUnavailable {
+            upstream: "u",
+            retry_after_s: 1,
+        },
+        GatewayError::Internal { what: "x" },
+        GatewayError::Unauthorized {
+            scheme: Scheme::Bearer,
+            reason: Denied::Missing,
+            others: vec![],
+            scope: None,
+        },
+        GatewayError::Unauthorized {
+            scheme: Scheme::Bearer,
+            reason: Denied::InsufficientScope {
+                required: "a".into(),
+            },
+            others: vec![],
+            scope: None,
+        },
+        GatewayError::AuthUnavailable {
+            what: "jwks".into(),
+        },
+        GatewayError::AuthMisconfigured { detail: "d".into() },
+        GatewayError::RateLimited {
+            policy: "p",
+            retry_after_s: 1,
+            headers: vec![],
+        },
+        GatewayError::RateLimitUnavailable {
+            policy: "p",
+            why: "w".into(),
+        },
+        GatewayError::AdminUnauthorized,
+        GatewayError::BadAdminRequest { detail: "d".into() },
+        GatewayError::PurgeUnavailable { why: "w".into() },
+        GatewayError::CorsOriginRejected { origin: "o".into() },
+        GatewayError::PayloadTooLarge { limit: 1 },
+        GatewayError::AggregationFailed {
+            part: "a",
+            why: "w".into(),
+        },
+        GatewayError::TooManyHeaders { count: 2, max: 1 },
+        GatewayError::UnsupportedMediaType {
+            got: None,
+            accepted: &["application/json"],
+        },
+        GatewayError::InvalidBody { detail: "d".into() },
+        GatewayError::ValidationFailed {
+            part: "body",
+            failures: vec![],
+        },
+        GatewayError::ResponseTransformFailed { detail: "d" },
+        GatewayError::ApiSunset {
+            version: "v1",
+            sunset: "2030-01-01",
+            successor: None,
+        },
+        GatewayError::UnknownVersion {
+            asked: "v9".into(),
+            known: &["v1"],
+        },
+        GatewayError::GrpcStatus {
+            code: 5,
+            message: "m".into(),
+            details: vec![],
+        },
+        GatewayError::GrpcInvalidAnswer { detail: "d".into() },
+        GatewayError::GraphqlErrors {
+            status: 404,
+            errors: vec![],
+        },
+        GatewayError::GraphqlInvalidAnswer { detail: "d".into() },
+        GatewayError::GraphqlRefused(gatehouse::graphql::Refusal::introspection()),
+    ];
+    all
+}
+
+#[test]
+fn every_error_has_its_readme_row_with_its_status() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let rows: Vec<(String, String)> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| {
+            let (slug, rest) = l.split_once("` | ")?;
+            let status = rest.split(" | ").next()?.to_string();
+            Some((slug.to_string(), status))
+        })
+        .collect();
+    for e in every_variant() {
+        let slug = e.slug();
+        let Some((_, status)) = rows.iter().find(|(s, _)| s == slug) else {
+            panic!("README's errors table has no row for `{slug}`");
+        };
+        let ok = status.starts_with(&e.status().to_string()) || status.starts_with("by code");
+        assert!(
+            ok,
+            "`{slug}`: README says {status}, the gateway answers {}",
+            e.status()
+        );
+        let p: Value = serde_json::from_str(&e.to_problem("/x", "r")).unwrap();
+        assert_eq!(p["type"], format!("urn:gatehouse:problem:{slug}"));
+        assert_eq!(p["status"], e.status());
+        assert!(!e.title().is_empty() && !e.detail().is_empty(), "{slug}");
+    }
+}

@@ -11,9 +11,9 @@ const s = useGateway();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 test("exact: 150 requests from 50 concurrent clients against 100 per window admit exactly 100", async () => {
-  // Start just after a 10 s window boundary so the whole burst lands in one window.
-  const wait = 10_000 - (Date.now() % 10_000);
-  if (wait > 8_000 || wait < 500) await sleep(wait + 50);
+  // The whole burst must land in one 10 s window: with less than 6 s of this one left, start
+  // just after the next boundary.
+  await startOfWindow(10_000, 6_000);
   const send = () => request(s.gw, "POST", "/v1/flash-sale", { body: "x" });
   const statuses = [];
   await Promise.all(Array.from({ length: 50 }, async () => {
