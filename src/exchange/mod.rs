@@ -134,6 +134,37 @@ impl<'a> WorkerExchange<'a> {
         }
     }
 
+    /// The query as it goes upstream: as a step before left it (a transform's edits, a
+    /// cache's canonical query), else the client's.
+    pub fn query_sent(&self) -> Option<&str> {
+        self.outgoing.query.as_deref().or(self.ctx.url.query)
+    }
+
+    /// A call step's inputs, percent-decoded: the query parameters as they go upstream, and
+    /// the path parameters, each refused (400 `invalid-body`, naming it) when it is not valid
+    /// percent-encoding, and a path parameter also when it holds `%2F`, a `.` or `..` segment
+    /// or a control character ([`crate::http::params::path_param`]).
+    pub fn call_inputs(&self) -> Result<CallInputs, GatewayError> {
+        let invalid = |detail: String| GatewayError::InvalidBody { detail };
+        let query = crate::http::params::decoded_pairs(self.query_sent().unwrap_or("")).map_err(
+            |pair| {
+                invalid(format!(
+                    "query parameter {pair:?} is not valid percent-encoding"
+                ))
+            },
+        )?;
+        let mut path = Vec::new();
+        for (k, v) in &self.params {
+            let v = crate::http::params::path_param(v).ok_or_else(|| {
+                invalid(format!(
+                    "path parameter {k} is not valid percent-encoding, or holds %2F, a . or .. segment, or a control character"
+                ))
+            })?;
+            path.push((k.clone(), v));
+        }
+        Ok(CallInputs { query, path })
+    }
+
     /// The origin's response in `answer`, for a step that translates it (a gRPC or GraphQL
     /// call): `None` for an answer the gateway made, or a static fallback's (the route's own
     /// JSON already), which pass as they are.
@@ -387,6 +418,13 @@ impl<'a> WorkerExchange<'a> {
     }
 }
 
+/// A gRPC or GraphQL call's inputs, decoded ([`WorkerExchange::call_inputs`]).
+pub struct CallInputs {
+    /// (name, value) in order, repeats kept.
+    pub query: Vec<(String, String)>,
+    pub path: Vec<(String, String)>,
+}
+
 /// A request's exchange, owned, for work that goes on after its answer was sent (a
 /// stale-while-revalidate refresh): the request and what its phases decided up to the
 /// upstream call (route, path, identity, canary side, the prepared upstream request).
@@ -483,11 +521,7 @@ impl Exchange for WorkerExchange<'_> {
         if self.route.is_none() {
             return Err(GatewayError::RouteNotFound);
         }
-        let query = match &self.outgoing.query {
-            Some(q) => Some(q.as_str()),
-            None => self.ctx.url.query,
-        };
-        self.outgoing.path_and_query = path_and_query(&self.outgoing.path, query);
+        self.outgoing.path_and_query = path_and_query(&self.outgoing.path, self.query_sent());
         Ok(())
     }
 

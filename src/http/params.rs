@@ -52,3 +52,20 @@ pub fn path_param(raw: &str) -> Option<String> {
     let control = value.chars().any(|c| c.is_control());
     (!bad_segment && !control).then_some(value)
 }
+
+/// A query string's pairs, percent-decoded (`+` as a space), repeats kept in order; `Err` is
+/// the first pair that is not valid percent-encoding (or not UTF-8 once decoded).
+pub fn decoded_pairs(query: &str) -> Result<Vec<(String, String)>, &str> {
+    let decode = crate::aggregate::template::decode;
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            match (decode(k, true), decode(v, true)) {
+                (Some(k), Some(v)) => Ok((k, v)),
+                _ => Err(pair),
+            }
+        })
+        .collect()
+}

@@ -86,7 +86,7 @@ pub async fn fan_out(
         params: &x.params,
         // The query as the route sends it upstream: after a request transform's edits, and on
         // a cached route the key's canonical query, so every part reads what the key holds.
-        query: x.outgoing.query.as_deref().or(x.ctx.url.query),
+        query: x.query_sent(),
         identity: x.ctx.identity.as_ref(),
     };
     let paths: Vec<Result<String, String>> =

@@ -30,12 +30,7 @@ pub async fn on_request(
     match x.ctx.method.as_str() {
         "GET" | "HEAD" => {
             // What would be sent: the client's query, or as a policy before this one left it.
-            let raw = x
-                .outgoing
-                .query
-                .clone()
-                .or(x.ctx.url.query.map(str::to_string))
-                .unwrap_or_default();
+            let raw = x.query_sent().unwrap_or_default().to_string();
             let mut params = [request::from_query(&raw)?];
             let guarded = guard::guard(&mut params, true, p)?;
             x.ctx.log.operation = Some(guarded.name());

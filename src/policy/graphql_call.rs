@@ -11,7 +11,6 @@
 //! body and query reach the origin only as variables, and no client header says how to read
 //! the gateway's body. A static fallback's answer passes as it is.
 
-use crate::aggregate::template::decode as percent_decode;
 use crate::error::GatewayError;
 use crate::exchange::{OutgoingBody, WorkerExchange};
 use crate::graphql::call::{read_answer, request_body, variables, Inputs, Outcome};
@@ -43,31 +42,7 @@ pub async fn on_request(
         "POST" | "PUT" | "PATCH" => Some(x.body_object(route.limits.max_body).await?),
         _ => None,
     };
-    let query_text = x
-        .outgoing
-        .query
-        .clone()
-        .or(x.ctx.url.query.map(str::to_string))
-        .unwrap_or_default();
-    let mut query = Vec::new();
-    for pair in query_text.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let (Some(k), Some(v)) = (percent_decode(k, true), percent_decode(v, true)) else {
-            return Err(invalid(format!(
-                "query parameter {pair:?} is not valid percent-encoding"
-            )));
-        };
-        query.push((k, v));
-    }
-    let mut path = Vec::new();
-    for (k, v) in &x.params {
-        let v = crate::http::params::path_param(v).ok_or_else(|| {
-            invalid(format!(
-                "path parameter {k} is not valid percent-encoding, or holds %2F, a . or .. segment, or a control character"
-            ))
-        })?;
-        path.push((k.clone(), v));
-    }
+    let inputs = x.call_inputs()?;
     let identity = x.ctx.identity.as_ref();
     let claim = |name: &str| -> Option<Value> {
         let i = identity?;
@@ -78,8 +53,8 @@ pub async fn on_request(
     let vars = variables(
         call,
         Inputs {
-            path: &path,
-            query: &query,
+            path: &inputs.path,
+            query: &inputs.query,
             body,
             claim: &claim,
         },

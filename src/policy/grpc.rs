@@ -14,7 +14,6 @@
 //! headers pass as metadata, as on any route. The gateway's own query parameters (credentials,
 //! the version) are never bound.
 
-use crate::aggregate::template::decode as percent_decode;
 use crate::error::GatewayError;
 use crate::exchange::{OutgoingBody, WorkerExchange};
 use crate::grpc::bind::bind;
@@ -23,7 +22,6 @@ use crate::grpc::frame;
 use crate::grpc::status;
 use crate::grpc::to_json::decode;
 use crate::grpc::to_proto::{encode, JsonError};
-use crate::http::params::path_param;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::runtime::io;
@@ -75,6 +73,24 @@ fn invalid(e: JsonError) -> GatewayError {
     }
 }
 
+/// A failed call's problem: its code, with the message and details `field` finds (from
+/// gRPC-Web's trailers, or the answer's headers).
+fn status_error(
+    code: u32,
+    protos: &Protos,
+    field: impl Fn(&str) -> Option<String>,
+) -> GatewayError {
+    GatewayError::GrpcStatus {
+        code,
+        message: field("grpc-message")
+            .map(|m| status::decode_message(&m))
+            .unwrap_or_default(),
+        details: field("grpc-status-details-bin")
+            .map(|d| details::from_status_bin(protos, &d))
+            .unwrap_or_default(),
+    }
+}
+
 /// Makes the method's request message and the call in place of the proxied request.
 pub async fn on_request(
     x: &mut WorkerExchange<'_>,
@@ -96,35 +112,15 @@ pub async fn on_request(
         }
         _ => Map::new(),
     };
-    let query = x
-        .outgoing
-        .query
-        .clone()
-        .or(x.ctx.url.query.map(str::to_string));
-    for pair in query
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let (Some(k), Some(v)) = (percent_decode(k, true), percent_decode(v, true)) else {
-            return Err(GatewayError::InvalidBody {
-                detail: format!("query parameter {pair:?} is not valid percent-encoding"),
-            });
-        };
+    let inputs = x.call_inputs()?;
+    for (k, v) in &inputs.query {
         if call.gateway_query.contains(&k.as_str()) {
             continue; // the gateway's own (a credential, the version): never the method's
         }
-        bind(protos, call.input, &mut message, &k, &v).map_err(invalid)?;
+        bind(protos, call.input, &mut message, k, v).map_err(invalid)?;
     }
-    for (k, v) in &x.params {
-        let v = path_param(v).ok_or_else(|| GatewayError::InvalidBody {
-            detail: format!(
-                "path parameter {k} is not valid percent-encoding, or holds %2F, a . or .. segment, or a control character"
-            ),
-        })?;
-        bind(protos, call.input, &mut message, k, &v).map_err(invalid)?;
+    for (k, v) in &inputs.path {
+        bind(protos, call.input, &mut message, k, v).map_err(invalid)?;
     }
     let bytes = encode(protos, call.input, &Value::Object(message)).map_err(invalid)?;
     x.prepare_upstream_headers()?;
@@ -214,23 +210,8 @@ pub async fn after_upstream(
                 .ok_or_else(|| bad("it has no grpc-status".into()))?;
             let code = status::parse_code(&code);
             if code != 0 {
-                let message = framed
-                    .trailer("grpc-message")
-                    .map(str::to_string)
-                    .or_else(|| header("grpc-message"))
-                    .map(|m| status::decode_message(&m))
-                    .unwrap_or_default();
-                let details = framed
-                    .trailer("grpc-status-details-bin")
-                    .map(str::to_string)
-                    .or_else(|| header("grpc-status-details-bin"))
-                    .map(|d| details::from_status_bin(protos, &d))
-                    .unwrap_or_default();
-                return Err(GatewayError::GrpcStatus {
-                    code,
-                    message,
-                    details,
-                });
+                let trailer = |n: &str| framed.trailer(n).map(str::to_string).or_else(|| header(n));
+                return Err(status_error(code, protos, trailer));
             }
             for name in call.trailers {
                 if let Some(v) = framed.trailer(name) {
@@ -308,17 +289,7 @@ fn streamed(
     let header_status = header("grpc-status").map(|c| status::parse_code(&c));
     if let Some(code) = header_status {
         if code != 0 {
-            let message = header("grpc-message")
-                .map(|m| status::decode_message(&m))
-                .unwrap_or_default();
-            let details = header("grpc-status-details-bin")
-                .map(|d| details::from_status_bin(protos, &d))
-                .unwrap_or_default();
-            return Err(GatewayError::GrpcStatus {
-                code,
-                message,
-                details,
-            });
+            return Err(status_error(code, protos, header));
         }
     }
     let format = Format::for_accept(x.header("accept").as_deref());

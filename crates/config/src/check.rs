@@ -363,6 +363,8 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
         errors.extend(found.into_iter().map(|e| format!("{gateway_path}: {e}")));
     }
     out.versioning = gateway.gateway.versioning;
+    // The protos' google.api.http bindings, read once when a file has `[[grpc_routes]]`.
+    let mut bindings: Option<Vec<super::protos::HttpBinding>> = None;
     for f in others.iter().filter(|f| !f.path.ends_with("/version.toml")) {
         let Some(prefix) = version_prefix(&f.path, &mut errors) else {
             continue;
@@ -385,8 +387,9 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
                         continue;
                     }
                 };
-                let bindings = super::protos::http_bindings(&proto_files, &spec.service);
-                match super::grpc::generate(&spec, &bindings) {
+                let bindings =
+                    bindings.get_or_insert_with(|| super::protos::http_bindings(&proto_files));
+                match super::grpc::generate(&spec, bindings) {
                     Ok(routes) => raw_routes.extend(
                         routes
                             .into_iter()

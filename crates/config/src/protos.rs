@@ -77,9 +77,10 @@ pub struct HttpBinding {
     pub response_body: String,
 }
 
-/// Every `google.api.http` binding of the methods of `service` (the rule, then its
-/// `additional_bindings`), in the protos' order.
-pub fn http_bindings(files: &[(String, String)], service: &str) -> Vec<HttpBinding> {
+/// Every `google.api.http` binding of the services' methods (each rule, then its
+/// `additional_bindings`), in the protos' order. Compiles the files once more: the checker
+/// asks once, and only when a route file has `[[grpc_routes]]`.
+pub fn http_bindings(files: &[(String, String)]) -> Vec<HttpBinding> {
     let Ok(Some(compiler)) = compiler(files) else {
         return Vec::new();
     };
@@ -87,11 +88,13 @@ pub fn http_bindings(files: &[(String, String)], service: &str) -> Vec<HttpBindi
     let Some(ext) = pool.get_extension_by_name("google.api.http") else {
         return Vec::new();
     };
-    let Some(svc) = pool.get_service_by_name(service) else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for m in svc.methods() {
+    let methods: Vec<_> = pool
+        .services()
+        .flat_map(|s| s.methods().collect::<Vec<_>>())
+        .collect();
+    for m in methods {
+        let svc = m.parent_service();
         let options = m.options();
         if !options.has_extension(&ext) {
             continue;
@@ -129,7 +132,7 @@ pub fn http_bindings(files: &[(String, String)], service: &str) -> Vec<HttpBindi
                 }
                 if let Some((verb, path)) = verb_path {
                     out.push(HttpBinding {
-                        service: service.to_string(),
+                        service: svc.full_name().to_string(),
                         method: m.name().to_string(),
                         verb,
                         path,

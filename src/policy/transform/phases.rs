@@ -59,13 +59,8 @@ pub async fn on_request(
         }
     }
     if !transform::query_edits_empty(&t.query) {
-        let current = x
-            .outgoing
-            .query
-            .clone()
-            .or_else(|| x.ctx.url.query.map(str::to_string));
         x.outgoing.query =
-            Some(transform::edit_query(&t.query, current.as_deref()).unwrap_or_default());
+            Some(transform::edit_query(&t.query, x.query_sent()).unwrap_or_default());
     }
     let has_body = !matches!(x.ctx.method.as_str(), "GET" | "HEAD") && x.req.body().is_some();
     if transform::body_edits_empty(&t.request_body) || !has_body {
