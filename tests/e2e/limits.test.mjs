@@ -19,8 +19,15 @@ test("a declared body over max_body is 413 before the origin; one within passes"
   assert.equal(s.origin.received.at(-1).bodyBytes, Buffer.byteLength(small));
 });
 
-test("a streamed body over max_body is 413 and the origin never receives it whole", async () => {
+// Known bug, found when this test was made to check its name (issue 26): the origin receives
+// the first 64 KiB as a complete request (a clean end of the chunked body), i.e. a truncated
+// upload passed off as whole. Marked todo until the cut errors the upstream body instead.
+test("a streamed body over max_body is 413 and the origin never receives it whole", {
+  todo: "the upstream body is ended cleanly at max_body instead of aborted",
+}, async () => {
   const total = 200 * 1024;
+  const received = s.origin.received.length;
+  const cut = s.origin.cutOff.length;
   const res = await new Promise((resolve, reject) => {
     const req = openRequest(s.gw, "POST", "/v1/upload-limited", { "content-type": "application/json", "transfer-encoding": "chunked" });
     req.on("response", (r) => {
@@ -41,7 +48,10 @@ test("a streamed body over max_body is 413 and the origin never receives it whol
     pump();
   });
   expectProblem(assert, res, 413, "payload-too-large");
-  assert.ok(!s.origin.received.some((r) => r.path === "/internal/upload" && r.bodyBytes >= total), "no complete copy upstream");
+  // Whatever reached the origin was cut off before its end: no request completed there (not
+  // even a shorter body passed off as the whole), and no cut-off copy held it all.
+  assert.deepEqual(s.origin.received.slice(received).filter((r) => r.path === "/internal/upload"), [], "no upload completed upstream");
+  assert.ok(s.origin.cutOff.slice(cut).every((r) => r.bodyBytes < total), JSON.stringify(s.origin.cutOff.slice(cut)));
   // A small chunked body streams through.
   const ok = await request(s.gw, "POST", "/v1/upload-limited", { body: json(100), headers: { "content-type": "application/json" } });
   assert.equal(ok.status, 200, ok.text);
