@@ -1,5 +1,5 @@
 # Gatehouse developer commands. Each target installs what is missing first (scripts/setup.sh).
-.PHONY: dev test bench bundle build setup fmt lint clean key-create key-revoke key-list
+.PHONY: dev test bench soak bundle build setup fmt lint clean key-create key-revoke key-list
 
 export WRANGLER_SEND_METRICS := false
 
@@ -14,6 +14,12 @@ test: setup
 ## make bench: gatehouse vs origin, js-minimal, hono and nginx on workerd/loopback (BENCHMARKS.md)
 bench: setup
 	bash scripts/bench.sh
+
+## make soak: mixed traffic over the example routes on workerd, memory and latency over time
+## (SOAK_MINUTES=10 by default; RELIABILITY.md)
+soak: setup
+	@echo "[soak] building the example routes and running $${SOAK_MINUTES:-10} minutes of mixed traffic"
+	node bench/soak.mjs
 
 ## make bundle: `wrangler deploy --dry-run --outdir dist`, then the bundle and gzip sizes
 bundle: setup

@@ -4,6 +4,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { useGateway, request, openRequest, expectProblem } from "./harness.mjs";
 
+/** Resolves once `check()` is true (polled every 10 ms, at most 5 s). */
+async function until(check, what) {
+  for (const end = Date.now() + 5000; Date.now() < end; await new Promise((r) => setTimeout(r, 10))) if (check()) return;
+  throw new Error(`timed out waiting: ${what}`);
+}
+
 const s = useGateway();
 const json = (n) => JSON.stringify({ data: "x".repeat(n) });
 
@@ -19,8 +25,10 @@ test("a declared body over max_body is 413 before the origin; one within passes"
   assert.equal(s.origin.received.at(-1).bodyBytes, Buffer.byteLength(small));
 });
 
-test("a streamed body over max_body is 413 and the origin never receives it whole", async () => {
+test("a streamed body over max_body is 413 and the origin never receives it whole: its upload is cut, not ended", async () => {
   const total = 200 * 1024;
+  const received = s.origin.received.length;
+  const reached = s.origin.firstBytes("/internal/upload");
   const res = await new Promise((resolve, reject) => {
     const req = openRequest(s.gw, "POST", "/v1/upload-limited", { "content-type": "application/json", "transfer-encoding": "chunked" });
     req.on("response", (r) => {
@@ -41,7 +49,13 @@ test("a streamed body over max_body is 413 and the origin never receives it whol
     pump();
   });
   expectProblem(assert, res, 413, "payload-too-large");
-  assert.ok(!s.origin.received.some((r) => r.path === "/internal/upload" && r.bodyBytes >= total), "no complete copy upstream");
+  await reached; // the first bytes went upstream as they arrived...
+  // ...and the origin saw its connection cut mid-body: a clean end would hand it the bytes so
+  // far as if they were the whole body.
+  await until(() => s.origin.cut.some((r) => r.path === "/internal/upload"), "the origin sees the upload cut");
+  const cut = s.origin.cut.find((r) => r.path === "/internal/upload");
+  assert.ok(cut.bodyBytes <= 64 * 1024 + 16 * 1024, `at most max_body and one chunk went upstream (${cut.bodyBytes})`);
+  assert.equal(s.origin.received.slice(received).filter((r) => r.path === "/internal/upload").length, 0, "no upload ended at the origin");
   // A small chunked body streams through.
   const ok = await request(s.gw, "POST", "/v1/upload-limited", { body: json(100), headers: { "content-type": "application/json" } });
   assert.equal(ok.status, 200, ok.text);
