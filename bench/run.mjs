@@ -8,6 +8,8 @@
 // BENCH_WARMUP seconds (3), BENCH_ROUNDS (3), BENCH_COLD_STARTS (5),
 // BENCH_SCENARIOS (S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,F1,T1,C1,V1,P1,G1),
 // BENCH_SKIP_NATIVE=1 skips the criterion micro-benchmarks.
+// BENCH_SWEEP=1,16,64,256 runs each scenario once per connection count instead (wrk -t1 below
+// two connections) and reports throughput, p99 and errors per count (RELIABILITY.md).
 // BENCH_BEFORE_BUILD=<dir> adds "gatehouse-before" to every scenario that runs "gatehouse": the
 // `wrangler deploy --dry-run --outdir <dir>` output of another commit (built with
 // GATEHOUSE_ROUTES=bench/routes), measured on the same paths in the same run - an A/B of two
@@ -38,6 +40,7 @@ const opt = {
   scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,F1,T1,C1,V1,P1,G1").split(","),
   native: process.env.BENCH_SKIP_NATIVE !== "1",
   beforeBuild: process.env.BENCH_BEFORE_BUILD,
+  sweep: process.env.BENCH_SWEEP ? process.env.BENCH_SWEEP.split(",").map(Number) : null,
 };
 
 const PORTS = { origin: 18080, nginx: 18081, "js-minimal": 18082, gatehouse: 18083, hono: 18084, "gatehouse-nocache": 18085, "gatehouse-leased": 18086, "gatehouse-uncached": 18087, "gatehouse-before": 18088, "gatehouse-s1": 18089 };
@@ -203,7 +206,7 @@ function pathFor(scenario, name) {
 }
 
 function wrk(port, scenario, seconds, name) {
-  const args = ["-t", String(opt.threads), "-c", String(opt.connections), "-d", `${seconds}s`, "--latency"];
+  const args = ["-t", String(Math.min(opt.threads, opt.connections)), "-c", String(opt.connections), "-d", `${seconds}s`, "--latency"];
   const script = wrkScript(scenario);
   if (script) args.push("-s", script);
   for (const [k, v] of Object.entries(scenario.headers ?? {})) args.push("-H", `${k}: ${v}`);
@@ -233,11 +236,7 @@ async function startSystem(name, builds, variant) {
     return child;
   }
   let build = builds[name.startsWith("gatehouse") ? "gatehouse" : name];
-  if (name === "gatehouse-before") {
-    const dir = path.resolve(opt.beforeBuild);
-    const wasm = fs.readdirSync(dir).find((f) => f.endsWith(".wasm"));
-    build = { ...build, dir, modules: [{ name: "index.js", type: "esModule" }, { name: wasm, type: "wasm" }] };
-  }
+  if (name === "gatehouse-before") build = workerd.gatehouseBuild(path.resolve(opt.beforeBuild));
   const child = start(WORKERD, ["serve", workerdConfig(build, port)]);
   await waitReady(port, child);
   return child;
@@ -423,6 +422,17 @@ function markdown(report) {
   return lines.join("\n");
 }
 
+/** The concurrency sweep: one row per scenario, system and connection count. */
+function sweepMarkdown(report) {
+  const lines = [`Sweep ${report.date} on ${report.machine.cpu} (${report.machine.cores} cores); wrk ${opt.duration}s x ${opt.rounds} rounds per count after a ${opt.warmup}s warm-up; medians.`, ""];
+  lines.push("| scenario | system | connections | req/s | p50 ms | p99 ms | errors |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+  for (const [key, r] of Object.entries(report.sweep)) {
+    const [id, c] = key.split("@");
+    for (const [name, x] of Object.entries(r)) lines.push(`| ${id} | ${name} | ${c} | ${x.rps} | ${x.p50_ms} | ${x.p99_ms} | ${x.errors} |`);
+  }
+  return lines.join("\n");
+}
+
 async function main() {
   fs.mkdirSync(WORK, { recursive: true });
   fs.mkdirSync(RESULTS, { recursive: true });
@@ -441,6 +451,20 @@ async function main() {
   const origin = start("nginx", ["-p", originPrefix, "-c", nginxConf("origin.conf.template", originPrefix, PORTS.origin), "-e", path.join(originPrefix, "error.log")]);
   await waitReady(PORTS.origin, origin);
   try {
+    if (opt.sweep) {
+      report.sweep = {};
+      for (const sc of SCENARIOS) {
+        for (const c of opt.sweep) {
+          opt.connections = c;
+          say(`${sc.id} with ${c} connection(s)`);
+          report.sweep[`${sc.id}@${c}`] = await runScenario(sc, builds, origin);
+        }
+      }
+      fs.writeFileSync(path.join(RESULTS, "sweep.json"), JSON.stringify(report, null, 2));
+      fs.writeFileSync(path.join(RESULTS, "sweep.md"), sweepMarkdown(report) + "\n");
+      console.log(sweepMarkdown(report));
+      return;
+    }
     for (const sc of SCENARIOS) report.scenarios[sc.id] = await runScenario(sc, builds, origin);
     say("cold starts");
     report.cold_start_ms = await coldStarts(builds);

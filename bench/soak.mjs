@@ -5,7 +5,10 @@
 //
 // Environment: SOAK_MINUTES (10), SOAK_CONNECTIONS (8, requests in flight), SOAK_SAMPLE_S (10),
 // SOAK_HEAP_BOUND (1.10: memory after the first minute may exceed the first minute's by 10%),
-// SOAK_P99_BOUND (1.5: no minute's p99 may exceed the second minute's by more).
+// SOAK_P99_BOUND (1.5: no minute's p99 may exceed the second minute's by more),
+// SOAK_REUSE_BUILD=1 (skip the build when bench/work/gatehouse-example exists),
+// SOAK_ONLY=jwt,cache (only the traffic classes whose names contain one of these: to find
+// which one moves memory).
 //
 // What it sends (weights in MIX): proxied GETs, HEADs and POSTs; a JWT route with 20,000
 // distinct tokens; an API-key route with 2,000 keys and unknown keys; limited routes keyed by
@@ -23,7 +26,7 @@ import path from "node:path";
 import { WebSocket } from "ws";
 import { startOrigin } from "../scripts/demo-origin.mjs";
 import { startIdp, claims } from "../scripts/test-idp.mjs";
-import { ROOT, WORK, WORKERD, buildGatehouse, workerdConfig, start, stop, waitReady, rssBytes, sleep } from "./workerd.mjs";
+import { ROOT, WORK, WORKERD, buildGatehouse, gatehouseBuild, workerdConfig, start, stop, waitReady, rssBytes, sleep } from "./workerd.mjs";
 
 const opt = {
   minutes: Number(process.env.SOAK_MINUTES ?? 10),
@@ -130,7 +133,10 @@ function makeMix(idp) {
     [2, "bad token", () => ({ path: "/v1/me", headers: { authorization: `Bearer ${pick(tokens).slice(0, -4)}AAAA` } }), [401]],
     [1, "no token", () => ({ path: "/v1/me" }), [401]],
   ];
-  return { mix, kv, total: mix.reduce((n, [w]) => n + w, 0) };
+  const only = process.env.SOAK_ONLY?.split(",");
+  const chosen = only ? mix.filter(([, cls]) => only.some((o) => cls.includes(o))) : mix;
+  if (!chosen.length) throw new Error(`SOAK_ONLY=${process.env.SOAK_ONLY} matches no traffic class`);
+  return { mix: chosen, kv, total: chosen.reduce((n, [w]) => n + w, 0) };
 }
 
 function choose({ mix, total }) {
@@ -159,7 +165,11 @@ function send(agent, req) {
 async function main() {
   fs.mkdirSync(WORK, { recursive: true });
   fs.mkdirSync(RESULTS, { recursive: true });
-  const build = buildGatehouse(path.join(WORK, "gatehouse-example"), path.join(ROOT, "routes"), say);
+  const out = path.join(WORK, "gatehouse-example");
+  const reuse = process.env.SOAK_REUSE_BUILD === "1" && fs.existsSync(path.join(out, "index.js"));
+  const build = reuse
+    ? gatehouseBuild(out)
+    : buildGatehouse(out, path.join(ROOT, "routes"), say);
   const origin = await startOrigin();
   const idp = await startIdp();
   const dead = `http://127.0.0.1:${await deadPort()}`;

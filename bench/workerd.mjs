@@ -27,8 +27,13 @@ export function buildGatehouse(out, routes, say = () => {}) {
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, GATEHOUSE_ROUTES: routes, WRANGLER_SEND_METRICS: "false" },
   });
-  const wasm = fs.readdirSync(out).find((f) => f.endsWith(".wasm"));
-  return { dir: out, modules: [{ name: "index.js", type: "esModule" }, { name: wasm, type: "wasm" }],
+  return gatehouseBuild(out);
+}
+
+/** A gatehouse build already in `dir` (the output of `wrangler deploy --dry-run --outdir`). */
+export function gatehouseBuild(dir) {
+  const wasm = fs.readdirSync(dir).find((f) => f.endsWith(".wasm"));
+  return { dir, modules: [{ name: "index.js", type: "esModule" }, { name: wasm, type: "wasm" }],
     durableObjects: [["RATE_LIMITER", "RateLimiter"], ["CACHE_GENERATIONS", "CacheGenerations"]] };
 }
 
