@@ -13,8 +13,10 @@ use super::{
     tls_client_auth, verify_signature,
 };
 use crate::auth::backend::{AuthBackend, BackendError, ClientCert};
-use crate::auth::jwk::{parse_jwks, KeyMaterial, PublicJwk};
-use crate::auth::jwks::{ttl_from_cache_control, JwksSource, JwksState, KeySet, Need};
+use crate::auth::jwk::{KeyMaterial, PublicJwk};
+use crate::auth::jwks::{
+    fetched_keys, ttl_from_cache_control, JwksSource, JwksState, KeySet, Need,
+};
 use crate::auth::Alg;
 use crate::http::url::join_url;
 use crate::ratelimit::backend::LimiterBackend;
@@ -314,7 +316,7 @@ async fn load_jwks(
                     .ok()
                     .and_then(|v| v.as_f64())
                     .unwrap_or(0.0);
-                if let Ok(keys) = parse_jwks(&body) {
+                if let Ok(keys) = fetched_keys(&body) {
                     let set = KeySet {
                         keys: Rc::new(keys),
                         fresh_until,
@@ -358,7 +360,7 @@ async fn fetch_jwks(url: &str, source: &JwksSource, now: f64) -> Result<(KeySet,
     let cache_control = js_sys::Reflect::get(&resp, &"cacheControl".into())
         .ok()
         .and_then(|v| v.as_string());
-    let keys = parse_jwks(&body)?;
+    let keys = fetched_keys(&body)?;
     let ttl = ttl_from_cache_control(cache_control.as_deref(), &source.times);
     Ok((
         KeySet {

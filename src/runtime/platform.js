@@ -244,6 +244,20 @@ export async function kvDelete(env, binding, key) {
   }
 }
 
+// Fault injection for the end-to-end tests (tests/e2e/faults.test.mjs), and only for them:
+// the var GATEHOUSE_TEST_CACHE_FAULT ("match", "put", or both comma-separated), which
+// src/entry.js copies to globalThis.gatehouseCacheFault on each request, makes the response
+// cache's Cache API match and/or put throw, as a failing Cache API does. Nothing a request
+// carries can set it: only the worker's env can (wrangler.toml [vars], Miniflare bindings).
+// Unset, as in production, it changes nothing.
+function responseCache(op) {
+  const fault = globalThis.gatehouseCacheFault;
+  if (fault !== undefined && String(fault).split(",").includes(op)) {
+    throw new Error(`Cache API ${op} failed (GATEHOUSE_TEST_CACHE_FAULT)`);
+  }
+  return caches.default;
+}
+
 /** The stored response for a cache key URL; resolves undefined when there is none. */
 export function cacheMatch(url) {
   try {
@@ -258,9 +272,9 @@ export function cacheMatch(url) {
         if (PENDING.get(url) === pending) PENDING.delete(url); // given up on: unwedge the key
         resolve();
       }, STORE_WAIT_MS));
-      return Promise.race([pending.done, bounded]).then(() => caches.default.match(url));
+      return Promise.race([pending.done, bounded]).then(() => responseCache("match").match(url));
     }
-    return caches.default.match(url);
+    return responseCache("match").match(url);
   } catch (e) {
     return Promise.reject(e); // no await wrapper: a hit is one promise, not two
   }
@@ -297,7 +311,7 @@ export function cachePutLater(ctx, url, response, hot) {
     // a 304): hits and revalidated answers then carry the stored Content-Length.
     const entry = response.headers.has("content-length") ? response : await withLength(response);
     await Promise.all([
-      caches.default.put(url, entry.clone()),
+      responseCache("put").put(url, entry.clone()),
       hot ? hotRemember(url, entry, seq) : undefined,
     ]);
   }).catch((e) => console.log(JSON.stringify({ level: "warn", message: `cache put failed: ${e}` }))).finally(() => {
@@ -549,11 +563,19 @@ export function transformBody(body, feed) {
   );
 }
 
-/** The number of header fields. */
-export function headerCount(headers) {
+/**
+ * The number of header fields, or minus their total size (names and values; header values
+ * are byte strings, one character per byte) when that is over `maxBytes`. One pass, one
+ * crossing (src/http/limits.rs `HeaderTally`).
+ */
+export function headerTally(headers, maxBytes) {
   let n = 0;
-  for (const _ of headers) n++;
-  return n;
+  let bytes = 0;
+  for (const [name, value] of headers) {
+    n++;
+    bytes += name.length + value.length;
+  }
+  return bytes > maxBytes ? -bytes : n;
 }
 
 /**
