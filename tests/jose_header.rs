@@ -202,7 +202,7 @@ fn header_members() -> impl Strategy<Value = Vec<(&'static str, &'static str)>> 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(support::properties::config(file!(), 1500))]
 
     #[test]
     fn only_documented_header_shapes_are_accepted(members in header_members()) {

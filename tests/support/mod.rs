@@ -3,6 +3,9 @@
 //! so the policy code is checked against an implementation independent of WebCrypto.
 #![allow(dead_code)]
 
+pub mod lenient_origin;
+pub mod properties;
+
 use gatehouse::auth::backend::{AuthBackend, BackendError, ClientCert};
 use gatehouse::auth::jwk::{KeyMaterial, PublicJwk};
 use gatehouse::auth::jwks::{JwksSource, JwksTimes, Need};
