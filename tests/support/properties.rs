@@ -6,21 +6,21 @@
 //! case on every later run, so a failure found once (here, in `make fuzz` or in CI) stays a
 //! failing test until it is fixed. `PROPTEST_RNG_SEED=<u64>` pins a whole run's cases.
 //!
-//! Budget: `make test` runs each property's default number of cases (a few seconds in all);
-//! `make fuzz` sets `PROPTEST_CASES` to run many more.
+//! Budget: `make test` runs each property's default number of cases (seconds in all);
+//! `make fuzz` multiplies every property's cases by `FUZZ_FACTOR` (default 50).
 
 use proptest::test_runner::{Config, FileFailurePersistence};
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// The config for a property in `source` (pass `file!()`): `PROPTEST_CASES` cases when set,
-/// else `default_cases`, with failures persisted under `proptest-regressions/`.
+/// The config for a property in `source` (pass `file!()`): `default_cases` cases (sized so
+/// `make test` stays quick), times `FUZZ_FACTOR` when set (`make fuzz`), or exactly
+/// `PROPTEST_CASES` when set; failures persisted under `proptest-regressions/`.
 pub fn config(source: &'static str, default_cases: u32) -> Config {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default_cases);
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u32>().ok());
+    let cases = env("PROPTEST_CASES")
+        .unwrap_or_else(|| default_cases.saturating_mul(env("FUZZ_FACTOR").unwrap_or(1).max(1)));
     let stem = Path::new(source)
         .file_stem()
         .and_then(|s| s.to_str())
