@@ -22,8 +22,8 @@ use std::rc::Rc;
 
 pub use gatehouse_config::kinds::jwt::{Jwt, StaticKey};
 
-/// Verified tokens remembered per isolate.
-const TOKEN_CACHE_CAPACITY: usize = 4096;
+/// Verified tokens remembered per isolate, at most (for every `jwt` policy together).
+pub const TOKEN_CACHE_CAPACITY: usize = 4096;
 
 thread_local! {
     static VERIFIED: RefCell<TtlCache<(usize, [u8; 32]), Identity>> =
