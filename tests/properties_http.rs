@@ -1,5 +1,6 @@
 //! Hostile header values: `Cache-Control` (and the targeted fields), `Vary`, `Range`,
-//! `If-Range`, conditional headers and HTTP dates never panic nor hang on any text, and what
+//! `If-Range`, conditional headers, HTTP dates, `traceparent`, request ids, cookies, query
+//! strings, path parameters and content types never panic nor hang on any text, and what
 //! they read keeps their contracts (a range is inside the body, a date round-trips in all
 //! three formats, a delta-seconds value is never read as more than it says).
 
@@ -12,7 +13,11 @@ use gatehouse::cache::control::{effective, is_valid_targeted, parse};
 use gatehouse::cache::entry::{vary_matches, vary_names, vary_record};
 use gatehouse::cache::freshness::{age_value, parse_http_date};
 use gatehouse::cache::range::{if_range_holds, select, Ranged};
+use gatehouse::http::content_type::is_json;
 use gatehouse::http::dates::civil_from_days;
+use gatehouse::http::params::{cookie, decoded_pairs, path_param, query_param};
+use gatehouse::http::trace::{is_valid_request_id, TraceParent};
+use gatehouse::http::url::{form_decode, RequestUrl};
 use proptest::prelude::*;
 use std::collections::HashMap;
 use support::properties::{config, within};
@@ -181,5 +186,35 @@ proptest! {
         }
         prop_assert!(vary_matches(&record, lookup), "{:?} does not match its own request", vary);
         let _ = vary_names(&record);
+    }
+
+    #[test]
+    fn request_line_and_header_parsers_never_panic_on_any_text(a in header_text(), b in header_text()) {
+        let (a2, b2) = (a.clone(), b.clone());
+        within(&format!("{a:?} {b:?}"), move || {
+            let _ = TraceParent::parse(&a2);
+            let _ = is_valid_request_id(&a2);
+            let _ = query_param(Some(&a2), &b2);
+            let _ = cookie(Some(&a2), &b2);
+            let _ = path_param(&a2);
+            let _ = decoded_pairs(&a2);
+            let _ = form_decode(&a2);
+            let _ = is_json(Some(&a2));
+            let url = RequestUrl::split(&a2);
+            let _ = (url.path, url.query);
+        });
+    }
+
+    #[test]
+    fn a_traceparent_reads_back_what_was_written(trace in "[0-9a-f]{32}", parent in "[0-9a-f]{16}", flags in any::<u8>()) {
+        let text = format!("00-{trace}-{parent}-{flags:02x}");
+        let parsed = TraceParent::parse(&text);
+        let zero = trace.bytes().all(|c| c == b'0') || parent.bytes().all(|c| c == b'0');
+        if zero {
+            prop_assert_eq!(parsed, None, "an all-zero id is invalid");
+        } else {
+            let p = parsed.expect("a well-formed traceparent");
+            prop_assert_eq!((p.trace_id, p.parent_id, p.flags), (trace, parent, flags));
+        }
     }
 }
