@@ -31,6 +31,11 @@ pub struct JwksSource {
 
 pub use gatehouse_config::table::jwks::JwksTimes;
 
+/// Public keys imported into WebCrypto that one isolate keeps, at most (for every `jwt`
+/// policy together; keys from a rotated JWKS stay until the cache is full, which then starts
+/// again empty and re-imports keys as tokens use them).
+pub const IMPORTED_KEYS_CAPACITY: usize = 256;
+
 /// A fetched key set and when it was fetched. Times are seconds since the epoch.
 #[derive(Debug, Clone)]
 pub struct KeySet {

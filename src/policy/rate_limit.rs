@@ -32,7 +32,7 @@ thread_local! {
 }
 
 /// How many keys an isolate holds leases for; beyond that new keys take exactly.
-const LEASE_POOL_KEYS: usize = 10_000;
+pub const LEASE_POOL_KEYS: usize = 10_000;
 
 /// How often a request waiting for another's lease refill looks at the pool again.
 const REFILL_POLL_MS: u32 = 1;
