@@ -1,5 +1,5 @@
 # Gatehouse developer commands. Each target installs what is missing first (scripts/setup.sh).
-.PHONY: dev test bench bundle build setup fmt lint clean key-create key-revoke key-list
+.PHONY: dev test fuzz bench soak bundle build setup fmt lint clean key-create key-revoke key-list
 
 export WRANGLER_SEND_METRICS := false
 
@@ -11,9 +11,23 @@ dev: setup
 test: setup
 	bash scripts/test.sh
 
+## make fuzz [FUZZ_FACTOR=50]: the property tests with FUZZ_FACTOR times their cases (about 25
+## minutes at 50); a failure's seed lands in proptest-regressions/ (commit it). Cargo only.
+FUZZ_FACTOR ?= 50
+fuzz:
+	FUZZ_FACTOR=$(FUZZ_FACTOR) cargo test --test path_properties --test jose_header \
+		--test properties_checker --test properties_http --test properties_jwt \
+		--test properties_pointer --test properties_templates --test properties_validation
+
 ## make bench: gatehouse vs origin, js-minimal, hono and nginx on workerd/loopback (BENCHMARKS.md)
 bench: setup
 	bash scripts/bench.sh
+
+## make soak: mixed traffic over the example routes on workerd, memory and latency over time
+## (SOAK_MINUTES=10 by default; RELIABILITY.md)
+soak: setup
+	@echo "[soak] building the example routes and running $${SOAK_MINUTES:-10} minutes of mixed traffic"
+	node bench/soak.mjs
 
 ## make bundle: `wrangler deploy --dry-run --outdir dist`, then the bundle and gzip sizes
 bundle: setup

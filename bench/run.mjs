@@ -8,6 +8,8 @@
 // BENCH_WARMUP seconds (3), BENCH_ROUNDS (3), BENCH_COLD_STARTS (5),
 // BENCH_SCENARIOS (S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,F1,T1,C1,V1,P1,G1),
 // BENCH_SKIP_NATIVE=1 skips the criterion micro-benchmarks.
+// BENCH_SWEEP=1,16,64,256 runs each scenario once per connection count instead (wrk -t1 below
+// two connections) and reports throughput, p99 and errors per count (RELIABILITY.md).
 // BENCH_BEFORE_BUILD=<dir> adds "gatehouse-before" to every scenario that runs "gatehouse": the
 // `wrangler deploy --dry-run --outdir <dir>` output of another commit (built with
 // GATEHOUSE_ROUTES=bench/routes), measured on the same paths in the same run - an A/B of two
@@ -15,23 +17,18 @@
 //
 // To add a scenario: add a row to SCENARIOS (its route-table variant decides which builds it
 // uses); add a variant to VARIANTS if it needs other routes or peer code.
-import { spawn, spawnSync, execFileSync } from "node:child_process";
+import { spawnSync, execFileSync } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
-import { fileURLToPath } from "node:url";
 import crypto from "node:crypto";
 import { generateKey, makeToken } from "../scripts/test-idp.mjs";
+import * as workerd from "./workerd.mjs";
+import { ROOT, WORK, WORKERD, sleep, start, stop, get, waitReady, cpuMicros } from "./workerd.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const WORK = path.join(ROOT, "bench/work");
 const RESULTS = path.join(ROOT, "bench/results");
-const WORKERD = path.join(ROOT, "node_modules/@cloudflare/workerd-linux-64/bin/workerd");
 const ESBUILD = path.join(ROOT, "node_modules/.bin/esbuild");
-const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
-const COMPAT_DATE = "2026-04-01";
 
 const opt = {
   connections: Number(process.env.BENCH_CONNECTIONS ?? 16),
@@ -43,6 +40,7 @@ const opt = {
   scenarios: (process.env.BENCH_SCENARIOS ?? "S1,S2,S3,A1,A2,A3,A4,A5,R1,L1,F1,T1,C1,V1,P1,G1").split(","),
   native: process.env.BENCH_SKIP_NATIVE !== "1",
   beforeBuild: process.env.BENCH_BEFORE_BUILD,
+  sweep: process.env.BENCH_SWEEP ? process.env.BENCH_SWEEP.split(",").map(Number) : null,
 };
 
 const PORTS = { origin: 18080, nginx: 18081, "js-minimal": 18082, gatehouse: 18083, hono: 18084, "gatehouse-nocache": 18085, "gatehouse-leased": 18086, "gatehouse-uncached": 18087, "gatehouse-before": 18088, "gatehouse-s1": 18089 };
@@ -101,7 +99,6 @@ const SCENARIOS = [
 ].filter((s) => opt.scenarios.includes(s.id));
 
 const say = (...a) => console.error("[bench]", ...a);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const round = (x, d = 1) => (x == null ? null : Math.round(x * 10 ** d) / 10 ** d);
 
@@ -122,17 +119,7 @@ function gatehouseRoutes1k() {
 
 /** `wrangler deploy --dry-run` with the variant's routes: exactly what a deploy uploads. */
 function buildGatehouse(variant) {
-  const out = path.join(WORK, `gatehouse-${variant}`);
-  say(`building gatehouse (${variant} routes) with wrangler deploy --dry-run (release wasm, ~1-2 min)`);
-  fs.rmSync(out, { recursive: true, force: true });
-  execFileSync(WRANGLER, ["deploy", "--dry-run", "--outdir", out], {
-    cwd: ROOT,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, GATEHOUSE_ROUTES: VARIANTS[variant].gatehouseRoutes, WRANGLER_SEND_METRICS: "false" },
-  });
-  const wasm = fs.readdirSync(out).find((f) => f.endsWith(".wasm"));
-  return { dir: out, modules: [{ name: "index.js", type: "esModule" }, { name: wasm, type: "wasm" }],
-    durableObjects: [["RATE_LIMITER", "RateLimiter"], ["CACHE_GENERATIONS", "CacheGenerations"]] };
+  return workerd.buildGatehouse(path.join(WORK, `gatehouse-${variant}`), VARIANTS[variant].gatehouseRoutes, say);
 }
 
 /** Bundled with esbuild, as wrangler does for a JS worker. */
@@ -173,124 +160,9 @@ function nginxConf(template, prefix, port, variant) {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-/**
- * A workerd config that serves `build` on `port`, with ORIGIN bound and loopback allowed out,
- * KV, the Cache API (bench/peers/cache-service.js), and the build's Durable Object classes
- * (binding, class) with SQLite storage on a fresh local directory.
- */
+/** The benchmark's workerd config for `build` on `port`: the origin, the HMAC secret, the API key. */
 function workerdConfig(build, port) {
-  const doDir = path.join(build.dir, `do-${port}`);
-  fs.rmSync(doDir, { recursive: true, force: true });
-  fs.mkdirSync(doDir, { recursive: true });
-  const objects = build.durableObjects ?? [];
-  const modules = build.modules
-    .map((m) => `(name = "${m.name}", ${m.type === "wasm" ? "wasm" : "esModule"} = embed "${m.name}")`)
-    .join(",\n      ");
-  const file = path.join(build.dir, `workerd-${port}.capnp`);
-  fs.writeFileSync(file, `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .worker),
-    (name = "loopback", network = (allow = ["public", "private", "local"])),
-    (name = "kv", worker = .kv),
-    (name = "do-disk", disk = (path = "${doDir}", writable = true)),
-    (name = "cache", worker = .cache),
-  ],
-  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
-);
-const worker :Workerd.Worker = (
-  modules = [
-      ${modules}
-  ],
-  compatibilityDate = "${COMPAT_DATE}",
-  globalOutbound = "loopback",
-  cacheApiOutbound = "cache",
-  bindings = [
-    (name = "ORIGIN", text = "http://127.0.0.1:${PORTS.origin}"),
-    (name = "JWT_SECRET", text = "${AUTH.secret}"),
-    (name = "API_KEYS", kvNamespace = "kv"),${objects.map(([binding, cls]) => `
-    (name = "${binding}", durableObjectNamespace = "${cls}"),`).join("")}
-  ],${objects.length ? `
-  durableObjectNamespaces = [${objects.map(([, cls]) => `(className = "${cls}", uniqueKey = "bench-${cls}", enableSql = true)`).join(", ")}],
-  durableObjectStorage = (localDisk = "do-disk"),` : ""}
-);
-# The Cache API's store (bench/peers/cache-service.js).
-const cache :Workerd.Worker = (
-  modules = [(name = "cache.js", esModule = embed "cache.js")],
-  compatibilityDate = "${COMPAT_DATE}",
-);
-# A KV namespace for workerd without Miniflare: answers KV's GET protocol from a fixed map.
-const kv :Workerd.Worker = (
-  modules = [(name = "kv.js", esModule = embed "kv.js")],
-  compatibilityDate = "${COMPAT_DATE}",
-);
-`);
-  fs.copyFileSync(path.join(ROOT, "bench/peers/cache-service.js"), path.join(build.dir, "cache.js"));
-  fs.writeFileSync(path.join(build.dir, "kv.js"), `const STORE = ${JSON.stringify(AUTH.kv)};
-export default { fetch(req) {
-  const v = STORE[decodeURIComponent(new URL(req.url).pathname.slice(1))];
-  return v === undefined ? new Response(null, { status: 404 }) : new Response(v);
-} };
-`);
-  return file;
-}
-
-const running = new Set();
-let started = 0;
-/** Starts a process with stderr to a file (a pipe could fill while wrk blocks this loop). */
-function start(cmd, args) {
-  const log = path.join(WORK, `process-${started++}.log`);
-  const child = spawn(cmd, args, { stdio: ["ignore", "ignore", fs.openSync(log, "w")] });
-  child.stderrTail = () => { try { return fs.readFileSync(log, "utf8").slice(-4000); } catch { return ""; } };
-  running.add(child);
-  child.on("exit", () => running.delete(child));
-  return child;
-}
-async function stop(child) {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await Promise.race([exited, sleep(3000)]);
-  if (child.exitCode === null) child.kill("SIGKILL");
-}
-process.on("exit", () => { for (const c of running) c.kill("SIGKILL"); });
-process.on("SIGINT", () => process.exit(130));
-
-function get(port, reqPath, method = "GET", body, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, path: reqPath, method, headers, agent: false }, (res) => {
-      let text = "";
-      res.on("data", (d) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode, text, headers: res.headers }));
-    });
-    req.on("error", reject);
-    if (body) req.write(body);
-    req.end();
-  });
-}
-
-async function waitReady(port, child, reqPath = "/") {
-  for (let i = 0; i < 3000; i++) {
-    if (child.exitCode !== null) throw new Error(`process exited early: ${child.stderrTail()}`);
-    try { return await get(port, reqPath); } catch { await sleep(5); }
-  }
-  throw new Error(`nothing answered on port ${port}: ${child.stderrTail()}`);
-}
-
-/** utime+stime in microseconds of a process and its direct children (nginx workers). */
-function cpuMicros(pid) {
-  const tick = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
-  const pids = [pid];
-  try { pids.push(...execFileSync("pgrep", ["-P", String(pid)]).toString().trim().split("\n").filter(Boolean).map(Number)); } catch {}
-  let total = 0;
-  for (const p of pids) {
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      total += (Number(fields[11]) + Number(fields[12])) * tick;
-    } catch {}
-  }
-  return total;
+  return workerd.workerdConfig(build, port, { text: { ORIGIN: `http://127.0.0.1:${PORTS.origin}`, JWT_SECRET: AUTH.secret }, kv: AUTH.kv });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -334,7 +206,7 @@ function pathFor(scenario, name) {
 }
 
 function wrk(port, scenario, seconds, name) {
-  const args = ["-t", String(opt.threads), "-c", String(opt.connections), "-d", `${seconds}s`, "--latency"];
+  const args = ["-t", String(Math.min(opt.threads, opt.connections)), "-c", String(opt.connections), "-d", `${seconds}s`, "--latency"];
   const script = wrkScript(scenario);
   if (script) args.push("-s", script);
   for (const [k, v] of Object.entries(scenario.headers ?? {})) args.push("-H", `${k}: ${v}`);
@@ -364,11 +236,7 @@ async function startSystem(name, builds, variant) {
     return child;
   }
   let build = builds[name.startsWith("gatehouse") ? "gatehouse" : name];
-  if (name === "gatehouse-before") {
-    const dir = path.resolve(opt.beforeBuild);
-    const wasm = fs.readdirSync(dir).find((f) => f.endsWith(".wasm"));
-    build = { ...build, dir, modules: [{ name: "index.js", type: "esModule" }, { name: wasm, type: "wasm" }] };
-  }
+  if (name === "gatehouse-before") build = workerd.gatehouseBuild(path.resolve(opt.beforeBuild));
   const child = start(WORKERD, ["serve", workerdConfig(build, port)]);
   await waitReady(port, child);
   return child;
@@ -554,6 +422,17 @@ function markdown(report) {
   return lines.join("\n");
 }
 
+/** The concurrency sweep: one row per scenario, system and connection count. */
+function sweepMarkdown(report) {
+  const lines = [`Sweep ${report.date} on ${report.machine.cpu} (${report.machine.cores} cores); wrk ${opt.duration}s x ${opt.rounds} rounds per count after a ${opt.warmup}s warm-up; medians.`, ""];
+  lines.push("| scenario | system | connections | req/s | p50 ms | p99 ms | errors |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+  for (const [key, r] of Object.entries(report.sweep)) {
+    const [id, c] = key.split("@");
+    for (const [name, x] of Object.entries(r)) lines.push(`| ${id} | ${name} | ${c} | ${x.rps} | ${x.p50_ms} | ${x.p99_ms} | ${x.errors} |`);
+  }
+  return lines.join("\n");
+}
+
 async function main() {
   fs.mkdirSync(WORK, { recursive: true });
   fs.mkdirSync(RESULTS, { recursive: true });
@@ -572,6 +451,20 @@ async function main() {
   const origin = start("nginx", ["-p", originPrefix, "-c", nginxConf("origin.conf.template", originPrefix, PORTS.origin), "-e", path.join(originPrefix, "error.log")]);
   await waitReady(PORTS.origin, origin);
   try {
+    if (opt.sweep) {
+      report.sweep = {};
+      for (const sc of SCENARIOS) {
+        for (const c of opt.sweep) {
+          opt.connections = c;
+          say(`${sc.id} with ${c} connection(s)`);
+          report.sweep[`${sc.id}@${c}`] = await runScenario(sc, builds, origin);
+        }
+      }
+      fs.writeFileSync(path.join(RESULTS, "sweep.json"), JSON.stringify(report, null, 2));
+      fs.writeFileSync(path.join(RESULTS, "sweep.md"), sweepMarkdown(report) + "\n");
+      console.log(sweepMarkdown(report));
+      return;
+    }
     for (const sc of SCENARIOS) report.scenarios[sc.id] = await runScenario(sc, builds, origin);
     say("cold starts");
     report.cold_start_ms = await coldStarts(builds);

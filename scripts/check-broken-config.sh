@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Proves the build itself (not only the checker's unit tests) rejects a broken routes/: copies
-# the example routes, breaks them (eleven ways), and expects `cargo check` to fail with the exact message.
+# the example routes, breaks them (twelve ways), and expects `cargo check` to fail with the exact message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -62,6 +62,10 @@ expect_failure "a schema keyword Gatehouse does not implement" 'routes/schemas/s
 reset
 sed -i 's|^body_schema = "schemas/signup.json"|body_schema = "schemas/sign-up.json"|' "$tmp/routes/v1/validated.toml"
 expect_failure "a body_schema file that does not exist" 'routes/v1/validated.toml: route "v1-signup": body_schema "schemas/sign-up.json": no such schema file (routes/schemas/<name>.json)'
+
+reset
+sed -i 's/^on_error = "allow"$/fail = "open"/' "$tmp/routes/gateway.toml"
+expect_failure "a rate limit with the renamed key fail" 'routes/gateway.toml: policy "per-ip": fail: renamed; use on_error = "deny" (the default; was fail = "closed") or on_error = "allow" (was fail = "open")'
 
 # And the unbroken copy builds (so the failures above are about the breakage, not the setup).
 reset

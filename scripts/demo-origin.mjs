@@ -18,8 +18,7 @@
 //                         ?nv=1 no ETag nor Last-Modified; If-None-Match: "v1" (or If-Modified-Since:
 //                         its Last-Modified) gets a 304
 // origin.fail(path) makes that path answer 503 until origin.recover(path).
-// origin.cutOff lists the requests whose body stopped before its end (the caller closed the
-// connection): { method, path, bodyBytes }; they are never in `received`.
+// origin.cut lists requests whose connection closed before their body ended (never in received).
 // origin.firstBytes(path) resolves when the first request-body bytes for that path arrive,
 // before the body has ended (streaming tests).
 // Every response also carries hop-by-hop headers the gateway must strip.
@@ -35,7 +34,7 @@ export const LAST_MODIFIED = new Date((Math.floor(Date.now() / 86_400_000) - 14)
 
 export function startOrigin(port = 0, host = "127.0.0.1") {
   const received = [];
-  const cutOff = [];
+  const cut = [];               // requests whose body ended without its end (the caller's connection cut)
   const held = new Map();       // hold id -> release function
   const failing = new Set();    // paths answered 503 until recovered (origin.fail / recover)
   const bodyWaiters = new Map(); // path -> resolve function
@@ -60,9 +59,7 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
       bytes += chunk.length;
       hash.update(chunk);
     });
-    req.on("close", () => {
-      if (!req.complete) cutOff.push({ method: req.method, path: new URL(req.url, "http://origin").pathname, bodyBytes: bytes });
-    });
+    req.on("aborted", () => cut.push({ method: req.method, path: new URL(req.url, "http://origin").pathname, bodyBytes: bytes }));
     req.on("end", () => {
       const url = new URL(req.url, "http://origin");
       const record = { method: req.method, url: req.url, path: url.pathname, query: url.search,
@@ -171,7 +168,7 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
   return new Promise((resolve) => {
     server.listen(port, host, () => {
       const { port: actual } = server.address();
-      resolve({ server, port: actual, url: `http://${host}:${actual}`, received, cutOff,
+      resolve({ server, port: actual, url: `http://${host}:${actual}`, received, cut,
         release: (id) => { held.get(id)?.(); held.delete(id); },
         firstBytes: (path) => new Promise((r) => bodyWaiters.set(path, r)),
         fail: (path) => failing.add(path), recover: (path) => failing.delete(path),

@@ -58,7 +58,8 @@ export async function startIdp(port = 0, host = "127.0.0.1") {
     const k = generateKey(alg);
     keys.set(k.kid, k);
   }
-  const state = { down: false, fetches: 0, cacheControl: "public, max-age=300", extraJwks: [] };
+  // state.garbage: a body to answer 200 with instead of the key set (fault tests).
+  const state = { down: false, garbage: null, fetches: 0, cacheControl: "public, max-age=300", extraJwks: [] };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, "http://idp");
     if (url.pathname === "/.well-known/jwks.json") {
@@ -66,6 +67,10 @@ export async function startIdp(port = 0, host = "127.0.0.1") {
       if (state.down) {
         res.writeHead(503, { "content-type": "text/plain" });
         return res.end("down");
+      }
+      if (state.garbage !== null) {
+        res.writeHead(200, { "content-type": "application/json", "cache-control": state.cacheControl });
+        return res.end(state.garbage);
       }
       const body = JSON.stringify({ keys: [...[...keys.values()].map((k) => k.jwk), ...state.extraJwks] });
       res.writeHead(200, { "content-type": "application/json", "cache-control": state.cacheControl });

@@ -74,6 +74,9 @@ export default {
   fetch(request, env, ctx) {
     recoverIfNeeded();
     pace();
+    // A test-only var (never settable from a request): see responseCache in
+    // src/runtime/platform.js.
+    if (env.GATEHOUSE_TEST_CACHE_FAULT !== undefined) globalThis.gatehouseCacheFault = env.GATEHOUSE_TEST_CACHE_FAULT;
     try {
       return wasm.fetch(request, env, ctx);
     } catch (error) {

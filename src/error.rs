@@ -60,7 +60,7 @@ pub enum GatewayError {
         retry_after_s: u64,
         headers: Vec<(&'static str, String)>,
     },
-    /// The limiter failed and the policy fails closed.
+    /// The limiter errored or timed out and the policy has `on_error = "deny"` (the default).
     RateLimitUnavailable { policy: &'static str, why: String },
     /// The admin endpoint was called without the right `ADMIN_TOKEN` bearer token.
     AdminUnauthorized,
@@ -77,6 +77,12 @@ pub enum GatewayError {
     AggregationFailed { part: &'static str, why: String },
     /// More request header fields than the route's `max_headers` (431).
     TooManyHeaders { count: usize, max: u32 },
+    /// Request header fields larger in all than the gateway accepts (431); see
+    /// [`crate::http::limits::MAX_HEADER_BYTES`].
+    HeadersTooLarge { bytes: usize, max: usize },
+    /// A request target (path and query) longer than the gateway accepts (414); see
+    /// [`crate::http::limits::MAX_TARGET_BYTES`].
+    UriTooLong { bytes: usize, max: usize },
     /// A request body whose media type the route does not accept (415).
     UnsupportedMediaType {
         got: Option<String>,
@@ -163,6 +169,8 @@ impl GatewayError {
             GatewayError::CorsOriginRejected { .. } => 403,
             GatewayError::PayloadTooLarge { .. } => 413,
             GatewayError::TooManyHeaders { .. } => 431,
+            GatewayError::HeadersTooLarge { .. } => 431,
+            GatewayError::UriTooLong { .. } => 414,
             GatewayError::AggregationFailed { .. } => 502,
             GatewayError::UnsupportedMediaType { .. } => 415,
             GatewayError::InvalidBody { .. } => 400,
@@ -202,6 +210,8 @@ impl GatewayError {
             GatewayError::CorsOriginRejected { .. } => "cors-origin-rejected",
             GatewayError::PayloadTooLarge { .. } => "payload-too-large",
             GatewayError::TooManyHeaders { .. } => "request-header-fields-too-large",
+            GatewayError::HeadersTooLarge { .. } => "request-headers-too-large",
+            GatewayError::UriTooLong { .. } => "uri-too-long",
             GatewayError::AggregationFailed { .. } => "aggregation-failed",
             GatewayError::UnsupportedMediaType { .. } => "unsupported-media-type",
             GatewayError::InvalidBody { .. } => "invalid-body",
@@ -240,6 +250,8 @@ impl GatewayError {
             GatewayError::CorsOriginRejected { .. } => "Origin not allowed",
             GatewayError::PayloadTooLarge { .. } => "Payload too large",
             GatewayError::TooManyHeaders { .. } => "Request header fields too large",
+            GatewayError::HeadersTooLarge { .. } => "Request headers too large",
+            GatewayError::UriTooLong { .. } => "URI too long",
             GatewayError::AggregationFailed { .. } => "Aggregation failed",
             GatewayError::UnsupportedMediaType { .. } => "Unsupported media type",
             GatewayError::InvalidBody { .. } => "Invalid request body",
@@ -293,7 +305,7 @@ impl GatewayError {
                 format!("rate limit \"{policy}\" exceeded; retry in {retry_after_s} s")
             }
             GatewayError::RateLimitUnavailable { policy, .. } => {
-                format!("rate limit \"{policy}\" could not be checked and this route fails closed")
+                format!("rate limit \"{policy}\" could not be checked: the limiter failed or did not answer in time")
             }
             GatewayError::AdminUnauthorized => {
                 "the admin endpoint needs `Authorization: Bearer <ADMIN_TOKEN>`".into()
@@ -325,6 +337,12 @@ impl GatewayError {
             }
             GatewayError::TooManyHeaders { count, max } => {
                 format!("the request has {count} header fields; this route accepts at most {max}")
+            }
+            GatewayError::HeadersTooLarge { bytes, max } => {
+                format!("the request's header fields are {bytes} bytes in all; the gateway accepts at most {max}")
+            }
+            GatewayError::UriTooLong { bytes, max } => {
+                format!("the request's path and query are {bytes} bytes; the gateway accepts at most {max}")
             }
             GatewayError::UnsupportedMediaType { got, accepted } => {
                 let shown: String = got
@@ -534,6 +552,10 @@ impl From<crate::http::limits::Exceeded> for GatewayError {
         use crate::http::limits::Exceeded;
         match e {
             Exceeded::TooManyHeaders { count, max } => GatewayError::TooManyHeaders { count, max },
+            Exceeded::HeadersTooLarge { bytes, max } => {
+                GatewayError::HeadersTooLarge { bytes, max }
+            }
+            Exceeded::UriTooLong { bytes, max } => GatewayError::UriTooLong { bytes, max },
             Exceeded::UnsupportedMediaType { got, accepted } => {
                 GatewayError::UnsupportedMediaType { got, accepted }
             }

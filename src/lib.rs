@@ -8,6 +8,7 @@
 //!
 //! Pure logic compiles natively (`cargo test`); the worker glue exists on wasm32 only.
 
+pub mod admin;
 pub mod aggregate;
 pub mod auth;
 pub mod cache;
@@ -29,8 +30,6 @@ pub mod transform;
 pub mod upstream;
 pub mod validation;
 
-#[cfg(target_arch = "wasm32")]
-mod admin;
 #[cfg(target_arch = "wasm32")]
 mod docs;
 #[cfg(target_arch = "wasm32")]

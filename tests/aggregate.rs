@@ -85,6 +85,57 @@ fn templates_escape_each_value_so_it_cannot_add_segments_or_parameters() {
     );
 }
 
+/// Issue 26 (found by `tests/properties_templates.rs`): values a lenient origin reads as a dot
+/// segment once they are escaped - `%` escapes a server decoding twice would decode, runs of
+/// dots and spaces that Windows servers trim to `..`, dot segments with a `;` parameter that
+/// servlet containers strip, and compatibility characters normalised to `.` - are refused in
+/// the path (and fine in the query).
+#[test]
+fn template_values_a_lenient_origin_reads_as_a_dot_segment_are_refused() {
+    struct One(&'static str);
+    impl Values for One {
+        fn param(&self, _: &str) -> Option<String> {
+            Some(self.0.to_string())
+        }
+        fn query(&self, _: &str) -> Option<String> {
+            Some(self.0.to_string())
+        }
+        fn claim(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn consumer_id(&self) -> Option<String> {
+            None
+        }
+    }
+    for bad in [
+        "..%u002e",
+        "..%2e",
+        "%2e%2e",
+        "...",
+        ".. ",
+        " ..",
+        "..;x",
+        ".;x",
+        "a/..;b",
+        "\u{2025}",
+        "\u{FF0E}\u{FF0E}",
+        "a\u{FF0F}b",
+    ] {
+        assert_eq!(
+            render(&parse("/items/{id}").unwrap(), &One(bad)),
+            Err("id".into()),
+            "{bad:?}"
+        );
+        assert!(render(&parse("/items?id={query.id}").unwrap(), &One(bad)).is_ok());
+    }
+    for fine in ["1.5 kg", "50%off", "100%", "v1.2", ".hidden", "a;b"] {
+        assert!(
+            render(&parse("/items/{id}").unwrap(), &One(fine)).is_ok(),
+            "{fine:?}"
+        );
+    }
+}
+
 /// Issue 23, item 18: a client's `?status=a%20b` is `a b`, sent as `a%20b` (not `a%2520b`).
 #[test]
 fn template_values_are_decoded_once_and_encoded_once() {

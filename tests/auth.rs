@@ -238,6 +238,23 @@ fn a_valid_token_without_a_subject_is_refused() {
     );
 }
 
+/// Issue 26 (found by `tests/properties_jwt.rs`): a `sub` that is an array, an object or a
+/// boolean was taken as its JSON text (`[false]`, `true`), a consumer id a string `sub` could
+/// spell: it names no subject.
+#[test]
+fn a_sub_that_is_not_a_string_or_a_number_names_no_subject() {
+    for sub in [
+        serde_json::json!([false]),
+        serde_json::json!(["alice"]),
+        serde_json::json!({ "id": "alice" }),
+        serde_json::json!(true),
+    ] {
+        let c = claims(serde_json::json!({ "sub": sub }));
+        let token = sign("HS256", None, &c, SECRET);
+        assert_eq!(denied(&HS_JWT, &token), Denied::NoSubject, "sub: {sub}");
+    }
+}
+
 #[test]
 fn hmac_tokens_verify_with_the_secret_only() {
     let c = claims(serde_json::json!({}));

@@ -7,7 +7,7 @@ use gatehouse::auth::jwk::{
     base64_decode, parse_jwk, parse_jwks, parse_pem, KeyMaterial, PublicJwk,
 };
 use gatehouse::auth::jwks::{
-    candidates, ttl_from_cache_control, JwksState, JwksTimes, KeySet, Need,
+    candidates, fetched_keys, ttl_from_cache_control, JwksState, JwksTimes, KeySet, Need,
 };
 use gatehouse::auth::ttl_cache::TtlCache;
 use gatehouse::auth::{Alg, Denied, Identity, KeyKind, Scheme};
@@ -111,6 +111,22 @@ fn jwks_documents_keep_only_usable_signature_keys() {
         parse_jwk(&json!({ "kty": "XYZ" })).unwrap_err(),
         "unsupported key type \"XYZ\""
     );
+}
+
+#[test]
+fn a_fetched_jwks_without_a_usable_key_is_a_failed_fetch() {
+    let good = json!({ "keys": [{ "kty": "OKP", "kid": "o", "crv": "Ed25519", "x": "AA" }] });
+    assert_eq!(fetched_keys(&good.to_string()).unwrap().len(), 1);
+    for garbage in [
+        "<html>502 Bad Gateway</html>".to_string(),
+        json!({ "issuer": "https://id.example/" }).to_string(),
+        json!({ "keys": [] }).to_string(),
+        json!({ "keys": [{ "kty": "RSA", "kid": "k", "n": "not base64!", "e": "AQAB" }] })
+            .to_string(),
+        json!({ "keys": [{ "kty": "oct", "kid": "hmac", "k": "c2VjcmV0" }] }).to_string(),
+    ] {
+        assert!(fetched_keys(&garbage).is_err(), "{garbage}");
+    }
 }
 
 #[test]

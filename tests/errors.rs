@@ -236,6 +236,8 @@ fn every_variant() -> Vec<GatewayError> {
             why: "w".into(),
         },
         GatewayError::TooManyHeaders { count: 2, max: 1 },
+        GatewayError::HeadersTooLarge { bytes: 2, max: 1 },
+        GatewayError::UriTooLong { bytes: 2, max: 1 },
         GatewayError::UnsupportedMediaType {
             got: None,
             accepted: &["application/json"],

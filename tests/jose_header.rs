@@ -6,35 +6,14 @@
 #![cfg(not(target_arch = "wasm32"))]
 mod support;
 
-use gatehouse::auth::{Alg, AuthError, Denied, Scheme};
+use gatehouse::auth::{AuthError, Denied, Scheme};
 use gatehouse::policy::jwt;
-use gatehouse::policy::jwt::Jwt;
-use jwt_compact::alg::{Hs256, Hs256Key};
-use jwt_compact::{Algorithm, AlgorithmSignature};
 use proptest::prelude::*;
 use support::TestBackend;
 
-const ISS: &str = "https://internal.gatehouse.test/";
-const SECRET: &str = "0123456789abcdef0123456789abcdef-hmac";
-
-static HS_JWT: Jwt = Jwt {
-    name: "service-jwt",
-    index: 0,
-    algorithms: &[Alg::Hs256],
-    issuer: Some(ISS),
-    audiences: &[],
-    secret: Some("JWT_SECRET"),
-    jwks_url: None,
-    keys: &[],
-    require_exp: true,
-    leeway_s: 30,
-    max_token_bytes: 8192,
-    cookie: None,
-    query: None,
-    jwks: support::JWKS_TIMES,
-    token_cache_ttl_s: 0,
-    forward: &[],
-};
+const ISS: &str = support::HS_ISS;
+const SECRET: &str = support::HS_SECRET;
+use support::HS_JWT;
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -43,20 +22,13 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
-fn b64(bytes: &[u8]) -> String {
-    use base64ct::{Base64UrlUnpadded, Encoding};
-    Base64UrlUnpadded::encode_string(bytes)
-}
-
 /// A token over raw header and claims JSON text, signed with the policy's secret.
 fn sign(header: &str, claims: &str) -> String {
     let n = now();
     let claims = claims
         .replace("$NOW", &n.to_string())
         .replace("$EXP", &(n + 60).to_string());
-    let input = format!("{}.{}", b64(header.as_bytes()), b64(claims.as_bytes()));
-    let sig = Hs256.sign(&Hs256Key::new(SECRET), input.as_bytes());
-    format!("{input}.{}", b64(&sig.as_bytes()))
+    support::sign_hs256(header, &claims)
 }
 
 fn default_claims() -> String {
@@ -202,7 +174,7 @@ fn header_members() -> impl Strategy<Value = Vec<(&'static str, &'static str)>> 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(support::properties::config(file!(), 1500))]
 
     #[test]
     fn only_documented_header_shapes_are_accepted(members in header_members()) {

@@ -1,9 +1,11 @@
-//! Request limits decided from the request head: header count (431), media type (415) and
-//! declared body size (413).
+//! Request limits decided from the request head: the gateway's target length (414) and header
+//! size (431), a route's header count (431), media type (415) and declared body size (413).
 
 use gatehouse::config::Limits;
 use gatehouse::error::GatewayError;
-use gatehouse::http::limits::{self, accepts, RequestFacts};
+use gatehouse::http::limits::{
+    self, accepts, check_target, HeaderTally, RequestFacts, MAX_HEADER_BYTES, MAX_TARGET_BYTES,
+};
 
 /// The limits' verdict as the gateway answers it.
 fn check(l: &Limits, r: &RequestFacts<'_>) -> Result<(), GatewayError> {
@@ -19,7 +21,7 @@ const LIMITS: Limits = Limits {
 fn facts<'a>(method: &'a str, ct: Option<&'a str>, len: Option<&'a str>) -> RequestFacts<'a> {
     RequestFacts {
         method,
-        header_count: Some(5),
+        headers: HeaderTally::Count(5),
         content_type: ct,
         content_length: len,
         chunked: false,
@@ -50,7 +52,7 @@ fn each_limit_refuses_with_its_status() {
     let none = check(&LIMITS, &facts("PUT", None, Some("3"))).unwrap_err();
     assert_eq!(none.status(), 415, "a body needs a media type");
     let crowded = RequestFacts {
-        header_count: Some(11),
+        headers: HeaderTally::Count(11),
         ..facts("GET", None, None)
     };
     assert_eq!(
@@ -61,6 +63,48 @@ fn each_limit_refuses_with_its_status() {
         GatewayError::TooManyHeaders { count: 11, max: 10 }.status(),
         431
     );
+}
+
+#[test]
+fn headers_over_the_gateway_size_are_431_on_every_route_with_or_without_limits() {
+    let huge = RequestFacts {
+        headers: HeaderTally::TooLarge(40_000),
+        ..facts("GET", None, None)
+    };
+    for l in [&LIMITS, &Limits::NONE] {
+        let err = check(l, &huge).unwrap_err();
+        assert_eq!(
+            (err.status(), err.slug()),
+            (431, "request-headers-too-large")
+        );
+        assert_eq!(
+            err,
+            GatewayError::HeadersTooLarge {
+                bytes: 40_000,
+                max: MAX_HEADER_BYTES
+            }
+        );
+    }
+    assert_eq!(
+        HeaderTally::from_runtime(-40_000.0),
+        HeaderTally::TooLarge(40_000)
+    );
+    assert_eq!(HeaderTally::from_runtime(12.0), HeaderTally::Count(12));
+    assert_eq!(check(&Limits::NONE, &facts("GET", None, None)), Ok(()));
+}
+
+#[test]
+fn a_request_target_over_8_kib_is_414_and_one_at_the_bound_passes() {
+    let path = format!("/{}", "a".repeat(MAX_TARGET_BYTES - 1));
+    assert_eq!(check_target(&path, None), Ok(()));
+    let over = GatewayError::from(check_target(&path, Some("")).unwrap_err());
+    assert_eq!((over.status(), over.slug()), (414, "uri-too-long"));
+    assert_eq!(
+        over.detail(),
+        "the request's path and query are 8193 bytes; the gateway accepts at most 8192"
+    );
+    let q = "q=".to_string() + &"b".repeat(MAX_TARGET_BYTES);
+    assert!(check_target("/v1/find", Some(&q)).is_err());
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The `rate_limit` policy natively, against [`support::TestBackend`]'s in-process limiter
 //! (the RateLimiter object's logic without storage): keys, plans, atomic limits, headers,
-//! 429s and failing open or closed.
+//! 429s and `on_error` (deny or allow).
 #![cfg(not(target_arch = "wasm32"))] // the test backend uses native-only dev-dependencies
 mod support;
 
@@ -8,7 +8,7 @@ use gatehouse::auth::Identity;
 use gatehouse::error::GatewayError;
 use gatehouse::http::dates::Period;
 use gatehouse::policy::rate_limit;
-use gatehouse::policy::rate_limit::{KeyPart, NamedLimit, RateLimit};
+use gatehouse::policy::rate_limit::{KeyPart, NamedLimit, OnError, RateLimit};
 use gatehouse::ratelimit::{take_all, Algorithm, Limit, State};
 use support::TestBackend;
 
@@ -43,15 +43,15 @@ static POLICY: RateLimit = RateLimit {
     key: &[KeyPart::Consumer, KeyPart::Header("x-tenant")],
     limits: &[PER_SECOND, DAILY],
     plans: &[("gold", &[GOLD])],
-    fail_closed: false,
+    on_error: OnError::Allow,
     timeout_ms: 1_000,
     lease: 0,
     lease_ttl_ms: 0,
 };
-static CLOSED: RateLimit = RateLimit {
-    name: "closed",
+static DENIES: RateLimit = RateLimit {
+    name: "denies",
     index: 1,
-    fail_closed: true,
+    on_error: OnError::Deny,
     ..clone()
 };
 
@@ -62,7 +62,7 @@ const fn clone() -> RateLimit {
         key: &[KeyPart::Global],
         limits: &[PER_SECOND],
         plans: &[],
-        fail_closed: false,
+        on_error: OnError::Allow,
         timeout_ms: 1_000,
         lease: 0,
         lease_ttl_ms: 0,
@@ -161,7 +161,7 @@ fn a_consumers_plan_selects_its_limits() {
 }
 
 #[test]
-fn a_failing_limiter_fails_open_or_closed_as_configured() {
+fn a_failing_limiter_allows_or_denies_as_on_error_says() {
     let b = TestBackend {
         limiter_down: true,
         ..backend()
@@ -169,8 +169,11 @@ fn a_failing_limiter_fails_open_or_closed_as_configured() {
     let passed =
         futures::executor::block_on(rate_limit::check(&POLICY, &b, None, "r", "")).unwrap();
     assert!(passed.headers.is_empty());
-    assert!(passed.failed_open.unwrap().contains("fail = \"open\""));
-    let err = check(&CLOSED, &b, None).unwrap_err();
+    assert!(passed
+        .allowed_on_error
+        .unwrap()
+        .contains("on_error = \"allow\""));
+    let err = check(&DENIES, &b, None).unwrap_err();
     assert_eq!((err.status(), err.slug()), (503, "rate-limit-unavailable"));
 }
 
@@ -241,11 +244,11 @@ fn leased_mode_spends_local_permits_with_exact_headers_and_refuses_locally() {
 }
 
 #[test]
-fn a_leased_policy_whose_limiter_fails_still_fails_open_or_closed() {
-    static LEASED_CLOSED: RateLimit = RateLimit {
-        name: "leased-closed",
+fn a_leased_policy_whose_limiter_fails_still_allows_or_denies_as_on_error_says() {
+    static LEASED_DENIES: RateLimit = RateLimit {
+        name: "leased-denies",
         index: 4,
-        fail_closed: true,
+        on_error: OnError::Deny,
         limits: &[TEN_PER_SECOND],
         lease: 4,
         lease_ttl_ms: 1_000,
@@ -255,12 +258,12 @@ fn a_leased_policy_whose_limiter_fails_still_fails_open_or_closed() {
         limiter_down: true,
         ..backend()
     };
-    let err = check(&LEASED_CLOSED, &b, None).unwrap_err();
+    let err = check(&LEASED_DENIES, &b, None).unwrap_err();
     assert_eq!(err.status(), 503);
     // A second attempt asks again (the failed refill is forgotten), and fails again.
-    assert_eq!(check(&LEASED_CLOSED, &b, None).unwrap_err().status(), 503);
+    assert_eq!(check(&LEASED_DENIES, &b, None).unwrap_err().status(), 503);
     assert_eq!(b.limiter_calls.borrow().len(), 2);
     let passed =
         futures::executor::block_on(rate_limit::check(&LEASED, &b, None, "r", "")).unwrap();
-    assert!(passed.failed_open.is_some());
+    assert!(passed.allowed_on_error.is_some());
 }

@@ -24,14 +24,17 @@ function parseResponse(bytes) {
 }
 
 export default {
-  async fetch(req) {
+  async fetch(req, env) {
     const key = `${req.headers.get("cf-cache-namespace") ?? ""} ${req.url}`;
     if (req.method === "PUT") {
       const res = parseResponse(new Uint8Array(await req.arrayBuffer()));
       const ttl = lifetimeMs(res.headers);
       if (ttl <= 0 || res.headers.has("set-cookie")) return new Response(null, { status: 413 });
       res.headers.delete("transfer-encoding");
+      store.delete(key);
       store.set(key, { ...res, expires: Date.now() + ttl });
+      const max = Number(env.MAX_ENTRIES ?? 0);
+      if (max > 0 && store.size > max) store.delete(store.keys().next().value);
       return new Response(null, { status: 204 });
     }
     if (req.method === "PURGE") return new Response(null, { status: store.delete(key) ? 200 : 404 });

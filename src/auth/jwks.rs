@@ -7,7 +7,10 @@
 //! - a stale set is refetched, but at most once per `refetch_interval`; while the IdP fails,
 //!   the old keys keep working until `max_stale` after they went stale;
 //! - an unknown `kid` triggers a refetch at most once per `refetch_interval`, so a flood of
-//!   made-up key ids cannot hammer the IdP.
+//!   made-up key ids cannot hammer the IdP;
+//! - a fetched document that holds no usable key (not JSON, no `keys`, an empty list, or only
+//!   keys whose material cannot be read) is a failed fetch ([`fetched_keys`]): it never
+//!   replaces keys that work.
 
 use super::jwk::PublicJwk;
 use super::{Alg, Denied};
@@ -27,6 +30,11 @@ pub struct JwksSource {
 }
 
 pub use gatehouse_config::table::jwks::JwksTimes;
+
+/// Public keys imported into WebCrypto that one isolate keeps, at most (for every `jwt`
+/// policy together; keys from a rotated JWKS stay until the cache is full, which then starts
+/// again empty and re-imports keys as tokens use them).
+pub const IMPORTED_KEYS_CAPACITY: usize = 256;
 
 /// A fetched key set and when it was fetched. Times are seconds since the epoch.
 #[derive(Debug, Clone)]
@@ -71,6 +79,17 @@ impl JwksState {
         let set = self.set.as_ref()?;
         (now < set.fresh_until + t.max_stale_s as f64).then_some(&set.keys)
     }
+}
+
+/// The keys of a JWKS document fetched from the IdP. A document without one usable key is an
+/// error, as a failed fetch is: an IdP that answers garbage must not take away the keys the
+/// isolate already verifies with (they keep working up to `max_stale`).
+pub fn fetched_keys(body: &str) -> Result<Vec<PublicJwk>, String> {
+    let keys = super::jwk::parse_jwks(body)?;
+    if keys.is_empty() {
+        return Err("the JWKS document has no usable key".into());
+    }
+    Ok(keys)
 }
 
 /// Seconds to treat a JWKS response as fresh.

@@ -1,5 +1,6 @@
 //! [`TtlCache`]: a small per-isolate map whose entries expire, bounded in size. Used for
-//! verified tokens and API-key lookups. Time is seconds since the epoch, passed in.
+//! verified tokens, API-key lookups and imported WebCrypto keys. Time is seconds since the
+//! epoch, passed in.
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -39,7 +39,11 @@ pub fn copy_usable(age_ms: u64) -> bool {
 /// paths would move most buckets, invalidating most of the cache, each write waiting on it.
 pub const CLIENT_PATHS_PER_MINUTE: u32 = 100;
 
-/// This isolate's count of paths each client's writes invalidated in the current minute.
+/// Clients a [`WriteBudget`] counts at most.
+pub const MAX_CLIENTS: usize = 10_000;
+
+/// This isolate's count of paths each client's writes invalidated in the current minute, for
+/// at most [`MAX_CLIENTS`] clients.
 #[derive(Debug, Default)]
 pub struct WriteBudget {
     /// client -> (minute, paths invalidated in it)
@@ -48,11 +52,18 @@ pub struct WriteBudget {
 
 impl WriteBudget {
     /// Takes `paths` from `client`'s budget for the minute of `now_ms`; `false` (and nothing
-    /// taken) when that would go over [`CLIENT_PATHS_PER_MINUTE`].
+    /// taken) when that would go over [`CLIENT_PATHS_PER_MINUTE`]. A new client when
+    /// [`MAX_CLIENTS`] are counted first drops the counts of earlier minutes; if all are of
+    /// this minute, it takes the place of one of them (whose count starts again).
     pub fn take(&mut self, client: &str, paths: u32, now_ms: u64) -> bool {
         let minute = now_ms / 60_000;
-        if self.used.len() >= 10_000 {
+        if self.used.len() >= MAX_CLIENTS && !self.used.contains_key(client) {
             self.used.retain(|_, (m, _)| *m == minute);
+            if self.used.len() >= MAX_CLIENTS {
+                if let Some(other) = self.used.keys().next().cloned() {
+                    self.used.remove(&other);
+                }
+            }
         }
         let used = self.used.entry(client.to_string()).or_insert((minute, 0));
         if used.0 != minute {
@@ -65,7 +76,7 @@ impl WriteBudget {
         true
     }
 
-    /// How many clients are counted (bounded: older minutes are dropped past 10,000).
+    /// How many clients are counted: at most [`MAX_CLIENTS`].
     pub fn clients(&self) -> usize {
         self.used.len()
     }

@@ -2,8 +2,8 @@
 //! deciding what may be stored and for how long ([`freshness`]), a stored entry's windows,
 //! `Vary` record and tags ([`entry`]), keys ([`key`]) and the `Cache-Status` header
 //! ([`status`]), and the decisions over them: what a stored entry is for a request
-//! ([`lookup`]) and whether and how a response is stored ([`store`]), and which copies the
-//! isolate's hot tier keeps ([`hot`]). The `cache` policy's
+//! ([`lookup`]) and whether and how a response is stored ([`store`]), which copies the
+//! isolate's hot tier keeps ([`hot`]) and which background refreshes it runs ([`refreshes`]). The `cache` policy's
 //! phases, its Cache API adapter and background refreshes use them from
 //! [`crate::policy::cache`].
 
@@ -17,5 +17,6 @@ pub mod invalidate;
 pub mod key;
 pub mod lookup;
 pub mod range;
+pub mod refreshes;
 pub mod status;
 pub mod store;

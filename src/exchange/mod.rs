@@ -12,7 +12,7 @@ use crate::grpc::client;
 use crate::http::forwarding::{
     prepare_downstream_response, prepare_upstream_request, server_timing, Forwarded,
 };
-use crate::http::limits::{self, Limits, RequestFacts};
+use crate::http::limits::{self, HeaderTally, Limits, RequestFacts};
 use crate::http::method;
 use crate::http::params::query_param;
 use crate::pipeline::{Exchange, Phases};
@@ -232,6 +232,7 @@ impl<'a> WorkerExchange<'a> {
         answers_preflight: impl Fn(&'static Route) -> bool,
     ) -> Result<&'static Route, GatewayError> {
         let index = self.tables.routes;
+        limits::check_target(self.ctx.url.path, self.ctx.url.query)?;
         let mut path = normalise(self.ctx.url.path).map_err(GatewayError::BadPath)?;
         let host = host_for_matching(self.ctx.url.host);
         let inbound = &self.inbound;
@@ -308,26 +309,29 @@ impl<'a> WorkerExchange<'a> {
         self.route = Some(route);
         let upstream = &self.tables.upstreams[route.upstream as usize];
         self.ctx.log.upstream = Some(upstream.name);
-        if route.limits != Limits::NONE {
-            self.check_limits(route)?;
-        }
+        self.check_limits(route)?;
 
         Ok(route)
     }
 
-    /// The route's request limits, from the request head (no header is read on routes
-    /// without limits).
+    /// The gateway's header-size bound, then the route's request limits, from the request
+    /// head (no other header is read on routes without limits).
     fn check_limits(&self, route: &'static Route) -> Result<(), GatewayError> {
+        let headers = HeaderTally::from_runtime(runtime::header_tally(
+            &self.inbound,
+            limits::MAX_HEADER_BYTES as u32,
+        ));
+        if route.limits == Limits::NONE {
+            return limits::check(&route.limits, &RequestFacts::head_only(headers))
+                .map_err(GatewayError::from);
+        }
         let (content_type, content_length) =
             (self.header("content-type"), self.header("content-length"));
         limits::check(
             &route.limits,
             &RequestFacts {
                 method: &self.ctx.method,
-                header_count: route
-                    .limits
-                    .max_headers
-                    .map(|_| runtime::header_count(&self.inbound) as usize),
+                headers,
                 content_type: content_type.as_deref(),
                 content_length: content_length.as_deref(),
                 chunked: content_length.is_none() && self.req.body().is_some(),

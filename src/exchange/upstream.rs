@@ -9,8 +9,9 @@ use crate::http::params::cookie;
 use crate::runtime;
 use crate::runtime::answer::Answer;
 use crate::upstream::canary::Sticky;
-use crate::upstream::settings::{Balance, Fallback, Mirror, Upstream};
-use crate::upstream::{canary, forward, hash_key::hash_key, retry};
+use crate::upstream::replay::Replay;
+use crate::upstream::settings::{Balance, Mirror, Upstream};
+use crate::upstream::{canary, forward, hash_key::hash_key};
 use web_sys::Headers;
 
 impl WorkerExchange<'_> {
@@ -167,28 +168,23 @@ impl WorkerExchange<'_> {
         };
         let index = self.split(route.upstream as usize);
         let upstream = &self.tables.upstreams[index];
-        // A call step's POST (gRPC, GraphQL) is as safe to resend as the client's method says
-        // only for GET and HEAD: a PUT or DELETE binding's call may not be idempotent.
-        let safe = match self.outgoing.method {
-            Some(_) => matches!(self.ctx.method.as_str(), "GET" | "HEAD"),
-            None => retry::idempotent(&self.ctx.method),
-        };
-        let may_resend = safe || route.retry_unsafe;
-        let may_retry = upstream.retries.is_some() && may_resend;
-        let mirror = upstream
-            .mirror
-            .as_ref()
-            .filter(|m| js_sys::Math::random() * 100.0 < f64::from(m.percent));
-        let fallback_upstream = matches!(upstream.fallback, Some(Fallback::Upstream(_)));
-        let body = self
-            .upstream_body(may_retry || mirror.is_some() || (may_resend && fallback_upstream))
-            .await;
+        let replay = Replay::decide(
+            &self.ctx.method,
+            self.outgoing.method.is_some(),
+            route.retry_unsafe,
+            upstream,
+            js_sys::Math::random(),
+        );
+        let body = self.upstream_body(replay.buffer_body).await;
+        let streamed = matches!(body, forward::Body::Stream(_));
         let method = self.outgoing.method.unwrap_or(self.ctx.method.as_str());
         let headers = self.outgoing.headers().ok_or(GatewayError::Internal {
             what: "upstream headers prepared",
         })?;
-        if let Some(m) = mirror {
-            self.mirror(m, headers, &body);
+        if let Some(m) = upstream.mirror.as_ref() {
+            if replay.mirror_gets_copy(streamed) {
+                self.mirror(m, headers, &body);
+            }
         }
         let sent_at = runtime::now_ms();
         let (sent, tries) = forward::send(forward::Outgoing {
@@ -197,10 +193,10 @@ impl WorkerExchange<'_> {
             path_and_query: &self.outgoing.path_and_query,
             method,
             headers,
-            retryable: may_retry && !matches!(body, forward::Body::Stream(_)),
-            resendable: may_resend && !matches!(body, forward::Body::Stream(_)),
+            retryable: replay.retryable(streamed),
+            resendable: replay.resendable(streamed),
             deadline_at: None,
-            alone: mirror.is_none(),
+            alone: replay.alone(),
             body,
             hash_key: self.hash_key(upstream),
             env: self.env,

@@ -38,7 +38,8 @@ fn enabled_default() -> bool {
 
 /// Longest key accepted before looking anything up (generated keys are 43 characters).
 pub const MAX_KEY_BYTES: usize = 256;
-const LOOKUP_CACHE_CAPACITY: usize = 4096;
+/// API-key lookups (found or not) remembered per isolate, at most.
+pub const LOOKUP_CACHE_CAPACITY: usize = 4096;
 
 thread_local! {
     static LOOKUPS: RefCell<TtlCache<(&'static str, String), Option<ConsumerRecord>>> =

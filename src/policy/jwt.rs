@@ -22,8 +22,8 @@ use std::rc::Rc;
 
 pub use gatehouse_config::kinds::jwt::{Jwt, StaticKey};
 
-/// Verified tokens remembered per isolate.
-const TOKEN_CACHE_CAPACITY: usize = 4096;
+/// Verified tokens remembered per isolate, at most (for every `jwt` policy together).
+pub const TOKEN_CACHE_CAPACITY: usize = 4096;
 
 thread_local! {
     static VERIFIED: RefCell<TtlCache<(usize, [u8; 32]), Identity>> =
@@ -83,10 +83,17 @@ pub async fn authenticate<B: AuthBackend>(jwt: &'static Jwt, b: &B) -> Result<Id
     check_claims(jwt, &claims, now).map_err(deny)?;
 
     let exp = claims.expiration.map(|e| e.timestamp() as f64);
+    // `sub` is a string (RFC 7519 4.1.2), or a number read as its digits. An array, object or
+    // boolean names no subject: its JSON text would be a consumer id that another token's
+    // string `sub` could spell (`[false]`, `true`).
+    let named = claims
+        .custom
+        .get("sub")
+        .is_some_and(|s| s.is_string() || s.is_number());
     let identity = Identity::from_claims(jwt.name, "sub", claims.custom);
     // Without a subject every such token would be one consumer (one rate-limit bucket,
     // one cache partition).
-    if identity.subject.is_empty() {
+    if !named || identity.subject.is_empty() {
         return Err(deny(Denied::NoSubject));
     }
     if let Some(key) = cache_key {

@@ -109,7 +109,7 @@ pub async fn on_request<H: HeaderEdit, B: AuthBackend + LimiterBackend, R>(
             )
             .await?;
             req.response_headers.extend(passed.headers);
-            req.warnings.extend(passed.failed_open);
+            req.warnings.extend(passed.allowed_on_error);
         }
         // These work with the whole request and answer: their own modules' phases.
         Policy::Cache(_) | Policy::Cors(_) | Policy::Transform(_) | Policy::Graphql(_) => {}

@@ -6,9 +6,9 @@
 //! With `mode = "leased"` an isolate leases small batches of permits and spends them locally
 //! (the contract and over-admission bound are in [`crate::ratelimit::lease`]).
 //!
-//! If the object errors or does not answer within `timeout`, `fail = "open"` (the default)
-//! lets the request through without rate-limit headers and logs it; `fail = "closed"` answers
-//! 503.
+//! If the object errors or does not answer within `timeout`, `on_error = "deny"` (the
+//! default) answers 503 `rate-limit-unavailable` with `Retry-After`; `on_error = "allow"` lets
+//! the request through without rate-limit headers and logs a warning.
 
 use crate::auth::backend::AuthBackend;
 use crate::auth::identity::render;
@@ -32,7 +32,7 @@ thread_local! {
 }
 
 /// How many keys an isolate holds leases for; beyond that new keys take exactly.
-const LEASE_POOL_KEYS: usize = 10_000;
+pub const LEASE_POOL_KEYS: usize = 10_000;
 
 /// How often a request waiting for another's lease refill looks at the pool again.
 const REFILL_POLL_MS: u32 = 1;
@@ -60,13 +60,13 @@ fn take_body(
     format!(r#"{{"limits":{json},"cost":1,"lease":{lease},"lease_ttl_ms":{lease_ttl_ms}}}"#)
 }
 
-pub use gatehouse_config::kinds::rate_limit::{KeyPart, NamedLimit, RateLimit};
+pub use gatehouse_config::kinds::rate_limit::{KeyPart, NamedLimit, OnError, RateLimit};
 
 /// What a passed rate-limit step adds to the response.
 pub struct Passed {
     pub headers: Vec<(&'static str, String)>,
-    /// Set when the limiter failed and the policy failed open (to be logged).
-    pub failed_open: Option<String>,
+    /// Set when the limiter failed and the policy has `on_error = "allow"` (to be logged).
+    pub allowed_on_error: Option<String>,
 }
 
 /// The limits for this caller: their plan's, else the default.
@@ -229,9 +229,9 @@ async fn ask<B: LimiterBackend>(
     }
 }
 
-/// The limiter failed: 503 when failing closed, else through with a warning.
+/// The limiter failed: 503 with `on_error = "deny"`, through with a warning with `"allow"`.
 fn unavailable(policy: &RateLimit, why: String) -> Result<Passed, GatewayError> {
-    if policy.fail_closed {
+    if !policy.on_error.allows() {
         return Err(GatewayError::RateLimitUnavailable {
             policy: policy.name,
             why,
@@ -239,8 +239,8 @@ fn unavailable(policy: &RateLimit, why: String) -> Result<Passed, GatewayError> 
     }
     Ok(Passed {
         headers: Vec::new(),
-        failed_open: Some(format!(
-            "rate_limit policy {}: limiter failed ({why}); request let through (fail = \"open\")",
+        allowed_on_error: Some(format!(
+            "rate_limit policy {}: limiter failed ({why}); request let through (on_error = \"allow\")",
             policy.name
         )),
     })
@@ -272,7 +272,7 @@ fn verdict(
     if decisions.iter().all(|d| d.allowed) {
         Ok(Passed {
             headers,
-            failed_open: None,
+            allowed_on_error: None,
         })
     } else {
         Err(GatewayError::RateLimited {

@@ -5,7 +5,7 @@
 pub mod compiled;
 pub mod host;
 pub mod lifecycle;
-pub mod lookalike;
+pub use gatehouse_shared::lookalike;
 pub mod matcher;
 pub mod normalise;
 pub mod rewrite;

@@ -13,15 +13,18 @@ use super::{
     tls_client_auth, verify_signature,
 };
 use crate::auth::backend::{AuthBackend, BackendError, ClientCert};
-use crate::auth::jwk::{parse_jwks, KeyMaterial, PublicJwk};
-use crate::auth::jwks::{ttl_from_cache_control, JwksSource, JwksState, KeySet, Need};
+use crate::auth::jwk::{KeyMaterial, PublicJwk};
+use crate::auth::jwks::{
+    fetched_keys, ttl_from_cache_control, JwksSource, JwksState, KeySet, Need,
+    IMPORTED_KEYS_CAPACITY,
+};
+use crate::auth::ttl_cache::TtlCache;
 use crate::auth::Alg;
 use crate::http::url::join_url;
 use crate::ratelimit::backend::LimiterBackend;
 use crate::runtime::{console_log, now_ms};
 use crate::slots::Slots;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -61,7 +64,10 @@ enum Step {
 thread_local! {
     /// By `jwt` policy index.
     static JWKS: RefCell<Slots<PolicyKeys>> = const { RefCell::new(Slots::new()) };
-    static CRYPTO_KEYS: RefCell<HashMap<(KeyMaterial, Alg), JsValue>> = RefCell::new(HashMap::new());
+    /// WebCrypto keys by material and algorithm, at most [`IMPORTED_KEYS_CAPACITY`] (they
+    /// never expire: the cache is cleared when full).
+    static CRYPTO_KEYS: RefCell<TtlCache<(KeyMaterial, Alg), JsValue>> =
+        RefCell::new(TtlCache::new(IMPORTED_KEYS_CAPACITY));
     /// Secrets read so far, by name (the config names a few).
     static SECRETS: RefCell<Vec<(&'static str, Option<String>)>> = const { RefCell::new(Vec::new()) };
 }
@@ -224,7 +230,7 @@ pub async fn verify_with_webcrypto(
     signature: &[u8],
 ) -> bool {
     let cache_key = (key.material.clone(), alg);
-    let cached = CRYPTO_KEYS.with(|c| c.borrow().get(&cache_key).cloned());
+    let cached = CRYPTO_KEYS.with(|c| c.borrow().get(&cache_key, 0.0));
     let crypto_key = match cached {
         Some(k) => k,
         None => {
@@ -234,7 +240,10 @@ pub async fn verify_with_webcrypto(
             };
             match JsFuture::from(import_verify_key(format, &data, alg.name())).await {
                 Ok(k) => {
-                    CRYPTO_KEYS.with(|c| c.borrow_mut().insert(cache_key, k.clone()));
+                    CRYPTO_KEYS.with(|c| {
+                        c.borrow_mut()
+                            .insert(cache_key, k.clone(), f64::INFINITY, 0.0)
+                    });
                     k
                 }
                 Err(_) => {
@@ -314,7 +323,7 @@ async fn load_jwks(
                     .ok()
                     .and_then(|v| v.as_f64())
                     .unwrap_or(0.0);
-                if let Ok(keys) = parse_jwks(&body) {
+                if let Ok(keys) = fetched_keys(&body) {
                     let set = KeySet {
                         keys: Rc::new(keys),
                         fresh_until,
@@ -358,7 +367,7 @@ async fn fetch_jwks(url: &str, source: &JwksSource, now: f64) -> Result<(KeySet,
     let cache_control = js_sys::Reflect::get(&resp, &"cacheControl".into())
         .ok()
         .and_then(|v| v.as_string());
-    let keys = parse_jwks(&body)?;
+    let keys = fetched_keys(&body)?;
     let ttl = ttl_from_cache_control(cache_control.as_deref(), &source.times);
     Ok((
         KeySet {

@@ -115,8 +115,10 @@ extern "C" {
     fn cache_delete(url: &str) -> js_sys::Promise;
 
     /// The number of header fields.
-    #[wasm_bindgen(js_name = headerCount)]
-    pub fn header_count(headers: &web_sys::Headers) -> u32;
+    /// The header fields' count, or minus their total bytes when over `max_bytes`
+    /// ([`crate::http::limits::HeaderTally::from_runtime`]).
+    #[wasm_bindgen(js_name = headerTally)]
+    pub fn header_tally(headers: &web_sys::Headers, max_bytes: u32) -> f64;
 
     /// `{ body, state }`: `body` passed through, erroring past `max` bytes (`state.over`).
     #[wasm_bindgen(js_name = limitBody)]

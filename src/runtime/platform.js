@@ -29,7 +29,8 @@ export function fetchUpstream(env, service, url, method, headers, body, ms, abor
   const via = service == null ? globalThis : env[service];
   if (!via || typeof via.fetch !== "function") return Promise.reject("no-binding");
   const init = { method, headers, body, redirect: "manual" };
-  const controller = abort ? new AbortController() : null;
+  // A body counted against max_body brings the controller that aborts it (limitBody).
+  const controller = body?.gatehouseAbort ?? (abort ? new AbortController() : null);
   if (controller) init.signal = controller.signal;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -243,6 +244,20 @@ export async function kvDelete(env, binding, key) {
   }
 }
 
+// Fault injection for the end-to-end tests (tests/e2e/faults.test.mjs), and only for them:
+// the var GATEHOUSE_TEST_CACHE_FAULT ("match", "put", or both comma-separated), which
+// src/entry.js copies to globalThis.gatehouseCacheFault on each request, makes the response
+// cache's Cache API match and/or put throw, as a failing Cache API does. Nothing a request
+// carries can set it: only the worker's env can (wrangler.toml [vars], Miniflare bindings).
+// Unset, as in production, it changes nothing.
+function responseCache(op) {
+  const fault = globalThis.gatehouseCacheFault;
+  if (fault !== undefined && String(fault).split(",").includes(op)) {
+    throw new Error(`Cache API ${op} failed (GATEHOUSE_TEST_CACHE_FAULT)`);
+  }
+  return caches.default;
+}
+
 /** The stored response for a cache key URL; resolves undefined when there is none. */
 export function cacheMatch(url) {
   try {
@@ -257,9 +272,9 @@ export function cacheMatch(url) {
         if (PENDING.get(url) === pending) PENDING.delete(url); // given up on: unwedge the key
         resolve();
       }, STORE_WAIT_MS));
-      return Promise.race([pending.done, bounded]).then(() => caches.default.match(url));
+      return Promise.race([pending.done, bounded]).then(() => responseCache("match").match(url));
     }
-    return caches.default.match(url);
+    return responseCache("match").match(url);
   } catch (e) {
     return Promise.reject(e); // no await wrapper: a hit is one promise, not two
   }
@@ -296,7 +311,7 @@ export function cachePutLater(ctx, url, response, hot) {
     // a 304): hits and revalidated answers then carry the stored Content-Length.
     const entry = response.headers.has("content-length") ? response : await withLength(response);
     await Promise.all([
-      caches.default.put(url, entry.clone()),
+      responseCache("put").put(url, entry.clone()),
       hot ? hotRemember(url, entry, seq) : undefined,
     ]);
   }).catch((e) => console.log(JSON.stringify({ level: "warn", message: `cache put failed: ${e}` }))).finally(() => {
@@ -449,6 +464,38 @@ export function ranged(full, start, end, len) {
   return new Response(body, { status: 206, headers });
 }
 
+const LINGER_BYTES = 16 << 20;
+const LINGER_MS = 1000;
+
+/**
+ * Past a request body's limit: reads and drops at most 16 MiB more of it, for at most 1 s, then
+ * cancels what is left - nginx's lingering close, bounded (a few ms of CPU at most). A client still sending then reads
+ * its 413 rather than a reset. `wrangler dev` needs it too: its proxy fails, and holds the
+ * next request, when a Worker answers before the request body is consumed (workers-sdk#15203;
+ * reading the rest after the answer is not allowed); past the bounds it still does. A
+ * trickled body costs its own request at most the 1 s; no other request waits on it.
+ */
+async function linger(reader) {
+  let left = LINGER_BYTES;
+  let timer;
+  const expired = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ expired: true }), LINGER_MS);
+  });
+  try {
+    while (left > 0) {
+      const next = await Promise.race([reader.read(), expired]);
+      if (next.done) return;
+      if (next.expired) break;
+      left -= next.value.byteLength;
+    }
+  } catch {
+    return; // the client went away
+  } finally {
+    clearTimeout(timer);
+  }
+  await reader.cancel().catch(() => {});
+}
+
 /** A message's body as bytes, at most `max` (null when larger or unreadable). */
 export async function readBytes(message, max) {
   if (!message.body) return new Uint8Array(0);
@@ -467,7 +514,8 @@ export async function readBytes(message, max) {
     if (done) break;
     size += value.byteLength;
     if (size > max) {
-      await reader.cancel().catch(() => {});
+      if (message instanceof Request) await linger(reader);
+      else await reader.cancel().catch(() => {});
       return null;
     }
     chunks.push(value);
@@ -515,32 +563,51 @@ export function transformBody(body, feed) {
   );
 }
 
-/** The number of header fields. */
-export function headerCount(headers) {
+/**
+ * The number of header fields, or minus their total size (names and values; header values
+ * are byte strings, one character per byte) when that is over `maxBytes`. One pass, one
+ * crossing (src/http/limits.rs `HeaderTally`).
+ */
+export function headerTally(headers, maxBytes) {
   let n = 0;
-  for (const _ of headers) n++;
-  return n;
+  let bytes = 0;
+  for (const [name, value] of headers) {
+    n++;
+    bytes += name.length + value.length;
+  }
+  return bytes > maxBytes ? -bytes : n;
 }
 
 /**
- * Passes `body` through, counting bytes: past `max`, the stream errors (so the origin never
- * receives it complete) and `state.over` becomes true. Returns { body, state }.
+ * Passes `body` through, counting bytes. Past `max`, `state.over` becomes true and the fetch
+ * that sends the stream is aborted (fetchUpstream takes the stream's `gatehouseAbort`), so the
+ * origin sees its connection cut mid-body: it never receives the body complete. Erroring the
+ * stream instead would not do: workerd then ends a chunked request body cleanly, so the origin
+ * would take the bytes so far for the whole body, and reports the error as uncaught. Before the
+ * abort, the client's body lingers (`linger`). Returns { body, state }.
  */
 export function limitBody(body, max) {
   const state = { over: false };
+  const abort = new AbortController();
+  const reader = body.getReader();
   let seen = 0;
-  const limited = body.pipeThrough(
-    new TransformStream({
-      transform(chunk, controller) {
-        seen += chunk.byteLength;
-        if (seen > max) {
-          state.over = true;
-          controller.error(new Error("request body over the route's max_body"));
-          return;
-        }
-        controller.enqueue(chunk);
-      },
-    }),
-  );
+  const limited = new ReadableStream({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) return controller.close();
+      seen += value.byteLength;
+      if (seen > max) {
+        state.over = true;
+        await linger(reader);
+        abort.abort();
+        return new Promise(() => {}); // nothing more: the abort cancels this stream
+      }
+      controller.enqueue(value);
+    },
+    cancel() {
+      return reader.cancel();
+    },
+  });
+  limited.gatehouseAbort = abort;
   return { body: limited, state };
 }

@@ -2,11 +2,12 @@
 //! stale-while-revalidate refreshes all call [`send`], so balancing, timeouts, breakers,
 //! retries and fallbacks apply to every one of them. The attempts loop is
 //! [`super::send::attempts`] over this file's JS `fetch` transport; decisions are the pure
-//! modules' ([`super::pool`], [`super::retry`]); the fallback is here.
+//! modules' ([`super::pool`], [`super::retry`], [`super::fallback`]); the fallback's send is
+//! here.
 
+use super::fallback;
 use super::pool::{with_pool, Choice};
 use super::resolve::cached_origin;
-use super::retry::{Attempt, FailureSet};
 use super::send::{attempts, ending, Attempts, Transport};
 use super::settings::{Fallback, TargetAddr, Upstream};
 use crate::error::GatewayError;
@@ -92,11 +93,8 @@ pub async fn send(out: Outgoing<'_>) -> (Result<Sent, GatewayError>, Vec<Try>) {
     )
     .await;
     let (result, tries, attempts) = (done.result, done.tries, done.attempts);
-    let failed = match &result {
-        Ok((resp, _)) => retry::contains(&fallback_failures(up), Attempt::Status(resp.status())),
-        Err(_) => true,
-    };
-    if failed {
+    let answered = result.as_ref().ok().map(|(resp, _)| resp.status());
+    if fallback::falls_back(up, answered) {
         if let Some(fallback) = &up.fallback {
             if let Some(sent) = fall_back(fallback, &out, attempts).await {
                 return (Ok(sent), tries);
@@ -152,16 +150,6 @@ impl Transport for WorkerTransport<'_> {
     fn sleep(&self, ms: u32) -> impl std::future::Future<Output = ()> {
         io::sleep(ms)
     }
-}
-
-/// The statuses after which the fallback answers instead: those the retries or the breaker
-/// count as failures, else 502, 503 and 504. Connect errors, timeouts and an open pool
-/// always do.
-fn fallback_failures(up: &Upstream) -> FailureSet {
-    up.retries
-        .map(|r| r.on)
-        .or(up.breaker.map(|b| b.on))
-        .unwrap_or(FailureSet::DEFAULT)
 }
 
 /// One attempt to one target.
@@ -274,7 +262,7 @@ async fn fall_back(fallback: &Fallback, out: &Outgoing<'_>, attempts: u32) -> Op
                 alone: out.alone,
                 env: out.env,
             };
-            if !out.resendable || matches!(out.body, Body::Stream(_)) {
+            if !fallback::may_resend(out.resendable, matches!(out.body, Body::Stream(_))) {
                 // Not idempotent (the first upstream may have acted on it), or the stream
                 // went to the failed attempt.
                 return None;

@@ -3,8 +3,10 @@
 pub mod balance;
 pub mod breaker;
 pub mod canary;
+pub mod fallback;
 pub mod hash_key;
 pub mod pool;
+pub mod replay;
 pub mod resolve;
 pub mod retry;
 pub mod send;

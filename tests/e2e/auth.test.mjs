@@ -350,3 +350,61 @@ test("JWKS: with no keys ever fetched and the IdP down, the answer is 503 auth-u
     await idp.close();
   }
 });
+
+test("JWKS: an IdP answering garbage or down: known keys keep working up to jwks_max_stale, then 503 auth-unavailable", async () => {
+  // /v1/me/short-stale: keys fresh 1 s, then usable 3 s more while fetches fail, refetched at
+  // most once a second. Its own IdP and gateway, so no other policy's Cache API copy applies.
+  const idp = await startIdp();
+  idp.state.cacheControl = "max-age=1";
+  const gw = await startGateway({ ECHO_ORIGIN: s.origin.url, IDP_ORIGIN: idp.url, JWT_SECRET });
+  const token = idp.token(claims(), "ES256");
+  const call = () => request(gw, "GET", "/v1/me/short-stale", { headers: bearer(token) });
+  try {
+    assert.equal((await call()).status, 200);
+    const fetchedAt = Date.now();
+    const garbage = [
+      ["not JSON", "<html>502 Bad Gateway</html>", /not a JWKS document/],
+      ["JSON without keys", JSON.stringify({ issuer: "https://id.gatehouse.test/" }), /not a JWKS document/],
+      ["keys with bad material", JSON.stringify({ keys: [{ kty: "EC", crv: "P-256", kid: "bad", x: "!!", y: "!!" }] }), /no usable key/],
+    ];
+    for (const [what, body, logged] of garbage) {
+      idp.state.garbage = body;
+      const before = idp.state.fetches;
+      // Wait for the gateway to have fetched the garbage (at most once a second)...
+      let res;
+      for (let i = 0; i < 60 && idp.state.fetches === before; i++) {
+        res = await call();
+        assert.equal(res.status, 200, `${what}: ${res.text}`);
+        await sleep(50);
+      }
+      assert.ok(idp.state.fetches > before, `${what}: refetched`);
+      // ...and the known key still verifies, and the failed fetch is logged with its reason.
+      assert.equal((await call()).status, 200, what);
+      await until(() => gw.logs.some((l) => l.includes("JWKS fetch") && logged.test(l)), `${what}: the failed fetch logged with its reason`);
+    }
+    idp.state.garbage = null;
+    idp.state.down = true;
+    // Past 1 s fresh + 3 s stale the keys may no longer be used: 503, never a pass.
+    let res = await call();
+    while (res.status === 200 && Date.now() - fetchedAt < 8000) {
+      await sleep(100);
+      res = await call();
+    }
+    const elapsed = Date.now() - fetchedAt;
+    const p = expectProblem(assert, res, 503, "auth-unavailable");
+    assert.match(p.detail, /signing keys/);
+    assert.equal(res.headers["retry-after"], "30");
+    assert.ok(elapsed >= 3500 && elapsed < 6000, `the keys stopped working ${elapsed} ms after their fetch`);
+    // The IdP back: the next fetch (at most a second later) restores them.
+    idp.state.down = false;
+    let back = await call();
+    for (let i = 0; i < 40 && back.status !== 200; i++) {
+      await sleep(100);
+      back = await call();
+    }
+    assert.equal(back.status, 200, back.text);
+  } finally {
+    await gw.close();
+    await idp.close();
+  }
+});

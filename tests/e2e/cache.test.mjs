@@ -621,3 +621,65 @@ test("a stale entry is revalidated with the cache's validators only, never the c
   assert.equal(sent.range, undefined);
   assert.equal(sent["if-modified-since"], LAST_MODIFIED, "the entry's own Last-Modified");
 });
+
+test("purge counters out of reach: a write answers with invalidate-failed; stored entries serve at most 10 s past the last read, then bypass", async () => {
+  // CACHE_GENERATIONS is a switch in front of the real CacheGenerations object (another
+  // worker): the test turns it "down" and every call then throws, as an unreachable object does.
+  const SWITCH = `import { DurableObject } from "cloudflare:workers";
+    export class SwitchedGenerations extends DurableObject {
+      down = false;
+      real() { return this.env.REAL.get(this.env.REAL.idFromName("generations")); }
+      check() { if (this.down) throw new Error("purge counters unreachable"); }
+      async fetch(req) {
+        if (new URL(req.url).pathname === "/__fault") {
+          this.down = (await req.text()) === "down";
+          return new Response("ok");
+        }
+        this.check();
+        return this.real().fetch(req);
+      }
+      async bump(key) { this.check(); return this.real().bump(key); }
+      async invalidate(keys) { this.check(); return this.real().invalidate(keys); }
+    }
+    export default { fetch() { return new Response("unused"); } }`;
+  const gw = await startGateway(
+    { ECHO_ORIGIN: s.origin.url },
+    { durableObjects: { RATE_LIMITER: "RateLimiter", CACHE_GENERATIONS: { className: "SwitchedGenerations", scriptName: "generations-switch" } } },
+    [{ name: "generations-switch", modules: true, script: SWITCH, durableObjects: { REAL: { className: "CacheGenerations", scriptName: "gateway" } } }],
+  );
+  const ns = await gw.mf.getDurableObjectNamespace("CACHE_GENERATIONS", "gateway");
+  const setDown = (down) => ns.get(ns.idFromName("generations")).fetch("https://switch/__fault", { method: "POST", body: down ? "down" : "up" });
+  try {
+    const key = id();
+    const path = `/v1/cached/${key}?cc=max-age%3D600`;
+    const status = async () => (await request(gw, "GET", path)).headers["cache-status"];
+    assert.match(await status(), /; stored$/);
+    await until(async () => /; hit;/.test(await status()), "a hit with the object up");
+    await (await setDown(true)).text();
+    const lastRead = Date.now() - 1000; // the isolate read the counters within the last second
+
+    const started = Date.now();
+    const write = await request(gw, "POST", `/v1/cached/${key}`, { body: "{}" });
+    assert.equal(write.status, 200, "the write itself succeeds");
+    assert.ok(Date.now() - started < 3000, `the write waited ${Date.now() - started} ms (at most 2 s for the counter)`);
+    const line = await logOf(gw, write.headers["x-request-id"]);
+    assert.equal(line.cache, "invalidate-failed");
+
+    // Old entries may still be served, but never more than 10 s after the last read...
+    let seen;
+    while (/; hit;/.test(seen = await status())) {
+      assert.ok(Date.now() - lastRead < 11_500, `still a hit ${Date.now() - lastRead} ms after the last read`);
+      await sleep(200);
+    }
+    // ...then the cache is bypassed, not served and not stored.
+    assert.equal(seen, "Gatehouse; fwd=bypass; fwd-status=200; detail=purge-counters-unavailable");
+    assert.ok(Date.now() - lastRead >= 9_000, `bypassed ${Date.now() - lastRead} ms after the last read`);
+
+    // The object back: the cache is used again (the write's path counter did not move, so
+    // the old entry is still stored).
+    await (await setDown(false)).text();
+    await until(async () => /; hit;/.test(await status()), "the cache used again");
+  } finally {
+    await gw.close();
+  }
+});

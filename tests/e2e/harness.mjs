@@ -199,9 +199,10 @@ export function waitForLog(gw, predicate, what, timeoutMs = 5_000) {
   return until(() => logLines(gw).find(predicate), `log line: ${what}`, timeoutMs);
 }
 
-/** The access-log line of the request whose x-request-id is `id`. */
+/** The access-log line of the request whose x-request-id is `id` (a line with its status; a
+ * warning written during the request carries the id too). */
 export function logOf(gw, id) {
-  return waitForLog(gw, (l) => l.request_id === id, `request ${id}`);
+  return waitForLog(gw, (l) => l.request_id === id && l.status !== undefined, `access line of ${id}`);
 }
 
 /** A fresh x-request-id, so a test can find its own log line. */

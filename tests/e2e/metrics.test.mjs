@@ -9,7 +9,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { startGateway, request, until, logLines, logOf, putApiKey } from "./harness.mjs";
+import { startGateway, request, sleep, until, logLines, logOf, putApiKey } from "./harness.mjs";
 import { startOrigin } from "../../scripts/demo-origin.mjs";
 
 const RECORDER = `export default function () {
@@ -111,4 +111,33 @@ test("log = { sample = 0.5 } writes about half the lines", async () => {
   const logged = accessLines(s.gw, "v1-sampled").length;
   // Binomial(200, 0.5): 60..140 holds with probability 1 - 1e-8.
   assert.ok(logged >= 60 && logged <= 140, `${logged} of ${n}`);
+});
+
+test("an Analytics Engine binding whose writeDataPoint throws: answers are unchanged, one warning per request", async () => {
+  const THROWS = `export default function () {
+    return { writeDataPoint() { throw new Error("analytics engine unavailable"); } };
+  }`;
+  const gw = await startGateway({ ECHO_ORIGIN: s.origin.url }, { wrappedBindings: { ANALYTICS: "ae-throws" } },
+    [{ name: "ae-throws", modules: true, script: THROWS }]);
+  try {
+    const comparable = (res) => {
+      const body = res.json();
+      delete body.headers; // the request id and forwarding headers differ per request
+      return { status: res.status, type: res.headers["content-type"], body: body.type ? { type: body.type, status: body.status } : body };
+    };
+    for (const path of ["/v1/users/1", "/v1/nothing"]) {
+      const res = await request(gw, "GET", path);
+      const expected = await request(s.simulated, "GET", path);
+      assert.deepEqual(comparable(res), comparable(expected), path);
+      const id = res.headers["x-request-id"];
+      // The access line still comes, and exactly one warning about the write.
+      await until(() => lines(gw).some((l) => l.request_id === id && l.status === res.status), `${path}: access line`);
+    }
+    const warnings = () => lines(gw).filter((l) => l.level === "warn" && /analytics write failed: analytics engine unavailable/.test(l.message));
+    await until(() => warnings().length >= 2, "a warning per request");
+    await sleep(100); // and no third one: an absence needs a bounded wait
+    assert.equal(warnings().length, 2, gw.logs.join("\n"));
+  } finally {
+    await gw.close();
+  }
 });

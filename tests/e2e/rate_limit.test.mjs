@@ -113,29 +113,56 @@ test("token bucket: a burst of 10, then refill at 5 per second", async () => {
   assert.ok(refilled >= Math.floor(ms / 200) - 2 && refilled <= Math.ceil(ms / 200) + 1, `${refilled} admitted in ${ms} ms`);
 });
 
-test("a limiter that fails: fail = open lets the request through and logs it; fail = closed is a 503", async () => {
-  const broken = {
-    name: "broken-limiter",
-    modules: true,
-    script: `export class BrokenLimiter { fetch() { throw new Error("limiter down"); } }
-             export default { fetch() { return new Response("unused"); } }`,
-  };
-  const gw = await startGateway(
+/** A gateway whose RATE_LIMITER objects are `className` from `script` (another worker). */
+function gatewayWithLimiter(className, script) {
+  return startGateway(
     { ECHO_ORIGIN: s.origin.url },
-    { durableObjects: { RATE_LIMITER: { className: "BrokenLimiter", scriptName: "broken-limiter" } } },
-    [broken],
+    { durableObjects: { RATE_LIMITER: { className, scriptName: "faulty-limiter" } } },
+    [{ name: "faulty-limiter", modules: true, script: `${script}\nexport default { fetch() { return new Response("unused"); } }` }],
   );
-  try {
-    const open = await request(gw, "GET", "/v1/search");
-    assert.equal(open.status, 200, open.text);
-    assert.equal(open.headers.ratelimit, undefined, "no RateLimit fields without a decision");
-    await until(() => gw.logs.some((l) => l.includes('"level":"warn"') && l.includes("per-ip") && l.includes("fail = \\\"open\\\"")), "the fail-open warning");
+}
 
-    const key = await putApiKey(gw, { id: "acme" }, { worker: "gateway" });
-    const closed = await request(gw, "GET", "/v1/partner/reports", { headers: { "x-api-key": key } });
-    const p = expectProblem(assert, closed, 503, "rate-limit-unavailable");
-    assert.match(p.detail, /per-consumer/);
-    assert.equal(closed.headers["retry-after"], "5");
+/**
+ * Both `on_error` answers against `gw`'s failing limiter: /v1/search (per-ip, on_error =
+ * "allow") goes through with a warning naming the policy; /v1/partner/reports
+ * (per-consumer, the default "deny") is 503 rate-limit-unavailable with Retry-After. Each
+ * answer comes within `bound` ms.
+ */
+async function expectOnError(gw, bound) {
+  let started = Date.now();
+  const allowed = await request(gw, "GET", "/v1/search");
+  assert.ok(Date.now() - started < bound, `allow answered after ${Date.now() - started} ms`);
+  assert.equal(allowed.status, 200, allowed.text);
+  assert.equal(allowed.headers.ratelimit, undefined, "no RateLimit fields without a decision");
+  const warned = () => gw.logs.filter((l) => l.includes('"level":"warn"') && l.includes("per-ip") && l.includes('on_error = \\"allow\\"'));
+  await until(() => warned().length > 0, "the on_error = allow warning");
+  assert.equal(warned().length, 1, gw.logs.join("\n"));
+
+  const key = await putApiKey(gw, { id: "acme" }, { worker: "gateway" });
+  started = Date.now();
+  const denied = await request(gw, "GET", "/v1/partner/reports", { headers: { "x-api-key": key } });
+  assert.ok(Date.now() - started < bound, `deny answered after ${Date.now() - started} ms`);
+  const p = expectProblem(assert, denied, 503, "rate-limit-unavailable");
+  assert.match(p.detail, /"per-consumer" could not be checked/);
+  assert.equal(denied.headers["retry-after"], "5");
+}
+
+test("a limiter that throws: on_error = \"allow\" lets the request through and logs it; the default \"deny\" is a 503", async () => {
+  const gw = await gatewayWithLimiter("BrokenLimiter", `export class BrokenLimiter { fetch() { throw new Error("limiter down"); } }`);
+  try {
+    await expectOnError(gw, 1_000);
+  } finally {
+    await gw.close();
+  }
+});
+
+test("a limiter slower than the policy's timeout (1 s) is answered as on_error says, at the timeout", async () => {
+  const gw = await gatewayWithLimiter("SlowLimiter", `export class SlowLimiter {
+    async fetch() { await new Promise((r) => setTimeout(r, 5000)); return new Response('{"decisions":[]}'); }
+  }`);
+  try {
+    // Each answer waits the 1 s timeout, not the object's 5 s.
+    await expectOnError(gw, 2_500);
   } finally {
     await gw.close();
   }

@@ -3,6 +3,9 @@
 //! so the policy code is checked against an implementation independent of WebCrypto.
 #![allow(dead_code)]
 
+pub mod lenient_origin;
+pub mod properties;
+
 use gatehouse::auth::backend::{AuthBackend, BackendError, ClientCert};
 use gatehouse::auth::jwk::{KeyMaterial, PublicJwk};
 use gatehouse::auth::jwks::{JwksSource, JwksTimes, Need};
@@ -164,4 +167,47 @@ impl LimiterBackend for TestBackend {
 
     /// Native tests never have a refill in flight, so nothing waits.
     async fn pause(&self, _ms: u32) {}
+}
+
+/// The issuer of [`HS_JWT`].
+pub const HS_ISS: &str = "https://internal.gatehouse.test/";
+/// The secret of [`HS_JWT`] (the backend's `JWT_SECRET`).
+pub const HS_SECRET: &str = "0123456789abcdef0123456789abcdef-hmac";
+
+/// An HS256 `jwt` policy: issuer [`HS_ISS`], `exp` required, 30 s leeway, no token cache.
+pub static HS_JWT: gatehouse::policy::jwt::Jwt = gatehouse::policy::jwt::Jwt {
+    name: "service-jwt",
+    index: 0,
+    algorithms: &[Alg::Hs256],
+    issuer: Some(HS_ISS),
+    audiences: &[],
+    secret: Some("JWT_SECRET"),
+    jwks_url: None,
+    keys: &[],
+    require_exp: true,
+    leeway_s: 30,
+    max_token_bytes: 8192,
+    cookie: None,
+    query: None,
+    jwks: JWKS_TIMES,
+    token_cache_ttl_s: 0,
+    forward: &[],
+};
+
+/// Base64url without padding.
+pub fn b64url(bytes: &[u8]) -> String {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    Base64UrlUnpadded::encode_string(bytes)
+}
+
+/// A compact JWS over raw header and claims JSON text, signed HS256 with [`HS_SECRET`].
+pub fn sign_hs256(header: &str, claims: &str) -> String {
+    use jwt_compact::alg::{Hs256, Hs256Key};
+    let input = format!(
+        "{}.{}",
+        b64url(header.as_bytes()),
+        b64url(claims.as_bytes())
+    );
+    let sig = Hs256.sign(&Hs256Key::new(HS_SECRET), input.as_bytes());
+    format!("{input}.{}", b64url(sig.as_bytes().as_ref()))
 }

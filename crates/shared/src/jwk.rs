@@ -87,8 +87,13 @@ pub fn parse_jwk(json: &serde_json::Value) -> Result<Option<PublicJwk>, String> 
     }))
 }
 
-/// Parses a JWKS document `{"keys": [...]}`, keeping the usable keys and skipping broken
-/// or ignored ones (one bad key must not take down the others).
+/// Keys kept from one JWKS document, at most (an IdP publishes a handful; this bounds what
+/// one isolate holds per `jwt` policy whatever the document holds).
+pub const MAX_JWKS_KEYS: usize = 100;
+
+/// Parses a JWKS document `{"keys": [...]}`, keeping the usable keys (the first
+/// [`MAX_JWKS_KEYS`]) and skipping broken or ignored ones (one bad key must not take down the
+/// others).
 #[inline]
 pub fn parse_jwks(body: &str) -> Result<Vec<PublicJwk>, String> {
     #[derive(Deserialize)]
@@ -100,6 +105,7 @@ pub fn parse_jwks(body: &str) -> Result<Vec<PublicJwk>, String> {
         .keys
         .iter()
         .filter_map(|k| parse_jwk(k).ok().flatten())
+        .take(MAX_JWKS_KEYS)
         .collect())
 }
 

@@ -12,6 +12,7 @@
 pub mod alg;
 pub mod dates;
 pub mod jwk;
+pub mod lookalike;
 pub mod origin;
 pub mod origin_syntax;
 pub mod pointer;

@@ -3,8 +3,7 @@
 //! the authenticated identity) and `{consumer.id}`. Each value is decoded as the client
 //! meant it ([`decode`]) and percent-encoded once, every byte
 //! but `A-Z a-z 0-9 - . _ ~`, so it can never add a path segment, a query or a parameter. In
-//! the path, a value that is empty, holds a `.` or `..` segment (split at `/` or `\`, which an
-//! origin may decode) or a control character is refused.
+//! the path, a value that an origin could read as a dot segment is refused ([`is_safe_in_path`]).
 
 use std::borrow::Cow;
 
@@ -90,19 +89,41 @@ pub fn render(pieces: &[Piece], values: &impl Values) -> Result<String, String> 
             Piece::ConsumerId => (values.consumer_id(), "consumer.id".to_string()),
         };
         let value = value.ok_or(what.clone())?;
-        // In the path a value is one segment: nothing an origin could read as a dot
-        // segment, even one that decodes `%2F` or `%5C` itself (`..%2Fadmin`).
-        let not_a_segment = value.is_empty()
-            || value
-                .split(['/', '\\'])
-                .any(|seg| seg == "." || seg == "..")
-            || value.chars().any(char::is_control);
-        if !in_query && not_a_segment {
+        if !in_query && !is_safe_in_path(&value) {
             return Err(what);
         }
         escape_into(&mut out, &value);
     }
     Ok(out)
+}
+
+/// Whether a (decoded) value, escaped, is safe in a path: no origin, however leniently it reads
+/// paths, can read a dot segment in it (the rules `route::normalise` applies to request paths): not empty, no control
+/// character, no character servers fold into `.`, `/`, `\`, `;` or `%`
+/// ([`crate::lookalike`]), no `%` that a server decoding twice would decode (`%2e`, `%u002e`),
+/// and, split at `/` or `\` (an origin may decode `%2F` itself), no part that is only dots
+/// and spaces before any `;` parameter (`..`, `...`, `.. `, `..;x`: servers trim or strip
+/// those to a dot segment).
+pub fn is_safe_in_path(value: &str) -> bool {
+    let b = value.as_bytes();
+    let double_escape = b.iter().enumerate().any(|(i, &c)| {
+        c == b'%'
+            && match (b.get(i + 1), b.get(i + 2)) {
+                (Some(b'u' | b'U'), _) => true,
+                (Some(h), Some(l)) => h.is_ascii_hexdigit() && l.is_ascii_hexdigit(),
+                _ => false,
+            }
+    });
+    let dot_segment = value.split(['/', '\\']).any(|seg| {
+        let name = seg.split(';').next().unwrap_or_default();
+        name.contains('.') && name.bytes().all(|c| c == b'.' || c == b' ')
+    });
+    !value.is_empty()
+        && !double_escape
+        && !dot_segment
+        && !value
+            .chars()
+            .any(|c| c.is_control() || crate::lookalike::is_lookalike(c))
 }
 
 /// A value as the client meant it: `%XX` decoded (and `+` as a space in a query value),

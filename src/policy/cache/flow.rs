@@ -201,7 +201,8 @@ pub async fn on_request(
 
 /// `before_upstream`: a stale entry inside its `stale-while-revalidate` window is served now
 /// and refreshed after the response by the rest of the flow (`from_here`: this step and every
-/// later one; [`refresh::start`]), unless this isolate is already refreshing it.
+/// later one; [`refresh::start`]), unless this isolate is already refreshing it or is running
+/// its most refreshes at once ([`refresh::may_start`]).
 pub fn before_upstream(
     x: &mut WorkerExchange<'_>,
     state: &mut Option<CacheStep>,
@@ -218,7 +219,7 @@ pub fn before_upstream(
     };
     x.ctx.log.cache = Some("stale");
     let key = st.pending.url.clone();
-    if !refresh::running(&key) {
+    if refresh::may_start(&key) {
         if let Some(step) = state.take() {
             refresh::start(x, step, key, from_here);
         }

@@ -1,6 +1,6 @@
 //! `stale-while-revalidate`: the stale entry is served at once and refreshed after the
-//! response, in `ctx.waitUntil`. One refresh per key per isolate at a time; other requests in
-//! the meantime are served the same stale entry.
+//! response, in `ctx.waitUntil`. One refresh per key per isolate at a time, and at most
+//! [`MAX_REFRESHES`] in all; other requests in the meantime are served the same stale entry.
 //!
 //! The refresh is the rest of the request's own flow ([`crate::pipeline::upstream_tail`]):
 //! the upstream call as the route makes it (its canary side, a fan-out's parts), then the
@@ -8,19 +8,22 @@
 //! the body first), so the cache stores exactly what a miss would have stored.
 
 use super::flow::CacheStep;
+use crate::cache::refreshes::Refreshes;
+#[cfg(doc)]
+use crate::cache::refreshes::MAX_REFRESHES;
 use crate::exchange::WorkerExchange;
 use crate::policy::{State, Step};
 use std::cell::RefCell;
-use std::collections::HashSet;
 
 thread_local! {
     /// Keys (Cache API URLs) being refreshed by this isolate.
-    static REFRESHING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+    static REFRESHING: RefCell<Refreshes> = RefCell::new(Refreshes::new());
 }
 
-/// Whether a refresh for `key` is already running in this isolate.
-pub fn running(key: &str) -> bool {
-    REFRESHING.with(|r| r.borrow().contains(key))
+/// Whether a refresh for `key` may start in this isolate: none is running for it and fewer
+/// than [`MAX_REFRESHES`] are running.
+pub fn may_start(key: &str) -> bool {
+    REFRESHING.with(|r| r.borrow().may_start(key))
 }
 
 /// Runs the rest of `x`'s flow after its answer, over `from_here` (the cache step and every
@@ -36,9 +39,23 @@ pub fn start(x: &WorkerExchange<'_>, step: CacheStep, key: String, from_here: &[
     if let Some(first) = states.first_mut() {
         *first = State::of_cache(step);
     }
-    REFRESHING.with(|set| set.borrow_mut().insert(key.clone()));
+    if !REFRESHING.with(|set| set.borrow_mut().start(&key)) {
+        return;
+    }
+    let running = Running(key);
     x.worker_ctx.wait_until(async move {
         detached.upstream_tail(&steps, states).await;
-        REFRESHING.with(|set| set.borrow_mut().remove(&key));
+        drop(running);
     });
+}
+
+/// A running refresh's place in [`REFRESHING`], given back when the refresh ends, even when
+/// the runtime cancels it mid-way (a leaked place would block refreshes of that key, and
+/// [`MAX_REFRESHES`] leaked places all refreshes).
+struct Running(String);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = REFRESHING.try_with(|set| set.borrow_mut().finish(&self.0));
+    }
 }

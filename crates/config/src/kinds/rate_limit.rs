@@ -17,12 +17,31 @@ pub struct RateLimit {
     pub limits: &'static [NamedLimit],
     /// Plan name -> limits for consumers on that plan.
     pub plans: &'static [(&'static str, &'static [NamedLimit])],
-    pub fail_closed: bool,
+    /// What happens when the limiter errors or does not answer within `timeout_ms`.
+    pub on_error: OnError,
     pub timeout_ms: u32,
     /// `mode = "leased"`: the most permits an isolate leases at once (0 = exact mode).
     pub lease: u32,
     /// How long leased permits stay valid at most.
     pub lease_ttl_ms: u32,
+}
+
+/// `on_error`: the answer when the limiter cannot decide (it errors, or does not answer
+/// within the policy's `timeout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_config::kinds::rate_limit))]
+pub enum OnError {
+    /// `"deny"` (the default): 503 `rate-limit-unavailable` with `Retry-After`.
+    Deny,
+    /// `"allow"`: the request goes on without rate-limit headers, and a warning is logged.
+    Allow,
+}
+
+impl OnError {
+    /// Whether a request the limiter could not decide on is let through.
+    pub fn allows(self) -> bool {
+        self == OnError::Allow
+    }
 }
 
 #[derive(Debug)]
@@ -57,7 +76,7 @@ pub use check::*;
 /// The checker's part: the TOML shape, its parse and the value the table holds.
 #[cfg(feature = "check")]
 mod check {
-    use super::{KeyPart, Limit, NamedLimit, RateLimit};
+    use super::{KeyPart, Limit, NamedLimit, OnError, RateLimit};
     use crate::leak;
     use crate::lex::{is_token_byte, parse_duration_ms};
     use crate::table::limit::Algorithm;
@@ -75,8 +94,11 @@ mod check {
         /// Plan name -> limits that replace `limits` for consumers on that plan.
         #[serde(default)]
         pub plans: BTreeMap<String, Vec<LimitSpec>>,
-        /// `"open"` (default) or `"closed"`: what happens when the limiter cannot answer.
-        pub fail: Option<String>,
+        /// `"deny"` (default) or `"allow"`: what happens when the limiter cannot answer.
+        pub on_error: Option<String>,
+        /// The key `on_error` replaced; present, it fails the check with a message naming
+        /// `on_error` (never silently ignored: `fail = "closed"` must not become "allow").
+        pub fail: Option<toml::Value>,
         /// How long to wait for the limiter (default "1s").
         pub timeout: Option<String>,
         /// `"exact"` (default: one round trip per request) or `"leased"`.
@@ -114,7 +136,7 @@ mod check {
         pub key: Vec<KeyPart>,
         pub limits: Vec<LimitSettings>,
         pub plans: Vec<(String, Vec<LimitSettings>)>,
-        pub fail_closed: bool,
+        pub on_error: OnError,
         pub timeout_ms: u32,
         /// Leased mode's batch size (0 = exact mode) and lease lifetime.
         pub lease: u32,
@@ -180,12 +202,19 @@ mod check {
                 check_limits(list, &format!("plans.{plan}"), &mut errors),
             ));
         }
-        let fail_closed = match spec.fail.as_deref() {
-            None | Some("open") => false,
-            Some("closed") => true,
+        if spec.fail.is_some() {
+            errors.push(
+                "fail: renamed; use on_error = \"deny\" (the default; was fail = \"closed\") or on_error = \"allow\" (was fail = \"open\")".into(),
+            );
+        }
+        let on_error = match spec.on_error.as_deref() {
+            None | Some("deny") => OnError::Deny,
+            Some("allow") => OnError::Allow,
             Some(other) => {
-                errors.push(format!("fail: \"{other}\" is not \"open\" or \"closed\""));
-                false
+                errors.push(format!(
+                    "on_error: \"{other}\" is not \"deny\" or \"allow\""
+                ));
+                OnError::Deny
             }
         };
         let timeout_ms = match spec.timeout.as_deref().map(parse_duration_ms) {
@@ -206,7 +235,7 @@ mod check {
                 key,
                 limits,
                 plans: plan_limits,
-                fail_closed,
+                on_error,
                 timeout_ms,
                 lease,
                 lease_ttl_ms,
@@ -376,7 +405,7 @@ mod check {
                 key: leak::slice(self.key.clone()),
                 limits: limits(&self.limits),
                 plans: leak::slice(plans),
-                fail_closed: self.fail_closed,
+                on_error: self.on_error,
                 timeout_ms: self.timeout_ms,
                 lease: self.lease,
                 lease_ttl_ms: self.lease_ttl_ms,

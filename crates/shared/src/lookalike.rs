@@ -4,7 +4,8 @@
 //!
 //! The NFKC set was computed from Unicode 14.0 data (every code point whose NFKC form differs
 //! and contains one of those five characters); the best-fit set is the one published for the
-//! 2024 "WorstFit" attacks. A path escape that decodes to one of them is refused.
+//! 2024 "WorstFit" attacks. A path escape that decodes to one of them is refused, and so is
+//! a fan-out template value holding one.
 
 /// True when `c` may be read as `.`, `/`, `\`, `;` or `%` by a normalising server.
 pub fn is_lookalike(c: char) -> bool {
