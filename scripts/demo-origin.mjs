@@ -12,7 +12,7 @@
 //   /internal/big?bytes=N streams N bytes of text back in chunks; with &hold=ID it sends the
 //                         first chunk, then waits for origin.release(ID) (streaming tests)
 //   /internal/cacheable/* answers with ?cc= as Cache-Control, ?vary= as Vary, ?cookie=1 a
-//                         Set-Cookie, ?tag= as Cache-Tag, ?expires=N (or "bad") an Expires, a fixed ETag and Last-Modified, and `n` = requests so far;
+//                         Set-Cookie, ?tag= as Cache-Tag, ?expires=N (or "bad") an Expires, a fixed ETag and Last-Modified (LAST_MODIFIED), and `n` = requests so far;
 //                         ?pad=N N more bytes of body, ?h.<name>=v any header (?h304.<name>=v on 304s only), ?status=N;
 //                         ?cc2= the Cache-Control from the second request on; ?chunked=1 no Content-Length;
 //                         ?nv=1 no ETag nor Last-Modified; If-None-Match: "v1" (or If-Modified-Since:
@@ -27,6 +27,10 @@ import crypto from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { catalogHandler, CATALOG_PREFIX } from "./catalog-service.mjs";
 import { graphqlHandler, GRAPHQL_PATH } from "./graphql-service.mjs";
+
+/** The fixed Last-Modified of /internal/cacheable/*: midnight UTC 14 days before the origin
+ * module loaded (in the past whatever today is, so no conditional date on it is "the future"). */
+export const LAST_MODIFIED = new Date((Math.floor(Date.now() / 86_400_000) - 14) * 86_400_000).toUTCString();
 
 export function startOrigin(port = 0, host = "127.0.0.1") {
   const received = [];
@@ -110,7 +114,7 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
         // Caching tests: the query says which caching headers to answer with; `n` counts the
         // requests this path has had, so a cached copy shows an old n.
         const q = url.searchParams;
-        const h = { ...hop, "content-type": "application/json", etag: '"v1"', "last-modified": "Mon, 23 Nov 2026 00:00:00 GMT" };
+        const h = { ...hop, "content-type": "application/json", etag: '"v1"', "last-modified": LAST_MODIFIED };
         if (q.get("nv")) { delete h.etag; delete h["last-modified"]; } // ?nv=1: no validators
         if (q.get("noetag")) delete h.etag; // ?noetag=1: Last-Modified only
         const n = received.filter((r) => r.path === url.pathname).length;

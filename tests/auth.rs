@@ -299,7 +299,12 @@ fn attack_table_is_refused_for_the_right_reason() {
             Denied::AlgorithmNotAllowed { alg: "none".into() },
         ),
         (
-            "alg HS256 on a public-key policy (confusion)",
+            "alg None (case variant)",
+            format!("{}.{p}.", b64(br#"{"alg":"None","typ":"JWT"}"#)),
+            Denied::AlgorithmNotAllowed { alg: "None".into() },
+        ),
+        (
+            "alg confusion: HS256 signed with the RSA public key as the secret",
             sign(
                 "HS256",
                 Some("rsa-1"),
@@ -311,7 +316,7 @@ fn attack_table_is_refused_for_the_right_reason() {
             },
         ),
         (
-            "ES256 header naming an RSA kid",
+            "key-type confusion: ES256 header naming an RSA kid",
             sign("ES256", Some("rsa-1"), &c(serde_json::json!({})), "ec"),
             Denied::UnknownKey,
         ),
@@ -351,7 +356,7 @@ fn attack_table_is_refused_for_the_right_reason() {
             Denied::BadSignature,
         ),
         (
-            "another key, same kid",
+            "signature from another key with the same kid",
             sign(
                 "RS256",
                 Some("rsa-1"),
@@ -371,7 +376,7 @@ fn attack_table_is_refused_for_the_right_reason() {
             Denied::Expired,
         ),
         (
-            "not yet valid",
+            "not yet valid (nbf)",
             sign(
                 "RS256",
                 Some("rsa-1"),
@@ -381,7 +386,7 @@ fn attack_table_is_refused_for_the_right_reason() {
             Denied::NotYetValid,
         ),
         (
-            "issued in the future",
+            "issued in the future (iat)",
             sign(
                 "RS256",
                 Some("rsa-1"),
@@ -391,7 +396,7 @@ fn attack_table_is_refused_for_the_right_reason() {
             Denied::IssuedInFuture,
         ),
         (
-            "wrong iss",
+            "wrong issuer",
             sign(
                 "RS256",
                 Some("rsa-1"),
@@ -401,7 +406,7 @@ fn attack_table_is_refused_for_the_right_reason() {
             Denied::WrongIssuer,
         ),
         (
-            "wrong aud",
+            "wrong audience",
             sign(
                 "RS256",
                 Some("rsa-1"),
@@ -431,10 +436,15 @@ fn attack_table_is_refused_for_the_right_reason() {
             Denied::Malformed,
         ),
         ("bad base64", "e30~.e30~.abc".into(), Denied::Malformed),
-        ("two parts", format!("{h}.{p}"), Denied::Malformed),
+        ("two parts only", format!("{h}.{p}"), Denied::Malformed),
         ("four parts", format!("{good}.x"), Denied::Malformed),
         (
-            "huge",
+            "header is not JSON",
+            format!("{}.{p}.c2ln", b64(b"not json")),
+            Denied::Malformed,
+        ),
+        (
+            "a token over 8 KiB",
             sign(
                 "RS256",
                 Some("rsa-1"),
@@ -444,8 +454,26 @@ fn attack_table_is_refused_for_the_right_reason() {
             Denied::TooLarge { limit: 8192 },
         ),
     ];
-    for (name, token, want) in rows {
-        assert_eq!(denied(&USER_JWT, &token), want, "{name}");
+    // The rows follow the shared table, name for name, and refuse with its words.
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/jwt_attacks.json")).unwrap();
+    let table: Vec<(&str, &str)> = fixture["attacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["name"].as_str().unwrap(), a["refused"].as_str().unwrap()))
+        .collect();
+    let names: Vec<&str> = rows.iter().map(|(name, _, _)| *name).collect();
+    let shared: Vec<&str> = table.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, shared, "tests/fixtures/jwt_attacks.json");
+    for ((name, token, want), (_, refused)) in rows.into_iter().zip(table) {
+        let got = denied(&USER_JWT, &token);
+        assert_eq!(got, want, "{name}");
+        assert!(
+            got.describe().contains(refused),
+            "{name}: {}",
+            got.describe()
+        );
     }
     // Leeway: 20 s past exp is still inside the 30 s leeway; 40 s is not.
     assert!(run(

@@ -181,10 +181,40 @@ fn headers_policy_edits_both_directions() {
     assert_eq!(down.get("cache-control").as_deref(), Some("no-store"));
 }
 
-// The generated table puts the gateway's default policies before a route's own.
+// The generated table puts the gateway's default policies before a route's own:
+// v1-get-user runs `gateway-tag` (routes/gateway.toml default_policies), then its own
+// `no-cookies`.
 #[test]
 fn example_table_runs_default_policies_first() {
     let t: &Table = &gatehouse::config::TABLE;
     let r = t.routes.iter().find(|r| r.id == "v1-get-user").unwrap();
-    assert_eq!(r.policies.len(), 2);
+    let expected = [
+        Policy::Headers(Headers {
+            request: Edits {
+                set: &[("x-gateway", "gatehouse")],
+                remove: &[],
+            },
+            response: Edits {
+                set: &[("x-content-type-options", "nosniff")],
+                remove: &["x-powered-by"],
+            },
+        }),
+        Policy::Headers(Headers {
+            request: Edits {
+                set: &[],
+                remove: &["cookie"],
+            },
+            response: Edits {
+                set: &[],
+                remove: &[],
+            },
+        }),
+    ];
+    let got: Vec<String> = r
+        .policies
+        .iter()
+        .map(|&i| format!("{:?}", t.policies[usize::from(i)]))
+        .collect();
+    let want: Vec<String> = expected.iter().map(|p| format!("{p:?}")).collect();
+    assert_eq!(got, want, "gateway-tag, then no-cookies");
 }

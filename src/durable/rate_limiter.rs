@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
-use worker::{durable_object, Date, DurableObject, Env, Method, Request, Response, Result, State};
+use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
 
 /// What the object stores, under one key.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -29,14 +29,16 @@ const KEY: &str = "limiter";
 #[durable_object]
 pub struct RateLimiter {
     state: State,
+    env: Env,
     cached: RefCell<Option<Stored>>,
     alarm_checked: Cell<bool>,
 }
 
 impl DurableObject for RateLimiter {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         RateLimiter {
             state,
+            env,
             cached: RefCell::new(None),
             alarm_checked: Cell::new(false),
         }
@@ -58,7 +60,7 @@ impl DurableObject for RateLimiter {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        let now = Date::now().as_millis();
+        let now = self.now_ms();
         let stored = self.load().await?;
         if now >= stored.idle_until {
             // Idle past every window: nothing here can change a future decision.
@@ -109,6 +111,12 @@ impl RateLimiter {
 }
 
 impl RateLimiter {
+    /// The object's clock: the gateway's calendar ([`crate::runtime::calendar_now_ms`]), so
+    /// a test clock moves quota days with it. Alarms are set as offsets, so they stay right.
+    fn now_ms(&self) -> u64 {
+        crate::runtime::calendar_now_ms(&self.env) as u64
+    }
+
     /// Decides a [`TakeRequest`] (JSON) and persists the new counts before answering with
     /// the [`crate::ratelimit::TakeResponse`] as JSON. `Ok(Err)` is a malformed request.
     async fn decide(&self, body: &str) -> Result<std::result::Result<String, &'static str>> {
@@ -123,7 +131,7 @@ impl RateLimiter {
         else {
             return Ok(Err("bad limit"));
         };
-        let now = Date::now().as_millis();
+        let now = self.now_ms();
         let mut stored = self.load().await?;
         let mut states: Vec<LimitState> = take
             .limits

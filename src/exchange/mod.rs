@@ -387,7 +387,7 @@ impl<'a> WorkerExchange<'a> {
         if life.deprecated_s.is_none() && life.sunset_s.is_none() {
             return Ok(());
         }
-        let stage = lifecycle::stage(life, (runtime::now_ms() / 1000.0) as i64);
+        let stage = lifecycle::stage(life, (runtime::calendar_now_ms(self.env) / 1000.0) as i64);
         if stage == Stage::Current {
             return Ok(());
         }

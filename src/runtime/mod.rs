@@ -211,6 +211,38 @@ pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
+/// The environment variable that moves the gateway's calendar, for tests: a signed whole
+/// number of milliseconds added to the real clock (`"-31536000000"` is a year ago). Read ONLY
+/// from the Worker's environment bindings (wrangler.toml `[vars]`, Miniflare `bindings`),
+/// never from a request: whoever could set it could lift a sunset (410) or start a fresh
+/// daily quota at will, so no header, query or body can reach it. Deployments leave it unset.
+pub const TEST_CLOCK_VAR: &str = "GATEHOUSE_TEST_CLOCK";
+
+thread_local! {
+    /// The test clock's offset, read once per isolate (bindings do not change within one).
+    static CLOCK_OFFSET_MS: Cell<Option<f64>> = const { Cell::new(None) };
+}
+
+/// Milliseconds since the epoch on the calendar the gateway judges dates by: the API
+/// lifecycle (`deprecated`, `sunset`) and the rate limiter's clock (its windows and calendar
+/// quotas). It is [`now_ms`] plus the [`TEST_CLOCK_VAR`] offset; unset, empty or not a whole
+/// number, the offset is 0 and this is the real clock. Durations (timeouts, `duration_ms`),
+/// cache ages, token and key expiry stay on the real clock.
+pub fn calendar_now_ms(env: &worker::Env) -> f64 {
+    let offset = CLOCK_OFFSET_MS.with(|c| {
+        c.get().unwrap_or_else(|| {
+            let offset = env
+                .var(TEST_CLOCK_VAR)
+                .ok()
+                .and_then(|v| v.to_string().trim().parse::<i64>().ok())
+                .unwrap_or(0) as f64;
+            c.set(Some(offset));
+            offset
+        })
+    });
+    now_ms() + offset
+}
+
 /// Writes one Analytics Engine data point (JSON: `{indexes, blobs, doubles}`) to the dataset
 /// bound as `binding`; never waits, never fails the request (see platform.js).
 pub fn write_data_point(env: &worker::Env, binding: &str, point: &str) {

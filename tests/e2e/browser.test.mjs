@@ -3,9 +3,7 @@
 // browser enforces CORS itself, so these pass only if the gateway's grants are right.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
-import { chromium } from "playwright-core";
-import { startGateway } from "./harness.mjs";
+import { startGateway, startLoopback, launchChromium } from "./harness.mjs";
 import { startOrigin } from "../../scripts/demo-origin.mjs";
 import { startIdp, claims } from "../../scripts/test-idp.mjs";
 
@@ -14,27 +12,17 @@ const OTHER_PORT = 9004; // not listed
 const s = {};
 
 /** Serves a blank page on 127.0.0.1:`port`: the page's origin. */
-function pageServer(port) {
-  return new Promise((resolve, reject) => {
-    const server = http.createServer((req, res) => {
-      res.writeHead(200, { "content-type": "text/html" });
-      res.end("<!doctype html><title>page</title><p>page</p>");
-    });
-    server.on("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve(server));
-  });
-}
+const pageServer = (port) => startLoopback((req, res) => {
+  res.writeHead(200, { "content-type": "text/html" });
+  res.end("<!doctype html><title>page</title><p>page</p>");
+}, port);
 
 before(async () => {
   s.origin = await startOrigin();
   s.idp = await startIdp();
   s.gw = await startGateway({ ECHO_ORIGIN: s.origin.url, IDP_ORIGIN: s.idp.url });
   s.pages = [await pageServer(ALLOWED_PORT), await pageServer(OTHER_PORT)];
-  s.browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  s.browser = await launchChromium();
   s.allowed = await s.browser.newPage();
   await s.allowed.goto(`http://127.0.0.1:${ALLOWED_PORT}/`);
   s.other = await s.browser.newPage();
@@ -42,7 +30,7 @@ before(async () => {
 });
 after(async () => {
   await s.browser?.close();
-  for (const p of s.pages ?? []) p.close();
+  for (const p of s.pages ?? []) await p.close();
   await s.gw?.close();
   await s.idp?.close();
   await s.origin?.close();

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { startGateway } from "./harness.mjs";
+import { startGateway, until, putApiKey } from "./harness.mjs";
 import { startOrigin } from "../../scripts/demo-origin.mjs";
 import { makeToken } from "../../scripts/test-idp.mjs";
 
@@ -17,24 +17,13 @@ before(async () => {
   s.origin = await startOrigin();
   s.canary = await startOrigin();
   s.gw = await startGateway({ ECHO_ORIGIN: s.origin.url, POOL_B: s.canary.url, JWT_SECRET });
-  const kv = await s.gw.mf.getKVNamespace("API_KEYS");
-  s.apiKey = crypto.randomBytes(32).toString("base64url");
-  const hash = crypto.createHash("sha256").update(s.apiKey).digest("hex");
-  await kv.put(`sha256:${hash}`, JSON.stringify({ enabled: true, id: "comp-partner" }));
+  s.apiKey = await putApiKey(s.gw, { id: "comp-partner" });
 });
 after(async () => {
   await s.gw?.close();
   await s.origin?.close();
   await s.canary?.close();
 });
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until `check()` resolves true (polling every 25 ms, at most 5 s). */
-async function until(check, what) {
-  for (const end = Date.now() + 5000; Date.now() < end; await sleep(25)) if (await check()) return;
-  assert.fail(`timed out waiting: ${what}`);
-}
 
 /** Sends a request through the worker (with Cloudflare's `cf` object when given). */
 async function send(method, path, headers = {}, cf) {
@@ -249,8 +238,14 @@ const good = (row, path, method = "GET") => {
 };
 const originOf = (row) => (row.origin ? row.origin() : s.origin);
 const seenBy = (row, id) => originOf(row).received.filter((r) => r.path === originPath(id)).length;
-/** Waits until an entry stored at `at` with this lifetime has gone stale. */
-const staleAfter = async (row, at) => until(async () => Date.now() - at > (row.short ? row.shortTtlMs : 1000) + 100, "the entry went stale");
+/** Waits until the entry stored by `res` (asked for at `at`) has gone stale. Ages count whole
+ * seconds from the answer's Date, so the lifetime runs from that second's start and ends one
+ * whole second after it. */
+const staleAfter = async (row, at, res) => {
+  const dated = Date.parse(res.headers.date ?? "") || (Math.floor(at / 1000) + 1) * 1000;
+  const staleAt = dated + (row.short ? row.shortTtlMs : 1000) + 1000 + 50;
+  await until(() => Date.now() >= staleAt, "the entry went stale", staleAt - Date.now() + 5_000);
+};
 
 // Each column sets up a cache state for `row` and says how a good request shows it.
 const columns = {
@@ -272,8 +267,9 @@ const columns = {
   async "a stale answer"(row, id) {
     const path = pathOf(row, id, "cc=max-age%3D1&cc2=max-age%3D60&nv=1", true);
     const at = Date.now();
-    assert.match((await good(row, path)).headers["cache-status"], /stored/);
-    await staleAfter(row, at);
+    const stored = await good(row, path);
+    assert.match(stored.headers["cache-status"], /stored/);
+    await staleAfter(row, at, stored);
     return { path, shows: /; hit; ttl=(0|-\d+); detail=stale-while-revalidate$/ };
   },
   async "a background refresh"(row, id) {
@@ -281,8 +277,9 @@ const columns = {
     // the cache must shape before it is stored.
     const path = pathOf(row, id, "cc=max-age%3D1&cc2=max-age%3D60&nv=1", true);
     const at = Date.now();
-    assert.match((await good(row, path)).headers["cache-status"], /stored/);
-    await staleAfter(row, at);
+    const stored = await good(row, path);
+    assert.match(stored.headers["cache-status"], /stored/);
+    await staleAfter(row, at, stored);
     assert.match((await good(row, path)).headers["cache-status"], /detail=stale-while-revalidate/);
     await until(async () => seenBy(row, id) >= 2, "the refresh reached the origin");
     await until(async () => /; hit; ttl=\d+/.test((await good(row, path)).headers["cache-status"]), "the refreshed entry");

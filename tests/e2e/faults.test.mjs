@@ -12,27 +12,8 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import http from "node:http";
 import net from "node:net";
-import { startGateway, request, expectProblem } from "./harness.mjs";
+import { startGateway, request, expectProblem, sleep, until, logOf } from "./harness.mjs";
 import { startOrigin } from "../../scripts/demo-origin.mjs";
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const parse = (l) => { try { return JSON.parse(l); } catch { return null; } };
-
-/** Polls `f` every 25 ms until it is truthy, `ms` at most; returns its last value. */
-async function until(f, ms = 2000) {
-  const end = Date.now() + ms;
-  let v = await f();
-  while (!v && Date.now() < end) {
-    await sleep(25);
-    v = await f();
-  }
-  return v;
-}
-
-/** The access-log line of the request whose answer carried this request id. */
-function accessLine(gw, requestId) {
-  return until(() => gw.logs.map(parse).find((l) => l?.request_id === requestId && l.status !== undefined));
-}
 
 /**
  * An origin that speaks raw TCP: `fault.next` is what it does with the next request (after
@@ -164,7 +145,7 @@ async function through(kind, path = "/v1/users/1") {
   const started = Date.now();
   const res = await request(s.gw, "GET", path);
   const ms = Date.now() - started;
-  const line = await accessLine(s.gw, res.headers["x-request-id"]);
+  const line = await logOf(s.gw, res.headers["x-request-id"]);
   return { res, ms, line };
 }
 
@@ -284,7 +265,7 @@ test("the Cache API throwing on match, put or both: cached routes pass through t
           // store is one warning.
           assert.equal(hits(), 3, fault);
           const warned = () => gw.logs.filter((l) => l.includes('"level":"warn"') && l.includes("cache put failed"));
-          assert.ok(await until(() => warned().length === 3), `${fault}: ${gw.logs.join("\n")}`);
+          await until(() => warned().length === 3, `${fault}: a warning per failed store`);
         } else {
           // Stored through put and kept in the isolate's memory tier, which needs no match.
           assert.ok(hits() >= 1, fault);

@@ -4,12 +4,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { auditServer } from "graphql-http";
-import { useGateway, request, expectProblem } from "./harness.mjs";
+import { useGateway, request, expectProblem, startOfWindow, logOf, putApiKey } from "./harness.mjs";
 
 const s = useGateway();
 const JSON_TYPE = "application/json";
 const GQL_TYPE = "application/graphql-response+json";
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha256 = (text) => crypto.createHash("sha256").update(text).digest("hex");
 
 const post = (path, body, headers = {}) =>
@@ -156,9 +155,7 @@ test("an allowlist runs its operations by hash or text and nothing else", async 
 });
 
 test("the operation's name is logged and keys the rate limit", async () => {
-  const window = 10_000;
-  const wait = window - (Date.now() % window);
-  if (wait < 3_000) await sleep(wait + 50);
+  await startOfWindow(10_000, 3_000);
   const tenant = { "x-tenant": `t-${Date.now()}` };
   const named = (name) => post("/v1/graphql-metered", { query: `query ${name} { __typename }` }, tenant);
   const statuses = [];
@@ -169,12 +166,7 @@ test("the operation's name is logged and keys the rate limit", async () => {
   assert.ok(limited.headers["retry-after"], "the limit's headers are kept");
   assert.equal((await named("Second")).status, 200, "another operation has its own count");
   const id = limited.headers["x-request-id"];
-  let line;
-  for (let i = 0; i < 100 && !line; i++) {
-    line = s.gw.logs.map((l) => { try { return JSON.parse(l); } catch { return null; } })
-      .find((l) => l?.request_id === id);
-    if (!line) await sleep(20);
-  }
+  const line = await logOf(s.gw, id);
   assert.equal(line.operation, "First");
   assert.equal(line.error, "rate-limited");
 });
@@ -250,9 +242,7 @@ test("a REST POST's JSON body sets the mutation's variables", async () => {
 });
 
 test("a variable bound to a claim is the caller's and no one else's", async () => {
-  const kv = await s.gw.mf.getKVNamespace("API_KEYS");
-  const key = crypto.randomBytes(32).toString("base64url");
-  await kv.put(`sha256:${sha256(key)}`, JSON.stringify({ enabled: true, id: "a1" }));
+  const key = await putApiKey(s.gw, { id: "a1" });
   const headers = { "x-api-key": key };
   const res = await request(s.gw, "GET", "/v1/library/me", { headers });
   assert.equal(res.status, 200, res.text);

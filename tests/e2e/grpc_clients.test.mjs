@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { createClient, ConnectError, Code } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { useGateway, request } from "./harness.mjs";
+import { useGateway, request, putApiKey } from "./harness.mjs";
 import { Catalog } from "../../scripts/catalog-service.mjs";
 
 const s = useGateway();
@@ -17,11 +17,7 @@ const KEY = crypto.randomBytes(32).toString("base64url");
 /** Stores the client's key in the gateway's KV (once). */
 let stored;
 const keyStored = () =>
-  (stored ??= (async () => {
-    const kv = await s.gw.mf.getKVNamespace("API_KEYS");
-    const hash = crypto.createHash("sha256").update(KEY).digest("hex");
-    await kv.put(`sha256:${hash}`, JSON.stringify({ enabled: true, id: "rpc-client" }));
-  })());
+  (stored ??= putApiKey(s.gw, { id: "rpc-client" }, { key: KEY }));
 
 // One connection per call (no keep-alive): a refusal is sent before the request body is read,
 // and a reused socket the server has closed would fail the next call for the test's sake.

@@ -3,19 +3,53 @@
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import crypto from "node:crypto";
 import { before, after } from "node:test";
 import { Miniflare } from "miniflare";
 import { startOrigin } from "../../scripts/demo-origin.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
+// ------------------------------------------------------------------------------- the clock
+// The worker's calendar (API lifecycle, rate-limit windows and quotas) is moved with the
+// GATEHOUSE_TEST_CLOCK binding: a signed offset in ms added to the real clock. No test may
+// depend on today's date, so every gateway runs on a pinned calendar day unless it asks for
+// another instant.
+
+const DAY_MS = 86_400_000;
+
+/** The calendar day every gateway runs on by default: v1 deprecated (2026-06-01) but not
+ * sunset (2030-12-31), /v1/reports/summary past its own sunset (2026-09-30). */
+export const DEFAULT_DAY = "2027-03-01";
+
+/** `GATEHOUSE_TEST_CLOCK` so the worker's calendar reads `iso` now (and runs on from there). */
+export function clockAt(iso) {
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) throw new Error(`clockAt: not an instant: ${iso}`);
+  return { GATEHOUSE_TEST_CLOCK: String(at - Date.now()) };
+}
+
+/** `GATEHOUSE_TEST_CLOCK` for DEFAULT_DAY at today's time of day: a whole number of days, so
+ * every fixed window (10 s, 1 min, ...) keeps its real-time boundaries. */
+export function defaultClock() {
+  const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+  return { GATEHOUSE_TEST_CLOCK: String(Date.parse(`${DEFAULT_DAY}T00:00:00Z`) - today) };
+}
+
+/** The instant (ms) the gateway's calendar reads now. */
+export function calendarNow(gw) {
+  return Date.now() + Number(gw.clockOffset ?? 0);
+}
+
 /**
  * Starts the gateway with the given vars and secrets, a local KV namespace API_KEYS and the
- * Cache API. `logs` collects the worker's stdout lines; `restart()` reloads the worker (a new
+ * Cache API, on DEFAULT_DAY's calendar unless `bindings` sets GATEHOUSE_TEST_CLOCK (see
+ * clockAt). `logs` collects the worker's stdout lines; `restart()` reloads the worker (a new
  * isolate) keeping KV and cache contents.
  */
 export async function startGateway(bindings, extra = {}, otherWorkers = []) {
   const logs = [];
+  const clock = bindings.GATEHOUSE_TEST_CLOCK ?? defaultClock().GATEHOUSE_TEST_CLOCK;
   const gateway = {
     rootPath: root,
     scriptPath: "build/index.js",
@@ -23,7 +57,7 @@ export async function startGateway(bindings, extra = {}, otherWorkers = []) {
     modulesRoot: root,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: "2026-04-01",
-    bindings,
+    bindings: { ...bindings, GATEHOUSE_TEST_CLOCK: clock },
     kvNamespaces: ["API_KEYS"],
     durableObjects: { RATE_LIMITER: "RateLimiter", CACHE_GENERATIONS: "CacheGenerations" },
     cache: true,
@@ -48,13 +82,23 @@ export async function startGateway(bindings, extra = {}, otherWorkers = []) {
   };
   const mf = new Miniflare(options);
   const url = await mf.ready;
-  const gw = { mf, url, port: Number(url.port), logs, close: () => mf.dispose() };
+  const gw = { mf, url, port: Number(url.port), logs, clockOffset: Number(clock), close: () => mf.dispose() };
   gw.restart = async () => {
     await mf.setOptions(options);
     gw.url = await mf.ready;
     gw.port = Number(gw.url.port);
   };
   return gw;
+}
+
+/** Runs `body(gw)` against a gateway of its own (startGateway's arguments), closed after. */
+export async function withGateway(bindings, body) {
+  const gw = await startGateway(bindings);
+  try {
+    return await body(gw);
+  } finally {
+    await gw.close();
+  }
 }
 
 /**
@@ -118,4 +162,97 @@ export function expectProblem(assert, res, status, slug) {
   assert.ok(p.title && p.detail, "title and detail are set");
   assert.equal(p.request_id, res.headers["x-request-id"]);
   return p;
+}
+
+// ------------------------------------------------------------------------- waiting for things
+
+/** Resolves after `ms`. Only where time passing is the point (a TTL, a window, a timeout). */
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` (sync or async) until it returns something truthy, and resolves with that;
+ * rejects naming `what` after `timeoutMs`. */
+export async function until(check, what, timeoutMs = 5_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await sleep(10);
+  }
+}
+
+/** The worker's stdout lines that are JSON (access-log and audit lines), parsed. */
+export function logLines(gw) {
+  return gw.logs.flatMap((l) => {
+    try {
+      const v = JSON.parse(l);
+      return v && typeof v === "object" ? [v] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Waits for the first log line that satisfies `predicate` (access lines are written after the
+ * response, with waitUntil) and returns it. */
+export function waitForLog(gw, predicate, what, timeoutMs = 5_000) {
+  return until(() => logLines(gw).find(predicate), `log line: ${what}`, timeoutMs);
+}
+
+/** The access-log line of the request whose x-request-id is `id` (a line with its status; a
+ * warning written during the request carries the id too). */
+export function logOf(gw, id) {
+  return waitForLog(gw, (l) => l.request_id === id && l.status !== undefined, `access line of ${id}`);
+}
+
+/** A fresh x-request-id, so a test can find its own log line. */
+export function requestId(prefix = "t") {
+  return `${prefix}-${crypto.randomBytes(6).toString("hex")}`;
+}
+
+/** Waits, if needed, so that the next `needMs` fit in one fixed window of `windowMs` (on the
+ * real clock, which the default calendar keeps window-aligned). */
+export async function startOfWindow(windowMs, needMs) {
+  const left = windowMs - (Date.now() % windowMs);
+  if (left < needMs) await sleep(left + 50);
+}
+
+// ------------------------------------------------------------------------------- fixtures
+
+/** Stores an API key record in the gateway's KV under `sha256:<hex of the key>`, as the
+ * admin API does (`enabled: true` unless the record says otherwise), and resolves the key: a
+ * fresh random one unless `key` is given. `worker` names the Miniflare worker when there are
+ * several. */
+export async function putApiKey(gw, record, { key = crypto.randomBytes(32).toString("base64url"), worker } = {}) {
+  const kv = await gw.mf.getKVNamespace("API_KEYS", worker);
+  const hash = crypto.createHash("sha256").update(key).digest("hex");
+  await kv.put(`sha256:${hash}`, JSON.stringify({ enabled: true, ...record }));
+  return key;
+}
+
+/** An HTTP server on 127.0.0.1 (`port`, else any free one) with `handler(req, res)`:
+ * { url, port, server, close() }. */
+export async function startLoopback(handler, port = 0) {
+  const server = http.createServer(handler);
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  const bound = server.address().port;
+  return {
+    server,
+    port: bound,
+    url: `http://127.0.0.1:${bound}`,
+    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
+  };
+}
+
+/** Debian's headless Chromium through playwright-core (CHROMIUM_PATH overrides the path). */
+export async function launchChromium() {
+  const { chromium } = await import("playwright-core");
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
 }

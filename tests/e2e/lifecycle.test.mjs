@@ -2,30 +2,25 @@
 // Link headers on every answer, `version`/`deprecated` in the access log), a route past its
 // own sunset answers 410 without calling the origin, and unprefixed paths pick a version from
 // the Api-Version header, the api-version query parameter or the default (v2).
+// The gateway's calendar is the harness's DEFAULT_DAY (v1 deprecated, /v1/reports/summary
+// sunset) unless a test sets its own with clockAt: nothing here depends on today's date.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import crypto from "node:crypto";
-import { useGateway, request, expectProblem } from "./harness.mjs";
+import { useGateway, withGateway, request, expectProblem, clockAt, logOf, requestId } from "./harness.mjs";
 
 const s = useGateway();
 
-async function send(path, headers = {}) {
+async function send(path, headers = {}, gw = s.gw) {
   const before = s.origin.received.length;
-  const id = `life-${crypto.randomBytes(4).toString("hex")}`;
-  const res = await request(s.gw, "GET", path, { headers: { "x-request-id": id, ...headers } });
+  const id = requestId("life");
+  const res = await request(gw, "GET", path, { headers: { "x-request-id": id, ...headers } });
   return { res, id, reached: s.origin.received.slice(before) };
 }
 
-/** The access-log line of request `id` (written after the response, so poll briefly). */
-async function logLine(id) {
-  for (let i = 0; i < 50; i++) {
-    const line = s.gw.logs.map((l) => { try { return JSON.parse(l); } catch { return null; } })
-      .find((l) => l?.request_id === id);
-    if (line) return line;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`no access-log line for ${id}`);
-}
+const logLine = (id, gw = s.gw) => logOf(gw, id);
+
+/** Runs `body` against a gateway whose calendar reads `iso`. */
+const at = (iso, body) => withGateway({ ECHO_ORIGIN: s.origin.url, ...clockAt(iso) }, body);
 
 test("a deprecated version's answers carry Deprecation, Sunset and both Links", async () => {
   const { res, id } = await send("/v1/users/42");
@@ -77,4 +72,33 @@ test("unprefixed paths pick the version from the header, then the query, then th
   const p = expectProblem(assert, res, 400, "unknown-version");
   assert.match(p.detail, /known versions: v1, v2/);
   assert.deepEqual(reached, []);
+});
+
+test("before its deprecation date a version is current: no lifecycle headers, its routes answer", async () => {
+  await at("2026-01-01T00:00:00Z", async (gw) => {
+    const { res, id } = await send("/v1/users/42", {}, gw);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers.deprecation, undefined);
+    assert.equal(res.headers.sunset, undefined);
+    assert.equal(res.headers.link, undefined);
+    const line = await logLine(id, gw);
+    assert.equal(line.version, "v1");
+    assert.equal(line.deprecated, false);
+    const early = await send("/v1/reports/summary", {}, gw);
+    assert.equal(early.res.status, 200, "before its own sunset (2026-09-30) the route still answers");
+  });
+});
+
+test("after the version's sunset every route of it answers 410 and the successor still answers", async () => {
+  await at("2031-01-01T00:00:00Z", async (gw) => {
+    for (const path of ["/v1/users/42", "/v1/me"]) {
+      const { res, reached } = await send(path, {}, gw);
+      const p = expectProblem(assert, res, 410, "api-sunset");
+      assert.match(p.detail, /v1 was retired on Tue, 31 Dec 2030 00:00:00 GMT/);
+      assert.deepEqual(reached, [], `${path} never reaches the origin`);
+    }
+    const { res } = await send("/v2/users/42", {}, gw);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.sunset, undefined);
+  });
 });

@@ -2,13 +2,7 @@
 // fields): refused before the origin when the head shows it, cut while streaming otherwise.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useGateway, request, openRequest, expectProblem } from "./harness.mjs";
-
-/** Resolves once `check()` is true (polled every 10 ms, at most 5 s). */
-async function until(check, what) {
-  for (const end = Date.now() + 5000; Date.now() < end; await new Promise((r) => setTimeout(r, 10))) if (check()) return;
-  throw new Error(`timed out waiting: ${what}`);
-}
+import { useGateway, request, openRequest, expectProblem, until } from "./harness.mjs";
 
 const s = useGateway();
 const json = (n) => JSON.stringify({ data: "x".repeat(n) });

@@ -9,7 +9,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { startGateway, request } from "./harness.mjs";
+import { startGateway, request, sleep, until, logLines, logOf, putApiKey } from "./harness.mjs";
 import { startOrigin } from "../../scripts/demo-origin.mjs";
 
 const RECORDER = `export default function () {
@@ -29,22 +29,16 @@ after(async () => {
   await s.origin?.close();
 });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** Polls until `f()` is truthy (stdout reaches the test a little after the answer), 2 s at most. */
-async function until(f) {
-  for (let i = 0; i < 40 && !f(); i++) await sleep(50);
-  return f();
-}
-const lines = (gw) => gw.logs.map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean);
+const lines = logLines;
 const points = () => lines(s.gw).filter((l) => l.data_point).map((l) => l.data_point);
 const accessLines = (gw, route) => lines(gw).filter((l) => l.request_id && l.route === route);
+const apiKey = (gw, consumer, plan) => putApiKey(gw, { id: consumer, plan, scopes: ["data:read"] });
 
-async function apiKey(gw, consumer, plan) {
-  const kv = await gw.mf.getKVNamespace("API_KEYS");
-  const key = crypto.randomBytes(32).toString("base64url");
-  const hash = crypto.createHash("sha256").update(key).digest("hex");
-  await kv.put(`sha256:${hash}`, JSON.stringify({ id: consumer, plan, scopes: ["data:read"], enabled: true }));
-  return key;
+/** Sends one request that is always logged and waits for its line: every line of the requests
+ * before it has arrived by then (stdout keeps their order). */
+async function drained(gw) {
+  const res = await request(gw, "GET", "/v1/users/drain");
+  await logOf(gw, res.headers["x-request-id"]);
 }
 
 test("with Miniflare's Analytics Engine binding requests are answered as usual and nothing fails", async () => {
@@ -52,7 +46,7 @@ test("with Miniflare's Analytics Engine binding requests are answered as usual a
     const res = await request(s.simulated, "GET", path);
     assert.ok([200, 404].includes(res.status), `${path}: ${res.status}`);
   }
-  await sleep(50);
+  await drained(s.simulated);
   assert.equal(lines(s.simulated).filter((l) => l.level === "warn").length, 0, "no analytics write failed");
 });
 
@@ -65,7 +59,7 @@ test("one data point per request: consumer as the index, then route, version, st
   assert.equal(missing.status, 404);
   const posted = await request(s.gw, "POST", "/v1/users", { headers: { "content-type": "application/json", "content-length": "7" }, body: '{"a":1}' });
   assert.equal(posted.status, 200);
-  await until(() => points().length >= before + 3);
+  await until(() => points().length >= before + 3, "three data points");
   const got = points().slice(before);
   assert.equal(got.length, 3, JSON.stringify(got));
   // Points carry no request id: each is picked out by what it records.
@@ -87,11 +81,10 @@ test("one data point per request: consumer as the index, then route, version, st
 test("a cache hit is recorded with its outcome", async () => {
   const path = `/v1/cached/${crypto.randomUUID()}?cc=max-age%3D60`;
   await request(s.gw, "GET", path);
-  await sleep(50);
   const before = points().filter((p) => p.blobs[5] === "hit").length;
   const res = await request(s.gw, "GET", path);
   assert.match(res.headers["cache-status"], /; hit;/);
-  await until(() => points().filter((p) => p.blobs[5] === "hit").length > before);
+  await until(() => points().filter((p) => p.blobs[5] === "hit").length > before, "the hit's data point");
   const hits = points().filter((p) => p.blobs[5] === "hit");
   assert.equal(hits.length, before + 1);
   assert.equal(hits.at(-1).blobs[0], "v1-cached");
@@ -104,8 +97,8 @@ test("log = \"errors\" writes no line for answers that went well, and always one
     ids.push([res.status, res.headers["x-request-id"]]);
   }
   assert.deepEqual(ids.map(([st]) => st), [200, 200, 429]);
-  await until(() => accessLines(s.gw, "v1-quiet").length >= 1);
-  await sleep(100);
+  await logOf(s.gw, ids[2][1]);
+  await drained(s.gw);
   const logged = accessLines(s.gw, "v1-quiet").map((l) => l.request_id);
   assert.deepEqual(logged, [ids[2][1]], "only the 429");
   assert.ok(points().some((p) => p.blobs[0] === "v1-quiet" && p.blobs[3] === "200"), "data points are not sampled");
@@ -114,12 +107,7 @@ test("log = \"errors\" writes no line for answers that went well, and always one
 test("log = { sample = 0.5 } writes about half the lines", async () => {
   const n = 200;
   for (let i = 0; i < n; i++) assert.equal((await request(s.gw, "GET", `/v1/sampled/${i}`)).status, 200);
-  // Wait until the count stops moving (lines arrive a little after the answers).
-  let seen = -1;
-  while (seen !== accessLines(s.gw, "v1-sampled").length) {
-    seen = accessLines(s.gw, "v1-sampled").length;
-    await sleep(200);
-  }
+  await drained(s.gw);
   const logged = accessLines(s.gw, "v1-sampled").length;
   // Binomial(200, 0.5): 60..140 holds with probability 1 - 1e-8.
   assert.ok(logged >= 60 && logged <= 140, `${logged} of ${n}`);
@@ -143,11 +131,11 @@ test("an Analytics Engine binding whose writeDataPoint throws: answers are uncha
       assert.deepEqual(comparable(res), comparable(expected), path);
       const id = res.headers["x-request-id"];
       // The access line still comes, and exactly one warning about the write.
-      assert.ok(await until(() => lines(gw).some((l) => l.request_id === id && l.status === res.status)), `${path}: access line`);
+      await until(() => lines(gw).some((l) => l.request_id === id && l.status === res.status), `${path}: access line`);
     }
     const warnings = () => lines(gw).filter((l) => l.level === "warn" && /analytics write failed: analytics engine unavailable/.test(l.message));
-    await until(() => warnings().length >= 2);
-    await sleep(100);
+    await until(() => warnings().length >= 2, "a warning per request");
+    await sleep(100); // and no third one: an absence needs a bounded wait
     assert.equal(warnings().length, 2, gw.logs.join("\n"));
   } finally {
     await gw.close();

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { useGateway, request, expectProblem } from "./harness.mjs";
+import { useGateway, request, expectProblem, startOfWindow, requestId } from "./harness.mjs";
 
 const s = useGateway();
 const tenant = `t-${crypto.randomBytes(6).toString("hex")}`;
@@ -13,7 +13,7 @@ const path = `/v1/cached-limited/${crypto.randomBytes(4).toString("hex")}`;
 
 async function send(p, headers = {}) {
   const before = s.origin.received.length;
-  const id = `req-${crypto.randomBytes(4).toString("hex")}`;
+  const id = requestId("req");
   const res = await request(s.gw, "GET", p, { headers: { "x-request-id": id, ...headers } });
   return { res, id, reached: s.origin.received.slice(before) };
 }
@@ -35,6 +35,8 @@ function assertRouteAnswer(res, id, what, remaining) {
 }
 
 test("a miss from the origin, a cache hit and a 429 carry the same outbound headers", async () => {
+  // The four requests share one 10 s window of the tenant-reads limit.
+  await startOfWindow(10_000, 3_000);
   const tenantHeader = { "x-tenant": tenant };
   const miss = await send(path, tenantHeader);
   assert.equal(miss.res.status, 200, miss.res.text);

@@ -4,19 +4,14 @@
 // (401, 429, 422) readably. Set PORTAL_SCREENSHOT=<file.png> to save a screenshot.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
-import { startGateway } from "./harness.mjs";
+import { startGateway, launchChromium } from "./harness.mjs";
 import { startOrigin } from "../../scripts/demo-origin.mjs";
 
 const s = {};
 before(async () => {
   s.origin = await startOrigin();
   s.gw = await startGateway({ ECHO_ORIGIN: s.origin.url });
-  s.browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  s.browser = await launchChromium();
   s.page = await s.browser.newPage({ viewport: { width: 1200, height: 900 } });
   s.requested = [];
   s.page.on("request", (r) => s.requested.push(r.url()));

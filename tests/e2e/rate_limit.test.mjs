@@ -5,10 +5,11 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { useGateway, startGateway, request, expectProblem } from "./harness.mjs";
+import {
+  useGateway, startGateway, withGateway, request, expectProblem, sleep, until, startOfWindow, putApiKey, clockAt, calendarNow, DEFAULT_DAY,
+} from "./harness.mjs";
 
 const s = useGateway();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 test("exact: 150 requests from 50 concurrent clients against 100 per window admit exactly 100", async () => {
   // The whole burst must land in one 10 s window: with less than 6 s of this one left, start
@@ -23,11 +24,6 @@ test("exact: 150 requests from 50 concurrent clients against 100 per window admi
   assert.equal(statuses.filter((x) => x === 429).length, 50);
 });
 
-/** Sleeps so that the next `ms` fit in one `window`-ms fixed window. */
-async function startOfWindow(window, ms) {
-  const wait = window - (Date.now() % window);
-  if (wait < ms) await sleep(wait + 50);
-}
 
 /** Asks the limiter object itself (not through the gateway) how much it still has. */
 async function objectRemaining(name, limits) {
@@ -100,14 +96,21 @@ test("a refusal is a 429 problem with Retry-After and the RateLimit fields", asy
 
 test("token bucket: a burst of 10, then refill at 5 per second", async () => {
   const ip = `198.51.100.${Math.floor(Math.random() * 250)}`;
-  const get = () => request(s.gw, "GET", "/v1/search", { headers: { "cf-connecting-ip": ip } });
-  const burst = [];
-  for (let i = 0; i < 12; i++) burst.push((await get()).status);
-  assert.deepEqual(burst.filter((x) => x === 200).length, 10, JSON.stringify(burst));
-  await sleep(450); // ~2 tokens
-  const after = [];
-  for (let i = 0; i < 3; i++) after.push((await get()).status);
-  assert.ok(after.filter((x) => x === 200).length >= 1 && after.filter((x) => x === 200).length <= 3, JSON.stringify(after));
+  const get = async () => (await request(s.gw, "GET", "/v1/search", { headers: { "cf-connecting-ip": ip } })).status;
+  // A burst of 20 at once: 10 from the full bucket plus whatever refilled while it ran (one
+  // token per 200 ms), however slow the machine.
+  let started = Date.now();
+  const burst = await Promise.all(Array.from({ length: 20 }, get));
+  const burstMs = Date.now() - started;
+  const burstOk = burst.filter((x) => x === 200).length;
+  assert.ok(burstOk >= 10 && burstOk <= 10 + Math.ceil(burstMs / 200), `${burstOk} of 20 in ${burstMs} ms: ${burst}`);
+  assert.ok(burst.includes(429), "the 20-request burst outruns the bucket");
+  // Then a steady stream for 1.5 s gets about 5 per second: the refill rate, not the burst.
+  started = Date.now();
+  let refilled = 0;
+  while (Date.now() - started < 1_500) if ((await get()) === 200) refilled++;
+  const ms = Date.now() - started;
+  assert.ok(refilled >= Math.floor(ms / 200) - 2 && refilled <= Math.ceil(ms / 200) + 1, `${refilled} admitted in ${ms} ms`);
 });
 
 /** A gateway whose RATE_LIMITER objects are `className` from `script` (another worker). */
@@ -132,13 +135,10 @@ async function expectOnError(gw, bound) {
   assert.equal(allowed.status, 200, allowed.text);
   assert.equal(allowed.headers.ratelimit, undefined, "no RateLimit fields without a decision");
   const warned = () => gw.logs.filter((l) => l.includes('"level":"warn"') && l.includes("per-ip") && l.includes('on_error = \\"allow\\"'));
-  for (let i = 0; i < 40 && warned().length === 0; i++) await sleep(50);
+  await until(() => warned().length > 0, "the on_error = allow warning");
   assert.equal(warned().length, 1, gw.logs.join("\n"));
 
-  const kv = await gw.mf.getKVNamespace("API_KEYS", "gateway");
-  const key = crypto.randomBytes(32).toString("base64url");
-  const hash = crypto.createHash("sha256").update(key).digest("hex");
-  await kv.put(`sha256:${hash}`, JSON.stringify({ id: "acme", enabled: true }));
+  const key = await putApiKey(gw, { id: "acme" }, { worker: "gateway" });
   started = Date.now();
   const denied = await request(gw, "GET", "/v1/partner/reports", { headers: { "x-api-key": key } });
   assert.ok(Date.now() - started < bound, `deny answered after ${Date.now() - started} ms`);
@@ -168,32 +168,53 @@ test("a limiter slower than the policy's timeout (1 s) is answered as on_error s
   }
 });
 
-async function apiKey(record) {
-  const kv = await s.gw.mf.getKVNamespace("API_KEYS");
-  const key = crypto.randomBytes(32).toString("base64url");
-  const hash = crypto.createHash("sha256").update(key).digest("hex");
-  await kv.put(`sha256:${hash}`, JSON.stringify({ enabled: true, ...record }));
-  return key;
-}
+/** A gateway on its own calendar (`iso`), for the quota tests. */
+const withClock = (iso, body) => withGateway({ ECHO_ORIGIN: s.origin.url, ...clockAt(iso) }, body);
+
+const exportsCall = (gw, key) => request(gw, "POST", "/v1/partner/exports", { headers: { "x-api-key": key }, body: "{}" });
+const nextUtcMidnight = (ms) => (Math.floor(ms / 86_400_000) + 1) * 86_400_000;
 
 test("quotas: a daily quota per consumer on UTC days, larger on the gold plan", async () => {
-  const free = await apiKey({ id: `free-${crypto.randomUUID()}`, plan: "free" });
-  const gold = await apiKey({ id: `gold-${crypto.randomUUID()}`, plan: "gold" });
-  const post = (key) => request(s.gw, "POST", "/v1/partner/exports", { headers: { "x-api-key": key }, body: "{}" });
-  const freeStatuses = [];
-  for (let i = 0; i < 7; i++) freeStatuses.push((await post(free)).status);
-  assert.deepEqual(freeStatuses, [200, 200, 200, 200, 200, 429, 429]);
-  const refused = await post(free);
-  expectProblem(assert, refused, 429, "rate-limited");
-  assert.equal(refused.headers["ratelimit-policy"], '"exports";q=5;w=86400');
-  // Retry-After is the time to the next UTC midnight.
-  const now = new Date();
-  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
-  const expected = Math.ceil((midnight - Date.now()) / 1000);
-  assert.ok(Math.abs(Number(refused.headers["retry-after"]) - expected) <= 5, `${refused.headers["retry-after"]} vs ${expected}`);
-  let goldOk = 0;
-  for (let i = 0; i < 10; i++) if ((await post(gold)).status === 200) goldOk++;
-  assert.equal(goldOk, 8);
+  // Noon on the gateway's calendar: the day cannot end during the test, whatever today is.
+  await withClock(`${DEFAULT_DAY}T12:00:00Z`, async (gw) => {
+    const free = await putApiKey(gw, { id: `free-${crypto.randomUUID()}`, plan: "free" });
+    const gold = await putApiKey(gw, { id: `gold-${crypto.randomUUID()}`, plan: "gold" });
+    const freeStatuses = [];
+    for (let i = 0; i < 7; i++) freeStatuses.push((await exportsCall(gw, free)).status);
+    assert.deepEqual(freeStatuses, [200, 200, 200, 200, 200, 429, 429]);
+    const refused = await exportsCall(gw, free);
+    expectProblem(assert, refused, 429, "rate-limited");
+    assert.equal(refused.headers["ratelimit-policy"], '"exports";q=5;w=86400');
+    // Retry-After is the time to the next UTC midnight of the gateway's calendar (~12 h).
+    const now = calendarNow(gw);
+    const expected = Math.ceil((nextUtcMidnight(now) - now) / 1000);
+    assert.ok(Math.abs(Number(refused.headers["retry-after"]) - expected) <= 5, `${refused.headers["retry-after"]} vs ${expected}`);
+    let goldOk = 0;
+    for (let i = 0; i < 10; i++) if ((await exportsCall(gw, gold)).status === 200) goldOk++;
+    assert.equal(goldOk, 8);
+  });
+});
+
+test("quotas: a daily quota used up just before UTC midnight starts afresh at midnight", async () => {
+  // Started a little earlier (Miniflare takes a moment to start), then 2 s before midnight.
+  await withClock(`${DEFAULT_DAY}T23:59:50Z`, async (gw) => {
+    const free = await putApiKey(gw, { id: `midnight-${crypto.randomUUID()}`, plan: "free" });
+    const twoSecondsBefore = Date.parse(`${DEFAULT_DAY}T23:59:58Z`);
+    assert.ok(calendarNow(gw) < twoSecondsBefore, "the gateway started within 8 s");
+    await sleep(twoSecondsBefore - calendarNow(gw));
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await exportsCall(gw, free)).status);
+    assert.ok(calendarNow(gw) < nextUtcMidnight(Date.parse(`${DEFAULT_DAY}T12:00:00Z`)), "still the same day");
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+    const refused = await exportsCall(gw, free);
+    assert.ok(Number(refused.headers["retry-after"]) <= 2, `Retry-After ${refused.headers["retry-after"]} s: midnight is 2 s away`);
+    // Refused until midnight, then a fresh day: 5 more, then refused again.
+    await until(async () => (await exportsCall(gw, free)).status === 200, "the new UTC day's quota", 5_000);
+    assert.ok(calendarNow(gw) >= nextUtcMidnight(Date.parse(`${DEFAULT_DAY}T12:00:00Z`)), "admitted only after midnight");
+    const after = [];
+    for (let i = 0; i < 5; i++) after.push((await exportsCall(gw, free)).status);
+    assert.deepEqual(after, [200, 200, 200, 200, 429], "the first of the new day was the poll's");
+  });
 });
 
 test("an idle limiter object deletes its storage with an alarm (after its longest window, at least 60 s)", async () => {
@@ -206,12 +227,11 @@ test("an idle limiter object deletes its storage with an alarm (after its longes
   const before = await describe();
   assert.equal(before.keys, 1, JSON.stringify(before));
   assert.ok(before.alarm > Date.now() + 50_000 && before.alarm <= Date.now() + 61_000, JSON.stringify(before));
-  await sleep(before.alarm - Date.now());
-  let after = await describe();
-  for (let i = 0; i < 100 && after.keys > 0; i++) {
-    await sleep(100);
-    after = await describe();
-  }
+  const after = await until(async () => {
+    const d = await describe();
+    return d.keys === 0 && d;
+  }, "the alarm deleting the object's storage", before.alarm - Date.now() + 10_000);
+  assert.ok(Date.now() >= before.alarm, "not before the alarm");
   assert.deepEqual(after, { keys: 0, alarm: null });
   // The next request starts afresh.
   const again = await request(s.gw, "GET", "/v1/tenants/items", { headers: { "x-tenant": tenant } });
