@@ -76,7 +76,11 @@ export default {
     pace();
     // A test-only var (never settable from a request): see responseCache in
     // src/runtime/platform.js.
-    if (env.GATEHOUSE_TEST_CACHE_FAULT !== undefined) globalThis.gatehouseCacheFault = env.GATEHOUSE_TEST_CACHE_FAULT;
+    if (env.GATEHOUSE_TEST_CACHE_FAULT !== undefined && globalThis.gatehouseCacheFault === undefined) {
+      globalThis.gatehouseCacheFault = env.GATEHOUSE_TEST_CACHE_FAULT;
+      // Loud, once per isolate: set outside tests it turns the cache off.
+      console.log(JSON.stringify({ level: "error", message: `GATEHOUSE_TEST_CACHE_FAULT is set (${env.GATEHOUSE_TEST_CACHE_FAULT}): the Cache API is made to fail. It is a test-only variable; remove it outside tests` }));
+    }
     try {
       return wasm.fetch(request, env, ctx);
     } catch (error) {

@@ -47,8 +47,15 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
     };
     let mut x = WorkerExchange::new(ctx, &req, inbound, &env, &wctx, tables);
 
-    let docs = crate::docs::serve(&table.docs, x.ctx.url.path, &x.ctx.method, &x.inbound);
-    let answer = if let Some(served) = docs {
+    let head = x.check_head();
+    let docs = head
+        .is_ok()
+        .then(|| crate::docs::serve(&table.docs, x.ctx.url.path, &x.ctx.method, &x.inbound))
+        .flatten();
+    let answer = if let Err(err) = head {
+        let answer = x.problem(&err);
+        x.outbound(answer)
+    } else if let Some(served) = docs {
         x.ctx.log.route = Some("docs");
         let answer = served.unwrap_or_else(|err| x.problem(&err));
         x.outbound(answer)

@@ -35,8 +35,13 @@ fn templates_escape_each_value_so_it_cannot_add_segments_or_parameters() {
         "/orgs/acme%2Feu/users/42/orders?status=open%20%26%20closed&by=user-jwt%3Au%201"
     );
     assert_eq!(
-        render(&parse("/x/{slash}").unwrap(), &Req).unwrap(),
-        "/x/a%2Fb%3Fc%3Dd%26e"
+        render(&parse("/x?v={slash}").unwrap(), &Req).unwrap(),
+        "/x?v=a%2Fb%3Fc%3Dd%26e"
+    );
+    assert_eq!(
+        render(&parse("/x/{slash}").unwrap(), &Req),
+        Err("slash".into()),
+        "in a path a `?` would end the path for an origin that decodes it"
     );
     assert_eq!(
         render(&parse("/x/{dots}").unwrap(), &Req),
@@ -116,6 +121,8 @@ fn template_values_a_lenient_origin_reads_as_a_dot_segment_are_refused() {
         " ..",
         "..;x",
         ".;x",
+        "..?x",
+        "..#x",
         "a/..;b",
         "\u{2025}",
         "\u{FF0E}\u{FF0E}",

@@ -120,13 +120,18 @@ fn a_fetched_jwks_without_a_usable_key_is_a_failed_fetch() {
     for garbage in [
         "<html>502 Bad Gateway</html>".to_string(),
         json!({ "issuer": "https://id.example/" }).to_string(),
-        json!({ "keys": [] }).to_string(),
         json!({ "keys": [{ "kty": "RSA", "kid": "k", "n": "not base64!", "e": "AQAB" }] })
             .to_string(),
         json!({ "keys": [{ "kty": "oct", "kid": "hmac", "k": "c2VjcmV0" }] }).to_string(),
     ] {
         assert!(fetched_keys(&garbage).is_err(), "{garbage}");
     }
+}
+
+#[test]
+fn a_fetched_jwks_with_an_empty_key_list_revokes_every_key() {
+    let revoked = fetched_keys(&json!({ "keys": [] }).to_string()).unwrap();
+    assert!(revoked.is_empty(), "the IdP's empty list replaces the keys");
 }
 
 #[test]

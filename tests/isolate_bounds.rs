@@ -9,7 +9,7 @@ use gatehouse::auth::jwk::{parse_jwks, MAX_JWKS_KEYS};
 use gatehouse::auth::jwks::IMPORTED_KEYS_CAPACITY;
 use gatehouse::auth::ttl_cache::TtlCache;
 use gatehouse::cache::generations::{WriteBudget, CLIENT_PATHS_PER_MINUTE, MAX_CLIENTS};
-use gatehouse::cache::refreshes::{Refreshes, MAX_REFRESHES};
+use gatehouse::cache::refreshes::{Refreshes, MAX_REFRESHES, MAX_REFRESH_AGE_MS};
 use gatehouse::policy::api_key::LOOKUP_CACHE_CAPACITY;
 use gatehouse::policy::jwt::TOKEN_CACHE_CAPACITY;
 use gatehouse::policy::rate_limit::LEASE_POOL_KEYS;
@@ -103,18 +103,36 @@ fn the_write_budget_counts_at_most_its_clients_even_within_one_minute() {
 
 #[test]
 fn background_refreshes_stay_at_most_their_bound_and_free_their_places() {
+    let now = 1_700_000_000_000.0;
     let mut r = Refreshes::new();
     for i in 0..MAX_REFRESHES + N {
-        let started = r.start(&format!("https://cache/k{i}"));
+        let started = r.start(&format!("https://cache/k{i}"), now);
         assert_eq!(started, i < MAX_REFRESHES, "key {i}");
     }
     assert_eq!(r.len(), MAX_REFRESHES);
-    assert!(!r.may_start("https://cache/k0"), "one refresh per key");
+    assert!(!r.may_start("https://cache/k0", now), "one refresh per key");
     r.finish("https://cache/k0");
     assert!(
-        r.may_start("https://cache/new"),
+        r.may_start("https://cache/new", now),
         "a finished refresh frees its place"
     );
+}
+
+#[test]
+fn a_refresh_that_never_says_it_ended_gives_its_place_back_after_its_age() {
+    let now = 1_700_000_000_000.0;
+    let mut r = Refreshes::new();
+    for i in 0..MAX_REFRESHES {
+        assert!(r.start(&format!("https://cache/k{i}"), now));
+    }
+    // Cancelled by the runtime without being dropped: their places stay taken...
+    let later = now + MAX_REFRESH_AGE_MS - 1.0;
+    assert!(!r.may_start("https://cache/new", later));
+    // ...until they are older than any refresh can run.
+    let after = now + MAX_REFRESH_AGE_MS;
+    assert!(r.may_start("https://cache/new", after));
+    assert!(r.start("https://cache/k0", after), "a key's own place too");
+    assert_eq!(r.len(), 1);
 }
 
 #[test]

@@ -133,6 +133,7 @@ fn the_lenient_origin_model_reads_the_known_attacks_as_traversal() {
         ("/public/%C0%AE%C0%AE/admin/secret", "/admin/secret"),
         ("/public/..%252f..%252fadmin/secret", "/admin/secret"),
         ("/public/..%3Bx/admin", "/admin"),
+        ("/public/..%3Fx/admin", "/"),
         ("/public/%EF%BC%8E%EF%BC%8E/admin", "/admin"),
         ("/public/..%20/admin", "/admin"),
     ] {

@@ -81,6 +81,9 @@ fn normalisation_table() {
         // dot segments with encoded parameters, and dot-and-space runs
         ("/v1/public/..%3bx/admin", Err(DotSegmentParameter)),
         ("/v1/public/.%3B/admin", Err(DotSegmentParameter)),
+        ("/v1/public/..%3Fx/admin", Err(DotSegmentParameter)),
+        ("/v1/public/..%23x/admin", Err(DotSegmentParameter)),
+        ("/v1/public/.%3f", Err(DotSegmentParameter)),
         ("/v1/users/...", Err(DotSegmentVariant)),
         ("/v1/public/..%20/admin", Err(DotSegmentVariant)),
         ("/v1/public/%20../admin", Err(DotSegmentVariant)),

@@ -55,6 +55,8 @@ enum Step {
     Status(u16, f64),
     Refused(f64),
     TimesOut,
+    /// The gateway cut the call: the client's streamed body went over max_body.
+    BodyOverLimit,
 }
 
 /// A scripted network on a test clock: attempts take the script's time, sleeps advance the
@@ -104,6 +106,7 @@ impl Transport for Scripted {
                 Err(GatewayError::UpstreamUnreachable { upstream: "pool" }),
                 ms,
             ),
+            Step::BodyOverLimit => (Err(GatewayError::PayloadTooLarge { limit: 0 }), 1.0),
             Step::TimesOut => (
                 Err(GatewayError::UpstreamTimeout {
                     upstream: "pool",
@@ -232,4 +235,36 @@ fn once_every_breaker_is_open_the_pool_answers_unavailable_without_an_attempt() 
         Err(GatewayError::UpstreamUnavailable { .. })
     ));
     assert_eq!(o.attempts, 0);
+}
+
+#[test]
+fn a_client_body_over_max_body_never_counts_against_the_target_nor_is_retried() {
+    static UP: Upstream = Upstream {
+        breaker: Some(BreakerSettings {
+            failures: 1,
+            error_ratio: None,
+            window_ms: 10_000,
+            min_requests: 10,
+            open_ms: 5_000,
+            max_open_ms: 5_000,
+            probes: 1,
+            on: FailureSet::DEFAULT,
+        }),
+        ..upstream(Some(RETRIES), None)
+    };
+    // Three over-limit uploads: each ends its call at once, with nothing logged as a try.
+    for _ in 0..3 {
+        let t = Scripted::new(&[Step::BodyOverLimit]);
+        let o = run(&t, 9_020, &UP, true);
+        assert!(matches!(
+            o.result,
+            Err(GatewayError::PayloadTooLarge { .. })
+        ));
+        assert_eq!(o.attempts, 1);
+        assert!(o.tries.is_empty(), "no try logged: {:?}", outcomes(&o));
+    }
+    // The breaker (one failure trips it) is still closed: the next request is attempted.
+    let t = Scripted::new(&[Step::Status(200, 1.0)]);
+    let o = run(&t, 9_020, &UP, true);
+    assert!(matches!(o.result, Ok((200, _))));
 }

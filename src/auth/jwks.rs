@@ -8,9 +8,9 @@
 //!   the old keys keep working until `max_stale` after they went stale;
 //! - an unknown `kid` triggers a refetch at most once per `refetch_interval`, so a flood of
 //!   made-up key ids cannot hammer the IdP;
-//! - a fetched document that holds no usable key (not JSON, no `keys`, an empty list, or only
-//!   keys whose material cannot be read) is a failed fetch ([`fetched_keys`]): it never
-//!   replaces keys that work.
+//! - a fetched document that holds no usable key (not JSON, no `keys`, or only keys whose
+//!   material cannot be read) is a failed fetch ([`fetched_keys`]): it never replaces keys
+//!   that work. An empty `keys` list is not garbage but the IdP's word: every key is revoked.
 
 use super::jwk::PublicJwk;
 use super::{Alg, Denied};
@@ -81,15 +81,26 @@ impl JwksState {
     }
 }
 
-/// The keys of a JWKS document fetched from the IdP. A document without one usable key is an
-/// error, as a failed fetch is: an IdP that answers garbage must not take away the keys the
-/// isolate already verifies with (they keep working up to `max_stale`).
+/// The keys of a JWKS document fetched from the IdP. A document that lists keys of which none
+/// is usable is an error, as a failed fetch is: an IdP that answers garbage must not take away
+/// the keys the isolate already verifies with (they keep working up to `max_stale`). A document
+/// whose `keys` list is empty is taken at its word: no key verifies (an IdP revoking every
+/// key in an emergency must not be overruled by `max_stale`).
 pub fn fetched_keys(body: &str) -> Result<Vec<PublicJwk>, String> {
     let keys = super::jwk::parse_jwks(body)?;
-    if keys.is_empty() {
+    if keys.is_empty() && !lists_no_keys(body) {
         return Err("the JWKS document has no usable key".into());
     }
     Ok(keys)
+}
+
+/// Whether `body` is a JWKS document with an empty `keys` list.
+fn lists_no_keys(body: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Set {
+        keys: Vec<serde::de::IgnoredAny>,
+    }
+    serde_json::from_str::<Set>(body).is_ok_and(|set| set.keys.is_empty())
 }
 
 /// Seconds to treat a JWKS response as fresh.

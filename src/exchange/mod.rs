@@ -73,6 +73,8 @@ pub struct WorkerExchange<'a> {
     /// The route is a GraphQL endpoint (`policy::speaks_graphql`): refusals are written in
     /// GraphQL's shape.
     pub graphql: bool,
+    /// The request's header fields, counted once by [`WorkerExchange::check_head`].
+    head: HeaderTally,
 }
 
 impl<'a> WorkerExchange<'a> {
@@ -99,7 +101,21 @@ impl<'a> WorkerExchange<'a> {
             params: Vec::new(),
             side: None,
             graphql: false,
+            head: HeaderTally::Count(0),
         }
+    }
+
+    /// The gateway's own bounds on the request head, before anything reads the URL or the
+    /// headers for any path (docs, admin, routes): the request target ([`limits::check_target`],
+    /// 414) and the header fields in all ([`limits::MAX_HEADER_BYTES`], 431).
+    pub fn check_head(&mut self) -> Result<(), GatewayError> {
+        limits::check_target(self.ctx.url.path, self.ctx.url.query)?;
+        self.head = HeaderTally::from_runtime(runtime::header_tally(
+            &self.inbound,
+            limits::MAX_HEADER_BYTES as u32,
+        ));
+        limits::check(&Limits::NONE, &RequestFacts::head_only(self.head))
+            .map_err(GatewayError::from)
     }
 
     /// The client's header `name`.
@@ -232,7 +248,6 @@ impl<'a> WorkerExchange<'a> {
         answers_preflight: impl Fn(&'static Route) -> bool,
     ) -> Result<&'static Route, GatewayError> {
         let index = self.tables.routes;
-        limits::check_target(self.ctx.url.path, self.ctx.url.query)?;
         let mut path = normalise(self.ctx.url.path).map_err(GatewayError::BadPath)?;
         let host = host_for_matching(self.ctx.url.host);
         let inbound = &self.inbound;
@@ -314,16 +329,12 @@ impl<'a> WorkerExchange<'a> {
         Ok(route)
     }
 
-    /// The gateway's header-size bound, then the route's request limits, from the request
-    /// head (no other header is read on routes without limits).
+    /// The route's request limits, from the request head (no other header is read on routes
+    /// without limits). [`WorkerExchange::check_head`] has counted the header fields.
     fn check_limits(&self, route: &'static Route) -> Result<(), GatewayError> {
-        let headers = HeaderTally::from_runtime(runtime::header_tally(
-            &self.inbound,
-            limits::MAX_HEADER_BYTES as u32,
-        ));
+        let headers = self.head;
         if route.limits == Limits::NONE {
-            return limits::check(&route.limits, &RequestFacts::head_only(headers))
-                .map_err(GatewayError::from);
+            return Ok(());
         }
         let (content_type, content_length) =
             (self.header("content-type"), self.header("content-length"));

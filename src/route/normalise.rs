@@ -70,7 +70,9 @@ impl PathError {
                 "the request path contains a character that servers may read as '.', '/', '\\', ';' or '%'"
             }
             PathError::AboveRoot => "the request path climbs above the root with '..'",
-            PathError::DotSegmentParameter => "the request path contains a '.;' or '..;' segment",
+            PathError::DotSegmentParameter => {
+                "the request path contains a '.' or '..' segment followed by ';', '?' or '#'"
+            }
             PathError::DotSegmentVariant => {
                 "the request path contains a segment of only dots and spaces"
             }
@@ -166,13 +168,18 @@ fn is_canonical(p: &str) -> bool {
 }
 
 /// Refuses a segment that a lenient server would read as a dot segment: `.` or `..` with path
-/// parameters (`;` written raw or as `%3B`), and runs of only dots and spaces (`%20`).
+/// parameters (`;` written raw or as `%3B`) or cut by a query or fragment it decodes (`%3F`,
+/// `%23`), and runs of only dots and spaces (`%20`).
 fn check_segment(seg: &str) -> Result<(), PathError> {
     if !seg.starts_with(['.', '%']) {
         return Ok(());
     }
     let lower = seg.to_ascii_lowercase();
-    let reading = lower.replace("%3b", ";").replace("%20", " ");
+    let reading = lower
+        .replace("%3b", ";")
+        .replace("%3f", ";")
+        .replace("%23", ";")
+        .replace("%20", " ");
     let (head, params) = match reading.split_once(';') {
         Some((head, _)) => (head, true),
         None => (reading.as_str(), false),

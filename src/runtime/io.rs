@@ -12,6 +12,9 @@ pub enum FetchFailure {
     Timeout,
     /// Connection refused, DNS, TLS, reset, or not a response.
     Unreachable,
+    /// The gateway cut the call: the client's streamed body went over the route's `max_body`.
+    /// Says nothing about the origin.
+    BodyOverLimit,
 }
 
 /// `fetch(url, {method, headers, body, redirect: "manual"})`, through the service binding
@@ -36,10 +39,11 @@ pub async fn fetch(
         Ok(resp) => resp
             .dyn_into::<Response>()
             .map_err(|_| FetchFailure::Unreachable),
-        Err(reason) if reason.as_string().as_deref() == Some("timeout") => {
-            Err(FetchFailure::Timeout)
-        }
-        Err(_) => Err(FetchFailure::Unreachable),
+        Err(reason) => Err(match reason.as_string().as_deref() {
+            Some("timeout") => FetchFailure::Timeout,
+            Some("over-limit") => FetchFailure::BodyOverLimit,
+            _ => FetchFailure::Unreachable,
+        }),
     }
 }
 

@@ -237,6 +237,11 @@ pub fn calendar_now_ms(env: &worker::Env) -> f64 {
                 .and_then(|v| v.to_string().trim().parse::<i64>().ok())
                 .unwrap_or(0) as f64;
             c.set(Some(offset));
+            if offset != 0.0 {
+                // Loud, once per isolate: set outside tests it moves sunsets and quotas.
+                let message = format!("{TEST_CLOCK_VAR} is set: the gateway's calendar (API lifecycle, rate-limit windows) runs {offset} ms from the real clock. It is a test-only variable; remove it outside tests");
+                console_log(&serde_json::json!({ "level": "error", "message": message }).to_string());
+            }
             offset
         })
     });

@@ -30,7 +30,8 @@ export function fetchUpstream(env, service, url, method, headers, body, ms, abor
   if (!via || typeof via.fetch !== "function") return Promise.reject("no-binding");
   const init = { method, headers, body, redirect: "manual" };
   // A body counted against max_body brings the controller that aborts it (limitBody).
-  const controller = body?.gatehouseAbort ?? (abort ? new AbortController() : null);
+  const limit = body?.gatehouseLimit;
+  const controller = limit?.abort ?? (abort ? new AbortController() : null);
   if (controller) init.signal = controller.signal;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -44,7 +45,8 @@ export function fetchUpstream(env, service, url, method, headers, body, ms, abor
       },
       (error) => {
         clearTimeout(timer);
-        reject(error);
+        // The client's body went over max_body (limitBody aborted it): not the origin's failure.
+        reject(limit?.state.over ? "over-limit" : error);
       },
     );
   });
@@ -580,7 +582,7 @@ export function headerTally(headers, maxBytes) {
 
 /**
  * Passes `body` through, counting bytes. Past `max`, `state.over` becomes true and the fetch
- * that sends the stream is aborted (fetchUpstream takes the stream's `gatehouseAbort`), so the
+ * that sends the stream is aborted (fetchUpstream takes the stream's `gatehouseLimit`), so the
  * origin sees its connection cut mid-body: it never receives the body complete. Erroring the
  * stream instead would not do: workerd then ends a chunked request body cleanly, so the origin
  * would take the bytes so far for the whole body, and reports the error as uncaught. Before the
@@ -599,7 +601,7 @@ export function limitBody(body, max) {
       if (seen > max) {
         state.over = true;
         await linger(reader);
-        abort.abort();
+        abort.abort(); // (a reason given here is reported as uncaught by workerd)
         return new Promise(() => {}); // nothing more: the abort cancels this stream
       }
       controller.enqueue(value);
@@ -608,6 +610,6 @@ export function limitBody(body, max) {
       return reader.cancel();
     },
   });
-  limited.gatehouseAbort = abort;
+  limited.gatehouseLimit = { abort, state };
   return { body: limited, state };
 }

@@ -94,7 +94,8 @@ pub async fn send(out: Outgoing<'_>) -> (Result<Sent, GatewayError>, Vec<Try>) {
     .await;
     let (result, tries, attempts) = (done.result, done.tries, done.attempts);
     let answered = result.as_ref().ok().map(|(resp, _)| resp.status());
-    if fallback::falls_back(up, answered) {
+    let client_refused = matches!(result, Err(GatewayError::PayloadTooLarge { .. }));
+    if !client_refused && fallback::falls_back(up, answered) {
         if let Some(fallback) = &up.fallback {
             if let Some(sent) = fall_back(fallback, &out, attempts).await {
                 return (Ok(sent), tries);
@@ -212,6 +213,8 @@ async fn attempt(
             timeout_ms,
         },
         FetchFailure::Unreachable => GatewayError::UpstreamUnreachable { upstream: up.name },
+        // The exchange answers with the route's limit (`went_over`).
+        FetchFailure::BodyOverLimit => GatewayError::PayloadTooLarge { limit: 0 },
     })
 }
 

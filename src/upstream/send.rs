@@ -111,6 +111,11 @@ pub async fn attempts<T: Transport>(t: &T, a: &Attempts<'_>) -> Outcome<T::Respo
         attempts += 1;
         let timeout = left.map_or(up.timeout_ms, |l| up.timeout_ms.min(l as u32));
         let sent = t.attempt(target, timeout, abort).await;
+        if matches!(sent, Err(GatewayError::PayloadTooLarge { .. })) {
+            // The gateway cut the call because the client's body went over max_body: nothing
+            // was learned about the target, so no breaker record, no retry, no try logged.
+            break sent.map(|resp| (resp, target));
+        }
         let ending = ending(t, &sent);
         let done = t.now_ms();
         tries.push(Try {

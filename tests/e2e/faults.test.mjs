@@ -327,6 +327,11 @@ test("huge header counts and sizes: 431 problem+json from the gateway; over 128 
     const q = expectProblem(assert, big, 431, "request-headers-too-large");
     assert.match(q.detail, /the gateway accepts at most 32768/);
   }
+  // The admin API and the docs too.
+  for (const path of ["/__gatehouse/purge", "/openapi.json"]) {
+    const big = await timed(2000, s.plain, "GET", path, { headers: { "x-big": "a".repeat(40_000) } });
+    expectProblem(assert, big, 431, "request-headers-too-large");
+  }
   // 200 KB: the runtime refuses the head itself (plain text, no request id: the Worker never ran).
   const huge = await timed(2000, s.plain, "GET", "/v1/users/1", { headers: { "x-big": "a".repeat(200_000) } });
   assert.equal(huge.status, 431);
@@ -343,6 +348,9 @@ test("very long paths and queries: 414 uri-too-long problem+json past 8 KiB; the
     "/v1/users/1?q=" + "a".repeat(9_000),
     "/v1/nothing-here/" + "a".repeat(9_000),
     "/v1/find?" + Array.from({ length: 2_000 }, (_, i) => `k${i}=v`).join("&"),
+    // The admin API and the docs too: the bound comes before any path is looked at.
+    "/__gatehouse/" + "a".repeat(9_000),
+    "/openapi.json?" + "a".repeat(9_000),
   ]) {
     const p = expectProblem(assert, await timed(2000, s.plain, "GET", target), 414, "uri-too-long");
     assert.match(p.detail, /the gateway accepts at most 8192/);

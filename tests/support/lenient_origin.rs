@@ -97,8 +97,11 @@ fn fold_compat(s: &str) -> String {
         .collect()
 }
 
+/// Path parameters dropped from each segment, and the path cut where a decoded `?` or `#`
+/// would start a query or fragment for an origin that parses the target again.
 fn strip_params(s: &str) -> String {
-    s.split('/')
+    let path = s.split(['?', '#']).next().unwrap_or("");
+    path.split('/')
         .map(|seg| seg.split(';').next().unwrap_or(""))
         .collect::<Vec<_>>()
         .join("/")
@@ -190,6 +193,9 @@ pub const PIECES: &[&str] = &[
     "%25",
     "%3b",
     "%3B",
+    "%3f",
+    "%3F",
+    "%23",
     "%20",
     "%00",
     "%41",

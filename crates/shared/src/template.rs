@@ -103,7 +103,8 @@ pub fn render(pieces: &[Piece], values: &impl Values) -> Result<String, String> 
 /// ([`crate::lookalike`]), no `%` that a server decoding twice would decode (`%2e`, `%u002e`),
 /// and, split at `/` or `\` (an origin may decode `%2F` itself), no part that is only dots
 /// and spaces before any `;` parameter (`..`, `...`, `.. `, `..;x`: servers trim or strip
-/// those to a dot segment).
+/// those to a dot segment), and no `?` or `#` (an origin that decodes the path and parses it
+/// again would end the path there).
 pub fn is_safe_in_path(value: &str) -> bool {
     let b = value.as_bytes();
     let double_escape = b.iter().enumerate().any(|(i, &c)| {
@@ -118,7 +119,10 @@ pub fn is_safe_in_path(value: &str) -> bool {
         let name = seg.split(';').next().unwrap_or_default();
         name.contains('.') && name.bytes().all(|c| c == b'.' || c == b' ')
     });
+    // `?` and `#` arrive percent-encoded, but an origin that decodes the path and parses it
+    // again would end the path there: the value would cut its place short.
     !value.is_empty()
+        && !value.contains(['?', '#'])
         && !double_escape
         && !dot_segment
         && !value

@@ -13,6 +13,7 @@ use crate::cache::refreshes::Refreshes;
 use crate::cache::refreshes::MAX_REFRESHES;
 use crate::exchange::WorkerExchange;
 use crate::policy::{State, Step};
+use crate::runtime;
 use std::cell::RefCell;
 
 thread_local! {
@@ -23,7 +24,7 @@ thread_local! {
 /// Whether a refresh for `key` may start in this isolate: none is running for it and fewer
 /// than [`MAX_REFRESHES`] are running.
 pub fn may_start(key: &str) -> bool {
-    REFRESHING.with(|r| r.borrow().may_start(key))
+    REFRESHING.with(|r| r.borrow().may_start(key, runtime::now_ms()))
 }
 
 /// Runs the rest of `x`'s flow after its answer, over `from_here` (the cache step and every
@@ -39,7 +40,7 @@ pub fn start(x: &WorkerExchange<'_>, step: CacheStep, key: String, from_here: &[
     if let Some(first) = states.first_mut() {
         *first = State::of_cache(step);
     }
-    if !REFRESHING.with(|set| set.borrow_mut().start(&key)) {
+    if !REFRESHING.with(|set| set.borrow_mut().start(&key, runtime::now_ms())) {
         return;
     }
     let running = Running(key);
