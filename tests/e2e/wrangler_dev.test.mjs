@@ -10,7 +10,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { startOrigin } from "../../scripts/demo-origin.mjs";
-import { request, openRequest, expectProblem } from "./harness.mjs";
+import { request, openRequest, expectProblem, within } from "./harness.mjs";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const s = {};
@@ -79,19 +79,12 @@ function postChunked(rawPath, total) {
   });
 }
 
-/** Rejects when `promise` takes longer than `ms`: the point of the test is that nothing waits. */
-function answered(promise, ms, what) {
-  let timer;
-  return Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)))])
-    .finally(() => clearTimeout(timer));
-}
-
 for (const [total, route] of [[200 * 1024, "/v1/upload-limited"], [3_000_000, "/v1/signups"], [5_000_000, "/v1/upload-limited"]]) {
   test(`under wrangler dev a chunked ${total}-byte POST to ${route} over max_body is 413 and the next request is answered at once`, async () => {
     const over = await postChunked(route, total);
     expectProblem(assert, over, 413, "payload-too-large");
     for (let i = 0; i < 3; i++) {
-      const next = await answered(request(s.gw, "GET", `/v1/users/${i}`), 3000, "the request after the 413");
+      const next = await within(3000, request(s.gw, "GET", `/v1/users/${i}`), "the request after the 413");
       assert.equal(next.status, 200, next.text);
     }
     assert.doesNotMatch(s.output, /Uncaught|Error inside ProxyWorker/, "nothing uncaught in wrangler dev's output");
