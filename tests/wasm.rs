@@ -305,3 +305,19 @@ async fn an_older_write_in_flight_never_replaces_a_newer_copy() {
     let text = JsFuture::from(copy.text().unwrap()).await.unwrap();
     assert_eq!(text.as_string().as_deref(), Some("newer"));
 }
+
+#[wasm_bindgen_test]
+fn the_hot_tiers_store_numbers_stay_bounded_with_distinct_urls() {
+    // Every store and every dropped copy numbers its URL; many distinct URLs must not keep
+    // their numbers (and strings) alive without bound.
+    for i in 0..20_000 {
+        runtime::hot_forget(&format!("https://hot.test/many/{i}"));
+    }
+    let sizes = runtime::hot_sizes();
+    let numbers = js_sys::Reflect::get(&sizes, &"numbers".into())
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!(numbers <= 8192.0, "{numbers} store numbers kept");
+    assert!(numbers > 0.0);
+}

@@ -93,6 +93,9 @@ extern "C" {
     /// Drops the hot tier's copy of `url`.
     #[wasm_bindgen(js_name = hotForget)]
     pub fn hot_forget(url: &str);
+    /// `{copies, numbers, pending}`: what the hot tier's JS side holds (for tests).
+    #[wasm_bindgen(js_name = hotSizes)]
+    pub fn hot_sizes() -> JsValue;
 
     /// Keeps a copy of a Cache API entry the hot tier's index admitted, in `ctx.waitUntil`.
     #[wasm_bindgen(js_name = hotRememberLater)]
