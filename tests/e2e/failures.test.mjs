@@ -2,20 +2,10 @@
 // panic, hang or generic runtime error page.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
-import { startGateway, request, expectProblem, logOf } from "./harness.mjs";
-
-/** A loopback port with nothing listening. */
-async function closedPort() {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+import { startGateway, request, expectProblem, logOf, freePort } from "./harness.mjs";
 
 test("origin down is 502 problem+json naming the upstream", async () => {
-  const gw = await startGateway({ ECHO_ORIGIN: `http://127.0.0.1:${await closedPort()}` });
+  const gw = await startGateway({ ECHO_ORIGIN: `http://127.0.0.1:${await freePort()}` });
   try {
     const p = expectProblem(assert, await request(gw, "GET", "/v1/users/1"), 502, "upstream-unreachable");
     assert.equal(p.detail, 'upstream "users" could not be reached');

@@ -1,6 +1,7 @@
 // End-to-end harness: runs the built worker (build/index.js + wasm) in Miniflare, listening on
 // 127.0.0.1, and sends raw HTTP so path tricks reach the runtime byte for byte.
 import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import crypto from "node:crypto";
@@ -254,5 +255,40 @@ export async function launchChromium() {
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
       "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/** A loopback port with nothing listening: free to listen on, and refused to connect to. */
+export async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/**
+ * POSTs `total` bytes in 16 KiB chunks with `Transfer-Encoding: chunked` (no Content-Length,
+ * so the gateway counts the body as it streams). Resolves { status, headers, text, json() }.
+ */
+export function postChunked(gw, rawPath, total, headers = { "content-type": "application/json" }) {
+  return new Promise((resolve, reject) => {
+    const req = openRequest(gw, "POST", rawPath, { ...headers, "transfer-encoding": "chunked" });
+    req.on("response", (r) => {
+      let text = "";
+      r.on("data", (d) => (text += d));
+      r.on("end", () => resolve({ status: r.statusCode, headers: r.headers, text, json: () => JSON.parse(text) }));
+    });
+    req.on("error", reject);
+    const chunk = "x".repeat(16 * 1024);
+    let sent = 0;
+    const pump = () => {
+      while (sent < total) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return req.once("drain", pump);
+      }
+      req.end();
+    };
+    pump();
   });
 }

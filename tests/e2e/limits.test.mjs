@@ -2,7 +2,7 @@
 // fields): refused before the origin when the head shows it, cut while streaming otherwise.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useGateway, request, openRequest, expectProblem, until } from "./harness.mjs";
+import { useGateway, request, expectProblem, until, postChunked } from "./harness.mjs";
 
 const s = useGateway();
 const json = (n) => JSON.stringify({ data: "x".repeat(n) });
@@ -23,25 +23,7 @@ test("a streamed body over max_body is 413 and the origin never receives it whol
   const total = 200 * 1024;
   const received = s.origin.received.length;
   const reached = s.origin.firstBytes("/internal/upload");
-  const res = await new Promise((resolve, reject) => {
-    const req = openRequest(s.gw, "POST", "/v1/upload-limited", { "content-type": "application/json", "transfer-encoding": "chunked" });
-    req.on("response", (r) => {
-      let text = "";
-      r.on("data", (d) => (text += d));
-      r.on("end", () => resolve({ status: r.statusCode, headers: r.headers, text, json: () => JSON.parse(text) }));
-    });
-    req.on("error", reject);
-    const chunk = "x".repeat(16 * 1024);
-    let sent = 0;
-    const pump = () => {
-      while (sent < total) {
-        sent += chunk.length;
-        if (!req.write(chunk)) return req.once("drain", pump);
-      }
-      req.end();
-    };
-    pump();
-  });
+  const res = await postChunked(s.gw, "/v1/upload-limited", total);
   expectProblem(assert, res, 413, "payload-too-large");
   await reached; // the first bytes went upstream as they arrived...
   // ...and the origin saw its connection cut mid-body: a clean end would hand it the bytes so

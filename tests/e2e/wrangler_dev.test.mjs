@@ -7,22 +7,12 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { startOrigin } from "../../scripts/demo-origin.mjs";
-import { request, openRequest, expectProblem, within } from "./harness.mjs";
+import { request, expectProblem, within, freePort, postChunked } from "./harness.mjs";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const s = {};
-
-/** A free loopback port. */
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 before(async () => {
   s.origin = await startOrigin();
@@ -56,32 +46,10 @@ after(async () => {
   await s.origin?.close();
 });
 
-/** POSTs `total` bytes chunked (no Content-Length, so the gateway counts as it streams). */
-function postChunked(rawPath, total) {
-  return new Promise((resolve, reject) => {
-    const req = openRequest(s.gw, "POST", rawPath, { "content-type": "application/json", "transfer-encoding": "chunked" });
-    req.on("response", (r) => {
-      let text = "";
-      r.on("data", (d) => (text += d));
-      r.on("end", () => resolve({ status: r.statusCode, headers: r.headers, text, json: () => JSON.parse(text) }));
-    });
-    req.on("error", reject);
-    const chunk = "x".repeat(16 * 1024);
-    let sent = 0;
-    const pump = () => {
-      while (sent < total) {
-        sent += chunk.length;
-        if (!req.write(chunk)) return req.once("drain", pump);
-      }
-      req.end();
-    };
-    pump();
-  });
-}
 
 for (const [total, route] of [[200 * 1024, "/v1/upload-limited"], [3_000_000, "/v1/signups"], [5_000_000, "/v1/upload-limited"]]) {
   test(`under wrangler dev a chunked ${total}-byte POST to ${route} over max_body is 413 and the next request is answered at once`, async () => {
-    const over = await postChunked(route, total);
+    const over = await postChunked(s.gw, route, total);
     expectProblem(assert, over, 413, "payload-too-large");
     for (let i = 0; i < 3; i++) {
       const next = await within(3000, request(s.gw, "GET", `/v1/users/${i}`), "the request after the 413");
