@@ -34,6 +34,18 @@ const RETRIES: RetrySettings = RetrySettings {
     budget_percent: 100,
 };
 
+/// A breaker that opens on the first failure, for 5 s.
+const TRIPS_ON_FIRST_FAILURE: BreakerSettings = BreakerSettings {
+    failures: 1,
+    error_ratio: None,
+    window_ms: 10_000,
+    min_requests: 10,
+    open_ms: 5_000,
+    max_open_ms: 5_000,
+    probes: 1,
+    on: FailureSet::DEFAULT,
+};
+
 const fn upstream(retries: Option<RetrySettings>, deadline_ms: Option<u32>) -> Upstream {
     Upstream {
         name: "pool",
@@ -213,16 +225,7 @@ fn the_deadline_ends_the_attempts_with_a_timeout() {
 #[test]
 fn once_every_breaker_is_open_the_pool_answers_unavailable_without_an_attempt() {
     static UP: Upstream = Upstream {
-        breaker: Some(BreakerSettings {
-            failures: 1,
-            error_ratio: None,
-            window_ms: 10_000,
-            min_requests: 10,
-            open_ms: 5_000,
-            max_open_ms: 5_000,
-            probes: 1,
-            on: FailureSet::DEFAULT,
-        }),
+        breaker: Some(TRIPS_ON_FIRST_FAILURE),
         ..upstream(None, None)
     };
     let t = Scripted::new(&[Step::Status(502, 1.0), Step::Status(502, 1.0)]);
@@ -240,16 +243,7 @@ fn once_every_breaker_is_open_the_pool_answers_unavailable_without_an_attempt() 
 #[test]
 fn a_client_body_over_max_body_never_counts_against_the_target_nor_is_retried() {
     static UP: Upstream = Upstream {
-        breaker: Some(BreakerSettings {
-            failures: 1,
-            error_ratio: None,
-            window_ms: 10_000,
-            min_requests: 10,
-            open_ms: 5_000,
-            max_open_ms: 5_000,
-            probes: 1,
-            on: FailureSet::DEFAULT,
-        }),
+        breaker: Some(TRIPS_ON_FIRST_FAILURE),
         ..upstream(Some(RETRIES), None)
     };
     // Three over-limit uploads: each ends its call at once, with nothing logged as a try.

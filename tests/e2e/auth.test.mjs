@@ -351,12 +351,21 @@ test("JWKS: with no keys ever fetched and the IdP down, the answer is 503 auth-u
   }
 });
 
-test("JWKS: an IdP that empties its key set revokes every key at once: 401, not max_stale", async () => {
+/**
+ * /v1/me/short-stale (keys fresh 1 s, usable 3 s more while fetches fail, refetched at most
+ * once a second) on its own IdP and gateway, so no other policy's Cache API copy applies:
+ * `call()` sends it with one ES256 token.
+ */
+async function shortStale() {
   const idp = await startIdp();
   idp.state.cacheControl = "max-age=1";
   const gw = await startGateway({ ECHO_ORIGIN: s.origin.url, IDP_ORIGIN: idp.url, JWT_SECRET });
   const token = idp.token(claims(), "ES256");
-  const call = () => request(gw, "GET", "/v1/me/short-stale", { headers: bearer(token) });
+  return { idp, gw, call: () => request(gw, "GET", "/v1/me/short-stale", { headers: bearer(token) }) };
+}
+
+test("JWKS: an IdP that empties its key set revokes every key at once: 401, not max_stale", async () => {
+  const { idp, gw, call } = await shortStale();
   try {
     assert.equal((await call()).status, 200);
     idp.state.garbage = JSON.stringify({ keys: [] });
@@ -371,13 +380,7 @@ test("JWKS: an IdP that empties its key set revokes every key at once: 401, not 
 });
 
 test("JWKS: an IdP answering garbage or down: known keys keep working up to jwks_max_stale, then 503 auth-unavailable", async () => {
-  // /v1/me/short-stale: keys fresh 1 s, then usable 3 s more while fetches fail, refetched at
-  // most once a second. Its own IdP and gateway, so no other policy's Cache API copy applies.
-  const idp = await startIdp();
-  idp.state.cacheControl = "max-age=1";
-  const gw = await startGateway({ ECHO_ORIGIN: s.origin.url, IDP_ORIGIN: idp.url, JWT_SECRET });
-  const token = idp.token(claims(), "ES256");
-  const call = () => request(gw, "GET", "/v1/me/short-stale", { headers: bearer(token) });
+  const { idp, gw, call } = await shortStale();
   try {
     assert.equal((await call()).status, 200);
     const fetchedAt = Date.now();
