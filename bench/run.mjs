@@ -10,6 +10,9 @@
 // BENCH_SKIP_NATIVE=1 skips the criterion micro-benchmarks.
 // BENCH_SWEEP=1,16,64,256 runs each scenario once per connection count instead (wrk -t1 below
 // two connections) and reports throughput, p99 and errors per count (RELIABILITY.md).
+// BENCH_GC_SLOTS=0,1024,4096,16384 builds Gatehouse once per `[gateway] gc_pace_slots` value
+// and runs each scenario on those builds only (systems gatehouse-gc<N>, alternating), reported
+// in bench/results/gc-sweep.md (BENCHMARKS.md, "GC pacing").
 // BENCH_BEFORE_BUILD=<dir> adds "gatehouse-before" to every scenario that runs "gatehouse": the
 // `wrangler deploy --dry-run --outdir <dir>` output of another commit (built with
 // GATEHOUSE_ROUTES=bench/routes), measured on the same paths in the same run - an A/B of two
@@ -41,6 +44,7 @@ const opt = {
   native: process.env.BENCH_SKIP_NATIVE !== "1",
   beforeBuild: process.env.BENCH_BEFORE_BUILD,
   sweep: process.env.BENCH_SWEEP ? process.env.BENCH_SWEEP.split(",").map(Number) : null,
+  gcSlots: process.env.BENCH_GC_SLOTS ? process.env.BENCH_GC_SLOTS.split(",").map(Number) : null,
 };
 
 const PORTS = { origin: 18080, nginx: 18081, "js-minimal": 18082, gatehouse: 18083, hono: 18084, "gatehouse-nocache": 18085, "gatehouse-leased": 18086, "gatehouse-uncached": 18087, "gatehouse-before": 18088, "gatehouse-s1": 18089 };
@@ -236,6 +240,7 @@ async function startSystem(name, builds, variant) {
     return child;
   }
   let build = builds[name.startsWith("gatehouse") ? "gatehouse" : name];
+  if (name.startsWith("gatehouse-gc")) build = builds[name];
   if (name === "gatehouse-before") build = workerd.gatehouseBuild(path.resolve(opt.beforeBuild));
   const child = start(WORKERD, ["serve", workerdConfig(build, port)]);
   await waitReady(port, child);
@@ -244,7 +249,7 @@ async function startSystem(name, builds, variant) {
 
 async function runScenario(scenario, builds, origin) {
   say(`${scenario.id}: ${scenario.title}`);
-  const listed = scenario.systems ?? ALL_SYSTEMS;
+  const listed = opt.gcSlots ? opt.gcSlots.map((n) => `gatehouse-gc${n}`) : scenario.systems ?? ALL_SYSTEMS;
   // The other build runs right after "gatehouse", on the same path and with the same checks.
   const SYSTEMS = opt.beforeBuild && listed.includes("gatehouse")
     ? listed.flatMap((n) => (n === "gatehouse" ? ["gatehouse", "gatehouse-before"] : [n]))
@@ -423,6 +428,25 @@ function markdown(report) {
 }
 
 /** The concurrency sweep: one row per scenario, system and connection count. */
+/** The bench routes with `[gateway] gc_pace_slots = slots`, built (for BENCH_GC_SLOTS). */
+function buildGcVariant(slots) {
+  const dir = path.join(WORK, `routes-gc${slots}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.cpSync(path.join(ROOT, "bench/routes"), dir, { recursive: true });
+  const file = path.join(dir, "gateway.toml");
+  fs.writeFileSync(file, `${fs.readFileSync(file, "utf8")}\n[gateway]\ngc_pace_slots = ${slots}\n`);
+  return workerd.buildGatehouse(path.join(WORK, `gatehouse-gc${slots}`), dir, say);
+}
+
+function gcMarkdown(report) {
+  const lines = [`GC pacing sweep ${report.date} on ${report.machine.cpu} (${report.machine.cores} cores); wrk -t${opt.threads} -c${opt.connections}, ${opt.duration}s x ${opt.rounds} rounds after a ${opt.warmup}s warm-up per build, builds alternating; medians.`, ""];
+  lines.push("| scenario | gc_pace_slots | req/s | p50 ms | p99 ms | CPU us/req | errors |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const [id, r] of Object.entries(report.scenarios)) {
+    for (const [name, x] of Object.entries(r)) lines.push(`| ${id} | ${name.replace("gatehouse-gc", "")} | ${x.rps} | ${x.p50_ms} | ${x.p99_ms} | ${x.cpu_us_per_req} | ${x.errors} |`);
+  }
+  return lines.join("\n");
+}
+
 function sweepMarkdown(report) {
   const lines = [`Sweep ${report.date} on ${report.machine.cpu} (${report.machine.cores} cores); wrk ${opt.duration}s x ${opt.rounds} rounds per count after a ${opt.warmup}s warm-up; medians.`, ""];
   lines.push("| scenario | system | connections | req/s | p50 ms | p99 ms | errors |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |");
@@ -441,6 +465,13 @@ async function main() {
   const builds = {};
   for (const v of variants) {
     builds[v] = { gatehouse: buildGatehouse(v), hono: buildHono(v), "js-minimal": buildJsMinimal() };
+  }
+  if (opt.gcSlots) {
+    opt.gcSlots.forEach((n, i) => {
+      PORTS[`gatehouse-gc${n}`] = 18090 + i;
+      const build = buildGcVariant(n); // the bench routes (the "small" variant)
+      for (const v of variants) builds[v][`gatehouse-gc${n}`] = build;
+    });
   }
   const report = { date: new Date().toISOString(), machine: machine(), options: opt, scenarios: {} };
 
@@ -463,6 +494,13 @@ async function main() {
       fs.writeFileSync(path.join(RESULTS, "sweep.json"), JSON.stringify(report, null, 2));
       fs.writeFileSync(path.join(RESULTS, "sweep.md"), sweepMarkdown(report) + "\n");
       console.log(sweepMarkdown(report));
+      return;
+    }
+    if (opt.gcSlots) {
+      for (const sc of SCENARIOS) report.scenarios[sc.id] = await runScenario(sc, builds, origin);
+      fs.writeFileSync(path.join(RESULTS, "gc-sweep.json"), JSON.stringify(report, null, 2));
+      fs.writeFileSync(path.join(RESULTS, "gc-sweep.md"), gcMarkdown(report) + "\n");
+      console.log(gcMarkdown(report));
       return;
     }
     for (const sc of SCENARIOS) report.scenarios[sc.id] = await runScenario(sc, builds, origin);
