@@ -12,7 +12,8 @@ use gatehouse::cache::generations::{WriteBudget, CLIENT_PATHS_PER_MINUTE, MAX_CL
 use gatehouse::cache::refreshes::{Refreshes, MAX_REFRESHES, MAX_REFRESH_AGE_MS};
 use gatehouse::policy::api_key::LOOKUP_CACHE_CAPACITY;
 use gatehouse::policy::jwt::TOKEN_CACHE_CAPACITY;
-use gatehouse::policy::rate_limit::LEASE_POOL_KEYS;
+use gatehouse::policy::rate_limit::{LEASE_POOL_KEYS, MAX_BATCH};
+use gatehouse::ratelimit::batch::{Batches, Join};
 use gatehouse::ratelimit::lease::{LeasePool, Plan};
 use gatehouse::upstream::breaker::Breaker;
 use gatehouse::upstream::retry::Budget;
@@ -74,6 +75,32 @@ fn leased_limit_keys_stay_at_most_the_pool_size_and_the_rest_take_exactly() {
         assert_eq!(plan, expected, "key {i}");
     }
     assert_eq!(pool.len(), LEASE_POOL_KEYS);
+}
+
+#[test]
+fn exact_batches_hold_at_most_the_pool_size_of_keys_and_max_batch_waiters_each() {
+    assert_eq!(MAX_BATCH, 1_000, "RELIABILITY.md states it");
+    let mut batches: Batches<usize> = Batches::new(LEASE_POOL_KEYS, MAX_BATCH);
+    for i in 0..LEASE_POOL_KEYS + N {
+        let joined = batches.join((0, &format!("client-{i}")), 1_000, 2_000, || i);
+        let expected = if i < LEASE_POOL_KEYS {
+            matches!(joined, Join::Lead(_))
+        } else {
+            joined == Join::Alone
+        };
+        assert!(expected, "key {i}: {joined:?}");
+    }
+    assert_eq!(batches.len(), LEASE_POOL_KEYS);
+    for i in 0..MAX_BATCH + N {
+        let joined = batches.join((0, "client-0"), 1_000, 2_000, || i);
+        let expected = if i < MAX_BATCH {
+            Join::Queued
+        } else {
+            Join::Alone
+        };
+        assert_eq!(joined, expected, "waiter {i}");
+    }
+    assert_eq!(batches.queued((0, "client-0")), MAX_BATCH);
 }
 
 /// Issue 26: 10,000 clients writing in the same minute grew the budget's map without bound

@@ -267,3 +267,120 @@ fn a_leased_policy_whose_limiter_fails_still_allows_or_denies_as_on_error_says()
         futures::executor::block_on(rate_limit::check(&LEASED, &b, None, "r", "")).unwrap();
     assert!(passed.allowed_on_error.is_some());
 }
+
+const TWENTY_FIVE: NamedLimit = NamedLimit {
+    name: "burst",
+    limit: Limit {
+        limit: 25,
+        window_ms: 10_000,
+        algorithm: Algorithm::FixedWindow,
+    },
+};
+
+/// `n` checks of `p` started together, each limiter call a round trip during which the others
+/// arrive.
+fn concurrent(
+    p: &'static RateLimit,
+    b: &TestBackend,
+    n: usize,
+) -> Vec<Result<rate_limit::Passed, GatewayError>> {
+    let checks = (0..n).map(|_| rate_limit::check(p, b, None, "r", ""));
+    futures::executor::block_on(futures::future::join_all(checks))
+}
+
+#[test]
+fn concurrent_exact_requests_for_one_key_share_round_trips_and_admit_exactly_the_limit() {
+    static BURST: RateLimit = RateLimit {
+        name: "burst",
+        index: 5,
+        limits: &[TWENTY_FIVE],
+        ..clone()
+    };
+    let b = TestBackend {
+        limiter_yields: true,
+        ..backend()
+    };
+    let results = concurrent(&BURST, &b, 40);
+    // The first request goes alone; the 39 that arrived meanwhile share the next call.
+    assert_eq!(*b.limiter_units.borrow(), [1, 39]);
+    let admitted: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|p| p.headers[1].1.clone())
+        .collect();
+    let expected: Vec<String> = (0..25)
+        .rev()
+        .map(|r| format!(r#""burst";r={r};t=10"#))
+        .collect();
+    assert_eq!(
+        admitted, expected,
+        "exactly 25 admitted, in arrival order, each with its own remaining count"
+    );
+    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(refused.status(), 429);
+        assert!(refused
+            .headers()
+            .contains(&("retry-after", "10".to_string())));
+    }
+    assert_eq!(results.iter().filter(|r| r.is_err()).count(), 15);
+}
+
+#[test]
+fn a_failed_batch_call_answers_every_request_in_it_as_on_error_says() {
+    static BATCH_DENIES: RateLimit = RateLimit {
+        name: "batch-denies",
+        index: 6,
+        on_error: OnError::Deny,
+        limits: &[TWENTY_FIVE],
+        ..clone()
+    };
+    static BATCH_ALLOWS: RateLimit = RateLimit {
+        name: "batch-allows",
+        index: 7,
+        limits: &[TWENTY_FIVE],
+        ..clone()
+    };
+    let b = TestBackend {
+        limiter_yields: true,
+        limiter_down: true,
+        ..backend()
+    };
+    let denied = concurrent(&BATCH_DENIES, &b, 10);
+    assert_eq!(
+        b.limiter_calls.borrow().len(),
+        2,
+        "one alone, then one for nine"
+    );
+    for r in &denied {
+        let e = r.as_ref().err().expect("denied");
+        assert_eq!((e.status(), e.slug()), (503, "rate-limit-unavailable"));
+    }
+    let allowed = concurrent(&BATCH_ALLOWS, &b, 10);
+    for r in allowed {
+        let passed = r.expect("let through");
+        assert!(passed.headers.is_empty());
+        assert!(passed.allowed_on_error.unwrap().contains("timeout"));
+    }
+}
+
+#[test]
+fn sequential_exact_requests_each_take_one_unit_alone() {
+    static ONE_BY_ONE: RateLimit = RateLimit {
+        name: "one-by-one",
+        index: 8,
+        limits: &[TWENTY_FIVE],
+        ..clone()
+    };
+    let b = TestBackend {
+        limiter_yields: true,
+        ..backend()
+    };
+    for _ in 0..3 {
+        futures::executor::block_on(rate_limit::check(&ONE_BY_ONE, &b, None, "r", "")).unwrap();
+    }
+    assert_eq!(
+        *b.limiter_units.borrow(),
+        [1, 1, 1],
+        "no waiting, no batching"
+    );
+}

@@ -22,6 +22,10 @@ struct Stored {
     limits: HashMap<String, LimitState>,
     /// After this time (ms) the state no longer matters and is deleted.
     idle_until: u64,
+    /// Take requests answered since the storage was last cleared (an exact batch or a lease
+    /// is one), for operators (the admin API's read) and tests.
+    #[serde(default)]
+    takes: u64,
 }
 
 const KEY: &str = "limiter";
@@ -81,7 +85,8 @@ impl DurableObject for RateLimiter {
 /// a Response built on both sides). Rejects on a malformed request or a storage failure.
 #[wasm_bindgen]
 impl RateLimiter {
-    /// Admin: what the object holds, as JSON (`{"limits": {name: state}, "idle_until": ms}`).
+    /// Admin: what the object holds, as JSON (`{"limits": {name: state}, "idle_until": ms,
+    /// "takes": n}`).
     pub async fn peek(&self) -> std::result::Result<String, JsValue> {
         let stored = self
             .load()
@@ -143,6 +148,7 @@ impl RateLimiter {
             stored.limits.insert(w.name.clone(), s);
         }
         stored.idle_until = stored.idle_until.max(now + idle_after_ms(&limits));
+        stored.takes += 1;
         self.state.storage().put(KEY, &stored).await?;
         let idle_until = stored.idle_until;
         *self.cached.borrow_mut() = Some(stored);

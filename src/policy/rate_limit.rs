@@ -1,7 +1,9 @@
 //! `kind = "rate_limit"`: limits counted exactly in a Durable Object, one object per (policy,
-//! key). In exact mode every request costs one round trip to its object; all of the policy's limits are taken
-//! atomically there. The response carries `RateLimit-Policy` and `RateLimit`; a refusal is a
-//! 429 problem with `Retry-After`.
+//! key). In exact mode a request costs one round trip to its object, shared with the requests
+//! for the same object that arrived in this isolate while the previous round trip was in
+//! flight (one call asks for one unit per waiting request; see [`crate::ratelimit::batch`]);
+//! all of the policy's limits are taken atomically there. The response carries
+//! `RateLimit-Policy` and `RateLimit`; a refusal is a 429 problem with `Retry-After`.
 //!
 //! With `mode = "leased"` an isolate leases small batches of permits and spends them locally
 //! (the contract and over-admission bound are in [`crate::ratelimit::lease`]).
@@ -15,6 +17,7 @@ use crate::auth::identity::render;
 use crate::auth::Identity;
 use crate::error::GatewayError;
 use crate::ratelimit::backend::LimiterBackend;
+use crate::ratelimit::batch::{share, Batches, CallId, Join, Outcome};
 use crate::ratelimit::headers::{policy_header, ratelimit_header, retry_after_s, PolicyItem};
 use crate::ratelimit::lease::{LeasePool, Plan};
 use crate::ratelimit::{Algorithm, Decision, Limit, TakeResponse, WireLimit};
@@ -29,16 +32,52 @@ thread_local! {
     /// Leased permits of `mode = "leased"` policies, per ([`RateLimit::list_key`], object
     /// name).
     static LEASES: RefCell<LeasePool> = RefCell::new(LeasePool::new(LEASE_POOL_KEYS));
+    /// Exact takes in flight and the requests queued behind them, per
+    /// ([`RateLimit::list_key`], object name).
+    static BATCHES: RefCell<Batches<Waiter>> =
+        RefCell::new(Batches::new(LEASE_POOL_KEYS, MAX_BATCH));
 }
 
-/// How many keys an isolate holds leases for; beyond that new keys take exactly.
+/// How many keys an isolate holds leases for; beyond that new keys take exactly. Also how many
+/// keys may have an exact take in flight with requests queued behind it; beyond that a new
+/// key's requests take alone.
 pub const LEASE_POOL_KEYS: usize = 10_000;
+
+/// How many requests may queue for one key's next exact take in an isolate; beyond that a
+/// request makes its own round trip.
+pub const MAX_BATCH: usize = 1_000;
+
+/// How long past the limiter timeout an exact take in flight is still waited for; after that
+/// it is taken as lost (its request was cancelled) and the requests queued behind it go on.
+const LOST_AFTER_MS: u32 = 1_000;
+
+/// A request queued for a key's next exact take: where its wake-up goes, and how to wake it.
+struct Waiter {
+    wake: Rc<RefCell<Option<Wake>>>,
+    fire: Box<dyn FnOnce()>,
+}
+
+/// What wakes a queued request.
+enum Wake {
+    /// Lead this call: ask for one unit for yourself and one for each of these, in order.
+    Lead(CallId, Vec<Waiter>),
+    /// The call you were part of answered.
+    Done(Outcome),
+}
+
+impl Waiter {
+    fn send(self, wake: Wake) {
+        *self.wake.borrow_mut() = Some(wake);
+        (self.fire)();
+    }
+}
 
 /// How often a request waiting for another's lease refill looks at the pool again.
 const REFILL_POLL_MS: u32 = 1;
 
 /// The JSON take request for `limits` (list `slot` of policy number `policy`): one permit
-/// (`lease == 0`) or a lease.
+/// (`lease == 0`), a lease, or (`lease_ttl_ms == 0`) `lease` permits consumed at once by an
+/// exact batch.
 fn take_body(
     (policy, slot): (usize, usize),
     limits: &'static [NamedLimit],
@@ -194,21 +233,96 @@ pub async fn check<B: AuthBackend + LimiterBackend>(
     }
 }
 
-/// One permit, decided by the limiter object.
-async fn exact<B: LimiterBackend>(
+/// One permit, decided by the limiter object: in a call of this request's own when no call
+/// for the same object is in flight in this isolate, else in the next call, shared with the
+/// requests that queued meanwhile ([`crate::ratelimit::batch`]).
+async fn exact<B: AuthBackend + LimiterBackend>(
     policy: &RateLimit,
     b: &B,
     slot: usize,
     limits: &'static [NamedLimit],
     object: &str,
 ) -> Result<Passed, GatewayError> {
-    let body = take_body((usize::from(policy.index), slot), limits, 0, 0);
-    match ask(policy, b, limits, object, &body).await {
+    let key = (list_key(policy, slot), object);
+    let stale_ms = policy.timeout_ms.saturating_add(LOST_AFTER_MS);
+    let mut waiting = None;
+    let joined = BATCHES.with(|m| {
+        m.borrow_mut()
+            .join(key, now_ms(b), u64::from(stale_ms), || {
+                let wake = Rc::new(RefCell::new(None));
+                // Queued behind at most one call, then in one: each bounded by the timeout.
+                let (fire, woken) = b.signal(stale_ms.saturating_mul(2));
+                waiting = Some((wake.clone(), woken));
+                Waiter { wake, fire }
+            })
+    });
+    let (call, others) = match joined {
+        Join::Alone => (None, Vec::new()),
+        Join::Lead(call) => (Some(call), Vec::new()),
+        Join::Queued | Join::HandOn(..) => {
+            if let Join::HandOn(call, mut batch) = joined {
+                let first = batch.remove(0);
+                first.send(Wake::Lead(call, batch));
+            }
+            let Some((wake, woken)) = waiting else {
+                return unavailable(policy, "queued without a wake-up".into());
+            };
+            woken.await;
+            let wake = wake.borrow_mut().take();
+            match wake {
+                Some(Wake::Done(outcome)) => return settle(policy, limits, outcome),
+                Some(Wake::Lead(call, others)) => (Some(call), others),
+                None => {
+                    let why = "the limiter call this request was queued for did not answer";
+                    return unavailable(policy, why.into());
+                }
+            }
+        }
+    };
+    // This request leads a call for itself and `others`, in arrival order.
+    let n = 1 + others.len();
+    let lease = if n > 1 { n as u64 } else { 0 };
+    let body = take_body((usize::from(policy.index), slot), limits, lease, 0);
+    let mut outcomes = match ask(policy, b, limits, object, &body).await {
         Ok(r) => {
             let decisions: Vec<Decision> = r.decisions.into_iter().map(Into::into).collect();
-            verdict(policy, limits, &decisions)
+            if n == 1 {
+                vec![Outcome::Decided(decisions)]
+            } else {
+                share(n, r.granted, &decisions, r.next_ms)
+            }
         }
-        Err(why) => unavailable(policy, why),
+        Err(why) => vec![Outcome::Failed(why); n],
+    };
+    if let Some(call) = call {
+        // The next batch goes out first, then the answers.
+        let next = BATCHES.with(|m| m.borrow_mut().finish(key, call, now_ms(b)));
+        if let Some((next, mut batch)) = next {
+            let first = batch.remove(0);
+            first.send(Wake::Lead(next, batch));
+        }
+    }
+    let mine = outcomes.remove(0);
+    for (waiter, outcome) in others.into_iter().zip(outcomes) {
+        waiter.send(Wake::Done(outcome));
+    }
+    settle(policy, limits, mine)
+}
+
+/// The isolate's clock, in ms.
+fn now_ms<B: AuthBackend>(b: &B) -> u64 {
+    (b.now_s() * 1000.0) as u64
+}
+
+/// One request's answer from its share of a limiter call.
+fn settle(
+    policy: &RateLimit,
+    limits: &[NamedLimit],
+    outcome: Outcome,
+) -> Result<Passed, GatewayError> {
+    match outcome {
+        Outcome::Decided(decisions) => verdict(policy, limits, &decisions),
+        Outcome::Failed(why) => unavailable(policy, why),
     }
 }
 

@@ -4,6 +4,7 @@
 //! all times are milliseconds since the epoch, passed in.
 pub mod algorithm;
 pub mod backend;
+pub mod batch;
 use crate::http::dates as calendar;
 pub mod headers;
 pub mod lease;

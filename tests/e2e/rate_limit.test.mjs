@@ -25,6 +25,33 @@ test("exact: 150 requests from 50 concurrent clients against 100 per window admi
 });
 
 
+test("exact: 40 concurrent requests for one key against 25 per window admit exactly 25, in fewer limiter calls, each with its own remaining count", async () => {
+  await startOfWindow(10_000, 6_000);
+  const tenant = `burst-${crypto.randomUUID()}`;
+  const responses = await Promise.all(Array.from({ length: 40 }, () =>
+    request(s.gw, "GET", "/v1/burst", { headers: { "x-tenant": tenant } })));
+  const statuses = responses.map((r) => r.status);
+  assert.equal(statuses.filter((x) => x === 200).length, 25, JSON.stringify(statuses));
+  assert.equal(statuses.filter((x) => x === 429).length, 15, JSON.stringify(statuses));
+  // Each admitted request reports the count left after it, as if they had come one by one.
+  const remaining = responses.filter((r) => r.status === 200).map((r) => {
+    const m = /^"burst";r=(\d+);t=\d+$/.exec(r.headers.ratelimit);
+    assert.ok(m, r.headers.ratelimit);
+    return Number(m[1]);
+  });
+  assert.deepEqual(remaining.sort((a, b) => a - b), Array.from({ length: 25 }, (_, i) => i));
+  for (const refused of responses.filter((r) => r.status === 429)) {
+    expectProblem(assert, refused, 429, "rate-limited");
+    assert.ok(Number(refused.headers["retry-after"]) >= 1 && Number(refused.headers["retry-after"]) <= 10);
+  }
+  // The object counts the take calls it answered: requests that arrived while one was in
+  // flight shared the next.
+  const ns = await s.gw.mf.getDurableObjectNamespace("RATE_LIMITER");
+  const state = JSON.parse(await ns.get(ns.idFromName(`v1-burst#1|${tenant}`)).peek());
+  assert.equal(state.limits.burst.count, 25, JSON.stringify(state));
+  assert.ok(state.takes >= 1 && state.takes < 40, `${state.takes} take calls for 40 requests`);
+});
+
 /** Asks the limiter object itself (not through the gateway) how much it still has. */
 async function objectRemaining(name, limits) {
   const ns = await s.gw.mf.getDurableObjectNamespace("RATE_LIMITER");

@@ -45,7 +45,30 @@ pub struct TestBackend {
     /// storage), and the names asked for.
     pub limiters: RefCell<HashMap<String, HashMap<String, State>>>,
     pub limiter_calls: RefCell<Vec<String>>,
+    /// The units each limiter call asked for (its lease, else its cost), in call order.
+    pub limiter_units: RefCell<Vec<u64>>,
     pub limiter_down: bool,
+    /// Each limiter call lets the executor's other tasks run once before it answers (a round
+    /// trip during which other requests arrive).
+    pub limiter_yields: bool,
+}
+
+/// Pending once (waking itself at once), then ready: lets other tasks of the executor run.
+struct YieldNow(bool);
+
+impl std::future::Future for YieldNow {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
 }
 
 impl TestBackend {
@@ -146,10 +169,19 @@ impl LimiterBackend for TestBackend {
         _timeout_ms: u32,
     ) -> Result<String, String> {
         self.limiter_calls.borrow_mut().push(object.to_string());
+        if self.limiter_yields {
+            YieldNow(false).await;
+        }
         if self.limiter_down {
             return Err("timeout".into());
         }
         let take: TakeRequest = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        let units = if take.lease > 0 {
+            take.lease
+        } else {
+            take.cost
+        };
+        self.limiter_units.borrow_mut().push(units);
         let limits: Vec<_> = take.limits.iter().map(|w| w.to_limit().unwrap()).collect();
         let mut objects = self.limiters.borrow_mut();
         let stored = objects.entry(object.to_string()).or_default();
@@ -167,6 +199,21 @@ impl LimiterBackend for TestBackend {
 
     /// Native tests never have a refill in flight, so nothing waits.
     async fn pause(&self, _ms: u32) {}
+
+    /// A channel; the bound is not enforced (a native test that never wakes a waiter hangs).
+    fn signal(
+        &self,
+        _bound_ms: u32,
+    ) -> (
+        Box<dyn FnOnce()>,
+        impl std::future::Future<Output = bool> + 'static,
+    ) {
+        let (tx, rx) = futures::channel::oneshot::channel::<()>();
+        let fire = move || {
+            let _ = tx.send(());
+        };
+        (Box::new(fire), async move { rx.await.is_ok() })
+    }
 }
 
 /// The issuer of [`HS_JWT`].

@@ -1,0 +1,349 @@
+//! Exact mode's batches: the isolate's bookkeeping (who leads, who queues, what each waiter
+//! learns, the bounds) and the object's arithmetic for a batch take (`lease = n`, no lease
+//! lifetime) against every algorithm.
+
+use gatehouse::http::dates::{self, Period};
+use gatehouse::ratelimit::batch::{share, Batches, Join, Outcome};
+use gatehouse::ratelimit::{
+    answer, take_all, Algorithm, Decision, Limit, State, TakeRequest, WireLimit,
+};
+
+const T0: u64 = 1_800_000_000_000;
+const KEY: (usize, &str) = (1, "policy|client");
+const STALE: u64 = 2_000;
+
+fn limit(limit: u64, window_ms: u64, algorithm: Algorithm) -> Limit {
+    Limit {
+        limit,
+        window_ms,
+        algorithm,
+    }
+}
+
+fn decision(remaining: u64, reset_ms: u64) -> Decision {
+    Decision {
+        allowed: true,
+        remaining,
+        reset_ms,
+        retry_after_ms: None,
+    }
+}
+
+fn decided(outcome: &Outcome) -> &[Decision] {
+    match outcome {
+        Outcome::Decided(d) => d,
+        Outcome::Failed(why) => panic!("failed: {why}"),
+    }
+}
+
+// --- the isolate's bookkeeping ---
+
+#[test]
+fn a_request_alone_leads_its_own_call_at_once_and_leaves_no_state() {
+    let mut b: Batches<&str> = Batches::new(10, 10);
+    let Join::Lead(call) = b.join(KEY, T0, STALE, || unreachable!("a leader is not queued")) else {
+        panic!("the first request leads");
+    };
+    assert_eq!(b.len(), 1);
+    assert_eq!(b.finish(KEY, call, T0 + 5), None, "nobody queued behind it");
+    assert!(b.is_empty(), "nothing in flight: the key's state is gone");
+}
+
+#[test]
+fn requests_arriving_during_a_call_go_together_in_the_next_in_arrival_order() {
+    let mut b = Batches::new(10, 10);
+    let Join::Lead(first) = b.join(KEY, T0, STALE, || 0) else {
+        panic!()
+    };
+    for i in 1..=5 {
+        assert_eq!(b.join(KEY, T0 + i, STALE, || i), Join::Queued);
+    }
+    assert_eq!(b.queued(KEY), 5);
+    let (second, batch) = b.finish(KEY, first, T0 + 10).expect("a batch is queued");
+    assert_eq!(batch, [1, 2, 3, 4, 5]);
+    // Arrivals during the batch's call wait for the one after it.
+    assert_eq!(b.join(KEY, T0 + 11, STALE, || 6), Join::Queued);
+    let (third, batch) = b.finish(KEY, second, T0 + 20).unwrap();
+    assert_eq!(batch, [6]);
+    assert_eq!(b.finish(KEY, third, T0 + 30), None);
+    assert!(b.is_empty());
+}
+
+#[test]
+fn another_key_or_limit_list_is_batched_apart() {
+    let mut b = Batches::new(10, 10);
+    assert!(matches!(b.join(KEY, T0, STALE, || 0), Join::Lead(_)));
+    assert!(matches!(
+        b.join((1, "policy|other"), T0, STALE, || 1),
+        Join::Lead(_)
+    ));
+    assert!(matches!(
+        b.join((2, "policy|client"), T0, STALE, || 2),
+        Join::Lead(_)
+    ));
+    assert_eq!(b.len(), 3);
+}
+
+#[test]
+fn a_full_batch_sends_further_requests_alone() {
+    let mut b = Batches::new(10, 3);
+    let Join::Lead(call) = b.join(KEY, T0, STALE, || 0) else {
+        panic!()
+    };
+    for i in 1..=3 {
+        assert_eq!(b.join(KEY, T0, STALE, || i), Join::Queued);
+    }
+    assert_eq!(b.join(KEY, T0, STALE, || 4), Join::Alone);
+    assert_eq!(b.queued(KEY), 3, "the batch stays at its bound");
+    assert_eq!(b.finish(KEY, call, T0 + 1).unwrap().1, [1, 2, 3]);
+}
+
+#[test]
+fn keys_in_flight_stay_at_most_the_capacity_and_the_rest_take_alone() {
+    let mut b: Batches<u32> = Batches::new(100, 10);
+    let mut calls = Vec::new();
+    for i in 0..150 {
+        let name = format!("client-{i}");
+        match b.join((0, &name), T0, STALE, || 0) {
+            Join::Lead(call) => calls.push((name, call)),
+            Join::Alone => assert!(i >= 100, "key {i} taken alone below the bound"),
+            other => panic!("key {i}: {other:?}"),
+        }
+    }
+    assert_eq!(b.len(), 100);
+    for (name, call) in calls {
+        assert_eq!(b.finish((0, &name), call, T0 + 1), None);
+    }
+    assert!(b.is_empty(), "finished calls leave nothing behind");
+    // Lost calls (older than the stale bound) make room for new keys.
+    for i in 0..100 {
+        b.join((0, &format!("lost-{i}")), T0, STALE, || 0);
+    }
+    assert!(matches!(
+        b.join((0, "new"), T0 + STALE, STALE, || 0),
+        Join::Lead(_)
+    ));
+    assert_eq!(b.len(), 1);
+}
+
+#[test]
+fn a_call_in_flight_past_the_stale_bound_is_lost_and_its_queue_goes_on() {
+    let mut b = Batches::new(10, 10);
+    let Join::Lead(lost) = b.join(KEY, T0, STALE, || 0) else {
+        panic!()
+    };
+    assert_eq!(b.join(KEY, T0 + 1, STALE, || 1), Join::Queued);
+    assert_eq!(b.join(KEY, T0 + 2, STALE, || 2), Join::Queued);
+    // The leader never answers (its request was cancelled). The next arrival hands the queue
+    // on, itself last, as the call now in flight.
+    let Join::HandOn(next, batch) = b.join(KEY, T0 + STALE, STALE, || 3) else {
+        panic!("the queue is handed on")
+    };
+    assert_eq!(batch, [1, 2, 3]);
+    assert_eq!(b.queued(KEY), 0);
+    assert_eq!(
+        b.finish(KEY, lost, T0 + STALE + 1),
+        None,
+        "a lost call's late answer hands on nothing"
+    );
+    assert_eq!(b.len(), 1, "and does not end the call that replaced it");
+    assert_eq!(b.finish(KEY, next, T0 + STALE + 2), None);
+    assert!(b.is_empty());
+    // A lost call with nobody queued: the next arrival simply leads.
+    let Join::Lead(_) = b.join(KEY, T0, STALE, || 0) else {
+        panic!()
+    };
+    assert!(matches!(
+        b.join(KEY, T0 + STALE, STALE, || 1),
+        Join::Lead(_)
+    ));
+}
+
+// --- what each waiter learns ---
+
+#[test]
+fn a_batch_granted_in_full_admits_everyone_with_distinct_decreasing_remaining_counts() {
+    // The object granted 4 and has 6 left afterwards.
+    let out = share(4, 4, &[decision(6, 900)], 0);
+    let remaining: Vec<u64> = out.iter().map(|o| decided(o)[0].remaining).collect();
+    assert_eq!(remaining, [9, 8, 7, 6], "as if they had come one by one");
+    assert!(out.iter().all(|o| decided(o)[0].allowed));
+    assert!(out.iter().all(|o| decided(o)[0].reset_ms == 900));
+}
+
+#[test]
+fn a_batch_granted_in_part_admits_the_first_in_arrival_order_and_refuses_the_rest_with_retry() {
+    let out = share(5, 2, &[decision(0, 700)], 700);
+    let admitted: Vec<bool> = out.iter().map(|o| decided(o)[0].allowed).collect();
+    assert_eq!(admitted, [true, true, false, false, false]);
+    assert_eq!(decided(&out[0])[0].remaining, 1);
+    assert_eq!(decided(&out[1])[0].remaining, 0);
+    for refused in &out[2..] {
+        assert_eq!(
+            decided(refused)[0],
+            Decision {
+                allowed: false,
+                remaining: 0,
+                reset_ms: 700,
+                retry_after_ms: Some(700),
+            }
+        );
+    }
+}
+
+#[test]
+fn a_batch_granted_nothing_refuses_everyone_as_the_object_refused() {
+    let refusal = Decision {
+        allowed: false,
+        remaining: 0,
+        reset_ms: 400,
+        retry_after_ms: Some(400),
+    };
+    let out = share(3, 0, &[refusal], 0);
+    assert!(out.iter().all(|o| decided(o) == [refusal]));
+}
+
+#[test]
+fn with_several_limits_each_admitted_waiter_counts_down_every_limit_and_only_spent_ones_say_when() {
+    // Per-second has 3 left, the daily quota 0 after granting 2 of 3.
+    let after = [decision(3, 1_000), decision(0, 50_000)];
+    let out = share(3, 2, &after, 50_000);
+    assert_eq!(
+        decided(&out[0])
+            .iter()
+            .map(|d| d.remaining)
+            .collect::<Vec<_>>(),
+        [4, 1]
+    );
+    assert_eq!(
+        decided(&out[1])
+            .iter()
+            .map(|d| d.remaining)
+            .collect::<Vec<_>>(),
+        [3, 0]
+    );
+    let refused = decided(&out[2]);
+    assert!(refused.iter().all(|d| !d.allowed));
+    assert_eq!(refused[0].retry_after_ms, None, "per-second did not refuse");
+    assert_eq!(refused[1].retry_after_ms, Some(50_000));
+}
+
+#[test]
+fn an_answer_granting_more_than_asked_admits_only_the_batch() {
+    let out = share(2, 9, &[decision(5, 1)], 0);
+    assert_eq!(out.len(), 2);
+    assert_eq!(decided(&out[0])[0].remaining, 6);
+}
+
+// --- the object's arithmetic for a batch take ---
+
+/// What the object answers a batch of `n` (lease `n`, no lease lifetime) at `now`.
+fn batch_take(limits: &[Limit], states: &mut [State], now: u64, n: u64) -> (u64, Vec<Decision>) {
+    let take = TakeRequest {
+        limits: limits
+            .iter()
+            .enumerate()
+            .map(|(i, l)| WireLimit::from_limit(&format!("l{i}"), l))
+            .collect(),
+        cost: 1,
+        lease: n,
+        lease_ttl_ms: 0,
+    };
+    let r = answer(&take, limits, states, now);
+    assert_eq!(r.lease_ms, 0, "an exact batch holds nothing for later");
+    let decisions = r.decisions.into_iter().map(Into::into).collect();
+    (r.granted, decisions)
+}
+
+/// Single takes admitted from `states` at `now` (up to 1,000).
+fn singles_left(limits: &[Limit], states: &[State], now: u64) -> u64 {
+    let mut states = states.to_vec();
+    (0..1_000)
+        .take_while(|_| {
+            take_all(limits, &mut states, now, 1)
+                .iter()
+                .all(|d| d.allowed)
+        })
+        .count() as u64
+}
+
+#[test]
+fn a_batch_take_grants_exactly_what_a_fixed_window_has_left() {
+    let limits = [limit(25, 10_000, Algorithm::FixedWindow)];
+    let mut states = vec![State::default()];
+    assert_eq!(batch_take(&limits, &mut states, T0, 10).0, 10);
+    let (granted, d) = batch_take(&limits, &mut states, T0 + 1, 40);
+    assert_eq!(granted, 15);
+    assert_eq!(d[0].remaining, 0);
+    assert_eq!(states[0].count, 25, "granted units are consumed at once");
+    assert_eq!(batch_take(&limits, &mut states, T0 + 2, 3).0, 0);
+    assert_eq!(
+        batch_take(&limits, &mut states, T0 + 10_000, 3).0,
+        3,
+        "the next window"
+    );
+}
+
+#[test]
+fn a_batch_take_grants_exactly_what_a_sliding_window_admits() {
+    let limits = [limit(10, 1_000, Algorithm::SlidingWindow)];
+    let mut states = vec![State::default()];
+    let start = T0 - T0 % 1_000;
+    assert_eq!(batch_take(&limits, &mut states, start + 100, 8).0, 8);
+    // Half-way through the next window the previous 8 weigh 4: 6 more fit.
+    let mid = start + 1_500;
+    let expected = singles_left(&limits, &states, mid);
+    assert_eq!(expected, 6);
+    let (granted, d) = batch_take(&limits, &mut states, mid, 20);
+    assert_eq!(granted, expected);
+    assert_eq!(d[0].remaining, 0);
+    assert_eq!(singles_left(&limits, &states, mid), 0);
+}
+
+#[test]
+fn a_batch_take_grants_exactly_the_tokens_a_bucket_holds() {
+    let limits = [limit(5, 1_000, Algorithm::TokenBucket { burst: 10 })];
+    let mut states = vec![State::default()];
+    assert_eq!(batch_take(&limits, &mut states, T0, 7).0, 7);
+    // 3 left, plus 2 refilled in 400 ms.
+    let later = T0 + 400;
+    assert_eq!(singles_left(&limits, &states, later), 5);
+    assert_eq!(batch_take(&limits, &mut states, later, 9).0, 5);
+    assert_eq!(singles_left(&limits, &states, later), 0);
+}
+
+#[test]
+fn a_batch_take_grants_exactly_what_a_daily_quota_has_left_until_midnight() {
+    let limits = [limit(12, 0, Algorithm::Calendar(Period::Day))];
+    let mut states = vec![State::default()];
+    assert_eq!(batch_take(&limits, &mut states, T0, 5).0, 5);
+    let (granted, d) = batch_take(&limits, &mut states, T0 + 60_000, 50);
+    assert_eq!(granted, 7);
+    let midnight = dates::window(Period::Day, T0).1;
+    assert_eq!(d[0].reset_ms, midnight - (T0 + 60_000));
+    assert_eq!(
+        batch_take(&limits, &mut states, midnight, 50).0,
+        12,
+        "a fresh day"
+    );
+}
+
+#[test]
+fn a_batch_take_over_several_limits_grants_what_all_admit_and_charges_all_alike() {
+    let limits = [
+        limit(10, 1_000, Algorithm::FixedWindow),
+        limit(4, 0, Algorithm::Calendar(Period::Day)),
+    ];
+    let mut states = vec![State::default(); 2];
+    let (granted, d) = batch_take(&limits, &mut states, T0, 6);
+    assert_eq!(granted, 4, "the daily quota bounds the batch");
+    assert_eq!((d[0].remaining, d[1].remaining), (6, 0));
+    assert_eq!((states[0].count, states[1].count), (4, 4));
+    let (granted, d) = batch_take(&limits, &mut states, T0 + 1, 2);
+    assert_eq!(granted, 0);
+    assert!(d.iter().all(|d| !d.allowed));
+    assert_eq!(
+        states[0].count, 4,
+        "a refused batch takes nothing from the other limits"
+    );
+}
