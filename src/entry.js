@@ -19,12 +19,14 @@
 //   `spawn_local` in src/runtime/mod.rs (`start_future_queue`) starts that queue.
 // verified: wasm-bindgen 0.2.130 - the CLI's glue (wasm-bindgen-cli-support src/js/mod.rs,
 //   `generate_reinit_wrappers`): `__wbg_reset_state()` builds a new instance from the same
-//   module and runs its start function; worker-build passes
-//   `--experimental-reset-state-function` so it is exported.
-// verified: worker 0.8.7 - src/init.rs: `__worker_init_state()` returns
-//   `{ criticalError, instanceId }`; its panic hook sets `criticalError`, its start function
-//   bumps `instanceId`. worker-build 0.8.7 (scripts/setup.sh installs the `worker` version)
-//   is the shim this file replaces: its src/js/shim.js keeps the same recovery contract.
+//   module and runs its start function. It is exported because worker-build 0.8.7
+//   (src/main.rs) passes `--experimental-reset-state-function --force-enable-abort-handler`.
+// verified: worker 0.8.7 - src/init.rs: `__worker_init_state()` returns the shared
+//   `{ criticalError, instanceId }`; its panic hook sets `criticalError` (panic = abort), its
+//   start function bumps `instanceId`. worker-build 0.8.7 (scripts/setup.sh installs the
+//   `worker` version) bundles src/js/shim.js, which this file replaces: its
+//   `checkReinitialize` and `handleMaybeCritical` are recoverIfNeeded and noteCritical below
+//   (a panic = unwind build would get src/js/shim-unwind.js instead, a different contract).
 import { DurableObject } from "cloudflare:workers";
 import * as wasm from "./index.js";
 
