@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Proves the build itself (not only the checker's unit tests) rejects a broken routes/: copies
-# the example routes, breaks them (twelve ways), and expects `cargo check` to fail with the exact message.
+# the example routes, breaks them (fourteen ways), and expects `cargo check` to fail with the exact message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -66,6 +66,14 @@ expect_failure "a body_schema file that does not exist" 'routes/v1/validated.tom
 reset
 sed -i 's/^on_error = "allow"$/fail = "open"/' "$tmp/routes/gateway.toml"
 expect_failure "a rate limit with the renamed key fail" 'routes/gateway.toml: policy "per-ip": fail: renamed; use on_error = "deny" (the default; was fail = "closed") or on_error = "allow" (was fail = "open")'
+
+reset
+sed -i 's/^gc_pace_slots = 4096$/gc_pace_slots = 2000000/' "$tmp/routes/gateway.toml"
+expect_failure "GC pacing above its maximum" 'routes/gateway.toml: gateway.gc_pace_slots: a whole number of slots from 0 (off) to 1048576, not 2000000'
+
+reset
+sed -i 's/^gc_pace_slots = 4096$/gc_pace_slots = "4096"/' "$tmp/routes/gateway.toml"
+expect_failure "GC pacing given as a string" 'routes/gateway.toml: gateway.gc_pace_slots: a whole number of slots from 0 (off) to 1048576, not "4096"'
 
 # And the unbroken copy builds (so the failures above are about the breakage, not the setup).
 reset

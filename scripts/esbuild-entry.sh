@@ -8,7 +8,10 @@ args=()
 for arg in "$@"; do
   if [ "$arg" = "./shim.js" ]; then
     cp "$root/src/entry.js" ./gatehouse-entry.js
-    args+=("./gatehouse-entry.js")
+    # entry.js calls the glue's exports (`__worker_init_state`, `__wbg_reset_state`,
+    # `startFutureQueue`, `gcPaceSlots`, ...): one that is gone after an upgrade fails the
+    # build here instead of being `undefined` at run time (esbuild only warns by default).
+    args+=("./gatehouse-entry.js" "--log-override:import-is-undefined=error")
   else
     args+=("$arg")
   fi

@@ -7,16 +7,38 @@
 //
 // Durable Object classes are wrapped here too (see RateLimiter below): each call resets the
 // instance after a trap and rebuilds the object's wasm side if the instance was reset.
+//
+// This file relies on internals of the crates below, verified against these exact versions
+// (Cargo.toml pins them with `=`). tests/pinned_runtime.rs reads the `verified:` lines and
+// fails when Cargo.toml or Cargo.lock moves one; tests/e2e/runtime_contract.test.mjs checks
+// the behaviour on the built worker. Before changing a version here, re-read:
+// verified: js-sys 0.3.107 - the future queue, src/futures/queue.rs: `Queue::new` reads
+//   `globalThis.queueMicrotask` once and schedules every poll with it if it is a function,
+//   else with `Promise.resolve().then` (startFutureQueue below hides it).
+// verified: wasm-bindgen-futures 0.4.80 - only re-exports js-sys's futures (src/lib.rs), so
+//   `spawn_local` in src/runtime/mod.rs (`start_future_queue`) starts that queue.
+// verified: wasm-bindgen 0.2.130 - the CLI's glue (wasm-bindgen-cli-support src/js/mod.rs,
+//   `generate_reinit_wrappers`): `__wbg_reset_state()` builds a new instance from the same
+//   module and runs its start function. It is exported because worker-build 0.8.7
+//   (src/main.rs) passes `--experimental-reset-state-function --force-enable-abort-handler`.
+// verified: worker 0.8.7 - src/init.rs: `__worker_init_state()` returns the shared
+//   `{ criticalError, instanceId }`; its panic hook sets `criticalError` (panic = abort), its
+//   start function bumps `instanceId`. worker-build 0.8.7 (scripts/setup.sh installs the
+//   `worker` version) bundles src/js/shim.js, which this file replaces: its
+//   `checkReinitialize` and `handleMaybeCritical` are recoverIfNeeded and noteCritical below
+//   (a panic = unwind build would get src/js/shim-unwind.js instead, a different contract).
 import { DurableObject } from "cloudflare:workers";
 import * as wasm from "./index.js";
 
 const state = wasm.__worker_init_state();
 
 /**
- * Starts the wasm instance's future queue (src/runtime/mod.rs `start_future_queue`) while
- * `queueMicrotask` is hidden, so the queue schedules its polls with a resolved promise.
+ * Starts the wasm instance's future queue (src/runtime/mod.rs `start_future_queue`; the queue
+ * is js-sys 0.3.107's src/futures/queue.rs) while `queueMicrotask` is hidden: the queue reads
+ * the global once, when it is made, and then schedules its polls with a resolved promise.
  * workerd's queueMicrotask costs more per call: on a cache hit, about 6% of the request's
  * CPU (BENCHMARKS.md). Both are microtasks, so the order in which futures run is the same.
+ * A reset instance has a new queue: recoverIfNeeded calls this again.
  */
 function startFutureQueue() {
   const queueMicrotask = globalThis.queueMicrotask;
@@ -51,8 +73,9 @@ addEventListener("error", (event) => noteCritical(event.error));
 
 /**
  * GC pacing: every event (a request, a Durable Object call) allocates one short-lived array of
- * PACE_SLOTS slots (16 KiB: V8 stores a slot in 4 bytes), so V8 collects the young generation
- * often and briefly.
+ * PACE_SLOTS slots (by default 4096, 16 KiB: V8 stores a slot in 4 bytes), so V8 collects the
+ * young generation often and briefly. PACE_SLOTS is `[gateway] gc_pace_slots` (README:
+ * "Tuning GC pacing"), compiled into the wasm and read once here; 0 turns pacing off.
  *
  * Why: a young-generation collection (scavenge) on workerd spends most of its pause on the
  * runtime's own handles for the requests, responses and headers made since the previous one,
@@ -63,11 +86,11 @@ addEventListener("error", (event) => noteCritical(event.error));
  * requests in pauses of about 5 ms, for the same CPU per request. BENCHMARKS.md ("The latency
  * tail") has the GC traces and the figures.
  */
-const PACE_SLOTS = 4096;
+const PACE_SLOTS = wasm.gcPaceSlots();
 let paced = null;
 
 function pace() {
-  paced = new Array(PACE_SLOTS);
+  if (PACE_SLOTS !== 0) paced = new Array(PACE_SLOTS);
 }
 
 export default {

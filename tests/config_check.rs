@@ -982,6 +982,51 @@ fn log_and_analytics_keys_fail_with_the_rule() {
 }
 
 #[test]
+fn gc_pace_slots_defaults_to_4096_accepts_0_to_the_maximum_and_fails_with_the_rule() {
+    use checker::table::gc_pace;
+    let gateway = |extra: &str| format!("{GATEWAY}\n[gateway]\n{extra}\n");
+    let slots = |g: &str| {
+        let checked = check(&files(g, GOOD_ROUTE)).expect("a valid config");
+        // The compiled table carries the checked value.
+        assert_eq!(
+            checker::emit::table(&checked).gc_pace_slots,
+            checked.gc_pace_slots
+        );
+        checked.gc_pace_slots
+    };
+    assert_eq!(gc_pace::DEFAULT, 4096);
+    assert_eq!(
+        slots(GATEWAY),
+        gc_pace::DEFAULT,
+        "absent: the measured default"
+    );
+    assert_eq!(slots(&gateway("log = \"all\"")), gc_pace::DEFAULT);
+    assert_eq!(
+        slots(&gateway("gc_pace_slots = 0")),
+        0,
+        "0 turns pacing off"
+    );
+    assert_eq!(slots(&gateway("gc_pace_slots = 16384")), 16384);
+    assert_eq!(slots(&gateway("gc_pace_slots = 1048576")), gc_pace::MAX);
+    let rule = "routes/gateway.toml: gateway.gc_pace_slots: a whole number of slots from 0 (off) to 1048576, not";
+    for (value, shown) in [
+        ("1048577", "1048577"),
+        ("-1", "-1"),
+        ("4294967296", "4294967296"),
+        ("\"4096\"", "\"4096\""),
+        ("4096.0", "4096.0"),
+        ("true", "true"),
+        ("{ slots = 4096 }", "{ slots = 4096 }"),
+    ] {
+        assert_eq!(
+            errors_for(&gateway(&format!("gc_pace_slots = {value}")), GOOD_ROUTE),
+            vec![format!("{rule} {shown}")],
+            "{value}"
+        );
+    }
+}
+
+#[test]
 fn routes_at_paths_the_gateway_answers_itself_fail() {
     let route = |path: &str| {
         format!(

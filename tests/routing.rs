@@ -371,6 +371,7 @@ static TABLE: Table = Table {
     docs: gatehouse::config::Docs::NONE,
     log: gatehouse::metrics::LogMode::All,
     analytics: None,
+    gc_pace_slots: gatehouse_config::table::gc_pace::DEFAULT,
 };
 
 fn index() -> &'static RouteIndex {

@@ -79,6 +79,7 @@ fn table(n: usize) -> &'static Table {
         docs: gatehouse::config::Docs::NONE,
         log: gatehouse::metrics::LogMode::All,
         analytics: None,
+        gc_pace_slots: gatehouse_config::table::gc_pace::DEFAULT,
     }))
 }
 

@@ -194,14 +194,25 @@ extern "C" {
     pub fn console_log(line: &str);
 }
 
-/// Starts wasm-bindgen's future queue (the executor behind every `async` export). The queue
-/// polls from a microtask it schedules with the global `queueMicrotask` if the global has
-/// one when the queue starts, else with a resolved promise's `then`; `src/entry.js` calls
-/// this once per instance with `queueMicrotask` hidden, because on workerd the promise is
-/// the cheaper of the two (see BENCHMARKS.md). Futures run the same either way.
+/// Starts the future queue (the executor behind every `async` export), which lives in
+/// js-sys (`js-sys` 0.3.107, `src/futures/queue.rs`; `wasm_bindgen_futures::spawn_local` is
+/// only a re-export of `js_sys::futures::spawn_local`). `Queue::new` reads the global's
+/// `queueMicrotask` once, when the queue is first used: if it is a function every poll is
+/// scheduled with it, else with a resolved promise's `then`. `src/entry.js` calls this once
+/// per instance (and again after a reset) with `queueMicrotask` hidden, because on workerd
+/// the promise is the cheaper of the two (see BENCHMARKS.md). Futures run the same either
+/// way. `tests/pinned_runtime.rs` and `tests/e2e/runtime_contract.test.mjs` guard this.
 #[wasm_bindgen(js_name = startFutureQueue)]
 pub fn start_future_queue() {
     wasm_bindgen_futures::spawn_local(async {});
+}
+
+/// `[gateway] gc_pace_slots` from the compiled table: the slots of the array `src/entry.js`
+/// allocates per event to pace V8's young-generation collections (0: no pacing). entry.js
+/// reads it once, at module init. README: "Tuning GC pacing".
+#[wasm_bindgen(js_name = gcPaceSlots)]
+pub fn gc_pace_slots() -> u32 {
+    crate::config::TABLE.gc_pace_slots
 }
 
 /// 40 bytes from the runtime's CSPRNG (request id, trace id, span id).

@@ -19,6 +19,7 @@ use super::schema::{
 };
 use super::upstream::CheckedFallback;
 pub use super::upstream::CheckedUpstream;
+use crate::table::gc_pace;
 use crate::table::log::LogMode;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -122,6 +123,8 @@ pub struct Checked {
     pub log: LogMode,
     /// `[gateway] analytics`: the Analytics Engine dataset binding.
     pub analytics: Option<String>,
+    /// `[gateway] gc_pace_slots` ([`gc_pace::DEFAULT`] when absent).
+    pub gc_pace_slots: u32,
 }
 
 /// `[gateway] docs`, checked.
@@ -290,6 +293,14 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
             ));
         }
     }
+    out.gc_pace_slots = match gateway.gateway.gc_pace_slots.as_ref().map(gc_pace_slots) {
+        None => gc_pace::DEFAULT,
+        Some(Ok(n)) => n,
+        Some(Err(e)) => {
+            errors.push(format!("{gateway_path}: gateway.gc_pace_slots: {e}"));
+            gc_pace::DEFAULT
+        }
+    };
     let mut others: Vec<&SourceFile> = files
         .iter()
         .filter(|f| f.path != gateway_path && !f.path.starts_with("routes/schemas/"))
@@ -1201,6 +1212,18 @@ fn log_mode(v: &toml::Value) -> Result<LogMode, String> {
         },
         other => Err(format!(
             "\"all\", \"errors\" or {{ sample = 0.1 }}, not {other}"
+        )),
+    }
+}
+
+/// `[gateway] gc_pace_slots`: a whole number from [`gc_pace::OFF`] to [`gc_pace::MAX`].
+fn gc_pace_slots(v: &toml::Value) -> Result<u32, String> {
+    match v {
+        toml::Value::Integer(n) if (0..=i64::from(gc_pace::MAX)).contains(n) => Ok(*n as u32),
+        other => Err(format!(
+            "a whole number of slots from {} (off) to {}, not {other}",
+            gc_pace::OFF,
+            gc_pace::MAX
         )),
     }
 }

@@ -109,6 +109,7 @@ pub fn table(c: &Checked) -> Table {
         },
         log: c.log,
         analytics: leak::opt(c.analytics.as_deref()),
+        gc_pace_slots: c.gc_pace_slots,
     }
 }
 

@@ -43,6 +43,9 @@ pub struct GatewaySection {
     pub log: Option<toml::Value>,
     /// The Workers Analytics Engine dataset binding each request writes a data point to.
     pub analytics: Option<String>,
+    /// GC pacing: slots of the array allocated per event (default 4096, 0 = off). Kept raw so
+    /// a wrong type fails with the key's own rule.
+    pub gc_pace_slots: Option<toml::Value>,
 }
 
 /// `[gateway] docs = { title = "...", description = "...", portal = "/docs" }`.

@@ -6,6 +6,7 @@
 
 pub mod cache_key;
 pub mod fan_out;
+pub mod gc_pace;
 pub mod graphql;
 pub mod http;
 pub mod jwks;
@@ -46,6 +47,9 @@ pub struct Table {
     pub log: log::LogMode,
     /// `[gateway] analytics`: the Analytics Engine dataset binding, if any.
     pub analytics: Option<&'static str>,
+    /// `[gateway] gc_pace_slots`: the slots of the array `src/entry.js` allocates per event
+    /// ([`gc_pace::DEFAULT`] unless set; [`gc_pace::OFF`] allocates nothing).
+    pub gc_pace_slots: u32,
 }
 
 /// What the build wrote to describe the API.
