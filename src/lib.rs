@@ -41,6 +41,15 @@ mod gateway;
 #[cfg(target_arch = "wasm32")]
 pub mod runtime;
 
+/// `[gateway] gc_pace_slots` from the compiled table: the slots of the array `src/entry.js`
+/// allocates per event to pace V8's young-generation collections (0: no pacing). entry.js
+/// reads it once, at module init. README: "Tuning GC pacing".
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = gcPaceSlots)]
+pub fn gc_pace_slots() -> u32 {
+    crate::config::TABLE.gc_pace_slots
+}
+
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]
 async fn fetch(

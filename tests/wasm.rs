@@ -326,12 +326,12 @@ fn the_hot_tiers_store_numbers_stay_bounded_with_distinct_urls() {
 fn the_gc_pace_slots_export_answers_the_compiled_tables_value() {
     // src/entry.js reads `gcPaceSlots()` once to size its per-event array.
     assert_eq!(
-        runtime::gc_pace_slots(),
+        gatehouse::gc_pace_slots(),
         gatehouse::config::TABLE.gc_pace_slots
     );
     // routes/gateway.toml sets the default explicitly.
     assert_eq!(
-        runtime::gc_pace_slots(),
+        gatehouse::gc_pace_slots(),
         gatehouse_config::table::gc_pace::DEFAULT
     );
 }

@@ -207,14 +207,6 @@ pub fn start_future_queue() {
     wasm_bindgen_futures::spawn_local(async {});
 }
 
-/// `[gateway] gc_pace_slots` from the compiled table: the slots of the array `src/entry.js`
-/// allocates per event to pace V8's young-generation collections (0: no pacing). entry.js
-/// reads it once, at module init. README: "Tuning GC pacing".
-#[wasm_bindgen(js_name = gcPaceSlots)]
-pub fn gc_pace_slots() -> u32 {
-    crate::config::TABLE.gc_pace_slots
-}
-
 /// 40 bytes from the runtime's CSPRNG (request id, trace id, span id).
 pub fn random_40() -> [u8; 40] {
     let mut buf = [0u8; 40];
