@@ -13,7 +13,7 @@ use gatehouse::cache::refreshes::{Refreshes, MAX_REFRESHES, MAX_REFRESH_AGE_MS};
 use gatehouse::policy::api_key::LOOKUP_CACHE_CAPACITY;
 use gatehouse::policy::jwt::TOKEN_CACHE_CAPACITY;
 use gatehouse::policy::rate_limit::{LEASE_POOL_KEYS, MAX_BATCH};
-use gatehouse::ratelimit::batch::{Batches, Join};
+use gatehouse::ratelimit::batch::{Batches, Step};
 use gatehouse::ratelimit::lease::{LeasePool, Plan};
 use gatehouse::upstream::breaker::Breaker;
 use gatehouse::upstream::retry::Budget;
@@ -80,25 +80,25 @@ fn leased_limit_keys_stay_at_most_the_pool_size_and_the_rest_take_exactly() {
 #[test]
 fn exact_batches_hold_at_most_the_pool_size_of_keys_and_max_batch_waiters_each() {
     assert_eq!(MAX_BATCH, 1_000, "RELIABILITY.md states it");
-    let mut batches: Batches<usize> = Batches::new(LEASE_POOL_KEYS, MAX_BATCH);
+    let mut batches = Batches::new(LEASE_POOL_KEYS, MAX_BATCH);
     for i in 0..LEASE_POOL_KEYS + N {
-        let joined = batches.join((0, &format!("client-{i}")), 1_000, 2_000, || i);
+        let (_, step) = batches.join((0, &format!("client-{i}")), 1_000, 2_000);
         let expected = if i < LEASE_POOL_KEYS {
-            matches!(joined, Join::Lead(_))
+            matches!(step, Step::Lead(_, 1))
         } else {
-            joined == Join::Alone
+            step == Step::Alone
         };
-        assert!(expected, "key {i}: {joined:?}");
+        assert!(expected, "key {i}: {step:?}");
     }
     assert_eq!(batches.len(), LEASE_POOL_KEYS);
     for i in 0..MAX_BATCH + N {
-        let joined = batches.join((0, "client-0"), 1_000, 2_000, || i);
+        let (_, step) = batches.join((0, "client-0"), 1_000, 2_000);
         let expected = if i < MAX_BATCH {
-            Join::Queued
+            Step::Wait
         } else {
-            Join::Alone
+            Step::Alone
         };
-        assert_eq!(joined, expected, "waiter {i}");
+        assert_eq!(step, expected, "waiter {i}");
     }
     assert_eq!(batches.queued((0, "client-0")), MAX_BATCH);
 }

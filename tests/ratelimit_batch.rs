@@ -3,7 +3,7 @@
 //! lifetime) against every algorithm.
 
 use gatehouse::http::dates::{self, Period};
-use gatehouse::ratelimit::batch::{share, Batches, Join, Outcome};
+use gatehouse::ratelimit::batch::{share, Batches, CallId, Outcome, Step, Ticket};
 use gatehouse::ratelimit::{
     answer, take_all, Algorithm, Decision, Limit, State, TakeRequest, WireLimit,
 };
@@ -38,48 +38,100 @@ fn decided(outcome: &Outcome) -> &[Decision] {
 
 // --- the isolate's bookkeeping ---
 
+fn failed(n: usize) -> Vec<Outcome> {
+    (0..n)
+        .map(|i| Outcome::Failed(format!("unit {i}")))
+        .collect()
+}
+
+fn lead(step: Step) -> (CallId, usize) {
+    match step {
+        Step::Lead(call, n) => (call, n),
+        other => panic!("expected to lead, got {other:?}"),
+    }
+}
+
+fn outcome(step: Step) -> String {
+    match step {
+        Step::Done(Outcome::Failed(label)) => label,
+        other => panic!("expected an outcome, got {other:?}"),
+    }
+}
+
 #[test]
 fn a_request_alone_leads_its_own_call_at_once_and_leaves_no_state() {
-    let mut b: Batches<&str> = Batches::new(10, 10);
-    let Join::Lead(call) = b.join(KEY, T0, STALE, || unreachable!("a leader is not queued")) else {
-        panic!("the first request leads");
-    };
-    assert_eq!(b.len(), 1);
-    assert_eq!(b.finish(KEY, call, T0 + 5), None, "nobody queued behind it");
-    assert!(b.is_empty(), "nothing in flight: the key's state is gone");
+    let mut b = Batches::new(10, 10);
+    let (t, step) = b.join(KEY, T0, STALE);
+    let (call, n) = lead(step);
+    assert_eq!(n, 1);
+    b.finish(KEY, call, failed(1), T0 + 5, STALE);
+    assert_eq!(outcome(b.poll(KEY, t, T0 + 5, STALE)), "unit 0");
+    assert!(
+        b.is_empty(),
+        "nothing in flight, queued or unread: the key's state is gone"
+    );
 }
 
 #[test]
 fn requests_arriving_during_a_call_go_together_in_the_next_in_arrival_order() {
     let mut b = Batches::new(10, 10);
-    let Join::Lead(first) = b.join(KEY, T0, STALE, || 0) else {
-        panic!()
-    };
-    for i in 1..=5 {
-        assert_eq!(b.join(KEY, T0 + i, STALE, || i), Join::Queued);
-    }
+    let (first, step) = b.join(KEY, T0, STALE);
+    let (call, _) = lead(step);
+    let queued: Vec<Ticket> = (1..=5)
+        .map(|i| {
+            let (t, step) = b.join(KEY, T0 + i, STALE);
+            assert_eq!(step, Step::Wait);
+            t
+        })
+        .collect();
     assert_eq!(b.queued(KEY), 5);
-    let (second, batch) = b.finish(KEY, first, T0 + 10).expect("a batch is queued");
-    assert_eq!(batch, [1, 2, 3, 4, 5]);
-    // Arrivals during the batch's call wait for the one after it.
-    assert_eq!(b.join(KEY, T0 + 11, STALE, || 6), Join::Queued);
-    let (third, batch) = b.finish(KEY, second, T0 + 20).unwrap();
-    assert_eq!(batch, [6]);
-    assert_eq!(b.finish(KEY, third, T0 + 30), None);
+    assert_eq!(
+        b.poll(KEY, queued[2], T0 + 6, STALE),
+        Step::Wait,
+        "a call is in flight"
+    );
+    b.finish(KEY, call, failed(1), T0 + 10, STALE);
+    assert_eq!(outcome(b.poll(KEY, first, T0 + 10, STALE)), "unit 0");
+    // The first of the queue to poll (here the third to arrive) leads all five, itself first,
+    // the others in arrival order.
+    let (second, n) = lead(b.poll(KEY, queued[2], T0 + 11, STALE));
+    assert_eq!(n, 5);
+    assert_eq!(b.poll(KEY, queued[0], T0 + 11, STALE), Step::Wait);
+    b.finish(KEY, second, failed(5), T0 + 20, STALE);
+    let order = [2, 0, 1, 3, 4];
+    for (unit, i) in order.iter().enumerate() {
+        assert_eq!(
+            outcome(b.poll(KEY, queued[*i], T0 + 21, STALE)),
+            format!("unit {unit}")
+        );
+    }
     assert!(b.is_empty());
+}
+
+#[test]
+fn a_request_arriving_when_the_queue_waits_for_its_leader_leads_it_at_once() {
+    let mut b = Batches::new(10, 10);
+    let (_, step) = b.join(KEY, T0, STALE);
+    let (call, _) = lead(step);
+    let (waiting, _) = b.join(KEY, T0 + 1, STALE);
+    b.finish(KEY, call, failed(1), T0 + 2, STALE);
+    // Nobody of the queue has polled yet: a new arrival leads, the queue behind it.
+    let (_, step) = b.join(KEY, T0 + 3, STALE);
+    assert_eq!(lead(step).1, 2);
+    assert_eq!(b.poll(KEY, waiting, T0 + 3, STALE), Step::Wait);
 }
 
 #[test]
 fn another_key_or_limit_list_is_batched_apart() {
     let mut b = Batches::new(10, 10);
-    assert!(matches!(b.join(KEY, T0, STALE, || 0), Join::Lead(_)));
+    assert!(matches!(b.join(KEY, T0, STALE).1, Step::Lead(_, 1)));
     assert!(matches!(
-        b.join((1, "policy|other"), T0, STALE, || 1),
-        Join::Lead(_)
+        b.join((1, "policy|other"), T0, STALE).1,
+        Step::Lead(_, 1)
     ));
     assert!(matches!(
-        b.join((2, "policy|client"), T0, STALE, || 2),
-        Join::Lead(_)
+        b.join((2, "policy|client"), T0, STALE).1,
+        Step::Lead(_, 1)
     ));
     assert_eq!(b.len(), 3);
 }
@@ -87,76 +139,117 @@ fn another_key_or_limit_list_is_batched_apart() {
 #[test]
 fn a_full_batch_sends_further_requests_alone() {
     let mut b = Batches::new(10, 3);
-    let Join::Lead(call) = b.join(KEY, T0, STALE, || 0) else {
-        panic!()
-    };
-    for i in 1..=3 {
-        assert_eq!(b.join(KEY, T0, STALE, || i), Join::Queued);
-    }
-    assert_eq!(b.join(KEY, T0, STALE, || 4), Join::Alone);
+    let (_, step) = b.join(KEY, T0, STALE);
+    let (call, _) = lead(step);
+    let queued: Vec<Ticket> = (0..3).map(|_| b.join(KEY, T0, STALE).0).collect();
+    assert_eq!(b.join(KEY, T0, STALE).1, Step::Alone);
     assert_eq!(b.queued(KEY), 3, "the batch stays at its bound");
-    assert_eq!(b.finish(KEY, call, T0 + 1).unwrap().1, [1, 2, 3]);
+    b.finish(KEY, call, failed(1), T0 + 1, STALE);
+    assert_eq!(lead(b.poll(KEY, queued[0], T0 + 1, STALE)).1, 3);
 }
 
 #[test]
-fn keys_in_flight_stay_at_most_the_capacity_and_the_rest_take_alone() {
-    let mut b: Batches<u32> = Batches::new(100, 10);
+fn keys_with_state_stay_at_most_the_capacity_and_the_rest_take_alone() {
+    let mut b = Batches::new(100, 10);
     let mut calls = Vec::new();
     for i in 0..150 {
         let name = format!("client-{i}");
-        match b.join((0, &name), T0, STALE, || 0) {
-            Join::Lead(call) => calls.push((name, call)),
-            Join::Alone => assert!(i >= 100, "key {i} taken alone below the bound"),
+        match b.join((0, &name), T0, STALE) {
+            (t, Step::Lead(call, 1)) => calls.push((name, t, call)),
+            (_, Step::Alone) => assert!(i >= 100, "key {i} taken alone below the bound"),
             other => panic!("key {i}: {other:?}"),
         }
     }
     assert_eq!(b.len(), 100);
-    for (name, call) in calls {
-        assert_eq!(b.finish((0, &name), call, T0 + 1), None);
+    for (name, t, call) in calls {
+        b.finish((0, &name), call, failed(1), T0 + 1, STALE);
+        assert_eq!(outcome(b.poll((0, &name), t, T0 + 1, STALE)), "unit 0");
     }
-    assert!(b.is_empty(), "finished calls leave nothing behind");
+    assert!(b.is_empty(), "answered and read calls leave nothing behind");
     // Lost calls (older than the stale bound) make room for new keys.
     for i in 0..100 {
-        b.join((0, &format!("lost-{i}")), T0, STALE, || 0);
+        b.join((0, &format!("lost-{i}")), T0, STALE);
     }
     assert!(matches!(
-        b.join((0, "new"), T0 + STALE, STALE, || 0),
-        Join::Lead(_)
+        b.join((0, "new"), T0 + STALE, STALE).1,
+        Step::Lead(_, 1)
     ));
     assert_eq!(b.len(), 1);
 }
 
 #[test]
-fn a_call_in_flight_past_the_stale_bound_is_lost_and_its_queue_goes_on() {
+fn a_lost_call_sends_its_requests_again_and_its_late_answer_admits_nobody() {
     let mut b = Batches::new(10, 10);
-    let Join::Lead(lost) = b.join(KEY, T0, STALE, || 0) else {
-        panic!()
-    };
-    assert_eq!(b.join(KEY, T0 + 1, STALE, || 1), Join::Queued);
-    assert_eq!(b.join(KEY, T0 + 2, STALE, || 2), Join::Queued);
-    // The leader never answers (its request was cancelled). The next arrival hands the queue
-    // on, itself last, as the call now in flight.
-    let Join::HandOn(next, batch) = b.join(KEY, T0 + STALE, STALE, || 3) else {
-        panic!("the queue is handed on")
-    };
-    assert_eq!(batch, [1, 2, 3]);
-    assert_eq!(b.queued(KEY), 0);
+    let (leader, step) = b.join(KEY, T0, STALE);
+    let (lost, _) = lead(step);
+    let (w1, _) = b.join(KEY, T0 + 1, STALE);
+    let (w2, _) = b.join(KEY, T0 + 2, STALE);
+    // The leader's request is cancelled; its call never answers. Past the stale bound, the
+    // first waiter to poll leads a call for the lost call's requests (first) and the queue.
+    let (again, n) = lead(b.poll(KEY, w2, T0 + STALE, STALE));
     assert_eq!(
-        b.finish(KEY, lost, T0 + STALE + 1),
-        None,
-        "a lost call's late answer hands on nothing"
+        n, 3,
+        "the lost call's request is asked for again, with the queue"
     );
-    assert_eq!(b.len(), 1, "and does not end the call that replaced it");
-    assert_eq!(b.finish(KEY, next, T0 + STALE + 2), None);
+    assert_eq!(b.poll(KEY, w1, T0 + STALE, STALE), Step::Wait);
+    // The lost call's late answer is ignored: nobody learns anything from it.
+    let admitted = Outcome::Decided(vec![decision(9, 1_000)]);
+    b.finish(KEY, lost, vec![admitted], T0 + STALE + 1, STALE);
+    assert_eq!(b.poll(KEY, leader, T0 + STALE + 1, STALE), Step::Wait);
+    assert_eq!(b.poll(KEY, w1, T0 + STALE + 1, STALE), Step::Wait);
+    b.finish(KEY, again, failed(3), T0 + STALE + 2, STALE);
+    // Order: the poller that led, then the lost call's request, then the queue.
+    assert_eq!(outcome(b.poll(KEY, w2, T0 + STALE + 2, STALE)), "unit 0");
+    assert_eq!(
+        outcome(b.poll(KEY, leader, T0 + STALE + 2, STALE)),
+        "unit 1"
+    );
+    assert_eq!(outcome(b.poll(KEY, w1, T0 + STALE + 2, STALE)), "unit 2");
     assert!(b.is_empty());
-    // A lost call with nobody queued: the next arrival simply leads.
-    let Join::Lead(_) = b.join(KEY, T0, STALE, || 0) else {
-        panic!()
-    };
-    assert!(matches!(
-        b.join(KEY, T0 + STALE, STALE, || 1),
-        Join::Lead(_)
-    ));
+}
+
+#[test]
+fn requests_that_never_poll_again_strand_nobody_and_are_forgotten() {
+    let mut b = Batches::new(10, 10);
+    let (_, step) = b.join(KEY, T0, STALE);
+    let (call, _) = lead(step);
+    // Two queued requests whose clients went away: they never poll again.
+    let (_gone1, _) = b.join(KEY, T0 + 1, STALE);
+    let (_gone2, _) = b.join(KEY, T0 + 2, STALE);
+    let (live, _) = b.join(KEY, T0 + 3, STALE);
+    b.finish(KEY, call, failed(1), T0 + 4, STALE);
+    // Whoever of the queue polls first leads it: the live request, not the first in line.
+    let (next, n) = lead(b.poll(KEY, live, T0 + 5, STALE));
+    assert_eq!(
+        n, 3,
+        "units for the gone requests are taken too: never fewer than admissions"
+    );
+    b.finish(KEY, next, failed(3), T0 + 6, STALE);
+    assert_eq!(outcome(b.poll(KEY, live, T0 + 6, STALE)), "unit 0");
+    assert_eq!(b.len(), 1, "the gone requests' outcomes wait to be read");
+    // After the stale bound they are dropped with the next answer for the key.
+    let (t, step) = b.join(KEY, T0 + 6 + STALE, STALE);
+    let (call, _) = lead(step);
+    b.finish(KEY, call, failed(1), T0 + 6 + STALE, STALE);
+    assert_eq!(outcome(b.poll(KEY, t, T0 + 6 + STALE, STALE)), "unit 0");
+    assert!(b.is_empty());
+}
+
+#[test]
+fn a_request_that_stops_waiting_leaves_the_queue_and_is_not_counted_in_the_next_call() {
+    let mut b = Batches::new(10, 10);
+    let (_, step) = b.join(KEY, T0, STALE);
+    let (call, _) = lead(step);
+    let (leaving, _) = b.join(KEY, T0 + 1, STALE);
+    let (staying, _) = b.join(KEY, T0 + 2, STALE);
+    b.leave(KEY, leaving);
+    assert_eq!(
+        b.poll(KEY, leaving, T0 + 3, STALE),
+        Step::Alone,
+        "it takes alone"
+    );
+    b.finish(KEY, call, failed(1), T0 + 4, STALE);
+    assert_eq!(lead(b.poll(KEY, staying, T0 + 5, STALE)).1, 1);
 }
 
 // --- what each waiter learns ---

@@ -17,7 +17,7 @@ use crate::auth::identity::render;
 use crate::auth::Identity;
 use crate::error::GatewayError;
 use crate::ratelimit::backend::LimiterBackend;
-use crate::ratelimit::batch::{share, Batches, CallId, Join, Outcome};
+use crate::ratelimit::batch::{share, Batches, Outcome, Step};
 use crate::ratelimit::headers::{policy_header, ratelimit_header, retry_after_s, PolicyItem};
 use crate::ratelimit::lease::{LeasePool, Plan};
 use crate::ratelimit::{Algorithm, Decision, Limit, TakeResponse, WireLimit};
@@ -34,7 +34,7 @@ thread_local! {
     static LEASES: RefCell<LeasePool> = RefCell::new(LeasePool::new(LEASE_POOL_KEYS));
     /// Exact takes in flight and the requests queued behind them, per
     /// ([`RateLimit::list_key`], object name).
-    static BATCHES: RefCell<Batches<Waiter>> =
+    static BATCHES: RefCell<Batches> =
         RefCell::new(Batches::new(LEASE_POOL_KEYS, MAX_BATCH));
 }
 
@@ -51,28 +51,8 @@ pub const MAX_BATCH: usize = 1_000;
 /// it is taken as lost (its request was cancelled) and the requests queued behind it go on.
 const LOST_AFTER_MS: u32 = 1_000;
 
-/// A request queued for a key's next exact take: where its wake-up goes, and how to wake it.
-struct Waiter {
-    wake: Rc<RefCell<Option<Wake>>>,
-    fire: Box<dyn FnOnce()>,
-}
-
-/// What wakes a queued request.
-enum Wake {
-    /// Lead this call: ask for one unit for yourself and one for each of these, in order.
-    Lead(CallId, Vec<Waiter>),
-    /// The call you were part of answered.
-    Done(Outcome),
-}
-
-impl Waiter {
-    fn send(self, wake: Wake) {
-        *self.wake.borrow_mut() = Some(wake);
-        (self.fire)();
-    }
-}
-
-/// How often a request waiting for another's lease refill looks at the pool again.
+/// How often a request waiting for another's lease refill looks at the pool again, and a
+/// request queued for an exact batch looks at its wake-up slot.
 const REFILL_POLL_MS: u32 = 1;
 
 /// The JSON take request for `limits` (list `slot` of policy number `policy`): one permit
@@ -233,9 +213,11 @@ pub async fn check<B: AuthBackend + LimiterBackend>(
     }
 }
 
-/// One permit, decided by the limiter object: in a call of this request's own when no call
-/// for the same object is in flight in this isolate, else in the next call, shared with the
-/// requests that queued meanwhile ([`crate::ratelimit::batch`]).
+/// One permit, decided by the limiter object: in a call this request leads when no call for
+/// the same object is in flight in this isolate, else in the next call, shared with the
+/// requests that queued meanwhile ([`crate::ratelimit::batch`]). A queued request polls for
+/// its outcome from its own request; one that has waited two limiter calls' worth without
+/// one takes alone.
 async fn exact<B: AuthBackend + LimiterBackend>(
     policy: &RateLimit,
     b: &B,
@@ -244,69 +226,52 @@ async fn exact<B: AuthBackend + LimiterBackend>(
     object: &str,
 ) -> Result<Passed, GatewayError> {
     let key = (list_key(policy, slot), object);
-    let stale_ms = policy.timeout_ms.saturating_add(LOST_AFTER_MS);
-    let mut waiting = None;
-    let joined = BATCHES.with(|m| {
-        m.borrow_mut()
-            .join(key, now_ms(b), u64::from(stale_ms), || {
-                let wake = Rc::new(RefCell::new(None));
-                // Queued behind at most one call, then in one: each bounded by the timeout.
-                let (fire, woken) = b.signal(stale_ms.saturating_mul(2));
-                waiting = Some((wake.clone(), woken));
-                Waiter { wake, fire }
-            })
-    });
-    let (call, others) = match joined {
-        Join::Alone => (None, Vec::new()),
-        Join::Lead(call) => (Some(call), Vec::new()),
-        Join::Queued | Join::HandOn(..) => {
-            if let Join::HandOn(call, mut batch) = joined {
-                let first = batch.remove(0);
-                first.send(Wake::Lead(call, batch));
+    let stale_ms = u64::from(policy.timeout_ms.saturating_add(LOST_AFTER_MS));
+    let (ticket, mut step) = BATCHES.with(|m| m.borrow_mut().join(key, now_ms(b), stale_ms));
+    let give_up = now_ms(b) + 2 * stale_ms;
+    loop {
+        step = match step {
+            Step::Done(outcome) => return settle(policy, limits, outcome),
+            Step::Alone => {
+                let body = take_body((usize::from(policy.index), slot), limits, 0, 0);
+                let outcome = match ask(policy, b, limits, object, &body).await {
+                    Ok(r) => Outcome::Decided(r.decisions.into_iter().map(Into::into).collect()),
+                    Err(why) => Outcome::Failed(why),
+                };
+                return settle(policy, limits, outcome);
             }
-            let Some((wake, woken)) = waiting else {
-                return unavailable(policy, "queued without a wake-up".into());
-            };
-            woken.await;
-            let wake = wake.borrow_mut().take();
-            match wake {
-                Some(Wake::Done(outcome)) => return settle(policy, limits, outcome),
-                Some(Wake::Lead(call, others)) => (Some(call), others),
-                None => {
-                    let why = "the limiter call this request was queued for did not answer";
-                    return unavailable(policy, why.into());
-                }
+            Step::Lead(call, n) => {
+                // One unit for this request and one for each queued behind it, in order.
+                let lease = if n > 1 { n as u64 } else { 0 };
+                let body = take_body((usize::from(policy.index), slot), limits, lease, 0);
+                let outcomes = match ask(policy, b, limits, object, &body).await {
+                    Ok(r) => {
+                        let decisions: Vec<Decision> =
+                            r.decisions.into_iter().map(Into::into).collect();
+                        if n == 1 {
+                            vec![Outcome::Decided(decisions)]
+                        } else {
+                            share(n, r.granted, &decisions, r.next_ms)
+                        }
+                    }
+                    Err(why) => vec![Outcome::Failed(why); n],
+                };
+                BATCHES.with(|m| {
+                    let mut m = m.borrow_mut();
+                    m.finish(key, call, outcomes, now_ms(b), stale_ms);
+                    m.poll(key, ticket, now_ms(b), stale_ms)
+                })
             }
-        }
-    };
-    // This request leads a call for itself and `others`, in arrival order.
-    let n = 1 + others.len();
-    let lease = if n > 1 { n as u64 } else { 0 };
-    let body = take_body((usize::from(policy.index), slot), limits, lease, 0);
-    let mut outcomes = match ask(policy, b, limits, object, &body).await {
-        Ok(r) => {
-            let decisions: Vec<Decision> = r.decisions.into_iter().map(Into::into).collect();
-            if n == 1 {
-                vec![Outcome::Decided(decisions)]
-            } else {
-                share(n, r.granted, &decisions, r.next_ms)
+            Step::Wait if now_ms(b) >= give_up => {
+                BATCHES.with(|m| m.borrow_mut().leave(key, ticket));
+                Step::Alone
             }
-        }
-        Err(why) => vec![Outcome::Failed(why); n],
-    };
-    if let Some(call) = call {
-        // The next batch goes out first, then the answers.
-        let next = BATCHES.with(|m| m.borrow_mut().finish(key, call, now_ms(b)));
-        if let Some((next, mut batch)) = next {
-            let first = batch.remove(0);
-            first.send(Wake::Lead(next, batch));
-        }
+            Step::Wait => {
+                b.pause(REFILL_POLL_MS).await;
+                BATCHES.with(|m| m.borrow_mut().poll(key, ticket, now_ms(b), stale_ms))
+            }
+        };
     }
-    let mine = outcomes.remove(0);
-    for (waiter, outcome) in others.into_iter().zip(outcomes) {
-        waiter.send(Wake::Done(outcome));
-    }
-    settle(policy, limits, mine)
 }
 
 /// The isolate's clock, in ms.

@@ -2,42 +2,53 @@
 //! one round trip, and the count stays exact.
 //!
 //! ```
-//! use gatehouse::ratelimit::batch::{Batches, Join};
+//! use gatehouse::ratelimit::batch::{Batches, Outcome, Step};
 //!
-//! let mut batches: Batches<&str> = Batches::new(10_000, 1_000);
+//! let mut batches = Batches::new(10_000, 1_000);
 //! let key = (1, "policy|client");
+//! let stale = 2_000;
 //! // Alone: a request leads a call for itself at once (no waiting window).
-//! let Join::Lead(call) = batches.join(key, 0, 1_000, || "a") else { panic!() };
-//! // Meanwhile two more arrive: they queue for the next call.
-//! assert!(matches!(batches.join(key, 1, 1_000, || "b"), Join::Queued));
-//! assert!(matches!(batches.join(key, 2, 1_000, || "c"), Join::Queued));
-//! // The first call answers: the queue goes out as ONE call for 2 units, led by "b".
-//! let (next, batch) = batches.finish(key, call, 5).unwrap();
-//! assert_eq!(batch, ["b", "c"]);
-//! // Nobody queued behind it: the key's state is dropped.
-//! assert!(batches.finish(key, next, 9).is_none());
-//! assert!(batches.is_empty());
+//! let (a, Step::Lead(call, 1)) = batches.join(key, 0, stale) else { panic!() };
+//! // Meanwhile two more arrive: they queue for the next call and poll.
+//! let (b, Step::Wait) = batches.join(key, 1, stale) else { panic!() };
+//! let (c, Step::Wait) = batches.join(key, 2, stale) else { panic!() };
+//! // The first call answers; its leader reads its own outcome.
+//! batches.finish(key, call, vec![Outcome::Failed("example".into())], 5, stale);
+//! assert!(matches!(batches.poll(key, a, 5, stale), Step::Done(_)));
+//! // The first of the queue to poll leads ONE call for both of them (2 units).
+//! let Step::Lead(next, 2) = batches.poll(key, c, 6, stale) else { panic!() };
+//! assert!(matches!(batches.poll(key, b, 6, stale), Step::Wait));
+//! # let _ = next;
 //! ```
 //!
 //! Contract:
 //! - At most one call per key is in flight in an isolate. A request that finds none leads a
-//!   call for itself alone: one round trip, exactly as without batching.
-//! - A request that finds a call in flight joins the key's next batch (up to `max_batch`
-//!   waiters; beyond that it makes its own call, outside the batching). When the call in
-//!   flight answers, its leader hands the whole next batch to the batch's first waiter, who
-//!   asks the object for `n` units in one call ([`super::TakeRequest`] with `lease = n` and
-//!   no lease lifetime: the units are consumed at once, nothing is held or given back).
+//!   call for itself (and for anyone queued): one round trip, exactly as without batching.
+//! - A request that finds a call in flight queues for the key's next call (up to `max_batch`;
+//!   beyond that it takes alone, outside the batching) and polls [`Batches::poll`] from its
+//!   own request until it has an outcome. When no call is in flight, the first queued request
+//!   to poll leads the next call for the whole queue: it asks the object for `n` units in one
+//!   call ([`super::TakeRequest`] with `lease = n` and no lease lifetime: the units are
+//!   consumed at once, nothing is held or given back). No request ever wakes or resumes
+//!   another: each one's code, and so its I/O, runs in its own request.
 //! - The object grants the largest `g <= n` that every limit admits ([`super::lease::lease_all`]).
-//!   The first `g` waiters in arrival order are admitted, the rest refused with the object's
-//!   retry time ([`share`]); admitted waiter `i` reports the remaining count after the batch
+//!   The first `g` requests in arrival order are admitted, the rest refused with the object's
+//!   retry time ([`share`]); admitted request `i` reports the remaining count after the batch
 //!   plus the `g - 1 - i` units granted after it, so `RateLimit` headers stay truthful and
 //!   decrease in arrival order.
-//! - A call that fails or times out fails every waiter in its batch ([`Outcome::Failed`]);
-//!   each then answers as the policy's `on_error` says, as a single request would.
-//! - A call in flight longer than `stale_ms` (the limiter timeout plus slack: its leader's
-//!   request was cancelled) is taken as lost: the next arrival hands the queue on as if it
-//!   had answered. At most `capacity` keys have state; beyond that new keys take alone. A
-//!   key's state is removed when nothing is in flight for it.
+//! - A call that fails or times out fails every request in it ([`Outcome::Failed`]); each
+//!   then answers as the policy's `on_error` says, as a single request would.
+//! - A call in flight for `stale_ms` or longer (the limiter timeout plus slack: its leader's
+//!   request was cancelled) is taken as lost: its requests go back to the front of the queue
+//!   and are asked for again (a unit the lost call may have taken is counted twice: never
+//!   fewer units than admissions), and its late answer is ignored. A cancelled request
+//!   therefore never strands the others, and is never a reason to let anyone through.
+//! - A request that stops waiting (the caller's bound) leaves the queue ([`Batches::leave`])
+//!   and takes alone. An outcome nobody picked up is dropped after `stale_ms`; a request
+//!   whose outcome or key state is gone is told to take alone ([`Step::Alone`]).
+//! - At most `capacity` keys have state: at the bound, keys without a live call are dropped
+//!   (their requests take alone), and if none can be, new keys take alone. A key's state is
+//!   removed when nothing is in flight, queued or unread.
 
 use super::Decision;
 use std::collections::HashMap;
@@ -47,65 +58,113 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallId(u64);
 
-/// What a request should do with its exact take.
+/// One request's place in a key's batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ticket(u64);
+
+/// What a request does next.
 #[derive(Debug, PartialEq)]
-pub enum Join<W> {
-    /// No call is in flight for the key: make one for this request alone, then
-    /// [`Batches::finish`] it with this id.
-    Lead(CallId),
-    /// Queued for the key's next batch (the waiter made by `make` is held): wait to be woken,
-    /// either with an outcome or to lead that batch.
-    Queued,
-    /// The key's call in flight was lost: this request is queued last in the batch returned,
-    /// which is now the call in flight. Wake the batch's first waiter to lead it (with this
-    /// id), then wait like [`Join::Queued`].
-    HandOn(CallId, Vec<W>),
-    /// The key's batch or the isolate's key count is at its bound: make a call alone, outside
-    /// the batching (nothing to finish).
+pub enum Step {
+    /// Lead call `CallId` for `n` units (this request first, then `n - 1` queued ones), then
+    /// [`Batches::finish`] it with one outcome per unit and poll for this request's own.
+    Lead(CallId, usize),
+    /// Queued or in a call: wait a moment and [`Batches::poll`] again.
+    Wait,
+    /// This request's outcome.
+    Done(Outcome),
+    /// Take alone, outside the batching (a bound was reached, or the request's state is gone).
     Alone,
 }
 
-/// What one waiter of a batch learns.
+/// What one request of a batch learns.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// The object's decisions for this waiter (admitted when all are `allowed`).
+    /// The object's decisions for this request (admitted when all are `allowed`).
     Decided(Vec<Decision>),
     /// The call failed or timed out: the policy's `on_error` applies.
     Failed(String),
 }
 
-/// The isolate's batching state: per key (limit list identity, limiter object name), the
-/// call in flight and the waiters queued for the next one. `W` is how a queued request is
-/// woken (the worker's is a promise resolver; tests use plain values).
+/// The isolate's batching state, per key (limit list identity, limiter object name).
 #[derive(Debug)]
-pub struct Batches<W> {
-    entries: HashMap<(usize, String), Entry<W>>,
+pub struct Batches {
+    entries: HashMap<(usize, String), Entry>,
     capacity: usize,
     max_batch: usize,
-    calls: u64,
+    counter: u64,
+}
+
+#[derive(Debug, Default)]
+struct Entry {
+    /// The call in flight: its id, when it was sent (isolate clock) and its requests in order.
+    flight: Option<(CallId, u64, Vec<Ticket>)>,
+    /// Requests for the next call, in arrival order.
+    next: Vec<Ticket>,
+    /// Where each request of the key stands.
+    tickets: HashMap<Ticket, Place>,
 }
 
 #[derive(Debug)]
-struct Entry<W> {
-    /// The call in flight and when it was sent (isolate clock).
-    call: CallId,
-    since_ms: u64,
-    /// Waiters for the next call, in arrival order.
-    next: Vec<W>,
+enum Place {
+    Queued,
+    Flying,
+    /// Answered at (isolate clock), not yet read.
+    Answered(Outcome, u64),
 }
 
-impl<W> Batches<W> {
-    /// State for at most `capacity` keys, with at most `max_batch` waiters queued per key.
+impl Entry {
+    /// A call in flight for `stale_ms` or more is lost: its requests go back to the front.
+    fn drop_lost_call(&mut self, now_ms: u64, stale_ms: u64) {
+        let lost =
+            matches!(self.flight, Some((_, since, _)) if now_ms.saturating_sub(since) >= stale_ms);
+        if lost {
+            let (_, _, mut flying) = self.flight.take().expect("checked");
+            flying.retain(|t| matches!(self.tickets.get(t), Some(Place::Flying)));
+            for t in &flying {
+                self.tickets.insert(*t, Place::Queued);
+            }
+            flying.append(&mut self.next);
+            self.next = flying;
+        }
+    }
+
+    /// Unread outcomes older than `stale_ms` (their requests are gone) are dropped.
+    fn drop_unread(&mut self, now_ms: u64, stale_ms: u64) {
+        self.tickets.retain(|_, p| match p {
+            Place::Answered(_, at) => now_ms.saturating_sub(*at) < stale_ms,
+            _ => true,
+        });
+    }
+
+    /// Nothing in flight, queued or unread.
+    fn idle(&self) -> bool {
+        self.flight.is_none() && self.tickets.is_empty()
+    }
+
+    /// The queue becomes the call in flight, led by its first poller.
+    fn launch(&mut self, call: CallId, now_ms: u64) -> usize {
+        let batch = std::mem::take(&mut self.next);
+        for t in &batch {
+            self.tickets.insert(*t, Place::Flying);
+        }
+        let n = batch.len();
+        self.flight = Some((call, now_ms, batch));
+        n
+    }
+}
+
+impl Batches {
+    /// State for at most `capacity` keys, with at most `max_batch` requests queued per key.
     pub fn new(capacity: usize, max_batch: usize) -> Self {
         Batches {
             entries: HashMap::new(),
             capacity,
             max_batch,
-            calls: 0,
+            counter: 0,
         }
     }
 
-    /// Keys with a call in flight.
+    /// Keys with state.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -114,91 +173,123 @@ impl<W> Batches<W> {
         self.entries.is_empty()
     }
 
-    /// Waiters queued for `key`'s next call.
+    /// Requests queued for `key`'s next call.
     pub fn queued(&self, key: (usize, &str)) -> usize {
         self.entries
             .get(&(key.0, key.1.to_string()))
             .map_or(0, |e| e.next.len())
     }
 
-    fn call_id(&mut self) -> CallId {
-        self.calls += 1;
-        CallId(self.calls)
+    fn next_id(&mut self) -> u64 {
+        self.counter += 1;
+        self.counter
     }
 
-    /// Places one request for `key` at `now_ms`. `make` builds its waiter, called only when
-    /// the request is queued. A call in flight for `stale_ms` or longer is taken as lost (its
-    /// leader's request was cancelled): its queue, this request last, is handed on at once.
-    pub fn join(
-        &mut self,
-        key: (usize, &str),
-        now_ms: u64,
-        stale_ms: u64,
-        make: impl FnOnce() -> W,
-    ) -> Join<W> {
+    /// Places one request for `key` at `now_ms`: it leads a call (for itself and anyone
+    /// queued) when none is in flight, else it queues ([`Step::Wait`]).
+    pub fn join(&mut self, key: (usize, &str), now_ms: u64, stale_ms: u64) -> (Ticket, Step) {
+        let ticket = Ticket(self.next_id());
+        let call = CallId(self.next_id());
         let map_key = (key.0, key.1.to_string());
-        if let Some(e) = self.entries.get_mut(&map_key) {
-            let lost = now_ms.saturating_sub(e.since_ms) >= stale_ms;
-            if !lost {
-                if e.next.len() >= self.max_batch {
-                    return Join::Alone;
-                }
-                e.next.push(make());
-                return Join::Queued;
-            }
-            self.calls += 1;
-            e.call = CallId(self.calls);
-            e.since_ms = now_ms;
-            if e.next.is_empty() {
-                return Join::Lead(e.call);
-            }
-            let mut batch = std::mem::take(&mut e.next);
-            batch.push(make());
-            return Join::HandOn(e.call, batch);
-        }
-        if self.entries.len() >= self.capacity {
-            self.entries
-                .retain(|_, e| now_ms.saturating_sub(e.since_ms) < stale_ms || !e.next.is_empty());
+        if !self.entries.contains_key(&map_key) && self.entries.len() >= self.capacity {
+            self.entries.retain(|_, e| {
+                matches!(e.flight, Some((_, since, _)) if now_ms.saturating_sub(since) < stale_ms)
+            });
             if self.entries.len() >= self.capacity {
-                return Join::Alone;
+                return (ticket, Step::Alone);
             }
         }
-        let call = self.call_id();
-        self.entries.insert(
-            map_key,
-            Entry {
-                call,
-                since_ms: now_ms,
-                next: Vec::new(),
-            },
-        );
-        Join::Lead(call)
+        let max_batch = self.max_batch;
+        let e = self.entries.entry(map_key).or_default();
+        e.drop_lost_call(now_ms, stale_ms);
+        if e.next.len() >= max_batch {
+            return (ticket, Step::Alone);
+        }
+        e.tickets.insert(ticket, Place::Queued);
+        if e.flight.is_some() {
+            e.next.push(ticket);
+            return (ticket, Step::Wait);
+        }
+        // No call in flight: this request leads one, anyone queued going along behind it.
+        e.next.insert(0, ticket);
+        (ticket, Step::Lead(call, e.launch(call, now_ms)))
     }
 
-    /// Call `call` for `key` answered (or failed) at `now_ms`. Returns the next batch, now the
-    /// call in flight, for the caller to wake: its first waiter leads it with the returned id
-    /// and asks for one unit per waiter. `None` when nothing is queued (the key's state is
-    /// removed) or when `call` is no longer the key's call in flight (it was taken as lost).
+    /// Where `ticket` stands at `now_ms`: its outcome (read once), [`Step::Lead`] when no call
+    /// is in flight and it is queued (it leads the whole queue), [`Step::Wait`], or
+    /// [`Step::Alone`] when its state is gone.
+    pub fn poll(&mut self, key: (usize, &str), ticket: Ticket, now_ms: u64, stale_ms: u64) -> Step {
+        let map_key = (key.0, key.1.to_string());
+        let Some(e) = self.entries.get_mut(&map_key) else {
+            return Step::Alone;
+        };
+        e.drop_lost_call(now_ms, stale_ms);
+        let step = match e.tickets.get(&ticket) {
+            None => Step::Alone,
+            Some(Place::Answered(..)) => match e.tickets.remove(&ticket) {
+                Some(Place::Answered(outcome, _)) => Step::Done(outcome),
+                _ => unreachable!("matched above"),
+            },
+            Some(Place::Flying) => Step::Wait,
+            Some(Place::Queued) if e.flight.is_some() => Step::Wait,
+            Some(Place::Queued) => {
+                // This request leads the queue: itself first, the others in arrival order.
+                let at = e.next.iter().position(|t| *t == ticket).expect("queued");
+                let me = e.next.remove(at);
+                e.next.insert(0, me);
+                self.counter += 1;
+                let call = CallId(self.counter);
+                Step::Lead(call, e.launch(call, now_ms))
+            }
+        };
+        if e.idle() {
+            self.entries.remove(&map_key);
+        }
+        step
+    }
+
+    /// Call `call` for `key` answered at `now_ms` with one outcome per unit, in the order the
+    /// call's requests were in. Ignored when `call` is no longer the key's call in flight (it
+    /// was taken as lost and its requests asked for again).
     pub fn finish(
         &mut self,
         key: (usize, &str),
         call: CallId,
+        outcomes: Vec<Outcome>,
         now_ms: u64,
-    ) -> Option<(CallId, Vec<W>)> {
+        stale_ms: u64,
+    ) {
         let map_key = (key.0, key.1.to_string());
-        let e = self.entries.get(&map_key)?;
-        if e.call != call {
-            return None;
+        let Some(e) = self.entries.get_mut(&map_key) else {
+            return;
+        };
+        if !matches!(e.flight, Some((id, _, _)) if id == call) {
+            return;
         }
-        if e.next.is_empty() {
+        let (_, _, flying) = e.flight.take().expect("checked");
+        e.drop_unread(now_ms, stale_ms);
+        for (t, outcome) in flying.into_iter().zip(outcomes) {
+            if let Some(place) = e.tickets.get_mut(&t) {
+                *place = Place::Answered(outcome, now_ms);
+            }
+        }
+        if e.idle() {
             self.entries.remove(&map_key);
-            return None;
         }
-        let next = self.call_id();
-        let e = self.entries.get_mut(&map_key).expect("present");
-        e.call = next;
-        e.since_ms = now_ms;
-        Some((next, std::mem::take(&mut e.next)))
+    }
+
+    /// `ticket` stops waiting: it leaves the queue (a call already carrying it still counts
+    /// its unit, and its outcome is dropped).
+    pub fn leave(&mut self, key: (usize, &str), ticket: Ticket) {
+        let map_key = (key.0, key.1.to_string());
+        let Some(e) = self.entries.get_mut(&map_key) else {
+            return;
+        };
+        e.tickets.remove(&ticket);
+        e.next.retain(|t| *t != ticket);
+        if e.idle() {
+            self.entries.remove(&map_key);
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 //!   they use the keys they have or, with none, poll the isolate's state until it lands.
 
 use super::{
-    cache_get_jwks, cache_put_jwks, fetch_text, import_verify_key, kv_get_js, signal, sleep,
+    cache_get_jwks, cache_put_jwks, fetch_text, import_verify_key, kv_get_js, sleep,
     tls_client_auth, verify_signature,
 };
 use crate::auth::backend::{AuthBackend, BackendError, ClientCert};
@@ -286,31 +286,6 @@ impl LimiterBackend for WorkerAuth<'_> {
 
     async fn pause(&self, ms: u32) {
         let _ = JsFuture::from(sleep(ms)).await;
-    }
-
-    /// platform.js `signal`: a promise made here, in the waiting request's context, resolved
-    /// by `fire` from another request (workerd runs the continuation in this request's
-    /// context; a Rust channel would resume the waiter inside the waking request, which would
-    /// then own its I/O) or after `bound_ms`.
-    fn signal(
-        &self,
-        bound_ms: u32,
-    ) -> (
-        Box<dyn FnOnce()>,
-        impl std::future::Future<Output = bool> + 'static,
-    ) {
-        let parts = signal(bound_ms);
-        let woken = js_sys::Promise::from(parts.get(0));
-        let fire = js_sys::Function::from(parts.get(1));
-        let stop = js_sys::Function::from(parts.get(2));
-        let fire = move || {
-            let _ = fire.call0(&JsValue::UNDEFINED);
-        };
-        (Box::new(fire), async move {
-            let woken = JsFuture::from(woken).await;
-            let _ = stop.call0(&JsValue::UNDEFINED);
-            woken.ok().and_then(|v| v.as_bool()).unwrap_or(false)
-        })
     }
 }
 

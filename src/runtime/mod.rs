@@ -181,8 +181,6 @@ extern "C" {
     #[wasm_bindgen(js_name = cachePutJwks)]
     fn cache_put_jwks(key: &str, body: &str, fresh_until: f64, keep_s: u32) -> js_sys::Promise;
     pub(crate) fn sleep(ms: u32) -> js_sys::Promise;
-    /// `[woken, fire, stop]`: see platform.js.
-    pub(crate) fn signal(ms: u32) -> js_sys::Array;
 }
 
 #[wasm_bindgen]

@@ -174,22 +174,6 @@ export function sleep(ms) {
 }
 
 /**
- * A wake-up for a request about to wait on another request's limiter call: `[woken, fire,
- * stop]`. `woken` resolves true once `fire` is called (from any request), false after `ms`.
- * Made in the waiting request, so workerd runs its continuation there, and the timer keeps that
- * request from looking hung while it waits; `stop` (called by the waiter) clears the timer.
- */
-export function signal(ms) {
-  let fire;
-  let timer;
-  const woken = new Promise((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-    fire = () => resolve(true);
-  });
-  return [woken, fire, () => clearTimeout(timer)];
-}
-
-/**
  * Asks the RATE_LIMITER Durable Object named `name` to take from its limits (`body` is the
  * JSON take request) and resolves its JSON answer. Rejects with "no-binding", "timeout"
  * (after `ms`) or the failure.

@@ -197,22 +197,9 @@ impl LimiterBackend for TestBackend {
         Ok(serde_json::to_string(&response).unwrap())
     }
 
-    /// Native tests never have a refill in flight, so nothing waits.
-    async fn pause(&self, _ms: u32) {}
-
-    /// A channel; the bound is not enforced (a native test that never wakes a waiter hangs).
-    fn signal(
-        &self,
-        _bound_ms: u32,
-    ) -> (
-        Box<dyn FnOnce()>,
-        impl std::future::Future<Output = bool> + 'static,
-    ) {
-        let (tx, rx) = futures::channel::oneshot::channel::<()>();
-        let fire = move || {
-            let _ = tx.send(());
-        };
-        (Box::new(fire), async move { rx.await.is_ok() })
+    /// Gives the other requests of a test a turn (no time passes).
+    async fn pause(&self, _ms: u32) {
+        YieldNow(false).await;
     }
 }
 
