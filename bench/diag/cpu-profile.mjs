@@ -22,7 +22,7 @@ const call = (method, params = {}) =>
 await call("Profiler.enable");
 await call("Profiler.setSamplingInterval", { interval: 50 });
 await call("Profiler.start");
-spawnSync("wrk", ["-t2", "-c16", `-d${seconds}s`, url], { stdio: "ignore" });
+spawnSync("wrk", ["-t2", "-c16", `-d${seconds}s`, ...(process.env.WRK_SCRIPT ? ["-s", process.env.WRK_SCRIPT] : []), url], { stdio: "ignore" });
 const { profile } = await call("Profiler.stop");
 const self = new Map();
 let total = 0;

@@ -1,7 +1,8 @@
 // A V8 CPU profile of Gatehouse (bench routes) under wrk load on one or more paths, with the
 // nginx origin of the benchmark: builds once into bench/work/profile-build (PROFILE_REUSE=1
 // keeps an existing build), starts workerd with an inspector and runs cpu-profile.mjs per path.
-// usage: node bench/diag/profile.mjs /v1/agg/42 [/v1/shaped/users/42 ...]   (PROFILE_SECONDS=8)
+// usage: node bench/diag/profile.mjs /v1/agg/42 [/v1/shaped/users/42 ...]   (PROFILE_SECONDS=8;
+// WRK_SCRIPT=bench/work/V1.lua makes every request that script's, e.g. the V1 POST)
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -28,7 +29,7 @@ await waitReady(PORT, gw);
 try {
   for (const p of process.argv.slice(2)) {
     const url = `http://127.0.0.1:${PORT}${p}`;
-    spawnSync("wrk", ["-t2", "-c16", "-d3s", url], { stdio: "ignore" }); // warm up
+    spawnSync("wrk", ["-t2", "-c16", "-d3s", ...(process.env.WRK_SCRIPT ? ["-s", process.env.WRK_SCRIPT] : []), url], { stdio: "ignore" }); // warm up
     console.log(`\n## ${p}`);
     spawnSync("node", [path.join(ROOT, "bench/diag/cpu-profile.mjs"), String(INSPECTOR), url, process.env.PROFILE_SECONDS ?? "8", "45"], { stdio: "inherit" });
   }
