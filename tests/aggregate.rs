@@ -235,7 +235,7 @@ fn parts_nest_under_their_names_unless_grouped_or_deep_merged() {
         deny: &["internal"],
         ..PLAIN
     };
-    let merged = merge(vec![
+    let merged = merge(&[
         (user, Some(json!({"id": 42, "name": "Ada"}))),
         (
             orders,
@@ -266,7 +266,7 @@ fn a_deep_merge_merges_objects_and_the_later_part_wins_a_conflict() {
         deep: true,
         ..PLAIN
     };
-    let merged = merge(vec![
+    let merged = merge(&[
         (
             a,
             Some(json!({"user": {"id": 1, "name": "Ada"}, "tags": ["x"], "n": 1})),
@@ -281,7 +281,7 @@ fn a_deep_merge_merges_objects_and_the_later_part_wins_a_conflict() {
         json!({"user": {"id": 1, "name": "Grace", "email": "g@x"}, "tags": ["y"], "n": {"k": 2}})
     );
     // Failed parts are left out; a deep part that is not an object nests under its name.
-    let merged = merge(vec![(a, None), (b, Some(json!([1, 2])))]);
+    let merged = merge(&[(a, None), (b, Some(json!([1, 2])))]);
     assert_eq!(merged, json!({"b": [1, 2]}));
     // A missing target gives null.
     let t = Shape {
@@ -289,5 +289,5 @@ fn a_deep_merge_merges_objects_and_the_later_part_wins_a_conflict() {
         target: &["nope"],
         ..PLAIN
     };
-    assert_eq!(merge(vec![(t, Some(json!({"x": 1})))]), json!({"t": null}));
+    assert_eq!(merge(&[(t, Some(json!({"x": 1})))]), json!({"t": null}));
 }

@@ -16,12 +16,8 @@ pub use gatehouse_config::table::fan_out::Shape;
 
 /// One part's JSON, shaped (`target`, `allow`/`deny`, `rename`).
 pub fn shape(part: &Shape, body: Value) -> Value {
-    let mut v = if part.target.is_empty() {
-        body
-    } else {
-        let tokens: Vec<String> = part.target.iter().map(|t| t.to_string()).collect();
-        pointer::get(&body, &tokens).cloned().unwrap_or(Value::Null)
-    };
+    let tokens: Vec<String> = part.target.iter().map(|t| t.to_string()).collect();
+    let mut v = pointer::get(&body, &tokens).cloned().unwrap_or(Value::Null);
     if let Value::Object(m) = &mut v {
         if !part.allow.is_empty() {
             m.retain(|k, _| part.allow.contains(&k.as_str()));
@@ -38,13 +34,13 @@ pub fn shape(part: &Shape, body: Value) -> Value {
 
 /// The merged body: `parts` in config order with their answers (`None`: the part failed and is
 /// left out).
-pub fn merge(parts: Vec<(Shape, Option<Value>)>) -> Value {
+pub fn merge(parts: &[(Shape, Option<Value>)]) -> Value {
     let mut out = Map::new();
     for (part, body) in parts {
         let Some(body) = body else {
             continue;
         };
-        let v = shape(&part, body);
+        let v = shape(part, body.clone());
         let into = match part.group {
             Some(g) => {
                 let slot = out

@@ -18,7 +18,6 @@ use crate::upstream::forward;
 use crate::upstream::settings::Upstream;
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
-use std::cell::RefCell;
 use web_sys::Headers;
 
 /// Workers allow 6 simultaneous outgoing connections per request; more parts queue.
@@ -28,32 +27,15 @@ pub const MAX_IN_FLIGHT: usize = 6;
 /// `credentials` lists (as it does the route's API-key headers).
 pub const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie"];
 
-thread_local! {
-    /// Each part's [`strip_list`], made once per isolate (one per part in the table).
-    static STRIP_LISTS: RefCell<Vec<(usize, &'static [&'static str])>> =
-        const { RefCell::new(Vec::new()) };
-}
-
-/// The credential headers `part` does not ask for (`all`: the table's policies, whose
-/// API-key headers are credentials too): removed from its request in one crossing.
-fn strip_list(part: &'static Part, all: &'static [Policy]) -> &'static [&'static str] {
-    let id = std::ptr::from_ref(part) as usize;
-    STRIP_LISTS.with(|lists| {
-        if let Some((_, list)) = lists.borrow().iter().find(|(p, _)| *p == id) {
-            return *list;
+/// Removes from `headers` every credential header `part` does not ask for (`all`: the
+/// table's policies, whose API-key headers are credentials too).
+fn keep_credentials(headers: &Headers, part: &Part, all: &[Policy]) {
+    let api_key_headers = all.iter().filter_map(crate::policy::api_key_header);
+    for name in CREDENTIAL_HEADERS.iter().copied().chain(api_key_headers) {
+        if !part.credentials.contains(&name) {
+            let _ = headers.delete(name);
         }
-        let api_key_headers = all.iter().filter_map(crate::policy::api_key_header);
-        let names: Vec<&'static str> = CREDENTIAL_HEADERS
-            .iter()
-            .copied()
-            .chain(api_key_headers)
-            .filter(|name| !part.credentials.contains(name))
-            .collect();
-        // Bounded: one list per part of the static table.
-        let list: &'static [&'static str] = Box::leak(names.into_boxed_slice());
-        lists.borrow_mut().push((id, list));
-        list
-    })
+    }
 }
 
 /// A part's JSON, and the fallback that gave it (if one did).
@@ -113,9 +95,6 @@ pub async fn fan_out(
         what: "upstream headers prepared",
     })?;
     let (env, ids, upstreams) = (x.env, &x.ctx.ids, x.tables.upstreams);
-    // With no more parts than connections, no part waits for another's connection: a timed-out
-    // part is left for the runtime to cancel when the answer is sent (no AbortController).
-    let unqueued = f.parts.len() <= MAX_IN_FLIGHT;
     let calls = f
         .parts
         .iter()
@@ -124,7 +103,7 @@ pub async fn fan_out(
         .map(|(i, (part, path))| {
             let headers = Headers::new_with_headers(base).ok();
             if let Some(h) = &headers {
-                runtime::delete_names(h, strip_list(part, all));
+                keep_credentials(h, part, all);
             }
             // Each part is a child span of the gateway's.
             let span = hex(&runtime::random_40()[..8]);
@@ -134,7 +113,7 @@ pub async fn fan_out(
             async move {
                 let answer = match (path, headers) {
                     (Ok(path), Some(headers)) => {
-                        call(part, &path, &headers, upstreams, env, started, unqueued).await
+                        call(part, &path, &headers, upstreams, env, started).await
                     }
                     (Err(missing), _) => Err(format!("no value for {{{missing}}}")),
                     (_, None) => Err("headers".into()),
@@ -176,7 +155,7 @@ pub async fn fan_out(
             }
         }
     }
-    let body = merge(merged_in).to_string();
+    let body = merge(&merged_in).to_string();
     let headers = Headers::new().map_err(|_| GatewayError::Internal {
         what: "make headers",
     })?;
@@ -198,7 +177,6 @@ async fn call(
     upstreams: &'static [Upstream],
     env: &worker::Env,
     started: f64,
-    unqueued: bool,
 ) -> Result<Answered, String> {
     let up = &upstreams[part.upstream];
     let deadline_at = started + f64::from(part.timeout_ms.unwrap_or(up.timeout_ms));
@@ -213,7 +191,7 @@ async fn call(
         retryable: crate::upstream::retry::idempotent(part.method),
         resendable: crate::upstream::retry::idempotent(part.method),
         deadline_at: Some(deadline_at),
-        alone: unqueued,
+        alone: false,
         env,
     })
     .await;

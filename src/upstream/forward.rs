@@ -55,11 +55,10 @@ pub struct Outgoing<'a> {
     /// An absolute deadline (ms since the epoch) over the upstream's own (a fan-out part's
     /// timeout, counted from the start of the fan-out).
     pub deadline_at: Option<f64>,
-    /// Whether no other call of the request can wait on this one's connection: the request's
-    /// one upstream call (no mirror beside it, nothing after it), or a fan-out part with no
-    /// more parts than connections. When it is, and the upstream has no retries and no
-    /// fallback, a timed-out attempt is not aborted but left to the runtime, which cancels a
-    /// request's outstanding fetches once its answer is sent.
+    /// Whether this is the request's one upstream call, with nothing sent beside it (no
+    /// mirror, not a fan-out part) and nothing after it. When it is, and the upstream has no
+    /// retries and no fallback, a timed-out attempt is not aborted but left to the runtime,
+    /// which cancels a request's outstanding fetches once its answer is sent.
     pub alone: bool,
     pub env: &'a worker::Env,
 }

@@ -110,7 +110,9 @@ pub async fn after_upstream(
         // Nothing to edit, but the headers describe the unedited body (its length, its
         // hashes): they would tell a client what the edits hide, or merge into an entry
         // holding the edited body on a 304.
-        runtime::delete_names(&answer.headers, UNEDITED_BODY_HEADERS);
+        for name in UNEDITED_BODY_HEADERS {
+            let _ = answer.headers.delete(name);
+        }
         return Ok(answer);
     }
     if !is_json(content_type.as_deref()) {
@@ -144,7 +146,9 @@ pub async fn after_upstream(
         })?;
     transform::edit_body(&t.response_body, &mut doc);
     let body = serde_json::to_string(&doc).unwrap_or_default();
-    runtime::delete_names(&answer.headers, UNEDITED_BODY_HEADERS);
+    for name in UNEDITED_BODY_HEADERS {
+        let _ = answer.headers.delete(name);
+    }
     let edited = runtime::respond(
         answer.status,
         &answer.headers,
