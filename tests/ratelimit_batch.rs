@@ -92,16 +92,15 @@ fn requests_arriving_during_a_call_go_together_in_the_next_in_arrival_order() {
     );
     b.finish(KEY, call, failed(1), T0 + 10, STALE);
     assert_eq!(outcome(b.poll(KEY, first, T0 + 10, STALE)), "unit 0");
-    // The first of the queue to poll (here the third to arrive) leads all five, itself first,
-    // the others in arrival order.
+    // The first of the queue to poll (here the third to arrive) leads all five, in arrival
+    // order.
     let (second, n) = lead(b.poll(KEY, queued[2], T0 + 11, STALE));
     assert_eq!(n, 5);
     assert_eq!(b.poll(KEY, queued[0], T0 + 11, STALE), Step::Wait);
     b.finish(KEY, second, failed(5), T0 + 20, STALE);
-    let order = [2, 0, 1, 3, 4];
-    for (unit, i) in order.iter().enumerate() {
+    for (unit, t) in queued.iter().enumerate() {
         assert_eq!(
-            outcome(b.poll(KEY, queued[*i], T0 + 21, STALE)),
+            outcome(b.poll(KEY, *t, T0 + 21, STALE)),
             format!("unit {unit}")
         );
     }
@@ -115,10 +114,14 @@ fn a_request_arriving_when_the_queue_waits_for_its_leader_leads_it_at_once() {
     let (call, _) = lead(step);
     let (waiting, _) = b.join(KEY, T0 + 1, STALE);
     b.finish(KEY, call, failed(1), T0 + 2, STALE);
-    // Nobody of the queue has polled yet: a new arrival leads, the queue behind it.
-    let (_, step) = b.join(KEY, T0 + 3, STALE);
-    assert_eq!(lead(step).1, 2);
+    // Nobody of the queue has polled yet: a new arrival leads it, itself last.
+    let (newcomer, step) = b.join(KEY, T0 + 3, STALE);
+    let (next, n) = lead(step);
+    assert_eq!(n, 2);
     assert_eq!(b.poll(KEY, waiting, T0 + 3, STALE), Step::Wait);
+    b.finish(KEY, next, failed(2), T0 + 4, STALE);
+    assert_eq!(outcome(b.poll(KEY, waiting, T0 + 4, STALE)), "unit 0");
+    assert_eq!(outcome(b.poll(KEY, newcomer, T0 + 4, STALE)), "unit 1");
 }
 
 #[test]
@@ -178,34 +181,82 @@ fn keys_with_state_stay_at_most_the_capacity_and_the_rest_take_alone() {
 }
 
 #[test]
-fn a_lost_call_sends_its_requests_again_and_its_late_answer_admits_nobody() {
+fn a_lost_call_sends_its_live_requests_again_and_its_late_answer_admits_nobody() {
     let mut b = Batches::new(10, 10);
-    let (leader, step) = b.join(KEY, T0, STALE);
-    let (lost, _) = lead(step);
+    let (first, step) = b.join(KEY, T0, STALE);
+    let (c1, _) = lead(step);
     let (w1, _) = b.join(KEY, T0 + 1, STALE);
     let (w2, _) = b.join(KEY, T0 + 2, STALE);
-    // The leader's request is cancelled; its call never answers. Past the stale bound, the
-    // first waiter to poll leads a call for the lost call's requests (first) and the queue.
-    let (again, n) = lead(b.poll(KEY, w2, T0 + STALE, STALE));
-    assert_eq!(
-        n, 3,
-        "the lost call's request is asked for again, with the queue"
-    );
-    assert_eq!(b.poll(KEY, w1, T0 + STALE, STALE), Step::Wait);
+    b.finish(KEY, c1, failed(1), T0 + 3, STALE);
+    assert_eq!(outcome(b.poll(KEY, first, T0 + 3, STALE)), "unit 0");
+    // w1 leads a call for both; then its request is cancelled: the call never answers.
+    let (lost, n) = lead(b.poll(KEY, w1, T0 + 4, STALE));
+    assert_eq!(n, 2);
+    // w2 keeps looking while the call is out; w3 arrives.
+    assert_eq!(b.poll(KEY, w2, T0 + STALE, STALE), Step::Wait);
+    let (w3, step) = b.join(KEY, T0 + STALE + 1, STALE);
+    assert_eq!(step, Step::Wait);
+    // Past the stale bound the call is lost: the first to look leads a new one for the lost
+    // call's live request (w2, first: it arrived first) and the queue; w1, which has not
+    // looked since, is gone and left out.
+    let (again, n) = lead(b.poll(KEY, w3, T0 + 4 + STALE, STALE));
+    assert_eq!(n, 2, "w2 and w3");
     // The lost call's late answer is ignored: nobody learns anything from it.
     let admitted = Outcome::Decided(vec![decision(9, 1_000)]);
-    b.finish(KEY, lost, vec![admitted], T0 + STALE + 1, STALE);
-    assert_eq!(b.poll(KEY, leader, T0 + STALE + 1, STALE), Step::Wait);
-    assert_eq!(b.poll(KEY, w1, T0 + STALE + 1, STALE), Step::Wait);
-    b.finish(KEY, again, failed(3), T0 + STALE + 2, STALE);
-    // Order: the poller that led, then the lost call's request, then the queue.
-    assert_eq!(outcome(b.poll(KEY, w2, T0 + STALE + 2, STALE)), "unit 0");
-    assert_eq!(
-        outcome(b.poll(KEY, leader, T0 + STALE + 2, STALE)),
-        "unit 1"
+    b.finish(
+        KEY,
+        lost,
+        vec![admitted.clone(), admitted],
+        T0 + 5 + STALE,
+        STALE,
     );
-    assert_eq!(outcome(b.poll(KEY, w1, T0 + STALE + 2, STALE)), "unit 2");
+    assert_eq!(b.poll(KEY, w2, T0 + 5 + STALE, STALE), Step::Wait);
+    b.finish(KEY, again, failed(2), T0 + 6 + STALE, STALE);
+    assert_eq!(outcome(b.poll(KEY, w2, T0 + 6 + STALE, STALE)), "unit 0");
+    assert_eq!(outcome(b.poll(KEY, w3, T0 + 6 + STALE, STALE)), "unit 1");
+    // w1, were it still alive, takes alone.
+    assert_eq!(b.poll(KEY, w1, T0 + 6 + STALE, STALE), Step::Alone);
     assert!(b.is_empty());
+}
+
+#[test]
+fn a_lost_call_requeued_ahead_of_a_full_queue_keeps_the_queue_at_its_bound() {
+    let mut b = Batches::new(10, 3);
+    let (_, step) = b.join(KEY, T0, STALE);
+    let (c1, _) = lead(step);
+    let q: Vec<Ticket> = (0..3).map(|_| b.join(KEY, T0 + 1, STALE).0).collect();
+    b.finish(KEY, c1, failed(1), T0 + 2, STALE);
+    let (_lost, n) = lead(b.poll(KEY, q[0], T0 + 3, STALE));
+    assert_eq!(n, 3);
+    let r: Vec<Ticket> = (0..3).map(|_| b.join(KEY, T0 + 4, STALE).0).collect();
+    // Everyone but the cancelled leader keeps looking; the call is lost.
+    for t in q[1..].iter().chain(&r) {
+        assert_eq!(b.poll(KEY, *t, T0 + STALE + 2, STALE), Step::Wait);
+    }
+    // The lost call's leader is gone; its live requests go first, then the queue up to the
+    // bound: q1, q2, r0.
+    let (_, n) = lead(b.poll(KEY, r[0], T0 + STALE + 3, STALE));
+    assert_eq!(n, 3, "at most max_batch units in one call");
+    assert_eq!(b.queued(KEY), 0);
+    assert_eq!(b.poll(KEY, q[1], T0 + STALE + 3, STALE), Step::Wait);
+    // The newest beyond the bound were forgotten: they take alone.
+    assert_eq!(b.poll(KEY, r[2], T0 + STALE + 3, STALE), Step::Alone);
+    assert_eq!(b.poll(KEY, r[1], T0 + STALE + 3, STALE), Step::Alone);
+}
+
+#[test]
+fn requests_queued_long_ago_that_never_looked_again_are_not_charged_to_a_new_arrival() {
+    let mut b = Batches::new(10, 10);
+    let (_, step) = b.join(KEY, T0, STALE);
+    let (c1, _) = lead(step);
+    // 500 requests queue, then all their clients go away (the load generator stops).
+    for _ in 0..500 {
+        b.join(KEY, T0 + 1, STALE);
+    }
+    b.finish(KEY, c1, failed(1), T0 + 2, STALE);
+    // Much later, one request arrives: it leads a call for itself alone.
+    let (_, step) = b.join(KEY, T0 + 86_400_000, STALE);
+    assert_eq!(lead(step).1, 1);
 }
 
 #[test]
@@ -222,10 +273,14 @@ fn requests_that_never_poll_again_strand_nobody_and_are_forgotten() {
     let (next, n) = lead(b.poll(KEY, live, T0 + 5, STALE));
     assert_eq!(
         n, 3,
-        "units for the gone requests are taken too: never fewer than admissions"
+        "gone so recently, they are still counted: never fewer units than admissions"
     );
     b.finish(KEY, next, failed(3), T0 + 6, STALE);
-    assert_eq!(outcome(b.poll(KEY, live, T0 + 6, STALE)), "unit 0");
+    assert_eq!(
+        outcome(b.poll(KEY, live, T0 + 6, STALE)),
+        "unit 2",
+        "it arrived third"
+    );
     assert_eq!(b.len(), 1, "the gone requests' outcomes wait to be read");
     // After the stale bound they are dropped with the next answer for the key.
     let (t, step) = b.join(KEY, T0 + 6 + STALE, STALE);

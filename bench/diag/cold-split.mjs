@@ -9,6 +9,7 @@
 // - gatehouse: the bundle as deployed (instantiation, the glue, the first request's lazy
 //   compilation of the functions it runs);
 // - hono.
+// COLD_BEFORE=<dir> adds "gatehouse-before": another commit's bench build (as BENCH_BEFORE_BUILD).
 // usage: node bench/diag/cold-split.mjs     (needs an nginx origin on 127.0.0.1:18080: it
 // starts one from the benchmark's template)
 import { spawn } from "node:child_process";
@@ -31,6 +32,7 @@ const systems = {
   "js-minimal": { dir: path.join(WORK, "js-minimal"), modules: [{ name: "index.js", type: "esModule" }] },
   "js-minimal+wasm": { dir: withWasm, modules: [{ name: "index.js", type: "esModule" }, { name: wasmName, type: "wasm" }] },
   gatehouse: gh,
+  ...(process.env.COLD_BEFORE ? { "gatehouse-before": gatehouseBuild(path.resolve(process.env.COLD_BEFORE)) } : {}),
   hono: { dir: path.join(WORK, "hono-small"), modules: [{ name: "index.js", type: "esModule" }], durableObjects: [["RATE_LIMITER", "Limiter"]] },
 };
 

@@ -23,7 +23,7 @@
 //!
 //! Contract:
 //! - At most one call per key is in flight in an isolate. A request that finds none leads a
-//!   call for itself (and for anyone queued): one round trip, exactly as without batching.
+//!   call for anyone queued and itself: one round trip, exactly as without batching.
 //! - A request that finds a call in flight queues for the key's next call (up to `max_batch`;
 //!   beyond that it takes alone, outside the batching) and polls [`Batches::poll`] from its
 //!   own request until it has an outcome. When no call is in flight, the first queued request
@@ -39,13 +39,16 @@
 //! - A call that fails or times out fails every request in it ([`Outcome::Failed`]); each
 //!   then answers as the policy's `on_error` says, as a single request would.
 //! - A call in flight for `stale_ms` or longer (the limiter timeout plus slack: its leader's
-//!   request was cancelled) is taken as lost: its requests go back to the front of the queue
-//!   and are asked for again (a unit the lost call may have taken is counted twice: never
-//!   fewer units than admissions), and its late answer is ignored. A cancelled request
-//!   therefore never strands the others, and is never a reason to let anyone through.
-//! - A request that stops waiting (the caller's bound) leaves the queue ([`Batches::leave`])
-//!   and takes alone. An outcome nobody picked up is dropped after `stale_ms`; a request
-//!   whose outcome or key state is gone is told to take alone ([`Step::Alone`]).
+//!   request was cancelled) is taken as lost: its requests that still look go back to the
+//!   front of the queue and are asked for again (a unit the lost call may have taken is
+//!   counted twice: never fewer units than admissions), the queue is cut to `max_batch`, and
+//!   the lost call's late answer is ignored. A cancelled request therefore never strands the
+//!   others, and is never a reason to let anyone through.
+//! - A queued request that has not looked for `stale_ms` is gone: it is left out of the next
+//!   call (no unit is taken for it). A request that stops waiting (the caller's bound) leaves
+//!   the queue ([`Batches::leave`]) and takes alone. An outcome nobody picked up is dropped
+//!   after `stale_ms`, at the key's next arrival or answer; a request whose outcome or key
+//!   state is gone is told to take alone ([`Step::Alone`]).
 //! - At most `capacity` keys have state: at the bound, keys without a live call are dropped
 //!   (their requests take alone), and if none can be, new keys take alone. A key's state is
 //!   removed when nothing is in flight, queued or unread.
@@ -106,26 +109,42 @@ struct Entry {
 
 #[derive(Debug)]
 enum Place {
-    Queued,
-    Flying,
+    /// Waiting for a call; the request last looked at this time (isolate clock).
+    Queued(u64),
+    /// In the call in flight; last looked at this time.
+    Flying(u64),
     /// Answered at (isolate clock), not yet read.
     Answered(Outcome, u64),
 }
 
 impl Entry {
-    /// A call in flight for `stale_ms` or more is lost: its requests go back to the front.
-    fn drop_lost_call(&mut self, now_ms: u64, stale_ms: u64) {
+    /// A call in flight for `stale_ms` or more is lost: its requests that still look go back
+    /// to the front of the queue (they arrived first; the others are forgotten), which is then
+    /// cut to `max_batch` (the newest beyond it are forgotten and take alone).
+    fn drop_lost_call(&mut self, now_ms: u64, stale_ms: u64, max_batch: usize) {
         let lost =
             matches!(self.flight, Some((_, since, _)) if now_ms.saturating_sub(since) >= stale_ms);
-        if lost {
-            let (_, _, mut flying) = self.flight.take().expect("checked");
-            flying.retain(|t| matches!(self.tickets.get(t), Some(Place::Flying)));
-            for t in &flying {
-                self.tickets.insert(*t, Place::Queued);
-            }
-            flying.append(&mut self.next);
-            self.next = flying;
+        if !lost {
+            return;
         }
+        let (_, _, mut flying) = self.flight.take().expect("checked");
+        // Its live requests kept looking; its leader (cancelled) has not since it was sent.
+        flying.retain(|t| match self.tickets.get(t) {
+            Some(Place::Flying(seen)) if now_ms.saturating_sub(*seen) < stale_ms => {
+                let seen = *seen;
+                self.tickets.insert(*t, Place::Queued(seen));
+                true
+            }
+            _ => {
+                self.tickets.remove(t);
+                false
+            }
+        });
+        flying.append(&mut self.next);
+        for t in flying.drain(max_batch.min(flying.len())..) {
+            self.tickets.remove(&t);
+        }
+        self.next = flying;
     }
 
     /// Unread outcomes older than `stale_ms` (their requests are gone) are dropped.
@@ -136,16 +155,31 @@ impl Entry {
         });
     }
 
+    /// Queued requests that have not looked for `stale_ms` are gone (a waiting request looks
+    /// every few milliseconds): they are forgotten, so no unit is taken for them.
+    fn drop_gone(&mut self, now_ms: u64, stale_ms: u64) {
+        let tickets = &mut self.tickets;
+        self.next.retain(|t| match tickets.get(t) {
+            Some(Place::Queued(seen)) if now_ms.saturating_sub(*seen) < stale_ms => true,
+            _ => {
+                tickets.remove(t);
+                false
+            }
+        });
+    }
+
     /// Nothing in flight, queued or unread.
     fn idle(&self) -> bool {
         self.flight.is_none() && self.tickets.is_empty()
     }
 
-    /// The queue becomes the call in flight, led by its first poller.
-    fn launch(&mut self, call: CallId, now_ms: u64) -> usize {
+    /// The queue, in arrival order and without the requests that are gone, becomes the call
+    /// in flight.
+    fn launch(&mut self, call: CallId, now_ms: u64, stale_ms: u64) -> usize {
+        self.drop_gone(now_ms, stale_ms);
         let batch = std::mem::take(&mut self.next);
         for t in &batch {
-            self.tickets.insert(*t, Place::Flying);
+            self.tickets.insert(*t, Place::Flying(now_ms));
         }
         let n = batch.len();
         self.flight = Some((call, now_ms, batch));
@@ -185,8 +219,8 @@ impl Batches {
         self.counter
     }
 
-    /// Places one request for `key` at `now_ms`: it leads a call (for itself and anyone
-    /// queued) when none is in flight, else it queues ([`Step::Wait`]).
+    /// Places one request for `key` at `now_ms`: it leads a call (for anyone queued and itself,
+    /// last) when none is in flight, else it queues ([`Step::Wait`]).
     pub fn join(&mut self, key: (usize, &str), now_ms: u64, stale_ms: u64) -> (Ticket, Step) {
         let ticket = Ticket(self.next_id());
         let call = CallId(self.next_id());
@@ -201,45 +235,53 @@ impl Batches {
         }
         let max_batch = self.max_batch;
         let e = self.entries.entry(map_key).or_default();
-        e.drop_lost_call(now_ms, stale_ms);
+        e.drop_lost_call(now_ms, stale_ms, max_batch);
+        e.drop_unread(now_ms, stale_ms);
         if e.next.len() >= max_batch {
-            return (ticket, Step::Alone);
+            e.drop_gone(now_ms, stale_ms);
+            if e.next.len() >= max_batch {
+                return (ticket, Step::Alone);
+            }
         }
-        e.tickets.insert(ticket, Place::Queued);
+        e.tickets.insert(ticket, Place::Queued(now_ms));
+        e.next.push(ticket);
         if e.flight.is_some() {
-            e.next.push(ticket);
             return (ticket, Step::Wait);
         }
-        // No call in flight: this request leads one, anyone queued going along behind it.
-        e.next.insert(0, ticket);
-        (ticket, Step::Lead(call, e.launch(call, now_ms)))
+        // No call in flight: this request leads one for the queue, itself last.
+        (ticket, Step::Lead(call, e.launch(call, now_ms, stale_ms)))
     }
 
-    /// Where `ticket` stands at `now_ms`: its outcome (read once), [`Step::Lead`] when no call
-    /// is in flight and it is queued (it leads the whole queue), [`Step::Wait`], or
-    /// [`Step::Alone`] when its state is gone.
+    /// Where `ticket` stands at `now_ms` (which is also when it last looked): its outcome
+    /// (read once), [`Step::Lead`] when no call is in flight and it is queued (it leads the
+    /// whole queue, in arrival order), [`Step::Wait`], or [`Step::Alone`] when its state is
+    /// gone.
     pub fn poll(&mut self, key: (usize, &str), ticket: Ticket, now_ms: u64, stale_ms: u64) -> Step {
         let map_key = (key.0, key.1.to_string());
         let Some(e) = self.entries.get_mut(&map_key) else {
             return Step::Alone;
         };
-        e.drop_lost_call(now_ms, stale_ms);
-        let step = match e.tickets.get(&ticket) {
+        e.drop_lost_call(now_ms, stale_ms, self.max_batch);
+        let step = match e.tickets.get_mut(&ticket) {
             None => Step::Alone,
             Some(Place::Answered(..)) => match e.tickets.remove(&ticket) {
                 Some(Place::Answered(outcome, _)) => Step::Done(outcome),
                 _ => unreachable!("matched above"),
             },
-            Some(Place::Flying) => Step::Wait,
-            Some(Place::Queued) if e.flight.is_some() => Step::Wait,
-            Some(Place::Queued) => {
-                // This request leads the queue: itself first, the others in arrival order.
-                let at = e.next.iter().position(|t| *t == ticket).expect("queued");
-                let me = e.next.remove(at);
-                e.next.insert(0, me);
-                self.counter += 1;
-                let call = CallId(self.counter);
-                Step::Lead(call, e.launch(call, now_ms))
+            Some(Place::Flying(seen)) => {
+                *seen = now_ms;
+                Step::Wait
+            }
+            Some(Place::Queued(seen)) => {
+                *seen = now_ms;
+                if e.flight.is_some() {
+                    Step::Wait
+                } else {
+                    // This request leads the queue, in arrival order.
+                    self.counter += 1;
+                    let call = CallId(self.counter);
+                    Step::Lead(call, e.launch(call, now_ms, stale_ms))
+                }
             }
         };
         if e.idle() {
