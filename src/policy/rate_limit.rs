@@ -233,29 +233,11 @@ async fn exact<B: AuthBackend + LimiterBackend>(
         step = match step {
             Step::Done(outcome) => return settle(policy, limits, outcome),
             Step::Alone => {
-                let body = take_body((usize::from(policy.index), slot), limits, 0, 0);
-                let outcome = match ask(policy, b, limits, object, &body).await {
-                    Ok(r) => Outcome::Decided(r.decisions.into_iter().map(Into::into).collect()),
-                    Err(why) => Outcome::Failed(why),
-                };
-                return settle(policy, limits, outcome);
+                let mine = units(policy, b, (slot, limits), object, 1).await.remove(0);
+                return settle(policy, limits, mine);
             }
             Step::Lead(call, n) => {
-                // One unit for this request and one for each queued behind it, in order.
-                let lease = if n > 1 { n as u64 } else { 0 };
-                let body = take_body((usize::from(policy.index), slot), limits, lease, 0);
-                let outcomes = match ask(policy, b, limits, object, &body).await {
-                    Ok(r) => {
-                        let decisions: Vec<Decision> =
-                            r.decisions.into_iter().map(Into::into).collect();
-                        if n == 1 {
-                            vec![Outcome::Decided(decisions)]
-                        } else {
-                            share(n, r.granted, &decisions, r.next_ms)
-                        }
-                    }
-                    Err(why) => vec![Outcome::Failed(why); n],
-                };
+                let outcomes = units(policy, b, (slot, limits), object, n).await;
                 BATCHES.with(|m| {
                     let mut m = m.borrow_mut();
                     m.finish(key, call, outcomes, now_ms(b), stale_ms);
@@ -271,6 +253,30 @@ async fn exact<B: AuthBackend + LimiterBackend>(
                 BATCHES.with(|m| m.borrow_mut().poll(key, ticket, now_ms(b), stale_ms))
             }
         };
+    }
+}
+
+/// One limiter call for `n` units (one per request, in arrival order): each request's
+/// outcome. A single unit is an ordinary take; more are one batch take ([`share`]).
+async fn units<B: LimiterBackend>(
+    policy: &RateLimit,
+    b: &B,
+    (slot, limits): (usize, &'static [NamedLimit]),
+    object: &str,
+    n: usize,
+) -> Vec<Outcome> {
+    let lease = if n > 1 { n as u64 } else { 0 };
+    let body = take_body((usize::from(policy.index), slot), limits, lease, 0);
+    match ask(policy, b, limits, object, &body).await {
+        Ok(r) => {
+            let decisions: Vec<Decision> = r.decisions.into_iter().map(Into::into).collect();
+            if n == 1 {
+                vec![Outcome::Decided(decisions)]
+            } else {
+                share(n, r.granted, &decisions, r.next_ms)
+            }
+        }
+        Err(why) => vec![Outcome::Failed(why); n],
     }
 }
 

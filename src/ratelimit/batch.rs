@@ -68,8 +68,9 @@ pub struct Ticket(u64);
 /// What a request does next.
 #[derive(Debug, PartialEq)]
 pub enum Step {
-    /// Lead call `CallId` for `n` units (this request first, then `n - 1` queued ones), then
-    /// [`Batches::finish`] it with one outcome per unit and poll for this request's own.
+    /// Lead call `CallId` for `n` units (one per request in it, this one included, in arrival
+    /// order), then [`Batches::finish`] it with one outcome per unit and poll for this
+    /// request's own.
     Lead(CallId, usize),
     /// Queued or in a call: wait a moment and [`Batches::poll`] again.
     Wait,
@@ -223,7 +224,6 @@ impl Batches {
     /// last) when none is in flight, else it queues ([`Step::Wait`]).
     pub fn join(&mut self, key: (usize, &str), now_ms: u64, stale_ms: u64) -> (Ticket, Step) {
         let ticket = Ticket(self.next_id());
-        let call = CallId(self.next_id());
         let map_key = (key.0, key.1.to_string());
         if !self.entries.contains_key(&map_key) && self.entries.len() >= self.capacity {
             self.entries.retain(|_, e| {
@@ -249,6 +249,8 @@ impl Batches {
             return (ticket, Step::Wait);
         }
         // No call in flight: this request leads one for the queue, itself last.
+        self.counter += 1;
+        let call = CallId(self.counter);
         (ticket, Step::Lead(call, e.launch(call, now_ms, stale_ms)))
     }
 
