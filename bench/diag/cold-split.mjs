@@ -55,8 +55,14 @@ try {
       const port = 18200 + i;
       const config = workerdConfig(build, port, { text: { ORIGIN: `http://127.0.0.1:${ORIGIN}`, JWT_SECRET: "x" } });
       const t0 = performance.now();
-      const child = spawn(WORKERD, ["serve", config], { stdio: "ignore" });
-      while (!(await canConnect(port))) await new Promise((r) => setTimeout(r, 0.5));
+      const child = spawn(WORKERD, ["serve", config], { stdio: ["ignore", "ignore", "pipe"] });
+      let exited = false, stderr = "";
+      child.stderr.on("data", (d) => { stderr += d; });
+      child.on("exit", () => { exited = true; });
+      while (!(await canConnect(port))) {
+        if (exited) throw new Error(`${name}: workerd exited before listening\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 0.5));
+      }
       const listen = performance.now() - t0;
       let r = await fetch(`http://127.0.0.1:${port}/v1/users/42`);
       await r.text();
@@ -67,7 +73,7 @@ try {
       await r.text();
       rows[name].push([listen, first, performance.now() - s2]);
       child.kill("SIGKILL");
-      await new Promise((res) => child.on("exit", res));
+      if (!exited) await new Promise((res) => child.on("exit", res));
     }
   }
 } finally {
