@@ -57,7 +57,7 @@ sed -i 's|^origins = \["http://127.0.0.1:9003", "https://\*.gatehouse.test"\]|or
 expect_failure "a credentialed cors policy for any origin" 'routes/gateway.toml: policy "web-cors": origins: "*" cannot be combined with credentials = true'
 
 reset
-sed -i 's/^sunset = "2030-12-31T00:00:00Z"/sunset = "2026-01-01T00:00:00Z"/' "$tmp/routes/v1/version.toml"
+sed -i 's/^sunset = "2099-12-31T00:00:00Z"/sunset = "2026-01-01T00:00:00Z"/' "$tmp/routes/v1/version.toml"
 expect_failure "a sunset before the deprecation" 'routes/v1/version.toml: sunset must be later than deprecated'
 
 reset
