@@ -519,3 +519,58 @@ fn the_markdown_reference_lists_every_key_the_checker_parses() {
         }
     }
 }
+
+/// The lexer's patterns accept everything the lexer does (they may accept more: zero,
+/// overflow and bounds are the checker's).
+#[test]
+fn the_lexer_patterns_accept_every_string_the_lexer_accepts() {
+    use gatehouse_config::lex;
+    let samples = [
+        "5s",
+        "250ms",
+        "2m",
+        "1h",
+        "0",
+        "0s",
+        "5",
+        "s",
+        "5 s",
+        "5S",
+        "+5s",
+        "",
+        "1MiB",
+        "64KiB",
+        "1024",
+        "1GiB",
+        "1mib",
+        "a-b_c",
+        "A",
+        "a b",
+        "x.y",
+        "v2-get",
+        "99999999999999999999h",
+    ];
+    let matches = |pattern: &str, s: &str| {
+        jsonschema::draft7::is_valid(&serde_json::json!({ "pattern": pattern }), &s.into())
+    };
+    for s in samples {
+        let duration =
+            lex::parse_duration_ms(s).is_ok() || lex::seconds("k", Some(s), 0, true).is_ok();
+        let checks = [
+            (lex::DURATION_PATTERN, duration),
+            (
+                lex::BYTE_SIZE_PATTERN,
+                lex::byte_size("k", s, u64::MAX).is_ok(),
+            ),
+            (lex::NAME_PATTERN, lex::is_name(s)),
+            (lex::ROUTE_ID_PATTERN, lex::is_route_id(s)),
+        ];
+        for (pattern, lexer_accepts) in checks {
+            if lexer_accepts {
+                assert!(matches(pattern, s), "{pattern} rejects {s:?}");
+            }
+        }
+    }
+    assert!(!matches(lex::DURATION_PATTERN, "5 seconds"));
+    assert!(!matches(lex::NAME_PATTERN, "User"));
+}
