@@ -6,7 +6,7 @@ export PATH="$HOME/.cargo/bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 step() { printf '\n\033[1m[test] %s\033[0m\n' "$*"; }
 
 step "1/5 native: cargo test (config checker, routing, normalisation, headers, trace, problems)"
-cargo test
+cargo test --workspace
 
 step "2/5 wasm32: cargo test --target wasm32-unknown-unknown --test wasm (wasm-bindgen-test in Node)"
 cargo test --target wasm32-unknown-unknown --test wasm

@@ -21,6 +21,10 @@ pub mod table;
 #[cfg(feature = "check")]
 pub mod check;
 #[cfg(feature = "check")]
+pub mod config_reference;
+#[cfg(feature = "check")]
+pub mod config_schema;
+#[cfg(feature = "check")]
 pub mod dates;
 #[cfg(feature = "check")]
 pub mod emit;
