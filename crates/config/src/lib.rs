@@ -51,6 +51,8 @@ pub mod locate;
 #[cfg(feature = "check")]
 pub mod openapi;
 #[cfg(feature = "check")]
+pub mod openapi_ext;
+#[cfg(feature = "check")]
 pub mod openapi_proto;
 #[cfg(feature = "check")]
 pub mod protos;
