@@ -22,6 +22,18 @@ args=(deploy --env "$env")
 if [ "${DRY_RUN:-}" = "1" ]; then
   rm -rf dist
   args+=(--dry-run --outdir dist)
+else
+  # A real deploy with the placeholder KV id would fail at Cloudflare's API, less clearly.
+  placeholder=$(awk -v t="env.$env.kv_namespaces" '
+    /^\[/ { table = $0; gsub(/[][ ]/, "", table) }
+    table == t && /^binding *=/ { binding = $3; gsub(/"/, "", binding) }
+    table == t && /^id *= *"0+"/ { print binding }' wrangler.toml)
+  if [ -n "$placeholder" ]; then
+    echo "[deploy] error: env.$env's KV namespace $placeholder still has the placeholder id in wrangler.toml." >&2
+    echo "[deploy]        Create it with: npx wrangler kv namespace create $placeholder --env $env" >&2
+    echo "[deploy]        and put the id it prints in [[env.$env.kv_namespaces]]." >&2
+    exit 2
+  fi
 fi
 echo "[deploy] running: npx wrangler ${args[*]}"
 WRANGLER_SEND_METRICS=false exec node_modules/.bin/wrangler "${args[@]}"
