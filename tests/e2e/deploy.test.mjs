@@ -181,3 +181,9 @@ test("dedupeGlueImports refuses when a repeated import is used outside the impor
   const glue = 'import * as import1 from "./a.js"\nimport * as import2 from "./a.js"\nconst x = import2.f;\n';
   assert.throws(() => dedupeGlueImports(glue), /import2 is still used after dropping its duplicate import/);
 });
+
+test("the key commands refuse an ENV that wrangler.toml does not define, naming the ones it does", () => {
+  const r = run("node", ["scripts/keys.mjs", "list"], { ENV: "qa" });
+  assert.equal(r.status, 2, r.out);
+  assert.match(r.out, /error: ENV=qa is not an environment in wrangler\.toml \(there: staging, production\)/);
+});
