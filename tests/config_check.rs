@@ -1,10 +1,13 @@
 //! The build-time checker: every broken config fails with `routes/<file>: route "<id>": <rule>`.
 //! A table of broken files and the exact message each must produce.
 
+mod support;
+
 use gatehouse_config as checker;
 
-use checker::check::{check, RewritePart, SourceFile};
+use checker::check::{RewritePart, SourceFile};
 use checker::lex::{self, UrlPart};
+use support::schema_agreement::check;
 
 const GATEWAY: &str = r#"
 [upstreams.users]

@@ -3,10 +3,13 @@
 //! word for word in tests/config_check.rs; these tests break the example routes/ and check
 //! where each message lands.
 
-use gatehouse_config::check::{check, SourceFile};
+mod support;
+
+use gatehouse_config::check::SourceFile;
 use gatehouse_config::files::{read_routes, report};
 use gatehouse_config::locate::{locate, Diagnostic};
 use std::path::Path;
+use support::schema_agreement::check;
 
 fn examples() -> Vec<SourceFile> {
     read_routes(&Path::new(env!("CARGO_MANIFEST_DIR")).join("routes")).expect("routes/ reads")

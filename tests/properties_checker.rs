@@ -8,12 +8,13 @@
 
 mod support;
 
-use gatehouse_config::check::{check, SourceFile};
+use gatehouse_config::check::SourceFile;
 use gatehouse_config::emit::emit;
 use proptest::prelude::*;
 use std::path::Path;
 use std::sync::OnceLock;
 use support::properties::{config, within};
+use support::schema_agreement::check;
 use toml::Value;
 
 /// routes/ as the build reads it.

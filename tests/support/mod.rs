@@ -5,6 +5,7 @@
 
 pub mod lenient_origin;
 pub mod properties;
+pub mod schema_agreement;
 
 use gatehouse::auth::backend::{AuthBackend, BackendError, ClientCert};
 use gatehouse::auth::jwk::{KeyMaterial, PublicJwk};

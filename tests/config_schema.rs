@@ -3,16 +3,19 @@
 //! them, a config the schema rejects the checker rejects too, and the Markdown reference lists
 //! every key. Validation uses the `jsonschema` crate, a real draft-07 validator.
 //!
-//! After changing a checker shape: `UPDATE_SCHEMA=1 cargo test -p gatehouse-config --test config_schema`.
+//! After changing a checker shape: `UPDATE_SCHEMA=1 cargo test --test config_schema`.
 
-use gatehouse_config::check::{check, SourceFile};
+mod support;
+
+use gatehouse_config::check::SourceFile;
 use gatehouse_config::config_reference;
 use gatehouse_config::config_schema::{self, published, render, toml_to_json};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use support::schema_agreement::{check, schema_errors, schema_file_for};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Every file under routes/, named `routes/<relative path>` as build.rs names them.
@@ -42,61 +45,6 @@ fn example_files() -> Vec<SourceFile> {
     out
 }
 
-/// The published schema a routes/ file is checked against, by its path.
-fn schema_file_for(path: &str) -> Option<&'static str> {
-    let parts: Vec<&str> = path.split('/').collect();
-    match parts.as_slice() {
-        ["routes", "gateway.toml"] => Some("schema/gateway.schema.json"),
-        ["routes", "schemas", f] if f.ends_with(".json") => {
-            Some("schema/request-schema.schema.json")
-        }
-        ["routes", "protos" | "graphql", ..] => None,
-        ["routes", _, "version.toml"] => Some("schema/version.schema.json"),
-        ["routes", _, f] if f.ends_with(".toml") => Some("schema/routes.schema.json"),
-        _ => None,
-    }
-}
-
-struct Validators(Vec<(&'static str, jsonschema::Validator)>);
-
-impl Validators {
-    fn new() -> Self {
-        Validators(
-            published()
-                .into_iter()
-                .map(|(file, schema)| (file, jsonschema::draft7::new(&schema).unwrap()))
-                .collect(),
-        )
-    }
-
-    /// What the schemas say of `files`: one line per violation. A file that is not TOML or
-    /// JSON at all is left to the checker (editors report syntax errors themselves).
-    fn errors(&self, files: &[SourceFile]) -> Vec<String> {
-        let mut out = Vec::new();
-        for f in files {
-            let Some(schema) = schema_file_for(&f.path) else {
-                continue;
-            };
-            let instance: Value = if f.path.ends_with(".json") {
-                match serde_json::from_str(&f.text) {
-                    Ok(v) => v,
-                    Err(_) => continue,
-                }
-            } else {
-                match f.text.parse::<toml::Table>() {
-                    Ok(t) => toml_to_json(&toml::Value::Table(t)),
-                    Err(_) => continue,
-                }
-            };
-            let validator = &self.0.iter().find(|(n, _)| *n == schema).unwrap().1;
-            for e in validator.iter_errors(&instance) {
-                out.push(format!("{}: {}: {e}", f.path, e.instance_path));
-            }
-        }
-        out
-    }
-}
-
 #[test]
 fn published_schemas_match_the_checkers_definitions() {
     let update = std::env::var_os("UPDATE_SCHEMA").is_some();
@@ -112,7 +60,7 @@ fn published_schemas_match_the_checkers_definitions() {
         assert!(
             have == want,
             "{file} differs from the checker's definitions; update it with \
-             `UPDATE_SCHEMA=1 cargo test -p gatehouse-config --test config_schema`"
+             `UPDATE_SCHEMA=1 cargo test --test config_schema`"
         );
     }
 }
@@ -121,7 +69,7 @@ fn published_schemas_match_the_checkers_definitions() {
 fn every_example_file_meets_its_schema_and_the_checker() {
     let files = example_files();
     assert!(check(&files).is_ok(), "{:?}", check(&files).err());
-    let errors = Validators::new().errors(&files);
+    let errors = schema_errors(&files);
     assert!(errors.is_empty(), "{errors:#?}");
     assert!(
         files
@@ -314,10 +262,9 @@ fn the_schema_catches_shape_mistakes_and_never_rejects_what_the_checker_accepts(
             false,
         ),
     ];
-    let validators = Validators::new();
     for (what, file, from, to, caught) in cases {
         let files = broken(file, from, to);
-        let schema = validators.errors(&files);
+        let schema = schema_errors(&files);
         assert!(check(&files).is_err(), "{what}: the checker accepted it");
         assert_eq!(
             !schema.is_empty(),
@@ -389,7 +336,6 @@ fn shape(file: &str, path: &[String]) -> String {
 /// accepts too.
 #[test]
 fn dropping_any_one_key_from_the_examples_never_leaves_a_config_only_the_schema_rejects() {
-    let validators = Validators::new();
     let originals = example_files();
     let mut accepted = 0;
     let mut shapes = std::collections::HashSet::new();
@@ -416,7 +362,7 @@ fn dropping_any_one_key_from_the_examples_never_leaves_a_config_only_the_schema_
             files[i].text = toml::to_string(&changed).unwrap();
             if check(&files).is_ok() {
                 accepted += 1;
-                let schema = validators.errors(&files);
+                let schema = schema_errors(&files);
                 assert!(
                     schema.is_empty(),
                     "{} without {}: the checker accepts it, the schema says {schema:#?}",
