@@ -68,7 +68,7 @@ for (const [rel, content] of result.files) {
   const file = join(out, rel);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, content);
-  written.push(relative(process.cwd(), file) || file);
+  written.push(shown(file));
 }
 
 const lines = [`wrote ${written.length} file(s) (version folder ${result.version}):`];
@@ -81,6 +81,12 @@ if (result.variables.length > 0) {
 }
 process.stdout.write(lines.join("\n") + "\n");
 
+/** A path as the user would type it: relative under the current directory, else absolute. */
+function shown(path) {
+  const rel = relative(process.cwd(), path);
+  return rel === "" || rel.startsWith("..") ? path : rel;
+}
+
 /** Makes `dir` an empty directory. An existing non-empty one is replaced only with --force,
  * and only when it holds nothing but routes/ files (so a mistyped OUT never wipes a tree). */
 function prepare(dir, force) {
@@ -89,7 +95,7 @@ function prepare(dir, force) {
   const entries = readdirSync(dir);
   if (entries.length === 0) return;
   if (!force) {
-    fail(`${relative(process.cwd(), dir) || dir} exists and is not empty: choose another OUT, or FORCE=1 to replace it`);
+    fail(`${shown(dir)} exists and is not empty: choose another OUT, or FORCE=1 to replace it`);
   }
   const foreign = listFiles(dir).filter((f) => !/\.(toml|json|proto|graphql|md)$/.test(f) && !f.split("/").pop().startsWith("."));
   if (foreign.length > 0) {

@@ -293,6 +293,7 @@ function parameters(c, id) {
       // A reference is followed so the gateway sees the type it converts the text to.
       properties[p.name] = file.convert(schema ?? true, sr.external ? pAt + "/schema" : sr.pointer);
     }
+    carryDescription(properties, p, pAt, note);
     if (p.required === true) required.push(p.name);
     if (p.deprecated === true) note(pAt + "/deprecated", "a deprecated parameter is still accepted; the gateway adds no header for it");
   }
@@ -300,6 +301,19 @@ function parameters(c, id) {
   const root = { type: "object", properties };
   if (required.length > 0) root.required = required;
   return { query: file.document(root) };
+}
+
+/** A query parameter's `description` and `example` go into its property schema (where the
+ * gateway's OpenAPI documents read them); named `examples` are listed. */
+function carryDescription(properties, p, at, note) {
+  const prop = properties[p.name];
+  if (!isObject(prop)) {
+    if (p.description !== undefined) note(at + "/description", "not carried: the parameter has no schema to hold it");
+    return;
+  }
+  if (typeof p.description === "string" && prop.description === undefined) prop.description = p.description;
+  if (p.example !== undefined && prop.examples === undefined) prop.examples = [p.example];
+  if (p.examples !== undefined) note(at + "/examples", "named examples are not carried");
 }
 
 /** An exploded form array: one value arrives as the item, several as an array. */
@@ -360,7 +374,9 @@ function requestBody(c, id) {
     return undefined;
   }
   const file = new SchemaFile(resolver, c.openapi31, note);
-  return file.document(file.convert(media.schema, bodyAt + pointer("content", first, "schema")));
+  const schema = file.document(file.convert(media.schema, bodyAt + pointer("content", first, "schema")));
+  if (typeof body.description === "string" && schema.description === undefined) schema.description = body.description;
+  return schema;
 }
 
 /** Servers -> upstreams: one per distinct URL. */
