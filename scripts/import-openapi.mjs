@@ -58,7 +58,8 @@ try {
   result = importDocument(doc, { version: args.values.version, deprecatedAt, source: relative(process.cwd(), resolve(source)) });
 } catch (e) {
   if (e instanceof InvalidDocument) fail(`${source}: invalid document: ${e.message}`);
-  throw e;
+  // Not a problem the importer knows how to name: still one line, never a stack trace.
+  fail(`${source}: cannot import (${e.message}); this is a bug in the importer: please report it with the document`);
 }
 
 const out = resolve(args.values.out);

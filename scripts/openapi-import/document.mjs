@@ -69,12 +69,49 @@ function checkShape(doc) {
   if (doc.paths === undefined && doc.openapi.startsWith("3.0")) {
     throw new InvalidDocument('OpenAPI 3.0 requires "paths"');
   }
-  if (doc.servers !== undefined && !Array.isArray(doc.servers)) {
-    throw new InvalidDocument('"servers" must be an array');
-  }
+  checkServers(doc.servers, "/servers");
+  checkSecurity(doc.security, "/security");
   if (doc.components !== undefined && !isObject(doc.components)) {
     throw new InvalidDocument('"components" must be an object');
   }
+}
+
+/** `servers` (at `at`) is absent or an array of objects with a string `url`. */
+export function checkServers(servers, at) {
+  if (servers === undefined) return;
+  if (!Array.isArray(servers)) throw new InvalidDocument(`${at}: servers must be an array`);
+  servers.forEach((s, i) => {
+    if (!isObject(s) || typeof s.url !== "string") {
+      throw new InvalidDocument(`${at}/${i}: a server must be an object with a string "url"`);
+    }
+  });
+}
+
+/** `security` (at `at`) is absent or an array of requirement objects (scheme -> string list). */
+export function checkSecurity(security, at) {
+  if (security === undefined) return;
+  if (!Array.isArray(security)) throw new InvalidDocument(`${at}: security must be an array of requirements`);
+  security.forEach((req, i) => {
+    if (!isObject(req)) throw new InvalidDocument(`${at}/${i}: a security requirement must be an object`);
+    for (const [name, scopes] of Object.entries(req)) {
+      if (!Array.isArray(scopes) || !scopes.every((x) => typeof x === "string")) {
+        throw new InvalidDocument(`${at}/${i}/${name}: must be an array of scope names`);
+      }
+    }
+  });
+}
+
+/** The operation members the import reads have the types OpenAPI gives them. */
+export function checkOperation(op, at) {
+  const want = { operationId: "string", summary: "string", description: "string", deprecated: "boolean" };
+  for (const [key, type] of Object.entries(want)) {
+    if (op[key] !== undefined && typeof op[key] !== type) throw new InvalidDocument(`${at}/${key}: must be a ${type}`);
+  }
+  if (op.tags !== undefined && !(Array.isArray(op.tags) && op.tags.every((t) => typeof t === "string"))) {
+    throw new InvalidDocument(`${at}/tags: must be an array of strings`);
+  }
+  checkServers(op.servers, `${at}/servers`);
+  checkSecurity(op.security, `${at}/security`);
 }
 
 /** RFC 6901: `["paths", "/a"]` -> `/paths/~1a`. */

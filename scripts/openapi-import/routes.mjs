@@ -9,7 +9,7 @@
 // listed, never dropped silently. Throws `InvalidDocument` for a document that breaks the
 // OpenAPI rules the import relies on (e.g. a `$ref` to nothing).
 
-import { InvalidDocument, Resolver, isObject, pointer } from "./document.mjs";
+import { InvalidDocument, Resolver, checkOperation, checkServers, isObject, pointer } from "./document.mjs";
 import { SchemaFile } from "./schema.mjs";
 import { Security, slugName, varName } from "./security.mjs";
 import * as toml from "./toml.mjs";
@@ -66,11 +66,13 @@ export function importDocument(doc, options) {
     for (const k of Object.keys(item)) {
       if (!PATH_ITEM_KEYS.has(k)) note(itemAt + pointer(k), k.startsWith("x-") ? "extension, not carried" : `"${k}" is not carried`);
     }
+    checkServers(item.servers, itemAt + "/servers");
     const pathProblem = checkPath(path);
     const ops = METHODS.filter((m) => isObject(item[m]));
     for (const method of ops) {
       const at = itemAt + pointer(method);
       const op = item[method];
+      checkOperation(op, at);
       if (pathProblem) {
         note(at, `not imported: path "${path}" ${pathProblem}`);
         continue;

@@ -8,7 +8,7 @@
 // `allOf`). Everything else it leaves out is reported through `notMapped(pointer, why)`:
 // nothing is dropped without a line saying so.
 
-import { isObject, pointer } from "./document.mjs";
+import { InvalidDocument, isObject, pointer } from "./document.mjs";
 
 /** Keywords copied as they are (their values hold no subschemas). */
 const PLAIN = new Set([
@@ -34,6 +34,20 @@ const PLAIN = new Set([
   "examples",
   "$comment",
 ]);
+
+const COUNTS = new Set(["minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties"]);
+
+/** What is wrong with a plain keyword's value (JSON Schema's own rules), or undefined. */
+function invalidValue(key, v) {
+  if (key === "enum" && !(Array.isArray(v) && v.length > 0)) return "must be a non-empty array";
+  if (key === "required" && !(Array.isArray(v) && v.every((n) => typeof n === "string"))) return "must be an array of property names";
+  if (COUNTS.has(key) && !(Number.isInteger(v) && v >= 0)) return "must be a non-negative integer";
+  if ((key === "minimum" || key === "maximum") && typeof v !== "number") return "must be a number";
+  if (key === "multipleOf" && !(typeof v === "number" && v > 0)) return "must be a number above 0";
+  if (["uniqueItems", "deprecated", "readOnly", "writeOnly"].includes(key) && typeof v !== "boolean") return "must be true or false";
+  if (key === "examples" && !Array.isArray(v)) return "must be an array";
+  return undefined;
+}
 
 const TYPES = new Set(["null", "boolean", "object", "array", "number", "string", "integer"]);
 
@@ -121,6 +135,8 @@ export class SchemaFile {
     for (const [key, value] of Object.entries(schema)) {
       const here = at + pointer(key);
       if (PLAIN.has(key)) {
+        const problem = invalidValue(key, value);
+        if (problem) throw new InvalidDocument(`${here}: ${key} ${problem}`);
         out[key] = value;
       } else if (key === "type") {
         const list = Array.isArray(value) ? value : [value];

@@ -115,6 +115,7 @@ export class Security {
           this.notMapped(at + "/openIdConnectUrl", "not a .well-known/openid-configuration URL: set `issuer` by hand");
         }
         this.notMapped(at + "/openIdConnectUrl", "the discovery document is not fetched: set the JWKS URL variable to its jwks_uri");
+        this.notMapped(at, "no audience in the document: add `audiences` to the policy");
         return jwt(extra, `OpenID Connect (${url})`);
       }
       case "apiKey": {

@@ -190,6 +190,12 @@ const BAD = [
     JSON.stringify({ openapi: "3.0.3", info: { title: "t", version: "1" }, paths: { "/a": { post: { requestBody: { $ref: "#/components/requestBodies/Nope" }, responses: {} } } } }),
     /invalid document: \/paths\/~1a\/post\/requestBody: \$ref "#\/components\/requestBodies\/Nope" points to nothing/,
   ],
+  [
+    "a member of the wrong type",
+    "wrong-type.json",
+    JSON.stringify({ openapi: "3.1.0", info: { title: "t", version: "1" }, paths: { "/a": { get: { security: { key: [] } } } } }),
+    /invalid document: \/paths\/~1a\/get\/security: security must be an array of requirements/,
+  ],
 ];
 
 for (const [what, name, content, message] of BAD) {
