@@ -1,5 +1,5 @@
 # Gatehouse developer commands. Each target installs what is missing first (scripts/setup.sh).
-.PHONY: dev test fuzz bench soak bundle build setup fmt lint clean key-create key-revoke key-list import
+.PHONY: dev test check routes fuzz bench soak bundle build setup fmt lint clean key-create key-revoke key-list import
 
 export WRANGLER_SEND_METRICS := false
 
@@ -10,6 +10,17 @@ dev: setup
 ## make test: every test layer (native, wasm-bindgen in Node, end-to-end in Miniflare)
 test: setup
 	bash scripts/test.sh
+
+## make check [ROUTES=dir]: check routes/ without a wasm build (seconds once compiled); exit 1
+## with every problem at its file:line:column. Needs only cargo (for CI and pre-commit hooks).
+ROUTES ?= routes
+check:
+	@cargo run --quiet -p gatehouse-config --bin gatehouse -- check $(ROUTES)
+
+## make routes [ROUTES=dir]: the compiled route table (methods, host, path, version, policies
+## in order, upstream and targets)
+routes:
+	@cargo run --quiet -p gatehouse-config --bin gatehouse -- routes $(ROUTES)
 
 ## make fuzz [FUZZ_FACTOR=50]: the property tests with FUZZ_FACTOR times their cases (about 25
 ## minutes at 50); a failure's seed lands in proptest-regressions/ (commit it). Cargo only.

@@ -1,12 +1,13 @@
-//! Compiles routes/ into `$OUT_DIR/routes.rs`. A broken config fails `cargo build` with one
-//! line per problem: `routes/<file>: route "<id>": <rule>`.
+//! Compiles routes/ into `$OUT_DIR/routes.rs`. A broken config fails `cargo build` with every
+//! problem, in file order, each as `routes/<file>: route "<id>": <rule>` followed by its
+//! `file:line:column` and the line marked (`gatehouse_config::locate`).
 //!
 //! `GATEHOUSE_ROUTES` points at another routes directory (used by benchmarks); the default is
 //! `routes/` next to Cargo.toml.
 
-use gatehouse_config::{check, emit};
+use gatehouse_config::{check, emit, files};
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -17,49 +18,21 @@ fn main() {
     // Cargo rescans a directory recursively, so this one line covers every file in it.
     println!("cargo:rerun-if-changed={}", dir.display());
 
-    let mut files = Vec::new();
-    if let Err(e) = collect(&dir, &dir, &mut files) {
-        fail(&[format!("routes/: cannot read {}: {e}", dir.display())]);
-    }
+    let files = match files::read_routes(&dir) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("\nGatehouse: routes/: cannot read {}: {e}\n", dir.display());
+            std::process::exit(1);
+        }
+    };
     match check::check(&files) {
         Ok(checked) => {
             let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("routes.rs");
             std::fs::write(out, emit::emit(&checked)).expect("write $OUT_DIR/routes.rs");
         }
-        Err(errors) => fail(&errors),
-    }
-}
-
-/// Reads every file under `dir` (two levels), naming each `routes/<relative path>`.
-fn collect(root: &Path, dir: &Path, files: &mut Vec<check::SourceFile>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        let rel = path
-            .strip_prefix(root)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        if rel.starts_with('.') || rel.ends_with(".md") {
-            continue;
-        }
-        if path.is_dir() {
-            collect(root, &path, files)?;
-        } else {
-            let text = std::fs::read_to_string(&path)?;
-            files.push(check::SourceFile {
-                path: format!("routes/{rel}"),
-                text,
-            });
+        Err(errors) => {
+            eprintln!("\n{}", files::report(&files, &errors));
+            std::process::exit(1);
         }
     }
-    Ok(())
-}
-
-fn fail(errors: &[String]) -> ! {
-    eprintln!("\nGatehouse: routes/ has {} problem(s):", errors.len());
-    for e in errors {
-        eprintln!("error: {e}");
-    }
-    eprintln!();
-    std::process::exit(1);
 }

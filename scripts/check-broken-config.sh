@@ -1,27 +1,40 @@
 #!/usr/bin/env bash
 # Proves the build itself (not only the checker's unit tests) rejects a broken routes/: copies
 # the example routes, breaks them (fourteen ways), and expects `cargo check` to fail with the exact message.
+# Then `gatehouse check` (what `make check` runs, no wasm build) must agree, with each error's place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 expect_failure() {
-  local what="$1" expected="$2"
+  local what="$1" expected="$2" place="${3:-}"
   if out=$(GATEHOUSE_ROUTES="$tmp/routes" cargo check --quiet 2>&1); then
     echo "FAIL: cargo check accepted routes/ with $what"; exit 1
   fi
   if ! grep -qF -- "$expected" <<<"$out"; then
     echo "FAIL: $what: expected the build to say: $expected"; echo "$out" | tail -20; exit 1
   fi
-  echo "ok: $what -> error: $expected"
+  if [ -n "$place" ] && ! grep -qF -- "--> $place" <<<"$out"; then
+    echo "FAIL: $what: expected the build to point at $place"; echo "$out" | tail -20; exit 1
+  fi
+  echo "ok: $what -> error: $expected${place:+ at $place}"
+}
+
+# `gatehouse check DIR` (make check): exits 1 with the message and its place, 0 when clean.
+gatehouse_check() {
+  cargo run --quiet -p gatehouse-config --bin gatehouse -- check "$tmp/routes" 2>&1
 }
 
 reset() { rm -rf "$tmp/routes"; cp -r routes "$tmp/routes"; }
 
 reset
 sed -i 's/upstream = "users"/upstream = "userz"/' "$tmp/routes/v2/users.toml"
-expect_failure "an undefined upstream" 'routes/v2/users.toml: route "v2-get-user": upstream "userz" is not defined in routes/gateway.toml [upstreams]'
+line=$(grep -n 'upstream = "userz"' "$tmp/routes/v2/users.toml" | head -1 | cut -d: -f1)
+expect_failure "an undefined upstream" 'routes/v2/users.toml: route "v2-get-user": upstream "userz" is not defined in routes/gateway.toml [upstreams]' "routes/v2/users.toml:$line:12"
+if out=$(gatehouse_check); then echo "FAIL: gatehouse check accepted an undefined upstream"; exit 1; fi
+grep -qF -- "--> routes/v2/users.toml:$line:12" <<<"$out" || { echo "FAIL: gatehouse check gave no place"; echo "$out"; exit 1; }
+echo "ok: gatehouse check exits 1 and points at routes/v2/users.toml:$line:12"
 
 reset
 printf '\n[[route]]\nid = "clash"\nmethods = ["GET"]\npath = "/users/{name}"\nupstream = "users"\n' >> "$tmp/routes/v2/users.toml"
@@ -44,7 +57,7 @@ sed -i 's|^origins = \["http://127.0.0.1:9003", "https://\*.gatehouse.test"\]|or
 expect_failure "a credentialed cors policy for any origin" 'routes/gateway.toml: policy "web-cors": origins: "*" cannot be combined with credentials = true'
 
 reset
-sed -i 's/^sunset = "2030-12-31T00:00:00Z"/sunset = "2026-01-01T00:00:00Z"/' "$tmp/routes/v1/version.toml"
+sed -i 's/^sunset = "2099-12-31T00:00:00Z"/sunset = "2026-01-01T00:00:00Z"/' "$tmp/routes/v1/version.toml"
 expect_failure "a sunset before the deprecation" 'routes/v1/version.toml: sunset must be later than deprecated'
 
 reset
@@ -79,3 +92,5 @@ expect_failure "GC pacing given as a string" 'routes/gateway.toml: gateway.gc_pa
 reset
 GATEHOUSE_ROUTES="$tmp/routes" cargo check --quiet
 echo "ok: the unbroken copy builds"
+gatehouse_check >/dev/null || { echo "FAIL: gatehouse check refused the unbroken copy"; exit 1; }
+echo "ok: gatehouse check accepts the unbroken copy"

@@ -1,7 +1,9 @@
 // A small HTTP origin on loopback: the demo origin for `make dev` and the recording origin of
-// the end-to-end tests. It answers JSON describing what it received and records every request.
+// the end-to-end tests. It answers JSON describing what it received and records every request;
+// the example resources README shows (users, orders, recommendations, profiles, the catalog...)
+// answer realistic JSON instead (scripts/demo-data.mjs).
 //
-//   node scripts/demo-origin.mjs [port]     (default 9001)
+//   node scripts/demo-origin.mjs [port]     (default 9001; prints one line per request)
 //
 // Paths with behaviour:
 //   /slow                 answers after 3 s (its record gets abandoned: true if the caller gives up)
@@ -27,12 +29,20 @@ import crypto from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { catalogHandler, CATALOG_PREFIX } from "./catalog-service.mjs";
 import { graphqlHandler, GRAPHQL_PATH } from "./graphql-service.mjs";
+import { demoAnswer } from "./demo-data.mjs";
+
+/** Request bodies the demo resources read (POST /profile/*) are kept up to this many bytes. */
+const KEPT_BODY_BYTES = 64 * 1024;
 
 /** The fixed Last-Modified of /internal/cacheable/*: midnight UTC 14 days before the origin
  * module loaded (in the past whatever today is, so no conditional date on it is "the future"). */
 export const LAST_MODIFIED = new Date((Math.floor(Date.now() / 86_400_000) - 14) * 86_400_000).toUTCString();
 
-export function startOrigin(port = 0, host = "127.0.0.1") {
+/**
+ * Starts the origin. `log` (a function) gets one line per request, `METHOD path?query`: the
+ * path as the origin received it, after the gateway's rewrites and transforms.
+ */
+export function startOrigin(port = 0, host = "127.0.0.1", { log } = {}) {
   const received = [];
   const cut = [];               // requests whose body ended without its end (the caller's connection cut)
   const held = new Map();       // hold id -> release function
@@ -50,7 +60,10 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
     if (req.url === GRAPHQL_PATH || req.url.startsWith(GRAPHQL_PATH + "?")) return graphql(req, res);
     const hash = crypto.createHash("sha256");
     let bytes = 0;
+    const kept = [];
+    const keep = req.url.startsWith("/profile/");
     req.on("data", (chunk) => {
+      if (keep && bytes + chunk.length <= KEPT_BODY_BYTES) kept.push(chunk);
       if (bytes === 0) {
         const path = new URL(req.url, "http://origin").pathname;
         bodyWaiters.get(path)?.();
@@ -65,6 +78,7 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
       const record = { method: req.method, url: req.url, path: url.pathname, query: url.search,
         headers: req.headers, bodyBytes: bytes, bodySha256: hash.digest("hex") };
       received.push(record);
+      log?.(`${req.method} ${req.url}`);
       const hop = { "connection": "x-origin-hop", "x-origin-hop": "secret", "keep-alive": "timeout=5",
         "x-powered-by": "node-demo" };
       if (url.pathname === "/slow") {
@@ -146,8 +160,9 @@ export function startOrigin(port = 0, host = "127.0.0.1") {
         res.end(body);
         return;
       }
-      res.writeHead(200, { ...hop, "content-type": "application/json" });
-      res.end(JSON.stringify(record));
+      const demo = demoAnswer(req.method, url, req.headers, Buffer.concat(kept).toString());
+      res.writeHead(demo?.status ?? 200, { ...hop, "content-type": "application/json" });
+      res.end(JSON.stringify(demo ? demo.json : record));
     });
   });
   // WebSocket: completes the handshake on /internal/live and echoes each text frame back
@@ -202,6 +217,6 @@ export function decodeFrame(buf) {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const port = Number(process.argv[2] || 9001);
-  const origin = await startOrigin(port);
+  const origin = await startOrigin(port, "127.0.0.1", { log: (line) => console.log(`[demo-origin] ${line}`) });
   console.log(`[demo-origin] listening on ${origin.url}`);
 }

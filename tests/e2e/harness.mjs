@@ -20,7 +20,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const DAY_MS = 86_400_000;
 
 /** The calendar day every gateway runs on by default: v1 deprecated (2026-06-01) but not
- * sunset (2030-12-31), /v1/reports/summary past its own sunset (2026-09-30). */
+ * sunset (2099-12-31), /v1/reports/summary past its own sunset (2026-09-30). */
 export const DEFAULT_DAY = "2027-03-01";
 
 /** `GATEHOUSE_TEST_CLOCK` so the worker's calendar reads `iso` now (and runs on from there). */

@@ -2,7 +2,7 @@
 // not written here) are imported with scripts/import-openapi.mjs; the routes it writes must
 // pass the real checker (crates/config), and the OpenAPI document the gateway generates from
 // them must list the same operations, with the same ids and security, as the source.
-// Needs no worker: the checker runs natively (cargo example `routes_openapi`).
+// Needs no worker: the checker runs natively (`gatehouse openapi DIR`, crates/config's CLI).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -26,9 +26,9 @@ function runImport(source, out, ...extra) {
   });
 }
 
-/** Builds the checker's example once; answers the path of its executable. */
+/** Builds the checker's CLI once; answers the path of its executable. */
 function buildChecker() {
-  const r = spawnSync("cargo", ["build", "-q", "-p", "gatehouse-config", "--example", "routes_openapi", "--message-format=json"], {
+  const r = spawnSync("cargo", ["build", "-q", "-p", "gatehouse-config", "--bin", "gatehouse", "--message-format=json"], {
     cwd: root,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
@@ -38,8 +38,8 @@ function buildChecker() {
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l))
-    .find((m) => m.reason === "compiler-artifact" && m.target?.name === "routes_openapi" && m.executable);
-  assert.ok(artifact, "cargo named no routes_openapi executable");
+    .find((m) => m.reason === "compiler-artifact" && m.target?.name === "gatehouse" && m.executable);
+  assert.ok(artifact, "cargo named no gatehouse executable");
   return artifact.executable;
 }
 let checker;
@@ -47,7 +47,7 @@ let checker;
 /** The real checker on a routes directory: the gateway's /openapi.json for it. */
 function gatewayDocument(dir) {
   checker ??= buildChecker();
-  const r = spawnSync(checker, [dir], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(checker, ["openapi", dir], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   assert.equal(r.status, 0, `the checker refused the imported routes:\n${r.stderr}`);
   return JSON.parse(r.stdout);
 }

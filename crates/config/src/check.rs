@@ -222,14 +222,18 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
     }
 
     // Named policies.
-    let mut policy_index = HashMap::new();
+    let mut policy_index = kinds::PolicyIndex::new();
     for (name, raw) in &gateway.policies {
         let ctx = format!("{gateway_path}: policy \"{name}\"");
         if !is_name(name) {
             errors.push(format!("{ctx}: names use a-z, 0-9, '-' and '_'"));
         }
-        if let Some(settings) = check_policy(raw, &ctx, &out.plans, &out.documents, &mut errors) {
-            policy_index.insert(name.clone(), out.policies.len());
+        let settings = check_policy(raw, &ctx, &out.plans, &out.documents, &mut errors);
+        policy_index.insert(
+            name.clone(),
+            settings.is_some().then_some(out.policies.len()),
+        );
+        if let Some(settings) = settings {
             out.policies.push(CheckedPolicy {
                 name: name.clone(),
                 settings,
@@ -259,7 +263,8 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
     }
     for name in &gateway.gateway.default_policies {
         match policy_index.get(name) {
-            Some(&i) => out.default_policies.push(i),
+            Some(Some(i)) => out.default_policies.push(*i),
+            Some(None) => {}
             None => errors.push(format!(
                 "{gateway_path}: gateway.default_policies: policy \"{name}\" is not defined in [policies]"
             )),
@@ -555,7 +560,7 @@ fn check_route(
     version_spec: &LifecycleSpec,
     ctx: &str,
     upstreams: &HashMap<String, usize>,
-    named_policies: &HashMap<String, usize>,
+    named_policies: &kinds::PolicyIndex,
     out: &mut Checked,
     errors: &mut Vec<String>,
 ) -> Option<CheckedRoute> {
@@ -681,10 +686,14 @@ fn check_route(
     };
 
     let mut policies = Vec::new();
+    // A named policy that failed its own check: this route is not checked further, so its
+    // chain's rules (`require` needs authentication first, ...) do not report that mistake again.
+    let mut names_broken_policy = false;
     for (n, p) in spec.policies.iter().enumerate() {
         match p {
             PolicyRef::Named(name) => match named_policies.get(name) {
-                Some(&i) => policies.push(i),
+                Some(Some(i)) => policies.push(*i),
+                Some(None) => names_broken_policy = true,
                 None => errors.push(format!(
                     "{ctx}: policy \"{name}\" is not defined in routes/gateway.toml [policies]"
                 )),
@@ -704,6 +713,9 @@ fn check_route(
                 }
             }
         }
+    }
+    if names_broken_policy {
+        return None;
     }
 
     // `require`, and rate limits keyed by consumer or claim, judge an identity, so an

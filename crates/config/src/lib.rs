@@ -9,7 +9,7 @@
 //! `gatehouse-shared`. Checker modules, leaves first: [`lex`] (durations, URLs, names),
 //! [`schema`] (the TOML shapes), [`leak`] (owned values as the table's `&'static` data),
 //! [`kinds`] (one module per policy kind), [`check`] (files, upstreams, routes, placement
-//! rules) and [`emit`] (the table's values, and with `bake` their Rust source).
+//! rules), [`locate`] (each error's file:line:column) and [`emit`] (the table's values, and with `bake` their Rust source).
 
 pub use gatehouse_shared::{
     alg, dates as calendar, jwk, origin, origin_syntax, pointer, reserved, template,
@@ -27,6 +27,8 @@ pub mod emit;
 #[cfg(feature = "check")]
 pub mod fan_out;
 #[cfg(feature = "check")]
+pub mod files;
+#[cfg(feature = "check")]
 pub mod graphql_call;
 #[cfg(feature = "check")]
 pub mod grpc;
@@ -40,6 +42,8 @@ pub mod lex;
 pub mod lifecycle;
 #[cfg(feature = "check")]
 pub mod limits;
+#[cfg(feature = "check")]
+pub mod locate;
 #[cfg(feature = "check")]
 pub mod openapi;
 #[cfg(feature = "check")]

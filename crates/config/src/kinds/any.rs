@@ -17,9 +17,9 @@ pub use check::*;
 mod check {
     use super::Any;
     use crate::check::CheckedPolicy;
+    use crate::kinds::PolicyIndex;
     use crate::leak;
     use serde::Deserialize;
-    use std::collections::HashMap;
 
     /// `kind = "any"`: the first of several authentication policies that succeeds.
     #[derive(Debug, Clone, Deserialize)]
@@ -48,14 +48,18 @@ mod check {
     pub fn members(
         spec: &AnySpec,
         ctx: &str,
-        named: &HashMap<String, usize>,
+        named: &PolicyIndex,
         policies: &[CheckedPolicy],
         errors: &mut Vec<String>,
     ) -> Vec<usize> {
         let mut members = Vec::new();
         for name in &spec.of {
-            match named.get(name).map(|&i| (i, &policies[i].settings)) {
-                Some((i, member)) if member.is_credential() => members.push(i),
+            match named
+                .get(name)
+                .map(|i| i.map(|i| (i, &policies[i].settings)))
+            {
+                Some(None) => {}
+                Some(Some((i, member))) if member.is_credential() => members.push(i),
                 Some(_) => errors.push(format!(
                     "{ctx}: of: policy \"{name}\" is not a jwt, api_key or mtls policy"
                 )),

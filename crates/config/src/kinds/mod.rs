@@ -24,6 +24,12 @@ pub mod rate_limit;
 pub mod require;
 pub mod transform;
 
+/// `[policies]` by name: the policy's index in the checked list, or `None` for a policy that
+/// is defined but failed its own check (already reported; where it is named, nothing more is
+/// said, so one mistake gives one error).
+#[cfg(feature = "check")]
+pub type PolicyIndex = std::collections::HashMap<String, Option<usize>>;
+
 /// A compiled policy. The config key `kind = "<name>"` selects the variant.
 #[derive(Debug)]
 #[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_config::kinds))]
@@ -147,7 +153,7 @@ mod check {
         pub fn members(
             &self,
             ctx: &str,
-            named: &std::collections::HashMap<String, usize>,
+            named: &PolicyIndex,
             policies: &[CheckedPolicy],
             errors: &mut Vec<String>,
         ) -> Vec<usize> {
