@@ -35,6 +35,9 @@ const PLAIN = new Set([
   "$comment",
 ]);
 
+/** What the checker accepts next to a `$ref` (json_schema.rs ANNOTATIONS, less `$defs`). */
+const ANNOTATIONS = new Set(["title", "description", "examples", "default", "deprecated", "readOnly", "writeOnly", "$comment"]);
+
 const COUNTS = new Set(["minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties"]);
 
 /** What is wrong with a plain keyword's value (JSON Schema's own rules), or undefined. */
@@ -128,6 +131,8 @@ export class SchemaFile {
       delete rest.$ref;
       const converted = this.convert(rest, at);
       if (converted === true || (isObject(converted) && Object.keys(converted).length === 0)) return ref;
+      // Annotations may stand next to a $ref; assertions go beside it in an allOf.
+      if (isObject(converted) && Object.keys(converted).every((k) => ANNOTATIONS.has(k))) return { ...ref, ...converted };
       return { allOf: [ref, converted] };
     }
     const out = {};
