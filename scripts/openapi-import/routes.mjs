@@ -477,7 +477,10 @@ function gatewayToml(doc, options, upstreams, security) {
   }
   for (const [name, p] of security.policies) {
     out.push("");
-    out.push(toml.comment(`${p.comment} (${p.pointer})`));
+    const lines = [`${p.comment} (${p.pointer})`];
+    if (p.description) lines.push(p.description.split("\n")[0]);
+    if (p.table.kind === "jwt") lines.push("algorithms are the usual identity-provider choice: check yours; add `issuer` and `audiences`");
+    out.push(toml.comment(lines.join("\n")));
     out.push(`[policies.${name}]`, toml.members(p.table));
   }
   return out.join("\n") + "\n";
