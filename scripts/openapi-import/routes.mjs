@@ -85,9 +85,9 @@ export function importDocument(doc, options) {
         note(at, "not imported as its own route: the GET route answers HEAD (its security and parameters are the GET's)");
         continue;
       }
-      const conflict = shapes.add(version, path);
+      const conflict = shapes.add(path);
       if (conflict) {
-        note(at, `not imported: path "${path}" conflicts with "${conflict}" (the same place has a parameter of another name)`);
+        note(at, `not imported: path "${path}" conflicts with "${conflict}" (the same path but for a parameter's name)`);
         continue;
       }
       if (method === "head") {
@@ -136,34 +136,32 @@ function checkPath(path) {
     if (path === "/") break;
     if (seg === "") return "contains '//'";
     if (seg === "." || seg === "..") return "contains a '.' or '..' segment";
-    if (seg.includes("{") && !/^\{[^{}/*]+\}$/.test(seg)) {
-      return `has a segment ("${seg}") that mixes a parameter with text, which the gateway's router does not match`;
+    if ((seg.match(/\{/g) ?? []).length > 1) {
+      return `has a segment ("${seg}") with more than one parameter, which the gateway's router does not match`;
     }
-    if (!seg.includes("{") && !PATH_CHARS.test(seg)) return `has characters the gateway does not allow in "${seg}"`;
+    const param = /^([^{}]*)\{([^{}]*)\}([^{}]*)$/.exec(seg);
+    if (seg.includes("{") || seg.includes("}")) {
+      if (!param || !/^[^/*]+$/.test(param[2])) return `has a malformed parameter in "${seg}"`;
+    }
+    const text = param ? param[1] + param[3] : seg;
+    if (!PATH_CHARS.test(text)) return `has characters the gateway does not allow in "${seg}"`;
   }
   return undefined;
 }
 
-/** Detects paths the router would refuse together: one place, two parameter names. */
+/** Detects paths the router refuses together: the same path but for parameter names
+ * (`/users/{id}` and `/users/{name}`; OpenAPI forbids them too). */
 class PathShapes {
   constructor() {
-    this.root = { statics: new Map(), param: null };
-    this.paths = new Map();
+    this.byShape = new Map();
   }
 
-  add(version, path) {
-    let node = this.root;
-    const segs = path === "/" ? [] : path.slice(1).split("/");
-    for (const seg of [version, ...segs]) {
-      if (seg.startsWith("{")) {
-        if (node.param && node.param.name !== seg) return node.param.first;
-        if (!node.param) node.param = { name: seg, first: path, next: { statics: new Map(), param: null } };
-        node = node.param.next;
-      } else {
-        if (!node.statics.has(seg)) node.statics.set(seg, { statics: new Map(), param: null });
-        node = node.statics.get(seg);
-      }
-    }
+  /** The earlier path `path` conflicts with, or undefined. */
+  add(path) {
+    const shape = path.replace(/\{[^{}]*\}/g, "{}");
+    const first = this.byShape.get(shape);
+    if (first !== undefined && first !== path) return first;
+    this.byShape.set(shape, path);
     return undefined;
   }
 }

@@ -59,8 +59,9 @@ const doc = {
       },
       patch: { security: [], requestBody: { required: true, content: { "application/json": { schema: { $ref: "other.yaml#/Tree" } } } }, responses: {} },
     },
-    "/trees/{name}/leaves": { get: { responses: {} } },
+    "/trees/{name}": { get: { responses: {} } },
     "/files/{name}.json": { get: { responses: {} } },
+    "/pairs/{a}-{b}": { get: { responses: {} } },
   },
 };
 
@@ -106,9 +107,10 @@ test("query parameters: required, bounds and exploded arrays; header parameters 
 test("methods and paths the gateway cannot serve are listed, never dropped silently", () => {
   assert.match(listed("/paths/~1trees/trace")[0], /does not serve TRACE/);
   assert.match(listed("/paths/~1trees/head")[0], /the GET route answers HEAD/);
-  assert.match(listed("/paths/~1files~1{name}.json/get")[0], /mixes a parameter with text/);
-  assert.match(listed("/paths/~1trees~1{name}~1leaves/get")[0], /conflicts with "\/trees\/\{id\}"/);
-  assert.doesNotMatch(file("v3/trees.toml"), /leaves|HEAD|TRACE/);
+  assert.match(listed("/paths/~1pairs~1{a}-{b}/get")[0], /more than one parameter/);
+  assert.match(file("v3/files.toml"), /path = "\/files\/\{name\}\.json"/);
+  assert.match(listed("/paths/~1trees~1{name}/get")[0], /conflicts with "\/trees\/\{id\}"/);
+  assert.doesNotMatch(file("v3/trees.toml"), /\{name\}|HEAD|TRACE/);
 });
 
 test("security: alternatives with the same scopes become any + require; different scopes are listed", () => {
