@@ -1,5 +1,5 @@
 # Gatehouse developer commands. Each target installs what is missing first (scripts/setup.sh).
-.PHONY: dev test check routes fuzz bench soak bundle build setup fmt lint clean key-create key-revoke key-list import
+.PHONY: dev test check routes fuzz bench soak bundle build deploy setup fmt lint clean key-create key-revoke key-list import
 
 export WRANGLER_SEND_METRICS := false
 
@@ -47,6 +47,11 @@ bundle: setup
 ## make build: the worker bundle in build/ (what wrangler runs as its [build] command)
 build: setup
 	bash scripts/build-worker.sh
+
+## make deploy ENV=staging|production [DRY_RUN=1]: `wrangler deploy --env $(ENV)` (builds first);
+## DRY_RUN=1 builds and checks what would be uploaded (into dist/) without uploading
+deploy: setup
+	@ENV="$(ENV)" DRY_RUN="$(DRY_RUN)" bash scripts/deploy.sh
 
 ## make key-create CONSUMER=acme PLAN=gold SCOPES=data:read [NAME=..] [EXPIRES=2027-01-01T00:00:00Z] [REMOTE=1]
 ## prints a new API key once and stores sha256(key) -> record in KV (local unless REMOTE=1)

@@ -22,7 +22,7 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export function buildGatehouse(out, routes, say = () => {}) {
   say(`building gatehouse (${path.relative(ROOT, routes)}) with wrangler deploy --dry-run (release wasm, ~1-2 min)`);
   fs.rmSync(out, { recursive: true, force: true });
-  execFileSync(WRANGLER, ["deploy", "--dry-run", "--outdir", out], {
+  execFileSync(WRANGLER, ["deploy", "--dry-run", "--env=", "--outdir", out], {
     cwd: ROOT,
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, GATEHOUSE_ROUTES: routes, WRANGLER_SEND_METRICS: "false" },

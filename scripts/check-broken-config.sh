@@ -42,7 +42,7 @@ expect_failure "a conflicting path" 'routes/v2/users.toml: route "clash": path "
 
 reset
 printf '\n[[route\n' >> "$tmp/routes/v2/users.toml"
-expect_failure "a TOML syntax error" 'routes/v2/users.toml: line 14, column 8: invalid table header'
+expect_failure "a TOML syntax error" 'routes/v2/users.toml: line 15, column 8: invalid table header'
 
 reset
 sed -i 's/^algorithms = \["RS256", "PS256", "ES256", "EdDSA"\]/algorithms = ["none", "RS256"]/' "$tmp/routes/gateway.toml"

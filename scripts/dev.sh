@@ -28,7 +28,12 @@ trap 'kill $origin_pid $idp_pid 2>/dev/null || true' EXIT
 echo "[dev] starting the gateway with wrangler dev on http://127.0.0.1:$GATEWAY_PORT (first build takes a minute)"
 echo "[dev] try: curl -i http://127.0.0.1:$GATEWAY_PORT/v1/users/42"
 echo "[dev]      curl -i -H \"Authorization: Bearer \$(curl -s 127.0.0.1:$IDP_PORT/token)\" http://127.0.0.1:$GATEWAY_PORT/v1/me"
-WRANGLER_SEND_METRICS=false node_modules/.bin/wrangler dev \
+# CLOUDFLARE_CF_FETCH_ENABLED=false: Miniflare gives requests its built-in placeholder
+# `Request.cf` instead of downloading one from workers.cloudflare.com at every start (offline,
+# that failed with an ENOTFOUND stack trace and used the same placeholder). Set it to true to
+# fetch the real one. wrangler 4.86 still runs the [build] command twice at start ("The file
+# src changed, restarting build": workers-sdk#7934); the second finds build/ up to date.
+WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED="${CLOUDFLARE_CF_FETCH_ENABLED:-false}" node_modules/.bin/wrangler dev \
   --ip 127.0.0.1 --port "$GATEWAY_PORT" \
   --var "ECHO_ORIGIN:http://127.0.0.1:$ORIGIN_PORT" \
   --var "POOL_A:http://127.0.0.1:$ORIGIN_PORT" \

@@ -8,10 +8,14 @@ args=()
 for arg in "$@"; do
   if [ "$arg" = "./shim.js" ]; then
     cp "$root/src/entry.js" ./gatehouse-entry.js
+    # One key per module in the glue's imports object (see the script for why it repeats).
+    node "$root/scripts/dedupe-glue-imports.mjs" ./index.js
     # entry.js calls the glue's exports (`__worker_init_state`, `__wbg_reset_state`,
     # `startFutureQueue`, `gcPaceSlots`, ...): one that is gone after an upgrade fails the
     # build here instead of being `undefined` at run time (esbuild only warns by default).
-    args+=("./gatehouse-entry.js" "--log-override:import-is-undefined=error")
+    # A repeated key in the glue (dedupe-glue-imports.mjs no longer matching its shape) fails
+    # the build too, rather than coming back as warnings.
+    args+=("./gatehouse-entry.js" "--log-override:import-is-undefined=error" "--log-override:duplicate-object-key=error")
   else
     args+=("$arg")
   fi

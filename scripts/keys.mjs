@@ -3,11 +3,13 @@
 // `sha256:<hex>` -> consumer record; the plain key is printed once and never stored.
 //
 // Local storage (what `wrangler dev` / `make dev` read) by default; REMOTE=1 for the real
-// namespace. Environment:
+// namespace; ENV=staging (an [env.X] of wrangler.toml) for that environment's namespace.
+// Environment:
 //   create: CONSUMER (id, required), NAME, PLAN, SCOPES ("a,b" or "a b"), EXPIRES (RFC 3339)
 //   revoke: KEY (the plain key) or CONSUMER (every key of that consumer)
 import crypto from "node:crypto";
 import { execFileSync } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -16,9 +18,10 @@ const BINDING = process.env.BINDING || "API_KEYS";
 const where = process.env.REMOTE === "1" ? "--remote" : "--local";
 // PERSIST_TO: local storage directory other than wrangler's default (used by the tests).
 const persist = where === "--local" && process.env.PERSIST_TO ? ["--persist-to", process.env.PERSIST_TO] : [];
+const envArgs = process.env.ENV ? ["--env", process.env.ENV] : [];
 
 function wrangler(...args) {
-  return execFileSync(path.join(root, "node_modules/.bin/wrangler"), ["kv", "key", ...args, "--binding", BINDING, where, ...persist], {
+  return execFileSync(path.join(root, "node_modules/.bin/wrangler"), ["kv", "key", ...args, "--binding", BINDING, where, ...persist, ...envArgs], {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
     encoding: "utf8",
@@ -39,6 +42,10 @@ function fail(message) {
 
 const [command] = process.argv.slice(2);
 const env = process.env;
+if (env.ENV) {
+  const envs = [...fs.readFileSync(path.join(root, "wrangler.toml"), "utf8").matchAll(/^\[env\.([A-Za-z0-9_-]+)\]$/gm)].map((m) => m[1]);
+  if (!envs.includes(env.ENV)) fail(`ENV=${env.ENV} is not an environment in wrangler.toml (there: ${envs.join(", ")})`);
+}
 
 if (command === "create") {
   if (!env.CONSUMER) fail("set CONSUMER=<consumer id>, e.g. make key-create CONSUMER=acme PLAN=gold SCOPES=data:read");

@@ -31,7 +31,11 @@ if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$wkb_versio
   cargo install worker-build --version "$wkb_version" --force
 fi
 
-if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# A node_modules that is a symlink (a git worktree sharing another checkout's packages) is
+# left alone: `npm ci` through it would empty the other checkout's packages.
+if [ -L node_modules ]; then
+  say "node_modules is a symlink to $(readlink node_modules): not reinstalling npm packages here"
+elif [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages (wrangler, miniflare, esbuild, binaryen) pinned for Node 20"
   npm ci --no-audit --no-fund
 fi

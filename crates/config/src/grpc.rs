@@ -7,12 +7,13 @@ use crate::table::proto::{BodyRule, Cardinality, GrpcCall, Kind, Protocol, Proto
 use serde::Deserialize;
 
 /// `grpc = { ... }` as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrpcSpec {
     pub service: String,
     pub method: String,
     /// `"grpc-web"` (the default) or `"connect"`.
+    #[schemars(extend("enum" = ["grpc-web", "connect"]))]
     pub protocol: Option<String>,
     /// What the request body is: `"*"` (the message, the default), a field's name (that
     /// field's value), or `false` (not read).
@@ -25,7 +26,7 @@ pub struct GrpcSpec {
 }
 
 /// `body = "*" | "<field>" | false`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum BodySpec {
     Read(bool),
@@ -34,14 +35,16 @@ pub enum BodySpec {
 
 /// `[[grpc_routes]]` in a route file: a route for each `google.api.http` binding of the
 /// service's methods (paths under the file's version).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrpcRoutesSpec {
     pub service: String,
     pub upstream: String,
+    #[schemars(extend("enum" = ["grpc-web", "connect"]))]
     pub protocol: Option<String>,
     /// Policies every generated route runs (as a route's `policies`).
     #[serde(default)]
+    #[schemars(with = "Vec<crate::schema::PolicyRef>")]
     pub policies: Vec<toml::Value>,
     /// The generated routes' ids start with this (default: the service's name, lower-cased).
     pub id_prefix: Option<String>,

@@ -429,3 +429,62 @@ fn escape(token: &str) -> String {
 fn unescape(token: &str) -> String {
     token.replace("~1", "/").replace("~0", "~")
 }
+
+/// A JSON Schema (draft-07, for editors) of the request-schema files `compile` accepts: an
+/// object or boolean whose keys are [`ASSERTIONS`] and [`ANNOTATIONS`] only, each of the shape
+/// `compile` reads (never stricter: what `compile` checks beyond shape, such as `$ref`
+/// targets and cycles, is left to it). Published as `schema/request-schema.schema.json`.
+pub fn keywords_schema() -> Value {
+    let schema = serde_json::json!({ "$ref": "#/definitions/schema" });
+    let schemas_array =
+        |min: u64| serde_json::json!({ "type": "array", "minItems": min, "items": schema.clone() });
+    let type_name = serde_json::json!({
+        "enum": ["null", "boolean", "object", "array", "number", "string", "integer"]
+    });
+    let mut properties = Map::new();
+    for &key in ASSERTIONS {
+        let shape = match key {
+            "type" => serde_json::json!({
+                "anyOf": [type_name.clone(), { "type": "array", "items": type_name.clone() }]
+            }),
+            "enum" => serde_json::json!({ "type": "array", "minItems": 1 }),
+            "const" => serde_json::json!(true),
+            "properties" => serde_json::json!({
+                "type": "object", "additionalProperties": schema.clone()
+            }),
+            "required" => serde_json::json!({ "type": "array", "items": { "type": "string" } }),
+            "additionalProperties" | "items" | "not" => schema.clone(),
+            "prefixItems" => schemas_array(0),
+            "allOf" | "anyOf" | "oneOf" => schemas_array(1),
+            "uniqueItems" => serde_json::json!({ "type": "boolean" }),
+            "multipleOf" => serde_json::json!({ "type": "number", "exclusiveMinimum": 0 }),
+            "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => {
+                serde_json::json!({ "type": "number" })
+            }
+            "$ref" => serde_json::json!({ "type": "string", "pattern": "^#(/\\$defs/.*)?$" }),
+            // minItems, maxItems, minLength, maxLength, minProperties, maxProperties.
+            _ => serde_json::json!({ "type": "integer", "minimum": 0 }),
+        };
+        properties.insert(key.to_string(), shape);
+    }
+    for &key in ANNOTATIONS {
+        let shape = match key {
+            "$defs" => serde_json::json!({ "type": "object" }),
+            _ => serde_json::json!(true),
+        };
+        properties.insert(key.to_string(), shape);
+    }
+    serde_json::json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "Gatehouse request schema (routes/schemas/*.json): JSON Schema 2020-12, the keywords Gatehouse implements",
+        "allOf": [schema],
+        "properties": { "$schema": { "const": DIALECT } },
+        "definitions": {
+            "schema": {
+                "type": ["object", "boolean"],
+                "properties": properties,
+                "additionalProperties": false
+            }
+        }
+    })
+}

@@ -82,6 +82,20 @@ pub fn is_path_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/".contains(c)
 }
 
+/// [`is_name`] as a JSON Schema `pattern`.
+pub const NAME_PATTERN: &str = "^[a-z0-9_-]+$";
+
+/// [`is_route_id`] as a JSON Schema `pattern`.
+pub const ROUTE_ID_PATTERN: &str = "^[A-Za-z0-9._-]+$";
+
+/// What [`parse_duration_ms`] reads, as a JSON Schema `pattern`, plus the bare `"0"` that
+/// [`seconds`] takes where zero turns a setting off (never stricter than either; zero and
+/// overflow are left to the checker).
+pub const DURATION_PATTERN: &str = "^([0-9]+(ms|s|m|h)|0)$";
+
+/// What [`byte_size`] reads, as a JSON Schema `pattern` (bounds are left to the checker).
+pub const BYTE_SIZE_PATTERN: &str = "^[0-9]+(KiB|MiB|GiB)?$";
+
 /// Names of upstreams, policies and plans: `a-z 0-9 - _`.
 pub fn is_name(s: &str) -> bool {
     !s.is_empty()

@@ -21,6 +21,10 @@ pub mod table;
 #[cfg(feature = "check")]
 pub mod check;
 #[cfg(feature = "check")]
+pub mod config_reference;
+#[cfg(feature = "check")]
+pub mod config_schema;
+#[cfg(feature = "check")]
 pub mod dates;
 #[cfg(feature = "check")]
 pub mod emit;
@@ -46,6 +50,8 @@ pub mod limits;
 pub mod locate;
 #[cfg(feature = "check")]
 pub mod openapi;
+#[cfg(feature = "check")]
+pub mod openapi_ext;
 #[cfg(feature = "check")]
 pub mod openapi_proto;
 #[cfg(feature = "check")]

@@ -363,6 +363,7 @@ fn operation(
             .collect();
         op["x-gatehouse-rate-limits"] = json!(described);
     }
+    super::openapi_ext::extend(c, r, method, &mut op);
     let life = &r.lifecycle;
     if life.deprecated_s.is_some() {
         op["deprecated"] = json!(true);

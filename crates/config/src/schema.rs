@@ -7,22 +7,28 @@ use std::collections::BTreeMap;
 
 /// `routes/gateway.toml`: global settings, upstreams, named policies, and (optionally)
 /// unversioned routes.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayFile {
     #[serde(default)]
     pub gateway: GatewaySection,
     /// Kept as raw TOML so each entry is checked on its own and errors name the entry.
+    /// Upstreams by name (`a-z 0-9 - _`).
     #[serde(default)]
+    #[schemars(schema_with = "crate::config_schema::named::<UpstreamSpec>")]
     pub upstreams: BTreeMap<String, toml::Value>,
+    /// Named policies (`a-z 0-9 - _`), each selected by its `kind`.
     #[serde(default)]
+    #[schemars(schema_with = "crate::config_schema::named::<crate::kinds::PolicySpec>")]
     pub policies: BTreeMap<String, toml::Value>,
+    /// Unversioned routes.
     #[serde(default)]
+    #[schemars(with = "Vec<RouteSpec>")]
     pub route: Vec<toml::Value>,
 }
 
 /// `[gateway]`: settings that apply to every route.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GatewaySection {
     /// Named policies run before every route's own policies.
@@ -40,35 +46,42 @@ pub struct GatewaySection {
     #[serde(default)]
     pub docs: DocsSpec,
     /// Which requests get an access-log line: "all" (default), "errors", or { sample = 0.1 }.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::config_schema::log_mode")]
     pub log: Option<toml::Value>,
     /// The Workers Analytics Engine dataset binding each request writes a data point to.
     pub analytics: Option<String>,
     /// GC pacing: slots of the array allocated per event (default 4096, 0 = off). Kept raw so
     /// a wrong type fails with the key's own rule.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::config_schema::gc_pace_slots")]
     pub gc_pace_slots: Option<toml::Value>,
 }
 
 /// `[gateway] docs = { title = "...", description = "...", portal = "/docs" }`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DocsSpec {
     pub title: Option<String>,
     pub description: Option<String>,
     /// The portal's path (default "/docs"), or `false` for none.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::config_schema::portal")]
     pub portal: Option<toml::Value>,
 }
 
 /// `limits = { max_body = "1MiB", max_headers = 64, content_types = ["application/json"] }`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsSpec {
+    #[schemars(pattern(crate::lex::BYTE_SIZE_PATTERN))]
     pub max_body: Option<String>,
     pub max_headers: Option<u32>,
     pub content_types: Option<Vec<String>>,
 }
 
 /// `[gateway] versioning = { header = "api-version", query = "api-version", default = "v2" }`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VersioningSpec {
     pub header: Option<String>,
@@ -77,7 +90,7 @@ pub struct VersioningSpec {
 }
 
 /// API lifecycle keys: a whole `routes/<version>/version.toml`, or the same keys on a route.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LifecycleSpec {
     /// RFC 3339 date-time from which responses carry `Deprecation`.
@@ -91,22 +104,26 @@ pub struct LifecycleSpec {
 }
 
 /// `routes/<version>/*.toml`: a list of `[[route]]` tables.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoutesFile {
     #[serde(default)]
+    #[schemars(with = "Vec<RouteSpec>")]
     pub route: Vec<toml::Value>,
     /// Routes made from a gRPC service's `google.api.http` options.
     #[serde(default)]
+    #[schemars(with = "Vec<crate::grpc::GrpcRoutesSpec>")]
     pub grpc_routes: Vec<toml::Value>,
 }
 
 /// One `[[route]]` table.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteSpec {
+    #[schemars(pattern(crate::lex::ROUTE_ID_PATTERN))]
     pub id: String,
     pub path: String,
+    #[schemars(schema_with = "crate::config_schema::methods")]
     pub methods: Vec<String>,
     /// Where requests go; absent on a fan-out route.
     pub upstream: Option<String>,
@@ -114,6 +131,7 @@ pub struct RouteSpec {
     #[serde(default)]
     pub fan_out: Vec<PartSpec>,
     /// `"omit"` (default: failed optional parts are left out) or `"fail"`.
+    #[schemars(extend("enum" = ["omit", "fail"]))]
     pub on_partial: Option<String>,
     /// The gRPC method the route calls on its upstream (JSON in and out).
     pub grpc: Option<crate::grpc::GrpcSpec>,
@@ -151,6 +169,8 @@ pub struct RouteSpec {
     /// A JSON Schema file the query parameters (as an object) must meet.
     pub query_schema: Option<String>,
     /// Which of this route's requests get an access-log line (over `[gateway] log`).
+    #[serde(default)]
+    #[schemars(schema_with = "crate::config_schema::log_mode")]
     pub log: Option<toml::Value>,
 }
 
@@ -167,15 +187,19 @@ impl RouteSpec {
 }
 
 /// A route's policy entry: the name of a `[policies.<name>]` table, or an inline table.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum PolicyRef {
+    /// A `[policies.<name>]` table's name.
+    #[schemars(schema_with = "crate::config_schema::policy_name")]
     Named(String),
+    /// An inline policy, selected by its `kind`.
+    #[schemars(with = "crate::kinds::PolicySpec")]
     Inline(toml::Value),
 }
 
 /// A route's `match = { headers = { name = "value" }, query = { name = "value" } }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchSpec {
     #[serde(default)]
@@ -186,7 +210,7 @@ pub struct MatchSpec {
 
 /// `[upstreams.<name>]`: a pool of targets and how requests reach them (checked by
 /// `upstream.rs`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpstreamSpec {
     /// One target: `http(s)://host[:port][/base-path]`, `${VAR}` parts from wrangler vars.
@@ -194,11 +218,14 @@ pub struct UpstreamSpec {
     /// A pool.
     pub targets: Option<Vec<TargetSpec>>,
     /// `"round-robin"` (default), `"random"` or `"hash"`.
+    #[schemars(extend("enum" = ["round-robin", "random", "hash"]))]
     pub balance: Option<String>,
     /// With `balance = "hash"`: `header:<name>`, `cookie:<name>`, `claim:<name>`, `consumer`
     /// or `ip`.
     pub hash_on: Option<String>,
+    #[schemars(pattern(crate::lex::DURATION_PATTERN))]
     pub timeout: Option<String>,
+    #[schemars(pattern(crate::lex::DURATION_PATTERN))]
     pub deadline: Option<String>,
     pub retries: Option<RetriesSpec>,
     pub breaker: Option<BreakerSpec>,
@@ -207,7 +234,7 @@ pub struct UpstreamSpec {
     pub canary: Option<CanarySpec>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MirrorSpec {
     pub upstream: String,
@@ -215,7 +242,7 @@ pub struct MirrorSpec {
     pub percent: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CanarySpec {
     pub upstream: String,
@@ -228,7 +255,7 @@ pub struct CanarySpec {
     pub sticky: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetSpec {
     pub url: Option<String>,
@@ -237,31 +264,41 @@ pub struct TargetSpec {
     pub weight: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetriesSpec {
     pub attempts: u8,
+    #[serde(default)]
+    #[schemars(schema_with = "crate::config_schema::failures")]
     pub on: Option<Vec<toml::Value>>,
+    #[schemars(pattern(crate::lex::DURATION_PATTERN))]
     pub backoff: Option<String>,
+    #[schemars(pattern(crate::lex::DURATION_PATTERN))]
     pub max_backoff: Option<String>,
     /// Retries per isolate as a share of its recent requests, e.g. `"20%"`.
+    #[schemars(pattern(r"^\+?[0-9]+%$"))]
     pub budget: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BreakerSpec {
     pub failures: Option<u32>,
     pub error_ratio: Option<f64>,
+    #[schemars(pattern(crate::lex::DURATION_PATTERN))]
     pub window: Option<String>,
     pub min_requests: Option<u32>,
+    #[schemars(pattern(crate::lex::DURATION_PATTERN))]
     pub open: Option<String>,
+    #[schemars(pattern(crate::lex::DURATION_PATTERN))]
     pub max_open: Option<String>,
     pub probes: Option<u32>,
+    #[serde(default)]
+    #[schemars(schema_with = "crate::config_schema::failures")]
     pub on: Option<Vec<toml::Value>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FallbackSpec {
     pub upstream: Option<String>,
@@ -272,7 +309,7 @@ pub struct FallbackSpec {
 }
 
 /// One `fan_out` part.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartSpec {
     pub name: String,
@@ -281,7 +318,9 @@ pub struct PartSpec {
     pub path: String,
     pub method: Option<String>,
     pub required: Option<bool>,
+    #[schemars(pattern(crate::lex::DURATION_PATTERN))]
     pub timeout: Option<String>,
+    #[schemars(pattern(crate::lex::BYTE_SIZE_PATTERN))]
     pub max_size: Option<String>,
     pub target: Option<String>,
     #[serde(default)]

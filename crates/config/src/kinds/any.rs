@@ -22,7 +22,7 @@ mod check {
     use serde::Deserialize;
 
     /// `kind = "any"`: the first of several authentication policies that succeeds.
-    #[derive(Debug, Clone, Deserialize)]
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct AnySpec {
         /// Names of `jwt`, `api_key` or `mtls` policies, tried in order.

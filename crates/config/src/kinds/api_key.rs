@@ -29,7 +29,7 @@ mod check {
     use std::collections::BTreeMap;
 
     /// `kind = "api_key"`: a key looked up by its SHA-256 in a KV namespace.
-    #[derive(Debug, Clone, Deserialize)]
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct ApiKeySpec {
         /// Header carrying the key (default `x-api-key` when `query` is not set either).
@@ -39,6 +39,7 @@ mod check {
         /// KV binding with `sha256(key) -> consumer record`.
         pub store: String,
         /// How long a lookup (found or not) is reused per isolate (default "30s", max "60s").
+        #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub cache_ttl: Option<String>,
         /// Record field (`id`, `name`, `plan`, `scopes`) -> header sent to the origin.
         #[serde(default)]

@@ -46,10 +46,11 @@ mod check {
     use serde::Deserialize;
 
     /// `kind = "cache"`: responses stored with the Workers Cache API.
-    #[derive(Debug, Clone, Deserialize)]
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct CacheSpec {
         /// Freshness lifetime that replaces the origin's (e.g. "60s").
+        #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub ttl: Option<String>,
         /// Which query parameters are part of the key (and sent upstream): all by default.
         pub query: Option<QuerySpec>,
@@ -61,12 +62,15 @@ mod check {
         pub shared: bool,
         /// How long past freshness a stored response may be served when the origin fails
         /// (replaces the origin's `stale-if-error`).
+        #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub stale_if_error: Option<String>,
         /// How long past freshness a stored response is served while it is refreshed in the
         /// background (replaces the origin's `stale-while-revalidate`).
+        #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub stale_while_revalidate: Option<String>,
         /// How long past freshness an entry with an `ETag` or `Last-Modified` is kept so it can
         /// be revalidated with a 304 instead of refetched (default "24h", at most 30 days).
+        #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub keep_for_revalidation: Option<String>,
         /// Tags every entry stored by this policy carries (purge by tag); origins add more with
         /// a `Cache-Tag` response header.
@@ -74,13 +78,14 @@ mod check {
         pub tags: Vec<String>,
         /// What the origin sees: "keyed" (default: only what the key holds) or "all" (the request
         /// as on an uncached route; `Vary` governs reuse).
+        #[schemars(extend("enum" = ["keyed", "all"]))]
         pub forward: Option<String>,
         /// The gateway's own targeted cache-control response header (RFC 9213), honoured before
         /// `CDN-Cache-Control` and `Cache-Control` (default "Gatehouse-Cache-Control").
         pub control_header: Option<String>,
     }
 
-    #[derive(Debug, Clone, Deserialize)]
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct QuerySpec {
         pub allow: Option<Vec<String>>,

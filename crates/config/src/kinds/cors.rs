@@ -53,7 +53,7 @@ mod check {
     use serde::Deserialize;
 
     /// `kind = "cors"`: cross-origin requests from browsers, preflights answered at the edge.
-    #[derive(Debug, Clone, Deserialize)]
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct CorsSpec {
         /// Allowed origins: exact (`https://app.example.com`), subdomain patterns
@@ -72,6 +72,7 @@ mod check {
         #[serde(default)]
         pub credentials: bool,
         /// How long browsers may cache a preflight (default "10m", at most "24h").
+        #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub max_age: Option<String>,
         /// Answer a disallowed origin 403 instead of leaving out the CORS headers.
         #[serde(default)]

@@ -57,7 +57,7 @@ mod check {
     use serde::Deserialize;
 
     /// `kind = "graphql"`: the limits, with defaults a public API can start from.
-    #[derive(Debug, Clone, Deserialize)]
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct GraphqlSpec {
         #[serde(default = "default_depth")]

@@ -30,7 +30,7 @@ mod check {
     use std::collections::BTreeMap;
 
     /// `kind = "headers"`: set or remove headers on the way to the origin and on the way back.
-    #[derive(Debug, Clone, Default, Deserialize)]
+    #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct HeadersSpec {
         #[serde(default)]
@@ -39,7 +39,7 @@ mod check {
         pub response: HeaderEditsSpec,
     }
 
-    #[derive(Debug, Clone, Default, Deserialize)]
+    #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct HeaderEditsSpec {
         #[serde(default)]

@@ -58,7 +58,7 @@ mod check {
     use std::collections::BTreeMap;
 
     /// `kind = "jwt"`: a signed JSON Web Token, verified against a secret, inline keys or a JWKS.
-    #[derive(Debug, Clone, Deserialize)]
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct JwtSpec {
         /// Allow-list of `alg` values, e.g. `["RS256", "ES256"]`. Anything else is rejected.
@@ -78,6 +78,7 @@ mod check {
         /// Reject tokens without `exp` (default true).
         pub require_exp: Option<bool>,
         /// Clock skew allowed for `exp`, `nbf` and `iat` (default "30s").
+        #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub leeway: Option<String>,
         /// Longest token accepted, in bytes (default 8192).
         pub max_token_bytes: Option<u32>,
@@ -86,14 +87,19 @@ mod check {
         /// Also accept the token from this query parameter.
         pub query: Option<String>,
         /// Bounds for the JWKS cache lifetime taken from its Cache-Control (default 1m..24h).
+        #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub jwks_min_ttl: Option<String>,
+        #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub jwks_max_ttl: Option<String>,
         /// An unknown `kid` refetches the JWKS at most this often (default "30s").
+        #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub jwks_refetch_interval: Option<String>,
         /// How long expired JWKS keys keep working while the IdP is unreachable (default "24h").
+        #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub jwks_max_stale: Option<String>,
         /// Verified tokens are remembered per isolate for at most this long ("0s" turns it off;
         /// default "5m"), never beyond their `exp`.
+        #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub token_cache_ttl: Option<String>,
         /// Claim name -> header sent to the origin, e.g. `{ sub = "x-user-id" }`.
         #[serde(default)]
@@ -101,7 +107,7 @@ mod check {
     }
 
     /// A public key in `keys = [...]`: exactly one of `pem` (SubjectPublicKeyInfo) or `jwk` (JSON).
-    #[derive(Debug, Clone, Deserialize)]
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct InlineKeySpec {
         pub kid: Option<String>,

@@ -74,7 +74,7 @@ mod check {
     use serde::Deserialize;
 
     /// A policy, selected by its `kind` key. One variant per module here and in the worker's `src/policy/`.
-    #[derive(Debug, Clone, Deserialize)]
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(tag = "kind", rename_all = "snake_case")]
     pub enum PolicySpec {
         Headers(headers::HeadersSpec),

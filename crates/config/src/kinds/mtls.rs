@@ -25,7 +25,7 @@ mod check {
     use std::collections::BTreeMap;
 
     /// `kind = "mtls"`: the client certificate Cloudflare verified at the TLS handshake.
-    #[derive(Debug, Clone, Default, Deserialize)]
+    #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct MtlsSpec {
         /// Allowed SHA-256 certificate fingerprints (hex); empty allows any verified certificate.

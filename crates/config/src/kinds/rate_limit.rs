@@ -85,7 +85,7 @@ mod check {
     use std::collections::BTreeMap;
 
     /// `kind = "rate_limit"`: limits counted in a Durable Object per (policy, key).
-    #[derive(Debug, Clone, Deserialize)]
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct RateLimitSpec {
         /// `ip`, `consumer`, `claim:<name>`, `header:<name>`, `route`, `global`, or a list of them.
@@ -95,21 +95,27 @@ mod check {
         #[serde(default)]
         pub plans: BTreeMap<String, Vec<LimitSpec>>,
         /// `"deny"` (default) or `"allow"`: what happens when the limiter cannot answer.
+        #[schemars(extend("enum" = ["deny", "allow"]))]
         pub on_error: Option<String>,
         /// The key `on_error` replaced; present, it fails the check with a message naming
         /// `on_error` (never silently ignored: `fail = "closed"` must not become "allow").
+        #[serde(default)]
+        #[schemars(schema_with = "crate::config_schema::renamed")]
         pub fail: Option<toml::Value>,
         /// How long to wait for the limiter (default "1s").
+        #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub timeout: Option<String>,
         /// `"exact"` (default: one round trip per request) or `"leased"`.
+        #[schemars(extend("enum" = ["exact", "leased"]))]
         pub mode: Option<String>,
         /// Leased mode: the most permits an isolate takes at once (default 10).
         pub lease: Option<u64>,
         /// Leased mode: how long leased permits stay valid at most (default "1s").
+        #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub lease_ttl: Option<String>,
     }
 
-    #[derive(Debug, Clone, Deserialize)]
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum KeySpec {
         One(String),
@@ -117,14 +123,17 @@ mod check {
     }
 
     /// One limit: `limit` per `window` (or per calendar `per = "day" | "month"`).
-    #[derive(Debug, Clone, Deserialize)]
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct LimitSpec {
         pub name: String,
         pub limit: u64,
+        #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub window: Option<String>,
+        #[schemars(extend("enum" = ["day", "month"]))]
         pub per: Option<String>,
         /// `sliding_window` (default), `fixed_window` or `token_bucket`.
+        #[schemars(extend("enum" = ["sliding_window", "fixed_window", "token_bucket"]))]
         pub algorithm: Option<String>,
         /// Token bucket size (default: `limit`).
         pub burst: Option<u64>,

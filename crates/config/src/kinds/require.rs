@@ -43,7 +43,7 @@ mod check {
     use serde::Deserialize;
 
     /// `kind = "require"`: what an authenticated caller must have.
-    #[derive(Debug, Clone, Default, Deserialize)]
+    #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct RequireSpec {
         /// Every one of these scopes.
@@ -61,7 +61,7 @@ mod check {
     }
 
     /// One claim rule: exactly one of `equals`, `one_of`, `contains`. `claim` may be a dotted path.
-    #[derive(Debug, Clone, Deserialize)]
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct ClaimRuleSpec {
         pub claim: String,

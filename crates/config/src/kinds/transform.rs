@@ -50,7 +50,7 @@ mod check {
     use std::collections::BTreeMap;
 
     /// `kind = "transform"`: query and JSON body edits both ways.
-    #[derive(Debug, Clone, Deserialize)]
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct TransformSpec {
         #[serde(default)]
@@ -58,10 +58,11 @@ mod check {
         #[serde(default)]
         pub response: TransformResponseSpec,
         /// Largest body read for editing, e.g. `"1MiB"` (default 1 MiB).
+        #[schemars(pattern(crate::lex::BYTE_SIZE_PATTERN))]
         pub max_body: Option<String>,
     }
 
-    #[derive(Debug, Clone, Default, Deserialize)]
+    #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct TransformRequestSpec {
         #[serde(default)]
@@ -70,14 +71,14 @@ mod check {
         pub body: BodyEditsSpec,
     }
 
-    #[derive(Debug, Clone, Default, Deserialize)]
+    #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct TransformResponseSpec {
         #[serde(default)]
         pub body: BodyEditsSpec,
     }
 
-    #[derive(Debug, Clone, Default, Deserialize)]
+    #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct QueryEditsSpec {
         #[serde(default)]
@@ -89,11 +90,12 @@ mod check {
     }
 
     /// JSON body edits; keys are JSON Pointers.
-    #[derive(Debug, Clone, Default, Deserialize)]
+    #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct BodyEditsSpec {
         /// Values are TOML values, sent as JSON.
         #[serde(default)]
+        #[schemars(with = "BTreeMap<String, serde_json::Value>")]
         pub set: BTreeMap<String, toml::Value>,
         #[serde(default)]
         pub remove: Vec<String>,
