@@ -1,5 +1,5 @@
 # Gatehouse developer commands. Each target installs what is missing first (scripts/setup.sh).
-.PHONY: dev test check routes fuzz bench soak bundle build deploy setup fmt lint clean key-create key-revoke key-list
+.PHONY: dev test check routes fuzz bench soak bundle build deploy setup fmt lint clean key-create key-revoke key-list import
 
 export WRANGLER_SEND_METRICS := false
 
@@ -65,6 +65,12 @@ key-revoke: setup
 ## make key-list [REMOTE=1]
 key-list: setup
 	@node scripts/keys.mjs list
+
+## make import OPENAPI=api.yaml [OUT=routes-imported] [API_VERSION=v2] [FORCE=1]
+## routes/ files from an OpenAPI 3.0/3.1 document (JSON or YAML); lists what it does not map
+import: setup
+	@test -n "$(OPENAPI)" || { echo "usage: make import OPENAPI=api.yaml [OUT=routes-imported] [API_VERSION=v2] [FORCE=1]" >&2; exit 2; }
+	@node scripts/import-openapi.mjs "$(OPENAPI)" --out "$(or $(OUT),routes-imported)" $(if $(API_VERSION),--version "$(API_VERSION)") $(if $(FORCE),--force)
 
 setup:
 	@bash scripts/setup.sh

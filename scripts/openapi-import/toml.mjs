@@ -1,0 +1,43 @@
+// A small TOML writer for the shapes routes/ files use: strings, numbers, booleans, arrays
+// and inline tables as values; `[name]` tables and `[[route]]` arrays of tables.
+//
+// Contract: `value` answers TOML that reads back as the same value (strings are escaped as
+// TOML basic strings; lone UTF-16 surrogates, which TOML cannot hold, become U+FFFD).
+
+const BARE_KEY = /^[A-Za-z0-9_-]+$/;
+
+export function key(k) {
+  return BARE_KEY.test(k) ? k : string(k);
+}
+
+export function string(s) {
+  // JSON's escapes (\" \\ \n \t \uXXXX ...) are all valid in TOML basic strings.
+  return JSON.stringify(String(s).toWellFormed());
+}
+
+export function value(v) {
+  if (typeof v === "string") return string(v);
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (Array.isArray(v)) return `[${v.map(value).join(", ")}]`;
+  if (v !== null && typeof v === "object") {
+    const members = Object.entries(v).map(([k, x]) => `${key(k)} = ${value(x)}`);
+    return members.length === 0 ? "{}" : `{ ${members.join(", ")} }`;
+  }
+  throw new Error(`no TOML form for ${v}`);
+}
+
+/** `key = value` lines for a table's members, skipping undefined ones. */
+export function members(table) {
+  return Object.entries(table)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${key(k)} = ${value(v)}`)
+    .join("\n");
+}
+
+/** `# text` comment lines (one per line of `text`). */
+export function comment(text) {
+  return String(text)
+    .split("\n")
+    .map((l) => `# ${l}`.trimEnd())
+    .join("\n");
+}
