@@ -9,7 +9,7 @@ mod support;
 
 use gatehouse_config::check::SourceFile;
 use gatehouse_config::config_reference;
-use gatehouse_config::config_schema::{self, published, render, toml_to_json};
+use gatehouse_config::config_schema::{self, published, render};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use support::schema_agreement::{check, schema_errors, schema_file_for};
