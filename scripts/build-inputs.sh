@@ -18,10 +18,10 @@ fi
 # Each file as "<sha256>  <path>"; the routes directory's files by their path inside it, so two
 # directories with the same contents build the same bundle.
 files() {
-  find src crates build.rs Cargo.toml Cargo.lock .cargo package-lock.json \
+  find -L src crates build.rs Cargo.toml Cargo.lock .cargo package-lock.json \
     scripts/build-worker.sh scripts/build-inputs.sh scripts/esbuild-entry.sh \
     scripts/dedupe-glue-imports.mjs -type f -print0 | sort -z | xargs -0 sha256sum
-  (cd "$routes" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum | sed 's|  \./|  routes/|')
+  (cd "$routes" && find -L . -type f -print0 | sort -z | xargs -0 -r sha256sum | sed 's|  \./|  routes/|')
 }
 
 {

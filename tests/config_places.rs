@@ -263,3 +263,59 @@ fn an_undefined_policy_is_still_reported_where_a_route_names_it() {
     let (line, col) = place_of(&files, "routes/v1/web.toml", "\"user-jwd\"", 0);
     assert_eq!((d.line, d.column), (line, col));
 }
+
+#[test]
+fn columns_count_characters_not_bytes() {
+    let file = "routes/gateway.toml";
+    let mut files = examples();
+    let f = files.iter_mut().find(|f| f.path == file).unwrap();
+    f.text.push_str("\n[extra]\ntitle = \"ééééé\" x\n");
+    let d = only(diagnostics(&files), "line ");
+    assert_eq!(d.source, "title = \"ééééé\" x");
+    assert_eq!(d.column, "title = \"ééééé\" ".chars().count() + 1, "{d}");
+    let (line, _) = place_of(&files, file, "title = \"ééééé\" x", 0);
+    assert!(
+        d.message
+            .contains(&format!("line {line}, column {}:", d.column)),
+        "{d}"
+    );
+}
+
+#[test]
+fn a_bare_carriage_return_gets_a_message_not_an_empty_one() {
+    let file = "routes/v2/users.toml";
+    let mut files = examples();
+    files
+        .iter_mut()
+        .find(|f| f.path == file)
+        .unwrap()
+        .text
+        .push_str("# x\ry\n");
+    let d = only(diagnostics(&files), "carriage return");
+    assert!(
+        d.message
+            .ends_with("a carriage return must be followed by a newline"),
+        "{d}"
+    );
+}
+
+#[test]
+fn a_file_name_that_looks_like_a_place_never_panics() {
+    let mut files = examples();
+    files.push(SourceFile {
+        path: "routes/v1/users.toml: line 0, column 0: z.toml".into(),
+        text: "x = ".into(),
+    });
+    files.push(SourceFile {
+        path: "routes/v1/empty.toml".into(),
+        text: String::new(),
+    });
+    let errors = check(&files).unwrap_err();
+    let ds = locate(&files, &errors);
+    assert_eq!(ds.len(), errors.len());
+    let weird = ds
+        .iter()
+        .find(|d| d.file == "routes/v1/users.toml: line 0, column 0: z.toml")
+        .expect("placed in the file whose whole name the message starts with");
+    assert!(weird.line >= 1 && weird.column >= 1, "{weird:#?}");
+}

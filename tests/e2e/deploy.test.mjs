@@ -106,17 +106,23 @@ test("make deploy ENV=staging DRY_RUN=1 says what it runs and builds what stagin
   assert.ok(fs.readdirSync(path.join(root, "dist")).some((f) => f.endsWith(".wasm")), "dist/ has the wasm");
 });
 
-test("the CI workflow is valid YAML: make test, then staging from main and production from a tag or a manual run, with the API token secret", () => {
+test("the CI workflow is valid YAML: make test, then staging from main and production from a tag or a manual run, the API token secret in the deploy step only, never from another branch", () => {
   const wf = YAML.parse(fs.readFileSync(path.join(root, ".github/workflows/deploy.yml"), "utf8"));
   assert.deepEqual(wf.on.push.branches, ["main"]);
   assert.deepEqual(wf.on.push.tags, ["v*"]);
   assert.ok("workflow_dispatch" in wf.on);
   assert.ok(wf.jobs.test.steps.some((s) => s.run === "make test"));
   assert.equal(wf.jobs.deploy.needs, "test");
-  assert.equal(wf.jobs.deploy.env.CLOUDFLARE_API_TOKEN, "${{ secrets.CLOUDFLARE_API_TOKEN }}");
-  assert.equal(wf.jobs.deploy.env.CLOUDFLARE_ACCOUNT_ID, "${{ secrets.CLOUDFLARE_ACCOUNT_ID }}");
   assert.match(wf.jobs.deploy.env.DEPLOY_ENV, /refs\/heads\/main' && 'staging' \|\| 'production'/);
-  assert.ok(wf.jobs.deploy.steps.some((s) => s.run === 'make deploy ENV="$DEPLOY_ENV"'));
+  // Every deploy, manual runs included, needs main or a v* tag.
+  assert.match(wf.jobs.deploy.if, /^\(github\.event_name == 'workflow_dispatch' \|\| github\.event_name == 'push'\) &&\s*\(github\.ref == 'refs\/heads\/main' \|\| startsWith\(github\.ref, 'refs\/tags\/v'\)\)$/);
+  // The token reaches the deploy step only, not the third-party actions before it.
+  const withToken = [wf.jobs.deploy, wf.jobs.test, ...wf.jobs.deploy.steps, ...wf.jobs.test.steps]
+    .filter((x) => JSON.stringify(x.env ?? {}).includes("CLOUDFLARE_API_TOKEN"));
+  const deployStep = wf.jobs.deploy.steps.find((s) => s.run === 'make deploy ENV="$DEPLOY_ENV"');
+  assert.deepEqual(withToken, [deployStep]);
+  assert.equal(deployStep.env.CLOUDFLARE_API_TOKEN, "${{ secrets.CLOUDFLARE_API_TOKEN }}");
+  assert.equal(deployStep.env.CLOUDFLARE_ACCOUNT_ID, "${{ secrets.CLOUDFLARE_ACCOUNT_ID }}");
   const envs = [...wranglerToml.matchAll(/^\[env\.([a-z]+)\]$/gm)].map((m) => m[1]);
   for (const choice of wf.on.workflow_dispatch.inputs.environment.options) assert.ok(envs.includes(choice), `${choice} is in wrangler.toml`);
 });
@@ -146,6 +152,22 @@ test("build-worker.sh --status finds build/ out of date when a routes file, a bu
   }
   assert.equal(run("bash", ["scripts/build-worker.sh", "--status", "--dev"]).status, 1);
   assert.equal(run("bash", ["scripts/build-worker.sh", "--status"], { NO_MINIFY: "1" }).status, 1);
+});
+
+test("build-worker.sh --status follows a symlinked routes file: editing its target makes build/ out of date", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-routes-"));
+  try {
+    fs.cpSync(path.join(root, "routes"), path.join(dir, "routes"), { recursive: true });
+    fs.renameSync(path.join(dir, "routes/v1/users.toml"), path.join(dir, "users.toml"));
+    fs.symlinkSync(path.join(dir, "users.toml"), path.join(dir, "routes/v1/users.toml"));
+    const env = { GATEHOUSE_ROUTES: path.join(dir, "routes") };
+    assert.equal(run("bash", ["scripts/build-worker.sh", "--status"], env).status, 0, "the same contents through a link");
+    fs.appendFileSync(path.join(dir, "users.toml"), "\n# changed\n");
+    const r = run("bash", ["scripts/build-worker.sh", "--status"], env);
+    assert.equal(r.status, 1, r.out);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("the built bundle gives the wasm platform.js under one key", () => {

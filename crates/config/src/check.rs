@@ -506,14 +506,28 @@ fn parse_file<T: for<'de> Deserialize<'de>>(f: &SourceFile, errors: &mut Vec<Str
         Err(e) => {
             let place = e.span().map(|s| {
                 let line = f.text[..s.start].matches('\n').count() + 1;
-                let col = s.start - f.text[..s.start].rfind('\n').map_or(0, |i| i + 1) + 1;
+                // In characters, as editors count them (and `locate` reads them back).
+                let line_start = f.text[..s.start].rfind('\n').map_or(0, |i| i + 1);
+                let col = f.text[line_start..s.start].chars().count() + 1;
                 format!("line {line}, column {col}: ")
             });
+            let mut message = clean(e.message());
+            if message.is_empty() {
+                // toml says nothing for some characters (a bare carriage return): name it.
+                let c = e.span().and_then(|s| f.text.get(s.start..)?.chars().next());
+                message = match c {
+                    Some('\r') => "a carriage return must be followed by a newline".into(),
+                    Some(c) if c.is_control() => {
+                        format!("control character U+{:04X} is not allowed here", c as u32)
+                    }
+                    Some(c) => format!("unexpected character {c:?}"),
+                    None => "unexpected end of file".into(),
+                };
+            }
             errors.push(format!(
-                "{}: {}{}",
+                "{}: {}{message}",
                 f.path,
                 place.unwrap_or_default(),
-                clean(e.message())
             ));
             None
         }

@@ -39,9 +39,14 @@ pub fn locate(files: &[SourceFile], errors: &[String]) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = errors
         .iter()
         .map(|message| {
-            let Some(file) = files.iter().find(|f| {
-                message.starts_with(&f.path) && message[f.path.len()..].starts_with(": ")
-            }) else {
+            // The longest file name that the message starts with (a name may hold ": ").
+            let Some(file) = files
+                .iter()
+                .filter(|f| {
+                    message.starts_with(&f.path) && message[f.path.len()..].starts_with(": ")
+                })
+                .max_by_key(|f| f.path.len())
+            else {
                 return unplaced(message);
             };
             let rest = &message[file.path.len() + 2..];
@@ -138,6 +143,9 @@ fn reported(text: &str, rest: &str) -> Option<Range<usize>> {
     let (line, rest) = rest.split_once(", column ")?;
     let (column, _) = rest.split_once(':')?;
     let (line, column): (usize, usize) = (line.parse().ok()?, column.parse().ok()?);
+    if line == 0 || column == 0 || line > text.split_inclusive('\n').count().max(1) {
+        return None;
+    }
     let start = text
         .split_inclusive('\n')
         .take(line - 1)
