@@ -1,5 +1,5 @@
 # Gatehouse developer commands. Each target installs what is missing first (scripts/setup.sh).
-.PHONY: dev test check routes fuzz bench soak bundle build deploy setup fmt lint clean key-create key-revoke key-list import
+.PHONY: dev test docs check routes fuzz bench soak bundle build deploy setup fmt lint clean key-create key-revoke key-list import
 
 export WRANGLER_SEND_METRICS := false
 
@@ -10,6 +10,10 @@ dev: setup
 ## make test: every test layer (native, wasm-bindgen in Node, end-to-end in Miniflare)
 test: setup
 	bash scripts/test.sh
+
+## make docs: the book (docs/src, mdBook) built into docs/book, then its internal links checked
+docs: setup
+	bash scripts/docs.sh
 
 ## make check [ROUTES=dir]: check routes/ without a wasm build (seconds once compiled); exit 1
 ## with every problem at its file:line:column. Needs only cargo (for CI and pre-commit hooks).

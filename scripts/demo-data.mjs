@@ -1,4 +1,4 @@
-// The demo origin's resources: realistic JSON for the example routes README shows, so that
+// The demo origin's resources: realistic JSON for the example routes the book (docs/src) shows, so that
 // each documented answer is what `make dev` answers. Every other path keeps the demo origin's
 // echo (JSON describing the request it received).
 //

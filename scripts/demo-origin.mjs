@@ -1,6 +1,6 @@
 // A small HTTP origin on loopback: the demo origin for `make dev` and the recording origin of
 // the end-to-end tests. It answers JSON describing what it received and records every request;
-// the example resources README shows (users, orders, recommendations, profiles, the catalog...)
+// the example resources the book (docs/src) shows (users, orders, recommendations, profiles, the catalog...)
 // answer realistic JSON instead (scripts/demo-data.mjs).
 //
 //   node scripts/demo-origin.mjs [port]     (default 9001; prints one line per request)

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `make import OPENAPI=api.yaml [OUT=routes-imported] [API_VERSION=v2] [FORCE=1]`:
-// an OpenAPI 3.0/3.1 document (JSON or YAML) -> a routes/ directory (README: "Importing an
-// OpenAPI document").
+// an OpenAPI 3.0/3.1 document (JSON or YAML) -> a routes/ directory (the book:
+// docs/src/concepts/importing-openapi.md).
 //
 //   node scripts/import-openapi.mjs <document> [--out DIR] [--version vN] [--force]
 //                                   [--deprecated-at RFC3339]

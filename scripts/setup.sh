@@ -31,6 +31,13 @@ if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$wkb_versio
   cargo install worker-build --version "$wkb_version" --force
 fi
 
+# mdBook builds the book in docs/ (`make docs`, a step of `make test`).
+mdbook_version=0.5.4
+if [ "$(mdbook --version 2>/dev/null)" != "mdbook v$mdbook_version" ]; then
+  say "installing mdbook $mdbook_version (one-time compile, ~4.5 minutes of CPU)"
+  cargo install mdbook --version "$mdbook_version" --locked --no-default-features --features search
+fi
+
 # A node_modules that is a symlink (a git worktree sharing another checkout's packages) is
 # left alone: `npm ci` through it would empty the other checkout's packages.
 if [ -L node_modules ]; then

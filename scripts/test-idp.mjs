@@ -1,5 +1,5 @@
 // A test identity provider on loopback: generates real key pairs (RSA, EC P-256, Ed25519),
-// serves them as a JWKS and signs tokens with them. `make dev` runs it so the README's JWT
+// serves them as a JWKS and signs tokens with them. `make dev` runs it so the book's JWT
 // examples work offline; the end-to-end tests drive it (rotation, outages, attack tokens).
 //
 //   node scripts/test-idp.mjs [port]        (default 9002)

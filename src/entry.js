@@ -74,8 +74,9 @@ addEventListener("error", (event) => noteCritical(event.error));
 /**
  * GC pacing: every event (a request, a Durable Object call) allocates one short-lived array of
  * PACE_SLOTS slots (by default 4096, 16 KiB: V8 stores a slot in 4 bytes), so V8 collects the
- * young generation often and briefly. PACE_SLOTS is `[gateway] gc_pace_slots` (README:
- * "Tuning GC pacing"), compiled into the wasm and read once here; 0 turns pacing off.
+ * young generation often and briefly. PACE_SLOTS is `[gateway] gc_pace_slots`
+ * (docs/src/operations/gc-pacing.md), compiled into the wasm and read once here; 0 turns
+ * pacing off.
  *
  * Why: a young-generation collection (scavenge) on workerd spends most of its pause on the
  * runtime's own handles for the requests, responses and headers made since the previous one,

@@ -541,7 +541,7 @@ fn challenge(scheme: Scheme, reason: Option<&Denied>, scope: Option<&str>) -> St
     c
 }
 
-/// Problem `type` URIs are `urn:gatehouse:problem:<slug>`; README lists every slug.
+/// Problem `type` URIs are `urn:gatehouse:problem:<slug>`; docs/src/reference/errors.md lists every slug.
 pub const PROBLEM_TYPE_BASE: &str = "urn:gatehouse:problem:";
 
 /// The media type of every gateway error.

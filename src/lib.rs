@@ -43,7 +43,7 @@ pub mod runtime;
 
 /// `[gateway] gc_pace_slots` from the compiled table: the slots of the array `src/entry.js`
 /// allocates per event to pace V8's young-generation collections (0: no pacing). entry.js
-/// reads it once, at module init. README: "Tuning GC pacing".
+/// reads it once, at module init. docs/src/operations/gc-pacing.md.
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = gcPaceSlots)]
 pub fn gc_pace_slots() -> u32 {

@@ -2,7 +2,7 @@
 //!
 //! `build.rs` turns each `routes/schemas/*.json` a route names into a flat table of [`Node`]s
 //! (`$ref`s resolved to indices), so nothing is parsed per request but the body itself. The
-//! keywords implemented are listed in README ("Request validation"); a schema using any other
+//! keywords implemented are listed in docs/src/features/validation.md; a schema using any other
 //! assertion keyword fails the build.
 //!
 //! Contract: [`validate`] reports every failure it finds (at most [`MAX_FAILURES`]), each with

@@ -688,7 +688,10 @@ fn a_copy_of_the_purge_counters_is_trusted_for_a_bounded_time() {
     assert!(copy_usable(0) && copy_usable(REFRESH_MS) && copy_usable(MAX_COPY_AGE_MS - 1));
     assert!(!copy_usable(MAX_COPY_AGE_MS));
     assert!(!copy_usable(u64::MAX));
-    assert_eq!(MAX_COPY_AGE_MS, 10_000, "README says 10 s");
+    assert_eq!(
+        MAX_COPY_AGE_MS, 10_000,
+        "docs/src/policies/cache.md says 10 s"
+    );
 }
 
 /// Issue 23, item 16: one client's writes invalidate a bounded number of paths per minute

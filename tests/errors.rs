@@ -175,7 +175,7 @@ fn a_grpc_status_problem_carries_the_code_and_its_name() {
 }
 
 /// One value of every variant (`GatewayError` is `#[non_exhaustive]`, so a new variant must be
-/// added here by hand to get its README row checked).
+/// added here by hand to get its row in docs/src/reference/errors.md checked).
 fn every_variant() -> Vec<GatewayError> {
     use gatehouse::auth::{Denied, Scheme};
     let all = vec![
@@ -274,10 +274,13 @@ fn every_variant() -> Vec<GatewayError> {
 }
 
 #[test]
-fn every_error_has_its_readme_row_with_its_status() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let rows: Vec<(String, String)> = readme
+fn every_error_has_its_row_in_the_book_with_its_status() {
+    let page = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/src/reference/errors.md"
+    ))
+    .unwrap();
+    let rows: Vec<(String, String)> = page
         .lines()
         .filter_map(|l| l.strip_prefix("| `"))
         .filter_map(|l| {
@@ -289,12 +292,14 @@ fn every_error_has_its_readme_row_with_its_status() {
     for e in every_variant() {
         let slug = e.slug();
         let Some((_, status)) = rows.iter().find(|(s, _)| s == slug) else {
-            panic!("README's errors table has no row for `{slug}`");
+            panic!(
+                "the book's errors table (docs/src/reference/errors.md) has no row for `{slug}`"
+            );
         };
         let ok = status.starts_with(&e.status().to_string()) || status.starts_with("by code");
         assert!(
             ok,
-            "`{slug}`: README says {status}, the gateway answers {}",
+            "`{slug}`: the book says {status}, the gateway answers {}",
             e.status()
         );
         let p: Value = serde_json::from_str(&e.to_problem("/x", "r")).unwrap();

@@ -132,7 +132,7 @@ const VALUES: &[&str] = &[
     "{}",
 ];
 
-/// The documented accepted shapes (README "JWT"), written from the rules, not from the code:
+/// The documented accepted shapes (docs/src/policies/jwt.md), written from the rules, not from the code:
 /// members unique; `alg` exactly "HS256" (the policy's list); no `crit`, `b64`, `cty` or JWE
 /// header; `typ` absent or a JWT access-token type; `kid`, `jku`, `x5u` strings; anything else
 /// ignored.

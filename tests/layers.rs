@@ -1,4 +1,4 @@
-//! The crate's top-level modules form layers with no cycle (README, "Source layout").
+//! The crate's top-level modules form layers with no cycle (docs/src/contributing/source-layout.md).
 //!
 //! Each `src/<name>.rs` or `src/<name>/` is one node; any `crate::<name>` path outside comments
 //! and string literals is an edge. These tests read the source, so a reintroduced edge fails

@@ -1,5 +1,5 @@
 //! This isolate's view of every upstream target: weight and, where the upstream has a
-//! breaker, its state. Breakers are per isolate (README: "Upstream pools"), so another
+//! breaker, its state. Breakers are per isolate (docs/src/concepts/upstreams.md), so another
 //! isolate may see a target differently.
 
 use crate::config::Target;

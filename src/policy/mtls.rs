@@ -1,7 +1,7 @@
 //! `kind = "mtls"`: requires a client certificate that Cloudflare verified at the TLS
 //! handshake (`request.cf.tlsClientAuth`), optionally from an allow-list of SHA-256
 //! fingerprints or subject DNs. The certificate check itself happens at Cloudflare's edge
-//! (see README, "mTLS"); the worker only sees its outcome.
+//! (see docs/src/policies/mtls.md); the worker only sees its outcome.
 
 use crate::auth::backend::ClientCert;
 use crate::auth::{Denied, Identity};

@@ -5,7 +5,7 @@
 //! says how long the permits stay valid: never past the end of the window they were counted
 //! in, nor past the policy's `lease_ttl`. The isolate side ([`LeasePool`]) spends them.
 //!
-//! Contract (the bound on over-admission, documented in README "Rate limits"):
+//! Contract (the bound on over-admission, documented in docs/src/policies/rate-limit.md):
 //! - Window limits (`fixed_window`, `sliding_window`, calendar quotas): every admitted request
 //!   spent a permit the object counted in the same window, so a window never admits more than
 //!   its limit (up to clock skew between the isolate and the object's machine).

@@ -4,7 +4,7 @@
 //!
 //! Per isolate means: Workers runs many isolates, each learning on its own. A breaker opens
 //! in an isolate after *that isolate* saw the failures, and a retry budget counts only that
-//! isolate's requests (README, "Load balancing and resilience").
+//! isolate's requests (docs/src/concepts/upstreams.md).
 
 use super::balance::{pick_hash, pick_random, SmoothRoundRobin};
 use super::breaker::Breaker;

@@ -176,11 +176,11 @@ test("an origin that resets mid-body (with Content-Length): the client sees the 
   assert.equal((await through("ok")).res.status, 200);
 });
 
-test("an origin that resets mid-body (chunked): the runtime ends the chunked body cleanly (workerd's limitation, in README)", async () => {
+test("an origin that resets mid-body (chunked): the runtime ends the chunked body cleanly (workerd's limitation, in the book's errors page)", async () => {
   // workerd (2026-04-26, standalone as in Miniflare) writes the last chunk when a response
   // body stream errors, so the client cannot tell the cut from the end. A Worker has no way
   // to abort its response instead. This test pins that behaviour: if a runtime update makes
-  // the cut visible, it fails and README's table should say so.
+  // the cut visible, it fails and the table in docs/src/reference/errors.md should say so.
   s.fault.next = "reset-mid-chunked-body";
   const out = await fetchOutcome(s.gw, "/v1/users/1");
   assert.equal(out.status, 200);
@@ -199,7 +199,7 @@ test("an origin that sends headers forever is 504 upstream-timeout at the upstre
 });
 
 test("an origin whose body is slower than the timeout: the headers came in time, so the body streams to its end", async () => {
-  // `timeout` covers the wait for response headers (README); the body then streams as the
+  // `timeout` covers the wait for response headers (docs/src/concepts/configuration.md); the body then streams as the
   // origin sends it, byte by byte, without being buffered.
   s.fault.next = "slow-body";
   const out = await fetchOutcome(s.gw, "/v1/reports/slow");

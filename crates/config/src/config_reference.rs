@@ -8,19 +8,25 @@ use serde_json::{Map, Value};
 /// The whole reference: `routes/gateway.toml`, route files, `version.toml`, then the keywords
 /// of request-schema files.
 pub fn markdown() -> String {
-    let mut out = String::from("# Configuration reference\n\nGenerated from the checker's own definitions (`gatehouse_config::config_reference`).\n");
+    let mut out = String::from(
+        "# Configuration reference\n\nGenerated from the checker's own definitions \
+         (`gatehouse_config::config_reference`) by `gatehouse reference`; the book's copy is \
+         checked by `crates/config/tests/config_reference_doc.rs` (after changing a checker \
+         shape: `UPDATE_REFERENCE=1 cargo test -p gatehouse-config --test \
+         config_reference_doc`).\n",
+    );
     for (heading, schema) in [
-        ("routes/gateway.toml", crate::config_schema::gateway()),
+        ("`routes/gateway.toml`", crate::config_schema::gateway()),
         (
-            "routes/<version>/*.toml (route files)",
+            "`routes/<version>/*.toml` (route files)",
             crate::config_schema::routes(),
         ),
         (
-            "routes/<version>/version.toml",
+            "`routes/<version>/version.toml`",
             crate::config_schema::version(),
         ),
         (
-            "routes/schemas/*.json (request schemas)",
+            "`routes/schemas/*.json` (request schemas)",
             crate::json_schema::keywords_schema(),
         ),
     ] {

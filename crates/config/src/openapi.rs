@@ -1,6 +1,6 @@
 //! OpenAPI 3.1 documents written from the checked configuration at build time: one for every
 //! route (`/openapi.json`) and one per version (`/<version>/openapi.json`), plus the admin
-//! API's own. What each holds is listed in README ("OpenAPI and the developer portal").
+//! API's own. What each holds is listed in docs/src/features/openapi-portal.md.
 
 use super::check::{Checked, CheckedRoute};
 use super::dates::imf_fixdate;

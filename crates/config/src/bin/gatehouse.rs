@@ -4,17 +4,20 @@
 //! gatehouse check   [DIR]            check DIR (default routes/); exit 1 with every problem
 //! gatehouse routes  [DIR]            the compiled route table, one line per route
 //! gatehouse openapi [DIR] [VERSION]  the OpenAPI document /openapi.json serves (or a version's)
+//! gatehouse reference                the configuration reference (Markdown) the book commits as
+//!                                    docs/src/reference/configuration.md
 //! ```
 //! `make check` and `make routes` run it. It runs the same checker as `cargo build`, so a
 //! directory it accepts builds.
 
 use gatehouse_config::check::{self, Checked, SourceFile};
 use gatehouse_config::upstream::CheckedTarget;
-use gatehouse_config::{files, openapi};
+use gatehouse_config::{config_reference, files, openapi};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: gatehouse check [DIR] | routes [DIR] | openapi [DIR] [VERSION]";
+const USAGE: &str =
+    "usage: gatehouse check [DIR] | routes [DIR] | openapi [DIR] [VERSION] | reference";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +28,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if command == "reference" {
+        if !rest.is_empty() {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+        print!("{}", config_reference::markdown());
+        return ExitCode::SUCCESS;
+    }
     if !matches!(command, "check" | "routes" | "openapi") || rest.len() > 2 {
         eprintln!("{USAGE}");
         return ExitCode::from(2);

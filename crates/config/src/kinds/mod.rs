@@ -7,8 +7,8 @@
 //! This file is the list: [`Policy`] (one variant per kind, always compiled) and, for the
 //! checker, [`PolicySpec`] (the `kind` key), [`Settings`] and [`PLACEMENT_RULES`].
 //!
-//! Adding a kind (README, "Contributing"): its module here, its lines in this file, its
-//! policy module `src/policy/<kind>.rs` (its rules), and its phases in `src/policy/mod.rs`.
+//! Adding a kind (docs/src/contributing/adding-a-policy-kind.md): its module here, its lines in
+//! this file, its policy module `src/policy/<kind>.rs` (its rules), and its phases in `src/policy/mod.rs`.
 
 pub mod any;
 pub mod api_key;

@@ -1,6 +1,6 @@
 //! `[gateway] gc_pace_slots`: GC pacing, the size of the short-lived array `src/entry.js`
 //! allocates per event (a request, a Durable Object call) so that V8 collects its young
-//! generation more often, in shorter pauses. README: "Tuning GC pacing".
+//! generation more often, in shorter pauses. docs/src/operations/gc-pacing.md.
 
 /// The default: measured on local workerd (BENCHMARKS.md, "The latency tail"): 16 KiB per
 /// event (V8 stores a slot in 4 bytes), which cut Gatehouse's scavenge pauses from 20-25 ms
