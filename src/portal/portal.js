@@ -30,6 +30,8 @@ async function main() {
   const groups = new Map();
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
+      // x-gatehouse-retired-<method>: past its sunset, no longer an operation to try.
+      if (method.startsWith("x-")) continue;
       const first = path.split("/")[1] ?? "";
       const version = /^v\d/.test(first) ? first : "unversioned";
       if (!groups.has(version)) groups.set(version, []);

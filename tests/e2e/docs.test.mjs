@@ -33,7 +33,9 @@ test("the document describes routes, parameters, security, limits, problems and 
   assert.equal(op.operationId, "v1-get-user");
   assert.equal(op.summary, "Read a user");
   assert.deepEqual(op.tags, ["users"]);
-  assert.deepEqual(op.parameters[0], { name: "id", in: "path", required: true, schema: { type: "string" } });
+  const { pattern, ...id } = op.parameters[0].schema;
+  assert.deepEqual({ ...op.parameters[0], schema: id }, { name: "id", in: "path", required: true, schema: { type: "string", minLength: 1 } });
+  assert.ok(new RegExp(pattern).test("42") && !new RegExp(pattern).test("a/b"), "the path-normalisation pattern");
   assert.equal(op.deprecated, true, "v1 is deprecated");
   assert.equal(op["x-sunset"], "Tue, 31 Dec 2030 00:00:00 GMT");
   assert.equal(op.responses["404"].$ref, "#/components/responses/NotFound");

@@ -1,6 +1,15 @@
 //! OpenAPI 3.1 documents written from the checked configuration at build time: one for every
 //! route (`/openapi.json`) and one per version (`/<version>/openapi.json`), plus the admin
 //! API's own. What each holds is listed in README ("OpenAPI and the developer portal").
+//!
+//! Contract: a request the document calls valid is not refused for a reason the document
+//! leaves out. Path parameters carry the pattern of the values path normalisation accepts
+//! ([`gatehouse_shared::path_param::pattern`]); every operation lists the answers that can
+//! refuse it (400, 404, 405, 414, 431 always; 401/403, 410, 413, 415, 422, 429 when its
+//! policies, lifecycle, limits or schemas bring them). An operation with a `sunset` is written
+//! twice: live, and retired (`x-gatehouse-retired-<method>` in its path item: deprecated,
+//! answering only 410); [`documents`] says where, and the worker serves the retired text from
+//! the sunset on, so the document follows the same calendar as the routes.
 
 use super::check::{Checked, CheckedRoute};
 use super::dates::imf_fixdate;
@@ -12,7 +21,7 @@ const PROBLEMS: &[(u16, &str, &str)] = &[
     (
         400,
         "BadRequest",
-        "The request is malformed (path, query, body, version).",
+        "The request is malformed: the path (400 `bad-path`: a path parameter outside its `pattern`), the query, the body or the version.",
     ),
     (401, "Unauthorized", "No valid credentials."),
     (
@@ -20,7 +29,11 @@ const PROBLEMS: &[(u16, &str, &str)] = &[
         "Forbidden",
         "The credentials lack a scope, role or claim the route requires.",
     ),
-    (404, "NotFound", "No route matches."),
+    (
+        404,
+        "NotFound",
+        "No route matches (also a path parameter that is `.` or `..`, or that names a fixed sibling path).",
+    ),
     (
         405,
         "MethodNotAllowed",
@@ -31,6 +44,11 @@ const PROBLEMS: &[(u16, &str, &str)] = &[
         413,
         "PayloadTooLarge",
         "The body is larger than the route allows.",
+    ),
+    (
+        414,
+        "UriTooLong",
+        "The request target (path and query) is longer than the gateway accepts.",
     ),
     (
         415,
@@ -46,6 +64,11 @@ const PROBLEMS: &[(u16, &str, &str)] = &[
         429,
         "RateLimited",
         "A rate limit or quota is exhausted (see Retry-After).",
+    ),
+    (
+        431,
+        "HeadersTooLarge",
+        "The header fields are larger, or more numerous, than the gateway or the route accepts.",
     ),
     (
         502,
@@ -64,30 +87,100 @@ const PROBLEMS: &[(u16, &str, &str)] = &[
     ),
 ];
 
-/// The documents: (path prefix, JSON text, ETag). The prefix is "" for the whole API, else
-/// `/<version>`.
-pub fn documents(c: &Checked) -> Vec<(String, String, String)> {
-    let mut out = vec![(String::new(), document(c, None))];
+/// One written document.
+pub struct Written {
+    /// "" for the whole API, else `/<version>`.
+    pub prefix: String,
+    /// The JSON text before any operation's sunset.
+    pub text: String,
+    /// A strong validator of `text`.
+    pub etag: String,
+    /// The operations with a sunset, in text order: `(sunset_s, start, end, retired)`, where
+    /// `text[start..end]` is the live member (`"get":{..}`) and `retired` replaces it from the
+    /// sunset on.
+    pub sunsets: Vec<(i64, usize, usize, String)>,
+}
+
+/// The documents: the whole API first, then one per version.
+pub fn documents(c: &Checked) -> Vec<Written> {
+    let mut out = vec![(String::new(), document_parts(c, None))];
     for v in &c.versions {
-        out.push((format!("/{v}"), document(c, Some(v))));
+        out.push((format!("/{v}"), document_parts(c, Some(v))));
     }
     out.into_iter()
-        .map(|(prefix, doc)| {
-            let text = serde_json::to_string(&doc).unwrap_or_default();
-            let etag = format!("\"{:016x}\"", fnv(text.as_bytes()));
-            (prefix, text, etag)
+        .map(|(prefix, (doc, sunsetting))| {
+            let marked = serde_json::to_string(&doc).unwrap_or_default();
+            // Each placeholder's place in the marked text, in text order.
+            let mut places: Vec<(usize, usize, &Sunsetting)> = sunsetting
+                .iter()
+                .enumerate()
+                .filter_map(|(n, s)| {
+                    let placeholder =
+                        format!("{}:{}", json!(s.method), json!(format!("{PLACEHOLDER}{n}")));
+                    marked
+                        .find(&placeholder)
+                        .map(|at| (at, at + placeholder.len(), s))
+                })
+                .collect();
+            places.sort_by_key(|&(at, _, _)| at);
+            let mut text = String::with_capacity(marked.len());
+            let mut sunsets = Vec::new();
+            let mut from = 0;
+            for (at, end, s) in places {
+                text.push_str(&marked[from..at]);
+                let live = format!("{}:{}", json!(s.method), s.live);
+                let retired = format!(
+                    "{}:{}",
+                    json!(format!("x-gatehouse-retired-{}", s.method)),
+                    s.retired
+                );
+                sunsets.push((s.sunset_s, text.len(), text.len() + live.len(), retired));
+                text.push_str(&live);
+                from = end;
+            }
+            text.push_str(&marked[from..]);
+            let etag = format!("\"{:016x}\"", crate::table::fnv1a(text.as_bytes()));
+            Written {
+                prefix,
+                text,
+                etag,
+                sunsets,
+            }
         })
         .collect()
 }
 
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+/// Marks an operation's place in a document's text until [`documents`] writes it.
+const PLACEHOLDER: &str = "\u{1}gatehouse-operation-";
+
+/// An operation with a sunset: its method key and both of its texts.
+struct Sunsetting {
+    sunset_s: i64,
+    method: String,
+    live: Value,
+    retired: Value,
 }
 
-/// One document: every route, or those of `version`.
+/// One document: every route, or those of `version`, as it reads before any sunset.
 pub fn document(c: &Checked, version: Option<&str>) -> Value {
+    let (mut doc, sunsetting) = document_parts(c, version);
+    for (n, s) in sunsetting.into_iter().enumerate() {
+        let mark = json!(format!("{PLACEHOLDER}{n}"));
+        if let Some(paths) = doc["paths"].as_object_mut() {
+            for item in paths.values_mut() {
+                if item.get(&s.method) == Some(&mark) {
+                    item[&s.method] = s.live.clone();
+                }
+            }
+        }
+    }
+    doc
+}
+
+/// A document with each operation that has a sunset left as a placeholder, and those
+/// operations.
+fn document_parts(c: &Checked, version: Option<&str>) -> (Value, Vec<Sunsetting>) {
+    let mut sunsetting = Vec::new();
     let mut paths = Map::new();
     let mut schemes = Map::new();
     let mut schemas = Map::new();
@@ -103,7 +196,18 @@ pub fn document(c: &Checked, version: Option<&str>) -> Value {
             .or_insert_with(|| Value::Object(Map::new()));
         for m in r.methods.iter().filter(|m| *m != "HEAD") {
             let op = operation(c, r, m, &mut schemes, &mut schemas);
-            item[m.to_ascii_lowercase()] = op;
+            let key = m.to_ascii_lowercase();
+            let Some(sunset_s) = r.lifecycle.sunset_s else {
+                item[&key] = op;
+                continue;
+            };
+            item[&key] = json!(format!("{PLACEHOLDER}{}", sunsetting.len()));
+            sunsetting.push(Sunsetting {
+                sunset_s,
+                retired: retired_operation(&op, sunset_s, r),
+                method: key,
+                live: op,
+            });
         }
     }
     let mut responses = Map::new();
@@ -129,7 +233,7 @@ pub fn document(c: &Checked, version: Option<&str>) -> Value {
     if let Some(d) = &c.docs.description {
         info["description"] = json!(d);
     }
-    json!({
+    let doc = json!({
         "openapi": "3.1.0",
         "info": info,
         "paths": paths,
@@ -145,7 +249,49 @@ pub fn document(c: &Checked, version: Option<&str>) -> Value {
                 "Sunset": { "description": "When the route stops answering (RFC 8594).", "schema": { "type": "string" } },
             },
         },
-    })
+    });
+    (doc, sunsetting)
+}
+
+/// What an operation becomes from its sunset on: a `x-gatehouse-retired-<method>` member of
+/// its path item (so tools no longer see an operation), deprecated, answering only 410.
+fn retired_operation(live: &Value, sunset_s: i64, r: &CheckedRoute) -> Value {
+    let mut description = format!(
+        "Retired on {}: every request answers 410 Gone (`api-sunset`) without reaching the upstream.",
+        imf_fixdate(sunset_s)
+    );
+    if let Some(next) = &r.lifecycle.successor {
+        description.push_str(&format!(
+            " The `Link` header names its successor in `{next}`."
+        ));
+    }
+    let mut op = json!({
+        "operationId": live["operationId"],
+        "deprecated": true,
+        "description": description,
+        "x-sunset": imf_fixdate(sunset_s),
+        "responses": { "410": { "$ref": "#/components/responses/Gone" } },
+    });
+    for key in ["summary", "tags", "parameters"] {
+        if let Some(v) = live.get(key) {
+            op[key] = v.clone();
+        }
+    }
+    op
+}
+
+/// A path parameter's schema: a string the path normalisation accepts as one segment.
+fn string_parameter(pattern: &str) -> Value {
+    json!({ "type": "string", "minLength": 1, "pattern": pattern })
+}
+
+/// A typed path parameter's schema (gRPC, GraphQL): a string one keeps the pattern.
+fn typed_parameter(mut schema: Value, pattern: &str) -> Value {
+    if schema["type"] == json!("string") {
+        schema["minLength"] = json!(1);
+        schema["pattern"] = json!(pattern);
+    }
+    schema
 }
 
 /// matchit's `{*rest}` is OpenAPI's `{rest}`.
@@ -188,9 +334,16 @@ fn operation(
     if !r.tags.is_empty() {
         op["tags"] = json!(r.tags);
     }
+    let pattern = gatehouse_shared::path_param::pattern(r.allow_double_encoding);
     let mut parameters: Vec<Value> = path_params(&r.path)
         .into_iter()
-        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .map(|name| {
+            let mut p = json!({ "name": name, "in": "path", "required": true, "schema": string_parameter(&pattern) });
+            if r.path.contains(&format!("{{*{name}}}")) {
+                p["description"] = json!("The rest of the path. Several segments may be sent with `/` between them, which OpenAPI cannot describe (an encoded `%2F` is refused).");
+            }
+            p
+        })
         .collect();
     if let Some(i) = r.query_schema {
         let s = &c.schemas[i];
@@ -222,7 +375,7 @@ fn operation(
     if let Some(g) = &grpc {
         for (name, schema) in &g.path_types {
             if let Some(p) = parameters.iter_mut().find(|p| p["name"] == json!(name)) {
-                p["schema"] = schema.clone();
+                p["schema"] = typed_parameter(schema.clone(), &pattern);
             }
         }
         parameters.extend(g.query.iter().cloned());
@@ -256,7 +409,7 @@ fn operation(
             };
             if path.iter().any(|p| p == v.name) {
                 if let Some(p) = parameters.iter_mut().find(|p| p["name"] == json!(v.name)) {
-                    p["schema"] = schema;
+                    p["schema"] = typed_parameter(schema, &pattern);
                 }
             } else if matches!(method, "POST" | "PUT" | "PATCH") {
                 body.insert(v.name.to_string(), schema);
@@ -394,7 +547,7 @@ fn operation(
         );
     }
     responses.insert("default".into(), ok);
-    let mut applies = vec![400, 404, 405, 502, 503, 504];
+    let mut applies = vec![400, 404, 405, 414, 431, 502, 503, 504];
     if secured {
         applies.extend([401, 403]);
     }
