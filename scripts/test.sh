@@ -5,19 +5,22 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 step() { printf '\n\033[1m[test] %s\033[0m\n' "$*"; }
 
-step "1/5 native: cargo test (config checker, routing, normalisation, headers, trace, problems)"
+step "1/6 native: cargo test (config checker, routing, normalisation, headers, trace, problems)"
 cargo test
 
-step "2/5 wasm32: cargo test --target wasm32-unknown-unknown --test wasm (wasm-bindgen-test in Node)"
+step "2/6 wasm32: cargo test --target wasm32-unknown-unknown --test wasm (wasm-bindgen-test in Node)"
 cargo test --target wasm32-unknown-unknown --test wasm
 
-step "3/5 a broken routes/ directory fails cargo build with file, route and rule"
+step "3/6 a broken routes/ directory fails cargo build with file, route and rule"
 bash scripts/check-broken-config.sh
 
-step "4/5 building the worker bundle (release wasm, ~1-2 minutes)"
+step "4/6 building the worker bundle (release wasm, ~1-2 minutes)"
 bash scripts/build-worker.sh
 
-step "5/5 end-to-end: the built worker in Miniflare against origins on 127.0.0.1"
+step "5/6 end-to-end: the built worker in Miniflare against origins on 127.0.0.1"
 node --test --test-concurrency=1 tests/e2e/
+
+step "6/6 OpenAPI conformance: Schemathesis (property-based) sends schema-valid requests for every operation of /openapi.json to the built worker; none may be refused, get an undocumented status or a gateway 5xx (~2 minutes)"
+node --test --test-concurrency=1 tests/conformance/
 
 step "all test layers passed"

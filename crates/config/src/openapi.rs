@@ -6,12 +6,15 @@
 //! leaves out. Path parameters carry the pattern of the values path normalisation accepts
 //! ([`gatehouse_shared::path_param::pattern`]); every operation lists the answers that can
 //! refuse it (400, 404, 405, 414, 431 always; 401/403, 410, 413, 415, 422, 429 when its
-//! policies, lifecycle, limits or schemas bring them). An operation with a `sunset` is written
+//! policies, lifecycle, limits or schemas bring them); what a request needs to be taken by
+//! the route (`match` conditions, a GraphQL endpoint's `query`, a limited route's media types)
+//! is a required part of it; routes sharing a path and method are the operation a plain
+//! request reaches, the others listed in `x-gatehouse-variants`. An operation with a `sunset` is written
 //! twice: live, and retired (`x-gatehouse-retired-<method>` in its path item: deprecated,
 //! answering only 410); [`documents`] says where, and the worker serves the retired text from
 //! the sunset on, so the document follows the same calendar as the routes.
 
-use super::check::{Checked, CheckedRoute};
+use super::check::{Checked, CheckedRoute, Condition};
 use super::dates::imf_fixdate;
 use super::kinds::Settings;
 use serde_json::{json, Map, Value};
@@ -185,30 +188,53 @@ fn document_parts(c: &Checked, version: Option<&str>) -> (Value, Vec<Sunsetting>
     let mut schemes = Map::new();
     let mut schemas = Map::new();
     schemas.insert("Problem".into(), problem_schema());
+    // The routes behind each (path, method), in the routes' order.
+    let mut slots: Vec<(String, String, Vec<&CheckedRoute>)> = Vec::new();
     for r in c
         .routes
         .iter()
         .filter(|r| version.is_none_or(|v| r.version == v))
     {
         let path = openapi_path(&r.path);
+        for m in r.methods.iter().filter(|m| *m != "HEAD") {
+            match slots.iter_mut().find(|(p, k, _)| *p == path && k == m) {
+                Some((_, _, routes)) => routes.push(r),
+                None => slots.push((path.clone(), m.clone(), vec![r])),
+            }
+        }
+    }
+    for (path, m, routes) in slots {
+        // A request without a Host or `match` condition of its own reaches the route that has
+        // none; that one is the operation, the others its variants.
+        let r = routes
+            .iter()
+            .copied()
+            .find(|r| r.host.is_none() && r.conditions.is_empty())
+            .unwrap_or(routes[0]);
+        let mut op = operation(c, r, &m, &mut schemes, &mut schemas);
+        let variants: Vec<Value> = routes
+            .iter()
+            .filter(|v| v.id != r.id)
+            .map(|v| variant(v))
+            .collect();
+        if !variants.is_empty() {
+            op["x-gatehouse-variants"] = json!(variants);
+        }
         let item = paths
             .entry(path)
             .or_insert_with(|| Value::Object(Map::new()));
-        for m in r.methods.iter().filter(|m| *m != "HEAD") {
-            let op = operation(c, r, m, &mut schemes, &mut schemas);
-            let key = m.to_ascii_lowercase();
-            let Some(sunset_s) = r.lifecycle.sunset_s else {
-                item[&key] = op;
-                continue;
-            };
-            item[&key] = json!(format!("{PLACEHOLDER}{}", sunsetting.len()));
-            sunsetting.push(Sunsetting {
-                sunset_s,
-                retired: retired_operation(&op, sunset_s, r),
-                method: key,
-                live: op,
-            });
-        }
+        let key = m.to_ascii_lowercase();
+        let Some(sunset_s) = r.lifecycle.sunset_s else {
+            item[&key] = op;
+            continue;
+        };
+        item[&key] = json!(format!("{PLACEHOLDER}{}", sunsetting.len()));
+        sunsetting.push(Sunsetting {
+            sunset_s,
+            retired: retired_operation(&op, sunset_s, r),
+            method: key,
+            live: op,
+        });
     }
     let mut responses = Map::new();
     for (status, name, description) in PROBLEMS {
@@ -225,6 +251,10 @@ fn document_parts(c: &Checked, version: Option<&str>) -> (Value, Vec<Sunsetting>
         }
         responses.insert((*name).into(), resp);
     }
+    for schema in schemas.values_mut() {
+        exact_numbers(schema);
+    }
+    schemas.insert("JsonValue".into(), json_value_schema());
     let title = match version {
         Some(v) => format!("{} ({v})", c.docs.title),
         None => c.docs.title.clone(),
@@ -253,6 +283,36 @@ fn document_parts(c: &Checked, version: Option<&str>) -> (Value, Vec<Sunsetting>
     (doc, sunsetting)
 }
 
+/// Another route on an operation's path and method, taken only with its Host or `match`
+/// conditions: its id and what a request needs to reach it.
+fn variant(r: &CheckedRoute) -> Value {
+    let mut v = json!({ "operationId": r.id });
+    if let Some(h) = &r.host {
+        v["host"] = json!(h);
+    }
+    let pick = |header: bool| -> Map<String, Value> {
+        r.conditions
+            .iter()
+            .filter_map(|c| match (c, header) {
+                (Condition::Header(n, val), true) | (Condition::Query(n, val), false) => {
+                    Some((n.clone(), json!(val)))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    for (key, header) in [("headers", true), ("query", false)] {
+        let m = pick(header);
+        if !m.is_empty() {
+            v[key] = Value::Object(m);
+        }
+    }
+    if let Some(s) = &r.summary {
+        v["summary"] = json!(s);
+    }
+    v
+}
+
 /// What an operation becomes from its sunset on: a `x-gatehouse-retired-<method>` member of
 /// its path item (so tools no longer see an operation), deprecated, answering only 410.
 fn retired_operation(live: &Value, sunset_s: i64, r: &CheckedRoute) -> Value {
@@ -278,6 +338,81 @@ fn retired_operation(live: &Value, sunset_s: i64, r: &CheckedRoute) -> Value {
         }
     }
     op
+}
+
+/// The largest integer a 64-bit float holds exactly. The gateway refuses a JSON body holding a
+/// number whose literal is not a float's exact shortest form (`src/json_text.rs`, 400), so the
+/// documents bound every number a JSON body may carry by it.
+const EXACT: i64 = 9_007_199_254_740_991;
+
+/// Any JSON value, with the numbers the gateway reads exactly.
+fn json_value_schema() -> Value {
+    json!({
+        "description": "Any JSON value. Numbers stay within -(2^53 - 1) to 2^53 - 1: the gateway refuses (400) a number a 64-bit float does not hold exactly.",
+        "type": ["null", "boolean", "string", "number", "array", "object"],
+        "minimum": -EXACT,
+        "maximum": EXACT,
+        "items": { "$ref": "#/components/schemas/JsonValue" },
+        "additionalProperties": { "$ref": "#/components/schemas/JsonValue" },
+    })
+}
+
+/// Bounds every number in the schemas under `v` by [`EXACT`], and gives objects and arrays
+/// that leave their (other) members open [`json_value_schema`]'s members.
+fn exact_numbers(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            let types: Vec<String> = match map.get("type") {
+                Some(Value::String(t)) => vec![t.clone()],
+                Some(Value::Array(l)) => l
+                    .iter()
+                    .filter_map(|t| t.as_str().map(String::from))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let has = |t: &str| types.iter().any(|x| x == t);
+            if has("integer") || has("number") {
+                let lowest = map
+                    .get("minimum")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(f64::MIN);
+                if lowest < -(EXACT as f64) {
+                    map.insert("minimum".into(), json!(-EXACT));
+                }
+                let highest = map
+                    .get("maximum")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(f64::MAX);
+                if highest > EXACT as f64 {
+                    map.insert("maximum".into(), json!(EXACT));
+                }
+            }
+            let any = json!({ "$ref": "#/components/schemas/JsonValue" });
+            let open_members = ![
+                "additionalProperties",
+                "patternProperties",
+                "unevaluatedProperties",
+            ]
+            .iter()
+            .any(|k| map.contains_key(*k));
+            if (has("object") || map.contains_key("properties")) && open_members {
+                map.insert("additionalProperties".into(), any.clone());
+            }
+            if has("array") && !map.contains_key("items") {
+                map.insert("items".into(), any);
+            }
+            for (k, child) in map.iter_mut() {
+                if !matches!(
+                    k.as_str(),
+                    "const" | "enum" | "default" | "examples" | "example"
+                ) {
+                    exact_numbers(child);
+                }
+            }
+        }
+        Value::Array(list) => list.iter_mut().for_each(exact_numbers),
+        _ => {}
+    }
 }
 
 /// A path parameter's schema: a string the path normalisation accepts as one segment.
@@ -334,7 +469,10 @@ fn operation(
     if !r.tags.is_empty() {
         op["tags"] = json!(r.tags);
     }
-    let pattern = gatehouse_shared::path_param::pattern(r.allow_double_encoding);
+    let pattern = gatehouse_shared::path_param::pattern(
+        r.allow_double_encoding,
+        r.grpc.is_some() || r.graphql.is_some(),
+    );
     let mut parameters: Vec<Value> = path_params(&r.path)
         .into_iter()
         .map(|name| {
@@ -345,6 +483,18 @@ fn operation(
             p
         })
         .collect();
+    // `match` conditions: the route is taken only with each of them.
+    for cond in &r.conditions {
+        let (name, value, place) = match cond {
+            Condition::Header(n, v) => (n, v, "header"),
+            Condition::Query(n, v) => (n, v, "query"),
+        };
+        parameters.push(json!({
+            "name": name, "in": place, "required": true,
+            "description": "The route is taken only with this value (its `match` condition).",
+            "schema": { "type": "string", "const": value },
+        }));
+    }
     if let Some(i) = r.query_schema {
         let s = &c.schemas[i];
         let required: Vec<&str> = s
@@ -389,6 +539,7 @@ fn operation(
     if let Some(call) = &r.graphql {
         let path = path_params(&r.path);
         let mut body = Map::new();
+        let mut required: Vec<String> = Vec::new();
         for v in call
             .variables
             .iter()
@@ -396,7 +547,7 @@ fn operation(
         {
             let one = match v.scalar {
                 crate::table::graphql::Scalar::Int => {
-                    json!({ "type": "integer", "format": "int32" })
+                    json!({ "type": "integer", "format": "int32", "minimum": i32::MIN, "maximum": i32::MAX })
                 }
                 crate::table::graphql::Scalar::Float => json!({ "type": "number" }),
                 crate::table::graphql::Scalar::Boolean => json!({ "type": "boolean" }),
@@ -412,17 +563,54 @@ fn operation(
                     p["schema"] = typed_parameter(schema, &pattern);
                 }
             } else if matches!(method, "POST" | "PUT" | "PATCH") {
+                if v.required {
+                    required.push(v.name.to_string());
+                }
                 body.insert(v.name.to_string(), schema);
             } else {
                 parameters.push(json!({ "name": v.name, "in": "query", "required": v.required, "schema": schema }));
             }
         }
         if matches!(method, "POST" | "PUT" | "PATCH") {
-            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "properties": body } } } });
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "properties": body, "required": required, "additionalProperties": false } } } });
+        }
+    }
+    // A GraphQL endpoint (a `graphql` policy in the chain): GraphQL over HTTP's request, the
+    // `query` parameter on GET, a JSON body on POST.
+    let graphql_endpoint = r.graphql.is_none()
+        && c.default_policies
+            .iter()
+            .chain(&r.policies)
+            .any(|&i| matches!(c.policies[i].settings, Settings::Graphql(_)));
+    if graphql_endpoint {
+        let text = json!({ "type": "string", "minLength": 1 });
+        if method == "GET" {
+            parameters.push(json!({ "name": "query", "in": "query", "required": true, "description": "The GraphQL operation.", "schema": text }));
+            parameters.push(json!({ "name": "operationName", "in": "query", "required": false, "schema": { "type": "string" } }));
+            parameters.push(json!({ "name": "variables", "in": "query", "required": false, "content": { "application/json": { "schema": { "type": "object" } } } }));
+        } else {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": {
+                "type": "object", "required": ["query"],
+                "properties": { "query": text, "operationName": { "type": "string" }, "variables": { "type": "object" } },
+            } } } });
         }
     }
     if !parameters.is_empty() {
         op["parameters"] = json!(parameters);
+    }
+    // A transform that edits the request's JSON body refuses any other body (415).
+    let edits_body = c.default_policies.iter().chain(&r.policies).any(
+        |&i| matches!(&c.policies[i].settings, Settings::Transform(t) if t.edits_request_body()),
+    );
+    if edits_body && matches!(method, "POST" | "PUT" | "PATCH") && op.get("requestBody").is_none() {
+        op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } });
+    }
+    // A route that names the body's media types takes a body of one of them.
+    if let (Some(types), "POST" | "PUT" | "PATCH", None) =
+        (&r.limits.content_types, method, op.get("requestBody"))
+    {
+        let content: Map<String, Value> = types.iter().map(|t| (t.clone(), json!({}))).collect();
+        op["requestBody"] = json!({ "required": true, "content": content });
     }
     if let (Some(i), "POST" | "PUT" | "PATCH") = (r.body_schema, method) {
         let name = component(&c.schemas[i], schemas);
@@ -560,7 +748,8 @@ fn operation(
     if r.limits.max_body.is_some() || r.body_schema.is_some() {
         applies.push(413);
     }
-    if r.limits.content_types.is_some() || r.body_schema.is_some() {
+    if r.limits.content_types.is_some() || r.body_schema.is_some() || edits_body || graphql_endpoint
+    {
         applies.push(415);
     }
     if r.body_schema.is_some() || r.query_schema.is_some() {
@@ -574,6 +763,7 @@ fn operation(
         );
     }
     op["responses"] = Value::Object(responses);
+    exact_numbers(&mut op);
     op
 }
 

@@ -53,9 +53,23 @@ pub fn disguised_dot_segment(reading: &str) -> Option<bool> {
 /// The regular expression a path parameter's (unencoded) value must match for the request
 /// to reach its route: see the module's documentation. `double_encoding_allowed` is the
 /// route's `allow_double_encoding`.
-pub fn pattern(double_encoding_allowed: bool) -> String {
+///
+/// `decoded_by_a_step`: a gRPC or GraphQL call step reads the parameter percent-decoded and
+/// refuses any Unicode control character in it (`char::is_control`, `src/http/params.rs`), so
+/// the C1 controls (U+0080-U+009F) are left out too.
+pub fn pattern(double_encoding_allowed: bool, decoded_by_a_step: bool) -> String {
     // The characters that may appear at all, bar `%` (handled apart).
     let mut refused = String::from(r"\x00-\x1F\x7F/\\%");
+    if decoded_by_a_step {
+        let controls = ('\u{80}'..='\u{FFFF}').filter(|c| c.is_control());
+        let (lo, hi) = controls.fold((None, None), |(lo, _), c| (lo.or(Some(c)), Some(c)));
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            // One run (U+0080-U+009F); the property test checks it against `is_control`.
+            push_class_char(&mut refused, lo);
+            refused.push('-');
+            push_class_char(&mut refused, hi);
+        }
+    }
     for &(lo, hi) in LOOKALIKES {
         push_class_char(&mut refused, lo);
         if hi != lo {

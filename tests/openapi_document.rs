@@ -1,6 +1,8 @@
-//! The OpenAPI documents follow the routes' calendar: an operation with a `sunset` is written
-//! live, and from its sunset on `OpenApiDoc::at` serves it retired
-//! (`x-gatehouse-retired-<method>`: deprecated, only 410), still valid JSON, with a new ETag.
+//! What the OpenAPI documents say beyond the route list: they follow the routes' calendar (an
+//! operation with a `sunset` is written live, and from its sunset on `OpenApiDoc::at` serves it
+//! retired - `x-gatehouse-retired-<method>`: deprecated, only 410 - still valid JSON, with a
+//! new ETag); routes sharing a path and method are one operation (the one a plain request
+//! reaches) with the others as variants; every operation lists the request-limit answers.
 
 use gatehouse_config as checker;
 
@@ -27,6 +29,33 @@ sunset = "2026-01-01T00:00:00Z"
 id = "new-delete"
 methods = ["DELETE"]
 path = "/things/{id}"
+upstream = "users"
+
+[[route]]
+id = "split"
+methods = ["GET"]
+path = "/split/{*rest}"
+upstream = "users"
+
+[[route]]
+id = "split-beta"
+methods = ["GET"]
+path = "/split/{*rest}"
+upstream = "users"
+match = { headers = { "x-tenant" = "acme" }, query = { beta = "1" } }
+
+[[route]]
+id = "only-acme"
+methods = ["GET"]
+path = "/acme"
+upstream = "users"
+match = { headers = { "x-tenant" = "acme" } }
+
+[[route]]
+id = "partner"
+methods = ["GET"]
+path = "/later"
+host = "partner.example.com"
 upstream = "users"
 
 [[route]]
@@ -159,7 +188,10 @@ fn path_parameters_carry_the_shared_pattern() {
     let id = &v["paths"]["/v1/things/{id}"]["delete"]["parameters"][0]["schema"];
     assert_eq!(id["type"], "string");
     assert_eq!(id["minLength"], 1);
-    assert_eq!(id["pattern"], gatehouse_shared::path_param::pattern(false));
+    assert_eq!(
+        id["pattern"],
+        gatehouse_shared::path_param::pattern(false, false)
+    );
 }
 
 #[test]
@@ -170,4 +202,37 @@ fn every_operation_lists_the_request_limit_answers() {
     for status in ["400", "404", "405", "414", "431"] {
         assert!(op.get(status).is_some(), "{status}");
     }
+}
+
+#[test]
+fn routes_sharing_a_path_and_method_are_the_plain_route_with_the_others_as_variants() {
+    let doc = whole_api();
+    let (v, _) = parsed(&doc, 0);
+    let split = &v["paths"]["/v1/split/{rest}"]["get"];
+    assert_eq!(
+        split["operationId"], "split",
+        "a request without the conditions reaches it"
+    );
+    assert_eq!(
+        split["x-gatehouse-variants"],
+        serde_json::json!([{ "operationId": "split-beta", "headers": { "x-tenant": "acme" }, "query": { "beta": "1" } }])
+    );
+    let later = &v["paths"]["/v1/later"]["post"];
+    assert_eq!(later["operationId"], "later");
+    let partner = &v["paths"]["/v1/later"]["get"];
+    assert_eq!(
+        partner["operationId"], "partner",
+        "alone on its method, the host route is the operation"
+    );
+}
+
+#[test]
+fn a_route_taken_only_with_a_match_condition_requires_it_as_a_parameter() {
+    let doc = whole_api();
+    let (v, _) = parsed(&doc, 0);
+    let params = &v["paths"]["/v1/acme"]["get"]["parameters"];
+    assert_eq!(params[0]["name"], "x-tenant");
+    assert_eq!(params[0]["in"], "header");
+    assert_eq!(params[0]["required"], true);
+    assert_eq!(params[0]["schema"]["const"], "acme");
 }
