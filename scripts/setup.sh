@@ -52,4 +52,12 @@ if ! command -v chromium >/dev/null 2>&1; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get install -y chromium || { $sudo apt-get update && $sudo apt-get install -y chromium; }
 fi
+# The property-based API tester of tests/conformance/ (scripts/test.sh step 6), pinned, in a
+# project-local virtualenv (.venv-tools/, not in git).
+SCHEMATHESIS_VERSION=4.32.5
+if [ "$(.venv-tools/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
+  say "installing schemathesis $SCHEMATHESIS_VERSION into .venv-tools/ (python3 -m venv + pip)"
+  python3 -m venv .venv-tools
+  .venv-tools/bin/pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
+fi
 say "toolchain ready"

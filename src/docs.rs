@@ -5,21 +5,24 @@
 //! Contract: these paths are answered before routing (a route at one of them fails the
 //! build); GET and HEAD
 //! only (405 otherwise); documents carry a strong `ETag` and `Cache-Control: public,
-//! max-age=300`, and a matching `If-None-Match` gets 304.
+//! max-age=300`, and a matching `If-None-Match` gets 304. A document reads as at the
+//! gateway's calendar: each operation past its sunset is served retired
+//! (`OpenApiDoc::at`), with its own ETag.
 
 use crate::error::GatewayError;
 use crate::runtime::answer::Answer;
+use std::borrow::Cow;
 use web_sys::Headers;
 
 const PORTAL_HTML: &str = include_str!("portal/portal.html");
 const PORTAL_JS: &str = include_str!("portal/portal.js");
 const PORTAL_CSS: &str = include_str!("portal/portal.css");
 
-/// One static answer: its type, body and validator.
+/// One answer: its type, body and validator.
 struct Asset {
     content_type: &'static str,
-    body: &'static str,
-    etag: &'static str,
+    body: Cow<'static, str>,
+    etag: Cow<'static, str>,
 }
 
 /// The portal's page (with its base path filled in), script and stylesheet, each with its
@@ -42,14 +45,16 @@ fn portal_assets(base: &str) -> &'static [(String, String); 3] {
     })
 }
 
-/// The asset at `path`, if the docs serve one there.
-fn asset(docs: &crate::config::Docs, path: &str) -> Option<Asset> {
+/// The asset at `path`, if the docs serve one there; an OpenAPI document as it reads at
+/// `now_s` (operations past their sunset retired).
+fn asset(docs: &crate::config::Docs, path: &str, now_s: impl FnOnce() -> i64) -> Option<Asset> {
     if let Some(prefix) = path.strip_suffix("/openapi.json") {
         let doc = docs.openapi.iter().find(|d| d.prefix == prefix)?;
+        let (body, etag) = doc.at(now_s());
         return Some(Asset {
             content_type: "application/json",
-            body: doc.json,
-            etag: doc.etag,
+            body,
+            etag: etag.map_or(Cow::Borrowed(doc.etag), Cow::Owned),
         });
     }
     let base = docs.portal?;
@@ -62,8 +67,8 @@ fn asset(docs: &crate::config::Docs, path: &str) -> Option<Asset> {
     let (body, etag) = &portal_assets(base)[index];
     Some(Asset {
         content_type,
-        body,
-        etag,
+        body: Cow::Borrowed(body),
+        etag: Cow::Borrowed(etag),
     })
 }
 
@@ -73,8 +78,9 @@ pub fn serve(
     path: &str,
     method: &str,
     inbound: &Headers,
+    now_s: impl FnOnce() -> i64,
 ) -> Option<Result<Answer, GatewayError>> {
-    let a = asset(docs, path)?;
+    let a = asset(docs, path, now_s)?;
     let if_none_match = inbound.get("if-none-match").ok().flatten();
     if method != "GET" && method != "HEAD" {
         return Some(Err(GatewayError::MethodNotAllowed {
@@ -84,7 +90,7 @@ pub fn serve(
     let headers = Headers::new().ok()?;
     let _ = headers.set("content-type", a.content_type);
     let _ = headers.set("cache-control", "public, max-age=300");
-    let _ = headers.set("etag", a.etag);
+    let _ = headers.set("etag", &a.etag);
     let _ = headers.set("x-content-type-options", "nosniff");
     if a.content_type.starts_with("text/html") {
         // Everything the page uses comes from this worker.
@@ -97,7 +103,7 @@ pub fn serve(
         inm.trim() == "*"
             || inm
                 .split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == a.etag)
+                .any(|t| t.trim().trim_start_matches("W/") == a.etag.as_ref())
     });
     if matches {
         return Some(Ok(Answer::text(304, headers, None)));

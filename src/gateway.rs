@@ -50,7 +50,15 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
     let head = x.check_head();
     let docs = head
         .is_ok()
-        .then(|| crate::docs::serve(&table.docs, x.ctx.url.path, &x.ctx.method, &x.inbound))
+        .then(|| {
+            crate::docs::serve(
+                &table.docs,
+                x.ctx.url.path,
+                &x.ctx.method,
+                &x.inbound,
+                || (crate::runtime::calendar_now_ms(&env) / 1000.0) as i64,
+            )
+        })
         .flatten();
     let answer = if let Err(err) = head {
         let answer = x.problem(&err);

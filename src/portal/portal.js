@@ -3,8 +3,9 @@
 //
 // One card per path, each listing its methods with their own details (summary, lifecycle,
 // successor, auth requirement, rate limits, try it); a sidebar by version and tag; a search
-// over path, summary, tags and operationId. An operation whose `x-sunset` has passed (in the
-// viewer's clock) is shown as retired: the gateway answers it 410.
+// over path, summary, tags and operationId. An operation the gateway has retired (its sunset
+// passed by the gateway's clock: `x-gatehouse-retired-<method>` in the document) or whose
+// `x-sunset` has passed in the viewer's clock is shown as retired: the gateway answers it 410.
 "use strict";
 
 const el = (tag, attrs = {}, ...children) => {
@@ -19,6 +20,7 @@ const el = (tag, attrs = {}, ...children) => {
 
 const METHOD_ORDER = ["get", "post", "put", "patch", "delete", "options", "head", "trace"];
 const HTTP_METHODS = new Set(METHOD_ORDER);
+const RETIRED = "x-gatehouse-retired-";
 
 /** The card id of a path and the element id of one of its operations. */
 const cardId = (path) => `path:${path}`;
@@ -48,10 +50,13 @@ async function main() {
   const versions = new Map();
   const tags = new Map();
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    // `x-gatehouse-retired-<method>`: an operation past its sunset by the gateway's clock (no
+    // longer an operation of the document); shown as retired like one past `x-sunset` here.
     const ops = Object.entries(item)
+      .map(([key, op]) => [key.startsWith(RETIRED) ? key.slice(RETIRED.length) : key, op, key.startsWith(RETIRED)])
       .filter(([method]) => HTTP_METHODS.has(method))
       .sort(([a], [b]) => METHOD_ORDER.indexOf(a) - METHOD_ORDER.indexOf(b))
-      .map(([method, op]) => ({ path, method, op }));
+      .map(([method, op, gone]) => ({ path, method, op, gone }));
     if (!ops.length) continue;
     const first = path.split("/")[1] ?? "";
     const version = /^v\d/.test(first) ? first : "unversioned";
@@ -150,9 +155,9 @@ function pathCard(card, schemes, now) {
     head, ...card.ops.map((o) => operation(o, schemes, now)));
 }
 
-function operation({ path, method, op }, schemes, now) {
+function operation({ path, method, op, gone }, schemes, now) {
   const sunset = op["x-sunset"] ? Date.parse(op["x-sunset"]) : NaN;
-  const retired = !Number.isNaN(sunset) && sunset <= now;
+  const retired = gone || (!Number.isNaN(sunset) && sunset <= now);
   const head = el("div", { class: "op-head" },
     el("span", { class: `method m-${method}` }, method.toUpperCase()),
     op.summary ? el("span", { class: "summary" }, op.summary) : el("span", { class: "summary none" }, "(no summary)"));

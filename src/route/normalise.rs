@@ -21,6 +21,7 @@
 //! separate, per-route rule that refuses it.
 
 use super::lookalike::is_lookalike;
+use gatehouse_shared::path_param::{disguised_dot_segment, lenient_reading};
 use std::borrow::Cow;
 
 /// Why a path was rejected. Each becomes a 400 problem+json `bad-path`.
@@ -174,21 +175,10 @@ fn check_segment(seg: &str) -> Result<(), PathError> {
     if !seg.starts_with(['.', '%']) {
         return Ok(());
     }
-    let lower = seg.to_ascii_lowercase();
-    let reading = lower
-        .replace("%3b", ";")
-        .replace("%3f", ";")
-        .replace("%23", ";")
-        .replace("%20", " ");
-    let (head, params) = match reading.split_once(';') {
-        Some((head, _)) => (head, true),
-        None => (reading.as_str(), false),
-    };
-    let only_dots_and_spaces = head.contains('.') && head.bytes().all(|c| c == b'.' || c == b' ');
-    match (only_dots_and_spaces, params) {
-        (true, true) => Err(PathError::DotSegmentParameter),
-        (true, false) => Err(PathError::DotSegmentVariant),
-        _ => Ok(()),
+    match disguised_dot_segment(&lenient_reading(seg)) {
+        Some(true) => Err(PathError::DotSegmentParameter),
+        Some(false) => Err(PathError::DotSegmentVariant),
+        None => Ok(()),
     }
 }
 

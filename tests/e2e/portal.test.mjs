@@ -7,7 +7,7 @@
 // to save a screenshot (docs/portal.png is made this way).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startGateway, launchChromium } from "./harness.mjs";
+import { startGateway, launchChromium, clockAt } from "./harness.mjs";
 import { startOrigin } from "../../scripts/demo-origin.mjs";
 
 const s = {};
@@ -126,33 +126,56 @@ test("sidebar links jump to a version and filter by tag", async () => {
   assert.equal((await visiblePaths()).length, total);
 });
 
-test("an operation past its sunset shows as retired (410), in the viewer's clock", async () => {
-  const op = s.doc.paths["/v1/reports/summary"].get;
-  const sunset = Date.parse(op["x-sunset"]);
-  const day = 86_400_000;
-  // The page decides with the browser's clock: a day before the sunset it is only deprecated,
-  // a day after it is retired, whatever today is.
-  const at = async (time) => {
-    const page = await s.browser.newPage();
-    await page.clock.setFixedTime(new Date(time));
-    await page.goto(`${s.gw.url.origin}/docs`);
-    const section = page.locator('[data-operation="v1-report-summary"]');
-    await section.waitFor();
-    const out = {
-      states: await section.locator("[data-state]").evaluateAll((l) => l.map((b) => b.dataset.state)),
-      text: await section.innerText(),
-      userStates: await page.locator('[data-operation="v1-get-user"] [data-state]').evaluateAll((l) => l.map((b) => b.dataset.state)),
+test("an operation the gateway retired (past its sunset by the gateway's clock) is shown as a retired card, whatever the viewer's clock", async () => {
+  // The harness's calendar day (2027-03-01) is past /v1/reports/summary's sunset: the document
+  // moves it out of the operations, to x-gatehouse-retired-get.
+  const item = s.doc.paths["/v1/reports/summary"];
+  assert.equal(item.get, undefined);
+  assert.equal(item["x-gatehouse-retired-get"].operationId, "v1-report-summary");
+  const sunset = Date.parse(item["x-gatehouse-retired-get"]["x-sunset"]);
+  const page = await s.browser.newPage();
+  await page.clock.setFixedTime(new Date(sunset - 86_400_000));
+  await page.goto(`${s.gw.url.origin}/docs`);
+  const section = page.locator('[data-operation="v1-report-summary"]');
+  await section.waitFor();
+  assert.deepEqual(await section.locator("[data-state]").evaluateAll((l) => l.map((b) => b.dataset.state)), ["retired"]);
+  assert.match(await section.innerText(), /Retired since Wed, 30 Sep 2026 00:00:00 GMT: the gateway answers 410 Gone/);
+  await page.close();
+});
+
+test("an operation whose sunset passes while the page is read shows as retired (410), in the viewer's clock", async () => {
+  // A gateway whose calendar is before the sunset still lists the operation; the page decides
+  // with the browser's clock: a day before the sunset it is only deprecated, a day after it is
+  // retired.
+  const gw = await startGateway({ ECHO_ORIGIN: s.origin.url, ...clockAt("2026-09-01T00:00:00Z") });
+  try {
+    const doc = await (await fetch(`${gw.url.origin}/openapi.json`)).json();
+    const sunset = Date.parse(doc.paths["/v1/reports/summary"].get["x-sunset"]);
+    const day = 86_400_000;
+    const at = async (time) => {
+      const page = await s.browser.newPage();
+      await page.clock.setFixedTime(new Date(time));
+      await page.goto(`${gw.url.origin}/docs`);
+      const section = page.locator('[data-operation="v1-report-summary"]');
+      await section.waitFor();
+      const out = {
+        states: await section.locator("[data-state]").evaluateAll((l) => l.map((b) => b.dataset.state)),
+        text: await section.innerText(),
+        userStates: await page.locator('[data-operation="v1-get-user"] [data-state]').evaluateAll((l) => l.map((b) => b.dataset.state)),
+      };
+      await page.close();
+      return out;
     };
-    await page.close();
-    return out;
-  };
-  const before = await at(sunset - day);
-  assert.deepEqual(before.states, ["deprecated"]);
-  assert.doesNotMatch(before.text, /410/);
-  const after = await at(sunset + day);
-  assert.deepEqual(after.states, ["retired"]);
-  assert.match(after.text, /Retired since Wed, 30 Sep 2026 00:00:00 GMT: the gateway answers 410 Gone/);
-  assert.deepEqual(after.userStates, ["deprecated"], "a route with a later sunset is not retired");
+    const before = await at(sunset - day);
+    assert.deepEqual(before.states, ["deprecated"]);
+    assert.doesNotMatch(before.text, /410/);
+    const after = await at(sunset + day);
+    assert.deepEqual(after.states, ["retired"]);
+    assert.match(after.text, /Retired since Wed, 30 Sep 2026 00:00:00 GMT: the gateway answers 410 Gone/);
+    assert.deepEqual(after.userStates, ["deprecated"], "a route with a later sunset is not retired");
+  } finally {
+    await gw.close();
+  }
 });
 
 test("a deprecated v1 operation links to its v2 successor", async () => {

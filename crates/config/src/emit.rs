@@ -12,7 +12,7 @@ use super::lex::method;
 use crate::table::lifecycle::{Lifecycle, Versioning};
 use crate::table::route::{Condition, PathGroup, RewritePart, Route};
 use crate::table::schema::Schema;
-use crate::table::{Docs, OpenApiDoc, Table};
+use crate::table::{Docs, OpenApiDoc, OpenApiSunset, Table};
 
 /// Rust source defining `pub static TABLE: Table`.
 #[cfg(feature = "bake")]
@@ -79,10 +79,21 @@ pub fn table(c: &Checked) -> Table {
         .collect();
     let openapi = super::openapi::documents(c)
         .into_iter()
-        .map(|(prefix, json, etag)| OpenApiDoc {
-            prefix: leak::str(&prefix),
-            json: leak::str(&json),
-            etag: leak::str(&etag),
+        .map(|w| OpenApiDoc {
+            prefix: leak::str(&w.prefix),
+            json: leak::str(&w.text),
+            etag: leak::str(&w.etag),
+            sunsets: leak::slice(
+                w.sunsets
+                    .iter()
+                    .map(|(sunset_s, start, end, retired)| OpenApiSunset {
+                        sunset_s: *sunset_s,
+                        start: *start as u32,
+                        end: *end as u32,
+                        retired: leak::str(retired),
+                    })
+                    .collect(),
+            ),
         })
         .collect();
     Table {

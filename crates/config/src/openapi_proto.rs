@@ -11,7 +11,10 @@ use serde_json::{json, Map, Value};
 pub fn message_ref(p: &Protos, index: u16, schemas: &mut Map<String, Value>) -> Value {
     let m = &p.messages[usize::from(index)];
     if let Some(wkt) = m.wkt {
-        return wkt_schema(wkt, m.name);
+        return match wkt {
+            Wkt::Any => any_schema(p, schemas),
+            wkt => wkt_schema(wkt, m.name),
+        };
     }
     let reference = json!({ "$ref": format!("#/components/schemas/{}", m.name) });
     if schemas.contains_key(m.name) {
@@ -38,20 +41,52 @@ pub fn message_ref(p: &Protos, index: u16, schemas: &mut Map<String, Value>) -> 
     reference
 }
 
+/// Bytes as proto3 JSON: base64. The pattern is the padded standard alphabet, which every
+/// proto3 JSON reader takes (the URL-safe one is read too, and left out here).
+fn base64() -> Value {
+    json!({
+        "type": "string",
+        "contentEncoding": "base64",
+        "pattern": "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+    })
+}
+
+/// A 32-bit float's range: the decoder refuses a finite value outside it (400).
+fn float32() -> Value {
+    json!({ "type": "number", "format": "float", "minimum": f32::MIN, "maximum": f32::MAX })
+}
+
+/// 32-bit integers with their range: the decoder refuses a value outside it (400).
+fn int32() -> Value {
+    json!({ "type": "integer", "format": "int32", "minimum": i32::MIN, "maximum": i32::MAX })
+}
+
+fn uint32() -> Value {
+    json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX })
+}
+
+/// 64-bit integers as proto3 JSON strings. The pattern allows at most 18 digits (19 unsigned),
+/// which always fit: a longer string may not, and the decoder refuses it with 400.
+fn int64() -> Value {
+    json!({ "type": "string", "format": "int64", "pattern": "^-?[0-9]{1,18}$" })
+}
+
+fn uint64() -> Value {
+    json!({ "type": "string", "format": "int64", "pattern": "^[0-9]{1,19}$" })
+}
+
 /// The schema of one value of `kind`.
 pub fn kind_schema(p: &Protos, kind: Kind, schemas: &mut Map<String, Value>) -> Value {
     match kind {
-        Kind::Double | Kind::Float => json!({ "type": "number" }),
-        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
-            json!({ "type": "integer", "format": "int32" })
-        }
-        Kind::Uint32 | Kind::Fixed32 => json!({ "type": "integer", "minimum": 0 }),
-        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 | Kind::Uint64 | Kind::Fixed64 => {
-            json!({ "type": "string", "format": "int64", "pattern": "^-?[0-9]+$" })
-        }
+        Kind::Double => json!({ "type": "number" }),
+        Kind::Float => float32(),
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => int32(),
+        Kind::Uint32 | Kind::Fixed32 => uint32(),
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => int64(),
+        Kind::Uint64 | Kind::Fixed64 => uint64(),
         Kind::Bool => json!({ "type": "boolean" }),
         Kind::String => json!({ "type": "string" }),
-        Kind::Bytes => json!({ "type": "string", "contentEncoding": "base64" }),
+        Kind::Bytes => base64(),
         Kind::Enum(e) => {
             let e = &p.enums[usize::from(e)];
             if e.name == "google.protobuf.NullValue" {
@@ -64,6 +99,32 @@ pub fn kind_schema(p: &Protos, kind: Kind, schemas: &mut Map<String, Value>) -> 
     }
 }
 
+/// `google.protobuf.Any`: one of the messages the gateway knows (the decoder refuses any
+/// other `@type`, 400), named by its type URL, with that message's members. The well-known
+/// types, packed with a `value` member, are left out.
+fn any_schema(p: &Protos, schemas: &mut Map<String, Value>) -> Value {
+    let mut one_of = Vec::new();
+    for (i, m) in p.messages.iter().enumerate() {
+        if m.wkt.is_some() {
+            continue;
+        }
+        let Ok(index) = u16::try_from(i) else { break };
+        message_ref(p, index, schemas);
+        // A message still being written (it holds this Any) is left out.
+        let Some(props) = schemas
+            .get(m.name)
+            .and_then(|s| s.get("properties"))
+            .cloned()
+        else {
+            continue;
+        };
+        let mut props = props;
+        props["@type"] = json!({ "const": format!("type.googleapis.com/{}", m.name) });
+        one_of.push(json!({ "type": "object", "required": ["@type"], "properties": props, "additionalProperties": false }));
+    }
+    json!({ "anyOf": one_of })
+}
+
 fn wkt_schema(wkt: Wkt, name: &str) -> Value {
     match wkt {
         Wkt::Timestamp => json!({ "type": "string", "format": "date-time" }),
@@ -73,15 +134,17 @@ fn wkt_schema(wkt: Wkt, name: &str) -> Value {
         Wkt::Value => json!({}),
         Wkt::ListValue => json!({ "type": "array" }),
         Wkt::Empty => json!({ "type": "object", "additionalProperties": false }),
-        Wkt::Any => {
-            json!({ "type": "object", "required": ["@type"], "properties": { "@type": { "type": "string" } } })
-        }
+        // Written by `any_schema` (it needs the messages).
+        Wkt::Any => json!({ "type": "object", "required": ["@type"] }),
         Wkt::Wrapper => match name.trim_start_matches("google.protobuf.") {
-            "DoubleValue" | "FloatValue" => json!({ "type": "number" }),
-            "Int32Value" | "UInt32Value" => json!({ "type": "integer" }),
-            "Int64Value" | "UInt64Value" => json!({ "type": "string", "format": "int64" }),
+            "DoubleValue" => json!({ "type": "number" }),
+            "FloatValue" => float32(),
+            "Int32Value" => int32(),
+            "UInt32Value" => uint32(),
+            "Int64Value" => int64(),
+            "UInt64Value" => uint64(),
             "BoolValue" => json!({ "type": "boolean" }),
-            "BytesValue" => json!({ "type": "string", "contentEncoding": "base64" }),
+            "BytesValue" => base64(),
             _ => json!({ "type": "string" }),
         },
     }

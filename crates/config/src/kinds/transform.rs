@@ -298,6 +298,17 @@ mod check {
                 && b.allow.is_empty())
         }
 
+        /// Whether the request's JSON body is edited: a body on the route must then be JSON
+        /// (415 otherwise).
+        pub fn edits_request_body(&self) -> bool {
+            let b = &self.request_body;
+            !(b.set.is_empty()
+                && b.remove.is_empty()
+                && b.rename.is_empty()
+                && b.mask.is_empty()
+                && b.allow.is_empty())
+        }
+
         /// Whether the response body is edited (the policy then must come after a cache policy,
         /// so stored entries hold the edited body).
         pub fn edits_response(&self) -> bool {

@@ -71,6 +71,55 @@ pub struct OpenApiDoc {
     pub json: &'static str,
     /// A strong validator of `json`.
     pub etag: &'static str,
+    /// The operations with a sunset, in text order: from its sunset on, each one's live
+    /// member `json[start..end]` is served as `retired` instead (and the ETag changes).
+    pub sunsets: &'static [OpenApiSunset],
+}
+
+/// An operation of an [`OpenApiDoc`] that retires at `sunset_s` (Unix seconds).
+#[derive(Debug)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_config::table))]
+pub struct OpenApiSunset {
+    pub sunset_s: i64,
+    pub start: u32,
+    pub end: u32,
+    pub retired: &'static str,
+}
+
+impl OpenApiDoc {
+    /// The document as it reads at `now_s` (Unix seconds), with its ETag: `json` itself until
+    /// the first sunset, then with each operation past its sunset replaced by its retired
+    /// text. `None` for the ETag means `etag` still holds.
+    pub fn at(&self, now_s: i64) -> (std::borrow::Cow<'static, str>, Option<String>) {
+        if !self.sunsets.iter().any(|s| s.sunset_s <= now_s) {
+            return (std::borrow::Cow::Borrowed(self.json), None);
+        }
+        let mut out = String::with_capacity(self.json.len());
+        let mut from = 0;
+        for s in self.sunsets.iter().filter(|s| s.sunset_s <= now_s) {
+            let (start, end) = (s.start as usize, s.end as usize);
+            match (self.json.get(from..start), self.json.get(start..end)) {
+                (Some(before), Some(_)) => {
+                    out.push_str(before);
+                    out.push_str(s.retired);
+                    from = end;
+                }
+                // Out of order or off a character boundary: not a table the build writes;
+                // the live text stays.
+                _ => continue,
+            }
+        }
+        out.push_str(self.json.get(from..).unwrap_or(""));
+        let etag = format!("\"{:016x}\"", fnv1a(out.as_bytes()));
+        (std::borrow::Cow::Owned(out), Some(etag))
+    }
+}
+
+/// FNV-1a, 64 bits: the documents' ETags (the build's and [`OpenApiDoc::at`]'s).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 impl Docs {
