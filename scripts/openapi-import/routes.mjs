@@ -141,6 +141,7 @@ function checkPath(path) {
     const param = /^([^{}]*)\{([^{}]*)\}([^{}]*)$/.exec(seg);
     if (seg.includes("{") || seg.includes("}")) {
       if (!param || !/^[^/*]+$/.test(param[2])) return `has a malformed parameter in "${seg}"`;
+      if (!PATH_CHARS.test(param[2])) return `has characters the gateway does not allow in the parameter name "${param[2]}"`;
     }
     const text = param ? param[1] + param[3] : seg;
     if (!PATH_CHARS.test(text)) return `has characters the gateway does not allow in "${seg}"`;
@@ -213,22 +214,41 @@ function buildRoute(c) {
   const description = op.description ?? item.description;
   if (typeof summary === "string" && summary !== "") route.summary = summary;
   if (typeof description === "string" && description !== "") route.description = description;
-  if (Array.isArray(op.tags)) route.tags = op.tags.filter((t) => typeof t === "string");
+  if (Array.isArray(op.tags)) {
+    // The checker refuses a blank tag (Rust's `trim`, which also counts U+0085 as space).
+    const blank = (t) => /^[\s\u0085]*$/.test(t);
+    op.tags.forEach((t, i) => blank(t) && note(at + pointer("tags", i), "a blank tag is not carried"));
+    route.tags = op.tags.filter((t) => !blank(t));
+  }
   if (op.deprecated === true) route.deprecated = c.options.deprecatedAt;
 
   const params = parameters(c);
   if (params.query) {
     const file = `schemas/${id}.query.json`;
-    c.files.set(file, JSON.stringify(params.query, null, 2) + "\n");
+    c.files.set(file, jsonFile(params.query));
     route.query_schema = file;
   }
   const body = requestBody(c);
   if (body) {
     const file = `schemas/${id}.body.json`;
-    c.files.set(file, JSON.stringify(body, null, 2) + "\n");
+    c.files.set(file, jsonFile(body));
     route.body_schema = file;
   }
   return route;
+}
+
+/** A schema file's text. JSON cannot carry a lone UTF-16 surrogate (the checker refuses the
+ * escape), so every string, member names too, is made well-formed (U+FFFD). */
+function jsonFile(value) {
+  const wellFormed = (v) =>
+    typeof v === "string"
+      ? v.toWellFormed()
+      : Array.isArray(v)
+        ? v.map(wellFormed)
+        : v !== null && typeof v === "object"
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.toWellFormed(), wellFormed(x)]))
+          : v;
+  return JSON.stringify(wellFormed(value), null, 2) + "\n";
 }
 
 function noteTopLevel(doc, note) {

@@ -13,6 +13,9 @@
 import { isObject, pointer } from "./document.mjs";
 import { importedVar, slugName } from "./names.mjs";
 
+/** RFC 6749 scope-token: what a `require` policy's `scopes` may hold. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
 const OIDC_SUFFIX = "/.well-known/openid-configuration";
 
 export class Security {
@@ -140,6 +143,7 @@ export class Security {
       return { policies: [] };
     }
     const alternatives = [];
+    const badScopes = [];
     requirements.forEach((req, i) => {
       if (!isObject(req)) {
         this.notMapped(at + pointer(i), "not a security requirement object");
@@ -157,6 +161,9 @@ export class Security {
         names.push(p.name);
         if (Array.isArray(wanted)) scopes = [...scopes, ...wanted.filter((w) => typeof w === "string")];
       }
+      const invalid = scopes.filter((w) => !SCOPE_TOKEN.test(w));
+      if (invalid.length > 0) badScopes.push({ at: at + pointer(i), invalid: [...new Set(invalid)] });
+      scopes = scopes.filter((w) => SCOPE_TOKEN.test(w));
       alternatives.push({ names, missing, scopes: [...new Set(scopes)].sort(), index: i });
     });
     const whole = alternatives.filter((a) => a.missing.length === 0);
@@ -200,6 +207,15 @@ export class Security {
       } else {
         this.notMapped(at + pointer(a.index), "an alternative that needs several schemes at once cannot be one of several alternatives at the gateway: refused");
       }
+    }
+    for (const b of badScopes) {
+      const a = alternatives.find((x) => at + pointer(x.index) === b.at);
+      if (!chosen.includes(a)) continue;
+      this.notMapped(
+        b.at,
+        `${b.invalid.map((w) => JSON.stringify(w)).join(", ")} ${b.invalid.length > 1 ? "are not valid scope tokens" : "is not a valid scope token"} (RFC 6749): NOT CHECKED by the gateway on this route`,
+        { weaker: true },
+      );
     }
     // One `require` serves every alternative: the scopes they all ask for. Any other scope is
     // one the gateway does not check, and that is said.
