@@ -74,7 +74,7 @@ key-list: setup
 ## routes/ files from an OpenAPI 3.0/3.1 document (JSON or YAML); lists what it does not map
 import: setup
 	@test -n "$(OPENAPI)" || { echo "usage: make import OPENAPI=api.yaml [OUT=routes-imported] [API_VERSION=v2] [FORCE=1]" >&2; exit 2; }
-	@node scripts/import-openapi.mjs "$(OPENAPI)" --out "$(or $(OUT),routes-imported)" $(if $(API_VERSION),--version "$(API_VERSION)") $(if $(FORCE),--force)
+	@node scripts/import-openapi.mjs "$(OPENAPI)" --out "$(or $(OUT),routes-imported)" $(if $(API_VERSION),--version "$(API_VERSION)") $(if $(filter 1,$(FORCE)),--force)
 
 setup:
 	@bash scripts/setup.sh

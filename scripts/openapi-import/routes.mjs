@@ -11,9 +11,13 @@
 
 import { InvalidDocument, Resolver, checkOperation, checkServers, isObject, pointer } from "./document.mjs";
 import { parameters, requestBody } from "./requests.mjs";
-import { Security, slugName } from "./security.mjs";
+import { slugName } from "./names.mjs";
+import { Security } from "./security.mjs";
 import { Upstreams, versionOf } from "./servers.mjs";
 import * as toml from "./toml.mjs";
+
+/** How every gateway.toml the importer writes starts: `--force` replaces only such a directory. */
+export const IMPORT_HEADER = "# Imported by `make import` from ";
 
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 const PATH_ITEM_KEYS = new Set(["$ref", "summary", "description", "servers", "parameters", ...METHODS]);
@@ -33,8 +37,8 @@ const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
 export function importDocument(doc, options) {
   const notMapped = [];
   const noted = new Set();
-  const note = (at, reason) => {
-    const entry = { pointer: at === "" ? "/" : at, reason };
+  const note = (at, reason, flags = {}) => {
+    const entry = { pointer: at === "" ? "/" : at, reason, ...(flags.weaker ? { weaker: true } : {}) };
     const key = JSON.stringify(entry);
     if (!noted.has(key)) notMapped.push(entry);
     noted.add(key);
@@ -86,6 +90,14 @@ export function importDocument(doc, options) {
         note(at, "not imported as its own route: the GET route answers HEAD (its security and parameters are the GET's)");
         continue;
       }
+      const auth =
+        op.security !== undefined
+          ? security.routePolicies(op.security, at + "/security")
+          : security.routePolicies(doc.security, "/security");
+      if (auth.refuse) {
+        note(at, auth.refuse);
+        continue;
+      }
       const conflict = shapes.add(path);
       if (conflict) {
         note(at, `not imported: path "${path}" conflicts with "${conflict}" (the same path but for a parameter's name)`);
@@ -94,7 +106,7 @@ export function importDocument(doc, options) {
       if (method === "head") {
         note(at, "a HEAD-only route is served, but the gateway's OpenAPI documents leave HEAD out");
       }
-      const route = buildRoute({ doc, resolver, openapi31, security, upstreams, version, path, item, itemAt, method, op, at, ids, note, files, options });
+      const route = buildRoute({ doc, resolver, openapi31, policies: auth.policies, upstreams, version, path, item, itemAt, method, op, at, ids, note, files, options });
       const group = groupOf(op, path);
       if (!routesByFile.has(group)) routesByFile.set(group, []);
       routesByFile.get(group).push(route);
@@ -129,6 +141,7 @@ function checkPath(path) {
     const param = /^([^{}]*)\{([^{}]*)\}([^{}]*)$/.exec(seg);
     if (seg.includes("{") || seg.includes("}")) {
       if (!param || !/^[^/*]+$/.test(param[2])) return `has a malformed parameter in "${seg}"`;
+      if (!PATH_CHARS.test(param[2])) return `has characters the gateway does not allow in the parameter name "${param[2]}"`;
     }
     const text = param ? param[1] + param[3] : seg;
     if (!PATH_CHARS.test(text)) return `has characters the gateway does not allow in "${seg}"`;
@@ -162,14 +175,18 @@ function groupOf(op, path) {
   return group;
 }
 
+/** Route ids name schema files (`schemas/<id>.body.json`): short enough for any file system,
+ * and never starting with "." (the checker skips hidden files). */
+const MAX_ID = 100;
+
 function routeId(op, method, path, ids) {
   let base =
     typeof op.operationId === "string"
-      ? op.operationId.replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^-+|-+$/g, "")
+      ? op.operationId.replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^[-.]+|-+$/g, "").slice(0, MAX_ID)
       : "";
   if (!base) {
-    const slug = path.replace(/[{}]/g, "").replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^-+|-+$/g, "");
-    base = `${method}-${slug || "root"}`;
+    const slug = path.replace(/[{}]/g, "").replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^[-.]+|-+$/g, "");
+    base = `${method}-${slug || "root"}`.slice(0, MAX_ID);
   }
   let id = base;
   for (let n = 2; ids.has(id); n++) id = `${base}-${n}`;
@@ -192,28 +209,46 @@ function buildRoute(c) {
   const upstream = c.upstreams.forServers(servers, serversAt, c.version);
   route.upstream = upstream.name;
   if (upstream.rewrite) route.rewrite = path;
-  const policies = c.security.routePolicies(op.security ?? c.doc.security, op.security ? at + "/security" : "/security");
-  if (policies.length > 0) route.policies = policies;
+  if (c.policies.length > 0) route.policies = c.policies;
   const summary = op.summary ?? item.summary;
   const description = op.description ?? item.description;
   if (typeof summary === "string" && summary !== "") route.summary = summary;
   if (typeof description === "string" && description !== "") route.description = description;
-  if (Array.isArray(op.tags)) route.tags = op.tags.filter((t) => typeof t === "string");
+  if (Array.isArray(op.tags)) {
+    // The checker refuses a blank tag (Rust's `trim`, which also counts U+0085 as space).
+    const blank = (t) => /^[\s\u0085]*$/.test(t);
+    op.tags.forEach((t, i) => blank(t) && note(at + pointer("tags", i), "a blank tag is not carried"));
+    route.tags = op.tags.filter((t) => !blank(t));
+  }
   if (op.deprecated === true) route.deprecated = c.options.deprecatedAt;
 
   const params = parameters(c);
   if (params.query) {
     const file = `schemas/${id}.query.json`;
-    c.files.set(file, JSON.stringify(params.query, null, 2) + "\n");
+    c.files.set(file, jsonFile(params.query));
     route.query_schema = file;
   }
   const body = requestBody(c);
   if (body) {
     const file = `schemas/${id}.body.json`;
-    c.files.set(file, JSON.stringify(body, null, 2) + "\n");
+    c.files.set(file, jsonFile(body));
     route.body_schema = file;
   }
   return route;
+}
+
+/** A schema file's text. JSON cannot carry a lone UTF-16 surrogate (the checker refuses the
+ * escape), so every string, member names too, is made well-formed (U+FFFD). */
+function jsonFile(value) {
+  const wellFormed = (v) =>
+    typeof v === "string"
+      ? v.toWellFormed()
+      : Array.isArray(v)
+        ? v.map(wellFormed)
+        : v !== null && typeof v === "object"
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.toWellFormed(), wellFormed(x)]))
+          : v;
+  return JSON.stringify(wellFormed(value), null, 2) + "\n";
 }
 
 function noteTopLevel(doc, note) {
@@ -234,7 +269,7 @@ function noteTopLevel(doc, note) {
 
 function gatewayToml(doc, options, upstreams, security) {
   const out = [];
-  out.push(toml.comment(`Imported by \`make import\` from ${options.source}\n(OpenAPI ${doc.openapi}, "${doc.info.title}" ${doc.info.version}). Review before deploying:\nthe not-mapped list the import printed says what this configuration does not enforce.`));
+  out.push(toml.comment(`${IMPORT_HEADER.slice(2)}${options.source}\n(OpenAPI ${doc.openapi}, "${doc.info.title}" ${doc.info.version}). Review before deploying:\nthe not-mapped list the import printed says what this configuration does not enforce.`));
   out.push("");
   out.push("[gateway]");
   const docs = { title: doc.info.title };

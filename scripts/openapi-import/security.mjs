@@ -7,29 +7,14 @@
 // scopes become a `require` policy after the authentication. Anything the gateway cannot
 // enforce as written (http basic, API keys in cookies, optional authentication, alternatives
 // with different scopes, ...) is reported through `notMapped`, saying what the route does
-// instead; a route is never given weaker checks without a line saying so.
+// instead; a route is never given weaker checks without a `weaker` line saying so, and an
+// operation whose authentication the gateway cannot enforce at all is not imported.
 
 import { isObject, pointer } from "./document.mjs";
+import { importedVar, slugName } from "./names.mjs";
 
-/** `a-z 0-9 - _` as policy and upstream names need. */
-export function slugName(text, fallback) {
-  const s = String(text)
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 48);
-  return s || fallback;
-}
-
-/** `A-Z 0-9 _` as variable names need (never starting with a digit). */
-export function varName(...parts) {
-  const s = parts
-    .join("_")
-    .toUpperCase()
-    .replace(/[^A-Z0-9]+/g, "_")
-    .replace(/^_+|_+$/g, "");
-  return /^[0-9]/.test(s) ? `V_${s}` : s;
-}
+/** RFC 6749 scope-token: what a `require` policy's `scopes` may hold. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
 const OIDC_SUFFIX = "/.well-known/openid-configuration";
 
@@ -75,7 +60,7 @@ export class Security {
     if (!isObject(s)) return { reason: "not a security scheme object" };
     const description = typeof s.description === "string" ? s.description : undefined;
     const jwt = (extra, comment) => {
-      const jwks = varName(name, "JWKS_URL");
+      const jwks = importedVar(name, "JWKS_URL");
       this.variables.push({ name: jwks, note: `the JWKS URL of the identity provider for security scheme "${name}" (${at})` });
       return {
         table: { kind: "jwt", algorithms: ["RS256", "ES256"], ...extra, jwks_url: `\${${jwks}}` },
@@ -144,70 +129,108 @@ export class Security {
     }
   }
 
-  /** The route `policies` for an operation's requirements (`security` at `at`). */
+  /** The route's policies for an operation's requirements (`security` at `at`):
+   * `{ policies }`, or `{ refuse: reason }` when the document asks for authentication and the
+   * gateway can enforce none of it (the route must then not be imported: an open route would
+   * let every client through). Whatever the gateway checks less strictly than the document
+   * (a scheme of a combined requirement it cannot check, scopes only some alternatives ask
+   * for) is reported with `weaker: true`; what it refuses that the document accepts is
+   * reported plainly. */
   routePolicies(requirements, at) {
-    if (!Array.isArray(requirements) || requirements.length === 0) return [];
+    if (!Array.isArray(requirements) || requirements.length === 0) return { policies: [] };
     if (requirements.some((r) => isObject(r) && Object.keys(r).length === 0)) {
       this.notMapped(at, "authentication is optional here (an empty requirement): the gateway enforces none on this route");
-      return [];
+      return { policies: [] };
     }
     const alternatives = [];
-    const refused = [];
+    const badScopes = [];
     requirements.forEach((req, i) => {
       if (!isObject(req)) {
         this.notMapped(at + pointer(i), "not a security requirement object");
         return;
       }
       const names = [];
+      const missing = [];
       let scopes = [];
       for (const [scheme, wanted] of Object.entries(req)) {
         const p = this.scheme(scheme);
         if (!p.name) {
-          refused.push({ at: at + pointer(i, scheme), reason: p.reason });
-          return;
+          missing.push({ at: at + pointer(i, scheme), reason: p.reason });
+          continue;
         }
         names.push(p.name);
         if (Array.isArray(wanted)) scopes = [...scopes, ...wanted.filter((w) => typeof w === "string")];
       }
-      alternatives.push({ names, scopes: [...new Set(scopes)].sort(), index: i });
+      const invalid = scopes.filter((w) => !SCOPE_TOKEN.test(w));
+      if (invalid.length > 0) badScopes.push({ at: at + pointer(i), invalid: [...new Set(invalid)] });
+      scopes = scopes.filter((w) => SCOPE_TOKEN.test(w));
+      alternatives.push({ names, missing, scopes: [...new Set(scopes)].sort(), index: i });
     });
-    const outcome =
-      alternatives.length > 0
-        ? "clients using this alternative are refused at the gateway"
-        : "the gateway does not check it on this route: the upstream must (credentials are passed through)";
-    for (const r of refused) this.notMapped(r.at, `${r.reason}; ${outcome}`);
-    if (alternatives.length === 0) return [];
-    for (const a of alternatives) {
-      for (const n of a.names) this.use(n);
+    const whole = alternatives.filter((a) => a.missing.length === 0);
+    const partial = alternatives.filter((a) => a.missing.length > 0 && a.names.length > 0);
+    if (whole.length === 0 && partial.length === 0) {
+      const reasons = alternatives.flatMap((a) => a.missing);
+      for (const m of reasons) this.notMapped(m.at, `${m.reason}; the route is not imported`);
+      return {
+        refuse:
+          "not imported: the gateway can enforce none of its security requirements, and an open route would let every client through; " +
+          "add the route by hand if the upstream checks these credentials itself",
+      };
     }
+    // Alternatives the gateway checks in full win; when there are none, it enforces the part
+    // of each combined requirement it can check and the upstream must check the rest.
+    const usable = whole.length > 0 ? whole : partial;
     let chosen;
     let policies;
-    if (alternatives.length === 1) {
-      chosen = alternatives;
-      policies = [...alternatives[0].names];
+    if (usable.length === 1) {
+      chosen = usable;
+      policies = [...usable[0].names];
     } else {
-      chosen = alternatives.filter((a) => a.names.length === 1);
-      for (const a of alternatives.filter((a) => a.names.length > 1)) {
+      chosen = usable.filter((a) => a.names.length === 1);
+      if (chosen.length === 0) chosen = [usable[0]];
+      const of = [...new Set(chosen.map((a) => a.names[0]))];
+      policies = chosen.length === 1 ? [...chosen[0].names] : of.length === 1 ? of : [{ kind: "any", of }];
+    }
+    for (const a of alternatives) {
+      if (chosen.includes(a)) {
+        for (const n of a.names) this.use(n);
+        const kept = a.names.join(" + ") + (a.scopes.length > 0 ? ` and the scopes ${a.scopes.join(", ")}` : "");
+        for (const m of a.missing) {
+          this.notMapped(
+            m.at,
+            `${m.reason}: NOT CHECKED by the gateway on this route, the upstream must check it (credentials are passed through); the gateway still enforces ${kept}`,
+            { weaker: true },
+          );
+        }
+      } else if (a.missing.length > 0) {
+        for (const m of a.missing) this.notMapped(m.at, `${m.reason}; clients using this alternative are refused at the gateway`);
+      } else {
         this.notMapped(at + pointer(a.index), "an alternative that needs several schemes at once cannot be one of several alternatives at the gateway: refused");
       }
-      if (chosen.length === 0) {
-        chosen = [alternatives[0]];
-        policies = [...alternatives[0].names];
-      } else if (chosen.length === 1) {
-        policies = [...chosen[0].names];
-      } else {
-        const of = [...new Set(chosen.map((a) => a.names[0]))];
-        policies = of.length === 1 ? of : [{ kind: "any", of }];
-      }
     }
-    const scopeSets = new Set(chosen.map((a) => JSON.stringify(a.scopes)));
-    if (scopeSets.size === 1) {
-      const scopes = chosen[0].scopes;
-      if (scopes.length > 0) policies.push({ kind: "require", scopes });
-    } else {
-      this.notMapped(at, "the alternatives ask for different scopes: no scopes are required at the gateway on this route");
+    for (const b of badScopes) {
+      const a = alternatives.find((x) => at + pointer(x.index) === b.at);
+      if (!chosen.includes(a)) continue;
+      this.notMapped(
+        b.at,
+        `${b.invalid.map((w) => JSON.stringify(w)).join(", ")} ${b.invalid.length > 1 ? "are not valid scope tokens" : "is not a valid scope token"} (RFC 6749): NOT CHECKED by the gateway on this route`,
+        { weaker: true },
+      );
     }
-    return policies;
+    // One `require` serves every alternative: the scopes they all ask for. Any other scope is
+    // one the gateway does not check, and that is said.
+    const common = chosen.map((a) => a.scopes).reduce((acc, s) => acc.filter((x) => s.includes(x)));
+    if (common.length > 0) policies.push({ kind: "require", scopes: common });
+    const unchecked = [...new Set(chosen.flatMap((a) => a.scopes))].filter((s) => !common.includes(s)).sort();
+    if (unchecked.length > 0) {
+      this.notMapped(
+        at,
+        `the alternatives ask for different scopes: the gateway requires ${common.length > 0 ? `only the scopes they share (${common.join(", ")})` : "no scope"}; ` +
+          `NOT CHECKED by the gateway on this route: ${unchecked.join(", ")} (the upstream must check them)`,
+        { weaker: true },
+      );
+    }
+    return { policies };
   }
 
   use(name) {

@@ -3,12 +3,12 @@
 // Contract: `versionOf(doc)` answers a version folder name; `Upstreams.forServers` answers the
 // upstream for an operation's effective `servers` (one upstream per distinct server), with
 // `rewrite` set when the routes must send the document's path rather than the public one.
-// Server variables become `${VAR}`s, recorded in `variables` with their default and enum;
+// Server variables become `${OPENAPI_<UPSTREAM>_<NAME>}`s (names.mjs `importedVar`), recorded in `variables` with their default and enum;
 // servers beyond the first are reported through `note`. A server URL that is not http(s) or
 // relative, or has a query or fragment, throws `InvalidDocument`.
 
 import { InvalidDocument, isObject } from "./document.mjs";
-import { varName } from "./security.mjs";
+import { importedVar } from "./names.mjs";
 
 /** The version folder: the last segment of the first server's path when it names a version
  * (`https://api.example.com/v2` -> "v2", what clients already call), else from `info.version`
@@ -52,13 +52,13 @@ export class Upstreams {
     let url;
     const server = list[0];
     if (server === undefined || typeof server.url !== "string" || server.url === "" || server.url === "/") {
-      url = `\${${varName(name, "ORIGIN")}}`;
-      this.variables.push({ name: varName(name, "ORIGIN"), note: `the origin (scheme://host[:port]) of the API (${at} names none)` });
+      url = `\${${importedVar(name, "ORIGIN")}}`;
+      this.variables.push({ name: importedVar(name, "ORIGIN"), note: `the origin (scheme://host[:port]) of the API (${at} names none)` });
     } else {
       url = server.url;
       const vars = isObject(server.variables) ? server.variables : {};
       url = url.replace(/\{([^{}]+)\}/g, (_, v) => {
-        const envName = varName(name, v);
+        const envName = importedVar(name, v);
         const spec = vars[v] ?? {};
         const bits = [];
         if (spec.default !== undefined) bits.push(`default ${JSON.stringify(spec.default)}`);
@@ -67,7 +67,7 @@ export class Upstreams {
         return `\${${envName}}`;
       });
       if (url.startsWith("/")) {
-        const origin = varName(name, "ORIGIN");
+        const origin = importedVar(name, "ORIGIN");
         this.variables.push({ name: origin, note: `the origin (scheme://host[:port]) the relative server URL "${server.url}" is on` });
         url = `\${${origin}}${url}`;
       } else if (!/^(?:https?:\/\/|\$\{)/.test(url)) {

@@ -2,7 +2,9 @@
 // and inline tables as values; `[name]` tables and `[[route]]` arrays of tables.
 //
 // Contract: `value` answers TOML that reads back as the same value (strings are escaped as
-// TOML basic strings; lone UTF-16 surrogates, which TOML cannot hold, become U+FFFD).
+// TOML basic strings, every control character, DEL, C1 and U+2028/U+2029 as `\uXXXX`; lone
+// UTF-16 surrogates, which TOML cannot hold, become U+FFFD). `comment` answers comment lines
+// TOML accepts whatever the text holds (control characters shown as `\uXXXX`).
 
 const BARE_KEY = /^[A-Za-z0-9_-]+$/;
 
@@ -10,9 +12,16 @@ export function key(k) {
   return BARE_KEY.test(k) ? k : string(k);
 }
 
+/** What JSON.stringify leaves raw that TOML forbids (DEL) or readers mangle (C1, U+2028/9). */
+const UNESCAPED = /[\u007f-\u009f\u2028\u2029]/g;
+/** What a comment cannot hold: control characters but tab, and the above. */
+const NOT_IN_COMMENT = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+const hex = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+
 export function string(s) {
   // JSON's escapes (\" \\ \n \t \uXXXX ...) are all valid in TOML basic strings.
-  return JSON.stringify(String(s).toWellFormed());
+  return JSON.stringify(String(s).toWellFormed()).replace(UNESCAPED, hex);
 }
 
 export function value(v) {
@@ -37,7 +46,8 @@ export function members(table) {
 /** `# text` comment lines (one per line of `text`). */
 export function comment(text) {
   return String(text)
-    .split("\n")
-    .map((l) => `# ${l}`.trimEnd())
+    .toWellFormed()
+    .split(/\r?\n/)
+    .map((l) => `# ${l.replace(NOT_IN_COMMENT, hex)}`.trimEnd())
     .join("\n");
 }

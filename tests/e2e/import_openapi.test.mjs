@@ -114,8 +114,13 @@ for (const { file, prefix, operations: count } of DOCUMENTS) {
 
     const generated = gatewayDocument(out);
     const want = operations(source, prefix);
-    const got = operations(generated, "");
     assert.equal(want.size, count, "the source document's operation count");
+    // Operations whose authentication the gateway cannot enforce at all are listed, not routes.
+    for (const [, p, method] of r.stdout.matchAll(/\n {2}\/paths\/(\S+)\/(\w+): not imported: the gateway can enforce none/g)) {
+      const path = p.replaceAll("~1", "/").replaceAll("~0", "~");
+      assert.ok(want.delete(`${method.toUpperCase()} ${prefix}${path}`), `${path} ${method} is an operation`);
+    }
+    const got = operations(generated, "");
     assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
     for (const [key, op] of want) {
       const made = got.get(key);
@@ -133,20 +138,21 @@ for (const { file, prefix, operations: count } of DOCUMENTS) {
   });
 }
 
-test("what the gateway cannot enforce is listed by JSON Pointer, and the route stays importable", () => {
+test("what the gateway cannot enforce is listed by JSON Pointer; an operation it can enforce none of is not a route", () => {
   const out = join(work, "security-3.0");
   const r = runImport(join(examples, "3.0/json/security.json"), out);
   assert.equal(r.status, 0, r.stderr);
   const listed = r.stdout.split("not mapped:")[1];
   // http basic and API keys in cookies have no gateway policy; optional auth is not enforced.
   assert.match(listed, /\n {2}\/paths\/~1anything~1basic\/post\/security\/0\/basic: http "basic" authentication is not supported/);
+  assert.match(listed, /\n {2}\/paths\/~1anything~1basic\/post: not imported: the gateway can enforce none of its security requirements/);
   assert.match(listed, /\n {2}\/paths\/~1anything~1apiKey\/post\/security\/0\/apiKey_cookie: an API key in a cookie is not supported/);
   assert.match(listed, /\n {2}\/paths\/~1anything~1optional-auth\/get\/security: authentication is optional here/);
   // OpenID Connect: the issuer comes from the discovery URL.
   const gateway = readFileSync(join(out, "gateway.toml"), "utf8");
-  assert.match(gateway, /\[policies\.openidconnect\]\nkind = "jwt"\nalgorithms = \["RS256", "ES256"\]\nissuer = "https:\/\/example\.com"\njwks_url = "\$\{OPENIDCONNECT_JWKS_URL\}"/);
+  assert.match(gateway, /\[policies\.openidconnect\]\nkind = "jwt"\nalgorithms = \["RS256", "ES256"\]\nissuer = "https:\/\/example\.com"\njwks_url = "\$\{OPENAPI_OPENIDCONNECT_JWKS_URL\}"/);
   const doc = gatewayDocument(out);
-  assert.equal(doc.paths["/v1/anything/basic"].post.security, undefined);
+  assert.equal(doc.paths["/v1/anything/basic"], undefined);
 });
 
 test("schemas are converted to the validator's subset: $refs into $defs, nullable, and each dropped keyword listed", () => {
@@ -173,8 +179,8 @@ test("a templated server becomes ${VAR} parts, listed with their defaults", () =
   const out = join(work, "uspto");
   const r = runImport(join(examples, "3.0/json/uspto.json"), out);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(readFileSync(join(out, "gateway.toml"), "utf8"), /url = "\$\{USPTO_DATA_SET_API_SCHEME\}:\/\/developer\.uspto\.gov\/ds-api"/);
-  assert.match(r.stdout, /USPTO_DATA_SET_API_SCHEME: server variable "scheme" of \/servers\/0 \(default "https"; one of https, http\)/);
+  assert.match(readFileSync(join(out, "gateway.toml"), "utf8"), /url = "\$\{OPENAPI_USPTO_DATA_SET_API_SCHEME\}:\/\/developer\.uspto\.gov\/ds-api"/);
+  assert.match(r.stdout, /\n {2}OPENAPI_USPTO_DATA_SET_API_SCHEME: server variable "scheme" of \/servers\/0 \(default "https"; one of https, http\)/);
   // The server URL does not end with the version, so each route rewrites to the document's path.
   assert.match(readFileSync(join(out, "v1", "metadata.toml"), "utf8"), /path = "\/"\nupstream = "uspto-data-set-api"\nrewrite = "\/"/);
 });
@@ -213,17 +219,23 @@ for (const [what, name, content, message] of BAD) {
   });
 }
 
-test("an existing non-empty output directory is not replaced without --force", () => {
+test("an existing non-empty output directory is replaced only with --force, and only when an import wrote it", () => {
   const out = join(work, "existing");
-  mkdirSync(join(out, "v1"), { recursive: true });
-  writeFileSync(join(out, "v1", "mine.toml"), "# mine\n");
   const petstore = join(examples, "3.0/yaml/petstore.yaml");
+  assert.equal(runImport(petstore, out).status, 0);
   const refused = runImport(petstore, out);
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /exists and is not empty: choose another OUT, or FORCE=1 to replace it/);
-  assert.equal(readFileSync(join(out, "v1", "mine.toml"), "utf8"), "# mine\n");
-  const forced = runImport(petstore, out, "--force");
+  const forced = runImport(join(examples, "3.0/json/uspto.json"), out, "--force");
   assert.equal(forced.status, 0, forced.stderr);
-  assert.throws(() => readFileSync(join(out, "v1", "mine.toml")));
-  assert.match(readFileSync(join(out, "gateway.toml"), "utf8"), /\[upstreams\.swagger-petstore\]/);
+  assert.throws(() => readFileSync(join(out, "v2", "pet.toml")));
+  assert.match(readFileSync(join(out, "gateway.toml"), "utf8"), /\[upstreams\.uspto-data-set-api\]/);
+
+  const mine = join(work, "mine");
+  mkdirSync(join(mine, "v1"), { recursive: true });
+  writeFileSync(join(mine, "v1", "mine.toml"), "# mine\n");
+  const notImported = runImport(petstore, mine, "--force");
+  assert.equal(notImported.status, 1);
+  assert.match(notImported.stderr, /is not a routes directory written by `make import` \(no gateway\.toml\): not replaced, even with FORCE=1/);
+  assert.equal(readFileSync(join(mine, "v1", "mine.toml"), "utf8"), "# mine\n");
 });

@@ -120,7 +120,8 @@ test("security: alternatives with the same scopes become any + require; differen
   const del = trees.split("[[route]]").find((r) => r.includes('id = "delete-trees-id"'));
   assert.match(del, /policies = \[\{ kind = "any", of = \["jwt", "key"\] \}\]/);
   assert.match(del, /deprecated = "2026-01-01T00:00:00Z"/);
-  assert.match(listed("/paths/~1trees~1{id}/delete/security")[0], /different scopes/);
+  assert.match(listed("/paths/~1trees~1{id}/delete/security")[0], /different scopes: the gateway requires no scope; NOT CHECKED by the gateway on this route: admin, write/);
+  assert.equal(result.notMapped.find((n) => n.pointer === "/paths/~1trees~1{id}/delete/security").weaker, true);
   // A cookie key cannot be checked: that alternative is refused, the header key still works.
   const put = trees.split("[[route]]").find((r) => r.includes('id = "put-trees-id"'));
   assert.match(put, /policies = \["key"\]/);
@@ -133,8 +134,8 @@ test("security: alternatives with the same scopes become any + require; differen
 
 test("servers: a relative URL gets an ORIGIN variable, a templated one ${VAR}s, a version suffix is cut", () => {
   const gateway = file("gateway.toml");
-  assert.match(gateway, /\[upstreams\.mapping-rules\]\nurl = "\$\{MAPPING_RULES_ORIGIN\}\/api"/);
-  assert.match(gateway, /\[upstreams\.mapping-rules-2\]\nurl = "https:\/\/\$\{MAPPING_RULES_2_REGION\}\.trees\.example\.com"/);
+  assert.match(gateway, /\[upstreams\.mapping-rules\]\nurl = "\$\{OPENAPI_MAPPING_RULES_ORIGIN\}\/api"/);
+  assert.match(gateway, /\[upstreams\.mapping-rules-2\]\nurl = "https:\/\/\$\{OPENAPI_MAPPING_RULES_2_REGION\}\.trees\.example\.com"/);
   assert.match(listed("/servers")[0], /2 servers: the first is the upstream/);
   const trees = file("v3/trees.toml");
   const del = trees.split("[[route]]").find((r) => r.includes('id = "delete-trees-id"'));
@@ -145,7 +146,7 @@ test("servers: a relative URL gets an ORIGIN variable, a templated one ${VAR}s, 
   assert.match(get, /upstream = "mapping-rules"\nrewrite = "\/trees"/);
   assert.deepEqual(
     result.variables.map((v) => v.name).sort(),
-    ["API_KEYS", "JWT_JWKS_URL", "MAPPING_RULES_2_REGION", "MAPPING_RULES_ORIGIN"],
+    ["API_KEYS", "OPENAPI_JWT_JWKS_URL", "OPENAPI_MAPPING_RULES_2_REGION", "OPENAPI_MAPPING_RULES_ORIGIN"],
   );
 });
 
