@@ -2,6 +2,7 @@
 //! the offending value, as rustc shows them, in file order. The checker's messages are pinned
 //! word for word in tests/config_check.rs; these tests break the example routes/ and check
 //! where each message lands.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod support;
 

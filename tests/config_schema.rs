@@ -4,6 +4,7 @@
 //! every key. Validation uses the `jsonschema` crate, a real draft-07 validator.
 //!
 //! After changing a checker shape: `UPDATE_SCHEMA=1 cargo test --test config_schema`.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod support;
 

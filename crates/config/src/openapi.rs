@@ -694,16 +694,8 @@ fn operation(
             "RateLimit-Policy".into(),
             json!({ "$ref": "#/components/headers/RateLimit-Policy" }),
         );
-        let described: Vec<Value> = limited
-            .iter()
-            .flat_map(|rl| {
-                rl.limits.iter().map(|l| json!({ "name": l.name, "limit": l.limit, "window_s": l.window_ms / 1000, "plan": null }))
-                    .chain(rl.plans.iter().flat_map(|(plan, ls)| ls.iter().map(move |l| json!({ "name": l.name, "limit": l.limit, "window_s": l.window_ms / 1000, "plan": plan }))))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        op["x-gatehouse-rate-limits"] = json!(described);
     }
+    // `x-gatehouse-auth`, `x-gatehouse-rate-limits`, `x-gatehouse-successor`.
     super::openapi_ext::extend(c, r, method, &mut op);
     let life = &r.lifecycle;
     if life.deprecated_s.is_some() {

@@ -41,13 +41,19 @@ pub fn message_ref(p: &Protos, index: u16, schemas: &mut Map<String, Value>) -> 
     reference
 }
 
-/// Bytes as proto3 JSON: base64. The pattern is the padded standard alphabet, which every
-/// proto3 JSON reader takes (the URL-safe one is read too, and left out here).
+/// The `pattern` of a `bytes` field: canonical, padded, standard base64.
+pub const BASE64_PATTERN: &str =
+    "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$";
+
+/// Bytes as proto3 JSON: base64. The pattern is canonical padded standard base64, which every
+/// proto3 JSON reader takes (the URL-safe one is read too, and left out here): the last
+/// character before padding carries no stray bits (`aGk=`, not `aGl=`), as the gateway's
+/// strict decoder requires.
 fn base64() -> Value {
     json!({
         "type": "string",
         "contentEncoding": "base64",
-        "pattern": "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+        "pattern": BASE64_PATTERN,
     })
 }
 
