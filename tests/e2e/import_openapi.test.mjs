@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { parse as parseYaml } from "yaml";
 import { Validator } from "@seriousme/openapi-schema-validator";
+import { checkerPath } from "./gatehouse-cli.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const examples = dirname(createRequire(import.meta.url).resolve("@readme/oas-examples/package.json"));
@@ -26,27 +27,10 @@ function runImport(source, out, ...extra) {
   });
 }
 
-/** Builds the checker's CLI once; answers the path of its executable. */
-function buildChecker() {
-  const r = spawnSync("cargo", ["build", "-q", "-p", "gatehouse-config", "--bin", "gatehouse", "--message-format=json"], {
-    cwd: root,
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  assert.equal(r.status, 0, `cargo build failed:\n${r.stderr}`);
-  const artifact = r.stdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l))
-    .find((m) => m.reason === "compiler-artifact" && m.target?.name === "gatehouse" && m.executable);
-  assert.ok(artifact, "cargo named no gatehouse executable");
-  return artifact.executable;
-}
-let checker;
 
 /** The real checker on a routes directory: the gateway's /openapi.json for it. */
 function gatewayDocument(dir) {
-  checker ??= buildChecker();
+  const checker = checkerPath();
   const r = spawnSync(checker, ["openapi", dir], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   assert.equal(r.status, 0, `the checker refused the imported routes:\n${r.stderr}`);
   return JSON.parse(r.stdout);

@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { importDocument } from "../../scripts/openapi-import/routes.mjs";
 import { GATEWAY_NAMES, IMPORTED_PREFIX } from "../../scripts/openapi-import/names.mjs";
+import { checkerPath } from "./gatehouse-cli.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const importer = join(root, "scripts", "import-openapi.mjs");
@@ -26,25 +27,6 @@ function runImport(doc, out, ...extra) {
   });
 }
 
-/** Builds the checker's CLI once; answers the path of its executable. */
-let checker;
-function checkerPath() {
-  if (checker) return checker;
-  const r = spawnSync("cargo", ["build", "-q", "-p", "gatehouse-config", "--bin", "gatehouse", "--message-format=json"], {
-    cwd: root,
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  assert.equal(r.status, 0, `cargo build failed:\n${r.stderr}`);
-  const artifact = r.stdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l))
-    .find((m) => m.reason === "compiler-artifact" && m.target?.name === "gatehouse" && m.executable);
-  assert.ok(artifact, "cargo named no gatehouse executable");
-  checker = artifact.executable;
-  return checker;
-}
 
 /** Writes an import's files to a fresh directory and runs `gatehouse check` on it. */
 function check(result, name) {
