@@ -28,7 +28,16 @@ pub struct Ctx<'a> {
     pub response_headers: Vec<(&'static str, String)>,
     /// Time waiting for the origin's response headers, when the upstream was called.
     pub upstream_ms: Option<f64>,
+    /// Set by a step whose answer streams on after it is handed back and whose figures
+    /// belong in the access log (an LLM stream's tokens): the log line and data point wait
+    /// for it and apply the edit it resolves with.
+    pub log_after: Option<LogAfter>,
 }
+
+/// What the access log waits for ([`Ctx::log_after`]).
+pub type LogAfter = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Box<dyn FnOnce(&mut crate::log::AccessLog)>>>,
+>;
 
 impl<'a> Ctx<'a> {
     /// The context of a request for `url` (absolute) with `method`. `request_id` and
@@ -64,6 +73,7 @@ impl<'a> Ctx<'a> {
             identity_scheme: None,
             response_headers: Vec::new(),
             upstream_ms: None,
+            log_after: None,
         }
     }
 

@@ -134,6 +134,22 @@ pub enum GatewayError {
     /// A `graphql` policy refused the request: its GraphQL error code and message (written
     /// in GraphQL's shape, `crate::graphql::answer`).
     GraphqlRefused(crate::graphql::Refusal),
+    /// An `llm` route refused the request before calling a provider (not OpenAI's request
+    /// shape, an unknown alias, a model the consumer's plan may not use): its status and slug.
+    LlmRefused {
+        status: u16,
+        slug: &'static str,
+        detail: String,
+    },
+    /// Every provider of an `llm` alias failed before answering: 429 when each was rate
+    /// limited (with the shortest `Retry-After` any gave), 504 when the last timed out, else
+    /// 502. The providers' own bodies never reach the client.
+    LlmUnavailable {
+        status: u16,
+        alias: &'static str,
+        detail: String,
+        retry_after_s: Option<u64>,
+    },
 }
 
 impl From<crate::graphql::Refusal> for GatewayError {
@@ -183,6 +199,8 @@ impl GatewayError {
             GatewayError::GraphqlRefused(r) => r.status,
             GatewayError::GraphqlErrors { status, .. } => *status,
             GatewayError::GraphqlInvalidAnswer { .. } => 502,
+            GatewayError::LlmRefused { status, .. }
+            | GatewayError::LlmUnavailable { status, .. } => *status,
         }
     }
 
@@ -224,6 +242,8 @@ impl GatewayError {
             GatewayError::GraphqlRefused(_) => "graphql-refused",
             GatewayError::GraphqlErrors { .. } => "graphql-errors",
             GatewayError::GraphqlInvalidAnswer { .. } => "graphql-invalid-answer",
+            GatewayError::LlmRefused { slug, .. } => slug,
+            GatewayError::LlmUnavailable { .. } => "llm-unavailable",
         }
     }
 
@@ -264,6 +284,8 @@ impl GatewayError {
             GatewayError::GraphqlRefused(_) => "GraphQL request refused",
             GatewayError::GraphqlErrors { .. } => "The GraphQL operation failed",
             GatewayError::GraphqlInvalidAnswer { .. } => "Invalid GraphQL answer",
+            GatewayError::LlmRefused { .. } => "LLM request refused",
+            GatewayError::LlmUnavailable { .. } => "No LLM provider answered",
         }
     }
 
@@ -391,6 +413,10 @@ impl GatewayError {
             GatewayError::GraphqlInvalidAnswer { detail } => {
                 format!("the upstream's answer is not a GraphQL response: {detail}")
             }
+            GatewayError::LlmRefused { detail, .. } => detail.clone(),
+            GatewayError::LlmUnavailable { alias, detail, .. } => {
+                format!("no provider of model \"{alias}\" answered: {detail}")
+            }
         }
     }
 
@@ -420,6 +446,10 @@ impl GatewayError {
                 }
             }
             GatewayError::AuthUnavailable { .. } => vec![("retry-after", "30".into())],
+            GatewayError::LlmUnavailable {
+                retry_after_s: Some(s),
+                ..
+            } => vec![("retry-after", s.to_string())],
             GatewayError::UpstreamUnavailable { retry_after_s, .. } => {
                 vec![("retry-after", retry_after_s.to_string())]
             }
@@ -468,6 +498,16 @@ impl GatewayError {
             /// On `graphql-errors` problems: the operation's errors, as the origin gave them.
             #[serde(skip_serializing_if = "Option::is_none")]
             graphql_errors: Option<&'a [serde_json::Value]>,
+            /// On `llm` problems: the same in OpenAI's error shape, which its clients read.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error: Option<OpenAiError>,
+        }
+        /// OpenAI's `{"error": {"message", "type", "code"}}`.
+        #[derive(Serialize)]
+        struct OpenAiError {
+            message: String,
+            r#type: &'static str,
+            code: &'static str,
         }
         /// One validation failure (RFC 9457 extension member `errors`).
         #[derive(Serialize)]
@@ -501,7 +541,23 @@ impl GatewayError {
             }
             _ => None,
         };
+        let error = match self {
+            GatewayError::LlmRefused { .. } | GatewayError::LlmUnavailable { .. } => {
+                Some(OpenAiError {
+                    message: self.detail(),
+                    r#type: match self.status() {
+                        429 => "rate_limit_error",
+                        403 => "permission_error",
+                        s if s >= 500 => "api_error",
+                        _ => "invalid_request_error",
+                    },
+                    code: self.slug(),
+                })
+            }
+            _ => None,
+        };
         let p = Problem {
+            error,
             errors,
             grpc_code,
             grpc_details,

@@ -102,37 +102,73 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Response {
 
 /// The log step: the access-log line (unless the route's or gateway's `log` leaves this
 /// request out) is written after the response is handed back, and the Analytics Engine data
-/// point, when a dataset is bound, without waiting for anything.
+/// point, when a dataset is bound, without waiting for anything. When a step set
+/// `log_after` (an answer that streams on), both wait for it and carry what it adds.
 fn finish(mut x: WorkerExchange<'_>, answer: Answer) -> Response {
     x.ctx.log.status = answer.status;
     x.ctx.log.duration_ms = runtime::now_ms() - x.ctx.started_ms;
     let table = &TABLE;
     let mode = x.route.and_then(|r| r.log).unwrap_or(table.log);
-    let draw = match mode {
-        LogMode::Sample(_) => js_sys::Math::random(),
-        _ => 0.0,
+    let length = |h: &web_sys::Headers| {
+        h.get("content-length")
+            .ok()
+            .flatten()
+            .and_then(|v| v.trim().parse().ok())
     };
-    if should_log(mode, &x.ctx.log, draw) {
-        runtime::log_later(x.worker_ctx, &x.ctx.log.to_json());
-    }
-    if let Some(dataset) = table.analytics {
-        let length = |h: &web_sys::Headers| {
-            h.get("content-length")
-                .ok()
-                .flatten()
-                .and_then(|v| v.trim().parse().ok())
-        };
-        let sizes = Sizes {
-            request_bytes: length(&x.inbound),
-            response_bytes: length(&answer.headers),
-        };
-        let plan = x.ctx.identity.as_ref().and_then(|i| i.plan.as_deref());
-        let point = data_point(&x.ctx.log, plan, sizes);
-        runtime::write_data_point(
-            x.env,
-            dataset,
-            &serde_json::to_string(&point).unwrap_or_default(),
-        );
+    let sizes = Sizes {
+        request_bytes: length(&x.inbound),
+        response_bytes: length(&answer.headers),
+    };
+    let plan = x.ctx.identity.as_ref().and_then(|i| i.plan.clone());
+    let record = Record {
+        mode,
+        sizes,
+        plan,
+        env: x.env.clone(),
+    };
+    match x.ctx.log_after.take() {
+        None => record.write(&x.ctx.log, Some(x.worker_ctx)),
+        Some(after) => {
+            let mut log = std::mem::take(&mut x.ctx.log);
+            x.worker_ctx.wait_until(async move {
+                let edit = after.await;
+                edit(&mut log);
+                record.write(&log, None);
+            });
+        }
     }
     answer.into_response()
+}
+
+/// Where a finished request's log line and data point go.
+struct Record {
+    mode: LogMode,
+    sizes: Sizes,
+    plan: Option<String>,
+    env: Env,
+}
+
+impl Record {
+    /// Writes the line (after the response, through `ctx`, when given; at once otherwise,
+    /// from work that already runs after it) and the data point.
+    fn write(&self, log: &crate::log::AccessLog, ctx: Option<&Context>) {
+        let draw = match self.mode {
+            LogMode::Sample(_) => js_sys::Math::random(),
+            _ => 0.0,
+        };
+        if should_log(self.mode, log, draw) {
+            match ctx {
+                Some(ctx) => runtime::log_later(ctx, &log.to_json()),
+                None => runtime::console_log(&log.to_json()),
+            }
+        }
+        if let Some(dataset) = TABLE.analytics {
+            let point = data_point(log, self.plan.as_deref(), self.sizes);
+            runtime::write_data_point(
+                &self.env,
+                dataset,
+                &serde_json::to_string(&point).unwrap_or_default(),
+            );
+        }
+    }
 }

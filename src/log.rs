@@ -55,6 +55,37 @@ pub struct AccessLog {
     /// ended (a status, `connect`, `timeout` or `open`) and how long it took.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tries: Option<Vec<Try>>,
+    /// On a route with an `llm` policy: the model call's figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmLog>,
+}
+
+/// An `llm` call in the access log (and the Analytics Engine data point).
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct LlmLog {
+    /// The alias the client named.
+    pub alias: &'static str,
+    /// The provider upstream that answered (or was tried last).
+    pub provider: &'static str,
+    /// The provider's model.
+    pub model: &'static str,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    /// USD at the configured prices; `null` when the model has no price.
+    pub cost_usd: Option<f64>,
+    /// From the request's arrival to the first content of the answer (streams: the first
+    /// token's chunk; otherwise the whole answer), milliseconds.
+    pub ttft_ms: Option<f64>,
+    /// Providers called (more than 1 after a fallback).
+    pub attempts: u32,
+    /// Whether the answer came from the exact-match cache (no provider call, no tokens).
+    pub cached: bool,
+    pub stream: bool,
+    /// OpenAI's `finish_reason` of the answer, when it gave one.
+    pub finish: Option<String>,
+    /// How a stream ended early: `client` (the client went away), `provider` (the provider's
+    /// stream broke or sent an error), `null` when it completed.
+    pub cut: Option<&'static str>,
 }
 
 /// Which fallback answered a request: logged (and sent in `x-gatehouse-fallback`) as the

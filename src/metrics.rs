@@ -4,8 +4,10 @@
 //!   `[gateway] analytics` names a dataset binding. Its layout is part of the product (the
 //!   the SQL queries in docs/src/operations/metrics.md read it): index 1 is the consumer (so per-consumer queries are
 //!   cheap); blobs 1-11 are route, version, method, status, error slug, cache outcome,
-//!   target, consumer, plan, upstream and GraphQL operation; doubles 1-5 are status, total ms, upstream ms,
-//!   request bytes and response bytes (-1 when unknown).
+//!   target, consumer, plan, upstream and GraphQL operation, blobs 12-14 an LLM call's provider,
+//!   model and alias; doubles 1-5 are status, total ms, upstream ms, request bytes and response
+//!   bytes (-1 when unknown), doubles 6-10 an LLM call's tokens in, tokens out, cost (USD), time
+//!   to first token (ms) and providers tried (all 0 on other routes).
 //! - [`LogMode`]: which requests get an access-log line (`log = "all" | "errors" |
 //!   { sample = 0.1 }`); errors are always logged.
 
@@ -50,6 +52,7 @@ pub fn data_point(log: &AccessLog, plan: Option<&str>, sizes: Sizes) -> DataPoin
     let consumer = log.consumer.as_deref().unwrap_or("");
     let blob = |s: &str| cut(s, MAX_BLOB);
     let bytes = |b: Option<u64>| b.map_or(-1.0, |b| b as f64);
+    let llm = log.llm.as_ref();
     DataPoint {
         indexes: vec![cut(consumer, MAX_INDEX)],
         blobs: vec![
@@ -64,6 +67,9 @@ pub fn data_point(log: &AccessLog, plan: Option<&str>, sizes: Sizes) -> DataPoin
             blob(plan.unwrap_or("")),
             blob(log.upstream.unwrap_or("")),
             blob(log.operation.as_deref().unwrap_or("")),
+            blob(llm.map_or("", |l| l.provider)),
+            blob(llm.map_or("", |l| l.model)),
+            blob(llm.map_or("", |l| l.alias)),
         ],
         doubles: vec![
             f64::from(log.status),
@@ -71,6 +77,11 @@ pub fn data_point(log: &AccessLog, plan: Option<&str>, sizes: Sizes) -> DataPoin
             log.upstream_ms.unwrap_or(0.0),
             bytes(sizes.request_bytes),
             bytes(sizes.response_bytes),
+            llm.map_or(0.0, |l| l.tokens_in as f64),
+            llm.map_or(0.0, |l| l.tokens_out as f64),
+            llm.and_then(|l| l.cost_usd).unwrap_or(0.0),
+            llm.and_then(|l| l.ttft_ms).unwrap_or(0.0),
+            llm.map_or(0.0, |l| f64::from(l.attempts)),
         ],
     }
 }

@@ -620,6 +620,7 @@ fn policies_forward_identity_headers_and_any_reports_the_real_failure() {
             name: "key",
             header: Some("x-api-key"),
             query: None,
+            bearer: false,
             store: "API_KEYS",
             cache_ttl_s: 30,
             forward: &[("id", "x-consumer-id")],

@@ -317,6 +317,7 @@ fn pool(balance: Balance) -> Upstream {
         fallback: None,
         mirror: None,
         canary: None,
+        provider: None,
     }
 }
 

@@ -47,6 +47,7 @@ static POLICY: RateLimit = RateLimit {
     timeout_ms: 1_000,
     lease: 0,
     lease_ttl_ms: 0,
+    tokens: false,
 };
 static DENIES: RateLimit = RateLimit {
     name: "denies",
@@ -66,6 +67,7 @@ const fn clone() -> RateLimit {
         timeout_ms: 1_000,
         lease: 0,
         lease_ttl_ms: 0,
+        tokens: false,
     }
 }
 
@@ -212,6 +214,7 @@ static LEASED: RateLimit = RateLimit {
     limits: &[TEN_PER_SECOND],
     lease: 4,
     lease_ttl_ms: 1_000,
+    tokens: false,
     ..clone()
 };
 
@@ -252,6 +255,7 @@ fn a_leased_policy_whose_limiter_fails_still_allows_or_denies_as_on_error_says()
         limits: &[TEN_PER_SECOND],
         lease: 4,
         lease_ttl_ms: 1_000,
+        tokens: false,
         ..clone()
     };
     let b = TestBackend {

@@ -396,6 +396,8 @@ fn batch_take(limits: &[Limit], states: &mut [State], now: u64, n: u64) -> (u64,
         cost: 1,
         lease: n,
         lease_ttl_ms: 0,
+        settle: 0,
+        taken_ms: 0,
     };
     let r = answer(&take, limits, states, now);
     assert_eq!(r.lease_ms, 0, "an exact batch holds nothing for later");

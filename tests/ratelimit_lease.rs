@@ -210,6 +210,8 @@ fn simulate(
                 cost: 1,
                 lease,
                 lease_ttl_ms: ttl_ms,
+                settle: 0,
+                taken_ms: 0,
             };
             let take: TakeRequest =
                 serde_json::from_str(&serde_json::to_string(&take).unwrap()).unwrap();

@@ -187,6 +187,7 @@ static TABLE: Table = Table {
         fallback: None,
         mirror: None,
         canary: None,
+        provider: None,
     }],
     policies: &[],
     routes: &[

@@ -58,6 +58,7 @@ const fn upstream(retries: Option<RetrySettings>, deadline_ms: Option<u32>) -> U
         fallback: None,
         mirror: None,
         canary: None,
+        provider: None,
     }
 }
 

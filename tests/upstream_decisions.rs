@@ -33,6 +33,7 @@ fn upstream() -> Upstream {
         fallback: None,
         mirror: None,
         canary: None,
+        provider: None,
     }
 }
 

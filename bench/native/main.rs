@@ -67,6 +67,7 @@ fn table(n: usize) -> &'static Table {
             fallback: None,
             mirror: None,
             canary: None,
+            provider: None,
         }]),
         policies: &[],
         routes,

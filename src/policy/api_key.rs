@@ -59,6 +59,9 @@ pub fn store_key(api_key: &str) -> String {
 
 /// How the client is told to send the key.
 pub fn scheme(policy: &ApiKey) -> Scheme {
+    if policy.bearer {
+        return Scheme::Bearer;
+    }
     match (policy.header, policy.query) {
         (Some(h), _) => Scheme::ApiKeyHeader(h),
         (None, Some(q)) => Scheme::ApiKeyQuery(q),
@@ -97,6 +100,11 @@ pub async fn authenticate<B: AuthBackend>(
 }
 
 fn find_key<B: AuthBackend>(policy: &ApiKey, b: &B) -> Result<String, Denied> {
+    if policy.bearer {
+        return credentials::bearer(b.header("authorization").as_deref())?
+            .map(str::to_string)
+            .ok_or(Denied::Missing);
+    }
     let header = match (policy.header, policy.query) {
         (Some(h), _) => Some(h),
         (None, None) => Some("x-api-key"),

@@ -26,6 +26,7 @@ pub mod headers;
 #[cfg(target_arch = "wasm32")]
 mod inbound;
 pub mod jwt;
+pub mod llm;
 pub mod mtls;
 pub mod rate_limit;
 pub mod require;
@@ -98,6 +99,8 @@ pub async fn on_request<H: HeaderEdit, B: AuthBackend + LimiterBackend, R>(
             let (member, identity, scheme) = any::authenticate(any, all, req.backend).await?;
             accept(req, member, identity, scheme);
         }
+        // Token limits are reserved and settled by the route's `llm` step.
+        Policy::RateLimit(r) if r.tokens => {}
         Policy::RateLimit(r) => {
             // A refusal is a 429 that carries the same RateLimit fields.
             let passed = rate_limit::check(
@@ -112,7 +115,11 @@ pub async fn on_request<H: HeaderEdit, B: AuthBackend + LimiterBackend, R>(
             req.warnings.extend(passed.allowed_on_error);
         }
         // These work with the whole request and answer: their own modules' phases.
-        Policy::Cache(_) | Policy::Cors(_) | Policy::Transform(_) | Policy::Graphql(_) => {}
+        Policy::Cache(_)
+        | Policy::Cors(_)
+        | Policy::Transform(_)
+        | Policy::Graphql(_)
+        | Policy::Llm(_) => {}
         Policy::Require(r) => {
             if let Err(reason) = require::check(r, req.identity.as_ref()) {
                 let scheme = req.identity_scheme.unwrap_or(Scheme::Bearer);
@@ -312,6 +319,9 @@ pub struct State {
     /// A `cache` step's lookup, from `on_request` to `after_upstream`.
     #[cfg(target_arch = "wasm32")]
     cache: Option<cache::flow::CacheStep>,
+    /// An `llm` step's request, from `on_request` to `upstream`.
+    #[cfg(target_arch = "wasm32")]
+    llm: Option<Box<llm::Call>>,
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -326,7 +336,10 @@ mod worker {
     impl State {
         /// A state that carries a cache lookup on into a background refresh.
         pub(super) fn of_cache(step: cache::flow::CacheStep) -> State {
-            State { cache: Some(step) }
+            State {
+                cache: Some(step),
+                llm: None,
+            }
         }
     }
 
@@ -346,6 +359,7 @@ mod worker {
                     Policy::Cors(c) => cors::phases::on_request(c, x),
                     Policy::Transform(t) => transform::phases::on_request(t, x).await,
                     Policy::Graphql(g) => graphql::on_request(g, x).await,
+                    Policy::Llm(l) if !x.preflight => llm::on_request(l, x, &mut state.llm).await,
                     policy => inbound::on_request(policy, all, x).await,
                 },
                 Step::Validate { query, .. } => {
@@ -384,12 +398,16 @@ mod worker {
         async fn upstream(
             &self,
             x: &mut WorkerExchange<'a>,
-            _state: &mut State,
+            state: &mut State,
         ) -> Option<Result<Answer, GatewayError>> {
             match *self {
                 Step::FanOut { fan_out, all } if !x.preflight => {
                     Some(fan_out::fan_out(x, fan_out, all).await)
                 }
+                Step::Policy { index, all } if !x.preflight => match &all[usize::from(index)] {
+                    Policy::Llm(_) => Some(llm::upstream(x, &mut state.llm).await),
+                    _ => None,
+                },
                 _ => None,
             }
         }

@@ -59,12 +59,18 @@ const REFILL_POLL_MS: u32 = 1;
 /// (`lease == 0`), a lease, or (`lease_ttl_ms == 0`) `lease` permits consumed at once by an
 /// exact batch.
 fn take_body(
-    (policy, slot): (usize, usize),
+    list: (usize, usize),
     limits: &'static [NamedLimit],
     lease: u64,
     lease_ttl_ms: u32,
 ) -> String {
-    let json = LIMITS_JSON.with(|m| {
+    let json = limits_json(list, limits);
+    format!(r#"{{"limits":{json},"cost":1,"lease":{lease},"lease_ttl_ms":{lease_ttl_ms}}}"#)
+}
+
+/// The limit list as JSON, made once per isolate.
+fn limits_json((policy, slot): (usize, usize), limits: &'static [NamedLimit]) -> Rc<str> {
+    LIMITS_JSON.with(|m| {
         m.borrow_mut()
             .get_or_insert_with(policy, Slots::new)
             .get_or_insert_with(slot, || {
@@ -75,8 +81,7 @@ fn take_body(
                 serde_json::to_string(&wire).unwrap_or_default().into()
             })
             .clone()
-    });
-    format!(r#"{{"limits":{json},"cost":1,"lease":{lease},"lease_ttl_ms":{lease_ttl_ms}}}"#)
+    })
 }
 
 pub use gatehouse_config::kinds::rate_limit::{KeyPart, NamedLimit, OnError, RateLimit};
@@ -375,4 +380,87 @@ fn window_s(l: &Limit) -> u64 {
         Algorithm::Calendar(crate::http::dates::Period::Month) => 2_592_000,
         _ => l.window_ms.div_ceil(1000).max(1),
     }
+}
+
+/// Tokens reserved from a `unit = "tokens"` policy for one LLM call, to be settled with the
+/// real count ([`settle_tokens`]) once the answer is known.
+#[derive(Debug, Clone)]
+pub struct TokenHold {
+    pub policy: &'static RateLimit,
+    object: String,
+    limits: &'static [NamedLimit],
+    slot: usize,
+    /// What was taken.
+    pub reserved: u64,
+    /// The limiter's clock when it took them.
+    taken_ms: u64,
+}
+
+/// Reserves `cost` tokens from this caller's limits of a `unit = "tokens"` policy, in one
+/// exact round trip to its object (never batched or leased: costs differ per request). A
+/// refusal is a 429 with the RateLimit fields, as for requests; a limiter that fails follows
+/// `on_error` (with `"allow"`, `Ok(None)`: nothing was reserved, nothing will be settled).
+pub async fn reserve_tokens<B: AuthBackend + LimiterBackend>(
+    policy: &'static RateLimit,
+    b: &B,
+    identity: Option<&Identity>,
+    route: &str,
+    cost: u64,
+) -> Result<(Option<TokenHold>, Passed), GatewayError> {
+    let (slot, limits) = limits_slot(policy, identity);
+    let object = object_name(policy, b, identity, route, "");
+    let body = token_body((usize::from(policy.index), slot), limits, cost, 0, 0);
+    match ask(policy, b, limits, &object, &body).await {
+        Ok(r) => {
+            let now = r.now_ms;
+            let decisions: Vec<Decision> = r.decisions.into_iter().map(Into::into).collect();
+            let passed = verdict(policy, limits, &decisions)?;
+            let hold = TokenHold {
+                policy,
+                object,
+                limits,
+                slot,
+                reserved: cost,
+                taken_ms: now,
+            };
+            Ok((Some(hold), passed))
+        }
+        Err(why) => unavailable(policy, why).map(|passed| (None, passed)),
+    }
+}
+
+/// Settles a reservation with the tokens really used: gives back what was not used, or
+/// charges what was used beyond it ([`crate::ratelimit::algorithm::settle`]). Returns the
+/// limiter's error, if any (the caller logs it: the answer has already gone).
+pub async fn settle_tokens<B: LimiterBackend>(
+    hold: &TokenHold,
+    b: &B,
+    used: u64,
+) -> Result<(), String> {
+    let delta = used as i64 - hold.reserved as i64;
+    if delta == 0 {
+        return Ok(());
+    }
+    let body = token_body(
+        (usize::from(hold.policy.index), hold.slot),
+        hold.limits,
+        0,
+        delta,
+        hold.taken_ms,
+    );
+    ask(hold.policy, b, hold.limits, &hold.object, &body)
+        .await
+        .map(|_| ())
+}
+
+/// A take (`settle == 0`: `cost` units) or a settle request for a token limit list.
+fn token_body(
+    list: (usize, usize),
+    limits: &'static [NamedLimit],
+    cost: u64,
+    settle: i64,
+    taken_ms: u64,
+) -> String {
+    let json = limits_json(list, limits);
+    format!(r#"{{"limits":{json},"cost":{cost},"settle":{settle},"taken_ms":{taken_ms}}}"#)
 }

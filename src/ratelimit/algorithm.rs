@@ -62,6 +62,46 @@ pub fn take(l: &Limit, state: &mut State, now_ms: u64, cost: u64) -> Decision {
     }
 }
 
+/// Settles a reservation at its real cost: `delta` units more (`> 0`) or fewer (`< 0`) than
+/// were taken at `taken_ms` (the limiter's clock when it took them).
+///
+/// Contract: a charge always applies, even past the limit (the units were really used; later
+/// takes are refused until the count falls back), and lands in the window the reservation
+/// was counted in while that window still counts, else in the current one. A give-back only
+/// returns units to the window (or bucket) they were taken from, and only while it still
+/// counts; never below zero, never above a bucket's burst. So after every reservation is
+/// settled, what the limiter holds is exactly the real usage, as far as it still counts.
+pub fn settle(l: &Limit, state: &mut State, now_ms: u64, taken_ms: u64, delta: i64) {
+    // Roll the windows forward to now (a zero-cost take consumes nothing).
+    take(l, state, now_ms, 0);
+    let adjust = |n: &mut u64| *n = (*n as i64).saturating_add(delta).max(0) as u64;
+    match l.algorithm {
+        Algorithm::FixedWindow | Algorithm::Calendar(_) => {
+            let taken_start = match l.algorithm {
+                Algorithm::Calendar(period) => calendar::window(period, taken_ms).0,
+                _ => taken_ms - taken_ms % l.window_ms.max(1),
+            };
+            if taken_start == state.start || delta > 0 {
+                adjust(&mut state.count);
+            }
+        }
+        Algorithm::SlidingWindow => {
+            let w = l.window_ms.max(1);
+            let taken_start = taken_ms - taken_ms % w;
+            if taken_start == state.start {
+                adjust(&mut state.count);
+            } else if taken_start + w == state.start {
+                adjust(&mut state.prev);
+            } else if delta > 0 {
+                adjust(&mut state.count);
+            }
+        }
+        Algorithm::TokenBucket { burst } => {
+            state.tokens = (state.tokens - delta as f64).min(burst as f64);
+        }
+    }
+}
+
 /// How long until the window containing `now_ms` ends (the count a permit was taken
 /// against stops applying); `None` for a token bucket, which has no windows.
 pub fn window_left_ms(l: &Limit, now_ms: u64) -> Option<u64> {

@@ -74,6 +74,12 @@ pub struct TakeRequest {
     pub lease: u64,
     #[serde(default)]
     pub lease_ttl_ms: u64,
+    /// Settles an earlier reservation instead of taking: `settle` units more (`> 0`) or fewer
+    /// (`< 0`) than were taken at `taken_ms` ([`algorithm::settle`]); `cost` is then unused.
+    #[serde(default)]
+    pub settle: i64,
+    #[serde(default)]
+    pub taken_ms: u64,
 }
 
 /// The limiter object's whole decision for one take request, on its state at `now_ms`.
@@ -83,7 +89,17 @@ pub fn answer(
     states: &mut [State],
     now_ms: u64,
 ) -> TakeResponse {
-    let (granted, decisions, next_ms, lease_ms) = if take.lease > 0 {
+    let (granted, decisions, next_ms, lease_ms) = if take.settle != 0 {
+        let decisions = limits
+            .iter()
+            .zip(states.iter_mut())
+            .map(|(l, s)| {
+                algorithm::settle(l, s, now_ms, take.taken_ms, take.settle);
+                algorithm::take(l, s, now_ms, 0)
+            })
+            .collect();
+        (0, decisions, 0, 0)
+    } else if take.lease > 0 {
         let (granted, decisions, next_ms) = lease::lease_all(limits, states, now_ms, take.lease);
         let lease_ms = lease::lease_ms(limits, now_ms, take.lease_ttl_ms);
         (granted, decisions, next_ms, lease_ms)
@@ -95,6 +111,7 @@ pub fn answer(
         granted,
         lease_ms,
         next_ms,
+        now_ms,
     }
 }
 
@@ -157,6 +174,9 @@ pub struct TakeResponse {
     pub lease_ms: u64,
     #[serde(default)]
     pub next_ms: u64,
+    /// The limiter's clock when it decided (what a settle names as `taken_ms`).
+    #[serde(default)]
+    pub now_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]

@@ -90,6 +90,14 @@ impl Answer {
         )
     }
 
+    /// The body of an answer the gateway wrote as text, if it is one.
+    pub fn text_body(&self) -> Option<&str> {
+        match &self.body {
+            Body::Text(t) => t.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The origin or cache response this answer is, if any.
     pub fn source(&self) -> Option<&Response> {
         match &self.body {

@@ -277,11 +277,40 @@ impl LimiterBackend for WorkerAuth<'_> {
         body: &str,
         timeout_ms: u32,
     ) -> Result<String, String> {
-        let env: &JsValue = self.env.as_ref();
-        match JsFuture::from(super::limiter_take(env, object, body, timeout_ms)).await {
-            Ok(v) => v.as_string().ok_or_else(|| "no answer".to_string()),
-            Err(e) => Err(e.as_string().unwrap_or_else(|| format!("{e:?}"))),
-        }
+        round_trip(self.env, object, body, timeout_ms).await
+    }
+
+    async fn pause(&self, ms: u32) {
+        let _ = JsFuture::from(sleep(ms)).await;
+    }
+}
+
+/// One round trip to the RATE_LIMITER object `object`.
+async fn round_trip(
+    env: &worker::Env,
+    object: &str,
+    body: &str,
+    timeout_ms: u32,
+) -> Result<String, String> {
+    let env: &JsValue = env.as_ref();
+    match JsFuture::from(super::limiter_take(env, object, body, timeout_ms)).await {
+        Ok(v) => v.as_string().ok_or_else(|| "no answer".to_string()),
+        Err(e) => Err(e.as_string().unwrap_or_else(|| format!("{e:?}"))),
+    }
+}
+
+/// The limiter over the worker's env alone, for work that goes on after the answer (an LLM
+/// call's token settlement) and so outlives the request's [`WorkerAuth`].
+pub struct EnvLimiter(pub worker::Env);
+
+impl LimiterBackend for EnvLimiter {
+    async fn limiter_take(
+        &self,
+        object: &str,
+        body: &str,
+        timeout_ms: u32,
+    ) -> Result<String, String> {
+        round_trip(&self.0, object, body, timeout_ms).await
     }
 
     async fn pause(&self, ms: u32) {

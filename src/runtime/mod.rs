@@ -135,6 +135,17 @@ extern "C" {
         feed: &JsValue,
     ) -> web_sys::ReadableStream;
 
+    /// `body` passed through `feed(chunk, end)` as the client reads it: the bytes `feed`
+    /// returns are sent on; `end` is `null` for a chunk, and at the end `feed(null, null)`,
+    /// `"provider"` (the body broke) or `"client"` (the client went away).
+    #[wasm_bindgen(js_name = relayBody)]
+    pub fn relay_body(body: &web_sys::ReadableStream, feed: &JsValue) -> web_sys::ReadableStream;
+
+    /// `env[binding].run(model, JSON.parse(inputs))`: `{ ok, body }` or `{ ok: false,
+    /// status, message }` (see platform.js).
+    #[wasm_bindgen(js_name = aiRun)]
+    pub fn ai_run(env: &JsValue, binding: &str, model: &str, inputs: &str) -> js_sys::Promise;
+
     /// A request's or response's body as text, at most `max` bytes (null when larger).
     #[wasm_bindgen(js_name = readBounded)]
     fn read_bounded(message: &JsValue, max: u32) -> js_sys::Promise;

@@ -622,3 +622,64 @@ export function limitBody(body, max) {
   limited.gatehouseLimit = { abort, state };
   return { body: limited, state };
 }
+
+/**
+ * Passes `body` through `feed` as the client reads it (src/policy/llm/relay.rs): each chunk
+ * (a `Uint8Array`) is given to `feed(chunk, null)`, and the bytes it returns are sent on;
+ * at the end `feed(null, null)`, if the body breaks `feed(null, "provider")`, and if the
+ * client goes away `feed(null, "client")` (its return sent when there is still a reader).
+ * Nothing is read ahead of the client (high-water mark 0), so nothing is buffered.
+ */
+export function relayBody(body, feed) {
+  const reader = body.getReader();
+  const send = (controller, out) => {
+    if (out && out.length) controller.enqueue(out);
+  };
+  return new ReadableStream(
+    {
+      async pull(controller) {
+        let r;
+        try {
+          r = await reader.read();
+        } catch {
+          send(controller, feed(null, "provider"));
+          controller.close();
+          return;
+        }
+        if (r.done) {
+          send(controller, feed(null, null));
+          controller.close();
+          return;
+        }
+        send(controller, feed(r.value, null));
+      },
+      cancel(reason) {
+        feed(null, "client");
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * One Workers AI call through the AI binding `binding`: `env[binding].run(model, inputs)`,
+ * with `inputs` given as JSON. Resolves `{ ok: true, body }` where `body` is a ReadableStream
+ * of server-sent events when `inputs.stream` is true, else the answer as JSON text; or
+ * `{ ok: false, status, message }` when the binding is missing (500) or the call fails
+ * (502, with the binding's message).
+ */
+export async function aiRun(env, binding, model, inputs) {
+  const ai = env[binding];
+  if (!ai || typeof ai.run !== "function") {
+    return { ok: false, status: 500, message: `the AI binding ${binding} is not bound` };
+  }
+  const parsed = JSON.parse(inputs);
+  try {
+    const out = await ai.run(model, parsed);
+    if (out instanceof ReadableStream) return { ok: true, body: out };
+    return { ok: true, body: JSON.stringify(out) };
+  } catch (e) {
+    return { ok: false, status: 502, message: String((e && e.message) || e) };
+  }
+}

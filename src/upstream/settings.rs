@@ -7,5 +7,5 @@ pub use super::canary::Canary;
 pub use super::retry::RetrySettings;
 
 pub use gatehouse_config::table::upstream::{
-    Balance, Fallback, HashOn, Mirror, Target, TargetAddr, Upstream,
+    Balance, Fallback, HashOn, Mirror, Provider, ProviderKind, Target, TargetAddr, Upstream,
 };

@@ -212,6 +212,29 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
         }
     }
 
+    for u in &out.upstreams {
+        let named = [
+            u.fallback.as_ref().and_then(|f| match f {
+                CheckedFallback::Upstream(n) => Some(n),
+                CheckedFallback::Static { .. } => None,
+            }),
+            u.canary.as_ref().map(|c| &c.upstream),
+            u.mirror.as_ref().map(|(m, _)| m),
+        ];
+        for n in named.into_iter().flatten() {
+            if out
+                .upstreams
+                .iter()
+                .any(|o| &o.name == n && o.provider.is_some())
+            {
+                errors.push(format!(
+                    "{gateway_path}: upstream \"{}\": \"{n}\" is an LLM provider: only an llm policy's models reach it",
+                    u.name
+                ));
+            }
+        }
+    }
+
     out.plans = gateway.gateway.plans.clone();
     for plan in &out.plans {
         if !is_name(plan) {
@@ -251,6 +274,9 @@ pub fn check(files: &[SourceFile]) -> Result<Checked, Vec<String>> {
             &mut errors,
         );
         out.policies[i].members = members;
+        if let Settings::Llm(l) = &mut out.policies[i].settings {
+            l.resolve(&ctx, &out.upstreams, &mut errors);
+        }
     }
     if let Some(l) = &gateway.gateway.limits {
         match CheckedLimits::parse(l) {
@@ -566,6 +592,66 @@ fn version_prefix(path: &str, errors: &mut Vec<String>) -> Option<String> {
     }
 }
 
+/// The route's upstream index, once its policies are known: an llm route has none of its own
+/// (`upstream` is `usize::MAX` then; the first model's provider stands in, never called by
+/// the route itself), and no other route may name a provider upstream, directly or as a
+/// fan-out part: only `llm` policies speak to providers.
+fn route_upstream(
+    upstream: usize,
+    spec: &RouteSpec,
+    fan_out: &Option<CheckedFanOut>,
+    chain: &[usize],
+    out: &Checked,
+    ctx: &str,
+    errors: &mut Vec<String>,
+) -> usize {
+    let llm = chain.iter().find_map(|&i| match &out.policies[i].settings {
+        Settings::Llm(l) => Some(l),
+        _ => None,
+    });
+    let is_provider = |i: usize| out.upstreams.get(i).is_some_and(|u| u.provider.is_some());
+    if let Some(l) = llm {
+        if spec.upstream.is_some() || fan_out.is_some() {
+            errors.push(format!(
+                "{ctx}: a route with an llm policy sets no upstream or fan_out: its models name the providers"
+            ));
+        }
+        if !(spec.path.ends_with("/chat/completions") || spec.path.ends_with("/embeddings")) {
+            errors.push(format!(
+                "{ctx}: path \"{}\": a route with an llm policy ends in /chat/completions or /embeddings (OpenAI's API)",
+                spec.path
+            ));
+        }
+        if spec.grpc.is_some() || spec.graphql.is_some() {
+            errors.push(format!(
+                "{ctx}: a route with an llm policy has no grpc or graphql call"
+            ));
+        }
+        return l
+            .targets
+            .iter()
+            .find_map(|(_, t)| t.first())
+            .map_or(0, |(u, _)| usize::from(*u));
+    }
+    if upstream == usize::MAX {
+        errors.push(format!("{ctx}: missing key `upstream` (or fan_out parts)"));
+        return 0;
+    }
+    let parts = fan_out
+        .iter()
+        .flat_map(|f| f.parts.iter().map(|p| p.upstream));
+    if let Some(i) = std::iter::once(upstream)
+        .chain(parts)
+        .find(|&i| is_provider(i))
+    {
+        errors.push(format!(
+            "{ctx}: upstream \"{}\" is an LLM provider: only an llm policy's models reach it",
+            out.upstreams[i].name
+        ));
+    }
+    upstream
+}
+
 #[allow(clippy::too_many_arguments)]
 fn check_route(
     spec: RouteSpec,
@@ -629,7 +715,7 @@ fn check_route(
         methods.push("HEAD".to_string());
     }
 
-    let host = spec.host.map(|h| h.to_ascii_lowercase());
+    let host = spec.host.as_ref().map(|h| h.to_ascii_lowercase());
     if let Some(h) = &host {
         let ok = !h.is_empty()
             && h.bytes()
@@ -677,10 +763,8 @@ fn check_route(
             errors.push(format!("{ctx}: set upstream or fan_out, not both"));
             0
         }
-        (None, None) => {
-            errors.push(format!("{ctx}: missing key `upstream` (or fan_out parts)"));
-            0
-        }
+        // An llm route's upstreams are its models' providers (checked with its policies).
+        (None, None) => usize::MAX,
     };
 
     let rewrite = match spec
@@ -714,7 +798,12 @@ fn check_route(
             },
             PolicyRef::Inline(raw) => {
                 let pctx = format!("{ctx}: policy #{}", n + 1);
-                if let Some(policy) = check_policy(raw, &pctx, &out.plans, &out.documents, errors) {
+                if let Some(mut policy) =
+                    check_policy(raw, &pctx, &out.plans, &out.documents, errors)
+                {
+                    if let Settings::Llm(l) = &mut policy {
+                        l.resolve(&pctx, &out.upstreams, errors);
+                    }
                     let members =
                         Settings::members(&policy, &pctx, named_policies, &out.policies, errors);
                     policies.push(out.policies.len());
@@ -771,6 +860,7 @@ fn check_route(
         .chain(&policies)
         .copied()
         .collect();
+    let upstream = route_upstream(upstream, &spec, &fan_out, &chain, out, ctx, errors);
     kinds::check_placement(
         &Placement {
             chain: &chain,

@@ -232,6 +232,15 @@ pub struct UpstreamSpec {
     pub fallback: Option<FallbackSpec>,
     pub mirror: Option<MirrorSpec>,
     pub canary: Option<CanarySpec>,
+    /// An LLM provider, for `llm` policies: `"openai"`, `"anthropic"`, `"openai-compatible"`
+    /// or `"workers-ai"`.
+    #[schemars(extend("enum" = ["openai", "anthropic", "openai-compatible", "workers-ai"]))]
+    pub provider: Option<String>,
+    /// The provider's API key, as `"${VAR}"` (set it with `wrangler secret put VAR`).
+    #[schemars(pattern(r"^\$\{[A-Z_][A-Z0-9_]*\}$"))]
+    pub key: Option<String>,
+    /// `provider = "workers-ai"`: the AI binding's name (default `"AI"`).
+    pub binding: Option<String>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]

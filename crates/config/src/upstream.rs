@@ -6,8 +6,8 @@ use super::lex::{check_url, parse_duration_ms, UrlPart};
 use super::schema::{BreakerSpec, CanarySpec, FallbackSpec, MirrorSpec, RetriesSpec, UpstreamSpec};
 use crate::leak;
 use crate::table::upstream::{
-    Balance, BreakerSettings, Canary, FailureSet, Fallback, HashOn, Mirror, RetrySettings, Sticky,
-    Target, TargetAddr, Upstream,
+    Balance, BreakerSettings, Canary, FailureSet, Fallback, HashOn, Mirror, Provider, ProviderKind,
+    RetrySettings, Sticky, Target, TargetAddr, Upstream,
 };
 
 /// Timeout used when an upstream sets none.
@@ -96,6 +96,79 @@ pub struct CheckedUpstream {
     /// (upstream name, percent).
     pub mirror: Option<(String, f64)>,
     pub canary: Option<CheckedCanary>,
+    /// `provider = ...`, checked.
+    pub provider: Option<CheckedProvider>,
+}
+
+/// `provider`, `key` and `binding` of an LLM provider upstream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedProvider {
+    pub kind: ProviderKind,
+    /// The env var holding the key.
+    pub key: Option<String>,
+    pub binding: Option<String>,
+}
+
+/// Checks `provider`, `key` and `binding`; returns the provider and the URL to use when
+/// `url` is not set (the provider's public API).
+fn provider(
+    spec: &UpstreamSpec,
+) -> Result<Option<(CheckedProvider, Option<&'static str>)>, String> {
+    let Some(p) = spec.provider.as_deref() else {
+        if spec.key.is_some() || spec.binding.is_some() {
+            return Err("key and binding are only used with provider = ...".into());
+        }
+        return Ok(None);
+    };
+    let (kind, default_url) = match p {
+        "openai" => (ProviderKind::OpenAi, Some("https://api.openai.com/v1")),
+        "anthropic" => (ProviderKind::Anthropic, Some("https://api.anthropic.com")),
+        "openai-compatible" => (ProviderKind::OpenAiCompatible, None),
+        "workers-ai" => (ProviderKind::WorkersAi, None),
+        other => {
+            return Err(format!(
+                "provider \"{other}\": use \"openai\", \"anthropic\", \"openai-compatible\" or \"workers-ai\""
+            ))
+        }
+    };
+    let key = match spec.key.as_deref() {
+        None => None,
+        Some(k) => match k.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+            Some(var) if is_binding_name(var) => Some(var.to_string()),
+            _ => return Err("key: a provider key is a secret: write \"${VAR}\" and set it with `wrangler secret put VAR`, never the key itself".into()),
+        },
+    };
+    let binding = match (kind, spec.binding.as_deref()) {
+        (ProviderKind::WorkersAi, b) => {
+            let b = b.unwrap_or("AI");
+            if !is_binding_name(b) {
+                return Err(format!(
+                    "binding \"{b}\" is not a binding name (A-Z, 0-9, _)"
+                ));
+            }
+            if spec.url.is_some() || spec.targets.is_some() || key.is_some() {
+                return Err("provider = \"workers-ai\" is reached through its binding: no url, targets or key".into());
+            }
+            Some(b.to_string())
+        }
+        (_, Some(_)) => return Err("binding is only used with provider = \"workers-ai\"".into()),
+        (_, None) => None,
+    };
+    if matches!(kind, ProviderKind::OpenAi | ProviderKind::Anthropic) && key.is_none() {
+        return Err(format!(
+            "provider = \"{p}\" needs key = \"${{VAR}}\" (the API key, a secret)"
+        ));
+    }
+    if kind == ProviderKind::OpenAiCompatible && spec.url.is_none() && spec.targets.is_none() {
+        return Err(
+            "provider = \"openai-compatible\" needs url (the API's base, e.g. \"https://host/v1\")"
+                .into(),
+        );
+    }
+    if spec.mirror.is_some() || spec.canary.is_some() || spec.fallback.is_some() {
+        return Err("a provider upstream has no mirror, canary or fallback: list other providers in the llm policy's models instead".into());
+    }
+    Ok(Some((CheckedProvider { kind, key, binding }, default_url)))
 }
 
 fn duration(key: &str, v: Option<&str>, default_ms: u32) -> Result<u32, String> {
@@ -186,7 +259,16 @@ fn table_hash_on(on: &str) -> HashOn {
 impl CheckedUpstream {
     /// Parses one upstream's settings (the fallback's name is checked by the caller).
     pub fn parse(name: &str, spec: &UpstreamSpec) -> Result<CheckedUpstream, String> {
-        let targets = match (&spec.url, &spec.targets) {
+        let provider = provider(spec)?;
+        let default_url = provider.as_ref().and_then(|(_, url)| *url);
+        let provider = provider.map(|(p, _)| p);
+        let no_targets = matches!(&provider, Some(p) if p.kind == ProviderKind::WorkersAi);
+        let url = match (&spec.url, &spec.targets) {
+            (None, None) => default_url.map(str::to_string),
+            _ => spec.url.clone(),
+        };
+        let targets = match (&url, &spec.targets) {
+            _ if no_targets => Vec::new(),
             (Some(url), None) => vec![(CheckedTarget::Url(check_url(url)?, url.clone()), 1)],
             (None, Some(list)) => {
                 if list.is_empty() || list.len() > MAX_TARGETS {
@@ -247,6 +329,7 @@ impl CheckedUpstream {
         let mirror = spec.mirror.as_ref().map(|m| mirror(m, name)).transpose()?;
         let canary = spec.canary.as_ref().map(|c| canary(c, name)).transpose()?;
         Ok(CheckedUpstream {
+            provider,
             canary,
             mirror,
             name: name.to_string(),
@@ -343,6 +426,11 @@ impl CheckedUpstream {
             fallback,
             mirror,
             canary,
+            provider: self.provider.as_ref().map(|p| Provider {
+                kind: p.kind,
+                key: leak::opt(p.key.as_deref()),
+                binding: leak::opt(p.binding.as_deref()),
+            }),
         }
     }
 }

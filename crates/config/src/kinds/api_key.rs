@@ -8,6 +8,9 @@ pub struct ApiKey {
     pub name: &'static str,
     pub header: Option<&'static str>,
     pub query: Option<&'static str>,
+    /// `bearer = true`: the key is sent as `Authorization: Bearer <key>` (what OpenAI's
+    /// clients send as their API key).
+    pub bearer: bool,
     /// KV binding name.
     pub store: &'static str,
     pub cache_ttl_s: u32,
@@ -36,6 +39,9 @@ mod check {
         pub header: Option<String>,
         /// Query parameter carrying the key.
         pub query: Option<String>,
+        /// The key comes as `Authorization: Bearer <key>` (default false).
+        #[serde(default)]
+        pub bearer: bool,
         /// KV binding with `sha256(key) -> consumer record`.
         pub store: String,
         /// How long a lookup (found or not) is reused per isolate (default "30s", max "60s").
@@ -78,6 +84,10 @@ mod check {
             ));
             }
         }
+        if spec.bearer && (spec.header.is_some() || spec.query.is_some()) {
+            errors
+                .push("bearer: the key comes in Authorization; leave header and query out".into());
+        }
         let cache_ttl_s = match spec.cache_ttl.as_deref().map(parse_duration_ms) {
             None => 30,
             Some(Ok(ms)) if ms <= 60_000 => (ms / 1000) as u32,
@@ -119,6 +129,7 @@ mod check {
                     .as_ref()
                     .map(|h| leak::str(&h.to_ascii_lowercase())),
                 query: leak::opt(a.query.as_deref()),
+                bearer: a.bearer,
                 store: leak::str(&a.store),
                 cache_ttl_s: self.cache_ttl_s,
                 forward: leak::pairs(&self.forward),

@@ -19,6 +19,7 @@ pub mod forward;
 pub mod graphql;
 pub mod headers;
 pub mod jwt;
+pub mod llm;
 pub mod mtls;
 pub mod rate_limit;
 pub mod require;
@@ -56,6 +57,8 @@ pub enum Policy {
     Transform(transform::Transform),
     /// `kind = "graphql"`.
     Graphql(graphql::Graphql),
+    /// `kind = "llm"`.
+    Llm(llm::Llm),
 }
 
 #[cfg(feature = "check")]
@@ -88,6 +91,7 @@ mod check {
         Cors(cors::CorsSpec),
         Transform(transform::TransformSpec),
         Graphql(graphql::GraphqlSpec),
+        Llm(llm::LlmSpec),
     }
 
     /// A policy's settings, parsed and checked.
@@ -104,6 +108,7 @@ mod check {
         Cors(cors::CorsSettings),
         Transform(transform::TransformSettings),
         Graphql(graphql::GraphqlSettings),
+        Llm(llm::LlmSettings),
     }
 
     impl Settings {
@@ -127,6 +132,7 @@ mod check {
                 PolicySpec::Cors(c) => Settings::Cors(cors::parse(c)?),
                 PolicySpec::Transform(t) => Settings::Transform(transform::parse(t)?),
                 PolicySpec::Graphql(g) => Settings::Graphql(graphql::parse(g, documents)?),
+                PolicySpec::Llm(l) => Settings::Llm(llm::parse(l, plans)?),
             })
         }
 
@@ -145,6 +151,7 @@ mod check {
                 Settings::Cors(c) => Policy::Cors(c.policy(name)),
                 Settings::Transform(t) => Policy::Transform(t.policy()),
                 Settings::Graphql(g) => Policy::Graphql(g.policy(name)),
+                Settings::Llm(l) => Policy::Llm(l.policy(name)),
             }
         }
 
@@ -211,6 +218,7 @@ mod check {
                 Settings::Cors(_) => "cors",
                 Settings::Transform(_) => "transform",
                 Settings::Graphql(_) => "graphql",
+                Settings::Llm(_) => "llm",
             }
         }
 
@@ -220,7 +228,10 @@ mod check {
             self.authenticates()
                 || matches!(
                     self,
-                    Settings::Require(_) | Settings::RateLimit(_) | Settings::Graphql(_)
+                    Settings::Require(_)
+                        | Settings::RateLimit(_)
+                        | Settings::Graphql(_)
+                        | Settings::Llm(_)
                 )
         }
 
@@ -246,7 +257,10 @@ mod check {
             self.authenticates()
                 || self.needs_identity().is_some()
                 || self.is_cache()
-                || matches!(self, Settings::RateLimit(_) | Settings::Graphql(_))
+                || matches!(
+                    self,
+                    Settings::RateLimit(_) | Settings::Graphql(_) | Settings::Llm(_)
+                )
         }
 
         /// The query parameter an authentication policy reads its credential from, if any.
@@ -306,8 +320,12 @@ mod check {
     }
 
     /// The kinds' rules for where they may stand in a route, run in this order.
-    pub const PLACEMENT_RULES: &[fn(&Placement, &mut Vec<String>)] =
-        &[cors::placement, cache::placement, graphql::placement];
+    pub const PLACEMENT_RULES: &[fn(&Placement, &mut Vec<String>)] = &[
+        cors::placement,
+        cache::placement,
+        graphql::placement,
+        llm::placement,
+    ];
 
     /// Runs every kind's placement rule over one route.
     pub fn check_placement(p: &Placement, errors: &mut Vec<String>) {

@@ -24,6 +24,9 @@ pub struct RateLimit {
     pub lease: u32,
     /// How long leased permits stay valid at most.
     pub lease_ttl_ms: u32,
+    /// `unit = "tokens"`: the limits count LLM tokens, which the route's `llm` step reserves
+    /// and settles (this step itself takes nothing); otherwise they count requests.
+    pub tokens: bool,
 }
 
 /// `on_error`: the answer when the limiter cannot decide (it errors, or does not answer
@@ -113,6 +116,10 @@ mod check {
         /// Leased mode: how long leased permits stay valid at most (default "1s").
         #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub lease_ttl: Option<String>,
+        /// `"requests"` (default) or `"tokens"`: LLM tokens, reserved and settled by the
+        /// route's `llm` policy (which must come after this one).
+        #[schemars(extend("enum" = ["requests", "tokens"]))]
+        pub unit: Option<String>,
     }
 
     #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -152,6 +159,8 @@ mod check {
         pub lease_ttl_ms: u32,
         /// Whether the key needs an identity (consumer or claim parts).
         pub needs_identity: bool,
+        /// `unit = "tokens"`.
+        pub tokens: bool,
     }
 
     #[derive(Debug)]
@@ -239,6 +248,22 @@ mod check {
             }
         };
         let (lease, lease_ttl_ms) = lease_settings(spec, &mut errors);
+        let tokens = match spec.unit.as_deref() {
+            None | Some("requests") => false,
+            Some("tokens") => true,
+            Some(other) => {
+                errors.push(format!(
+                    "unit: \"{other}\" is not \"requests\" or \"tokens\""
+                ));
+                false
+            }
+        };
+        if tokens && lease > 0 {
+            errors.push(
+                "mode = \"leased\" counts requests; a unit = \"tokens\" limit is always exact"
+                    .into(),
+            );
+        }
         if errors.is_empty() {
             Ok(RateLimitSettings {
                 key,
@@ -249,6 +274,7 @@ mod check {
                 lease,
                 lease_ttl_ms,
                 needs_identity,
+                tokens,
             })
         } else {
             Err(errors)
@@ -418,6 +444,7 @@ mod check {
                 timeout_ms: self.timeout_ms,
                 lease: self.lease,
                 lease_ttl_ms: self.lease_ttl_ms,
+                tokens: self.tokens,
             }
         }
     }

@@ -25,6 +25,35 @@ pub struct Upstream {
     pub mirror: Option<Mirror>,
     /// A split with a second upstream.
     pub canary: Option<Canary>,
+    /// `provider = ...`: an LLM provider, reached only by `llm` policies.
+    pub provider: Option<Provider>,
+}
+
+/// `provider = "openai" | "anthropic" | "openai-compatible" | "workers-ai"` on an upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_config::table::upstream))]
+pub struct Provider {
+    pub kind: ProviderKind,
+    /// The env var (a `wrangler secret`) holding the provider's API key, from
+    /// `key = "${VAR}"`: sent as `Authorization: Bearer` (OpenAI's) or `x-api-key`
+    /// (Anthropic's). The client's own credentials never reach a provider.
+    pub key: Option<&'static str>,
+    /// `workers-ai`: the AI binding's name (`[ai] binding` in wrangler.toml).
+    pub binding: Option<&'static str>,
+}
+
+/// The wire format and defaults a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = gatehouse_config::table::upstream))]
+pub enum ProviderKind {
+    /// OpenAI's API; `url` defaults to `https://api.openai.com/v1`.
+    OpenAi,
+    /// Anthropic's Messages API; `url` defaults to `https://api.anthropic.com`.
+    Anthropic,
+    /// Any server speaking OpenAI's API at `url` (its base, ending before `/chat/completions`).
+    OpenAiCompatible,
+    /// Cloudflare Workers AI through the AI binding (`env.AI.run`).
+    WorkersAi,
 }
 
 /// `mirror = { upstream, percent }`.
