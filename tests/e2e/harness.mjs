@@ -47,6 +47,11 @@ export function calendarNow(gw) {
  * Cache API, on DEFAULT_DAY's calendar unless `bindings` sets GATEHOUSE_TEST_CLOCK (see
  * clockAt). `logs` collects the worker's stdout lines; `restart()` reloads the worker (a new
  * isolate) keeping KV and cache contents.
+ *
+ * `extra` is merged into the gateway worker's Miniflare options (e.g. `wrappedBindings`);
+ * `otherWorkers` run beside it (the gateway stays the entry worker, named "gateway"). A binding
+ * served by a module of the tests, such as the Workers AI double (workers-ai.mjs), takes both:
+ * `const ai = workersAiBinding(); startGateway(vars, { wrappedBindings: ai.wrappedBindings }, [ai.worker])`.
  */
 export async function startGateway(bindings, extra = {}, otherWorkers = []) {
   const logs = [];
