@@ -164,12 +164,12 @@ fn first_token_is_seen_at_the_first_content_delta_not_at_message_start() {
     let start_end = ANTHROPIC_TEXT_AND_TOOL
         .find("event: content_block_delta")
         .unwrap();
-    relay.push(ANTHROPIC_TEXT_AND_TOOL[..start_end].as_bytes());
+    relay.push(&ANTHROPIC_TEXT_AND_TOOL.as_bytes()[..start_end]);
     assert!(
         !relay.first_token_seen(),
         "role chunk, empty text start and ping carry no token"
     );
-    relay.push(ANTHROPIC_TEXT_AND_TOOL[start_end..].as_bytes());
+    relay.push(&ANTHROPIC_TEXT_AND_TOOL.as_bytes()[start_end..]);
     assert!(relay.first_token_seen());
 }
 

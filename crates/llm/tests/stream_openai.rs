@@ -76,13 +76,10 @@ fn dropped_usage_chunk_takes_its_crlf_with_it_at_every_split() {
 #[test]
 fn first_token_is_seen_only_once_content_arrives() {
     let mut relay = relay(false);
-    let second = OPENAI_WITH_USAGE
-        .find("data: ")
-        .map(|_| OPENAI_WITH_USAGE.match_indices("data: ").nth(1).unwrap().0)
-        .unwrap();
-    relay.push(OPENAI_WITH_USAGE[..second].as_bytes());
+    let second = OPENAI_WITH_USAGE.match_indices("data: ").nth(1).unwrap().0;
+    relay.push(&OPENAI_WITH_USAGE.as_bytes()[..second]);
     assert!(!relay.first_token_seen(), "the role chunk carries no token");
-    relay.push(OPENAI_WITH_USAGE[second..].as_bytes());
+    relay.push(&OPENAI_WITH_USAGE.as_bytes()[second..]);
     assert!(relay.first_token_seen());
 }
 
