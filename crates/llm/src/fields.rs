@@ -146,3 +146,72 @@ fn static_name(key: &str) -> Option<&'static str> {
     ];
     KNOWN.iter().find(|k| **k == key).copied()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn verdict(wire: Wire, field: &str, value: Value) -> bool {
+        let mut body = Map::new();
+        body.insert(field.to_owned(), value);
+        check(wire, &body).is_ok()
+    }
+
+    #[test]
+    fn hints_and_storage_options_are_dropped_on_both_wires() {
+        for wire in [Wire::Anthropic, Wire::WorkersAi] {
+            for field in [
+                "store",
+                "metadata",
+                "service_tier",
+                "safety_identifier",
+                "prompt_cache_key",
+                "prediction",
+                "n",
+            ] {
+                assert_eq!(fate(wire, field), Fate::Drop, "{wire:?} {field}");
+            }
+        }
+    }
+
+    #[test]
+    fn default_valued_fields_pass_and_others_are_refused() {
+        for wire in [Wire::Anthropic, Wire::WorkersAi] {
+            assert!(verdict(wire, "logprobs", json!(false)));
+            assert!(!verdict(wire, "logprobs", json!(true)));
+            assert!(verdict(wire, "top_logprobs", json!(0)));
+            assert!(verdict(wire, "logit_bias", json!({})));
+            assert!(!verdict(wire, "logit_bias", json!({"1": 2})));
+            assert!(verdict(wire, "modalities", json!(["text"])));
+            assert!(!verdict(wire, "modalities", json!(["text", "audio"])));
+            assert!(verdict(wire, "parallel_tool_calls", json!(true)));
+            assert!(verdict(wire, "anything", Value::Null), "null is absent");
+            assert!(!verdict(wire, "reasoning_effort", json!("low")));
+        }
+        assert!(
+            verdict(Wire::Anthropic, "parallel_tool_calls", json!(false)),
+            "translated"
+        );
+        assert!(!verdict(
+            Wire::WorkersAi,
+            "parallel_tool_calls",
+            json!(false)
+        ));
+        assert!(verdict(
+            Wire::WorkersAi,
+            "response_format",
+            json!({"type": "json_object"})
+        ));
+        assert!(!verdict(
+            Wire::Anthropic,
+            "response_format",
+            json!({"type": "json_object"})
+        ));
+        assert!(verdict(
+            Wire::Anthropic,
+            "response_format",
+            json!({"type": "text"})
+        ));
+    }
+}

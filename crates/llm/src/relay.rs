@@ -62,9 +62,13 @@ impl Relay {
     /// Takes the next bytes of the provider's body; returns the bytes to send the client now
     /// (possibly none). After the answer's end or an error, further bytes are ignored.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<u8> {
-        if self.emit.ended {
-            return Vec::new();
-        }
+        // After the end only the first byte can matter: the LF of a CRLF whose CR closed the
+        // last block passed through.
+        let bytes = if self.emit.ended {
+            &bytes[..bytes.len().min(1)]
+        } else {
+            bytes
+        };
         let mut pieces = Vec::new();
         self.parser.push(bytes, &mut pieces);
         self.handle(pieces);

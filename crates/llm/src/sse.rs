@@ -176,3 +176,75 @@ impl Parser {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(input: &str) -> Vec<(String, String)> {
+        let mut parser = Parser::new(1 << 20);
+        let mut out = Vec::new();
+        parser.push(input.as_bytes(), &mut out);
+        parser.finish(&mut out);
+        out.into_iter()
+            .filter_map(|p| match p {
+                Piece::Event { event, data, .. } => Some((event, data)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_leading_space_of_a_value_is_stripped_and_the_next_kept() {
+        assert_eq!(
+            parse("data:  two\n\ndata:none\n\n"),
+            [
+                ("message".into(), " two".into()),
+                ("message".into(), "none".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn data_lines_join_with_newlines_and_event_names_the_event() {
+        assert_eq!(
+            parse("event: delta\ndata: a\ndata:\ndata: b\n\n"),
+            [("delta".into(), "a\n\nb".into())]
+        );
+    }
+
+    #[test]
+    fn field_without_colon_is_a_field_with_an_empty_value() {
+        assert_eq!(
+            parse("data\n\nevent\ndata: x\n\n"),
+            [
+                ("message".into(), "".into()),
+                ("message".into(), "x".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn block_without_data_dispatches_nothing_and_resets_the_event_name() {
+        assert_eq!(
+            parse("event: ping\n\ndata: y\n\n"),
+            [("message".into(), "y".into())]
+        );
+    }
+
+    #[test]
+    fn bom_is_ignored_only_at_the_very_start() {
+        assert_eq!(
+            parse("\u{feff}data: a\n\n\u{feff}data: b\n\n"),
+            [("message".into(), "a".into())]
+        );
+    }
+
+    #[test]
+    fn cr_lf_and_crlf_all_end_lines() {
+        assert_eq!(
+            parse("data: a\rdata: b\r\ndata: c\n\r\n"),
+            [("message".into(), "a\nb\nc".into())]
+        );
+    }
+}

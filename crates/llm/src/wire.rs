@@ -34,3 +34,18 @@ impl Wire {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_kinds_map_to_their_wire_and_unknown_kinds_to_none() {
+        assert_eq!(Wire::for_provider("openai"), Some(Wire::OpenAi));
+        assert_eq!(Wire::for_provider("openai-compatible"), Some(Wire::OpenAi));
+        assert_eq!(Wire::for_provider("anthropic"), Some(Wire::Anthropic));
+        assert_eq!(Wire::for_provider("workers-ai"), Some(Wire::WorkersAi));
+        assert_eq!(Wire::for_provider("OpenAI"), None);
+        assert_eq!(Wire::for_provider("gemini"), None);
+    }
+}
