@@ -637,21 +637,29 @@ export function relayBody(body, feed) {
   };
   return new ReadableStream(
     {
+      // Reads until a piece gives something to send: workerd calls pull again only after
+      // an enqueue, so a pull that sent nothing would stall the stream.
       async pull(controller) {
-        let r;
-        try {
-          r = await reader.read();
-        } catch {
-          send(controller, feed(null, "provider"));
-          controller.close();
-          return;
+        for (;;) {
+          let r;
+          try {
+            r = await reader.read();
+          } catch {
+            send(controller, feed(null, "provider"));
+            controller.close();
+            return;
+          }
+          if (r.done) {
+            send(controller, feed(null, null));
+            controller.close();
+            return;
+          }
+          const out = feed(r.value, null);
+          if (out && out.length) {
+            controller.enqueue(out);
+            return;
+          }
         }
-        if (r.done) {
-          send(controller, feed(null, null));
-          controller.close();
-          return;
-        }
-        send(controller, feed(r.value, null));
       },
       cancel(reason) {
         feed(null, "client");

@@ -87,7 +87,12 @@ test("alias claude: Anthropic's message comes back as a chat.completion (content
   assert.equal(sent.model, "claude-double-ok");
   assert.equal(sent.body.max_tokens, 3);
   assert.equal(sent.body.system, "Be brief.", "the system message becomes Anthropic's system field");
-  assert.deepEqual(sent.body.messages, PROMPT);
+  // Anthropic takes a user turn's text as a string or as text blocks: compare the text.
+  const text = (content) => (typeof content === "string" ? content : content.map((b) => b.text).join(""));
+  assert.deepEqual(
+    sent.body.messages.map((m) => [m.role, text(m.content)]),
+    PROMPT.map((m) => [m.role, m.content]),
+  );
   assert.ok(Math.abs(log.cost_usd - cost("claude-double-ok", 6, 3)) < 1e-12);
   const end = await chat(c.client, { model: "claude", messages: PROMPT, max_tokens: 100 });
   assert.equal(end.data.choices[0].finish_reason, "stop", "end_turn is stop");
@@ -225,9 +230,10 @@ test("guards: a model outside the consumer's plan is a 403 problem and reaches n
   const c = await consumer("free");
   const mark = s.double.requests.length;
   const res = await post(c.key, { model: "embed", messages: PROMPT });
-  expectProblem(assert, res, 403, "forbidden");
+  expectProblem(assert, res, 403, "model-not-allowed");
   const edge = await post(c.key, { model: "edge", messages: PROMPT });
-  expectProblem(assert, edge, 403, "forbidden");
+  const body = expectProblem(assert, edge, 403, "model-not-allowed");
+  assert.equal(body.error.code, "model-not-allowed", "OpenAI's clients read the error member");
   assert.equal(since(mark).length, 0);
 });
 
