@@ -163,7 +163,7 @@ mod check {
     #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct CacheSpec {
-        /// How long an answer is kept, e.g. "10m" (at most "1d").
+        /// How long an answer is kept, e.g. "10m" (at most "24h").
         #[schemars(pattern(crate::lex::DURATION_PATTERN))]
         pub ttl: String,
         /// One entry for every consumer instead of one per consumer (default false).
@@ -309,7 +309,7 @@ mod check {
                     shared: c.shared,
                 }),
                 Ok(_) => {
-                    errors.push("cache.ttl: must be 1s to 1d".into());
+                    errors.push("cache.ttl: must be 1s to 24h".into());
                     None
                 }
                 Err(e) => {
