@@ -108,7 +108,7 @@ fn broken_route_files_fail_with_file_route_and_rule() {
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"jwtt\" }]\n",
-            "routes/v1/users.toml: route \"a\": policy #1: unknown variant `jwtt`, expected one of `headers`, `jwt`, `api_key`, `mtls`, `require`, `any`, `rate_limit`, `cache`, `cors`, `transform`, `graphql` in `kind`",
+            "routes/v1/users.toml: route \"a\": policy #1: unknown variant `jwtt`, expected one of `headers`, `jwt`, `api_key`, `mtls`, `require`, `any`, `rate_limit`, `cache`, `cors`, `transform`, `graphql`, `llm` in `kind`",
         ),
         (
             "[[route]]\nid = \"a\"\nmethods = [\"GET\"]\npath = \"/a\"\nupstream = \"users\"\npolicies = [{ kind = \"headers\", request = { set = { \"x-request-id\" = \"1\" } } }]\n",
@@ -244,7 +244,7 @@ fn broken_upstreams_fail_with_the_upstream_name() {
         ("[upstreams.u]\nurl = \"http://x\"\ntimeout = \"0s\"\n", "routes/gateway.toml: upstream \"u\": timeout: invalid duration \"0s\": must be greater than zero"),
         ("[upstreams.u]\nurl = \"http://x\"\ntimeout = \"11m\"\n", "routes/gateway.toml: upstream \"u\": timeout must be at most 10m"),
         ("[upstreams.u]\nurl = \"http://x\"\ntimeout = 5\n", "routes/gateway.toml: upstream \"u\": invalid type: integer `5`, expected a string in `timeout`"),
-        ("[upstreams.u]\nurl = \"http://x\"\nretry = 2\n", "routes/gateway.toml: upstream \"u\": unknown field `retry`, expected one of `url`, `targets`, `balance`, `hash_on`, `timeout`, `deadline`, `retries`, `breaker`, `fallback`, `mirror`, `canary`"),
+        ("[upstreams.u]\nurl = \"http://x\"\nretry = 2\n", "routes/gateway.toml: upstream \"u\": unknown field `retry`, expected one of `url`, `targets`, `balance`, `hash_on`, `timeout`, `deadline`, `retries`, `breaker`, `fallback`, `mirror`, `canary`, `provider`, `key`, `binding`"),
         ("[upstreams.u]\nurl = \"http://x\"\ntargets = [{ url = \"http://y\" }]\n", "routes/gateway.toml: upstream \"u\": set exactly one of url or targets"),
         ("[upstreams.u]\ntargets = []\n", "routes/gateway.toml: upstream \"u\": targets: list 1 to 16 targets"),
         ("[upstreams.u]\ntargets = [{ url = \"http://y\", service = \"API\" }]\n", "routes/gateway.toml: upstream \"u\": target 1: set exactly one of url or service"),

@@ -1,7 +1,7 @@
 //! Metrics and log control, pure parts: the Analytics Engine data point's layout and limits,
 //! and which requests get an access-log line.
 
-use gatehouse::log::AccessLog;
+use gatehouse::log::{AccessLog, LlmLog};
 use gatehouse::metrics::{data_point, is_error, should_log, LogMode, Sizes};
 
 fn log(status: u16, error: Option<&'static str>) -> AccessLog {
@@ -46,14 +46,39 @@ fn the_data_point_layout_is_stable() {
             "acme",
             "gold",
             "users",
-            "TopBooks"
+            "TopBooks",
+            "",
+            "",
+            ""
         ]
     );
-    assert_eq!(p.doubles, vec![200.0, 12.5, 10.0, 7.0, -1.0]);
+    assert_eq!(
+        p.doubles,
+        vec![200.0, 12.5, 10.0, 7.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    );
     assert_eq!(
         serde_json::to_string(&p).unwrap(),
-        r#"{"indexes":["acme"],"blobs":["v1-get-user","v1","GET","200","","hit","https://origin.example","acme","gold","users","TopBooks"],"doubles":[200.0,12.5,10.0,7.0,-1.0]}"#
+        r#"{"indexes":["acme"],"blobs":["v1-get-user","v1","GET","200","","hit","https://origin.example","acme","gold","users","TopBooks","","",""],"doubles":[200.0,12.5,10.0,7.0,-1.0,0.0,0.0,0.0,0.0,0.0]}"#
     );
+}
+
+#[test]
+fn an_llm_call_fills_its_blobs_and_doubles_after_the_others() {
+    let mut l = log(200, None);
+    l.llm = Some(LlmLog {
+        alias: "fast",
+        provider: "llm-openai",
+        model: "gpt-4o-mini",
+        tokens_in: 12,
+        tokens_out: 30,
+        cost_usd: Some(0.0000198),
+        ttft_ms: Some(180.5),
+        attempts: 2,
+        ..LlmLog::default()
+    });
+    let p = data_point(&l, Some("gold"), Sizes::default());
+    assert_eq!(&p.blobs[11..], ["llm-openai", "gpt-4o-mini", "fast"]);
+    assert_eq!(&p.doubles[5..], [12.0, 30.0, 0.0000198, 180.5, 2.0]);
 }
 
 #[test]
