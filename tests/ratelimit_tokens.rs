@@ -1,5 +1,5 @@
 //! Token limits (`unit = "tokens"`): a reservation taken before an LLM call and settled with
-//! the real count after ([`algorithm::settle`], through the limiter's [`answer`]). What the
+//! the real count after (`algorithm::settle`, through the limiter's [`answer`]). What the
 //! limiter holds once every reservation is settled is exactly the tokens really used, and at
 //! no time do the reservations in flight plus the settled usage pass the limit.
 #![cfg(not(target_arch = "wasm32"))]
@@ -9,7 +9,7 @@ use gatehouse::policy::llm::fallback::{
     retry_after_ms, verdict, Cooldowns, Verdict, MAX_COOLDOWN_MS,
 };
 use gatehouse::policy::llm::reservation;
-use gatehouse::ratelimit::{algorithm, answer, Algorithm, Limit, State, TakeRequest, WireLimit};
+use gatehouse::ratelimit::{answer, Algorithm, Limit, State, TakeRequest, WireLimit};
 use proptest::prelude::*;
 
 const T0: u64 = 1_800_000_000_000;
