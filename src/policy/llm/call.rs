@@ -122,12 +122,7 @@ pub async fn providers(x: &mut WorkerExchange<'_>, call: Call) -> Result<Answer,
                 }
                 if status != 0 && fallback::verdict(status) == Verdict::ClientError {
                     settle_later(x, call.holds, 0);
-                    let text = gatehouse_llm::error_answer(
-                        wire(provider.kind),
-                        status,
-                        body.as_deref().unwrap_or_default(),
-                    );
-                    return Ok(json(x, status, text));
+                    return Err(refused(up, provider, status, body.as_deref()));
                 }
             }
         }
@@ -152,6 +147,21 @@ pub async fn providers(x: &mut WorkerExchange<'_>, call: Call) -> Result<Answer,
             .filter(|_| limited)
             .map(|ms| (ms / 1000.0).ceil().max(1.0) as u64),
     })
+}
+
+/// A provider's refusal of the request itself (400, 413, 422): the same status, as a
+/// problem whose detail carries the provider's message (read through its error shape).
+fn refused(up: &Upstream, provider: Provider, status: u16, body: Option<&[u8]>) -> GatewayError {
+    let text = gatehouse_llm::error_answer(wire(provider.kind), status, body.unwrap_or_default());
+    let message = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    GatewayError::LlmRefused {
+        status,
+        slug: "llm-request-refused",
+        detail: format!("provider {} refused the request: {message}", up.name),
+    }
 }
 
 /// Records which provider is being tried in the access log.
