@@ -498,7 +498,8 @@ impl GatewayError {
             /// On `graphql-errors` problems: the operation's errors, as the origin gave them.
             #[serde(skip_serializing_if = "Option::is_none")]
             graphql_errors: Option<&'a [serde_json::Value]>,
-            /// On `llm` problems: the same in OpenAI's error shape, which its clients read.
+            /// On `llm` and `rate-limited` problems: the same in OpenAI's error shape, which
+            /// OpenAI's clients read (a token limit answers them too).
             #[serde(skip_serializing_if = "Option::is_none")]
             error: Option<OpenAiError>,
         }
@@ -542,18 +543,18 @@ impl GatewayError {
             _ => None,
         };
         let error = match self {
-            GatewayError::LlmRefused { .. } | GatewayError::LlmUnavailable { .. } => {
-                Some(OpenAiError {
-                    message: self.detail(),
-                    r#type: match self.status() {
-                        429 => "rate_limit_error",
-                        403 => "permission_error",
-                        s if s >= 500 => "api_error",
-                        _ => "invalid_request_error",
-                    },
-                    code: self.slug(),
-                })
-            }
+            GatewayError::LlmRefused { .. }
+            | GatewayError::LlmUnavailable { .. }
+            | GatewayError::RateLimited { .. } => Some(OpenAiError {
+                message: self.detail(),
+                r#type: match self.status() {
+                    429 => "rate_limit_error",
+                    403 => "permission_error",
+                    s if s >= 500 => "api_error",
+                    _ => "invalid_request_error",
+                },
+                code: self.slug(),
+            }),
             _ => None,
         };
         let p = Problem {

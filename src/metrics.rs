@@ -2,7 +2,7 @@
 //!
 //! - [`DataPoint`]: the one Workers Analytics Engine data point a request writes when
 //!   `[gateway] analytics` names a dataset binding. Its layout is part of the product (the
-//!   the SQL queries in docs/src/operations/metrics.md read it): index 1 is the consumer (so per-consumer queries are
+//!   SQL queries in docs/src/operations/metrics.md read it): index 1 is the consumer (so per-consumer queries are
 //!   cheap); blobs 1-11 are route, version, method, status, error slug, cache outcome,
 //!   target, consumer, plan, upstream and GraphQL operation, blobs 12-14 an LLM call's provider,
 //!   model and alias; doubles 1-5 are status, total ms, upstream ms, request bytes and response

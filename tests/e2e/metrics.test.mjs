@@ -69,7 +69,9 @@ test("one data point per request: consumer as the index, then route, version, st
   assert.deepEqual(a.indexes, ["acme-metrics"]);
   assert.deepEqual(a.blobs.slice(0, 6), ["v1-partner", "v1", "GET", "200", "", ""]);
   assert.equal(a.blobs[6], "${ECHO_ORIGIN}", "the target as configured");
-  assert.deepEqual(a.blobs.slice(7), ["acme-metrics", "gold", "users", ""], "no GraphQL operation");
+  assert.deepEqual(a.blobs.slice(7, 11), ["acme-metrics", "gold", "users", ""], "no GraphQL operation");
+  assert.deepEqual(a.blobs.slice(11), ["", "", ""], "no LLM call: provider, model and alias empty");
+  assert.deepEqual(a.doubles.slice(5), [0, 0, 0, 0, 0], "no LLM call: no tokens, cost, first token or attempts");
   assert.equal(a.doubles[0], 200);
   assert.ok(a.doubles[1] >= a.doubles[2] && a.doubles[2] >= 0, "total ms >= upstream ms");
   assert.equal(a.doubles[3], -1, "a GET declares no request length");

@@ -69,6 +69,8 @@ pub async fn providers(x: &mut WorkerExchange<'_>, call: Call) -> Result<Answer,
     let mut rest: Option<f64> = None;
     let mut all_limited = true;
     let mut last_status = 0u16;
+    // A request no provider of the alias can take (a field its API lacks): the client's.
+    let mut unsupported: Option<gatehouse_llm::ClientError> = None;
     for target in call.alias.targets {
         let index = usize::from(target.upstream);
         let up = &x.tables.upstreams[index];
@@ -86,7 +88,19 @@ pub async fn providers(x: &mut WorkerExchange<'_>, call: Call) -> Result<Answer,
             });
             continue;
         }
-        let sent = send(x, &call, index, up, provider, target).await;
+        let body = match provider_body(&call, provider, target) {
+            Ok(b) => b,
+            Err(e) => {
+                tries.push(Try {
+                    target: up.name,
+                    outcome: "unsupported".into(),
+                    ms: 0.0,
+                });
+                unsupported = Some(e);
+                continue;
+            }
+        };
+        let sent = send(x, &call, index, provider, target, &body).await;
         let ms = runtime::now_ms() - now;
         let outcome = match &sent {
             Sent::Answer(_) => "200".to_string(),
@@ -128,6 +142,13 @@ pub async fn providers(x: &mut WorkerExchange<'_>, call: Call) -> Result<Answer,
         }
     }
     settle_later(x, call.holds, 0);
+    if let Some(e) = unsupported.filter(|_| tries.iter().all(|t| t.outcome == "unsupported")) {
+        return Err(GatewayError::LlmRefused {
+            status: e.status,
+            slug: "invalid-llm-request",
+            detail: e.message,
+        });
+    }
     let limited = all_limited && (rest.is_some() || last_status == 429);
     let status = match last_status {
         _ if limited => 429,
@@ -184,34 +205,31 @@ fn note(
     }
 }
 
-/// One call to one provider.
+/// The request as `provider` takes it; `Err` when its API cannot (a field it lacks,
+/// embeddings from Anthropic): the next provider may.
+fn provider_body(
+    call: &Call,
+    provider: Provider,
+    target: &'static ModelTarget,
+) -> Result<String, gatehouse_llm::ClientError> {
+    let wire = wire(provider.kind);
+    match &call.request {
+        Request::Chat(c) => c.provider_body(wire, target.model, call.max_tokens),
+        Request::Embeddings(e) => e.provider_body(wire, target.model),
+    }
+}
+
+/// One call to one provider with the request `body` in its API's shape.
 async fn send(
     x: &mut WorkerExchange<'_>,
     call: &Call,
     index: usize,
-    up: &'static Upstream,
     provider: Provider,
     target: &'static ModelTarget,
+    body: &str,
 ) -> Sent {
-    let wire = wire(provider.kind);
-    let body = match &call.request {
-        Request::Chat(c) => c.provider_body(wire, target.model, call.max_tokens),
-        Request::Embeddings(e) => e.provider_body(wire, target.model),
-    };
-    let body = match body {
-        Ok(b) => b,
-        // This provider cannot take the request (embeddings from Anthropic): the next may.
-        Err(e) => {
-            return Sent::Failed {
-                status: 0,
-                why: format!("unsupported ({})", e.message),
-                body: None,
-                retry_after_ms: None,
-            }
-        }
-    };
     if provider.kind == ProviderKind::WorkersAi {
-        return workers_ai(x, provider, target, &body).await;
+        return workers_ai(x, provider, target, body).await;
     }
     let key = match provider.key {
         None => None,
@@ -286,7 +304,6 @@ async fn send(
         Err(GatewayError::UpstreamUnavailable { .. }) => return failed("open"),
         Err(e) => return failed(e.slug()),
     };
-    let _ = up;
     let status = resp.status();
     if (200..300).contains(&status) {
         if streaming {
@@ -380,7 +397,7 @@ async fn answer(
         Request::Chat(_) => gatehouse_llm::chat_answer(wire, &bytes, target.model, &id, created),
         Request::Embeddings(_) => gatehouse_llm::embeddings_answer(wire, &bytes, target.model),
     };
-    let (text, usage) = match translated {
+    let (text, mut usage) = match translated {
         Ok(t) => t,
         Err(why) => {
             settle_later(x, call.holds, 0);
@@ -395,6 +412,12 @@ async fn answer(
             });
         }
     };
+    if let Request::Embeddings(e) = &call.request {
+        // Workers AI reports no tokens for embeddings: count the estimate, never nothing.
+        if usage.input == 0 {
+            usage.input = e.estimated_tokens();
+        }
+    }
     let ttft = runtime::now_ms() - x.ctx.started_ms;
     let price = call.policy.price(target.model);
     if let Some(l) = x.ctx.log.llm.as_mut() {

@@ -33,6 +33,20 @@ struct End {
     cut: Option<&'static str>,
 }
 
+impl End {
+    /// The tokens to settle the reservations at (each reserved `reserved`): a complete
+    /// stream's usage; for a cut one, never less than was reserved, since providers report
+    /// usage only at the start and the end of a stream and may bill what they generated.
+    fn settled_at(&self, reserved: u64) -> u64 {
+        let seen = self.usage.input + self.usage.output;
+        if self.cut.is_some() {
+            seen.max(reserved)
+        } else {
+            seen
+        }
+    }
+}
+
 /// The client's answer for a provider stream `body`: 200 `text/event-stream`, its events
 /// translated to OpenAI's chunks as they arrive.
 #[allow(clippy::too_many_arguments)]
@@ -59,7 +73,7 @@ pub fn relay(
                 let cut = match end.as_string().as_deref() {
                     Some("client") => Some("client"),
                     Some(_) => Some("provider"),
-                    None if relay.errored().is_some() => Some("provider"),
+                    None if relay.errored().is_some() || !relay.is_complete() => Some("provider"),
                     None => None,
                 };
                 if let Some(tx) = done.take() {
@@ -95,7 +109,8 @@ pub fn relay(
             finish: None,
             cut: Some("client"),
         });
-        settle(env, holds, end.usage.input + end.usage.output, request_id).await;
+        let reserved = holds.first().map_or(0, |h| h.reserved);
+        settle(env, holds, end.settled_at(reserved), request_id).await;
         Box::new(move |log: &mut AccessLog| {
             if let Some(l) = log.llm.as_mut() {
                 l.tokens_in = end.usage.input;
