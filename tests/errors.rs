@@ -269,6 +269,27 @@ fn every_variant() -> Vec<GatewayError> {
         },
         GatewayError::GraphqlInvalidAnswer { detail: "d".into() },
         GatewayError::GraphqlRefused(gatehouse::graphql::Refusal::introspection()),
+        GatewayError::LlmRefused {
+            status: 400,
+            slug: "invalid-llm-request",
+            detail: "d".into(),
+        },
+        GatewayError::LlmRefused {
+            status: 400,
+            slug: "unknown-model",
+            detail: "d".into(),
+        },
+        GatewayError::LlmRefused {
+            status: 403,
+            slug: "model-not-allowed",
+            detail: "d".into(),
+        },
+        GatewayError::LlmUnavailable {
+            status: 502,
+            alias: "fast",
+            detail: "d".into(),
+            retry_after_s: None,
+        },
     ];
     all
 }

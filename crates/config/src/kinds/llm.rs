@@ -156,7 +156,10 @@ mod check {
     pub struct PlanSpec {
         /// The aliases this plan may use (default: all).
         pub models: Option<Vec<String>>,
+        /// The plan's `max_tokens`: sent when the client sets none, and the most it may ask
+        /// for (default: the policy's).
         pub max_tokens: Option<u64>,
+        /// The plan's largest request body (default: the policy's `max_prompt`).
         pub max_prompt: Option<String>,
     }
 
