@@ -27,12 +27,15 @@ routes:
 	@cargo run --quiet -p gatehouse-config --bin gatehouse -- routes $(ROUTES)
 
 ## make fuzz [FUZZ_FACTOR=50]: the property tests with FUZZ_FACTOR times their cases (about 25
-## minutes at 50); a failure's seed lands in proptest-regressions/ (commit it). Cargo only.
+## minutes at 50); a failure's seed lands in proptest-regressions/ (commit it). Then the
+## exhaustive properties `make test` samples (#[ignore]d there): every example key dropped in
+## turn (tests/config_schema.rs, about a minute). Cargo only.
 FUZZ_FACTOR ?= 50
 fuzz:
 	FUZZ_FACTOR=$(FUZZ_FACTOR) cargo test --test path_properties --test jose_header \
 		--test properties_checker --test properties_http --test properties_jwt \
 		--test properties_pointer --test properties_templates --test properties_validation
+	cargo test --test config_schema -- --ignored
 
 ## make bench: gatehouse vs origin, js-minimal, hono and nginx on workerd/loopback (BENCHMARKS.md)
 bench: setup
