@@ -1,5 +1,5 @@
 # Gatehouse developer commands. Each target installs what is missing first (scripts/setup.sh).
-.PHONY: dev test docs check routes fuzz bench soak bundle build deploy setup fmt lint clean key-create key-revoke key-list import
+.PHONY: dev test conformance docs check routes fuzz bench soak bundle build deploy setup fmt lint clean key-create key-revoke key-list import
 
 export WRANGLER_SEND_METRICS := false
 
@@ -10,6 +10,16 @@ dev: setup
 ## make test: every test layer (native, wasm-bindgen in Node, end-to-end in Miniflare)
 test: setup
 	bash scripts/test.sh
+
+## make conformance [CONFORMANCE_EXAMPLES=10] [CONFORMANCE_SECONDS=600]: Schemathesis against
+## the built worker (tests/conformance/) with a wider search than make test's (2 cases per
+## operation a pass, 90 s); builds the worker first
+CONFORMANCE_EXAMPLES ?= 10
+CONFORMANCE_SECONDS ?= 600
+conformance: setup
+	bash scripts/build-worker.sh
+	CONFORMANCE_EXAMPLES=$(CONFORMANCE_EXAMPLES) CONFORMANCE_SECONDS=$(CONFORMANCE_SECONDS) \
+		node --test --test-concurrency=1 tests/conformance/
 
 ## make docs: the book (docs/src, mdBook) built into docs/book, then its internal links checked
 docs: setup
