@@ -1,5 +1,5 @@
 # Gatehouse developer commands. Each target installs what is missing first (scripts/setup.sh).
-.PHONY: dev test docs check routes fuzz bench soak bundle build deploy setup fmt lint clean key-create key-revoke key-list import
+.PHONY: dev test conformance docs check routes fuzz bench soak bundle build deploy setup fmt lint clean key-create key-revoke key-list import
 
 export WRANGLER_SEND_METRICS := false
 
@@ -10,6 +10,16 @@ dev: setup
 ## make test: every test layer (native, wasm-bindgen in Node, end-to-end in Miniflare)
 test: setup
 	bash scripts/test.sh
+
+## make conformance [CONFORMANCE_EXAMPLES=10] [CONFORMANCE_SECONDS=600]: Schemathesis against
+## the built worker (tests/conformance/) with a wider search than make test's (2 cases per
+## operation a pass, 90 s); builds the worker first
+CONFORMANCE_EXAMPLES ?= 10
+CONFORMANCE_SECONDS ?= 600
+conformance: setup
+	bash scripts/build-worker.sh
+	CONFORMANCE_EXAMPLES=$(CONFORMANCE_EXAMPLES) CONFORMANCE_SECONDS=$(CONFORMANCE_SECONDS) \
+		node --test --test-concurrency=1 tests/conformance/
 
 ## make docs: the book (docs/src, mdBook) built into docs/book, then its internal links checked
 docs: setup
@@ -27,12 +37,15 @@ routes:
 	@cargo run --quiet -p gatehouse-config --bin gatehouse -- routes $(ROUTES)
 
 ## make fuzz [FUZZ_FACTOR=50]: the property tests with FUZZ_FACTOR times their cases (about 25
-## minutes at 50); a failure's seed lands in proptest-regressions/ (commit it). Cargo only.
+## minutes at 50); a failure's seed lands in proptest-regressions/ (commit it). Then the
+## exhaustive properties `make test` samples (#[ignore]d there): every example key dropped in
+## turn (tests/config_schema.rs, about a minute). Cargo only.
 FUZZ_FACTOR ?= 50
 fuzz:
 	FUZZ_FACTOR=$(FUZZ_FACTOR) cargo test --test path_properties --test jose_header \
 		--test properties_checker --test properties_http --test properties_jwt \
 		--test properties_pointer --test properties_templates --test properties_validation
+	cargo test --test config_schema -- --ignored
 
 ## make bench: gatehouse vs origin, js-minimal, hono and nginx on workerd/loopback (BENCHMARKS.md)
 bench: setup
