@@ -741,6 +741,10 @@ fn operation(
     if r.limits.max_body.is_some() || r.body_schema.is_some() {
         applies.push(413);
     }
+    // A byte limit a JSON Schema cannot say: clients (and the conformance check) read it here.
+    if let Some(max) = r.limits.max_body {
+        op["x-gatehouse-max-body"] = json!(max);
+    }
     if r.limits.content_types.is_some() || r.body_schema.is_some() || edits_body || graphql_endpoint
     {
         applies.push(415);

@@ -134,7 +134,7 @@ fn any_schema(p: &Protos, schemas: &mut Map<String, Value>) -> Value {
 fn wkt_schema(wkt: Wkt, name: &str) -> Value {
     match wkt {
         Wkt::Timestamp => json!({ "type": "string", "format": "date-time" }),
-        Wkt::Duration => json!({ "type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,9})?s$" }),
+        Wkt::Duration => json!({ "type": "string", "pattern": "^-?[0-9]{1,11}(\\.[0-9]{1,9})?s$" }),
         Wkt::FieldMask => json!({ "type": "string" }),
         Wkt::Struct => json!({ "type": "object" }),
         Wkt::Value => json!({}),
