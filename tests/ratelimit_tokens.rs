@@ -161,7 +161,9 @@ proptest! {
 
 #[test]
 fn providers_are_left_on_their_own_failures_not_the_requests() {
-    for s in [429, 500, 502, 503, 529, 401, 403, 404, 408, 409] {
+    for s in [
+        429, 500, 502, 503, 529, 401, 402, 403, 404, 408, 409, 302, 410,
+    ] {
         assert_eq!(verdict(s), Verdict::Next, "{s}");
     }
     for s in [400, 413, 422] {

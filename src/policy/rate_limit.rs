@@ -437,7 +437,8 @@ pub async fn settle_tokens<B: LimiterBackend>(
     b: &B,
     used: u64,
 ) -> Result<(), String> {
-    let delta = used as i64 - hold.reserved as i64;
+    let signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let delta = signed(used).saturating_sub(signed(hold.reserved));
     if delta == 0 {
         return Ok(());
     }

@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import OpenAI from "openai";
-import { startGateway, request, expectProblem, putApiKey, logOf, requestId, clockAt, within, logLines, DEFAULT_DAY } from "./harness.mjs";
+import { startGateway, request, expectProblem, putApiKey, logOf, requestId, clockAt, within, logLines, until, DEFAULT_DAY } from "./harness.mjs";
 import { startLlmDouble } from "./llm-double.mjs";
 import { workersAiBinding } from "./workers-ai.mjs";
 import { replyWords } from "./llm-wire.mjs";
@@ -217,6 +217,45 @@ test("token limits: 50 concurrent clients of a free consumer spend exactly what 
   assert.match(refused.headers.get("ratelimit-policy") ?? "", /"tokens";q=2000;w=86400/);
   assert.ok(refused.headers.get("ratelimit"), "RateLimit header");
   assert.ok(Number(refused.headers.get("retry-after")) > 0);
+});
+
+test("token limits: a stream the client abandons is charged its whole reservation, not the nothing it saw", async () => {
+  const c = await consumer("free");
+  const messages = [{ role: "user", content: "x".repeat(300) }];
+  // The double waits before each event: the stream is still going when the client leaves.
+  const gate = s.double.gate();
+  const pending = fetch(new URL("/v1/chat/completions", s.gw.url), {
+    method: "POST",
+    headers: { authorization: `Bearer ${c.key}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "fast", stream: true, max_tokens: 64, messages }),
+  });
+  await within(5_000, gate.blocked(), "the double's first event");
+  gate.release();
+  const res = await pending;
+  assert.equal(res.status, 200);
+  const reader = res.body.getReader();
+  await reader.read(); // the first event, then the client goes away mid-stream
+  await within(5_000, gate.blocked(), "the double waiting before its second event");
+  await reader.cancel();
+  // The gateway learns the client left when it next writes: let the double send one event at
+  // a time until the stream's log line says how it ended.
+  const found = () => logLines(s.gw).find((l) => l.llm && l.consumer === c.id);
+  let log;
+  for (let i = 0; i < 40 && !log; i++) {
+    gate.release();
+    log = await until(found, "the abandoned stream's log line", 500).catch(() => undefined);
+  }
+  gate.open();
+  assert.ok(log, "the stream ended and was logged");
+  assert.equal(log.llm.cut, "client");
+  assert.ok(gate.written < 40, `the client left before the end (${gate.written} events written)`);
+  // ceil(300 / 3) prompt characters + 4 for the message + 3 for the request, and 64 to write.
+  const reserved = 100 + 4 + 3 + 64;
+  const held = await until(async () => {
+    const h = (await admin(`limits/ai-tokens?key=${encodeURIComponent(c.id)}`)).json();
+    return h.state?.limits?.tokens?.count > 0 && h;
+  }, "the reservation settled");
+  assert.equal(held.state.limits.tokens.count, reserved, JSON.stringify(held));
 });
 
 // ----------------------------------------------------------------------------------- guards

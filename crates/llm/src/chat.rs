@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use crate::canonical::canonical;
 use crate::error::ClientError;
 use crate::usage::Usage;
-use crate::{anthropic, workers_ai, Wire};
+use crate::{anthropic, fields, workers_ai, Wire};
 
 /// Message roles a client may send.
 const ROLES: &[&str] = &[
@@ -255,7 +255,10 @@ impl Chat {
         max_tokens: u64,
     ) -> Result<String, ClientError> {
         let body = match wire {
-            Wire::OpenAi => self.openai_body(model, max_tokens),
+            Wire::OpenAi => {
+                fields::check(Wire::OpenAi, &self.body)?;
+                self.openai_body(model, max_tokens)
+            }
             Wire::Anthropic => anthropic::request(self, model, max_tokens)?,
             Wire::WorkersAi => workers_ai::request(self, max_tokens)?,
         };
@@ -264,6 +267,7 @@ impl Chat {
 
     fn openai_body(&self, model: &str, max_tokens: u64) -> Map<String, Value> {
         let mut body = self.body.clone();
+        body.retain(|k, _| fields::fate(Wire::OpenAi, k) != fields::Fate::Drop);
         body.insert("model".into(), Value::String(model.to_owned()));
         let completion = present(&body, "max_completion_tokens").is_some();
         if completion {

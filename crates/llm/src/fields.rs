@@ -1,4 +1,6 @@
-//! What becomes of each OpenAI request field on a wire that is not OpenAI's.
+//! What becomes of each OpenAI request field on each wire (OpenAI's own included: a field
+//! the gateway does not know is never passed on, so no client can pick a model outside its
+//! alias (`models`, `provider`), a billing tier or a built-in tool the prices do not know).
 //!
 //! Every top-level field of a checked [`Chat`](crate::Chat) body is either translated by the
 //! wire's writer, dropped because leaving it out cannot change the answer's meaning, or
@@ -41,6 +43,9 @@ pub(crate) enum Fate {
 /// | logprobs, top_logprobs, logit_bias, modalities (`["text"]` ok), audio | only if default | only if default |
 /// | reasoning_effort, verbosity, web_search_options, any other field | refused | refused |
 pub(crate) fn fate(wire: Wire, field: &str) -> Fate {
+    if wire == Wire::OpenAi {
+        return openai_fate(field);
+    }
     let anthropic = wire == Wire::Anthropic;
     match field {
         "model"
@@ -70,6 +75,48 @@ pub(crate) fn fate(wire: Wire, field: &str) -> Fate {
         "n" | "store" | "metadata" | "service_tier" | "safety_identifier" | "prompt_cache_key"
         | "prediction" => Fate::Drop,
         "logprobs" | "top_logprobs" | "logit_bias" | "modalities" | "audio" => Fate::DropIfDefault,
+        _ => Fate::Refuse,
+    }
+}
+
+/// The fate of `field` on [`Wire::OpenAi`] (OpenAI and OpenAI-compatible servers): OpenAI's
+/// documented chat fields pass as they are; `store` (keeps the tenant's prompt in the
+/// operator's account) and `service_tier` (a billing choice) are dropped; built-in web search
+/// and any field OpenAI does not document are refused.
+fn openai_fate(field: &str) -> Fate {
+    match field {
+        "model"
+        | "messages"
+        | "max_tokens"
+        | "max_completion_tokens"
+        | "temperature"
+        | "top_p"
+        | "stream"
+        | "stream_options"
+        | "tools"
+        | "tool_choice"
+        | "parallel_tool_calls"
+        | "functions"
+        | "function_call"
+        | "user"
+        | "seed"
+        | "frequency_penalty"
+        | "presence_penalty"
+        | "response_format"
+        | "n"
+        | "stop"
+        | "logprobs"
+        | "top_logprobs"
+        | "logit_bias"
+        | "modalities"
+        | "audio"
+        | "reasoning_effort"
+        | "verbosity"
+        | "prediction"
+        | "metadata"
+        | "safety_identifier"
+        | "prompt_cache_key" => Fate::Translate,
+        "store" | "service_tier" => Fate::Drop,
         _ => Fate::Refuse,
     }
 }

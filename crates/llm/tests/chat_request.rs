@@ -560,3 +560,38 @@ fn null_fields_count_as_absent() {
     assert_eq!(c.max_tokens, None);
     assert!(c.provider_body(Wire::Anthropic, "p", 10).is_ok());
 }
+
+#[test]
+fn openai_gets_only_the_fields_it_documents() {
+    let chat = parse_chat(
+        br#"{"model":"fast","messages":[{"role":"user","content":"hi"}],"store":true,"service_tier":"priority","seed":7}"#,
+    )
+    .unwrap();
+    let sent: serde_json::Value =
+        serde_json::from_str(&chat.provider_body(Wire::OpenAi, "gpt-x", 64).unwrap()).unwrap();
+    assert_eq!(sent["seed"], 7, "documented fields pass");
+    assert!(
+        sent.get("store").is_none(),
+        "a tenant's prompt is never stored in the operator's account"
+    );
+    assert!(
+        sent.get("service_tier").is_none(),
+        "no billing tier the prices do not know"
+    );
+    for field in [
+        r#""models":["other-model"]"#,
+        r#""provider":{"order":["x"]}"#,
+        r#""web_search_options":{}"#,
+        r#""min_tokens":5"#,
+    ] {
+        let body =
+            format!(r#"{{"model":"fast","messages":[{{"role":"user","content":"hi"}}],{field}}}"#);
+        let chat = parse_chat(body.as_bytes()).unwrap();
+        let e = chat.provider_body(Wire::OpenAi, "gpt-x", 64).unwrap_err();
+        assert_eq!(
+            (e.status, e.code),
+            (400, "unsupported_parameter"),
+            "{field}"
+        );
+    }
+}

@@ -29,7 +29,9 @@ fn url(x: &WorkerExchange<'_>, call: &Call) -> Option<String> {
     let scope = if cache.shared {
         String::new()
     } else {
-        x.ctx.identity.as_ref()?.subject.clone()
+        // The authentication policy too: a JWT `sub` may equal an API key's consumer id.
+        let who = x.ctx.identity.as_ref()?;
+        format!("{}\u{0}{}", who.policy, who.subject)
     };
     let mut h = Sha256::new();
     for part in [

@@ -241,12 +241,10 @@ async fn send(
         {
             Ok(k) => Some(k),
             Err(_) => {
-                return Sent::Failed {
-                    status: 0,
-                    why: format!("secret {var} not set"),
-                    body: None,
-                    retry_after_ms: None,
-                }
+                crate::runtime::console_log(
+                    &serde_json::json!({ "level": "error", "message": format!("upstream {}: the provider key {var} is not set (wrangler secret put {var})", x.tables.upstreams[index].name), "request_id": x.ctx.ids.request_id }).to_string(),
+                );
+                return failed("not configured");
             }
         },
     };
@@ -291,7 +289,9 @@ async fn send(
         headers: &headers,
         body: forward::Body::Bytes(bytes),
         hash_key: None,
-        retryable: true,
+        // A generation that timed out may be running (and billed): never sent again here;
+        // the alias's next provider is the retry.
+        retryable: false,
         resendable: false,
         deadline_at: None,
         alone: false,
@@ -357,12 +357,10 @@ async fn workers_ai(
         let message = get("message").as_string().unwrap_or_default();
         // The binding answered no HTTP status of its own: a failure the next provider may
         // not share, never the client's fault.
-        return Sent::Failed {
-            status: 0,
-            why: format!("ai {status}: {message}"),
-            body: None,
-            retry_after_ms: None,
-        };
+        crate::runtime::console_log(
+            &serde_json::json!({ "level": "warn", "message": format!("Workers AI ({binding}) failed ({status}): {message}"), "request_id": x.ctx.ids.request_id }).to_string(),
+        );
+        return failed("failed");
     }
     let body = get("body");
     if let Some(text) = body.as_string() {
@@ -433,7 +431,13 @@ async fn answer(
                     .map(str::to_string)
             });
     }
-    settle_later(x, call.holds, usage.input + usage.output);
+    // An answer without usage (some OpenAI-compatible servers, Workers AI models) is
+    // charged its reservation: unknown is never free.
+    let charged = match usage.total() {
+        0 => call.holds.first().map_or(0, |h| h.reserved),
+        n => n,
+    };
+    settle_later(x, call.holds, charged);
     let mut answer = json(x, 200, text);
     let _ = answer.headers.set("x-gatehouse-provider", up.name);
     let _ = answer.headers.set("x-gatehouse-model", target.model);

@@ -1,12 +1,12 @@
 //! When an `llm` alias moves on to its next provider, and how long a provider that answered
 //! 429 is left alone: pure rules, clock passed in.
 //!
-//! Contract: a provider is left for the next one on a connection failure, a timeout, 429, any
-//! 5xx (and Anthropic's 529), and on 401, 403, 404, 408 and 409 (a key, model or account
-//! problem of that provider, which another provider does not share). A 400, 413 or 422 is the
-//! request's own fault and would fail the same everywhere: it is answered as it is. All of
-//! this happens before the first byte of an answer reaches the client; once a stream has
-//! started, nothing is retried.
+//! Contract: a 400, 413 or 422 is the request's own fault and would fail the same everywhere:
+//! it is answered (as a problem naming the provider's message). Every other answer that is
+//! not a 2xx (429, any 5xx and Anthropic's 529, a key, model or account problem of that
+//! provider: 401, 403, 404, a redirect, ...), a connection failure and a timeout move on to
+//! the next provider. All of this happens before the first byte of an answer reaches the
+//! client; once a stream has started, nothing is retried.
 
 use std::collections::HashMap;
 
@@ -28,9 +28,8 @@ pub enum Verdict {
 pub fn verdict(status: u16) -> Verdict {
     match status {
         200..=299 => Verdict::Answer,
-        401 | 403 | 404 | 408 | 409 | 429 => Verdict::Next,
-        500..=599 => Verdict::Next,
-        _ => Verdict::ClientError,
+        400 | 413 | 422 => Verdict::ClientError,
+        _ => Verdict::Next,
     }
 }
 

@@ -35,11 +35,12 @@ struct End {
 
 impl End {
     /// The tokens to settle the reservations at (each reserved `reserved`): a complete
-    /// stream's usage; for a cut one, never less than was reserved, since providers report
-    /// usage only at the start and the end of a stream and may bill what they generated.
+    /// stream's usage; for a cut one, or one that reported none, never less than was
+    /// reserved, since providers report usage only at the start and the end of a stream and
+    /// bill what they generated.
     fn settled_at(&self, reserved: u64) -> u64 {
-        let seen = self.usage.input + self.usage.output;
-        if self.cut.is_some() {
+        let seen = self.usage.total();
+        if self.cut.is_some() || seen == 0 {
             seen.max(reserved)
         } else {
             seen
