@@ -284,6 +284,11 @@ fn every_variant() -> Vec<GatewayError> {
             slug: "model-not-allowed",
             detail: "d".into(),
         },
+        GatewayError::LlmRefused {
+            status: 422,
+            slug: "llm-request-refused",
+            detail: "d".into(),
+        },
         GatewayError::LlmUnavailable {
             status: 502,
             alias: "fast",
