@@ -285,7 +285,7 @@ fn every_variant() -> Vec<GatewayError> {
             detail: "d".into(),
         },
         GatewayError::LlmRefused {
-            status: 422,
+            status: 400,
             slug: "llm-request-refused",
             detail: "d".into(),
         },
