@@ -7,7 +7,10 @@
 // Systems, alternating in every round (A B C ... A B C ...):
 //   direct-openai       the double's POST /v1/chat/completions called directly (the floor)
 //   direct-anthropic    the double's POST /v1/messages called directly
-//   peer                bench/peers/llm-passthrough on workerd -> the OpenAI double
+//   peer                bench/peers/llm-passthrough on workerd -> the OpenAI double, the
+//                       body handed back as it is (piped natively: no JS per chunk)
+//   peer-usage          the same worker reading the usage as the events pass (a JS
+//                       TransformStream: decode, split, JSON.parse per event)
 //   gatehouse-bare      route ai-chat-bare: the llm policy alone -> the OpenAI double
 //   gatehouse           route ai-chat: API key + token limit + llm -> the OpenAI double
 //   gatehouse-anthropic route ai-chat, alias claude: the same, translated to and from the
@@ -60,6 +63,7 @@ const SYSTEMS = [
   { name: "direct-openai", port: DOUBLE_PORT, path: "/v1/chat/completions", api: "openai", model: "gpt-double-ok", headers: { authorization: `Bearer ${KEYS.openai}` } },
   { name: "direct-anthropic", port: DOUBLE_PORT, path: "/v1/messages", api: "anthropic", model: "claude-double-ok", headers: { "x-api-key": KEYS.anthropic, "anthropic-version": "2023-06-01" } },
   { name: "peer", port: 18201, worker: "peer", path: "/v1/chat/completions", api: "openai", model: "gpt-double-ok", baseline: "direct-openai" },
+  { name: "peer-usage", port: 18205, worker: "peer", text: { READ_USAGE: "1" }, path: "/v1/chat/completions", api: "openai", model: "gpt-double-ok", baseline: "direct-openai" },
   { name: "gatehouse-bare", port: 18202, worker: "gatehouse", path: "/v1/bare/chat/completions", api: "openai", model: "gpt", baseline: "direct-openai", provider: "llm-openai" },
   { name: "gatehouse", port: 18203, worker: "gatehouse", path: "/v1/chat/completions", api: "openai", model: "gpt", headers: CLIENT, baseline: "direct-openai", provider: "llm-openai", credential: true },
   { name: "gatehouse-anthropic", port: 18204, worker: "gatehouse", path: "/v1/chat/completions", api: "openai", model: "claude", headers: CLIENT, baseline: "direct-anthropic", provider: "llm-anthropic", credential: true },
@@ -193,6 +197,7 @@ async function startWorker(sys, build) {
     LLM_OPENAI_URL: `${base}/v1`, LLM_OPENAI_KEY: KEYS.openai, LLM_ANTHROPIC_URL: base, LLM_ANTHROPIC_KEY: KEYS.anthropic,
     // The other bench routes' variables: unused here, set so the build's table resolves.
     ORIGIN: base, JWT_SECRET: crypto.randomBytes(32).toString("base64url"),
+    ...sys.text,
   };
   const child = start(WORKERD, ["serve", workerd.workerdConfig(build, sys.port, { text, kv: KV })]);
   await waitReady(sys.port, child);
@@ -227,7 +232,7 @@ function summarise(raw) {
   }
   const peer = out.peer;
   for (const sys of SYSTEMS) {
-    if (!sys.worker || sys.name === "peer") continue;
+    if (!sys.worker || sys.name === "peer") continue; // peer-usage too: both against the floor
     const s = out[sys.name];
     s.vs_peer = {
       added_ttfb_p50: ratio(s.added_ttfb_p50_ms, peer.added_ttfb_p50_ms),
@@ -254,8 +259,8 @@ function markdown(report) {
     const added = sys.baseline ? `${x.added_ttfb_p50_ms} / ${x.added_ttfb_p95_ms}` : "-";
     lines.push(`| ${sys.name} | ${x.ttfb_p50_ms} | ${x.ttfb_p95_ms} | ${added} | ${x.total_p50_ms} | ${dash(x.added_total_p50_ms)} | ${dash(x.cpu_us_per_chunk)} | ${dash(x.cpu_us_per_1chunk_stream)} | ${dash(x.vs_peer?.added_ttfb_p50)} | ${dash(x.vs_peer?.cpu_per_chunk)} |`);
   }
-  const g = r.gatehouse, b = r["gatehouse-bare"], a = r["gatehouse-anthropic"];
-  lines.push("", `gatehouse (key + token limit) / peer: added TTFB ${g.vs_peer.added_ttfb_p50}x, CPU per chunk ${g.vs_peer.cpu_per_chunk}x, CPU per 1-chunk stream ${g.vs_peer.cpu_per_1chunk_stream}x. gatehouse-bare / peer: added TTFB ${b.vs_peer.added_ttfb_p50}x, CPU per chunk ${b.vs_peer.cpu_per_chunk}x. gatehouse-anthropic (translated) / gatehouse: CPU per chunk ${ratio(a.cpu_us_per_chunk, g.cpu_us_per_chunk)}x.`);
+  const g = r.gatehouse, b = r["gatehouse-bare"], a = r["gatehouse-anthropic"], u = r["peer-usage"];
+  lines.push("", `gatehouse (key + token limit) / peer: added TTFB ${g.vs_peer.added_ttfb_p50}x, CPU per chunk ${g.vs_peer.cpu_per_chunk}x, CPU per 1-chunk stream ${g.vs_peer.cpu_per_1chunk_stream}x. gatehouse-bare / peer: added TTFB ${b.vs_peer.added_ttfb_p50}x, CPU per chunk ${b.vs_peer.cpu_per_chunk}x. gatehouse-bare / peer-usage: added TTFB ${ratio(b.added_ttfb_p50_ms, u.added_ttfb_p50_ms)}x, CPU per chunk ${ratio(b.cpu_us_per_chunk, u.cpu_us_per_chunk)}x. gatehouse-anthropic (translated) / gatehouse: CPU per chunk ${ratio(a.cpu_us_per_chunk, g.cpu_us_per_chunk)}x.`);
   const ticks = SYSTEMS.filter((s) => s.worker).map((s) => `${s.name} ${r[s.name].cpu_us_per_chunk_ticks}`).join(", ");
   lines.push("", `CPU us/chunk from /proc stat clock ticks (10 ms resolution), the cross-check: ${ticks}.`);
   return lines.join("\n");
