@@ -43,8 +43,8 @@ const opt = {
   warmup: Number(process.env.BENCH_WARMUP_STREAMS ?? 10),
   build: process.env.BENCH_AI1_BUILD,
 };
-for (const [k, v] of Object.entries({ rounds: opt.rounds, streams: opt.streams, warmup: opt.warmup })) {
-  if (!Number.isInteger(v) || v < (k === "warmup" ? 0 : 1)) throw new Error(`BENCH_${k.toUpperCase()}: expected a whole number, got ${v}`);
+for (const [name, v, min] of [["BENCH_ROUNDS", opt.rounds, 1], ["BENCH_STREAMS", opt.streams, 1], ["BENCH_WARMUP_STREAMS", opt.warmup, 0]]) {
+  if (!Number.isInteger(v) || v < min) throw new Error(`${name}: expected a whole number >= ${min}, got ${process.env[name]}`);
 }
 if (!Number.isInteger(opt.chunks) || opt.chunks < 2) throw new Error(`BENCH_CHUNKS: expected a whole number >= 2, got ${opt.chunks}`);
 
@@ -172,6 +172,9 @@ async function phase(sys, proc, chunks, agent) {
 }
 
 function builds() {
+  if (opt.build && !fs.existsSync(path.join(path.resolve(opt.build), "index.js"))) {
+    throw new Error(`BENCH_AI1_BUILD=${opt.build}: no index.js there; expected the output of \`GATEHOUSE_ROUTES=bench/routes npx wrangler deploy --dry-run --outdir <dir>\``);
+  }
   const gatehouse = opt.build
     ? workerd.gatehouseBuild(path.resolve(opt.build))
     : workerd.buildGatehouse(path.join(WORK, "gatehouse-ai1"), path.join(ROOT, "bench/routes"), say);
