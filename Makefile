@@ -1,5 +1,5 @@
 # Gatehouse developer commands. Each target installs what is missing first (scripts/setup.sh).
-.PHONY: dev test conformance docs check routes fuzz bench soak bundle build deploy setup fmt lint clean key-create key-revoke key-list import
+.PHONY: dev test conformance docs check routes fuzz bench bench-ai1 soak bundle build deploy setup fmt lint clean key-create key-revoke key-list import
 
 export WRANGLER_SEND_METRICS := false
 
@@ -50,6 +50,11 @@ fuzz:
 ## make bench: gatehouse vs origin, js-minimal, hono and nginx on workerd/loopback (BENCHMARKS.md)
 bench: setup
 	bash scripts/bench.sh
+
+## make bench-ai1: a 200-chunk streamed completion through gatehouse vs the provider double
+## directly and a pass-through worker: added TTFB and CPU per chunk (BENCHMARKS.md, "AI1")
+bench-ai1: setup
+	node bench/ai1.mjs
 
 ## make soak: mixed traffic over the example routes on workerd, memory and latency over time
 ## (SOAK_MINUTES=10 by default; RELIABILITY.md)

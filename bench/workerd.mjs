@@ -179,6 +179,20 @@ export function cpuMicros(pid) {
   return total;
 }
 
+/**
+ * On-CPU time in microseconds of a process's live threads, summed from
+ * /proc/<pid>/task/<tid>/schedstat (nanoseconds), where cpuMicros counts clock ticks (10 ms
+ * at CLK_TCK 100). Threads that exited before the call are not counted, so use it over spans
+ * in which the process keeps its threads (workerd does); cpuMicros remains the cross-check.
+ */
+export function threadCpuMicros(pid) {
+  let ns = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try { ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]); } catch {}
+  }
+  return ns / 1000;
+}
+
 /** Resident set size of a process in bytes (VmRSS). */
 export function rssBytes(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));

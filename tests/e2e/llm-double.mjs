@@ -105,9 +105,11 @@ export class Gate {
 
 /**
  * Starts the double. `openaiKey` / `anthropicKey` are the provider keys it accepts (random
- * unless given); `words` caps every reply. Resolves the double (see the file comment).
+ * unless given); `words` caps every reply; `port` is the loopback port to listen on (any free
+ * one unless given). Streams write each event as soon as the one before is flushed, with no
+ * delay between them. Resolves the double (see the file comment).
  */
-export async function startLlmDouble({ openaiKey, anthropicKey, words = 40 } = {}) {
+export async function startLlmDouble({ openaiKey, anthropicKey, words = 40, port = 0 } = {}) {
   const double = {
     openaiKey: openaiKey ?? `sk-double-${crypto.randomBytes(16).toString("hex")}`,
     anthropicKey: anthropicKey ?? `sk-ant-double-${crypto.randomBytes(16).toString("hex")}`,
@@ -142,7 +144,10 @@ export async function startLlmDouble({ openaiKey, anthropicKey, words = 40 } = {
       res.end(`llm double failed: ${err.stack}`);
     });
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
   double.port = server.address().port;
   double.url = `http://127.0.0.1:${double.port}`;
   double.close = () => new Promise((resolve) => {

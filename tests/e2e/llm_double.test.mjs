@@ -249,3 +249,19 @@ test("slow: a *-slow request is held until released, and a held request whose cl
   await new Promise((resolve) => { const tick = () => (s.double.held.length === 0 ? resolve() : setImmediate(tick)); tick(); });
   assert.equal(s.double.requests.at(-1).status, null, "never answered");
 });
+
+test("port: a double started on a given port answers there, and a second double on the same port fails to start", async () => {
+  const probe = await startLlmDouble();
+  const port = probe.port;
+  await probe.close();
+  const double = await startLlmDouble({ port, words: 3 });
+  try {
+    assert.equal(double.url, `http://127.0.0.1:${port}`);
+    const client = new OpenAI({ apiKey: double.openaiKey, baseURL: `${double.url}/v1`, maxRetries: 0 });
+    const r = await client.chat.completions.create({ model: "gpt-double-ok", messages: PROMPT });
+    assert.equal(r.choices[0].message.content, "alpha bravo charlie");
+    await assert.rejects(startLlmDouble({ port }), { code: "EADDRINUSE" });
+  } finally {
+    await double.close();
+  }
+});
