@@ -12,7 +12,8 @@
 //! request reaches, the others listed in `x-gatehouse-variants`. An operation with a `sunset` is written
 //! twice: live, and retired (`x-gatehouse-retired-<method>` in its path item: deprecated,
 //! answering only 410); [`documents`] says where, and the worker serves the retired text from
-//! the sunset on, so the document follows the same calendar as the routes.
+//! the sunset on, so the document follows the same calendar as the routes. An `llm` route's
+//! request body and answers are OpenAI's ([`super::openapi_llm`]).
 
 use super::check::{Checked, CheckedRoute, Condition};
 use super::dates::imf_fixdate;

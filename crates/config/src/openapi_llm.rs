@@ -187,7 +187,7 @@ pub fn answer_content(endpoint: Endpoint) -> Value {
         Endpoint::Chat => json!({
             "application/json": { "schema": {
                 "type": "object",
-                "description": "OpenAI's `chat.completion`, whichever provider answered (`model` is the alias).",
+                "description": "OpenAI's `chat.completion`, whichever provider answered (`model` names the provider's model, as `X-Gatehouse-Model` does).",
                 "required": ["id", "object", "created", "model", "choices"],
                 "properties": {
                     "id": { "type": "string" },
