@@ -225,7 +225,7 @@ function authBlock(op, schemes) {
 }
 
 function schemeText(s, name) {
-  if (s.type === "http") return "bearer JWT";
+  if (s.type === "http") return s.bearerFormat === "JWT" ? "bearer JWT" : "bearer token";
   if (s.type === "apiKey") return `API key in ${s.in} "${s.name}"`;
   if (s.type === "mutualTLS") return "client certificate";
   return name;
@@ -238,6 +238,7 @@ function credentialText(c) {
     return `bearer JWT${from}` + (also.length ? ` (also in ${also.join(" or ")})` : "");
   }
   if (c.kind === "api_key") {
+    if (c.bearer) return "API key as Authorization: Bearer";
     const where = [c.header ? `header "${c.header}"` : null, c.query ? `query "${c.query}"` : null].filter(Boolean);
     return `API key in ${where.join(" or ")}`;
   }
@@ -256,7 +257,8 @@ function limitText(l) {
   const every = l.per ? `per UTC ${l.per}` : `per ${duration(l.window_s)}`;
   const parts = [l.algorithm ? l.algorithm.replace("_", " ") : null, l.key?.length ? `per ${l.key.join(" + ")}` : null, l.plan ? `plan ${l.plan}` : null].filter(Boolean);
   const burst = l.burst !== undefined ? `, burst ${l.burst}` : "";
-  return `${l.name}: ${l.limit} ${every}${burst}` + (parts.length ? ` (${parts.join(", ")})` : "");
+  const unit = l.unit === "tokens" ? " tokens" : "";
+  return `${l.name}: ${l.limit}${unit} ${every}${burst}` + (parts.length ? ` (${parts.join(", ")})` : "");
 }
 
 function duration(s) {
@@ -294,7 +296,9 @@ function tryIt(path, method, op, schemes) {
     // Credentials go where the route's security schemes say.
     for (const name of new Set((op.security ?? []).flatMap((req) => Object.keys(req)))) {
       const s = schemes[name] ?? {};
-      if (s.type === "http" && token) headers.authorization = `Bearer ${token}`;
+      // A bearer scheme that is no JWT is an API key sent as a bearer token.
+      const bearer = s.bearerFormat === "JWT" ? token : key || token;
+      if (s.type === "http" && bearer) headers.authorization = `Bearer ${bearer}`;
       if (s.type === "apiKey" && key && s.in === "header") headers[s.name.toLowerCase()] = key;
       if (s.type === "apiKey" && key && s.in === "query") query.append(s.name, key);
     }

@@ -16,6 +16,11 @@
 // CONFORMANCE_SECONDS (default 90) are spent; a repeated pass redraws mostly the same seeded
 // cases (and so also sends each again, to a warm cache and a spent rate limit). `make test`
 // runs the defaults; `make conformance` searches wider (10 cases per operation a pass, 600 s).
+// The LLM routes (routes/v1/ai.toml) are in: their providers are the LLM provider double
+// (tests/e2e/llm-double.mjs, OpenAI's and Anthropic's wire formats) and the Workers AI binding
+// double, and their operations send a gold-plan API key as a bearer token (schemathesis.toml
+// [[operations]]; every other operation sends the IdP's JWT) - so every alias, streamed or not,
+// reaches a provider, and the document's request schema is held to what each one accepts.
 // Left out: the three ListBooks streams (/v1/book-list, /v1/book-list-connect, GET
 // /v1/shelf/books), whose demo origin holds a stream open until a test releases it when the
 // request names a `hold`; and the two routes whose origins answer after the route's deadline
@@ -25,7 +30,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startGateway, withGateway, clockAt, calendarNow } from "../e2e/harness.mjs";
+import { startGateway, withGateway, clockAt, calendarNow, putApiKey } from "../e2e/harness.mjs";
+import { startLlmDouble } from "../e2e/llm-double.mjs";
+import { workersAiBinding } from "../e2e/workers-ai.mjs";
 import { startOrigin } from "../../scripts/demo-origin.mjs";
 import { startIdp, claims } from "../../scripts/test-idp.mjs";
 
@@ -46,13 +53,22 @@ const s = {};
 before(async () => {
   s.origin = await startOrigin();
   s.idp = await startIdp();
+  s.llm = await startLlmDouble();
   const o = s.origin.url;
-  s.gw = await startGateway({ ECHO_ORIGIN: o, POOL_A: o, POOL_B: o, POOL_C: o, SHADOW: o, IDP_ORIGIN: s.idp.url });
+  const ai = workersAiBinding({ logCalls: false });
+  s.gw = await startGateway({
+    ECHO_ORIGIN: o, POOL_A: o, POOL_B: o, POOL_C: o, SHADOW: o, IDP_ORIGIN: s.idp.url,
+    LLM_OPENAI_URL: `${s.llm.url}/v1`, LLM_OPENAI_KEY: s.llm.openaiKey,
+    LLM_ANTHROPIC_URL: s.llm.url, LLM_ANTHROPIC_KEY: s.llm.anthropicKey,
+  }, { wrappedBindings: ai.wrappedBindings }, [ai.worker]);
+  // The LLM routes' consumer: the gold plan may use every alias (routes/gateway.toml `ai`).
+  s.llmKey = await putApiKey(s.gw, { id: "conformance", plan: "gold" });
 });
 after(async () => {
   await s.gw?.close();
   await s.origin?.close();
   await s.idp?.close();
+  await s.llm?.close();
 });
 
 /** A token valid on the gateway's calendar with every scope the example routes ask for. */
@@ -64,7 +80,11 @@ function token() {
 /** Runs a command; resolves with its exit code and combined output. */
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, NO_COLOR: "1", SCHEMATHESIS_HOOKS: path.join(root, "tests/conformance/gateway_checks.py") };
+    const env = {
+      ...process.env, NO_COLOR: "1", SCHEMATHESIS_HOOKS: path.join(root, "tests/conformance/gateway_checks.py"),
+      // The LLM operations' bearer API key (schemathesis.toml).
+      GATEHOUSE_LLM_KEY: s.llmKey,
+    };
     const child = spawn(cmd, args, { cwd: root, env });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
@@ -141,4 +161,13 @@ test("Schemathesis finds no schema-valid request refused, no undocumented status
   const passed = Number(out.match(/(\d+) passed/)?.[1] ?? 0);
   assert.ok(passed >= 100, `only ${passed} operations passed:\n${out.slice(-5000)}`);
   t.diagnostic(`schemathesis: ${passed} operations passed (${EXAMPLES} cases each a pass, ${SECONDS} s)`);
+  // The LLM operations reached their providers: each provider double was called, and the
+  // runs sent streamed and whole chats (a run that only met 401s or 400s fails here).
+  const calls = s.llm.requests;
+  const paths = new Set(calls.map((r) => `${r.api} ${r.path}`));
+  for (const want of ["openai /v1/chat/completions", "anthropic /v1/messages", "openai /v1/embeddings"]) {
+    assert.ok(paths.has(want), `the provider double got ${want} (got: ${[...paths].join(", ")})`);
+  }
+  assert.ok(calls.some((r) => r.stream) && calls.some((r) => !r.stream && r.path !== "/v1/embeddings"), "streamed and whole chats");
+  t.diagnostic(`schemathesis: ${calls.length} calls reached the LLM provider double`);
 });

@@ -104,16 +104,18 @@ export class Gate {
 }
 
 /**
- * Starts the double. `openaiKey` / `anthropicKey` are the provider keys it accepts (random
- * unless given); `words` caps every reply; `port` is the loopback port to listen on (any free
- * one unless given). Streams write each event as soon as the one before is flushed, with no
- * delay between them. Resolves the double (see the file comment).
+ * Starts the double on 127.0.0.1:`port` (0: any free port). `openaiKey` / `anthropicKey` are
+ * the provider keys it accepts (random unless given); `words` caps every reply; `record: false`
+ * keeps `requests` empty (a long-running double must not grow). Streams write each event as
+ * soon as the one before is flushed, with no delay between them. Resolves the double (see the
+ * file comment). `make dev` runs it through scripts/llm-double.mjs.
  */
-export async function startLlmDouble({ openaiKey, anthropicKey, words = 40, port = 0 } = {}) {
+export async function startLlmDouble({ openaiKey, anthropicKey, words = 40, port = 0, record = true } = {}) {
   const double = {
     openaiKey: openaiKey ?? `sk-double-${crypto.randomBytes(16).toString("hex")}`,
     anthropicKey: anthropicKey ?? `sk-ant-double-${crypto.randomBytes(16).toString("hex")}`,
     words,
+    record,
     requests: [],
     held: [],
     heldWaiters: [],
@@ -177,7 +179,7 @@ async function handle(double, req, res) {
     api, method: req.method, path, headers: req.headers, body, model, stream: parsed && body?.stream === true,
     behaviour: behaviourOf(model), status: null, usage: null, events: 0,
   };
-  double.requests.push(rec);
+  if (double.record) double.requests.push(rec);
   const reply = api === "anthropic" ? anthropicReply : openaiReply;
   const route = `${req.method} ${path}`;
   if (route === "POST /v1/chat/completions") return openaiChat(double, rec, req, res, parsed);

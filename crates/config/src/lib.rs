@@ -53,6 +53,8 @@ pub mod openapi;
 #[cfg(feature = "check")]
 pub mod openapi_ext;
 #[cfg(feature = "check")]
+pub mod openapi_llm;
+#[cfg(feature = "check")]
 pub mod openapi_proto;
 #[cfg(feature = "check")]
 pub mod protos;

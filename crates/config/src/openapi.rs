@@ -12,7 +12,8 @@
 //! request reaches, the others listed in `x-gatehouse-variants`. An operation with a `sunset` is written
 //! twice: live, and retired (`x-gatehouse-retired-<method>` in its path item: deprecated,
 //! answering only 410); [`documents`] says where, and the worker serves the retired text from
-//! the sunset on, so the document follows the same calendar as the routes.
+//! the sunset on, so the document follows the same calendar as the routes. An `llm` route's
+//! request body and answers are OpenAI's ([`super::openapi_llm`]).
 
 use super::check::{Checked, CheckedRoute, Condition};
 use super::dates::imf_fixdate;
@@ -598,6 +599,22 @@ fn operation(
     if !parameters.is_empty() {
         op["parameters"] = json!(parameters);
     }
+    // An llm route: OpenAI's request for its endpoint, what every provider it reaches accepts.
+    let llm =
+        c.default_policies
+            .iter()
+            .chain(&r.policies)
+            .find_map(|&i| match &c.policies[i].settings {
+                Settings::Llm(l) => Some(l),
+                _ => None,
+            });
+    let endpoint = super::openapi_llm::Endpoint::of_path(&r.path);
+    if let Some(l) = llm {
+        op["requestBody"] = super::openapi_llm::request_body(c, l, endpoint);
+        schemas
+            .entry(super::openapi_llm::ERROR_SCHEMA)
+            .or_insert_with(super::openapi_llm::error_schema);
+    }
     // A transform that edits the request's JSON body refuses any other body (415).
     let edits_body = c.default_policies.iter().chain(&r.policies).any(
         |&i| matches!(&c.policies[i].settings, Settings::Transform(t) if t.edits_request_body()),
@@ -727,8 +744,34 @@ fn operation(
             json!({ "description": "The operation's `data`.", "content": { "application/json": { "schema": { "type": "object" } } } }),
         );
     }
-    responses.insert("default".into(), ok);
+    if llm.is_some() {
+        // The answer is OpenAI's whichever provider gave it; other statuses are the gateway's
+        // problems or a provider's own refusal, relayed.
+        let mut headers = ok.get("headers").cloned().unwrap_or_else(|| json!({}));
+        if let (Some(h), Value::Object(more)) = (
+            headers.as_object_mut(),
+            super::openapi_llm::answer_headers(),
+        ) {
+            h.extend(more);
+        }
+        responses.insert(
+            "200".into(),
+            json!({
+                "description": "The provider's answer in OpenAI's shape.",
+                "headers": headers,
+                "content": super::openapi_llm::answer_content(endpoint),
+            }),
+        );
+        responses.insert("default".into(), super::openapi_llm::provider_refusal());
+    } else {
+        responses.insert("default".into(), ok);
+    }
     let mut applies = vec![400, 404, 405, 414, 431, 502, 503, 504];
+    if llm.is_some() {
+        // 413 past the plan's max_prompt, 415 for a body that is not JSON, 429 from a token
+        // limit or when every provider is rate limited.
+        applies.extend([413, 415, 429]);
+    }
     if secured {
         applies.extend([401, 403]);
     }
@@ -753,11 +796,15 @@ fn operation(
         applies.push(422);
     }
     applies.sort_unstable();
+    applies.dedup();
     for (status, name, _) in PROBLEMS.iter().filter(|(s, _, _)| applies.contains(s)) {
         responses.insert(
             status.to_string(),
             json!({ "$ref": format!("#/components/responses/{name}") }),
         );
+    }
+    if llm.is_some() {
+        responses.insert("400".into(), super::openapi_llm::bad_request());
     }
     op["responses"] = Value::Object(responses);
     exact_numbers(&mut op);
@@ -781,6 +828,10 @@ fn scheme(policy: &str, settings: &Settings, schemes: &mut Map<String, Value>) -
             }
             s
         }
+        Settings::ApiKey(a) if a.spec.bearer => json!({
+            "type": "http", "scheme": "bearer",
+            "description": "An API key (not a JWT), sent as `Authorization: Bearer <key>`.",
+        }),
         Settings::ApiKey(a) => match (&a.spec.header, &a.spec.query) {
             (Some(h), _) => json!({ "type": "apiKey", "in": "header", "name": h }),
             (None, Some(q)) => json!({ "type": "apiKey", "in": "query", "name": q }),

@@ -3,14 +3,16 @@
 //!
 //! - `x-gatehouse-auth` (routes with an authentication or `require` policy): `credentials`,
 //!   the alternatives a caller may present (an `any` policy gives one per member), each a list
-//!   of credentials that must all pass, each `{policy, kind, ...where it is read}`; and
+//!   of credentials that must all pass, each `{policy, kind, ...where it is read}` (an API key
+//!   sent as `Authorization: Bearer` has `header: "authorization"` and `bearer: true`); and
 //!   `require`, one object per `require` policy, each of which must hold: `scopes` (all of
 //!   them), `any_scopes` (at least one), `roles` (at least one), `claims` (all; each
 //!   `{claim, equals | one_of | contains}`). Empty lists are left out.
 //! - `x-gatehouse-rate-limits` (rate-limited routes): one entry per limit, plan limits
-//!   included: `{name, limit, window_s, plan, algorithm, key}`, plus `burst` for a token
-//!   bucket and `per` (`day` or `month`) for a calendar quota. It replaces the shorter list
-//!   the operation may already hold.
+//!   included: `{name, limit, unit, window_s, plan, algorithm, key}`, plus `burst` for a token
+//!   bucket and `per` (`day` or `month`) for a calendar quota. `unit` is what `limit` counts:
+//!   `requests`, or `tokens` (LLM tokens, input and output, of a `unit = "tokens"` limit). It
+//!   replaces the shorter list the operation may already hold.
 //! - `x-gatehouse-successor` (a route whose version names a successor that has the same path
 //!   and method): `{path, method}` of that operation (the method in lower case, as the
 //!   document's keys).
@@ -111,6 +113,10 @@ fn credential(policy: &str, settings: &Settings) -> Option<Value> {
                 out["audiences"] = json!(j.spec.audiences);
             }
         }
+        Settings::ApiKey(a) if a.spec.bearer => {
+            out["header"] = json!("authorization");
+            out["bearer"] = json!(true);
+        }
         Settings::ApiKey(a) => match (&a.spec.header, &a.spec.query) {
             (None, None) => out["header"] = json!("x-api-key"),
             (header, query) => {
@@ -169,10 +175,11 @@ fn requirement(spec: &RequireSpec) -> Value {
 /// Every limit of one `rate_limit` policy, the plans' included.
 fn rate_limits(rl: &RateLimitSettings) -> Vec<Value> {
     let key: Vec<String> = rl.key.iter().map(key_part).collect();
+    let unit = if rl.tokens { "tokens" } else { "requests" };
     let one = |l: &LimitSettings, plan: Option<&str>| {
         let mut out = json!({
-            "name": l.name, "limit": l.limit, "window_s": l.window_ms / 1000, "plan": plan,
-            "key": key,
+            "name": l.name, "limit": l.limit, "unit": unit, "window_s": l.window_ms / 1000,
+            "plan": plan, "key": key,
         });
         let algorithm = match l.algorithm {
             Algorithm::FixedWindow => "fixed_window",
@@ -395,9 +402,9 @@ of = ["user-jwt", "partner-key"]
         assert_eq!(
             limits,
             json!([
-                { "name": "second", "limit": 5, "window_s": 1, "plan": null, "key": key, "algorithm": "token_bucket", "burst": 10 },
-                { "name": "daily", "limit": 100, "window_s": 86400, "plan": null, "key": key, "algorithm": "calendar", "per": "day" },
-                { "name": "second", "limit": 50, "window_s": 1, "plan": "gold", "key": key, "algorithm": "fixed_window" },
+                { "name": "second", "limit": 5, "unit": "requests", "window_s": 1, "plan": null, "key": key, "algorithm": "token_bucket", "burst": 10 },
+                { "name": "daily", "limit": 100, "unit": "requests", "window_s": 86400, "plan": null, "key": key, "algorithm": "calendar", "per": "day" },
+                { "name": "second", "limit": 50, "unit": "requests", "window_s": 1, "plan": "gold", "key": key, "algorithm": "fixed_window" },
             ])
         );
     }

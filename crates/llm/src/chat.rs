@@ -642,10 +642,18 @@ fn optional_bool(
     }
 }
 
+/// An integer >= 1. JSON has one number type: a whole number written with a fraction or an
+/// exponent (`5.0`, `5e0`) is the integer 5, as JSON Schema's `integer` (and so the OpenAPI
+/// document) says, up to 2^53, where floats stop holding every integer.
 fn positive_int(body: &Map<String, Value>, key: &'static str) -> Result<Option<u64>, ClientError> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
     match present(body, key) {
         None => Ok(None),
-        Some(v) => match v.as_u64() {
+        Some(v) => match v.as_u64().or_else(|| {
+            v.as_f64()
+                .filter(|x| x.fract() == 0.0 && (1.0..=EXACT).contains(x))
+                .map(|x| x as u64)
+        }) {
             Some(n) if n >= 1 => Ok(Some(n)),
             _ => Err(ClientError::new(
                 Some(key),

@@ -35,6 +35,28 @@ fn parse_reads_stream_usage_max_tokens_temperature_and_prompt_chars() {
 }
 
 #[test]
+fn a_whole_max_tokens_written_as_a_float_is_that_integer_and_providers_get_the_integer() {
+    let body =
+        json!({"model": "m", "max_tokens": 5.0, "messages": [{"role": "user", "content": "Hi"}]});
+    assert_eq!(chat(body.clone()).max_tokens, Some(5));
+    assert_eq!(
+        chat(json!({"model": "m", "max_completion_tokens": 7e0, "messages": [{"role": "user", "content": "Hi"}]})).max_tokens,
+        Some(7)
+    );
+    for wire in [Wire::OpenAi, Wire::Anthropic, Wire::WorkersAi] {
+        assert_eq!(
+            written(body.clone(), wire)["max_tokens"],
+            json!(300),
+            "{wire:?}"
+        );
+        assert!(
+            written(body.clone(), wire)["max_tokens"].is_u64(),
+            "{wire:?}"
+        );
+    }
+}
+
+#[test]
 fn include_usage_without_stream_is_false() {
     let c = chat(
         json!({"model": "m", "stream_options": {"include_usage": true}, "messages": [{"role": "user", "content": "x"}]}),
