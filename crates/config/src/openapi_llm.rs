@@ -27,23 +27,7 @@ use serde_json::{json, Value};
 /// The name of the provider-error schema in `components.schemas`.
 pub const ERROR_SCHEMA: &str = "LlmError";
 
-/// Which of OpenAI's endpoints a route serves: the checker allows only these two path ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    Chat,
-    Embeddings,
-}
-
-impl Endpoint {
-    /// The endpoint of a route's path.
-    pub fn of_path(path: &str) -> Endpoint {
-        if path.ends_with("/embeddings") {
-            Endpoint::Embeddings
-        } else {
-            Endpoint::Chat
-        }
-    }
-}
+pub use crate::kinds::llm::Endpoint;
 
 /// The provider kinds an alias's models reach.
 fn kinds(c: &Checked, targets: &[(u16, String)]) -> Vec<ProviderKind> {

@@ -65,20 +65,7 @@ pub struct Chat {
 /// `temperature` outside 0..=2, a `top_p` outside 0..=1, `n` other than 1, a `stop` that is not
 /// a string or an array of strings, malformed `tools` or `tool_choice`.
 pub fn parse_chat(body: &[u8]) -> Result<Chat, ClientError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ClientError::new(
-            None,
-            "invalid_json",
-            format!("the request body is not valid JSON: {e}"),
-        )
-    })?;
-    let Value::Object(body) = value else {
-        return Err(ClientError::new(
-            None,
-            "invalid_type",
-            "the request body must be a JSON object",
-        ));
-    };
+    let body = crate::error::json_object(body)?;
     let model = match body.get("model") {
         Some(Value::String(m)) if !m.is_empty() => m.clone(),
         Some(Value::String(_)) => {

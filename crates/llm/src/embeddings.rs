@@ -28,20 +28,7 @@ pub struct Embeddings {
 /// `encoding_format` must be `float` or `base64`, `dimensions` an integer >= 1.
 /// Errors are 400 [`ClientError`]s naming the field; never a panic.
 pub fn parse_embeddings(body: &[u8]) -> Result<Embeddings, ClientError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ClientError::new(
-            None,
-            "invalid_json",
-            format!("the request body is not valid JSON: {e}"),
-        )
-    })?;
-    let Value::Object(body) = value else {
-        return Err(ClientError::new(
-            None,
-            "invalid_type",
-            "the request body must be a JSON object",
-        ));
-    };
+    let body = crate::error::json_object(body)?;
     let model = match present(&body, "model") {
         Some(Value::String(m)) if !m.is_empty() => m.clone(),
         None => {

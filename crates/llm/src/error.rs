@@ -178,3 +178,25 @@ pub(crate) fn cut(text: &str, max: usize) -> &str {
     }
     &text[..end]
 }
+
+/// A request body as a JSON object: 400 `invalid_json` when it is not JSON, `invalid_type`
+/// when it is JSON but not an object.
+pub(crate) fn json_object(
+    body: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>, ClientError> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ClientError::new(
+            None,
+            "invalid_json",
+            format!("the request body is not valid JSON: {e}"),
+        )
+    })?;
+    match value {
+        serde_json::Value::Object(body) => Ok(body),
+        _ => Err(ClientError::new(
+            None,
+            "invalid_type",
+            "the request body must be a JSON object",
+        )),
+    }
+}

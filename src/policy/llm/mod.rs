@@ -23,25 +23,7 @@ pub mod fallback;
 #[cfg(target_arch = "wasm32")]
 mod stream;
 
-pub use gatehouse_config::kinds::llm::{Alias, Llm, ModelTarget};
-
-/// The parts of a route an `llm` step reads: which OpenAI endpoint the route is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    Chat,
-    Embeddings,
-}
-
-impl Endpoint {
-    /// The endpoint a route's path names (the checker allows only these two endings).
-    pub fn of_path(path: &str) -> Endpoint {
-        if path.ends_with("/embeddings") {
-            Endpoint::Embeddings
-        } else {
-            Endpoint::Chat
-        }
-    }
-}
+pub use gatehouse_config::kinds::llm::{Alias, Endpoint, Llm, ModelTarget};
 
 /// Tokens to reserve before the call: the prompt's estimate and every token the answer may
 /// use. Saturating: a hostile estimate cannot wrap.

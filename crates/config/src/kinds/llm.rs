@@ -89,6 +89,25 @@ impl Llm {
     }
 }
 
+/// Which of OpenAI's endpoints an `llm` route serves: the checker allows only these two
+/// path ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Chat,
+    Embeddings,
+}
+
+impl Endpoint {
+    /// The endpoint of a route's path.
+    pub fn of_path(path: &str) -> Endpoint {
+        if path.ends_with("/embeddings") {
+            Endpoint::Embeddings
+        } else {
+            Endpoint::Chat
+        }
+    }
+}
+
 /// The default and cap of `max_tokens` when the policy sets none.
 pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 /// The largest request body when the policy sets no `max_prompt`.
