@@ -119,20 +119,31 @@ fn finish(mut x: WorkerExchange<'_>, answer: Answer) -> Response {
         request_bytes: length(&x.inbound),
         response_bytes: length(&answer.headers),
     };
-    let plan = x.ctx.identity.as_ref().and_then(|i| i.plan.clone());
-    let record = Record {
-        mode,
-        sizes,
-        plan,
-        env: x.env.clone(),
-    };
     match x.ctx.log_after.take() {
-        None => record.write(&x.ctx.log, Some(x.worker_ctx)),
+        None => {
+            let plan = x.ctx.identity.as_ref().and_then(|i| i.plan.as_deref());
+            let record = Record {
+                mode,
+                sizes,
+                plan,
+                env: x.env,
+            };
+            record.write(&x.ctx.log, Some(x.worker_ctx));
+        }
         Some(after) => {
+            // Only a streamed answer's line waits: it takes what it needs along.
             let mut log = std::mem::take(&mut x.ctx.log);
+            let plan = x.ctx.identity.as_ref().and_then(|i| i.plan.clone());
+            let env = x.env.clone();
             x.worker_ctx.wait_until(async move {
                 let edit = after.await;
                 edit(&mut log);
+                let record = Record {
+                    mode,
+                    sizes,
+                    plan: plan.as_deref(),
+                    env: &env,
+                };
                 record.write(&log, None);
             });
         }
@@ -141,14 +152,14 @@ fn finish(mut x: WorkerExchange<'_>, answer: Answer) -> Response {
 }
 
 /// Where a finished request's log line and data point go.
-struct Record {
+struct Record<'a> {
     mode: LogMode,
     sizes: Sizes,
-    plan: Option<String>,
-    env: Env,
+    plan: Option<&'a str>,
+    env: &'a Env,
 }
 
-impl Record {
+impl Record<'_> {
     /// Writes the line (after the response, through `ctx`, when given; at once otherwise,
     /// from work that already runs after it) and the data point.
     fn write(&self, log: &crate::log::AccessLog, ctx: Option<&Context>) {
@@ -163,9 +174,9 @@ impl Record {
             }
         }
         if let Some(dataset) = TABLE.analytics {
-            let point = data_point(log, self.plan.as_deref(), self.sizes);
+            let point = data_point(log, self.plan, self.sizes);
             runtime::write_data_point(
-                &self.env,
+                self.env,
                 dataset,
                 &serde_json::to_string(&point).unwrap_or_default(),
             );

@@ -193,6 +193,9 @@ fn llm_routes_and_token_limits_stand_where_they_work() {
         ("[[route]]\nid = \"r\"\nmethods = [\"POST\"]\npath = \"/complete\"\npolicies = [\"ai\"]\n".into(), "routes/v1/ai.toml: route \"r\": path \"/complete\": a route with an llm policy ends in /chat/completions or /embeddings (OpenAI's API)"),
         ("[[route]]\nid = \"r\"\nmethods = [\"POST\"]\npath = \"/x\"\nupstream = \"oa\"\n".into(), "routes/v1/ai.toml: route \"r\": upstream \"oa\" is an LLM provider: only an llm policy's models reach it"),
         ("[[route]]\nid = \"r\"\nmethods = [\"POST\"]\npath = \"/x\"\n".into(), "routes/v1/ai.toml: route \"r\": missing key `upstream` (or fan_out parts)"),
+        // The llm policy has its own answer cache: a response cache on the route would store
+        // answers past the token limit and the plan's guards.
+        (route("policies = [\"key\", { kind = \"cache\", ttl = \"60s\" }, \"ai\"]"), "routes/v1/ai.toml: route \"r\": policy \"r#2\" (cache) cannot share a route with policy \"ai\" (llm): the llm policy has its own answer cache"),
     ];
     for (r, expected) in &cases {
         let errors = errors_for(&gateway(""), r);
